@@ -1,0 +1,19 @@
+"""Table contracts (ODCS v3 YAML), validation, atomic Parquet I/O and SQL over the tables."""
+from data_contracts.contract import Contract, ContractError, arrow_schema, contract_names, load_contract
+from data_contracts.io import (
+    TableWriter,
+    conform,
+    current_dir,
+    has_table,
+    read_table,
+    table_path,
+    write_table,
+)
+from data_contracts.sql import QueryRefused, connect, query, row_counts, table_sources
+from data_contracts.validate import ContractViolation, check, validate
+
+__all__ = [
+    "Contract", "ContractError", "ContractViolation", "QueryRefused", "TableWriter", "arrow_schema",
+    "check", "conform", "connect", "contract_names", "current_dir", "has_table", "load_contract",
+    "query", "read_table", "row_counts", "table_path", "table_sources", "validate", "write_table",
+]

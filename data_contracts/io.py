@@ -1,0 +1,168 @@
+"""Read and write contract tables as Parquet, atomically.
+
+A dataset directory holds one `<table>.parquet` per table. A versioned dataset (written by
+the flows) holds `versions/<version>/` folders and a `CURRENT` file naming the published
+one; readers resolve it through `current_dir`.
+
+Writes go to a temporary file in the same folder, are flushed to disk and then renamed over
+the old file, so no reader ever sees half a table and a failed write leaves the previous
+file as it was.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data_contracts.contract import load_contract
+from data_contracts.validate import ContractViolation, check, duplicates, validate
+
+CURRENT_FILE = "CURRENT"
+VERSIONS_DIR = "versions"
+
+
+def current_dir(data_dir: str | os.PathLike) -> Path:
+    """The folder holding the published tables of `data_dir` (its CURRENT version, if versioned)."""
+    data_dir = Path(data_dir)
+    pointer = data_dir / CURRENT_FILE
+    if pointer.is_file():
+        version = pointer.read_text().strip()
+        target = data_dir / VERSIONS_DIR / version
+        if not target.is_dir():
+            raise FileNotFoundError(f"{pointer} names version {version!r}, but {target} is missing")
+        return target
+    return data_dir
+
+
+def table_path(name: str, data_dir: str | os.PathLike) -> Path:
+    return current_dir(data_dir) / f"{name}.parquet"
+
+
+def conform(name: str, data: pa.Table | dict | list[dict]) -> pa.Table:
+    """Order, complete and cast columns to the contract schema (missing optional columns become nulls).
+
+    Raises ContractViolation for undescribed or missing required columns and for values
+    that cannot be cast to the contract's type.
+    """
+    contract = load_contract(name)
+    schema = contract.schema
+    if isinstance(data, list):
+        data = pa.Table.from_pylist(data, schema=schema) if data else schema.empty_table()
+    elif isinstance(data, dict):
+        data = pa.table(data)
+    extra = [c for c in data.column_names if c not in schema.names]
+    if extra:
+        raise ContractViolation(name, [(c, "undescribed column", "add it to the contract with a description, or drop it") for c in extra])
+    cols = []
+    for field in schema:
+        if field.name in data.column_names:
+            col = data.column(field.name)
+            if col.type != field.type:
+                try:
+                    col = col.cast(field.type)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                    raise ContractViolation(name, [(field.name, "type", f"cannot cast {col.type} to {field.type}: {exc}")]) from None
+            cols.append(col)
+        elif not field.nullable:
+            raise ContractViolation(name, [(field.name, "missing required column", "the table has no such column")])
+        else:
+            cols.append(pa.nulls(data.num_rows, type=field.type))
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+def _atomic_parquet(path: Path, write) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_table(name: str, data: pa.Table | dict | list[dict], data_dir: str | os.PathLike) -> Path:
+    """Conform, validate and atomically write table `name` to `data_dir/<name>.parquet`."""
+    table = conform(name, data)
+    validate(name, table)
+    return _atomic_parquet(Path(data_dir) / f"{name}.parquet", lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+class TableWriter:
+    """Stream batches of rows into one table file; it appears atomically on close.
+
+    Each batch is conformed and checked as it arrives; unique keys are checked across all
+    batches when the writer closes, before the file is renamed into place.
+
+        with TableWriter("instances", data_dir) as out:
+            for rows in batches:
+                out.write(rows)
+    """
+
+    def __init__(self, name: str, data_dir: str | os.PathLike):
+        self.name = name
+        self.path = Path(data_dir) / f"{name}.parquet"
+        self.contract = load_contract(name)
+        self.rows = 0
+        self._tmp: str | None = None
+        self._writer: pq.ParquetWriter | None = None
+
+    def __enter__(self) -> "TableWriter":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".tmp", dir=self.path.parent)
+        os.close(fd)
+        self._writer = pq.ParquetWriter(self._tmp, self.contract.schema, compression="zstd")
+        return self
+
+    def write(self, data: pa.Table | dict | list[dict]) -> None:
+        table = conform(self.name, data)
+        problems = [p for p in check(self.name, table, self.contract) if not p[1].startswith("unique")]
+        if problems:
+            raise ContractViolation(self.name, problems)
+        self._writer.write_table(table)
+        self.rows += table.num_rows
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._writer.close()
+        try:
+            if exc_type is None:
+                self._check_keys()
+                with open(self._tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(self._tmp, self.path)
+        finally:
+            Path(self._tmp).unlink(missing_ok=True)
+
+    def _check_keys(self) -> None:
+        """Unique and primary-key rules over everything written, before publishing."""
+        problems = []
+        for col in self.contract.columns:
+            if col.unique:
+                problems += duplicates(pq.read_table(self._tmp, columns=[col.name]), [col.name], "unique")
+        if len(self.contract.primary_key) > 1:
+            pk = list(self.contract.primary_key)
+            problems += duplicates(pq.read_table(self._tmp, columns=pk), pk, "unique key")
+        if problems:
+            raise ContractViolation(self.name, problems)
+
+
+def read_table(name: str, data_dir: str | os.PathLike, columns: list[str] | None = None) -> pa.Table:
+    """Read table `name` from the published version of `data_dir`, in its contract schema."""
+    path = table_path(name, data_dir)
+    if not path.exists():
+        raise FileNotFoundError(f"table {name!r} not found at {path}; run the step that writes it first")
+    table = pq.read_table(path, columns=columns)
+    if columns is None:
+        return table.cast(load_contract(name).schema)
+    return table
+
+
+def has_table(name: str, data_dir: str | os.PathLike) -> bool:
+    return table_path(name, data_dir).exists()
