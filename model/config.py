@@ -1,0 +1,132 @@
+"""RadFinder configuration: one flat dataclass, saved into every checkpoint.
+
+Every field says why it has its value. `tiny()` is the CPU-sized variant used by tests,
+`make demo` and `radmine train --tiny`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class RadFinderConfig:
+    # --- preprocessing -------------------------------------------------------------------
+    crop_shape: tuple[int, int, int] = (128, 192, 192)  # (D, H, W) voxels after crop/pad: 384 x 288 x 288 mm covers a chest
+    spacing_mm: tuple[float, float, float] = (3.0, 1.5, 1.5)  # (depth, row, col) target spacing; the volume cache's default
+    hu_window: tuple[float, float] = (-1000.0, 1000.0)  # air to dense bone; clipped then scaled to [0, 1]
+    feature_mm: float = 12.0  # axial resolution of the depth features (RadFinder reports 12 mm)
+    # --- volume encoder ------------------------------------------------------------------
+    stem_channels: tuple[int, ...] = (32, 64, 128, 256)  # 2D conv stages per slab, each halves H and W
+    vision_width: int = 256  # transformer width along depth
+    vision_layers: int = 4  # depth-transformer layers: enough to relate levels across the chest
+    vision_heads: int = 4  # heads per layer; width must divide evenly
+    max_depth_positions: int = 64  # learned depth position table size; >= crop depth / slab slices
+    # --- text encoder --------------------------------------------------------------------
+    vocab_size: int = 8000  # subword vocabulary trained on the report corpus; small corpora need few merges
+    text_width: int = 256  # transformer width of the text encoder
+    text_layers: int = 4  # text transformer layers
+    text_heads: int = 4  # heads per text layer
+    report_tokens: int = 256  # report length cap for report-volume pairs (findings + impression fit)
+    snippet_tokens: int = 48  # snippets are one sentence
+    # --- shared space and losses ---------------------------------------------------------
+    embed_dim: int = 256  # shared embedding size for volume, report, prompt and snippet
+    init_logit_scale: float = 2.302585092994046  # SigLIP t init = log 10
+    init_logit_bias: float = -10.0  # SigLIP b init: starts with most pairs predicted negative
+    loc_tau: float = 0.1  # temperature of the localization softmax over depth
+    loc_sigma: float = 2.0  # Gaussian blur of the one-hot depth target, in depth positions
+    pos_weight_cap: float = 20.0  # cap on the per-label positive weight of the prompt loss
+    not_mentioned_is_absent: bool = True  # reports rarely list every negative; CT-RATE counts unmentioned as absent
+    w_siglip: float = 1.0  # report-volume SigLIP weight (reference)
+    w_prompt: float = 0.5  # disease-prompt weight (reference)
+    w_loc: float = 0.2  # localization weight: small, so grounding refines but does not dominate the shared space
+    max_refs_per_volume: int = 4  # referenced slices per volume per step (one random snippet each)
+    # --- optimisation --------------------------------------------------------------------
+    batch_size: int = 32  # volumes per optimiser micro-batch (per rank); SigLIP likes large batches
+    grad_accum: int = 1  # micro-batches per optimiser step
+    lr: float = 3e-4  # AdamW peak learning rate for a from-scratch model of this size
+    weight_decay: float = 0.05  # AdamW decay on matrices only
+    warmup_steps: int = 200  # linear warmup before cosine decay
+    steps: int = 10000  # optimiser steps in total
+    grad_clip: float = 1.0  # global-norm gradient clipping
+    seed: int = 0  # fixes init, sampling and augmentation
+    num_workers: int = 4  # DataLoader workers reading the volume cache
+    log_every: int = 10  # steps between metric rows
+    ckpt_every: int = 500  # steps between checkpoints
+    compile: bool = False  # torch.compile the model (GPU runs)
+    extra: dict[str, Any] = field(default_factory=dict)  # free-form notes carried into checkpoints
+
+    def __post_init__(self) -> None:
+        self.crop_shape = tuple(int(v) for v in self.crop_shape)
+        self.spacing_mm = tuple(float(v) for v in self.spacing_mm)
+        self.hu_window = tuple(float(v) for v in self.hu_window)
+        self.stem_channels = tuple(int(v) for v in self.stem_channels)
+        if len(self.crop_shape) != 3 or min(self.crop_shape) < 1:
+            raise ValueError(f"crop_shape must be three positive ints (D, H, W), got {self.crop_shape}")
+        if len(self.spacing_mm) != 3 or min(self.spacing_mm) <= 0:
+            raise ValueError(f"spacing_mm must be three positive floats, got {self.spacing_mm}")
+        if self.hu_window[0] >= self.hu_window[1]:
+            raise ValueError(f"hu_window must be (low, high) with low < high, got {self.hu_window}")
+        ratio = self.feature_mm / self.spacing_mm[0]
+        if ratio < 1 or abs(ratio - round(ratio)) > 1e-6:
+            raise ValueError(f"feature_mm ({self.feature_mm}) must be a whole multiple of the slice spacing ({self.spacing_mm[0]})")
+        if self.crop_shape[0] % self.slab_slices:
+            raise ValueError(f"crop depth {self.crop_shape[0]} must be divisible by {self.slab_slices} slices per {self.feature_mm} mm position")
+        if self.depth_positions > self.max_depth_positions:
+            raise ValueError(f"{self.depth_positions} depth positions exceed max_depth_positions={self.max_depth_positions}")
+        down = 2 ** len(self.stem_channels)
+        if self.crop_shape[1] % down or self.crop_shape[2] % down:
+            raise ValueError(f"crop H and W must be divisible by {down} for {len(self.stem_channels)} stem stages")
+        for w, h, name in ((self.vision_width, self.vision_heads, "vision"), (self.text_width, self.text_heads, "text")):
+            if w % h:
+                raise ValueError(f"{name}_width {w} must be divisible by {name}_heads {h}")
+        if min(self.batch_size, self.grad_accum, self.steps) < 1:
+            raise ValueError("batch_size, grad_accum and steps must be >= 1")
+
+    @property
+    def slab_slices(self) -> int:
+        """Slices per depth position."""
+        return int(round(self.feature_mm / self.spacing_mm[0]))
+
+    @property
+    def depth_positions(self) -> int:
+        """Depth positions in a cropped volume."""
+        return self.crop_shape[0] // self.slab_slices
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "RadFinderConfig":
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ValueError(f"unknown config keys: {sorted(unknown)}")
+        return cls(**d)
+
+    @classmethod
+    def load(cls, path: str | Path, base: "RadFinderConfig | None" = None) -> "RadFinderConfig":
+        """Read a JSON or YAML file of overrides on top of `base` (default: the full-size config)."""
+        text = Path(path).read_text()
+        if str(path).endswith((".yaml", ".yml")):
+            import yaml
+
+            overrides = yaml.safe_load(text) or {}
+        else:
+            overrides = json.loads(text)
+        return cls.from_dict({**(base or cls()).to_dict(), **overrides})
+
+
+def tiny(**overrides: Any) -> RadFinderConfig:
+    """A CPU-sized RadFinder for tests and the demo (64 x 64 in-plane)."""
+    base = dict(
+        crop_shape=(64, 64, 64), stem_channels=(16, 32, 64), vision_width=64, vision_layers=2, vision_heads=2,
+        vocab_size=1000, text_width=64, text_layers=2, text_heads=2, report_tokens=128, snippet_tokens=32,
+        embed_dim=64, batch_size=16, lr=2e-3, warmup_steps=20, steps=300, num_workers=0, log_every=10,
+        ckpt_every=100,
+    )
+    base.update(overrides)
+    return RadFinderConfig(**base)

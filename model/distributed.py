@@ -1,0 +1,51 @@
+"""Multi-process helpers: the SigLIP loss across ranks with an autograd-aware all-gather.
+
+Each rank scores its own volumes against every rank's reports. With `L_r = S_r / B_local`
+(S_r: rank r's pair sum) and DDP averaging gradients over W ranks, gradients and the mean
+loss equal the single-process `siglip_loss` over the global batch (tests/test_model_distributed.py).
+"""
+from __future__ import annotations
+
+import os
+
+import torch
+import torch.distributed as dist
+import torch.distributed.nn.functional as dist_fn
+
+from model.losses import siglip_loss, siglip_pair_sum
+
+
+def is_distributed() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
+def rank_and_world() -> tuple[int, int]:
+    if is_distributed():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def init_from_env() -> bool:
+    """Join the process group `torchrun` describes (WORLD_SIZE > 1); returns whether it did."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or is_distributed():
+        return is_distributed()
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    dist.init_process_group(backend)
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    return True
+
+
+def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
+    """Concatenate x (B, ...) from every rank in rank order; gradients flow back to each owner."""
+    return torch.cat(dist_fn.all_gather(x), dim=0)
+
+
+def siglip_loss_distributed(img: torch.Tensor, txt: torch.Tensor, logit_scale: torch.Tensor,
+                            logit_bias: torch.Tensor) -> torch.Tensor:
+    """Rank-local SigLIP loss against all ranks' texts; equal local batch sizes required."""
+    if not is_distributed():
+        return siglip_loss(img, txt, logit_scale, logit_bias)
+    rank, _ = rank_and_world()
+    all_txt = gather_with_grad(txt)  # (W*B, E)
+    return siglip_pair_sum(img, all_txt, logit_scale, logit_bias, positive_offset=rank * img.shape[0]) / img.shape[0]

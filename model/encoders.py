@@ -1,0 +1,145 @@
+"""Volume and text encoders, and RadFinder: both encoders with projections into one space."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from model.config import RadFinderConfig
+
+
+def _check_positive(**kwargs: int) -> None:
+    for name, value in kwargs.items():
+        if int(value) < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
+
+
+class SlabStem(nn.Module):
+    """2D conv stem over one slab: the slab's slices are the input channels."""
+
+    def __init__(self, slab_slices: int, channels: tuple[int, ...], out_width: int):
+        super().__init__()
+        _check_positive(slab_slices=slab_slices, out_width=out_width, stages=len(channels))
+        layers: list[nn.Module] = []
+        cin = slab_slices
+        for c in channels:
+            layers += [
+                nn.Conv2d(cin, c, 3, stride=2, padding=1), nn.GroupNorm(min(8, c), c), nn.GELU(),
+                nn.Conv2d(c, c, 3, padding=1), nn.GroupNorm(min(8, c), c), nn.GELU(),
+            ]
+            cin = c
+        self.body = nn.Sequential(*layers)
+        self.out = nn.Linear(cin, out_width)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (N, slab_slices, H, W) -> (N, out_width)
+        return self.out(self.body(x).mean(dim=(2, 3)))
+
+
+class AttentionPool(nn.Module):
+    """One learned query attending over the valid positions."""
+
+    def __init__(self, width: int, heads: int):
+        super().__init__()
+        self.query = nn.Parameter(torch.randn(1, 1, width) * 0.02)
+        self.attn = nn.MultiheadAttention(width, heads, batch_first=True)
+
+    def forward(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        # x: (B, P, W), valid: (B, P) bool -> (B, W)
+        q = self.query.expand(x.shape[0], -1, -1)
+        out, _ = self.attn(q, x, x, key_padding_mask=~valid, need_weights=False)
+        return out[:, 0]
+
+
+def _transformer(width: int, heads: int, layers: int) -> nn.TransformerEncoder:
+    layer = nn.TransformerEncoderLayer(width, heads, 4 * width, dropout=0.0, activation="gelu",
+                                       batch_first=True, norm_first=True)
+    return nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+
+
+class VolumeEncoder(nn.Module):
+    """(B, D, H, W) in [0, 1] -> global feature (B, W) and one feature per depth position (B, P, W)."""
+
+    def __init__(self, crop_shape: tuple[int, int, int], slab_slices: int, stem_channels: tuple[int, ...],
+                 width: int, layers: int, heads: int, max_positions: int):
+        super().__init__()
+        _check_positive(slab_slices=slab_slices, width=width, layers=layers, heads=heads, max_positions=max_positions)
+        if len(crop_shape) != 3:
+            raise ValueError(f"crop_shape must be (D, H, W), got {crop_shape}")
+        if crop_shape[0] % slab_slices:
+            raise ValueError(f"crop depth {crop_shape[0]} is not divisible by slab_slices {slab_slices}")
+        if crop_shape[0] // slab_slices > max_positions:
+            raise ValueError(f"{crop_shape[0] // slab_slices} depth positions exceed max_positions {max_positions}")
+        if width % heads:
+            raise ValueError(f"width {width} must be divisible by heads {heads}")
+        self.crop_shape = tuple(crop_shape)
+        self.slab = slab_slices
+        self.stem = SlabStem(slab_slices, stem_channels, width)
+        self.pos = nn.Parameter(torch.randn(1, max_positions, width) * 0.02)
+        self.blocks = _transformer(width, heads, layers)
+        self.norm = nn.LayerNorm(width)
+        self.pool = AttentionPool(width, heads)
+
+    def forward(self, x: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if x.ndim != 4 or tuple(x.shape[1:]) != self.crop_shape:
+            raise ValueError(f"expected volumes of shape (B, {', '.join(map(str, self.crop_shape))}), got {tuple(x.shape)}")
+        B, D, H, W = x.shape
+        P = D // self.slab
+        if valid.shape != (B, P):
+            raise ValueError(f"valid mask must be (B, P) = ({B}, {P}), got {tuple(valid.shape)}")
+        slabs = x.reshape(B * P, self.slab, H, W)  # (B*P, s, H, W): consecutive slices of one position
+        h = self.stem(slabs).reshape(B, P, -1)  # (B, P, width)
+        h = h + self.pos[:, :P]
+        h = self.norm(self.blocks(h, src_key_padding_mask=~valid))  # (B, P, width)
+        return self.pool(h, valid), h
+
+
+class TextEncoder(nn.Module):
+    """Token ids (N, L) and mask (N, L) -> mean-pooled feature (N, width)."""
+
+    def __init__(self, vocab_size: int, width: int, layers: int, heads: int, max_tokens: int):
+        super().__init__()
+        _check_positive(vocab_size=vocab_size, width=width, layers=layers, heads=heads, max_tokens=max_tokens)
+        if width % heads:
+            raise ValueError(f"width {width} must be divisible by heads {heads}")
+        self.max_tokens = max_tokens
+        self.embed = nn.Embedding(vocab_size, width)
+        self.pos = nn.Parameter(torch.randn(1, max_tokens, width) * 0.02)
+        self.blocks = _transformer(width, heads, layers)
+        self.norm = nn.LayerNorm(width)
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if ids.ndim != 2 or ids.shape != mask.shape:
+            raise ValueError(f"ids and mask must both be (N, L), got {tuple(ids.shape)} and {tuple(mask.shape)}")
+        if ids.shape[1] > self.max_tokens:
+            raise ValueError(f"sequence length {ids.shape[1]} exceeds max_tokens {self.max_tokens}")
+        h = self.embed(ids) + self.pos[:, : ids.shape[1]]  # (N, L, width)
+        h = self.norm(self.blocks(h, src_key_padding_mask=~mask))
+        m = mask.unsqueeze(-1).to(h.dtype)  # (N, L, 1)
+        return (h * m).sum(1) / m.sum(1).clamp_min(1.0)
+
+
+class RadFinder(nn.Module):
+    """Volume and text encoders projected to one L2-normalised space, with SigLIP's t and b."""
+
+    def __init__(self, cfg: RadFinderConfig, vocab_size: int):
+        super().__init__()
+        self.cfg = cfg
+        self.volume = VolumeEncoder(cfg.crop_shape, cfg.slab_slices, cfg.stem_channels, cfg.vision_width,
+                                    cfg.vision_layers, cfg.vision_heads, cfg.max_depth_positions)
+        self.text = TextEncoder(vocab_size, cfg.text_width, cfg.text_layers, cfg.text_heads,
+                                max(cfg.report_tokens, cfg.snippet_tokens))
+        self.volume_proj = nn.Linear(cfg.vision_width, cfg.embed_dim, bias=False)
+        self.depth_proj = nn.Linear(cfg.vision_width, cfg.embed_dim, bias=False)
+        self.text_proj = nn.Linear(cfg.text_width, cfg.embed_dim, bias=False)
+        self.logit_scale = nn.Parameter(torch.tensor(float(cfg.init_logit_scale)))
+        self.logit_bias = nn.Parameter(torch.tensor(float(cfg.init_logit_bias)))
+
+    def encode_volume(self, x: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Normalised global (B, E) and depth (B, P, E) embeddings."""
+        g, h = self.volume(x, valid)
+        return F.normalize(self.volume_proj(g), dim=-1), F.normalize(self.depth_proj(h), dim=-1)
+
+    def encode_text(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Normalised text embeddings (N, E)."""
+        return F.normalize(self.text_proj(self.text(ids, mask)), dim=-1)

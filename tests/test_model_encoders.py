@@ -1,0 +1,73 @@
+"""Encoder shapes, the depth resolution switch, tokenizer round trip and argument checks."""
+import pytest
+import torch
+
+from model.config import RadFinderConfig, tiny
+from model.encoders import RadFinder, TextEncoder, VolumeEncoder
+from model.tokenizer import ReportTokenizer
+
+torch.set_num_threads(1)
+
+CORPUS = ["3 mm nodule in the right upper lobe.", "Small left pleural effusion.", "No pericardial effusion.",
+          "Emphysema in both upper lobes.", "Hiatal hernia."] * 4
+
+
+@pytest.mark.parametrize("feature_mm, positions", [(12.0, 4), (6.0, 8)])
+def test_volume_encoder_shapes_at_12_and_6_mm(feature_mm, positions):
+    cfg = tiny(crop_shape=(16, 32, 32), feature_mm=feature_mm, stem_channels=(8, 16))
+    model = RadFinder(cfg, vocab_size=100)
+    x = torch.rand(2, 16, 32, 32)
+    valid = torch.ones(2, positions, dtype=torch.bool)
+    valid[1, -1] = False
+    g, d = model.encode_volume(x, valid)
+    assert g.shape == (2, cfg.embed_dim) and d.shape == (2, positions, cfg.embed_dim)
+    assert torch.allclose(g.norm(dim=-1), torch.ones(2), atol=1e-5)
+
+
+def test_volume_encoder_rejects_wrong_shape_and_mask():
+    enc = VolumeEncoder((16, 32, 32), 4, (8,), 16, 1, 2, 8)
+    with pytest.raises(ValueError, match="expected volumes of shape"):
+        enc(torch.rand(1, 12, 32, 32), torch.ones(1, 3, dtype=torch.bool))
+    with pytest.raises(ValueError, match="valid mask"):
+        enc(torch.rand(1, 16, 32, 32), torch.ones(1, 3, dtype=torch.bool))
+    with pytest.raises(ValueError, match="not divisible"):
+        VolumeEncoder((15, 32, 32), 4, (8,), 16, 1, 2, 8)
+    with pytest.raises(ValueError, match="heads"):
+        VolumeEncoder((16, 32, 32), 4, (8,), 15, 1, 2, 8)
+
+
+def test_text_encoder_ignores_padding():
+    enc = TextEncoder(50, 16, 1, 2, 8).eval()
+    ids = torch.tensor([[1, 5, 7, 0, 0, 0]])
+    a = enc(ids, ids != 0)
+    ids2 = torch.tensor([[1, 5, 7, 9, 9, 9]])
+    b = enc(ids2, torch.tensor([[True, True, True, False, False, False]]))
+    assert torch.allclose(a, b, atol=1e-5)
+    with pytest.raises(ValueError, match="exceeds max_tokens"):
+        enc(torch.zeros(1, 9, dtype=torch.long), torch.ones(1, 9, dtype=torch.bool))
+
+
+def test_config_checks_and_round_trip(tmp_path):
+    with pytest.raises(ValueError, match="whole multiple"):
+        RadFinderConfig(feature_mm=10.0)
+    with pytest.raises(ValueError, match="divisible"):
+        RadFinderConfig(crop_shape=(130, 192, 192))
+    with pytest.raises(ValueError, match="unknown config keys"):
+        RadFinderConfig.from_dict({"nope": 1})
+    cfg = tiny(feature_mm=6.0)
+    assert RadFinderConfig.from_dict(cfg.to_dict()) == cfg
+    p = tmp_path / "c.yaml"
+    p.write_text("lr: 0.01\nsteps: 7\n")
+    loaded = RadFinderConfig.load(p, base=cfg)
+    assert loaded.lr == 0.01 and loaded.steps == 7 and loaded.feature_mm == 6.0
+
+
+def test_tokenizer_trains_saves_and_pads(tmp_path):
+    tok = ReportTokenizer.train(CORPUS, vocab_size=200)
+    ids, mask = tok.encode(["Small nodule.", "No pericardial effusion in the right upper lobe."], max_len=6)
+    assert ids.shape == (2, 6) and mask[0].sum() < 6 and mask[1].all()
+    tok.save(tmp_path / "tok.json")
+    again = ReportTokenizer.load(tmp_path / "tok.json")
+    assert torch.equal(again.encode(["Small nodule."], 6)[0], ids[:1])
+    with pytest.raises(ValueError, match="vocab_size"):
+        ReportTokenizer.train(CORPUS, vocab_size=10)
