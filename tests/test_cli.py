@@ -1,0 +1,40 @@
+"""The `radmine` CLI: every listed command answers --help, and start-up stays light."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import typer.main
+
+from flows.cli import app, main
+
+HEAVY = ("torch", "spacy", "prefect", "pydicom", "duckdb", "pyarrow", "pandas", "matplotlib")
+
+
+def _commands():
+    group = typer.main.get_command(app)
+    names = []
+    for name, cmd in group.commands.items():
+        sub = getattr(cmd, "commands", None)
+        names += [[name, s] for s in sub] if sub else [[name]]
+    return names
+
+
+def test_help_lists_commands(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for path in _commands():
+        assert path[0] in out
+
+
+@pytest.mark.parametrize("path", _commands(), ids=lambda p: " ".join(p))
+def test_each_command_answers_help(path, capsys):
+    assert main([*path, "--help"]) == 0
+    assert "Usage" in capsys.readouterr().out
+
+
+def test_help_imports_no_heavy_library():
+    code = "import sys; from flows.cli import main; main(['--help']); print(sorted(m for m in sys.modules if m.split('.')[0] in %r))" % (HEAVY,)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
