@@ -1,0 +1,23 @@
+"""Shared test fixtures. Areas add their own fixtures below, each under a comment naming the area."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# Real CT samples live beside the checkout (../shared/dicom-samples), read-only; copy before writing.
+DICOM_SAMPLES = Path(os.environ.get("RADMINE_DICOM_SAMPLES", REPO_ROOT.parent / "shared" / "dicom-samples"))
+
+# Keep Prefect (imported by flow tests) local, quiet and offline.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+@pytest.fixture(scope="session")
+def dicom_samples() -> Path:
+    """The folder of real CT samples; tests skip with a reason when it is absent."""
+    if not (DICOM_SAMPLES / "README.md").exists():
+        pytest.skip(f"real DICOM samples not found at {DICOM_SAMPLES}")
+    return DICOM_SAMPLES
