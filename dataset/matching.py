@@ -1,0 +1,600 @@
+"""Match mined image references to DICOM images and place them in each study's training volume.
+
+Inputs are the published tables (`references`, `reports`, `instances`, `series`); outputs are
+`snippet_slices` (one row per reference that became a pair) and `rejections` (one row, with a
+reason from REJECTION_REASONS, per reference that did not). Every `references` row ends up in
+exactly one of the two.
+
+Steps for one reference (docs/dataset-matching.md has the full rules):
+
+1. Study: the report's AccessionNumber; else the report's patient and study date. A prior-study
+   reference (`is_prior`) goes to the patient's earlier study whose date the report's COMPARISON
+   section names; when the report names no matching date, to the only earlier study when the
+   patient has exactly one; else it is rejected (prior_study_unavailable).
+2. Series: by SeriesNumber. When several series share the number, or the text names a plane or
+   a kernel, candidates are narrowed by plane, then by rapidfuzz against SeriesDescription, then
+   by preferring an axial volume, then by which ones hold the image number; when more than one
+   is left the reference is ambiguous. A null series number uses the study's single axial volume.
+3. Image: InstanceNumber (the frame number in a multi-frame series); a range uses its middle image.
+4. Placement: the centre of the referenced image is carried by world (LPS) coordinates into the
+   study's training volume (chosen by `choose_training_volumes`): the fractional slice index k
+   comes from the inverse of the training series' affine; slice_index is round(k) and depth_mm
+   is k times the slice spacing along the normal, both measured from the most superior slice of
+   the chosen series (before any resampling).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+# The closed list of rejection reasons (the rejections contract repeats it), with what each means.
+REJECTION_REASONS: dict[str, str] = {
+    "no_study": "no study in the export has the report's accession number, nor its patient and study date",
+    "no_series": "the study has no series with the referenced series number (or, for a reference "
+                 "without a series number, no axial volume to fall back on)",
+    "ambiguous_series": "several series fit the reference and neither plane, description nor axial "
+                        "preference tells them apart (or a reference without series number meets "
+                        "several axial volumes)",
+    "no_image": "the series has no image with that number although the number lies within its range",
+    "image_out_of_range": "the image number lies outside the series' image numbers (or the stated N/M "
+                          "image count)",
+    "non_axial": "the referenced series is coronal, sagittal or oblique: one image spans many axial slices",
+    "localizer": "the referenced series is a scout/localizer",
+    "not_a_volume": "the referenced series is not an image volume (secondary capture, dose report, "
+                    "single images without geometry)",
+    "outside_volume": "the referenced position lies outside the slices of the study's training volume",
+    "prior_study_unavailable": "a reference to a prior exam whose study cannot be identified in the export",
+    "no_volume": "the study has no series that qualifies as a training volume",
+    "no_position": "the referenced image has no ImagePositionPatient, so it cannot be placed",
+}
+
+MATCH_METHODS = ("series_number", "series_fuzzy", "inferred_series", "inferred_series_fuzzy", "single_axial_volume")
+
+# Confidence by match method (documented in docs/dataset-matching.md).
+CONFIDENCE = {
+    "series_number": 1.0,
+    "series_fuzzy": 0.8,
+    "inferred_series": 0.9,
+    "inferred_series_fuzzy": 0.7,
+    "single_axial_volume": 0.7,
+}
+
+NON_AXIAL = {"coronal", "sagittal", "oblique"}
+
+
+@dataclass(frozen=True)
+class MatchConfig:
+    """Rules for the training volume and the fuzzy series pick."""
+
+    min_slice_mm: float = 0.5  # training volume slice spacing range, inclusive
+    max_slice_mm: float = 5.0
+    min_slices: int = 8  # a training volume has at least this many slices
+    coverage_fraction: float = 0.9  # of the study's widest axial z coverage
+    fuzzy_min_score: float = 60.0  # rapidfuzz score (0-100) a description must reach
+    fuzzy_margin: float = 10.0  # ... and by which it must beat the next one
+
+
+def pair_id(report_id: str, ref_id: int) -> str:
+    """Stable id of a pair: the first 32 hex digits of SHA-256 of 'report_id\\x1fref_id'."""
+    return hashlib.sha256(f"{report_id}\x1f{int(ref_id)}".encode()).hexdigest()[:32]
+
+
+# ---------------------------------------------------------------- training volumes
+
+def _affine(value) -> np.ndarray | None:
+    if value is None:
+        return None
+    a = np.asarray(list(value), dtype=np.float64)
+    if a.size != 16 or not np.all(np.isfinite(a)):
+        return None
+    a = a.reshape(4, 4)
+    if abs(np.linalg.det(a[:3, :3])) < 1e-9:
+        return None
+    return a
+
+
+def slice_spacing_along_normal(affine: np.ndarray) -> float:
+    """Distance between consecutive slices measured along the slice normal (row x column)."""
+    n = np.cross(affine[:3, 0], affine[:3, 1])
+    n = n / np.linalg.norm(n)
+    return float(abs(np.dot(affine[:3, 2], n)))
+
+
+def _volume_spacing(row) -> float | None:
+    s = row.get("spacing_mm")
+    if _missing(s) or not np.isfinite(s) or s <= 0:
+        a = _affine(None if _missing(row.get("affine")) else row.get("affine"))
+        return slice_spacing_along_normal(a) if a is not None else None
+    return float(s)
+
+
+def _missing(v) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v)) if np.ndim(v) == 0 else False
+    except (TypeError, ValueError):
+        return False
+
+
+def is_axial_volume(row: dict, cfg: "MatchConfig | None" = None) -> bool:
+    """Axial CT stack usable as a volume: affine, enough slices, uniform gap-free spacing, no duplicates;
+    with `cfg`, also a slice spacing within [cfg.min_slice_mm, cfg.max_slice_mm]."""
+    cfg_min_slices = (cfg or MatchConfig()).min_slices
+    modality = row.get("modality")
+    if row.get("geometry") != "axial" or not (_missing(modality) or modality == "CT"):
+        return False
+    if _affine(None if _missing(row.get("affine")) else row.get("affine")) is None:
+        return False
+    if int(0 if _missing(row.get("n_images")) else row["n_images"]) < cfg_min_slices:
+        return False
+    if not bool(row.get("spacing_uniform")) or bool(row.get("has_gaps")):
+        return False
+    if int(0 if _missing(row.get("n_duplicate_positions")) else row["n_duplicate_positions"]) != 0:
+        return False
+    if _missing(row.get("z_min")) or _missing(row.get("z_max")):
+        return False
+    if cfg is not None:
+        sp = _volume_spacing(row)
+        if sp is None or not (cfg.min_slice_mm - 1e-6 <= sp <= cfg.max_slice_mm + 1e-6):
+            return False
+    return True
+
+
+def training_volume_candidates(series: pd.DataFrame, cfg: MatchConfig = MatchConfig()) -> pd.DataFrame:
+    """Series that qualify as a training volume (`is_axial_volume` with the configured spacing range)."""
+    if series.empty:
+        return series.iloc[0:0]
+    ok = [is_axial_volume(r, cfg) for r in series.to_dict("records")]
+    return series[np.asarray(ok, dtype=bool)]
+
+
+def choose_training_volumes(series: pd.DataFrame, cfg: MatchConfig = MatchConfig()) -> dict[str, dict]:
+    """study_instance_uid -> the series row chosen as the study's training volume.
+
+    Among the candidates (`training_volume_candidates`), keep those covering at least
+    `coverage_fraction` of the study's widest axial z extent, then take the thinnest slice
+    spacing; ties go to the wider coverage, then the lower series number, then the UID.
+    """
+    cand = training_volume_candidates(series, cfg)
+    chosen: dict[str, dict] = {}
+    for study, group in cand.groupby("study_instance_uid", sort=True):
+        rows = [r.to_dict() for _, r in group.iterrows()]
+        cover = [float(r["z_max"]) - float(r["z_min"]) for r in rows]
+        widest = max(cover)
+        full = [(r, c) for r, c in zip(rows, cover) if c >= cfg.coverage_fraction * widest - 1e-6]
+        full.sort(key=lambda rc: (round(_volume_spacing(rc[0]), 4), -rc[1],
+                                  1 << 62 if _missing(rc[0].get("series_number")) else int(rc[0]["series_number"]),
+                                  rc[0]["series_instance_uid"]))
+        chosen[study] = full[0][0]
+    return chosen
+
+
+# ---------------------------------------------------------------- dates in report text
+
+_MONTHS = {
+    "jan": 1, "january": 1, "januar": 1, "jänner": 1, "feb": 2, "february": 2, "februar": 2,
+    "mar": 3, "march": 3, "märz": 3, "maerz": 3, "apr": 4, "april": 4, "may": 5, "mai": 5,
+    "jun": 6, "june": 6, "juni": 6, "jul": 7, "july": 7, "juli": 7, "aug": 8, "august": 8,
+    "sep": 9, "sept": 9, "september": 9, "oct": 10, "october": 10, "okt": 10, "oktober": 10,
+    "nov": 11, "november": 11, "dec": 12, "december": 12, "dez": 12, "dezember": 12,
+}
+_MONTH_RE = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
+_DATE_PATTERNS = [
+    (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), ("y", "m", "d")),
+    (re.compile(r"\b(\d{4})(\d{2})(\d{2})\b"), ("y", "m", "d")),
+    (re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})\b"), ("d", "m", "y")),
+    (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), ("m", "d", "y")),
+    (re.compile(rf"\b(\d{{1,2}})\.?\s+({_MONTH_RE})\.?\s+(\d{{4}})\b", re.I), ("d", "mon", "y")),
+    (re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I), ("mon", "d", "y")),
+]
+_COMPARISON_HEADER = re.compile(
+    r"^[ \t]*(comparison|comparisons|compared with|prior(?: studies| exams?)?|vergleich|voruntersuchung(?:en)?|"
+    r"vergleichsuntersuchung(?:en)?)\b[^\n]*", re.I | re.M)
+_ANY_HEADER = re.compile(r"^[ \t]*[A-ZÄÖÜa-zäöü][A-ZÄÖÜa-zäöü /-]{2,40}:", re.M)
+
+
+def dates_in(text: str) -> list[date]:
+    """Calendar dates written in `text` (ISO, DICOM, German dd.mm.yyyy, US mm/dd/yyyy, month names)."""
+    found: list[tuple[int, date]] = []
+    for pattern, order in _DATE_PATTERNS:
+        for m in pattern.finditer(text or ""):
+            parts = dict(zip(order, m.groups()))
+            try:
+                month = _MONTHS[parts["mon"].lower().rstrip(".")] if "mon" in parts else int(parts["m"])
+                found.append((m.start(), date(int(parts["y"]), month, int(parts["d"]))))
+            except (ValueError, KeyError):
+                continue
+    seen, out = set(), []
+    for _, d in sorted(found, key=lambda t: t[0]):
+        if d not in seen:
+            seen.add(d)
+            out.append(d)
+    return out
+
+
+def comparison_section(text: str) -> str | None:
+    """Text of the report's COMPARISON section (header line to the next header), or None."""
+    m = _COMPARISON_HEADER.search(text or "")
+    if not m:
+        return None
+    rest = text[m.end():]
+    nxt = _ANY_HEADER.search(rest)
+    return text[m.start(): m.end() + (nxt.start() if nxt else len(rest))]
+
+
+def comparison_dates(text: str) -> list[date]:
+    """Dates named in the COMPARISON section; the whole text's dates when there is no such section."""
+    section = comparison_section(text)
+    return dates_in(section if section is not None else text)
+
+
+def _as_date(value) -> date | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    try:
+        return pd.Timestamp(value).date()
+    except (ValueError, TypeError):
+        return None
+
+
+def pick_prior_study(studies: list[dict], report_date: date | None, text: str) -> tuple[dict | None, str]:
+    """The prior study a report compares with, from the patient's studies; (study, detail).
+
+    Earlier studies are those dated before the report's study date. The study whose date the
+    COMPARISON section names wins; when dates are named but none is in the export, there is no
+    prior; when no date is named, the only earlier study is used if there is exactly one.
+    """
+    if report_date is None:
+        return None, "the report has no study date, so no earlier study can be told"
+    earlier = [s for s in studies if s["study_date"] is not None and s["study_date"] < report_date]
+    named = [d for d in comparison_dates(text) if d < report_date]
+    if named:
+        hits = [s for s in earlier if s["study_date"] in named]
+        by_date = {s["study_date"] for s in hits}
+        if len(hits) == 1 or (len(by_date) == 1 and len(hits) > 1 and len({s["study_instance_uid"] for s in hits}) == 1):
+            return hits[0], f"comparison date {hits[0]['study_date']}"
+        if len(hits) > 1:
+            # several named dates present: the most recent named one is the comparison exam
+            latest = max(by_date)
+            same = [s for s in hits if s["study_date"] == latest]
+            if len(same) == 1:
+                return same[0], f"latest comparison date {latest}"
+            return None, f"{len(same)} earlier studies on the comparison date {latest}"
+        return None, (f"comparison date(s) {', '.join(map(str, named))} match none of the patient's "
+                      f"{len(earlier)} earlier studies")
+    if len(earlier) == 1:
+        return earlier[0], f"only earlier study ({earlier[0]['study_date']})"
+    if not earlier:
+        return None, "the patient has no earlier study in the export"
+    return None, f"no comparison date in the report and {len(earlier)} earlier studies"
+
+
+# ---------------------------------------------------------------- geometry helpers
+
+def image_centre(inst: dict) -> np.ndarray | None:
+    """LPS position of the image's centre pixel; the ImagePositionPatient when orientation is missing."""
+    p = [inst.get("position_x"), inst.get("position_y"), inst.get("position_z")]
+    if any(v is None or not np.isfinite(v) for v in p):
+        return None
+    p = np.asarray(p, dtype=np.float64)
+    o, ps = inst.get("orientation"), inst.get("pixel_spacing")
+    rows, cols = inst.get("rows"), inst.get("columns")
+    if o is None or ps is None or rows is None or cols is None or len(o) != 6 or len(ps) != 2:
+        return p
+    if pd.isna(rows) or pd.isna(cols):
+        return p
+    o = np.asarray(list(o), dtype=np.float64)
+    return p + o[:3] * float(ps[1]) * (int(cols) - 1) / 2.0 + o[3:] * float(ps[0]) * (int(rows) - 1) / 2.0
+
+
+def place_in_volume(point: np.ndarray, affine: np.ndarray, n_slices: int) -> tuple[float, int, float] | None:
+    """(fractional slice k, nearest slice index, depth mm) of an LPS point; None outside the slices."""
+    k = float((np.linalg.inv(affine) @ np.append(point, 1.0))[2])
+    if not (-0.5 <= k < n_slices - 0.5):
+        return None
+    return k, int(np.clip(np.floor(k + 0.5), 0, n_slices - 1)), k * slice_spacing_along_normal(affine)
+
+
+# ---------------------------------------------------------------- matching
+
+class _Reject(Exception):
+    def __init__(self, reason: str, detail: str):
+        assert reason in REJECTION_REASONS, reason
+        super().__init__(reason)
+        self.reason, self.detail = reason, detail
+
+
+def _clean(v):
+    if v is None:
+        return None
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return v
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
+
+
+class Matcher:
+    """Index of the export's studies, series and images for matching references."""
+
+    def __init__(self, instances: pd.DataFrame, series: pd.DataFrame, cfg: MatchConfig = MatchConfig()):
+        self.cfg = cfg
+        self.series = {r["series_instance_uid"]: r for r in _records(series)}
+        for r in self.series.values():
+            r["study_date"] = _as_date(r.get("study_date"))
+        self.volumes = choose_training_volumes(series, cfg)
+        self.studies: dict[str, dict] = {}
+        for r in self.series.values():
+            st = self.studies.setdefault(r["study_instance_uid"], {
+                "study_instance_uid": r["study_instance_uid"], "accession_number": None,
+                "patient_id": None, "study_date": None, "series": []})
+            st["series"].append(r)
+            for key in ("accession_number", "patient_id", "study_date"):
+                if st[key] is None and r.get(key) is not None:
+                    st[key] = r[key]
+        self.by_accession: dict[str, list[str]] = {}
+        self.by_patient: dict[str, list[str]] = {}
+        for uid, st in sorted(self.studies.items()):
+            if st["accession_number"]:
+                self.by_accession.setdefault(str(st["accession_number"]).strip(), []).append(uid)
+            if st["patient_id"]:
+                self.by_patient.setdefault(str(st["patient_id"]).strip(), []).append(uid)
+        self.images: dict[str, list[dict]] = {}
+        cols = [c for c in ("path", "frame_number", "number_of_frames", "sop_instance_uid", "series_instance_uid",
+                            "instance_number", "position_x", "position_y", "position_z", "orientation",
+                            "pixel_spacing", "rows", "columns") if c in instances.columns]
+        for r in _records(instances[cols]):
+            self.images.setdefault(r["series_instance_uid"], []).append(r)
+        for imgs in self.images.values():
+            imgs.sort(key=lambda r: (r["path"], r["frame_number"] or 1))
+
+    # ---- study
+    def find_study(self, report: dict) -> dict:
+        acc = report.get("accession_number")
+        if acc and str(acc).strip() in self.by_accession:
+            uids = self.by_accession[str(acc).strip()]
+            return self._merge(uids)
+        pid, sdate = report.get("patient_id"), _as_date(report.get("study_date"))
+        if pid and sdate:
+            uids = [u for u in self.by_patient.get(str(pid).strip(), []) if self.studies[u]["study_date"] == sdate]
+            if uids:
+                return self._merge(uids)
+        raise _Reject("no_study", f"no study with accession number {acc!r}, nor for patient {pid!r} on {sdate}")
+
+    def _merge(self, uids: list[str]) -> dict:
+        # one accession may be split into several DICOM studies; match across all of them
+        first = dict(self.studies[uids[0]])
+        first["series"] = [s for u in uids for s in self.studies[u]["series"]]
+        first["study_uids"] = list(uids)
+        return first
+
+    def find_prior(self, report: dict, current: dict | None) -> dict:
+        pid = report.get("patient_id") or (current or {}).get("patient_id")
+        rdate = _as_date(report.get("study_date")) or (current or {}).get("study_date")
+        if not pid:
+            raise _Reject("prior_study_unavailable", "the report has no patient id to look for earlier studies")
+        studies = [self.studies[u] for u in self.by_patient.get(str(pid).strip(), [])]
+        if current is not None:
+            studies = [s for s in studies if s["study_instance_uid"] not in current.get("study_uids", [])]
+        study, detail = pick_prior_study(studies, rdate, report.get("text") or "")
+        if study is None:
+            raise _Reject("prior_study_unavailable", f"patient {pid}: {detail}")
+        out = self._merge([study["study_instance_uid"]])
+        out["prior_detail"] = detail
+        return out
+
+    # ---- series
+    def _holds(self, s: dict, number: int) -> bool:
+        return any(n == number for n in self._numbers(s["series_instance_uid"]))
+
+    def _multiframe(self, uid: str) -> bool:
+        imgs = self.images.get(uid, [])
+        return bool(imgs) and len({i["path"] for i in imgs}) == 1 and (imgs[0].get("number_of_frames") or 1) > 1
+
+    def _numbers(self, uid: str) -> list[int]:
+        key = "frame_number" if self._multiframe(uid) else "instance_number"
+        return [int(i[key]) for i in self.images.get(uid, []) if i.get(key) is not None]
+
+    def find_series(self, ref: dict, study: dict) -> tuple[dict, str]:
+        number = ref.get("series_number")
+        inferred = bool(ref.get("series_inferred"))
+        if number is None:
+            vols = [s for s in study["series"]
+                    if s.get("geometry") == "axial" and int(s.get("n_images") or 0) >= self.cfg.min_slices]
+            if len(vols) == 1:
+                return vols[0], "single_axial_volume"
+            if not vols:
+                raise _Reject("no_series", "the reference names no series and the study has no axial volume")
+            raise _Reject("ambiguous_series", "the reference names no series and the study has "
+                          f"{len(vols)} axial volumes: series " + ", ".join(str(s.get("series_number")) for s in vols))
+        cands = [s for s in study["series"] if s.get("series_number") is not None and int(s["series_number"]) == int(number)]
+        if not cands:
+            have = sorted({int(s["series_number"]) for s in study["series"] if s.get("series_number") is not None})
+            raise _Reject("no_series", f"no series {number} in study {study['study_instance_uid']} (series: {have})")
+        if len(cands) == 1:
+            return cands[0], "inferred_series" if inferred else "series_number"
+        method = "inferred_series_fuzzy" if inferred else "series_fuzzy"
+        return self._narrow(ref, cands, number), method
+
+    def _narrow(self, ref: dict, cands: list[dict], number) -> dict:
+        from rapidfuzz import fuzz
+
+        steps = []
+        plane = ref.get("plane")
+        if plane:
+            same = [s for s in cands if s.get("geometry") == plane
+                    or plane[:3].lower() in (s.get("series_description") or "").lower()]
+            if same:
+                cands = same
+            steps.append(f"plane {plane}")
+        hint = " ".join(x for x in (ref.get("series_hint"),) if x)
+        if hint and len(cands) > 1:
+            scored = sorted(((max(fuzz.token_set_ratio(hint.lower(), (s.get("series_description") or "").lower()),
+                                  fuzz.partial_ratio(hint.lower(), (s.get("series_description") or "").lower())), i)
+                             for i, s in enumerate(cands)), reverse=True)
+            best = scored[0][0]
+            second = scored[1][0] if len(scored) > 1 else -1
+            if best >= self.cfg.fuzzy_min_score and best - second >= self.cfg.fuzzy_margin:
+                cands = [cands[scored[0][1]]]
+            else:
+                top = [cands[i] for sc, i in scored if sc >= best - self.cfg.fuzzy_margin and sc >= self.cfg.fuzzy_min_score]
+                if top:
+                    cands = top
+            steps.append(f"hint {hint!r} best score {best:.0f}")
+        if len(cands) > 1:
+            axial = [s for s in cands if s.get("geometry") == "axial"]
+            if axial:
+                cands = axial
+        if len(cands) > 1 and ref.get("image_count") is not None:
+            same_n = [s for s in cands if int(s.get("n_images") or 0) == int(ref["image_count"])]
+            if same_n:
+                cands = same_n
+        if len(cands) > 1:
+            holding = [s for s in cands if self._holds(s, int(ref["image_number"]))]
+            if holding:
+                cands = holding
+        if len(cands) == 1:
+            return cands[0]
+        raise _Reject("ambiguous_series", f"{len(cands)} series numbered {number} fit"
+                      + (f" ({'; '.join(steps)})" if steps else "") + ": "
+                      + "; ".join(f"{s.get('series_description')!r} ({s.get('geometry')})" for s in cands))
+
+    # ---- image
+    def find_image(self, ref: dict, s: dict) -> dict:
+        uid = s["series_instance_uid"]
+        multi = self._multiframe(uid)
+        key = "frame_number" if multi else "instance_number"
+        what = "frame" if multi else "image"
+        imgs = [i for i in self.images.get(uid, []) if i.get(key) is not None]
+        if not imgs:
+            raise _Reject("no_image", f"series {s.get('series_number')} has no numbered images")
+        numbers = sorted({int(i[key]) for i in imgs})
+        lo, hi = numbers[0], numbers[-1]
+        first = int(ref["image_number"])
+        last = int(ref["image_number_end"]) if ref.get("image_number_end") is not None else first
+        if last < first:
+            first, last = last, first
+        count = ref.get("image_count")
+        if count is not None and first > int(count):
+            raise _Reject("image_out_of_range", f"{what} {first} of {count} stated images")
+        if first < lo or last > hi:
+            raise _Reject("image_out_of_range", f"{what} {first}" + (f"-{last}" if last != first else "")
+                          + f" outside series {s.get('series_number')}'s {what}s {lo}-{hi}")
+        wanted = (first + last) // 2
+        present = [n for n in numbers if first <= n <= last]
+        if not present:
+            raise _Reject("no_image", f"series {s.get('series_number')} has no {what} {first}"
+                          + (f"-{last}" if last != first else "") + f" (numbers {lo}-{hi}, {len(numbers)} present)")
+        number = min(present, key=lambda n: (abs(n - wanted), n))
+        hits = [i for i in imgs if int(i[key]) == number]
+        return hits[0]
+
+    # ---- one reference
+    def match_one(self, ref: dict, report: dict | None) -> dict:
+        if report is None:
+            raise _Reject("no_study", f"report {ref['report_id']!r} is not in the reports table")
+        current = None
+        try:
+            current = self.find_study(report)
+        except _Reject:
+            if not ref.get("is_prior"):
+                raise
+        study = self.find_prior(report, current) if ref.get("is_prior") else current
+        s, method = self.find_series(ref, study)
+        geometry = s.get("geometry")
+        if geometry == "localizer":
+            raise _Reject("localizer", f"series {s.get('series_number')} ({s.get('series_description')!r}) is a localizer")
+        if geometry == "not_a_volume":
+            raise _Reject("not_a_volume", f"series {s.get('series_number')} ({s.get('series_description')!r}) is not a volume")
+        if geometry in NON_AXIAL:
+            raise _Reject("non_axial", f"series {s.get('series_number')} ({s.get('series_description')!r}) is {geometry}")
+        img = self.find_image(ref, s)
+        centre = image_centre(img)
+        if centre is None:
+            raise _Reject("no_position", f"image {img.get('sop_instance_uid')} has no ImagePositionPatient")
+        vol = self.volumes.get(s["study_instance_uid"])
+        if vol is None:
+            for uid in study.get("study_uids", [study["study_instance_uid"]]):
+                vol = self.volumes.get(uid)
+                if vol is not None:
+                    break
+        if vol is None:
+            raise _Reject("no_volume", f"study {s['study_instance_uid']} has no axial series with uniform "
+                          f"{self.cfg.min_slice_mm}-{self.cfg.max_slice_mm} mm slices and full coverage")
+        affine = _affine(vol["affine"])
+        placed = place_in_volume(centre, affine, int(vol["n_images"]))
+        if placed is None:
+            raise _Reject("outside_volume", f"z {centre[2]:.1f} mm lies outside the training volume "
+                          f"(series {vol.get('series_number')}, z {vol.get('z_min'):.1f} to {vol.get('z_max'):.1f} mm)")
+        _, index, depth = placed
+        return {
+            "pair_id": pair_id(ref["report_id"], ref["ref_id"]),
+            "report_id": ref["report_id"],
+            "ref_id": int(ref["ref_id"]),
+            "study_instance_uid": s["study_instance_uid"],
+            "referenced_sop_instance_uid": img["sop_instance_uid"],
+            "referenced_series_instance_uid": s["series_instance_uid"],
+            "referenced_frame_number": int(img.get("frame_number") or 1),
+            "z_mm": float(img["position_z"]),
+            "volume_series_instance_uid": vol["series_instance_uid"],
+            "slice_index": index,
+            "depth_mm": float(depth),
+            "snippet": ref.get("snippet") or "",
+            "is_prior": bool(ref.get("is_prior")),
+            "match_method": method,
+            "confidence": CONFIDENCE[method],
+        }
+
+
+def match_references(references: pd.DataFrame, reports: pd.DataFrame, instances: pd.DataFrame,
+                     series: pd.DataFrame, cfg: MatchConfig = MatchConfig()) -> tuple[list[dict], list[dict]]:
+    """(snippet_slices rows, rejections rows): exactly one row in one of them per references row."""
+    matcher = Matcher(instances, series, cfg)
+    by_report = {r["report_id"]: r for r in _records(reports)}
+    pairs, rejections = [], []
+    for ref in _records(references):
+        try:
+            pairs.append(matcher.match_one(ref, by_report.get(ref["report_id"])))
+        except _Reject as rej:
+            rejections.append({"report_id": ref["report_id"], "ref_id": int(ref["ref_id"]),
+                               "reason": rej.reason, "detail": rej.detail})
+    return pairs, rejections
+
+
+def run_match(data_dir, cfg: MatchConfig = MatchConfig()) -> dict[str, int]:
+    """Read the tables of `data_dir`, match, and write `snippet_slices` and `rejections` beside them."""
+    import data_contracts
+
+    src = data_contracts.current_dir(data_dir)
+    tables = {name: data_contracts.read_table(name, src).to_pandas() for name in ("references", "reports", "instances", "series")}
+    pairs, rejections = match_references(tables["references"], tables["reports"], tables["instances"], tables["series"], cfg)
+    data_contracts.write_table("snippet_slices", pairs, src)
+    data_contracts.write_table("rejections", rejections, src)
+    counts: dict[str, int] = {"references": len(tables["references"]), "pairs": len(pairs)}
+    for r in rejections:
+        counts[r["reason"]] = counts.get(r["reason"], 0) + 1
+    return counts
+
+
+__all__: Iterable[str] = [
+    "CONFIDENCE", "MatchConfig", "Matcher", "REJECTION_REASONS", "choose_training_volumes", "comparison_dates",
+    "dates_in", "image_centre", "match_references", "pair_id", "pick_prior_study", "place_in_volume",
+    "run_match", "slice_spacing_along_normal", "training_volume_candidates",
+]
