@@ -12,6 +12,7 @@ import typer
 
 COMMAND_MODULES = [
     "flows.cli_query",
+    "flows.cli_synth",
 ]
 
 app = typer.Typer(

@@ -214,7 +214,7 @@ def generate_export(out_dir, n_studies: int, seed: int, matrix: int = 64,
                 prior_date = date - dt.timedelta(days=int(prng.integers(180, 540)))
                 studies.append((_plan_study(seed, p, "prior", si, prior_date, params, patient, matrix, True), True))
                 studies.append((_plan_study(seed, p, "current", si + 1, date, params, patient, matrix, True), True))
-            elif kind == 3:
+            elif p % 8 == 3:
                 prior_date = date - dt.timedelta(days=int(prng.integers(180, 540)))
                 studies.append((_plan_study(seed, p, "prior", -1, prior_date, params, patient, matrix, False), False))
                 studies.append((_plan_study(seed, p, "current", si, date, params, patient, matrix, True), True))
