@@ -143,3 +143,12 @@ class RadFinder(nn.Module):
     def encode_text(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Normalised text embeddings (N, E)."""
         return F.normalize(self.text_proj(self.text(ids, mask)), dim=-1)
+
+    def forward(self, volume: torch.Tensor, valid: torch.Tensor, report_ids: torch.Tensor, report_mask: torch.Tensor,
+                prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, snippet_ids: torch.Tensor,
+                snippet_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Every embedding one training step needs, in one call (so DDP sees all parameters used)."""
+        img, depth = self.encode_volume(volume, valid)
+        return {"img": img, "depth": depth, "report": self.encode_text(report_ids, report_mask),
+                "prompt": self.encode_text(prompt_ids, prompt_mask),
+                "snippet": self.encode_text(snippet_ids, snippet_mask) if snippet_ids.shape[0] else img[:0]}

@@ -1,11 +1,12 @@
-"""Subword tokenizer trained on the report corpus (WordPiece from the `tokenizers` package)."""
+"""Subword tokenizer learned from the report corpus (a WordPiece model of the `tokenizers` package)."""
 from __future__ import annotations
 
 from pathlib import Path
+from collections import Counter
 from typing import Iterable
 
 import torch
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers
 
 PAD, UNK, CLS, SEP = "[PAD]", "[UNK]", "[CLS]", "[SEP]"
 
@@ -21,14 +22,34 @@ class ReportTokenizer:
 
     @classmethod
     def train(cls, texts: Iterable[str], vocab_size: int = 8000) -> "ReportTokenizer":
+        """Learn a WordPiece vocabulary deterministically from corpus counts.
+
+        Candidates are word prefixes and `##` suffixes of two or more characters, ranked by the characters
+        they save (count x (length - 1)), ties alphabetical; every character stays in the vocabulary so any
+        word can be spelled. (The `tokenizers` trainers break count ties in hash order, so two runs on the
+        same corpus could differ; this keeps training runs reproducible.)
+        """
         if vocab_size < 50:
             raise ValueError(f"vocab_size must be >= 50, got {vocab_size}")
-        tok = Tokenizer(models.WordPiece(unk_token=UNK))
-        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        normalizer = normalizers.BertNormalizer(lowercase=True)
+        pre = pre_tokenizers.BertPreTokenizer()
+        words: Counter[str] = Counter()
+        for text in texts:
+            words.update(w for w, _ in pre.pre_tokenize_str(normalizer.normalize_str(text)))
+        chars = sorted({c for w in words for c in w})
+        vocab = [PAD, UNK, CLS, SEP] + chars + [f"##{c}" for c in chars]
+        saved: Counter[str] = Counter()
+        for w, n in words.items():
+            for i in range(2, len(w) + 1):
+                saved[w[:i]] += n * (i - 1)
+            for i in range(1, len(w) - 1):
+                saved["##" + w[i:]] += n * (len(w) - i - 1)
+        ranked = sorted(saved.items(), key=lambda kv: (-kv[1], kv[0]))
+        vocab += [piece for piece, _ in ranked[: max(0, vocab_size - len(vocab))]]
+        tok = Tokenizer(models.WordPiece({t: i for i, t in enumerate(vocab)}, unk_token=UNK, max_input_chars_per_word=100))
+        tok.normalizer = normalizer
+        tok.pre_tokenizer = pre
         tok.decoder = decoders.WordPiece()
-        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=[PAD, UNK, CLS, SEP], min_frequency=1)
-        tok.train_from_iterator(list(texts), trainer=trainer)
         return cls(tok)
 
     @classmethod
@@ -51,6 +72,9 @@ class ReportTokenizer:
 
     def tokens(self, text: str) -> list[str]:
         return self._tok.encode(text).tokens
+
+    def ids(self, text: str) -> list[int]:
+        return self._tok.encode(text).ids
 
     def encode(self, texts: list[str], max_len: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Ids (N, max_len) and a bool mask (N, max_len), True on real tokens; [CLS] first."""

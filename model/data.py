@@ -1,0 +1,179 @@
+"""Training data from the published tables: volumes, their reports and labels, and snippet-slice pairs.
+
+Tables are read through `data_contracts.read_table`; array paths come from `volumes.array_path`.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+import data_contracts
+from data_contracts.labels import CT_RATE_LABELS
+from model.config import RadFinderConfig
+from model.preprocess import (Grid, run_pipeline, slice_to_position, valid_positions, z_to_slice)
+
+LABEL_CODE_PRESENT, LABEL_CODE_ABSENT, LABEL_CODE_MASKED = 1, 0, -1
+
+
+@dataclass
+class SliceRef:
+    """One referenced slice of a volume and the snippets that point at it."""
+
+    z_mm: float
+    snippets: list[str]
+    weights: list[float]  # 1 / duplicate cluster size, per snippet
+    pair_ids: list[str]
+
+
+@dataclass
+class VolumeRecord:
+    series_uid: str
+    study_uid: str
+    patient_id: str
+    array_path: Path
+    affine: np.ndarray  # (4, 4)
+    report_id: str | None
+    report_text: str
+    targets: np.ndarray  # (L,) int8 in {1, 0, -1 = masked}
+    refs: list[SliceRef] = field(default_factory=list)
+
+
+def _label_code(value: str, not_mentioned_is_absent: bool) -> int:
+    if value == "present":
+        return LABEL_CODE_PRESENT
+    if value == "absent" or (value == "not_mentioned" and not_mentioned_is_absent):
+        return LABEL_CODE_ABSENT
+    return LABEL_CODE_MASKED
+
+
+def load_records(data_dir: str | os.PathLike, split: str | None, cfg: RadFinderConfig) -> list[VolumeRecord]:
+    """Volumes of `split` (all when None) with report text, label targets and referenced slices."""
+    data_dir = Path(data_dir)
+    vols = data_contracts.read_table("volumes", data_dir).to_pylist()
+    if split is not None:
+        if split not in {"train", "val", "test"}:
+            raise ValueError(f"split must be train, val or test, got {split!r}")
+        vols = [v for v in vols if v["split"] == split]
+    reports = {r["report_id"]: r for r in data_contracts.read_table("reports", data_dir).to_pylist()}
+    pairs = data_contracts.read_table("snippet_slices", data_dir).to_pylist()
+    # study -> report: the matched pairs name it; the series' accession number covers studies without pairs
+    study_report: dict[str, str] = {}
+    for p in pairs:
+        study_report.setdefault(p["study_instance_uid"], p["report_id"])
+    if data_contracts.has_table("series", data_dir):
+        by_accession = {r["accession_number"]: rid for rid, r in sorted(reports.items())}
+        for s in data_contracts.read_table("series", data_dir, columns=["study_instance_uid", "accession_number"]).to_pylist():
+            if s["accession_number"] in by_accession:
+                study_report.setdefault(s["study_instance_uid"], by_accession[s["accession_number"]])
+    targets: dict[str, np.ndarray] = {}
+    label_index = {name: i for i, name in enumerate(CT_RATE_LABELS)}
+    for row in data_contracts.read_table("labels", data_dir, columns=["report_id", "label", "value"]).to_pylist():
+        t = targets.setdefault(row["report_id"], np.full(len(CT_RATE_LABELS), LABEL_CODE_MASKED, dtype=np.int8))
+        t[label_index[row["label"]]] = _label_code(row["value"], cfg.not_mentioned_is_absent)
+    dup_size: dict[tuple[str, int], int] = {}
+    if data_contracts.has_table("references", data_dir):
+        for r in data_contracts.read_table("references", data_dir,
+                                           columns=["report_id", "ref_id", "duplicate_cluster_size"]).to_pylist():
+            dup_size[(r["report_id"], r["ref_id"])] = int(r["duplicate_cluster_size"] or 1)
+    refs_by_volume: dict[str, dict[float, SliceRef]] = {}
+    for p in pairs:
+        by_z = refs_by_volume.setdefault(p["volume_series_instance_uid"], {})
+        ref = by_z.setdefault(round(float(p["z_mm"]), 3), SliceRef(float(p["z_mm"]), [], [], []))
+        ref.snippets.append(p["snippet"])
+        ref.weights.append(1.0 / dup_size.get((p["report_id"], p["ref_id"]), 1))
+        ref.pair_ids.append(p["pair_id"])
+    records = []
+    for v in vols:
+        rid = study_report.get(v["study_instance_uid"])
+        text = reports[rid]["text"] if rid in reports else ""
+        records.append(VolumeRecord(
+            series_uid=v["series_instance_uid"], study_uid=v["study_instance_uid"], patient_id=v["patient_id"],
+            array_path=data_dir / v["array_path"], affine=np.asarray(v["affine"], dtype=np.float64).reshape(4, 4),
+            report_id=rid, report_text=text,
+            targets=targets.get(rid, np.full(len(CT_RATE_LABELS), LABEL_CODE_MASKED, dtype=np.int8)),
+            refs=sorted(refs_by_volume.get(v["series_instance_uid"], {}).values(), key=lambda r: r.z_mm)))
+    return records
+
+
+def load_grid(record: VolumeRecord, cfg: RadFinderConfig) -> Grid:
+    arr = np.load(record.array_path, mmap_mode="r")
+    if arr.ndim != 3:
+        raise ValueError(f"{record.array_path}: expected a (D, H, W) array, got shape {arr.shape}")
+    return run_pipeline(arr, record.affine, cfg)
+
+
+def place_ref(grid: Grid, z_mm: float, slab: int) -> tuple[float, int] | None:
+    """(slice index, depth position) of z in the grid, or None when it falls outside the real slices."""
+    k = z_to_slice(grid, z_mm)
+    lo, hi = grid.valid_range
+    if not (lo - 0.5 <= k < hi - 0.5):
+        return None
+    return k, slice_to_position(k, slab)
+
+
+class VolumeDataset(Dataset):
+    """Preprocessed volumes with one random snippet per referenced slice (at most `max_refs_per_volume`).
+
+    The draw is fixed by (seed, epoch, index); referenced slices outside the crop are skipped
+    (`placement_counts` counts them).
+    """
+
+    def __init__(self, records: list[VolumeRecord], cfg: RadFinderConfig):
+        if not records:
+            raise ValueError("no volumes to train or evaluate on")
+        self.records, self.cfg = records, cfg
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, key: int | tuple[int, int]) -> dict:
+        """`key` is an index, or (epoch, index) so the snippet draw changes per epoch and is reproducible."""
+        epoch, i = key if isinstance(key, tuple) else (0, key)
+        rec, cfg = self.records[i], self.cfg
+        grid = load_grid(rec, cfg)
+        rng = np.random.default_rng((cfg.seed, epoch, i))
+        placed = []
+        for ref in rec.refs:
+            where = place_ref(grid, ref.z_mm, cfg.slab_slices)
+            if where is not None:
+                placed.append((ref, where))
+        if len(placed) > cfg.max_refs_per_volume:
+            placed = [placed[j] for j in sorted(rng.choice(len(placed), cfg.max_refs_per_volume, replace=False))]
+        snippets, positions, weights = [], [], []
+        for ref, (_, pos) in placed:
+            j = int(rng.integers(len(ref.snippets)))
+            snippets.append(ref.snippets[j])
+            positions.append(pos)
+            weights.append(ref.weights[j])
+        return {"volume": torch.from_numpy(grid.array), "valid": torch.from_numpy(valid_positions(grid, cfg.slab_slices)),
+                "report": rec.report_text, "targets": torch.from_numpy(rec.targets.astype(np.int64)),
+                "snippets": snippets, "positions": positions, "weights": weights}
+
+
+class Collate:
+    """Stacks volumes and tokenizes reports and snippets; snippets keep the batch index of their volume."""
+
+    def __init__(self, tokenizer, cfg: RadFinderConfig):
+        self.tokenizer, self.cfg = tokenizer, cfg
+
+    def __call__(self, items: list[dict]) -> dict:
+        owner = [b for b, it in enumerate(items) for _ in it["snippets"]]
+        snippets = [s for it in items for s in it["snippets"]]
+        r_ids, r_mask = self.tokenizer.encode([it["report"] for it in items], self.cfg.report_tokens)
+        s_ids, s_mask = self.tokenizer.encode(snippets, self.cfg.snippet_tokens) if snippets else (
+            torch.zeros(0, 2, dtype=torch.long), torch.zeros(0, 2, dtype=torch.bool))
+        return {
+            "volume": torch.stack([it["volume"] for it in items]),  # (B, D, H, W)
+            "valid": torch.stack([it["valid"] for it in items]),  # (B, P)
+            "report_ids": r_ids, "report_mask": r_mask,  # (B, Lr)
+            "targets": torch.stack([it["targets"] for it in items]),  # (B, L)
+            "snippet_ids": s_ids, "snippet_mask": s_mask,  # (N, Ls)
+            "snippet_owner": torch.tensor(owner, dtype=torch.long),  # (N,)
+            "snippet_pos": torch.tensor([p for it in items for p in it["positions"]], dtype=torch.long),  # (N,)
+            "snippet_weight": torch.tensor([w for it in items for w in it["weights"]], dtype=torch.float32),  # (N,)
+        }

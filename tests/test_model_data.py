@@ -1,0 +1,130 @@
+"""Preprocessing geometry and the table adapter, on small tables written through the contracts."""
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+
+import data_contracts
+from data_contracts.labels import CT_RATE_LABELS
+from model.config import tiny
+from model.data import Collate, VolumeDataset, load_records
+from model.preprocess import (ClipScale, CropOrPad, Grid, Orient, Resample, run_pipeline, slice_to_position,
+                              valid_positions, z_to_slice)
+from model.tokenizer import ReportTokenizer
+
+LEVELS = [("apical nodule in the right upper lobe", 4), ("nodule near the carina", 10),
+          ("nodule in the left lower lobe", 17)]
+
+
+def affine(dz=-3.0, z0=100.0, dxy=1.5):
+    return np.array([[dxy, 0, 0, -20], [0, dxy, 0, -30], [0, 0, dz, z0], [0, 0, 0, 1]], dtype=float)
+
+
+def make_tables(data_dir, n=12, shape=(24, 32, 32), seed=0):
+    """n volumes (3 of 4 train, the rest test), each with a bright blob at two referenced slices."""
+    rng = np.random.default_rng(seed)
+    (data_dir / "arrays").mkdir(parents=True, exist_ok=True)
+    vols, reports, labels, pairs, refs = [], [], [], [], []
+    for v in range(n):
+        arr = np.full(shape, -800, dtype=np.int16)
+        chosen = [LEVELS[v % 3], LEVELS[(v + 1) % 3]]
+        for _, k in chosen:
+            arr[k - 1 : k + 2, 10:20, 10:20] = 400
+        path = f"arrays/v{v}.npy"
+        np.save(data_dir / path, arr)
+        a = affine()
+        split = "test" if v % 4 == 3 else "train"
+        vols.append(dict(series_instance_uid=f"se{v}", study_instance_uid=f"st{v}", patient_id=f"p{v}",
+                         array_path=path, shape=list(shape), spacing_mm=[3.0, 1.5, 1.5], affine=a.ravel().tolist(),
+                         split=split))
+        text = " ".join(f"{s} (series 2, image {k + 1})." for s, k in chosen)
+        reports.append(dict(report_id=f"r{v}", accession_number=f"acc{v}", patient_id=f"p{v}", language="en",
+                            text=text, text_sha256=hashlib.sha256(text.encode()).hexdigest()))
+        for i, label in enumerate(CT_RATE_LABELS):
+            labels.append(dict(report_id=f"r{v}", label=label,
+                               value=["present", "absent", "uncertain", "not_mentioned"][(v + i) % 4]))
+        for ref_id, (s, k) in enumerate(chosen):
+            pairs.append(dict(pair_id=f"pr{v}_{ref_id}", report_id=f"r{v}", ref_id=ref_id, study_instance_uid=f"st{v}",
+                              referenced_sop_instance_uid=f"sop{v}_{k}", referenced_series_instance_uid=f"se{v}",
+                              referenced_frame_number=1, z_mm=100.0 - 3.0 * k, volume_series_instance_uid=f"se{v}",
+                              slice_index=k, depth_mm=3.0 * k, snippet=s, is_prior=False, match_method="series_number",
+                              confidence=1.0))
+            refs.append(dict(report_id=f"r{v}", ref_id=ref_id, section="FINDINGS", sentence_start=0, sentence_end=1,
+                             ref_start=0, ref_end=1, ref_text="x", series_inferred=False, image_number=k + 1,
+                             is_prior=False, snippet=s, snippet_start=0, snippet_end=1, language="en", rule="r",
+                             duplicate_cluster=v % 2 if ref_id == 0 else None,
+                             duplicate_cluster_size=4 if ref_id == 0 else 1))
+    for name, rows in (("volumes", vols), ("reports", reports), ("labels", labels), ("snippet_slices", pairs),
+                       ("references", refs)):
+        data_contracts.write_table(name, rows, data_dir)
+    return data_dir
+
+
+def test_orient_flips_an_inferior_first_volume_and_keeps_z():
+    arr = np.arange(6 * 2 * 2, dtype=np.float32).reshape(6, 2, 2)
+    a = affine(dz=3.0, z0=0.0)  # slice 0 is the most inferior: z = 3k
+    g = Orient()(Grid(arr, a))
+    assert np.array_equal(g.array[0], arr[5])
+    assert z_to_slice(g, 15.0) == pytest.approx(0.0) and z_to_slice(g, 0.0) == pytest.approx(5.0)
+
+
+def test_resample_crop_pad_keep_patient_z():
+    arr = np.zeros((40, 8, 8), dtype=np.float32)
+    g = Grid(arr, affine(dz=-1.5, z0=50.0, dxy=3.0))  # 1.5 mm slices, 3 mm pixels
+    r = Resample((3.0, 1.5, 1.5))(g)
+    assert r.array.shape == (20, 15, 15)
+    # slice 10 of the source (z = 35) sits at 5 in the resampled grid
+    assert z_to_slice(r, 35.0) == pytest.approx(5.0)
+    c = CropOrPad((28, 16, 16))(r)  # pads 4 slices above
+    assert c.valid_range == (4, 24)
+    assert z_to_slice(c, 35.0) == pytest.approx(z_to_slice(r, 35.0) + 4, abs=1e-6)
+    cropped = CropOrPad((12, 8, 8))(r)  # crops 4 slices from the top
+    assert cropped.valid_range == (0, 12)
+    assert z_to_slice(cropped, 35.0) == pytest.approx(z_to_slice(r, 35.0) - 4, abs=1e-6)
+
+
+def test_clip_scale_and_positions():
+    g = ClipScale((-1000.0, 1000.0))(Grid(np.array([[[-3000.0, 0.0, 3000.0]]], dtype=np.float32), np.eye(4)))
+    assert g.array.ravel().tolist() == [0.0, 0.5, 1.0]
+    assert [slice_to_position(k, 4) for k in (0, 3.4, 3.6, 7)] == [0, 0, 1, 1]
+    padded = Grid(np.zeros((16, 2, 2), np.float32), np.eye(4), (5, 9))
+    assert valid_positions(padded, 4).tolist() == [False, True, True, False]
+
+
+def test_records_read_through_contracts(tmp_path):
+    make_tables(tmp_path)
+    cfg = tiny(crop_shape=(24, 32, 32), stem_channels=(8, 16))
+    train = load_records(tmp_path, "train", cfg)
+    test = load_records(tmp_path, "test", cfg)
+    assert len(train) == 9 and len(test) == 3 and not {r.patient_id for r in train} & {r.patient_id for r in test}
+    r0 = next(r for r in train if r.series_uid == "se0")
+    assert r0.report_text.startswith("apical nodule") and len(r0.refs) == 2
+    assert r0.targets[0] == 1 and r0.targets[1] == 0 and r0.targets[2] == -1 and r0.targets[3] == 0  # not_mentioned -> absent
+    assert sorted(w for ref in r0.refs for w in ref.weights) == [0.25, 1.0]  # duplicate cluster of 4 down-weighted
+    with pytest.raises(ValueError, match="split"):
+        load_records(tmp_path, "holdout", cfg)
+
+
+def test_dataset_places_snippets_and_drops_those_outside_the_crop(tmp_path):
+    make_tables(tmp_path)
+    cfg = tiny(crop_shape=(24, 32, 32), stem_channels=(8, 16))
+    recs = load_records(tmp_path, "train", cfg)
+    item = VolumeDataset(recs, cfg)[(0, 0)]
+    assert item["volume"].shape == (24, 32, 32) and item["valid"].all()
+    assert sorted(item["positions"]) == [1, 2]  # slices 4 and 10 -> positions 1 and 2 at 4 slices each
+    small = tiny(crop_shape=(12, 32, 32), stem_channels=(8, 16))  # keeps slices 6..17: slice 4 falls outside
+    item = VolumeDataset(recs, small)[(0, 0)]
+    assert item["positions"] == [1]  # slice 10 -> crop slice 4 -> position 1
+    tok = ReportTokenizer.train([r.report_text for r in recs], 200)
+    batch = Collate(tok, cfg)([VolumeDataset(recs, cfg)[(0, i)] for i in range(3)])
+    assert batch["volume"].shape == (3, 24, 32, 32) and batch["snippet_owner"].tolist() == [0, 0, 1, 1, 2, 2]
+    assert batch["targets"].shape == (3, len(CT_RATE_LABELS)) and batch["snippet_weight"].dtype == torch.float32
+
+
+def test_pipeline_end_to_end_geometry(tmp_path):
+    cfg = tiny(crop_shape=(32, 32, 32), stem_channels=(8, 16))
+    arr = np.full((24, 32, 32), -1000, dtype=np.int16)
+    g = run_pipeline(arr, affine(), cfg)
+    assert g.valid_range == (4, 28)
+    assert z_to_slice(g, 100.0 - 3.0 * 10) == pytest.approx(14.0)
