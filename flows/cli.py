@@ -13,6 +13,7 @@ import typer
 COMMAND_MODULES = [
     "flows.cli_query",
     "flows.cli_synth",
+    "flows.cli_model",
 ]
 
 app = typer.Typer(
