@@ -1,0 +1,147 @@
+"""RadFinder throughput: the training step (volumes/s, model FLOP utilisation) and the volume loader.
+
+    python bench/model_throughput.py                      # GPU if present: 128 x 192 x 192, bf16, torch.compile
+    python bench/model_throughput.py --cpu-small          # CPU at a reduced size (32 x 96 x 96, tiny widths)
+    python bench/model_throughput.py --data-dir DATA_DIR  # loader throughput on a real volume cache
+
+The step is forward + backward + AdamW on random volumes and token ids with the full loss, so
+the figures are the model's and the loader's alone. MFU divides the measured FLOP/s (counted by
+torch.utils.flop_counter over one step) by the device peak given with --peak-tflops (default:
+989 dense bf16 TFLOP/s for H100/H200 class GPUs; none on CPU).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from model.config import RadFinderConfig, tiny
+from model.data import Collate, VolumeDataset, VolumeRecord, load_records
+from model.encoders import RadFinder
+from model.objective import training_losses
+from model.tokenizer import ReportTokenizer
+
+CORPUS = ["3 mm nodule in the right upper lobe.", "Small left pleural effusion with adjacent atelectasis.",
+          "Coronary artery wall calcification.", "No pericardial effusion. Hiatal hernia.",
+          "Centrilobular emphysema in both upper lobes."] * 20
+
+
+def synthetic_batch(cfg: RadFinderConfig, batch: int, vocab: int, device: torch.device) -> dict:
+    g = torch.Generator().manual_seed(0)
+    P, n_snip = cfg.depth_positions, batch * 2
+    b = {"volume": torch.rand(batch, *cfg.crop_shape, generator=g),
+         "valid": torch.ones(batch, P, dtype=torch.bool),
+         "report_ids": torch.randint(4, vocab, (batch, cfg.report_tokens), generator=g),
+         "report_mask": torch.ones(batch, cfg.report_tokens, dtype=torch.bool),
+         "targets": torch.randint(-1, 2, (batch, 18), generator=g),
+         "snippet_ids": torch.randint(4, vocab, (n_snip, cfg.snippet_tokens), generator=g),
+         "snippet_mask": torch.ones(n_snip, cfg.snippet_tokens, dtype=torch.bool),
+         "snippet_owner": torch.arange(batch).repeat_interleave(2),
+         "snippet_pos": torch.randint(0, P, (n_snip,), generator=g),
+         "snippet_weight": torch.ones(n_snip)}
+    return {k: v.to(device) for k, v in b.items()}
+
+
+def bench_step(cfg: RadFinderConfig, batch: int, steps: int, device: torch.device, compile_: bool) -> dict:
+    tok = ReportTokenizer.train(CORPUS, 200)
+    model = RadFinder(cfg, cfg.vocab_size).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    data = synthetic_batch(cfg, batch, cfg.vocab_size, device)
+    p_ids, p_mask = (t.to(device) for t in tok.encode(["There is x."] * 36, cfg.snippet_tokens))
+    pw = torch.ones(18, device=device)
+    net = torch.compile(model) if compile_ else model
+    bf16 = device.type == "cuda"
+
+    def step() -> None:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = training_losses(net, data, p_ids, p_mask, pw, cfg, model.logit_scale, model.logit_bias)["loss"]
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as fc:  # eager count of one step
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = training_losses(model, data, p_ids, p_mask, pw, cfg, model.logit_scale, model.logit_bias)["loss"]
+        loss.backward()
+    opt.zero_grad(set_to_none=True)
+    flops = fc.get_total_flops()
+    for _ in range(3):  # warmup (and compilation)
+        step()
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    sync()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    sync()
+    dt = (time.perf_counter() - t0) / steps
+    return {"volumes_per_s": batch / dt, "step_s": dt, "flops_per_step": flops, "achieved_tflops": flops / dt / 1e12,
+            "params_m": sum(p.numel() for p in model.parameters()) / 1e6}
+
+
+def bench_loader(cfg: RadFinderConfig, data_dir: Path | None, n: int, batch: int, workers: int,
+                 source_shape: tuple[int, int, int]) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        if data_dir is not None:
+            records = load_records(data_dir, "train", cfg)[:n]
+        else:  # a synthetic cache at the source size, in the cache's orientation
+            d, r, c = cfg.spacing_mm
+            aff = np.array([[c, 0, 0, 0], [0, r, 0, 0], [0, 0, -d, 0], [0, 0, 0, 1]], dtype=float)
+            records = []
+            for i in range(n):
+                path = Path(tmp) / f"v{i}.npy"
+                np.save(path, np.random.default_rng(i).integers(-1000, 1000, source_shape, dtype=np.int16))
+                records.append(VolumeRecord(f"s{i}", f"st{i}", f"p{i}", path, aff, None, "report text", np.zeros(18, np.int8)))
+        tok = ReportTokenizer.train(CORPUS, 200)
+        loader = torch.utils.data.DataLoader(VolumeDataset(records, cfg), batch_size=batch, shuffle=True,
+                                             num_workers=workers, collate_fn=Collate(tok, cfg), drop_last=True)
+        t0, seen = time.perf_counter(), 0
+        for b in loader:
+            seen += b["volume"].shape[0]
+        return {"volumes_per_s": seen / (time.perf_counter() - t0), "volumes": seen, "workers": workers,
+                "source_shape": list(source_shape) if data_dir is None else "cache"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--cpu-small", action="store_true", help="reduced size and widths for a CPU run")
+    p.add_argument("--batch", type=int, help="volumes per step (default 32 on GPU, 4 on CPU)")
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--no-compile", action="store_true")
+    p.add_argument("--peak-tflops", type=float, default=989.0, help="device peak for MFU (bf16 dense)")
+    p.add_argument("--data-dir", type=Path, help="measure the loader on this data directory's volume cache")
+    p.add_argument("--loader-volumes", type=int, default=64)
+    p.add_argument("--workers", type=int, default=4)
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    gpu = torch.cuda.is_available() and not args.cpu_small
+    device = torch.device("cuda" if gpu else "cpu")
+    if args.cpu_small:
+        cfg = tiny(crop_shape=(32, 96, 96), stem_channels=(16, 32, 64, 128), vision_width=128, text_width=128,
+                   embed_dim=128, vocab_size=2000)
+        source = (48, 128, 128)
+    else:
+        cfg = RadFinderConfig()  # 128 x 192 x 192 at 3 x 1.5 x 1.5 mm
+        source = (140, 256, 256)
+    batch = args.batch or (32 if gpu else 4)
+    step = bench_step(cfg, batch, args.steps, device, compile_=gpu and not args.no_compile)
+    if gpu:
+        step["mfu"] = step["achieved_tflops"] / args.peak_tflops
+    loader = bench_loader(cfg, args.data_dir, args.loader_volumes, batch, args.workers, source)
+    out = {"device": torch.cuda.get_device_name() if gpu else f"cpu ({torch.get_num_threads()} threads)",
+           "crop_shape": list(cfg.crop_shape), "batch": batch, "bf16": gpu, "compile": gpu and not args.no_compile,
+           "step": step, "loader": loader}
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
