@@ -296,7 +296,7 @@ def plan_citation(rng, ctx: StudyContext, f: Finding) -> Cite | None:
     centers = f.centers
     # which series
     v = rng.random()
-    if "coronal" in plans and v < 0.10:
+    if "coronal" in plans and v < 0.15:
         key = "coronal"
     elif f.label == "Medical material" and v < 0.25:
         key = "localizer"
@@ -359,7 +359,7 @@ def plan_citation(rng, ctx: StudyContext, f: Finding) -> Cite | None:
     if key in ("ax5", "thin") and rejection is None and rng.random() < 0.07:
         n = plan.n_slices + int(rng.integers(3, 120))
         rejection = "image_out_of_range"
-    if key in ("ax5", "thin") and rejection is None and rng.random() < 0.12:
+    if key in ("ax5", "thin") and rejection is None and rng.random() < 0.16:
         total = plan.n_slices
         pre, span, post, form = format_single(rng, lang, None, n, total=total)
         if form == "section_no":
