@@ -201,6 +201,8 @@ def _check_image(row: dict, reached_pixels: bool, pixel_end: int | None, size: i
     missing = [f for f in REQUIRED if not row.get(f)]
     sop_class = row.get("sop_class_uid") or ""
     if not reached_pixels:
+        if not sop_class and len(missing) == len(REQUIRED) and row.get("rows") is None and not row.get("transfer_syntax_uid"):
+            raise HeaderError("parse_error", f"{name}: 'DICM' prefix but no recognisable image attributes; the header is corrupt, re-export the file")
         if row.get("rows") is None and (sop_class.startswith(_NON_IMAGE_PREFIXES) or sop_class and not missing):
             raise HeaderError("not_an_image", f"{name}: no pixel data (SOP class {sop_class or 'unknown'}); nothing to index, no action needed")
         raise HeaderError("truncated", f"{name}: the file ends before its pixel data ({size} bytes); copy it again from the PACS")
@@ -308,6 +310,14 @@ def _rows_from_dataset(ds, offset: int, tail: bytes, size: int, name: str) -> li
     return _frames(ds, row, codec, little)
 
 
+def _seq(ds, tag):
+    """A sequence's items (pydicom keeps defined-length sequences raw until accessed)."""
+    try:
+        return ds[tag].value if tag in ds else None
+    except Exception:
+        return None
+
+
 def _item_value(item, tag, codec, kind, little):
     return _decode(kind, _raw(item, tag), codec, little)
 
@@ -326,7 +336,7 @@ def _group_values(item, codec, little) -> dict:
     if item is None:
         return out
     for seq_tag, attrs in _FG.items():
-        seq = _raw(item, seq_tag)
+        seq = _seq(item, seq_tag)
         if not seq:
             continue
         first = seq[0]
@@ -339,7 +349,7 @@ def _group_values(item, codec, little) -> dict:
 
 def _frames(ds, row: dict, codec: str, little: bool) -> list[dict]:
     """One row per frame: Enhanced / Legacy Converted Enhanced files from their functional groups."""
-    per_frame = _raw(ds, PER_FRAME_SEQ)
+    per_frame = _seq(ds, PER_FRAME_SEQ)
     nframes = row["number_of_frames"]
     if not per_frame:
         if nframes == 1:
@@ -350,7 +360,7 @@ def _frames(ds, row: dict, codec: str, little: bool) -> list[dict]:
             r = dict(row, frame_number=i + 1, position_x=None, position_y=None, position_z=None)
             rows.append(r)
         return rows
-    shared_seq = _raw(ds, SHARED_SEQ)
+    shared_seq = _seq(ds, SHARED_SEQ)
     shared = _group_values(shared_seq[0] if shared_seq else None, codec, little)
     rows = []
     for i, item in enumerate(per_frame):  # frame order = item order, not DimensionIndexValues

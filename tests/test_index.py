@@ -1,0 +1,365 @@
+"""The header indexer on DICOM files written here with pydicom: content detection, bad files,
+Enhanced CT frames, fast reader == pydicom reader, parallel == serial, incremental == fresh."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import data_contracts as dc
+from dataset.dicom_headers import FastReaderDeclined, HeaderError, read_header_fast, read_header_pydicom
+from dataset.index import index_export, walk_export
+
+CT = "1.2.840.10008.5.1.4.1.1.2"
+ENHANCED_CT = "1.2.840.10008.5.1.4.1.1.2.1"
+SC = "1.2.840.10008.5.1.4.1.1.7"
+BASIC_SR = "1.2.840.10008.5.1.4.1.1.88.11"
+
+
+# ---------------------------------------------------------------- file factory
+
+def make_ct(path: Path, *, series="1.2.3.4", sop=None, position=(0.0, 0.0, 0.0), orientation=(1, 0, 0, 0, 1, 0),
+            instance=1, image_type=("ORIGINAL", "PRIMARY", "AXIAL"), ts="1.2.840.10008.1.2.1", sop_class=CT,
+            omit=(), pixels=True, extra=None, rows=4, cols=4) -> Path:
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import generate_uid
+
+    sop = sop or generate_uid(prefix="1.2.826.0.1.3680043.10.1.")
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = sop
+    meta.TransferSyntaxUID = ts
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.ImageType = list(image_type)
+    ds.SOPClassUID = sop_class
+    ds.SOPInstanceUID = sop
+    ds.StudyDate = "20240131"
+    ds.AccessionNumber = "ACC1"
+    ds.Modality = "CT"
+    ds.SeriesDescription = "Thorax 1mm Müller"
+    ds.PatientID = "P1"
+    ds.SliceThickness = "1.0"
+    ds.StudyInstanceUID = "1.2.3"
+    ds.SeriesInstanceUID = series
+    ds.SeriesNumber = 2
+    ds.InstanceNumber = instance
+    if position is not None:
+        ds.ImagePositionPatient = [f"{v:.4f}" for v in position]
+    if orientation is not None:
+        ds.ImageOrientationPatient = [f"{v:.6f}" for v in orientation]
+    ds.FrameOfReferenceUID = "1.2.3.9"
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = "MONOCHROME2"
+    ds.Rows, ds.Columns = rows, cols
+    ds.PixelSpacing = ["0.7", "0.8"]
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    ds.RescaleIntercept, ds.RescaleSlope = "-1024", "1"
+    ds.add_new(0x00191010, "LO", "private value")  # a private element to skip
+    for k, v in (extra or {}).items():
+        setattr(ds, k, v)
+    if pixels:
+        ds.PixelData = bytes(rows * cols * 2)
+    for k in omit:
+        if k in ds:
+            delattr(ds, k)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def make_enhanced(path: Path, z_items=(10.0, 0.0, 20.0), dim_index=(2, 1, 3), sop_class=ENHANCED_CT) -> Path:
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+    from pydicom.uid import generate_uid
+
+    sop = generate_uid(prefix="1.2.826.0.1.3680043.10.2.")
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = sop_class
+    meta.MediaStorageSOPInstanceUID = sop
+    meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"]
+    ds.SOPClassUID, ds.SOPInstanceUID = sop_class, sop
+    ds.Modality = "CT"
+    ds.StudyInstanceUID, ds.SeriesInstanceUID = "1.2.3", "1.2.3.77"
+    ds.InstanceNumber = 1
+    ds.NumberOfFrames = len(z_items)
+    ds.Rows = ds.Columns = 4
+    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 12, 11, 0
+    shared = Dataset()
+    po = Dataset()
+    po.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    pm = Dataset()
+    pm.PixelSpacing = [0.5, 0.5]
+    pm.SliceThickness = 2.0
+    pvt = Dataset()
+    pvt.RescaleIntercept, pvt.RescaleSlope, pvt.RescaleType = -1024, 1, "HU"
+    shared.PlaneOrientationSequence = Sequence([po])
+    shared.PixelMeasuresSequence = Sequence([pm])
+    shared.PixelValueTransformationSequence = Sequence([pvt])
+    ds.SharedFunctionalGroupsSequence = Sequence([shared])
+    items = []
+    for z, d in zip(z_items, dim_index):
+        it = Dataset()
+        pp = Dataset()
+        pp.ImagePositionPatient = [-10.0, -10.0, z]
+        fc = Dataset()
+        fc.DimensionIndexValues = [d]
+        ft = Dataset()
+        ft.FrameType = ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"]
+        it.PlanePositionSequence = Sequence([pp])
+        it.FrameContentSequence = Sequence([fc])
+        it.CTImageFrameTypeSequence = Sequence([ft])
+        items.append(it)
+    ds.PerFrameFunctionalGroupsSequence = Sequence(items)
+    ds.PixelData = bytes(len(z_items) * 32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def make_dicomdir(path: Path) -> Path:
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.sequence import Sequence
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = "1.2.840.10008.1.3.10"
+    meta.MediaStorageSOPInstanceUID = "1.2.3.100"
+    meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.FileSetID = "TEST"
+    ds.OffsetOfTheFirstDirectoryRecordOfTheRootDirectoryEntity = 0
+    ds.OffsetOfTheLastDirectoryRecordOfTheRootDirectoryEntity = 0
+    ds.FileSetConsistencyFlag = 0
+    ds.DirectoryRecordSequence = Sequence([])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def axial_series(folder: Path, n=5, spacing=2.5, series="1.2.3.4", names=None, **kw) -> list[Path]:
+    out = []
+    for i in range(n):
+        name = names[i] if names else f"IM{i:04d}"
+        out.append(make_ct(folder / name, series=series, position=(-100.0, -100.0, 50.0 - i * spacing), instance=i + 1, **kw))
+    return out
+
+
+def table(name, data_dir) -> pa.Table:
+    return dc.read_table(name, data_dir)
+
+
+def sorted_rows(name, data_dir, keys):
+    t = table(name, data_dir).sort_by([(k, "ascending") for k in keys])
+    return t.to_pylist()
+
+
+# ---------------------------------------------------------------- tests
+
+def test_content_not_extension_and_directory_objects(tmp_path):
+    exp = tmp_path / "export"
+    axial_series(exp / "A" / "B", n=3, names=["I10", "I100", "I20"])        # no extensions
+    make_ct(exp / "looks_like.txt", series="1.2.3.5", position=(0, 0, 0))  # DICOM despite its name
+    (exp / "README.md").write_text("not a DICOM file\n" * 20)
+    make_dicomdir(exp / "DICOMDIR")
+    s = index_export(exp, tmp_path / "data", workers=1, progress=False)
+    inst = table("instances", tmp_path / "data")
+    assert sorted(inst.column("path").to_pylist()) == ["A/B/I10", "A/B/I100", "A/B/I20", "looks_like.txt"]
+    errs = {r["path"]: r["error_kind"] for r in table("index_errors", tmp_path / "data").to_pylist()}
+    assert errs == {"README.md": "not_dicom", "DICOMDIR": "directory_object"}
+    assert s["directory_objects"] == 1 and s["errors"] == 1 and s["series"] == 2
+
+
+def test_bad_files_each_one_error_row_and_the_run_goes_on(tmp_path):
+    exp = tmp_path / "export"
+    good = axial_series(exp / "good", n=3)
+    (exp / "bad").mkdir()
+    (exp / "bad" / "empty").write_bytes(b"")
+    raw = good[0].read_bytes()
+    (exp / "bad" / "cut_header").write_bytes(raw[:400])
+    (exp / "bad" / "cut_pixels").write_bytes(raw[:-10])
+    (exp / "bad" / "tiny").write_bytes(b"\x00" * 130)
+    (exp / "bad" / "text.dcm").write_bytes(b"hello world, not dicom at all" * 10)
+    (exp / "bad" / "garbage").write_bytes(b"\x00" * 128 + b"DICM" + bytes(range(256)) * 4)
+    make_ct(exp / "bad" / "no_series", omit=("SeriesInstanceUID",))
+    make_ct(exp / "bad" / "sr", sop_class=BASIC_SR, pixels=False, omit=("Rows", "Columns", "PixelSpacing", "ImagePositionPatient", "ImageOrientationPatient"))
+    locked = make_ct(exp / "bad" / "locked")
+    os.chmod(locked, 0)
+    can_lock = not os.access(locked, os.R_OK)
+    try:
+        for fast in (True, False):
+            data = tmp_path / f"data_{fast}"
+            s = index_export(exp, data, workers=1, progress=False, fast=fast)
+            errs = {r["path"]: r["error_kind"] for r in table("index_errors", data).to_pylist()}
+            expected = {
+                "bad/empty": "empty", "bad/cut_header": "truncated", "bad/cut_pixels": "truncated",
+                "bad/tiny": "not_dicom", "bad/text.dcm": "not_dicom", "bad/garbage": "parse_error",
+                "bad/no_series": "missing_attribute", "bad/sr": "not_an_image",
+            }
+            if can_lock:
+                expected["bad/locked"] = "unreadable"
+            assert errs == expected, fast
+            assert s["instances"] == 3 + (0 if can_lock else 1)
+            for r in table("index_errors", data).to_pylist():
+                assert r["path"] in r["message"] and r["size_bytes"] is not None
+    finally:
+        os.chmod(locked, 0o644)
+
+
+def test_image_without_position_and_secondary_capture_are_indexed_with_nulls(tmp_path):
+    exp = tmp_path / "export"
+    make_ct(exp / "ct_nopos", series="1.2.3.8", omit=("ImagePositionPatient",))
+    make_ct(exp / "sc", series="1.2.3.9", sop_class=SC, omit=("ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing"))
+    index_export(exp, tmp_path / "d", workers=1, progress=False)
+    rows = {r["path"]: r for r in table("instances", tmp_path / "d").to_pylist()}
+    assert rows["ct_nopos"]["position_z"] is None and rows["ct_nopos"]["orientation"] == [1, 0, 0, 0, 1, 0]
+    assert rows["sc"]["sop_class_uid"] == SC and rows["sc"]["orientation"] is None
+    series = {r["series_instance_uid"]: r for r in table("series", tmp_path / "d").to_pylist()}
+    assert series["1.2.3.8"]["geometry"] == "not_a_volume" and series["1.2.3.8"]["z_min"] is None
+
+
+def test_row_values(tmp_path):
+    p = make_ct(tmp_path / "x", position=(-1.5, 2.25, 3.125), instance=7, extra={"GantryDetectorTilt": "+12.5"})
+    (row,) = read_header_fast(str(p), fallback=False)
+    assert row["position_x"] == -1.5 and row["position_y"] == 2.25 and row["position_z"] == 3.125
+    assert row["orientation"] == [1, 0, 0, 0, 1, 0] and row["pixel_spacing"] == [0.7, 0.8]
+    assert row["instance_number"] == 7 and row["gantry_tilt"] == 12.5 and row["image_type"] == "ORIGINAL\\PRIMARY\\AXIAL"
+    assert row["series_description"] == "Thorax 1mm Müller" and str(row["study_date"]) == "2024-01-31"
+    assert row["rescale_intercept"] == -1024 and row["rescale_slope"] == 1 and row["rows"] == 4
+    assert row["frame_number"] == 1 and row["number_of_frames"] == 1 and row["transfer_syntax_uid"] == "1.2.840.10008.1.2.1"
+
+
+@pytest.mark.parametrize("ts", ["1.2.840.10008.1.2", "1.2.840.10008.1.2.1", "1.2.840.10008.1.2.2"])
+def test_fast_reader_equals_pydicom(tmp_path, ts):
+    p = make_ct(tmp_path / "x", ts=ts, position=(1.0, 2.0, 3.0), extra={"GantryDetectorTilt": "-5"})
+    assert read_header_fast(str(p)) == read_header_pydicom(str(p))
+    if ts == "1.2.840.10008.1.2.2":  # big endian: the fast reader hands over
+        with pytest.raises(FastReaderDeclined):
+            read_header_fast(str(p), fallback=False)
+    else:
+        assert read_header_fast(str(p), fallback=False) == read_header_pydicom(str(p))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_fast_reader_reads_past_the_first_buffer(tmp_path):
+    big = make_ct(tmp_path / "big", extra={"ImageComments": "x" * 40000})  # header > 16 KiB before SliceThickness
+    assert read_header_fast(str(big), fallback=False) == read_header_pydicom(str(big))
+
+
+def test_enhanced_ct_one_row_per_frame_in_item_order(tmp_path):
+    for cls in (ENHANCED_CT, "1.2.840.10008.5.1.4.1.1.2.2"):  # Enhanced, Legacy Converted Enhanced
+        p = make_enhanced(tmp_path / cls, sop_class=cls)
+        rows = read_header_fast(str(p))
+        assert rows == read_header_pydicom(str(p))
+        assert [r["frame_number"] for r in rows] == [1, 2, 3]
+        assert [r["position_z"] for r in rows] == [10.0, 0.0, 20.0]  # item order, not DimensionIndexValues
+        assert all(r["orientation"] == [1, 0, 0, 0, 1, 0] and r["pixel_spacing"] == [0.5, 0.5] for r in rows)
+        assert all(r["slice_thickness"] == 2.0 and r["rescale_intercept"] == -1024 and r["number_of_frames"] == 3 for r in rows)
+        assert rows[0]["image_type"] == "ORIGINAL\\PRIMARY\\AXIAL\\NONE"
+    index_export(tmp_path, tmp_path / "d", workers=1, progress=False)
+    (s,) = table("series", tmp_path / "d").to_pylist()
+    assert s["n_images"] == 6 and s["geometry"] == "axial" and s["spacing_mm"] == 10.0
+
+
+def test_parallel_equals_serial_and_pydicom_only(tmp_path):
+    exp = tmp_path / "export"
+    for k in range(4):
+        axial_series(exp / f"s{k}", n=40, series=f"1.2.3.{k}")
+    make_enhanced(exp / "enh")
+    (exp / "junk").write_bytes(b"junk" * 100)
+    index_export(exp, tmp_path / "one", workers=1, progress=False)
+    index_export(exp, tmp_path / "two", workers=2, progress=False, chunk_files=16)
+    index_export(exp, tmp_path / "ref", workers=1, progress=False, fast=False)
+    for name, keys in (("instances", ["path", "frame_number"]), ("index_errors", ["path"]), ("series", ["series_instance_uid"])):
+        a = sorted_rows(name, tmp_path / "one", keys)
+        assert a == sorted_rows(name, tmp_path / "two", keys) == sorted_rows(name, tmp_path / "ref", keys), name
+
+
+def test_incremental_rerun_equals_fresh_run(tmp_path):
+    exp = tmp_path / "export"
+    files = axial_series(exp / "a", n=6)
+    axial_series(exp / "b", n=4, series="1.2.3.5")
+    (exp / "notes.txt").write_text("hello")
+    data = tmp_path / "data"
+    first = index_export(exp, data, workers=1, progress=False)
+    assert first["files_read"] == 11 and not first["incremental"]
+    again = index_export(exp, data, workers=1, progress=False)
+    assert again["files_read"] == 0 and again["files_reused"] == 11 and again["instances"] == 10
+    # change: one file gone, one rewritten (different size), one new, one turned bad
+    files[0].unlink()
+    make_ct(files[1], position=(-100.0, -100.0, 47.5), instance=2, extra={"ImageComments": "rewritten"})
+    make_ct(exp / "c" / "new", series="1.2.3.6")
+    files[2].write_bytes(b"")
+    third = index_export(exp, data, workers=2, progress=False)
+    assert third["files_read"] == 3 and third["files_removed"] == 1
+    fresh = tmp_path / "fresh"
+    index_export(exp, fresh, workers=1, progress=False)
+    for name, keys in (("instances", ["path", "frame_number"]), ("index_errors", ["path"]), ("series", ["series_instance_uid"])):
+        assert sorted_rows(name, data, keys) == sorted_rows(name, fresh, keys), name
+    assert {r["path"]: r["error_kind"] for r in table("index_errors", data).to_pylist()} == {"notes.txt": "not_dicom", "a/IM0002": "empty"}
+
+
+def test_data_dir_inside_export_is_not_indexed(tmp_path):
+    axial_series(tmp_path / "x", n=2)
+    index_export(tmp_path, tmp_path / "data", workers=1, progress=False)
+    s = index_export(tmp_path, tmp_path / "data", workers=1, progress=False)
+    assert s["files"] == 2 and s["errors"] == 0
+
+
+def test_walk_is_sorted_and_relative(tmp_path):
+    for name in ("b/2", "a/1", "a/c/3"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    assert [w[0] for w in walk_export(tmp_path)] == ["a/1", "a/c/3", "b/2"]
+
+
+def test_series_table_from_shuffled_files(tmp_path):
+    exp = tmp_path / "e"
+    # InstanceNumbers run feet to head and file names hide the order
+    zs = [0.0, 5.0, 10.0, 15.0, 20.0]
+    for i, z in enumerate(zs):
+        make_ct(exp / f"f{(i * 3) % 5}", position=(-100.0, -100.0, z), instance=i + 1)
+    index_export(exp, tmp_path / "d", workers=1, progress=False)
+    (s,) = table("series", tmp_path / "d").to_pylist()
+    assert s["geometry"] == "axial" and s["instance_order"] == "feet_to_head" and s["n_images"] == 5
+    a = np.array(s["affine"]).reshape(4, 4)
+    for k, z in enumerate(sorted(zs, reverse=True)):  # k = 0 is the most superior slice
+        assert np.allclose(a @ [0, 0, k, 1], [-100, -100, z, 1])
+    assert np.allclose(a @ [1, 0, 0, 1], [-100 + 0.8, -100, 20, 1])  # column step = PixelSpacing[1]
+    assert np.allclose(a @ [0, 1, 0, 1], [-100, -100 + 0.7, 20, 1])  # row step = PixelSpacing[0]
+
+
+def test_cli_index(tmp_path, capsys):
+    from flows.cli import main
+
+    axial_series(tmp_path / "e", n=3)
+    assert main(["index", str(tmp_path / "e"), "--out", str(tmp_path / "d"), "--workers", "1", "--no-progress"]) == 0
+    assert "3 images in 1 series" in capsys.readouterr().out
+    assert main(["index", str(tmp_path / "missing"), "--out", str(tmp_path / "d")]) == 1
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_header_error_kinds_are_the_contract_values():
+    from data_contracts import load_contract
+    from dataset.dicom_headers import ERROR_KINDS
+
+    assert set(ERROR_KINDS) == set(load_contract("index_errors").column("error_kind").allowed)
+    with pytest.raises(AssertionError):
+        HeaderError("bogus", "x")
+
+
+def test_copy_of_tables_survives_shutil(tmp_path):
+    """Tables are ordinary Parquet files: a copied DATA_DIR still reruns incrementally."""
+    axial_series(tmp_path / "e", n=2)
+    index_export(tmp_path / "e", tmp_path / "d", workers=1, progress=False)
+    shutil.copytree(tmp_path / "d", tmp_path / "d2")
+    assert index_export(tmp_path / "e", tmp_path / "d2", workers=1, progress=False)["files_read"] == 0
