@@ -184,9 +184,9 @@ class Scrubbed:
 
     text: str
     original_length: int
-    # (orig_start, orig_end, new_start, new_end, kind) per replaced span, in text order, of each pass
-    spans: list[tuple[int, int, int, int, str]] = field(default_factory=list)
-    passes: list[tuple[int, list[tuple[int, int, int, int, str]]]] = field(default_factory=list)
+    # (orig_start, orig_end, new_start, new_end, kind, replacement) per replaced span, in text order, of each pass
+    spans: list[tuple] = field(default_factory=list)
+    passes: list[tuple[int, list[tuple]]] = field(default_factory=list)
 
     def __post_init__(self):
         if not self.passes:
@@ -202,7 +202,7 @@ class Scrubbed:
         i = bisect.bisect_right([s[0] for s in spans], offset) - 1
         if i < 0:
             return offset
-        o_s, o_e, n_s, n_e, _ = spans[i]
+        o_s, o_e, n_s, n_e = spans[i][:4]
         if offset == o_s:
             return n_s
         if offset < o_e:  # strictly inside a replaced span
@@ -222,6 +222,29 @@ class Scrubbed:
     def map_end(self, offset: int) -> int:
         return self._map(offset, end=True)
 
+    def cut(self, piece: str, start: int, end: int) -> str:
+        """`text[map_start(start):map_end(end)]`, computed from `piece` = original[start:end] alone.
+
+        Lets a caller re-cut slices (ref_text, evidence_text) without keeping the whole text.
+        """
+        for length, spans in self.passes:
+            start = max(0, min(int(start), length))
+            end = max(start, min(int(end), length))
+            out, pos = [], start
+            i = max(0, bisect.bisect_right([s[0] for s in spans], start) - 1)
+            for o_s, o_e, _, _, _, rep in spans[i:]:
+                if o_s >= end:
+                    break
+                if o_e <= start:
+                    continue
+                out.append(piece[max(0, pos - start):max(0, o_s - start)] if o_s > pos else "")
+                out.append(rep)
+                pos = max(pos, o_e)
+            if pos < end:
+                out.append(piece[pos - start:end - start])
+            piece, start, end = "".join(out), self._map_pass(length, spans, start, False), self._map_pass(length, spans, end, True)
+        return piece
+
 
 def placeholder(kind: str) -> str:
     return PLACEHOLDERS[kind]
@@ -239,7 +262,7 @@ def _one_pass(text, replace, rules, timeout):
         rep = replace(sp.kind, text[sp.start:sp.end]) if replace else None
         rep = PLACEHOLDERS[sp.kind] if rep is None else rep
         out.append(rep)
-        mapped.append((sp.start, sp.end, new_pos, new_pos + len(rep), sp.kind))
+        mapped.append((sp.start, sp.end, new_pos, new_pos + len(rep), sp.kind, rep))
         new_pos += len(rep)
         pos = sp.end
     out.append(text[pos:])
@@ -268,7 +291,7 @@ def scrub(text: str, replace: Callable[[str, str], str] | None = None,
                 raise TimeoutError("no fixpoint")
     except TimeoutError:
         red = PLACEHOLDERS["TIMEOUT"]
-        return Scrubbed(red, len(text), [(0, len(text), 0, len(red), "TIMEOUT")])
+        return Scrubbed(red, len(text), [(0, len(text), 0, len(red), "TIMEOUT", red)])
     if not passes:
         return Scrubbed(text, len(text), [])
     flat = passes[0][1] if len(passes) == 1 else [s for _, sp in passes for s in sp]

@@ -93,6 +93,18 @@ def test_fuzz_scrub_never_fails_and_maps_monotonically(text, a, b):
     a, b = sorted((min(a, len(text)), min(b, len(text))))
     assert 0 <= s.map_start(a) <= s.map_end(b) <= len(s.text)
     assert deid.scrub(s.text).text == s.text  # idempotent: placeholders are not identifiers
+    assert s.cut(text[a:b], a, b) == s.text[s.map_start(a):s.map_end(b)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["Dr. Jane Smith", " 03/14/2019", "(555) 123-4567", "MRN: 1234567", " series 4 image 2",
+                                 " ", "x", "\n", "92 yo", "1.2.840.10008.5.1.4"]), max_size=20),
+       st.integers(0, 300), st.integers(0, 300))
+def test_fuzz_cut_agrees_with_the_map(parts, a, b):
+    text = "".join(parts)
+    s = deid.scrub(text)
+    a, b = sorted((min(a, len(text)), min(b, len(text))))
+    assert s.cut(text[a:b], a, b) == s.text[s.map_start(a):s.map_end(b)]
 
 
 @settings(max_examples=150, deadline=None)
