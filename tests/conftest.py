@@ -21,3 +21,25 @@ def dicom_samples() -> Path:
     if not (DICOM_SAMPLES / "README.md").exists():
         pytest.skip(f"real DICOM samples not found at {DICOM_SAMPLES}")
     return DICOM_SAMPLES
+
+
+# ---- flows: one Prefect test harness per test session (it costs seconds to start), and a real
+# Prefect server on loopback shared by the schedule and Dask tests (started only when they run).
+os.environ.setdefault("PREFECT_HOME", str(Path(__import__("tempfile").gettempdir()) / f"radmine-test-prefect-{os.getuid()}"))
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory):
+    """A `prefect server start` on 127.0.0.1 with its own PREFECT_HOME; yields its API URL."""
+    from flows.server import LocalServer
+
+    with LocalServer(tmp_path_factory.mktemp("prefect-server"), startup_timeout=90) as server:
+        yield server.api_url

@@ -1,0 +1,157 @@
+"""The adapter between the pipeline and the mining / dataset libraries: every method is a thin call.
+
+The pipeline (flows.pipeline) only talks to an object with these methods, so the same steps run
+over the real libraries (`library`, here) or over a toy (flows.toylib) in machinery tests.
+
+    read_reports(path) -> list[dict]                      report rows with report_id, text_sha256, ...
+    mine_reports(rows) -> {table: rows}                    reports, references, labels, snippet_labels
+    finish_mining({table: pa.Table}) -> {table: pa.Table}  cross-report passes over all rows (dedup)
+    list_export(export_dir, exclude) -> [(path, size, mtime)]
+    index_files(export_dir, items) -> (instances rows, index_errors rows)   items: [(path, size, mtime)]
+    write_series(work_dir)                                 series from work_dir/instances.parquet
+    match(work_dir) -> counts                              snippet_slices, rejections into work_dir
+    build_volumes(work_dir, export_dir, cache_dir) -> counts   volumes (+ arrays) into work_dir
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+
+class Library:
+    # -- reports (mining) ----------------------------------------------------------------------
+    def read_reports(self, path: Path) -> list[dict]:
+        from mining.ingest import read_reports  # noqa: PLC0415
+
+        return list(read_reports(path))
+
+    def mine_reports(self, rows: list[dict]) -> dict:
+        from mining.ingest import mine_reports  # noqa: PLC0415
+
+        return mine_reports(rows)
+
+    def finish_mining(self, tables: dict) -> dict:
+        from mining.ingest import finish_tables  # noqa: PLC0415
+
+        return finish_tables(tables)
+
+    # -- DICOM index (dataset.index) -------------------------------------------------------------
+    def list_export(self, export_dir: Path, exclude=()) -> list[tuple[str, int | None, float | None]]:
+        from dataset.index import walk_export
+
+        return [(rel, size, mtime) for rel, size, mtime, _err in walk_export(export_dir, exclude=list(exclude))]
+
+    def index_files(self, export_dir: Path, items) -> tuple[list[dict], list[dict]]:
+        from dataset.index import index_file
+
+        root = str(Path(export_dir).resolve())
+        instances, errors = [], []
+        for rel, size, mtime in items:
+            rows, err = index_file(root, rel, size, mtime)
+            instances.extend(rows)
+            if err is not None:
+                errors.append(err)
+        return instances, errors
+
+    def write_series(self, work_dir: Path) -> int:
+        from dataset.index import write_series
+
+        return write_series(work_dir)
+
+    # -- matching and volumes ------------------------------------------------------------------
+    def match(self, work_dir: Path) -> dict:
+        from dataset.matching import run_match
+
+        return run_match(work_dir)
+
+    def build_volumes(self, work_dir: Path, export_dir: Path, cache_dir: Path) -> dict:
+        return build_volumes_cached(work_dir, export_dir, cache_dir)
+
+
+library = Library()
+
+
+# -- volume arrays through a cache shared by the versions --------------------------------------------
+
+def _volume_key(uid: str, images, cfg) -> str:
+    """Content key of a series' array: its uid, the resampling settings and its files (path, size, mtime)."""
+    files = sorted({(r["path"], int(r["size_bytes"]), float(r["mtime"])) for r in images})
+    blob = json.dumps([uid, list(cfg.spacing_xyz), cfg.split_fractions, cfg.split_salt, files])
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def _link(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists():
+        dst.unlink()
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system, or no hard links: copy
+        shutil.copy2(src, dst)
+
+
+def build_volumes_cached(work_dir: Path, export_dir: Path, cache_dir: Path, cfg=None) -> dict:
+    """dataset.volumes over the series matching chooses, re-using arrays cached by content key.
+
+    Arrays live once in DATA_DIR/cache/volumes/<key>.npy (+ <key>.json, the volumes row) and are
+    hard-linked into the version at the `array_path` dataset.volumes gives them (relative to the
+    version folder), so every version is self-contained and unchanged series are never rebuilt.
+    """
+    import data_contracts as dc
+    from dataset.matching import MatchConfig, choose_training_volumes
+    from dataset.volumes import VolumeConfig, build_volumes
+
+    cfg = cfg or VolumeConfig()
+    work, cache = Path(work_dir), Path(cache_dir) / "volumes"
+    series = dc.read_table("series", work).to_pandas()
+    instances = dc.read_table("instances", work).to_pandas()
+    uids = {r["series_instance_uid"] for r in choose_training_volumes(series, MatchConfig()).values()}
+    if dc.has_table("snippet_slices", work):
+        uids |= set(dc.read_table("snippet_slices", work, columns=["volume_series_instance_uid"]).column(0).to_pylist())
+    images = {uid: g[["path", "size_bytes", "mtime"]].to_dict("records")
+              for uid, g in instances.groupby("series_instance_uid", sort=False) if uid in uids}
+    rows, todo, keys = [], [], {}
+    for uid in sorted(uids):
+        if uid not in images:
+            continue
+        keys[uid] = key = _volume_key(uid, images[uid], cfg)
+        npy, meta = cache / f"{key}.npy", cache / f"{key}.json"
+        if npy.exists() and meta.exists():
+            row = json.loads(meta.read_text())
+            _link(npy, work / row["array_path"])
+            rows.append(row)
+        else:
+            todo.append(uid)
+    result = build_volumes(work, Path(export_dir), series, instances, todo, cfg)
+    cache.mkdir(parents=True, exist_ok=True)
+    for row in result.rows:
+        key = keys[row["series_instance_uid"]]
+        _link(work / row["array_path"], cache / f"{key}.npy")
+        tmp = cache / f".{key}.json.tmp"
+        tmp.write_text(json.dumps(row))
+        os.replace(tmp, cache / f"{key}.json")
+        rows.append(row)
+    dc.write_table("volumes", rows, work)
+    if result.errors:  # decode failures join index_errors, as dataset.volumes.run_volumes does
+        old = dc.read_table("index_errors", work).to_pylist() if dc.has_table("index_errors", work) else []
+        new_paths = {e["path"] for e in result.errors}
+        dc.write_table("index_errors", [e for e in old if e["path"] not in new_paths] + result.errors, work)
+    return {"volumes": len(rows), "volumes_built": len(result.rows), "volumes_cached": len(rows) - len(result.rows),
+            "decode_errors": len(result.errors)}
+
+
+def prune_volume_cache(cache_dir: Path) -> int:
+    """Remove cached arrays no published version links to any more (link count 1)."""
+    cache = Path(cache_dir) / "volumes"
+    removed = 0
+    if not cache.is_dir():
+        return 0
+    for npy in cache.glob("*.npy"):
+        if npy.stat().st_nlink <= 1:
+            npy.unlink()
+            npy.with_suffix(".json").unlink(missing_ok=True)
+            removed += 1
+    return removed

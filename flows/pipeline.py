@@ -1,0 +1,516 @@
+"""The mining pipeline as plain functions over a run context (no Prefect here).
+
+One run turns a PACS export and a reports file into a new published version of the tables:
+
+    start_run       lock DATA_DIR, remove what killed runs left, create versions/.<run_id>.partial
+    plan_reports    read the reports file; split into new/changed (to mine) and unchanged (to carry)
+    mine_batch      mine one batch of reports (a task per batch)
+    finish_reports  carried rows + mined batches -> reports, references, labels, snippet_labels
+    plan_index      list the export; split into new/changed files (to read) and unchanged (to carry)
+    index_batch     read one batch of DICOM files (a task per batch)
+    finish_index    carried rows + read batches -> instances, index_errors, series
+    match           snippet_slices, rejections (always over everything; cheap)
+    build_volumes   volumes + .npy arrays through the shared cache (optional)
+    publish         runs table, rename the partial folder into place, switch CURRENT, prune
+
+`run_pipeline` calls them in order in one process; `flows.mine_flow` calls the same functions
+from Prefect tasks. The functions take and return small picklable values (the context, lists
+of ids or paths, counts), and pass tables between steps as Parquet files under the partial
+version's `.work/` folder, so batches can run in threads, processes or on Dask workers that
+share the data directory's file system.
+
+Incremental rules:
+- reports are keyed by report_id and text_sha256: unchanged reports keep their previous rows,
+  amended ones are mined again and replace theirs. The reports file is the full archive by
+  default, so a report that vanished from it loses its rows; with `append_reports` the file
+  holds only new and amended reports and previous reports absent from it are kept.
+- DICOM files are keyed by (path, size_bytes, mtime): unchanged files keep their `instances` or
+  `index_errors` rows; files gone from the export lose theirs.
+- a batch that fails (after its retries) keeps the previous rows of its items, marks the run
+  completed_with_errors, and is tried again by the next run (its items still look changed).
+- a new radmine version, or `full=True`, re-processes everything.
+Every table is sorted by its primary key before it is written, so two runs over the same input
+give identical tables.
+
+Test hook: with RADMINE_TEST_PAUSE_AT=<checkpoint> the run writes
+`<DATA_DIR>/.paused-<checkpoint>` and sleeps at that checkpoint so a test can kill it there
+(checkpoints: CHECKPOINTS below).
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+CHECKPOINTS = ("started", "reports", "index", "mined", "indexed", "matched", "volumes",
+               "before_publish", "renamed", "published")
+DEFAULT_LIBRARY = "flows.library:library"
+WORK = ".work"
+REPORT_TABLES = ("reports", "references", "labels", "snippet_labels")
+INDEX_TABLES = ("instances", "index_errors")
+
+
+@dataclass
+class MineOptions:
+    export_dir: str
+    reports: str
+    data_dir: str
+    volumes: bool = False
+    keep_versions: int = 3
+    report_batch_size: int = 200
+    file_batch_size: int = 400
+    append_reports: bool = False
+    full: bool = False
+    keep_identifiers: bool = False
+    runner: str = "local"
+    library: str = DEFAULT_LIBRARY
+
+    def inputs(self) -> dict:
+        d = asdict(self)
+        d["export_dir"] = str(Path(self.export_dir).resolve())
+        d["reports"] = str(Path(self.reports).resolve())
+        d.pop("data_dir")
+        if d["library"] == DEFAULT_LIBRARY:
+            d.pop("library")
+        return d
+
+
+@dataclass
+class RunContext:
+    run_id: str
+    started_at: str  # ISO UTC
+    data_dir: str
+    work_dir: str  # versions/.<run_id>.partial
+    previous: str | None  # folder of the current version when the run started
+    options: MineOptions
+    reprocess_all: bool = False
+
+    @property
+    def work(self) -> Path:
+        return Path(self.work_dir)
+
+    @property
+    def scratch(self) -> Path:
+        return Path(self.work_dir) / WORK
+
+    @property
+    def lib(self):
+        return load_library(self.options.library)
+
+
+@dataclass
+class Plan:
+    """What a step will do: batches to process and how many items it carries unchanged."""
+
+    batches: list[list[Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class BatchResult:
+    index: int
+    ok: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    error: str | None = None
+
+
+_LIBRARIES: dict[str, Any] = {}
+
+
+def load_library(spec: str):
+    """The object whose methods do the real work (`module:attribute`; see flows.library)."""
+    if spec not in _LIBRARIES:
+        module, _, attr = spec.partition(":")
+        obj = getattr(importlib.import_module(module), attr or "library")
+        _LIBRARIES[spec] = obj() if isinstance(obj, type) else obj
+    return _LIBRARIES[spec]
+
+
+def checkpoint(ctx_or_dir, name: str) -> None:
+    """The documented test hook: pause at checkpoint `name` when RADMINE_TEST_PAUSE_AT says so."""
+    if os.environ.get("RADMINE_TEST_PAUSE_AT") != name:
+        return
+    data_dir = Path(ctx_or_dir.data_dir if isinstance(ctx_or_dir, RunContext) else ctx_or_dir)
+    (data_dir / f".paused-{name}").write_text(f"{os.getpid()}\n")
+    time.sleep(float(os.environ.get("RADMINE_TEST_PAUSE_SECONDS", "600")))
+
+
+# -- Parquet helpers ----------------------------------------------------------------------------
+
+def _write_part(name: str, rows, path: Path) -> int:
+    """Conform rows to the contract and write them as a scratch part (validated on finish)."""
+    import pyarrow.parquet as pq
+
+    import data_contracts as dc
+
+    table = dc.conform(name, rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    return table.num_rows
+
+
+def _read_parts(name: str, paths: list[Path]):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import data_contracts as dc
+
+    schema = dc.load_contract(name).schema
+    tables = [pq.read_table(p).cast(schema) for p in paths if p.exists()]
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def _previous(ctx: RunContext, name: str, filter_col: str | None = None, keep=None):
+    """Rows of table `name` in the previous version (optionally only where filter_col is in keep)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    import data_contracts as dc
+
+    schema = dc.load_contract(name).schema
+    if ctx.previous is None or not (Path(ctx.previous) / f"{name}.parquet").exists():
+        return schema.empty_table()
+    table = dc.read_table(name, ctx.previous)
+    if filter_col is not None:
+        table = table.filter(pc.is_in(table.column(filter_col), value_set=pa.array(sorted(keep), type=pa.string())))
+    return table
+
+
+def sort_by_key(name: str, table):
+    import data_contracts as dc
+
+    pk = list(dc.load_contract(name).primary_key)
+    return table.sort_by([(c, "ascending") for c in pk]) if pk and table.num_rows else table
+
+
+def _write_final(name: str, table, ctx: RunContext) -> int:
+    import data_contracts as dc
+
+    dc.write_table(name, sort_by_key(name, table), ctx.work)
+    return table.num_rows
+
+
+def _concat(name: str, tables):
+    import pyarrow as pa
+
+    import data_contracts as dc
+
+    schema = dc.load_contract(name).schema
+    tables = [t.cast(schema) for t in tables if t is not None]
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    size = max(1, int(size))
+    return [items[i:i + size] for i in range(0, len(items), size)]
+
+
+# -- start --------------------------------------------------------------------------------------
+
+def start_run(options: MineOptions, run_id: str | None = None):
+    """Take the lock, clean leftovers, open the partial version. Returns (store, ctx)."""
+    from flows.versions import VersionStore, new_run_id, run_started_at
+
+    export = Path(options.export_dir)
+    if not export.is_dir():
+        raise FileNotFoundError(f"export folder {export} not found; pass the folder holding the DICOM files")
+    if not Path(options.reports).is_file():
+        raise FileNotFoundError(f"reports file {options.reports} not found; pass the CSV or JSONL report export")
+    store = VersionStore(options.data_dir)
+    store.lock()
+    try:
+        store.clean_leftovers()
+        run_id = run_id or new_run_id()
+        work = store.begin(run_id)
+        previous = store.current_path()
+        reprocess_all = options.full or previous is None or _version_changed(previous)
+        ctx = RunContext(run_id=run_id, started_at=run_started_at(run_id).isoformat(), data_dir=str(store.root),
+                         work_dir=str(work), previous=str(previous) if previous else None, options=options,
+                         reprocess_all=reprocess_all)
+        ctx.scratch.mkdir()
+    except BaseException:
+        store.unlock()
+        raise
+    checkpoint(ctx, "started")
+    return store, ctx
+
+
+def radmine_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("radmine")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _version_changed(previous: Path) -> bool:
+    """True when the previous version was written by another radmine version (rules may differ)."""
+    import pyarrow.parquet as pq
+
+    path = previous / "runs.parquet"
+    if not path.exists():
+        return True
+    runs = pq.read_table(path, columns=["run_id", "radmine_version"]).sort_by("run_id").to_pylist()
+    return not runs or runs[-1]["radmine_version"] != radmine_version()
+
+
+# -- reports ------------------------------------------------------------------------------------
+
+def plan_reports(ctx: RunContext) -> Plan:
+    """Read the reports file and decide which reports to mine. Writes .work/reports_in.parquet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = ctx.lib.read_reports(Path(ctx.options.reports))
+    incoming = {r["report_id"]: r for r in rows}  # the last row of a report_id wins
+    prev = _previous(ctx, "reports").select(["report_id", "text_sha256"]).to_pylist()
+    prev_sha = {r["report_id"]: r["text_sha256"] for r in prev}
+    if ctx.reprocess_all:
+        todo = sorted(incoming)
+    else:
+        todo = sorted(rid for rid, r in incoming.items() if prev_sha.get(rid) != r["text_sha256"])
+    todo_set = set(todo)
+    if ctx.options.append_reports:
+        keep = sorted(rid for rid in prev_sha if rid not in todo_set)
+    else:
+        keep = sorted(rid for rid in incoming if rid in prev_sha and rid not in todo_set)
+    table = pa.Table.from_pylist([_jsonable(incoming[rid]) for rid in todo]) if todo else pa.table({"report_id": pa.array([], pa.string())})
+    pq.write_table(table, ctx.scratch / "reports_in.parquet")
+    (ctx.scratch / "reports_keep.json").write_text(json.dumps(keep))
+    spans = [[start, min(start + ctx.options.report_batch_size, len(todo))]
+             for start in range(0, len(todo), max(1, ctx.options.report_batch_size))]
+    counts = {"reports_in_file": len(incoming), "reports_to_mine": len(todo), "reports_carried": len(keep),
+              "reports_new": sum(1 for rid in todo if rid not in prev_sha),
+              "reports_amended": sum(1 for rid in todo if rid in prev_sha),
+              "reports_dropped": 0 if ctx.options.append_reports else sum(1 for rid in prev_sha if rid not in incoming)}
+    checkpoint(ctx, "reports")
+    return Plan(batches=spans, counts=counts)
+
+
+def _jsonable(row: dict) -> dict:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
+
+
+def mine_batch(ctx: RunContext, index: int, span: list[int]) -> BatchResult:
+    """Mine reports [start, stop) of .work/reports_in.parquet; write one part per table."""
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(ctx.scratch / "reports_in.parquet").slice(span[0], span[1] - span[0]).to_pylist()
+    tables = ctx.lib.mine_reports(rows)
+    counts = {}
+    for name in REPORT_TABLES:
+        counts[name] = _write_part(name, tables.get(name, []), ctx.scratch / f"mine-{index:05d}" / f"{name}.parquet")
+    return BatchResult(index=index, ok=True, counts=counts)
+
+
+def finish_reports(ctx: RunContext, results: list[BatchResult], plan: Plan) -> dict[str, int]:
+    """Carried rows + mined batches -> the four report tables (amended reports replace theirs)."""
+    import pyarrow.parquet as pq
+
+    keep = set(json.loads((ctx.scratch / "reports_keep.json").read_text()))
+    failed_ids: set[str] = set()
+    ok_parts = []
+    incoming = pq.read_table(ctx.scratch / "reports_in.parquet", columns=["report_id"]).column("report_id").to_pylist()
+    for res, span in zip(results, plan.batches):
+        if res.ok:
+            ok_parts.append(ctx.scratch / f"mine-{res.index:05d}")
+        else:  # keep what the previous version had for this batch's reports; next run tries again
+            failed_ids.update(incoming[span[0]:span[1]])
+    carried = keep | failed_ids
+    out = {}
+    tables = {}
+    for name in REPORT_TABLES:
+        prev = _previous(ctx, name, "report_id", carried)
+        new = _read_parts(name, [p / f"{name}.parquet" for p in ok_parts])
+        tables[name] = _concat(name, [prev, new])
+    tables = ctx.lib.finish_mining(tables)  # cross-report passes (near-duplicate snippets)
+    for name in REPORT_TABLES:
+        out[name] = _write_final(name, tables[name], ctx)
+    checkpoint(ctx, "mined")
+    return out
+
+
+# -- DICOM index --------------------------------------------------------------------------------
+
+def plan_index(ctx: RunContext) -> Plan:
+    """List the export; files whose (path, size, mtime) the previous version has are carried."""
+    files = ctx.lib.list_export(Path(ctx.options.export_dir), exclude=[ctx.data_dir])  # [(path, size, mtime)]
+    known: dict[str, tuple] = {}
+    for name in INDEX_TABLES:
+        for r in _previous(ctx, name).select(["path", "size_bytes", "mtime"]).to_pylist():
+            known[r["path"]] = (r["size_bytes"], r["mtime"])
+    todo, keep = [], []
+    for path, size, mtime in sorted(files, key=lambda f: f[0]):
+        if not ctx.reprocess_all and size is not None and known.get(path) == (size, mtime):
+            keep.append(path)
+        else:
+            todo.append([path, size, mtime])
+    (ctx.scratch / "files_keep.json").write_text(json.dumps(keep))
+    counts = {"files_in_export": len(files), "files_to_index": len(todo), "files_carried": len(keep),
+              "files_removed": len(set(known) - {f[0] for f in files})}
+    checkpoint(ctx, "index")
+    return Plan(batches=_chunks(todo, ctx.options.file_batch_size), counts=counts)
+
+
+def index_batch(ctx: RunContext, index: int, items: list[list]) -> BatchResult:
+    """Read one batch of files ([path, size, mtime] each); write its instances and index_errors parts."""
+    instances, errors = ctx.lib.index_files(Path(ctx.options.export_dir), [tuple(i) for i in items])
+    part = ctx.scratch / f"index-{index:05d}"
+    counts = {"instances": _write_part("instances", instances, part / "instances.parquet"),
+              "index_errors": _write_part("index_errors", errors, part / "index_errors.parquet")}
+    return BatchResult(index=index, ok=True, counts=counts)
+
+
+def finish_index(ctx: RunContext, results: list[BatchResult], plan: Plan) -> dict[str, int]:
+    """Carried rows + read batches -> instances and index_errors; series recomputed from instances."""
+    import data_contracts as dc
+
+    keep = set(json.loads((ctx.scratch / "files_keep.json").read_text()))
+    ok_parts = []
+    for res, items in zip(results, plan.batches):
+        if res.ok:
+            ok_parts.append(ctx.scratch / f"index-{res.index:05d}")
+        else:  # keep the previous rows of this batch's files; their keys still differ, so the next run retries
+            keep.update(i[0] for i in items)
+    out = {}
+    tables = {}
+    for name in INDEX_TABLES:
+        prev = _previous(ctx, name, "path", keep)
+        new = _read_parts(name, [p / f"{name}.parquet" for p in ok_parts])
+        tables[name] = _concat(name, [prev, new])
+        out[name] = _write_final(name, tables[name], ctx)
+    ctx.lib.write_series(ctx.work)
+    out["series"] = _write_final("series", dc.read_table("series", ctx.work), ctx)
+    checkpoint(ctx, "indexed")
+    return out
+
+
+# -- match, volumes -----------------------------------------------------------------------------
+
+def match(ctx: RunContext) -> dict[str, int]:
+    counts = ctx.lib.match(ctx.work)
+    # re-sort by key so the tables are byte-for-byte reproducible whatever order matching used
+    import data_contracts as dc
+
+    out = {}
+    for name in ("snippet_slices", "rejections"):
+        out[name] = _write_final(name, dc.read_table(name, ctx.work), ctx)
+    checkpoint(ctx, "matched")
+    return {**{f"match_{k}": v for k, v in (counts or {}).items()}, **out}
+
+
+def build_volumes(ctx: RunContext) -> dict[str, int]:
+    cache = Path(ctx.data_dir) / "cache"
+    counts = ctx.lib.build_volumes(ctx.work, Path(ctx.options.export_dir), cache)
+    checkpoint(ctx, "volumes")
+    return counts or {}
+
+
+# -- publish ------------------------------------------------------------------------------------
+
+def failed(results: list[BatchResult]) -> int:
+    return sum(1 for r in results if not r.ok)
+
+
+def publish(store, ctx: RunContext, counts: dict[str, Any]) -> dict:
+    """Write the runs table, move the version into place, switch CURRENT, prune. Returns the run row."""
+    import data_contracts as dc
+
+    checkpoint(ctx, "before_publish")
+    shutil.rmtree(ctx.scratch, ignore_errors=True)
+    tables = {p.stem: dc.read_table(p.stem, ctx.work).num_rows for p in sorted(ctx.work.glob("*.parquet"))}
+    counts = {**counts, "tables": tables}
+    status = "completed_with_errors" if counts.get("failed_batches") else "completed"
+    row = {
+        "run_id": ctx.run_id,
+        "started_at": datetime.fromisoformat(ctx.started_at),
+        "ended_at": datetime.now(timezone.utc),
+        "status": status,
+        "inputs": json.dumps(ctx.options.inputs(), sort_keys=True),
+        "counts": json.dumps(counts, sort_keys=True, default=int),
+        "keep_identifiers": bool(ctx.options.keep_identifiers),
+        "radmine_version": radmine_version(),
+    }
+    prev_runs = _previous(ctx, "runs")
+    runs = _concat("runs", [prev_runs, dc.conform("runs", [row])])
+    _write_final("runs", runs, ctx)
+    store.publish(ctx.run_id, after_rename=lambda: checkpoint(ctx, "renamed"))
+    checkpoint(ctx, "published")
+    pruned = store.prune(ctx.options.keep_versions)
+    from flows.library import prune_volume_cache
+
+    prune_volume_cache(store.cache)
+    row["pruned"] = pruned
+    row["counts"] = counts
+    return row
+
+
+def summary_markdown(row: dict) -> str:
+    """The run summary shown as a Prefect artifact (and printed by `radmine mine`)."""
+    counts = row["counts"] if isinstance(row["counts"], dict) else json.loads(row["counts"])
+    tables = counts.get("tables", {})
+    lines = [f"# radmine run {row['run_id']}", "",
+             f"**Status:** {row['status']}  ", f"**Version:** `{row['run_id']}` (now current)  ",
+             f"**Duration:** {(row['ended_at'] - row['started_at']).total_seconds():.1f} s", "",
+             "| table | rows |", "|---|---:|"]
+    lines += [f"| {name} | {n:,} |" for name, n in sorted(tables.items())]
+    lines += ["", "| work | count |", "|---|---:|"]
+    lines += [f"| {k} | {v:,} |" for k, v in sorted(counts.items()) if k != "tables" and isinstance(v, int)]
+    if row.get("pruned"):
+        lines += ["", "Pruned versions: " + ", ".join(f"`{p}`" for p in row["pruned"])]
+    return "\n".join(lines) + "\n"
+
+
+def finish_run(store, ctx: RunContext) -> None:
+    store.unlock()
+
+
+def abort_run(store, ctx: RunContext | None) -> None:
+    """Leave the previous version as it was: drop this run's partial folder and release the lock."""
+    if ctx is not None:
+        shutil.rmtree(ctx.work, ignore_errors=True)
+    store.unlock()
+
+
+# -- the whole run, without Prefect -------------------------------------------------------------
+
+def _run_batches(fn, ctx: RunContext, batches: list) -> list[BatchResult]:
+    results = []
+    for i, batch in enumerate(batches):
+        try:
+            results.append(fn(ctx, i, batch))
+        except Exception as exc:  # noqa: BLE001 - a failed batch keeps its previous rows
+            results.append(BatchResult(index=i, ok=False, error=f"{type(exc).__name__}: {exc}"))
+    return results
+
+
+def run_pipeline(options: MineOptions, run_id: str | None = None) -> dict:
+    """One run in this process, no Prefect: the reference the flow is measured against."""
+    store, ctx = start_run(options, run_id)
+    try:
+        counts: dict[str, Any] = {}
+        rplan = plan_reports(ctx)
+        iplan = plan_index(ctx)
+        mined = _run_batches(mine_batch, ctx, rplan.batches)
+        indexed = _run_batches(index_batch, ctx, iplan.batches)
+        counts.update(rplan.counts, **iplan.counts)
+        finish_reports(ctx, mined, rplan)
+        finish_index(ctx, indexed, iplan)
+        counts.update(match(ctx))
+        if options.volumes:
+            counts.update(build_volumes(ctx))
+        counts["failed_batches"] = failed(mined) + failed(indexed)
+        counts["batches"] = len(mined) + len(indexed)
+        row = publish(store, ctx, counts)
+    except BaseException:
+        abort_run(store, ctx)
+        raise
+    finish_run(store, ctx)
+    return row

@@ -1,0 +1,182 @@
+"""A toy stand-in for the mining and dataset libraries, for testing the flow machinery fast.
+
+It implements the interface of `flows.library.Library` over a toy export (one small JSON file
+per "image": {"study", "accession", "patient", "series_number", "instance_number", "z"}) and a
+JSONL reports file ({"report_id", "accession_number", "text"}), producing contract-valid tables.
+It never reads DICOM: versioning, publishing, crash safety, batching and incremental runs are
+tested with it in well under a second per run. `make_toy_export` writes such an input.
+
+Select it with MineOptions(library="flows.toylib:library").
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+from data_contracts.labels import CT_RATE_LABELS
+
+REF_RE = re.compile(r"series (\d+),? image (\d+)", re.I)
+
+
+class ToyLibrary:
+
+    def read_reports(self, path: Path) -> list[dict]:
+        rows = []
+        for line in Path(path).read_text().splitlines():
+            if line.strip():
+                r = json.loads(line)
+                rows.append({"report_id": r["report_id"], "accession_number": r.get("accession_number"),
+                             "text": r["text"], "text_sha256": hashlib.sha256(r["text"].encode()).hexdigest()})
+        return rows
+
+    def mine_reports(self, rows: list[dict]) -> dict[str, list[dict]]:
+        fail = set(os.environ.get("RADMINE_TOY_FAIL_REPORTS", "").split(",")) - {""}
+        reports, refs, labels, snippet_labels = [], [], [], []
+        for r in rows:
+            if r["report_id"] in fail:
+                raise OSError(f"toy failure mining {r['report_id']}")
+            text = r["text"]
+            reports.append({**r, "language": "en"})
+            for i, m in enumerate(REF_RE.finditer(text)):
+                refs.append({"report_id": r["report_id"], "ref_id": i, "section": "FINDINGS",
+                             "sentence_start": 0, "sentence_end": len(text), "ref_start": m.start(), "ref_end": m.end(),
+                             "ref_text": m.group(0), "series_number": int(m.group(1)), "series_inferred": False,
+                             "image_number": int(m.group(2)), "is_prior": False,
+                             "snippet": REF_RE.sub("", text).strip(), "snippet_start": 0, "snippet_end": len(text),
+                             "language": "en", "rule": "toy", "duplicate_cluster": None, "duplicate_cluster_size": 1})
+                if "nodule" in text.lower():
+                    snippet_labels.append({"report_id": r["report_id"], "ref_id": i, "label": "Lung nodule",
+                                           "value": "present"})
+            for label in CT_RATE_LABELS:
+                present = label == "Lung nodule" and "nodule" in text.lower()
+                labels.append({"report_id": r["report_id"], "label": label,
+                               "value": "present" if present else "not_mentioned"})
+        return {"reports": reports, "references": refs, "labels": labels, "snippet_labels": snippet_labels}
+
+    def finish_mining(self, tables: dict) -> dict:
+        """Cross-report pass: snippets written identically in several reports form a cluster."""
+        import pyarrow as pa
+
+        refs = tables["references"].sort_by([("report_id", "ascending"), ("ref_id", "ascending")])
+        snippets = refs.column("snippet").to_pylist()
+        groups: dict[str, int] = {}
+        for s in snippets:
+            groups[s] = groups.get(s, 0) + 1
+        ids = {s: i for i, s in enumerate(sorted(s for s, n in groups.items() if n > 1))}
+        refs = refs.set_column(refs.schema.get_field_index("duplicate_cluster"), "duplicate_cluster",
+                               pa.array([ids.get(s) for s in snippets], pa.int64()))
+        refs = refs.set_column(refs.schema.get_field_index("duplicate_cluster_size"), "duplicate_cluster_size",
+                               pa.array([groups[s] for s in snippets], pa.int64()))
+        return {**tables, "references": refs}
+
+    def list_export(self, export_dir: Path, exclude=()) -> list[tuple[str, int, float]]:
+        out = []
+        for folder, _dirs, files in os.walk(export_dir):
+            for name in files:
+                p = Path(folder) / name
+                st = p.stat()
+                out.append((p.relative_to(export_dir).as_posix(), st.st_size, st.st_mtime))
+        return out
+
+    def index_files(self, export_dir: Path, items):
+        instances, errors = [], []
+        for rel, _size, _mtime in items:
+            p = Path(export_dir) / rel
+            st = p.stat()
+            try:
+                d = json.loads(p.read_text())
+            except (ValueError, UnicodeDecodeError) as exc:
+                errors.append({"path": rel, "error_kind": "not_dicom", "message": f"{rel}: {exc}",
+                               "size_bytes": st.st_size, "mtime": st.st_mtime})
+                continue
+            series_uid = f"{d['study']}.{d['series_number']}"
+            instances.append({"path": rel, "size_bytes": st.st_size, "mtime": st.st_mtime,
+                              "sop_instance_uid": f"{series_uid}.{d['instance_number']}", "frame_number": 1,
+                              "number_of_frames": 1, "study_instance_uid": d["study"],
+                              "series_instance_uid": series_uid, "accession_number": d.get("accession"),
+                              "patient_id": d.get("patient"), "series_number": d["series_number"],
+                              "instance_number": d["instance_number"], "modality": "CT", "position_z": d["z"]})
+        return instances, errors
+
+    def write_series(self, work_dir: Path) -> int:
+        import data_contracts as dc
+
+        by: dict[str, list[dict]] = {}
+        for r in dc.read_table("instances", work_dir).to_pylist():
+            by.setdefault(r["series_instance_uid"], []).append(r)
+        out = []
+        for uid, rows in sorted(by.items()):
+            zs = [r["position_z"] for r in rows]
+            out.append({"series_instance_uid": uid, "study_instance_uid": rows[0]["study_instance_uid"],
+                        "accession_number": rows[0]["accession_number"], "patient_id": rows[0]["patient_id"],
+                        "series_number": rows[0]["series_number"], "modality": "CT", "geometry": "axial",
+                        "n_images": len(rows), "z_min": min(zs), "z_max": max(zs), "spacing_uniform": True,
+                        "has_gaps": False, "n_duplicate_positions": 0, "n_duplicate_sops": 0})
+        dc.write_table("series", out, work_dir)
+        return len(out)
+
+    def match(self, data_dir: Path) -> dict[str, int]:
+        import data_contracts as dc
+
+        refs = dc.read_table("references", data_dir).to_pylist()
+        reports = {r["report_id"]: r for r in dc.read_table("reports", data_dir).to_pylist()}
+        images = {}
+        for r in dc.read_table("instances", data_dir).to_pylist():
+            images[(r["accession_number"], r["series_number"], r["instance_number"])] = r
+        pairs, rejections = [], []
+        for ref in refs:
+            acc = reports[ref["report_id"]]["accession_number"]
+            img = images.get((acc, ref["series_number"], ref["image_number"]))
+            if img is None:
+                rejections.append({"report_id": ref["report_id"], "ref_id": ref["ref_id"], "reason": "no_image",
+                                   "detail": f"no image {ref['image_number']} in series {ref['series_number']}"})
+                continue
+            pairs.append({"pair_id": hashlib.sha1(f"{ref['report_id']}:{ref['ref_id']}".encode()).hexdigest()[:16],
+                          "report_id": ref["report_id"], "ref_id": ref["ref_id"],
+                          "study_instance_uid": img["study_instance_uid"],
+                          "referenced_sop_instance_uid": img["sop_instance_uid"],
+                          "referenced_series_instance_uid": img["series_instance_uid"], "referenced_frame_number": 1,
+                          "z_mm": img["position_z"], "volume_series_instance_uid": img["series_instance_uid"],
+                          "slice_index": img["instance_number"] - 1, "depth_mm": float(img["instance_number"] - 1) * 5,
+                          "snippet": ref["snippet"], "is_prior": False, "match_method": "series_number",
+                          "confidence": 1.0})
+        dc.write_table("snippet_slices", pairs, data_dir)
+        dc.write_table("rejections", rejections, data_dir)
+        return {"pairs": len(pairs), "rejected": len(rejections)}
+
+    def build_volumes(self, data_dir: Path, export_dir: Path, cache_dir: Path) -> dict[str, int]:
+        return {}
+
+
+library = ToyLibrary()
+
+
+def write_toy_image(export: Path, study: int, series: int, instance: int) -> Path:
+    path = export / f"P{study % 3}" / f"S{study}" / f"{series}" / f"IM{instance:04d}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"study": f"1.2.{study}", "accession": f"A{study}", "patient": f"P{study % 3}",
+                                "series_number": series, "instance_number": instance, "z": -5.0 * instance}))
+    return path
+
+
+def toy_report(study: int, amended: bool = False) -> dict:
+    finding = "A 6 mm nodule" if study % 2 else "Atelectasis"
+    text = f"FINDINGS: {finding} in the right lower lobe (series 2, image {study % 10 + 1}). " \
+           f"Scarring (series 2, image 99)." + (" Addendum: stable." if amended else "")
+    return {"report_id": f"R{study}", "accession_number": f"A{study}", "text": text}
+
+
+def make_toy_export(root: Path, studies: range, images: int = 10) -> tuple[Path, Path]:
+    """Toy export under root/export and reports in root/reports.jsonl for the given study numbers."""
+    export = root / "export"
+    for s in studies:
+        for i in range(1, images + 1):
+            write_toy_image(export, s, 2, i)
+    (export / "DICOMDIR.txt").parent.mkdir(parents=True, exist_ok=True)
+    (export / "DICOMDIR.txt").write_text("not an image")
+    reports = root / "reports.jsonl"
+    reports.write_text("".join(json.dumps(toy_report(s)) + "\n" for s in studies))
+    return export, reports

@@ -1,0 +1,197 @@
+"""Versioned publish, incremental runs and batch failures, over the toy library (no Prefect, no DICOM)."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import data_contracts as dc
+from flows import pipeline as pl
+from flows.toylib import make_toy_export, toy_report, write_toy_image
+from flows.versions import RunInProgress, VersionStore, new_run_id
+
+TOY = "flows.toylib:library"
+TABLES = ("reports", "references", "labels", "snippet_labels", "instances", "index_errors", "series",
+          "snippet_slices", "rejections")
+
+
+def options(root: Path, **kw) -> pl.MineOptions:
+    kw = {"report_batch_size": 2, "file_batch_size": 7, **kw}
+    return pl.MineOptions(export_dir=str(root / "export"), reports=str(root / "reports.jsonl"),
+                          data_dir=str(root / "data"), library=TOY, **kw)
+
+
+def snapshot(data_dir: Path) -> dict:
+    """Table name -> rows of the current version (everything but runs)."""
+    return {t: dc.read_table(t, data_dir).to_pylist() for t in TABLES}
+
+
+def write_reports(root: Path, reports: list[dict]) -> None:
+    (root / "reports.jsonl").write_text("".join(json.dumps(r) + "\n" for r in reports))
+
+
+@pytest.fixture
+def toy(tmp_path) -> Path:
+    make_toy_export(tmp_path, range(6))
+    return tmp_path
+
+
+def test_run_id_sorts_by_time_and_is_unique():
+    ids = [new_run_id() for _ in range(50)]
+    assert len(set(ids)) == 50
+    assert sorted(ids) == sorted(ids, key=lambda r: r.split("-")[0])
+
+
+def test_first_run_publishes_a_version_and_current(toy):
+    row = pl.run_pipeline(options(toy))
+    data = toy / "data"
+    assert (data / "CURRENT").read_text().strip() == row["run_id"]
+    assert dc.current_dir(data) == data / "versions" / row["run_id"]
+    assert not list((data / "versions").glob(".*")), "no partial folder left"
+    s = snapshot(data)
+    assert len(s["reports"]) == 6 and len(s["instances"]) == 60 and len(s["index_errors"]) == 1
+    assert len(s["snippet_slices"]) == 6 and len(s["rejections"]) == 6
+    runs = dc.read_table("runs", data).to_pylist()
+    assert [r["run_id"] for r in runs] == [row["run_id"]] and runs[0]["status"] == "completed"
+    counts = json.loads(runs[0]["counts"])
+    assert counts["reports_to_mine"] == 6 and counts["files_to_index"] == 61
+    assert counts["tables"]["snippet_slices"] == 6
+    # radmine query's SQL reads the current version
+    assert dc.query(data, "SELECT count(*) AS n FROM snippet_slices").to_pylist() == [{"n": 6}]
+
+
+def test_rerun_same_input_is_identical_and_does_no_work(toy):
+    first = pl.run_pipeline(options(toy))
+    before = snapshot(toy / "data")
+    files_before = {t: pq.read_table(dc.table_path(t, toy / "data")) for t in TABLES}
+    second = pl.run_pipeline(options(toy))
+    assert second["run_id"] != first["run_id"]
+    assert snapshot(toy / "data") == before
+    for t in TABLES:
+        assert pq.read_table(dc.table_path(t, toy / "data")).equals(files_before[t]), t
+    c = second["counts"]
+    assert c["reports_to_mine"] == 0 and c["files_to_index"] == 0 and c["batches"] == 0
+    assert c["reports_carried"] == 6 and c["files_carried"] == 61
+    runs = dc.read_table("runs", toy / "data").column("run_id").to_pylist()
+    assert runs == sorted([first["run_id"], second["run_id"]])
+
+
+def test_new_studies_only_are_processed_and_equal_a_full_run(toy, tmp_path_factory):
+    pl.run_pipeline(options(toy))
+    for i in range(1, 11):
+        write_toy_image(toy / "export", 6, 2, i)
+    write_reports(toy, [toy_report(s) for s in range(7)])
+    row = pl.run_pipeline(options(toy))
+    c = row["counts"]
+    assert (c["reports_to_mine"], c["reports_new"], c["reports_carried"]) == (1, 1, 6)
+    assert (c["files_to_index"], c["files_carried"]) == (10, 61)
+    fresh = tmp_path_factory.mktemp("fresh")
+    full = pl.MineOptions(**{**options(toy).__dict__, "data_dir": str(fresh / "data")})
+    pl.run_pipeline(full)
+    assert snapshot(toy / "data") == snapshot(fresh / "data")
+
+
+def test_amended_report_replaces_its_rows_and_vanished_report_is_dropped(toy):
+    pl.run_pipeline(options(toy))
+    reports = [toy_report(s) for s in range(6)]
+    reports[1] = {**reports[1], "text": "FINDINGS: Nothing (series 2, image 3)."}  # amended: one reference now
+    del reports[4]  # no longer in the archive
+    write_reports(toy, reports)
+    row = pl.run_pipeline(options(toy))
+    c = row["counts"]
+    assert (c["reports_amended"], c["reports_dropped"], c["reports_to_mine"]) == (1, 1, 1)
+    s = snapshot(toy / "data")
+    refs = [r for r in s["references"] if r["report_id"] == "R1"]
+    assert [r["ref_text"] for r in refs] == ["series 2, image 3"]
+    assert "R4" not in {r["report_id"] for t in ("reports", "references", "labels", "snippet_slices")
+                        for r in s[t]}
+    labels_r1 = {r["label"]: r["value"] for r in s["labels"] if r["report_id"] == "R1"}
+    assert labels_r1["Lung nodule"] == "not_mentioned"
+
+
+def test_append_reports_keeps_reports_missing_from_the_file(toy):
+    pl.run_pipeline(options(toy))
+    write_reports(toy, [toy_report(9)])
+    row = pl.run_pipeline(options(toy, append_reports=True))
+    assert row["counts"]["reports_carried"] == 6
+    assert {r["report_id"] for r in snapshot(toy / "data")["reports"]} == {f"R{i}" for i in (0, 1, 2, 3, 4, 5, 9)}
+
+
+def test_changed_and_removed_files(toy):
+    pl.run_pipeline(options(toy))
+    changed = write_toy_image(toy / "export", 0, 2, 1)
+    os.utime(changed, (1, 1))  # same content, other mtime: read again
+    (toy / "export" / "P1" / "S1" / "2" / "IM0010.json").unlink()
+    row = pl.run_pipeline(options(toy))
+    assert row["counts"]["files_to_index"] == 1 and row["counts"]["files_removed"] == 1
+    inst = snapshot(toy / "data")["instances"]
+    assert len(inst) == 59
+    assert [r["mtime"] for r in inst if r["path"] == "P0/S0/2/IM0001.json"] == [1.0]
+
+
+def test_failed_batch_keeps_previous_rows_and_is_retried_next_run(toy, monkeypatch):
+    pl.run_pipeline(options(toy))
+    reports = [toy_report(s) for s in range(6)]
+    reports[2] = toy_report(2, amended=True)
+    reports.append(toy_report(7))
+    write_reports(toy, reports)
+    monkeypatch.setenv("RADMINE_TOY_FAIL_REPORTS", "R2")
+    row = pl.run_pipeline(options(toy, report_batch_size=1))
+    assert row["status"] == "completed_with_errors" and row["counts"]["failed_batches"] == 1
+    s = snapshot(toy / "data")
+    assert "Addendum" not in next(r["text"] for r in s["reports"] if r["report_id"] == "R2"), "old rows kept"
+    assert "R7" in {r["report_id"] for r in s["reports"]}
+    monkeypatch.delenv("RADMINE_TOY_FAIL_REPORTS")
+    row = pl.run_pipeline(options(toy, report_batch_size=1))
+    assert row["status"] == "completed" and row["counts"]["reports_to_mine"] == 1
+    assert "Addendum" in next(r["text"] for r in snapshot(toy / "data")["reports"] if r["report_id"] == "R2")
+
+
+def test_prune_keeps_newest_k_and_current(toy):
+    ids = [pl.run_pipeline(options(toy, keep_versions=2))["run_id"] for _ in range(4)]
+    store = VersionStore(toy / "data")
+    assert store.published() == ids[-2:]
+    assert store.current() == ids[-1]
+    assert len(dc.read_table("runs", toy / "data")) == 4, "the runs table accumulates across versions"
+
+
+def test_leftovers_of_killed_runs_are_removed_and_current_never_touched(toy):
+    first = pl.run_pipeline(options(toy))["run_id"]
+    store = VersionStore(toy / "data")
+    (store.versions / ".20990101T000000000000Z-abcdef.partial").mkdir()
+    (store.versions / "20990101T000000000000Z-abcdef").mkdir()  # renamed, CURRENT never switched
+    (store.root / "CURRENT.tmp").write_text("junk")
+    store.lock()
+    try:
+        removed = store.clean_leftovers()
+    finally:
+        store.unlock()
+    assert sorted(removed) == sorted(["CURRENT.tmp", ".20990101T000000000000Z-abcdef.partial",
+                                      "20990101T000000000000Z-abcdef"])
+    assert store.published() == [first] and store.current() == first
+
+
+def test_second_concurrent_run_is_refused(toy):
+    store = VersionStore(toy / "data")
+    store.lock()
+    try:
+        with pytest.raises(RunInProgress, match="another radmine run"):
+            pl.run_pipeline(options(toy))
+    finally:
+        store.unlock()
+    pl.run_pipeline(options(toy))
+
+
+def test_a_step_failure_leaves_the_previous_version(toy, monkeypatch):
+    first = pl.run_pipeline(options(toy))["run_id"]
+    before = snapshot(toy / "data")
+    monkeypatch.setattr(pl, "match", lambda ctx: (_ for _ in ()).throw(RuntimeError("boom")))
+    with pytest.raises(RuntimeError, match="boom"):
+        pl.run_pipeline(options(toy, full=True))
+    store = VersionStore(toy / "data")
+    assert store.current() == first and store.published() == [first]
+    assert not list(store.versions.glob(".*"))
+    assert snapshot(toy / "data") == before
