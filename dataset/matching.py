@@ -36,11 +36,11 @@ import pandas as pd
 # The closed list of rejection reasons (the rejections contract repeats it), with what each means.
 REJECTION_REASONS: dict[str, str] = {
     "no_study": "no study in the export has the report's accession number, nor its patient and study date",
-    "no_series": "the study has no series with the referenced series number (or, for a reference "
-                 "without a series number, no axial volume to fall back on)",
-    "ambiguous_series": "several series fit the reference and neither plane, description nor axial "
-                        "preference tells them apart (or a reference without series number meets "
-                        "several axial volumes)",
+    "no_series": "the study has no series with the referenced series number, or the reference names no "
+                 "series and the study has not exactly one axial series to fall back on",
+    "ambiguous_series": "several series fit the reference and neither plane, description, axial preference "
+                        "nor image count tells them apart (also: no series named and several series hold the "
+                        "stated N/M image count)",
     "no_image": "the series has no image with that number although the number lies within its range",
     "image_out_of_range": "the image number lies outside the series' image numbers (or the stated N/M "
                           "image count)",
@@ -54,7 +54,8 @@ REJECTION_REASONS: dict[str, str] = {
     "no_position": "the referenced image has no ImagePositionPatient, so it cannot be placed",
 }
 
-MATCH_METHODS = ("series_number", "series_fuzzy", "inferred_series", "inferred_series_fuzzy", "single_axial_volume")
+MATCH_METHODS = ("series_number", "series_fuzzy", "inferred_series", "inferred_series_fuzzy", "single_axial_volume",
+                 "series_by_image_count")
 
 # Confidence by match method (documented in docs/dataset-matching.md).
 CONFIDENCE = {
@@ -63,6 +64,7 @@ CONFIDENCE = {
     "inferred_series": 0.9,
     "inferred_series_fuzzy": 0.7,
     "single_axial_volume": 0.7,
+    "series_by_image_count": 0.8,
 }
 
 NON_AXIAL = {"coronal", "sagittal", "oblique"}
@@ -308,6 +310,35 @@ def place_in_volume(point: np.ndarray, affine: np.ndarray, n_slices: int) -> tup
     return k, int(np.clip(np.floor(k + 0.5), 0, n_slices - 1)), k * slice_spacing_along_normal(affine)
 
 
+# ---------------------------------------------------------------- window / kernel vocabulary
+
+# Words naming a reconstruction kind, in report text or in SeriesDescription (kernels by vendor family).
+SERIES_CLASSES: dict[str, tuple[str, ...]] = {
+    "lung": ("lung", "lungs", "lunge", "lungen", "lungenfenster", "pulmonary", "pulmo", "parenchyma", "b60f",
+             "b70f", "b70s", "b80f", "br60", "bl57", "bl64", "i70f", "yb", "fc51", "fc52", "fc86", "lung window"),
+    "soft tissue": ("soft", "soft tissue", "soft-tissue", "weichteil", "weichteile", "weichteilfenster", "mediastinum",
+                    "mediastinal", "mediastinalfenster", "standard", "b30f", "b31f", "b30s", "b31s", "br36", "br40",
+                    "i30f", "i31f", "fc08", "fc18"),
+    "bone": ("bone", "bones", "knochen", "knochenfenster", "osseous", "b60s", "b70s bone", "br64", "h60s", "fc30"),
+}
+
+
+def _phrases(text: str | None) -> set[str]:
+    words = re.findall(r"[a-zäöüß0-9-]+", (text or "").lower())
+    return set(words) | {" ".join(p) for p in zip(words, words[1:])}
+
+
+def hint_class(hint: str | None) -> str | None:
+    """The reconstruction kind a report phrase names (lung, soft tissue, bone), or None."""
+    found = {c for c, aliases in SERIES_CLASSES.items() if _phrases(hint) & set(aliases)}
+    return found.pop() if len(found) == 1 else None
+
+
+def description_classes(description: str | None) -> set[str]:
+    """Reconstruction kinds a SeriesDescription names (by word or kernel)."""
+    return {c for c, aliases in SERIES_CLASSES.items() if _phrases(description) & set(aliases)}
+
+
 # ---------------------------------------------------------------- matching
 
 class _Reject(Exception):
@@ -416,14 +447,23 @@ class Matcher:
         number = ref.get("series_number")
         inferred = bool(ref.get("series_inferred"))
         if number is None:
+            count = ref.get("image_count")
+            if count is not None:
+                # "image N/M": the series holding exactly M images
+                same = [s for s in study["series"] if int(s.get("n_images") or 0) == int(count)]
+                if len(same) == 1:
+                    return same[0], "series_by_image_count"
+                if same:
+                    raise _Reject("ambiguous_series", f"the reference names no series and {len(same)} series hold "
+                                  f"{count} images: series " + ", ".join(str(s.get("series_number")) for s in same))
             vols = [s for s in study["series"]
                     if s.get("geometry") == "axial" and int(s.get("n_images") or 0) >= self.cfg.min_slices]
             if len(vols) == 1:
                 return vols[0], "single_axial_volume"
             if not vols:
                 raise _Reject("no_series", "the reference names no series and the study has no axial volume")
-            raise _Reject("ambiguous_series", "the reference names no series and the study has "
-                          f"{len(vols)} axial volumes: series " + ", ".join(str(s.get("series_number")) for s in vols))
+            raise _Reject("no_series", "the reference names no series (nor an image count that tells one) and the "
+                          f"study has {len(vols)} axial series: " + ", ".join(str(s.get("series_number")) for s in vols))
         cands = [s for s in study["series"] if s.get("series_number") is not None and int(s["series_number"]) == int(number)]
         if not cands:
             have = sorted({int(s["series_number"]) for s in study["series"] if s.get("series_number") is not None})
@@ -444,20 +484,27 @@ class Matcher:
             if same:
                 cands = same
             steps.append(f"plane {plane}")
-        hint = " ".join(x for x in (ref.get("series_hint"),) if x)
+        hint = (ref.get("series_hint") or "").strip()
         if hint and len(cands) > 1:
-            scored = sorted(((max(fuzz.token_set_ratio(hint.lower(), (s.get("series_description") or "").lower()),
-                                  fuzz.partial_ratio(hint.lower(), (s.get("series_description") or "").lower())), i)
-                             for i, s in enumerate(cands)), reverse=True)
-            best = scored[0][0]
-            second = scored[1][0] if len(scored) > 1 else -1
-            if best >= self.cfg.fuzzy_min_score and best - second >= self.cfg.fuzzy_margin:
-                cands = [cands[scored[0][1]]]
+            cls = hint_class(hint)
+            by_class = [s for s in cands if cls is not None and cls in description_classes(s.get("series_description"))]
+            if cls is not None and by_class:
+                cands = by_class
+                steps.append(f"hint {hint!r} = {cls}")
             else:
-                top = [cands[i] for sc, i in scored if sc >= best - self.cfg.fuzzy_margin and sc >= self.cfg.fuzzy_min_score]
-                if top:
-                    cands = top
-            steps.append(f"hint {hint!r} best score {best:.0f}")
+                scored = sorted(((max(fuzz.token_set_ratio(hint.lower(), (s.get("series_description") or "").lower()),
+                                      fuzz.partial_ratio(hint.lower(), (s.get("series_description") or "").lower())), i)
+                                 for i, s in enumerate(cands)), reverse=True)
+                best = scored[0][0]
+                second = scored[1][0] if len(scored) > 1 else -1
+                if best >= self.cfg.fuzzy_min_score and best - second >= self.cfg.fuzzy_margin:
+                    cands = [cands[scored[0][1]]]
+                else:
+                    top = [cands[i] for sc, i in scored
+                           if sc >= best - self.cfg.fuzzy_margin and sc >= self.cfg.fuzzy_min_score]
+                    if top:
+                        cands = top
+                steps.append(f"hint {hint!r} best score {best:.0f}")
         if len(cands) > 1:
             axial = [s for s in cands if s.get("geometry") == "axial"]
             if axial:

@@ -53,6 +53,95 @@ def index(
 # ============================================================ match / volumes / export (dataset.matching, ...)
 # (added by the matching/volumes work)
 
+def _need_tables(data_dir: Path, names: list[str], hint: str) -> None:
+    from data_contracts import has_table
+
+    if not data_dir.is_dir():
+        _fail(f"dataset folder {data_dir} does not exist; {hint}", 1)
+    missing = [n for n in names if not has_table(n, data_dir)]
+    if missing:
+        _fail(f"{data_dir} has no {', '.join(missing)} table; {hint}", 1)
+
+
+def match(
+    data_dir: Path = typer.Argument(..., help="Dataset folder holding references, reports, instances and series."),
+    min_slice_mm: float = typer.Option(0.5, "--min-slice-mm", help="Thinnest slice spacing a training volume may have."),
+    max_slice_mm: float = typer.Option(5.0, "--max-slice-mm", help="Thickest slice spacing a training volume may have."),
+    min_slices: int = typer.Option(8, "--min-slices", help="Fewest slices a training volume may have."),
+) -> None:
+    """Match each mined reference to its image and training-volume slice: writes snippet_slices and rejections."""
+    from dataset.matching import MatchConfig, run_match
+
+    if min_slice_mm <= 0 or max_slice_mm < min_slice_mm or min_slices < 1:
+        _fail("need 0 < --min-slice-mm <= --max-slice-mm and --min-slices >= 1", 2)
+    _need_tables(data_dir, ["references", "reports", "instances", "series"],
+                 "run `radmine index EXPORT --out DATA_DIR` and `radmine mine-reports REPORTS --out DATA_DIR` first")
+    counts = run_match(data_dir, MatchConfig(min_slice_mm=min_slice_mm, max_slice_mm=max_slice_mm, min_slices=min_slices))
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k not in ("references", "pairs")) or "none"
+    typer.echo(f"{counts['references']} references: {counts['pairs']} pairs; rejected: {reasons} -> {data_dir}")
+
+
+def _floats(text: str, n: int, what: str) -> tuple[float, ...]:
+    try:
+        vals = tuple(float(v) for v in text.replace("x", ",").split(",") if v.strip())
+    except ValueError:
+        vals = ()
+    if len(vals) != n or any(v <= 0 for v in vals):
+        _fail(f"{what} needs {n} positive numbers separated by commas, got {text!r}", 2)
+    return vals
+
+
+def volumes(
+    data_dir: Path = typer.Argument(..., help="Dataset folder holding instances and series (and snippet_slices)."),
+    export: Path = typer.Option(None, "--export", "-e", help="Export root the instance paths are relative to "
+                                "(remembered in DATA_DIR/.radmine.json after the first use)."),
+    spacing: str = typer.Option("1.5,1.5,3", "--spacing", help="Resampled voxel size x,y,z (column, row, slice) in mm."),
+    split: str = typer.Option("70,15,15", "--split", help="train,val,test shares, assigned by a hash of patient_id."),
+) -> None:
+    """Decode, rescale to HU, orient (LPS, superior first) and resample each study's training volume; writes volumes."""
+    from dataset.matching import MatchConfig
+    from dataset.splits import parse_fractions
+    from dataset.volumes import VolumeConfig, run_volumes
+
+    sp = _floats(spacing, 3, "--spacing")
+    try:
+        fractions = parse_fractions(split)
+    except ValueError as exc:
+        _fail(f"--split: {exc}", 2)
+    if export is not None and not export.is_dir():
+        _fail(f"--export {export} is not a folder; pass the folder `radmine index` read", 1)
+    _need_tables(data_dir, ["instances", "series"], "run `radmine index EXPORT --out DATA_DIR` first")
+    try:
+        counts = run_volumes(data_dir, export, VolumeConfig(spacing_xyz=sp, split_fractions=fractions), MatchConfig())
+    except FileNotFoundError as exc:
+        _fail(str(exc), 1)
+    splits_txt = ", ".join(f"{k} {counts.get(k, 0)}" for k in ("train", "val", "test"))
+    typer.echo(f"{counts['volumes']} volumes ({splits_txt}); {counts['decode_errors']} could not be decoded -> {data_dir}/volumes")
+    if counts["decode_errors"]:
+        typer.echo(f"see why with: radmine query {data_dir} \"SELECT path, message FROM index_errors "
+                   "WHERE error_kind = 'decode_error'\"", err=True)
+
+
+export_app = typer.Typer(help="Export the dataset for other tools.", no_args_is_help=True)
+
+
+@export_app.command("radfinder-json")
+def radfinder_json(
+    data_dir: Path = typer.Argument(..., help="Dataset folder holding snippet_slices, references, instances, series."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder receiving one JSON per training volume and index.json."),
+) -> None:
+    """Write the slice -> snippets JSON the RadFinder reference implementation reads, per training volume."""
+    from dataset.radfinder_export import export_radfinder_json
+
+    if out.exists() and not out.is_dir():
+        _fail(f"--out {out} is a file; pass a folder", 2)
+    _need_tables(data_dir, ["snippet_slices", "references", "instances", "series"], "run `radmine match DATA_DIR` first")
+    counts = export_radfinder_json(data_dir, out)
+    typer.echo(f"{counts['volumes']} volumes, {counts['slices']} slices, {counts['snippets']} snippets -> {out}")
+
 
 def register(app: typer.Typer) -> None:
     app.command("index")(index)
+    app.command("match")(match)
+    app.command("volumes")(volumes)
+    app.add_typer(export_app, name="export")
