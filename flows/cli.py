@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "flows.cli_query",
     "flows.cli_synth",
     "flows.cli_model",
+    "flows.cli_trust",
 ]
 
 app = typer.Typer(

@@ -71,6 +71,9 @@ def _emit(result, fmt: str, out: Path | None, limit: int) -> None:
         pq.write_table(result, out)
         return
     if fmt == "csv":
+        from flows.csv_safety import safe_table
+
+        result = safe_table(result)  # text cannot start a spreadsheet formula
         if out:
             pacsv.write_csv(result, out)
         else:

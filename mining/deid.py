@@ -143,7 +143,9 @@ def load_rules(path: str | None = None) -> tuple[PhiRule, ...]:
     return parse_rules(p.read_text(encoding="utf-8").splitlines(), p.name)
 
 
-_PLACEHOLDER_RE = regex.compile("|".join(regex.escape(p) for p in PLACEHOLDERS.values()) + r"|uid_[0-9a-f]{24}")
+# placeholders and the keyed pseudonyms of data_contracts.pseudonym: never identifiers themselves
+_PLACEHOLDER_RE = regex.compile("|".join(regex.escape(p) for p in PLACEHOLDERS.values())
+                                + r"|\b(?:pt|acc|uid|rep|pair|path)_[0-9a-f]{24}(?:\.[a-z0-9]{1,5})?\b")
 
 
 def _has_content(span: str) -> bool:
@@ -164,6 +166,16 @@ def find_phi(text: str, rules: tuple[PhiRule, ...] | None = None, timeout: float
             s, e = m.span("phi") if has_group else m.span()
             if e > s and _has_content(text[s:e]):
                 found.append((s, -(e - s), order, Span(s, e, rule.kind, rule.id)))
+    if found and ("[" in text or "_" in text):  # drop matches inside a placeholder or pseudonym
+        tokens = [m.span() for m in _PLACEHOLDER_RE.finditer(text)]
+        if tokens:
+            starts = [t[0] for t in tokens]
+
+            def inside(s, e):
+                i = bisect.bisect_right(starts, s) - 1
+                return i >= 0 and tokens[i][0] <= s and e <= tokens[i][1]
+
+            found = [f for f in found if not inside(f[3].start, f[3].end)]
     found.sort(key=lambda t: t[:3])
     spans, last_end = [], 0
     for s, _, _, span in found:
