@@ -1,0 +1,113 @@
+"""ConText/NegEx-style modifiers from `mining/rules/context.jsonl`.
+
+Triggers are phrases with a category (negated, uncertain, prior, current, terminate, pseudo)
+and a direction. One scan of the text finds all triggers (a phrase trie, longest phrase at a
+position wins, so pseudo-triggers such as "no significant change" shadow "no"). A forward
+trigger modifies finding mentions after it up to the next terminator or the sentence end;
+a backward trigger those before it back to a terminator or the sentence start; when several
+apply, the nearest decides.
+"""
+from __future__ import annotations
+
+import bisect
+import functools
+from dataclasses import dataclass
+
+import regex
+
+from mining import rules as rules_mod
+
+
+@dataclass(slots=True, frozen=True)
+class Trigger:
+    start: int
+    end: int
+    category: str
+    direction: str
+    rule: str
+
+
+class ContextRules:
+    def __init__(self, path=None):
+        rs = rules_mod.load("context", path)
+        self.lookup: dict[str, tuple[str, str, str]] = {}
+        phrases: list[str] = []
+        for r in rs:
+            if "phrases" not in r.data:
+                raise rules_mod.RuleError(f"context: rule {r.id!r}: context triggers are given as phrases")
+            for p in r.get("phrases"):
+                key = " ".join(p.lower().split())
+                if key in self.lookup:
+                    raise rules_mod.RuleError(f"context: rule {r.id!r}: phrase {p!r} already belongs to rule {self.lookup[key][2]!r}")
+                self.lookup[key] = (r.get("category"), r.get("direction"), r.id)
+                phrases.append(p)
+        self.regex = regex.compile(r"(?<![\w])(?:" + rules_mod.phrases_pattern(phrases) + r")(?![\w])|;", regex.IGNORECASE)
+
+    def scan(self, text: str) -> list[Trigger]:
+        out = []
+        lookup = self.lookup
+        for m in self.regex.finditer(text):
+            g = m.group(0)
+            if g == ";":
+                out.append(Trigger(m.start(), m.end(), "terminate", "terminate", "semicolon"))
+                continue
+            hit = lookup.get(" ".join(g.lower().split()))
+            if hit:
+                out.append(Trigger(m.start(), m.end(), hit[0], hit[1], hit[2]))
+        return out
+
+
+@functools.lru_cache(maxsize=4)
+def context_rules(path: str | None = None) -> ContextRules:
+    return ContextRules(path)
+
+
+MODIFIERS = ("negated", "uncertain")
+
+
+def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, sent_end: int,
+                 m_start: int, m_end: int) -> Trigger | None:
+    """The negation/uncertainty trigger that modifies the mention [m_start, m_end), or None."""
+    lo = bisect.bisect_left(starts, sent_start)
+    hi = bisect.bisect_left(starts, sent_end)
+    best: Trigger | None = None
+    best_dist = 1 << 30
+    # forward triggers before the mention (walk backwards until a terminator)
+    i = bisect.bisect_left(starts, m_start, lo, hi) - 1
+    while i >= lo:
+        t = triggers[i]
+        if t.end > m_start:
+            i -= 1
+            continue
+        if t.category == "terminate":
+            break
+        if t.category in MODIFIERS and t.direction in ("forward", "bidirectional"):
+            d = m_start - t.end
+            if d < best_dist:
+                best, best_dist = t, d
+            break
+        i -= 1
+    # backward triggers after the mention (walk forwards until a terminator)
+    i = bisect.bisect_left(starts, m_end, lo, hi)
+    while i < hi:
+        t = triggers[i]
+        if t.category == "terminate":
+            break
+        if t.category in MODIFIERS and t.direction in ("backward", "bidirectional"):
+            d = t.start - m_end
+            if d < best_dist:
+                best, best_dist = t, d
+            break
+        i += 1
+    return best
+
+
+def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref_start: int) -> Trigger | None:
+    """The last prior/current trigger in [seg_start, ref_start) not shadowed by a pseudo-trigger."""
+    i = bisect.bisect_left(starts, ref_start) - 1
+    while i >= 0 and triggers[i].start >= seg_start:
+        t = triggers[i]
+        if t.end <= ref_start and t.category in ("prior", "current"):
+            return t
+        i -= 1
+    return None

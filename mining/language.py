@@ -1,0 +1,22 @@
+"""Report language (en or de) from function-word counts: cheap, and good on whole reports."""
+from __future__ import annotations
+
+import regex
+
+_DE = regex.compile(
+    r"\b(?:der|die|das|und|mit|kein|keine|keinen|nicht|ist|sind|im|zur|zum|vom|bei|eine?|einer|beidseits|"
+    r"links|rechts|befund|beurteilung|unauffällig|regelrecht|serie|bild|lunge|herz|kein|ohne|auf|des|den|dem)\b",
+    regex.IGNORECASE,
+)
+_EN = regex.compile(
+    r"\b(?:the|and|with|no|not|is|are|of|in|on|there|to|a|an|without|left|right|lobe|lung|heart|findings|"
+    r"impression|series|image|normal|seen|noted)\b",
+    regex.IGNORECASE,
+)
+
+
+def detect_language(text: str) -> str:
+    sample = text[:4000]
+    de = len(_DE.findall(sample))
+    en = len(_EN.findall(sample))
+    return "de" if de > en else "en"

@@ -1,0 +1,267 @@
+"""Mine one report: sections, sentences, references, snippets, prior flags and finding labels.
+
+Everything here works on character offsets into the report text with compiled `regex`
+scans; `mining.pipeline` wraps the same steps as spaCy components. `mine_report` returns
+the reference rows (fields of the `references` contract), the 18 report labels and the
+labels of each snippet. `extract(text)` is the short form returning `Reference`s.
+"""
+from __future__ import annotations
+
+import bisect
+from dataclasses import asdict, dataclass, field
+
+import regex
+
+from data_contracts.labels import CT_RATE_LABELS
+from mining.context import context_rules, temporal_for
+from mining.findings import RANK, Mention, aggregate, finding_rules, label_mentions
+from mining.language import detect_language
+from mining.references import RawRef, find_references, series_mentions
+from mining.sections import find_sections
+from mining.sentences import split_sentences
+from mining.snippets import partition, removal_span, render, trim_span
+
+LABEL_SECTIONS = frozenset({"FINDINGS", "IMPRESSION", "OTHER"})
+_PLANE = regex.compile(r"\b(?:(coronal|koronar\w*|cor\.?)|(sagittal\w*|sag\.?)|(axial\w*|transversal\w*|ax\.?))(?!\w)", regex.IGNORECASE)
+_HINT = regex.compile(
+    r"\b(?:(?:lung|bone|soft[- ]tissue|mediastinal|pulmonary|parenchymal|abdominal|liver)\s+(?:windows?|kernels?|algorithms?|reconstructions?|settings?)|"
+    r"(?:thin|thick)[- ](?:section|slice)s?|mip|minip|mpr|reformat\w*|reconstruction\w*|coronal|sagittal|axial|"
+    r"lungenfenster|weichteilfenster|knochenfenster|mediastinalfenster|lungenkern|knochenkern|koronar\w*|sagittal\w*|axial\w*)(?!\w)",
+    regex.IGNORECASE,
+)
+_PRIOR_AFTER = regex.compile(
+    r"[\s,]*(?:(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline)\b|(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme)\b|(?:prior|previous|vorher|voruntersuchung)\b(?!\s+(?:to|study\s+show)))",
+    regex.IGNORECASE,
+)
+_PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor)\b", regex.IGNORECASE)
+_CURRENT_INSIDE = regex.compile(r"\b(?:current|now|today|aktuell|jetzt|heute|new|neu)\b", regex.IGNORECASE)
+
+
+@dataclass
+class Reference:
+    report_id: str
+    ref_id: int
+    section: str
+    sentence_start: int
+    sentence_end: int
+    ref_start: int
+    ref_end: int
+    ref_text: str
+    series_number: int | None
+    series_inferred: bool
+    image_number: int
+    image_number_end: int | None
+    image_count: int | None
+    plane: str | None
+    series_hint: str | None
+    is_prior: bool
+    snippet: str
+    snippet_start: int
+    snippet_end: int
+    language: str
+    rule: str
+    duplicate_cluster: int | None = None
+    duplicate_cluster_size: int = 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class LabelRow:
+    label: str
+    value: str
+    evidence_start: int | None = None
+    evidence_end: int | None = None
+    evidence_text: str | None = None
+    rule: str | None = None
+
+
+@dataclass
+class MinedReport:
+    report_id: str
+    language: str
+    references: list[Reference]
+    labels: list[LabelRow]
+    snippet_labels: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    def label_values(self) -> dict[str, str]:
+        return {r.label: r.value for r in self.labels}
+
+
+def _sentence_index(sent_starts: list[int], pos: int) -> int:
+    return max(0, bisect.bisect_right(sent_starts, pos) - 1)
+
+
+def mine_report(text: str, report_id: str = "", language: str | None = None,
+                sentences: list[tuple[int, int]] | None = None, labels: bool = True) -> MinedReport:
+    """Mine one (clean) report text. `sentences` may come from a spaCy doc."""
+    text = text if isinstance(text, str) else str(text)
+    lang = language or detect_language(text)
+    if not text.strip():
+        return MinedReport(report_id, lang, [], [LabelRow(lab, "not_mentioned") for lab in CT_RATE_LABELS])
+    sections = find_sections(text)
+    sec_starts = [s.start for s in sections]
+    if sentences is None:
+        sentences = split_sentences(text)
+    # headers are sentences of their own: cut sentences at section boundaries
+    sentences = _cut_at_sections(sentences, sections)
+    sent_starts = [s for s, _ in sentences]
+    raws = find_references(text)
+    ctx = context_rules()
+    triggers = ctx.scan(text)
+    trig_starts = [t.start for t in triggers]
+    refs = _build_references(text, report_id, lang, raws, sections, sec_starts, sentences, sent_starts, triggers, trig_starts)
+    label_rows: list[LabelRow] = []
+    snippet_labels: dict[int, dict[str, str]] = {}
+    if labels:
+        mentions = finding_rules().find(text, lang)
+        label_mentions(mentions, triggers, trig_starts, sentences, sent_starts)
+        in_body = [m for m in mentions if sections[max(0, bisect.bisect_right(sec_starts, m.start) - 1)].name in LABEL_SECTIONS]
+        best = aggregate(in_body)
+        for lab in CT_RATE_LABELS:
+            m = best[lab]
+            if m is None:
+                label_rows.append(LabelRow(lab, "not_mentioned"))
+            else:
+                rule = m.rule if m.modifier in (None, m.rule) else f"{m.rule}+{m.modifier}"
+                label_rows.append(LabelRow(lab, m.value, m.start, m.end, text[m.start:m.end], rule))
+        if refs and mentions:
+            mstarts = [m.start for m in mentions]
+            for r in refs:
+                i = bisect.bisect_left(mstarts, r.snippet_start)
+                got: dict[str, str] = {}
+                while i < len(mentions) and mentions[i].start < r.snippet_end:
+                    mn = mentions[i]
+                    if mn.end <= r.snippet_end and RANK[mn.value] > RANK[got.get(mn.label, "not_mentioned")]:
+                        got[mn.label] = mn.value
+                    i += 1
+                if got:
+                    snippet_labels[r.ref_id] = got
+    return MinedReport(report_id, lang, refs, label_rows, snippet_labels)
+
+
+def _cut_at_sections(sentences, sections):
+    if len(sections) <= 1:
+        return sentences
+    cuts = sorted({s.header_end for s in sections if s.header_end} | {s.start for s in sections})
+    out = []
+    for s, e in sentences:
+        i = bisect.bisect_right(cuts, s)
+        pos = s
+        while i < len(cuts) and cuts[i] < e:
+            c = cuts[i]
+            if c > pos:
+                out.append((pos, c))
+            pos = c
+            i += 1
+        out.append((pos, e))
+    # trim whitespace, drop empty
+    res = []
+    for s, e in out:
+        s2, e2 = s, e
+        while s2 < e2 and False:
+            pass
+        if e2 > s2:
+            res.append((s2, e2))
+    return res
+
+
+def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_starts, sentences, sent_starts,
+                      triggers, trig_starts) -> list[Reference]:
+    if not raws:
+        return []
+    # group spans (one per expression) and their removal spans
+    groups: dict[int, tuple[int, int]] = {}
+    for r in raws:
+        groups.setdefault(r.group, (r.start, r.end))
+    gspans = [groups[g] for g in sorted(groups)]
+    removals = {g: removal_span(text, s, e, gspans) for g, (s, e) in groups.items()}
+    # sentence of each group (a group straddling a sentence end widens that sentence)
+    by_sent: dict[int, list[int]] = {}
+    for g, (s, e) in groups.items():
+        by_sent.setdefault(_sentence_index(sent_starts, s), []).append(g)
+    snippet_span: dict[int, tuple[int, int]] = {}
+    group_sent: dict[int, tuple[int, int]] = {}
+    for k, gs in by_sent.items():
+        s0, s1 = sentences[k] if sentences else (0, len(text))
+        s1 = max([s1] + [groups[g][1] for g in gs])
+        sec = sections[max(0, bisect.bisect_right(sec_starts, s0) - 1)]
+        if sec.header_end > s0 and sec.header_end <= groups[gs[0]][0]:
+            s0 = sec.header_end
+        gs.sort(key=lambda g: groups[g][0])
+        parts = partition(text, (s0, s1), [removals[g] for g in gs])
+        for g, p in zip(gs, parts):
+            snippet_span[g] = p
+            group_sent[g] = (s0, s1)
+    mentions_series = series_mentions(text)
+    ms_pos = [p for p, _ in mentions_series]
+    rendered: dict[int, str] = {}
+    out: list[Reference] = []
+    for i, r in enumerate(raws):
+        g = r.group
+        sp0, sp1 = snippet_span[g]
+        if g not in rendered:
+            inside = [removals[h] for h in groups if removals[h][1] > sp0 and removals[h][0] < sp1]
+            rendered[g] = render(text, sp0, sp1, inside)
+        sent = group_sent[g]
+        sec = sections[max(0, bisect.bisect_right(sec_starts, r.start) - 1)]
+        series, inferred = r.series, False
+        if series is None:
+            series = _infer_series(r, sent, sec, mentions_series, ms_pos, raws)
+            inferred = series is not None
+        # which exam: triggers between the previous group (or sentence start) and this one
+        prev_end = max([groups[h][1] for h in groups if groups[h][1] <= r.start and groups[h][0] >= sent[0]] + [sent[0]])
+        is_prior = _is_prior(text, r, prev_end, triggers, trig_starts, sec.name)
+        window0 = max(prev_end, r.start - 60)
+        plane, hint = _plane_hint(text, window0, r)
+        out.append(Reference(
+            report_id=report_id, ref_id=i, section=sec.name, sentence_start=sent[0], sentence_end=sent[1],
+            ref_start=r.start, ref_end=r.end, ref_text=text[r.start:r.end], series_number=series,
+            series_inferred=inferred, image_number=r.image, image_number_end=r.image_end, image_count=r.count,
+            plane=plane, series_hint=hint, is_prior=is_prior, snippet=rendered[g], snippet_start=sp0,
+            snippet_end=sp1, language=lang, rule=r.rule,
+        ))
+    return out
+
+
+def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws) -> int | None:
+    # same sentence: nearest explicit series before the reference, else after it
+    lo = bisect.bisect_left(ms_pos, sent[0])
+    hi = bisect.bisect_left(ms_pos, sent[1])
+    before = [(p, s) for p, s in mentions_series[lo:hi] if p < r.start]
+    if before:
+        return before[-1][1]
+    after = [(p, s) for p, s in mentions_series[lo:hi] if p > r.end]
+    if after:
+        return after[0][1]
+    return None
+
+
+def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: str) -> bool:
+    inside = text[r.start:r.end]
+    if _PRIOR_INSIDE.search(inside):
+        return True
+    if _PRIOR_AFTER.match(text, r.end, min(len(text), r.end + 40)):
+        return True
+    t = temporal_for(triggers, trig_starts, seg_start, r.start)
+    if t is not None:
+        return t.category == "prior"
+    return section == "COMPARISON"
+
+
+def _plane_hint(text, w0, r: RawRef):
+    window = text[w0:r.end]
+    plane = None
+    for m in _PLANE.finditer(window):
+        plane = "coronal" if m.group(1) else "sagittal" if m.group(2) else "axial"
+    hints = [" ".join(m.group(0).lower().split()) for m in _HINT.finditer(window)]
+    hint = ", ".join(dict.fromkeys(hints)) if hints else None
+    return plane, hint
+
+
+def extract(text: str, report_id: str = "") -> list[Reference]:
+    """Every image reference in `text` (cleaned first), one `Reference` per referenced image."""
+    from mining.text_clean import clean_text
+
+    return mine_report(clean_text(text), report_id, labels=False).references

@@ -1,0 +1,142 @@
+"""Image references: one compiled alternation of the rules in `mining/rules/references.jsonl`.
+
+`find_references(text)` scans the text once and returns one `RawRef` per referenced image: a
+list ("images 188, 202 and 236", "3:42, 121, 137") gives several, a range ("4:121-130")
+one with `image_end`. Spans (`start`, `end`) are the whole reference expression as written,
+without enclosing parentheses: "(series 3, image 45)" -> "series 3, image 45". Every image of
+a list carries the span of the whole expression; `item_start`/`item_end` hold the span of
+its own number(s).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import regex
+
+from mining import rules as rules_mod
+
+ITEM = regex.compile(
+    r"(?:(?P<s>\d{1,5})\s*[:;]\s*)?(?P<a>\d{1,5})"
+    r"(?:\s*/\s*(?P<cnt>\d{1,5})|\s+of\s+(?P<cnt2>\d{1,5}))?"
+    r"(?:\s*(?:-|–|—|to|through|thru|until|bis)\s*(?:\d{1,5}\s*:\s*)?(?P<b>\d{1,5}))?",
+    regex.IGNORECASE,
+)
+SERIES_ONLY = regex.compile(
+    r"\b(?:series|serie[sn]?|ser\.|se\.)\s*(?:\#|no\.?|nr\.?)?\s*:?\s*\#?\s*(?P<ser>\d{1,5})(?![\d.,:/]\d)",
+    regex.IGNORECASE,
+)
+
+
+@dataclass(slots=True)
+class RawRef:
+    start: int
+    end: int
+    item_start: int
+    item_end: int
+    series: int | None
+    image: int
+    image_end: int | None
+    count: int | None
+    rule: str
+    shape: str
+    group: int  # index of the expression (matches) in the text
+
+
+class Matcher:
+    """The compiled reference rules: one alternation plus the reject rules by shape."""
+
+    def __init__(self, path=None):
+        rs = rules_mod.load("references", path)
+        self.rules = [r for r in rs if r.kind == "rule"]
+        self.rejects = [r for r in rs if r.kind == "reject"]
+        parts = []
+        for i, r in enumerate(self.rules):
+            parts.append(f"(?P<r{i}>{r.pattern})")
+        self.regex = regex.compile("|".join(parts), regex.IGNORECASE | regex.VERBOSE)
+        self.group_index = {f"r{i}": i for i in range(len(self.rules))}
+
+    def _rejected(self, text: str, m: regex.Match, shape: str) -> bool:
+        for rj in self.rejects:
+            want = rj.get("shape")
+            if want and want != shape:
+                continue
+            where = rj.get("where")
+            if where == "before":
+                ctx = text[max(0, m.start() - 40):m.start()]
+            elif where == "after":
+                ctx = text[m.end():m.end() + 20]
+            else:
+                ctx = m.group(0)
+            if rj.compiled.search(ctx):
+                return True
+        return False
+
+    def find(self, text: str) -> list[RawRef]:
+        out: list[RawRef] = []
+        group = 0
+        for m in self.regex.finditer(text, timeout=5.0):
+            name = m.lastgroup
+            idx = self.group_index.get(name) if name else None
+            if idx is None:
+                idx = next(i for i in range(len(self.rules)) if m.group(f"r{i}") is not None)
+            rule = self.rules[idx]
+            shape = rule.get("shape")
+            if self._rejected(text, m, shape):
+                continue
+            rows = _rows(m, rule.id, shape, group)
+            if rows:
+                out.extend(rows)
+                group += 1
+        return out
+
+
+def _int(s: str | None) -> int | None:
+    return int(s) if s else None
+
+
+def _rows(m: regex.Match, rule_id: str, shape: str, group: int) -> list[RawRef]:
+    start, end = m.span()
+    rows: list[RawRef] = []
+    if shape == "shorthand":
+        key = "sh"
+        ser = None
+    else:
+        key = "imgs"
+        ser = _int(m.group("ser"))
+    body_start = m.start(key)
+    body = m.group(key)
+    for it in ITEM.finditer(body):
+        s = _int(it.group("s"))
+        if s is not None:
+            ser = s
+        if ser is None and shape == "shorthand":
+            continue
+        a = int(it.group("a"))
+        b = _int(it.group("b"))
+        if b is not None and b <= a:
+            b = None if b == a else b
+            if b is not None and b < a:
+                # "120-12" reads as 120-(1)12? keep the first image only.
+                b = None
+        cnt = _int(it.group("cnt") or it.group("cnt2"))
+        if cnt is not None and cnt < a:
+            cnt = None
+        rows.append(RawRef(start, end, body_start + it.start(), body_start + it.end(), ser, a, b, cnt,
+                           rule_id, shape, group))
+    return rows
+
+
+@functools.lru_cache(maxsize=4)
+def matcher(path: str | None = None) -> Matcher:
+    return Matcher(path)
+
+
+def find_references(text: str) -> list[RawRef]:
+    """Every image reference in `text`, one row per referenced image, in text order."""
+    return matcher().find(text)
+
+
+def series_mentions(text: str) -> list[tuple[int, int]]:
+    """(offset, series number) of every explicit series mention, with or without an image."""
+    return [(m.start(), int(m.group("ser"))) for m in SERIES_ONLY.finditer(text)]

@@ -1,0 +1,258 @@
+"""Rule files: load, validate and compile the data files under `mining/rules/` at start-up.
+
+Every rule is one record with an `id`, a `pattern` (a `regex` pattern, case-insensitive
+unless the record says otherwise) or `phrases`, and an `example` (or `examples`) that the
+compiled pattern must match. Records may use macros written `{NAME}`; macros are records
+of kind `macro` in the same file. A rule file that names an unknown key, lacks a required
+one, fails to compile or does not match its own example raises `RuleError` naming the file
+and the rule id when it is loaded, never at match time.
+
+Files are JSONL (one JSON object a line; blank lines and lines starting with `//` are
+skipped) or YAML (a list of records).
+"""
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import regex
+
+RULES_DIR = Path(__file__).with_name("rules")
+
+
+#: Keys each kind of record accepts (all files). "id" and "kind" are always allowed.
+SCHEMAS: dict[str, dict[str, set[str]]] = {
+    "references": {
+        "macro": {"pattern", "description"},
+        "rule": {"pattern", "example", "examples", "counter_examples", "description", "lang",
+                 "case_sensitive", "shape"},
+        "reject": {"pattern", "example", "examples", "description", "where", "shape"},
+    },
+    "sections": {
+        "section": {"section", "phrases", "example", "examples", "description", "lang"},
+    },
+    "findings": {
+        "macro": {"pattern", "description"},
+        "finding": {"label", "pattern", "phrases", "example", "examples", "counter_examples", "value",
+                    "description", "lang"},
+    },
+    "context": {
+        "macro": {"pattern", "description"},
+        "trigger": {"category", "direction", "pattern", "phrases", "example", "examples",
+                    "description", "lang", "max_scope"},
+    },
+    "sentences": {
+        "macro": {"pattern", "description"},
+        "abbreviation": {"phrases", "example", "examples", "description", "lang"},
+        "rule": {"pattern", "example", "examples", "counter_examples", "description", "action"},
+    },
+}
+REQUIRED: dict[str, set[str]] = {
+    "macro": {"pattern"},
+    "rule": {"pattern"},
+    "reject": {"pattern"},
+    "section": {"section", "phrases"},
+    "finding": {"label"},
+    "trigger": {"category", "direction"},
+    "abbreviation": {"phrases"},
+}
+CHOICES: dict[str, set[str]] = {
+    "direction": {"forward", "backward", "bidirectional", "terminate", "pseudo"},
+    "category": {"negated", "uncertain", "prior", "current", "historical", "terminate", "pseudo"},
+    "section": {"HISTORY", "TECHNIQUE", "COMPARISON", "FINDINGS", "IMPRESSION", "OTHER"},
+    "lang": {"en", "de", "any"},
+    "where": {"before", "after", "inside"},
+    "action": {"split", "nosplit"},
+    "shape": {"series_image", "image_series", "shorthand", "image_only", "compact"},
+    "value": {"present", "absent"},
+}
+
+
+class RuleError(ValueError):
+    """A rule file that cannot be used: the message names the file and the rule id."""
+
+
+@dataclass
+class Rule:
+    id: str
+    kind: str
+    source: str
+    data: dict[str, Any]
+    pattern: str | None = None  # macro-expanded pattern text
+    compiled: Any = None
+    examples: list[str] = field(default_factory=list)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.data.get(key, default)
+
+
+def _records(path: Path) -> list[tuple[int, dict]]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix in (".yaml", ".yml"):
+        import yaml
+
+        try:
+            data = yaml.safe_load(text) or []
+        except yaml.YAMLError as exc:
+            raise RuleError(f"{path.name}: not valid YAML: {exc}") from None
+        if not isinstance(data, list):
+            raise RuleError(f"{path.name}: expected a list of rule records")
+        return [(i + 1, rec) for i, rec in enumerate(data)]
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if not s or s.startswith("//"):
+            continue
+        try:
+            out.append((lineno, json.loads(s)))
+        except json.JSONDecodeError as exc:
+            raise RuleError(f"{path.name}:{lineno}: not valid JSON: {exc.msg}") from None
+    return out
+
+
+_MACRO = regex.compile(r"\{([A-Z][A-Z0-9_]*)\}")
+
+
+def expand(pattern: str, macros: dict[str, str], where: str) -> str:
+    """Replace `{NAME}` with `(?:macro)`, recursively; unknown macros are errors."""
+    for _ in range(10):
+        def sub(m: regex.Match) -> str:
+            name = m.group(1)
+            if name not in macros:
+                raise RuleError(f"{where}: unknown macro {{{name}}}")
+            return "(?:" + macros[name] + ")"
+
+        new = _MACRO.sub(sub, pattern)
+        if new == pattern:
+            return new
+        pattern = new
+    raise RuleError(f"{where}: macros nest too deep (a cycle?)")
+
+
+def phrases_pattern(phrases: list[str]) -> str:
+    """A pattern for literal phrases (any whitespace between words), built as a trie so that a
+    long phrase list scans fast; at each position the longest phrase wins."""
+    trie: dict = {}
+    for p in phrases:
+        node = trie
+        for ch in " ".join(p.lower().split()):
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _trie_pattern(trie) or "(?!)"
+
+
+def _trie_pattern(node: dict) -> str:
+    end = "" in node
+    alts = []
+    for ch in sorted(k for k in node if k):
+        piece = r"\s+" if ch == " " else regex.escape(ch)
+        alts.append(piece + _trie_pattern(node[ch]))
+    if not alts:
+        return ""
+    body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+    return "(?:" + body + ")?" if end else body
+
+
+def load(name: str, path: Path | None = None) -> list[Rule]:
+    """Load, validate and compile rule file `name` (references, sections, findings, context, sentences)."""
+    return list(_load(name, str(path) if path else ""))
+
+
+@functools.lru_cache(maxsize=None)
+def _load(name: str, path: str) -> tuple[Rule, ...]:
+    if name not in SCHEMAS:
+        raise RuleError(f"unknown rule file kind {name!r}")
+    if path:
+        p = Path(path)
+    else:
+        cands = [RULES_DIR / f"{name}{ext}" for ext in (".jsonl", ".yaml", ".yml")]
+        found = [c for c in cands if c.is_file()]
+        if not found:
+            raise RuleError(f"no rule file for {name!r} in {RULES_DIR}")
+        p = found[0]
+    schema = SCHEMAS[name]
+    macros: dict[str, str] = {}
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for lineno, rec in _records(p):
+        where = f"{p.name}:{lineno}"
+        if not isinstance(rec, dict):
+            raise RuleError(f"{where}: a rule record must be an object")
+        rid = rec.get("id")
+        if not isinstance(rid, str) or not rid:
+            raise RuleError(f"{where}: rule without an id")
+        where = f"{p.name}: rule {rid!r}"
+        if rid in seen:
+            raise RuleError(f"{where}: duplicate id")
+        seen.add(rid)
+        kind = rec.get("kind", next(iter(k for k in schema if k != "macro")))
+        if kind not in schema:
+            raise RuleError(f"{where}: unknown kind {kind!r}; expected one of {sorted(schema)}")
+        allowed = schema[kind] | {"id", "kind"}
+        unknown = sorted(set(rec) - allowed)
+        if unknown:
+            raise RuleError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(allowed)}")
+        missing = sorted(REQUIRED.get(kind, set()) - set(rec))
+        if missing:
+            raise RuleError(f"{where}: missing key(s) {missing}")
+        for key, choices in CHOICES.items():
+            if key in rec and rec[key] not in choices:
+                raise RuleError(f"{where}: {key}={rec[key]!r} is not one of {sorted(choices)}")
+        if kind == "macro":
+            if not regex.fullmatch(r"[A-Z][A-Z0-9_]*", rid):
+                raise RuleError(f"{where}: macro ids are UPPER_CASE")
+            macros[rid] = expand(rec["pattern"], macros, where)
+            continue
+        if kind in ("finding", "trigger") and "pattern" not in rec and "phrases" not in rec:
+            raise RuleError(f"{where}: needs a pattern or phrases")
+        examples = list(rec.get("examples", []))
+        if "example" in rec:
+            examples.insert(0, rec["example"])
+        if not examples or not all(isinstance(e, str) and e for e in examples):
+            raise RuleError(f"{where}: needs an example (a non-empty string) that the rule must match")
+        rule = Rule(id=rid, kind=kind, source=p.name, data=rec, examples=examples)
+        if "pattern" in rec:
+            pat = rec["pattern"]
+            if "phrases" in rec:
+                raise RuleError(f"{where}: give a pattern or phrases, not both")
+        else:
+            phrases = rec.get("phrases")
+            if not isinstance(phrases, list) or not phrases or not all(isinstance(x, str) and x.strip() for x in phrases):
+                raise RuleError(f"{where}: phrases must be a non-empty list of strings")
+            pat = phrases_pattern(phrases)
+        if not isinstance(pat, str) or not pat:
+            raise RuleError(f"{where}: pattern must be a non-empty string")
+        pat = expand(pat, macros, where)
+        flags = regex.VERBOSE if "pattern" in rec else 0
+        if not rec.get("case_sensitive"):
+            flags |= regex.IGNORECASE
+        try:
+            compiled = regex.compile(pat, flags)
+        except regex.error as exc:
+            raise RuleError(f"{where}: pattern does not compile: {exc}") from None
+        for ex in examples:
+            if not compiled.search(ex):
+                raise RuleError(f"{where}: pattern does not match its example {ex!r}")
+        for ex in rec.get("counter_examples", []):
+            if compiled.search(ex):
+                raise RuleError(f"{where}: pattern matches its counter-example {ex!r}")
+        rule.pattern = pat
+        rule.compiled = compiled
+        rule.data["_flags"] = flags
+        rules.append(rule)
+    if not rules:
+        raise RuleError(f"{p.name}: no rules")
+    return tuple(rules)
+
+
+def macros_of(name: str) -> dict[str, str]:
+    """The expanded macros of a rule file (for composing patterns in code)."""
+    p = next(c for c in (RULES_DIR / f"{name}{e}" for e in (".jsonl", ".yaml")) if c.is_file())
+    macros: dict[str, str] = {}
+    for _, rec in _records(p):
+        if isinstance(rec, dict) and rec.get("kind") == "macro":
+            macros[rec["id"]] = expand(rec["pattern"], macros, rec["id"])
+    return macros

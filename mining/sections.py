@@ -1,0 +1,93 @@
+"""Report sections from the header rules in `mining/rules/sections.yaml`.
+
+`find_sections(text)` returns `Section(start, end, name, header_end)` spans covering the whole
+text in order. Text before the first header is OTHER; a report with no header at all is one
+FINDINGS section (a headerless report is its findings).
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import regex
+
+from mining import rules as rules_mod
+
+
+@dataclass(slots=True, frozen=True)
+class Section:
+    start: int
+    end: int
+    name: str
+    header_end: int  # where the body starts (== start for the implicit first section)
+
+
+class SectionRules:
+    def __init__(self, path=None):
+        rs = rules_mod.load("sections", path)
+        self.lookup: dict[str, tuple[str, str]] = {}
+        phrases: list[str] = []
+        for r in rs:
+            for p in r.get("phrases"):
+                key = " ".join(p.lower().split())
+                if key in self.lookup:
+                    raise rules_mod.RuleError(f"sections: rule {r.id!r}: phrase {p!r} already belongs to {self.lookup[key][1]!r}")
+                self.lookup[key] = (r.get("section"), r.id)
+                phrases.append(p)
+        alt = rules_mod.phrases_pattern(phrases)
+        self.regex = regex.compile(
+            r"(?:^|(?<=\n)|(?<=[.!?]\s{1,4}))[ \t]*(?:[-*#>•]+[ \t]*)?(?P<h>" + alt + r")(?![\w-])"
+            r"(?P<tail>[ \t]*:|[ \t]*(?=\r?\n|$)|(?=[ \t]+\S))",
+            regex.IGNORECASE,
+        )
+
+    def find(self, text: str) -> list[Section]:
+        heads: list[tuple[int, int, str]] = []
+        for m in self.regex.finditer(text):
+            h = m.group("h")
+            tail = m.group("tail")
+            line_start = m.start() == 0 or text[m.start() - 1] == "\n" or text[m.start():m.start("h")].strip(" \t-*#>•") == ""
+            at_line_start = line_start and (m.start() == 0 or text[m.start() - 1] == "\n")
+            if ":" in tail:
+                pass
+            elif tail.strip() == "" and (m.end() == len(text) or text[m.end()] in "\r\n"):
+                if not at_line_start:
+                    continue
+                # a word alone on its line: a header only if it is upper case or title case short line
+                if not (h.isupper() or h[:1].isupper()):
+                    continue
+            else:
+                # inline header without a colon: only upper case, at a line start, text following
+                if not (at_line_start and h.isupper() and len(h) >= 4):
+                    continue
+            if not at_line_start and ":" not in tail:
+                continue
+            name = self.lookup.get(" ".join(h.lower().split()))
+            if name is None:
+                continue
+            heads.append((m.start("h"), m.end(), name[0]))
+        if not heads:
+            return [Section(0, len(text), "FINDINGS", 0)]
+        out: list[Section] = []
+        if heads[0][0] > 0 and text[:heads[0][0]].strip():
+            out.append(Section(0, heads[0][0], "OTHER", 0))
+        for i, (s, he, name) in enumerate(heads):
+            e = heads[i + 1][0] if i + 1 < len(heads) else len(text)
+            out.append(Section(s if out or s == 0 else 0, e, name, he))
+        return out
+
+
+@functools.lru_cache(maxsize=4)
+def section_rules(path: str | None = None) -> SectionRules:
+    return SectionRules(path)
+
+
+def find_sections(text: str) -> list[Section]:
+    return section_rules().find(text)
+
+
+def section_at(sections: list[Section], offset: int) -> str:
+    for s in sections:
+        if s.start <= offset < s.end:
+            return s.name
+    return sections[-1].name if sections else "OTHER"

@@ -1,0 +1,117 @@
+"""A rule sentence splitter tuned for radiology text (rules in `mining/rules/sentences.jsonl`).
+
+Splits after . ! ? when the next word starts a sentence (upper case, digit, bullet), except
+after abbreviations ("approx.", "Se.", "z.B."), decimals (3.4) and list numbers ("1."); at
+blank lines and at new lines that start a bullet or follow terminal punctuation; keeps
+wrapped lines together ("series 3,\\nimage 45"). Semicolons are clause, not sentence, ends.
+Returns (start, end) character spans with surrounding whitespace trimmed, covering every
+non-blank character of the text.
+"""
+from __future__ import annotations
+
+import functools
+
+import regex
+
+from mining import rules as rules_mod
+
+_CAND = regex.compile(r"[.!?]+[\"'’”)\]]*(?=\s)|\n")
+_WORD_BEFORE = regex.compile(r"([\w.\-/]*)\Z")
+_CONT_WORDS = frozenset("and or of the with in on at to a an by for from than as nor und oder mit der die das des dem den im am zum zur von bei".split())
+
+
+class Splitter:
+    def __init__(self, path=None):
+        rs = rules_mod.load("sentences", path)
+        self.abbrevs = frozenset(p.lower().rstrip(".") for r in rs if r.kind == "abbreviation" for p in r.get("phrases"))
+        self.split_rules = [r.compiled for r in rs if r.kind == "rule" and r.get("action", "split") == "split"]
+
+    def split(self, text: str) -> list[tuple[int, int]]:
+        n = len(text)
+        cuts: list[int] = []
+        for m in _CAND.finditer(text):
+            e = m.end()
+            if m.group(0) == "\n":
+                if self._newline_splits(text, m.start()):
+                    cuts.append(e)
+                continue
+            # sentence punctuation: look at the word before and the text after
+            j = e
+            while j < n and text[j] in " \t\r\n":
+                j += 1
+            if j >= n:
+                cuts.append(e)
+                continue
+            nxt = text[j]
+            if m.group(0)[0] == ".":
+                wb = _WORD_BEFORE.search(text, max(0, m.start() - 12), m.start()).group(1).lower()
+                if (wb.rstrip(".") in self.abbrevs or wb.rsplit("/", 1)[-1].rstrip(".") in self.abbrevs) and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e))):
+                    continue
+                if wb.isdigit() and len(wb) <= 2:
+                    # "1." list number at line start: never a sentence end after it
+                    ls = text.rfind("\n", 0, m.start()) + 1
+                    if text[ls:m.start()].strip() == wb:
+                        continue
+                    prev = text[max(0, m.start() - 8):m.start() - len(wb)].lower().split()[-1:] or [""]
+                    prev = prev[0]
+                    if prev in ("im", "am", "zum", "vom", "der", "die", "das", "des", "dem", "den", "seit", "ab"):
+                        continue
+                if len(wb) == 1 and wb.isalpha() and nxt.islower():
+                    continue
+            if nxt.isupper() or nxt.isdigit() or nxt in "-•*([\"'" or "\n" in text[e:j]:
+                cuts.append(e)
+        # trim into spans
+        spans: list[tuple[int, int]] = []
+        prev = 0
+        for c in cuts + [n]:
+            if c <= prev:
+                continue
+            s, e = prev, c
+            while s < e and text[s].isspace():
+                s += 1
+            while e > s and text[e - 1].isspace():
+                e -= 1
+            if e > s:
+                spans.append((s, e))
+            prev = c
+        return spans
+
+    def _newline_splits(self, text: str, i: int) -> bool:
+        """Does the line break at text[i] end a sentence?"""
+        n = len(text)
+        j = i + 1
+        while j < n and text[j] in " \t\r":
+            j += 1
+        if j >= n or text[j] == "\n":
+            return True  # blank line or end
+        k = i - 1
+        while k >= 0 and text[k] in " \t\r":
+            k -= 1
+        if k < 0:
+            return True
+        last = text[k]
+        if last in ".!?:":
+            return True
+        if last in ",;(/&+-":
+            return False
+        nxt = text[j]
+        if nxt in "-•*▪–" or (nxt.isdigit() and regex.match(r"\d{1,2}[.)]\s", text[j:j + 4])):
+            return True
+        if nxt.islower() or nxt in "(,;)":
+            return False
+        # a line without terminal punctuation followed by a capitalised line: a new line of its own
+        # unless the line ends with a word that cannot end a sentence
+        ls = text.rfind("\n", 0, i) + 1
+        last_word = text[ls:k + 1].rsplit(None, 1)[-1].lower() if text[ls:k + 1].strip() else ""
+        if last_word in _CONT_WORDS:
+            return False
+        return True
+
+
+@functools.lru_cache(maxsize=4)
+def splitter(path: str | None = None) -> Splitter:
+    return Splitter(path)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    return splitter().split(text)

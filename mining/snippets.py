@@ -1,0 +1,146 @@
+"""Snippets: the clause or sentence each reference belongs to, with every reference removed.
+
+`removal_span` widens a reference to what must go with it: its parentheses when they hold
+nothing but references ("(series 3, image 45)"), a leading preposition ("on image 108",
+"see 3:45"), and the space before. `partition` splits a sentence holding several reference
+expressions into one part per expression, at the strongest clause break between two
+expressions (";" > ", and"/", but"/", while" > " and" > ","); a part without a finding word of
+its own borrows its neighbour's ("right upper (6:24) and right middle (6:53) nodules").
+`render` removes the references from a source span and tidies whitespace and punctuation.
+"""
+from __future__ import annotations
+
+import regex
+
+_PAREN_FILLER = regex.compile(
+    r"^[\s,;:/&+]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
+    r"prior|previous|current|axial|coronal|sagittal|cor|sag|ax|respectively|bzw\.?)\b[\s,;:/&+]*)*$",
+    regex.IGNORECASE,
+)
+_PREP_BEFORE = regex.compile(
+    r"(?:\s|^)(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from)\s+)"
+    r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)?\Z",
+    regex.IGNORECASE,
+)
+_CLAUSE_BREAKS = [
+    regex.compile(r";"),
+    regex.compile(r",\s+(?:and|but|while|whereas|und|aber|sowie|wobei|as\s+well\s+as)\b", regex.IGNORECASE),
+    regex.compile(r"\s(?:and|und|as\s+well\s+as|sowie|while|whereas)\s", regex.IGNORECASE),
+    regex.compile(r","),
+]
+_LEAD_TRIM = regex.compile(r"(?:[\s,;:.\-–•*]+|(?:\d{1,2}[.)]\s+)|(?:and|und|but|aber|while|whereas|sowie|as\s+well\s+as)\b)+", regex.IGNORECASE)
+_TRAIL_TRIM = regex.compile(r"(?:[\s,;:\-–]+|\b(?:and|und|or|oder))+\Z", regex.IGNORECASE)
+_HEAD_WORD = regex.compile(
+    r"\b(?:nodules?|masse?s?|lesions?|opacit(?:y|ies)|consolidation|effusions?|atelecta\w+|emphysema|cyst\w*|foc(?:us|i)|"
+    r"calcifications?|thickening|bronchiectas\w+|nodes?|fractures?|hernia|densit(?:y|ies)|scar\w*|fibros\w+|"
+    r"\w*herd\w*|\w*knoten|läsion\w*|verdichtung\w*|erguss\w*|zyste\w*|\w*ektase\w*|infiltrat\w*)",
+    regex.IGNORECASE,
+)
+_WS = regex.compile(r"[ \t\r\n]+")
+_SPACE_PUNCT = regex.compile(r"\s+([,.;:!?)\]])")
+_OPEN_SPACE = regex.compile(r"([(\[])\s+")
+_EMPTY_PARENS = regex.compile(r"\(\s*[,;:]*\s*\)|\[\s*[,;:]*\s*\]")
+_DOUBLE_PUNCT = regex.compile(r"([,;:])\s*([,;:.])")
+
+
+def removal_span(text: str, start: int, end: int, others: list[tuple[int, int]] | None = None) -> tuple[int, int]:
+    """The span to delete for the reference expression [start, end)."""
+    # enclosing parentheses holding only references and filler words
+    lp = text.rfind("(", max(0, start - 80), start)
+    lb = text.rfind("[", max(0, start - 80), start)
+    op = max(lp, lb)
+    if op >= 0:
+        close = ")" if op == lp else "]"
+        cp = text.find(close, end, end + 120)
+        if cp >= 0 and "\n\n" not in text[op:cp]:
+            inner = text[op + 1:cp]
+            # blank out every reference inside, then see whether filler remains
+            rel = [(s - op - 1, e - op - 1) for s, e in (others or [(start, end)]) if s > op and e <= cp]
+            rel.append((start - op - 1, end - op - 1))
+            chars = list(inner)
+            for s, e in rel:
+                for k in range(max(0, s), min(len(chars), e)):
+                    chars[k] = " "
+            if _PAREN_FILLER.match("".join(chars)):
+                s = op
+                while s > 0 and text[s - 1] in " \t":
+                    s -= 1
+                return s, cp + 1
+    s = start
+    m = _PREP_BEFORE.search(text, max(0, start - 40), start)
+    if m:
+        s = m.start() + (1 if text[m.start()].isspace() else 0)
+    while s > 0 and text[s - 1] in " \t":
+        s -= 1
+    return s, end
+
+
+def trim_span(text: str, s: int, e: int) -> tuple[int, int]:
+    m = _LEAD_TRIM.match(text, s, e)
+    if m:
+        s = m.end()
+    m = _TRAIL_TRIM.search(text, s, e)
+    if m and m.start() >= s:
+        e = m.start()
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
+
+
+def partition(text: str, sent: tuple[int, int], groups: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Split sentence `sent` into one source span per reference group (spans given as removal spans)."""
+    s0, s1 = sent
+    if len(groups) <= 1:
+        return [trim_span(text, s0, s1)] * len(groups)
+    cuts = [s0]
+    for (a0, a1), (b0, b1) in zip(groups, groups[1:]):
+        cut = None
+        for rx in _CLAUSE_BREAKS:
+            ms = list(rx.finditer(text, a1, b0))
+            if ms:
+                cut = ms[-1].start() if rx.pattern != ";" else ms[-1].start()
+                break
+        cuts.append(cut if cut is not None else a1)
+    cuts.append(s1)
+    parts = [trim_span(text, cuts[i], cuts[i + 1]) for i in range(len(groups))]
+    # parts without a finding head word borrow the following (else preceding) part
+    has_head = [bool(_HEAD_WORD.search(text, p0, p1)) for p0, p1 in parts]
+    if any(has_head):
+        out = []
+        for i, (p0, p1) in enumerate(parts):
+            if has_head[i]:
+                out.append((p0, p1))
+                continue
+            j = next((k for k in range(i + 1, len(parts)) if has_head[k]), None)
+            if j is not None:
+                out.append((p0, parts[j][1]))
+            else:
+                j = max(k for k in range(i) if has_head[k])
+                out.append((parts[j][0], p1))
+        parts = out
+    return parts
+
+
+def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
+    """text[s:e] with the removal spans cut out, whitespace and punctuation tidied."""
+    pieces = []
+    pos = s
+    for r0, r1 in sorted(removals):
+        if r1 <= pos or r0 >= e:
+            continue
+        if r0 > pos:
+            pieces.append(text[pos:r0])
+        pieces.append(" ")
+        pos = max(pos, r1)
+    if pos < e:
+        pieces.append(text[pos:e])
+    out = "".join(pieces)
+    out = _WS.sub(" ", out)
+    out = _EMPTY_PARENS.sub("", out)
+    out = _SPACE_PUNCT.sub(r"\1", out)
+    out = _OPEN_SPACE.sub(r"\1", out)
+    out = _DOUBLE_PUNCT.sub(lambda m: m.group(2) if m.group(2) == "." else m.group(1), out)
+    out = _WS.sub(" ", out).strip(" ,;:")
+    return out
