@@ -105,7 +105,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     if sentences is None:
         sentences = split_sentences(text)
     # headers are sentences of their own: cut sentences at section boundaries
-    sentences = _cut_at_sections(sentences, sections)
+    sentences = _cut_at_sections(sentences, sections, text)
     sent_starts = [s for s, _ in sentences]
     raws = find_references(text)
     ctx = context_rules()
@@ -141,7 +141,8 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     return MinedReport(report_id, lang, refs, label_rows, snippet_labels)
 
 
-def _cut_at_sections(sentences, sections):
+def _cut_at_sections(sentences, sections, text=""):
+    text_ws = lambda i: text[i].isspace()
     if len(sections) <= 1:
         return sentences
     cuts = sorted({s.header_end for s in sections if s.header_end} | {s.start for s in sections})
@@ -160,8 +161,8 @@ def _cut_at_sections(sentences, sections):
     res = []
     for s, e in out:
         s2, e2 = s, e
-        while s2 < e2 and False:
-            pass
+        while s2 < e2 and text_ws(s2):
+            s2 += 1
         if e2 > s2:
             res.append((s2, e2))
     return res

@@ -1,0 +1,148 @@
+"""`radmine mine-text` and `radmine mine-reports`: the report miner on the command line."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+
+def _err(msg: str) -> None:
+    sys.stderr.write(f"radmine: {msg}\n")
+
+
+def _json_default(o):
+    import datetime as dt
+
+    if isinstance(o, (dt.date, dt.datetime)):
+        return o.isoformat()
+    return str(o)
+
+
+def _read_lines(src: str) -> list[bytes]:
+    if src == "-":
+        return sys.stdin.buffer.read().splitlines()
+    return Path(src).read_bytes().splitlines()
+
+
+def mine_text(
+    file: str = typer.Argument("-", help="JSONL file of {\"id\": ..., \"text\": ...} lines, or - for stdin."),
+    plain: bool = typer.Option(False, "--plain", help="Read one whole plain text instead of JSONL."),
+    labels: bool = typer.Option(False, "--labels", help="Write one line per report with its 18 CT-RATE labels instead."),
+    report_id: str = typer.Option("text", "--id", help="Report id for --plain input."),
+    dedup: bool = typer.Option(True, "--dedup/--no-dedup", help="Mark near-duplicate snippets across the input."),
+) -> None:
+    """Mine image references (or, with --labels, finding labels) from report text; JSONL to stdout."""
+    from mining.dedup import cluster_snippets
+    from mining.mine import mine_report
+    from mining.text_clean import clean_text, decode
+
+    bad = 0
+    items: list[tuple[str, str]] = []
+    try:
+        if plain:
+            data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
+            items.append((report_id, clean_text(data)))
+        else:
+            for lineno, raw in enumerate(_read_lines(file), 1):
+                if not raw.strip():
+                    continue
+                try:
+                    rec = json.loads(decode(raw))
+                except ValueError as exc:
+                    _err(f"line {lineno}: not valid JSON ({str(exc)[:60]}); skipped")
+                    bad += 1
+                    continue
+                if not isinstance(rec, dict) or not isinstance(rec.get("text"), str):
+                    _err(f"line {lineno}: expected an object with a \"text\" string; skipped")
+                    bad += 1
+                    continue
+                rid = rec.get("id", rec.get("report_id", f"line{lineno}"))
+                items.append((str(rid), clean_text(rec["text"])))
+    except OSError as exc:
+        _err(f"cannot read {file}: {exc.strerror or exc}")
+        raise typer.Exit(1)
+    out = sys.stdout
+    rows = []
+    for rid, text in items:
+        try:
+            rep = mine_report(text, rid, labels=labels)
+        except Exception as exc:  # never a traceback for one bad report
+            _err(f"report {rid!r}: could not be mined ({type(exc).__name__}: {str(exc)[:80]}); skipped")
+            bad += 1
+            continue
+        if labels:
+            out.write(json.dumps({"report_id": rid, "labels": rep.label_values()}, ensure_ascii=False) + "\n")
+        else:
+            rows.extend(r.to_dict() for r in rep.references)
+    if not labels:
+        if dedup and rows:
+            cluster_snippets(rows)
+        for r in rows:
+            out.write(json.dumps(r, ensure_ascii=False, default=_json_default) + "\n")
+    out.flush()
+    if bad:
+        raise typer.Exit(1)
+
+
+def mine_reports(
+    reports: Path = typer.Argument(..., help="Reports export: .csv, .jsonl or .parquet."),
+    out: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write reports, references, labels, snippet_labels."),
+    id_column: str = typer.Option(None, "--id-column", help="Column holding the report id (default: report_id/id, else accession)."),
+    accession_column: str = typer.Option(None, "--accession-column", help="Column holding the accession number."),
+    patient_column: str = typer.Option(None, "--patient-column", help="Column holding the patient id."),
+    date_column: str = typer.Option(None, "--date-column", help="Column holding the study date."),
+    text_column: str = typer.Option(None, "--text-column", help="Column holding the report text."),
+    processes: int = typer.Option(1, "--processes", "-j", help="Worker processes for nlp.pipe."),
+) -> None:
+    """Mine a reports export into the reports, references, labels and snippet_labels tables."""
+    import data_contracts as dc
+    from mining.dedup import cluster_snippets
+    from mining.pipeline import mine_texts
+    from mining.reports_io import read_reports
+
+    mapping = {k: v for k, v in (("id", id_column), ("accession", accession_column), ("patient", patient_column),
+                                 ("date", date_column), ("text", text_column)) if v}
+    if not reports.exists():
+        _err(f"{reports} does not exist; give a .csv, .jsonl or .parquet reports export")
+        raise typer.Exit(1)
+    try:
+        rows, problems = read_reports(reports, mapping)
+    except ValueError as exc:
+        _err(str(exc))
+        raise typer.Exit(2)
+    except Exception as exc:
+        _err(f"cannot read {reports}: {type(exc).__name__}: {str(exc)[:120]}")
+        raise typer.Exit(1)
+    for p in problems:
+        _err(p)
+    refs, labels, snip = [], [], []
+    for rep in mine_texts((r["text"] for r in rows), (r["report_id"] for r in rows), n_process=max(1, processes)):
+        refs.extend(r.to_dict() for r in rep.references)
+        for lr in rep.labels:
+            labels.append({"report_id": rep.report_id, "label": lr.label, "value": lr.value,
+                           "evidence_start": lr.evidence_start, "evidence_end": lr.evidence_end,
+                           "evidence_text": lr.evidence_text, "rule": lr.rule})
+        for ref_id, labs in rep.snippet_labels.items():
+            for lab, val in labs.items():
+                snip.append({"report_id": rep.report_id, "ref_id": ref_id, "label": lab, "value": val})
+    cluster_snippets(refs)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        dc.write_table("reports", rows, out)
+        dc.write_table("references", refs, out)
+        dc.write_table("labels", labels, out)
+        dc.write_table("snippet_labels", snip, out)
+    except dc.ContractViolation as exc:
+        _err(f"mined tables break their contract: {exc}")
+        raise typer.Exit(1)
+    n_bad = len(problems)
+    sys.stderr.write(f"radmine: {len(rows)} reports, {len(refs)} references, {len(snip)} snippet labels -> {out}\n")
+    if n_bad:
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("mine-text")(mine_text)
+    app.command("mine-reports")(mine_reports)

@@ -1,0 +1,134 @@
+"""radmine's spaCy components and the batch miner.
+
+Importing this module registers three factories, so they can be added to any pipeline:
+
+    import spacy, mining.pipeline
+    nlp = spacy.blank("en")
+    nlp.add_pipe("radmine_sentences")   # rule sentence splitter tuned for radiology text
+    nlp.add_pipe("radmine_sections")    # doc.spans["radmine_sections"], labelled FINDINGS, ...
+    nlp.add_pipe("radmine_references")  # doc.spans["radmine_refs"] and doc._.radmine (a MinedReport)
+    doc = nlp("FINDINGS: 3 mm nodule (6:24).")
+
+`make_nlp(lang)` builds that pipeline on `spacy.blank(lang)` with tokenizer exceptions for
+radiology abbreviations; `mine_texts(texts, ids)` runs it with `nlp.pipe` (optionally in
+several processes) and yields `MinedReport`s.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+import numpy as np
+from spacy.attrs import SENT_START
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from mining.mine import MinedReport, mine_report
+from mining.sections import find_sections
+from mining.sentences import split_sentences
+
+if not Doc.has_extension("radmine"):
+    Doc.set_extension("radmine", default=None)
+if not Doc.has_extension("radmine_sentences"):
+    Doc.set_extension("radmine_sentences", default=None)
+
+ABBREVIATIONS = ["approx.", "e.g.", "i.e.", "vs.", "Se.", "Bi.", "Ser.", "Img.", "No.", "Nr.", "z.B.", "bzw.", "ca.",
+                 "ggf.", "evtl.", "V.a.", "v.a.", "li.", "re.", "Z.n.", "u.a.", "bds.", "sog.", "vgl."]
+
+
+class RadSentences:
+    """Sets sentence starts from `mining.sentences` (char spans kept in doc._.radmine_sentences)."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = split_sentences(doc.text)
+        doc._.radmine_sentences = spans
+        n = len(doc)
+        if n:
+            idx = doc.to_array("IDX")
+            starts = np.searchsorted(idx, np.fromiter((s for s, _ in spans), dtype=idx.dtype, count=len(spans)))
+            arr = np.full(n, -1, dtype=np.int32)
+            arr[0] = 1
+            arr[starts[starts < n]] = 1
+            doc.from_array([SENT_START], arr.reshape(-1, 1).astype("uint64"))
+        return doc
+
+
+class RadSections:
+    """doc.spans["radmine_sections"]: one span per report section, labelled with its name."""
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = []
+        for s in find_sections(doc.text):
+            sp = doc.char_span(s.start, s.end, label=s.name, alignment_mode="expand")
+            if sp is not None:
+                spans.append(sp)
+        doc.spans["radmine_sections"] = spans
+        return doc
+
+
+class RadReferences:
+    """Mines references, snippets, prior flags and labels into doc._.radmine and doc.spans["radmine_refs"]."""
+
+    def __init__(self, labels: bool = True, report_id_key: str = "report_id"):
+        self.labels = labels
+        self.report_id_key = report_id_key
+
+    def __call__(self, doc: Doc) -> Doc:
+        rid = str(doc.user_data.get(self.report_id_key, "")) if doc.user_data else ""
+        rep = mine_report(doc.text, rid, sentences=doc._.radmine_sentences, labels=self.labels)
+        doc._.radmine = rep
+        spans, seen = [], set()
+        for r in rep.references:
+            if (r.ref_start, r.ref_end) in seen:
+                continue
+            seen.add((r.ref_start, r.ref_end))
+            sp = doc.char_span(r.ref_start, r.ref_end, label=r.rule, alignment_mode="expand")
+            if sp is not None:
+                spans.append(sp)
+        doc.spans["radmine_refs"] = spans
+        return doc
+
+
+@Language.factory("radmine_sentences")
+def _make_sentences(nlp: Language, name: str) -> RadSentences:
+    return RadSentences()
+
+
+@Language.factory("radmine_sections")
+def _make_sections(nlp: Language, name: str) -> RadSections:
+    return RadSections()
+
+
+@Language.factory("radmine_references", default_config={"labels": True})
+def _make_references(nlp: Language, name: str, labels: bool) -> RadReferences:
+    return RadReferences(labels=labels)
+
+
+def make_nlp(lang: str = "en", labels: bool = True, sections_spans: bool = False) -> Language:
+    """spacy.blank(lang) with radiology tokenizer exceptions and radmine's components."""
+    import spacy
+
+    nlp = spacy.blank(lang)
+    nlp.max_length = 50_000_000
+    for a in ABBREVIATIONS:
+        nlp.tokenizer.add_special_case(a, [{"ORTH": a}])
+    nlp.add_pipe("radmine_sentences")
+    if sections_spans:
+        nlp.add_pipe("radmine_sections")
+    nlp.add_pipe("radmine_references", config={"labels": labels})
+    return nlp
+
+
+def mine_texts(texts: Iterable[str], ids: Iterable[str], lang: str = "en", labels: bool = True,
+               batch_size: int = 64, n_process: int = 1) -> Iterator[MinedReport]:
+    """Mine clean texts through the spaCy pipeline with nlp.pipe; yields one MinedReport per text.
+
+    The tokenizer language is `lang` for all texts (tokens serve the spans only; the rules
+    detect each report's own language)."""
+    nlp = make_nlp(lang, labels=labels)
+    pairs = ((t, {"report_id": i}) for t, i in zip(texts, ids))
+    for doc, ctx in nlp.pipe(pairs, as_tuples=True, batch_size=batch_size, n_process=n_process):
+        rep = doc._.radmine
+        rep.report_id = ctx["report_id"]
+        for r in rep.references:
+            r.report_id = ctx["report_id"]
+        yield rep
