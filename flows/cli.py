@@ -11,6 +11,7 @@ import importlib
 import typer
 
 COMMAND_MODULES = [
+    "flows.cli_mining",
     "flows.cli_dataset",
     "flows.cli_query",
     "flows.cli_synth",
