@@ -92,13 +92,18 @@ def read_series_hu(root: Path, images: pd.DataFrame, affine: np.ndarray) -> np.n
     n = len(images)
     out: np.ndarray | None = None
     filled = np.zeros(n, dtype=bool)
-    for path, group in images.groupby("path", sort=True):
+    by_path: dict[str, list[dict]] = {}
+    cols = [c for c in ("path", "frame_number", "position_x", "position_y", "position_z", "rescale_slope",
+                        "rescale_intercept") if c in images.columns]
+    for r in images[cols].to_dict("records"):
+        by_path.setdefault(r["path"], []).append(r)
+    for path, group in sorted(by_path.items()):
         try:
             ds = pydicom.dcmread(root / path)
             arr = _frames(ds)
         except Exception as exc:  # any reader or decoder failure: the series cannot become a volume
             raise DecodeError(str(path), f"{type(exc).__name__}: {exc}") from None
-        for r in group.to_dict("records"):
+        for r in group:
             f = int(r.get("frame_number") or 1)
             if f > arr.shape[0]:
                 raise DecodeError(str(path), f"frame {f} missing: the file holds {arr.shape[0]}")
