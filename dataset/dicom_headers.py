@@ -386,6 +386,8 @@ def _frames(ds, row: dict, codec: str, little: bool) -> list[dict]:
 
 # ---------------------------------------------------------------- fast reader
 
+_SHORT_VRS = frozenset((b"AE", b"AS", b"AT", b"CS", b"DA", b"DS", b"DT", b"FL", b"FD", b"IS", b"LO", b"LT", b"PN", b"SH",
+                        b"SL", b"SS", b"ST", b"TM", b"UI", b"UL", b"US"))
 _LONG_VRS = frozenset((b"OB", b"OW", b"OF", b"SQ", b"UT", b"UN", b"OD", b"OL", b"OV", b"SV", b"UV", b"UC", b"UR"))
 _U16 = struct.Struct("<HH")
 _EXPL = struct.Struct("<HH2sH")
@@ -484,46 +486,68 @@ def _fast_parse(buf: bytes):
         raise _Fallback("group length disagrees")
     if ts in (BIG_ENDIAN, DEFLATED) or ts is None:
         raise _Fallback("transfer syntax")
-    implicit = ts == IMPLICIT_LE
     raw: dict[int, bytes] = {}
+    if ts == IMPLICIT_LE:
+        return _walk_implicit(buf, pos, raw, ts, media)
     tags = TAGS
+    short_vrs, long_vrs = _SHORT_VRS, _LONG_VRS
+    unpack = _EXPL.unpack_from
+    u32 = _U32.unpack_from
     while True:
-        if pos + 8 > n:
+        if pos + 12 > n:
             raise _NeedMore
-        if implicit:
-            tag, length = _TAG_LEN.unpack_from(buf, pos)
-            tag = (tag & 0xFFFF) << 16 | tag >> 16
-            hdr = 8
+        group, elem, vr, length = unpack(buf, pos)
+        if vr in short_vrs:
+            start = pos + 8
+        elif vr in long_vrs:
+            length = u32(buf, pos + 8)[0]
+            start = pos + 12
         else:
-            group, elem, vr, short = _EXPL.unpack_from(buf, pos)
-            tag = group << 16 | elem
-            if vr in _LONG_VRS:
-                if pos + 12 > n:
-                    raise _NeedMore
-                length = _U32.unpack_from(buf, pos + 8)[0]
-                hdr = 12
-            elif vr.isalpha() and vr.isupper():
-                length = short
-                hdr = 8
-            else:
-                raise _Fallback("bad VR")
+            raise _Fallback("bad VR")
+        tag = group << 16 | elem
         if tag == PIXEL_DATA:
-            return raw, ts, media, (pos, hdr, length)
-        if tag >> 16 == 0xFFFE:
-            raise _Fallback("delimiter at top level")
-        if tag in (PER_FRAME_SEQ, SHARED_SEQ):
-            raise _Fallback("multi-frame functional groups")
-        start = pos + hdr
+            return raw, ts, media, (pos, start - pos, length)
         if length == 0xFFFFFFFF:
-            pos = _skip_undefined(buf, start, implicit)
+            if group == 0xFFFE or tag == PER_FRAME_SEQ or tag == SHARED_SEQ:
+                raise _Fallback("multi-frame functional groups or delimiter")
+            pos = _skip_undefined(buf, start, False)
             continue
         pos = start + length
         if tag in tags or tag == CHARSET_TAG:
             if pos > n:
                 raise _NeedMore
             raw[tag] = buf[start:pos]
-        if tag == 0x00041220 or tag == 0x00041200:  # directory record sequence / offsets
+        elif group == 0x0004 or group == 0xFFFE or tag == PER_FRAME_SEQ or tag == SHARED_SEQ:
+            if group == 0x0004:  # directory records: a DICOMDIR
+                return raw, ts, MEDIA_STORAGE_DIRECTORY, None
+            raise _Fallback("multi-frame functional groups or delimiter")
+
+
+def _walk_implicit(buf: bytes, pos: int, raw: dict, ts: str, media):
+    n = len(buf)
+    unpack = _TAG_LEN.unpack_from
+    tags = TAGS
+    while True:
+        if pos + 8 > n:
+            raise _NeedMore
+        tag, length = unpack(buf, pos)
+        tag = (tag & 0xFFFF) << 16 | tag >> 16
+        start = pos + 8
+        if tag == PIXEL_DATA:
+            return raw, ts, media, (pos, 8, length)
+        group = tag >> 16
+        if group == 0xFFFE or tag == PER_FRAME_SEQ or tag == SHARED_SEQ:
+            raise _Fallback("multi-frame functional groups or delimiter")
+        if group == 0x0004:
             return raw, ts, MEDIA_STORAGE_DIRECTORY, None
+        if length == 0xFFFFFFFF:
+            pos = _skip_undefined(buf, start, True)
+            continue
+        pos = start + length
+        if tag in tags or tag == CHARSET_TAG:
+            if pos > n:
+                raise _NeedMore
+            raw[tag] = buf[start:pos]
 
 
 class FastReaderDeclined(Exception):
@@ -570,7 +594,12 @@ def read_header_fast(path: str, name: str | None = None, fallback: bool = True) 
         codec = _codec(raw.get(CHARSET_TAG))
     except _Fallback:
         return read_header_pydicom(path, name)
-    values = {field: _decode(kind, raw.get(tag), codec) for tag, (field, kind) in TAGS.items()}
+    tags = TAGS
+    values = {}
+    for tag, value in raw.items():
+        spec = tags.get(tag)
+        if spec is not None:
+            values[spec[0]] = _decode(spec[1], value, codec)
     row = _row_from_values(values, ts)
     if row["number_of_frames"] != 1 or values.get("sop_class_uid") == MEDIA_STORAGE_DIRECTORY:
         return read_header_pydicom(path, name)

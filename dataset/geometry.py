@@ -74,6 +74,19 @@ def slice_normal(orientation) -> np.ndarray | None:
     return n
 
 
+def _normals(ori: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """slice_normal for an (n, 6) array at once: (unit normals, which rows are usable)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = np.cross(ori[:, :3], ori[:, 3:]) if len(ori) else np.zeros((0, 3))
+        norm = np.linalg.norm(v, axis=1)
+        ok = np.isfinite(norm) & (norm >= 1e-6)
+        v = v / np.where(ok, norm, 1.0)[:, None]
+    dom = np.take_along_axis(v, np.argmax(np.abs(np.nan_to_num(v)), axis=1)[:, None], axis=1)[:, 0]
+    v = np.where((dom < 0)[:, None], -v, v)
+    v[~ok] = np.nan
+    return v, ok
+
+
 def classify_normal(normal) -> str:
     """axial / coronal / sagittal when the normal is within 35 degrees of that axis, else oblique."""
     n = np.abs(np.asarray(normal, dtype=float))
@@ -104,11 +117,14 @@ def _as_array(values, width: int) -> np.ndarray:
 
 
 def _mode(values):
-    vals = [v for v in values if v is not None]
-    if not vals:
+    """Most common non-null value (ties: the smallest); lists for tuples."""
+    from collections import Counter
+
+    counts = Counter(tuple(v) if isinstance(v, (list, np.ndarray)) else v for v in values if v is not None)
+    if not counts:
         return None
-    keys = [tuple(v) if isinstance(v, (list, tuple, np.ndarray)) else v for v in vals]
-    best = max(set(keys), key=lambda k: (keys.count(k), str(k)))
+    top = max(counts.values())
+    best = min((k for k, c in counts.items() if c == top), key=str)
     return list(best) if isinstance(best, tuple) else best
 
 
@@ -153,12 +169,7 @@ def series_geometry(images: dict[str, Any] | list[dict]) -> dict[str, Any]:
     ori = cols["orientation"]
     spacing = cols["pixel_spacing"]
     rows_, columns_ = cols["rows"], cols["columns"]
-    normals = np.full((n, 3), np.nan)
-    normals_ok = np.zeros(n, dtype=bool)
-    for i in range(n):
-        v = slice_normal(ori[i]) if np.all(np.isfinite(ori[i])) else None
-        if v is not None:
-            normals[i], normals_ok[i] = v, True
+    normals, normals_ok = _normals(ori)
     has_pos = normals_ok & np.all(np.isfinite(pos), axis=1)
 
     header_tilts = [t for t in cols["gantry_tilt"] if t is not None and math.isfinite(t)]
@@ -172,7 +183,7 @@ def series_geometry(images: dict[str, Any] | list[dict]) -> dict[str, Any]:
         "n_duplicate_positions": 0, "n_duplicate_sops": _duplicate_sops(cols["sop_instance_uid"], cols["path"]),
         "tilt_deg": tilt_header, "instance_order": "single",
         "rows": _mode(rows_), "columns": _mode(columns_),
-        "pixel_spacing": _mode([list(s) if np.all(np.isfinite(s)) else None for s in spacing]),
+        "pixel_spacing": _mode([tuple(x) for x in spacing[np.all(np.isfinite(spacing), axis=1)].tolist()]),
         "slice_thickness": float(np.median(thick)) if thick else None,
         "affine": None, "slice_index": [None] * n, "order": [], "normal": None,
         "tilt_header_deg": tilt_header, "tilt_agrees": None,
@@ -184,7 +195,18 @@ def series_geometry(images: dict[str, Any] | list[dict]) -> dict[str, Any]:
     if idx.size == 0:
         return out
     # reference orientation: the most common one among positioned images
-    ref_i = idx[int(np.argmax([np.sum(np.abs(normals[idx] @ normals[i]) >= SAME_ORIENTATION_COS) for i in idx]))]
+    # (distinct orientations are few: compare each image with one representative per orientation)
+    reps: list[int] = []
+    counts: list[int] = []
+    for i in idx[np.unique(np.round(ori[idx], 4), axis=0, return_index=True)[1]]:
+        for r_, rep in enumerate(reps):
+            if abs(float(normals[i] @ normals[rep])) >= SAME_ORIENTATION_COS:
+                break
+        else:
+            reps.append(int(i))
+    for rep in reps:
+        counts.append(int(np.sum(np.abs(normals[idx] @ normals[rep]) >= SAME_ORIENTATION_COS)))
+    ref_i = reps[int(np.argmax(counts))]
     normal = normals[ref_i]
     consistent = bool(np.all(np.abs(normals[idx] @ normal) >= SAME_ORIENTATION_COS))
     out["normal"] = normal.tolist()
@@ -211,7 +233,8 @@ def series_geometry(images: dict[str, Any] | list[dict]) -> dict[str, Any]:
     inst_k = [(cols["instance_number"][int(order[f])], frames[int(order[f])] or 1) for f in firsts]
     inst_k = [(v, fr) for v, fr in inst_k if v is not None]
     if len(inst_k) >= 2:  # acquisition order: InstanceNumber, then frame number within a file
-        d = np.diff(np.asarray([v + (fr - 1) / (1 + max(f for _, f in inst_k)) for v, fr in inst_k], dtype=float))
+        top = 1 + max(f for _, f in inst_k)
+        d = np.diff(np.asarray([v + (fr - 1) / top for v, fr in inst_k], dtype=float))
         out["instance_order"] = "head_to_feet" if np.all(d > 0) else "feet_to_head" if np.all(d < 0) else "mixed"
     if n_distinct < 2 or not consistent:
         return out

@@ -239,12 +239,19 @@ def index_export(
         else:
             todo.append(f)
     current = {f[0] for f in files}
-    removed = sum(1 for p in previous if p not in current)
+    gone = [p for p in previous if p not in current]
     workers = max(1, workers or os.cpu_count() or 1)
+    summary = {"files": len(files), "files_read": len(todo), "files_reused": len(keep), "files_removed": len(gone),
+               "incremental": had_previous, "workers": workers}
+    if had_previous and not todo and not gone and all((data / f"{n}.parquet").exists() for n in ("instances", "index_errors", "series")):
+        # nothing changed: the cached tables are already the answer
+        return _finish(summary, data, Counter(), t0, kept_rows=None, kept_errors=None)
+    # series whose rows change: those of changed/vanished files (old rows) and of new rows
+    changed_old = set(previous) - keep
+    affected_series, affected_sops = _old_keys(data, changed_old) if had_previous else (None, None)
     root = str(export.resolve())
     chunks = [(root, todo[i:i + chunk_files], fast) for i in range(0, len(todo), chunk_files)]
     errors_by_kind: Counter = Counter()
-    new_rows = 0
     with TableWriter("instances", data) as inst_out, TableWriter("index_errors", data) as err_out:
         kept_rows = _copy_kept("instances", data, keep, inst_out)
         kept_errors = _copy_kept("index_errors", data, keep, err_out)
@@ -254,33 +261,49 @@ def index_export(
             for inst, errs, n in _map(chunks, workers):
                 inst_b.add(inst)
                 err_b.add(errs)
-                if inst is not None:
-                    new_rows += inst.num_rows
+                if inst is not None and affected_series is not None:
+                    affected_series.update(inst.column("series_instance_uid").to_pylist())
+                    affected_sops.update(inst.column("sop_instance_uid").to_pylist())
                 if errs is not None:
                     errors_by_kind.update(errs.column("error_kind").to_pylist())
                 if bar is not None:
                     bar.advance(task, n)
         inst_b.flush()
         err_b.flush()
-    n_series = write_series(data)
+    write_series(data, affected_series, affected_sops)
+    return _finish(summary, data, errors_by_kind, t0, kept_rows, kept_errors)
+
+
+def _old_keys(data: Path, paths: set[str]) -> tuple[set, set]:
+    """Series and SOP UIDs of the cached instance rows of `paths`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    p = data / "instances.parquet"
+    if not paths or not p.exists():
+        return set(), set()
+    t = pq.read_table(p, columns=["path", "series_instance_uid", "sop_instance_uid"])
+    t = t.filter(pc.is_in(t.column("path"), value_set=pa.array(sorted(paths))))
+    return set(t.column("series_instance_uid").to_pylist()), set(t.column("sop_instance_uid").to_pylist())
+
+
+def _finish(summary: dict, data: Path, new_errors: Counter, t0: float, kept_rows, kept_errors) -> dict[str, Any]:
+    import pyarrow.parquet as pq
+
     all_errors = _error_counts(data)
-    return {
-        "files": len(files),
-        "files_read": len(todo),
-        "files_reused": len(keep),
-        "files_removed": removed,
-        "incremental": had_previous,
-        "instances": kept_rows + new_rows,
-        "series": n_series,
+    summary.update({
+        "instances": pq.ParquetFile(data / "instances.parquet").metadata.num_rows,
+        "series": pq.ParquetFile(data / "series.parquet").metadata.num_rows,
         "errors": sum(v for k, v in all_errors.items() if k != "directory_object"),
         "directory_objects": all_errors.get("directory_object", 0),
         "errors_by_kind": dict(sorted(all_errors.items())),
-        "new_errors_by_kind": dict(sorted(errors_by_kind.items())),
+        "new_errors_by_kind": dict(sorted(new_errors.items())),
         "kept_rows": kept_rows,
         "kept_errors": kept_errors,
-        "workers": workers,
         "seconds": round(time.perf_counter() - t0, 3),
-    }
+    })
+    return summary
 
 
 def _map(chunks, workers: int):
@@ -304,9 +327,15 @@ def _error_counts(data: Path) -> Counter:
 
 # ---------------------------------------------------------------- series
 
-def write_series(data_dir: str | os.PathLike) -> int:
-    """Recompute `series` from `instances` in `data_dir`; returns the number of series."""
+def write_series(data_dir: str | os.PathLike, affected_series: set | None = None, affected_sops: set | None = None) -> int:
+    """(Re)compute `series` from `instances` in `data_dir`; returns the number of series.
+
+    With `affected_series`/`affected_sops` (incremental runs) only those series, and the
+    series holding one of those SOPInstanceUIDs (duplicate counts cross series), are
+    recomputed; the other rows are copied from the previous `series` table.
+    """
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
@@ -314,16 +343,36 @@ def write_series(data_dir: str | os.PathLike) -> int:
     from dataset.geometry import series_geometry
 
     data = Path(data_dir)
-    t = pq.read_table(data / "instances.parquet", columns=list(_GEOMETRY_COLUMNS))
-    t = t.sort_by([("series_instance_uid", "ascending"), ("path", "ascending")])
+    inst_path, series_path = data / "instances.parquet", data / "series.parquet"
+    keys = pq.read_table(inst_path, columns=["sop_instance_uid", "path", "series_instance_uid"])
     # SOPInstanceUIDs found in more than one file anywhere in the export
-    pairs = t.select(["sop_instance_uid", "path"]).group_by(["sop_instance_uid", "path"]).aggregate([])
+    pairs = keys.select(["sop_instance_uid", "path"]).group_by(["sop_instance_uid", "path"]).aggregate([])
     per_sop = pairs.group_by("sop_instance_uid").aggregate([("path", "count")])
     dup_sops = set(per_sop.filter(pc.greater(per_sop.column("path_count"), 1)).column("sop_instance_uid").to_pylist())
+    partial = affected_series is not None and series_path.exists()
+    if partial:
+        redo = set(affected_series)
+        if affected_sops:
+            hit = keys.filter(pc.is_in(keys.column("sop_instance_uid"), value_set=pa.array(sorted(affected_sops), pa.string())))
+            redo.update(hit.column("series_instance_uid").to_pylist())
+        redo_arr = pa.array(sorted(redo), pa.string())
+        t = pq.read_table(inst_path, columns=list(_GEOMETRY_COLUMNS))
+        t = t.filter(pc.is_in(t.column("series_instance_uid"), value_set=redo_arr))
+    else:
+        t = pq.read_table(inst_path, columns=list(_GEOMETRY_COLUMNS))
+    del keys, pairs, per_sop
+    t = t.sort_by([("series_instance_uid", "ascending"), ("path", "ascending"), ("frame_number", "ascending")])
     uids = t.column("series_instance_uid").to_numpy(zero_copy_only=False)
     bounds = np.flatnonzero(np.concatenate([[True], uids[1:] != uids[:-1], [True]])) if len(uids) else np.array([0])
     n = 0
     with TableWriter("series", data) as out:
+        if partial:
+            for batch in pq.ParquetFile(series_path).iter_batches(batch_size=BATCH_ROWS):
+                old = pa.Table.from_batches([batch])
+                old = old.filter(pc.invert(pc.is_in(old.column("series_instance_uid"), value_set=redo_arr)))
+                if old.num_rows:
+                    out.write(old)
+                    n += old.num_rows
         batch = []
         for a, b in zip(bounds[:-1], bounds[1:]):
             part = t.slice(int(a), int(b - a)).to_pydict()
