@@ -170,13 +170,19 @@ def _previous(ctx: RunContext, name: str, filter_col: str | None = None, keep=No
     """Rows of table `name` in the previous version (optionally only where filter_col is in keep)."""
     import pyarrow as pa
     import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
     import data_contracts as dc
 
+    from flows.privacy import identified_table_path
+
     schema = dc.load_contract(name).schema
-    if ctx.previous is None or not (Path(ctx.previous) / f"{name}.parquet").exists():
+    if ctx.previous is None:
         return schema.empty_table()
-    table = dc.read_table(name, ctx.previous)
+    path = identified_table_path(ctx.previous, name)  # carry real identifiers, never pseudonyms
+    if not path.exists():
+        return schema.empty_table()
+    table = pq.read_table(path).cast(schema)
     if filter_col is not None:
         table = table.filter(pc.is_in(table.column(filter_col), value_set=pa.array(sorted(keep), type=pa.string())))
     return table
@@ -423,10 +429,14 @@ def publish(store, ctx: RunContext, counts: dict[str, Any]) -> dict:
     """Write the runs table, move the version into place, switch CURRENT, prune. Returns the run row."""
     import data_contracts as dc
 
+    from flows.privacy import protect_version
+
     checkpoint(ctx, "before_publish")
     shutil.rmtree(ctx.scratch, ignore_errors=True)
     tables = {p.stem: dc.read_table(p.stem, ctx.work).num_rows for p in sorted(ctx.work.glob("*.parquet"))}
-    counts = {**counts, "tables": tables}
+    # pseudonyms and scrubbed text in the published tables; identified copies stay in .identified/
+    privacy = protect_version(ctx.work, keep_identifiers=ctx.options.keep_identifiers)
+    counts = {**counts, "tables": tables, "privacy": privacy}
     status = "completed_with_errors" if counts.get("failed_batches") else "completed"
     row = {
         "run_id": ctx.run_id,

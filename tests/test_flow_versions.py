@@ -19,7 +19,7 @@ TABLES = ("reports", "references", "labels", "snippet_labels", "instances", "ind
 
 
 def options(root: Path, **kw) -> pl.MineOptions:
-    kw = {"report_batch_size": 2, "file_batch_size": 7, **kw}
+    kw = {"report_batch_size": 2, "file_batch_size": 7, "keep_identifiers": True, **kw}
     return pl.MineOptions(export_dir=str(root / "export"), reports=str(root / "reports.jsonl"),
                           data_dir=str(root / "data"), library=TOY, **kw)
 
@@ -195,3 +195,19 @@ def test_a_step_failure_leaves_the_previous_version(toy, monkeypatch):
     assert store.current() == first and store.published() == [first]
     assert not list(store.versions.glob(".*"))
     assert snapshot(toy / "data") == before
+
+
+def test_published_tables_are_pseudonymised_and_carry_over_uses_the_identified_copies(toy, monkeypatch):
+    monkeypatch.setenv("RADMINE_PSEUDONYM_KEY", "ab" * 32)
+    first = pl.run_pipeline(options(toy, keep_identifiers=False))
+    data = toy / "data"
+    published = {r["report_id"] for r in dc.read_table("reports", data).to_pylist()}
+    assert published and not published & {f"R{i}" for i in range(6)}
+    ident = dc.current_dir(data) / ".identified"
+    assert {r["report_id"] for r in pq.read_table(ident / "reports.parquet").to_pylist()} == {f"R{i}" for i in range(6)}
+    assert dc.read_table("runs", data).to_pylist()[0]["keep_identifiers"] is False
+    before = snapshot(data)
+    second = pl.run_pipeline(options(toy, keep_identifiers=False))
+    assert second["counts"]["reports_to_mine"] == 0 and second["counts"]["files_to_index"] == 0
+    assert snapshot(data) == before, "carry-over of identified rows gives the same protected tables"
+    assert first["run_id"] != second["run_id"]

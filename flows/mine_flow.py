@@ -1,0 +1,199 @@
+"""The Prefect 3 flow `mine_export`: the pipeline of flows.pipeline as tasks.
+
+    plan reports ─┬─ mine batch × N ── finish reports ─┐
+    plan index  ──┴─ index batch × M ── finish index ───┴─ match ── volumes? ── publish (+ artifact)
+
+Every task is a thin wrapper over a function of flows.pipeline (which calls the mining and
+dataset libraries), so `task.fn(...)` and `run_pipeline` run the same code without Prefect.
+Batch tasks retry on I/O errors (OSError) with a delay and have timeouts; a batch that still
+fails keeps its items' previous rows and the run ends `completed_with_errors`. The flow holds
+the data directory's lock in its own process from start to publish.
+
+Timeouts: tasks run in worker threads (or on Dask workers), where Prefect can only enforce a
+timeout once the blocking call returns; the limits are generous backstops, not schedulers.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from flows import pipeline as pl
+
+FLOW_NAME = "mine-export"
+ARTIFACT_KEY = "radmine-run-summary"
+DASK_ENV = "RADMINE_DASK_ADDRESS"
+
+
+def _task_runner_from_env():
+    """DaskTaskRunner on the cluster named by RADMINE_DASK_ADDRESS (deployments, `radmine serve --runner dask`);
+    else Prefect's default thread pool."""
+    address = os.environ.get(DASK_ENV)
+    if not address:
+        return None
+    from prefect_dask import DaskTaskRunner
+
+    return DaskTaskRunner(address=address)
+
+
+def _io_error(task, task_run, state) -> bool:
+    """Retry only I/O errors (a file briefly unavailable, a full disk being cleaned, NFS hiccups)."""
+    try:
+        state.result(raise_on_failure=True)
+    except OSError:
+        return True
+    except BaseException:  # noqa: BLE001 - anything else is a bug or bad data: do not retry
+        return False
+    return False
+
+
+_IO = dict(retries=2, retry_delay_seconds=5, retry_condition_fn=_io_error, cache_policy=NO_CACHE,
+           persist_result=False)
+
+
+@task(name="plan-reports", timeout_seconds=600, **_IO)
+def plan_reports_task(ctx: pl.RunContext) -> pl.Plan:
+    return pl.plan_reports(ctx)
+
+
+@task(name="mine-batch", timeout_seconds=1800, **_IO)
+def mine_batch_task(ctx: pl.RunContext, index: int, span: list[int]) -> pl.BatchResult:
+    return pl.mine_batch(ctx, index, span)
+
+
+@task(name="finish-reports", timeout_seconds=1800, **_IO)
+def finish_reports_task(ctx: pl.RunContext, results: list[pl.BatchResult], plan: pl.Plan) -> dict:
+    return pl.finish_reports(ctx, results, plan)
+
+
+@task(name="plan-index", timeout_seconds=600, **_IO)
+def plan_index_task(ctx: pl.RunContext) -> pl.Plan:
+    return pl.plan_index(ctx)
+
+
+@task(name="index-batch", timeout_seconds=1800, **_IO)
+def index_batch_task(ctx: pl.RunContext, index: int, paths: list[str]) -> pl.BatchResult:
+    return pl.index_batch(ctx, index, paths)
+
+
+@task(name="finish-index", timeout_seconds=1800, **_IO)
+def finish_index_task(ctx: pl.RunContext, results: list[pl.BatchResult], plan: pl.Plan) -> dict:
+    return pl.finish_index(ctx, results, plan)
+
+
+@task(name="match", timeout_seconds=3600, **_IO)
+def match_task(ctx: pl.RunContext) -> dict:
+    return pl.match(ctx)
+
+
+@task(name="build-volumes", timeout_seconds=7200, **_IO)
+def volumes_task(ctx: pl.RunContext) -> dict:
+    return pl.build_volumes(ctx)
+
+
+def _collect(futures, batches) -> list[pl.BatchResult]:
+    """Wait for batch futures; a failed batch becomes BatchResult(ok=False) instead of failing the run."""
+    out = []
+    for i, fut in enumerate(futures):
+        fut.wait()
+        state = fut.state
+        if state.is_completed():
+            out.append(fut.result())
+        else:
+            out.append(pl.BatchResult(index=i, ok=False, error=state.message or state.name))
+    return out
+
+
+@flow(name=FLOW_NAME, log_prints=True, validate_parameters=True, task_runner=_task_runner_from_env())
+def mine_export(export_dir: str, reports: str, data_dir: str, volumes: bool = False, keep_versions: int = 3,
+                report_batch_size: int = 200, file_batch_size: int = 400, append_reports: bool = False,
+                full: bool = False, keep_identifiers: bool = False, library: str = pl.DEFAULT_LIBRARY,
+                runner: str = "local") -> dict[str, Any]:
+    """Mine a PACS export and its reports into a new published version of the tables in DATA_DIR."""
+    from prefect.artifacts import create_markdown_artifact
+
+    _quiet_thread_timeout_warnings()
+    options = pl.MineOptions(export_dir=str(export_dir), reports=str(reports), data_dir=str(data_dir),
+                             volumes=volumes, keep_versions=keep_versions, report_batch_size=report_batch_size,
+                             file_batch_size=file_batch_size, append_reports=append_reports, full=full,
+                             keep_identifiers=keep_identifiers, library=library, runner=runner)
+    store, ctx = pl.start_run(options)
+    try:
+        rplan_f = plan_reports_task.submit(ctx)
+        iplan_f = plan_index_task.submit(ctx)
+        rplan, iplan = rplan_f.result(), iplan_f.result()
+        mine_f = [mine_batch_task.submit(ctx, i, b) for i, b in enumerate(rplan.batches)]
+        index_f = [index_batch_task.submit(ctx, i, b) for i, b in enumerate(iplan.batches)]
+        mined = _collect(mine_f, rplan.batches)
+        freports = finish_reports_task.submit(ctx, mined, rplan)
+        indexed = _collect(index_f, iplan.batches)
+        findex = finish_index_task.submit(ctx, indexed, iplan)
+        freports.result(), findex.result()
+        counts: dict[str, Any] = {**rplan.counts, **iplan.counts}
+        counts.update(match_task.submit(ctx).result())
+        if volumes:
+            counts.update(volumes_task.submit(ctx).result())
+        counts["failed_batches"] = pl.failed(mined) + pl.failed(indexed)
+        counts["batches"] = len(mined) + len(indexed)
+        row = pl.publish(store, ctx, counts)
+    except BaseException:
+        pl.abort_run(store, ctx)
+        raise
+    pl.finish_run(store, ctx)
+    markdown = pl.summary_markdown(row)
+    create_markdown_artifact(markdown=markdown, key=ARTIFACT_KEY, description=f"radmine run {row['run_id']}")
+    print(markdown)
+    return {"run_id": row["run_id"], "status": row["status"], "counts": row["counts"], "pruned": row["pruned"],
+            "data_dir": str(data_dir)}
+
+
+class _DropThreadTimeoutWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "running in a worker thread" not in record.getMessage()
+
+
+def _quiet_thread_timeout_warnings() -> None:
+    """Prefect warns once per task run that thread timeouts cannot interrupt; the module doc says it once."""
+    for name in ("prefect.task_runs", "prefect.task_engine", "prefect"):
+        lg = logging.getLogger(name)
+        if not any(isinstance(f, _DropThreadTimeoutWarning) for f in lg.filters):
+            lg.addFilter(_DropThreadTimeoutWarning())
+
+
+def flow_with_runner(runner: str = "local", dask_address: str | None = None):
+    """`mine_export` with the task runner the CLI asked for (threads locally, or an existing Dask cluster)."""
+    if runner == "local":
+        return mine_export
+    if runner == "dask":
+        if not dask_address:
+            raise ValueError("--runner dask needs --dask-address tcp://HOST:PORT of a running Dask scheduler")
+        from prefect_dask import DaskTaskRunner
+
+        return mine_export.with_options(task_runner=DaskTaskRunner(address=dask_address))
+    raise ValueError(f"unknown runner {runner!r}; choose local or dask")
+
+
+def serve_flow(params: dict, name: str = "nightly", cron: str | None = None, interval: float | None = None,
+               timezone: str | None = None, dask_address: str | None = None) -> None:
+    """Create the deployment `mine-export/<name>` with the schedule and run its flow runs until stopped."""
+    from prefect.types.entrypoint import EntrypointType
+
+    if params.get("runner") == "dask":
+        # the served runs load `mine_export` by module path in a subprocess: pass the cluster by environment
+        os.environ[DASK_ENV] = dask_address or os.environ.get(DASK_ENV, "")
+    flow_obj = flow_with_runner(params.get("runner", "local"), dask_address)
+    kwargs: dict[str, Any] = {}
+    if cron:
+        from prefect.client.schemas.schedules import CronSchedule
+
+        kwargs["schedule"] = CronSchedule(cron=cron, timezone=timezone) if timezone else None
+        if kwargs["schedule"] is None:
+            kwargs = {"cron": cron}
+    else:
+        kwargs["interval"] = interval
+    flow_obj.serve(name=name, parameters=params, tags=["radmine"], limit=1, pause_on_shutdown=True,
+                   entrypoint_type=EntrypointType.MODULE_PATH,
+                   description="Nightly radmine run over a PACS export and its reports", **kwargs)

@@ -1,0 +1,104 @@
+"""The Prefect flow `mine_export` under prefect_test_harness (toy library: the machinery, not the mining)."""
+from __future__ import annotations
+
+import pyarrow.parquet as pq
+import pytest
+
+import data_contracts as dc
+from flows import pipeline as pl
+from flows.toylib import make_toy_export
+
+TOY = "flows.toylib:library"
+TABLES = ("reports", "references", "labels", "snippet_labels", "instances", "index_errors", "series",
+          "snippet_slices", "rejections")
+
+
+def params(root, **kw) -> dict:
+    return {"export_dir": str(root / "export"), "reports": str(root / "reports.jsonl"), "data_dir": str(root / "data"),
+            "library": TOY, "report_batch_size": 2, "file_batch_size": 9, "keep_identifiers": True, **kw}
+
+
+def test_flow_publishes_the_same_tables_as_the_plain_pipeline(tmp_path, prefect_harness):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.mine_flow import ARTIFACT_KEY, mine_export
+
+    make_toy_export(tmp_path, range(8))
+    result = mine_export(**params(tmp_path))
+    assert result["status"] == "completed"
+    assert result["counts"]["batches"] == 4 + 9  # 8 reports / 2, 81 files / 9
+    plain = tmp_path / "plain"
+    pl.run_pipeline(pl.MineOptions(**{**params(tmp_path), "data_dir": str(plain)}))
+    for t in TABLES:
+        assert pq.read_table(dc.table_path(t, tmp_path / "data")).equals(pq.read_table(dc.table_path(t, plain))), t
+    runs = dc.read_table("runs", tmp_path / "data").to_pylist()
+    assert [r["run_id"] for r in runs] == [result["run_id"]]
+
+    async def artifacts():
+        async with get_client() as client:
+            return await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY])))
+
+    import asyncio
+
+    found = asyncio.run(artifacts())
+    assert any(result["run_id"] in (a.data or "") for a in found), "markdown summary artifact published"
+    md = next(a.data for a in found if result["run_id"] in (a.data or ""))
+    assert "| snippet_slices | 8 |" in md and "**Status:** completed" in md
+
+    again = mine_export(**params(tmp_path))
+    assert again["counts"]["batches"] == 0 and again["counts"]["reports_carried"] == 8
+
+
+def test_tasks_are_thin_and_callable_without_prefect(tmp_path):
+    from flows import mine_flow as mf
+
+    make_toy_export(tmp_path, range(3))
+    store, ctx = pl.start_run(pl.MineOptions(**params(tmp_path)))
+    try:
+        plan = mf.plan_reports_task.fn(ctx)
+        assert plan.counts["reports_to_mine"] == 3 and plan.batches == [[0, 2], [2, 3]]
+        res = mf.mine_batch_task.fn(ctx, 0, plan.batches[0])
+        assert res.ok and res.counts["reports"] == 2
+    finally:
+        pl.abort_run(store, ctx)
+    for t in (mf.mine_batch_task, mf.index_batch_task, mf.plan_reports_task, mf.match_task):
+        assert t.retries == 2 and t.retry_delay_seconds == 5 and t.timeout_seconds and t.retry_condition_fn
+
+
+def test_retry_condition_retries_io_errors_only():
+    from prefect.states import Completed, Failed
+
+    from flows.mine_flow import _io_error
+
+    def failed(exc):
+        return Failed(data=exc, message=str(exc))
+
+    assert _io_error(None, None, failed(OSError("nfs went away")))
+    assert _io_error(None, None, failed(FileNotFoundError("gone")))
+    assert not _io_error(None, None, failed(ValueError("bad data")))
+    assert not _io_error(None, None, Completed())
+
+
+def test_cli_mine_runs_the_flow_and_refuses_bad_input(tmp_path, prefect_harness, capsys):
+    from flows.cli import main
+
+    make_toy_export(tmp_path, range(2))
+    p = params(tmp_path)
+    argv = ["mine", p["export_dir"], "--reports", p["reports"], "--data", p["data_dir"], "--library", TOY, "--keep-identifiers"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "published version" in out
+    assert dc.query(tmp_path / "data", "SELECT count(*) AS n FROM reports").to_pylist() == [{"n": 2}]
+    assert main(["mine", str(tmp_path / "nope"), "--reports", p["reports"], "--data", p["data_dir"]]) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["mine", p["export_dir"], "--reports", p["reports"], "--data", p["data_dir"], "--runner", "dask"]) == 2
+    assert "--dask-address" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["serve"], ["stats"], ["mine"]])
+def test_flow_commands_answer_help(argv, capsys):
+    from flows.cli import main
+
+    assert main([*argv, "--help"]) == 0
+    assert "Usage" in capsys.readouterr().out
