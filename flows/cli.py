@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "flows.cli_query",
     "flows.cli_synth",
     "flows.cli_model",
+    "flows.cli_flows",
     "flows.cli_trust",
 ]
 
