@@ -334,6 +334,20 @@ def hint_class(hint: str | None) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+_WINDOW_PHRASE = re.compile(
+    r"\b(lung|lungs|pulmonary|parenchymal|soft[- ]tissue|mediastinal|bone|osseous)\s+(?:windows?|kernel|settings?|"
+    r"reconstructions?)\b|\b(lungen|weichteil|mediastinal|knochen)-?fenster\w*", re.I)
+
+
+def window_in_sentence(sentence: str | None) -> str | None:
+    """The window a sentence names explicitly ('on lung windows', 'im Weichteilfenster'), or None.
+
+    Only explicit window phrases count: 'lung' alone is anatomy, not a reconstruction."""
+    found = {hint_class(m.group(0).replace("-", " ")) for m in _WINDOW_PHRASE.finditer(sentence or "")}
+    found.discard(None)
+    return found.pop() if len(found) == 1 else None
+
+
 def description_classes(description: str | None) -> set[str]:
     """Reconstruction kinds a SeriesDescription names (by word or kernel)."""
     return {c for c, aliases in SERIES_CLASSES.items() if _phrases(description) & set(aliases)}
@@ -485,6 +499,8 @@ class Matcher:
                 cands = same
             steps.append(f"plane {plane}")
         hint = (ref.get("series_hint") or "").strip()
+        if not hint and len(cands) > 1:
+            hint = window_in_sentence(ref.get("_sentence")) or ""
         if hint and len(cands) > 1:
             cls = hint_class(hint)
             by_class = [s for s in cands if cls is not None and cls in description_classes(s.get("series_description"))]
@@ -557,6 +573,9 @@ class Matcher:
     def match_one(self, ref: dict, report: dict | None) -> dict:
         if report is None:
             raise _Reject("no_study", f"report {ref['report_id']!r} is not in the reports table")
+        text = report.get("text") or ""
+        if ref.get("sentence_start") is not None and ref.get("sentence_end") is not None:
+            ref = dict(ref, _sentence=text[int(ref["sentence_start"]):int(ref["sentence_end"])])
         current = None
         try:
             current = self.find_study(report)

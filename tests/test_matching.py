@@ -189,3 +189,23 @@ def test_pick_prior_rules():
     # the comparison section wins over dates elsewhere in the text
     txt = "HISTORY: surgery 2020-01-01.\nCOMPARISON: 2022-06-01.\nFINDINGS: stable."
     assert matching.pick_prior_study(studies, rdate, txt)[0]["study_instance_uid"] == "s2"
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    ("On soft tissue windows, a node (2:31).", "soft tissue"),
+    ("On lung windows, septal thickening (2:32).", "lung"),
+    ("Im Weichteilfenster Lymphknoten (Serie 2, Bild 31).", "soft tissue"),
+    ("Nodule in the right lung (2:31).", None),  # anatomy, not a window
+])
+def test_window_in_sentence(sentence, expected):
+    assert matching.window_in_sentence(sentence) == expected
+
+
+def test_sentence_window_breaks_a_shared_series_number(export):
+    _, inst, ser = export
+    text = "FINDINGS: On lung windows, a nodule (5:3)."
+    refs = pd.DataFrame([reference("R6", 0, 3, 5, sentence_start=10, sentence_end=len(text))])
+    pairs, rej = matching.match_references(refs, pd.DataFrame([report("R6", "A1", "P1", date(2024, 3, 10), text)]), inst, ser)
+    assert not rej and pairs[0]["match_method"] == "series_fuzzy"
+    lung = ser.loc[ser.series_description == "AX 5mm B70f LUNG", "series_instance_uid"].item()
+    assert pairs[0]["referenced_series_instance_uid"] == lung

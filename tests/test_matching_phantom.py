@@ -108,3 +108,28 @@ def test_reasons_documented():
     doc = (Path(__file__).resolve().parents[1] / "docs" / "dataset-matching.md").read_text()
     for reason in matching.REJECTION_REASONS:
         assert f"`{reason}`" in doc
+
+
+def test_phantom_accuracy_with_mined_references(phantom, tmp_path):
+    """Same score over the miner's references (`radmine mine-reports`), among the references it found."""
+    import shutil
+
+    from flows.cli import app, main
+
+    if "mine-reports" not in {c.name for c in app.registered_commands}:
+        pytest.skip("radmine mine-reports is not registered yet")
+    ph, data, _ = phantom
+    mined = tmp_path / "mined"
+    mined.mkdir()
+    for name in ("instances", "series"):
+        shutil.copy(data / f"{name}.parquet", mined / f"{name}.parquet")
+    assert main(["mine-reports", str(ph / "reports.csv"), "--out", str(mined)]) == 0
+    assert main(["match", str(mined)]) == 0
+    res = match_accuracy.evaluate_dirs(ph / "truth", mined)
+    failures = res.pop("failures")
+    print("phantom accuracy, mined references:", res)
+    missed = sum(1 for f in failures if f["got"] == "no references row" and f["truth"]["expected_rejection"] is None)
+    assert res["matched_right"] >= 0.99 * (res["must_match"] - missed), failures[:5]
+    wrong_reject = [f for f in failures if f["truth"]["expected_rejection"] is not None and f["got"] != "no references row"
+                    and f["got"] is not None]
+    assert not wrong_reject, wrong_reject[:5]
