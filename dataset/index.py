@@ -109,17 +109,15 @@ def _read_chunk(args) -> tuple[Any, Any, int]:
     """Worker: read a chunk of files; return Arrow tables (cheap to pickle) and the file count."""
     import pyarrow as pa
 
-    from data_contracts import load_contract
-
-    root, chunk, fast = args
+    root, chunk, fast, schemas = args
     rows, errors = [], []
     for rel, size, mtime, _ in chunk:
         r, e = index_file(root, rel, size, mtime, fast)
         rows.extend(r)
         if e is not None:
             errors.append(e)
-    inst = pa.Table.from_pylist(rows, schema=load_contract("instances").schema) if rows else None
-    errs = pa.Table.from_pylist(errors, schema=load_contract("index_errors").schema) if errors else None
+    inst = pa.Table.from_pylist(rows, schema=schemas[0]) if rows else None
+    errs = pa.Table.from_pylist(errors, schema=schemas[1]) if errors else None
     return inst, errs, len(chunk)
 
 
@@ -250,7 +248,10 @@ def index_export(
     changed_old = set(previous) - keep
     affected_series, affected_sops = _old_keys(data, changed_old) if had_previous else (None, None)
     root = str(export.resolve())
-    chunks = [(root, todo[i:i + chunk_files], fast) for i in range(0, len(todo), chunk_files)]
+    from data_contracts import load_contract
+
+    schemas = (load_contract("instances").schema, load_contract("index_errors").schema)
+    chunks = ((root, todo[i:i + chunk_files], fast, schemas) for i in range(0, len(todo), chunk_files))
     errors_by_kind: Counter = Counter()
     with TableWriter("instances", data) as inst_out, TableWriter("index_errors", data) as err_out:
         kept_rows = _copy_kept("instances", data, keep, inst_out)
@@ -307,14 +308,14 @@ def _finish(summary: dict, data: Path, new_errors: Counter, t0: float, kept_rows
 
 
 def _map(chunks, workers: int):
-    if workers == 1 or len(chunks) <= 1:
+    if workers == 1:
         for c in chunks:
             yield _read_chunk(c)
         return
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")  # safe under threads (Prefect) and on every OS
-    with ctx.Pool(min(workers, len(chunks))) as pool:
+    with ctx.Pool(workers) as pool:
         yield from pool.imap(_read_chunk, chunks, chunksize=1)
 
 
@@ -342,28 +343,50 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
     from data_contracts import TableWriter
     from dataset.geometry import series_geometry
 
+    import duckdb
+
     data = Path(data_dir)
     inst_path, series_path = data / "instances.parquet", data / "series.parquet"
-    keys = pq.read_table(inst_path, columns=["sop_instance_uid", "path", "series_instance_uid"])
+    con = duckdb.connect()
+    con.execute("SET threads=1")
+    con.execute("SET memory_limit='256MB'")
+    src = "read_parquet(?)"
     # SOPInstanceUIDs found in more than one file anywhere in the export
-    pairs = keys.select(["sop_instance_uid", "path"]).group_by(["sop_instance_uid", "path"]).aggregate([])
-    per_sop = pairs.group_by("sop_instance_uid").aggregate([("path", "count")])
-    dup_sops = set(per_sop.filter(pc.greater(per_sop.column("path_count"), 1)).column("sop_instance_uid").to_pylist())
+    dup_sops = {r[0] for r in con.execute(
+        f"SELECT sop_instance_uid FROM {src} GROUP BY 1 HAVING count(DISTINCT path) > 1", [str(inst_path)]).fetchall()}
     partial = affected_series is not None and series_path.exists()
+    where, params = "", [str(inst_path)]
     if partial:
         redo = set(affected_series)
         if affected_sops:
-            hit = keys.filter(pc.is_in(keys.column("sop_instance_uid"), value_set=pa.array(sorted(affected_sops), pa.string())))
-            redo.update(hit.column("series_instance_uid").to_pylist())
+            redo.update(r[0] for r in con.execute(
+                f"SELECT DISTINCT series_instance_uid FROM {src} WHERE list_contains(?, sop_instance_uid)",
+                [str(inst_path), sorted(affected_sops)]).fetchall())
         redo_arr = pa.array(sorted(redo), pa.string())
-        t = pq.read_table(inst_path, columns=list(_GEOMETRY_COLUMNS))
-        t = t.filter(pc.is_in(t.column("series_instance_uid"), value_set=redo_arr))
-    else:
-        t = pq.read_table(inst_path, columns=list(_GEOMETRY_COLUMNS))
-    del keys, pairs, per_sop
-    t = t.sort_by([("series_instance_uid", "ascending"), ("path", "ascending"), ("frame_number", "ascending")])
-    uids = t.column("series_instance_uid").to_numpy(zero_copy_only=False)
-    bounds = np.flatnonzero(np.concatenate([[True], uids[1:] != uids[:-1], [True]])) if len(uids) else np.array([0])
+        where, params = "WHERE list_contains(?, series_instance_uid)", [str(inst_path), sorted(redo)]
+    reader = con.sql(
+        f"SELECT {', '.join(_GEOMETRY_COLUMNS)} FROM {src} {where} ORDER BY series_instance_uid, path, frame_number",
+        params=params).to_arrow_reader(BATCH_ROWS)  # streamed: duckdb sorts within its memory limit
+
+    def series_parts():
+        """Each series' rows as a dict of lists, streamed in series order."""
+        pending = None
+        for batch in reader:
+            t = pa.Table.from_batches([batch])
+            uids = t.column("series_instance_uid").to_numpy(zero_copy_only=False)
+            bounds = np.flatnonzero(np.concatenate([[True], uids[1:] != uids[:-1], [True]]))
+            for a, b in zip(bounds[:-1], bounds[1:]):
+                part = t.slice(int(a), int(b - a)).to_pydict()
+                if pending is not None and pending["series_instance_uid"][0] == part["series_instance_uid"][0]:
+                    for k in part:
+                        pending[k].extend(part[k])
+                    continue
+                if pending is not None:
+                    yield pending
+                pending = part
+        if pending is not None:
+            yield pending
+
     n = 0
     with TableWriter("series", data) as out:
         if partial:
@@ -374,8 +397,7 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
                     out.write(old)
                     n += old.num_rows
         batch = []
-        for a, b in zip(bounds[:-1], bounds[1:]):
-            part = t.slice(int(a), int(b - a)).to_pydict()
+        for part in series_parts():
             geo = series_geometry(part)
             geo["n_duplicate_sops"] = sum(1 for s in part["sop_instance_uid"] if s in dup_sops)
             row = {k: geo[k] for k in SERIES_FIELDS if k in geo}
