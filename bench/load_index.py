@@ -1,0 +1,67 @@
+"""Load benchmark: index a large export of small phantom-like CT files at bounded memory.
+
+    .venv/bin/python bench/load_index.py --files 1000000     # the full run (files of a few KB each)
+    .venv/bin/python bench/load_index.py --files 20000       # a scaled-down run
+
+The files come from bench/index_bench.py's generator (a realistic ~90-element CT header,
+16x16 pixels, one template per series of 100, values patched per file). `radmine index`'s
+library call `dataset.index.index_export` runs in a child process with --workers; the peak
+RSS of the child and of its worker processes (ru_maxrss of the children) and the rate are
+printed as one JSON line, with the projection to 1,000,000 files at the measured rate for
+smaller runs. Run it at two sizes to see whether memory grows with N (the walk lists every
+file's path, size and mtime before reading: about 200 bytes a file). Not a test.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+CHILD = """
+import json, resource, sys, time
+from dataset.index import index_export
+t = time.perf_counter()
+s = index_export(sys.argv[1], sys.argv[2], workers=int(sys.argv[3]), progress=False, incremental=False)
+print(json.dumps({"seconds": time.perf_counter() - t, "files": s["files"], "instances": s["instances"],
+                  "errors": s["errors"], "self_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "workers_peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--files", type=int, default=20000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workdir", type=Path, default=None)
+    args = ap.parse_args()
+    from index_bench import make_export
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="radmine-load-index-"))
+    export = work / "export"
+    t = time.perf_counter()
+    if not export.exists():
+        make_export(export, args.files)
+    made = time.perf_counter() - t
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(export), str(work / "data"), str(args.workers)],
+                          cwd=REPO, capture_output=True, text=True, check=True)
+    res = json.loads(proc.stdout.strip().splitlines()[-1])
+    out = {"files": res["files"], "instances": res["instances"], "errors": res["errors"], "workers": args.workers,
+           "seconds": round(res["seconds"], 1), "files_per_s": round(res["files"] / res["seconds"], 1),
+           "peak_rss_main_mb": round(res["self_peak_mb"], 1), "peak_rss_worker_mb": round(res["workers_peak_mb"], 1),
+           "generate_seconds": round(made, 1)}
+    if res["files"] < 1_000_000:
+        out["projected_1M_minutes"] = round(1_000_000 / out["files_per_s"] / 60, 1)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
