@@ -102,12 +102,18 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
     return best
 
 
-def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref_start: int) -> Trigger | None:
+def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref_start: int, text: str = "") -> Trigger | None:
     """The last prior/current trigger in [seg_start, ref_start) not shadowed by a pseudo-trigger."""
     i = bisect.bisect_left(starts, ref_start) - 1
     while i >= 0 and triggers[i].start >= seg_start:
         t = triggers[i]
         if t.end <= ref_start and t.category in ("prior", "current"):
+            p = triggers[i - 1] if i > 0 else None
+            # "since the prior", "stable from previous": the object of a comparison phrase
+            if (p is not None and p.category == "pseudo" and t.start - p.end <= 5
+                    and not text[t.start:t.end].lower().startswith(("on ", "in ", "auf ", "at "))):
+                i -= 1
+                continue
             return t
         i -= 1
     return None

@@ -15,8 +15,13 @@ _EN = regex.compile(
 )
 
 
+_UMLAUT = regex.compile(r"[äöüßÄÖÜ]")
+
+
 def detect_language(text: str) -> str:
     sample = text[:4000]
     de = len(_DE.findall(sample))
     en = len(_EN.findall(sample))
+    if de == en:
+        return "de" if _UMLAUT.search(sample) else "en"
     return "de" if de > en else "en"

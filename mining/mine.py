@@ -176,8 +176,17 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
     groups: dict[int, tuple[int, int]] = {}
     for r in raws:
         groups.setdefault(r.group, (r.start, r.end))
-    gspans = [groups[g] for g in sorted(groups)]
-    removals = {g: removal_span(text, s, e, gspans) for g, (s, e) in groups.items()}
+    gorder = sorted(groups)  # groups are numbered in text order
+    gstarts = [groups[g][0] for g in gorder]
+    gends = [groups[g][1] for g in gorder]
+
+    def near(s: int, e: int, pad: int = 200) -> list[tuple[int, int]]:
+        lo = bisect.bisect_left(gends, s - pad)
+        hi = bisect.bisect_right(gstarts, e + pad)
+        return [groups[gorder[k]] for k in range(lo, hi)]
+
+    removals = {g: removal_span(text, s, e, near(s, e)) for g, (s, e) in groups.items()}
+    rstarts = [removals[g][0] for g in gorder]
     # sentence of each group (a group straddling a sentence end widens that sentence)
     by_sent: dict[int, list[int]] = {}
     for g, (s, e) in groups.items():
@@ -203,7 +212,9 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
         g = r.group
         sp0, sp1 = snippet_span[g]
         if g not in rendered:
-            inside = [removals[h] for h in groups if removals[h][1] > sp0 and removals[h][0] < sp1]
+            lo = max(0, bisect.bisect_left(rstarts, sp0) - 1)
+            hi = bisect.bisect_left(rstarts, sp1)
+            inside = [removals[gorder[k]] for k in range(lo, hi) if removals[gorder[k]][1] > sp0]
             rendered[g] = render(text, sp0, sp1, inside)
         sent = group_sent[g]
         sec = sections[max(0, bisect.bisect_right(sec_starts, r.start) - 1)]
@@ -212,7 +223,8 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             series = _infer_series(r, sent, sec, mentions_series, ms_pos, raws)
             inferred = series is not None
         # which exam: triggers between the previous group (or sentence start) and this one
-        prev_end = max([groups[h][1] for h in groups if groups[h][1] <= r.start and groups[h][0] >= sent[0]] + [sent[0]])
+        k = bisect.bisect_right(gends, r.start) - 1
+        prev_end = gends[k] if k >= 0 and gstarts[k] >= sent[0] else sent[0]
         is_prior = _is_prior(text, r, prev_end, triggers, trig_starts, sec.name)
         window0 = max(prev_end, r.start - 60)
         plane, hint = _plane_hint(text, window0, r)
@@ -245,7 +257,7 @@ def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: s
         return True
     if _PRIOR_AFTER.match(text, r.end, min(len(text), r.end + 40)):
         return True
-    t = temporal_for(triggers, trig_starts, seg_start, r.start)
+    t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
     if t is not None:
         return t.category == "prior"
     return section == "COMPARISON"

@@ -1,0 +1,238 @@
+"""Report miner: development set, rules as checked data, sections, snippets, labels, CLI, phantom."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from data_contracts.labels import CT_RATE_LABELS
+from mining import rules as rules_mod
+from mining.mine import extract, mine_report
+
+DATA = Path(__file__).parent / "data"
+DEV = [json.loads(l) for l in (DATA / "mining_devset.jsonl").read_text().splitlines() if l.strip()]
+
+
+def test_devset_is_large_and_covers_both_languages():
+    assert len(DEV) >= 200
+    assert {d["lang"] for d in DEV} == {"en", "de"}
+    assert sum(1 for d in DEV if not d["refs"]) >= 40  # distractors
+
+
+def test_devset_precision_recall_and_prior():
+    tp = fp = fn = 0
+    misses = []
+    prior_n = prior_ok = 0
+    for d in DEV:
+        refs = mine_report(d["text"], "dev").references
+        got = [(r.ref_text, r.series_number, r.image_number, r.image_number_end) for r in refs]
+        want = [tuple(x) for x in d["refs"]]
+        g, w = set(got), set(want)
+        tp += len(g & w)
+        fp += len(g - w)
+        fn += len(w - g)
+        if got != want:
+            misses.append((d["text"], got, want))
+        if "prior" in d and got == want:
+            prior_n += len(refs)
+            prior_ok += sum(r.is_prior == p for r, p in zip(refs, d["prior"]))
+        for r in refs:
+            assert d["text"][r.ref_start:r.ref_end] == r.ref_text
+    precision, recall = tp / max(1, tp + fp), tp / max(1, tp + fn)
+    assert precision >= 0.99 and recall >= 0.99, misses[:5]
+    assert prior_ok == prior_n
+
+
+@pytest.mark.parametrize("text", [d["text"] for d in DEV if not d["refs"]])
+def test_distractors_are_not_references(text):
+    assert extract(text) == []
+
+
+def test_series_inferred_from_same_sentence_only():
+    refs = extract("A mass on series 4 measures 2 cm on image 108. Another nodule on image 12.")
+    assert [(r.series_number, r.series_inferred) for r in refs] == [(4, True), (None, False)]
+
+
+def test_snippet_has_no_reference_and_offsets_slice_the_report():
+    text = "FINDINGS: There is a 3 mm nodule in the right upper lobe (series 3, image 45) and a 5 mm nodule in the left lower lobe (series 3, image 80). No effusion."
+    refs = extract(text)
+    assert [r.snippet for r in refs] == ["There is a 3 mm nodule in the right upper lobe", "a 5 mm nodule in the left lower lobe."]
+    for r in refs:
+        assert "image" not in r.snippet and "series" not in r.snippet
+        assert r.section == "FINDINGS"
+        assert 0 <= r.snippet_start < r.snippet_end <= len(text)
+
+
+def test_elliptic_coordination_keeps_the_head_noun():
+    refs = extract("Unchanged right upper (6:24) and right middle (6:53) nodules.")
+    assert all("nodules" in r.snippet for r in refs)
+    assert "6:" not in refs[0].snippet
+
+
+def test_plane_and_hint():
+    (r,) = extract("Hernia best seen on the coronal series 602, image 88.")
+    assert r.plane == "coronal" and "coronal" in r.series_hint
+
+
+@pytest.mark.parametrize("header,section", [
+    ("FINDINGS:", "FINDINGS"), ("Findings", "FINDINGS"), ("IMPRESSION", "IMPRESSION"), ("Befund:", "FINDINGS"),
+    ("Beurteilung:", "IMPRESSION"), ("Clinical history:", "HISTORY"), ("COMPARISON:", "COMPARISON"), ("Technik:", "TECHNIQUE"),
+])
+def test_sections_header_forms(header, section):
+    (r,) = extract(f"{header}\nNodule (3:45).")
+    assert r.section == section
+    (r,) = extract(f"Intro line.\n{header} Nodule (3:45).") if header.endswith(":") or header.isupper() else (r,)
+    assert r.section == section
+
+
+@pytest.mark.parametrize("text,label,value", [
+    ("No pleural effusion.", "Pleural effusion", "absent"),
+    ("Small bilateral pleural effusions.", "Pleural effusion", "present"),
+    ("Without evidence of emphysema.", "Emphysema", "absent"),
+    ("Pericardial effusion was not observed.", "Pericardial effusion", "absent"),
+    ("Possible consolidation in the left lower lobe.", "Consolidation", "uncertain"),
+    ("Pneumonia or consolidation cannot be excluded.", "Consolidation", "uncertain"),
+    ("Findings suggestive of fibrotic sequelae.", "Pulmonary fibrotic sequela", "uncertain"),
+    ("No pleural or pericardial effusion.", "Pericardial effusion", "absent"),
+    ("No pleural or pericardial effusion.", "Pleural effusion", "absent"),
+    ("No effusion, but a 4 mm nodule in the right upper lobe.", "Lung nodule", "present"),
+    ("Subcutaneous emphysema in the chest wall.", "Emphysema", "not_mentioned"),
+    ("Thyroid nodule.", "Lung nodule", "not_mentioned"),
+    ("Coronary artery calcifications.", "Arterial wall calcification", "not_mentioned"),
+    ("Coronary artery calcifications.", "Coronary artery wall calcification", "present"),
+    ("No significant change in the 4 mm nodule.", "Lung nodule", "present"),
+    ("Kein Pleuraerguss.", "Pleural effusion", "absent"),
+    ("Verdacht auf Pneumonie mit Konsolidierung im Unterlappen.", "Consolidation", "uncertain"),
+    ("Zentrilobuläres Lungenemphysem.", "Emphysema", "present"),
+    ("Bronchiektasen sind nicht nachweisbar.", "Bronchiectasis", "absent"),
+    ("Pacemaker leads in the right ventricle.", "Medical material", "present"),
+    ("Heart size is normal.", "Cardiomegaly", "absent"),
+])
+def test_labels(text, label, value):
+    rep = mine_report(text, "r")
+    assert rep.label_values()[label] == value
+    assert len(rep.labels) == len(CT_RATE_LABELS)
+
+
+def test_history_section_does_not_label():
+    rep = mine_report("CLINICAL HISTORY: Rule out pneumonia, known emphysema.\nFINDINGS: Lungs are clear.", "r")
+    assert rep.label_values()["Emphysema"] == "not_mentioned"
+
+
+def test_bad_rule_fails_at_load_with_its_id(tmp_path):
+    good = (rules_mod.RULES_DIR / "references.jsonl").read_text()
+    bad = tmp_path / "references.jsonl"
+    bad.write_text(good + '{"id": "broken_rule", "kind": "rule", "shape": "image_only", "pattern": "image (?P<imgs>\\\\d+", "example": "image 4"}\n')
+    with pytest.raises(rules_mod.RuleError, match="broken_rule"):
+        rules_mod.load("references", bad)
+    bad.write_text(good + '{"id": "no_match", "kind": "rule", "shape": "image_only", "pattern": "picture (?P<imgs>\\\\d+)", "example": "image 4"}\n')
+    with pytest.raises(rules_mod.RuleError, match="no_match"):
+        rules_mod.load("references", bad)
+    bad.write_text(good + '{"id": "odd_key", "kind": "rule", "shape": "image_only", "pattern": "x", "example": "x", "colour": 1}\n')
+    with pytest.raises(rules_mod.RuleError, match="odd_key"):
+        rules_mod.load("references", bad)
+
+
+@pytest.mark.parametrize("raw", [
+    "", "   ", "\x00\x01\x02 image 4", "<html><body><p>Nodule (series 3, image 45).</p></body></html>",
+    "{\\rtf1\\ansi Nodule (series 3, image 45).\\par}", b"Nodule (3:45) \xff\xfe caf\xe9", "(" * 5000, "image " * 20000,
+])
+def test_bad_input_never_raises(raw):
+    refs = extract(raw)
+    assert isinstance(refs, list)
+
+
+def test_markup_is_stripped_before_mining():
+    (r,) = extract("<p>Nodule (series 3, image 45).</p>")
+    assert r.series_number == 3 and r.image_number == 45
+
+
+def test_one_megabyte_report():
+    text = ("FINDINGS: Small nodule (3:45). No pleural effusion. " * 20000)[:1_000_000]
+    rep = mine_report(text, "big")
+    assert len(rep.references) > 1000
+
+
+def _cli(args, stdin: bytes = b""):
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], input=stdin, capture_output=True, timeout=120)
+
+
+def test_cli_mine_text_bad_line_names_it_and_goes_on():
+    lines = b'{"id": "a", "text": "Nodule (3:45)."}\nnot json\n{"id": "b", "text": "Nodule (series 2, image 9)."}\n\xff\xfe\n'
+    res = _cli(["mine-text", "-"], lines)
+    assert res.returncode == 1
+    assert b"line 2" in res.stderr and b"Traceback" not in res.stderr
+    rows = [json.loads(l) for l in res.stdout.splitlines()]
+    assert [(r["report_id"], r["series_number"], r["image_number"]) for r in rows] == [("a", 3, 45), ("b", 2, 9)]
+    need = {"report_id", "ref_id", "series_number", "series_inferred", "image_number", "image_number_end", "ref_start",
+            "ref_end", "ref_text", "is_prior", "section", "snippet", "snippet_start", "snippet_end", "language", "rule"}
+    assert need <= set(rows[0])
+
+
+def test_cli_mine_text_labels_and_plain():
+    res = _cli(["mine-text", "-", "--labels"], b'{"id": "a", "text": "No pleural effusion. Emphysema."}\n')
+    assert res.returncode == 0
+    (row,) = [json.loads(l) for l in res.stdout.splitlines()]
+    assert set(row["labels"]) == set(CT_RATE_LABELS)
+    assert row["labels"]["Pleural effusion"] == "absent" and row["labels"]["Emphysema"] == "present"
+    res = _cli(["mine-text", "-", "--plain"], b"Nodule\n(series 3,\nimage 45).")
+    assert res.returncode == 0 and json.loads(res.stdout)["image_number"] == 45
+
+
+def test_mine_reports_writes_contract_tables(tmp_path):
+    import data_contracts as dc
+
+    src = tmp_path / "reports.csv"
+    src.write_text('acc,pid,date,report\nA1,P1,2020-01-02,"FINDINGS: Nodule (3:45). No effusion."\nA2,P2,2020-01-03,"Befund: Rundherd (Serie 2, Bild 9)."\n')
+    res = _cli(["mine-reports", str(src), "--out", str(tmp_path / "ds"), "--accession-column", "acc",
+                "--patient-column", "pid", "--text-column", "report"])
+    assert res.returncode == 0, res.stderr
+    refs = dc.read_table("references", tmp_path / "ds").to_pylist()
+    assert [(r["report_id"], r["image_number"], r["language"]) for r in refs] == [("A1", 45, "en"), ("A2", 9, "de")]
+    assert dc.read_table("labels", tmp_path / "ds").num_rows == 2 * len(CT_RATE_LABELS)
+    assert dc.read_table("reports", tmp_path / "ds").column("patient_id").to_pylist() == ["P1", "P2"]
+
+
+def test_spacy_components_in_a_users_pipeline():
+    import spacy
+
+    import mining.pipeline  # noqa: F401  registers the factories
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("radmine_sentences")
+    nlp.add_pipe("radmine_sections")
+    nlp.add_pipe("radmine_references")
+    doc = nlp("FINDINGS: Nodule approx. 4 mm (6:24). No effusion.\nIMPRESSION: Nodule.")
+    assert [s.text for s in doc.spans["radmine_refs"]] == ["6:24"]
+    assert [s.label_ for s in doc.spans["radmine_sections"]] == ["FINDINGS", "IMPRESSION"]
+    assert len(list(doc.sents)) == 3
+    assert doc._.radmine.references[0].snippet == "Nodule approx. 4 mm."
+
+
+def test_near_duplicates_are_clustered():
+    from mining.dedup import cluster_snippets
+
+    rows = []
+    for i in range(4):
+        rows += [r.to_dict() for r in mine_report(f"Unchanged {i + 2} mm right upper lobe nodule (6:2{i}).", f"r{i}").references]
+    rows += [r.to_dict() for r in mine_report("Large hiatal hernia (2:40).", "r9").references]
+    cluster_snippets(rows)
+    assert {r["duplicate_cluster"] for r in rows[:4]} == {0} and rows[0]["duplicate_cluster_size"] == 4
+    assert rows[4]["duplicate_cluster"] is None and rows[4]["duplicate_cluster_size"] == 1
+
+
+@pytest.mark.slow
+def test_phantom_answer_key(tmp_path):
+    from dataset.phantom import generate_export
+
+    sys.path.insert(0, str(Path(__file__).parents[1]))
+    from bench.mining_phantom_eval import evaluate
+
+    generate_export(tmp_path / "ph", 12, 11)
+    res = evaluate(tmp_path / "ph", show=0)
+    assert res["precision"] >= 0.99 and res["recall"] >= 0.99
+    assert res["prior_accuracy"] >= 0.98
+    assert res["label_accuracy"] >= 0.97
