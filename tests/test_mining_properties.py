@@ -1,0 +1,69 @@
+"""Property tests for the report miner (hypothesis)."""
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mining.mine import extract, mine_report
+from mining.snippets import render
+
+SENTENCES = st.sampled_from([
+    "There is a small nodule in the right upper lobe", "Mild emphysema is noted", "No pleural effusion",
+    "The heart size is normal", "Stable ground-glass opacity in the lingula", "Kleiner Rundherd im Oberlappen",
+    "Bibasilar atelectasis", "Calcified granuloma in the left lower lobe", "Subpleural reticulation at the bases",
+])
+FORMS = [
+    ("(series {s}, image {i})", "series {s}, image {i}"),
+    ("(series {s} image {i})", "series {s} image {i}"),
+    ("({s}:{i})", "{s}:{i}"),
+    ("({s}; {i})", "{s}; {i}"),
+    ("(S{s}: {i})", "S{s}: {i}"),
+    ("(se {s}, im {i})", "se {s}, im {i}"),
+    ("on image {i} of series {s}", "image {i} of series {s}"),
+    ("(Serie {s}, Bild {i})", "Serie {s}, Bild {i}"),
+    ("(Se: {s}, Im: {i})", "Se: {s}, Im: {i}"),
+    ("(Series #{s} image #{i})", "Series #{s} image #{i}"),
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SENTENCES, st.sampled_from(FORMS), st.integers(1, 999), st.integers(1, 2000), st.sampled_from([".", "", ";"]),
+       st.sampled_from(["", "FINDINGS: ", "Befund:\n", "Comparison: none.\nFINDINGS:\n"]))
+def test_inserted_reference_is_found_with_its_numbers(sentence, form, s, i, end, prefix):
+    written, span = form[0].format(s=s, i=i), form[1].format(s=s, i=i)
+    text = f"{prefix}{sentence} {written}{end} Further text follows."
+    refs = extract(text)
+    assert [(r.series_number, r.image_number, r.ref_text) for r in refs] == [(s, i, span)]
+    r = refs[0]
+    assert text[r.ref_start:r.ref_end] == r.ref_text
+    assert str(i) not in r.snippet.replace(sentence, "") or str(i) in sentence
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(SENTENCES, st.sampled_from([f[0] for f in FORMS]).map(lambda f: f.format(s=3, i=45)),
+                          st.text(max_size=40)), max_size=12),
+       st.sampled_from([". ", "\n", " ", "; ", ".\n\n"]))
+def test_offsets_always_slice_the_report(parts, sep):
+    text = sep.join(parts)
+    rep = mine_report(text, "p")
+    for r in rep.references:
+        assert text[r.ref_start:r.ref_end] == r.ref_text
+        assert 0 <= r.snippet_start <= r.snippet_end <= len(text)
+        assert 0 <= r.sentence_start <= r.ref_start and r.ref_end <= r.sentence_end <= len(text)
+        inside = [(x.ref_start, x.ref_end) for x in rep.references if x.ref_start < r.snippet_end and x.ref_end > r.snippet_start]
+        assert r.snippet_start <= r.snippet_end
+        # the snippet is its source span with the references cut out and tidied
+        assert "image 45" not in r.snippet and "3:45" not in r.snippet
+        assert render(text, r.snippet_start, r.snippet_end, []).strip() != "" or r.snippet == ""
+        assert inside
+    for lab in rep.labels:
+        if lab.evidence_start is not None:
+            assert text[lab.evidence_start:lab.evidence_end] == lab.evidence_text
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(max_size=300))
+def test_mining_never_raises(text):
+    rep = mine_report(text, "x")
+    assert len(rep.labels) == 18
+    extract(text.encode("utf-8", "surrogatepass"))
