@@ -3,7 +3,7 @@
 The pipeline (flows.pipeline) only talks to an object with these methods, so the same steps run
 over the real libraries (`library`, here) or over a toy (flows.toylib) in machinery tests.
 
-    read_reports(path) -> list[dict]                      report rows with report_id, text_sha256, ...
+    read_reports(path) -> (rows, problems)                 report rows with report_id, text_sha256, ...
     mine_reports(rows) -> {table: rows}                    reports, references, labels, snippet_labels
     finish_mining({table: pa.Table}) -> {table: pa.Table}  cross-report passes over all rows (dedup)
     list_export(export_dir, exclude) -> [(path, size, mtime)]
@@ -23,20 +23,38 @@ from pathlib import Path
 
 class Library:
     # -- reports (mining) ----------------------------------------------------------------------
-    def read_reports(self, path: Path) -> list[dict]:
-        from mining.ingest import read_reports  # noqa: PLC0415
+    def read_reports(self, path: Path) -> tuple[list[dict], list[str]]:
+        """Report rows (reports contract: cleaned text, language, text_sha256) and per-row problems."""
+        from mining.reports_io import read_reports
 
-        return list(read_reports(path))
+        return read_reports(path)
 
     def mine_reports(self, rows: list[dict]) -> dict:
-        from mining.ingest import mine_reports  # noqa: PLC0415
+        """Mine a batch of report rows through the spaCy pipeline (as `radmine mine-reports` does)."""
+        from mining.pipeline import mine_texts
 
-        return mine_reports(rows)
+        refs, labels, snip = [], [], []
+        for rep in mine_texts((r["text"] for r in rows), (r["report_id"] for r in rows)):
+            refs.extend(r.to_dict() for r in rep.references)
+            for lr in rep.labels:
+                labels.append({"report_id": rep.report_id, "label": lr.label, "value": lr.value,
+                               "evidence_start": lr.evidence_start, "evidence_end": lr.evidence_end,
+                               "evidence_text": lr.evidence_text, "rule": lr.rule})
+            for ref_id, labs in rep.snippet_labels.items():
+                for lab, val in labs.items():
+                    snip.append({"report_id": rep.report_id, "ref_id": ref_id, "label": lab, "value": val})
+        reports = [{k: v for k, v in r.items()} for r in rows]
+        return {"reports": reports, "references": refs, "labels": labels, "snippet_labels": snip}
 
     def finish_mining(self, tables: dict) -> dict:
-        from mining.ingest import finish_tables  # noqa: PLC0415
+        """Near-duplicate snippet clusters over all references (new and carried), in key order."""
+        import data_contracts as dc
+        from mining.dedup import cluster_snippets
 
-        return finish_tables(tables)
+        refs = tables["references"].sort_by([("report_id", "ascending"), ("ref_id", "ascending")]).to_pylist()
+        if refs:
+            cluster_snippets(refs)
+        return {**tables, "references": dc.conform("references", refs)}
 
     # -- DICOM index (dataset.index) -------------------------------------------------------------
     def list_export(self, export_dir: Path, exclude=()) -> list[tuple[str, int | None, float | None]]:

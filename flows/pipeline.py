@@ -271,11 +271,12 @@ def _version_changed(previous: Path) -> bool:
 
 def plan_reports(ctx: RunContext) -> Plan:
     """Read the reports file and decide which reports to mine. Writes .work/reports_in.parquet."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = ctx.lib.read_reports(Path(ctx.options.reports))
-    incoming = {r["report_id"]: r for r in rows}  # the last row of a report_id wins
+    rows, problems = ctx.lib.read_reports(Path(ctx.options.reports))
+    for p in problems[:20]:
+        print(f"reports: {p}")
+    incoming = {r["report_id"]: r for r in rows}
     prev = _previous(ctx, "reports").select(["report_id", "text_sha256"]).to_pylist()
     prev_sha = {r["report_id"]: r["text_sha256"] for r in prev}
     if ctx.reprocess_all:
@@ -287,21 +288,18 @@ def plan_reports(ctx: RunContext) -> Plan:
         keep = sorted(rid for rid in prev_sha if rid not in todo_set)
     else:
         keep = sorted(rid for rid in incoming if rid in prev_sha and rid not in todo_set)
-    table = pa.Table.from_pylist([_jsonable(incoming[rid]) for rid in todo]) if todo else pa.table({"report_id": pa.array([], pa.string())})
-    pq.write_table(table, ctx.scratch / "reports_in.parquet")
+    import data_contracts as dc
+
+    pq.write_table(dc.conform("reports", [incoming[rid] for rid in todo]), ctx.scratch / "reports_in.parquet")
     (ctx.scratch / "reports_keep.json").write_text(json.dumps(keep))
     spans = [[start, min(start + ctx.options.report_batch_size, len(todo))]
              for start in range(0, len(todo), max(1, ctx.options.report_batch_size))]
-    counts = {"reports_in_file": len(incoming), "reports_to_mine": len(todo), "reports_carried": len(keep),
+    counts = {"reports_in_file": len(incoming), "report_problems": len(problems), "reports_to_mine": len(todo), "reports_carried": len(keep),
               "reports_new": sum(1 for rid in todo if rid not in prev_sha),
               "reports_amended": sum(1 for rid in todo if rid in prev_sha),
               "reports_dropped": 0 if ctx.options.append_reports else sum(1 for rid in prev_sha if rid not in incoming)}
     checkpoint(ctx, "reports")
     return Plan(batches=spans, counts=counts)
-
-
-def _jsonable(row: dict) -> dict:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}
 
 
 def mine_batch(ctx: RunContext, index: int, span: list[int]) -> BatchResult:
@@ -415,6 +413,11 @@ def match(ctx: RunContext) -> dict[str, int]:
 def build_volumes(ctx: RunContext) -> dict[str, int]:
     cache = Path(ctx.data_dir) / "cache"
     counts = ctx.lib.build_volumes(ctx.work, Path(ctx.options.export_dir), cache)
+    import data_contracts as dc
+
+    for name in ("volumes", "index_errors"):  # key order, whichever order arrays were built or reused in
+        if dc.has_table(name, ctx.work):
+            _write_final(name, dc.read_table(name, ctx.work), ctx)
     checkpoint(ctx, "volumes")
     return counts or {}
 

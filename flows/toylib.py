@@ -23,14 +23,14 @@ REF_RE = re.compile(r"series (\d+),? image (\d+)", re.I)
 
 class ToyLibrary:
 
-    def read_reports(self, path: Path) -> list[dict]:
+    def read_reports(self, path: Path) -> tuple[list[dict], list[str]]:
         rows = []
         for line in Path(path).read_text().splitlines():
             if line.strip():
                 r = json.loads(line)
-                rows.append({"report_id": r["report_id"], "accession_number": r.get("accession_number"),
+                rows.append({"report_id": r["report_id"], "accession_number": r.get("accession_number"), "language": "en",
                              "text": r["text"], "text_sha256": hashlib.sha256(r["text"].encode()).hexdigest()})
-        return rows
+        return rows, []
 
     def mine_reports(self, rows: list[dict]) -> dict[str, list[dict]]:
         fail = set(os.environ.get("RADMINE_TOY_FAIL_REPORTS", "").split(",")) - {""}
@@ -39,7 +39,7 @@ class ToyLibrary:
             if r["report_id"] in fail:
                 raise OSError(f"toy failure mining {r['report_id']}")
             text = r["text"]
-            reports.append({**r, "language": "en"})
+            reports.append(r)
             for i, m in enumerate(REF_RE.finditer(text)):
                 refs.append({"report_id": r["report_id"], "ref_id": i, "section": "FINDINGS",
                              "sentence_start": 0, "sentence_end": len(text), "ref_start": m.start(), "ref_end": m.end(),
