@@ -143,7 +143,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
 
 def _cut_at_sections(sentences, sections, text=""):
     text_ws = lambda i: text[i].isspace()
-    if len(sections) <= 1:
+    if not sections or (len(sections) == 1 and sections[0].header_end == 0):
         return sentences
     cuts = sorted({s.header_end for s in sections if s.header_end} | {s.start for s in sections})
     out = []

@@ -1,0 +1,95 @@
+"""Report-mining throughput on one core, over ~2 KB reports (not a timed test).
+
+    python -m bench.mining_speed [--reports N]
+
+Prints reports/s for: a bare compiled-regex scan (the reference alternation only), spaCy's
+bare tokenizer + sentencizer (`spacy.blank("en")` + "sentencizer" through nlp.pipe), the
+whole radmine path through nlp.pipe (tokenizer, radmine sentences, sections, references,
+snippets, prior flags, labels), and the same path without spaCy (`mine_report` on the text);
+and the ratios, all measured in this one run.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import time
+
+SENTS = [
+    "There is a {n} mm solid nodule in the right upper lobe (series {s}, image {i}).",
+    "Unchanged {n} mm nodule in the left lower lobe ({s}:{i}).",
+    "No pleural effusion. No pericardial effusion.",
+    "Mild centrilobular emphysema, most pronounced in the upper lobes.",
+    "Subsegmental atelectasis at the left lung base on image {i}.",
+    "The heart size is normal. Coronary artery calcifications are present.",
+    "Previously {n} mm (3:{i}), now {n} mm (4:{i}).",
+    "Possible ground-glass opacity in the lingula (se {s}, im {i}).",
+    "No mediastinal or hilar lymphadenopathy.",
+    "The mass measures 3.4 x 2.1 cm and was scanned at 10:30.",
+    "Degenerative changes of the thoracic spine at T4-5.",
+    "Small hiatal hernia (IMA {i}).",
+    "Bronchiectasis in the right middle lobe (series {s}, images {i}, {j} and {k}).",
+    "Interlobular septal thickening cannot be excluded.",
+    "The visualized upper abdomen is unremarkable.",
+]
+
+
+def make_reports(n: int, seed: int = 1, size: int = 2048) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        parts = ["CLINICAL HISTORY:\nFollow-up of pulmonary nodules.\n\nTECHNIQUE:\nCT chest without contrast.\n\nFINDINGS:\n"]
+        while sum(map(len, parts)) < size - 120:
+            i = rng.randint(10, 300)
+            parts.append(rng.choice(SENTS).format(n=rng.randint(2, 30), s=rng.randint(2, 9), i=i, j=i + 7, k=i + 19) + " ")
+        parts.append("\n\nIMPRESSION:\n1. Pulmonary nodules, unchanged.\n")
+        out.append("".join(parts)[:size + 200])
+    return out
+
+
+def rate(fn, n: int) -> float:
+    t = time.perf_counter()
+    fn()
+    return n / (time.perf_counter() - t)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reports", type=int, default=3000)
+    args = ap.parse_args()
+    try:
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    except (AttributeError, OSError):
+        pass
+    import spacy
+
+    from mining.mine import mine_report
+    from mining.pipeline import mine_texts
+    from mining.references import matcher
+
+    texts = make_reports(args.reports)
+    ids = [str(i) for i in range(len(texts))]
+    n = len(texts)
+    kb = sum(map(len, texts)) / n / 1024
+    rx = matcher().regex
+    list(mine_texts(texts[:50], ids[:50]))  # warm caches and rule loading
+    bare = spacy.blank("en")
+    bare.add_pipe("sentencizer")
+
+    r_regex = rate(lambda: [list(rx.finditer(t)) for t in texts], n)
+    r_spacy = rate(lambda: [d for d in bare.pipe(texts, batch_size=256)], n)
+    r_full = rate(lambda: list(mine_texts(texts, ids, batch_size=256)), n)
+    r_nospacy = rate(lambda: [mine_report(t, i) for t, i in zip(texts, ids)], n)
+    print(f"{n} reports, {kb:.2f} KB each, one core")
+    print(f"  bare regex scan (references alternation) : {r_regex:9.0f} reports/s")
+    print(f"  bare spaCy tokenizer + sentencizer       : {r_spacy:9.0f} reports/s")
+    print(f"  radmine whole path via nlp.pipe          : {r_full:9.0f} reports/s")
+    print(f"  radmine whole path without spaCy         : {r_nospacy:9.0f} reports/s")
+    print(f"  whole path time / bare spaCy time        : {r_spacy / r_full:9.2f}x")
+    print(f"  whole path time / bare regex time        : {r_regex / r_full:9.2f}x")
+    print(f"  goal 1500 reports/s/core                  : {'met' if r_full >= 1500 else 'NOT met'}; "
+          f"goal <= 2x bare spaCy: {'met' if r_spacy / r_full <= 2 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()
