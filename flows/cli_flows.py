@@ -105,6 +105,8 @@ def serve(
     volumes: bool = _VOLUMES, keep_versions: int = _KEEP, report_batch_size: int = _RB, file_batch_size: int = _FB,
     append_reports: bool = _APPEND, keep_identifiers: bool = _KEEPID, runner: str = _RUNNER,
     dask_address: str = _DASK,
+    library: str = typer.Option("flows.library:library", "--library", hidden=True,
+                                help="module:object doing the work (tests use flows.toylib:library)."),
 ) -> None:
     """Serve the mining flow on a schedule until stopped (Ctrl-C).
 
@@ -116,6 +118,7 @@ def serve(
         _fail("give exactly one of --cron \"0 2 * * *\" or --interval SECONDS", 2)
     params = _params(export_dir, reports, data, volumes, keep_versions, report_batch_size, file_batch_size,
                      append_reports, False, runner, keep_identifiers)
+    params["library"] = library
     from flows.server import configure_prefect, prefect_api
 
     data.mkdir(parents=True, exist_ok=True)

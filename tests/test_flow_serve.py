@@ -1,0 +1,89 @@
+"""`radmine serve` on a schedule against a local Prefect server it starts itself, and the Dask task runner
+on a local cluster of 2 worker processes against a real Prefect server."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+import data_contracts as dc
+from flows import pipeline as pl
+from flows.toylib import make_toy_export
+
+TABLES = ("reports", "references", "labels", "snippet_labels", "instances", "index_errors", "series",
+          "snippet_slices", "rejections")
+
+
+def _post(url: str, body: dict) -> list[dict]:
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.mark.slow
+def test_serve_runs_the_flow_on_a_schedule_with_its_own_local_server(tmp_path):
+    make_toy_export(tmp_path, range(3))
+    data = tmp_path / "data"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    env.pop("PREFECT_API_URL", None)
+    log = open(tmp_path / "serve.log", "w+")
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", str(tmp_path / "export"), "--reports",
+                             str(tmp_path / "reports.jsonl"), "--data", str(data), "--interval", "5",
+                             "--library", "flows.toylib:library", "--keep-identifiers", "--name", "test-schedule"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 100
+        while not (data / "CURRENT").exists():
+            assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "no scheduled run completed in time:\n" + (tmp_path / "serve.log").read_text()[-3000:]
+            time.sleep(1)
+        text = (tmp_path / "serve.log").read_text()
+        ui = re.search(r"local Prefect server: UI (http://127\.0\.0\.1:\d+)", text).group(1)
+        runs = []
+        while time.monotonic() < deadline and not runs:
+            runs = [r for r in _post(f"{ui}/api/flow_runs/filter",
+                                     {"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}, "limit": 5})
+                    if r["deployment_id"]]
+            time.sleep(1)
+        assert runs, "the server lists a completed run of the deployment"
+        assert dc.query(data, "SELECT count(*) AS n FROM reports").to_pylist() == [{"n": 3}]
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    # the server radmine started is gone with it
+    with pytest.raises(OSError):
+        urllib.request.urlopen(f"{ui}/api/health", timeout=2)
+
+
+@pytest.mark.slow
+def test_dask_runner_on_two_worker_processes_gives_the_single_process_tables(tmp_path, prefect_server):
+    from distributed import LocalCluster
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.mine_flow import flow_with_runner
+
+    make_toy_export(tmp_path, range(8))
+    p = {"export_dir": str(tmp_path / "export"), "reports": str(tmp_path / "reports.jsonl"),
+         "data_dir": str(tmp_path / "dask"), "library": "flows.toylib:library", "keep_identifiers": True,
+         "report_batch_size": 2, "file_batch_size": 10, "runner": "dask"}
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
+            temporary_settings({PREFECT_API_URL: prefect_server}):
+        result = flow_with_runner("dask", cluster.scheduler_address)(**p)
+        workers = {w.pid for w in cluster.workers.values()} if hasattr(cluster, "workers") else set()
+    assert result["status"] == "completed" and result["counts"]["batches"] == 4 + 9
+    single = tmp_path / "single"
+    pl.run_pipeline(pl.MineOptions(**{**p, "data_dir": str(single), "runner": "local"}))
+    for t in TABLES:
+        assert dc.read_table(t, tmp_path / "dask").equals(dc.read_table(t, single)), t
+    assert len(workers) <= 2
