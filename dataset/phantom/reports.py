@@ -477,12 +477,14 @@ def write_report(rng: np.random.Generator, ctx: StudyContext) -> tuple[str, list
     # distractors
     if de:
         tb.add("\nDegenerative Veränderungen der BWS, betont BWK 4/5. ")
-        if ctx.labels["Cardiomegaly"] != "present":
+        if ctx.labels["Cardiomegaly"] in ("absent", "not_mentioned"):
             tb.add("Herz normal groß, Verhältnis unter 1:2. ")
+            ctx.labels["Cardiomegaly"] = "absent"  # a normal-sized heart negates cardiomegaly
     else:
         tb.add("\nDegenerative changes of the thoracic spine, most pronounced at T4-5. ")
-        if ctx.labels["Cardiomegaly"] != "present":
+        if ctx.labels["Cardiomegaly"] in ("absent", "not_mentioned"):
             tb.add("Heart size is normal, cardiothoracic ratio below 1:2. ")
+            ctx.labels["Cardiomegaly"] = "absent"  # a normal-sized heart negates cardiomegaly
     tb.add("\n\n")
 
     tb.add(H[4] + "\n")
