@@ -27,7 +27,7 @@ def dataset_stats(data_dir: str | os.PathLike) -> dict:
     try:
         s: dict = {"version": _version(data_dir)}
         s["reports"] = _q(con, "SELECT count(*) FROM reports")[0][0]
-        s["references"] = _q(con, "SELECT count(*) FROM references")[0][0]
+        s["references"] = _q(con, "SELECT count(*) FROM \"references\"")[0][0]
         s["pairs"] = _q(con, "SELECT count(*) FROM snippet_slices")[0][0]
         s["rejections"] = _q(con, "SELECT count(*) FROM rejections")[0][0]
         s["studies_with_pairs"] = _q(con, "SELECT count(DISTINCT study_instance_uid) FROM snippet_slices")[0][0]

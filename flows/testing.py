@@ -62,3 +62,23 @@ def grow(base: str | os.PathLike, phantom: str | os.PathLike) -> None:
     src = phantom / "export"
     _link_files(src, base / "export", [p.relative_to(src).as_posix() for p in src.rglob("*") if p.is_file()])
     (base / "reports.jsonl").write_text((phantom / "reports.jsonl").read_text())
+
+
+def _main(argv: list[str]) -> int:
+    """python -m flows.testing PHANTOM BASE N_NEW   (split)   |   PHANTOM BASE grow"""
+    phantom, base, what = argv
+    if what == "grow":
+        grow(base, phantom)
+    else:
+        import shutil
+
+        shutil.rmtree(base, ignore_errors=True)
+        new = split_phantom(phantom, base, int(what))
+        print(f"held back {len(new)} studies: {', '.join(new)}")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(_main(sys.argv[1:]))

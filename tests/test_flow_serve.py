@@ -87,3 +87,28 @@ def test_dask_runner_on_two_worker_processes_gives_the_single_process_tables(tmp
     for t in TABLES:
         assert dc.read_table(t, tmp_path / "dask").equals(dc.read_table(t, single)), t
     assert len(workers) <= 2
+
+
+@pytest.mark.slow
+def test_prefect_yaml_deploys_to_a_server(prefect_server, tmp_path):
+    """The shipped prefect.yaml deploys (work pool + `prefect deploy --all`) with the nightly schedule."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    exe = [str(Path(sys.executable).with_name("prefect"))]
+    env = {**os.environ, "PREFECT_API_URL": prefect_server, "PREFECT_HOME": str(tmp_path / "home"),
+           "RADMINE_CHECKOUT": str(repo), "PREFECT_CLI_PROMPT": "false"}
+
+    def run(*args):
+        r = subprocess.run([*exe, *args], cwd=repo, env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+        return r.stdout
+
+    run("work-pool", "create", "radmine", "--type", "process", "--overwrite")
+    run("--no-prompt", "deploy", "--all")
+    deps = _post(f"{prefect_server}/deployments/filter", {"deployments": {"name": {"any_": ["nightly"]}}})
+    assert len(deps) == 1
+    d = deps[0]
+    assert d["entrypoint"] == "flows/mine_flow.py:mine_export" and d["work_pool_name"] == "radmine"
+    assert d["parameters"]["keep_versions"] == 3 and d["parameters"]["volumes"] is True
+    assert [s["schedule"]["cron"] for s in d["schedules"]] == ["0 2 * * *"]
