@@ -32,6 +32,9 @@ ERROR_KINDS = (
 )
 
 FIRST_READ = 16 * 1024  # bytes read before parsing; most CT headers fit
+MAX_HEADER_READ = 8 * 1024 * 1024  # the fast reader never buffers more (nor more than the file); longer: pydicom
+MAX_DEPTH = 32          # sequences nested deeper: the fast reader hands over (pydicom stops at its recursion limit)
+DEFER_SIZE = 1024 * 1024  # pydicom reads values longer than this only when accessed (never for skipped ones)
 MEDIA_STORAGE_DIRECTORY = "1.2.840.10008.1.3.10"
 IMPLICIT_LE = "1.2.840.10008.1.2"
 EXPLICIT_LE = "1.2.840.10008.1.2.1"
@@ -253,7 +256,8 @@ def read_header_pydicom(path: str, name: str | None = None) -> list[dict]:
     try:
         with open(path, "rb") as fh, warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = pydicom.dcmread(fh, stop_before_pixels=True, force=not part10)
+            # defer_size: a value claiming gigabytes is never read into memory (only its length is kept)
+            ds = pydicom.dcmread(fh, stop_before_pixels=True, force=not part10, defer_size=DEFER_SIZE)
             offset = fh.tell()  # pydicom leaves the file at the pixel data element, if any
             tail = fh.read(12)
     except PermissionError as exc:
@@ -399,8 +403,10 @@ class _NeedMore(Exception):
     pass
 
 
-def _skip_undefined(buf: bytes, pos: int, implicit: bool) -> int:
+def _skip_undefined(buf: bytes, pos: int, implicit: bool, depth: int = 0) -> int:
     """Position after an undefined-length value (sequence or encapsulated), from `pos` (its first item)."""
+    if depth > MAX_DEPTH:
+        raise _Fallback("sequences nested too deep")
     n = len(buf)
     while True:
         if pos + 8 > n:
@@ -414,12 +420,12 @@ def _skip_undefined(buf: bytes, pos: int, implicit: bool) -> int:
         if tag != ITEM:
             raise _Fallback("malformed sequence")
         if length == 0xFFFFFFFF:
-            pos = _skip_dataset(buf, pos, implicit, until_item_end=True)
+            pos = _skip_dataset(buf, pos, implicit, until_item_end=True, depth=depth + 1)
         else:
             pos += length
 
 
-def _skip_dataset(buf: bytes, pos: int, implicit: bool, until_item_end: bool) -> int:
+def _skip_dataset(buf: bytes, pos: int, implicit: bool, until_item_end: bool, depth: int = 0) -> int:
     n = len(buf)
     while True:
         if pos + 8 > n:
@@ -446,7 +452,7 @@ def _skip_dataset(buf: bytes, pos: int, implicit: bool, until_item_end: bool) ->
             else:
                 raise _Fallback("bad VR")
         if length == 0xFFFFFFFF:
-            pos = _skip_undefined(buf, pos, implicit)
+            pos = _skip_undefined(buf, pos, implicit, depth)
         else:
             pos += length
 
@@ -583,10 +589,10 @@ def read_header_fast(path: str, name: str | None = None, fallback: bool = True) 
                 raw, ts, media, pixel = _fast_parse(buf)
                 break
             except _NeedMore:
-                if len(buf) >= size:
-                    return read_header_pydicom(path, name)  # ends early: let the reference decide
-                buf += fh.read(max(len(buf) * 3, FIRST_READ))
-            except (_Fallback, struct.error, ValueError):
+                if len(buf) >= size or len(buf) >= MAX_HEADER_READ:
+                    return read_header_pydicom(path, name)  # ends early or too long: let the reference decide
+                buf += fh.read(min(max(len(buf) * 3, FIRST_READ), MAX_HEADER_READ - len(buf)))
+            except (_Fallback, struct.error, ValueError, RecursionError):
                 return read_header_pydicom(path, name)
     if media == MEDIA_STORAGE_DIRECTORY:
         raise HeaderError("directory_object", f"{name}: a DICOMDIR / Media Storage Directory object; skipped by design")

@@ -3,40 +3,59 @@
 `index_export(export_dir, data_dir)` walks any folder layout, recognises DICOM by content
 (the 'DICM' prefix, or a raw dataset starting with a group 0002/0008 element), never by file
 extension, reads headers only (`dataset.dicom_headers`) in parallel processes and streams
-rows to Parquet in batches, so memory stays bounded by the batch size, not the export.
+rows to Parquet in batches, so memory stays bounded by the batch size, not the export:
+
+* the walk is a generator, streamed into a temporary Parquet listing (path, size, mtime) in
+  DATA_DIR; the files to read come back from it in batches (DuckDB), never as a Python list;
+* at most `3 x workers` chunks of files are in flight; workers send back plain column lists
+  (they import neither pyarrow nor pydicom unless a file needs pydicom);
+* incremental comparison, carried-over rows and end-of-run key checks run in DuckDB under a
+  memory limit (out of core), not in Python sets.
 
 Every file that is not indexed becomes one `index_errors` row, kinds:
 
   empty              zero bytes
   truncated          ends inside the preamble, header or pixel data
   not_dicom          no DICOM prefix (README.txt, thumbnails, ...)
-  unreadable         the file cannot be opened/read (permissions, broken link)
+  unreadable         the file cannot be opened/read (permissions, broken link), a folder that
+                     cannot be listed (one row for the folder), a symlink pointing outside the
+                     export root or to a folder (not followed), a FIFO/socket/device, or a
+                     name that is not valid UTF-8 (the row's path shows the bytes escaped as
+                     `\\xNN`; such a folder is not entered)
   parse_error        pydicom cannot parse the header
   missing_attribute  no SOPInstanceUID, StudyInstanceUID or SeriesInstanceUID
   not_an_image       a DICOM object without pixel data (SR, presentation state, ...)
   directory_object   a DICOMDIR / Media Storage Directory file: skipped by design, not a
                      failure; kept as a row so the export's content is accounted for and an
                      incremental run does not re-read it
-  decode_error, timeout, duplicate   reserved for later steps (pixel decoding, per-file time
-                     limit); duplicates are reported by `series` (n_duplicate_sops), not here.
+  timeout            reading the header took longer than the per-file time limit
+                     (`file_time_limit`, default 5 s, SIGALRM in the reading process)
+  decode_error, duplicate   reserved (pixel decoding); duplicates are reported by `series`
+                     (n_duplicate_sops), not here.
 
 Incremental runs: the previous `instances` and `index_errors` in DATA_DIR are the cache. A
 file whose (path, size_bytes, mtime) matches a cached row is not read again; rows of files
-that are gone are dropped; new and changed files are read. `series` is always recomputed
-from `instances`. The result equals a fresh run (sorted by primary key).
+that are gone are dropped; new and changed files are read. `series` is recomputed for the
+series whose rows changed. When nothing changed no table is rewritten. The result equals a
+fresh run (sorted by primary key).
 """
 from __future__ import annotations
 
 import math
 import os
+import stat as _stat
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from pathlib import Path
 from typing import Any, Iterator
 
 CHUNK_FILES = 64          # files per task sent to a worker process
-BATCH_ROWS = 4096         # rows per Parquet write
+BATCH_ROWS = 8192         # rows per Parquet write (and per contract check)
+WALK_BATCH = 16384        # walk entries per write of the temporary listing
+IN_FLIGHT_PER_WORKER = 3  # chunks queued or being read per worker process
+FILE_TIME_LIMIT_S = 5.0   # default wall time one file may take (header reading)
+DUCKDB_MEMORY = "256MB"   # DuckDB memory limit for comparisons and key checks (spills beyond)
 SERIES_FIELDS = (
     "series_instance_uid", "study_instance_uid", "accession_number", "patient_id", "study_date", "series_number",
     "series_description", "modality", "geometry", "n_images", "z_min", "z_max", "spacing_mm", "spacing_uniform",
@@ -49,136 +68,337 @@ _GEOMETRY_COLUMNS = (
     "position_x", "position_y", "position_z", "orientation", "pixel_spacing", "slice_thickness", "gantry_tilt",
     "rows", "columns",
 )
+_STAT_HINT = "cannot stat the file (broken link or permissions); fix or remove it"
 
 
 # ---------------------------------------------------------------- walking
 
-def walk_export(export_dir: str | os.PathLike, exclude: list[str | os.PathLike] = ()) -> Iterator[tuple[str, int | None, float | None, str | None]]:
-    """(relative '/' path, size, mtime, stat error) of every file under `export_dir`, sorted by path.
+def _escaped(name: str) -> str:
+    """A file name that is not valid UTF-8, as valid UTF-8: the bad bytes become `\\xNN`."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
-    Directory symlinks are not followed (no loops); file symlinks are. Folders in `exclude`
-    (e.g. DATA_DIR inside the export) are skipped.
+
+def walk_export(export_dir: str | os.PathLike, exclude: list[str | os.PathLike] = ()) -> Iterator[tuple[str, int | None, float | None, str | None]]:
+    """(relative '/' path, size, mtime, walk error) of every file under `export_dir`, a generator.
+
+    Order: depth first, entries of a folder sorted by name. Hostile file systems:
+
+    * folders are never entered through a symlink (no loops, nothing outside the root); a
+      symlink to a folder is reported, not followed;
+    * a file symlink is followed only when its real path lies inside the export root;
+    * a folder that cannot be listed is one entry (its own path) with the error;
+    * FIFOs, sockets and devices are reported, never opened (a FIFO would block the reader);
+    * a name that is not valid UTF-8 is reported under its escaped form (`\\xNN` for the bad
+      bytes; Parquet strings must be UTF-8) and a folder with such a name is not entered.
+
+    An entry with an error has size and mtime None; its error says what to do.
+    Folders in `exclude` (e.g. DATA_DIR inside the export) are skipped.
     """
-    root = os.path.abspath(export_dir)
+    real_root = os.path.realpath(export_dir)
+    prefix = real_root.rstrip(os.sep) + os.sep
     skip = {os.path.realpath(p) for p in exclude}
-    stack = [""]
+    S_ISREG, S_ISDIR = _stat.S_ISREG, _stat.S_ISDIR
+    stack = [("", real_root)]   # folders are entered by real path only, so abs paths stay real paths
     while stack:
-        rel_dir = stack.pop()
-        abs_dir = os.path.join(root, rel_dir) if rel_dir else root
-        if os.path.realpath(abs_dir) in skip:
+        rel_dir, abs_dir = stack.pop()
+        if abs_dir in skip:
             continue
         try:
-            entries = sorted(os.scandir(abs_dir), key=lambda e: e.name)
-        except OSError:
+            with os.scandir(abs_dir) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            if not rel_dir:
+                raise
+            yield rel_dir, None, None, f"the folder cannot be listed ({exc.strerror or exc}); its files are not indexed, check its permissions"
             continue
         subdirs = []
         for e in entries:
-            rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
+            name = e.name
+            bad_name = False
+            if not name.isascii():
+                try:
+                    name.encode("utf-8")
+                except UnicodeEncodeError:
+                    bad_name, name = True, _escaped(name)
+            rel = f"{rel_dir}/{name}" if rel_dir else name
             try:
                 if e.is_dir(follow_symlinks=False):
-                    subdirs.append(rel)
+                    if bad_name:
+                        yield rel, None, None, "the folder name is not valid UTF-8 (shown escaped); its files are not indexed, rename it"
+                    else:
+                        subdirs.append((rel, e.path))
                     continue
-                st = e.stat(follow_symlinks=True)
+                if bad_name:
+                    yield rel, None, None, "the file name is not valid UTF-8 (shown escaped); rename it"
+                    continue
+                if e.is_symlink():
+                    target = os.path.realpath(e.path)
+                    if not target.startswith(prefix):
+                        yield rel, None, None, "a symlink pointing outside the export root; not followed"
+                        continue
+                    st = os.stat(e.path)
+                    if S_ISDIR(st.st_mode):
+                        yield rel, None, None, "a symlink to a folder; not followed (folders are walked by their real path)"
+                        continue
+                else:
+                    st = e.stat(follow_symlinks=False)
+                if not S_ISREG(st.st_mode):
+                    yield rel, None, None, "not a regular file (FIFO, socket or device); not read"
+                    continue
                 yield rel, st.st_size, st.st_mtime, None
             except OSError as exc:
-                yield rel, None, None, exc.strerror or str(exc)
+                yield rel, None, None, f"cannot stat the file ({exc.strerror or exc}); broken link or permissions, fix or remove it"
         stack.extend(reversed(subdirs))
 
 
 # ---------------------------------------------------------------- reading (worker side)
 
-def index_file(root: str, rel: str, size: int | None, mtime: float | None, fast: bool = True) -> tuple[list[dict], dict | None]:
-    """Rows (with path/size/mtime) of one file, or its index_errors row. One file: a later
-    per-file time limit can wrap exactly this call."""
+def index_file(root: str, rel: str, size: int | None, mtime: float | None, fast: bool = True,
+               walk_error: str | None = None) -> tuple[list[dict], dict | None]:
+    """Rows (with path/size/mtime) of one file, or its index_errors row. One file: the per-file
+    time limit (`read_file_limited`) wraps exactly this call. An entry without size (the walk
+    could not stat it, or refused it: `walk_error`) is never opened."""
     from dataset.dicom_headers import HeaderError, read_header
 
     if size is None:
-        return [], {"path": rel, "error_kind": "unreadable", "message": f"{rel}: cannot stat the file (broken link or permissions); fix or remove it", "size_bytes": None, "mtime": None}
+        return [], {"path": rel, "error_kind": "unreadable", "message": f"{rel}: {walk_error or _STAT_HINT}",
+                    "size_bytes": None, "mtime": None}
     try:
         rows = read_header(os.path.join(root, rel), rel, fast=fast)
     except HeaderError as exc:
         return [], {"path": rel, "error_kind": exc.kind, "message": exc.message, "size_bytes": size, "mtime": mtime}
-    except Exception as exc:  # a reader bug must not stop the run
+    except Exception as exc:  # a reader bug (or RecursionError, MemoryError) must not stop the run
         return [], {"path": rel, "error_kind": "parse_error", "message": f"{rel}: unexpected {type(exc).__name__}: {exc}; report it with the file", "size_bytes": size, "mtime": mtime}
     for r in rows:
         r["path"], r["size_bytes"], r["mtime"] = rel, size, mtime
     return rows, None
 
 
-def _read_chunk(args) -> tuple[Any, Any, int]:
-    """Worker: read a chunk of files; return Arrow tables (cheap to pickle) and the file count."""
-    import pyarrow as pa
+class FileTimeout(BaseException):
+    """Raised by SIGALRM inside a file's reading; BaseException so no `except Exception` in a reader swallows it."""
 
-    root, chunk, fast, schemas = args
+
+_ALARM_READY = False  # SIGALRM handler installed in this process (worker, or the main thread)
+
+
+def _on_alarm(signum, frame):
+    raise FileTimeout
+
+
+def _install_alarm() -> bool:
+    """Install the SIGALRM handler; only possible in the main thread of a process with setitimer."""
+    global _ALARM_READY
+    import signal
+    import threading
+
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return False
+    signal.signal(signal.SIGALRM, _on_alarm)
+    _ALARM_READY = True
+    return True
+
+
+def read_file_limited(root: str, rel: str, size: int | None, mtime: float | None, fast: bool = True,
+                      walk_error: str | None = None, limit: float | None = FILE_TIME_LIMIT_S) -> tuple[list[dict], dict | None]:
+    """`index_file` within `limit` seconds of wall time, else a 'timeout' index_errors row.
+
+    Needs the SIGALRM handler (`_install_alarm`: done in every worker, and by index_export in
+    its main thread); without it (another thread) the file is read without a limit.
+    """
+    if not limit or size is None or not _ALARM_READY:
+        return index_file(root, rel, size, mtime, fast, walk_error)
+    import signal
+
+    try:
+        signal.setitimer(signal.ITIMER_REAL, limit)
+        try:
+            return index_file(root, rel, size, mtime, fast, walk_error)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except FileTimeout:
+        return [], {"path": rel, "error_kind": "timeout",
+                    "message": f"{rel}: reading the header took more than {limit:g} s and was stopped; the file is malformed or its disk stalls, check it (a changed file or --full reads it again)",
+                    "size_bytes": size, "mtime": mtime}
+
+
+def _init_worker() -> None:
+    _install_alarm()
+
+
+def _read_chunk(args) -> tuple[list[list], list[dict], int]:
+    """Read a chunk of files: instance rows as column lists (in `fields` order), error rows, file count.
+
+    Plain lists pickle cheaply and keep pyarrow out of the worker processes."""
+    root, chunk, fast, limit, fields = args
     rows, errors = [], []
-    for rel, size, mtime, _ in chunk:
-        r, e = index_file(root, rel, size, mtime, fast)
-        rows.extend(r)
+    for rel, size, mtime, walk_error in chunk:
+        r, e = read_file_limited(root, rel, size, mtime, fast, walk_error, limit)
+        if r:
+            rows.extend(r)
         if e is not None:
             errors.append(e)
-    inst = pa.Table.from_pylist(rows, schema=schemas[0]) if rows else None
-    errs = pa.Table.from_pylist(errors, schema=schemas[1]) if errors else None
-    return inst, errs, len(chunk)
+    cols = [[r.get(f) for r in rows] for f in fields] if rows else None
+    return cols, errors, len(chunk)
 
 
 # ---------------------------------------------------------------- orchestration
 
-def _previous(data_dir: Path) -> tuple[dict[str, tuple[int, float]], bool]:
-    """path -> (size, mtime) of files already in the cached tables."""
-    import pyarrow.parquet as pq
-
-    seen: dict[str, tuple[int, float]] = {}
-    found = False
-    for name in ("instances", "index_errors"):
-        p = data_dir / f"{name}.parquet"
-        if not p.exists():
-            continue
-        found = True
-        t = pq.read_table(p, columns=["path", "size_bytes", "mtime"])
-        for path, size, mtime in zip(*(t.column(c).to_pylist() for c in ("path", "size_bytes", "mtime"))):
-            if size is not None and mtime is not None:
-                seen[path] = (size, mtime)
-    return seen, found
+_LISTING_SCHEMA = None
 
 
-def _copy_kept(name: str, data_dir: Path, keep: set[str], out) -> int:
-    """Stream the cached rows of unchanged files from the previous table into `out`."""
+def _listing_schema():
+    global _LISTING_SCHEMA
     import pyarrow as pa
-    import pyarrow.compute as pc
+
+    if _LISTING_SCHEMA is None:
+        _LISTING_SCHEMA = pa.schema([("seq", pa.int64()), ("path", pa.string()), ("size_bytes", pa.int64()),
+                                     ("mtime", pa.float64()), ("walk_error", pa.string())])
+    return _LISTING_SCHEMA
+
+
+def _write_listing(walk: Iterator, path: Path) -> int:
+    """Stream the walk into a temporary Parquet listing; returns the number of entries."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    p = data_dir / f"{name}.parquet"
-    if not p.exists() or not keep:
-        return 0
-    keep_arr = pa.array(sorted(keep))
+    schema = _listing_schema()
     n = 0
-    for batch in pq.ParquetFile(p).iter_batches(batch_size=BATCH_ROWS):
-        t = pa.Table.from_batches([batch])
-        t = t.filter(pc.is_in(t.column("path"), value_set=keep_arr))
-        if t.num_rows:
-            out.write(t)
-            n += t.num_rows
+    with pq.ParquetWriter(path, schema, compression="none") as out:
+        while True:
+            part = [e for _, e in zip(range(WALK_BATCH), walk)]
+            if not part:
+                break
+            rel, size, mtime, err = zip(*part)
+            out.write_table(pa.Table.from_arrays(
+                [pa.array(range(n, n + len(part)), pa.int64()), pa.array(rel, pa.string()), pa.array(size, pa.int64()),
+                 pa.array(mtime, pa.float64()), pa.array(err, pa.string())], schema=schema))
+            n += len(part)
     return n
 
 
-class _Batcher:
-    def __init__(self, writer, rows: int = BATCH_ROWS):
-        self.writer, self.rows, self.parts, self.n = writer, rows, [], 0
+def _duckdb(data: Path):
+    import duckdb
 
-    def add(self, table) -> None:
-        if table is None:
-            return
-        self.parts.append(table)
-        self.n += table.num_rows
-        if self.n >= self.rows:
+    con = duckdb.connect()
+    con.execute("SET threads=1")
+    con.execute(f"SET memory_limit='{DUCKDB_MEMORY}'")
+    spill = str(data / ".duckdb_spill").replace("'", "''")
+    con.execute(f"SET temp_directory='{spill}'")
+    return con
+
+
+# A file's cache key: (path, size, mtime) for files the walk could stat; for entries the walk
+# refused (size NULL), the error message it produced, so a changed reason is not taken from cache.
+_LISTING_KEYS = ("SELECT seq, path, size_bytes, mtime, walk_error, coalesce(size_bytes, -1) AS k_size, "
+                 "coalesce(mtime, 0.0) AS k_mtime, CASE WHEN size_bytes IS NULL THEN path || ': ' || "
+                 f"coalesce(walk_error, '{_STAT_HINT}') ELSE '' END AS k_msg FROM read_parquet(?)")
+
+
+def _cached_keys(prev: dict[str, Path]) -> tuple[str, list[str]]:
+    parts, params = [], []
+    if "instances" in prev:
+        parts.append("SELECT path, size_bytes AS k_size, mtime AS k_mtime, '' AS k_msg FROM read_parquet(?)")
+        params.append(str(prev["instances"]))
+    if "index_errors" in prev:
+        parts.append("SELECT path, coalesce(size_bytes, -1), coalesce(mtime, 0.0), "
+                     "CASE WHEN size_bytes IS NULL THEN message ELSE '' END FROM read_parquet(?)")
+        params.append(str(prev["index_errors"]))
+    return " UNION ALL ".join(parts), params
+
+
+_ON_KEY = "c.path = l.path AND c.k_size = l.k_size AND c.k_mtime = l.k_mtime AND c.k_msg = l.k_msg"
+
+
+def _todo_batches(con, listing: Path, prev: dict[str, Path]):
+    """Walk entries to read (new or changed), in walk order, as lists of (path, size, mtime, walk_error)."""
+    if prev:
+        cached, params = _cached_keys(prev)
+        sql = (f"SELECT l.path, l.size_bytes, l.mtime, l.walk_error FROM ({_LISTING_KEYS}) l "
+               f"ANTI JOIN ({cached}) c ON {_ON_KEY} ORDER BY l.seq")
+        params = [str(listing)] + params
+    else:
+        sql, params = "SELECT path, size_bytes, mtime, walk_error FROM read_parquet(?) ORDER BY seq", [str(listing)]
+    reader = con.sql(sql, params=params).to_arrow_reader(WALK_BATCH)  # streamed (execute() would copy all rows)
+    for batch in reader:
+        yield list(zip(*(batch.column(i).to_pylist() for i in range(4))))
+
+
+def _chunks(todo_batches, root: str, size: int, fast: bool, limit, fields):
+    for batch in todo_batches:
+        for i in range(0, len(batch), size):
+            yield root, batch[i:i + size], fast, limit, fields
+
+
+class _Columns:
+    """Instance rows as column lists, turned into one Arrow table per BATCH_ROWS rows."""
+
+    def __init__(self, writer, schema):
+        self.writer, self.schema = writer, schema
+        self.cols, self.n = [[] for _ in schema.names], 0
+
+    def add(self, cols) -> None:
+        for have, more in zip(self.cols, cols):
+            have.extend(more)
+        self.n += len(cols[0])
+        if self.n >= BATCH_ROWS:
             self.flush()
 
     def flush(self) -> None:
         import pyarrow as pa
 
-        if self.parts:
-            self.writer.write(pa.concat_tables(self.parts))
-        self.parts, self.n = [], 0
+        if self.n:
+            arrays = [pa.array(c, type=f.type) for c, f in zip(self.cols, self.schema)]
+            self.writer.write(pa.Table.from_arrays(arrays, schema=self.schema))
+        self.cols, self.n = [[] for _ in self.schema.names], 0
+
+
+class _Errors:
+    def __init__(self, writer, schema):
+        self.writer, self.schema, self.rows = writer, schema, []
+
+    def add(self, rows) -> None:
+        self.rows.extend(rows)
+        if len(self.rows) >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        import pyarrow as pa
+
+        if self.rows:
+            self.writer.write(pa.Table.from_pylist(self.rows, schema=self.schema))
+        self.rows = []
+
+
+def _table_writer(name: str, data: Path):
+    """data_contracts.TableWriter (batches conformed and checked against the contract, atomic
+    rename) whose end-of-run key checks run in DuckDB, out of core, instead of loading the key
+    columns into memory."""
+    from data_contracts import TableWriter
+    from data_contracts.validate import ContractViolation
+
+    class _Writer(TableWriter):
+        def _check_keys(self) -> None:
+            checks = [([c.name], "unique") for c in self.contract.columns if c.unique]
+            if len(self.contract.primary_key) > 1:
+                checks.append((list(self.contract.primary_key), "unique key"))
+            if not checks:
+                return
+            con = _duckdb(self.path.parent)
+            try:
+                problems = []
+                for cols, rule in checks:
+                    keys = ", ".join(f'"{c}"' for c in cols)
+                    dup = con.execute(f"SELECT {keys}, count(*) AS n FROM read_parquet(?) GROUP BY ALL HAVING count(*) > 1 "
+                                      f"ORDER BY {keys}", [self._tmp]).fetchmany(4)
+                    if dup:
+                        shown = "; ".join(", ".join(f"{c}={v!r}" for c, v in zip(cols, r[:-1])) + f" ({r[-1]} rows)" for r in dup[:3])
+                        problems.append(("+".join(cols), rule, shown + (" (+ more)" if len(dup) > 3 else "")))
+            finally:
+                con.close()
+            if problems:
+                raise ContractViolation(self.name, problems)
+
+    return _Writer(name, data)
 
 
 def _progress(enabled: bool | None, total: int):
@@ -209,6 +429,7 @@ def index_export(
     fast: bool = True,
     incremental: bool = True,
     chunk_files: int = CHUNK_FILES,
+    file_time_limit: float | None = FILE_TIME_LIMIT_S,
 ) -> dict[str, Any]:
     """Index `export_dir` into `instances`, `index_errors` and `series` in `data_dir`.
 
@@ -216,107 +437,171 @@ def index_export(
     progress: rich progress bar on stderr (default: only when stderr is a terminal).
     fast: use the fast header reader (falls back to pydicom by itself); False = pydicom only.
     incremental: reuse the cached rows of unchanged files from the previous run.
+    file_time_limit: seconds one file may take before it becomes a 'timeout' row (None: no
+        limit). Enforced by SIGALRM in each worker; with workers=1 only when called from the
+        main thread.
     Returns a summary dict (counts, errors by kind, seconds).
     """
-    from data_contracts import TableWriter
-
     t0 = time.perf_counter()
     export = Path(export_dir)
     if not export.is_dir():
         raise FileNotFoundError(f"export folder {export} does not exist or is not a folder")
     data = Path(data_dir)
     data.mkdir(parents=True, exist_ok=True)
-    files = list(walk_export(export, exclude=[data]))
-    previous, had_previous = _previous(data) if incremental else ({}, False)
-    keep, todo = set(), []
-    for f in files:
-        rel, size, mtime, _ = f
-        old = previous.get(rel)
-        if old is not None and size is not None and old == (size, mtime):
-            keep.add(rel)
-        else:
-            todo.append(f)
-    current = {f[0] for f in files}
-    gone = [p for p in previous if p not in current]
-    workers = max(1, workers or os.cpu_count() or 1)
-    summary = {"files": len(files), "files_read": len(todo), "files_reused": len(keep), "files_removed": len(gone),
-               "incremental": had_previous, "workers": workers}
-    if had_previous and not todo and not gone and all((data / f"{n}.parquet").exists() for n in ("instances", "index_errors", "series")):
-        # nothing changed: the cached tables are already the answer
-        return _finish(summary, data, Counter(), t0, kept_rows=None, kept_errors=None)
-    # series whose rows change: those of changed/vanished files (old rows) and of new rows
-    changed_old = set(previous) - keep
-    affected_series, affected_sops = _old_keys(data, changed_old) if had_previous else (None, None)
     root = str(export.resolve())
+    workers = max(1, workers or os.cpu_count() or 1)
+    prev = {n: data / f"{n}.parquet" for n in ("instances", "index_errors")} if incremental else {}
+    prev = {n: p for n, p in prev.items() if p.exists()}
+    listing = data / f".walk-{os.getpid()}.parquet"
+    con = _duckdb(data)
+    try:
+        n_files = _write_listing(walk_export(root, exclude=[data]), listing)
+        if prev:
+            cached, params = _cached_keys(prev)
+            n_todo = con.execute(f"SELECT count(*) FROM ({_LISTING_KEYS}) l ANTI JOIN ({cached}) c ON {_ON_KEY}",
+                                 [str(listing)] + params).fetchone()[0]
+            n_gone = con.execute(f"SELECT count(DISTINCT c.path) FROM ({cached}) c ANTI JOIN read_parquet(?) l ON c.path = l.path",
+                                 params + [str(listing)]).fetchone()[0]
+        else:
+            n_todo, n_gone = n_files, 0
+        summary = {"files": n_files, "files_read": n_todo, "files_reused": n_files - n_todo, "files_removed": n_gone,
+                   "incremental": bool(prev), "workers": workers}
+        if prev and not n_todo and not n_gone and all((data / f"{n}.parquet").exists() for n in ("instances", "index_errors", "series")):
+            # nothing changed: the cached tables are already the answer; nothing is rewritten
+            return _finish(summary, data, Counter(), t0, kept_rows=None, kept_errors=None)
+        summary.update(_index_todo(con, data, listing, prev, root, workers, progress, fast, chunk_files, file_time_limit, n_todo))
+        return summary | _finish_counts(data, t0)
+    finally:
+        con.close()
+        listing.unlink(missing_ok=True)
+        _rmdir_quiet(data / ".duckdb_spill")
+
+
+def _rmdir_quiet(path: Path) -> None:
+    if path.exists():
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _index_todo(con, data: Path, listing: Path, prev: dict[str, Path], root: str, workers: int, progress, fast: bool,
+                chunk_files: int, limit, n_todo: int) -> dict:
     from data_contracts import load_contract
 
-    schemas = (load_contract("instances").schema, load_contract("index_errors").schema)
-    chunks = ((root, todo[i:i + chunk_files], fast, schemas) for i in range(0, len(todo), chunk_files))
+    inst_schema, err_schema = load_contract("instances").schema, load_contract("index_errors").schema
+    fields = tuple(inst_schema.names)
+    i_series, i_sop = fields.index("series_instance_uid"), fields.index("sop_instance_uid")
+    affected_series = affected_sops = None
+    if "instances" in prev:  # series of the cached rows that are not carried over (changed or gone files)
+        affected_series, affected_sops = set(), set()
+        q = (f"SELECT DISTINCT i.series_instance_uid, i.sop_instance_uid FROM read_parquet(?) i "
+             f"ANTI JOIN read_parquet(?) l ON i.path = l.path AND i.size_bytes = l.size_bytes AND i.mtime = l.mtime")
+        for ser, sop in con.execute(q, [str(prev["instances"]), str(listing)]).fetchall():
+            affected_series.add(ser)
+            affected_sops.add(sop)
+    elif prev:  # only index_errors cached: recompute every series
+        affected_series = None
     errors_by_kind: Counter = Counter()
-    with TableWriter("instances", data) as inst_out, TableWriter("index_errors", data) as err_out:
-        kept_rows = _copy_kept("instances", data, keep, inst_out)
-        kept_errors = _copy_kept("index_errors", data, keep, err_out)
-        inst_b, err_b = _Batcher(inst_out), _Batcher(err_out)
-        with _progress(progress, len(todo)) as bar:
-            task = bar.add_task("index", total=len(todo)) if bar is not None else None
-            for inst, errs, n in _map(chunks, workers):
-                inst_b.add(inst)
-                err_b.add(errs)
-                if inst is not None and affected_series is not None:
-                    affected_series.update(inst.column("series_instance_uid").to_pylist())
-                    affected_sops.update(inst.column("sop_instance_uid").to_pylist())
-                if errs is not None:
-                    errors_by_kind.update(errs.column("error_kind").to_pylist())
+    kept_rows = kept_errors = 0
+    with _table_writer("instances", data) as inst_out, _table_writer("index_errors", data) as err_out:
+        if "instances" in prev:
+            kept_rows = _copy_kept(con, inst_out, f"SELECT i.* FROM read_parquet(?) i SEMI JOIN read_parquet(?) l "
+                                                  f"ON i.path = l.path AND i.size_bytes = l.size_bytes AND i.mtime = l.mtime",
+                                   [str(prev["instances"]), str(listing)])
+        if "index_errors" in prev:
+            kept_errors = _copy_kept(con, err_out, f"SELECT e.* FROM read_parquet(?) e SEMI JOIN ({_LISTING_KEYS}) l "
+                                                   f"ON e.path = l.path AND coalesce(e.size_bytes, -1) = l.k_size AND "
+                                                   f"coalesce(e.mtime, 0.0) = l.k_mtime AND "
+                                                   f"CASE WHEN e.size_bytes IS NULL THEN e.message ELSE '' END = l.k_msg",
+                                     [str(prev["index_errors"]), str(listing)])
+        inst_b, err_b = _Columns(inst_out, inst_schema), _Errors(err_out, err_schema)
+        chunks = _chunks(_todo_batches(con, listing, prev), root, chunk_files, fast, limit, fields)
+        with _progress(progress, n_todo) as bar:
+            task = bar.add_task("index", total=n_todo) if bar is not None else None
+            for cols, errs, n in _map(chunks, workers):
+                if cols is not None:
+                    inst_b.add(cols)
+                    if affected_series is not None:
+                        affected_series.update(cols[i_series])
+                        affected_sops.update(cols[i_sop])
+                if errs:
+                    err_b.add(errs)
+                    errors_by_kind.update(e["error_kind"] for e in errs)
                 if bar is not None:
                     bar.advance(task, n)
         inst_b.flush()
         err_b.flush()
-    write_series(data, affected_series, affected_sops)
-    return _finish(summary, data, errors_by_kind, t0, kept_rows, kept_errors)
+    write_series(data, affected_series if prev else None, affected_sops if prev else None)
+    return {"new_errors_by_kind": dict(sorted(errors_by_kind.items())), "kept_rows": kept_rows, "kept_errors": kept_errors}
 
 
-def _old_keys(data: Path, paths: set[str]) -> tuple[set, set]:
-    """Series and SOP UIDs of the cached instance rows of `paths`."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+def _copy_kept(con, out, sql: str, params: list) -> int:
+    """Stream the cached rows of unchanged files (a DuckDB semi join) into `out`."""
+    n = 0
+    for batch in con.sql(sql, params=params).to_arrow_reader(BATCH_ROWS):
+        if batch.num_rows:
+            import pyarrow as pa
 
-    p = data / "instances.parquet"
-    if not paths or not p.exists():
-        return set(), set()
-    t = pq.read_table(p, columns=["path", "series_instance_uid", "sop_instance_uid"])
-    t = t.filter(pc.is_in(t.column("path"), value_set=pa.array(sorted(paths))))
-    return set(t.column("series_instance_uid").to_pylist()), set(t.column("sop_instance_uid").to_pylist())
+            out.write(pa.Table.from_batches([batch]))
+            n += batch.num_rows
+    return n
 
 
-def _finish(summary: dict, data: Path, new_errors: Counter, t0: float, kept_rows, kept_errors) -> dict[str, Any]:
+def _finish_counts(data: Path, t0: float) -> dict[str, Any]:
     import pyarrow.parquet as pq
 
     all_errors = _error_counts(data)
-    summary.update({
+    return {
         "instances": pq.ParquetFile(data / "instances.parquet").metadata.num_rows,
         "series": pq.ParquetFile(data / "series.parquet").metadata.num_rows,
         "errors": sum(v for k, v in all_errors.items() if k != "directory_object"),
         "directory_objects": all_errors.get("directory_object", 0),
         "errors_by_kind": dict(sorted(all_errors.items())),
-        "new_errors_by_kind": dict(sorted(new_errors.items())),
-        "kept_rows": kept_rows,
-        "kept_errors": kept_errors,
         "seconds": round(time.perf_counter() - t0, 3),
-    })
+    }
+
+
+def _finish(summary: dict, data: Path, new_errors: Counter, t0: float, kept_rows, kept_errors) -> dict[str, Any]:
+    summary.update({"new_errors_by_kind": dict(sorted(new_errors.items())), "kept_rows": kept_rows, "kept_errors": kept_errors})
+    summary.update(_finish_counts(data, t0))
     return summary
 
 
 def _map(chunks, workers: int):
+    """Results of `_read_chunk` over `chunks`, in order; at most IN_FLIGHT_PER_WORKER x workers chunks in flight."""
     if workers == 1:
-        for c in chunks:
-            yield _read_chunk(c)
+        import signal
+
+        had = _ALARM_READY
+        old = signal.getsignal(signal.SIGALRM) if hasattr(signal, "SIGALRM") else None
+        installed = had or _install_alarm()
+        try:
+            for c in chunks:
+                yield _read_chunk(c)
+        finally:
+            if installed and not had:
+                _uninstall_alarm(old)
         return
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")  # safe under threads (Prefect) and on every OS
-    with ctx.Pool(workers) as pool:
-        yield from pool.imap(_read_chunk, chunks, chunksize=1)
+    with ctx.Pool(workers, initializer=_init_worker) as pool:
+        pending: deque = deque()
+        for c in chunks:
+            pending.append(pool.apply_async(_read_chunk, (c,)))
+            if len(pending) >= IN_FLIGHT_PER_WORKER * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def _uninstall_alarm(old) -> None:
+    global _ALARM_READY
+    import signal
+
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, old if old is not None else signal.SIG_DFL)
+    _ALARM_READY = False
 
 
 def _error_counts(data: Path) -> Counter:
@@ -340,7 +625,6 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from data_contracts import TableWriter
     from dataset.geometry import series_geometry
 
     import duckdb
@@ -388,7 +672,7 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
             yield pending
 
     n = 0
-    with TableWriter("series", data) as out:
+    with _table_writer("series", data) as out:
         if partial:
             for batch in pq.ParquetFile(series_path).iter_batches(batch_size=BATCH_ROWS):
                 old = pa.Table.from_batches([batch])
@@ -426,4 +710,4 @@ def _first(values):
     return next(v for v in vals if counts[v] == top)
 
 
-__all__ = ["index_export", "index_file", "walk_export", "write_series"]
+__all__ = ["FileTimeout", "index_export", "index_file", "read_file_limited", "walk_export", "write_series"]

@@ -4,7 +4,9 @@
 Mutations (deterministic): truncations (inside the preamble, the header, the pixel data),
 flipped bytes in the header, element lengths claiming gigabytes (a private OB element and
 the pixel data), sequences nested thousands deep, undefined-length sequences that never end,
-wrong VRs, and plain garbage. The indexer runs in a child process so its peak memory can be
+wrong VRs, plain garbage and a FIFO (whose open() would block). The indexer enforces its
+per-file time limit itself (`file_time_limit`, SIGALRM): each file is timed through that
+limited call and must finish within PER_FILE_LIMIT_S. The indexer runs in a child process so its peak memory can be
 measured (ru_maxrss) and a hang cannot stop the test run.
 """
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-PER_FILE_LIMIT_S = 5.0   # wall time one file may take (header reading)
+PER_FILE_LIMIT_S = 5.0   # wall time one file may take (header reading), checked here
+INDEXER_LIMIT_S = 2.0    # the indexer's own per-file limit (file_time_limit): it stops a file after this
 PEAK_RSS_LIMIT_MB = 1500  # whole child process, interpreter and libraries included
 REPO = Path(__file__).resolve().parents[1]
 
@@ -120,16 +123,17 @@ def source_files(tmp: Path, dicom_samples: Path | None) -> list[Path]:
 
 CHILD = textwrap.dedent("""
     import json, os, resource, sys, time
-    from dataset.index import index_export, index_file, walk_export
-    export, data, out = sys.argv[1:4]
+    from dataset.index import _install_alarm, index_export, read_file_limited, walk_export
+    export, data, out, limit = sys.argv[1:5]
+    assert _install_alarm()
     slowest = (0.0, None)
-    for rel, size, mtime, _ in walk_export(export):
+    for rel, size, mtime, err in walk_export(export):
         t = time.perf_counter()
-        index_file(os.path.abspath(export), rel, size, mtime, True)
+        read_file_limited(os.path.abspath(export), rel, size, mtime, True, err, float(limit))
         dt = time.perf_counter() - t
         if dt > slowest[0]:
             slowest = (dt, rel)
-    summary = index_export(export, data, workers=1, progress=False, incremental=False)
+    summary = index_export(export, data, workers=1, progress=False, incremental=False, file_time_limit=float(limit))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     json.dump({"slowest_s": slowest[0], "slowest": slowest[1], "peak_mb": peak, "summary": summary}, open(out, "w"))
 """)
@@ -156,11 +160,14 @@ def test_mutated_dicom_each_become_one_row(tmp_path, request):
     (export / "empty.dcm").write_bytes(b"")
     (export / "only_prefix.dcm").write_bytes(b"\0" * 128 + b"DICM")
     names += ["garbage.bin", "empty.dcm", "only_prefix.dcm"]
+    if hasattr(os, "mkfifo"):
+        os.mkfifo(export / "fifo.dcm")  # opening it would block forever
+        names.append("fifo.dcm")
     assert len(names) > 100
 
     data = tmp_path / "data"
     result = tmp_path / "result.json"
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(export), str(data), str(result)], cwd=REPO,
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(export), str(data), str(result), str(INDEXER_LIMIT_S)], cwd=REPO,
                           capture_output=True, text=True, timeout=PER_FILE_LIMIT_S * len(names) + 120)
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(result.read_text())
@@ -180,5 +187,7 @@ def test_mutated_dicom_each_become_one_row(tmp_path, request):
     assert indexed | set(failed) == set(names), sorted(set(names) - indexed - set(failed))[:10]
     kinds = set(errs.column("error_kind").to_pylist())
     assert {"truncated", "empty", "not_dicom"} <= kinds
+    if "fifo.dcm" in names:
+        assert "fifo.dcm" in failed
     for name in ("deep_endless", "trunc_preamble", "gigabyte_pixels"):
         assert all(n in failed for n in names if n.endswith(f"/{name}.dcm")), name

@@ -363,3 +363,47 @@ def test_copy_of_tables_survives_shutil(tmp_path):
     index_export(tmp_path / "e", tmp_path / "d", workers=1, progress=False)
     shutil.copytree(tmp_path / "d", tmp_path / "d2")
     assert index_export(tmp_path / "e", tmp_path / "d2", workers=1, progress=False)["files_read"] == 0
+
+
+# ---------------------------------------------------------------- per-file time limit
+
+def test_time_limit_in_this_process_gives_a_timeout_row_and_the_run_goes_on(tmp_path, monkeypatch):
+    import signal
+    import time
+
+    import dataset.dicom_headers as dh
+
+    exp = tmp_path / "e"
+    axial_series(exp / "a", n=3)
+    real = dh.read_header
+
+    def slow_on_second(path, name=None, fast=True):
+        if name == "a/IM0001":
+            time.sleep(30)  # a stalled read
+        return real(path, name, fast)
+
+    monkeypatch.setattr(dh, "read_header", slow_on_second)
+    before = signal.getsignal(signal.SIGALRM)
+    t = time.perf_counter()
+    s = index_export(exp, tmp_path / "d", workers=1, progress=False, file_time_limit=0.3)
+    assert time.perf_counter() - t < 10
+    errs = {r["path"]: r for r in table("index_errors", tmp_path / "d").to_pylist()}
+    assert errs["a/IM0001"]["error_kind"] == "timeout" and "0.3 s" in errs["a/IM0001"]["message"]
+    assert errs["a/IM0001"]["size_bytes"] is not None
+    assert s["instances"] == 2 and s["errors_by_kind"] == {"timeout": 1}
+    assert signal.getsignal(signal.SIGALRM) == before  # the handler is put back
+
+
+def test_time_limit_in_worker_processes_stops_a_blocking_open(tmp_path):
+    """A FIFO blocks open() forever (the walk never yields one; here it is sent on purpose)."""
+    from dataset.index import _map
+
+    exp = tmp_path / "e"
+    good = make_ct(exp / "good")
+    os.mkfifo(exp / "fifo")
+    fields = tuple(dc.load_contract("instances").schema.names)
+    st = good.stat()
+    chunks = [(str(exp), [("fifo", 0, 0.0, None), ("good", st.st_size, st.st_mtime, None)], True, 0.5, fields)]
+    (cols, errs, n), = list(_map(iter(chunks), workers=2))
+    assert n == 2 and [e["error_kind"] for e in errs] == ["timeout"] and errs[0]["path"] == "fifo"
+    assert cols[fields.index("path")] == ["good"]

@@ -32,14 +32,6 @@ def _all_paths(data):
     return set(inst), set(errs)
 
 
-# Known gaps in dataset.index.walk_export (owned by the indexer engineer), strict so the marker must go once fixed:
-OUTSIDE_GAP = ("walk_export follows file symlinks wherever they point; it must skip (or report as unreadable) "
-               "a symlink whose realpath is outside the export root")
-UTF8_GAP = ("walk_export yields os.scandir names with surrogate escapes; pyarrow cannot write them and the whole "
-            "index run fails; such names must become index_errors rows with an escaped path")
-
-
-@pytest.mark.xfail(strict=True, reason=OUTSIDE_GAP)
 def test_symlinks_out_of_the_root_are_not_followed(export, tmp_path):
     root, outside, _ = export
     os.symlink(outside / "secret.dcm", root / "a" / "link_out.dcm")
@@ -87,7 +79,6 @@ def test_unreadable_folder_survives(export, tmp_path):
         locked.chmod(0o755)
 
 
-@pytest.mark.xfail(strict=True, reason=UTF8_GAP)
 def test_file_names_that_are_not_utf8(export, tmp_path):
     root, _, src = export
     bad = os.fsencode(root / "a") + b"/caf\xe9_\xff.dcm"
@@ -106,3 +97,36 @@ def test_file_names_that_are_not_utf8(export, tmp_path):
     assert len(everything) == 3
     for p in everything:
         p.encode("utf-8")
+
+
+def test_fifo_bad_folder_names_and_rerun(export, tmp_path):
+    """A FIFO is reported, never opened (it would block); a folder with a non-UTF-8 name is one
+    row; a re-run over the same hostile tree reads nothing and equals a fresh run."""
+    root, outside, src = export
+    os.mkfifo(root / "a" / "pipe.dcm")
+    os.symlink(outside / "secret.dcm", root / "a" / "link_out.dcm")
+    os.symlink(root / "missing", root / "a" / "broken")
+    try:
+        os.mkdir(os.fsencode(root) + b"/bad_\xfe")
+        shutil.copy(src, os.fsencode(root) + b"/bad_\xfe/x.dcm")
+    except OSError:
+        pytest.skip("this file system refuses names that are not UTF-8")
+    data = tmp_path / "data"
+    first = index_export(root, data, workers=1, progress=False)
+    errs = {r["path"]: r for r in dc.read_table("index_errors", data).to_pylist()}
+    assert errs["a/pipe.dcm"]["error_kind"] == "unreadable" and "FIFO" in errs["a/pipe.dcm"]["message"]
+    assert errs["bad_\\xfe"]["error_kind"] == "unreadable" and "not valid UTF-8" in errs["bad_\\xfe"]["message"]
+    assert "outside the export root" in errs["a/link_out.dcm"]["message"]
+    assert errs["a/broken"]["error_kind"] == "unreadable"
+    assert first["files"] == 5 and first["instances"] == 1
+    again = index_export(root, data, workers=1, progress=False)
+    assert again["files_read"] == 0 and again["files_reused"] == 5
+    (root / "a" / "broken").unlink()
+    os.symlink(outside / "passwd", root / "a" / "broken")  # same path, another reason
+    third = index_export(root, data, workers=2, progress=False)
+    assert third["files_read"] == 1
+    fresh = tmp_path / "fresh"
+    index_export(root, fresh, workers=1, progress=False)
+    for name, key in (("instances", "path"), ("index_errors", "path")):
+        a = dc.read_table(name, data).sort_by(key).to_pylist()
+        assert a == dc.read_table(name, fresh).sort_by(key).to_pylist(), name
