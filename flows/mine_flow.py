@@ -185,15 +185,9 @@ def serve_flow(params: dict, name: str = "nightly", cron: str | None = None, int
         # the served runs load `mine_export` by module path in a subprocess: pass the cluster by environment
         os.environ[DASK_ENV] = dask_address or os.environ.get(DASK_ENV, "")
     flow_obj = flow_with_runner(params.get("runner", "local"), dask_address)
-    kwargs: dict[str, Any] = {}
-    if cron:
-        from prefect.client.schemas.schedules import CronSchedule
+    from prefect.schedules import Cron, Interval
 
-        kwargs["schedule"] = CronSchedule(cron=cron, timezone=timezone) if timezone else None
-        if kwargs["schedule"] is None:
-            kwargs = {"cron": cron}
-    else:
-        kwargs["interval"] = interval
+    schedule = Cron(cron, timezone=timezone) if cron else Interval(float(interval), timezone=timezone)
     flow_obj.serve(name=name, parameters=params, tags=["radmine"], limit=1, pause_on_shutdown=True,
                    entrypoint_type=EntrypointType.MODULE_PATH,
-                   description="Nightly radmine run over a PACS export and its reports", **kwargs)
+                   description="Nightly radmine run over a PACS export and its reports", schedule=schedule)

@@ -43,12 +43,15 @@ def _link_files(src_root: Path, dst_root: Path, paths) -> None:
         os.link(src_root / rel, dst)
 
 
-def split_phantom(phantom: str | os.PathLike, base: str | os.PathLike, n_new: int) -> list[str]:
-    """Base export without the last `n_new` reported studies; returns their accession numbers."""
+def split_phantom(phantom: str | os.PathLike, base: str | os.PathLike, n_new: int,
+                  by_path: dict[str, str | None] | None = None) -> list[str]:
+    """Base export without the last `n_new` reported studies; returns their accession numbers.
+
+    by_path: accession number of each export file when already known (e.g. from an `instances` table)."""
     phantom, base = Path(phantom), Path(base)
     reports = _reports(phantom)
     new = {r["accession_number"] for r in reports[len(reports) - n_new:]} if n_new else set()
-    by_path = _accession_by_path(phantom / "export")
+    by_path = _accession_by_path(phantom / "export") if by_path is None else by_path
     _link_files(phantom / "export", base / "export", [p for p, acc in by_path.items() if acc not in new])
     (base / "reports.jsonl").write_text("".join(json.dumps(r) + "\n" for r in reports
                                                 if r["accession_number"] not in new))
