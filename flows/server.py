@@ -34,8 +34,9 @@ def configure_prefect(data_dir: str | os.PathLike) -> Path:
         home = str(Path(data_dir).resolve() / ".prefect")
         os.environ["PREFECT_HOME"] = home
     Path(home).mkdir(parents=True, exist_ok=True)
-    # Never wait on a remote service: no Prefect Cloud login checks, no UI asset downloads.
     os.environ.setdefault("PREFECT_CLI_PROMPT", "false")
+    # local mode starts a temporary API in a subprocess: allow a busy machine more than the 20 s default
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     return Path(home)
 
 

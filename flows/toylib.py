@@ -37,7 +37,8 @@ class ToyLibrary:
         reports, refs, labels, snippet_labels = [], [], [], []
         for r in rows:
             if r["report_id"] in fail:
-                raise OSError(f"toy failure mining {r['report_id']}")
+                kind = ValueError if os.environ.get("RADMINE_TOY_FAIL_KIND") == "value" else OSError
+                raise kind(f"toy failure mining {r['report_id']}")
             text = r["text"]
             reports.append(r)
             for i, m in enumerate(REF_RE.finditer(text)):

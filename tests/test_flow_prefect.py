@@ -50,6 +50,20 @@ def test_flow_publishes_the_same_tables_as_the_plain_pipeline(tmp_path, prefect_
     assert again["counts"]["batches"] == 0 and again["counts"]["reports_carried"] == 8
 
 
+def test_a_failing_batch_task_ends_the_run_completed_with_errors(tmp_path, prefect_harness, monkeypatch):
+    from flows.mine_flow import mine_export
+
+    make_toy_export(tmp_path, range(4))
+    monkeypatch.setenv("RADMINE_TOY_FAIL_REPORTS", "R1")
+    monkeypatch.setenv("RADMINE_TOY_FAIL_KIND", "value")  # not an I/O error: no retries
+    result = mine_export(**params(tmp_path))
+    assert result["status"] == "completed_with_errors" and result["counts"]["failed_batches"] == 1
+    assert {r["report_id"] for r in dc.read_table("reports", tmp_path / "data").to_pylist()} == {"R2", "R3"}
+    monkeypatch.delenv("RADMINE_TOY_FAIL_REPORTS")
+    again = mine_export(**params(tmp_path))
+    assert again["status"] == "completed" and again["counts"]["reports_to_mine"] == 2
+
+
 def test_tasks_are_thin_and_callable_without_prefect(tmp_path):
     from flows import mine_flow as mf
 
