@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import re
 from dataclasses import dataclass
 
 import regex
@@ -19,6 +20,15 @@ import regex
 from data_contracts.labels import CT_RATE_LABELS
 from mining import rules as rules_mod
 from mining.context import Trigger, modifier_for
+from mining.prefilter import reduce_stems, required_stems, stems_pattern, touches
+
+#: Clause punctuation no finding rule may match across: a rule that cannot see these is scanned
+#: only in the delimiter-free chunks of the text that hold one of its stems.
+DELIMITERS = ".,;:()[]!?"
+#: Characters for which str.lower() and case-insensitive matching may disagree (outside Latin-1,
+#: the micro sign): texts holding one use the slower case-insensitive stem scan.
+_CASE_ODD = re.compile("[^\\x00-\\xb4\\xb6-\\xff\\u2000-\\u206f]")
+_DELIM = regex.compile("[" + regex.escape(DELIMITERS) + "]")
 
 RANK = {"present": 3, "uncertain": 2, "absent": 1, "not_mentioned": 0}
 
@@ -42,34 +52,127 @@ class FindingRules:
                 raise rules_mod.RuleError(f"findings: rule {r.id!r}: label {r.get('label')!r} is not a CT-RATE label")
         self.rules = rs
         self.by_lang = {}
+        self.scan_plan: dict[str, _ScanPlan] = {}
         for lang in ("en", "de"):
             sel = [r for r in rs if r.get("lang", "any") in (lang, "any")]
             pat = "|".join(f"(?P<f{i}>{r.pattern})" for i, r in enumerate(sel))
             self.by_lang[lang] = (regex.compile(pat, regex.IGNORECASE | regex.VERBOSE), sel)
+            self.scan_plan[lang] = _ScanPlan(sel)
         missing = labels - {r.get("label") for r in rs}
         if missing:
             raise rules_mod.RuleError(f"findings: no rule for label(s) {sorted(missing)}")
 
     def find(self, text: str, language: str = "en") -> list[Mention]:
+        """Finding mentions: the matches of `find_full`, found by scanning each rule only in
+        the chunks of the text that hold one of its stems (see `mining.prefilter`)."""
+        plan = self.scan_plan.get(language, self.scan_plan["en"])
+        sel = plan.rules
+        return _mentions(sel, sorted(plan.matches(text).values()), text)
+
+    def find_full(self, text: str, language: str = "en") -> list[Mention]:
+        """The reference scan: the whole alternation tried at every position (slow)."""
         rx, sel = self.by_lang.get(language, self.by_lang["en"])
-        out: list[Mention] = []
-        last_end: dict[str, int] = {}
+        hits = []
         for m in rx.finditer(text, overlapped=True, timeout=5.0):
-            name = m.lastgroup
-            r = sel[int(name[1:])]
-            label = r.get("label")
-            s, e = m.span()
-            if e <= s:
-                continue
-            if last_end.get(label, -1) > s:  # same label overlapping: keep the first
-                continue
-            last_end[label] = e
-            mention = Mention(s, e, label, r.id)
-            if r.get("value") == "absent":
-                mention.value = "absent"
-                mention.modifier = r.id
-            out.append(mention)
+            hits.append((m.start(), int(m.lastgroup[1:]), m.end()))
+        return _mentions(sel, hits, text)
+
+
+class _ScanPlan:
+    """How to find the first-listed rule matching at each position without trying every rule
+    at every position: one overlapped scan for the rules' stems, then each rule whose stem
+    occurs only in the delimiter-free chunks holding it (or the whole text, for a rule that
+    can see delimiters or has no stem)."""
+
+    def __init__(self, sel):
+        flags = regex.IGNORECASE | regex.VERBOSE
+        self.rules = sel
+        self.compiled = [regex.compile(r.pattern, flags) for r in sel]
+        stems = reduce_stems([required_stems(r.pattern, flags) for r in sel])
+        self.chunked = [not touches(r.pattern, DELIMITERS, flags) for r in sel]
+        self.always = [i for i, st in enumerate(stems) if st is None]
+        self.by_stem: dict[str, list[int]] = {}
+        for i, st in enumerate(stems):
+            for x in st or ():
+                self.by_stem.setdefault(x, []).append(i)
+        self.filtered = [i for i, st in enumerate(stems) if st is not None]
+        self.stem_rx = regex.compile(stems_pattern(self.by_stem), regex.IGNORECASE) if self.by_stem else None
+        # the same stems as a trie for Python's `re`, on lower-cased text (much faster than `regex` here)
+        self.stem_plain = re.compile(rules_mod.literal_trie(self.by_stem)) if self.by_stem else None
+        for i, r in enumerate(sel):  # every example's match must hold a stem of its rule
+            for ex in r.examples:
+                m = self.compiled[i].search(ex)
+                if m and stems[i] is not None and not any(x in m.group(0).lower() for x in stems[i]):
+                    raise rules_mod.RuleError(f"findings: rule {r.id!r}: prefilter stems {sorted(stems[i])} miss {ex!r}")
+
+    def stem_hits(self, text: str) -> list[tuple[int, str]]:
+        """(offset, stem) of every stem occurrence, overlapping ones included."""
+        low = text.lower()
+        if self.stem_plain is not None and len(low) == len(text) and (text.isascii() or not _CASE_ODD.search(text)):
+            rx, hay = self.stem_plain, low  # lower() agrees with the rules' case-insensitive matching here
+        else:
+            rx, hay = self.stem_rx, text
+        out = []
+        search = rx.search
+        m = search(hay)
+        while m is not None:  # no stem contains another: at most one starts at each offset
+            s = m.start()
+            out.append((s, m.group(0).lower()))
+            m = search(hay, s + 1)
         return out
+
+    def matches(self, text: str) -> dict[int, tuple[int, int, int]]:
+        """{start: (start, rule index, end)}: per position the first-listed rule that matches there."""
+        n = len(text)
+        jobs: set[tuple[int, int, int]] = {(i, 0, n) for i in self.always}
+        if self.stem_rx is not None:
+            hits = self.stem_hits(text)
+            if hits:
+                delims = [m.start() for m in _DELIM.finditer(text)]
+                by_stem, chunked, filtered = self.by_stem, self.chunked, self.filtered
+                for h, stem in hits:
+                    k = bisect.bisect_left(delims, h)
+                    a = delims[k - 1] + 1 if k else 0
+                    b = delims[k] if k < len(delims) else n
+                    for i in by_stem.get(stem, filtered):
+                        jobs.add((i, a, b) if chunked[i] else (i, 0, n))
+        found: dict[int, tuple[int, int, int]] = {}
+        compiled = self.compiled
+        for i, a, b in jobs:
+            search = compiled[i].search
+            long = b - a > 4000  # guard long spans against runaway backtracking, as the full scan did
+            p = a
+            while True:  # an overlapped scan: the next try starts one past the last match's start
+                m = search(text, p, b, timeout=5.0) if long else search(text, p, b)
+                if m is None:
+                    break
+                s = m.start()
+                cur = found.get(s)
+                if cur is None or i < cur[1]:
+                    found[s] = (s, i, m.end())
+                p = s + 1
+                if p > b:
+                    break
+        return found
+
+
+def _mentions(sel, hits, text) -> list[Mention]:
+    out: list[Mention] = []
+    last_end: dict[str, int] = {}
+    for s, i, e in hits:
+        r = sel[i]
+        label = r.get("label")
+        if e <= s:
+            continue
+        if last_end.get(label, -1) > s:  # same label overlapping: keep the first
+            continue
+        last_end[label] = e
+        mention = Mention(s, e, label, r.id)
+        if r.get("value") == "absent":
+            mention.value = "absent"
+            mention.modifier = r.id
+        out.append(mention)
+    return out
 
 
 @functools.lru_cache(maxsize=4)

@@ -144,12 +144,23 @@ def phrases_pattern(phrases: list[str]) -> str:
     return _trie_pattern(trie) or "(?!)"
 
 
-def _trie_pattern(node: dict) -> str:
+def literal_trie(words) -> str:
+    """An exact (case-sensitive) alternation of literal strings built as a trie, for fast scans."""
+    trie: dict = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    return _trie_pattern(trie, spaces=False) or "(?!)"
+
+
+def _trie_pattern(node: dict, spaces: bool = True) -> str:
     end = "" in node
     alts = []
     for ch in sorted(k for k in node if k):
-        piece = r"\s+" if ch == " " else regex.escape(ch)
-        alts.append(piece + _trie_pattern(node[ch]))
+        piece = r"\s+" if ch == " " and spaces else regex.escape(ch)
+        alts.append(piece + _trie_pattern(node[ch], spaces))
     if not alts:
         return ""
     body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"

@@ -67,3 +67,37 @@ def test_mining_never_raises(text):
     rep = mine_report(text, "x")
     assert len(rep.labels) == 18
     extract(text.encode("utf-8", "surrogatepass"))
+
+
+_FINDING_WORDS = st.sampled_from([
+    "thyroid", "nodule", "nodules", "pulmonary", "calcified", "coronary", "artery", "calcifications", "aortic",
+    "subcutaneous", "emphysema", "pericardial", "and", "pleural", "effusion", "effusions", "traction", "bronchiectasis",
+    "dilated", "bronchi", "atelectatic", "heart", "size", "is", "normal", "enlarged", "lymph", "nodes", "not", "the",
+    "scar", "fibrotic", "changes", "ground-glass", "opacity", "Rundherd", "Perikard-", "und", "Pleuraerguss", "Haut",
+    "emphysem", "Koronarverkalkungen", "Aortenwandverkalkung", "Lymphknoten", "nicht", "vergrößert", "ſtent", "µ",
+    "Hiatushernie", "hiatal", "hernia", "septal", "thickening", "mosaic", "attenuation", "(", ")", ",", ".", ";", ":",
+    "\n", "-", "/", "İ", "KARDIOMEGALIE",
+])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_FINDING_WORDS, max_size=30), st.sampled_from([" ", "", "  ", "\n"]), st.sampled_from(["en", "de"]))
+def test_prefiltered_finding_scan_equals_the_full_scan(words, sep, lang):
+    from mining.findings import finding_rules
+
+    fr = finding_rules()
+    text = sep.join(words)
+    assert fr.find(text, lang) == fr.find_full(text, lang)
+
+
+def test_prefiltered_finding_scan_equals_the_full_scan_on_the_devset():
+    import json
+    from pathlib import Path
+
+    from mining.findings import finding_rules
+
+    fr = finding_rules()
+    dev = [json.loads(l)["text"] for l in (Path(__file__).parent / "data" / "mining_devset.jsonl").read_text().splitlines() if l.strip()]
+    for lang in ("en", "de"):
+        for text in dev + [" ".join(dev)]:
+            assert fr.find(text, lang) == fr.find_full(text, lang)

@@ -1,0 +1,176 @@
+"""Prefilters for rule scans: literal stems every match must contain, derived from the patterns.
+
+A rule pattern tried at every position of a report is slow, above all when it starts with a
+lookbehind (the regex engine cannot skip ahead to a first character). `required_stems(pattern)`
+reads the pattern (Python's own regex parser, which reads the syntax the rule files use) and
+returns a set of literal strings such that every match of the pattern contains at least one of
+them, or None when it cannot tell (a rule that may match without any fixed text). One scan for
+all stems then says which rules can match at all, and where.
+
+`touches(pattern, chars)` says whether a match of the pattern, or one of its lookarounds or
+anchors, can consume or look at any of `chars`. A pattern that touches none of the clause
+delimiters can only match inside one delimiter-free chunk of the text, so scanning just the
+chunks that hold a stem gives exactly the matches of a scan of the whole text.
+"""
+from __future__ import annotations
+
+try:  # Python >= 3.11
+    import re._constants as _c
+    import re._parser as _parser
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as _c  # type: ignore[no-redef]
+    import sre_parse as _parser  # type: ignore[no-redef]
+
+import regex
+
+_REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT}
+if hasattr(_c, "POSSESSIVE_REPEAT"):
+    _REPEATS.add(_c.POSSESSIVE_REPEAT)
+_SAFE_CATEGORIES = {_c.CATEGORY_WORD, _c.CATEGORY_DIGIT, _c.CATEGORY_SPACE,
+                    _c.CATEGORY_UNI_WORD, _c.CATEGORY_UNI_DIGIT, _c.CATEGORY_UNI_SPACE}
+_EDGE_ANCHORS = {_c.AT_BEGINNING, _c.AT_BEGINNING_LINE, _c.AT_BEGINNING_STRING, _c.AT_END, _c.AT_END_LINE,
+                 _c.AT_END_STRING}
+
+#: Python's `re` flags for the `regex` flags the rule files use.
+def _re_flags(flags: int) -> int:
+    import re
+
+    out = 0
+    if flags & regex.IGNORECASE:
+        out |= re.IGNORECASE
+    if flags & regex.VERBOSE:
+        out |= re.VERBOSE
+    return out
+
+
+def _parse(pattern: str, flags: int):
+    try:
+        return _parser.parse(pattern, _re_flags(flags))
+    except Exception:  # syntax only `regex` reads: no prefilter for this rule
+        return None
+
+
+def _best(cands: list[frozenset[str]]) -> frozenset[str] | None:
+    if not cands:
+        return None
+    return max(cands, key=lambda f: (min(map(len, f)), -len(f)))
+
+
+def _stems(items) -> frozenset[str] | None:
+    cands: list[frozenset[str]] = []
+    run: list[str] = []
+
+    def flush():
+        if run:
+            cands.append(frozenset(["".join(run)]))
+            run.clear()
+
+    for op, av in items:
+        if op is _c.LITERAL:
+            run.append(chr(av))
+            continue
+        flush()
+        f = None
+        if op is _c.SUBPATTERN:
+            f = _stems(av[-1])
+        elif op is _c.BRANCH:
+            subs = [_stems(b) for b in av[1]]
+            f = None if any(s is None for s in subs) else frozenset().union(*subs)
+        elif op in _REPEATS:
+            f = _stems(av[2]) if av[0] >= 1 else None
+        elif op is getattr(_c, "ATOMIC_GROUP", None):
+            f = _stems(av)
+        elif op is _c.IN and av and all(o is _c.LITERAL for o, _ in av) and len(av) <= 4:
+            f = frozenset(chr(a) for _, a in av)
+        if f is not None:
+            cands.append(f)
+    flush()
+    return _best(cands)
+
+
+def required_stems(pattern: str, flags: int = 0) -> frozenset[str] | None:
+    """Literal strings one of which every match of `pattern` contains; None if unknown."""
+    tree = _parse(pattern, flags)
+    if tree is None:
+        return None
+    f = _stems(tree)
+    if f is None or not all(f):
+        return None
+    return f
+
+
+def _class_touches(av, chars: str) -> bool:
+    for op, a in av:
+        if op is _c.NEGATE:
+            return True
+        if op is _c.LITERAL:
+            if chr(a) in chars:
+                return True
+        elif op is _c.RANGE:
+            if any(a[0] <= ord(ch) <= a[1] for ch in chars):
+                return True
+        elif op is _c.CATEGORY:
+            if a not in _SAFE_CATEGORIES:
+                return True
+        else:
+            return True
+    return False
+
+
+def _touches(items, chars: str) -> bool:
+    for op, av in items:
+        if op is _c.LITERAL:
+            if chr(av) in chars or chr(av).swapcase() in chars:
+                return True
+        elif op is _c.IN:
+            if _class_touches(av, chars):
+                return True
+        elif op is _c.AT:
+            if av in _EDGE_ANCHORS:
+                return True
+        elif op is _c.SUBPATTERN:
+            if _touches(av[-1], chars):
+                return True
+        elif op is _c.BRANCH:
+            if any(_touches(b, chars) for b in av[1]):
+                return True
+        elif op in _REPEATS:
+            if _touches(av[2], chars):
+                return True
+        elif op in (_c.ASSERT, _c.ASSERT_NOT):
+            if _touches(av[1], chars):
+                return True
+        elif op is getattr(_c, "ATOMIC_GROUP", None):
+            if _touches(av, chars):
+                return True
+        else:  # ANY, NOT_LITERAL, group references, ...: may see anything
+            return True
+    return False
+
+
+def touches(pattern: str, chars: str, flags: int = 0) -> bool:
+    """Can a match of `pattern` (or its lookarounds/anchors) consume or see any of `chars`?"""
+    tree = _parse(pattern, flags)
+    return True if tree is None else _touches(tree, chars)
+
+
+def reduce_stems(stem_sets: list[frozenset[str] | None]) -> list[frozenset[str] | None]:
+    """Replace every stem that contains another stem by the shorter one, so that no stem of
+    the final set contains another: then at most one stem starts at any position and one
+    overlapped scan of their alternation finds every occurrence of every stem."""
+    allst = sorted({s.lower() for f in stem_sets if f for s in f}, key=len)
+    short: dict[str, str] = {}
+    kept: list[str] = []
+    for s in allst:
+        inner = next((k for k in kept if k in s), None)
+        if inner is None:
+            kept.append(s)
+            short[s] = s
+        else:
+            short[s] = inner
+    return [None if f is None else frozenset(short[s.lower()] for s in f) for f in stem_sets]
+
+
+def stems_pattern(stems) -> str:
+    """An alternation of literal stems, longest first."""
+    return "|".join(regex.escape(s) for s in sorted(stems, key=lambda s: (-len(s), s)))
