@@ -41,7 +41,10 @@ class ContextRules:
                     raise rules_mod.RuleError(f"context: rule {r.id!r}: phrase {p!r} already belongs to rule {self.lookup[key][2]!r}")
                 self.lookup[key] = (r.get("category"), r.get("direction"), r.id)
                 phrases.append(p)
-        self.regex = regex.compile(r"(?<![\w])(?:" + rules_mod.phrases_pattern(phrases) + r")(?![\w])|;", regex.IGNORECASE)
+        # "(?<!\w)" before a phrase that starts with a word character is "\b", which the engine
+        # tries only at word starts (a lookbehind is tried at every position)
+        lead = r"\b" if all(regex.match(r"\w", p.strip()) for p in phrases) else r"(?<![\w])"
+        self.regex = regex.compile(lead + r"(?:" + rules_mod.phrases_pattern(phrases) + r")(?![\w])|;", regex.IGNORECASE)
 
     def scan(self, text: str) -> list[Trigger]:
         out = []
