@@ -207,6 +207,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
     mentions_series = series_mentions(text)
     ms_pos = [p for p, _ in mentions_series]
     rendered: dict[int, str] = {}
+    statements = None
     out: list[Reference] = []
     for i, r in enumerate(raws):
         g = r.group
@@ -220,7 +221,9 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
         sec = sections[max(0, bisect.bisect_right(sec_starts, r.start) - 1)]
         series, inferred = r.series, False
         if series is None:
-            series = _infer_series(r, sent, sec, mentions_series, ms_pos, raws)
+            if statements is None:
+                statements = series_statements(text)
+            series = _infer_series(r, sent, sec, mentions_series, ms_pos, raws, text, statements)
             inferred = series is not None
         # which exam: triggers between the previous group (or sentence start) and this one
         k = bisect.bisect_right(gends, r.start) - 1
@@ -238,7 +241,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
     return out
 
 
-def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws) -> int | None:
+def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", statements=()) -> int | None:
     # same sentence: nearest explicit series before the reference, else after it
     lo = bisect.bisect_left(ms_pos, sent[0])
     hi = bisect.bisect_left(ms_pos, sent[1])
@@ -248,7 +251,41 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws) -> int | 
     after = [(p, s) for p, s in mentions_series[lo:hi] if p > r.end]
     if after:
         return after[0][1]
+    # the sentence says it continues on an earlier series ("on the same series", "also on image 108",
+    # "gleiche Serie"): the nearest explicit series before the sentence, in the same section
+    if _SAME_SERIES.search(text, sent[0], sent[1]):
+        k = bisect.bisect_left(ms_pos, sent[0]) - 1
+        if k >= 0 and mentions_series[k][0] >= sec.start:
+            return mentions_series[k][1]
+    # the section names one series for all its images ("All images refer to series 3", "Images from series 4:")
+    for pos, end, ser in reversed(statements):
+        if pos < r.start and pos >= sec.start and end <= r.start:
+            return ser
     return None
+
+
+#: A sentence that places its image on the series named before it.
+_SAME_SERIES = regex.compile(
+    r"\b(?:(?:the\s+)?same\s+series|(?:gleichen?|selben?|derselben|dieselbe)\s+serie|"
+    r"also\s+(?:seen\s+|visible\s+|noted\s+)?(?:on|in|at)\s+(?:the\s+)?(?:images?|slices?|section)\b|"
+    r"ebenfalls\s+(?:auf|in)\s+(?:bild|schicht)|auf\s+bild\s+\d+\s+ebenfalls)",
+    regex.IGNORECASE,
+)
+#: A statement naming the series all image numbers of its section refer to.
+_SERIES_STATEMENT = regex.compile(
+    r"\b(?:(?:all\s+)?(?:image\s+numbers?|images?|image\s+references?|slice\s+numbers?)\s+(?:refer|are|is|relate)\s+(?:to\s+|from\s+|on\s+|in\s+)?"
+    r"(?:the\s+)?(?:axial\s+)?series|(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:)|"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben)\s+(?:beziehen\s+sich\s+)?(?:auf|aus)\s+(?:die\s+)?(?:axiale\s+)?serie)"
+    r"\s*(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b",
+    regex.IGNORECASE,
+)
+
+
+def series_statements(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, series) of every statement naming the series for all images of its section."""
+    if "erie" not in text and "ERIE" not in text:
+        return []
+    return [(m.start(), m.end(), int(m.group("ser"))) for m in _SERIES_STATEMENT.finditer(text)]
 
 
 def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: str) -> bool:

@@ -36,6 +36,8 @@ def test_devset_precision_recall_and_prior():
         fn += len(w - g)
         if got != want:
             misses.append((d["text"], got, want))
+        if "inferred" in d and got == want:
+            assert [r.series_inferred for r in refs] == d["inferred"], d["text"]
         if "prior" in d and got == want:
             prior_n += len(refs)
             prior_ok += sum(r.is_prior == p for r, p in zip(refs, d["prior"]))
@@ -54,6 +56,21 @@ def test_distractors_are_not_references(text):
 def test_series_inferred_from_same_sentence_only():
     refs = extract("A mass on series 4 measures 2 cm on image 108. Another nodule on image 12.")
     assert [(r.series_number, r.series_inferred) for r in refs] == [(4, True), (None, False)]
+
+
+@pytest.mark.parametrize("text,want", [
+    ("FINDINGS: Nodule (series 3, image 40). On the same series, a cyst on image 108.", [(3, False), (3, True)]),
+    ("FINDINGS: Nodule (series 3, image 40). Atelectasis also on image 108.", [(3, False), (3, True)]),
+    ("Befund: Rundherd (Serie 3, Bild 40). Auf der gleichen Serie Erguss auf Bild 90.", [(3, False), (3, True)]),
+    ("FINDINGS: All images refer to series 3. Nodule on image 108.", [(3, True)]),
+    ("FINDINGS:\nImages from series 4:\nNodule on image 22.\nIMPRESSION: Nodule on image 22.", [(4, True), (None, False)]),
+    # a mere earlier mention, another section, or a series before the statement's section: no series
+    ("FINDINGS: Nodule (series 3, image 40). Another nodule on image 12.", [(3, False), (None, False)]),
+    ("TECHNIQUE: All images refer to series 3.\nFINDINGS: Nodule on image 108.", [(None, False)]),
+    ("FINDINGS: Nodule (series 3, image 40).\nIMPRESSION: Nodule on the same series, image 40.", [(3, False), (None, False)]),
+])
+def test_series_inferred_from_an_earlier_series_only_when_the_text_says_so(text, want):
+    assert [(r.series_number, r.series_inferred) for r in extract(text)] == want
 
 
 def test_snippet_has_no_reference_and_offsets_slice_the_report():
