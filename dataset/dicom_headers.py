@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from math import isfinite as _isfinite
 import struct
 
 # error kinds of the index_errors contract
@@ -134,13 +135,18 @@ def _decode(kind: str, raw, codec: str, little: bool = True):
             return int(raw)
         except (TypeError, ValueError):
             return None
-    s = _text(raw, codec)
-    if s is None:
-        return None
+    if raw.__class__ is bytes:  # the fast reader's case: _text inlined
+        s = raw.decode(codec, "replace").strip(" \x00")
+        if not s:
+            return None
+    else:
+        s = _text(raw, codec)
+        if s is None:
+            return None
     if kind == "text":
         return s
     if kind == "multi":
-        return "\\".join(v.strip(" \x00") for v in s.split("\\"))
+        return "\\".join(v.strip(" \x00") for v in s.split("\\")) if "\\" in s else s
     if kind == "date":
         d = s.replace(".", "")
         if len(d) == 8 and d.isdigit():
@@ -149,13 +155,15 @@ def _decode(kind: str, raw, codec: str, little: bool = True):
             except ValueError:
                 return None
         return None
-    parts = [p.strip(" \x00") for p in s.split("\\")]
+    # float() ignores surrounding whitespace itself; NULs must go first
+    parts = [p.strip(" \x00") for p in s.split("\\")] if "\x00" in s else s.split("\\")
     try:
         nums = [float(p) for p in parts]
     except ValueError:
         return None
-    if any(x != x or x in (float("inf"), float("-inf")) for x in nums):
-        return None
+    for x in nums:
+        if not _isfinite(x):
+            return None
     if kind == "ds":
         return nums[0]
     if kind == "is":

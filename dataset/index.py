@@ -47,6 +47,7 @@ import stat as _stat
 import sys
 import time
 from collections import Counter, deque
+from operator import attrgetter as _attrgetter
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -94,10 +95,17 @@ def walk_export(export_dir: str | os.PathLike, exclude: list[str | os.PathLike] 
     An entry with an error has size and mtime None; its error says what to do.
     Folders in `exclude` (e.g. DATA_DIR inside the export) are skipped.
     """
+    for part in _walk_folders(export_dir, exclude):
+        yield from part
+
+
+def _walk_folders(export_dir, exclude=()) -> Iterator[list[tuple[str, int | None, float | None, str | None]]]:
+    """walk_export's entries, one list per folder (fewer generator steps: the re-run's walk is
+    most of its time)."""
     real_root = os.path.realpath(export_dir)
     prefix = real_root.rstrip(os.sep) + os.sep
     skip = {os.path.realpath(p) for p in exclude}
-    S_ISREG, S_ISDIR = _stat.S_ISREG, _stat.S_ISDIR
+    by_name = _attrgetter("name")
     stack = [("", real_root)]   # folders are entered by real path only, so abs paths stay real paths
     while stack:
         rel_dir, abs_dir = stack.pop()
@@ -105,50 +113,61 @@ def walk_export(export_dir: str | os.PathLike, exclude: list[str | os.PathLike] 
             continue
         try:
             with os.scandir(abs_dir) as it:
-                entries = sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=by_name)
         except OSError as exc:
             if not rel_dir:
                 raise
-            yield rel_dir, None, None, f"the folder cannot be listed ({exc.strerror or exc}); its files are not indexed, check its permissions"
+            yield [(rel_dir, None, None, f"the folder cannot be listed ({exc.strerror or exc}); its files are not indexed, check its permissions")]
             continue
-        subdirs = []
+        base = f"{rel_dir}/" if rel_dir else ""
+        out, subdirs = [], []
         for e in entries:
-            name = e.name
-            bad_name = False
-            if not name.isascii():
+            if e.is_file(follow_symlinks=False) and e.name.isascii():  # a plain file (no syscall for the test)
                 try:
-                    name.encode("utf-8")
-                except UnicodeEncodeError:
-                    bad_name, name = True, _escaped(name)
-            rel = f"{rel_dir}/{name}" if rel_dir else name
-            try:
-                if e.is_dir(follow_symlinks=False):
-                    if bad_name:
-                        yield rel, None, None, "the folder name is not valid UTF-8 (shown escaped); its files are not indexed, rename it"
-                    else:
-                        subdirs.append((rel, e.path))
-                    continue
-                if bad_name:
-                    yield rel, None, None, "the file name is not valid UTF-8 (shown escaped); rename it"
-                    continue
-                if e.is_symlink():
-                    target = os.path.realpath(e.path)
-                    if not target.startswith(prefix):
-                        yield rel, None, None, "a symlink pointing outside the export root; not followed"
-                        continue
-                    st = os.stat(e.path)
-                    if S_ISDIR(st.st_mode):
-                        yield rel, None, None, "a symlink to a folder; not followed (folders are walked by their real path)"
-                        continue
-                else:
                     st = e.stat(follow_symlinks=False)
-                if not S_ISREG(st.st_mode):
-                    yield rel, None, None, "not a regular file (FIFO, socket or device); not read"
+                    out.append((base + e.name, st.st_size, st.st_mtime, None))
                     continue
-                yield rel, st.st_size, st.st_mtime, None
-            except OSError as exc:
-                yield rel, None, None, f"cannot stat the file ({exc.strerror or exc}); broken link or permissions, fix or remove it"
+                except OSError:
+                    pass
+            entry = _odd_entry(e, base, prefix, subdirs)
+            if entry is not None:
+                out.append(entry)
+        yield out
         stack.extend(reversed(subdirs))
+
+
+def _odd_entry(e, base: str, prefix: str, subdirs: list):
+    """Anything but a plain file with an ASCII name: a folder (added to `subdirs`), a symlink, a
+    special file, a non-ASCII name. Returns the walk entry, or None for a folder to enter."""
+    name = e.name
+    bad_name = False
+    if not name.isascii():
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            bad_name, name = True, _escaped(name)
+    rel = base + name
+    try:
+        if e.is_dir(follow_symlinks=False):
+            if bad_name:
+                return rel, None, None, "the folder name is not valid UTF-8 (shown escaped); its files are not indexed, rename it"
+            subdirs.append((rel, e.path))
+            return None
+        if bad_name:
+            return rel, None, None, "the file name is not valid UTF-8 (shown escaped); rename it"
+        if e.is_symlink():
+            if not os.path.realpath(e.path).startswith(prefix):
+                return rel, None, None, "a symlink pointing outside the export root; not followed"
+            st = os.stat(e.path)
+            if _stat.S_ISDIR(st.st_mode):
+                return rel, None, None, "a symlink to a folder; not followed (folders are walked by their real path)"
+        else:
+            st = e.stat(follow_symlinks=False)
+        if not _stat.S_ISREG(st.st_mode):
+            return rel, None, None, "not a regular file (FIFO, socket or device); not read"
+        return rel, st.st_size, st.st_mtime, None
+    except OSError as exc:
+        return rel, None, None, f"cannot stat the file ({exc.strerror or exc}); broken link or permissions, fix or remove it"
 
 
 # ---------------------------------------------------------------- reading (worker side)
@@ -178,11 +197,22 @@ class FileTimeout(BaseException):
     """Raised by SIGALRM inside a file's reading; BaseException so no `except Exception` in a reader swallows it."""
 
 
+class _Clock:
+    """The file being read: when it started and its limit. A periodic SIGALRM (armed per chunk
+    of files, `tick` = limit / 10) raises FileTimeout in the reading code once the current
+    file is over its limit: two syscalls per chunk, a clock read per file."""
+    active = False
+    started = 0.0
+    limit = 0.0
+
+
 _ALARM_READY = False  # SIGALRM handler installed in this process (worker, or the main thread)
 
 
 def _on_alarm(signum, frame):
-    raise FileTimeout
+    if _Clock.active and time.monotonic() - _Clock.started > _Clock.limit:
+        _Clock.active = False  # raise once per file
+        raise FileTimeout
 
 
 def _install_alarm() -> bool:
@@ -198,45 +228,81 @@ def _install_alarm() -> bool:
     return True
 
 
+def _arm(limit: float | None) -> bool:
+    """Start the periodic tick for a run of files; False when no limit can be enforced here."""
+    if not limit or not _ALARM_READY:
+        return False
+    import signal
+
+    _Clock.active, _Clock.limit = False, float(limit)
+    tick = max(0.005, limit / 10)
+    signal.setitimer(signal.ITIMER_REAL, tick, tick)
+    return True
+
+
+def _disarm() -> None:
+    import signal
+
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    _Clock.active = False
+
+
+def _timeout_row(rel: str, size, mtime, limit: float) -> dict:
+    return {"path": rel, "error_kind": "timeout",
+            "message": f"{rel}: reading the header took more than {limit:g} s and was stopped; the file is malformed or its disk stalls, check it (a changed file or --full reads it again)",
+            "size_bytes": size, "mtime": mtime}
+
+
+def _read_timed(root: str, item, fast: bool, limit: float) -> tuple[list[dict], dict | None]:
+    """One file under an armed clock (`_arm`): its rows/error, or a 'timeout' row."""
+    rel, size, mtime, walk_error = item
+    try:
+        _Clock.started = time.monotonic()
+        _Clock.active = True
+        res = index_file(root, rel, size, mtime, fast, walk_error)
+        _Clock.active = False
+    except FileTimeout:
+        _Clock.active = False
+        res = [], _timeout_row(rel, size, mtime, limit)
+    return res
+
+
 def read_file_limited(root: str, rel: str, size: int | None, mtime: float | None, fast: bool = True,
                       walk_error: str | None = None, limit: float | None = FILE_TIME_LIMIT_S) -> tuple[list[dict], dict | None]:
-    """`index_file` within `limit` seconds of wall time, else a 'timeout' index_errors row.
+    """`index_file` within `limit` seconds of wall time (plus a tenth), else a 'timeout' index_errors row.
 
     Needs the SIGALRM handler (`_install_alarm`: done in every worker, and by index_export in
     its main thread); without it (another thread) the file is read without a limit.
     """
-    if not limit or size is None or not _ALARM_READY:
+    if not _arm(limit):
         return index_file(root, rel, size, mtime, fast, walk_error)
-    import signal
-
     try:
-        signal.setitimer(signal.ITIMER_REAL, limit)
-        try:
-            return index_file(root, rel, size, mtime, fast, walk_error)
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-    except FileTimeout:
-        return [], {"path": rel, "error_kind": "timeout",
-                    "message": f"{rel}: reading the header took more than {limit:g} s and was stopped; the file is malformed or its disk stalls, check it (a changed file or --full reads it again)",
-                    "size_bytes": size, "mtime": mtime}
+        return _read_timed(root, (rel, size, mtime, walk_error), fast, limit)
+    finally:
+        _disarm()
 
 
 def _init_worker() -> None:
     _install_alarm()
 
 
-def _read_chunk(args) -> tuple[list[list], list[dict], int]:
+def _read_chunk(args) -> tuple[list[list] | None, list[dict], int]:
     """Read a chunk of files: instance rows as column lists (in `fields` order), error rows, file count.
 
     Plain lists pickle cheaply and keep pyarrow out of the worker processes."""
     root, chunk, fast, limit, fields = args
     rows, errors = [], []
-    for rel, size, mtime, walk_error in chunk:
-        r, e = read_file_limited(root, rel, size, mtime, fast, walk_error, limit)
-        if r:
-            rows.extend(r)
-        if e is not None:
-            errors.append(e)
+    timed = _arm(limit)
+    try:
+        for item in chunk:
+            r, e = _read_timed(root, item, fast, limit) if timed else index_file(root, *item[:3], fast, item[3])
+            if r:
+                rows.extend(r)
+            if e is not None:
+                errors.append(e)
+    finally:
+        if timed:
+            _disarm()
     cols = [[r.get(f) for r in rows] for f in fields] if rows else None
     return cols, errors, len(chunk)
 
@@ -256,23 +322,29 @@ def _listing_schema():
     return _LISTING_SCHEMA
 
 
-def _write_listing(walk: Iterator, path: Path) -> int:
-    """Stream the walk into a temporary Parquet listing; returns the number of entries."""
+def _write_listing(folders: Iterator[list], path: Path) -> int:
+    """Stream the walk (lists of entries) into a temporary Parquet listing; returns the number of entries."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = _listing_schema()
     n = 0
-    with pq.ParquetWriter(path, schema, compression="none") as out:
-        while True:
-            part = [e for _, e in zip(range(WALK_BATCH), walk)]
-            if not part:
-                break
+    with pq.ParquetWriter(path, schema, compression="none", write_statistics=False) as out:
+        def write(part):
             rel, size, mtime, err = zip(*part)
             out.write_table(pa.Table.from_arrays(
                 [pa.array(range(n, n + len(part)), pa.int64()), pa.array(rel, pa.string()), pa.array(size, pa.int64()),
                  pa.array(mtime, pa.float64()), pa.array(err, pa.string())], schema=schema))
-            n += len(part)
+            return len(part)
+
+        part: list = []
+        for folder in folders:
+            part += folder
+            if len(part) >= WALK_BATCH:
+                n += write(part)
+                part = []
+        if part:
+            n += write(part)
     return n
 
 
@@ -369,7 +441,7 @@ class _Errors:
         self.rows = []
 
 
-def _table_writer(name: str, data: Path):
+def _table_writer(name: str, data: Path, con=None):
     """data_contracts.TableWriter (batches conformed and checked against the contract, atomic
     rename) whose end-of-run key checks run in DuckDB, out of core, instead of loading the key
     columns into memory."""
@@ -377,24 +449,47 @@ def _table_writer(name: str, data: Path):
     from data_contracts.validate import ContractViolation
 
     class _Writer(TableWriter):
+        def write(self, data) -> None:
+            """As TableWriter.write, but conforming with this writer's contract (conform() would
+            parse the contract's YAML again for every batch)."""
+            import pyarrow as pa
+
+            from data_contracts.validate import check
+            from data_contracts.io import conform
+
+            schema = self.contract.schema
+            if isinstance(data, pa.Table) and data.schema.names == schema.names and data.schema != schema:
+                try:
+                    data = data.cast(schema)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                    pass  # conform() below says what is wrong
+            table = data if isinstance(data, pa.Table) and data.schema == schema else conform(self.name, data)
+            problems = [p for p in check(self.name, table, self.contract) if not p[1].startswith("unique")]
+            if problems:
+                raise ContractViolation(self.name, problems)
+            self._writer.write_table(table)
+            self.rows += table.num_rows
+
         def _check_keys(self) -> None:
             checks = [([c.name], "unique") for c in self.contract.columns if c.unique]
             if len(self.contract.primary_key) > 1:
                 checks.append((list(self.contract.primary_key), "unique key"))
             if not checks:
                 return
-            con = _duckdb(self.path.parent)
+            own = con is None
+            db = _duckdb(self.path.parent) if own else con
             try:
                 problems = []
                 for cols, rule in checks:
                     keys = ", ".join(f'"{c}"' for c in cols)
-                    dup = con.execute(f"SELECT {keys}, count(*) AS n FROM read_parquet(?) GROUP BY ALL HAVING count(*) > 1 "
+                    dup = db.execute(f"SELECT {keys}, count(*) AS n FROM read_parquet(?) GROUP BY ALL HAVING count(*) > 1 "
                                       f"ORDER BY {keys}", [self._tmp]).fetchmany(4)
                     if dup:
                         shown = "; ".join(", ".join(f"{c}={v!r}" for c, v in zip(cols, r[:-1])) + f" ({r[-1]} rows)" for r in dup[:3])
                         problems.append(("+".join(cols), rule, shown + (" (+ more)" if len(dup) > 3 else "")))
             finally:
-                con.close()
+                if own:
+                    db.close()
             if problems:
                 raise ContractViolation(self.name, problems)
 
@@ -455,13 +550,13 @@ def index_export(
     listing = data / f".walk-{os.getpid()}.parquet"
     con = _duckdb(data)
     try:
-        n_files = _write_listing(walk_export(root, exclude=[data]), listing)
+        n_files = _write_listing(_walk_folders(root, exclude=[data]), listing)
         if prev:
             cached, params = _cached_keys(prev)
-            n_todo = con.execute(f"SELECT count(*) FROM ({_LISTING_KEYS}) l ANTI JOIN ({cached}) c ON {_ON_KEY}",
-                                 [str(listing)] + params).fetchone()[0]
-            n_gone = con.execute(f"SELECT count(DISTINCT c.path) FROM ({cached}) c ANTI JOIN read_parquet(?) l ON c.path = l.path",
-                                 params + [str(listing)]).fetchone()[0]
+            n_todo, n_gone = con.execute(
+                f"SELECT (SELECT count(*) FROM ({_LISTING_KEYS}) l ANTI JOIN ({cached}) c ON {_ON_KEY}), "
+                f"(SELECT count(DISTINCT c.path) FROM ({cached}) c ANTI JOIN read_parquet(?) l ON c.path = l.path)",
+                [str(listing)] + params + params + [str(listing)]).fetchone()
         else:
             n_todo, n_gone = n_files, 0
         summary = {"files": n_files, "files_read": n_todo, "files_reused": n_files - n_todo, "files_removed": n_gone,
@@ -503,7 +598,7 @@ def _index_todo(con, data: Path, listing: Path, prev: dict[str, Path], root: str
         affected_series = None
     errors_by_kind: Counter = Counter()
     kept_rows = kept_errors = 0
-    with _table_writer("instances", data) as inst_out, _table_writer("index_errors", data) as err_out:
+    with _table_writer("instances", data, con) as inst_out, _table_writer("index_errors", data, con) as err_out:
         if "instances" in prev:
             kept_rows = _copy_kept(con, inst_out, f"SELECT i.* FROM read_parquet(?) i SEMI JOIN read_parquet(?) l "
                                                   f"ON i.path = l.path AND i.size_bytes = l.size_bytes AND i.mtime = l.mtime",
@@ -531,7 +626,7 @@ def _index_todo(con, data: Path, listing: Path, prev: dict[str, Path], root: str
                     bar.advance(task, n)
         inst_b.flush()
         err_b.flush()
-    write_series(data, affected_series if prev else None, affected_sops if prev else None)
+    write_series(data, affected_series if prev else None, affected_sops if prev else None, con=con)
     return {"new_errors_by_kind": dict(sorted(errors_by_kind.items())), "kept_rows": kept_rows, "kept_errors": kept_errors}
 
 
@@ -599,7 +694,7 @@ def _uninstall_alarm(old) -> None:
     global _ALARM_READY
     import signal
 
-    signal.setitimer(signal.ITIMER_REAL, 0)
+    _disarm()
     signal.signal(signal.SIGALRM, old if old is not None else signal.SIG_DFL)
     _ALARM_READY = False
 
@@ -613,27 +708,34 @@ def _error_counts(data: Path) -> Counter:
 
 # ---------------------------------------------------------------- series
 
-def write_series(data_dir: str | os.PathLike, affected_series: set | None = None, affected_sops: set | None = None) -> int:
+def write_series(data_dir: str | os.PathLike, affected_series: set | None = None, affected_sops: set | None = None,
+                 con=None) -> int:
     """(Re)compute `series` from `instances` in `data_dir`; returns the number of series.
 
     With `affected_series`/`affected_sops` (incremental runs) only those series, and the
     series holding one of those SOPInstanceUIDs (duplicate counts cross series), are
     recomputed; the other rows are copied from the previous `series` table.
     """
+    from dataset.geometry import series_geometry
+
+    data = Path(data_dir)
+    inst_path, series_path = data / "instances.parquet", data / "series.parquet"
+    own = con is None
+    if own:
+        con = _duckdb(data)
+    try:
+        return _write_series(con, data, inst_path, series_path, affected_series, affected_sops, series_geometry)
+    finally:
+        if own:
+            con.close()
+
+
+def _write_series(con, data, inst_path, series_path, affected_series, affected_sops, series_geometry) -> int:
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from dataset.geometry import series_geometry
-
-    import duckdb
-
-    data = Path(data_dir)
-    inst_path, series_path = data / "instances.parquet", data / "series.parquet"
-    con = duckdb.connect()
-    con.execute("SET threads=1")
-    con.execute("SET memory_limit='256MB'")
     src = "read_parquet(?)"
     # SOPInstanceUIDs found in more than one file anywhere in the export
     dup_sops = {r[0] for r in con.execute(
@@ -672,7 +774,7 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
             yield pending
 
     n = 0
-    with _table_writer("series", data) as out:
+    with _table_writer("series", data, con) as out:
         if partial:
             for batch in pq.ParquetFile(series_path).iter_batches(batch_size=BATCH_ROWS):
                 old = pa.Table.from_batches([batch])
