@@ -253,3 +253,14 @@ def test_phantom_answer_key(tmp_path):
     assert res["precision"] >= 0.99 and res["recall"] >= 0.99
     assert res["prior_accuracy"] >= 0.98
     assert res["label_accuracy"] >= 0.97
+
+
+def test_batch_miner_without_docs_equals_the_spacy_pipeline():
+    from mining.pipeline import mine_docs, mine_texts
+
+    texts = [d["text"] for d in DEV[:60]] + ["FINDINGS: Nodule (3:45). No effusion.\nIMPRESSION: Nodule (series 3, image 45)."]
+    ids = [f"r{i}" for i in range(len(texts))]
+    rows = lambda reps: [(r.report_id, [x.to_dict() for x in r.references], r.labels, r.snippet_labels) for r in reps]
+    want = rows(mine_docs(texts, ids))
+    assert rows(mine_texts(texts, ids)) == want
+    assert rows(mine_texts(texts, ids, n_process=2, batch_size=8)) == want
