@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import re
 from dataclasses import dataclass
 
 import regex
@@ -45,11 +46,18 @@ class ContextRules:
         # tries only at word starts (a lookbehind is tried at every position)
         lead = r"\b" if all(regex.match(r"\w", p.strip()) for p in phrases) else r"(?<![\w])"
         self.regex = regex.compile(lead + r"(?:" + rules_mod.phrases_pattern(phrases) + r")(?![\w])|;", regex.IGNORECASE)
+        # the same pattern for Python's `re`, used on ASCII-only texts where both engines agree
+        # on case, \w, \s and \b (it scans such texts several times faster)
+        try:
+            self.ascii_regex = re.compile(self.regex.pattern, re.IGNORECASE)
+        except re.error:
+            self.ascii_regex = None
 
     def scan(self, text: str) -> list[Trigger]:
         out = []
         lookup = self.lookup
-        for m in self.regex.finditer(text):
+        rx = self.ascii_regex if self.ascii_regex is not None and text.isascii() else self.regex
+        for m in rx.finditer(text):
             g = m.group(0)
             if g == ";":
                 out.append(Trigger(m.start(), m.end(), "terminate", "terminate", "semicolon"))
