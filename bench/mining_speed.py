@@ -56,7 +56,8 @@ def rate(fn, n: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reports", type=int, default=3000)
+    ap.add_argument("--reports", type=int, default=1000)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the best rate of each is kept")
     args = ap.parse_args()
     try:
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
@@ -77,12 +78,19 @@ def main() -> None:
     bare.add_pipe("sentencizer")
 
     load0 = os.getloadavg()[0]
-    r_regex = rate(lambda: [list(rx.finditer(t)) for t in texts], n)
-    r_spacy = rate(lambda: [d for d in bare.pipe(texts, batch_size=256)], n)
-    r_full = rate(lambda: list(mine_texts(texts, ids, batch_size=256)), n)
-    r_docs = rate(lambda: list(mine_docs(texts, ids, batch_size=256)), n)
+    passes = {
+        "regex": lambda: [list(rx.finditer(t)) for t in texts],
+        "spacy": lambda: [d for d in bare.pipe(texts, batch_size=256)],
+        "full": lambda: list(mine_texts(texts, ids, batch_size=256)),
+        "docs": lambda: list(mine_docs(texts, ids, batch_size=256)),
+    }
+    best = dict.fromkeys(passes, 0.0)
+    for _ in range(max(1, args.rounds)):  # interleaved, so a load change hits every pass alike
+        for k, fn in passes.items():
+            best[k] = max(best[k], rate(fn, n))
+    r_regex, r_spacy, r_full, r_docs = best["regex"], best["spacy"], best["full"], best["docs"]
     load1 = os.getloadavg()[0]
-    print(f"{n} reports, {kb:.2f} KB each, one core; load average {load0:.2f} before, {load1:.2f} after")
+    print(f"{n} reports, {kb:.2f} KB each, one core, best of {max(1, args.rounds)} interleaved rounds; load average {load0:.2f} before, {load1:.2f} after")
     print(f"  bare regex scan (references alternation) : {r_regex:9.0f} reports/s")
     print(f"  bare spaCy tokenizer + sentencizer       : {r_spacy:9.0f} reports/s")
     print(f"  radmine whole path (batch miner, no Doc) : {r_full:9.0f} reports/s")
