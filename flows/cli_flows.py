@@ -44,7 +44,7 @@ _DATA = typer.Option(..., "--data", "-d", help="Dataset folder: versions/, CURRE
 _VOLUMES = typer.Option(False, "--volumes/--no-volumes", help="Also build the training volumes (.npy arrays).")
 _KEEP = typer.Option(3, "--keep-versions", min=1, help="Published versions to keep (older ones are pruned).")
 _RB = typer.Option(200, "--report-batch-size", min=1, help="Reports per mining task.")
-_FB = typer.Option(400, "--file-batch-size", min=1, help="DICOM files per indexing task.")
+_FB = typer.Option(2000, "--file-batch-size", min=1, help="DICOM files per indexing task.")
 _APPEND = typer.Option(False, "--append-reports", help="The reports file holds only new and amended reports; keep the others.")
 _FULL = typer.Option(False, "--full", help="Re-process every file and report instead of reusing the previous version.")
 _KEEPID = typer.Option(False, "--keep-identifiers", help="Publish real identifiers and unscrubbed text (default: pseudonymise).")

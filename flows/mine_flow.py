@@ -109,7 +109,7 @@ def _collect(futures, batches) -> list[pl.BatchResult]:
 
 @flow(name=FLOW_NAME, log_prints=True, validate_parameters=True, task_runner=_task_runner_from_env())
 def mine_export(export_dir: str, reports: str, data_dir: str, volumes: bool = False, keep_versions: int = 3,
-                report_batch_size: int = 200, file_batch_size: int = 400, append_reports: bool = False,
+                report_batch_size: int = 200, file_batch_size: int = 2000, append_reports: bool = False,
                 full: bool = False, keep_identifiers: bool = False, library: str = pl.DEFAULT_LIBRARY,
                 runner: str = "local") -> dict[str, Any]:
     """Mine a PACS export and its reports into a new published version of the tables in DATA_DIR."""

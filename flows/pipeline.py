@@ -64,7 +64,7 @@ class MineOptions:
     volumes: bool = False
     keep_versions: int = 3
     report_batch_size: int = 200
-    file_batch_size: int = 400
+    file_batch_size: int = 2000
     append_reports: bool = False
     full: bool = False
     keep_identifiers: bool = False
