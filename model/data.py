@@ -127,6 +127,7 @@ class VolumeDataset(Dataset):
         if not records:
             raise ValueError("no volumes to train or evaluate on")
         self.records, self.cfg = records, cfg
+        self._cache: dict[int, Grid] = {}  # preprocessed grids, kept when cfg.cache_volumes (per worker)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -135,7 +136,9 @@ class VolumeDataset(Dataset):
         """`key` is an index, or (epoch, index) so the snippet draw changes per epoch and is reproducible."""
         epoch, i = key if isinstance(key, tuple) else (0, key)
         rec, cfg = self.records[i], self.cfg
-        grid = load_grid(rec, cfg)
+        grid = self._cache.get(i) or load_grid(rec, cfg)
+        if cfg.cache_volumes:
+            self._cache[i] = grid
         rng = np.random.default_rng((cfg.seed, epoch, i))
         placed = []
         for ref in rec.refs:

@@ -94,7 +94,7 @@ def test_clip_scale_and_positions():
 
 def test_records_read_through_contracts(tmp_path):
     make_tables(tmp_path)
-    cfg = tiny(crop_shape=(24, 32, 32), stem_channels=(8, 16))
+    cfg = tiny(crop_shape=(24, 32, 32), spacing_mm=(3.0, 1.5, 1.5), stem_channels=(8, 16))
     train = load_records(tmp_path, "train", cfg)
     test = load_records(tmp_path, "test", cfg)
     assert len(train) == 9 and len(test) == 3 and not {r.patient_id for r in train} & {r.patient_id for r in test}
@@ -108,12 +108,12 @@ def test_records_read_through_contracts(tmp_path):
 
 def test_dataset_places_snippets_and_drops_those_outside_the_crop(tmp_path):
     make_tables(tmp_path)
-    cfg = tiny(crop_shape=(24, 32, 32), stem_channels=(8, 16))
+    cfg = tiny(crop_shape=(24, 32, 32), spacing_mm=(3.0, 1.5, 1.5), stem_channels=(8, 16))
     recs = load_records(tmp_path, "train", cfg)
     item = VolumeDataset(recs, cfg)[(0, 0)]
     assert item["volume"].shape == (24, 32, 32) and item["valid"].all()
     assert sorted(item["positions"]) == [1, 2]  # slices 4 and 10 -> positions 1 and 2 at 4 slices each
-    small = tiny(crop_shape=(12, 32, 32), stem_channels=(8, 16))  # keeps slices 6..17: slice 4 falls outside
+    small = tiny(crop_shape=(12, 32, 32), spacing_mm=(3.0, 1.5, 1.5), stem_channels=(8, 16))  # keeps slices 6..17: slice 4 falls outside
     item = VolumeDataset(recs, small)[(0, 0)]
     assert item["positions"] == [1]  # slice 10 -> crop slice 4 -> position 1
     tok = ReportTokenizer.train([r.report_text for r in recs], 200)
@@ -123,7 +123,7 @@ def test_dataset_places_snippets_and_drops_those_outside_the_crop(tmp_path):
 
 
 def test_pipeline_end_to_end_geometry(tmp_path):
-    cfg = tiny(crop_shape=(32, 32, 32), stem_channels=(8, 16))
+    cfg = tiny(crop_shape=(32, 32, 32), spacing_mm=(3.0, 1.5, 1.5), stem_channels=(8, 16))
     arr = np.full((24, 32, 32), -1000, dtype=np.int16)
     g = run_pipeline(arr, affine(), cfg)
     assert g.valid_range == (4, 28)

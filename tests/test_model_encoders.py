@@ -14,7 +14,7 @@ CORPUS = ["3 mm nodule in the right upper lobe.", "Small left pleural effusion."
 
 @pytest.mark.parametrize("feature_mm, positions", [(12.0, 4), (6.0, 8)])
 def test_volume_encoder_shapes_at_12_and_6_mm(feature_mm, positions):
-    cfg = tiny(crop_shape=(16, 32, 32), feature_mm=feature_mm, stem_channels=(8, 16))
+    cfg = tiny(crop_shape=(16, 32, 32), spacing_mm=(3.0, 1.5, 1.5), feature_mm=feature_mm, stem_channels=(8, 16))
     model = RadFinder(cfg, vocab_size=100)
     x = torch.rand(2, 16, 32, 32)
     valid = torch.ones(2, positions, dtype=torch.bool)

@@ -10,7 +10,7 @@ from test_model_data import make_tables
 
 torch.set_num_threads(1)
 
-CONFIG = {"crop_shape": [24, 32, 32], "stem_channels": [8, 16], "batch_size": 4, "steps": 6, "warmup_steps": 2,
+CONFIG = {"crop_shape": [24, 32, 32], "spacing_mm": [3.0, 1.5, 1.5], "stem_channels": [8, 16], "batch_size": 4, "steps": 6, "warmup_steps": 2,
           "log_every": 2, "ckpt_every": 100, "report_tokens": 32, "snippet_tokens": 16, "vocab_size": 200}
 
 
