@@ -56,7 +56,7 @@ BATCH_ROWS = 8192         # rows per Parquet write (and per contract check)
 WALK_BATCH = 16384        # walk entries per write of the temporary listing
 IN_FLIGHT_PER_WORKER = 3  # chunks queued or being read per worker process
 FILE_TIME_LIMIT_S = 5.0   # default wall time one file may take (header reading)
-DUCKDB_MEMORY = "256MB"   # DuckDB memory limit for comparisons and key checks (spills beyond)
+DUCKDB_MEMORY = "128MB"   # DuckDB memory limit for comparisons and key checks (spills beyond)
 SERIES_FIELDS = (
     "series_instance_uid", "study_instance_uid", "accession_number", "patient_id", "study_date", "series_number",
     "series_description", "modality", "geometry", "n_images", "z_min", "z_max", "spacing_mm", "spacing_uniform",
@@ -382,14 +382,14 @@ _ON_KEY = "c.path = l.path AND c.k_size = l.k_size AND c.k_mtime = l.k_mtime AND
 
 
 def _todo_batches(con, listing: Path, prev: dict[str, Path]):
-    """Walk entries to read (new or changed), in walk order, as lists of (path, size, mtime, walk_error)."""
+    """Walk entries to read (new or changed), as lists of (path, size, mtime, walk_error)."""
     if prev:
         cached, params = _cached_keys(prev)
         sql = (f"SELECT l.path, l.size_bytes, l.mtime, l.walk_error FROM ({_LISTING_KEYS}) l "
-               f"ANTI JOIN ({cached}) c ON {_ON_KEY} ORDER BY l.seq")
+               f"ANTI JOIN ({cached}) c ON {_ON_KEY}")  # no ORDER BY: a sort would hold the listing in memory
         params = [str(listing)] + params
     else:
-        sql, params = "SELECT path, size_bytes, mtime, walk_error FROM read_parquet(?) ORDER BY seq", [str(listing)]
+        sql, params = "SELECT path, size_bytes, mtime, walk_error FROM read_parquet(?)", [str(listing)]  # file order
     reader = con.sql(sql, params=params).to_arrow_reader(WALK_BATCH)  # streamed (execute() would copy all rows)
     for batch in reader:
         yield list(zip(*(batch.column(i).to_pylist() for i in range(4))))
