@@ -322,11 +322,15 @@ def _listing_schema():
     return _LISTING_SCHEMA
 
 
-def _write_listing(folders: Iterator[list], path: Path) -> int:
-    """Stream the walk (lists of entries) into a temporary Parquet listing; returns the number of entries."""
+def _write_listing(folders: Iterator[list], path: Path) -> tuple[int, str]:
+    """Stream the walk (lists of entries) into a temporary Parquet listing; returns the number of
+    entries and a digest of all of them (path, size, mtime, error, in walk order)."""
+    import hashlib
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    digest = hashlib.blake2b(digest_size=20)
     schema = _listing_schema()
     n = 0
     with pq.ParquetWriter(path, schema, compression="none", write_statistics=False) as out:
@@ -339,13 +343,14 @@ def _write_listing(folders: Iterator[list], path: Path) -> int:
 
         part: list = []
         for folder in folders:
+            digest.update(repr(folder).encode("utf-8", "backslashreplace"))
             part += folder
             if len(part) >= WALK_BATCH:
                 n += write(part)
                 part = []
         if part:
             n += write(part)
-    return n
+    return n, digest.hexdigest()
 
 
 def _duckdb(data: Path):
@@ -547,10 +552,19 @@ def index_export(
     workers = max(1, workers or os.cpu_count() or 1)
     prev = {n: data / f"{n}.parquet" for n in ("instances", "index_errors")} if incremental else {}
     prev = {n: p for n, p in prev.items() if p.exists()}
-    listing = data / f".walk-{os.getpid()}.parquet"
-    con = _duckdb(data)
+    listing = data / f".walk-{os.getpid()}.tmp"  # a Parquet file; .tmp like TableWriter's temporaries
+    con = None
     try:
-        n_files = _write_listing(_walk_folders(root, exclude=[data]), listing)
+        if prev and _state_matches(data):
+            # a stat-only walk: if it equals the walk that produced these very tables (same
+            # digest), there is nothing to read and nothing to rewrite
+            n_files, digest = _digest_walk(_walk_folders(root, exclude=[data]))
+            if _state_matches(data, digest):
+                summary = {"files": n_files, "files_read": 0, "files_reused": n_files, "files_removed": 0,
+                           "incremental": True, "workers": workers}
+                return _finish(summary, data, Counter(), t0, kept_rows=None, kept_errors=None)
+        n_files, digest = _write_listing(_walk_folders(root, exclude=[data]), listing)
+        con = _duckdb(data)
         if prev:
             cached, params = _cached_keys(prev)
             n_todo, n_gone = con.execute(
@@ -563,13 +577,68 @@ def index_export(
                    "incremental": bool(prev), "workers": workers}
         if prev and not n_todo and not n_gone and all((data / f"{n}.parquet").exists() for n in ("instances", "index_errors", "series")):
             # nothing changed: the cached tables are already the answer; nothing is rewritten
+            _save_state(data, digest)
             return _finish(summary, data, Counter(), t0, kept_rows=None, kept_errors=None)
         summary.update(_index_todo(con, data, listing, prev, root, workers, progress, fast, chunk_files, file_time_limit, n_todo))
+        _save_state(data, digest)
         return summary | _finish_counts(data, t0)
     finally:
-        con.close()
+        if con is not None:
+            con.close()
         listing.unlink(missing_ok=True)
         _rmdir_quiet(data / ".duckdb_spill")
+
+
+_STATE = ".index-state.json"
+_TABLES = ("instances", "index_errors", "series")
+
+
+def _table_stamps(data: Path) -> dict | None:
+    out = {}
+    for n in _TABLES:
+        try:
+            st = (data / f"{n}.parquet").stat()
+        except OSError:
+            return None
+        out[n] = [st.st_size, st.st_mtime_ns]
+    return out
+
+
+def _save_state(data: Path, digest: str) -> None:
+    """Record the walk's digest beside the tables it produced (with their size and mtime), so an
+    unchanged re-run can answer from a walk alone. Dot file: not a table."""
+    import json
+
+    stamps = _table_stamps(data)
+    if stamps is None:
+        return
+    tmp = data / f".index-state-{os.getpid()}.tmp"
+    tmp.write_text(json.dumps({"version": 1, "walk": digest, "tables": stamps}))
+    os.replace(tmp, data / _STATE)
+
+
+def _state_matches(data: Path, digest: str | None = None) -> bool:
+    """The recorded state names the current tables (and, given `digest`, this walk)."""
+    import json
+
+    try:
+        state = json.loads((data / _STATE).read_text())
+    except (OSError, ValueError):
+        return False
+    return (state.get("version") == 1 and (digest is None or state.get("walk") == digest)
+            and state.get("tables") == _table_stamps(data))
+
+
+def _digest_walk(folders: Iterator[list]) -> tuple[int, str]:
+    """Number of entries and digest of the walk, as `_write_listing` computes them, without a listing."""
+    import hashlib
+
+    digest = hashlib.blake2b(digest_size=20)
+    n = 0
+    for folder in folders:
+        digest.update(repr(folder).encode("utf-8", "backslashreplace"))
+        n += len(folder)
+    return n, digest.hexdigest()
 
 
 def _rmdir_quiet(path: Path) -> None:
