@@ -75,8 +75,8 @@ def plan_index_task(ctx: pl.RunContext) -> pl.Plan:
 
 
 @task(name="index-batch", timeout_seconds=1800, **_IO)
-def index_batch_task(ctx: pl.RunContext, index: int, paths: list[str]) -> pl.BatchResult:
-    return pl.index_batch(ctx, index, paths)
+def index_batch_task(ctx: pl.RunContext, index: int, n_files: int) -> pl.BatchResult:
+    return pl.index_batch(ctx, index, n_files)
 
 
 @task(name="finish-index", timeout_seconds=1800, **_IO)

@@ -359,12 +359,22 @@ def plan_index(ctx: RunContext) -> Plan:
     (ctx.scratch / "files_keep.json").write_text(json.dumps(keep))
     counts = {"files_in_export": len(files), "files_to_index": len(todo), "files_carried": len(keep),
               "files_removed": len(set(known) - {f[0] for f in files})}
+    # the file lists stay on disk: a task's arguments are walked by Prefect, so they are kept small
+    batches = _chunks(todo, ctx.options.file_batch_size)
+    for i, items in enumerate(batches):
+        (ctx.scratch / f"index-{i:05d}").mkdir()
+        (ctx.scratch / f"index-{i:05d}" / "items.json").write_text(json.dumps(items))
     checkpoint(ctx, "index")
-    return Plan(batches=_chunks(todo, ctx.options.file_batch_size), counts=counts)
+    return Plan(batches=[len(b) for b in batches], counts=counts)
 
 
-def index_batch(ctx: RunContext, index: int, items: list[list]) -> BatchResult:
-    """Read one batch of files ([path, size, mtime] each); write its instances and index_errors parts."""
+def _index_items(ctx: RunContext, index: int) -> list[list]:
+    return json.loads((ctx.scratch / f"index-{index:05d}" / "items.json").read_text())
+
+
+def index_batch(ctx: RunContext, index: int, n_files: int | None = None) -> BatchResult:
+    """Read batch `index` of the plan's files ([path, size, mtime] each); write its instances and index_errors."""
+    items = _index_items(ctx, index)
     instances, errors = ctx.lib.index_files(Path(ctx.options.export_dir), [tuple(i) for i in items])
     part = ctx.scratch / f"index-{index:05d}"
     counts = {"instances": _write_part("instances", instances, part / "instances.parquet"),
@@ -378,11 +388,11 @@ def finish_index(ctx: RunContext, results: list[BatchResult], plan: Plan) -> dic
 
     keep = set(json.loads((ctx.scratch / "files_keep.json").read_text()))
     ok_parts = []
-    for res, items in zip(results, plan.batches):
+    for res in results:
         if res.ok:
             ok_parts.append(ctx.scratch / f"index-{res.index:05d}")
         else:  # keep the previous rows of this batch's files; their keys still differ, so the next run retries
-            keep.update(i[0] for i in items)
+            keep.update(i[0] for i in _index_items(ctx, res.index))
     out = {}
     tables = {}
     for name in INDEX_TABLES:
