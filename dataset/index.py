@@ -233,6 +233,10 @@ def _arm(limit: float | None) -> bool:
     if not limit or not _ALARM_READY:
         return False
     import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return False  # SIGALRM goes to the main thread: it cannot stop a read in this one
 
     _Clock.active, _Clock.limit = False, float(limit)
     tick = max(0.005, limit / 10)
@@ -559,10 +563,12 @@ def index_export(
             # a stat-only walk: if it equals the walk that produced these very tables (same
             # digest), there is nothing to read and nothing to rewrite
             n_files, digest = _digest_walk(_walk_folders(root, exclude=[data]))
-            if _state_matches(data, digest):
+            state = _state_matches(data, digest)
+            if state:
                 summary = {"files": n_files, "files_read": 0, "files_reused": n_files, "files_removed": 0,
-                           "incremental": True, "workers": workers}
-                return _finish(summary, data, Counter(), t0, kept_rows=None, kept_errors=None)
+                           "incremental": True, "workers": workers, "new_errors_by_kind": {}, "kept_rows": None,
+                           "kept_errors": None}
+                return summary | state["counts"] | {"seconds": round(time.perf_counter() - t0, 3)}
         n_files, digest = _write_listing(_walk_folders(root, exclude=[data]), listing)
         con = _duckdb(data)
         if prev:
@@ -577,11 +583,13 @@ def index_export(
                    "incremental": bool(prev), "workers": workers}
         if prev and not n_todo and not n_gone and all((data / f"{n}.parquet").exists() for n in ("instances", "index_errors", "series")):
             # nothing changed: the cached tables are already the answer; nothing is rewritten
-            _save_state(data, digest)
-            return _finish(summary, data, Counter(), t0, kept_rows=None, kept_errors=None)
+            summary = _finish(summary, data, Counter(), t0, kept_rows=None, kept_errors=None)
+            _save_state(data, digest, summary)
+            return summary
         summary.update(_index_todo(con, data, listing, prev, root, workers, progress, fast, chunk_files, file_time_limit, n_todo))
-        _save_state(data, digest)
-        return summary | _finish_counts(data, t0)
+        summary.update(_finish_counts(data, t0))
+        _save_state(data, digest, summary)
+        return summary
     finally:
         if con is not None:
             con.close()
@@ -604,29 +612,34 @@ def _table_stamps(data: Path) -> dict | None:
     return out
 
 
-def _save_state(data: Path, digest: str) -> None:
-    """Record the walk's digest beside the tables it produced (with their size and mtime), so an
-    unchanged re-run can answer from a walk alone. Dot file: not a table."""
+_COUNTS = ("instances", "series", "errors", "directory_objects", "errors_by_kind")
+
+
+def _save_state(data: Path, digest: str, summary: dict) -> None:
+    """Record the walk's digest beside the tables it produced (with their size and mtime, and
+    the summary's table counts), so an unchanged re-run can answer from a walk alone. Dot file:
+    not a table."""
     import json
 
     stamps = _table_stamps(data)
     if stamps is None:
         return
     tmp = data / f".index-state-{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({"version": 1, "walk": digest, "tables": stamps}))
+    tmp.write_text(json.dumps({"version": 1, "walk": digest, "tables": stamps, "counts": {k: summary[k] for k in _COUNTS}}))
     os.replace(tmp, data / _STATE)
 
 
-def _state_matches(data: Path, digest: str | None = None) -> bool:
-    """The recorded state names the current tables (and, given `digest`, this walk)."""
+def _state_matches(data: Path, digest: str | None = None) -> dict | None:
+    """The recorded state, when it names the current tables (and, given `digest`, this walk)."""
     import json
 
     try:
         state = json.loads((data / _STATE).read_text())
     except (OSError, ValueError):
-        return False
-    return (state.get("version") == 1 and (digest is None or state.get("walk") == digest)
-            and state.get("tables") == _table_stamps(data))
+        return None
+    ok = (state.get("version") == 1 and (digest is None or state.get("walk") == digest)
+          and state.get("tables") == _table_stamps(data) and isinstance(state.get("counts"), dict))
+    return state if ok else None
 
 
 def _digest_walk(folders: Iterator[list]) -> tuple[int, str]:
