@@ -74,10 +74,11 @@ class Library:
                 errors.append(err)
         return instances, errors
 
-    def write_series(self, work_dir: Path) -> int:
+    def write_series(self, work_dir: Path, affected_series=None, affected_sops=None) -> int:
+        """series from instances; with affected_* only those series are recomputed, the rest copied."""
         from dataset.index import write_series
 
-        return write_series(work_dir)
+        return write_series(work_dir, affected_series=affected_series, affected_sops=affected_sops)
 
     # -- matching and volumes ------------------------------------------------------------------
     def match(self, work_dir: Path) -> dict:
@@ -85,11 +86,71 @@ class Library:
 
         return run_match(work_dir)
 
+    def match_incremental(self, work_dir: Path, previous: dict, mined_reports: set[str], changed_instances) -> dict:
+        """Match only the references whose outcome can have changed; carry the other outcomes.
+
+        A reference's outcome depends on its report and on the images of the report's study
+        (accession number) and patient (study by patient and date, prior studies). So the
+        references re-matched are those of reports mined in this run and of reports whose
+        accession number or patient has images that appeared, changed or vanished; they are
+        matched with `dataset.matching.match_references` over those patients' and studies' images.
+        previous: {"snippet_slices": pa.Table, "rejections": pa.Table} of the previous version.
+        """
+        import pyarrow.compute as pc
+
+        import data_contracts as dc
+        from dataset.matching import match_references
+
+        reports = dc.read_table("reports", work_dir, columns=["report_id", "accession_number", "patient_id"]).to_pylist()
+        inst_keys = dc.read_table("instances", work_dir, columns=["accession_number", "patient_id"])
+        pat_of_acc: dict[str, set] = {}
+        for r in inst_keys.group_by(["accession_number", "patient_id"]).aggregate([]).to_pylist():
+            pat_of_acc.setdefault(r["accession_number"], set()).add(r["patient_id"])
+        acc_changed = set(changed_instances.column("accession_number").to_pylist()) - {None}
+        pat_changed = set(changed_instances.column("patient_id").to_pylist()) - {None}
+        affected, accs, pats = set(), set(), set()
+        for r in reports:
+            patients = ({r["patient_id"]} | pat_of_acc.get(r["accession_number"], set())) - {None}
+            if r["report_id"] in mined_reports or r["accession_number"] in acc_changed or patients & pat_changed:
+                affected.add(r["report_id"])
+                accs.add(r["accession_number"])
+                pats |= patients
+        refs = dc.read_table("references", work_dir)
+        refs_sub = refs.filter(pc.is_in(refs.column("report_id"), value_set=_strings(affected)))
+        inst = dc.read_table("instances", work_dir)
+        inst_sub = inst.filter(pc.or_(pc.is_in(inst.column("accession_number"), value_set=_strings(accs - {None})),
+                                      pc.is_in(inst.column("patient_id"), value_set=_strings(pats))))
+        series = dc.read_table("series", work_dir)
+        series_sub = series.filter(pc.is_in(series.column("series_instance_uid"),
+                                            value_set=_strings(set(inst_sub.column("series_instance_uid").to_pylist()))))
+        rep = dc.read_table("reports", work_dir)
+        rep_sub = rep.filter(pc.is_in(rep.column("report_id"), value_set=_strings(affected)))
+        pairs, rejections = match_references(refs_sub.to_pandas(), rep_sub.to_pandas(), inst_sub.to_pandas(),
+                                             series_sub.to_pandas())
+        live = set(refs.column("report_id").to_pylist()) - affected
+        out = {}
+        for name, new in (("snippet_slices", pairs), ("rejections", rejections)):
+            old = previous[name]
+            old = old.filter(pc.is_in(old.column("report_id"), value_set=_strings(live)))
+            import pyarrow as pa
+
+            table = pa.concat_tables([old.cast(dc.load_contract(name).schema), dc.conform(name, new)])
+            dc.write_table(name, table, work_dir)
+            out[name] = table.num_rows
+        return {"references_rematched": refs_sub.num_rows, "pairs": out["snippet_slices"],
+                "rejected": out["rejections"]}
+
     def build_volumes(self, work_dir: Path, export_dir: Path, cache_dir: Path) -> dict:
         return build_volumes_cached(work_dir, export_dir, cache_dir)
 
 
 library = Library()
+
+
+def _strings(values):
+    import pyarrow as pa
+
+    return pa.array(sorted(v for v in values if v is not None), type=pa.string())
 
 
 # -- volume arrays through a cache shared by the versions --------------------------------------------

@@ -188,6 +188,12 @@ def _previous(ctx: RunContext, name: str, filter_col: str | None = None, keep=No
     return table
 
 
+def pa_strings(values):
+    import pyarrow as pa
+
+    return pa.array(sorted(values), type=pa.string())
+
+
 def sort_by_key(name: str, table):
     import data_contracts as dc
 
@@ -393,14 +399,26 @@ def finish_index(ctx: RunContext, results: list[BatchResult], plan: Plan) -> dic
             ok_parts.append(ctx.scratch / f"index-{res.index:05d}")
         else:  # keep the previous rows of this batch's files; their keys still differ, so the next run retries
             keep.update(i[0] for i in _index_items(ctx, res.index))
+    import pyarrow.compute as pc
+
     out = {}
-    tables = {}
+    tables, new_rows = {}, {}
     for name in INDEX_TABLES:
         prev = _previous(ctx, name, "path", keep)
-        new = _read_parts(name, [p / f"{name}.parquet" for p in ok_parts])
-        tables[name] = _concat(name, [prev, new])
+        new_rows[name] = _read_parts(name, [p / f"{name}.parquet" for p in ok_parts])
+        tables[name] = _concat(name, [prev, new_rows[name]])
         out[name] = _write_final(name, tables[name], ctx)
-    ctx.lib.write_series(ctx.work)
+    prev_series = _previous(ctx, "series")
+    if ctx.reprocess_all or prev_series.num_rows == 0:
+        ctx.lib.write_series(ctx.work)
+    else:  # only series that gained, changed or lost images (or share a SOP with those) are recomputed
+        prev_inst = _previous(ctx, "instances").select(["path", "series_instance_uid", "sop_instance_uid"])
+        gone = prev_inst.filter(pc.invert(pc.is_in(prev_inst.column("path"), value_set=pa_strings(keep))))
+        changed = [gone, new_rows["instances"].select(["path", "series_instance_uid", "sop_instance_uid"])]
+        affected_series = {u for t in changed for u in t.column("series_instance_uid").to_pylist()}
+        affected_sops = {u for t in changed for u in t.column("sop_instance_uid").to_pylist()}
+        dc.write_table("series", prev_series, ctx.work)
+        ctx.lib.write_series(ctx.work, affected_series, affected_sops)
     out["series"] = _write_final("series", dc.read_table("series", ctx.work), ctx)
     checkpoint(ctx, "indexed")
     return out
@@ -409,7 +427,17 @@ def finish_index(ctx: RunContext, results: list[BatchResult], plan: Plan) -> dic
 # -- match, volumes -----------------------------------------------------------------------------
 
 def match(ctx: RunContext) -> dict[str, int]:
-    counts = ctx.lib.match(ctx.work)
+    """snippet_slices and rejections: incrementally when the library can and a previous version exists."""
+    incremental = getattr(ctx.lib, "match_incremental", None)
+    prev = {name: _previous(ctx, name) for name in ("snippet_slices", "rejections")}
+    if incremental is None or ctx.reprocess_all or ctx.previous is None or \
+            not (Path(ctx.previous) / "snippet_slices.parquet").exists():
+        counts = ctx.lib.match(ctx.work)
+    else:
+        import pyarrow.parquet as pq
+
+        mined = set(pq.read_table(ctx.scratch / "reports_in.parquet", columns=["report_id"]).column(0).to_pylist())
+        counts = incremental(ctx.work, prev, mined, _changed_instances(ctx))
     # re-sort by key so the tables are byte-for-byte reproducible whatever order matching used
     import data_contracts as dc
 
@@ -418,6 +446,24 @@ def match(ctx: RunContext) -> dict[str, int]:
         out[name] = _write_final(name, dc.read_table(name, ctx.work), ctx)
     checkpoint(ctx, "matched")
     return {**{f"match_{k}": v for k, v in (counts or {}).items()}, **out}
+
+
+def _changed_instances(ctx: RunContext):
+    """Instance rows (accession_number, patient_id) that appeared, changed or vanished in this run."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    import data_contracts as dc
+
+    cols = ["path", "size_bytes", "mtime", "accession_number", "patient_id"]
+    now = dc.read_table("instances", ctx.work).select(cols)
+    before = _previous(ctx, "instances").select(cols)
+    key = lambda t: pc.binary_join_element_wise(t.column("path"), pc.cast(t.column("size_bytes"), pa.string()),  # noqa: E731
+                                                 pc.cast(t.column("mtime"), pa.string()), "\x1f")
+    k_now, k_before = key(now), key(before)
+    added = now.filter(pc.invert(pc.is_in(k_now, value_set=k_before.combine_chunks())))
+    gone = before.filter(pc.invert(pc.is_in(k_before, value_set=k_now.combine_chunks())))
+    return pa.concat_tables([added.select(["accession_number", "patient_id"]), gone.select(["accession_number", "patient_id"])])
 
 
 def build_volumes(ctx: RunContext) -> dict[str, int]:

@@ -102,7 +102,7 @@ class ToyLibrary:
                               "instance_number": d["instance_number"], "modality": "CT", "position_z": d["z"]})
         return instances, errors
 
-    def write_series(self, work_dir: Path) -> int:
+    def write_series(self, work_dir: Path, affected_series=None, affected_sops=None) -> int:
         import data_contracts as dc
 
         by: dict[str, list[dict]] = {}
