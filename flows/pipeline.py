@@ -8,8 +8,8 @@ One run turns a PACS export and a reports file into a new published version of t
     finish_reports  carried rows + mined batches -> reports, references, labels, snippet_labels
     plan_index      list the export; split into new/changed files (to read) and unchanged (to carry)
     index_batch     read one batch of DICOM files (a task per batch)
-    finish_index    carried rows + read batches -> instances, index_errors, series
-    match           snippet_slices, rejections (always over everything; cheap)
+    finish_index    carried rows + read batches -> instances, index_errors, series (affected ones)
+    match           snippet_slices, rejections (only references whose report or images changed)
     build_volumes   volumes + .npy arrays through the shared cache (optional)
     publish         runs table, rename the partial folder into place, switch CURRENT, prune
 
