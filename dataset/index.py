@@ -810,6 +810,7 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
     finally:
         if own:
             con.close()
+            _rmdir_quiet(data / ".duckdb_spill")
 
 
 def _write_series(con, data, inst_path, series_path, affected_series, affected_sops, series_geometry) -> int:
