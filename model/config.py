@@ -21,6 +21,7 @@ class RadFinderConfig:
     feature_mm: float = 12.0  # axial resolution of the depth features (RadFinder reports 12 mm)
     # --- volume encoder ------------------------------------------------------------------
     stem_channels: tuple[int, ...] = (32, 64, 128, 256)  # 2D conv stages per slab, each halves H and W
+    stem_pool: str = "mean"  # slab feature: spatial "mean", or "meanmax" (mean and max concatenated: small findings survive)
     vision_width: int = 256  # transformer width along depth
     vision_layers: int = 4  # depth-transformer layers: enough to relate levels across the chest
     vision_heads: int = 4  # heads per layer; width must divide evenly
@@ -43,6 +44,7 @@ class RadFinderConfig:
     w_siglip: float = 1.0  # report-volume SigLIP weight (reference)
     w_prompt: float = 0.5  # disease-prompt weight (reference)
     w_loc: float = 0.2  # localization weight: small, so grounding refines but does not dominate the shared space
+    prompt_templates: str = "train"  # "train": the reference's one pair; "all": one of the seven zero-shot pairs per step
     max_refs_per_volume: int = 4  # referenced slices per volume per step (one random snippet each)
     # --- optimisation --------------------------------------------------------------------
     batch_size: int = 32  # volumes per optimiser micro-batch (per rank); SigLIP likes large batches
@@ -84,6 +86,8 @@ class RadFinderConfig:
         for w, h, name in ((self.vision_width, self.vision_heads, "vision"), (self.text_width, self.text_heads, "text")):
             if w % h:
                 raise ValueError(f"{name}_width {w} must be divisible by {name}_heads {h}")
+        if self.prompt_templates not in ("train", "all"):
+            raise ValueError(f"prompt_templates must be 'train' or 'all', got {self.prompt_templates!r}")
         if min(self.batch_size, self.grad_accum, self.steps) < 1:
             raise ValueError("batch_size, grad_accum and steps must be >= 1")
 

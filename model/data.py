@@ -53,7 +53,7 @@ def _label_code(value: str, not_mentioned_is_absent: bool) -> int:
 
 def load_records(data_dir: str | os.PathLike, split: str | None, cfg: RadFinderConfig) -> list[VolumeRecord]:
     """Volumes of `split` (all when None) with report text, label targets and referenced slices."""
-    data_dir = Path(data_dir)
+    data_dir = data_contracts.current_dir(data_dir)  # array paths are relative to the published version
     vols = data_contracts.read_table("volumes", data_dir).to_pylist()
     if split is not None:
         if split not in {"train", "val", "test"}:

@@ -17,8 +17,11 @@ def _check_positive(**kwargs: int) -> None:
 class SlabStem(nn.Module):
     """2D conv stem over one slab: the slab's slices are the input channels."""
 
-    def __init__(self, slab_slices: int, channels: tuple[int, ...], out_width: int):
+    def __init__(self, slab_slices: int, channels: tuple[int, ...], out_width: int, pool: str = "mean"):
         super().__init__()
+        if pool not in ("mean", "meanmax"):
+            raise ValueError(f"pool must be 'mean' or 'meanmax', got {pool!r}")
+        self.pool = pool
         _check_positive(slab_slices=slab_slices, out_width=out_width, stages=len(channels))
         layers: list[nn.Module] = []
         cin = slab_slices
@@ -29,11 +32,14 @@ class SlabStem(nn.Module):
             ]
             cin = c
         self.body = nn.Sequential(*layers)
-        self.out = nn.Linear(cin, out_width)
+        self.out = nn.Linear(cin * (2 if pool == "meanmax" else 1), out_width)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # x: (N, slab_slices, H, W) -> (N, out_width)
-        return self.out(self.body(x).mean(dim=(2, 3)))
+        h = self.body(x)
+        if self.pool == "meanmax":  # the max keeps a small finding's response that the mean dilutes
+            return self.out(torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1))
+        return self.out(h.mean(dim=(2, 3)))
 
 
 class AttentionPool(nn.Module):
@@ -61,7 +67,7 @@ class VolumeEncoder(nn.Module):
     """(B, D, H, W) in [0, 1] -> global feature (B, W) and one feature per depth position (B, P, W)."""
 
     def __init__(self, crop_shape: tuple[int, int, int], slab_slices: int, stem_channels: tuple[int, ...],
-                 width: int, layers: int, heads: int, max_positions: int):
+                 width: int, layers: int, heads: int, max_positions: int, stem_pool: str = "mean"):
         super().__init__()
         _check_positive(slab_slices=slab_slices, width=width, layers=layers, heads=heads, max_positions=max_positions)
         if len(crop_shape) != 3:
@@ -74,7 +80,7 @@ class VolumeEncoder(nn.Module):
             raise ValueError(f"width {width} must be divisible by heads {heads}")
         self.crop_shape = tuple(crop_shape)
         self.slab = slab_slices
-        self.stem = SlabStem(slab_slices, stem_channels, width)
+        self.stem = SlabStem(slab_slices, stem_channels, width, stem_pool)
         self.pos = nn.Parameter(torch.randn(1, max_positions, width) * 0.02)
         self.blocks = _transformer(width, heads, layers)
         self.norm = nn.LayerNorm(width)
@@ -126,7 +132,7 @@ class RadFinder(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.volume = VolumeEncoder(cfg.crop_shape, cfg.slab_slices, cfg.stem_channels, cfg.vision_width,
-                                    cfg.vision_layers, cfg.vision_heads, cfg.max_depth_positions)
+                                    cfg.vision_layers, cfg.vision_heads, cfg.max_depth_positions, cfg.stem_pool)
         self.text = TextEncoder(vocab_size, cfg.text_width, cfg.text_layers, cfg.text_heads,
                                 max(cfg.report_tokens, cfg.snippet_tokens))
         self.volume_proj = nn.Linear(cfg.vision_width, cfg.embed_dim, bias=False)

@@ -22,7 +22,7 @@ from model.distributed import init_from_env, rank_and_world
 from model.encoders import RadFinder
 from model.losses import label_pos_weight
 from model.objective import training_losses
-from model.prompts import prompt_pairs
+from model.prompts import TRAIN_TEMPLATE, ZERO_SHOT_TEMPLATES, prompt_pairs
 from model.tokenizer import ReportTokenizer
 
 
@@ -110,7 +110,7 @@ def main(argv: list[str]) -> int:
     else:
         _seed_all(cfg.seed)
         texts = [r.report_text for r in records] + [s for r in records for ref in r.refs for s in ref.snippets]
-        tokenizer = ReportTokenizer.train(texts + prompt_pairs(), cfg.vocab_size)
+        tokenizer = ReportTokenizer.train(texts + [p for tp in ZERO_SHOT_TEMPLATES for p in prompt_pairs(tp)], cfg.vocab_size)
         model = RadFinder(cfg, tokenizer.vocab_size)
         state = None
     _seed_all(cfg.seed + 1000 * rank + start_step)
@@ -123,7 +123,8 @@ def main(argv: list[str]) -> int:
 
     targets = torch.from_numpy(np.stack([r.targets for r in records]).astype(np.int64))
     pos_weight = label_pos_weight(targets, cfg.pos_weight_cap).to(device)
-    prompt_ids, prompt_mask = (t.to(device) for t in tokenizer.encode(prompt_pairs(), cfg.snippet_tokens))
+    templates = ZERO_SHOT_TEMPLATES if cfg.prompt_templates == "all" else (TRAIN_TEMPLATE,)
+    prompt_sets = [tuple(t.to(device) for t in tokenizer.encode(prompt_pairs(tp), cfg.snippet_tokens)) for tp in templates]
     batches = EpochBatches(len(records), cfg.batch_size, cfg.seed, rank, world, start=start_step * cfg.grad_accum)
     loader = DataLoader(VolumeDataset(records, cfg), batch_sampler=batches, collate_fn=Collate(tokenizer, cfg),
                         num_workers=cfg.num_workers, persistent_workers=cfg.num_workers > 0,
@@ -149,6 +150,8 @@ def main(argv: list[str]) -> int:
         for step in range(start_step, last):
             model.train()
             sums = {"loss": 0.0, "siglip": 0.0, "prompt": 0.0, "loc": 0.0}
+            # the step's prompt template pair: fixed by (seed, step), so resumed runs draw the same ones
+            prompt_ids, prompt_mask = prompt_sets[int(np.random.default_rng((cfg.seed, step)).integers(len(prompt_sets)))]
             for _ in range(cfg.grad_accum):
                 batch = {k: v.to(device, non_blocking=True) for k, v in next(it).items()}
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):

@@ -330,3 +330,13 @@ def test_cli_synth(tmp_path, capsys):
     assert (tmp_path / "x" / "truth" / "truth_references.parquet").exists()
     assert main(["synth", "--out", str(tmp_path / "x"), "--studies", "1"]) == 1
     assert main(["synth", "--out", str(tmp_path / "y"), "--studies", "0"]) == 2
+
+
+def test_without_thin_series(tmp_path):
+    """`thin_series=False`: no 1-1.5 mm series is written or cited; the 5 mm axial series remains."""
+    s = generate_export(tmp_path / "p", 3, seed=5, matrix=16, thin_series=False)
+    ser = pd.read_parquet(tmp_path / "p" / "truth" / "truth_series.parquet")
+    assert s["n_studies"] == 3 and "thin" not in set(ser.role) and (ser.role == "ax5").sum() == 3
+    refs = pd.read_parquet(tmp_path / "p" / "truth" / "truth_references.parquet")
+    assert set(refs.series_instance_uid.dropna()) <= set(ser.series_instance_uid) | set(
+        refs[refs.expected_rejection == "prior_study_unavailable"].series_instance_uid)

@@ -220,7 +220,7 @@ def build_phantom(params: AnatomyParams, pericardial_effusion: bool = False) -> 
     hc = np.array([0.12 * a, -0.28 * b, -20.0])
     hr = np.array([0.36 * a, 0.40 * b, 52.0]) * params.heart_scale
     if pericardial_effusion:
-        sl, m = ph.ellipsoid(hc, hr + 11.0)
+        sl, m = ph.ellipsoid(hc, hr + 18.0)
         ph.paint(sl, m, 12.0)
         ph.lung[sl] &= ~m
     sl, m = ph.ellipsoid(hc, hr + 3.0)  # pericardial fat

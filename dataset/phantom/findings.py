@@ -88,7 +88,7 @@ def plan_findings(rng: np.random.Generator, params: AnatomyParams, labels: list[
         if label == "Lung nodule":
             n = int(rng.choice([1, 1, 2, 3]))
             f.lobe = _choose_lobe(rng)
-            f.size_mm = float(rng.integers(10, 17))
+            f.size_mm = float(rng.integers(16, 23))
             f.radius_mm = f.size_mm / 2
             f.half_extent_z = f.radius_mm - 1.0
             zs = []
@@ -109,7 +109,7 @@ def plan_findings(rng: np.random.Generator, params: AnatomyParams, labels: list[
                            "Interlobular septal thickening": 38.0, "Bronchiectasis": 26.0,
                            "Peribronchial thickening": 26.0}[label]
             f.size_mm = f.radius_mm * 2
-            f.half_extent_z = {"Atelectasis": 5.0}.get(label, f.radius_mm * 0.5)
+            f.half_extent_z = {"Atelectasis": 8.0}.get(label, f.radius_mm * 0.5)
             f.centers.append(_lobe_point(rng, params, f.lobe, (6, 8, 8)))
         elif label == "Emphysema":
             f.lobe = _choose_lobe(rng, ("RUL", "LUL"))
@@ -121,16 +121,16 @@ def plan_findings(rng: np.random.Generator, params: AnatomyParams, labels: list[
         elif label == "Pleural effusion":
             f.side = "right" if rng.random() < 0.5 else "left"
             f.lobe = "RLL" if f.side == "right" else "LLL"
-            f.radius_mm = float(rng.uniform(28, 40))  # depth of the crescent
+            f.radius_mm = float(rng.uniform(45, 60))  # depth of the crescent
             f.size_mm = f.radius_mm
             f.half_extent_z = 10.0
         elif label == "Cardiomegaly":
             f.radius_mm = 70.0
             f.half_extent_z = 30.0
         elif label == "Pericardial effusion":
-            f.radius_mm = 11.0
+            f.radius_mm = 18.0
             f.half_extent_z = 30.0
-            f.size_mm = 11.0
+            f.size_mm = 18.0
         elif label == "Arterial wall calcification":
             z = float(rng.uniform(-90, 30))
             f.centers.append(np.array([0.14 * a, 0.42 * b, z]))
@@ -138,8 +138,8 @@ def plan_findings(rng: np.random.Generator, params: AnatomyParams, labels: list[
             f.half_extent_z = 15.0
         elif label == "Coronary artery wall calcification":
             f.centers.append(np.array([0.12 * a + 0.30 * a, -0.28 * b - 0.18 * b, float(rng.uniform(-20, 0))]))
-            f.radius_mm = 4.0
-            f.half_extent_z = 3.0
+            f.radius_mm = 6.0
+            f.half_extent_z = 5.0
         elif label == "Medical material":
             f.centers.append(np.array([0.62 * a, -0.80 * b, float(rng.uniform(90, 115))]))
             f.radius_mm = 20.0
@@ -155,9 +155,9 @@ def plan_findings(rng: np.random.Generator, params: AnatomyParams, labels: list[
             k = int(rng.integers(1, 4))
             for i in rng.permutation(3)[:k]:
                 f.centers.append(spots[i] + rng.uniform(-3, 3, 3))
-            f.radius_mm = 10.0
-            f.size_mm = 20.0
-            f.half_extent_z = 6.0
+            f.radius_mm = 15.0
+            f.size_mm = 30.0
+            f.half_extent_z = 10.0
         out.append(f)
     return out
 
@@ -179,7 +179,7 @@ def render_findings(ph: Phantom, findings: list[Finding], rng: np.random.Generat
                 f.centers = [heart_c.copy()]
             else:  # the anterior fluid rim, at the heart's mid level
                 hr = np.array([0.36 * a, 0.40 * b, 52.0]) * p.heart_scale
-                f.centers = [heart_c + np.array([0.0, -(hr[1] + 6.0), 0.0])]
+                f.centers = [heart_c + np.array([0.0, -(hr[1] + 9.0), 0.0])]
         elif L == "Lung nodule":
             r = max(4.0, f.radius_mm * scale)
             base = np.array([LOBES[f.lobe][0][0] * a, LOBES[f.lobe][0][1] * b, LOBES[f.lobe][0][2]])
@@ -203,7 +203,7 @@ def render_findings(ph: Phantom, findings: list[Finding], rng: np.random.Generat
             _settle(ph, f, sl, m)
         elif L == "Atelectasis":
             c = f.centers[0].copy()
-            sl, m = ph.ellipsoid(c, np.array([f.radius_mm, 9.0, f.half_extent_z + 2]) * max(scale, 0.8))
+            sl, m = ph.ellipsoid(c, np.array([f.radius_mm, 18.0, f.half_extent_z + 6]) * max(scale, 0.8))
             m = ph.paint(sl, m, 25.0, lung_only=True)
             _settle(ph, f, sl, m)
         elif L == "Pulmonary fibrotic sequela":
@@ -214,10 +214,10 @@ def render_findings(ph: Phantom, findings: list[Finding], rng: np.random.Generat
                 d[2] *= 0.3
                 d /= np.linalg.norm(d)
                 q = c + rng.uniform(-0.4, 0.4, 3) * f.radius_mm
-                s2, dist = ph.capsule(q - d * f.radius_mm * 0.8, q + d * f.radius_mm * 0.8, 2.6)
-                ph.paint(s2, dist <= 2.6, -40.0, lung_only=True)
-            sl, m = ph.ellipsoid(c, 6.0)
-            m = ph.paint(sl, m, -40.0, lung_only=True)
+                s2, dist = ph.capsule(q - d * f.radius_mm * 0.8, q + d * f.radius_mm * 0.8, 4.5)
+                ph.paint(s2, dist <= 4.5, 20.0, lung_only=True)
+            sl, m = ph.ellipsoid(c, 7.0)
+            m = ph.paint(sl, m, 20.0, lung_only=True)
             _settle(ph, f, sl, m)
         elif L == "Mosaic attenuation pattern":
             c = f.centers[0]
@@ -236,7 +236,7 @@ def render_findings(ph: Phantom, findings: list[Finding], rng: np.random.Generat
             _settle(ph, f, sl, m)
         elif L in ("Bronchiectasis", "Peribronchial thickening"):
             c = f.centers[0]
-            lumen, wall = (7.0, 2.5) if L == "Bronchiectasis" else (2.5, 5.0)
+            lumen, wall = (10.0, 3.5) if L == "Bronchiectasis" else (3.0, 8.0)
             painted = None
             for k in range(4):
                 ang = 2 * np.pi * k / 4 + 0.4
@@ -253,11 +253,11 @@ def render_findings(ph: Phantom, findings: list[Finding], rng: np.random.Generat
         elif L == "Emphysema":
             c0 = f.centers[0]
             sl, m = ph.ellipsoid(c0, f.radius_mm)
-            ph.paint(sl, m, -955.0, lung_only=True)
+            ph.paint(sl, m, -985.0, lung_only=True)
             for i, c in enumerate(f.centers):
-                r = 8.0 + 3.0 * (i % 3)
-                sl, m = ph.ellipsoid(c, r + 1.5)
-                ph.paint(sl, m, -700.0, lung_only=True)
+                r = 11.0 + 3.0 * (i % 3)
+                sl, m = ph.ellipsoid(c, r + 3.0)
+                ph.paint(sl, m, -600.0, lung_only=True)
                 sl, m = ph.ellipsoid(c, r)
                 ph.paint(sl, m, -1000.0, lung_only=True)
                 f.centers[i] = _nearest_in(ph, sl, m & ph.lung[sl], c)
@@ -272,12 +272,12 @@ def render_findings(ph: Phantom, findings: list[Finding], rng: np.random.Generat
         elif L == "Arterial wall calcification":
             c = f.centers[0]
             s2, dist = ph.capsule(c - [0, 0, f.half_extent_z + 4], c + [0, 0, f.half_extent_z + 4], 14.5)
-            ph.paint(s2, (dist <= 14.5) & (dist >= 11.0), 650.0)
+            ph.paint(s2, (dist <= 15.0) & (dist >= 9.0), 900.0)
             f.centers[0] = c + np.array([12.5, 0.0, 0.0])  # on the rim
         elif L == "Coronary artery wall calcification":
             c = f.centers[0]
-            s2, dist = ph.capsule(c + [-10, -4, 2], c + [10, 4, -2], 4.0)
-            ph.paint(s2, dist <= 4.0, 900.0)
+            s2, dist = ph.capsule(c + [-14, -5, 3], c + [14, 5, -3], 6.0)
+            ph.paint(s2, dist <= 6.0, 1200.0)
         elif L == "Medical material":
             c = f.centers[0]
             sl, (X, Y, Z) = ph.box(c - [20, 6, 14], c + [20, 6, 14])
@@ -296,7 +296,7 @@ def render_findings(ph: Phantom, findings: list[Finding], rng: np.random.Generat
             ph.lung[sl] &= ~np.broadcast_to(inside, ph.lung[sl].shape)
         elif L == "Lymphadenopathy":
             for i, c in enumerate(f.centers):
-                sl, m = ph.ellipsoid(c, [11.0, 9.0, 9.0])
+                sl, m = ph.ellipsoid(c, [16.0, 14.0, 14.0])
                 ph.paint(sl, m, 42.0)
         else:  # pragma: no cover - all 18 handled
             raise ValueError(L)
@@ -327,9 +327,9 @@ def draw_labels(rng: np.random.Generator) -> dict[str, str]:
     values: dict[str, str] = {}
     for label in CT_RATE_LABELS:
         u = rng.random()
-        if u < 0.28:
+        if u < 0.36:
             values[label] = "present"
-        elif u < 0.34:
+        elif u < 0.41:
             values[label] = "uncertain"
         elif u < 0.80:
             values[label] = "absent"

@@ -96,7 +96,7 @@ class _Study:
 
 
 def _plan_study(seed: int, p: int, role: str, si: int, date: dt.date, params: AnatomyParams,
-                patient: dict, matrix: int, write: bool) -> _Study:
+                patient: dict, matrix: int, write: bool, thin_series: bool = True) -> _Study:
     rng = np.random.default_rng([seed, p, 1 if role == "prior" else 2])
     f = si if si >= 0 else 7 + p  # feature schedule index
     study_uid = make_uid(seed, p, role, "study")
@@ -148,10 +148,11 @@ def _plan_study(seed: int, p: int, role: str, si: int, date: dt.date, params: An
         plans["ax5soft"].series_uid = uid("ax5soft")
     ts = float(rng.choice([1.0, 1.25, 1.5]))
     r0, c0, n0 = axial_dirs(0.0)
-    plans["thin"] = SeriesPlan(
-        "thin", scheme[2], f"Thorax {ts:g} B70f", ["ORIGINAL", "PRIMARY", "AXIAL"],
-        np.array([0.0, 0.0, zlo]), n0, r0, c0, ts, ts, int(length // ts) + 1, matrix, matrix, (ps, ps),
-        descending=(f % 4 in (0, 1)), multiframe=(f % 4 == 1), kernel="B70f", series_uid=uid("thin"))
+    if thin_series:
+        plans["thin"] = SeriesPlan(
+            "thin", scheme[2], f"Thorax {ts:g} B70f", ["ORIGINAL", "PRIMARY", "AXIAL"],
+            np.array([0.0, 0.0, zlo]), n0, r0, c0, ts, ts, int(length // ts) + 1, matrix, matrix, (ps, ps),
+            descending=(f % 4 in (0, 1)), multiframe=(f % 4 == 1), kernel="B70f", series_uid=uid("thin"))
     if f % 3 != 0:
         itype = ["DERIVED", "SECONDARY", "AXIAL"] if f % 6 == 4 else ["DERIVED", "SECONDARY", "REFORMATTED"]
         plans["coronal"] = SeriesPlan(
@@ -170,8 +171,13 @@ def _plan_study(seed: int, p: int, role: str, si: int, date: dt.date, params: An
 
 
 def generate_export(out_dir, n_studies: int, seed: int, matrix: int = 64,
-                    progress: Callable[[int, int], None] | None = None) -> dict:
-    """Write the phantom export for `n_studies` written studies; returns a summary dict."""
+                    progress: Callable[[int, int], None] | None = None, thin_series: bool = True) -> dict:
+    """Write the phantom export for `n_studies` written studies; returns a summary dict.
+
+    `thin_series=False` leaves out the 1-1.5 mm axial series (three quarters of the files): the
+    5 mm axial series becomes each study's training volume and reports cite only the 5 mm,
+    coronal and localizer series. Model tests use it to build a 100-study export in seconds.
+    """
     t0 = time.perf_counter()
     out = Path(out_dir)
     export = out / "export"
@@ -212,14 +218,14 @@ def generate_export(out_dir, n_studies: int, seed: int, matrix: int = 64,
             studies: list[tuple[_Study, bool]] = []
             if kind == 1 and remaining >= 2:
                 prior_date = date - dt.timedelta(days=int(prng.integers(180, 540)))
-                studies.append((_plan_study(seed, p, "prior", si, prior_date, params, patient, matrix, True), True))
-                studies.append((_plan_study(seed, p, "current", si + 1, date, params, patient, matrix, True), True))
+                studies.append((_plan_study(seed, p, "prior", si, prior_date, params, patient, matrix, True, thin_series), True))
+                studies.append((_plan_study(seed, p, "current", si + 1, date, params, patient, matrix, True, thin_series), True))
             elif p % 8 == 3:
                 prior_date = date - dt.timedelta(days=int(prng.integers(180, 540)))
-                studies.append((_plan_study(seed, p, "prior", -1, prior_date, params, patient, matrix, False), False))
-                studies.append((_plan_study(seed, p, "current", si, date, params, patient, matrix, True), True))
+                studies.append((_plan_study(seed, p, "prior", -1, prior_date, params, patient, matrix, False, thin_series), False))
+                studies.append((_plan_study(seed, p, "current", si, date, params, patient, matrix, True, thin_series), True))
             else:
-                studies.append((_plan_study(seed, p, "current", si, date, params, patient, matrix, True), True))
+                studies.append((_plan_study(seed, p, "current", si, date, params, patient, matrix, True, thin_series), True))
             prior_ctx = None
             prior_written = False
             for idx, (st, write) in enumerate(studies):
