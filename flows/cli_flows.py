@@ -84,6 +84,7 @@ def mine(
                 from flows.mine_flow import flow_with_runner
 
                 result = flow_with_runner("dask", dask_address)(**params)
+                _flush_prefect_logs()  # before the loopback server stops
         else:
             from flows.mine_flow import flow_with_runner
 
@@ -130,6 +131,15 @@ def serve(
             serve_flow(params, name=name, cron=cron, interval=interval, timezone=timezone, dask_address=dask_address)
         except KeyboardInterrupt:
             typer.echo("stopped serving", err=True)
+
+
+def _flush_prefect_logs() -> None:
+    try:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=5)
+    except Exception:  # noqa: BLE001 - best effort: logs only
+        pass
 
 
 def stats(
