@@ -372,8 +372,21 @@ def _clean(v):
     return v
 
 
+# integer columns of the input tables; pandas upcasts them to float when a column holds a null, so they are
+# turned back into ints here and every detail text names series and images as "2", never "2.0"
+_INTEGER_COLUMNS = frozenset({"ref_id", "series_number", "image_number", "image_number_end", "image_count",
+                              "n_images", "instance_number", "frame_number", "number_of_frames", "rows", "columns"})
+
+
 def _records(df: pd.DataFrame) -> list[dict]:
-    return [{k: _clean(v) for k, v in r.items()} for r in df.to_dict("records")]
+    out = []
+    for r in df.to_dict("records"):
+        rec = {k: _clean(v) for k, v in r.items()}
+        for k in _INTEGER_COLUMNS.intersection(rec):
+            if rec[k] is not None:
+                rec[k] = int(rec[k])
+        out.append(rec)
+    return out
 
 
 class Matcher:
@@ -384,7 +397,8 @@ class Matcher:
         self.series = {r["series_instance_uid"]: r for r in _records(series)}
         for r in self.series.values():
             r["study_date"] = _as_date(r.get("study_date"))
-        self.volumes = choose_training_volumes(series, cfg)
+        self.volumes = {study: self.series[v["series_instance_uid"]]
+                        for study, v in choose_training_volumes(series, cfg).items()}
         self.studies: dict[str, dict] = {}
         for r in self.series.values():
             st = self.studies.setdefault(r["study_instance_uid"], {

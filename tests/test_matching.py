@@ -1,6 +1,7 @@
 """Matching references to images and placing them in the training volume, on a hand-built export."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import numpy as np
@@ -115,6 +116,17 @@ def test_each_reference(matched, ref, reason, z):
         assert key in rejections, pairs.get(key)
         assert rejections[key]["reason"] == reason
         assert rejections[key]["detail"]
+
+
+def test_details_name_numbers_as_integers_whatever_the_column_dtype(export, matched):
+    # CASES hold null series numbers, so pandas gives float columns; the details must not say "series 9.0"
+    _, inst, ser = export
+    _, rejections = matched
+    assert rejections[("R1", 5)]["detail"].startswith("no series 9 in study ")
+    assert not [r["detail"] for r in rejections.values() if re.search(r"(?:series|image|frame|hold)s?:? \[?\d+\.0\b", r["detail"])]
+    no_nulls = [c[0] for c in CASES if c[1] and c[0]["series_number"] is not None and c[0]["report_id"] == "R1"]
+    _, alone = matching.match_references(pd.DataFrame(no_nulls), pd.DataFrame(REPORTS), inst, ser)
+    assert alone and all(r == rejections[(r["report_id"], r["ref_id"])] for r in alone)
 
 
 def test_placement_lands_on_thin_slice(matched):
