@@ -47,6 +47,7 @@ import stat as _stat
 import sys
 import time
 from collections import Counter, deque
+from contextlib import contextmanager
 from operator import attrgetter as _attrgetter
 from pathlib import Path
 from typing import Any, Iterator
@@ -290,11 +291,28 @@ def _init_worker() -> None:
     _install_alarm()
 
 
-def _read_chunk(args) -> tuple[list[list] | None, list[dict], int]:
-    """Read a chunk of files: instance rows as column lists (in `fields` order), error rows, file count.
+def read_files(root: str | os.PathLike, items, fast: bool = True,
+               limit: float | None = FILE_TIME_LIMIT_S) -> tuple[list[dict], list[dict]]:
+    """(instances rows, index_errors rows) of walk entries ((path, size, mtime, walk error) each, as
+    `walk_export` yields them), read as `index_export` reads them: each file within `limit` seconds.
 
-    Plain lists pickle cheaply and keep pyarrow out of the worker processes."""
-    root, chunk, fast, limit, fields = args
+    In the main thread the files are read here under SIGALRM; in another thread (a Prefect task),
+    where SIGALRM cannot stop a read, in one worker process; in a daemonic process (which may not
+    start one) here without a limit.
+    """
+    import multiprocessing as mp
+    import threading
+
+    root, items = os.path.realpath(root), [tuple(i) for i in items]
+    if limit and items and threading.current_thread() is not threading.main_thread() and not mp.current_process().daemon:
+        with mp.get_context("spawn").Pool(1, initializer=_init_worker) as pool:
+            return pool.apply(_read_items, (root, items, fast, limit))
+    with _alarm_installed():
+        return _read_items(root, items, fast, limit)
+
+
+def _read_items(root: str, chunk, fast: bool, limit) -> tuple[list[dict], list[dict]]:
+    """Rows and error rows of a run of walk entries; each file timed when this process can (`_arm`)."""
     rows, errors = [], []
     timed = _arm(limit)
     try:
@@ -307,6 +325,15 @@ def _read_chunk(args) -> tuple[list[list] | None, list[dict], int]:
     finally:
         if timed:
             _disarm()
+    return rows, errors
+
+
+def _read_chunk(args) -> tuple[list[list] | None, list[dict], int]:
+    """Read a chunk of files: instance rows as column lists (in `fields` order), error rows, file count.
+
+    Plain lists pickle cheaply and keep pyarrow out of the worker processes."""
+    root, chunk, fast, limit, fields = args
+    rows, errors = _read_items(root, chunk, fast, limit)
     cols = [[r.get(f) for r in rows] for f in fields] if rows else None
     return cols, errors, len(chunk)
 
@@ -747,17 +774,9 @@ def _finish(summary: dict, data: Path, new_errors: Counter, t0: float, kept_rows
 def _map(chunks, workers: int):
     """Results of `_read_chunk` over `chunks`, in order; at most IN_FLIGHT_PER_WORKER x workers chunks in flight."""
     if workers == 1:
-        import signal
-
-        had = _ALARM_READY
-        old = signal.getsignal(signal.SIGALRM) if hasattr(signal, "SIGALRM") else None
-        installed = had or _install_alarm()
-        try:
+        with _alarm_installed():
             for c in chunks:
                 yield _read_chunk(c)
-        finally:
-            if installed and not had:
-                _uninstall_alarm(old)
         return
     import multiprocessing as mp
 
@@ -770,6 +789,21 @@ def _map(chunks, workers: int):
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
+
+
+@contextmanager
+def _alarm_installed():
+    """The SIGALRM handler installed in this process for the block (when possible here), then the old one back."""
+    import signal
+
+    had = _ALARM_READY
+    old = signal.getsignal(signal.SIGALRM) if hasattr(signal, "SIGALRM") else None
+    installed = had or _install_alarm()
+    try:
+        yield installed
+    finally:
+        if installed and not had:
+            _uninstall_alarm(old)
 
 
 def _uninstall_alarm(old) -> None:
@@ -895,4 +929,4 @@ def _first(values):
     return next(v for v in vals if counts[v] == top)
 
 
-__all__ = ["FileTimeout", "index_export", "index_file", "read_file_limited", "walk_export", "write_series"]
+__all__ = ["FileTimeout", "index_export", "index_file", "read_file_limited", "read_files", "walk_export", "write_series"]

@@ -6,8 +6,8 @@ over the real libraries (`library`, here) or over a toy (flows.toylib) in machin
     read_reports(path) -> (rows, problems)                 report rows with report_id, text_sha256, ...
     mine_reports(rows) -> {table: rows}                    reports, references, labels, snippet_labels
     finish_mining({table: pa.Table}) -> {table: pa.Table}  cross-report passes over all rows (dedup)
-    list_export(export_dir, exclude) -> [(path, size, mtime)]
-    index_files(export_dir, items) -> (instances rows, index_errors rows)   items: [(path, size, mtime)]
+    list_export(export_dir, exclude) -> [(path, size, mtime, walk error)]   (a toy may leave out the error)
+    index_files(export_dir, items) -> (instances rows, index_errors rows)   items: list_export's entries
     write_series(work_dir)                                 series from work_dir/instances.parquet
     match(work_dir) -> counts                              snippet_slices, rejections into work_dir
     build_volumes(work_dir, export_dir, cache_dir) -> counts   volumes (+ arrays) into work_dir
@@ -57,22 +57,16 @@ class Library:
         return {**tables, "references": dc.conform("references", refs)}
 
     # -- DICOM index (dataset.index) -------------------------------------------------------------
-    def list_export(self, export_dir: Path, exclude=()) -> list[tuple[str, int | None, float | None]]:
+    def list_export(self, export_dir: Path, exclude=()) -> list[tuple[str, int | None, float | None, str | None]]:
         from dataset.index import walk_export
 
-        return [(rel, size, mtime) for rel, size, mtime, _err in walk_export(export_dir, exclude=list(exclude))]
+        return list(walk_export(export_dir, exclude=list(exclude)))
 
     def index_files(self, export_dir: Path, items) -> tuple[list[dict], list[dict]]:
-        from dataset.index import index_file
+        """As `radmine index` reads them: each file within the per-file time limit, the walk's error kept."""
+        from dataset.index import read_files
 
-        root = str(Path(export_dir).resolve())
-        instances, errors = [], []
-        for rel, size, mtime in items:
-            rows, err = index_file(root, rel, size, mtime)
-            instances.extend(rows)
-            if err is not None:
-                errors.append(err)
-        return instances, errors
+        return read_files(export_dir, items)
 
     def write_series(self, work_dir: Path, affected_series=None, affected_sops=None) -> int:
         """series from instances; with affected_* only those series are recomputed, the rest copied."""

@@ -351,17 +351,18 @@ def finish_reports(ctx: RunContext, results: list[BatchResult], plan: Plan) -> d
 
 def plan_index(ctx: RunContext) -> Plan:
     """List the export; files whose (path, size, mtime) the previous version has are carried."""
-    files = ctx.lib.list_export(Path(ctx.options.export_dir), exclude=[ctx.data_dir])  # [(path, size, mtime)]
+    files = ctx.lib.list_export(Path(ctx.options.export_dir), exclude=[ctx.data_dir])  # [(path, size, mtime, ...)]
     known: dict[str, tuple] = {}
     for name in INDEX_TABLES:
         for r in _previous(ctx, name).select(["path", "size_bytes", "mtime"]).to_pylist():
             known[r["path"]] = (r["size_bytes"], r["mtime"])
     todo, keep = [], []
-    for path, size, mtime in sorted(files, key=lambda f: f[0]):
+    for entry in sorted(files, key=lambda f: f[0]):
+        path, size, mtime = entry[:3]
         if not ctx.reprocess_all and size is not None and known.get(path) == (size, mtime):
             keep.append(path)
         else:
-            todo.append([path, size, mtime])
+            todo.append(list(entry))  # with the walk's error, when the library gives one
     (ctx.scratch / "files_keep.json").write_text(json.dumps(keep))
     counts = {"files_in_export": len(files), "files_to_index": len(todo), "files_carried": len(keep),
               "files_removed": len(set(known) - {f[0] for f in files})}
@@ -379,7 +380,7 @@ def _index_items(ctx: RunContext, index: int) -> list[list]:
 
 
 def index_batch(ctx: RunContext, index: int, n_files: int | None = None) -> BatchResult:
-    """Read batch `index` of the plan's files ([path, size, mtime] each); write its instances and index_errors."""
+    """Read batch `index` of the plan's files (list_export's entries); write its instances and index_errors."""
     items = _index_items(ctx, index)
     instances, errors = ctx.lib.index_files(Path(ctx.options.export_dir), [tuple(i) for i in items])
     part = ctx.scratch / f"index-{index:05d}"

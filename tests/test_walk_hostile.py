@@ -130,3 +130,35 @@ def test_fifo_bad_folder_names_and_rerun(export, tmp_path):
     for name, key in (("instances", "path"), ("index_errors", "path")):
         a = dc.read_table(name, data).sort_by(key).to_pylist()
         assert a == dc.read_table(name, fresh).sort_by(key).to_pylist(), name
+
+
+def test_the_flow_indexes_a_hostile_export_as_radmine_index_does(export, tmp_path):
+    """The flow's index batches (flows.library over dataset.index.read_files) give the same
+    instances and index_errors rows as `radmine index` (index_export): walk messages, time limit."""
+    import threading
+
+    from flows import pipeline as pl
+    from flows.library import Library
+
+    root, outside, _ = export
+    os.mkfifo(root / "a" / "pipe.dcm")  # would block a reader that opened it
+    os.symlink(outside / "secret.dcm", root / "a" / "link_out.dcm")
+    (root / "a" / "notes.txt").write_text("not dicom\n")
+    (tmp_path / "reports.jsonl").write_text("")
+    flow_data, index_data = tmp_path / "flow", tmp_path / "index"
+    pl.run_pipeline(pl.MineOptions(export_dir=str(root), reports=str(tmp_path / "reports.jsonl"),
+                                   data_dir=str(flow_data), keep_identifiers=True, file_batch_size=2))
+    index_export(root, index_data, workers=1, progress=False)
+    for t in ("instances", "index_errors"):
+        assert dc.read_table(t, flow_data).to_pylist() == dc.read_table(t, index_data).to_pylist(), t
+    errs = {e["path"]: e["message"] for e in dc.read_table("index_errors", index_data).to_pylist()}
+    assert "outside the export root" in errs["a/link_out.dcm"] and "FIFO" in errs["a/pipe.dcm"]
+
+    # in a Prefect task's thread (no SIGALRM there) the batch is read in a worker process, same rows
+    lib, got = Library(), {}
+    entries = lib.list_export(root)
+    th = threading.Thread(target=lambda: got.update(rows=lib.index_files(root, entries)))
+    th.start()
+    th.join()
+    assert got["rows"] == lib.index_files(root, entries)
+    assert sorted(e["path"] for e in got["rows"][1]) == sorted(errs)
