@@ -99,7 +99,7 @@ def mine_reports(
     """Mine a reports export into the reports, references, labels and snippet_labels tables."""
     import data_contracts as dc
     from mining.dedup import cluster_snippets
-    from mining.pipeline import mine_texts
+    from mining.pipeline import mined_rows
     from mining.reports_io import read_reports
 
     mapping = {k: v for k, v in (("id", id_column), ("accession", accession_column), ("patient", patient_column),
@@ -117,23 +117,13 @@ def mine_reports(
         raise typer.Exit(1)
     for p in problems:
         _err(p)
-    refs, labels, snip = [], [], []
-    for rep in mine_texts((r["text"] for r in rows), (r["report_id"] for r in rows), n_process=max(1, processes)):
-        refs.extend(r.to_dict() for r in rep.references)
-        for lr in rep.labels:
-            labels.append({"report_id": rep.report_id, "label": lr.label, "value": lr.value,
-                           "evidence_start": lr.evidence_start, "evidence_end": lr.evidence_end,
-                           "evidence_text": lr.evidence_text, "rule": lr.rule})
-        for ref_id, labs in rep.snippet_labels.items():
-            for lab, val in labs.items():
-                snip.append({"report_id": rep.report_id, "ref_id": ref_id, "label": lab, "value": val})
+    tables = mined_rows(rows, n_process=processes)
+    refs, snip = tables["references"], tables["snippet_labels"]
     cluster_snippets(refs)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        dc.write_table("reports", rows, out)
-        dc.write_table("references", refs, out)
-        dc.write_table("labels", labels, out)
-        dc.write_table("snippet_labels", snip, out)
+        for name, table in tables.items():
+            dc.write_table(name, table, out)
     except dc.ContractViolation as exc:
         _err(f"mined tables break their contract: {exc}")
         raise typer.Exit(1)

@@ -31,20 +31,9 @@ class Library:
 
     def mine_reports(self, rows: list[dict]) -> dict:
         """Mine a batch of report rows through the spaCy pipeline (as `radmine mine-reports` does)."""
-        from mining.pipeline import mine_texts
+        from mining.pipeline import mined_rows
 
-        refs, labels, snip = [], [], []
-        for rep in mine_texts((r["text"] for r in rows), (r["report_id"] for r in rows)):
-            refs.extend(r.to_dict() for r in rep.references)
-            for lr in rep.labels:
-                labels.append({"report_id": rep.report_id, "label": lr.label, "value": lr.value,
-                               "evidence_start": lr.evidence_start, "evidence_end": lr.evidence_end,
-                               "evidence_text": lr.evidence_text, "rule": lr.rule})
-            for ref_id, labs in rep.snippet_labels.items():
-                for lab, val in labs.items():
-                    snip.append({"report_id": rep.report_id, "ref_id": ref_id, "label": lab, "value": val})
-        reports = [{k: v for k, v in r.items()} for r in rows]
-        return {"reports": reports, "references": refs, "labels": labels, "snippet_labels": snip}
+        return mined_rows(rows)
 
     def finish_mining(self, tables: dict) -> dict:
         """Near-duplicate snippet clusters over all references (new and carried), in key order."""

@@ -140,6 +140,22 @@ def mine_texts(texts: Iterable[str], ids: Iterable[str], lang: str = "en", label
         yield from pool.imap(partial(_mine_pair, labels=labels), pairs, chunksize=max(1, batch_size))
 
 
+def mined_rows(rows: list[dict], n_process: int = 1) -> dict[str, list[dict]]:
+    """Mine report rows (`reports_io.read_reports`'s) into the rows of the reports, references,
+    labels and snippet_labels tables, in report order (near-duplicate clusters not yet set)."""
+    refs, labels, snip = [], [], []
+    for rep in mine_texts((r["text"] for r in rows), (r["report_id"] for r in rows), n_process=max(1, n_process)):
+        refs.extend(r.to_dict() for r in rep.references)
+        for lr in rep.labels:
+            labels.append({"report_id": rep.report_id, "label": lr.label, "value": lr.value,
+                           "evidence_start": lr.evidence_start, "evidence_end": lr.evidence_end,
+                           "evidence_text": lr.evidence_text, "rule": lr.rule})
+        for ref_id, labs in rep.snippet_labels.items():
+            for lab, val in labs.items():
+                snip.append({"report_id": rep.report_id, "ref_id": ref_id, "label": lab, "value": val})
+    return {"reports": [dict(r) for r in rows], "references": refs, "labels": labels, "snippet_labels": snip}
+
+
 def _mine_pair(pair: tuple[str, str], labels: bool = True) -> MinedReport:
     return mine_report(pair[0], str(pair[1]), labels=labels)
 
