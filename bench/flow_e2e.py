@@ -49,6 +49,20 @@ def _in_flow_seconds(data: Path) -> float:
     return (r["ended_at"] - r["started_at"]).total_seconds()
 
 
+def _timed_flow(opts: dict, plain: Path) -> tuple[dict, float, float]:
+    """One flow run: (result, wall seconds, in-flow seconds); its tables must equal the plain run's."""
+    import data_contracts as dc
+    from flows.mine_flow import mine_export
+
+    t = time.perf_counter()
+    res = mine_export(**opts)
+    took = time.perf_counter() - t
+    data = Path(opts["data_dir"])
+    for name in ("snippet_slices", "references", "instances"):
+        assert dc.read_table(name, data).equals(dc.read_table(name, plain)), name
+    return res, took, _in_flow_seconds(data)
+
+
 def measure(work: Path, n: int, volumes: bool, seed: int) -> dict:
     import data_contracts as dc
     from flows import pipeline as pl
@@ -64,12 +78,7 @@ def measure(work: Path, n: int, volumes: bool, seed: int) -> dict:
     pl.run_pipeline(pl.MineOptions(**_opts(ph, runs / "plain", volumes)))
     plain = time.perf_counter() - t
 
-    t = time.perf_counter()
-    res = mine_export(**_opts(ph, runs / "flow", volumes))
-    flow = time.perf_counter() - t
-    flow_inner = _in_flow_seconds(runs / "flow")
-    for name in ("snippet_slices", "references", "instances"):
-        assert dc.read_table(name, runs / "flow").equals(dc.read_table(name, runs / "plain")), name
+    res, flow, flow_inner = _timed_flow(_opts(ph, runs / "flow", volumes), runs / "plain")
 
     # the nightly case: 95 % of the studies yesterday, all of them today
     n_new = max(1, round(n * 0.05))
@@ -86,12 +95,7 @@ def measure(work: Path, n: int, volumes: bool, seed: int) -> dict:
     split_phantom(ph, base, n_new, by_path=by_path)
     mine_export(**_opts(base, runs / "nightly-data", volumes))
     grow(base, ph)
-    t = time.perf_counter()
-    res2 = mine_export(**_opts(base, runs / "nightly-data", volumes))
-    rerun = time.perf_counter() - t
-    rerun_inner = _in_flow_seconds(runs / "nightly-data")
-    for name in ("snippet_slices", "references", "instances"):
-        assert dc.read_table(name, runs / "nightly-data").equals(dc.read_table(name, runs / "plain")), name
+    res2, rerun, rerun_inner = _timed_flow(_opts(base, runs / "nightly-data", volumes), runs / "plain")
     c = res["counts"]
     return {"studies": n, "files": c["files_in_export"], "reports": c["reports_in_file"],
             "pairs": c["tables"]["snippet_slices"], "plain_s": round(plain, 2), "flow_s": round(flow, 2),
