@@ -26,6 +26,7 @@ class RadFinderConfig:
     vision_layers: int = 4  # depth-transformer layers: enough to relate levels across the chest
     vision_heads: int = 4  # heads per layer; width must divide evenly
     max_depth_positions: int = 64  # learned depth position table size; >= crop depth / slab slices
+    volume_embed_norm: str = "none"  # "batch": centre volume and depth embeddings over the batch before L2 normalising
     # --- text encoder --------------------------------------------------------------------
     vocab_size: int = 8000  # subword vocabulary trained on the report corpus; small corpora need few merges
     text_width: int = 256  # transformer width of the text encoder
@@ -45,6 +46,8 @@ class RadFinderConfig:
     w_prompt: float = 0.5  # disease-prompt weight (reference)
     w_loc: float = 0.2  # localization weight: small, so grounding refines but does not dominate the shared space
     prompt_templates: str = "train"  # "train": the reference's one pair; "all": one of the seven zero-shot pairs per step
+    augment_shift_px: int = 0  # training only: random in-plane shift of up to this many voxels (rows and columns)
+    augment_intensity: float = 0.0  # training only: random contrast scale 1 +- this, and Gaussian noise of sd this / 2
     max_refs_per_volume: int = 4  # referenced slices per volume per step (one random snippet each)
     # --- optimisation --------------------------------------------------------------------
     batch_size: int = 32  # volumes per optimiser micro-batch (per rank); SigLIP likes large batches
@@ -86,6 +89,8 @@ class RadFinderConfig:
         for w, h, name in ((self.vision_width, self.vision_heads, "vision"), (self.text_width, self.text_heads, "text")):
             if w % h:
                 raise ValueError(f"{name}_width {w} must be divisible by {name}_heads {h}")
+        if self.volume_embed_norm not in ("none", "batch"):
+            raise ValueError(f"volume_embed_norm must be 'none' or 'batch', got {self.volume_embed_norm!r}")
         if self.prompt_templates not in ("train", "all"):
             raise ValueError(f"prompt_templates must be 'train' or 'all', got {self.prompt_templates!r}")
         if min(self.batch_size, self.grad_accum, self.steps) < 1:

@@ -116,6 +116,22 @@ def place_ref(grid: Grid, z_mm: float, slab: int) -> tuple[float, int] | None:
     return k, slice_to_position(k, slab)
 
 
+def augment(vol: np.ndarray, rng: np.random.Generator, shift_px: int, intensity: float) -> np.ndarray:
+    """In-plane shift (air fills the edge) and contrast / noise jitter of a (D, H, W) volume in [0, 1]; depth is
+    untouched, so referenced slices keep their positions and left stays left."""
+    out = vol
+    if shift_px:
+        dy, dx = (int(v) for v in rng.integers(-shift_px, shift_px + 1, 2))
+        out = np.zeros_like(vol)
+        H, W = vol.shape[1:]
+        out[:, max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = \
+            vol[:, max(-dy, 0):H + min(-dy, 0), max(-dx, 0):W + min(-dx, 0)]
+    if intensity:
+        out = out * np.float32(1.0 + rng.uniform(-intensity, intensity))
+        out = out + rng.normal(0.0, intensity / 2, out.shape).astype(np.float32)
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
 class VolumeDataset(Dataset):
     """Preprocessed volumes with one random snippet per referenced slice (at most `max_refs_per_volume`).
 
@@ -123,10 +139,10 @@ class VolumeDataset(Dataset):
     (`placement_counts` counts them).
     """
 
-    def __init__(self, records: list[VolumeRecord], cfg: RadFinderConfig):
+    def __init__(self, records: list[VolumeRecord], cfg: RadFinderConfig, augment: bool = False):
         if not records:
             raise ValueError("no volumes to train or evaluate on")
-        self.records, self.cfg = records, cfg
+        self.records, self.cfg, self.augment = records, cfg, augment
         self._cache: dict[int, Grid] = {}  # preprocessed grids, kept when cfg.cache_volumes (per worker)
 
     def __len__(self) -> int:
@@ -153,7 +169,10 @@ class VolumeDataset(Dataset):
             snippets.append(ref.snippets[j])
             positions.append(pos)
             weights.append(ref.weights[j])
-        return {"volume": torch.from_numpy(grid.array), "valid": torch.from_numpy(valid_positions(grid, cfg.slab_slices)),
+        vol = grid.array
+        if self.augment and (cfg.augment_shift_px or cfg.augment_intensity):
+            vol = augment(vol, rng, cfg.augment_shift_px, cfg.augment_intensity)
+        return {"volume": torch.from_numpy(vol), "valid": torch.from_numpy(valid_positions(grid, cfg.slab_slices)),
                 "report": rec.report_text, "targets": torch.from_numpy(rec.targets.astype(np.int64)),
                 "snippets": snippets, "positions": positions, "weights": weights}
 

@@ -138,13 +138,28 @@ class RadFinder(nn.Module):
         self.volume_proj = nn.Linear(cfg.vision_width, cfg.embed_dim, bias=False)
         self.depth_proj = nn.Linear(cfg.vision_width, cfg.embed_dim, bias=False)
         self.text_proj = nn.Linear(cfg.text_width, cfg.embed_dim, bias=False)
+        # centring of the volume embeddings over the batch (running statistics at evaluation): chests share most of
+        # their anatomy, so uncentred volume embeddings start nearly identical and the losses' gradients cancel
+        self.volume_norm = nn.BatchNorm1d(cfg.embed_dim, affine=False) if cfg.volume_embed_norm == "batch" else None
+        self.depth_norm = nn.BatchNorm1d(cfg.embed_dim, affine=False) if cfg.volume_embed_norm == "batch" else None
         self.logit_scale = nn.Parameter(torch.tensor(float(cfg.init_logit_scale)))
         self.logit_bias = nn.Parameter(torch.tensor(float(cfg.init_logit_bias)))
 
     def encode_volume(self, x: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Normalised global (B, E) and depth (B, P, E) embeddings."""
         g, h = self.volume(x, valid)
-        return F.normalize(self.volume_proj(g), dim=-1), F.normalize(self.depth_proj(h), dim=-1)
+        g, h = self.volume_proj(g), self.depth_proj(h)
+        if self.volume_norm is not None:
+            g = self.volume_norm(g)
+            flat = h.reshape(-1, h.shape[-1])
+            if self.training:  # statistics over the real depth positions only
+                m = valid.reshape(-1)
+                normed = torch.zeros_like(flat)
+                normed[m] = self.depth_norm(flat[m])
+                h = normed.reshape(h.shape)
+            else:
+                h = self.depth_norm(flat).reshape(h.shape)
+        return F.normalize(g, dim=-1), F.normalize(h, dim=-1)
 
     def encode_text(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Normalised text embeddings (N, E)."""

@@ -126,7 +126,7 @@ def main(argv: list[str]) -> int:
     templates = ZERO_SHOT_TEMPLATES if cfg.prompt_templates == "all" else (TRAIN_TEMPLATE,)
     prompt_sets = [tuple(t.to(device) for t in tokenizer.encode(prompt_pairs(tp), cfg.snippet_tokens)) for tp in templates]
     batches = EpochBatches(len(records), cfg.batch_size, cfg.seed, rank, world, start=start_step * cfg.grad_accum)
-    loader = DataLoader(VolumeDataset(records, cfg), batch_sampler=batches, collate_fn=Collate(tokenizer, cfg),
+    loader = DataLoader(VolumeDataset(records, cfg, augment=True), batch_sampler=batches, collate_fn=Collate(tokenizer, cfg),
                         num_workers=cfg.num_workers, persistent_workers=cfg.num_workers > 0,
                         pin_memory=device.type == "cuda")
     net = model

@@ -128,3 +128,18 @@ def test_pipeline_end_to_end_geometry(tmp_path):
     g = run_pipeline(arr, affine(), cfg)
     assert g.valid_range == (4, 28)
     assert z_to_slice(g, 100.0 - 3.0 * 10) == pytest.approx(14.0)
+
+
+def test_augment_shifts_in_plane_only_and_is_reproducible():
+    import numpy as np
+
+    from model.data import augment
+
+    vol = np.zeros((4, 8, 8), np.float32)
+    vol[1, 3, 3] = 1.0
+    a = augment(vol, np.random.default_rng(0), 2, 0.0)
+    b = augment(vol, np.random.default_rng(0), 2, 0.0)
+    assert np.array_equal(a, b) and a.shape == vol.shape
+    assert a[1].sum() == 1.0 and a[[0, 2, 3]].sum() == 0.0  # the slice keeps its depth
+    c = augment(vol, np.random.default_rng(1), 0, 0.1)
+    assert c.dtype == np.float32 and abs(float(c[1, 3, 3]) - 1.0) < 0.5

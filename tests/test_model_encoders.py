@@ -71,3 +71,22 @@ def test_tokenizer_trains_saves_and_pads(tmp_path):
     assert torch.equal(again.encode(["Small nodule."], 6)[0], ids[:1])
     with pytest.raises(ValueError, match="vocab_size"):
         ReportTokenizer.train(CORPUS, vocab_size=10)
+
+
+def test_meanmax_stem_and_batch_centred_volume_embeddings():
+    cfg = tiny(crop_shape=(16, 32, 32), spacing_mm=(3.0, 1.5, 1.5), stem_channels=(8, 16), stem_pool="meanmax",
+               volume_embed_norm="batch")
+    model = RadFinder(cfg, vocab_size=100)
+    x = torch.rand(3, 16, 32, 32)
+    valid = torch.ones(3, 4, dtype=torch.bool)
+    valid[2, -1] = False
+    g, d = model.encode_volume(x, valid)  # training mode: batch statistics
+    assert g.shape == (3, cfg.embed_dim) and d.shape == (3, 4, cfg.embed_dim)
+    assert torch.allclose(g.norm(dim=-1), torch.ones(3), atol=1e-5)
+    model.eval()  # running statistics: one volume alone works
+    g1, _ = model.encode_volume(x[:1], valid[:1])
+    assert torch.isfinite(g1).all()
+    with pytest.raises(ValueError, match="prompt_templates"):
+        tiny(prompt_templates="some")
+    with pytest.raises(ValueError, match="pool"):
+        RadFinder(tiny(stem_pool="median"), vocab_size=100)
