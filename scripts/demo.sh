@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The demo: a phantom PACS export, its tables, and a look at them through SQL.
+# `make demo`: a phantom PACS export, mined nightly through the Prefect flow, summarised, queried in SQL,
+# and a tiny RadFinder trained and evaluated on it.
 set -euo pipefail
 out=${RADMINE_DEMO_DIR:-demo}
+here=$(cd "$(dirname "$0")" && pwd)
 rm -rf "$out"
-echo "== radmine synth: a phantom PACS export of 12 studies"
-radmine synth --out "$out/phantom" --studies 12 --seed 7
+echo "== radmine synth: a phantom PACS export of ${RADMINE_DEMO_STUDIES:-12} studies"
+radmine synth --out "$out/phantom" --studies "${RADMINE_DEMO_STUDIES:-12}" --seed 7
+bash "$here/demo_flow.sh" "$out" "$out/data"
 echo
-echo "== the answer key, through SQL"
-radmine query "$out/phantom/truth"
-radmine query "$out/phantom/truth" \
-  "SELECT coalesce(expected_rejection, 'matchable') AS expected, count(*) AS refs FROM truth_references GROUP BY 1 ORDER BY 2 DESC"
+echo "== SQL: why references did not become pairs"
+radmine query "$out/data" "SELECT reason, count(*) AS n FROM rejections GROUP BY 1 ORDER BY 2 DESC"
