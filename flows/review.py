@@ -75,15 +75,30 @@ def _resolve_array(data_dir: Path, version: Path, rel: str) -> Path | None:
     return None
 
 
-def volume_images(array_path: Path, slice_index: int, spacing_mm: list[float] | None):
-    """(lung, soft, coronal) data URIs for one slice of a (D, H, W) int16 HU volume."""
+def array_slice(affine: list[float], shape: tuple[int, int, int], z_mm: float) -> int:
+    """Index of the array slice nearest patient z `z_mm` (at the array's centre column and row).
+
+    `snippet_slices.slice_index` counts slices of the chosen series before resampling; the cached
+    array is resampled, so the level is found through the array's own affine instead.
+    """
+    a = [float(v) for v in affine]
+    d, h, w = shape
+    # z = a[8]*i + a[9]*j + a[10]*k + a[11]; solve for k at the centre (i, j)
+    if abs(a[10]) < 1e-9:
+        raise ValueError("the volume's slice axis does not move along patient z")
+    k = (z_mm - a[11] - a[8] * (w - 1) / 2 - a[9] * (h - 1) / 2) / a[10]
+    return int(max(0, min(d - 1, round(k))))
+
+
+def volume_images(array_path: Path, z_mm: float, affine: list[float], spacing_mm: list[float] | None):
+    """(lung, soft, coronal) data URIs for the slice at patient z `z_mm` of a (D, H, W) int16 HU volume."""
     import numpy as np
 
     vol = np.load(array_path, mmap_mode="r")
     if vol.ndim != 3:
         raise ValueError(f"{array_path.name}: expected a (D, H, W) array, found shape {vol.shape}")
     d, h, w = vol.shape
-    k = int(max(0, min(d - 1, slice_index)))
+    k = array_slice(affine, (d, h, w), z_mm)
     sz, sy, sx = (list(spacing_mm) + [1.0, 1.0, 1.0])[:3] if spacing_mm else (1.0, 1.0, 1.0)
     axial = np.asarray(vol[k])
     size = _fit(w * sx, h * sy)
@@ -180,7 +195,7 @@ def write_review(data_dir: str | os.PathLike, out: str | os.PathLike, n: int = 5
             parts.append("<div class='missing'>no training volume for this pair (run `radmine volumes`)</div>")
         else:
             try:
-                lung, soft, cor = volume_images(arr, p["slice_index"], vol.get("spacing_mm"))
+                lung, soft, cor = volume_images(arr, p["z_mm"], vol["affine"], vol.get("spacing_mm"))
             except (OSError, ValueError) as exc:
                 parts.append(f"<div class='missing'>volume unreadable: {_esc(exc)}</div>")
             else:

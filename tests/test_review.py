@@ -16,11 +16,15 @@ import pytest
 
 import data_contracts as dc
 from flows.cli import main
-from flows.review import CSP, write_review
+
+from flows.review import CSP, array_slice, write_review
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("RADMINE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(os.environ.get("RADMINE_TEST_ARTIFACTS", REPO / "build" / "test-artifacts"))
+
+# axis-aligned LPS array: 1.5 mm pixels, 3 mm slices, top slice at z = 0, k growing to the feet
+AFFINE = [1.5, 0, 0, 0, 0, 1.5, 0, 0, 0, 0, -3.0, 0, 0, 0, 0, 1]
 
 
 def make_dataset(d: Path, n_pairs: int = 4) -> None:
@@ -44,7 +48,7 @@ def make_dataset(d: Path, n_pairs: int = 4) -> None:
                      "snippet_start": 10, "snippet_end": 30, "language": "en", "rule": "r", "duplicate_cluster_size": 1})
         pairs.append({"pair_id": f"p{i}", "report_id": "r1", "ref_id": i, "study_instance_uid": "st",
                       "referenced_sop_instance_uid": f"sop{i}", "referenced_series_instance_uid": "se",
-                      "referenced_frame_number": 1, "z_mm": -8.0 * i, "volume_series_instance_uid": "se",
+                      "referenced_frame_number": 1, "z_mm": -3.0 * (8 + i), "volume_series_instance_uid": "se",
                       "slice_index": 8 + i, "depth_mm": 8.0 * i, "snippet": "Nodule in the right lung <script>x</script>",
                       "is_prior": False, "match_method": "series_number", "confidence": 0.9})
     refs.append({**refs[0], "ref_id": 99})
@@ -52,9 +56,19 @@ def make_dataset(d: Path, n_pairs: int = 4) -> None:
     dc.write_table("snippet_slices", pairs, d)
     dc.write_table("volumes", [{"series_instance_uid": "se", "study_instance_uid": "st", "patient_id": "p",
                                 "array_path": "volumes/v1.npy", "shape": [20, 32, 32], "spacing_mm": [3.0, 1.5, 1.5],
-                                "affine": [0.0] * 16, "split": "train"}], d)
+                                "affine": AFFINE, "split": "train"}], d)
     dc.write_table("rejections", [{"report_id": "r1", "ref_id": 99, "reason": "no_series", "detail": "series 9 not in study st"},
                                   {"report_id": "r1", "ref_id": 98, "reason": "ambiguous_series", "detail": "two series numbered 4"}], d)
+
+
+def test_level_comes_from_the_arrays_affine_not_the_native_slice_index():
+    # 3 mm array whose top slice is at z = 0: z = -24 mm is array slice 8, whatever the native index was
+    assert array_slice(AFFINE, (20, 32, 32), -24.0) == 8
+    assert array_slice(AFFINE, (20, 32, 32), -25.4) == 8 and array_slice(AFFINE, (20, 32, 32), -25.6) == 9
+    assert array_slice(AFFINE, (20, 32, 32), 50.0) == 0 and array_slice(AFFINE, (20, 32, 32), -500.0) == 19
+    shifted = list(AFFINE)
+    shifted[11] = 100.0  # top slice at z = 100 mm
+    assert array_slice(shifted, (20, 32, 32), 100.0 - 3.0 * 5) == 5
 
 
 def test_review_page_is_self_contained_and_escaped(tmp_path):
