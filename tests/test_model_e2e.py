@@ -2,46 +2,69 @@
 
 Targets (the issue): localization MAE at most half the middle-depth baseline's, zero-shot macro AUROC
 >= 0.75 over labels with >= 5 positives in the test split, text-to-image R@5 at least twice chance.
+
+The data path is the real one, sized for 2 CPU cores: a 100-study phantom at 64 x 64 without its thin
+series (`thin_series=False`), mined and matched by `flows.pipeline.run_pipeline` (as `radmine mine
+--keep-identifiers`), then volumes resampled at the phantom's own 6 mm pixel size with a 65/5/30
+patient split (as `radmine volumes --spacing 6,6,6 --split 65,5,30`), so the test split holds ~25
+held-out patients' volumes and the arrays are ~55 x 64 x 64.
 """
-import importlib.util
 import json
 import os
+import time
 
 import pytest
 import torch
 
 N_STUDIES = 100
-STEPS = 300
-
-
-def _pipeline_ready() -> bool:
-    return all(importlib.util.find_spec(m) is not None for m in ("flows.pipeline", "flows.library", "dataset.phantom"))
+SPACING_XYZ = (6.0, 6.0, 6.0)
+SPLIT = (0.65, 0.05, 0.30)
+CONFIG = {  # on top of model.config.tiny(); model/README.md gives the reasons
+    "crop_shape": [56, 48, 64], "spacing_mm": [6.0, 6.0, 6.0], "feature_mm": 12.0, "stem_channels": [8, 16, 32],
+    "stem_pool": "meanmax", "volume_embed_norm": "batch", "prompt_templates": "all", "init_logit_scale": 3.0,
+    "init_logit_bias": -3.0, "w_prompt": 2.0, "w_loc": 1.0, "augment_shift_px": 3, "augment_intensity": 0.05,
+    "batch_size": 16, "lr": 2e-3, "warmup_steps": 50, "steps": 600, "log_every": 50, "ckpt_every": 1000,
+}
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _pipeline_ready(), reason="the mining pipeline (flows.library) has not landed yet")
 @pytest.mark.skipif(os.environ.get("RADMINE_MODEL_E2E") != "1",
                     reason="opt-in (RADMINE_MODEL_E2E=1) until the tiny model reaches the targets within minutes: "
-                           "at 150 steps it beats the middle baseline but not by half, and retrieval is at chance")
+                           "it beats the middle-depth baseline but not by half, and retrieval and zero-shot AUROC "
+                           "stay at chance on the 25 held-out volumes (model/README.md)")
 def test_tiny_radfinder_on_the_phantom_beats_its_baselines(tmp_path):
     from dataset.phantom import generate_export
+    from dataset.volumes import VolumeConfig, run_volumes
     from flows.pipeline import MineOptions, run_pipeline
     from model import evaluate, train
 
     torch.set_num_threads(2)
+    times = {}
+    t = time.perf_counter()
     ph = tmp_path / "phantom"
-    generate_export(ph, N_STUDIES, seed=0, matrix=64)
+    generate_export(ph, N_STUDIES, seed=0, matrix=64, thin_series=False)
+    times["phantom"], t = time.perf_counter() - t, time.perf_counter()
     data = tmp_path / "data"
     run_pipeline(MineOptions(export_dir=str(ph / "export"), reports=str(ph / "reports.csv"), data_dir=str(data),
-                             volumes=True))
+                             keep_identifiers=True))
+    times["mine+index+match"], t = time.perf_counter() - t, time.perf_counter()
+    counts = run_volumes(data, ph / "export", VolumeConfig(spacing_xyz=SPACING_XYZ, split_fractions=SPLIT))
+    times["volumes"], t = time.perf_counter() - t, time.perf_counter()
+    assert counts["decode_errors"] == 0 and counts["test"] >= 20, counts
+    cfg = tmp_path / "tiny.json"
+    cfg.write_text(json.dumps(CONFIG))
     run = tmp_path / "run"
-    assert train.main([str(data), "--tiny", "--steps", str(STEPS), "--out", str(run), "--quiet"]) == 0
+    assert train.main([str(data), "--tiny", "--config", str(cfg), "--out", str(run), "--quiet"]) == 0
+    times["train"], t = time.perf_counter() - t, time.perf_counter()
     out = tmp_path / "metrics.json"
     assert evaluate.main([str(run / "checkpoint"), str(data), "--split", "test", "--out", str(out),
                           "--bootstrap", "200"]) == 0
+    times["evaluate"] = time.perf_counter() - t
+    print({k: round(v, 1) for k, v in times.items()})
     m = json.loads(out.read_text())
     loc, ret, zs = m["localization"], m["retrieval"], m["zeroshot"]
-    assert loc["n"] >= 20
+    # the test split is large enough for the metrics to mean something
+    assert ret["chance_R@5"] <= 0.2 and len(zs["labels_scored"]) >= 5 and loc["n"] >= 40, (ret, zs, loc["n"])
     assert loc["mae_mm"] <= 0.5 * loc["baselines"]["middle"]["mae_mm"], loc
-    assert zs["labels_scored"] and zs["auc_macro"] >= 0.75, zs
+    assert zs["auc_macro"] >= 0.75, zs
     assert ret["t2i"]["R@5"] >= 2 * ret["chance_R@5"], ret
