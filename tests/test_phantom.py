@@ -333,10 +333,11 @@ def test_cli_synth(tmp_path, capsys):
 
 
 def test_without_thin_series(tmp_path):
-    """`thin_series=False`: no 1-1.5 mm series is written or cited; the 5 mm axial series remains."""
+    """`thin_series=False`: no 1-1.5 mm series is written or cited; the 5 mm axial series remains, untilted."""
     s = generate_export(tmp_path / "p", 3, seed=5, matrix=16, thin_series=False)
     ser = pd.read_parquet(tmp_path / "p" / "truth" / "truth_series.parquet")
     assert s["n_studies"] == 3 and "thin" not in set(ser.role) and (ser.role == "ax5").sum() == 3
+    assert (ser.tilt_deg == 0).all()  # study 2 would be tilted: the 5 mm series has to serve as the training volume
     refs = pd.read_parquet(tmp_path / "p" / "truth" / "truth_references.parquet")
     assert set(refs.series_instance_uid.dropna()) <= set(ser.series_instance_uid) | set(
         refs[refs.expected_rejection == "prior_study_unavailable"].series_instance_uid)

@@ -131,7 +131,7 @@ def _plan_study(seed: int, p: int, role: str, si: int, date: dt.date, params: An
         np.array([0.0, 0.0, zmid]), nrm, row, col, 1.0, 0.6, 1, matrix, matrix, (500.0 / matrix, 500.0 / matrix),
         kernel="T20f", series_uid=uid("localizer"))
     tilt = 0.0
-    if f % 5 == 2:
+    if f % 5 == 2 and thin_series:  # without the thin series the 5 mm series must serve as the training volume
         tilt = float(rng.choice([-1, 1]) * rng.uniform(10, 20))
         tilt = round(tilt, 1)
     r_, c_, n_ = axial_dirs(tilt)
@@ -174,9 +174,9 @@ def generate_export(out_dir, n_studies: int, seed: int, matrix: int = 64,
                     progress: Callable[[int, int], None] | None = None, thin_series: bool = True) -> dict:
     """Write the phantom export for `n_studies` written studies; returns a summary dict.
 
-    `thin_series=False` leaves out the 1-1.5 mm axial series (three quarters of the files): the
-    5 mm axial series becomes each study's training volume and reports cite only the 5 mm,
-    coronal and localizer series. Model tests use it to build a 100-study export in seconds.
+    `thin_series=False` leaves out the 1-1.5 mm axial series (three quarters of the files) and the
+    gantry tilt: the untilted 5 mm axial series becomes every study's training volume and reports
+    cite only the 5 mm, coronal and localizer series. Model tests use it to build a 100-study export in seconds.
     """
     t0 = time.perf_counter()
     out = Path(out_dir)
