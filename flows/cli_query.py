@@ -1,6 +1,7 @@
 """`radmine query`: SQL over a dataset folder through DuckDB, read-only."""
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
@@ -17,32 +18,31 @@ def query(
     limit: int = typer.Option(50, help="Rows printed in table format (files get every row)."),
 ) -> None:
     """Run SQL over the tables in DATA_DIR (one view per table); without SQL, list the tables."""
+    import duckdb
+
     import data_contracts as dc
 
     if fmt not in FORMATS:
         _fail(f"unknown --format {fmt!r}; choose one of {', '.join(FORMATS)}", 2)
     if fmt == "parquet" and out is None:
         _fail("--format parquet needs --out FILE", 2)
+    if out is not None and _inside(out, data_dir):
+        _fail(f"--out {out} is inside the dataset {data_dir}; radmine query never writes there", 2)
     try:
         if sql is None:
             counts = dc.row_counts(data_dir)
             if not counts:
                 _fail(f"no tables (.parquet files or folders of them) in {data_dir}", 1)
-            sql_result = None
             _print_counts(counts)
             return
-        sql_result = dc.query(data_dir, sql)
+        result = dc.query(data_dir, sql)
     except FileNotFoundError as exc:
         _fail(str(exc), 1)
     except dc.QueryRefused as exc:
         _fail(f"query refused: {exc}", 2)
-    except Exception as exc:  # duckdb errors: show DuckDB's own message
-        if type(exc).__module__.startswith("duckdb") or "duckdb" in type(exc).__module__:
-            _fail(f"query failed: {exc}", 2)
-        raise
-    if out is not None and _inside(out, data_dir):
-        _fail(f"--out {out} is inside the dataset {data_dir}; radmine query never writes there", 2)
-    _emit(sql_result, fmt, out, limit)
+    except duckdb.Error as exc:  # show DuckDB's own message
+        _fail(f"query failed: {exc}", 2)
+    _emit(result, fmt, out, limit)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -77,7 +77,7 @@ def _emit(result, fmt: str, out: Path | None, limit: int) -> None:
         if out:
             pacsv.write_csv(result, out)
         else:
-            sink = __import__("io").BytesIO()
+            sink = io.BytesIO()
             pacsv.write_csv(result, sink)
             sys.stdout.write(sink.getvalue().decode())
         return
