@@ -73,15 +73,26 @@ def conform(name: str, data: pa.Table | dict | list[dict]) -> pa.Table:
     return pa.Table.from_arrays(cols, schema=schema)
 
 
-def _atomic_parquet(path: Path, write) -> Path:
+def _temp_beside(path: Path) -> str:
+    """A new empty temporary file in `path`'s folder (same file system, so the rename is atomic)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    return tmp
+
+
+def _publish(tmp: str, path: Path) -> None:
+    """Flush `tmp` to disk and rename it over `path`."""
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _atomic_parquet(path: Path, write) -> Path:
+    tmp = _temp_beside(path)
     try:
         write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        _publish(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -115,9 +126,7 @@ class TableWriter:
         self._writer: pq.ParquetWriter | None = None
 
     def __enter__(self) -> "TableWriter":
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=".tmp", dir=self.path.parent)
-        os.close(fd)
+        self._tmp = _temp_beside(self.path)
         self._writer = pq.ParquetWriter(self._tmp, self.contract.schema, compression="zstd")
         return self
 
@@ -134,9 +143,7 @@ class TableWriter:
         try:
             if exc_type is None:
                 self._check_keys()
-                with open(self._tmp, "rb+") as fh:
-                    os.fsync(fh.fileno())
-                os.replace(self._tmp, self.path)
+                _publish(self._tmp, self.path)
         finally:
             Path(self._tmp).unlink(missing_ok=True)
 

@@ -50,8 +50,8 @@ def connect(data_dir: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def check_read_only(sql: str) -> None:
-    """Refuse any statement that is not a SELECT (or EXPLAIN of one)."""
+def check_read_only(sql: str) -> list:
+    """The statements of `sql`; refuses any that is not a SELECT (or EXPLAIN of one)."""
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
@@ -65,14 +65,14 @@ def check_read_only(sql: str) -> None:
                 f"{kind} statements are not allowed: radmine query is read-only; "
                 f"use SELECT (to export a result, use --format csv|json|parquet --out FILE)"
             )
+    return statements
 
 
 def query(data_dir: str | os.PathLike, sql: str):
     """Run read-only `sql` over `data_dir`'s tables; returns a pyarrow Table of the last statement."""
-    check_read_only(sql)
+    statements = check_read_only(sql)
     con = connect(data_dir)
     try:
-        statements = duckdb.extract_statements(sql)
         for st in statements[:-1]:
             con.execute(st.query)
         return con.sql(statements[-1].query).to_arrow_table()
