@@ -229,10 +229,23 @@ def _install_alarm() -> bool:
     return True
 
 
+def _preload_readers() -> None:
+    """Import what the pydicom fallback reader imports lazily, before any file is timed.
+
+    Otherwise the first file that takes the pydicom path pays pydicom's import (seconds on a
+    loaded machine, in a freshly spawned worker) under the clock: the alarm can then interrupt the
+    import half-way, that file becomes a 'timeout' row and every later pydicom-path file in the
+    process fails on the partially initialised module."""
+    import pydicom  # noqa: F401
+    import pydicom.charset  # noqa: F401
+    import pydicom.errors  # noqa: F401
+
+
 def _arm(limit: float | None) -> bool:
     """Start the periodic tick for a run of files; False when no limit can be enforced here."""
     if not limit or not _ALARM_READY:
         return False
+    _preload_readers()
     import signal
     import threading
 
@@ -289,6 +302,7 @@ def read_file_limited(root: str, rel: str, size: int | None, mtime: float | None
 
 def _init_worker() -> None:
     _install_alarm()
+    _preload_readers()
 
 
 def read_files(root: str | os.PathLike, items, fast: bool = True,

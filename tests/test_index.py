@@ -394,6 +394,37 @@ def test_time_limit_in_this_process_gives_a_timeout_row_and_the_run_goes_on(tmp_
     assert signal.getsignal(signal.SIGALRM) == before  # the handler is put back
 
 
+def test_a_slow_pydicom_import_is_not_charged_to_the_first_file(tmp_path):
+    """A freshly spawned reader on a loaded machine: pydicom's import (lazy, on the first file the
+    fast reader hands over) must happen before the clock starts, or that file times out half-way
+    through the import and every later pydicom-path file fails on the half-imported module."""
+    import json
+    import subprocess
+    import sys
+
+    exp = tmp_path / "e"
+    for i in range(3):
+        make_enhanced(exp / f"mf{i}")
+    make_ct(exp / "ct")
+    child = (
+        "import importlib.abc, json, sys, time\n"
+        "class SlowPydicom(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path, target=None):\n"
+        "        if name == 'pydicom':\n"
+        "            time.sleep(1.0)  # a loaded machine\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, SlowPydicom())\n"
+        "from dataset.index import read_files, walk_export\n"
+        "assert 'pydicom' not in sys.modules\n"
+        "rows, errors = read_files(sys.argv[1], list(walk_export(sys.argv[1])), limit=0.5)\n"
+        "print(json.dumps({'paths': sorted({r['path'] for r in rows}), 'errors': errors}))\n")
+    out = subprocess.run([sys.executable, "-c", child, str(exp)], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["errors"] == [] and res["paths"] == ["ct", "mf0", "mf1", "mf2"]
+
+
 def test_time_limit_in_worker_processes_stops_a_blocking_open(tmp_path):
     """A FIFO blocks open() forever (the walk never yields one; here it is sent on purpose)."""
     from dataset.index import _map
