@@ -9,7 +9,6 @@ from data_contracts.io import (
     table_path,
     write_table,
 )
-from data_contracts.sql import QueryRefused, connect, query, row_counts, table_sources
 from data_contracts.validate import ContractViolation, check, validate
 
 __all__ = [
@@ -17,3 +16,14 @@ __all__ = [
     "check", "conform", "connect", "contract_names", "current_dir", "has_table", "load_contract",
     "query", "read_table", "row_counts", "table_path", "table_sources", "validate", "write_table",
 ]
+
+_SQL_NAMES = {"QueryRefused", "connect", "query", "row_counts", "table_sources"}
+
+
+def __getattr__(name: str):
+    """The SQL helpers load DuckDB on first use: training processes (GPU images) never need it."""
+    if name in _SQL_NAMES:
+        from data_contracts import sql
+
+        return getattr(sql, name)
+    raise AttributeError(f"module 'data_contracts' has no attribute {name!r}")

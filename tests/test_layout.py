@@ -38,3 +38,13 @@ def test_imports_point_down(package):
         if wrong:
             bad[str(path.relative_to(ROOT))] = sorted(wrong)
     assert not bad, f"{package} may import only {sorted(ALLOWED[package])}; found {bad}"
+
+
+def test_training_imports_no_sql_engine():
+    """A training process (model.data -> data_contracts) loads DuckDB only when SQL is used: GPU images lack it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, model.data, data_contracts; assert 'duckdb' not in sys.modules, 'imported early'; "
+            "data_contracts.query; assert 'duckdb' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
