@@ -1,6 +1,7 @@
 """RadFinder throughput: the training step (volumes/s, model FLOP utilisation) and the volume loader.
 
     python bench/model_throughput.py                      # GPU if present: 128 x 192 x 192, bf16, torch.compile
+    python bench/model_throughput.py --only loader --workers 14 --loader-volumes 256   # the loader alone
     python bench/model_throughput.py --cpu-small          # CPU at a reduced size (32 x 96 x 96, tiny widths)
     python bench/model_throughput.py --data-dir DATA_DIR  # loader throughput on a real volume cache
 
@@ -13,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runs from a plain checkout (no install) too
 
 from model.config import RadFinderConfig, tiny
 from model.data import Collate, VolumeDataset, VolumeRecord, load_records
@@ -119,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--loader-volumes", type=int, default=64)
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--only", choices=("step", "loader"), help="measure only the training step or only the loader")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -132,10 +137,13 @@ def main(argv: list[str] | None = None) -> int:
         cfg = RadFinderConfig()  # 128 x 192 x 192 at 3 x 1.5 x 1.5 mm
         source = (140, 256, 256)
     batch = args.batch or (32 if gpu else 4)
-    step = bench_step(cfg, batch, args.steps, device, compile_=gpu and not args.no_compile)
-    if gpu:
-        step["mfu"] = step["achieved_tflops"] / args.peak_tflops
-    loader = bench_loader(cfg, args.data_dir, args.loader_volumes, batch, args.workers, source)
+    step = loader = None
+    if args.only != "loader":
+        step = bench_step(cfg, batch, args.steps, device, compile_=gpu and not args.no_compile)
+        if gpu:
+            step["mfu"] = step["achieved_tflops"] / args.peak_tflops
+    if args.only != "step":
+        loader = bench_loader(cfg, args.data_dir, args.loader_volumes, batch, args.workers, source)
     out = {"device": torch.cuda.get_device_name() if gpu else f"cpu ({torch.get_num_threads()} threads)",
            "crop_shape": list(cfg.crop_shape), "batch": batch, "bf16": gpu, "compile": gpu and not args.no_compile,
            "step": step, "loader": loader}

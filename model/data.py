@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, default_collate
 
 import data_contracts
 from data_contracts.labels import CT_RATE_LABELS
@@ -190,7 +190,8 @@ class Collate:
         s_ids, s_mask = self.tokenizer.encode(snippets, self.cfg.snippet_tokens) if snippets else (
             torch.zeros(0, 2, dtype=torch.long), torch.zeros(0, 2, dtype=torch.bool))
         return {
-            "volume": torch.stack([it["volume"] for it in items]),  # (B, D, H, W)
+            # default_collate stacks a DataLoader worker's batch straight into shared memory: no second copy
+            "volume": default_collate([it["volume"] for it in items]),  # (B, D, H, W)
             "valid": torch.stack([it["valid"] for it in items]),  # (B, P)
             "report_ids": r_ids, "report_mask": r_mask,  # (B, Lr)
             "targets": torch.stack([it["targets"] for it in items]),  # (B, L)

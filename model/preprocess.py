@@ -2,6 +2,9 @@
 
 Each step maps a `Grid` (array + voxel-to-patient affine) to a new `Grid`, updating the affine,
 so a referenced slice's patient z can be mapped into the final depth grid by inverting it.
+The array stays in the cache's HU (int16, read through a memory map) until `ClipScale`, which runs
+last: orientation flips are views and the crop reads only the voxels it keeps, so the loader touches
+the cropped volume and converts it once (bench/model_throughput.py measures the difference).
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ from model.config import RadFinderConfig
 
 @dataclass
 class Grid:
-    array: np.ndarray  # (D, H, W) float32
+    array: np.ndarray  # (D, H, W): HU (any numeric dtype) before ClipScale, float32 in [0, 1] after
     affine: np.ndarray  # (4, 4): voxel (col i, row j, slice k, 1) -> patient LPS mm
     depth_valid: tuple[int, int] = (0, -1)  # [lo, hi) slices holding real data; hi=-1 means all
 
@@ -34,7 +37,7 @@ def _flip(grid: Grid, axis: int) -> Grid:
     a[:3, c] *= -1
     lo, hi = grid.valid_range
     valid = (n - hi, n - lo) if axis == 0 else grid.depth_valid
-    return Grid(np.ascontiguousarray(np.flip(grid.array, axis)), a, valid)
+    return Grid(np.flip(grid.array, axis), a, valid)  # a view: CropOrPad makes the one copy
 
 
 @dataclass(frozen=True)
@@ -84,19 +87,27 @@ class ClipScale:
 
     def __call__(self, grid: Grid) -> Grid:
         lo, hi = self.window
-        arr = (np.clip(grid.array, lo, hi) - lo) / (hi - lo)
-        return Grid(arr.astype(np.float32), grid.affine, grid.depth_valid)
+        out = np.empty(grid.array.shape, dtype=np.float32)
+        np.clip(grid.array, lo, hi, out=out, casting="unsafe")  # one pass converts and clips
+        out -= np.float32(lo)
+        out *= np.float32(1.0 / (hi - lo))
+        return Grid(out, grid.affine, grid.depth_valid)
 
 
 @dataclass(frozen=True)
 class CropOrPad:
-    """Centre crop or zero-pad (air after ClipScale) each axis to `shape`."""
+    """Centre crop, or pad with `fill` (air), each axis to `shape`; keeps the array's dtype."""
 
     shape: tuple[int, int, int]
+    fill: float = -1000.0
 
     def __call__(self, grid: Grid) -> Grid:
         arr, a = grid.array, grid.affine.copy()
-        out = np.zeros(self.shape, dtype=np.float32)
+        dtype = arr.dtype
+        if np.issubdtype(dtype, np.integer) and not (float(self.fill).is_integer()
+                                                     and np.iinfo(dtype).min <= self.fill <= np.iinfo(dtype).max):
+            dtype = np.dtype(np.float32)  # the fill does not fit the cache's integers
+        out = np.full(self.shape, self.fill, dtype=dtype)
         src, dst = [], []
         for ax, (n, m) in enumerate(zip(arr.shape, self.shape)):
             start = (n - m) // 2  # >0 crops, <0 pads; new index = old index - start
@@ -112,12 +123,12 @@ class CropOrPad:
 
 
 def pipeline(cfg: RadFinderConfig) -> list:
-    """The preprocessing, in order."""
-    return [Orient(), Resample(cfg.spacing_mm), ClipScale(cfg.hu_window), CropOrPad(cfg.crop_shape)]
+    """The preprocessing, in order; padding is the window's low end, so it scales to 0."""
+    return [Orient(), Resample(cfg.spacing_mm), CropOrPad(cfg.crop_shape, fill=cfg.hu_window[0]), ClipScale(cfg.hu_window)]
 
 
 def run_pipeline(array: np.ndarray, affine: np.ndarray, cfg: RadFinderConfig) -> Grid:
-    grid = Grid(np.asarray(array, dtype=np.float32), np.asarray(affine, dtype=np.float64).reshape(4, 4))
+    grid = Grid(np.asarray(array), np.asarray(affine, dtype=np.float64).reshape(4, 4))
     for step in pipeline(cfg):
         grid = step(grid)
     return grid

@@ -130,6 +130,23 @@ def test_pipeline_end_to_end_geometry(tmp_path):
     assert z_to_slice(g, 100.0 - 3.0 * 10) == pytest.approx(14.0)
 
 
+@pytest.mark.parametrize("dtype", [np.int16, np.uint16, np.float32])
+def test_pipeline_equals_the_plain_float_computation(dtype):
+    """Crop-then-scale on the cache's integers gives what scale-then-crop on floats gives, flips and padding included."""
+    cfg = tiny(crop_shape=(32, 16, 24), spacing_mm=(3.0, 1.5, 1.5), stem_channels=(8, 16))
+    rng = np.random.default_rng(0)
+    lo = 0 if dtype == np.uint16 else -1500
+    arr = rng.integers(lo, 1500, (20, 24, 20)).astype(dtype)  # depth padded, rows cropped, columns padded
+    a = affine(dz=3.0, z0=0.0)  # inferior first: Orient flips the depth axis
+    got = run_pipeline(arr, a, cfg)
+    ref = np.flip(arr.astype(np.float32), 0)
+    ref = (np.clip(ref, -1000, 1000) + 1000) / 2000
+    want = np.zeros(cfg.crop_shape, np.float32)
+    want[6:26, :, 2:22] = ref[:, 4:20, :]
+    assert got.array.dtype == np.float32 and got.valid_range == (6, 26)
+    np.testing.assert_allclose(got.array, want, atol=1e-6)
+
+
 def test_augment_shifts_in_plane_only_and_is_reproducible():
     import numpy as np
 
