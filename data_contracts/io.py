@@ -1,8 +1,12 @@
 """Read and write contract tables as Parquet, atomically.
 
-A dataset directory holds one `<table>.parquet` per table. A versioned dataset (written by
-the flows) holds `versions/<version>/` folders and a `CURRENT` file naming the published
-one; readers resolve it through `current_dir`.
+A dataset directory holds each table as one `<table>.parquet` file, or as a folder
+`<table>/` of part files (`part-*.parquet`, the table being all their rows). The flows keep
+their large per-file tables (`instances`) in parts so that a new version can hard-link the
+parts it did not change from the previous one instead of rewriting them. `read_table` gives
+a table in parts in primary-key order, as a one-file table is written. A versioned dataset
+(written by the flows) holds `versions/<version>/` folders and a `CURRENT` file naming the
+published one; readers resolve it through `current_dir`.
 
 Writes go to a temporary file in the same folder, are flushed to disk and then renamed over
 the old file, so no reader ever sees half a table and a failed write leaves the previous
@@ -37,8 +41,27 @@ def current_dir(data_dir: str | os.PathLike) -> Path:
     return data_dir
 
 
+PART_GLOB = "part-*.parquet"
+
+
 def table_path(name: str, data_dir: str | os.PathLike) -> Path:
-    return current_dir(data_dir) / f"{name}.parquet"
+    """`<name>.parquet` of the published version, or its `<name>/` folder when the table is in parts."""
+    root = current_dir(data_dir)
+    single = root / f"{name}.parquet"
+    if not single.exists() and _part_files(root / name):
+        return root / name
+    return single
+
+
+def _part_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob(PART_GLOB)) if folder.is_dir() else []
+
+
+def table_files(name: str, data_dir: str | os.PathLike) -> list[Path]:
+    """The Parquet files holding table `name` (one file, or its parts in name order); [] when absent."""
+    root = current_dir(data_dir)
+    single = root / f"{name}.parquet"
+    return [single] if single.is_file() else _part_files(root / name)
 
 
 def conform(name: str, data: pa.Table | dict | list[dict]) -> pa.Table:
@@ -100,10 +123,49 @@ def _atomic_parquet(path: Path, write) -> Path:
 
 
 def write_table(name: str, data: pa.Table | dict | list[dict], data_dir: str | os.PathLike) -> Path:
-    """Conform, validate and atomically write table `name` to `data_dir/<name>.parquet`."""
+    """Conform, validate and atomically write table `name` to `data_dir/<name>.parquet`.
+
+    A `<name>/` folder of parts in `data_dir` (the table's previous form) is removed after."""
     table = conform(name, data)
     validate(name, table)
-    return _atomic_parquet(Path(data_dir) / f"{name}.parquet", lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    path = _atomic_parquet(Path(data_dir) / f"{name}.parquet", lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    _remove_parts(Path(data_dir) / name)
+    return path
+
+
+def _remove_parts(folder: Path) -> None:
+    parts = _part_files(folder)
+    for p in parts:
+        p.unlink()
+    if parts:
+        try:
+            folder.rmdir()
+        except OSError:  # it holds other files too: leave them
+            pass
+
+
+def part_path(name: str, data_dir: str | os.PathLike, part: str) -> Path:
+    """Where part `part` of table `name` lives: `data_dir/<name>/part-<part>.parquet`."""
+    return Path(data_dir) / name / f"part-{part}.parquet"
+
+
+def write_part(name: str, data: pa.Table | dict | list[dict], data_dir: str | os.PathLike, part: str) -> Path:
+    """Conform, validate and atomically write one part of table `name` (`part_path`).
+
+    Keys are checked within the part; the writer of the parts keeps them unique across parts.
+    A `data_dir/<name>.parquet` file (the table's one-file form) is removed after."""
+    table = conform(name, data)
+    validate(name, table)
+    path = _atomic_parquet(part_path(name, data_dir, part), lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+    (Path(data_dir) / f"{name}.parquet").unlink(missing_ok=True)
+    return path
+
+
+def _read_files(files: list[Path], columns: list[str] | None) -> pa.Table:
+    tables = [pq.read_table(p, columns=columns) for p in files]
+    if len(tables) == 1:
+        return tables[0]
+    return pa.concat_tables(tables, promote_options="permissive")
 
 
 class TableWriter:
@@ -117,9 +179,9 @@ class TableWriter:
                 out.write(rows)
     """
 
-    def __init__(self, name: str, data_dir: str | os.PathLike):
+    def __init__(self, name: str, data_dir: str | os.PathLike, part: str | None = None):
         self.name = name
-        self.path = Path(data_dir) / f"{name}.parquet"
+        self.path = part_path(name, data_dir, part) if part is not None else Path(data_dir) / f"{name}.parquet"
         self.contract = load_contract(name)
         self.rows = 0
         self._tmp: str | None = None
@@ -160,16 +222,30 @@ class TableWriter:
             raise ContractViolation(self.name, problems)
 
 
-def read_table(name: str, data_dir: str | os.PathLike, columns: list[str] | None = None) -> pa.Table:
-    """Read table `name` from the published version of `data_dir`, in its contract schema."""
-    path = table_path(name, data_dir)
-    if not path.exists():
+def read_table(name: str, data_dir: str | os.PathLike, columns: list[str] | None = None,
+               ordered: bool = True) -> pa.Table:
+    """Read table `name` from the published version of `data_dir`, in its contract schema.
+
+    A table in parts comes back sorted by its primary key, as a one-file table is written, so
+    it reads the same whichever runs wrote which of its parts; `ordered=False` skips that sort
+    (for callers that look rows up, not at their order)."""
+    files = table_files(name, data_dir)
+    if not files:
+        path = table_path(name, data_dir)
         raise FileNotFoundError(f"table {name!r} not found at {path}; run the step that writes it first")
-    table = pq.read_table(path, columns=columns)
+    contract = load_contract(name)
+    if files[0].name == f"{name}.parquet":  # one file, written in key order
+        table = pq.read_table(files[0], columns=columns)
+        return table.cast(contract.schema) if columns is None else table
+    pk = list(contract.primary_key) if ordered else []
+    wanted = None if columns is None else list(columns) + [c for c in pk if c not in columns]
+    table = _read_files(files, wanted)
     if columns is None:
-        return table.cast(load_contract(name).schema)
-    return table
+        table = table.cast(contract.schema)
+    if pk and table.num_rows:
+        table = table.sort_by([(c, "ascending") for c in pk])
+    return table.select(list(columns)) if columns is not None else table
 
 
 def has_table(name: str, data_dir: str | os.PathLike) -> bool:
-    return table_path(name, data_dir).exists()
+    return bool(table_files(name, data_dir))

@@ -185,6 +185,13 @@ class Pseudonymizer:
 
     __str__ = __repr__
 
+    def fingerprint(self) -> str:
+        """An HMAC of a fixed text under the key: equal for equal keys, and tells nothing about the key.
+
+        The publish step stores it beside a version's protected tables, so a later run knows
+        whether it may re-use them (same key) or must protect everything again."""
+        return "key_" + self._digest("fingerprint", "radmine").hex()[:DIGEST_HEX]
+
     def _digest(self, kind: str, value: str) -> bytes:
         return hmac.new(self.__key, kind.encode() + b"\x1f" + value.encode("utf-8", "surrogatepass"),
                         hashlib.sha256).digest()

@@ -176,3 +176,22 @@ def test_versioned_dataset_reads_current(tmp_path):
     (tmp_path / "CURRENT").write_text("v1\n")
     assert dc.read_table("rejections", tmp_path).num_rows == 3
     assert dc.row_counts(tmp_path) == {"rejections": 3}
+
+
+def test_a_table_in_parts_reads_in_key_order_and_queries_as_one_view(tmp_path):
+    from data_contracts.io import table_files, write_part
+
+    rows = _rejections().to_pylist()
+    write_part("rejections", [rows[2]], tmp_path, "a")  # parts in name order: a, b; keys out of order
+    write_part("rejections", rows[:2], tmp_path, "b")
+    assert [p.name for p in table_files("rejections", tmp_path)] == ["part-a.parquet", "part-b.parquet"]
+    assert dc.has_table("rejections", tmp_path)
+    assert dc.read_table("rejections", tmp_path).equals(_rejections())  # sorted by (report_id, ref_id)
+    assert dc.read_table("rejections", tmp_path, columns=["reason"]).column(0).to_pylist() == \
+        ["no_study", "non_axial", "no_image"]
+    assert dc.query(tmp_path, "SELECT count(*) AS n FROM rejections").to_pylist() == [{"n": 3}]
+    with pytest.raises(dc.ContractViolation):  # each part is checked as it is written
+        write_part("rejections", [rows[0], rows[0]], tmp_path, "c")
+    assert not (tmp_path / "rejections" / "part-c.parquet").exists()
+    dc.write_table("rejections", _rejections(), tmp_path)  # the one-file form replaces the parts
+    assert not (tmp_path / "rejections").exists() and table_files("rejections", tmp_path) == [tmp_path / "rejections.parquet"]
