@@ -305,20 +305,72 @@ def _init_worker() -> None:
     _preload_readers()
 
 
+_READERS = None  # the shared reader processes (open_readers), or None
+_READERS_LOCK = None
+
+
+def open_readers(workers: int | None = None) -> None:
+    """Start reader processes that `read_files` uses when called from a thread (a flow's batch tasks).
+
+    Without them each such call spawns a process of its own and pays Python's start and the
+    imports (about a second) per batch. Started ahead of the first batch, they start while the
+    caller lists the export; `close_readers` stops them. Idempotent; thread-safe.
+    """
+    import multiprocessing as mp
+    import threading
+
+    global _READERS, _READERS_LOCK
+    if mp.current_process().daemon:
+        return  # a daemonic process may not start children: read_files reads in-process there
+    if _READERS_LOCK is None:
+        _READERS_LOCK = threading.Lock()
+    with _READERS_LOCK:
+        if _READERS is None:
+            _READERS = mp.get_context("spawn").Pool(max(1, workers or os.cpu_count() or 1), initializer=_init_worker)
+
+
+def close_readers() -> None:
+    """Stop the reader processes of `open_readers` (a no-op when none are running)."""
+    global _READERS
+    pool, _READERS = _READERS, None
+    if pool is not None:
+        pool.terminate()
+        pool.join()
+
+
+def _walk_list(export_dir: str, exclude: list) -> list:
+    return list(walk_export(export_dir, exclude=exclude))
+
+
+def list_export(export_dir: str | os.PathLike, exclude: list = ()) -> list[tuple[str, int | None, float | None, str | None]]:
+    """`walk_export` as a list; in one of `open_readers`' processes when they run.
+
+    The walk is Python between system calls: in a process whose threads also parse reports or
+    talk to Prefect, it waits for the GIL after every stat and takes several times longer."""
+    pool = _READERS
+    if pool is not None:
+        return pool.apply(_walk_list, (str(export_dir), [str(p) for p in exclude]))
+    return _walk_list(str(export_dir), [str(p) for p in exclude])
+
+
 def read_files(root: str | os.PathLike, items, fast: bool = True,
                limit: float | None = FILE_TIME_LIMIT_S) -> tuple[list[dict], list[dict]]:
     """(instances rows, index_errors rows) of walk entries ((path, size, mtime, walk error) each, as
     `walk_export` yields them), read as `index_export` reads them: each file within `limit` seconds.
 
     In the main thread the files are read here under SIGALRM; in another thread (a Prefect task),
-    where SIGALRM cannot stop a read, in one worker process; in a daemonic process (which may not
-    start one) here without a limit.
+    where SIGALRM cannot stop a read, in a worker process (one of `open_readers`' when they run,
+    else one started for this call); in a daemonic process (which may not start one) here without
+    a limit.
     """
     import multiprocessing as mp
     import threading
 
     root, items = os.path.realpath(root), [tuple(i) for i in items]
     if limit and items and threading.current_thread() is not threading.main_thread() and not mp.current_process().daemon:
+        pool = _READERS
+        if pool is not None:
+            return pool.apply(_read_items, (root, items, fast, limit))
         with mp.get_context("spawn").Pool(1, initializer=_init_worker) as pool:
             return pool.apply(_read_items, (root, items, fast, limit))
     with _alarm_installed():
@@ -848,8 +900,13 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
     """
     from dataset.geometry import series_geometry
 
+    from data_contracts.io import table_files
+
     data = Path(data_dir)
-    inst_path, series_path = data / "instances.parquet", data / "series.parquet"
+    # instances as one file (radmine index) or as part files (the flows' versions)
+    inst_path, series_path = [str(p) for p in table_files("instances", data)], data / "series.parquet"
+    if not inst_path:
+        raise FileNotFoundError(f"no instances table in {data}; index the export first")
     own = con is None
     if own:
         con = _duckdb(data)
@@ -870,17 +927,17 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
     src = "read_parquet(?)"
     # SOPInstanceUIDs found in more than one file anywhere in the export
     dup_sops = {r[0] for r in con.execute(
-        f"SELECT sop_instance_uid FROM {src} GROUP BY 1 HAVING count(DISTINCT path) > 1", [str(inst_path)]).fetchall()}
+        f"SELECT sop_instance_uid FROM {src} GROUP BY 1 HAVING count(DISTINCT path) > 1", [inst_path]).fetchall()}
     partial = affected_series is not None and series_path.exists()
-    where, params = "", [str(inst_path)]
+    where, params = "", [inst_path]
     if partial:
         redo = set(affected_series)
         if affected_sops:
             redo.update(r[0] for r in con.execute(
                 f"SELECT DISTINCT series_instance_uid FROM {src} WHERE list_contains(?, sop_instance_uid)",
-                [str(inst_path), sorted(affected_sops)]).fetchall())
+                [inst_path, sorted(affected_sops)]).fetchall())
         redo_arr = pa.array(sorted(redo), pa.string())
-        where, params = "WHERE list_contains(?, series_instance_uid)", [str(inst_path), sorted(redo)]
+        where, params = "WHERE list_contains(?, series_instance_uid)", [inst_path, sorted(redo)]
     reader = con.sql(
         f"SELECT {', '.join(_GEOMETRY_COLUMNS)} FROM {src} {where} ORDER BY series_instance_uid, path, frame_number",
         params=params).to_arrow_reader(BATCH_ROWS)  # streamed: duckdb sorts within its memory limit

@@ -50,62 +50,73 @@ class AuditResult:
 
 def audit(data_dir: str | os.PathLike, tables: list[str] | None = None) -> AuditResult:
     """Scan the published tables of `data_dir` for identifier-like content."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from data_contracts import contract_names, current_dir
     from data_contracts import pseudonym as ps
-    from mining import deid
+    from data_contracts.io import table_files
 
     root = current_dir(data_dir)
     result = AuditResult(str(data_dir))
     known = set(contract_names())
-    names = sorted(p.stem for p in root.glob("*.parquet") if p.stem in known)
+    files_of = {n: table_files(n, root) for n in sorted(known)}  # one file, or a table's parts
+    names = [n for n, files in files_of.items() if files]
     if tables:
         names = [n for n in names if n in tables]
     result.tables = names
     memo: dict[tuple[str, str], Counter] = {}
     for name in names:
         kinds = ps.column_kinds(name)
-        pf = pq.ParquetFile(root / f"{name}.parquet")
-        string_cols = [f.name for f in pf.schema_arrow
-                       if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)) and (name, f.name) not in SKIP]
-        offset = 0
-        batches = pf.iter_batches(batch_size=BATCH_ROWS, columns=string_cols) if string_cols else iter(())
-        for batch in batches:
-            for col in string_cols:
-                arr = batch.column(col)
-                kind = kinds.get(col, ps.KEEP)
-                vc = pc.value_counts(arr)
-                values, counts = vc.field("values").to_pylist(), vc.field("counts").to_pylist()
-                found = Counter()
-                for v, n in zip(values, counts):
-                    if v is None or v == "":
-                        continue
-                    if kind in ps.ID_KINDS:
-                        hit = Counter() if ps.is_pseudonym(kind, v) else Counter({LEAK_KIND[kind]: 1})
-                    else:
-                        key = ("text", v)
-                        hit = memo.get(key)
-                        if hit is None:
-                            hit = deid.detect(v)
-                            if len(memo) < 200_000:
-                                memo[key] = hit
-                    for k, c in hit.items():
-                        found[k] += c * n
-                if found:
-                    where = f"{name}.{col}"
-                    result.by_column.setdefault(where, Counter()).update(found)
-                    result.by_kind.update(found)
-                    if where not in result.first_rows:
-                        result.first_rows[where] = offset + _first_row(arr, kind, deid, ps)
-            offset += batch.num_rows
-        result.rows_scanned += pf.metadata.num_rows
+        offset = 0  # rows counted in file (part) order
+        for path in files_of[name]:
+            offset = _scan_file(result, name, pq.ParquetFile(path), kinds, offset, memo)
     if "runs" in names:
         runs = pq.read_table(root / "runs.parquet", columns=["run_id", "keep_identifiers"]).to_pylist()
         result.keep_identifiers_runs = [r["run_id"] for r in runs if r["keep_identifiers"]]
     return result
+
+
+def _scan_file(result: AuditResult, name: str, pf, kinds: dict, offset: int, memo: dict) -> int:
+    """Scan one Parquet file of table `name` into `result`; returns `offset` plus its rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from data_contracts import pseudonym as ps
+    from mining import deid
+
+    string_cols = [f.name for f in pf.schema_arrow
+                   if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)) and (name, f.name) not in SKIP]
+    batches = pf.iter_batches(batch_size=BATCH_ROWS, columns=string_cols) if string_cols else iter(())
+    for batch in batches:
+        for col in string_cols:
+            arr = batch.column(col)
+            kind = kinds.get(col, ps.KEEP)
+            vc = pc.value_counts(arr)
+            values, counts = vc.field("values").to_pylist(), vc.field("counts").to_pylist()
+            found = Counter()
+            for v, n in zip(values, counts):
+                if v is None or v == "":
+                    continue
+                if kind in ps.ID_KINDS:
+                    hit = Counter() if ps.is_pseudonym(kind, v) else Counter({LEAK_KIND[kind]: 1})
+                else:
+                    key = ("text", v)
+                    hit = memo.get(key)
+                    if hit is None:
+                        hit = deid.detect(v)
+                        if len(memo) < 200_000:
+                            memo[key] = hit
+                for k, c in hit.items():
+                    found[k] += c * n
+            if found:
+                where = f"{name}.{col}"
+                result.by_column.setdefault(where, Counter()).update(found)
+                result.by_kind.update(found)
+                if where not in result.first_rows:
+                    result.first_rows[where] = offset + _first_row(arr, kind, deid, ps)
+        offset += batch.num_rows
+    result.rows_scanned += pf.metadata.num_rows
+    return offset
 
 
 def _first_row(arr, kind, deid, ps) -> int:

@@ -8,7 +8,7 @@ over the real libraries (`library`, here) or over a toy (flows.toylib) in machin
     finish_mining({table: pa.Table}) -> {table: pa.Table}  cross-report passes over all rows (dedup)
     list_export(export_dir, exclude) -> [(path, size, mtime, walk error)]   (a toy may leave out the error)
     index_files(export_dir, items) -> (instances rows, index_errors rows)   items: list_export's entries
-    write_series(work_dir)                                 series from work_dir/instances.parquet
+    write_series(work_dir)                                 series from work_dir's instances (one file or parts)
     match(work_dir) -> counts                              snippet_slices, rejections into work_dir
     build_volumes(work_dir, export_dir, cache_dir) -> counts   volumes (+ arrays) into work_dir
 """
@@ -47,15 +47,26 @@ class Library:
 
     # -- DICOM index (dataset.index) -------------------------------------------------------------
     def list_export(self, export_dir: Path, exclude=()) -> list[tuple[str, int | None, float | None, str | None]]:
-        from dataset.index import walk_export
+        from dataset.index import list_export
 
-        return list(walk_export(export_dir, exclude=list(exclude)))
+        return list_export(export_dir, exclude=list(exclude))
 
     def index_files(self, export_dir: Path, items) -> tuple[list[dict], list[dict]]:
         """As `radmine index` reads them: each file within the per-file time limit, the walk's error kept."""
         from dataset.index import read_files
 
         return read_files(export_dir, items)
+
+    def open_readers(self) -> None:
+        """Start the reader processes the flow's index batches use (see dataset.index.open_readers)."""
+        from dataset.index import open_readers
+
+        open_readers()
+
+    def close_readers(self) -> None:
+        from dataset.index import close_readers
+
+        close_readers()
 
     def write_series(self, work_dir: Path, affected_series=None, affected_sops=None) -> int:
         """series from instances; with affected_* only those series are recomputed, the rest copied."""
@@ -100,9 +111,7 @@ class Library:
                 pats |= patients
         refs = dc.read_table("references", work_dir)
         refs_sub = refs.filter(pc.is_in(refs.column("report_id"), value_set=_strings(affected)))
-        inst = dc.read_table("instances", work_dir)
-        inst_sub = inst.filter(pc.or_(pc.is_in(inst.column("accession_number"), value_set=_strings(accs - {None})),
-                                      pc.is_in(inst.column("patient_id"), value_set=_strings(pats))))
+        inst_sub = _instances_of(work_dir, _strings(accs - {None}), _strings(pats))
         series = dc.read_table("series", work_dir)
         series_sub = series.filter(pc.is_in(series.column("series_instance_uid"),
                                             value_set=_strings(set(inst_sub.column("series_instance_uid").to_pylist()))))
@@ -128,6 +137,29 @@ class Library:
 
 
 library = Library()
+
+
+def _instances_of(work_dir: Path, accessions, patients):
+    """The instances rows of these accession numbers or patients, in key order. Reads in full only
+    the files (parts) that hold some: a nightly run's new studies are in its new parts."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    import data_contracts as dc
+    from data_contracts.io import table_files
+
+    schema = dc.load_contract("instances").schema
+    found = []
+    for f in table_files("instances", work_dir):
+        keys = pq.read_table(f, columns=["accession_number", "patient_id"])
+        hit = pc.or_(pc.is_in(keys.column("accession_number"), value_set=accessions),
+                     pc.is_in(keys.column("patient_id"), value_set=patients))
+        if pc.any(hit).as_py():
+            found.append(pq.read_table(f).filter(hit).cast(schema))
+    table = pa.concat_tables(found) if found else schema.empty_table()
+    pk = [(c, "ascending") for c in dc.load_contract("instances").primary_key]
+    return table.sort_by(pk) if table.num_rows else table
 
 
 def _strings(values):

@@ -121,7 +121,12 @@ def mine_export(export_dir: str, reports: str, data_dir: str, volumes: bool = Fa
                              file_batch_size=file_batch_size, append_reports=append_reports, full=full,
                              keep_identifiers=keep_identifiers, library=library, runner=runner)
     store, ctx = pl.start_run(options)
+    # index batches run in this process's threads: their reader processes start now, while the
+    # export is listed, instead of one per batch (not on Dask: there the workers read)
+    readers = runner == "local" and not os.environ.get(DASK_ENV) and getattr(ctx.lib, "open_readers", None)
     try:
+        if readers:
+            readers()
         rplan_f = plan_reports_task.submit(ctx)
         iplan_f = plan_index_task.submit(ctx)
         rplan, iplan = rplan_f.result(), iplan_f.result()
@@ -138,8 +143,12 @@ def mine_export(export_dir: str, reports: str, data_dir: str, volumes: bool = Fa
             counts.update(volumes_task.submit(ctx).result())
         counts["failed_batches"] = pl.failed(mined) + pl.failed(indexed)
         counts["batches"] = len(mined) + len(indexed)
+        if readers:
+            ctx.lib.close_readers()
         row = pl.publish(store, ctx, counts)
     except BaseException:
+        if readers:
+            ctx.lib.close_readers()
         pl.abort_run(store, ctx)
         raise
     pl.finish_run(store, ctx)

@@ -54,6 +54,7 @@ DEFAULT_LIBRARY = "flows.library:library"
 WORK = ".work"
 REPORT_TABLES = ("reports", "references", "labels", "snippet_labels")
 INDEX_TABLES = ("instances", "index_errors")
+FILE_KEYS = ["path", "size_bytes", "mtime"]
 
 
 @dataclass
@@ -166,25 +167,28 @@ def _read_parts(name: str, paths: list[Path]):
     return pa.concat_tables(tables) if tables else schema.empty_table()
 
 
-def _previous(ctx: RunContext, name: str, filter_col: str | None = None, keep=None):
+def _previous(ctx: RunContext, name: str, filter_col: str | None = None, keep=None, columns: list[str] | None = None,
+              ordered: bool = True):
     """Rows of table `name` in the previous version (optionally only where filter_col is in keep)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     import data_contracts as dc
 
-    from flows.privacy import identified_table_path
+    from flows.privacy import identified_table_dir
 
     schema = dc.load_contract(name).schema
+    if columns is not None:
+        schema = pa.schema([schema.field(c) for c in columns])
     if ctx.previous is None:
         return schema.empty_table()
-    path = identified_table_path(ctx.previous, name)  # carry real identifiers, never pseudonyms
-    if not path.exists():
+    folder = identified_table_dir(ctx.previous, name)  # carry real identifiers, never pseudonyms
+    if not dc.has_table(name, folder):
         return schema.empty_table()
-    table = pq.read_table(path).cast(schema)
+    table = dc.read_table(name, folder, columns=columns, ordered=ordered).cast(schema)
     if filter_col is not None:
-        table = table.filter(pc.is_in(table.column(filter_col), value_set=pa.array(sorted(keep), type=pa.string())))
+        values = keep if isinstance(keep, (pa.Array, pa.ChunkedArray)) else pa.array(sorted(keep), type=pa.string())
+        table = table.filter(pc.is_in(table.column(filter_col), value_set=values))
     return table
 
 
@@ -351,21 +355,27 @@ def finish_reports(ctx: RunContext, results: list[BatchResult], plan: Plan) -> d
 
 def plan_index(ctx: RunContext) -> Plan:
     """List the export; files whose (path, size, mtime) the previous version has are carried."""
-    files = ctx.lib.list_export(Path(ctx.options.export_dir), exclude=[ctx.data_dir])  # [(path, size, mtime, ...)]
-    known: dict[str, tuple] = {}
-    for name in INDEX_TABLES:
-        for r in _previous(ctx, name).select(["path", "size_bytes", "mtime"]).to_pylist():
-            known[r["path"]] = (r["size_bytes"], r["mtime"])
-    todo, keep = [], []
-    for entry in sorted(files, key=lambda f: f[0]):
-        path, size, mtime = entry[:3]
-        if not ctx.reprocess_all and size is not None and known.get(path) == (size, mtime):
-            keep.append(path)
-        else:
-            todo.append(list(entry))  # with the walk's error, when the library gives one
-    (ctx.scratch / "files_keep.json").write_text(json.dumps(keep))
-    counts = {"files_in_export": len(files), "files_to_index": len(todo), "files_carried": len(keep),
-              "files_removed": len(set(known) - {f[0] for f in files})}
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    files = sorted(ctx.lib.list_export(Path(ctx.options.export_dir), exclude=[ctx.data_dir]), key=lambda f: f[0])
+    walk = pa.table({"path": pa.array([f[0] for f in files], pa.string()),
+                     "size_bytes": pa.array([f[1] for f in files], pa.int64()),
+                     "mtime": pa.array([f[2] for f in files], pa.float64()),
+                     "i": pa.array(range(len(files)), pa.int64())})
+    key_schema = pa.schema([("path", pa.string()), ("size_bytes", pa.int64()), ("mtime", pa.float64())])
+    known = pa.concat_tables([_previous(ctx, name, columns=FILE_KEYS, ordered=False).cast(key_schema) for name in INDEX_TABLES])
+    known = known.group_by(FILE_KEYS).aggregate([])  # one row per file (instances has one per frame)
+    if ctx.reprocess_all or known.num_rows == 0:
+        carried = set()
+    else:  # same path, size and mtime as a row of the previous version (a file without a size never is)
+        carried = set(walk.join(known, keys=FILE_KEYS, join_type="left semi").column("i").to_pylist())
+    todo = [list(f) for i, f in enumerate(files) if i not in carried]  # with the walk's error, if any
+    keep = walk.select(["path"]).take(pa.array(sorted(carried), pa.int64()))
+    pq.write_table(keep, ctx.scratch / "files_keep.parquet")
+    gone = known.select(["path"]).join(walk.select(["path"]), keys="path", join_type="left anti")
+    counts = {"files_in_export": len(files), "files_to_index": len(todo), "files_carried": keep.num_rows,
+              "files_removed": len(set(gone.column("path").to_pylist()))}
     # the file lists stay on disk: a task's arguments are walked by Prefect, so they are kept small
     batches = _chunks(todo, ctx.options.file_batch_size)
     for i, items in enumerate(batches):
@@ -390,39 +400,107 @@ def index_batch(ctx: RunContext, index: int, n_files: int | None = None) -> Batc
 
 
 def finish_index(ctx: RunContext, results: list[BatchResult], plan: Plan) -> dict[str, int]:
-    """Carried rows + read batches -> instances and index_errors; series recomputed from instances."""
-    import data_contracts as dc
+    """Carried rows + read batches -> instances and index_errors; series recomputed from instances.
 
-    keep = set(json.loads((ctx.scratch / "files_keep.json").read_text()))
-    ok_parts = []
+    `instances` (one row per image, nearly all of a version's bytes) is kept in parts: the
+    previous version's parts whose files are all unchanged are hard-linked into this version,
+    a part that lost files is rewritten without them, and each batch read in this run becomes
+    a new part. So a nightly run writes only what changed, not the whole table.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    import data_contracts as dc
+    from data_contracts.io import part_path, table_files, write_part
+    from data_contracts.validate import duplicates
+
+    from flows.privacy import identified_table_dir
+
+    keep = pq.read_table(ctx.scratch / "files_keep.parquet").column("path")
+    ok_parts, failed_paths = [], []
     for res in results:
         if res.ok:
             ok_parts.append(ctx.scratch / f"index-{res.index:05d}")
         else:  # keep the previous rows of this batch's files; their keys still differ, so the next run retries
-            keep.update(i[0] for i in _index_items(ctx, res.index))
-    import pyarrow.compute as pc
-
+            failed_paths += [i[0] for i in _index_items(ctx, res.index)]
+    keep = pa.concat_arrays([keep.combine_chunks(), pa.array(failed_paths, pa.string())])
     out = {}
-    tables, new_rows = {}, {}
-    for name in INDEX_TABLES:
-        prev = _previous(ctx, name, "path", keep)
-        new_rows[name] = _read_parts(name, [p / f"{name}.parquet" for p in ok_parts])
-        tables[name] = _concat(name, [prev, new_rows[name]])
-        out[name] = _write_final(name, tables[name], ctx)
+    # index_errors: small (one row per unreadable file), rewritten whole
+    new_errors = _read_parts("index_errors", [p / "index_errors.parquet" for p in ok_parts])
+    errors = _concat("index_errors", [_previous(ctx, "index_errors", "path", keep), new_errors])
+    out["index_errors"] = _write_final("index_errors", errors, ctx)
+    # instances: previous parts carried (linked), thinned (rewritten) or dropped; new parts per batch
+    change_cols = ["path", "frame_number", "series_instance_uid", "sop_instance_uid", "accession_number", "patient_id"]
+    gone, new_rows = [], []
+    n_rows = 0
+    prev_files = [] if ctx.previous is None else table_files("instances", identified_table_dir(ctx.previous, "instances"))
+    paths = [pq.read_table(src, columns=["path"]).column("path") for src in prev_files]
+    kept_all = pc.is_in(pa.chunked_array([c for p in paths for c in p.chunks], pa.string()), value_set=keep) \
+        if prev_files else None  # one lookup table for all parts
+    offset = 0
+    for src, part_paths in zip(prev_files, paths):
+        n = len(part_paths)
+        kept = kept_all.slice(offset, n)
+        offset += n
+        n_kept = pc.sum(kept).as_py() or 0
+        if n_kept < n:
+            gone.append(pq.read_table(src, columns=change_cols).filter(pc.invert(kept)))
+        if n_kept == 0:
+            continue
+        # a one-file previous version (older layout) becomes this version's first part
+        part = src.stem[len("part-"):] if src.name.startswith("part-") else f"{Path(ctx.previous).name}-00000"
+        if n_kept == n:
+            _link(src, part_path("instances", ctx.work, part))
+        else:
+            write_part("instances", pq.read_table(src).filter(kept), ctx.work, part)
+        n_rows += n_kept
+    for p in ok_parts:
+        table = _read_parts("instances", [p / "instances.parquet"])
+        if table.num_rows:
+            write_part("instances", sort_by_key("instances", table), ctx.work, f"{ctx.run_id}-{p.name.split('-')[-1]}")
+            new_rows.append(table.select(change_cols))
+            n_rows += table.num_rows
+    schema = pa.schema([dc.load_contract("instances").schema.field(c) for c in change_cols])
+    gone_t = pa.concat_tables([t.cast(schema) for t in gone]) if gone else schema.empty_table()
+    new_t = pa.concat_tables([t.cast(schema) for t in new_rows]) if new_rows else schema.empty_table()
+    if not table_files("instances", ctx.work):
+        dc.write_table("instances", [], ctx.work)
+    # keys stay unique across parts: carried parts hold only unchanged files (unique in the version
+    # they come from), each new part was checked on its own; check the new rows against both
+    if new_t.num_rows:
+        clash = pc.is_in(new_t.column("path"), value_set=keep)
+        if pc.any(clash).as_py():
+            raise dc.ContractViolation("instances", [("path", "unique key", "a file read in this run is also carried: "
+                                                      + new_t.column("path").filter(clash)[0].as_py())])
+        dup = duplicates(new_t, list(dc.load_contract("instances").primary_key), "unique key")
+        if dup:
+            raise dc.ContractViolation("instances", dup)
+    out["instances"] = n_rows
+    # what matching needs to know: images that appeared, changed or vanished in this run
+    pq.write_table(pa.concat_tables([new_t, gone_t]).select(["accession_number", "patient_id"]),
+                   ctx.scratch / "changed_instances.parquet")
     prev_series = _previous(ctx, "series")
     if ctx.reprocess_all or prev_series.num_rows == 0:
         ctx.lib.write_series(ctx.work)
     else:  # only series that gained, changed or lost images (or share a SOP with those) are recomputed
-        prev_inst = _previous(ctx, "instances").select(["path", "series_instance_uid", "sop_instance_uid"])
-        gone = prev_inst.filter(pc.invert(pc.is_in(prev_inst.column("path"), value_set=pa_strings(keep))))
-        changed = [gone, new_rows["instances"].select(["path", "series_instance_uid", "sop_instance_uid"])]
-        affected_series = {u for t in changed for u in t.column("series_instance_uid").to_pylist()}
-        affected_sops = {u for t in changed for u in t.column("sop_instance_uid").to_pylist()}
+        changed = pa.concat_tables([gone_t, new_t])
+        affected_series = set(changed.column("series_instance_uid").to_pylist())
+        affected_sops = set(changed.column("sop_instance_uid").to_pylist())
         dc.write_table("series", prev_series, ctx.work)
         ctx.lib.write_series(ctx.work, affected_series, affected_sops)
     out["series"] = _write_final("series", dc.read_table("series", ctx.work), ctx)
     checkpoint(ctx, "indexed")
     return out
+
+
+def _link(src: Path, dst: Path) -> None:
+    """Hard-link an unchanged part into the version being built (a copy where links are refused)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 # -- match, volumes -----------------------------------------------------------------------------
@@ -438,7 +516,8 @@ def match(ctx: RunContext) -> dict[str, int]:
         import pyarrow.parquet as pq
 
         mined = set(pq.read_table(ctx.scratch / "reports_in.parquet", columns=["report_id"]).column(0).to_pylist())
-        counts = incremental(ctx.work, prev, mined, _changed_instances(ctx))
+        changed = pq.read_table(ctx.scratch / "changed_instances.parquet")  # written by finish_index
+        counts = incremental(ctx.work, prev, mined, changed)
     # re-sort by key so the tables are byte-for-byte reproducible whatever order matching used
     import data_contracts as dc
 
@@ -447,24 +526,6 @@ def match(ctx: RunContext) -> dict[str, int]:
         out[name] = _write_final(name, dc.read_table(name, ctx.work), ctx)
     checkpoint(ctx, "matched")
     return {**{f"match_{k}": v for k, v in (counts or {}).items()}, **out}
-
-
-def _changed_instances(ctx: RunContext):
-    """Instance rows (accession_number, patient_id) that appeared, changed or vanished in this run."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    import data_contracts as dc
-
-    cols = ["path", "size_bytes", "mtime", "accession_number", "patient_id"]
-    now = dc.read_table("instances", ctx.work).select(cols)
-    before = _previous(ctx, "instances").select(cols)
-    key = lambda t: pc.binary_join_element_wise(t.column("path"), pc.cast(t.column("size_bytes"), pa.string()),  # noqa: E731
-                                                 pc.cast(t.column("mtime"), pa.string()), "\x1f")
-    k_now, k_before = key(now), key(before)
-    added = now.filter(pc.invert(pc.is_in(k_now, value_set=k_before.combine_chunks())))
-    gone = before.filter(pc.invert(pc.is_in(k_before, value_set=k_now.combine_chunks())))
-    return pa.concat_tables([added.select(["accession_number", "patient_id"]), gone.select(["accession_number", "patient_id"])])
 
 
 def build_volumes(ctx: RunContext) -> dict[str, int]:
@@ -493,9 +554,9 @@ def publish(store, ctx: RunContext, counts: dict[str, Any]) -> dict:
 
     checkpoint(ctx, "before_publish")
     shutil.rmtree(ctx.scratch, ignore_errors=True)
-    tables = {p.stem: dc.read_table(p.stem, ctx.work).num_rows for p in sorted(ctx.work.glob("*.parquet"))}
+    tables = _row_counts(ctx.work)
     # pseudonyms and scrubbed text in the published tables; identified copies stay in .identified/
-    privacy = protect_version(ctx.work, keep_identifiers=ctx.options.keep_identifiers)
+    privacy = protect_version(ctx.work, keep_identifiers=ctx.options.keep_identifiers, previous=ctx.previous)
     counts = {**counts, "tables": tables, "privacy": privacy}
     status = "completed_with_errors" if counts.get("failed_batches") else "completed"
     row = {
@@ -520,6 +581,21 @@ def publish(store, ctx: RunContext, counts: dict[str, Any]) -> dict:
     row["pruned"] = pruned
     row["counts"] = counts
     return row
+
+
+def _row_counts(folder: Path) -> dict[str, int]:
+    """Rows of every table in `folder` (one file or parts), from the Parquet footers."""
+    import pyarrow.parquet as pq
+
+    import data_contracts as dc
+    from data_contracts.io import table_files
+
+    out = {}
+    for name in dc.contract_names():
+        files = table_files(name, folder)
+        if files:
+            out[name] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+    return out
 
 
 def summary_markdown(row: dict) -> str:

@@ -16,10 +16,17 @@ just before the version is renamed into place:
    remapped through the scrubbing and ref_text / evidence_text re-cut; text_sha256
    recomputed over the published text.
 
+A table kept in parts (`<name>/part-*.parquet`, see data_contracts.io) is protected part by
+part. A part the run carried unchanged from `previous` (the same file, hard-linked) keeps
+that version's protected copy, linked too, when both were protected under the same key
+(`.identified/KEY_FINGERPRINT` holds an HMAC of a fixed text, never the key): pseudonyms,
+date shifts and the text rules are functions of the key and the row, so the copy is what
+protecting the part again would write. Only new and rewritten parts cost time.
+
 With keep_identifiers the tables stay as they are (the runs table records it). The function
 is idempotent: run again on the same folder it rebuilds the protected copies from
 `.identified/`. It returns a summary for the run's counts: placeholders by kind, texts
-changed, columns pseudonymised.
+changed, columns pseudonymised, parts protected and parts carried.
 
 Note: the `.identified/` folder holds real identifiers; it lives inside the data folder,
 which therefore stays as private as the export. Share versions through `radmine export`
@@ -34,6 +41,7 @@ from collections import Counter
 from pathlib import Path
 
 IDENTIFIED = ".identified"
+KEY_FINGERPRINT = "KEY_FINGERPRINT"
 BATCH_ROWS = 20_000
 SKIP_TABLES = ("runs",)  # written after protection; holds options, counts and run ids only
 
@@ -47,6 +55,15 @@ def identified_table_path(version_dir: str | os.PathLike, name: str) -> Path:
     """The table a later run should carry rows from: the identified copy when there is one."""
     p = identified_dir(version_dir) / f"{name}.parquet"
     return p if p.exists() else Path(version_dir) / f"{name}.parquet"
+
+
+def identified_table_dir(version_dir: str | os.PathLike, name: str) -> Path:
+    """The folder holding the identified copy of table `name` (one file or parts): `.identified/`
+    when the version was protected, else the version folder itself."""
+    from data_contracts.io import table_files
+
+    ident = identified_dir(version_dir)
+    return ident if table_files(name, ident) else Path(version_dir)
 
 
 class TextProtector:
@@ -164,13 +181,55 @@ def protect_batch(name: str, table, pz, tp: TextProtector, report_maps: dict):
 _ORDER = ("reports", "references", "labels")
 
 
-def protect_version(version_dir: str | os.PathLike, keep_identifiers: bool = False, pz=None,
-                    batch_rows: int = BATCH_ROWS) -> dict:
-    """Pseudonymise and scrub every table of `version_dir` in place (see the module docstring)."""
+def _tables_in(folder: Path, known: set) -> set[str]:
+    from data_contracts.io import PART_GLOB
+
+    names = {p.stem for p in folder.glob("*.parquet")}
+    names |= {p.name for p in folder.iterdir() if p.is_dir() and any(p.glob(PART_GLOB))} if folder.is_dir() else set()
+    return {n for n in names if n in known}
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.unlink(missing_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:  # no hard links here: a copy is the same table
+        shutil.copy2(src, dst)
+
+
+def _protect_file(name: str, src: Path, version_dir: Path, part: str | None, pz, tp, report_maps, batch_rows) -> None:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from data_contracts import TableWriter, contract_names
+    from data_contracts import TableWriter
+
+    pf = pq.ParquetFile(src)
+    with TableWriter(name, version_dir, part=part) as out:
+        wrote = False
+        for batch in pf.iter_batches(batch_size=batch_rows):
+            out.write(protect_batch(name, pa.Table.from_batches([batch]), pz, tp, report_maps))
+            wrote = True
+        if not wrote:
+            out.write(pf.schema_arrow.empty_table())
+
+
+def protect_version(version_dir: str | os.PathLike, keep_identifiers: bool = False, pz=None,
+                    batch_rows: int = BATCH_ROWS, previous: str | os.PathLike | None = None) -> dict:
+    """Pseudonymise and scrub every table of `version_dir` in place (see the module docstring).
+
+    previous: the version this one was built from; its protected copies of parts carried
+    unchanged are re-used (linked) when it was protected under the same key."""
+    from data_contracts import contract_names
     from data_contracts import pseudonym as ps
+    from data_contracts.io import PART_GLOB
 
     version_dir = Path(version_dir)
     if keep_identifiers:
@@ -179,33 +238,45 @@ def protect_version(version_dir: str | os.PathLike, keep_identifiers: bool = Fal
     ident = identified_dir(version_dir)
     ident.mkdir(exist_ok=True)
     known = set(contract_names())
-    names = sorted({p.stem for p in version_dir.glob("*.parquet")} | {p.stem for p in ident.glob("*.parquet")})
-    names = [n for n in names if n in known and n not in SKIP_TABLES]
+    names = sorted((_tables_in(version_dir, known) | _tables_in(ident, known)) - set(SKIP_TABLES))
     names.sort(key=lambda n: (_ORDER.index(n) if n in _ORDER else len(_ORDER), n))
     for name in names:  # step 1: keep the identified copy (idempotent)
-        src = version_dir / f"{name}.parquet"
-        if not (ident / f"{name}.parquet").exists():
+        src, parts = version_dir / f"{name}.parquet", version_dir / name
+        if src.is_file() and not (ident / f"{name}.parquet").exists():
             os.replace(src, ident / f"{name}.parquet")
+        elif parts.is_dir() and any(parts.glob(PART_GLOB)) and not (ident / name).exists():
+            os.replace(parts, ident / name)
+    fingerprint = pz.fingerprint()
+    prev = Path(previous) if previous else None
+    reuse = prev is not None and (identified_dir(prev) / KEY_FINGERPRINT).is_file() and \
+        (identified_dir(prev) / KEY_FINGERPRINT).read_text().strip() == fingerprint
     tp = TextProtector(pz)
     report_maps: dict = {}
     columns: dict[str, list[str]] = {}
-    for name in names:  # step 2: protected copies, batch by batch
+    parts_protected = parts_carried = 0
+    for name in names:  # step 2: protected copies, batch by batch (part by part)
         kinds = ps.column_kinds(name)
         columns[name] = sorted(c for c, k in kinds.items() if k != ps.KEEP)
-        pf = pq.ParquetFile(ident / f"{name}.parquet")
-        with TableWriter(name, version_dir) as out:
-            wrote = False
-            for batch in pf.iter_batches(batch_size=batch_rows):
-                import pyarrow as pa
-
-                out.write(protect_batch(name, pa.Table.from_batches([batch]), pz, tp, report_maps))
-                wrote = True
-            if not wrote:
-                out.write(pf.schema_arrow.empty_table())
+        if (ident / f"{name}.parquet").is_file():
+            _protect_file(name, ident / f"{name}.parquet", version_dir, None, pz, tp, report_maps, batch_rows)
+        else:
+            for src in sorted((ident / name).glob(PART_GLOB)):
+                part = src.stem[len("part-"):]
+                done = version_dir / name / src.name
+                if reuse and _same_file(src, identified_dir(prev) / name / src.name) and (prev / name / src.name).is_file():
+                    _link_or_copy(prev / name / src.name, done)  # protected before, from this very file
+                    parts_carried += 1
+                else:
+                    _protect_file(name, src, version_dir, part, pz, tp, report_maps, batch_rows)
+                    parts_protected += 1
         if name == "labels":
             report_maps.clear()  # last user of the maps
+    tmp = ident / f".{KEY_FINGERPRINT}.tmp"
+    tmp.write_text(fingerprint + "\n")
+    os.replace(tmp, ident / KEY_FINGERPRINT)
     return {"keep_identifiers": False, "scrubbed": dict(sorted(tp.counts.items())),
-            "texts_scrubbed": tp.changed, "pseudonymised_columns": columns}
+            "texts_scrubbed": tp.changed, "pseudonymised_columns": columns,
+            "parts_protected": parts_protected, "parts_carried": parts_carried}
 
 
 def unprotected_copy(version_dir: str | os.PathLike, dest: str | os.PathLike) -> None:
@@ -214,3 +285,6 @@ def unprotected_copy(version_dir: str | os.PathLike, dest: str | os.PathLike) ->
     dest.mkdir(parents=True, exist_ok=True)
     for p in identified_dir(version_dir).glob("*.parquet"):
         shutil.copy2(p, dest / p.name)
+    for p in identified_dir(version_dir).iterdir():
+        if p.is_dir():  # a table in parts
+            shutil.copytree(p, dest / p.name, dirs_exist_ok=True)

@@ -94,6 +94,66 @@ def test_new_studies_only_are_processed_and_equal_a_full_run(toy, tmp_path_facto
     assert snapshot(toy / "data") == snapshot(fresh / "data")
 
 
+def _parts(data: Path, folder: str = "instances") -> dict[str, int]:
+    """Part file name -> inode of the current version's `folder` (e.g. instances, .identified/instances)."""
+    return {p.name: p.stat().st_ino for p in sorted((dc.current_dir(data) / folder).glob("part-*.parquet"))}
+
+
+def test_a_nightly_run_links_unchanged_instance_parts_and_writes_only_what_changed(toy, tmp_path_factory):
+    data = toy / "data"
+    pl.run_pipeline(options(toy))
+    first = _parts(data)
+    assert len(first) > 2 and not (dc.current_dir(data) / "instances.parquet").exists()
+    for i in range(1, 11):
+        write_toy_image(toy / "export", 6, 2, i)
+    write_reports(toy, [toy_report(s) for s in range(7)])
+    row = pl.run_pipeline(options(toy))
+    second = _parts(data)
+    assert {n: second[n] for n in first} == first, "unchanged parts are the previous version's files (hard links)"
+    new = sorted(set(second) - set(first))
+    assert len(new) == 2 and all(row["run_id"] in n for n in new)  # 10 new files, batches of 7
+    holder = next(n for n in second if "P0/S0/2/IM0001.json" in
+                  pq.read_table(dc.current_dir(data) / "instances" / n, columns=["path"]).column(0).to_pylist())
+    changed = write_toy_image(toy / "export", 0, 2, 1)
+    os.utime(changed, (1, 1))
+    pl.run_pipeline(options(toy))
+    third = _parts(data)
+    rewritten = {n for n in second if third.get(n) != second[n]}
+    assert rewritten == {holder}, "only the part that held the changed file is rewritten"
+    fresh = tmp_path_factory.mktemp("fresh")
+    pl.run_pipeline(pl.MineOptions(**{**options(toy).__dict__, "data_dir": str(fresh / "data")}))
+    assert snapshot(data) == snapshot(fresh / "data")
+    assert dc.query(data, "SELECT count(*) AS n FROM instances").to_pylist() == [{"n": len(snapshot(data)["instances"])}]
+
+
+def test_protected_parts_of_unchanged_files_are_linked_and_a_new_key_protects_all_again(toy, monkeypatch,
+                                                                                          tmp_path_factory):
+    data = toy / "data"
+
+    def fresh_run() -> dict:
+        fresh = tmp_path_factory.mktemp("fresh")
+        pl.run_pipeline(pl.MineOptions(**{**options(toy, keep_identifiers=False).__dict__, "data_dir": str(fresh / "data")}))
+        return snapshot(fresh / "data")
+
+    monkeypatch.setenv("RADMINE_PSEUDONYM_KEY", "ab" * 32)
+    pl.run_pipeline(options(toy, keep_identifiers=False))
+    first = _parts(data)
+    for i in range(1, 11):
+        write_toy_image(toy / "export", 6, 2, i)
+    write_reports(toy, [toy_report(s) for s in range(7)])
+    row = pl.run_pipeline(options(toy, keep_identifiers=False))
+    second = _parts(data)
+    assert {n: second[n] for n in first} == first, "protected copies of unchanged parts are linked, not rewritten"
+    privacy = row["counts"]["privacy"]
+    assert (privacy["parts_carried"], privacy["parts_protected"]) == (len(first), len(second) - len(first))
+    assert snapshot(data) == fresh_run()
+    monkeypatch.setenv("RADMINE_PSEUDONYM_KEY", "cd" * 32)  # a new key: every pseudonym changes
+    row = pl.run_pipeline(options(toy, keep_identifiers=False))
+    assert row["counts"]["privacy"]["parts_carried"] == 0
+    assert not set(_parts(data).items()) & set(second.items())
+    assert snapshot(data) == fresh_run()
+
+
 def test_amended_report_replaces_its_rows_and_vanished_report_is_dropped(toy):
     pl.run_pipeline(options(toy))
     reports = [toy_report(s) for s in range(6)]
