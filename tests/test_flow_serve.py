@@ -90,6 +90,40 @@ def test_dask_runner_on_two_worker_processes_gives_the_single_process_tables(tmp
 
 
 @pytest.mark.slow
+def test_dask_runner_with_the_real_library_gives_the_single_process_tables(tmp_path, prefect_server, monkeypatch):
+    """The real pipeline (spaCy mining, DICOM headers, matching, volumes, pseudonymised publish) on a
+    phantom export, its batches on 2 Dask worker processes: every published table equals a
+    single-process run's."""
+    from distributed import LocalCluster
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from dataset.phantom import generate_export
+    from flows.mine_flow import flow_with_runner
+
+    monkeypatch.setenv("RADMINE_PSEUDONYM_KEY", "5e" * 32)
+    generate_export(tmp_path / "ph", 3, seed=11, matrix=32, thin_series=False)
+    p = {"export_dir": str(tmp_path / "ph" / "export"), "reports": str(tmp_path / "ph" / "reports.jsonl"),
+         "data_dir": str(tmp_path / "dask"), "volumes": True, "report_batch_size": 1, "file_batch_size": 100,
+         "runner": "dask"}
+    with LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
+            temporary_settings({PREFECT_API_URL: prefect_server}):
+        result = flow_with_runner("dask", cluster.scheduler_address)(**p)
+    c = result["counts"]
+    assert result["status"] == "completed" and c["failed_batches"] == 0
+    assert c["batches"] > 4 and c["tables"]["snippet_slices"] > 0 and c["tables"]["volumes"] > 0
+    single = tmp_path / "single"
+    pl.run_pipeline(pl.MineOptions(**{**p, "data_dir": str(single), "runner": "local"}))
+    published = [t for t in dc.contract_names() if t != "runs" and dc.has_table(t, single)]
+    assert {"instances", "series", "snippet_slices", "volumes", "reports", "labels"} <= set(published)
+    for t in published:
+        assert dc.has_table(t, tmp_path / "dask"), t
+        assert dc.read_table(t, tmp_path / "dask").equals(dc.read_table(t, single)), t
+    for row in dc.read_table("volumes", single).to_pylist():  # the arrays themselves, too
+        a, b = (dc.current_dir(d) / row["array_path"] for d in (tmp_path / "dask", single))
+        assert a.read_bytes() == b.read_bytes(), row["array_path"]
+
+
+@pytest.mark.slow
 def test_prefect_yaml_deploys_to_a_server(prefect_server, tmp_path):
     """The shipped prefect.yaml deploys (work pool + `prefect deploy --all`) with the nightly schedule."""
     from pathlib import Path
