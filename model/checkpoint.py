@@ -4,7 +4,8 @@
       model.safetensors      weights
       optimizer.safetensors  AdamW moments, flattened as state.<param index>.<name>
       state.json             config, step, optimizer param groups, scheduler state
-      tokenizer.json         the report tokenizer
+      tokenizer.json         the report tokenizer (radmine's own text encoder), or
+      text_model/            the Hugging Face text model's config and tokenizer (config `text_model`)
 """
 from __future__ import annotations
 
@@ -45,7 +46,11 @@ def save_checkpoint(path: str | os.PathLike, model: RadFinder, tokenizer: Report
     if scheduler is not None:
         state["scheduler"] = scheduler.state_dict()
     (tmp / "state.json").write_text(json.dumps(state, indent=1))
-    tokenizer.save(tmp / "tokenizer.json")
+    if model.cfg.text_model:
+        tokenizer.save(tmp / "text_model")
+        model.text.save_config(tmp / "text_model")
+    else:
+        tokenizer.save(tmp / "tokenizer.json")
     old = path.with_name(path.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if path.exists():
@@ -63,8 +68,14 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
         raise FileNotFoundError(f"{path} is not a RadFinder checkpoint (no state.json); pass RUN_DIR/checkpoint")
     state = json.loads((path / "state.json").read_text())
     cfg = RadFinderConfig.from_dict(state["config"])
-    tokenizer = ReportTokenizer.load(path / "tokenizer.json")
-    model = RadFinder(cfg, state["vocab_size"])
+    if cfg.text_model:
+        from model.hf_text import HFTokenizer
+
+        tokenizer = HFTokenizer.load(path / "text_model")
+        model = RadFinder(cfg, state["vocab_size"], text_model_dir=str(path / "text_model"))
+    else:
+        tokenizer = ReportTokenizer.load(path / "tokenizer.json")
+        model = RadFinder(cfg, state["vocab_size"])
     model.load_state_dict(load_file(path / "model.safetensors", device=str(map_location)))
     if (path / "optimizer.safetensors").exists():
         state["optimizer_tensors"] = load_file(path / "optimizer.safetensors")

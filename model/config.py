@@ -28,6 +28,7 @@ class RadFinderConfig:
     max_depth_positions: int = 64  # learned depth position table size; >= crop depth / slab slices
     volume_embed_norm: str = "none"  # "batch": centre volume and depth embeddings over the batch before L2 normalising
     # --- text encoder --------------------------------------------------------------------
+    text_model: str = ""  # "": radmine's small transformer + WordPiece learned from the corpus; or a local Hugging Face checkpoint directory fine-tuned instead (the hf extra; never downloaded)
     vocab_size: int = 8000  # subword vocabulary trained on the report corpus; small corpora need few merges
     text_width: int = 256  # transformer width of the text encoder
     text_layers: int = 4  # text transformer layers

@@ -128,16 +128,24 @@ class TextEncoder(nn.Module):
 class RadFinder(nn.Module):
     """Volume and text encoders projected to one L2-normalised space, with SigLIP's t and b."""
 
-    def __init__(self, cfg: RadFinderConfig, vocab_size: int):
+    def __init__(self, cfg: RadFinderConfig, vocab_size: int, text_model_dir: str | None = None):
+        """`text_model_dir`: where a checkpoint keeps its Hugging Face text model's config (weights come later)."""
         super().__init__()
         self.cfg = cfg
         self.volume = VolumeEncoder(cfg.crop_shape, cfg.slab_slices, cfg.stem_channels, cfg.vision_width,
                                     cfg.vision_layers, cfg.vision_heads, cfg.max_depth_positions, cfg.stem_pool)
-        self.text = TextEncoder(vocab_size, cfg.text_width, cfg.text_layers, cfg.text_heads,
-                                max(cfg.report_tokens, cfg.snippet_tokens))
+        if cfg.text_model:
+            from model.hf_text import HFTextEncoder
+
+            self.text = HFTextEncoder(text_model_dir or cfg.text_model, pretrained=text_model_dir is None)
+            text_width = self.text.width
+        else:
+            self.text = TextEncoder(vocab_size, cfg.text_width, cfg.text_layers, cfg.text_heads,
+                                    max(cfg.report_tokens, cfg.snippet_tokens))
+            text_width = cfg.text_width
         self.volume_proj = nn.Linear(cfg.vision_width, cfg.embed_dim, bias=False)
         self.depth_proj = nn.Linear(cfg.vision_width, cfg.embed_dim, bias=False)
-        self.text_proj = nn.Linear(cfg.text_width, cfg.embed_dim, bias=False)
+        self.text_proj = nn.Linear(text_width, cfg.embed_dim, bias=False)
         # centring of the volume embeddings over the batch (running statistics at evaluation): chests share most of
         # their anatomy, so uncentred volume embeddings start nearly identical and the losses' gradients cancel
         self.volume_norm = nn.BatchNorm1d(cfg.embed_dim, affine=False) if cfg.volume_embed_norm == "batch" else None

@@ -109,8 +109,14 @@ def main(argv: list[str]) -> int:
         start_step = int(state["step"])
     else:
         _seed_all(cfg.seed)
-        texts = [r.report_text for r in records] + [s for r in records for ref in r.refs for s in ref.snippets]
-        tokenizer = ReportTokenizer.train(texts + [p for tp in ZERO_SHOT_TEMPLATES for p in prompt_pairs(tp)], cfg.vocab_size)
+        if cfg.text_model:
+            from model.hf_text import HFTokenizer
+
+            tokenizer = HFTokenizer.load(cfg.text_model)
+        else:
+            texts = [r.report_text for r in records] + [s for r in records for ref in r.refs for s in ref.snippets]
+            tokenizer = ReportTokenizer.train(texts + [p for tp in ZERO_SHOT_TEMPLATES for p in prompt_pairs(tp)],
+                                              cfg.vocab_size)
         model = RadFinder(cfg, tokenizer.vocab_size)
         state = None
     _seed_all(cfg.seed + 1000 * rank + start_step)
