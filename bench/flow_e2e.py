@@ -1,6 +1,6 @@
 """Benchmark of the mining flow (flows.mine_export) on phantom exports; every figure comes from one run.
 
-    .venv/bin/python bench/flow_e2e.py --sizes 20 80 320 [--volumes] [--work /tmp/radmine-bench]
+    .venv/bin/python bench/flow_e2e.py --sizes 20 80 320 [--volumes] [--protect] [--work /tmp/radmine-bench]
 
 For each size N it generates (once, cached under --work) a phantom export of N studies, then measures:
 
@@ -10,7 +10,8 @@ For each size N it generates (once, cached under --work) a phantom export of N s
               2 studies first pays the imports and Prefect's local API start (printed, once per process)
   (c) rerun:  the flow over the export minus its last 5 % of studies (full run), then again after those
               studies arrive; (c)/(b) is the cost of a nightly re-run (goal: < 10 %)
-and the seconds per study of (a) and (b) across sizes (the cost should grow linearly).
+and the seconds per study of (a) and (b) across sizes (the cost should grow linearly). Runs keep
+identifiers unless --protect (pseudonymised published tables, `radmine mine`'s default).
 Not a test: nothing here is timed by pytest.
 """
 from __future__ import annotations
@@ -37,9 +38,12 @@ def _phantom(work: Path, n: int, seed: int) -> Path:
     return ph
 
 
+PROTECT = False  # --protect
+
+
 def _opts(export_root: Path, data: Path, volumes: bool) -> dict:
     return {"export_dir": str(export_root / "export"), "reports": str(export_root / "reports.jsonl"),
-            "data_dir": str(data), "keep_identifiers": True, "volumes": volumes}
+            "data_dir": str(data), "keep_identifiers": not PROTECT, "volumes": volumes}
 
 
 def _in_flow_seconds(data: Path) -> float:
@@ -82,9 +86,13 @@ def measure(work: Path, n: int, volumes: bool, seed: int) -> dict:
 
     # the nightly case: 95 % of the studies yesterday, all of them today
     n_new = max(1, round(n * 0.05))
-    inst = dc.read_table("instances", runs / "plain", columns=["path", "accession_number"]).to_pylist()
+    from flows.privacy import identified_table_dir
+
+    version = dc.current_dir(runs / "plain")  # real paths and accession numbers, also with --protect
+    inst = dc.read_table("instances", identified_table_dir(version, "instances"),
+                         columns=["path", "accession_number"]).to_pylist()
     by_path = {r["path"]: r["accession_number"] for r in inst}
-    for r in dc.read_table("index_errors", runs / "plain", columns=["path"]).to_pylist():
+    for r in dc.read_table("index_errors", identified_table_dir(version, "index_errors"), columns=["path"]).to_pylist():
         by_path.setdefault(r["path"], None)
     import pyarrow.parquet as pq
 
@@ -112,9 +120,14 @@ def main(argv=None) -> int:
     ap.add_argument("--work", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "radmine-flow-bench")
     ap.add_argument("--volumes", action="store_true", help="include the training volumes step")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--protect", action="store_true", help="pseudonymise the published tables (radmine mine's default)")
     ap.add_argument("--out", type=Path, help="write the results as JSON here")
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
+    global PROTECT
+    PROTECT = args.protect
+    if PROTECT:
+        os.environ.setdefault("RADMINE_PSEUDONYM_KEY", "be" * 32)  # a fixed bench key, not the user's
     os.environ.setdefault("PREFECT_HOME", str(args.work / ".prefect"))
     os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
     os.environ["DO_NOT_TRACK"] = "1"
