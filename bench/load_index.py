@@ -6,11 +6,12 @@
 The files come from bench/index_bench.py's generator (a realistic ~90-element CT header,
 16x16 pixels, one template per series of 100, values patched per file). `radmine index`'s
 library call `dataset.index.index_export` runs in a child process with --workers; the peak
-RSS of the child and of its worker processes (ru_maxrss of the children) and the rate are
-printed as one JSON line, with the projection to 1,000,000 files at the measured rate for
-smaller runs. Run it at two sizes to see whether memory grows with N (it should not: the walk
-streams into a Parquet listing, at most 3 chunks per worker are in flight, key checks run in
-DuckDB). Not a test.
+RSS of the child, of its largest worker and of all together (sampled from /proc by
+index_bench.RssSampler) and the rate are printed as one JSON line, with the load average
+(1/5/15 min) before and after indexing and, for smaller runs, the projection to 1,000,000
+files at the measured rate. Run it at two sizes to see whether memory grows with N (it
+should not: the walk streams into a Parquet listing, at most 3 chunks per worker are in
+flight, key checks run in DuckDB). Not a test.
 
 Measured (shared 2-core machine, load average 6-7, 2 workers): see docs/dataset-index.md.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,7 @@ def main() -> None:
     if not export.exists():
         make_export(export, args.files)
     made = time.perf_counter() - t
+    load_before = os.getloadavg()
     proc = subprocess.run([sys.executable, "-c", CHILD, str(export), str(work / "data"), str(args.workers)],
                           cwd=REPO, capture_output=True, text=True, check=True)
     res = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -65,7 +67,9 @@ def main() -> None:
            "seconds": round(res["seconds"], 1), "files_per_s": round(res["files"] / res["seconds"], 1),
            "peak_rss_main_mb": round(res["self_peak_mb"], 1), "peak_rss_worker_mb": round(res["workers_peak_mb"], 1),
            "peak_rss_total_mb": round(res["total_peak_mb"], 1),
-           "generate_seconds": round(made, 1)}
+           "generate_seconds": round(made, 1),
+           "loadavg_before": [round(x, 2) for x in load_before],  # 1, 5, 15 min, after generating the files
+           "loadavg_after": [round(x, 2) for x in os.getloadavg()]}
     if res["files"] < 1_000_000:
         out["projected_1M_minutes"] = round(1_000_000 / out["files_per_s"] / 60, 1)
     print(json.dumps(out))
