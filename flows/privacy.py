@@ -30,7 +30,8 @@ changed, columns pseudonymised, parts protected and parts carried.
 
 Note: the `.identified/` folder holds real identifiers; it lives inside the data folder,
 which therefore stays as private as the export. Share versions through `radmine export`
-(or by copying the *.parquet files), never the data folder as a whole.
+(or by copying the *.parquet files and the instances/ folder of parts), never the data folder
+as a whole.
 """
 from __future__ import annotations
 
