@@ -15,6 +15,7 @@ file as it was.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from data_contracts.contract import load_contract
-from data_contracts.validate import ContractViolation, check, duplicates, validate
+from data_contracts.validate import ContractViolation, check, duplicates_in_file, validate
 
 CURRENT_FILE = "CURRENT"
 VERSIONS_DIR = "versions"
@@ -210,14 +211,18 @@ class TableWriter:
             Path(self._tmp).unlink(missing_ok=True)
 
     def _check_keys(self) -> None:
-        """Unique and primary-key rules over everything written, before publishing."""
-        problems = []
-        for col in self.contract.columns:
-            if col.unique:
-                problems += duplicates(pq.read_table(self._tmp, columns=[col.name]), [col.name], "unique")
+        """Unique and primary-key rules over everything written, before publishing: in DuckDB within
+        128 MB (spilling beside the table), so a streamed table of any length is checked in bounded memory."""
+        checks = [([col.name], "unique") for col in self.contract.columns if col.unique]
         if len(self.contract.primary_key) > 1:
-            pk = list(self.contract.primary_key)
-            problems += duplicates(pq.read_table(self._tmp, columns=pk), pk, "unique key")
+            checks.append((list(self.contract.primary_key), "unique key"))
+        if not checks or self.rows == 0:
+            return
+        spill = tempfile.mkdtemp(prefix=".keys-", dir=self.path.parent)
+        try:
+            problems = [p for cols, rule in checks for p in duplicates_in_file(self._tmp, cols, rule, spill)]
+        finally:
+            shutil.rmtree(spill, ignore_errors=True)
         if problems:
             raise ContractViolation(self.name, problems)
 

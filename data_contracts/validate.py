@@ -92,6 +92,31 @@ def duplicates(table: pa.Table, cols: list[str], rule: str) -> list[tuple[str, s
     return [("+".join(cols), rule, shown + more)]
 
 
+def duplicates_in_file(path: str, cols: list[str], rule: str, spill_dir: str,
+                       memory: str = "128MB") -> list[tuple[str, str, str]]:
+    """`duplicates` over a Parquet file of any size: DuckDB groups it within `memory`, spilling to `spill_dir`."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads=1")
+        con.execute(f"SET memory_limit='{memory}'")
+        quoted = spill_dir.replace("'", "''")
+        con.execute(f"SET temp_directory='{quoted}'")
+        keys = ", ".join(f'"{c}"' for c in cols)
+        rows = con.execute(
+            f"SELECT {keys}, n, count(*) OVER () AS groups FROM (SELECT {keys}, count(*) AS n FROM read_parquet(?) "
+            f"GROUP BY {keys} HAVING count(*) > 1) ORDER BY {keys} LIMIT {_SHOW}", [path]).fetchall()
+    finally:
+        con.close()
+    if not rows:
+        return []
+    shown = "; ".join(", ".join(f"{c}={v!r}" for c, v in zip(cols, r)) + f" ({r[len(cols)]} rows)" for r in rows)
+    groups = rows[0][-1]
+    more = f" (+{groups - _SHOW} more)" if groups > _SHOW else ""
+    return [("+".join(cols), rule, shown + more)]
+
+
 def validate(name: str, table: pa.Table) -> None:
     """Raise ContractViolation naming table, column, rule and rows when `table` breaks contract `name`."""
     problems = check(name, table)

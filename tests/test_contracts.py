@@ -163,10 +163,14 @@ def test_streaming_writer_checks_keys_across_batches(tmp_path):
         out.write(rows[:2])
         out.write(rows[2:])
     assert dc.read_table("index_errors", tmp_path).num_rows == 4
-    with pytest.raises(dc.ContractViolation, match="unique"):
+    with pytest.raises(dc.ContractViolation, match=r"unique.*path='f1' \(2 rows\)"):
         with dc.TableWriter("index_errors", tmp_path) as out:
             out.write(rows[:2])
             out.write(rows[1:3])
+    many = [{"path": f"g{i % 5}", "error_kind": "empty", "message": "zero bytes"} for i in range(12)]
+    with pytest.raises(dc.ContractViolation, match=r"path='g0' \(3 rows\).*\(\+2 more\)"):
+        with dc.TableWriter("index_errors", tmp_path) as out:
+            out.write(many)
     assert dc.read_table("index_errors", tmp_path).num_rows == 4  # previous file intact
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index_errors.parquet"]
 
