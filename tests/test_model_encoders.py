@@ -24,6 +24,24 @@ def test_volume_encoder_shapes_at_12_and_6_mm(feature_mm, positions):
     assert torch.allclose(g.norm(dim=-1), torch.ones(2), atol=1e-5)
 
 
+def test_global_feature_ignores_padded_positions_and_keeps_a_single_bright_slab():
+    torch.manual_seed(0)
+    enc = VolumeEncoder((16, 32, 32), 4, (8,), 16, 1, 2, 8).eval()
+    x = torch.rand(1, 16, 32, 32) * 0.5
+    valid = torch.tensor([[True, True, True, False]])
+    noisy = x.clone()
+    noisy[:, 12:] = 1.0  # the padded position changes
+    with torch.no_grad():
+        g, _ = enc(x, valid)
+        assert torch.allclose(g, enc(noisy, valid)[0], atol=1e-6)  # attention and max both mask it
+        bright = x.clone()
+        bright[:, 4:8, 10:14, 10:14] = 1.0  # a small finding at one real position
+        s = enc.stem(bright.reshape(4, 4, 32, 32)).reshape(1, 4, -1)
+        want = enc.pool(enc.norm(enc.blocks(s + enc.pos[:, :4], src_key_padding_mask=~valid)), valid) \
+            + enc.max_proj(s[:, :3].amax(1))  # plain reference: max over the three real positions
+        assert torch.allclose(enc(bright, valid)[0], want, atol=1e-5)
+
+
 def test_volume_encoder_rejects_wrong_shape_and_mask():
     enc = VolumeEncoder((16, 32, 32), 4, (8,), 16, 1, 2, 8)
     with pytest.raises(ValueError, match="expected volumes of shape"):
