@@ -105,19 +105,30 @@ class LocalServer:
                            f"see {self.log_path}")
 
     def stop(self) -> None:
+        """Stop the server's whole process group and return only once it is gone: the `prefect` process can exit
+        while its uvicorn child still answers for a moment (seen under load), and the server must not outlive us."""
         if self.proc is None:
             return
-        if self.proc.poll() is None:
+        group = self.proc.pid  # started in its own session: the group id is its pid
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGTERM)
+        if not self._group_gone(group, timeout=15):
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
+                os.killpg(group, signal.SIGKILL)
+            self._group_gone(group, timeout=5)
         self._log.close()
         self.proc = None
+
+    def _group_gone(self, group: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.proc.poll()  # reap our child, or its zombie keeps the group alive
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                return True
+            time.sleep(0.1)
+        return False
 
     def __enter__(self) -> "LocalServer":
         return self.start()

@@ -146,3 +146,18 @@ def test_prefect_yaml_deploys_to_a_server(prefect_server, tmp_path):
     assert d["entrypoint"] == "flows/mine_flow.py:mine_export" and d["work_pool_name"] == "radmine"
     assert d["parameters"]["keep_versions"] == 3 and d["parameters"]["volumes"] is True
     assert [s["schedule"]["cron"] for s in d["schedules"]] == ["0 2 * * *"]
+
+
+def test_local_server_stop_returns_only_when_its_whole_process_group_is_gone(tmp_path):
+    """The `prefect` process may exit on SIGTERM while a child still serves; stop() waits for the group."""
+    from flows.server import LocalServer
+
+    server = LocalServer(tmp_path / "home")
+    server._log = open(tmp_path / "server.log", "ab")
+    # the leader exits at once on SIGTERM; its child ignores SIGTERM and lives on for 2 s more
+    server.proc = subprocess.Popen(["bash", "-c", "(trap '' TERM; sleep 2) & exec sleep 60"], start_new_session=True)
+    group = server.proc.pid
+    time.sleep(0.5)
+    server.stop()
+    with pytest.raises(ProcessLookupError):
+        os.killpg(group, 0)
