@@ -6,6 +6,7 @@ and the telemetry switches are in the environment.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def serve(
     library: str = typer.Option("flows.library:library", "--library", hidden=True,
                                 help="module:object doing the work (tests use flows.toylib:library)."),
 ) -> None:
-    """Serve the mining flow on a schedule until stopped (Ctrl-C).
+    """Serve the mining flow on a schedule until stopped (Ctrl-C, or SIGTERM from a service manager).
 
     Uses the Prefect server at PREFECT_API_URL; when none is set, starts one on 127.0.0.1 (UI link printed)
     and stops it on exit.
@@ -124,6 +125,9 @@ def serve(
 
     data.mkdir(parents=True, exist_ok=True)
     home = configure_prefect(data)
+    # SIGTERM (systemd, docker stop, kill) stops like Ctrl-C, so the local server is stopped too; by default it
+    # would end the process at once and leave the server running. (SIGINT may arrive ignored: background jobs.)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with prefect_api(home, announce=lambda m: typer.echo(m, err=True)):
         from flows.mine_flow import serve_flow
 

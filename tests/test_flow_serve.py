@@ -54,8 +54,8 @@ def test_serve_runs_the_flow_on_a_schedule_with_its_own_local_server(tmp_path):
             time.sleep(1)
         assert runs, "the server lists a completed run of the deployment"
         assert dc.query(data, "SELECT count(*) AS n FROM reports").to_pylist() == [{"n": 3}]
-    finally:
-        os.killpg(proc.pid, signal.SIGINT)
+    finally:  # SIGTERM, as a service manager stops it (a child of this test process may inherit SIGINT ignored)
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
