@@ -15,6 +15,17 @@ class QueryRefused(ValueError):
     """A statement that could change files (COPY, ATTACH, EXPORT, SET, ...)."""
 
 
+def bounded_connection(spill_dir: str | os.PathLike, memory: str = "128MB") -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB on one thread within `memory`, spilling to `spill_dir`: for checks and comparisons
+    over tables of any length."""
+    con = duckdb.connect()
+    con.execute("SET threads=1")
+    con.execute(f"SET memory_limit='{memory}'")
+    quoted = str(spill_dir).replace("'", "''")
+    con.execute(f"SET temp_directory='{quoted}'")
+    return con
+
+
 def table_sources(data_dir: str | os.PathLike) -> dict[str, str]:
     """Map view name -> parquet glob for every table in `data_dir` (a folder or one .parquet file).
 

@@ -82,39 +82,33 @@ def check(name: str, table: pa.Table, contract: Contract | None = None) -> list[
 def duplicates(table: pa.Table, cols: list[str], rule: str) -> list[tuple[str, str, str]]:
     counts = table.select(cols).group_by(cols).aggregate([([], "count_all")])
     dup = counts.filter(pc.greater(counts.column("count_all"), 1))
-    if dup.num_rows == 0:
+    shown = dup.slice(0, _SHOW).select([*cols, "count_all"]).to_pylist()
+    return _duplicate_problem(cols, rule, [tuple(r.values()) for r in shown], dup.num_rows)
+
+
+def _duplicate_problem(cols: list[str], rule: str, shown: list[tuple], groups: int) -> list[tuple[str, str, str]]:
+    """The problem row for `groups` duplicated keys, quoting `shown` ((key values..., row count) each)."""
+    if groups == 0:
         return []
-    shown = "; ".join(
-        ", ".join(f"{c}={dup.column(c)[i].as_py()!r}" for c in cols) + f" ({dup.column('count_all')[i].as_py()} rows)"
-        for i in range(min(_SHOW, dup.num_rows))
-    )
-    more = f" (+{dup.num_rows - _SHOW} more)" if dup.num_rows > _SHOW else ""
-    return [("+".join(cols), rule, shown + more)]
+    text = "; ".join(", ".join(f"{c}={v!r}" for c, v in zip(cols, r)) + f" ({r[len(cols)]} rows)" for r in shown)
+    more = f" (+{groups - _SHOW} more)" if groups > _SHOW else ""
+    return [("+".join(cols), rule, text + more)]
 
 
 def duplicates_in_file(path: str, cols: list[str], rule: str, spill_dir: str,
                        memory: str = "128MB") -> list[tuple[str, str, str]]:
     """`duplicates` over a Parquet file of any size: DuckDB groups it within `memory`, spilling to `spill_dir`."""
-    import duckdb
+    from data_contracts.sql import bounded_connection
 
-    con = duckdb.connect()
+    con = bounded_connection(spill_dir, memory)
     try:
-        con.execute("SET threads=1")
-        con.execute(f"SET memory_limit='{memory}'")
-        quoted = spill_dir.replace("'", "''")
-        con.execute(f"SET temp_directory='{quoted}'")
         keys = ", ".join(f'"{c}"' for c in cols)
         rows = con.execute(
             f"SELECT {keys}, n, count(*) OVER () AS groups FROM (SELECT {keys}, count(*) AS n FROM read_parquet(?) "
             f"GROUP BY {keys} HAVING count(*) > 1) ORDER BY {keys} LIMIT {_SHOW}", [path]).fetchall()
     finally:
         con.close()
-    if not rows:
-        return []
-    shown = "; ".join(", ".join(f"{c}={v!r}" for c, v in zip(cols, r)) + f" ({r[len(cols)]} rows)" for r in rows)
-    groups = rows[0][-1]
-    more = f" (+{groups - _SHOW} more)" if groups > _SHOW else ""
-    return [("+".join(cols), rule, shown + more)]
+    return _duplicate_problem(cols, rule, [r[:-1] for r in rows], rows[0][-1] if rows else 0)
 
 
 def validate(name: str, table: pa.Table) -> None:

@@ -451,14 +451,9 @@ def _write_listing(folders: Iterator[list], path: Path) -> tuple[int, str]:
 
 
 def _duckdb(data: Path):
-    import duckdb
+    from data_contracts.sql import bounded_connection
 
-    con = duckdb.connect()
-    con.execute("SET threads=1")
-    con.execute(f"SET memory_limit='{DUCKDB_MEMORY}'")
-    spill = str(data / ".duckdb_spill").replace("'", "''")
-    con.execute(f"SET temp_directory='{spill}'")
-    return con
+    return bounded_connection(data / ".duckdb_spill", DUCKDB_MEMORY)
 
 
 # A file's cache key: (path, size, mtime) for files the walk could stat; for entries the walk
