@@ -163,7 +163,8 @@ def test_mutated_dicom_each_become_one_row(tmp_path, request):
     if hasattr(os, "mkfifo"):
         os.mkfifo(export / "fifo.dcm")  # opening it would block forever
         names.append("fifo.dcm")
-    assert len(names) > 100
+    # every source gives ~13 mutations: the 6 phantom files alone give ~80, with the real samples >100
+    assert len(names) > (100 if samples is not None else 75), len(names)
 
     data = tmp_path / "data"
     result = tmp_path / "result.json"
