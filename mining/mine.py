@@ -8,7 +8,7 @@ labels of each snippet. `extract(text)` is the short form returning `Reference`s
 from __future__ import annotations
 
 import bisect
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import regex
 
@@ -64,7 +64,7 @@ class Reference:
     duplicate_cluster_size: int = 1
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return dict(self.__dict__)  # every field is a scalar: asdict's recursive deep copy cost ~20 % of mining
 
 
 @dataclass

@@ -16,6 +16,7 @@ several processes).
 """
 from __future__ import annotations
 
+import itertools
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -120,31 +121,34 @@ def make_nlp(lang: str = "en", labels: bool = True, sections_spans: bool = False
 
 
 def mine_texts(texts: Iterable[str], ids: Iterable[str], lang: str = "en", labels: bool = True,
-               batch_size: int = 64, n_process: int = 1) -> Iterator[MinedReport]:
+               batch_size: int = 64, n_process: int = 1,
+               languages: Iterable[str | None] | None = None) -> Iterator[MinedReport]:
     """Mine clean texts; yields one MinedReport per text, in order.
 
     The batch path builds no spaCy Doc: every rule works on character offsets, so tokens would
     only be thrown away (measured: the tokenizer alone costs more than the whole mining path).
     `n_process > 1` spreads batches of `batch_size` texts over worker processes. `lang` is kept
-    for the spaCy path (`mine_docs`); the rules detect each report's own language."""
-    pairs = zip(texts, ids)
+    for the spaCy path (`mine_docs`); the rules detect each report's own language unless
+    `languages` gives it (`read_reports` has detected it already)."""
+    triples = zip(texts, ids, languages if languages is not None else itertools.repeat(None))
     if n_process <= 1:
-        for t, i in pairs:
-            yield mine_report(t, str(i), labels=labels)
+        for t, i, language in triples:
+            yield mine_report(t, str(i), language=language, labels=labels)
         return
     import multiprocessing as mp
     from functools import partial
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
     with ctx.Pool(n_process) as pool:
-        yield from pool.imap(partial(_mine_pair, labels=labels), pairs, chunksize=max(1, batch_size))
+        yield from pool.imap(partial(_mine_one, labels=labels), triples, chunksize=max(1, batch_size))
 
 
 def mined_rows(rows: list[dict], n_process: int = 1) -> dict[str, list[dict]]:
     """Mine report rows (`reports_io.read_reports`'s) into the rows of the reports, references,
     labels and snippet_labels tables, in report order (near-duplicate clusters not yet set)."""
     refs, labels, snip = [], [], []
-    for rep in mine_texts((r["text"] for r in rows), (r["report_id"] for r in rows), n_process=max(1, n_process)):
+    for rep in mine_texts((r["text"] for r in rows), (r["report_id"] for r in rows), n_process=max(1, n_process),
+                          languages=(r.get("language") for r in rows)):
         refs.extend(r.to_dict() for r in rep.references)
         for lr in rep.labels:
             labels.append({"report_id": rep.report_id, "label": lr.label, "value": lr.value,
@@ -156,8 +160,9 @@ def mined_rows(rows: list[dict], n_process: int = 1) -> dict[str, list[dict]]:
     return {"reports": [dict(r) for r in rows], "references": refs, "labels": labels, "snippet_labels": snip}
 
 
-def _mine_pair(pair: tuple[str, str], labels: bool = True) -> MinedReport:
-    return mine_report(pair[0], str(pair[1]), labels=labels)
+def _mine_one(item: tuple[str, str, str | None], labels: bool = True) -> MinedReport:
+    text, report_id, language = item
+    return mine_report(text, str(report_id), language=language, labels=labels)
 
 
 def mine_docs(texts: Iterable[str], ids: Iterable[str], lang: str = "en", labels: bool = True,

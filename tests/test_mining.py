@@ -264,3 +264,13 @@ def test_batch_miner_without_docs_equals_the_spacy_pipeline():
     want = rows(mine_docs(texts, ids))
     assert rows(mine_texts(texts, ids)) == want
     assert rows(mine_texts(texts, ids, n_process=2, batch_size=8)) == want
+
+
+def test_mined_rows_take_the_language_read_reports_detected():
+    from mining.pipeline import mined_rows
+
+    text = "FINDINGS: Nodule in the right upper lobe (series 3, image 45)."
+    rows = [{"report_id": "a", "text": text, "language": "en"}, {"report_id": "b", "text": text, "language": "de"}]
+    got = mined_rows(rows)
+    assert [(r["report_id"], r["language"]) for r in got["references"]] == [("a", "en"), ("b", "de")]
+    assert [r["language"] for r in mined_rows([{"report_id": "c", "text": text}])["references"]] == ["en"]
