@@ -3,7 +3,7 @@
 The pipeline (flows.pipeline) only talks to an object with these methods, so the same steps run
 over the real libraries (`library`, here) or over a toy (flows.toylib) in machinery tests.
 
-    read_reports(path) -> (rows, problems)                 report rows with report_id, text_sha256, ...
+    iter_reports(path) -> (row, problem) pairs             report rows with report_id, text_sha256, ... (a stream)
     mine_reports(rows) -> {table: rows}                    reports, references, labels, snippet_labels
     finish_mining({table: pa.Table}) -> {table: pa.Table}  cross-report passes over all rows (dedup)
     list_export(export_dir, exclude) -> [(path, size, mtime, walk error)]   (a toy may leave out the error)
@@ -23,11 +23,12 @@ from pathlib import Path
 
 class Library:
     # -- reports (mining) ----------------------------------------------------------------------
-    def read_reports(self, path: Path) -> tuple[list[dict], list[str]]:
-        """Report rows (reports contract: cleaned text, language, text_sha256) and per-row problems."""
-        from mining.reports_io import read_reports
+    def iter_reports(self, path: Path):
+        """Report rows (reports contract: cleaned text, text_sha256; language left to the pipeline,
+        which detects it only for reports it mines) and per-row problems, streamed."""
+        from mining.reports_io import iter_reports
 
-        return read_reports(path)
+        return iter_reports(path, language=False)
 
     def mine_reports(self, rows: list[dict]) -> dict:
         """Mine a batch of report rows through the spaCy pipeline (as `radmine mine-reports` does)."""

@@ -279,44 +279,107 @@ def _version_changed(previous: Path) -> bool:
 
 # -- reports ------------------------------------------------------------------------------------
 
-def plan_reports(ctx: RunContext) -> Plan:
-    """Read the reports file and decide which reports to mine. Writes .work/reports_in.parquet."""
+def _stage_reports(ctx: RunContext, path: Path) -> tuple[int, int]:
+    """Stream the reports file into scratch Parquet (language not yet detected). -> (rows, problems)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows, problems = ctx.lib.read_reports(Path(ctx.options.reports))
-    for p in problems[:20]:
-        print(f"reports: {p}")
-    incoming = {r["report_id"]: r for r in rows}
-    prev = _previous(ctx, "reports").select(["report_id", "text_sha256"]).to_pylist()
-    prev_sha = {r["report_id"]: r["text_sha256"] for r in prev}
-    if ctx.reprocess_all:
-        todo = sorted(incoming)
-    else:
-        todo = sorted(rid for rid, r in incoming.items() if prev_sha.get(rid) != r["text_sha256"])
-    todo_set = set(todo)
-    if ctx.options.append_reports:
-        keep = sorted(rid for rid in prev_sha if rid not in todo_set)
-    else:
-        keep = sorted(rid for rid in incoming if rid in prev_sha and rid not in todo_set)
     import data_contracts as dc
 
-    pq.write_table(dc.conform("reports", [incoming[rid] for rid in todo]), ctx.scratch / "reports_in.parquet")
-    (ctx.scratch / "reports_keep.json").write_text(json.dumps(keep))
-    spans = [[start, min(start + ctx.options.report_batch_size, len(todo))]
-             for start in range(0, len(todo), max(1, ctx.options.report_batch_size))]
-    counts = {"reports_in_file": len(incoming), "report_problems": len(problems), "reports_to_mine": len(todo), "reports_carried": len(keep),
-              "reports_new": sum(1 for rid in todo if rid not in prev_sha),
-              "reports_amended": sum(1 for rid in todo if rid in prev_sha),
-              "reports_dropped": 0 if ctx.options.append_reports else sum(1 for rid in prev_sha if rid not in incoming)}
+    schema = dc.load_contract("reports").schema
+    schema = schema.set(schema.get_field_index("language"), schema.field("language").with_nullable(True))
+    n_rows = n_problems = 0
+    buf: list[dict] = []
+    with pq.ParquetWriter(path, schema) as w:
+        for row, problem in ctx.lib.iter_reports(Path(ctx.options.reports)):
+            if row is None:
+                n_problems += 1
+                if n_problems <= 20:
+                    print(f"reports: {problem}")
+                continue
+            buf.append(row)
+            if len(buf) >= 2000:
+                w.write_table(pa.Table.from_pylist(buf, schema=schema))
+                n_rows += len(buf)
+                buf = []
+        w.write_table(pa.Table.from_pylist(buf, schema=schema))
+        n_rows += len(buf)
+    return n_rows, n_problems
+
+
+def plan_reports(ctx: RunContext) -> Plan:
+    """Read the reports file and decide which reports to mine, at bounded memory.
+
+    The file is streamed into scratch Parquet; DuckDB compares it with the previous version's
+    (report_id, text_sha256) and writes .work/reports_in.parquet (the reports to mine, by id,
+    one row group per batch, language detected) and .work/reports_keep.parquet (the ids whose
+    previous rows are carried)."""
+    import pyarrow.parquet as pq
+
+    import data_contracts as dc
+    from data_contracts.sql import bounded_connection
+
+    staged = ctx.scratch / "reports_all.parquet"
+    n_in, n_problems = _stage_reports(ctx, staged)
+    con = bounded_connection(ctx.scratch / "duckdb-reports", memory="256MB")
+    con.register("prev", _previous(ctx, "reports", columns=["report_id", "text_sha256"], ordered=False))
+    con.execute(f"CREATE VIEW incoming AS SELECT * FROM read_parquet('{_sql_path(staged)}')")
+    redo = "TRUE" if ctx.reprocess_all else "p.text_sha256 IS DISTINCT FROM i.text_sha256"
+    con.execute(f"CREATE TABLE todo AS SELECT i.report_id, p.report_id IS NOT NULL AS amended "
+                f"FROM incoming i LEFT JOIN prev p USING (report_id) WHERE {redo}")
+    if ctx.options.append_reports:
+        keep_sql = "SELECT report_id FROM prev ANTI JOIN todo USING (report_id)"
+    else:
+        keep_sql = "SELECT i.report_id FROM incoming i JOIN prev USING (report_id) ANTI JOIN todo USING (report_id)"
+    con.execute(f"COPY ({keep_sql} ORDER BY report_id) TO '{_sql_path(ctx.scratch / 'reports_keep.parquet')}' (FORMAT parquet)")
+    (n_todo, n_amended), = con.execute("SELECT count(*), count(*) FILTER (WHERE amended) FROM todo").fetchall()
+    (n_keep,), = con.execute(f"SELECT count(*) FROM ({keep_sql})").fetchall()
+    (n_dropped,), = con.execute("SELECT count(*) FROM prev ANTI JOIN incoming USING (report_id)").fetchall()
+    size = max(1, ctx.options.report_batch_size)
+    schema = dc.load_contract("reports").schema
+    reader = con.sql("SELECT i.* FROM incoming i SEMI JOIN todo USING (report_id) ORDER BY report_id").to_arrow_reader(size)
+    with pq.ParquetWriter(ctx.scratch / "reports_in.parquet", schema) as w:
+        buf: list[dict] = []
+        for batch in reader:  # one row group per mining batch: mine_batch reads only its own
+            buf.extend(batch.to_pylist())
+            while len(buf) >= size:
+                chunk, buf = buf[:size], buf[size:]
+                w.write_table(_with_language(chunk, schema))
+        if buf:
+            w.write_table(_with_language(buf, schema))
+    con.close()
+    staged.unlink()
+    spans = [[start, min(start + size, n_todo)] for start in range(0, n_todo, size)]
+    counts = {"reports_in_file": n_in, "report_problems": n_problems, "reports_to_mine": n_todo, "reports_carried": n_keep,
+              "reports_new": n_todo - n_amended, "reports_amended": n_amended,
+              "reports_dropped": 0 if ctx.options.append_reports else n_dropped}
     checkpoint(ctx, "reports")
     return Plan(batches=spans, counts=counts)
+
+
+def _with_language(rows: list[dict], schema):
+    """Rows to mine, with the language detected now (only reports that are mined pay for it)."""
+    import pyarrow as pa
+
+    from mining.language import detect_language
+
+    for r in rows:
+        if r["language"] is None:
+            r["language"] = detect_language(r["text"] or "")
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
 
 
 def mine_batch(ctx: RunContext, index: int, span: list[int]) -> BatchResult:
     """Mine reports [start, stop) of .work/reports_in.parquet; write one part per table."""
     import pyarrow.parquet as pq
 
-    rows = pq.read_table(ctx.scratch / "reports_in.parquet").slice(span[0], span[1] - span[0]).to_pylist()
+    pf = pq.ParquetFile(ctx.scratch / "reports_in.parquet")
+    rows = pf.read_row_group(span[0] // max(1, ctx.options.report_batch_size)).to_pylist()  # a batch is a row group
+    assert len(rows) == span[1] - span[0], (span, len(rows))
     tables = ctx.lib.mine_reports(rows)
     counts = {}
     for name in REPORT_TABLES:
@@ -328,7 +391,7 @@ def finish_reports(ctx: RunContext, results: list[BatchResult], plan: Plan) -> d
     """Carried rows + mined batches -> the four report tables (amended reports replace theirs)."""
     import pyarrow.parquet as pq
 
-    keep = set(json.loads((ctx.scratch / "reports_keep.json").read_text()))
+    keep = set(pq.read_table(ctx.scratch / "reports_keep.parquet").column("report_id").to_pylist())
     failed_ids: set[str] = set()
     ok_parts = []
     incoming = pq.read_table(ctx.scratch / "reports_in.parquet", columns=["report_id"]).column("report_id").to_pylist()

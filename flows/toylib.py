@@ -23,14 +23,13 @@ REF_RE = re.compile(r"series (\d+),? image (\d+)", re.I)
 
 class ToyLibrary:
 
-    def read_reports(self, path: Path) -> tuple[list[dict], list[str]]:
-        rows = []
-        for line in Path(path).read_text().splitlines():
-            if line.strip():
-                r = json.loads(line)
-                rows.append({"report_id": r["report_id"], "accession_number": r.get("accession_number"), "language": "en",
-                             "text": r["text"], "text_sha256": hashlib.sha256(r["text"].encode()).hexdigest()})
-        return rows, []
+    def iter_reports(self, path: Path):
+        with open(path) as fh:
+            for line in fh:
+                if line.strip():
+                    r = json.loads(line)
+                    yield {"report_id": r["report_id"], "accession_number": r.get("accession_number"), "language": "en",
+                           "text": r["text"], "text_sha256": hashlib.sha256(r["text"].encode()).hexdigest()}, None
 
     def mine_reports(self, rows: list[dict]) -> dict[str, list[dict]]:
         fail = set(os.environ.get("RADMINE_TOY_FAIL_REPORTS", "").split(",")) - {""}

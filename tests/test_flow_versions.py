@@ -271,3 +271,28 @@ def test_published_tables_are_pseudonymised_and_carry_over_uses_the_identified_c
     assert second["counts"]["reports_to_mine"] == 0 and second["counts"]["files_to_index"] == 0
     assert snapshot(data) == before, "carry-over of identified rows gives the same protected tables"
     assert first["run_id"] != second["run_id"]
+
+
+def test_reports_to_mine_are_planned_in_duckdb_one_row_group_per_batch(toy):
+    """plan_reports streams the file and writes the reports to mine, one row group per batch, so a
+    batch reads only its own reports (reading the whole file per batch was quadratic)."""
+    pl.run_pipeline(options(toy))
+    reports = [toy_report(s) for s in range(6)] + [toy_report(s) for s in (11, 7, 9)]
+    reports[2] = {**reports[2], "text": reports[2]["text"] + " Amended."}
+    write_reports(toy, reports)
+    store, ctx = pl.start_run(options(toy))
+    try:
+        plan = pl.plan_reports(ctx)
+        pf = pq.ParquetFile(ctx.scratch / "reports_in.parquet")
+        groups = [pf.read_row_group(i).column("report_id").to_pylist() for i in range(pf.num_row_groups)]
+        assert groups == [["R11", "R2"], ["R7", "R9"]]  # new and amended, by id, two a batch
+        assert plan.batches == [[0, 2], [2, 4]]
+        assert {k: plan.counts[k] for k in ("reports_in_file", "reports_to_mine", "reports_new", "reports_amended",
+                                            "reports_carried")} == {"reports_in_file": 9, "reports_to_mine": 4,
+                                                                    "reports_new": 3, "reports_amended": 1,
+                                                                    "reports_carried": 5}
+        assert pq.read_table(ctx.scratch / "reports_keep.parquet").column(0).to_pylist() == ["R0", "R1", "R3", "R4", "R5"]
+        res = pl.mine_batch(ctx, 1, plan.batches[1])
+        assert res.ok and pq.read_table(ctx.scratch / "mine-00001" / "reports.parquet").column("report_id").to_pylist() == ["R7", "R9"]
+    finally:
+        store.unlock()  # the partial version is a leftover the next run removes
