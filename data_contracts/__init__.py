@@ -6,6 +6,7 @@ from data_contracts.io import (
     current_dir,
     has_table,
     read_table,
+    table_files,
     table_path,
     write_table,
 )
@@ -14,7 +15,7 @@ from data_contracts.validate import ContractViolation, check, validate
 __all__ = [
     "Contract", "ContractError", "ContractViolation", "QueryRefused", "TableWriter", "arrow_schema",
     "check", "conform", "connect", "contract_names", "current_dir", "has_table", "load_contract",
-    "query", "read_table", "row_counts", "table_path", "table_sources", "validate", "write_table",
+    "query", "read_table", "row_counts", "table_files", "table_path", "table_sources", "validate", "write_table",
 ]
 
 _SQL_NAMES = {"QueryRefused", "connect", "query", "row_counts", "table_sources"}

@@ -5,7 +5,9 @@ over the real libraries (`library`, here) or over a toy (flows.toylib) in machin
 
     iter_reports(path) -> (row, problem) pairs             report rows with report_id, text_sha256, ... (a stream)
     mine_reports(rows) -> {table: rows}                    reports, references, labels, snippet_labels
-    finish_mining({table: pa.Table}) -> {table: pa.Table}  cross-report passes over all rows (dedup)
+    snippet_key(snippet) -> str                            normalised snippet: equal keys are exact duplicates
+    near_duplicate_groups(keys) -> [group]                 for distinct keys (first-appearance order), near-duplicates share a group
+    duplicate_min_reports                                  a group is a duplicate cluster when it spans this many reports
     list_export(export_dir, exclude) -> [(path, size, mtime, walk error)]   (a toy may leave out the error)
     index_files(export_dir, items) -> (instances rows, index_errors rows)   items: list_export's entries
     write_series(work_dir)                                 series from work_dir's instances (one file or parts)
@@ -36,15 +38,17 @@ class Library:
 
         return mined_rows(rows)
 
-    def finish_mining(self, tables: dict) -> dict:
-        """Near-duplicate snippet clusters over all references (new and carried), in key order."""
-        import data_contracts as dc
-        from mining.dedup import cluster_snippets
+    duplicate_min_reports = 2
 
-        refs = tables["references"].sort_by([("report_id", "ascending"), ("ref_id", "ascending")]).to_pylist()
-        if refs:
-            cluster_snippets(refs)
-        return {**tables, "references": dc.conform("references", refs)}
+    def snippet_key(self, snippet: str) -> str:
+        from mining.dedup import normalise
+
+        return normalise(snippet)
+
+    def near_duplicate_groups(self, keys: list[str]) -> list[int]:
+        from mining.dedup import near_duplicate_groups
+
+        return near_duplicate_groups(keys)
 
     # -- DICOM index (dataset.index) -------------------------------------------------------------
     def list_export(self, export_dir: Path, exclude=()) -> list[tuple[str, int | None, float | None, str | None]]:

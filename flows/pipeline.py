@@ -388,30 +388,122 @@ def mine_batch(ctx: RunContext, index: int, span: list[int]) -> BatchResult:
 
 
 def finish_reports(ctx: RunContext, results: list[BatchResult], plan: Plan) -> dict[str, int]:
-    """Carried rows + mined batches -> the four report tables (amended reports replace theirs)."""
+    """Carried rows + mined batches -> the four report tables (amended reports replace theirs).
+
+    Runs in DuckDB within 256 MB (spilling to scratch) and streams each table through a
+    TableWriter, so no table is ever held whole; see `_finish_references` for the
+    near-duplicate clusters."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    keep = set(pq.read_table(ctx.scratch / "reports_keep.parquet").column("report_id").to_pylist())
-    failed_ids: set[str] = set()
+    from data_contracts.sql import bounded_connection
+
+    carried = [pq.read_table(ctx.scratch / "reports_keep.parquet").column("report_id")]
     ok_parts = []
-    incoming = pq.read_table(ctx.scratch / "reports_in.parquet", columns=["report_id"]).column("report_id").to_pylist()
+    incoming = pq.read_table(ctx.scratch / "reports_in.parquet", columns=["report_id"]).column("report_id")
     for res, span in zip(results, plan.batches):
         if res.ok:
             ok_parts.append(ctx.scratch / f"mine-{res.index:05d}")
         else:  # keep what the previous version had for this batch's reports; next run tries again
-            failed_ids.update(incoming[span[0]:span[1]])
-    carried = keep | failed_ids
+            carried.append(incoming.slice(span[0], span[1] - span[0]))
+    con = bounded_connection(ctx.scratch / "duckdb-finish", memory="256MB")
+    con.register("carried", pa.table({"report_id": pa.chunked_array([c.cast(pa.string()) for c in carried], pa.string())}))
     out = {}
-    tables = {}
     for name in REPORT_TABLES:
-        prev = _previous(ctx, name, "report_id", carried)
-        new = _read_parts(name, [p / f"{name}.parquet" for p in ok_parts])
-        tables[name] = _concat(name, [prev, new])
-    tables = ctx.lib.finish_mining(tables)  # cross-report passes (near-duplicate snippets)
-    for name in REPORT_TABLES:
-        out[name] = _write_final(name, tables[name], ctx)
+        source = _report_rows_sql(ctx, name, [p / f"{name}.parquet" for p in ok_parts])
+        if name == "references":
+            out[name] = _finish_references(ctx, con, source)
+        else:
+            out[name] = _stream_table(name, con, f"{source} ORDER BY {_key_sql(name)}", ctx.work)
+    con.close()
     checkpoint(ctx, "mined")
     return out
+
+
+def _report_rows_sql(ctx: RunContext, name: str, new_parts: list[Path]) -> str:
+    """SQL for table `name`'s rows of this run: the previous version's rows of carried reports and
+    the mined parts (a contract-shaped empty relation when there are neither)."""
+    import pyarrow.parquet as pq
+
+    import data_contracts as dc
+    from flows.privacy import identified_table_dir
+
+    def files(paths) -> str:
+        return "[" + ", ".join(f"'{_sql_path(p)}'" for p in paths) + "]"
+
+    cols = ", ".join(f'"{c}"' for c in dc.load_contract(name).schema.names)
+    parts = []
+    if ctx.previous is not None:
+        prev = dc.table_files(name, identified_table_dir(ctx.previous, name))  # real identifiers, never pseudonyms
+        if prev:
+            parts.append(f"SELECT {cols} FROM read_parquet({files(prev)}) SEMI JOIN carried USING (report_id)")
+    new = [p for p in new_parts if p.exists()]
+    if new:
+        parts.append(f"SELECT {cols} FROM read_parquet({files(new)})")
+    if not parts:
+        empty = ctx.scratch / f"empty-{name}.parquet"
+        pq.write_table(dc.load_contract(name).schema.empty_table(), empty)
+        parts.append(f"SELECT {cols} FROM read_parquet('{_sql_path(empty)}')")
+    return "SELECT * FROM (" + " UNION ALL ".join(parts) + ")"
+
+
+def _key_sql(name: str) -> str:
+    import data_contracts as dc
+
+    return ", ".join(f'"{c}"' for c in dc.load_contract(name).primary_key)
+
+
+def _stream_table(name: str, con, sql: str, data_dir: Path, batch_rows: int = 65536) -> int:
+    """Write the rows of `sql` as table `name` of `data_dir`, batch by batch (conformed, checked)."""
+    import pyarrow as pa
+
+    import data_contracts as dc
+
+    with dc.TableWriter(name, data_dir) as w:
+        for batch in con.sql(sql).to_arrow_reader(batch_rows):
+            w.write(pa.Table.from_batches([batch]))
+    return w.rows
+
+
+def _finish_references(ctx: RunContext, con, source: str) -> int:
+    """The references table with near-duplicate snippet clusters, at bounded memory.
+
+    The rows, in key order, are staged with a row number and their snippet's key (the library's
+    normalised text); the distinct keys, in order of first appearance, are grouped by the library
+    (rapidfuzz: memory grows with distinct texts, not with references); DuckDB then sizes the
+    groups, keeps those spanning `duplicate_min_reports` reports, numbers them by first row as
+    `mining.dedup.cluster_snippets` does, and joins the ids back while the table is streamed out."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    staged = ctx.scratch / "references_staged.parquet"
+    writer, row = None, 0
+    for batch in con.sql(f"{source} ORDER BY {_key_sql('references')}").to_arrow_reader(65536):
+        keys = [ctx.lib.snippet_key(s or "") for s in batch.column("snippet").to_pylist()]
+        t = pa.Table.from_batches([batch]).append_column("row_no", pa.array(range(row, row + batch.num_rows), pa.int64()))
+        t = t.append_column("snippet_key", pa.array(keys, pa.string()))
+        writer = writer or pq.ParquetWriter(staged, t.schema)
+        writer.write_table(t)
+        row += batch.num_rows
+    if writer is None:
+        return _stream_table("references", con, source, ctx.work)
+    writer.close()
+    con.execute(f"CREATE VIEW staged AS SELECT * FROM read_parquet('{_sql_path(staged)}')")
+    keys = [k for k, in con.execute("SELECT snippet_key FROM staged WHERE snippet_key <> '' "
+                                    "GROUP BY snippet_key ORDER BY min(row_no)").fetchall()]
+    con.register("key_groups", pa.table({"snippet_key": pa.array(keys, pa.string()),
+                                         "grp": pa.array(ctx.lib.near_duplicate_groups(keys), pa.int64())}))
+    con.execute(f"""CREATE TABLE clusters AS
+        SELECT grp, count(*) AS size, row_number() OVER (ORDER BY min(row_no)) - 1 AS cluster_id
+        FROM staged JOIN key_groups USING (snippet_key) GROUP BY grp
+        HAVING count(DISTINCT report_id) >= {int(ctx.lib.duplicate_min_reports)}""")
+    n = _stream_table("references", con, """
+        SELECT s.* EXCLUDE (row_no, snippet_key, duplicate_cluster, duplicate_cluster_size),
+               c.cluster_id AS duplicate_cluster, coalesce(c.size, 1) AS duplicate_cluster_size
+        FROM staged s LEFT JOIN key_groups g USING (snippet_key) LEFT JOIN clusters c USING (grp)
+        ORDER BY s.row_no""", ctx.work)
+    staged.unlink()
+    return n
 
 
 # -- DICOM index --------------------------------------------------------------------------------

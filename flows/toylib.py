@@ -56,21 +56,13 @@ class ToyLibrary:
                                "value": "present" if present else "not_mentioned"})
         return {"reports": reports, "references": refs, "labels": labels, "snippet_labels": snippet_labels}
 
-    def finish_mining(self, tables: dict) -> dict:
-        """Cross-report pass: snippets written identically in several reports form a cluster."""
-        import pyarrow as pa
+    duplicate_min_reports = 2  # cross-report pass: snippets written identically in several reports form a cluster
 
-        refs = tables["references"].sort_by([("report_id", "ascending"), ("ref_id", "ascending")])
-        snippets = refs.column("snippet").to_pylist()
-        groups: dict[str, int] = {}
-        for s in snippets:
-            groups[s] = groups.get(s, 0) + 1
-        ids = {s: i for i, s in enumerate(sorted(s for s, n in groups.items() if n > 1))}
-        refs = refs.set_column(refs.schema.get_field_index("duplicate_cluster"), "duplicate_cluster",
-                               pa.array([ids.get(s) for s in snippets], pa.int64()))
-        refs = refs.set_column(refs.schema.get_field_index("duplicate_cluster_size"), "duplicate_cluster_size",
-                               pa.array([groups[s] for s in snippets], pa.int64()))
-        return {**tables, "references": refs}
+    def snippet_key(self, snippet: str) -> str:
+        return snippet
+
+    def near_duplicate_groups(self, keys: list[str]) -> list[int]:
+        return list(range(len(keys)))
 
     def list_export(self, export_dir: Path, exclude=()) -> list[tuple[str, int, float]]:
         out = []

@@ -1,0 +1,58 @@
+"""The pipeline's report tables over the real mining library, built in DuckDB at bounded memory:
+near-duplicate clusters equal `mining.dedup.cluster_snippets` over the same rows, and a re-run with
+amended and new reports equals a fresh full run."""
+from __future__ import annotations
+
+import json
+import random
+
+import data_contracts as dc
+from flows import pipeline as pl
+
+TEMPLATES = ["Unchanged {n} mm right upper lobe nodule (series 3, image {i}).",
+             "Unchanged {n} mm right upper lobe nodules (series 3, image {i}).",
+             "Small left pleural effusion (4:{i}).",
+             "Consolidation in the left lower lobe, series 5 image {i}."]
+
+
+def reports(n: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for k in range(n):
+        lines = [rng.choice(TEMPLATES).format(n=rng.randint(2, 9), i=rng.randint(10, 99)) for _ in range(rng.randint(1, 3))]
+        lines.append(f"Unique remark number {k} about {rng.choice(['the liver', 'a rib', 'the spleen'])} (2:{k + 10}).")
+        out.append({"report_id": f"R{k:03d}", "accession_number": f"A{k:03d}", "text": "FINDINGS: " + " ".join(lines)})
+    return out
+
+
+def run(tmp_path, name: str, rows: list[dict]):
+    (tmp_path / "export").mkdir(exist_ok=True)
+    path = tmp_path / f"{name}.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_report_tables_and_clusters_equal_the_in_memory_pass_and_a_fresh_run(tmp_path):
+    from mining.dedup import cluster_snippets
+
+    opts = dict(export_dir=str(tmp_path / "export"), keep_identifiers=True, report_batch_size=7)
+    rows = reports(40, seed=1)
+    pl.run_pipeline(pl.MineOptions(reports=str(run(tmp_path, "a", rows)), data_dir=str(tmp_path / "data"), **opts))
+    refs = dc.read_table("references", tmp_path / "data").to_pylist()
+    assert len(refs) > 60
+    want = [dict(r) for r in refs]
+    cluster_snippets(want)
+    assert [(r["duplicate_cluster"], r["duplicate_cluster_size"]) for r in refs] == \
+        [(r["duplicate_cluster"], r["duplicate_cluster_size"]) for r in want]
+    sizes = {r["duplicate_cluster"]: r["duplicate_cluster_size"] for r in refs if r["duplicate_cluster"] is not None}
+    assert len(sizes) >= 3 and max(sizes.values()) > 10  # "nodule" and "nodules" share a cluster
+
+    rows[3] = {**rows[3], "text": rows[3]["text"] + " Small left pleural effusion (4:77)."}  # amended
+    rows = rows[:-2] + reports(45, seed=2)[40:]  # two dropped, five new
+    second = pl.run_pipeline(pl.MineOptions(reports=str(run(tmp_path, "b", rows)), data_dir=str(tmp_path / "data"), **opts))
+    c = second["counts"]
+    assert (c["reports_to_mine"], c["reports_amended"], c["reports_dropped"]) == (6, 1, 2), c
+    fresh = tmp_path / "fresh"
+    pl.run_pipeline(pl.MineOptions(reports=str(run(tmp_path, "b", rows)), data_dir=str(fresh), **opts))
+    for t in ("reports", "references", "labels", "snippet_labels"):
+        assert dc.read_table(t, tmp_path / "data").equals(dc.read_table(t, fresh)), t
