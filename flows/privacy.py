@@ -105,8 +105,67 @@ class TextProtector:
         return hit[0]
 
 
-def protect_batch(name: str, table, pz, tp: TextProtector, report_maps: dict):
-    """Protect one pyarrow table (batch) of contract `name`; `report_maps` collects/serves report offset maps."""
+class ReportMaps:
+    """Offset maps of scrubbed reports by report id, for the tables protected after `reports`.
+
+    The first `in_memory` maps stay in a dict; the rest go to a SQLite file in a temporary
+    folder (pickled maps: spans and placeholders, never the original text), so protecting a
+    million reports keeps memory bounded. Lookups come in report order (tables are sorted by
+    report id), so the last map read is kept."""
+
+    def __init__(self, in_memory: int = 50_000):
+        self.in_memory = in_memory
+        self._mem: dict = {}
+        self._db = None
+        self._dir = None
+        self._last: tuple = (None, None)
+
+    def __setitem__(self, report_id: str, scrubbed) -> None:
+        if len(self._mem) < self.in_memory:
+            self._mem[report_id] = scrubbed
+            return
+        import pickle
+
+        if self._db is None:
+            import sqlite3
+            import tempfile
+
+            self._dir = tempfile.TemporaryDirectory(prefix="radmine-report-maps-")
+            self._db = sqlite3.connect(os.path.join(self._dir.name, "maps.sqlite"))
+            self._db.execute("PRAGMA journal_mode=OFF")
+            self._db.execute("PRAGMA synchronous=OFF")
+            self._db.execute("CREATE TABLE maps (report_id TEXT PRIMARY KEY, map BLOB)")
+        self._db.execute("INSERT OR REPLACE INTO maps VALUES (?, ?)", (report_id, pickle.dumps(scrubbed, protocol=5)))
+
+    def get(self, report_id: str):
+        hit = self._mem.get(report_id)
+        if hit is not None or self._db is None:
+            return hit
+        if self._last[0] != report_id:
+            import pickle
+
+            row = self._db.execute("SELECT map FROM maps WHERE report_id = ?", (report_id,)).fetchall()
+            self._last = (report_id, pickle.loads(row[0][0]) if row else None)
+        return self._last[1]
+
+    def __len__(self) -> int:
+        n = len(self._mem)
+        if self._db is not None:
+            n += self._db.execute("SELECT count(*) FROM maps").fetchall()[0][0]
+        return n
+
+    def clear(self) -> None:
+        self._mem.clear()
+        self._last = (None, None)
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+            self._dir.cleanup()
+
+
+def protect_batch(name: str, table, pz, tp: TextProtector, report_maps):
+    """Protect one pyarrow table (batch) of contract `name`; `report_maps` (a dict or ReportMaps)
+    collects/serves report offset maps."""
     import pyarrow as pa
 
     from data_contracts import pseudonym as ps
@@ -223,8 +282,11 @@ def _protect_file(name: str, src: Path, version_dir: Path, part: str | None, pz,
 
 
 def protect_version(version_dir: str | os.PathLike, keep_identifiers: bool = False, pz=None,
-                    batch_rows: int = BATCH_ROWS, previous: str | os.PathLike | None = None) -> dict:
+                    batch_rows: int = BATCH_ROWS, previous: str | os.PathLike | None = None,
+                    maps_in_memory: int = 50_000) -> dict:
     """Pseudonymise and scrub every table of `version_dir` in place (see the module docstring).
+
+    maps_in_memory: report offset maps held in memory before they spill to disk (ReportMaps).
 
     previous: the version this one was built from; its protected copies of parts carried
     unchanged are re-used (linked) when it was protected under the same key."""
@@ -252,26 +314,29 @@ def protect_version(version_dir: str | os.PathLike, keep_identifiers: bool = Fal
     reuse = prev is not None and (identified_dir(prev) / KEY_FINGERPRINT).is_file() and \
         (identified_dir(prev) / KEY_FINGERPRINT).read_text().strip() == fingerprint
     tp = TextProtector(pz)
-    report_maps: dict = {}
+    report_maps = ReportMaps(maps_in_memory)
     columns: dict[str, list[str]] = {}
     parts_protected = parts_carried = 0
-    for name in names:  # step 2: protected copies, batch by batch (part by part)
-        kinds = ps.column_kinds(name)
-        columns[name] = sorted(c for c, k in kinds.items() if k != ps.KEEP)
-        if (ident / f"{name}.parquet").is_file():
-            _protect_file(name, ident / f"{name}.parquet", version_dir, None, pz, tp, report_maps, batch_rows)
-        else:
-            for src in sorted((ident / name).glob(PART_GLOB)):
-                part = src.stem[len("part-"):]
-                done = version_dir / name / src.name
-                if reuse and _same_file(src, identified_dir(prev) / name / src.name) and (prev / name / src.name).is_file():
-                    _link_or_copy(prev / name / src.name, done)  # protected before, from this very file
-                    parts_carried += 1
-                else:
-                    _protect_file(name, src, version_dir, part, pz, tp, report_maps, batch_rows)
-                    parts_protected += 1
-        if name == "labels":
-            report_maps.clear()  # last user of the maps
+    try:
+        for name in names:  # step 2: protected copies, batch by batch (part by part)
+            kinds = ps.column_kinds(name)
+            columns[name] = sorted(c for c, k in kinds.items() if k != ps.KEEP)
+            if (ident / f"{name}.parquet").is_file():
+                _protect_file(name, ident / f"{name}.parquet", version_dir, None, pz, tp, report_maps, batch_rows)
+            else:
+                for src in sorted((ident / name).glob(PART_GLOB)):
+                    part = src.stem[len("part-"):]
+                    done = version_dir / name / src.name
+                    if reuse and _same_file(src, identified_dir(prev) / name / src.name) and (prev / name / src.name).is_file():
+                        _link_or_copy(prev / name / src.name, done)  # protected before, from this very file
+                        parts_carried += 1
+                    else:
+                        _protect_file(name, src, version_dir, part, pz, tp, report_maps, batch_rows)
+                        parts_protected += 1
+            if name == "labels":
+                report_maps.clear()  # last user of the maps
+    finally:
+        report_maps.clear()
     tmp = ident / f".{KEY_FINGERPRINT}.tmp"
     tmp.write_text(fingerprint + "\n")
     os.replace(tmp, ident / KEY_FINGERPRINT)

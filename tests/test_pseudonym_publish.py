@@ -121,3 +121,50 @@ def test_small_batches_give_the_same_result(tmp_path, key):
     privacy.protect_version(b, batch_rows=1)
     for n in ("reports", "references", "labels"):
         assert pq.read_table(a / f"{n}.parquet").equals(pq.read_table(b / f"{n}.parquet"))
+
+
+def write_many_reports(d, n: int = 5):
+    """n copies of TEXT (each scrubbed, so each has an offset map) with a reference and a label each."""
+    ref_s, ref_e = _span(TEXT, "series 4, image 23")
+    snip_s, snip_e = _span(TEXT, "Nodule in the right upper lobe (series 4, image 23)")
+    ev_s, ev_e = _span(TEXT, "Nodule")
+    rids = [f"ACC{i:03d}" for i in range(n)]
+    dc.write_table("reports", [{"report_id": r, "accession_number": r, "patient_id": f"P{i}", "language": "en",
+                                "text": TEXT, "text_sha256": hashlib.sha256(TEXT.encode()).hexdigest()}
+                               for i, r in enumerate(rids)], d)
+    dc.write_table("references", [{
+        "report_id": r, "ref_id": 0, "section": "FINDINGS", "sentence_start": snip_s, "sentence_end": snip_e,
+        "ref_start": ref_s, "ref_end": ref_e, "ref_text": TEXT[ref_s:ref_e], "series_number": 4,
+        "series_inferred": False, "image_number": 23, "is_prior": False, "snippet": "Nodule in the right upper lobe.",
+        "snippet_start": snip_s, "snippet_end": snip_e, "language": "en", "rule": "r1", "duplicate_cluster_size": 1}
+        for r in rids], d)
+    dc.write_table("labels", [{"report_id": r, "label": "Lung nodule", "value": "present", "evidence_start": ev_s,
+                               "evidence_end": ev_e, "evidence_text": "Nodule", "rule": "f1"} for r in rids], d)
+
+
+def test_report_maps_spilled_to_disk_give_the_same_tables(tmp_path, key):
+    a, b = tmp_path / "a", tmp_path / "b"
+    write_many_reports(a)
+    write_many_reports(b)
+    privacy.protect_version(a)
+    privacy.protect_version(b, batch_rows=2, maps_in_memory=1)  # four of five maps live in SQLite
+    for n in ("reports", "references", "labels"):
+        assert pq.read_table(a / f"{n}.parquet").equals(pq.read_table(b / f"{n}.parquet")), n
+    refs = pq.read_table(b / "references.parquet").to_pylist()
+    texts = {r["report_id"]: r["text"] for r in pq.read_table(b / "reports.parquet").to_pylist()}
+    assert all(texts[r["report_id"]][r["ref_start"]:r["ref_end"]] == r["ref_text"] == "series 4, image 23" for r in refs)
+
+
+def test_report_maps_spill_past_the_memory_limit_and_clear_their_file():
+    import os
+
+    maps = privacy.ReportMaps(in_memory=1)
+    scrubbed = [deid.scrub(f"Dr. Jane Smith saw patient {i} on 03/14/2019.") for i in range(3)]
+    for i, s in enumerate(scrubbed):
+        maps[f"r{i}"] = s
+    assert len(maps) == 3 and len(maps._mem) == 1
+    folder = maps._dir.name
+    assert [maps.get(f"r{i}").spans for i in range(3)] == [s.spans for s in scrubbed]
+    assert maps.get("missing") is None
+    maps.clear()
+    assert not os.path.exists(folder) and len(maps) == 0
