@@ -28,7 +28,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -644,9 +644,11 @@ class Matcher:
 
 
 def match_references(references: pd.DataFrame, reports: pd.DataFrame, instances: pd.DataFrame,
-                     series: pd.DataFrame, cfg: MatchConfig = MatchConfig()) -> tuple[list[dict], list[dict]]:
-    """(snippet_slices rows, rejections rows): exactly one row in one of them per references row."""
-    matcher = Matcher(instances, series, cfg)
+                     series: pd.DataFrame, cfg: MatchConfig = MatchConfig(),
+                     matcher: "Matcher | None" = None) -> tuple[list[dict], list[dict]]:
+    """(snippet_slices rows, rejections rows): exactly one row in one of them per references row.
+    `matcher`: an index of the export built before (then `instances` and `series` are not read)."""
+    matcher = matcher or Matcher(instances, series, cfg)
     by_report = {r["report_id"]: r for r in _records(reports)}
     pairs, rejections = [], []
     for ref in _records(references):
@@ -658,18 +660,65 @@ def match_references(references: pd.DataFrame, reports: pd.DataFrame, instances:
     return pairs, rejections
 
 
-def run_match(data_dir, cfg: MatchConfig = MatchConfig()) -> dict[str, int]:
-    """Read the tables of `data_dir`, match, and write `snippet_slices` and `rejections` beside them."""
+def report_batches(data_dir, batch_reports: int = 5000, report_ids=None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """(references, reports) of `data_dir` in batches of about `batch_reports` reports, in report order,
+    read through DuckDB so neither table is held whole (both are stored sorted by report_id).
+    report_ids: only these reports (an Arrow array of strings)."""
+    import pyarrow as pa
+
+    import data_contracts
+    from data_contracts.sql import bounded_connection
+
+    src = data_contracts.current_dir(data_dir)
+    files = {name: data_contracts.table_files(name, src) for name in ("references", "reports")}
+    if not files["references"] or not files["reports"]:
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="radmine-match-") as spill:
+        con = bounded_connection(spill, memory="256MB")
+        for name, paths in files.items():
+            listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
+            con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet([{listed}])")
+        only = ""
+        if report_ids is not None:
+            con.register("wanted", pa.table({"report_id": pa.array(report_ids, pa.string())}))
+            only = "SEMI JOIN wanted USING (report_id)"
+        con.execute(f'CREATE TABLE ids AS SELECT report_id, row_number() OVER (ORDER BY report_id) - 1 AS rn '
+                    f'FROM (SELECT DISTINCT report_id FROM "references" {only})')
+        (n,), = con.execute("SELECT count(*) FROM ids").fetchall()
+        for start in range(0, n, max(1, batch_reports)):
+            (lo, hi), = con.execute("SELECT min(report_id), max(report_id) FROM ids WHERE rn >= ? AND rn < ?",
+                                    [start, start + batch_reports]).fetchall()
+            # a range of ids: both tables are sorted by report_id, so Parquet statistics skip the rest
+            where = f"WHERE report_id BETWEEN $lo AND $hi {'AND report_id IN (SELECT report_id FROM wanted)' if only else ''}"
+            refs = con.sql(f'SELECT * FROM "references" {where} ORDER BY report_id, ref_id', params={"lo": lo, "hi": hi})
+            reps = con.sql(f"SELECT * FROM reports {where}", params={"lo": lo, "hi": hi})
+            # through the contract schema, so the frames are typed as read_table(...).to_pandas() types them
+            yield (data_contracts.conform("references", refs.to_arrow_table()).to_pandas(),
+                   data_contracts.conform("reports", reps.to_arrow_table()).to_pandas())
+        con.close()
+
+
+def run_match(data_dir, cfg: MatchConfig = MatchConfig(), batch_reports: int = 5000) -> dict[str, int]:
+    """Read the tables of `data_dir`, match, and write `snippet_slices` and `rejections` beside them.
+
+    The export's index (instances, series) is held whole; references and reports are streamed in
+    batches of reports and the results written batch by batch, so the reports side is bounded."""
     import data_contracts
 
     src = data_contracts.current_dir(data_dir)
-    tables = {name: data_contracts.read_table(name, src).to_pandas() for name in ("references", "reports", "instances", "series")}
-    pairs, rejections = match_references(tables["references"], tables["reports"], tables["instances"], tables["series"], cfg)
-    data_contracts.write_table("snippet_slices", pairs, src)
-    data_contracts.write_table("rejections", rejections, src)
-    counts: dict[str, int] = {"references": len(tables["references"]), "pairs": len(pairs)}
-    for r in rejections:
-        counts[r["reason"]] = counts.get(r["reason"], 0) + 1
+    matcher = Matcher(*(data_contracts.read_table(name, src).to_pandas() for name in ("instances", "series")), cfg)
+    counts: dict[str, int] = {"references": 0, "pairs": 0}
+    with data_contracts.TableWriter("snippet_slices", src) as pw, data_contracts.TableWriter("rejections", src) as rw:
+        for refs, reps in report_batches(src, batch_reports):
+            pairs, rejections = match_references(refs, reps, None, None, cfg, matcher=matcher)
+            pw.write(pairs)
+            rw.write(rejections)
+            counts["references"] += len(refs)
+            counts["pairs"] += len(pairs)
+            for r in rejections:
+                counts[r["reason"]] = counts.get(r["reason"], 0) + 1
     return counts
 
 

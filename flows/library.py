@@ -85,63 +85,88 @@ class Library:
 
         return run_match(work_dir)
 
-    def match_incremental(self, work_dir: Path, previous: dict, mined_reports: set[str], changed_instances) -> dict:
+    def match_incremental(self, work_dir: Path, previous: dict, mined_reports, changed_instances) -> dict:
         """Match only the references whose outcome can have changed; carry the other outcomes.
 
         A reference's outcome depends on its report and on the images of the report's study
         (accession number) and patient (study by patient and date, prior studies). So the
         references re-matched are those of reports mined in this run and of reports whose
         accession number or patient has images that appeared, changed or vanished; they are
-        matched with `dataset.matching.match_references` over those patients' and studies' images.
-        previous: {"snippet_slices": pa.Table, "rejections": pa.Table} of the previous version.
+        matched with `dataset.matching.match_references` over those patients' and studies' images,
+        streamed in batches of reports. previous: {"snippet_slices": [parquet files], "rejections":
+        [...]} of the previous version; mined_reports: the ids mined in this run (Arrow strings).
         """
+        import tempfile
+
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         import data_contracts as dc
-        from dataset.matching import match_references
+        from data_contracts.sql import bounded_connection
+        from dataset.matching import Matcher, match_references, report_batches
 
-        reports = dc.read_table("reports", work_dir, columns=["report_id", "accession_number", "patient_id"]).to_pylist()
-        inst_keys = dc.read_table("instances", work_dir, columns=["accession_number", "patient_id"])
+        mined = set(pa.chunked_array([mined_reports], pa.string()).to_pylist()) if len(mined_reports) else set()
+        reports = dc.read_table("reports", work_dir, columns=["report_id", "accession_number", "patient_id"], ordered=False)
+        inst_keys = dc.read_table("instances", work_dir, columns=["accession_number", "patient_id"], ordered=False)
         pat_of_acc: dict[str, set] = {}
         for r in inst_keys.group_by(["accession_number", "patient_id"]).aggregate([]).to_pylist():
             pat_of_acc.setdefault(r["accession_number"], set()).add(r["patient_id"])
         acc_changed = set(changed_instances.column("accession_number").to_pylist()) - {None}
         pat_changed = set(changed_instances.column("patient_id").to_pylist()) - {None}
-        affected, accs, pats = set(), set(), set()
-        for r in reports:
-            patients = ({r["patient_id"]} | pat_of_acc.get(r["accession_number"], set())) - {None}
-            if r["report_id"] in mined_reports or r["accession_number"] in acc_changed or patients & pat_changed:
-                affected.add(r["report_id"])
-                accs.add(r["accession_number"])
-                pats |= patients
-        refs = dc.read_table("references", work_dir)
-        refs_sub = refs.filter(pc.is_in(refs.column("report_id"), value_set=_strings(affected)))
+        affected, accs, pats = [], set(), set()
+        for batch in reports.to_batches(50_000):
+            for r in batch.to_pylist():
+                patients = ({r["patient_id"]} | pat_of_acc.get(r["accession_number"], set())) - {None}
+                if r["report_id"] in mined or r["accession_number"] in acc_changed or patients & pat_changed:
+                    affected.append(r["report_id"])
+                    accs.add(r["accession_number"])
+                    pats |= patients
+        del reports, mined
+        affected_ids = _strings(affected)
         inst_sub = _instances_of(work_dir, _strings(accs - {None}), _strings(pats))
         series = dc.read_table("series", work_dir)
         series_sub = series.filter(pc.is_in(series.column("series_instance_uid"),
                                             value_set=_strings(set(inst_sub.column("series_instance_uid").to_pylist()))))
-        rep = dc.read_table("reports", work_dir)
-        rep_sub = rep.filter(pc.is_in(rep.column("report_id"), value_set=_strings(affected)))
-        pairs, rejections = match_references(refs_sub.to_pandas(), rep_sub.to_pandas(), inst_sub.to_pandas(),
-                                             series_sub.to_pandas())
-        live = set(refs.column("report_id").to_pylist()) - affected
-        out = {}
-        for name, new in (("snippet_slices", pairs), ("rejections", rejections)):
-            old = previous[name]
-            old = old.filter(pc.is_in(old.column("report_id"), value_set=_strings(live)))
-            import pyarrow as pa
-
-            table = pa.concat_tables([old.cast(dc.load_contract(name).schema), dc.conform(name, new)])
-            dc.write_table(name, table, work_dir)
-            out[name] = table.num_rows
-        return {"references_rematched": refs_sub.num_rows, "pairs": out["snippet_slices"],
-                "rejected": out["rejections"]}
+        matcher = Matcher(inst_sub.to_pandas(), series_sub.to_pandas())
+        refs_files = dc.table_files("references", work_dir)
+        out, rematched = {}, 0
+        with tempfile.TemporaryDirectory(prefix="radmine-match-") as spill:
+            con = bounded_connection(spill, memory="256MB")
+            con.register("affected", pa.table({"report_id": affected_ids}))
+            live = f"SELECT DISTINCT report_id FROM read_parquet({_files_sql(refs_files)}) ANTI JOIN affected USING (report_id)"
+            writers = {name: dc.TableWriter(name, work_dir) for name in ("snippet_slices", "rejections")}
+            for w in writers.values():
+                w.__enter__()
+            try:
+                for name, w in writers.items():  # carried outcomes: references still there, reports not affected
+                    if previous.get(name):
+                        old = con.sql(f"SELECT * FROM read_parquet({_files_sql(previous[name])}) SEMI JOIN ({live}) USING (report_id)")
+                        for b in old.to_arrow_reader(65536):
+                            w.write(pa.Table.from_batches([b]))
+                for refs, reps in report_batches(work_dir, report_ids=affected_ids):
+                    pairs, rejections = match_references(refs, reps, None, None, matcher=matcher)
+                    writers["snippet_slices"].write(pairs)
+                    writers["rejections"].write(rejections)
+                    rematched += len(refs)
+            except BaseException as exc:
+                for w in writers.values():
+                    w.__exit__(type(exc), exc, None)
+                raise
+            for name, w in writers.items():
+                w.__exit__(None, None, None)
+                out[name] = w.rows
+            con.close()
+        return {"references_rematched": rematched, "pairs": out["snippet_slices"], "rejected": out["rejections"]}
 
     def build_volumes(self, work_dir: Path, export_dir: Path, cache_dir: Path) -> dict:
         return build_volumes_cached(work_dir, export_dir, cache_dir)
 
 
 library = Library()
+
+
+def _files_sql(paths) -> str:
+    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
 def _instances_of(work_dir: Path, accessions, patients):

@@ -662,23 +662,30 @@ def _link(src: Path, dst: Path) -> None:
 
 def match(ctx: RunContext) -> dict[str, int]:
     """snippet_slices and rejections: incrementally when the library can and a previous version exists."""
+    import data_contracts as dc
+    from flows.privacy import identified_table_dir
+
     incremental = getattr(ctx.lib, "match_incremental", None)
-    prev = {name: _previous(ctx, name) for name in ("snippet_slices", "rejections")}
     if incremental is None or ctx.reprocess_all or ctx.previous is None or \
             not (Path(ctx.previous) / "snippet_slices.parquet").exists():
         counts = ctx.lib.match(ctx.work)
     else:
         import pyarrow.parquet as pq
 
-        mined = set(pq.read_table(ctx.scratch / "reports_in.parquet", columns=["report_id"]).column(0).to_pylist())
+        mined = pq.read_table(ctx.scratch / "reports_in.parquet", columns=["report_id"]).column(0)
         changed = pq.read_table(ctx.scratch / "changed_instances.parquet")  # written by finish_index
-        counts = incremental(ctx.work, prev, mined, changed)
+        previous = {name: dc.table_files(name, identified_table_dir(ctx.previous, name))
+                    for name in ("snippet_slices", "rejections")}
+        counts = incremental(ctx.work, previous, mined, changed)
     # re-sort by key so the tables are byte-for-byte reproducible whatever order matching used
-    import data_contracts as dc
+    from data_contracts.sql import bounded_connection
 
     out = {}
+    con = bounded_connection(ctx.scratch / "duckdb-match", memory="256MB")
     for name in ("snippet_slices", "rejections"):
-        out[name] = _write_final(name, dc.read_table(name, ctx.work), ctx)
+        files = ", ".join(f"'{_sql_path(p)}'" for p in dc.table_files(name, ctx.work))
+        out[name] = _stream_table(name, con, f"SELECT * FROM read_parquet([{files}]) ORDER BY {_key_sql(name)}", ctx.work)
+    con.close()
     checkpoint(ctx, "matched")
     return {**{f"match_{k}": v for k, v in (counts or {}).items()}, **out}
 
