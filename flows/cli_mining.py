@@ -1,6 +1,8 @@
 """`radmine mine-text` and `radmine mine-reports`: the report miner on the command line."""
 from __future__ import annotations
 
+import contextlib
+
 import json
 import sys
 from pathlib import Path
@@ -96,41 +98,85 @@ def mine_reports(
     text_column: str = typer.Option(None, "--text-column", help="Column holding the report text."),
     processes: int = typer.Option(1, "--processes", "-j", help="Worker processes for nlp.pipe."),
 ) -> None:
-    """Mine a reports export into the reports, references, labels and snippet_labels tables."""
+    """Mine a reports export into the reports, references, labels and snippet_labels tables.
+
+    Streams: reports are read, mined and written 2,000 at a time into a scratch folder beside the
+    tables, which are then sorted by key and given their near-duplicate clusters in DuckDB, so an
+    archive of any size is mined within bounded memory."""
+    import itertools
+    import shutil
+    import tempfile
+
     import data_contracts as dc
-    from mining.dedup import cluster_snippets
+    from data_contracts.sql import bounded_connection
+    from flows.library import library
+    from flows.tables_sql import finish_references, key_sql, sql_path, stream_table
     from mining.pipeline import mined_rows
-    from mining.reports_io import read_reports
+    from mining.reports_io import iter_reports
 
     mapping = {k: v for k, v in (("id", id_column), ("accession", accession_column), ("patient", patient_column),
                                  ("date", date_column), ("text", text_column)) if v}
     if not reports.exists():
         _err(f"{reports} does not exist; give a .csv, .jsonl or .parquet reports export")
         raise typer.Exit(1)
-    try:
-        rows, problems = read_reports(reports, mapping)
-    except ValueError as exc:
-        _err(str(exc))
-        raise typer.Exit(2)
-    except Exception as exc:
-        _err(f"cannot read {reports}: {type(exc).__name__}: {str(exc)[:120]}")
-        raise typer.Exit(1)
-    for p in problems:
-        _err(p)
-    tables = mined_rows(rows, n_process=processes)
-    refs, snip = tables["references"], tables["snippet_labels"]
-    cluster_snippets(refs)
     out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".mine-reports-", dir=out))
+    names = ("reports", "references", "labels", "snippet_labels")
+    n_bad = n_reports = 0
     try:
-        for name, table in tables.items():
-            dc.write_table(name, table, out)
+        stream = _reading(iter_reports(reports, mapping))
+        try:
+            with contextlib.ExitStack() as stack:
+                writers = {name: stack.enter_context(dc.TableWriter(name, scratch)) for name in names}
+                while True:
+                    chunk = list(itertools.islice(stream, 2000))
+                    if not chunk:
+                        break
+                    for _, problem in chunk:
+                        if problem is not None:
+                            _err(problem)
+                            n_bad += 1
+                    rows = [r for r, _ in chunk if r is not None]
+                    n_reports += len(rows)
+                    for name, table in mined_rows(rows, n_process=processes).items():
+                        writers[name].write(table)
+        except _Unreadable as exc:
+            cause = exc.__cause__
+            if isinstance(cause, ValueError) and not type(cause).__module__.startswith("pyarrow"):
+                _err(str(cause))  # the export's columns: what to pass is in the message
+                raise typer.Exit(2)
+            _err(f"cannot read {reports}: {type(cause).__name__}: {str(cause)[:120]}")
+            raise typer.Exit(1)
+        con = bounded_connection(scratch / "duckdb", memory="256MB")
+        counts = {}
+        for name in names:
+            source = f"SELECT * FROM read_parquet('{sql_path(scratch / f'{name}.parquet')}')"
+            if name == "references":
+                counts[name] = finish_references(library, con, source, scratch, out)
+            else:
+                counts[name] = stream_table(name, con, f"{source} ORDER BY {key_sql(name)}", out)
+        con.close()
     except dc.ContractViolation as exc:
         _err(f"mined tables break their contract: {exc}")
         raise typer.Exit(1)
-    n_bad = len(problems)
-    sys.stderr.write(f"radmine: {len(rows)} reports, {len(refs)} references, {len(snip)} snippet labels -> {out}\n")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    sys.stderr.write(f"radmine: {n_reports} reports, {counts['references']} references, "
+                     f"{counts['snippet_labels']} snippet labels -> {out}\n")
     if n_bad:
         raise typer.Exit(1)
+
+
+class _Unreadable(Exception):
+    """The reports export could not be read (the cause is chained)."""
+
+
+def _reading(stream):
+    """`stream`, with what reading it raises wrapped in _Unreadable (and mining's errors not)."""
+    try:
+        yield from stream
+    except Exception as exc:
+        raise _Unreadable() from exc
 
 
 def register(app: typer.Typer) -> None:

@@ -48,6 +48,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from flows.tables_sql import finish_references, key_sql, sql_path, stream_table
+
 CHECKPOINTS = ("started", "reports", "index", "mined", "indexed", "matched", "volumes",
                "before_publish", "renamed", "published")
 DEFAULT_LIBRARY = "flows.library:library"
@@ -323,7 +325,7 @@ def plan_reports(ctx: RunContext) -> Plan:
     n_in, n_problems = _stage_reports(ctx, staged)
     con = bounded_connection(ctx.scratch / "duckdb-reports", memory="256MB")
     con.register("prev", _previous(ctx, "reports", columns=["report_id", "text_sha256"], ordered=False))
-    con.execute(f"CREATE VIEW incoming AS SELECT * FROM read_parquet('{_sql_path(staged)}')")
+    con.execute(f"CREATE VIEW incoming AS SELECT * FROM read_parquet('{sql_path(staged)}')")
     redo = "TRUE" if ctx.reprocess_all else "p.text_sha256 IS DISTINCT FROM i.text_sha256"
     con.execute(f"CREATE TABLE todo AS SELECT i.report_id, p.report_id IS NOT NULL AS amended "
                 f"FROM incoming i LEFT JOIN prev p USING (report_id) WHERE {redo}")
@@ -331,7 +333,7 @@ def plan_reports(ctx: RunContext) -> Plan:
         keep_sql = "SELECT report_id FROM prev ANTI JOIN todo USING (report_id)"
     else:
         keep_sql = "SELECT i.report_id FROM incoming i JOIN prev USING (report_id) ANTI JOIN todo USING (report_id)"
-    con.execute(f"COPY ({keep_sql} ORDER BY report_id) TO '{_sql_path(ctx.scratch / 'reports_keep.parquet')}' (FORMAT parquet)")
+    con.execute(f"COPY ({keep_sql} ORDER BY report_id) TO '{sql_path(ctx.scratch / 'reports_keep.parquet')}' (FORMAT parquet)")
     (n_todo, n_amended), = con.execute("SELECT count(*), count(*) FILTER (WHERE amended) FROM todo").fetchall()
     (n_keep,), = con.execute(f"SELECT count(*) FROM ({keep_sql})").fetchall()
     (n_dropped,), = con.execute("SELECT count(*) FROM prev ANTI JOIN incoming USING (report_id)").fetchall()
@@ -367,10 +369,6 @@ def _with_language(rows: list[dict], schema):
         if r["language"] is None:
             r["language"] = detect_language(r["text"] or "")
     return pa.Table.from_pylist(rows, schema=schema)
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def mine_batch(ctx: RunContext, index: int, span: list[int]) -> BatchResult:
@@ -412,9 +410,9 @@ def finish_reports(ctx: RunContext, results: list[BatchResult], plan: Plan) -> d
     for name in REPORT_TABLES:
         source = _report_rows_sql(ctx, name, [p / f"{name}.parquet" for p in ok_parts])
         if name == "references":
-            out[name] = _finish_references(ctx, con, source)
+            out[name] = finish_references(ctx.lib, con, source, ctx.scratch, ctx.work)
         else:
-            out[name] = _stream_table(name, con, f"{source} ORDER BY {_key_sql(name)}", ctx.work)
+            out[name] = stream_table(name, con, f"{source} ORDER BY {key_sql(name)}", ctx.work)
     con.close()
     checkpoint(ctx, "mined")
     return out
@@ -429,7 +427,7 @@ def _report_rows_sql(ctx: RunContext, name: str, new_parts: list[Path]) -> str:
     from flows.privacy import identified_table_dir
 
     def files(paths) -> str:
-        return "[" + ", ".join(f"'{_sql_path(p)}'" for p in paths) + "]"
+        return "[" + ", ".join(f"'{sql_path(p)}'" for p in paths) + "]"
 
     cols = ", ".join(f'"{c}"' for c in dc.load_contract(name).schema.names)
     parts = []
@@ -443,67 +441,8 @@ def _report_rows_sql(ctx: RunContext, name: str, new_parts: list[Path]) -> str:
     if not parts:
         empty = ctx.scratch / f"empty-{name}.parquet"
         pq.write_table(dc.load_contract(name).schema.empty_table(), empty)
-        parts.append(f"SELECT {cols} FROM read_parquet('{_sql_path(empty)}')")
+        parts.append(f"SELECT {cols} FROM read_parquet('{sql_path(empty)}')")
     return "SELECT * FROM (" + " UNION ALL ".join(parts) + ")"
-
-
-def _key_sql(name: str) -> str:
-    import data_contracts as dc
-
-    return ", ".join(f'"{c}"' for c in dc.load_contract(name).primary_key)
-
-
-def _stream_table(name: str, con, sql: str, data_dir: Path, batch_rows: int = 65536) -> int:
-    """Write the rows of `sql` as table `name` of `data_dir`, batch by batch (conformed, checked)."""
-    import pyarrow as pa
-
-    import data_contracts as dc
-
-    with dc.TableWriter(name, data_dir) as w:
-        for batch in con.sql(sql).to_arrow_reader(batch_rows):
-            w.write(pa.Table.from_batches([batch]))
-    return w.rows
-
-
-def _finish_references(ctx: RunContext, con, source: str) -> int:
-    """The references table with near-duplicate snippet clusters, at bounded memory.
-
-    The rows, in key order, are staged with a row number and their snippet's key (the library's
-    normalised text); the distinct keys, in order of first appearance, are grouped by the library
-    (rapidfuzz: memory grows with distinct texts, not with references); DuckDB then sizes the
-    groups, keeps those spanning `duplicate_min_reports` reports, numbers them by first row as
-    `mining.dedup.cluster_snippets` does, and joins the ids back while the table is streamed out."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    staged = ctx.scratch / "references_staged.parquet"
-    writer, row = None, 0
-    for batch in con.sql(f"{source} ORDER BY {_key_sql('references')}").to_arrow_reader(65536):
-        keys = [ctx.lib.snippet_key(s or "") for s in batch.column("snippet").to_pylist()]
-        t = pa.Table.from_batches([batch]).append_column("row_no", pa.array(range(row, row + batch.num_rows), pa.int64()))
-        t = t.append_column("snippet_key", pa.array(keys, pa.string()))
-        writer = writer or pq.ParquetWriter(staged, t.schema)
-        writer.write_table(t)
-        row += batch.num_rows
-    if writer is None:
-        return _stream_table("references", con, source, ctx.work)
-    writer.close()
-    con.execute(f"CREATE VIEW staged AS SELECT * FROM read_parquet('{_sql_path(staged)}')")
-    keys = [k for k, in con.execute("SELECT snippet_key FROM staged WHERE snippet_key <> '' "
-                                    "GROUP BY snippet_key ORDER BY min(row_no)").fetchall()]
-    con.register("key_groups", pa.table({"snippet_key": pa.array(keys, pa.string()),
-                                         "grp": pa.array(ctx.lib.near_duplicate_groups(keys), pa.int64())}))
-    con.execute(f"""CREATE TABLE clusters AS
-        SELECT grp, count(*) AS size, row_number() OVER (ORDER BY min(row_no)) - 1 AS cluster_id
-        FROM staged JOIN key_groups USING (snippet_key) GROUP BY grp
-        HAVING count(DISTINCT report_id) >= {int(ctx.lib.duplicate_min_reports)}""")
-    n = _stream_table("references", con, """
-        SELECT s.* EXCLUDE (row_no, snippet_key, duplicate_cluster, duplicate_cluster_size),
-               c.cluster_id AS duplicate_cluster, coalesce(c.size, 1) AS duplicate_cluster_size
-        FROM staged s LEFT JOIN key_groups g USING (snippet_key) LEFT JOIN clusters c USING (grp)
-        ORDER BY s.row_no""", ctx.work)
-    staged.unlink()
-    return n
 
 
 # -- DICOM index --------------------------------------------------------------------------------
@@ -683,8 +622,8 @@ def match(ctx: RunContext) -> dict[str, int]:
     out = {}
     con = bounded_connection(ctx.scratch / "duckdb-match", memory="256MB")
     for name in ("snippet_slices", "rejections"):
-        files = ", ".join(f"'{_sql_path(p)}'" for p in dc.table_files(name, ctx.work))
-        out[name] = _stream_table(name, con, f"SELECT * FROM read_parquet([{files}]) ORDER BY {_key_sql(name)}", ctx.work)
+        files = ", ".join(f"'{sql_path(p)}'" for p in dc.table_files(name, ctx.work))
+        out[name] = stream_table(name, con, f"SELECT * FROM read_parquet([{files}]) ORDER BY {key_sql(name)}", ctx.work)
     con.close()
     checkpoint(ctx, "matched")
     return {**{f"match_{k}": v for k, v in (counts or {}).items()}, **out}

@@ -213,6 +213,38 @@ def test_mine_reports_writes_contract_tables(tmp_path):
     assert dc.read_table("reports", tmp_path / "ds").column("patient_id").to_pylist() == ["P1", "P2"]
 
 
+def test_mine_reports_streams_batches_and_equals_mining_in_memory(tmp_path):
+    """More reports than one streamed batch (2,000): the tables equal mining all rows at once,
+    sorted by key, with the in-memory near-duplicate pass."""
+    import data_contracts as dc
+    from mining.dedup import cluster_snippets
+    from mining.pipeline import mined_rows
+    from mining.reports_io import read_reports
+
+    src = tmp_path / "reports.jsonl"
+    texts = ["Nodule (3:{i}).", "Unchanged {i} mm nodule (series 4, image {i}). No effusion.", "Normal study {i}."]
+    src.write_text("".join(json.dumps({"id": f"r{i:04d}", "text": texts[i % 3].format(i=i % 97)}) + "\n"
+                           for i in range(2100)) + "{broken\n")
+    res = _cli(["mine-reports", str(src), "--out", str(tmp_path / "ds")])
+    assert res.returncode == 1 and b"line 2101" in res.stderr and b"Traceback" not in res.stderr  # one bad line
+    rows, _ = read_reports(src)
+    want = mined_rows(rows)
+    cluster_snippets(want["references"])
+    for name in ("reports", "references", "labels", "snippet_labels"):
+        got = dc.read_table(name, tmp_path / "ds")
+        key = [(c, "ascending") for c in dc.load_contract(name).primary_key]
+        assert got.equals(dc.conform(name, want[name]).sort_by(key)), name
+    assert not [p for p in (tmp_path / "ds").iterdir() if p.name.startswith(".")]  # scratch removed
+
+
+def test_mine_reports_unreadable_export_is_one_message_and_no_tables(tmp_path):
+    bad = tmp_path / "reports.parquet"
+    bad.write_bytes(b"not parquet at all")
+    res = _cli(["mine-reports", str(bad), "--out", str(tmp_path / "ds")])
+    assert res.returncode == 1 and b"cannot read" in res.stderr and b"Traceback" not in res.stderr
+    assert list((tmp_path / "ds").iterdir()) == []
+
+
 def test_spacy_components_in_a_users_pipeline():
     import spacy
 
