@@ -50,6 +50,7 @@ KEY_FILE_ENV = "RADMINE_PSEUDONYM_KEY_FILE"
 MIN_KEY_BYTES = 16
 DIGEST_HEX = 24  # 96 bits: collision chance ~1e-11 for a billion values
 MAX_SHIFT_DAYS = 1095
+CACHE_ENTRIES = 100_000  # pseudonyms memoised (~25 MB); cleared when full, so memory stays bounded
 
 # Kinds handled here: identifiers become pseudonyms, dates shift.
 ID_KINDS = {"patient": "pt_", "accession": "acc_", "uid": "uid_", "report": "rep_", "pair": "pair_", "path": "path_"}
@@ -212,8 +213,9 @@ class Pseudonymizer:
             out = "path_" + self._digest(kind, value).hex()[:DIGEST_HEX] + (suffix.group(0).lower() if suffix else "")
         else:
             out = ID_KINDS[kind] + self._digest(kind, value).hex()[:DIGEST_HEX]
-        if len(self._cache) < 2_000_000:
-            self._cache[(kind, value)] = out
+        if len(self._cache) >= CACHE_ENTRIES:
+            self._cache.clear()  # start again: the ids of the rows at hand are what repeat
+        self._cache[(kind, value)] = out
         return out
 
     def patient(self, value):

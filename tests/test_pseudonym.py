@@ -109,3 +109,13 @@ def test_every_string_and_date_column_has_a_decided_kind(name):
             assert kinds.get(col.name, ps.KEEP) != ps.KEEP, f"{name}.{col.name} looks identifying but is kept"
     for col in kinds:
         load_contract(name).column(col)  # no stale entries
+
+
+def test_the_pseudonym_memo_is_bounded_and_answers_the_same_after_it_is_cleared(monkeypatch):
+    from data_contracts import pseudonym as ps
+
+    monkeypatch.setattr(ps, "CACHE_ENTRIES", 10)
+    pz = ps.Pseudonymizer(b"k" * 32)
+    first = [pz.patient(f"P{i}") for i in range(25)]
+    assert len(pz._cache) <= 10
+    assert [pz.patient(f"P{i}") for i in range(25)] == first
