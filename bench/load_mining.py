@@ -16,9 +16,8 @@ What runs is what a pipeline run does with each report, minus the whole-archive 
   write     each protected batch through `data_contracts.TableWriter` (conformed, checked,
             keys checked over the whole table on close), so nothing holds the archive.
 
-Not measured here (they hold the whole archive in the pipeline, see docs/trust.md "Load"):
-reading the reports file, near-duplicate snippet clustering (finish_mining), the identified
-copies. Report texts are the phantom's report generator texts (a 4-study phantom export written
+Not measured here: reading the reports file, assembling the tables with their near-duplicate
+clusters, matching; `bench/load_pipeline.py` runs the pipeline itself, all steps included. Report texts are the phantom's report generator texts (a 4-study phantom export written
 once per workdir, by a child process), varied per copy (ids, numbers, and one identifier of
 each kind so scrubbing has work).
 
