@@ -324,7 +324,14 @@ def plan_reports(ctx: RunContext) -> Plan:
     staged = ctx.scratch / "reports_all.parquet"
     n_in, n_problems = _stage_reports(ctx, staged)
     con = bounded_connection(ctx.scratch / "duckdb-reports", memory="256MB")
-    con.register("prev", _previous(ctx, "reports", columns=["report_id", "text_sha256"], ordered=False))
+    from flows.privacy import identified_table_dir
+
+    prev_files = dc.table_files("reports", identified_table_dir(ctx.previous, "reports")) if ctx.previous else []
+    if prev_files:  # real identifiers, never pseudonyms
+        listed = ", ".join(f"'{sql_path(p)}'" for p in prev_files)
+        con.execute(f"CREATE VIEW prev AS SELECT report_id, text_sha256 FROM read_parquet([{listed}])")
+    else:
+        con.execute("CREATE TABLE prev (report_id VARCHAR, text_sha256 VARCHAR)")
     con.execute(f"CREATE VIEW incoming AS SELECT * FROM read_parquet('{sql_path(staged)}')")
     redo = "TRUE" if ctx.reprocess_all else "p.text_sha256 IS DISTINCT FROM i.text_sha256"
     con.execute(f"CREATE TABLE todo AS SELECT i.report_id, p.report_id IS NOT NULL AS amended "
