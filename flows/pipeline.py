@@ -396,8 +396,8 @@ def finish_reports(ctx: RunContext, results: list[BatchResult], plan: Plan) -> d
     """Carried rows + mined batches -> the four report tables (amended reports replace theirs).
 
     Runs in DuckDB within 256 MB (spilling to scratch) and streams each table through a
-    TableWriter, so no table is ever held whole; see `_finish_references` for the
-    near-duplicate clusters."""
+    TableWriter, so no table is ever held whole; see `flows.tables_sql.finish_references` for
+    the near-duplicate clusters."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -413,9 +413,10 @@ def finish_reports(ctx: RunContext, results: list[BatchResult], plan: Plan) -> d
             carried.append(incoming.slice(span[0], span[1] - span[0]))
     con = bounded_connection(ctx.scratch / "duckdb-finish", memory="256MB")
     con.register("carried", pa.table({"report_id": pa.chunked_array([c.cast(pa.string()) for c in carried], pa.string())}))
+    any_carried = sum(len(c) for c in carried) > 0
     out = {}
     for name in REPORT_TABLES:
-        source = _report_rows_sql(ctx, name, [p / f"{name}.parquet" for p in ok_parts])
+        source = _report_rows_sql(ctx, name, [p / f"{name}.parquet" for p in ok_parts], any_carried)
         if name == "references":
             out[name] = finish_references(ctx.lib, con, source, ctx.scratch, ctx.work)
         else:
@@ -425,9 +426,10 @@ def finish_reports(ctx: RunContext, results: list[BatchResult], plan: Plan) -> d
     return out
 
 
-def _report_rows_sql(ctx: RunContext, name: str, new_parts: list[Path]) -> str:
+def _report_rows_sql(ctx: RunContext, name: str, new_parts: list[Path], any_carried: bool) -> str:
     """SQL for table `name`'s rows of this run: the previous version's rows of carried reports and
-    the mined parts (a contract-shaped empty relation when there are neither)."""
+    the mined parts (a contract-shaped empty relation when there are neither). The previous
+    version is not read when nothing is carried (it may be another radmine version's)."""
     import pyarrow.parquet as pq
 
     import data_contracts as dc
@@ -438,7 +440,7 @@ def _report_rows_sql(ctx: RunContext, name: str, new_parts: list[Path]) -> str:
 
     cols = ", ".join(f'"{c}"' for c in dc.load_contract(name).schema.names)
     parts = []
-    if ctx.previous is not None:
+    if ctx.previous is not None and any_carried:
         prev = dc.table_files(name, identified_table_dir(ctx.previous, name))  # real identifiers, never pseudonyms
         if prev:
             parts.append(f"SELECT {cols} FROM read_parquet({files(prev)}) SEMI JOIN carried USING (report_id)")
