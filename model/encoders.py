@@ -127,8 +127,13 @@ class TextEncoder(nn.Module):
             raise ValueError(f"sequence length {ids.shape[1]} exceeds max_tokens {self.max_tokens}")
         h = self.embed(ids) + self.pos[:, : ids.shape[1]]  # (N, L, width)
         h = self.norm(self.blocks(h, src_key_padding_mask=~mask))
-        m = mask.unsqueeze(-1).to(h.dtype)  # (N, L, 1)
-        return (h * m).sum(1) / m.sum(1).clamp_min(1.0)
+        return masked_mean(h, mask)
+
+
+def masked_mean(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over real tokens: h (N, L, D), mask (N, L) True on real tokens -> (N, D)."""
+    m = mask.unsqueeze(-1).to(h.dtype)  # (N, L, 1)
+    return (h * m).sum(1) / m.sum(1).clamp_min(1.0)
 
 
 class RadFinder(nn.Module):

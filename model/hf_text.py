@@ -11,6 +11,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from model.encoders import masked_mean
+
 
 def _transformers():
     try:
@@ -78,8 +80,7 @@ class HFTextEncoder(nn.Module):
         if ids.shape[1] > self.max_tokens:
             raise ValueError(f"sequence length {ids.shape[1]} exceeds the model's {self.max_tokens} positions")
         h = self.model(input_ids=ids, attention_mask=mask.long()).last_hidden_state  # (N, L, hidden)
-        m = mask.unsqueeze(-1).to(h.dtype)  # (N, L, 1)
-        return (h * m).sum(1) / m.sum(1).clamp_min(1.0)
+        return masked_mean(h, mask)
 
     def save_config(self, directory: str | Path) -> None:
         self.model.config.save_pretrained(directory)

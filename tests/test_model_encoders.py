@@ -108,3 +108,13 @@ def test_meanmax_stem_and_batch_centred_volume_embeddings():
         tiny(prompt_templates="some")
     with pytest.raises(ValueError, match="pool"):
         RadFinder(tiny(stem_pool="median"), vocab_size=100)
+
+
+def test_masked_mean_ignores_padding_and_an_empty_row_is_zero():
+    import torch
+
+    from model.encoders import masked_mean
+
+    h = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]], [[5.0, 5.0], [7.0, 7.0], [9.0, 9.0]]])
+    mask = torch.tensor([[True, True, False], [False, False, False]])
+    assert masked_mean(h, mask).tolist() == [[2.0, 3.0], [0.0, 0.0]]
