@@ -314,8 +314,9 @@ def plan_reports(ctx: RunContext) -> Plan:
 
     The file is streamed into scratch Parquet; DuckDB compares it with the previous version's
     (report_id, text_sha256) and writes .work/reports_in.parquet (the reports to mine, by id,
-    one row group per batch, language detected) and .work/reports_keep.parquet (the ids whose
-    previous rows are carried)."""
+    one row group per batch; languages are detected by the mining batches) and
+    .work/reports_keep.parquet (the ids whose previous rows are carried)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     import data_contracts as dc
@@ -345,17 +346,17 @@ def plan_reports(ctx: RunContext) -> Plan:
     (n_keep,), = con.execute(f"SELECT count(*) FROM ({keep_sql})").fetchall()
     (n_dropped,), = con.execute("SELECT count(*) FROM prev ANTI JOIN incoming USING (report_id)").fetchall()
     size = max(1, ctx.options.report_batch_size)
-    schema = dc.load_contract("reports").schema
     reader = con.sql("SELECT i.* FROM incoming i SEMI JOIN todo USING (report_id) ORDER BY report_id").to_arrow_reader(size)
-    with pq.ParquetWriter(ctx.scratch / "reports_in.parquet", schema) as w:
-        buf: list[dict] = []
+    with pq.ParquetWriter(ctx.scratch / "reports_in.parquet", reader.schema) as w:
+        pending = []
         for batch in reader:  # one row group per mining batch: mine_batch reads only its own
-            buf.extend(batch.to_pylist())
-            while len(buf) >= size:
-                chunk, buf = buf[:size], buf[size:]
-                w.write_table(_with_language(chunk, schema))
-        if buf:
-            w.write_table(_with_language(buf, schema))
+            pending.append(batch)
+            while sum(b.num_rows for b in pending) >= size:
+                table = pa.Table.from_batches(pending)
+                w.write_table(table.slice(0, size))
+                pending = table.slice(size).to_batches()
+        if pending and sum(b.num_rows for b in pending):
+            w.write_table(pa.Table.from_batches(pending))
     con.close()
     staged.unlink()
     spans = [[start, min(start + size, n_todo)] for start in range(0, n_todo, size)]
@@ -366,25 +367,15 @@ def plan_reports(ctx: RunContext) -> Plan:
     return Plan(batches=spans, counts=counts)
 
 
-def _with_language(rows: list[dict], schema):
-    """Rows to mine, with the language detected now (only reports that are mined pay for it)."""
-    import pyarrow as pa
-
-    from mining.language import detect_language
-
-    for r in rows:
-        if r["language"] is None:
-            r["language"] = detect_language(r["text"] or "")
-    return pa.Table.from_pylist(rows, schema=schema)
-
-
 def mine_batch(ctx: RunContext, index: int, span: list[int]) -> BatchResult:
     """Mine reports [start, stop) of .work/reports_in.parquet; write one part per table."""
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(ctx.scratch / "reports_in.parquet")
     rows = pf.read_row_group(span[0] // max(1, ctx.options.report_batch_size)).to_pylist()  # a batch is a row group
-    assert len(rows) == span[1] - span[0], (span, len(rows))
+    if len(rows) != span[1] - span[0]:
+        raise RuntimeError(f"mining batch {index}: reports_in.parquet row group holds {len(rows)} reports, "
+                           f"the plan says {span[1] - span[0]}; the run's scratch folder is damaged, run again")
     tables = ctx.lib.mine_reports(rows)
     counts = {}
     for name in REPORT_TABLES:

@@ -145,10 +145,12 @@ def mine_texts(texts: Iterable[str], ids: Iterable[str], lang: str = "en", label
 
 def mined_rows(rows: list[dict], n_process: int = 1) -> dict[str, list[dict]]:
     """Mine report rows (`reports_io.read_reports`'s) into the rows of the reports, references,
-    labels and snippet_labels tables, in report order (near-duplicate clusters not yet set)."""
-    refs, labels, snip = [], [], []
-    for rep in mine_texts((r["text"] for r in rows), (r["report_id"] for r in rows), n_process=max(1, n_process),
-                          languages=(r.get("language") for r in rows)):
+    labels and snippet_labels tables, in report order (near-duplicate clusters not yet set).
+    A row without a language gets the one mining detects."""
+    refs, labels, snip, reports = [], [], [], []
+    for row, rep in zip(rows, mine_texts((r["text"] for r in rows), (r["report_id"] for r in rows),
+                                         n_process=max(1, n_process), languages=(r.get("language") for r in rows))):
+        reports.append({**row, "language": row.get("language") or rep.language})
         refs.extend(r.to_dict() for r in rep.references)
         for lr in rep.labels:
             labels.append({"report_id": rep.report_id, "label": lr.label, "value": lr.value,
@@ -157,7 +159,7 @@ def mined_rows(rows: list[dict], n_process: int = 1) -> dict[str, list[dict]]:
         for ref_id, labs in rep.snippet_labels.items():
             for lab, val in labs.items():
                 snip.append({"report_id": rep.report_id, "ref_id": ref_id, "label": lab, "value": val})
-    return {"reports": [dict(r) for r in rows], "references": refs, "labels": labels, "snippet_labels": snip}
+    return {"reports": reports, "references": refs, "labels": labels, "snippet_labels": snip}
 
 
 def _mine_one(item: tuple[str, str, str | None], labels: bool = True) -> MinedReport:

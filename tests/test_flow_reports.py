@@ -36,10 +36,13 @@ def test_report_tables_and_clusters_equal_the_in_memory_pass_and_a_fresh_run(tmp
     from mining.dedup import cluster_snippets
 
     opts = dict(export_dir=str(tmp_path / "export"), keep_identifiers=True, report_batch_size=7)
-    rows = reports(40, seed=1)
+    rows = reports(40, seed=1) + [{"report_id": "R900", "accession_number": "A900",
+                                   "text": "BEFUND: Rundherd im rechten Oberlappen (Serie 3, Bild 45). Kein Erguss."}]
     pl.run_pipeline(pl.MineOptions(reports=str(run(tmp_path, "a", rows)), data_dir=str(tmp_path / "data"), **opts))
     refs = dc.read_table("references", tmp_path / "data").to_pylist()
     assert len(refs) > 60
+    languages = {r["report_id"]: r["language"] for r in dc.read_table("reports", tmp_path / "data").to_pylist()}
+    assert languages["R900"] == "de" and set(languages.values()) == {"en", "de"}  # detected by the mining batches
     want = [dict(r) for r in refs]
     cluster_snippets(want)
     assert [(r["duplicate_cluster"], r["duplicate_cluster_size"]) for r in refs] == \
@@ -48,10 +51,10 @@ def test_report_tables_and_clusters_equal_the_in_memory_pass_and_a_fresh_run(tmp
     assert len(sizes) >= 3 and max(sizes.values()) > 10  # "nodule" and "nodules" share a cluster
 
     rows[3] = {**rows[3], "text": rows[3]["text"] + " Small left pleural effusion (4:77)."}  # amended
-    rows = rows[:-2] + reports(45, seed=2)[40:]  # two dropped, five new
+    rows = rows[:-3] + reports(45, seed=2)[40:]  # two dropped (R038, R039; R900 too), five new
     second = pl.run_pipeline(pl.MineOptions(reports=str(run(tmp_path, "b", rows)), data_dir=str(tmp_path / "data"), **opts))
     c = second["counts"]
-    assert (c["reports_to_mine"], c["reports_amended"], c["reports_dropped"]) == (6, 1, 2), c
+    assert (c["reports_to_mine"], c["reports_amended"], c["reports_dropped"]) == (6, 1, 3), c
     fresh = tmp_path / "fresh"
     pl.run_pipeline(pl.MineOptions(reports=str(run(tmp_path, "b", rows)), data_dir=str(fresh), **opts))
     for t in ("reports", "references", "labels", "snippet_labels"):
