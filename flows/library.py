@@ -96,6 +96,7 @@ class Library:
         streamed in batches of reports. previous: {"snippet_slices": [parquet files], "rejections":
         [...]} of the previous version; mined_reports: the ids mined in this run (Arrow strings).
         """
+        import contextlib
         import tempfile
 
         import pyarrow as pa
@@ -129,33 +130,24 @@ class Library:
                                             value_set=_strings(set(inst_sub.column("series_instance_uid").to_pylist()))))
         matcher = Matcher(inst_sub.to_pandas(), series_sub.to_pandas())
         refs_files = dc.table_files("references", work_dir)
-        out, rematched = {}, 0
-        with tempfile.TemporaryDirectory(prefix="radmine-match-") as spill:
+        rematched = 0
+        with tempfile.TemporaryDirectory(prefix="radmine-match-") as spill, contextlib.ExitStack() as stack:
             con = bounded_connection(spill, memory="256MB")
+            stack.callback(con.close)
             con.register("affected", pa.table({"report_id": affected_ids}))
             live = f"SELECT DISTINCT report_id FROM read_parquet({_files_sql(refs_files)}) ANTI JOIN affected USING (report_id)"
-            writers = {name: dc.TableWriter(name, work_dir) for name in ("snippet_slices", "rejections")}
-            for w in writers.values():
-                w.__enter__()
-            try:
-                for name, w in writers.items():  # carried outcomes: references still there, reports not affected
-                    if previous.get(name):
-                        old = con.sql(f"SELECT * FROM read_parquet({_files_sql(previous[name])}) SEMI JOIN ({live}) USING (report_id)")
-                        for b in old.to_arrow_reader(65536):
-                            w.write(pa.Table.from_batches([b]))
-                for refs, reps in report_batches(work_dir, report_ids=affected_ids):
-                    pairs, rejections = match_references(refs, reps, None, None, matcher=matcher)
-                    writers["snippet_slices"].write(pairs)
-                    writers["rejections"].write(rejections)
-                    rematched += len(refs)
-            except BaseException as exc:
-                for w in writers.values():
-                    w.__exit__(type(exc), exc, None)
-                raise
-            for name, w in writers.items():
-                w.__exit__(None, None, None)
-                out[name] = w.rows
-            con.close()
+            writers = {name: stack.enter_context(dc.TableWriter(name, work_dir)) for name in ("snippet_slices", "rejections")}
+            for name, w in writers.items():  # carried outcomes: references still there, reports not affected
+                if previous.get(name):
+                    old = con.sql(f"SELECT * FROM read_parquet({_files_sql(previous[name])}) SEMI JOIN ({live}) USING (report_id)")
+                    for b in old.to_arrow_reader(65536):
+                        w.write(pa.Table.from_batches([b]))
+            for refs, reps in report_batches(work_dir, report_ids=affected_ids):
+                pairs, rejections = match_references(refs, reps, None, None, matcher=matcher)
+                writers["snippet_slices"].write(pairs)
+                writers["rejections"].write(rejections)
+                rematched += len(refs)
+        out = {name: w.rows for name, w in writers.items()}
         return {"references_rematched": rematched, "pairs": out["snippet_slices"], "rejected": out["rejections"]}
 
     def build_volumes(self, work_dir: Path, export_dir: Path, cache_dir: Path) -> dict:
