@@ -664,6 +664,8 @@ def report_batches(data_dir, batch_reports: int = 5000, report_ids=None) -> Iter
     """(references, reports) of `data_dir` in batches of about `batch_reports` reports, in report order,
     read through DuckDB so neither table is held whole (both are stored sorted by report_id).
     report_ids: only these reports (an Arrow array of strings)."""
+    import tempfile
+
     import pyarrow as pa
 
     import data_contracts
@@ -673,8 +675,6 @@ def report_batches(data_dir, batch_reports: int = 5000, report_ids=None) -> Iter
     files = {name: data_contracts.table_files(name, src) for name in ("references", "reports")}
     if not files["references"] or not files["reports"]:
         return
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="radmine-match-") as spill:
         con = bounded_connection(spill, memory="256MB")
         for name, paths in files.items():
