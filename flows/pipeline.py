@@ -194,12 +194,6 @@ def _previous(ctx: RunContext, name: str, filter_col: str | None = None, keep=No
     return table
 
 
-def pa_strings(values):
-    import pyarrow as pa
-
-    return pa.array(sorted(values), type=pa.string())
-
-
 def sort_by_key(name: str, table):
     import data_contracts as dc
 
