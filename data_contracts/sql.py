@@ -15,14 +15,23 @@ class QueryRefused(ValueError):
     """A statement that could change files (COPY, ATTACH, EXPORT, SET, ...)."""
 
 
+def sql_string(value) -> str:
+    """`value` (a path, a glob) as a DuckDB string literal."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def read_parquet_sql(paths) -> str:
+    """`read_parquet([...])` over these Parquet files, quoted."""
+    return "read_parquet([" + ", ".join(sql_string(p) for p in paths) + "])"
+
+
 def bounded_connection(spill_dir: str | os.PathLike, memory: str = "128MB") -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB on one thread within `memory`, spilling to `spill_dir`: for checks and comparisons
     over tables of any length."""
     con = duckdb.connect()
     con.execute("SET threads=1")
     con.execute(f"SET memory_limit='{memory}'")
-    quoted = str(spill_dir).replace("'", "''")
-    con.execute(f"SET temp_directory='{quoted}'")
+    con.execute(f"SET temp_directory={sql_string(spill_dir)}")
     return con
 
 
@@ -56,8 +65,7 @@ def connect(data_dir: str | os.PathLike) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with one view per table of `data_dir`."""
     con = duckdb.connect(":memory:")
     for name, glob in table_sources(data_dir).items():
-        literal = glob.replace("'", "''")
-        con.execute(f"CREATE VIEW {_quote(name)} AS SELECT * FROM read_parquet('{literal}')")
+        con.execute(f"CREATE VIEW {_quote(name)} AS SELECT * FROM read_parquet({sql_string(glob)})")
     return con
 
 

@@ -669,7 +669,7 @@ def report_batches(data_dir, batch_reports: int = 5000, report_ids=None) -> Iter
     import pyarrow as pa
 
     import data_contracts
-    from data_contracts.sql import bounded_connection
+    from data_contracts.sql import bounded_connection, read_parquet_sql
 
     src = data_contracts.current_dir(data_dir)
     files = {name: data_contracts.table_files(name, src) for name in ("references", "reports")}
@@ -678,8 +678,7 @@ def report_batches(data_dir, batch_reports: int = 5000, report_ids=None) -> Iter
     with tempfile.TemporaryDirectory(prefix="radmine-match-") as spill:
         con = bounded_connection(spill, memory="256MB")
         for name, paths in files.items():
-            listed = ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths)
-            con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet([{listed}])")
+            con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM {read_parquet_sql(paths)}")
         only = ""
         if report_ids is not None:
             con.register("wanted", pa.table({"report_id": pa.array(report_ids, pa.string())}))

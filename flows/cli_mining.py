@@ -108,9 +108,9 @@ def mine_reports(
     import tempfile
 
     import data_contracts as dc
-    from data_contracts.sql import bounded_connection
+    from data_contracts.sql import bounded_connection, read_parquet_sql
     from flows.library import library
-    from flows.tables_sql import finish_references, key_sql, sql_path, stream_table
+    from flows.tables_sql import finish_references, key_sql, stream_table
     from mining.pipeline import mined_rows
     from mining.reports_io import iter_reports
 
@@ -150,7 +150,7 @@ def mine_reports(
         con = bounded_connection(scratch / "duckdb", memory="256MB")
         counts = {}
         for name in names:
-            source = f"SELECT * FROM read_parquet('{sql_path(scratch / f'{name}.parquet')}')"
+            source = f"SELECT * FROM {read_parquet_sql([scratch / f'{name}.parquet'])}"
             if name == "references":
                 counts[name] = finish_references(library, con, source, scratch, out)
             else:

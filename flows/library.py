@@ -103,10 +103,10 @@ class Library:
         import pyarrow.compute as pc
 
         import data_contracts as dc
-        from data_contracts.sql import bounded_connection
+        from data_contracts.sql import bounded_connection, read_parquet_sql
         from dataset.matching import Matcher, match_references, report_batches
 
-        mined = set(pa.chunked_array([mined_reports], pa.string()).to_pylist()) if len(mined_reports) else set()
+        mined = set(mined_reports.to_pylist())
         reports = dc.read_table("reports", work_dir, columns=["report_id", "accession_number", "patient_id"], ordered=False)
         inst_keys = dc.read_table("instances", work_dir, columns=["accession_number", "patient_id"], ordered=False)
         pat_of_acc: dict[str, set] = {}
@@ -135,11 +135,11 @@ class Library:
             con = bounded_connection(spill, memory="256MB")
             stack.callback(con.close)
             con.register("affected", pa.table({"report_id": affected_ids}))
-            live = f"SELECT DISTINCT report_id FROM read_parquet({_files_sql(refs_files)}) ANTI JOIN affected USING (report_id)"
+            live = f"SELECT DISTINCT report_id FROM {read_parquet_sql(refs_files)} ANTI JOIN affected USING (report_id)"
             writers = {name: stack.enter_context(dc.TableWriter(name, work_dir)) for name in ("snippet_slices", "rejections")}
             for name, w in writers.items():  # carried outcomes: references still there, reports not affected
                 if previous.get(name):
-                    old = con.sql(f"SELECT * FROM read_parquet({_files_sql(previous[name])}) SEMI JOIN ({live}) USING (report_id)")
+                    old = con.sql(f"SELECT * FROM {read_parquet_sql(previous[name])} SEMI JOIN ({live}) USING (report_id)")
                     for b in old.to_arrow_reader(65536):
                         w.write(pa.Table.from_batches([b]))
             for refs, reps in report_batches(work_dir, report_ids=affected_ids):
@@ -155,10 +155,6 @@ class Library:
 
 
 library = Library()
-
-
-def _files_sql(paths) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
 def _instances_of(work_dir: Path, accessions, patients):

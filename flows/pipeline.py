@@ -48,7 +48,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from flows.tables_sql import finish_references, key_sql, sql_path, stream_table
+from flows.tables_sql import finish_references, key_sql, stream_table
 
 CHECKPOINTS = ("started", "reports", "index", "mined", "indexed", "matched", "volumes",
                "before_publish", "renamed", "published")
@@ -314,7 +314,7 @@ def plan_reports(ctx: RunContext) -> Plan:
     import pyarrow.parquet as pq
 
     import data_contracts as dc
-    from data_contracts.sql import bounded_connection
+    from data_contracts.sql import bounded_connection, read_parquet_sql, sql_string
 
     staged = ctx.scratch / "reports_all.parquet"
     n_in, n_problems = _stage_reports(ctx, staged)
@@ -323,11 +323,10 @@ def plan_reports(ctx: RunContext) -> Plan:
 
     prev_files = dc.table_files("reports", identified_table_dir(ctx.previous, "reports")) if ctx.previous else []
     if prev_files:  # real identifiers, never pseudonyms
-        listed = ", ".join(f"'{sql_path(p)}'" for p in prev_files)
-        con.execute(f"CREATE VIEW prev AS SELECT report_id, text_sha256 FROM read_parquet([{listed}])")
+        con.execute(f"CREATE VIEW prev AS SELECT report_id, text_sha256 FROM {read_parquet_sql(prev_files)}")
     else:
         con.execute("CREATE TABLE prev (report_id VARCHAR, text_sha256 VARCHAR)")
-    con.execute(f"CREATE VIEW incoming AS SELECT * FROM read_parquet('{sql_path(staged)}')")
+    con.execute(f"CREATE VIEW incoming AS SELECT * FROM {read_parquet_sql([staged])}")
     redo = "TRUE" if ctx.reprocess_all else "p.text_sha256 IS DISTINCT FROM i.text_sha256"
     con.execute(f"CREATE TABLE todo AS SELECT i.report_id, p.report_id IS NOT NULL AS amended "
                 f"FROM incoming i LEFT JOIN prev p USING (report_id) WHERE {redo}")
@@ -335,7 +334,7 @@ def plan_reports(ctx: RunContext) -> Plan:
         keep_sql = "SELECT report_id FROM prev ANTI JOIN todo USING (report_id)"
     else:
         keep_sql = "SELECT i.report_id FROM incoming i JOIN prev USING (report_id) ANTI JOIN todo USING (report_id)"
-    con.execute(f"COPY ({keep_sql} ORDER BY report_id) TO '{sql_path(ctx.scratch / 'reports_keep.parquet')}' (FORMAT parquet)")
+    con.execute(f"COPY ({keep_sql} ORDER BY report_id) TO {sql_string(ctx.scratch / 'reports_keep.parquet')} (FORMAT parquet)")
     (n_todo, n_amended), = con.execute("SELECT count(*), count(*) FILTER (WHERE amended) FROM todo").fetchall()
     (n_keep,), = con.execute(f"SELECT count(*) FROM ({keep_sql})").fetchall()
     (n_dropped,), = con.execute("SELECT count(*) FROM prev ANTI JOIN incoming USING (report_id)").fetchall()
@@ -418,24 +417,22 @@ def _report_rows_sql(ctx: RunContext, name: str, new_parts: list[Path], any_carr
     import pyarrow.parquet as pq
 
     import data_contracts as dc
+    from data_contracts.sql import read_parquet_sql
     from flows.privacy import identified_table_dir
-
-    def files(paths) -> str:
-        return "[" + ", ".join(f"'{sql_path(p)}'" for p in paths) + "]"
 
     cols = ", ".join(f'"{c}"' for c in dc.load_contract(name).schema.names)
     parts = []
     if ctx.previous is not None and any_carried:
         prev = dc.table_files(name, identified_table_dir(ctx.previous, name))  # real identifiers, never pseudonyms
         if prev:
-            parts.append(f"SELECT {cols} FROM read_parquet({files(prev)}) SEMI JOIN carried USING (report_id)")
+            parts.append(f"SELECT {cols} FROM {read_parquet_sql(prev)} SEMI JOIN carried USING (report_id)")
     new = [p for p in new_parts if p.exists()]
     if new:
-        parts.append(f"SELECT {cols} FROM read_parquet({files(new)})")
+        parts.append(f"SELECT {cols} FROM {read_parquet_sql(new)}")
     if not parts:
         empty = ctx.scratch / f"empty-{name}.parquet"
         pq.write_table(dc.load_contract(name).schema.empty_table(), empty)
-        parts.append(f"SELECT {cols} FROM read_parquet('{sql_path(empty)}')")
+        parts.append(f"SELECT {cols} FROM {read_parquet_sql([empty])}")
     return "SELECT * FROM (" + " UNION ALL ".join(parts) + ")"
 
 
@@ -611,13 +608,13 @@ def match(ctx: RunContext) -> dict[str, int]:
                     for name in ("snippet_slices", "rejections")}
         counts = incremental(ctx.work, previous, mined, changed)
     # re-sort by key so the tables are byte-for-byte reproducible whatever order matching used
-    from data_contracts.sql import bounded_connection
+    from data_contracts.sql import bounded_connection, read_parquet_sql
 
     out = {}
     con = bounded_connection(ctx.scratch / "duckdb-match", memory="256MB")
     for name in ("snippet_slices", "rejections"):
-        files = ", ".join(f"'{sql_path(p)}'" for p in dc.table_files(name, ctx.work))
-        out[name] = stream_table(name, con, f"SELECT * FROM read_parquet([{files}]) ORDER BY {key_sql(name)}", ctx.work)
+        source = read_parquet_sql(dc.table_files(name, ctx.work))
+        out[name] = stream_table(name, con, f"SELECT * FROM {source} ORDER BY {key_sql(name)}", ctx.work)
     con.close()
     checkpoint(ctx, "matched")
     return {**{f"match_{k}": v for k, v in (counts or {}).items()}, **out}

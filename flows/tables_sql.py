@@ -6,10 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
-
-
 def key_sql(name: str) -> str:
     import data_contracts as dc
 
@@ -40,6 +36,8 @@ def finish_references(lib, con, source: str, scratch: Path, out_dir: Path) -> in
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from data_contracts.sql import read_parquet_sql
+
     staged = scratch / "references_staged.parquet"
     writer, row = None, 0
     for batch in con.sql(f"{source} ORDER BY {key_sql('references')}").to_arrow_reader(65536):
@@ -52,7 +50,7 @@ def finish_references(lib, con, source: str, scratch: Path, out_dir: Path) -> in
     if writer is None:
         return stream_table("references", con, source, out_dir)
     writer.close()
-    con.execute(f"CREATE VIEW staged AS SELECT * FROM read_parquet('{sql_path(staged)}')")
+    con.execute(f"CREATE VIEW staged AS SELECT * FROM {read_parquet_sql([staged])}")
     keys = [k for k, in con.execute("SELECT snippet_key FROM staged WHERE snippet_key <> '' "
                                     "GROUP BY snippet_key ORDER BY min(row_no)").fetchall()]
     con.register("key_groups", pa.table({"snippet_key": pa.array(keys, pa.string()),

@@ -82,3 +82,15 @@ def test_bad_query_gets_duckdb_message_and_exit_2(data_dir, capsys):
 def test_missing_folder(tmp_path, capsys):
     assert main(["query", str(tmp_path / "nope"), "SELECT 1"]) == 1
     assert "neither a folder" in capsys.readouterr().err
+
+
+def test_parquet_paths_with_quotes_are_read(tmp_path):
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from data_contracts.sql import read_parquet_sql
+
+    p = tmp_path / "it's here.parquet"
+    pq.write_table(pa.table({"a": [1, 2]}), p)
+    assert duckdb.connect().execute(f"SELECT sum(a) FROM {read_parquet_sql([p, p])}").fetchall() == [(6,)]
