@@ -30,9 +30,9 @@ CONFIG = {  # on top of model.config.tiny(); model/README.md gives the reasons
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("RADMINE_MODEL_E2E") != "1",
                     reason="opt-in (RADMINE_MODEL_E2E=1) until the tiny model reaches the targets within minutes: "
-                           "at 800 steps localization MAE is 20.9 mm vs 21.1 needed (middle 42.2), t2i R@5 0.20 "
-                           "(chance 0.20) and zero-shot AUROC 0.56 on 29 held-out volumes; 2400 steps reach AUROC "
-                           "0.71 and R@5 0.28 (model/README.md)")
+                           "on the clearer phantom, 800 steps meet localization (MAE 19.4 mm, middle 39.9) but reach "
+                           "t2i R@5 0.27 (chance 0.19) and zero-shot AUROC 0.656 on 29 held-out volumes; 1600 steps "
+                           "AUROC 0.696, R@5 0.15 (model/README.md)")
 def test_tiny_radfinder_on_the_phantom_beats_its_baselines(tmp_path):
     from dataset.phantom import generate_export
     from dataset.volumes import VolumeConfig, run_volumes

@@ -341,3 +341,31 @@ def test_without_thin_series(tmp_path):
     refs = pd.read_parquet(tmp_path / "p" / "truth" / "truth_references.parquet")
     assert set(refs.series_instance_uid.dropna()) <= set(ser.series_instance_uid) | set(
         refs[refs.expected_rejection == "prior_study_unavailable"].series_instance_uid)
+
+
+def test_findings_keep_a_signal_on_the_tiny_models_6_mm_grid():
+    """Emphysema lowers lung below -950 HU (the clinical LAA-950 index) and calcification puts >= 1,000 HU on the
+    aorta, both still there after 6 mm block averaging (the e2e test's training grid); absent, neither is."""
+    from dataset.phantom.anatomy import AnatomyParams, build_phantom
+    from dataset.phantom.findings import plan_findings, render_findings
+
+    def at_6mm(a):  # 3 mm phantom voxels -> 6 mm by averaging 2 x 2 x 2 blocks
+        n = [s // 2 * 2 for s in a.shape]
+        a = a[:n[0], :n[1], :n[2]].astype(np.float64)
+        return a.reshape(n[0] // 2, 2, n[1] // 2, 2, n[2] // 2, 2).mean(axis=(1, 3, 5))
+
+    for seed in range(3):
+        params = AnatomyParams.draw(np.random.default_rng([seed, 0]))
+        figures = {}
+        for labels in ([], ["Emphysema", "Arterial wall calcification"]):
+            ph = build_phantom(params)
+            fs = plan_findings(np.random.default_rng([seed, 1]), params, labels)
+            render_findings(ph, fs, np.random.default_rng([seed, 2]))
+            hu, lung = at_6mm(ph.hu), at_6mm(ph.lung) > 0.5
+            aorta = np.zeros(ph.hu.shape, bool)
+            sl, d = ph.capsule([0.14 * params.a, 0.42 * params.b, -100], [0.14 * params.a, 0.42 * params.b, 40], 22)
+            aorta[sl] = d <= 22
+            figures[bool(labels)] = ((hu[lung] < -950).mean(), (hu[at_6mm(aorta) > 0.5] >= 1000).sum())
+        (laa_without, calc_without), (laa_with, calc_with) = figures[False], figures[True]
+        assert laa_without < 0.01 and laa_with > 0.10, (seed, figures)
+        assert calc_without == 0 and calc_with >= 5, (seed, figures)

@@ -2,18 +2,22 @@
 
 `plan_findings(rng, params, labels)` chooses 3D positions (anatomic mm) for each present
 label; `render_findings(phantom, findings, scale)` paints them into a `Phantom`. Each label
-has a strong, distinctive look that survives 64x64 pixels and 5 mm slices:
+has a strong, distinctive look that survives 64x64 pixels and 6 mm voxels (the tiny model's
+training grid: a finding under two voxels across is gone there):
 
-nodule: soft-tissue sphere 10-16 mm in lung; consolidation: +40 HU lobe region; lung
-opacity: -500 HU ground-glass patch; pleural effusion: +10 HU dependent crescent at a base;
-emphysema: -950 HU lung with -1000 HU bullae; cardiomegaly: heart x1.35; pericardial
-effusion: fluid rim round the heart; arterial / coronary calcification: +650 / +900 HU
-rims and plaques; medical material: +2500 HU pacemaker can with a lead; hiatal hernia:
-air-fluid bubble behind the heart above the diaphragm; lymphadenopathy: soft-tissue nodes
-in mediastinal fat; atelectasis: dense band at a lung base; fibrotic sequela: reticular
-dense strands; mosaic attenuation: 18 mm checkerboard of -920/-650 HU lobules;
-peribronchial thickening: thick-walled small airways; bronchiectasis: dilated airways with
-thin walls; septal thickening: 14 mm grid of -150 HU lines.
+nodules: 2-4 soft-tissue spheres 20-28 mm in a lobe; consolidation: +40 HU region of 40 mm
+radius; lung opacity: -500 HU ground-glass region of 40 mm radius; pleural effusion: +10 HU
+dependent crescent at a base; emphysema: -955 HU in both upper lobes (below the -950 HU of
+the clinical LAA-950 index) with -1000 HU bullae; cardiomegaly: heart x1.3; pericardial
+effusion: fluid rim round the heart; arterial calcification: a 1,100 HU ring 8 mm thick round
+the descending aorta; coronary calcification: three 1,200 HU plaques; medical material:
++2500 HU pacemaker can with a lead; hiatal hernia: air-fluid bubble 28-34 mm behind the heart
+above the diaphragm; lymphadenopathy: 2-3 soft-tissue nodes 36-40 mm in mediastinal fat;
+atelectasis: dense band at a lung base; fibrotic sequela: twelve reticular dense strands;
+mosaic attenuation: 24 mm checkerboard of -930/-640 HU lobules; peribronchial thickening:
+six thick-walled airways; bronchiectasis: six dilated airways with thin walls; septal
+thickening: 18 mm grid of 6.5 mm -150 HU lines. (Smaller findings, 10-16 mm nodules and 14 mm
+septal grids, left the tiny model's zero-shot AUROC at chance for most lung labels.)
 
 Every finding has one or more `centers` (anatomic mm): the truth position a report's image
 reference points at, always on a voxel the finding painted.
@@ -86,16 +90,16 @@ def plan_findings(rng: np.random.Generator, params: AnatomyParams, labels: list[
     for label in labels:
         f = Finding(label=label, lobe=None)
         if label == "Lung nodule":
-            n = int(rng.choice([1, 1, 2, 3]))
+            n = int(rng.choice([2, 3, 3, 4]))
             f.lobe = _choose_lobe(rng)
-            f.size_mm = float(rng.integers(16, 23))
+            f.size_mm = float(rng.integers(20, 29))
             f.radius_mm = f.size_mm / 2
             f.half_extent_z = f.radius_mm - 1.0
             zs = []
             for _ in range(n):
                 for _try in range(30):
                     p = _lobe_point(rng, params, f.lobe, (15, 20, 30))
-                    if all(abs(p[2] - z) > 14 for z in zs):
+                    if all(abs(p[2] - z) > 20 for z in zs):
                         break
                 zs.append(p[2])
                 f.centers.append(p)
@@ -104,16 +108,16 @@ def plan_findings(rng: np.random.Generator, params: AnatomyParams, labels: list[
                        "Bronchiectasis", "Peribronchial thickening"):
             lower = label in ("Atelectasis", "Bronchiectasis", "Peribronchial thickening")
             f.lobe = _choose_lobe(rng, ("RLL", "LLL") if lower else tuple(LOBES))
-            f.radius_mm = {"Consolidation": 30.0, "Lung opacity": 24.0, "Atelectasis": 30.0,
-                           "Pulmonary fibrotic sequela": 28.0, "Mosaic attenuation pattern": 40.0,
-                           "Interlobular septal thickening": 38.0, "Bronchiectasis": 26.0,
-                           "Peribronchial thickening": 26.0}[label]
+            f.radius_mm = {"Consolidation": 40.0, "Lung opacity": 40.0, "Atelectasis": 40.0,
+                           "Pulmonary fibrotic sequela": 40.0, "Mosaic attenuation pattern": 55.0,
+                           "Interlobular septal thickening": 50.0, "Bronchiectasis": 34.0,
+                           "Peribronchial thickening": 34.0}[label]
             f.size_mm = f.radius_mm * 2
             f.half_extent_z = {"Atelectasis": 8.0}.get(label, f.radius_mm * 0.5)
             f.centers.append(_lobe_point(rng, params, f.lobe, (6, 8, 8)))
         elif label == "Emphysema":
             f.lobe = _choose_lobe(rng, ("RUL", "LUL"))
-            f.radius_mm = 45.0
+            f.radius_mm = 55.0
             f.half_extent_z = 6.0
             for _ in range(int(rng.integers(1, 4))):
                 f.centers.append(_lobe_point(rng, params, f.lobe, (10, 20, 25)))
@@ -146,16 +150,16 @@ def plan_findings(rng: np.random.Generator, params: AnatomyParams, labels: list[
             f.half_extent_z = 10.0
         elif label == "Hiatal hernia":
             f.centers.append(np.array([0.05 * a, 0.30 * b, params.dome_l + 8.0]))
-            f.radius_mm = float(rng.uniform(20, 26))
+            f.radius_mm = float(rng.uniform(28, 34))
             f.size_mm = 2 * f.radius_mm
             f.half_extent_z = f.radius_mm * 0.6
         elif label == "Lymphadenopathy":
             spots = [np.array([-0.08 * a, 0.05 * b, 40.0]), np.array([0.0, 0.2 * b, 12.0]),
                      np.array([0.10 * a, -0.05 * b, 62.0])]
-            k = int(rng.integers(1, 4))
+            k = int(rng.integers(2, 4))
             for i in rng.permutation(3)[:k]:
                 f.centers.append(spots[i] + rng.uniform(-3, 3, 3))
-            f.radius_mm = 15.0
+            f.radius_mm = 19.0
             f.size_mm = 30.0
             f.half_extent_z = 10.0
         out.append(f)
@@ -199,23 +203,23 @@ def render_findings(ph: Phantom, findings: list[Finding], rng: np.random.Generat
         elif L == "Lung opacity":
             c = f.centers[0]
             sl, m = ph.ellipsoid(c, np.array([1.0, 0.9, 0.8]) * f.radius_mm * scale)
-            m = ph.paint(sl, m, -480.0, lung_only=True)
+            m = ph.paint(sl, m, -500.0, lung_only=True)
             _settle(ph, f, sl, m)
         elif L == "Atelectasis":
             c = f.centers[0].copy()
-            sl, m = ph.ellipsoid(c, np.array([f.radius_mm, 18.0, f.half_extent_z + 6]) * max(scale, 0.8))
+            sl, m = ph.ellipsoid(c, np.array([f.radius_mm, 24.0, f.half_extent_z + 8]) * max(scale, 0.8))
             m = ph.paint(sl, m, 25.0, lung_only=True)
             _settle(ph, f, sl, m)
         elif L == "Pulmonary fibrotic sequela":
             c = f.centers[0]
             sl, m0 = ph.ellipsoid(c, f.radius_mm)
-            for _ in range(7):
+            for _ in range(12):
                 d = rng.normal(size=3)
                 d[2] *= 0.3
                 d /= np.linalg.norm(d)
                 q = c + rng.uniform(-0.4, 0.4, 3) * f.radius_mm
-                s2, dist = ph.capsule(q - d * f.radius_mm * 0.8, q + d * f.radius_mm * 0.8, 4.5)
-                ph.paint(s2, dist <= 4.5, 20.0, lung_only=True)
+                s2, dist = ph.capsule(q - d * f.radius_mm * 0.8, q + d * f.radius_mm * 0.8, 5.5)
+                ph.paint(s2, dist <= 5.5, 20.0, lung_only=True)
             sl, m = ph.ellipsoid(c, 7.0)
             m = ph.paint(sl, m, 20.0, lung_only=True)
             _settle(ph, f, sl, m)
@@ -223,7 +227,7 @@ def render_findings(ph: Phantom, findings: list[Finding], rng: np.random.Generat
             c = f.centers[0]
             sl, (X, Y, Z) = ph.box(c - f.radius_mm, c + f.radius_mm)
             inside = ((X - c[0]) ** 2 + (Y - c[1]) ** 2 + ((Z - c[2]) / 0.8) ** 2) <= f.radius_mm ** 2
-            cell = ((np.floor(X / 18.0) + np.floor(Y / 18.0) + np.floor(Z / 18.0)) % 2 == 0)
+            cell = ((np.floor(X / 24.0) + np.floor(Y / 24.0) + np.floor(Z / 24.0)) % 2 == 0)
             ph.paint(sl, inside & cell, -930.0, lung_only=True)
             m = ph.paint(sl, inside & ~cell, -640.0, lung_only=True)
             _settle(ph, f, sl, m)
@@ -231,16 +235,16 @@ def render_findings(ph: Phantom, findings: list[Finding], rng: np.random.Generat
             c = f.centers[0]
             sl, (X, Y, Z) = ph.box(c - f.radius_mm, c + f.radius_mm)
             inside = ((X - c[0]) ** 2 + (Y - c[1]) ** 2 + ((Z - c[2]) / 0.8) ** 2) <= f.radius_mm ** 2
-            lines = (np.mod(X - c[0], 14.0) < 4.5) | (np.mod(Y - c[1], 14.0) < 4.5)
+            lines = (np.mod(X - c[0], 18.0) < 6.5) | (np.mod(Y - c[1], 18.0) < 6.5)
             m = ph.paint(sl, inside & lines, -150.0, lung_only=True)
             _settle(ph, f, sl, m)
         elif L in ("Bronchiectasis", "Peribronchial thickening"):
             c = f.centers[0]
             lumen, wall = (10.0, 3.5) if L == "Bronchiectasis" else (3.0, 8.0)
             painted = None
-            for k in range(4):
-                ang = 2 * np.pi * k / 4 + 0.4
-                q = c + np.array([np.cos(ang), np.sin(ang), 0.0]) * 14.0
+            for k in range(6):
+                ang = 2 * np.pi * k / 6 + 0.4
+                q = c + np.array([np.cos(ang), np.sin(ang), 0.0]) * (14.0 + 8.0 * (k % 2))
                 top = q + np.array([rng.uniform(-6, 6), rng.uniform(-6, 6), f.radius_mm])
                 bot = q - np.array([0.0, 0.0, f.radius_mm])
                 s2, dist = ph.capsule(bot, top, lumen + wall)
@@ -252,8 +256,9 @@ def render_findings(ph: Phantom, findings: list[Finding], rng: np.random.Generat
             _settle(ph, f, sl, m & ph.lung[sl])
         elif L == "Emphysema":
             c0 = f.centers[0]
-            sl, m = ph.ellipsoid(c0, f.radius_mm)
-            ph.paint(sl, m, -985.0, lung_only=True)
+            for mirror in (1.0, -1.0):  # centrilobular emphysema: both upper lobes
+                sl, m = ph.ellipsoid(c0 * np.array([mirror, 1.0, 1.0]), f.radius_mm)
+                ph.paint(sl, m, -955.0, lung_only=True)
             for i, c in enumerate(f.centers):
                 r = 11.0 + 3.0 * (i % 3)
                 sl, m = ph.ellipsoid(c, r + 3.0)
@@ -271,13 +276,15 @@ def render_findings(ph: Phantom, findings: list[Finding], rng: np.random.Generat
             _settle(ph, f, sl, m)
         elif L == "Arterial wall calcification":
             c = f.centers[0]
-            s2, dist = ph.capsule(c - [0, 0, f.half_extent_z + 4], c + [0, 0, f.half_extent_z + 4], 14.5)
-            ph.paint(s2, (dist <= 15.0) & (dist >= 9.0), 900.0)
+            s2, dist = ph.capsule(c - [0, 0, f.half_extent_z + 4], c + [0, 0, f.half_extent_z + 4], 17.0)
+            ph.paint(s2, (dist <= 17.0) & (dist >= 9.0), 1100.0)
             f.centers[0] = c + np.array([12.5, 0.0, 0.0])  # on the rim
         elif L == "Coronary artery wall calcification":
             c = f.centers[0]
-            s2, dist = ph.capsule(c + [-14, -5, 3], c + [14, 5, -3], 6.0)
-            ph.paint(s2, dist <= 6.0, 1200.0)
+            for off in ([0.0, 0.0, 0.0], [-10.0, 8.0, -12.0], [12.0, -6.0, 10.0]):  # plaques along the arteries
+                q = c + np.asarray(off)
+                s2, dist = ph.capsule(q + [-14, -5, 3], q + [14, 5, -3], 6.5)
+                ph.paint(s2, dist <= 6.5, 1200.0)
         elif L == "Medical material":
             c = f.centers[0]
             sl, (X, Y, Z) = ph.box(c - [20, 6, 14], c + [20, 6, 14])
@@ -296,7 +303,7 @@ def render_findings(ph: Phantom, findings: list[Finding], rng: np.random.Generat
             ph.lung[sl] &= ~np.broadcast_to(inside, ph.lung[sl].shape)
         elif L == "Lymphadenopathy":
             for i, c in enumerate(f.centers):
-                sl, m = ph.ellipsoid(c, [16.0, 14.0, 14.0])
+                sl, m = ph.ellipsoid(c, [20.0, 18.0, 18.0])
                 ph.paint(sl, m, 42.0)
         else:  # pragma: no cover - all 18 handled
             raise ValueError(L)
