@@ -927,12 +927,15 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
     where, params = "", [inst_path]
     if partial:
         redo = set(affected_series)
-        if affected_sops:
+        if affected_sops:  # a semi join: list_contains over a night's ~19,000 SOPs took 0.7 s, this 0.09 s
+            con.register("affected_sops", pa.table({"uid": pa.array(sorted(affected_sops), pa.string())}))
             redo.update(r[0] for r in con.execute(
-                f"SELECT DISTINCT series_instance_uid FROM {src} WHERE list_contains(?, sop_instance_uid)",
-                [inst_path, sorted(affected_sops)]).fetchall())
+                f"SELECT DISTINCT series_instance_uid FROM {src} WHERE sop_instance_uid IN "
+                "(SELECT uid FROM affected_sops)", [inst_path]).fetchall())
+            con.unregister("affected_sops")
         redo_arr = pa.array(sorted(redo), pa.string())
-        where, params = "WHERE list_contains(?, series_instance_uid)", [inst_path, sorted(redo)]
+        con.register("redo_series", pa.table({"uid": redo_arr}))
+        where, params = "WHERE series_instance_uid IN (SELECT uid FROM redo_series)", [inst_path]
     reader = con.sql(
         f"SELECT {', '.join(_GEOMETRY_COLUMNS)} FROM {src} {where} ORDER BY series_instance_uid, path, frame_number",
         params=params).to_arrow_reader(BATCH_ROWS)  # streamed: duckdb sorts within its memory limit
@@ -982,6 +985,8 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
                 batch = []
         if batch:
             out.write(batch)
+    if partial:
+        con.unregister("redo_series")
     return n
 
 
