@@ -33,7 +33,7 @@ class RadFinderConfig:
     text_width: int = 256  # transformer width of the text encoder
     text_layers: int = 4  # text transformer layers
     text_heads: int = 4  # heads per text layer
-    report_tokens: int = 256  # report length cap for report-volume pairs (findings + impression fit)
+    report_tokens: int = 512  # report length cap for report-volume pairs: whole reports (history and technique first) run 300-700 subword tokens; cut at 128, only the history and technique were seen and retrieval stayed at chance; `radmine train` says how many are cut
     snippet_tokens: int = 48  # snippets are one sentence
     # --- shared space and losses ---------------------------------------------------------
     embed_dim: int = 256  # shared embedding size for volume, report, prompt and snippet
@@ -135,7 +135,7 @@ def tiny(**overrides: Any) -> RadFinderConfig:
     """A CPU-sized RadFinder for tests and the demo: 64 x 64 in-plane at 6 mm covers a 384 mm chest."""
     base = dict(
         crop_shape=(112, 64, 64), spacing_mm=(3.0, 6.0, 6.0), stem_channels=(16, 32, 64), vision_width=64, vision_layers=2, vision_heads=2,
-        vocab_size=1000, text_width=64, text_layers=2, text_heads=2, report_tokens=128, snippet_tokens=32,
+        vocab_size=1000, text_width=64, text_layers=2, text_heads=2, report_tokens=512, snippet_tokens=32,
         embed_dim=64, batch_size=16, cache_volumes=True, lr=2e-3, warmup_steps=20, steps=300, num_workers=0, log_every=10,
         ckpt_every=100,
     )

@@ -100,6 +100,15 @@ def load_records(data_dir: str | os.PathLike, split: str | None, cfg: RadFinderC
     return records
 
 
+def truncated_reports(tokenizer, texts: list[str], max_tokens: int) -> int:
+    """How many of `texts` the tokenizer cuts at `max_tokens` (the rest of such a report is never seen)."""
+    n = 0
+    for i in range(0, len(texts), 256):
+        _, mask = tokenizer.encode(texts[i:i + 256], max_tokens + 1)  # (N, max_tokens + 1): full where cut
+        n += int(mask[:, -1].sum())
+    return n
+
+
 def load_grid(record: VolumeRecord, cfg: RadFinderConfig) -> Grid:
     arr = np.load(record.array_path, mmap_mode="r")
     if arr.ndim != 3:

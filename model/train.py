@@ -17,7 +17,7 @@ from torch.utils.data import DataLoader
 from model.checkpoint import load_checkpoint, restore_optimizer, save_checkpoint
 from model.config import RadFinderConfig, tiny
 from model.curves import plot_curves
-from model.data import Collate, VolumeDataset, load_records
+from model.data import Collate, VolumeDataset, load_records, truncated_reports
 from model.distributed import init_from_env, rank_and_world
 from model.encoders import RadFinder
 from model.losses import label_pos_weight
@@ -119,6 +119,10 @@ def main(argv: list[str]) -> int:
                                               cfg.vocab_size)
         model = RadFinder(cfg, tokenizer.vocab_size)
         state = None
+    cut = truncated_reports(tokenizer, [r.report_text for r in records], cfg.report_tokens)
+    if cut and rank == 0:
+        print(f"{cut} of {len(records)} training reports are longer than report_tokens={cfg.report_tokens}; "
+              "their text beyond that is never seen (raise report_tokens in the config)", file=sys.stderr)
     _seed_all(cfg.seed + 1000 * rank + start_step)
     model.to(device)
     optimizer = _optimizer(model, cfg)

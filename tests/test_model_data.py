@@ -8,7 +8,7 @@ import torch
 import data_contracts
 from data_contracts.labels import CT_RATE_LABELS
 from model.config import tiny
-from model.data import Collate, VolumeDataset, load_records
+from model.data import Collate, VolumeDataset, load_records, truncated_reports
 from model.preprocess import (ClipScale, CropOrPad, Grid, Orient, Resample, run_pipeline, slice_to_position,
                               valid_positions, z_to_slice)
 from model.tokenizer import ReportTokenizer
@@ -160,3 +160,12 @@ def test_augment_shifts_in_plane_only_and_is_reproducible():
     assert a[1].sum() == 1.0 and a[[0, 2, 3]].sum() == 0.0  # the slice keeps its depth
     c = augment(vol, np.random.default_rng(1), 0, 0.1)
     assert c.dtype == np.float32 and abs(float(c[1, 3, 3]) - 1.0) < 0.5
+
+
+def test_truncated_reports_counts_the_reports_the_tokenizer_cuts():
+    texts = ["No pleural effusion.", "Right upper lobe nodule (6:24). " * 3, "Emphysema in both upper lobes. " * 40]
+    tok = ReportTokenizer.train(texts * 3, vocab_size=120)
+    lengths = [int(tok.encode([t], 1000)[1].sum()) for t in texts]  # [CLS] + tokens, uncut
+    assert lengths[0] < lengths[1] < lengths[2] < 1000
+    for max_tokens in (lengths[0] - 1, lengths[0], lengths[1], lengths[2] - 1, lengths[2]):
+        assert truncated_reports(tok, texts, max_tokens) == sum(n > max_tokens for n in lengths), max_tokens

@@ -26,8 +26,9 @@ def _train(data, out, *extra):
     return train.main([str(data), "--tiny", "--config", str(data / "cfg.json"), "--out", str(out), "--quiet", *extra])
 
 
-def test_train_writes_checkpoint_metrics_and_curves_and_resumes_exactly(data, tmp_path):
+def test_train_writes_checkpoint_metrics_and_curves_and_resumes_exactly(data, tmp_path, capsys):
     assert _train(data, tmp_path / "a") == 0
+    assert "training reports are longer than report_tokens=32" in capsys.readouterr().err  # phantom reports are longer
     ckpt = tmp_path / "a" / "checkpoint"
     assert {"model.safetensors", "optimizer.safetensors", "state.json", "tokenizer.json"} <= {p.name for p in ckpt.iterdir()}
     state = json.loads((ckpt / "state.json").read_text())
