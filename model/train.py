@@ -119,8 +119,8 @@ def main(argv: list[str]) -> int:
                                               cfg.vocab_size)
         model = RadFinder(cfg, tokenizer.vocab_size)
         state = None
-    cut = truncated_reports(tokenizer, [r.report_text for r in records], cfg.report_tokens)
-    if cut and rank == 0:
+    cut = truncated_reports(tokenizer, [r.report_text for r in records], cfg.report_tokens) if rank == 0 else 0
+    if cut:
         print(f"{cut} of {len(records)} training reports are longer than report_tokens={cfg.report_tokens}; "
               "their text beyond that is never seen (raise report_tokens in the config)", file=sys.stderr)
     _seed_all(cfg.seed + 1000 * rank + start_step)
