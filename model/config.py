@@ -33,7 +33,7 @@ class RadFinderConfig:
     text_width: int = 256  # transformer width of the text encoder
     text_layers: int = 4  # text transformer layers
     text_heads: int = 4  # heads per text layer
-    report_tokens: int = 512  # report length cap for report-volume pairs: whole reports (history and technique first) run 300-700 subword tokens; cut at 128, only the history and technique were seen and retrieval stayed at chance; `radmine train` says how many are cut
+    report_tokens: int = 512  # report length cap for report-volume pairs: whole reports (history and technique first) run 270-710 subword tokens on the phantom; cut at 128, only the history and technique were seen and retrieval stayed at chance; `radmine train` says how many are cut
     snippet_tokens: int = 48  # snippets are one sentence
     # --- shared space and losses ---------------------------------------------------------
     embed_dim: int = 256  # shared embedding size for volume, report, prompt and snippet
