@@ -168,8 +168,7 @@ def _read_parts(name: str, paths: list[Path]):
     return pa.concat_tables(tables) if tables else schema.empty_table()
 
 
-def _previous(ctx: RunContext, name: str, filter_col: str | None = None, keep=None, columns: list[str] | None = None,
-              ordered: bool = True):
+def _previous(ctx: RunContext, name: str, filter_col: str | None = None, keep=None):
     """Rows of table `name` in the previous version (optionally only where filter_col is in keep)."""
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -179,14 +178,12 @@ def _previous(ctx: RunContext, name: str, filter_col: str | None = None, keep=No
     from flows.privacy import identified_table_dir
 
     schema = dc.load_contract(name).schema
-    if columns is not None:
-        schema = pa.schema([schema.field(c) for c in columns])
     if ctx.previous is None:
         return schema.empty_table()
     folder = identified_table_dir(ctx.previous, name)  # carry real identifiers, never pseudonyms
     if not dc.has_table(name, folder):
         return schema.empty_table()
-    table = dc.read_table(name, folder, columns=columns, ordered=ordered).cast(schema)
+    table = dc.read_table(name, folder).cast(schema)
     if filter_col is not None:
         values = keep if isinstance(keep, (pa.Array, pa.ChunkedArray)) else pa.array(sorted(keep), type=pa.string())
         table = table.filter(pc.is_in(table.column(filter_col), value_set=values))
