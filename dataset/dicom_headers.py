@@ -407,6 +407,21 @@ _U32 = struct.Struct("<I")
 _TAG_LEN = struct.Struct("<II")
 
 
+def _le(tag: int) -> int:
+    """A tag as a little-endian file stores it, read as one uint32: group | element << 16."""
+    return (tag & 0xFFFF) << 16 | tag >> 16
+
+
+_EXPL_LE = struct.Struct("<I2sH")
+_WANTED_LE = {_le(t): t for t in (*TAGS, CHARSET_TAG)}  # stored tag -> tag
+_ODD_LE = frozenset((_le(PER_FRAME_SEQ), _le(SHARED_SEQ)))  # multi-frame functional groups: pydicom
+# groups whose elements need a second look: directory records (a DICOMDIR), delimiters (at the top
+# level: malformed), functional groups (5200), pixel data (7FE0)
+_CHECK_GROUPS = frozenset((0x0004, 0xFFFE, PER_FRAME_SEQ >> 16, PIXEL_DATA >> 16))
+_PIXEL_LE = _le(PIXEL_DATA)
+
+
+
 class _NeedMore(Exception):
     pass
 
@@ -469,7 +484,8 @@ def _fast_parse(buf: bytes):
     """Walk the top level of a Part 10 file in `buf`.
 
     Returns (raw values by tag, transfer syntax, media storage class, pixel (offset, header, length) or None).
-    Raises _NeedMore when the buffer ends before the pixel data, _Fallback for anything unusual.
+    Raises _NeedMore when the buffer ends before the pixel data, _Directory for a DICOMDIR,
+    _Fallback for anything unusual.
     """
     n = len(buf)
     pos = 132
@@ -503,65 +519,73 @@ def _fast_parse(buf: bytes):
     raw: dict[int, bytes] = {}
     if ts == IMPLICIT_LE:
         return _walk_implicit(buf, pos, raw, ts, media)
-    tags = TAGS
+    # Tags are compared as the file stores them: one little-endian uint32 = group | element << 16
+    # (`_LE`), which saves composing group and element for each of the ~90 elements.
+    wanted, odd, groups, pixel_tag = _WANTED_LE, _ODD_LE, _CHECK_GROUPS, _PIXEL_LE
     short_vrs, long_vrs = _SHORT_VRS, _LONG_VRS
-    unpack = _EXPL.unpack_from
+    unpack = _EXPL_LE.unpack_from
     u32 = _U32.unpack_from
-    while True:
-        if pos + 12 > n:
-            raise _NeedMore
-        group, elem, vr, length = unpack(buf, pos)
-        if vr in short_vrs:
-            start = pos + 8
-        elif vr in long_vrs:
-            length = u32(buf, pos + 8)[0]
-            start = pos + 12
-        else:
-            raise _Fallback("bad VR")
-        tag = group << 16 | elem
-        if tag == PIXEL_DATA:
-            return raw, ts, media, (pos, start - pos, length)
-        if length == 0xFFFFFFFF:
-            if group == 0xFFFE or tag == PER_FRAME_SEQ or tag == SHARED_SEQ:
-                raise _Fallback("multi-frame functional groups or delimiter")
-            pos = _skip_undefined(buf, start, False)
-            continue
-        pos = start + length
-        if tag in tags or tag == CHARSET_TAG:
-            if pos > n:
-                raise _NeedMore
-            raw[tag] = buf[start:pos]
-        elif group == 0x0004 or group == 0xFFFE or tag == PER_FRAME_SEQ or tag == SHARED_SEQ:
-            if group == 0x0004:  # directory records: a DICOMDIR
-                return raw, ts, MEDIA_STORAGE_DIRECTORY, None
-            raise _Fallback("multi-frame functional groups or delimiter")
+    try:  # the buffer's end shows as struct.error (no bounds test per element)
+        while True:
+            tag, vr, length = unpack(buf, pos)
+            if vr in short_vrs:
+                start = pos + 8
+            elif vr in long_vrs:
+                length = u32(buf, pos + 8)[0]
+                start = pos + 12
+            else:
+                raise _Fallback("bad VR")
+            if tag & 0xFFFF in groups:  # one test per element for the pixel data and the odd cases
+                if tag == pixel_tag:
+                    return raw, ts, media, (pos, start - pos, length)
+                _check_odd(tag, odd)
+            if length == 0xFFFFFFFF:
+                pos = _skip_undefined(buf, start, False)
+                continue
+            pos = start + length
+            if tag in wanted:
+                if pos > n:
+                    raise _NeedMore
+                raw[wanted[tag]] = buf[start:pos]
+    except struct.error:
+        raise _NeedMore from None
+
+
+class _Directory(Exception):
+    """Directory records met: the file is a DICOMDIR."""
+
+
+def _check_odd(tag: int, odd: frozenset) -> None:
+    """Directory records, a delimiter at the top level, or multi-frame functional groups."""
+    group = tag & 0xFFFF
+    if group == 0x0004:
+        raise _Directory
+    if group == 0xFFFE or tag in odd:
+        raise _Fallback("multi-frame functional groups or delimiter")
 
 
 def _walk_implicit(buf: bytes, pos: int, raw: dict, ts: str, media):
     n = len(buf)
     unpack = _TAG_LEN.unpack_from
-    tags = TAGS
-    while True:
-        if pos + 8 > n:
-            raise _NeedMore
-        tag, length = unpack(buf, pos)
-        tag = (tag & 0xFFFF) << 16 | tag >> 16
-        start = pos + 8
-        if tag == PIXEL_DATA:
-            return raw, ts, media, (pos, 8, length)
-        group = tag >> 16
-        if group == 0xFFFE or tag == PER_FRAME_SEQ or tag == SHARED_SEQ:
-            raise _Fallback("multi-frame functional groups or delimiter")
-        if group == 0x0004:
-            return raw, ts, MEDIA_STORAGE_DIRECTORY, None
-        if length == 0xFFFFFFFF:
-            pos = _skip_undefined(buf, start, True)
-            continue
-        pos = start + length
-        if tag in tags or tag == CHARSET_TAG:
-            if pos > n:
-                raise _NeedMore
-            raw[tag] = buf[start:pos]
+    wanted, odd, groups, pixel_tag = _WANTED_LE, _ODD_LE, _CHECK_GROUPS, _PIXEL_LE
+    try:
+        while True:
+            tag, length = unpack(buf, pos)
+            start = pos + 8
+            if tag & 0xFFFF in groups:
+                if tag == pixel_tag:
+                    return raw, ts, media, (pos, 8, length)
+                _check_odd(tag, odd)
+            if length == 0xFFFFFFFF:
+                pos = _skip_undefined(buf, start, True)
+                continue
+            pos = start + length
+            if tag in wanted:
+                if pos > n:
+                    raise _NeedMore
+                raw[wanted[tag]] = buf[start:pos]
+    except struct.error:
+        raise _NeedMore from None
 
 
 class FastReaderDeclined(Exception):
@@ -579,14 +603,14 @@ def read_header_fast(path: str, name: str | None = None, fallback: bool = True) 
         if not fallback:
             raise FastReaderDeclined(name)
         return _pydicom_reader(path, name)
-    try:
-        fh = open(path, "rb")
+    try:  # os-level calls: a Python file object costs more than the read itself
+        fd = os.open(path, os.O_RDONLY)
     except OSError as exc:
         raise HeaderError("unreadable", f"{name}: cannot be read ({exc.strerror or exc}); check its permissions") from None
-    with fh:
+    try:
         try:
-            size = os.fstat(fh.fileno()).st_size
-            buf = fh.read(FIRST_READ)
+            size = os.fstat(fd).st_size
+            buf = os.read(fd, FIRST_READ)
         except OSError as exc:
             raise HeaderError("unreadable", f"{name}: cannot be read ({exc.strerror or exc}); check its permissions") from None
         part10 = _classify_start(buf, size, name)
@@ -599,23 +623,24 @@ def read_header_fast(path: str, name: str | None = None, fallback: bool = True) 
             except _NeedMore:
                 if len(buf) >= size or len(buf) >= MAX_HEADER_READ:
                     return read_header_pydicom(path, name)  # ends early or too long: let the reference decide
-                buf += fh.read(min(max(len(buf) * 3, FIRST_READ), MAX_HEADER_READ - len(buf)))
+                more = os.read(fd, min(max(len(buf) * 3, FIRST_READ), MAX_HEADER_READ - len(buf)))
+                if not more:  # the file shrank since fstat
+                    return read_header_pydicom(path, name)
+                buf += more
             except (_Fallback, struct.error, ValueError, RecursionError):
                 return read_header_pydicom(path, name)
+            except _Directory:
+                media = MEDIA_STORAGE_DIRECTORY
+                break
+    finally:
+        os.close(fd)
     if media == MEDIA_STORAGE_DIRECTORY:
         raise HeaderError("directory_object", f"{name}: a DICOMDIR / Media Storage Directory object; skipped by design")
     try:
-        codec = _codec(raw.get(CHARSET_TAG))
+        row = _fast_row(raw, ts)
     except _Fallback:
         return read_header_pydicom(path, name)
-    tags = TAGS
-    values = {}
-    for tag, value in raw.items():
-        spec = tags.get(tag)
-        if spec is not None:
-            values[spec[0]] = _decode(spec[1], value, codec)
-    row = _row_from_values(values, ts)
-    if row["number_of_frames"] != 1 or values.get("sop_class_uid") == MEDIA_STORAGE_DIRECTORY:
+    if row["number_of_frames"] != 1 or row["sop_class_uid"] == MEDIA_STORAGE_DIRECTORY:
         return read_header_pydicom(path, name)
     pixel_end = None
     if pixel is not None:
@@ -625,12 +650,50 @@ def read_header_fast(path: str, name: str | None = None, fallback: bool = True) 
     return [row]
 
 
+# Attributes that differ from one image of a series to the next; the rest (UIDs of study and
+# series, patient, orientation, spacing, rescale...) repeat, so their decoded part of the row is
+# kept by their raw bytes (`_fast_row`).
+_PER_IMAGE = {0x00080018: "sop_instance_uid", 0x00200013: "instance_number", 0x00200032: "position"}
+_REPEATED = tuple(t for t in (*TAGS, CHARSET_TAG) if t not in _PER_IMAGE)
+_ROWS_BY_RAW: dict = {}
+_ROWS_KEPT = 4096  # entries before the memo starts over (a few series' worth; bounded memory)
+
+
+def _fast_row(raw: dict, ts: str) -> dict:
+    """The row of raw values: `_decode` + `_row_from_values`, with the repeated part memoised."""
+    key = (ts, *map(raw.get, _REPEATED))
+    hit = _ROWS_BY_RAW.get(key)
+    if hit is None:
+        codec = _codec(raw.get(CHARSET_TAG))  # raises _Fallback
+        values = {TAGS[t][0]: _decode(TAGS[t][1], raw[t], codec) for t in _REPEATED if t in raw and t in TAGS}
+        if len(_ROWS_BY_RAW) >= _ROWS_KEPT:
+            _ROWS_BY_RAW.clear()
+        hit = _ROWS_BY_RAW[key] = (codec, _row_from_values(values, ts))
+    codec, base = hit
+    row = base.copy()
+    for k in ("orientation", "pixel_spacing"):  # no list shared between rows
+        if row[k].__class__ is list:
+            row[k] = row[k].copy()
+    v = raw.get(0x00080018)
+    row["sop_instance_uid"] = None if v is None else _decode("text", v, codec)
+    v = raw.get(0x00200013)
+    row["instance_number"] = None if v is None else _decode("is", v, codec)
+    v = raw.get(0x00200032)
+    pos = None if v is None else _decode("dsn", v, codec)
+    if pos is not None and len(pos) >= 3:
+        row["position_x"], row["position_y"], row["position_z"] = pos[:3]
+    return row
+
+
 _pydicom_reader = read_header_pydicom
 
 
-def read_header(path: str, name: str | None = None, fast: bool = True) -> list[dict]:
-    """Rows of one file (one per frame); raises HeaderError saying why it cannot be indexed."""
-    return read_header_fast(path, name) if fast else read_header_pydicom(path, name)
+def read_header(path: str, name: str | None = None, fast: bool = True, fallback: bool = True) -> list[dict]:
+    """Rows of one file (one per frame); raises HeaderError saying why it cannot be indexed.
+
+    fast: the fast reader first; with `fallback=False` it raises FastReaderDeclined where it
+    would hand the file to pydicom."""
+    return read_header_fast(path, name, fallback) if fast else read_header_pydicom(path, name)
 
 
 __all__ = ["ERROR_KINDS", "FastReaderDeclined", "HeaderError", "ROW_FIELDS", "read_header", "read_header_fast", "read_header_pydicom"]
