@@ -178,13 +178,13 @@ def index_file(root: str, rel: str, size: int | None, mtime: float | None, fast:
     """Rows (with path/size/mtime) of one file, or its index_errors row. One file: the per-file
     time limit (`read_file_limited`) wraps exactly this call. An entry without size (the walk
     could not stat it, or refused it: `walk_error`) is never opened."""
-    from dataset.dicom_headers import HeaderError, read_header
+    from dataset.dicom_headers import HeaderError
 
     if size is None:
         return [], {"path": rel, "error_kind": "unreadable", "message": f"{rel}: {walk_error or _STAT_HINT}",
                     "size_bytes": None, "mtime": None}
     try:
-        rows = read_header(os.path.join(root, rel), rel, fast=fast)
+        rows = _read_rows(os.path.join(root, rel), rel, fast)
     except HeaderError as exc:
         return [], {"path": rel, "error_kind": exc.kind, "message": exc.message, "size_bytes": size, "mtime": mtime}
     except Exception as exc:  # a reader bug (or RecursionError, MemoryError) must not stop the run
@@ -192,6 +192,19 @@ def index_file(root: str, rel: str, size: int | None, mtime: float | None, fast:
     for r in rows:
         r["path"], r["size_bytes"], r["mtime"] = rel, size, mtime
     return rows, None
+
+
+def _read_rows(path: str, rel: str, fast: bool) -> list[dict]:
+    """The fast reader, else pydicom; pydicom is imported at its first use, off the file's clock."""
+    from dataset.dicom_headers import FastReaderDeclined, read_header
+
+    if fast:
+        try:
+            return read_header(path, rel, fast=True, fallback=False)
+        except FastReaderDeclined:
+            pass
+    _untimed(_preload_readers)
+    return read_header(path, rel, fast=False)
 
 
 class FileTimeout(BaseException):
@@ -230,22 +243,34 @@ def _install_alarm() -> bool:
 
 
 def _preload_readers() -> None:
-    """Import what the pydicom fallback reader imports lazily, before any file is timed.
+    """Import what the pydicom fallback reader imports lazily (`_untimed`, at its first use).
 
-    Otherwise the first file that takes the pydicom path pays pydicom's import (seconds on a
-    loaded machine, in a freshly spawned worker) under the clock: the alarm can then interrupt the
-    import half-way, that file becomes a 'timeout' row and every later pydicom-path file in the
-    process fails on the partially initialised module."""
+    Under the clock, the first file that takes the pydicom path would pay pydicom's import
+    (seconds on a loaded machine, in a freshly spawned worker): the alarm could interrupt the
+    import half-way, that file would become a 'timeout' row and every later pydicom-path file
+    in the process would fail on the partially initialised module. Not at a worker's start
+    either: most exports never need pydicom, and its import costs a worker ~0.4 s of CPU."""
     import pydicom  # noqa: F401
     import pydicom.charset  # noqa: F401
     import pydicom.errors  # noqa: F401
+
+
+def _untimed(fn) -> None:
+    """Run `fn` with the file's clock stopped; the file's limit starts again after it."""
+    was = _Clock.active
+    _Clock.active = False
+    try:
+        fn()
+    finally:
+        if was:
+            _Clock.started = time.monotonic()
+            _Clock.active = True
 
 
 def _arm(limit: float | None) -> bool:
     """Start the periodic tick for a run of files; False when no limit can be enforced here."""
     if not limit or not _ALARM_READY:
         return False
-    _preload_readers()
     import signal
     import threading
 
@@ -302,7 +327,6 @@ def read_file_limited(root: str, rel: str, size: int | None, mtime: float | None
 
 def _init_worker() -> None:
     _install_alarm()
-    _preload_readers()
 
 
 _READERS = None  # the shared reader processes (open_readers), or None

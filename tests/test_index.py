@@ -377,10 +377,10 @@ def test_time_limit_in_this_process_gives_a_timeout_row_and_the_run_goes_on(tmp_
     axial_series(exp / "a", n=3)
     real = dh.read_header
 
-    def slow_on_second(path, name=None, fast=True):
+    def slow_on_second(path, name=None, **kw):
         if name == "a/IM0001":
             time.sleep(30)  # a stalled read
-        return real(path, name, fast)
+        return real(path, name, **kw)
 
     monkeypatch.setattr(dh, "read_header", slow_on_second)
     before = signal.getsignal(signal.SIGALRM)
