@@ -107,6 +107,13 @@ def sort_key(position, orientation) -> float:
 
 
 def _as_array(values, width: int) -> np.ndarray:
+    """(n, width) floats of lists of numbers; NaN rows for None or too short values."""
+    try:  # the common case, every value a list of the same length: one conversion
+        arr = np.array(values, dtype=float)
+        if arr.ndim == 2 and arr.shape[1] >= width:
+            return arr[:, :width]
+    except (TypeError, ValueError):
+        pass
     out = np.full((len(values), width), np.nan)
     for i, v in enumerate(values):
         if v is not None:
@@ -129,23 +136,29 @@ def _mode(values):
 
 
 def _is_localizer(image_types, normals_ok, normals, n_images, rows, cols, spacing) -> bool:
-    flagged = sum(1 for t in image_types if t and "LOCALIZER" in t.upper().split("\\"))
+    from collections import Counter
+
+    flagged = sum(c for t, c in Counter(image_types).items() if t and "LOCALIZER" in t.upper().split("\\"))
     if flagged * 2 > n_images:
         return True
-    ok = [i for i in range(n_images) if normals_ok[i]]
+    ok = np.flatnonzero(normals_ok)
     if len(ok) >= 2:
+        # images grouped by orientation, in image order: each joins the first group whose first
+        # normal it matches (distinct normals are few: grouped once each, then counted)
+        distinct, first, counts = np.unique(np.round(normals[ok], 6), axis=0, return_index=True, return_counts=True)
         groups: list[tuple[np.ndarray, int]] = []
-        for i in ok:
+        for k in np.argsort(first, kind="stable"):
+            v = normals[ok[first[k]]]
             for g, (ref, count) in enumerate(groups):
-                if abs(float(normals[i] @ ref)) >= SAME_ORIENTATION_COS:
-                    groups[g] = (ref, count + 1)
+                if abs(float(v @ ref)) >= SAME_ORIENTATION_COS:
+                    groups[g] = (ref, count + int(counts[k]))
                     break
             else:
-                groups.append((normals[i], 1))
+                groups.append((v, int(counts[k])))
         if len(groups) >= 2 and max(c for _, c in groups) <= 3:
             return True
-    if n_images == 1 and ok:
-        i = ok[0]
+    if n_images == 1 and ok.size:
+        i = int(ok[0])
         if classify_normal(normals[i]) != "axial" and np.all(np.isfinite(spacing[i])):
             extent = max((rows[i] or 0) * spacing[i][0], (cols[i] or 0) * spacing[i][1])
             if extent >= LOCALIZER_FOV_MM:
