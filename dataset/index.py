@@ -5,9 +5,11 @@
 extension, reads headers only (`dataset.dicom_headers`) in parallel processes and streams
 rows to Parquet in batches, so memory stays bounded by the batch size, not the export:
 
-* the walk is a generator, streamed into a temporary Parquet listing (path, size, mtime) in
-  DATA_DIR; the files to read come back from it in batches (DuckDB), never as a Python list;
-* at most `3 x workers` chunks of files are in flight; workers send back plain column lists
+* the walk is a generator. A fresh run reads the files as the walk finds them; an incremental
+  run streams it into a temporary Parquet listing (path, size, mtime) in DATA_DIR and the files
+  to read come back from it in batches (DuckDB); never a Python list of the export;
+* `workers` processes read: this one and `workers - 1` spawned readers, with at most
+  `3 x (workers - 1)` chunks of files queued to those; readers send back plain column lists
   (they import neither pyarrow nor pydicom unless a file needs pydicom);
 * incremental comparison, carried-over rows and end-of-run key checks run in DuckDB under a
   memory limit (out of core), not in Python sets.
@@ -112,32 +114,42 @@ def _walk_folders(export_dir, exclude=()) -> Iterator[list[tuple[str, int | None
         rel_dir, abs_dir = stack.pop()
         if abs_dir in skip:
             continue
-        try:
-            with os.scandir(abs_dir) as it:
-                entries = sorted(it, key=by_name)
+        try:  # listed through a folder descriptor: each stat then looks up one name, not the whole path
+            fd = os.open(abs_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         except OSError as exc:
             if not rel_dir:
                 raise
             yield [(rel_dir, None, None, f"the folder cannot be listed ({exc.strerror or exc}); its files are not indexed, check its permissions")]
             continue
-        base = f"{rel_dir}/" if rel_dir else ""
-        out, subdirs = [], []
-        for e in entries:
-            if e.is_file(follow_symlinks=False) and e.name.isascii():  # a plain file (no syscall for the test)
-                try:
-                    st = e.stat(follow_symlinks=False)
-                    out.append((base + e.name, st.st_size, st.st_mtime, None))
-                    continue
-                except OSError:
-                    pass
-            entry = _odd_entry(e, base, prefix, subdirs)
-            if entry is not None:
-                out.append(entry)
+        try:
+            try:
+                with os.scandir(fd) as it:
+                    entries = sorted(it, key=by_name)
+            except OSError as exc:
+                if not rel_dir:
+                    raise
+                yield [(rel_dir, None, None, f"the folder cannot be listed ({exc.strerror or exc}); its files are not indexed, check its permissions")]
+                continue
+            base = f"{rel_dir}/" if rel_dir else ""
+            out, subdirs = [], []
+            for e in entries:
+                if e.is_file(follow_symlinks=False) and e.name.isascii():  # a plain file (no syscall for the test)
+                    try:
+                        st = e.stat(follow_symlinks=False)
+                        out.append((base + e.name, st.st_size, st.st_mtime, None))
+                        continue
+                    except OSError:
+                        pass
+                entry = _odd_entry(e, base, f"{abs_dir}{os.sep}{e.name}", prefix, subdirs)
+                if entry is not None:
+                    out.append(entry)
+        finally:
+            os.close(fd)
         yield out
         stack.extend(reversed(subdirs))
 
 
-def _odd_entry(e, base: str, prefix: str, subdirs: list):
+def _odd_entry(e, base: str, abs_path: str, prefix: str, subdirs: list):
     """Anything but a plain file with an ASCII name: a folder (added to `subdirs`), a symlink, a
     special file, a non-ASCII name. Returns the walk entry, or None for a folder to enter."""
     name = e.name
@@ -152,14 +164,14 @@ def _odd_entry(e, base: str, prefix: str, subdirs: list):
         if e.is_dir(follow_symlinks=False):
             if bad_name:
                 return rel, None, None, "the folder name is not valid UTF-8 (shown escaped); its files are not indexed, rename it"
-            subdirs.append((rel, e.path))
+            subdirs.append((rel, abs_path))
             return None
         if bad_name:
             return rel, None, None, "the file name is not valid UTF-8 (shown escaped); rename it"
         if e.is_symlink():
-            if not os.path.realpath(e.path).startswith(prefix):
+            if not os.path.realpath(abs_path).startswith(prefix):
                 return rel, None, None, "a symlink pointing outside the export root; not followed"
-            st = os.stat(e.path)
+            st = os.stat(abs_path)
             if _stat.S_ISDIR(st.st_mode):
                 return rel, None, None, "a symlink to a folder; not followed (folders are walked by their real path)"
         else:
@@ -443,15 +455,11 @@ def _listing_schema():
     return _LISTING_SCHEMA
 
 
-def _write_listing(folders: Iterator[list], path: Path) -> tuple[int, str]:
-    """Stream the walk (lists of entries) into a temporary Parquet listing; returns the number of
-    entries and a digest of all of them (path, size, mtime, error, in walk order)."""
-    import hashlib
-
+def _write_listing(folders: Iterator[list], path: Path) -> None:
+    """Stream the walk (lists of entries) into a temporary Parquet listing."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    digest = hashlib.blake2b(digest_size=20)
     schema = _listing_schema()
     n = 0
     with pq.ParquetWriter(path, schema, compression="none", write_statistics=False) as out:
@@ -464,14 +472,57 @@ def _write_listing(folders: Iterator[list], path: Path) -> tuple[int, str]:
 
         part: list = []
         for folder in folders:
-            digest.update(repr(folder).encode("utf-8", "backslashreplace"))
             part += folder
             if len(part) >= WALK_BATCH:
                 n += write(part)
                 part = []
         if part:
             n += write(part)
-    return n, digest.hexdigest()
+
+
+class _WalkTally:
+    """Number of entries and digest of a walk (path, size, mtime, error, in walk order), kept as it
+    streams past (`_tallied`)."""
+
+    def __init__(self):
+        import hashlib
+
+        self.n, self._digest = 0, hashlib.blake2b(digest_size=20)
+
+    def add(self, folder: list) -> None:
+        _digest_folder(self._digest, folder)
+        self.n += len(folder)
+
+    @property
+    def digest(self) -> str:
+        return self._digest.hexdigest()
+
+
+def _tallied(folders: Iterator[list], tally: _WalkTally) -> Iterator[list]:
+    for folder in folders:
+        tally.add(folder)
+        yield folder
+
+
+def _count_files(root: str, exclude: list) -> int:
+    """Entries below `root` without a stat each (about the walk's count): the progress bar's total
+    while a fresh run reads as it walks."""
+    skip = {os.path.realpath(p) for p in exclude}
+    n, stack = 0, [root]
+    while stack:
+        folder = stack.pop()
+        if folder in skip:
+            continue
+        try:
+            with os.scandir(folder) as it:
+                for e in it:
+                    if e.is_dir(follow_symlinks=False):
+                        stack.append(e.path)
+                    else:
+                        n += 1
+        except OSError:
+            n += 1
+    return n
 
 
 def _duckdb(data: Path):
@@ -504,22 +555,24 @@ _ON_KEY = "c.path = l.path AND c.k_size = l.k_size AND c.k_mtime = l.k_mtime AND
 
 def _todo_batches(con, listing: Path, prev: dict[str, Path]):
     """Walk entries to read (new or changed), as lists of (path, size, mtime, walk_error)."""
-    if prev:
-        cached, params = _cached_keys(prev)
-        sql = (f"SELECT l.path, l.size_bytes, l.mtime, l.walk_error FROM ({_LISTING_KEYS}) l "
-               f"ANTI JOIN ({cached}) c ON {_ON_KEY}")  # no ORDER BY: a sort would hold the listing in memory
-        params = [str(listing)] + params
-    else:
-        sql, params = "SELECT path, size_bytes, mtime, walk_error FROM read_parquet(?)", [str(listing)]  # file order
-    reader = con.sql(sql, params=params).to_arrow_reader(WALK_BATCH)  # streamed (execute() would copy all rows)
+    cached, params = _cached_keys(prev)
+    sql = (f"SELECT l.path, l.size_bytes, l.mtime, l.walk_error FROM ({_LISTING_KEYS}) l "
+           f"ANTI JOIN ({cached}) c ON {_ON_KEY}")  # no ORDER BY: a sort would hold the listing in memory
+    reader = con.sql(sql, params=[str(listing)] + params).to_arrow_reader(WALK_BATCH)  # streamed
     for batch in reader:
         yield list(zip(*(batch.column(i).to_pylist() for i in range(4))))
 
 
 def _chunks(todo_batches, root: str, size: int, fast: bool, limit, fields):
+    """`_read_chunk`'s arguments for runs of `size` entries (across the batches' boundaries)."""
+    buf: list = []
     for batch in todo_batches:
-        for i in range(0, len(batch), size):
-            yield root, batch[i:i + size], fast, limit, fields
+        buf += batch
+        while len(buf) >= size:
+            yield root, buf[:size], fast, limit, fields
+            del buf[:size]
+    if buf:
+        yield root, buf, fast, limit, fields
 
 
 class _Columns:
@@ -681,32 +734,40 @@ def index_export(
                            "incremental": True, "workers": workers, "new_errors_by_kind": {}, "kept_rows": None,
                            "kept_errors": None}
                 return summary | state["counts"] | {"seconds": round(time.perf_counter() - t0, 3)}
-        n_files, digest = _write_listing(_walk_folders(root, exclude=[data]), listing)
         con = _duckdb(data)
+        tally = _WalkTally()
+        walk = _tallied(_walk_folders(root, exclude=[data]), tally)
         if prev:
+            _write_listing(walk, listing)
             cached, params = _cached_keys(prev)
             n_todo, n_gone = con.execute(
                 f"SELECT (SELECT count(*) FROM ({_LISTING_KEYS}) l ANTI JOIN ({cached}) c ON {_ON_KEY}), "
                 f"(SELECT count(DISTINCT c.path) FROM ({cached}) c ANTI JOIN read_parquet(?) l ON c.path = l.path)",
                 [str(listing)] + params + params + [str(listing)]).fetchone()
-        else:
-            n_todo, n_gone = n_files, 0
-        summary = {"files": n_files, "files_read": n_todo, "files_reused": n_files - n_todo, "files_removed": n_gone,
-                   "incremental": bool(prev), "workers": workers}
+            todo = _todo_batches(con, listing, prev)
+        else:  # a fresh run reads as it walks: no listing, and the walk overlaps the readers
+            n_todo, n_gone, todo = None, 0, walk
         if prev and not n_todo and not n_gone and all((data / f"{n}.parquet").exists() for n in ("instances", "index_errors", "series")):
             # nothing changed: the cached tables are already the answer; nothing is rewritten
+            summary = _summary(tally.n, n_todo, n_gone, prev, workers)
             summary = _finish(summary, data, Counter(), t0, kept_rows=None, kept_errors=None)
-            _save_state(data, digest, summary)
+            _save_state(data, tally.digest, summary)
             return summary
-        summary.update(_index_todo(con, data, listing, prev, root, workers, progress, fast, chunk_files, file_time_limit, n_todo))
+        done = _index_todo(con, data, listing, prev, root, workers, progress, fast, chunk_files, file_time_limit, todo, n_todo)
+        summary = _summary(tally.n, tally.n if n_todo is None else n_todo, n_gone, prev, workers) | done
         summary.update(_finish_counts(data, t0))
-        _save_state(data, digest, summary)
+        _save_state(data, tally.digest, summary)
         return summary
     finally:
         if con is not None:
             con.close()
         listing.unlink(missing_ok=True)
         _rmdir_quiet(data / ".duckdb_spill")
+
+
+def _summary(n_files: int, n_todo: int, n_gone: int, prev: dict, workers: int) -> dict:
+    return {"files": n_files, "files_read": n_todo, "files_reused": n_files - n_todo, "files_removed": n_gone,
+            "incremental": bool(prev), "workers": workers}
 
 
 _STATE = ".index-state.json"
@@ -737,7 +798,7 @@ def _save_state(data: Path, digest: str, summary: dict) -> None:
     if stamps is None:
         return
     tmp = data / f".index-state-{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({"version": 1, "walk": digest, "tables": stamps, "counts": {k: summary[k] for k in _COUNTS}}))
+    tmp.write_text(json.dumps({"version": 2, "walk": digest, "tables": stamps, "counts": {k: summary[k] for k in _COUNTS}}))
     os.replace(tmp, data / _STATE)
 
 
@@ -749,21 +810,35 @@ def _state_matches(data: Path, digest: str | None = None) -> dict | None:
         state = json.loads((data / _STATE).read_text())
     except (OSError, ValueError):
         return None
-    ok = (state.get("version") == 1 and (digest is None or state.get("walk") == digest)
+    ok = (state.get("version") == 2 and (digest is None or state.get("walk") == digest)
           and state.get("tables") == _table_stamps(data) and isinstance(state.get("counts"), dict))
     return state if ok else None
 
 
 def _digest_walk(folders: Iterator[list]) -> tuple[int, str]:
-    """Number of entries and digest of the walk, as `_write_listing` computes them, without a listing."""
-    import hashlib
-
-    digest = hashlib.blake2b(digest_size=20)
-    n = 0
+    """Number of entries and digest of the walk, as `_WalkTally` keeps them."""
+    tally = _WalkTally()
     for folder in folders:
+        tally.add(folder)
+    return tally.n, tally.digest
+
+
+def _digest_folder(digest, folder: list) -> None:
+    """Add one folder's walk entries to the digest: the paths, then sizes and mtimes as packed
+    numbers (repr of every tuple cost a third of an unchanged re-run); folders with refused
+    entries (no size) by repr."""
+    from array import array
+
+    if not folder:
+        digest.update(b"\x00folder")
+        return
+    paths, sizes, mtimes, errors = zip(*folder)
+    digest.update("\x00".join(paths).encode("utf-8", "backslashreplace"))
+    try:
+        digest.update(array("q", sizes))
+        digest.update(array("d", mtimes))
+    except TypeError:  # an entry without size (an error)
         digest.update(repr(folder).encode("utf-8", "backslashreplace"))
-        n += len(folder)
-    return n, digest.hexdigest()
 
 
 def _rmdir_quiet(path: Path) -> None:
@@ -774,7 +849,10 @@ def _rmdir_quiet(path: Path) -> None:
 
 
 def _index_todo(con, data: Path, listing: Path, prev: dict[str, Path], root: str, workers: int, progress, fast: bool,
-                chunk_files: int, limit, n_todo: int) -> dict:
+                chunk_files: int, limit, todo, n_todo: int | None) -> dict:
+    """Read the walk entries `todo` (batches of them; `n_todo` of them, None while a fresh run
+    walks) into `instances` and `index_errors` with the cached rows of unchanged files, then
+    write `series`."""
     from data_contracts import load_contract
 
     inst_schema, err_schema = load_contract("instances").schema, load_contract("index_errors").schema
@@ -804,9 +882,11 @@ def _index_todo(con, data: Path, listing: Path, prev: dict[str, Path], root: str
                                                    f"CASE WHEN e.size_bytes IS NULL THEN e.message ELSE '' END = l.k_msg",
                                      [str(prev["index_errors"]), str(listing)])
         inst_b, err_b = _Columns(inst_out, inst_schema), _Errors(err_out, err_schema)
-        chunks = _chunks(_todo_batches(con, listing, prev), root, chunk_files, fast, limit, fields)
-        with _progress(progress, n_todo) as bar:
-            task = bar.add_task("index", total=n_todo) if bar is not None else None
+        chunks = _chunks(todo, root, chunk_files, fast, limit, fields)
+        show = sys.stderr.isatty() if progress is None else progress
+        total = n_todo if n_todo is not None else _count_files(root, [data]) if show else 0
+        with _progress(show, total) as bar:
+            task = bar.add_task("index", total=total) if bar is not None else None
             for cols, errs, n in _map(chunks, workers):
                 if cols is not None:
                     inst_b.add(cols)
@@ -857,23 +937,37 @@ def _finish(summary: dict, data: Path, new_errors: Counter, t0: float, kept_rows
 
 
 def _map(chunks, workers: int):
-    """Results of `_read_chunk` over `chunks`, in order; at most IN_FLIGHT_PER_WORKER x workers chunks in flight."""
-    if workers == 1:
-        with _alarm_installed():
+    """Results of `_read_chunk` over `chunks`, in order, read by `workers` processes.
+
+    workers = 1: this process reads. More: `workers - 1` spawned readers, each with up to
+    IN_FLIGHT_PER_WORKER chunks queued, and this process, which reads a chunk itself whenever
+    the readers' queues are full. So `workers` processes read on as many cores, and this
+    process's own work (the walk, writing the rows) takes part of its share instead of
+    competing with `workers` busy readers. It reads only where it can enforce the per-file
+    time limit (the main thread: SIGALRM); elsewhere (a flow's thread) `workers` readers are
+    spawned and it only dispatches.
+    """
+    with _alarm_installed() as here:
+        if workers == 1:
             for c in chunks:
                 yield _read_chunk(c)
-        return
-    import multiprocessing as mp
+            return
+        import multiprocessing as mp
 
-    ctx = mp.get_context("spawn")  # safe under threads (Prefect) and on every OS
-    with ctx.Pool(workers, initializer=_init_worker) as pool:
-        pending: deque = deque()
-        for c in chunks:
-            pending.append(pool.apply_async(_read_chunk, (c,)))
-            if len(pending) >= IN_FLIGHT_PER_WORKER * workers:
-                yield pending.popleft().get()
-        while pending:
-            yield pending.popleft().get()
+        readers = workers - 1 if here else workers
+        queued = IN_FLIGHT_PER_WORKER * readers
+        ctx = mp.get_context("spawn")  # safe under threads (Prefect) and on every OS
+        with ctx.Pool(readers, initializer=_init_worker) as pool:
+            pending: deque = deque()  # AsyncResults and (done here) result tuples, in chunk order
+            for c in chunks:
+                busy = sum(1 for p in pending if p.__class__ is not tuple and not p.ready())
+                pending.append(_read_chunk(c) if here and busy >= queued else pool.apply_async(_read_chunk, (c,)))
+                while pending and (pending[0].__class__ is tuple or pending[0].ready() or len(pending) > 2 * queued):
+                    p = pending.popleft()
+                    yield p if p.__class__ is tuple else p.get()
+            while pending:
+                p = pending.popleft()
+                yield p if p.__class__ is tuple else p.get()
 
 
 @contextmanager
@@ -968,11 +1062,11 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
         """Each series' rows as a dict of lists, streamed in series order."""
         pending = None
         for batch in reader:
-            t = pa.Table.from_batches([batch])
-            uids = t.column("series_instance_uid").to_numpy(zero_copy_only=False)
-            bounds = np.flatnonzero(np.concatenate([[True], uids[1:] != uids[:-1], [True]]))
+            cols = batch.to_pydict()  # one conversion per batch; each series is then list slices
+            uids = batch.column("series_instance_uid").to_numpy(zero_copy_only=False)
+            bounds = np.flatnonzero(np.concatenate([[True], uids[1:] != uids[:-1], [True]])).tolist()
             for a, b in zip(bounds[:-1], bounds[1:]):
-                part = t.slice(int(a), int(b - a)).to_pydict()
+                part = {k: v[a:b] for k, v in cols.items()}
                 if pending is not None and pending["series_instance_uid"][0] == part["series_instance_uid"][0]:
                     for k in part:
                         pending[k].extend(part[k])
