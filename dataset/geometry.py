@@ -127,7 +127,11 @@ def _mode(values):
     """Most common non-null value (ties: the smallest); lists for tuples."""
     from collections import Counter
 
-    counts = Counter(tuple(v) if isinstance(v, (list, np.ndarray)) else v for v in values if v is not None)
+    try:  # hashable values (numbers, tuples): counted as they are
+        counts = Counter(values)
+    except TypeError:
+        counts = Counter(tuple(v) if isinstance(v, (list, np.ndarray)) else v for v in values)
+    counts.pop(None, None)
     if not counts:
         return None
     top = max(counts.values())
@@ -142,7 +146,7 @@ def _is_localizer(image_types, normals_ok, normals, n_images, rows, cols, spacin
     if flagged * 2 > n_images:
         return True
     ok = np.flatnonzero(normals_ok)
-    if len(ok) >= 2:
+    if len(ok) >= 2 and not np.all(normals[ok] == normals[ok[0]]):  # one normal: one group
         # images grouped by orientation, in image order: each joins the first group whose first
         # normal it matches (distinct normals are few: grouped once each, then counted)
         distinct, first, counts = np.unique(np.round(normals[ok], 6), axis=0, return_index=True, return_counts=True)
@@ -211,7 +215,8 @@ def series_geometry(images: dict[str, Any] | list[dict]) -> dict[str, Any]:
     # (distinct orientations are few: compare each image with one representative per orientation)
     reps: list[int] = []
     counts: list[int] = []
-    for i in idx[np.unique(np.round(ori[idx], 4), axis=0, return_index=True)[1]]:
+    same = bool(np.all(ori[idx] == ori[idx[0]]))  # the usual case: one orientation, no np.unique
+    for i in idx[:1] if same else idx[np.unique(np.round(ori[idx], 4), axis=0, return_index=True)[1]]:
         for r_, rep in enumerate(reps):
             if abs(float(normals[i] @ normals[rep])) >= SAME_ORIENTATION_COS:
                 break
@@ -313,8 +318,8 @@ def _columns(images) -> dict[str, Any]:
         pos = np.column_stack([
             np.array([np.nan if v is None else v for v in col(k)], dtype=float) for k in ("position_x", "position_y", "position_z")
         ]) if n else np.zeros((0, 3))
-    def clean(vals):
-        return [None if v is None or (isinstance(v, float) and math.isnan(v)) else v for v in vals]
+    def clean(vals):  # NaN -> None (only NaN is unequal to itself among these scalars)
+        return [None if v != v else v for v in vals]
     paths = col("path")
     return {
         "n": n,
