@@ -107,7 +107,10 @@ def sort_key(position, orientation) -> float:
 
 
 def _as_array(values, width: int) -> np.ndarray:
-    """(n, width) floats of lists of numbers; NaN rows for None or too short values."""
+    """(n, width) floats of lists of numbers (or of an (n, >= width) array); NaN rows for None or
+    too short values."""
+    if isinstance(values, np.ndarray) and values.ndim == 2 and values.shape[1] >= width:
+        return values[:, :width].astype(float, copy=False)
     try:  # the common case, every value a list of the same length: one conversion
         arr = np.array(values, dtype=float)
         if arr.ndim == 2 and arr.shape[1] >= width:
@@ -324,8 +327,8 @@ def _columns(images) -> dict[str, Any]:
     return {
         "n": n,
         "position": pos,
-        "orientation": _as_array(list(col("orientation")), 6),
-        "pixel_spacing": _as_array(list(col("pixel_spacing")), 2),
+        "orientation": _as_array(col("orientation"), 6),
+        "pixel_spacing": _as_array(col("pixel_spacing"), 2),
         "image_type": clean(col("image_type")),
         "instance_number": clean(col("instance_number")),
         "frame_number": clean(col("frame_number")),

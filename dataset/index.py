@@ -43,6 +43,7 @@ fresh run (sorted by primary key).
 """
 from __future__ import annotations
 
+import datetime
 import math
 import os
 import stat as _stat
@@ -1062,14 +1063,14 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
         """Each series' rows as a dict of lists, streamed in series order."""
         pending = None
         for batch in reader:
-            cols = batch.to_pydict()  # one conversion per batch; each series is then list slices
+            cols = _geometry_columns(batch)  # one conversion per batch; each series is then slices
             uids = batch.column("series_instance_uid").to_numpy(zero_copy_only=False)
             bounds = np.flatnonzero(np.concatenate([[True], uids[1:] != uids[:-1], [True]])).tolist()
             for a, b in zip(bounds[:-1], bounds[1:]):
                 part = {k: v[a:b] for k, v in cols.items()}
                 if pending is not None and pending["series_instance_uid"][0] == part["series_instance_uid"][0]:
-                    for k in part:
-                        pending[k].extend(part[k])
+                    for k, v in part.items():  # a series across two batches
+                        pending[k] = np.concatenate([pending[k], v]) if isinstance(v, np.ndarray) else pending[k] + v
                     continue
                 if pending is not None:
                     yield pending
@@ -1094,6 +1095,8 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
             for k in ("series_instance_uid", "study_instance_uid", "accession_number", "patient_id", "study_date",
                       "series_number", "series_description", "modality"):
                 row[k] = _first(part[k])
+            if row["study_date"] is not None:  # days since the epoch (`_geometry_columns`)
+                row["study_date"] = _EPOCH + datetime.timedelta(days=row["study_date"])
             if row["tilt_deg"] is not None and not math.isfinite(row["tilt_deg"]):
                 row["tilt_deg"] = None
             batch.append(row)
@@ -1106,6 +1109,38 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
     if partial:
         con.unregister("redo_series")
     return n
+
+
+_EPOCH = datetime.date(1970, 1, 1)
+
+
+def _geometry_columns(batch) -> dict:
+    """A batch of `_GEOMETRY_COLUMNS` as Python lists, except: orientation and pixel_spacing as
+    (n, 6) and (n, 2) float arrays (NaN where null or short) and study_date as days since the
+    epoch. Python date objects and lists of floats cost most of the conversion."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = {}
+    for name in batch.schema.names:
+        col = batch.column(name)
+        if name == "study_date":
+            out[name] = col.cast(pa.int32()).to_pylist()
+        elif name in ("orientation", "pixel_spacing"):
+            width = 6 if name == "orientation" else 2
+            lengths = pc.list_value_length(col).fill_null(0).to_numpy(zero_copy_only=False)
+            if (lengths == width).all():
+                out[name] = col.flatten().to_numpy(zero_copy_only=False).astype(float).reshape(-1, width)
+            else:
+                arr = np.full((len(col), width), np.nan)
+                for i, v in enumerate(col.to_pylist()):
+                    if v is not None and len(v) >= width and None not in v[:width]:
+                        arr[i] = v[:width]
+                out[name] = arr
+        else:
+            out[name] = col.to_pylist()
+    return out
 
 
 def _first(values):

@@ -338,6 +338,25 @@ def test_series_table_from_shuffled_files(tmp_path):
     assert np.allclose(a @ [0, 1, 0, 1], [-100, -100 + 0.7, 20, 1])  # row step = PixelSpacing[0]
 
 
+def test_series_across_row_batches_equals_one_batch(tmp_path, monkeypatch):
+    """Series rows are read back in batches of BATCH_ROWS; a series split across batches (and a
+    missing PixelSpacing and StudyDate) must give the same series row as one batch."""
+    import dataset.index as ix
+
+    exp = tmp_path / "e"
+    axial_series(exp / "a", n=5)
+    for i in range(2):
+        make_ct(exp / "b" / f"IM{i}", series="1.2.3.9", position=(-100.0, -100.0, 5.0 * i), instance=i + 1,
+                omit=("StudyDate", "PixelSpacing"))
+    index_export(exp, tmp_path / "one", workers=1, progress=False)
+    monkeypatch.setattr(ix, "BATCH_ROWS", 2)  # every series now spans batches
+    index_export(exp, tmp_path / "many", workers=1, progress=False)
+    one, many = (table("series", tmp_path / d).sort_by("series_instance_uid").to_pylist() for d in ("one", "many"))
+    assert one == many and len(one) == 2
+    assert one[0]["study_date"] is not None and one[0]["pixel_spacing"] is not None and one[0]["affine"] is not None
+    assert one[1]["study_date"] is None and one[1]["pixel_spacing"] is None
+
+
 def test_cli_index(tmp_path, capsys):
     from flows.cli import main
 
