@@ -31,7 +31,7 @@ test: $(STAMP) browser
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.mining_speed --reports 300
-	$(BIN)/python bench/index_bench.py --files 5000 --memory-files 20000
+	$(BIN)/python bench/index_bench.py --files 20000 --memory-files 20000
 	$(BIN)/python bench/flow_e2e.py --sizes 20
 	$(BIN)/python bench/model_throughput.py --cpu-small
 
