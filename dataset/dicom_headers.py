@@ -421,7 +421,6 @@ _CHECK_GROUPS = frozenset((0x0004, 0xFFFE, PER_FRAME_SEQ >> 16, PIXEL_DATA >> 16
 _PIXEL_LE = _le(PIXEL_DATA)
 
 
-
 class _NeedMore(Exception):
     pass
 
