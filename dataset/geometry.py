@@ -76,6 +76,9 @@ def slice_normal(orientation) -> np.ndarray | None:
 
 def _normals(ori: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """slice_normal for an (n, 6) array at once: (unit normals, which rows are usable)."""
+    if len(ori) > 1 and np.all(ori == ori[0]):  # one orientation (NaN never equals): computed once
+        v, ok = _normals(ori[:1])
+        return np.repeat(v, len(ori), axis=0), np.repeat(ok, len(ori))
     with np.errstate(invalid="ignore", divide="ignore"):
         v = np.cross(ori[:, :3], ori[:, 3:]) if len(ori) else np.zeros((0, 3))
         norm = np.linalg.norm(v, axis=1)
