@@ -59,6 +59,7 @@ CHUNK_FILES = 64          # files per task sent to a worker process
 BATCH_ROWS = 8192         # rows per Parquet write (and per contract check)
 WALK_BATCH = 16384        # walk entries per write of the temporary listing
 IN_FLIGHT_PER_WORKER = 3  # chunks queued or being read per worker process
+SERIES_TASK_ROWS = 2048   # instance rows per run of series sent to a worker for their geometry
 FILE_TIME_LIMIT_S = 5.0   # default wall time one file may take (header reading)
 DUCKDB_MEMORY = "128MB"   # DuckDB memory limit for comparisons and key checks (spills beyond)
 SERIES_FIELDS = (
@@ -854,11 +855,6 @@ def _index_todo(con, data: Path, listing: Path, prev: dict[str, Path], root: str
     """Read the walk entries `todo` (batches of them; `n_todo` of them, None while a fresh run
     walks) into `instances` and `index_errors` with the cached rows of unchanged files, then
     write `series`."""
-    from data_contracts import load_contract
-
-    inst_schema, err_schema = load_contract("instances").schema, load_contract("index_errors").schema
-    fields = tuple(inst_schema.names)
-    i_series, i_sop = fields.index("series_instance_uid"), fields.index("sop_instance_uid")
     affected_series = affected_sops = None
     if "instances" in prev:  # series of the cached rows that are not carried over (changed or gone files)
         affected_series, affected_sops = set(), set()
@@ -870,6 +866,24 @@ def _index_todo(con, data: Path, listing: Path, prev: dict[str, Path], root: str
     elif prev:  # only index_errors cached: recompute every series
         affected_series = None
     errors_by_kind: Counter = Counter()
+    kept_rows = kept_errors = 0
+    with _helpers(workers) as helpers:
+        kept_rows, kept_errors = _read_todo(con, data, listing, prev, root, progress, fast, chunk_files, limit, todo, n_todo,
+                                            helpers, affected_series, affected_sops, errors_by_kind)
+        write_series(data, affected_series if prev else None, affected_sops if prev else None, con=con, helpers=helpers)
+    return {"new_errors_by_kind": dict(sorted(errors_by_kind.items())), "kept_rows": kept_rows, "kept_errors": kept_errors}
+
+
+def _read_todo(con, data: Path, listing: Path, prev: dict[str, Path], root: str, progress, fast: bool, chunk_files: int,
+               limit, todo, n_todo: int | None, helpers, affected_series, affected_sops, errors_by_kind: Counter):
+    """Write `instances` and `index_errors`: the cached rows of unchanged files, then the rows of
+    the files read; the series and SOPs read are added to the affected sets. Returns the numbers
+    of cached rows and error rows carried over."""
+    from data_contracts import load_contract
+
+    inst_schema, err_schema = load_contract("instances").schema, load_contract("index_errors").schema
+    fields = tuple(inst_schema.names)
+    i_series, i_sop = fields.index("series_instance_uid"), fields.index("sop_instance_uid")
     kept_rows = kept_errors = 0
     with _table_writer("instances", data, con) as inst_out, _table_writer("index_errors", data, con) as err_out:
         if "instances" in prev:
@@ -888,7 +902,7 @@ def _index_todo(con, data: Path, listing: Path, prev: dict[str, Path], root: str
         total = n_todo if n_todo is not None else _count_files(root, [data]) if show else 0
         with _progress(show, total) as bar:
             task = bar.add_task("index", total=total) if bar is not None else None
-            for cols, errs, n in _map(chunks, workers):
+            for cols, errs, n in _ordered(_read_chunk, chunks, helpers):
                 if cols is not None:
                     inst_b.add(cols)
                     if affected_series is not None:
@@ -901,8 +915,7 @@ def _index_todo(con, data: Path, listing: Path, prev: dict[str, Path], root: str
                     bar.advance(task, n)
         inst_b.flush()
         err_b.flush()
-    write_series(data, affected_series if prev else None, affected_sops if prev else None, con=con)
-    return {"new_errors_by_kind": dict(sorted(errors_by_kind.items())), "kept_rows": kept_rows, "kept_errors": kept_errors}
+    return kept_rows, kept_errors
 
 
 def _copy_kept(con, out, sql: str, params: list) -> int:
@@ -937,38 +950,68 @@ def _finish(summary: dict, data: Path, new_errors: Counter, t0: float, kept_rows
     return summary
 
 
-def _map(chunks, workers: int):
-    """Results of `_read_chunk` over `chunks`, in order, read by `workers` processes.
+class _Helpers:
+    """The processes of one run: `pool` (spawned; None for one worker) and whether this process
+    works beside it (`here`: it reads only where it can enforce the per-file time limit, the
+    main thread with SIGALRM)."""
 
-    workers = 1: this process reads. More: `workers - 1` spawned readers, each with up to
-    IN_FLIGHT_PER_WORKER chunks queued, and this process, which reads a chunk itself whenever
-    the readers' queues are full. So `workers` processes read on as many cores, and this
-    process's own work (the walk, writing the rows) takes part of its share instead of
-    competing with `workers` busy readers. It reads only where it can enforce the per-file
-    time limit (the main thread: SIGALRM); elsewhere (a flow's thread) `workers` readers are
-    spawned and it only dispatches.
-    """
+    def __init__(self, pool, here: bool, size: int):
+        self.pool, self.here, self.queued = pool, here, IN_FLIGHT_PER_WORKER * size
+
+
+@contextmanager
+def _helpers(workers: int):
+    """`workers` working processes: this one and `workers - 1` spawned ones, or `workers` spawned
+    ones where this process cannot read under a time limit (another thread: it only dispatches)."""
     with _alarm_installed() as here:
         if workers == 1:
-            for c in chunks:
-                yield _read_chunk(c)
+            yield _Helpers(None, True, 0)
             return
         import multiprocessing as mp
 
-        readers = workers - 1 if here else workers
-        queued = IN_FLIGHT_PER_WORKER * readers
-        ctx = mp.get_context("spawn")  # safe under threads (Prefect) and on every OS
-        with ctx.Pool(readers, initializer=_init_worker) as pool:
-            pending: deque = deque()  # AsyncResults and (done here) result tuples, in chunk order
-            for c in chunks:
-                busy = sum(1 for p in pending if p.__class__ is not tuple and not p.ready())
-                pending.append(_read_chunk(c) if here and busy >= queued else pool.apply_async(_read_chunk, (c,)))
-                while pending and (pending[0].__class__ is tuple or pending[0].ready() or len(pending) > 2 * queued):
-                    p = pending.popleft()
-                    yield p if p.__class__ is tuple else p.get()
-            while pending:
-                p = pending.popleft()
-                yield p if p.__class__ is tuple else p.get()
+        size = workers - 1 if here else workers
+        with mp.get_context("spawn").Pool(size, initializer=_init_worker) as pool:  # spawn: safe under threads
+            yield _Helpers(pool, here, size)
+
+
+class _Done:
+    """A result computed in this process, beside the pool's AsyncResults."""
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def ready(self) -> bool:
+        return True
+
+    def get(self):
+        return self.value
+
+
+def _ordered(fn, items, helpers: _Helpers):
+    """fn(item) for each item, in order: in the pool, with up to `helpers.queued` items waiting,
+    and in this process whenever the pool's queues are full (so this process's own work, such as
+    the walk and writing rows, takes part of its share instead of competing with busy helpers)."""
+    pool = helpers.pool
+    if pool is None:
+        for it in items:
+            yield fn(it)
+        return
+    queued, here = helpers.queued, helpers.here
+    pending: deque = deque()
+    for it in items:
+        busy = sum(1 for p in pending if not p.ready())
+        pending.append(_Done(fn(it)) if here and busy >= queued else pool.apply_async(fn, (it,)))
+        while pending and (pending[0].ready() or len(pending) > 2 * queued):
+            yield pending.popleft().get()
+    while pending:
+        yield pending.popleft().get()
+
+
+def _map(chunks, workers: int):
+    """Results of `_read_chunk` over `chunks`, in order, read by `workers` processes (`_helpers`)."""
+    with _helpers(workers) as helpers:
+        yield from _ordered(_read_chunk, chunks, helpers)
 
 
 @contextmanager
@@ -1005,15 +1048,14 @@ def _error_counts(data: Path) -> Counter:
 # ---------------------------------------------------------------- series
 
 def write_series(data_dir: str | os.PathLike, affected_series: set | None = None, affected_sops: set | None = None,
-                 con=None) -> int:
+                 con=None, helpers: _Helpers | None = None) -> int:
     """(Re)compute `series` from `instances` in `data_dir`; returns the number of series.
 
     With `affected_series`/`affected_sops` (incremental runs) only those series, and the
     series holding one of those SOPInstanceUIDs (duplicate counts cross series), are
-    recomputed; the other rows are copied from the previous `series` table.
+    recomputed; the other rows are copied from the previous `series` table. `helpers` (an
+    index run's processes) share the geometry; without them it is computed here.
     """
-    from dataset.geometry import series_geometry
-
     from data_contracts.io import table_files
 
     data = Path(data_dir)
@@ -1025,14 +1067,15 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
     if own:
         con = _duckdb(data)
     try:
-        return _write_series(con, data, inst_path, series_path, affected_series, affected_sops, series_geometry)
+        return _write_series(con, data, inst_path, series_path, affected_series, affected_sops,
+                             helpers or _Helpers(None, True, 0))
     finally:
         if own:
             con.close()
             _rmdir_quiet(data / ".duckdb_spill")
 
 
-def _write_series(con, data, inst_path, series_path, affected_series, affected_sops, series_geometry) -> int:
+def _write_series(con, data, inst_path, series_path, affected_series, affected_sops, helpers: _Helpers) -> int:
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -1060,7 +1103,7 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
         params=params).to_arrow_reader(BATCH_ROWS)  # streamed: duckdb sorts within its memory limit
 
     def series_parts():
-        """Each series' rows as a dict of lists, streamed in series order."""
+        """Each series' rows as a dict of columns (`_geometry_columns`), streamed in series order."""
         pending = None
         for batch in reader:
             cols = _geometry_columns(batch)  # one conversion per batch; each series is then slices
@@ -1078,6 +1121,18 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
         if pending is not None:
             yield pending
 
+    def tasks():
+        """Runs of series (~SERIES_TASK_ROWS rows) with the duplicated SOPs among them (`_series_rows`)."""
+        parts, rows = [], 0
+        for part in series_parts():
+            parts.append(part)
+            rows += len(part["sop_instance_uid"])
+            if rows >= SERIES_TASK_ROWS:
+                yield parts, {u for p in parts for u in p["sop_instance_uid"] if u in dup_sops}
+                parts, rows = [], 0
+        if parts:
+            yield parts, {u for p in parts for u in p["sop_instance_uid"] if u in dup_sops}
+
     n = 0
     with _table_writer("series", data, con) as out:
         if partial:
@@ -1088,19 +1143,9 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
                     out.write(old)
                     n += old.num_rows
         batch = []
-        for part in series_parts():
-            geo = series_geometry(part)
-            geo["n_duplicate_sops"] = sum(1 for s in part["sop_instance_uid"] if s in dup_sops)
-            row = {k: geo[k] for k in SERIES_FIELDS if k in geo}
-            for k in ("series_instance_uid", "study_instance_uid", "accession_number", "patient_id", "study_date",
-                      "series_number", "series_description", "modality"):
-                row[k] = _first(part[k])
-            if row["study_date"] is not None:  # days since the epoch (`_geometry_columns`)
-                row["study_date"] = _EPOCH + datetime.timedelta(days=row["study_date"])
-            if row["tilt_deg"] is not None and not math.isfinite(row["tilt_deg"]):
-                row["tilt_deg"] = None
-            batch.append(row)
-            n += 1
+        for rows in _ordered(_series_rows, tasks(), helpers):
+            batch += rows
+            n += len(rows)
             if len(batch) >= BATCH_ROWS:
                 out.write(batch)
                 batch = []
@@ -1112,6 +1157,28 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
 
 
 _EPOCH = datetime.date(1970, 1, 1)
+
+
+def _series_rows(task) -> list[dict]:
+    """`series` rows of a run of series (each a dict of its rows' columns, `_geometry_columns`),
+    given the SOPInstanceUIDs among them that the export holds in more than one file."""
+    from dataset.geometry import series_geometry
+
+    parts, dup_sops = task
+    out = []
+    for part in parts:
+        geo = series_geometry(part)
+        geo["n_duplicate_sops"] = sum(1 for s in part["sop_instance_uid"] if s in dup_sops)
+        row = {k: geo[k] for k in SERIES_FIELDS if k in geo}
+        for k in ("series_instance_uid", "study_instance_uid", "accession_number", "patient_id", "study_date",
+                  "series_number", "series_description", "modality"):
+            row[k] = _first(part[k])
+        if row["study_date"] is not None:  # days since the epoch (`_geometry_columns`)
+            row["study_date"] = _EPOCH + datetime.timedelta(days=row["study_date"])
+        if row["tilt_deg"] is not None and not math.isfinite(row["tilt_deg"]):
+            row["tilt_deg"] = None
+        out.append(row)
+    return out
 
 
 def _geometry_columns(batch) -> dict:

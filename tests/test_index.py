@@ -270,18 +270,26 @@ def test_enhanced_ct_one_row_per_frame_in_item_order(tmp_path):
     assert s["n_images"] == 6 and s["geometry"] == "axial" and s["spacing_mm"] == 10.0
 
 
-def test_parallel_equals_serial_and_pydicom_only(tmp_path):
+def test_parallel_equals_serial_and_pydicom_only(tmp_path, monkeypatch):
+    import dataset.index as ix
+
     exp = tmp_path / "export"
     for k in range(4):
         axial_series(exp / f"s{k}", n=40, series=f"1.2.3.{k}")
     make_enhanced(exp / "enh")
     (exp / "junk").write_bytes(b"junk" * 100)
     index_export(exp, tmp_path / "one", workers=1, progress=False)
+    # one chunk or run of series queued per helper: the next ones are read and computed in this
+    # process, so both paths (and the order of their results) are exercised
+    monkeypatch.setattr(ix, "IN_FLIGHT_PER_WORKER", 1)
+    monkeypatch.setattr(ix, "SERIES_TASK_ROWS", 40)
     index_export(exp, tmp_path / "two", workers=2, progress=False, chunk_files=16)
     index_export(exp, tmp_path / "ref", workers=1, progress=False, fast=False)
     for name, keys in (("instances", ["path", "frame_number"]), ("index_errors", ["path"]), ("series", ["series_instance_uid"])):
         a = sorted_rows(name, tmp_path / "one", keys)
         assert a == sorted_rows(name, tmp_path / "two", keys) == sorted_rows(name, tmp_path / "ref", keys), name
+        # and in the same row order: results come back in order whichever process made them
+        assert table(name, tmp_path / "one").to_pylist() == table(name, tmp_path / "two").to_pylist(), name
 
 
 def test_incremental_rerun_equals_fresh_run(tmp_path):
