@@ -344,6 +344,7 @@ def _init_worker() -> None:
 
 
 _READERS = None  # the shared reader processes (open_readers), or None
+_READERS_SIZE = 0
 _READERS_LOCK = None
 
 
@@ -357,14 +358,15 @@ def open_readers(workers: int | None = None) -> None:
     import multiprocessing as mp
     import threading
 
-    global _READERS, _READERS_LOCK
+    global _READERS, _READERS_LOCK, _READERS_SIZE
     if mp.current_process().daemon:
         return  # a daemonic process may not start children: read_files reads in-process there
     if _READERS_LOCK is None:
         _READERS_LOCK = threading.Lock()
     with _READERS_LOCK:
         if _READERS is None:
-            _READERS = mp.get_context("spawn").Pool(max(1, workers or os.cpu_count() or 1), initializer=_init_worker)
+            _READERS_SIZE = max(1, workers or os.cpu_count() or 1)
+            _READERS = mp.get_context("spawn").Pool(_READERS_SIZE, initializer=_init_worker)
 
 
 def close_readers() -> None:
@@ -1054,7 +1056,8 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
     With `affected_series`/`affected_sops` (incremental runs) only those series, and the
     series holding one of those SOPInstanceUIDs (duplicate counts cross series), are
     recomputed; the other rows are copied from the previous `series` table. `helpers` (an
-    index run's processes) share the geometry; without them it is computed here.
+    index run's processes), or else `open_readers`' processes when they run (a flow), share the
+    geometry with this process.
     """
     from data_contracts.io import table_files
 
@@ -1067,8 +1070,10 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
     if own:
         con = _duckdb(data)
     try:
-        return _write_series(con, data, inst_path, series_path, affected_series, affected_sops,
-                             helpers or _Helpers(None, True, 0))
+        pool = _READERS
+        if helpers is None:
+            helpers = _Helpers(pool, True, _READERS_SIZE) if pool is not None else _Helpers(None, True, 0)
+        return _write_series(con, data, inst_path, series_path, affected_series, affected_sops, helpers)
     finally:
         if own:
             con.close()

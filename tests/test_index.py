@@ -292,6 +292,24 @@ def test_parallel_equals_serial_and_pydicom_only(tmp_path, monkeypatch):
         assert table(name, tmp_path / "one").to_pylist() == table(name, tmp_path / "two").to_pylist(), name
 
 
+def test_series_in_open_readers_equal_series_here(tmp_path, monkeypatch):
+    """A flow's reader processes (open_readers) share write_series' geometry: same table, same order."""
+    import dataset.index as ix
+
+    exp = tmp_path / "export"
+    for k in range(3):
+        axial_series(exp / f"s{k}", n=6, series=f"1.2.3.{k}")
+    index_export(exp, tmp_path / "d", workers=1, progress=False)
+    here = table("series", tmp_path / "d").to_pylist()
+    monkeypatch.setattr(ix, "SERIES_TASK_ROWS", 6)  # one series a task: three tasks
+    ix.open_readers(1)
+    try:
+        assert ix.write_series(tmp_path / "d") == 3
+    finally:
+        ix.close_readers()
+    assert table("series", tmp_path / "d").to_pylist() == here
+
+
 def test_incremental_rerun_equals_fresh_run(tmp_path):
     exp = tmp_path / "export"
     files = axial_series(exp / "a", n=6)
