@@ -55,7 +55,7 @@ from operator import attrgetter as _attrgetter
 from pathlib import Path
 from typing import Any, Iterator
 
-CHUNK_FILES = 64          # files per task sent to a worker process
+CHUNK_FILES = 256         # files per task sent to a worker process (64 cost 10-15 % in per-task overhead)
 BATCH_ROWS = 8192         # rows per Parquet write (and per contract check)
 WALK_BATCH = 16384        # walk entries per write of the temporary listing
 IN_FLIGHT_PER_WORKER = 3  # chunks queued or being read per worker process
