@@ -6,11 +6,13 @@ Two readers give the same rows:
   (`stop_before_pixels=True`) from the file.
 * `read_header_fast` walks the top-level data elements of the first 16 KiB itself (explicit
   or implicit VR little endian, the transfer syntaxes of nearly every CT file), decodes only
-  the ~25 attributes the tables need and skips everything else by its length. Whenever it
-  meets something it does not handle (no 'DICM' preamble, big endian or deflated transfer
-  syntax, a multi-frame or Enhanced file, a malformed element, a character set other than
-  the default/Latin-1/UTF-8) it hands the file to the pydicom reader. `tests/test_index_samples.py`
-  checks that both readers give the same rows on every sample file.
+  the ~25 attributes the tables need and skips everything else by its length; of Enhanced
+  and Legacy Converted Enhanced files it also reads the shared and per-frame functional
+  groups (`_sequence`). Whenever it meets something it does not handle (no 'DICM' preamble,
+  big endian or deflated transfer syntax, a malformed element or sequence, functional groups
+  not encoded as SQ, a character set other than the default/Latin-1/UTF-8) it hands the file
+  to the pydicom reader. `tests/test_index_samples.py` checks that both readers give the same
+  rows on every sample file.
 
 Both readers decode attribute values from the same raw bytes with the same functions
 (`_decode`), so they agree by construction on values; they can only differ in which
@@ -330,10 +332,6 @@ def _seq(ds, tag):
         return None
 
 
-def _item_value(item, tag, codec, kind, little):
-    return _decode(kind, _raw(item, tag), codec, little)
-
-
 _FG = {  # functional group macro sequence -> [(tag, field, kind)]
     0x00209113: [(0x00200032, "position", "dsn")],                    # PlanePositionSequence
     0x00209116: [(0x00200037, "orientation", "dsn")],                 # PlaneOrientationSequence
@@ -343,25 +341,28 @@ _FG = {  # functional group macro sequence -> [(tag, field, kind)]
 }
 
 
-def _group_values(item, codec, little) -> dict:
+def _group_values(item, codec, little, seq=_seq, value=_raw) -> dict:
     out = {}
     if item is None:
         return out
     for seq_tag, attrs in _FG.items():
-        seq = _seq(item, seq_tag)
-        if not seq:
+        items = seq(item, seq_tag)
+        if not items:
             continue
-        first = seq[0]
+        first = items[0]
         for tag, field, kind in attrs:
-            v = _item_value(first, tag, codec, kind, little)
+            v = _decode(kind, value(first, tag), codec, little)
             if v is not None:
                 out[field] = v
     return out
 
 
-def _frames(ds, row: dict, codec: str, little: bool) -> list[dict]:
-    """One row per frame: Enhanced / Legacy Converted Enhanced files from their functional groups."""
-    per_frame = _seq(ds, PER_FRAME_SEQ)
+def _frames(ds, row: dict, codec: str, little: bool, seq=_seq, value=_raw) -> list[dict]:
+    """One row per frame: Enhanced / Legacy Converted Enhanced files from their functional groups.
+
+    `ds` is a pydicom dataset, or the fast reader's parse (dicts of sequences and raw values,
+    read with seq=value=dict.get): both decode the same raw bytes the same way."""
+    per_frame = seq(ds, PER_FRAME_SEQ)
     nframes = row["number_of_frames"]
     if not per_frame:
         if nframes == 1:
@@ -372,12 +373,12 @@ def _frames(ds, row: dict, codec: str, little: bool) -> list[dict]:
             r = dict(row, frame_number=i + 1, position_x=None, position_y=None, position_z=None)
             rows.append(r)
         return rows
-    shared_seq = _seq(ds, SHARED_SEQ)
-    shared = _group_values(shared_seq[0] if shared_seq else None, codec, little)
+    shared_seq = seq(ds, SHARED_SEQ)
+    shared = _group_values(shared_seq[0] if shared_seq else None, codec, little, seq, value)
     rows = []
     for i, item in enumerate(per_frame):  # frame order = item order, not DimensionIndexValues
         vals = dict(shared)
-        vals.update(_group_values(item, codec, little))
+        vals.update(_group_values(item, codec, little, seq, value))
         r = dict(row)
         r["frame_number"] = i + 1
         r["number_of_frames"] = len(per_frame)
@@ -414,11 +415,14 @@ def _le(tag: int) -> int:
 
 _EXPL_LE = struct.Struct("<I2sH")
 _WANTED_LE = {_le(t): t for t in (*TAGS, CHARSET_TAG)}  # stored tag -> tag
-_ODD_LE = frozenset((_le(PER_FRAME_SEQ), _le(SHARED_SEQ)))  # multi-frame functional groups: pydicom
 # groups whose elements need a second look: directory records (a DICOMDIR), delimiters (at the top
 # level: malformed), functional groups (5200), pixel data (7FE0)
 _CHECK_GROUPS = frozenset((0x0004, 0xFFFE, PER_FRAME_SEQ >> 16, PIXEL_DATA >> 16))
 _PIXEL_LE = _le(PIXEL_DATA)
+_ITEM_LE, _ITEM_END_LE, _SEQ_END_LE = _le(ITEM), _le(ITEM_END), _le(SEQ_END)
+_FG_SEQ_LE = {_le(t): t for t in _FG}  # functional group macro sequences, kept from a frame's item
+_FG_ATTR_LE = {_le(tag): tag for attrs in _FG.values() for tag, _, _ in attrs}  # their attributes
+_ODD_TAG = {_le(PER_FRAME_SEQ): PER_FRAME_SEQ, _le(SHARED_SEQ): SHARED_SEQ}  # multi-frame functional groups
 
 
 class _NeedMore(Exception):
@@ -520,7 +524,7 @@ def _fast_parse(buf: bytes):
         return _walk_implicit(buf, pos, raw, ts, media)
     # Tags are compared as the file stores them: one little-endian uint32 = group | element << 16
     # (`_LE`), which saves composing group and element for each of the ~90 elements.
-    wanted, odd, groups, pixel_tag = _WANTED_LE, _ODD_LE, _CHECK_GROUPS, _PIXEL_LE
+    wanted, odd, groups, pixel_tag = _WANTED_LE, _ODD_TAG, _CHECK_GROUPS, _PIXEL_LE
     short_vrs, long_vrs = _SHORT_VRS, _LONG_VRS
     unpack = _EXPL_LE.unpack_from
     u32 = _U32.unpack_from
@@ -537,7 +541,12 @@ def _fast_parse(buf: bytes):
             if tag & 0xFFFF in groups:  # one test per element for the pixel data and the odd cases
                 if tag == pixel_tag:
                     return raw, ts, media, (pos, start - pos, length)
-                _check_odd(tag, odd)
+                if tag in odd:  # the multi-frame functional groups: their items, as dicts
+                    if vr != b"SQ":
+                        raise _Fallback("functional groups not encoded as SQ")
+                    raw[odd[tag]], pos = _sequence(buf, start, length, False, 0)
+                    continue
+                _check_odd(tag)
             if length == 0xFFFFFFFF:
                 pos = _skip_undefined(buf, start, False)
                 continue
@@ -554,19 +563,87 @@ class _Directory(Exception):
     """Directory records met: the file is a DICOMDIR."""
 
 
-def _check_odd(tag: int, odd: frozenset) -> None:
-    """Directory records, a delimiter at the top level, or multi-frame functional groups."""
+def _check_odd(tag: int) -> None:
+    """Directory records, or a delimiter at the top level."""
     group = tag & 0xFFFF
     if group == 0x0004:
         raise _Directory
-    if group == 0xFFFE or tag in odd:
-        raise _Fallback("multi-frame functional groups or delimiter")
+    if group == 0xFFFE:
+        raise _Fallback("a delimiter at the top level")
+
+
+def _sequence(buf: bytes, pos: int, length: int, implicit: bool, depth: int) -> tuple[list[dict], int]:
+    """The items of a functional-group sequence whose value starts at `pos` (defined or undefined
+    length): each a dict of the functional group sequences in it (their items, recursively) and of
+    their attributes (raw bytes). Returns (items, position after the sequence)."""
+    if depth > MAX_DEPTH:
+        raise _Fallback("sequences nested too deep")
+    end = None if length == 0xFFFFFFFF else pos + length
+    if end is not None and end > len(buf):
+        raise _NeedMore
+    items = []
+    while end is None or pos < end:
+        tag, item_length = _TAG_LEN.unpack_from(buf, pos)
+        pos += 8
+        if tag == _SEQ_END_LE and end is None:
+            return items, pos
+        if tag != _ITEM_LE:
+            raise _Fallback("malformed sequence")
+        item, pos = _item(buf, pos, item_length, implicit, depth + 1)
+        items.append(item)
+    if pos != end:
+        raise _Fallback("an item overruns its sequence")
+    return items, pos
+
+
+def _item(buf: bytes, pos: int, length: int, implicit: bool, depth: int) -> tuple[dict, int]:
+    """One item of `_sequence`: (its kept elements, position after it)."""
+    n = len(buf)
+    end = None if length == 0xFFFFFFFF else pos + length
+    if end is not None and end > n:
+        raise _NeedMore
+    out: dict = {}
+    while end is None or pos < end:
+        tag = _U32.unpack_from(buf, pos)[0]
+        if tag & 0xFFFF == 0xFFFE:
+            if tag == _ITEM_END_LE and end is None:
+                return out, pos + 8
+            raise _Fallback("unexpected delimiter")
+        if implicit:
+            value_length = _U32.unpack_from(buf, pos + 4)[0]
+            start, vr = pos + 8, None
+        else:
+            vr = buf[pos + 4:pos + 6]
+            if vr in _SHORT_VRS:
+                value_length = _EXPL.unpack_from(buf, pos)[3]
+                start = pos + 8
+            elif vr in _LONG_VRS:
+                value_length = _U32.unpack_from(buf, pos + 8)[0]
+                start = pos + 12
+            else:
+                raise _Fallback("bad VR")
+        if tag in _FG_SEQ_LE:
+            if vr is not None and vr != b"SQ":
+                raise _Fallback("functional group not encoded as SQ")
+            out[_FG_SEQ_LE[tag]], pos = _sequence(buf, start, value_length, implicit, depth)
+            continue
+        if value_length == 0xFFFFFFFF:
+            pos = _skip_undefined(buf, start, implicit, depth)
+            continue
+        pos = start + value_length
+        if tag in _FG_ATTR_LE:
+            if pos > n:
+                raise _NeedMore
+            out[_FG_ATTR_LE[tag]] = buf[start:pos]
+    if pos != end:
+        raise _Fallback("an element overruns its item")
+    return out, pos
 
 
 def _walk_implicit(buf: bytes, pos: int, raw: dict, ts: str, media):
     n = len(buf)
     unpack = _TAG_LEN.unpack_from
-    wanted, odd, groups, pixel_tag = _WANTED_LE, _ODD_LE, _CHECK_GROUPS, _PIXEL_LE
+    wanted, odd, groups, pixel_tag = _WANTED_LE, _ODD_TAG, _CHECK_GROUPS, _PIXEL_LE
     try:
         while True:
             tag, length = unpack(buf, pos)
@@ -574,7 +651,10 @@ def _walk_implicit(buf: bytes, pos: int, raw: dict, ts: str, media):
             if tag & 0xFFFF in groups:
                 if tag == pixel_tag:
                     return raw, ts, media, (pos, 8, length)
-                _check_odd(tag, odd)
+                if tag in odd:
+                    raw[odd[tag]], pos = _sequence(buf, start, length, True, 0)
+                    continue
+                _check_odd(tag)
             if length == 0xFFFFFFFF:
                 pos = _skip_undefined(buf, start, True)
                 continue
@@ -636,17 +716,19 @@ def read_header_fast(path: str, name: str | None = None, fallback: bool = True) 
     if media == MEDIA_STORAGE_DIRECTORY:
         raise HeaderError("directory_object", f"{name}: a DICOMDIR / Media Storage Directory object; skipped by design")
     try:
-        row = _fast_row(raw, ts)
+        codec, row = _fast_row(raw, ts)
     except _Fallback:
         return read_header_pydicom(path, name)
-    if row["number_of_frames"] != 1 or row["sop_class_uid"] == MEDIA_STORAGE_DIRECTORY:
+    if row["sop_class_uid"] == MEDIA_STORAGE_DIRECTORY:
         return read_header_pydicom(path, name)
     pixel_end = None
     if pixel is not None:
         offset, hdr, length = pixel
         pixel_end = None if length == 0xFFFFFFFF else offset + hdr + length
     _check_image(row, pixel is not None, pixel_end, size, name)
-    return [row]
+    if row["number_of_frames"] == 1 and PER_FRAME_SEQ not in raw:
+        return [row]
+    return _frames(raw, row, codec, True, seq=dict.get, value=dict.get)
 
 
 # Attributes that differ from one image of a series to the next; the rest (UIDs of study and
@@ -658,8 +740,8 @@ _ROWS_BY_RAW: dict = {}
 _ROWS_KEPT = 4096  # entries before the memo starts over (a few series' worth; bounded memory)
 
 
-def _fast_row(raw: dict, ts: str) -> dict:
-    """The row of raw values: `_decode` + `_row_from_values`, with the repeated part memoised."""
+def _fast_row(raw: dict, ts: str) -> tuple[str, dict]:
+    """(codec, row) of raw values: `_decode` + `_row_from_values`, with the repeated part memoised."""
     key = (ts, *map(raw.get, _REPEATED))
     hit = _ROWS_BY_RAW.get(key)
     if hit is None:
@@ -681,7 +763,7 @@ def _fast_row(raw: dict, ts: str) -> dict:
     pos = None if v is None else _decode("dsn", v, codec)
     if pos is not None and len(pos) >= 3:
         row["position_x"], row["position_y"], row["position_z"] = pos[:3]
-    return row
+    return codec, row
 
 
 _pydicom_reader = read_header_pydicom

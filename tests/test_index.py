@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,10 @@ def make_ct(path: Path, *, series="1.2.3.4", sop=None, position=(0.0, 0.0, 0.0),
     return path
 
 
-def make_enhanced(path: Path, z_items=(10.0, 0.0, 20.0), dim_index=(2, 1, 3), sop_class=ENHANCED_CT) -> Path:
+def make_enhanced(path: Path, z_items=(10.0, 0.0, 20.0), dim_index=(2, 1, 3), sop_class=ENHANCED_CT,
+                  ts="1.2.840.10008.1.2.1", undefined=None) -> Path:
+    """An Enhanced CT file; undefined=True/False forces undefined/defined lengths on every
+    sequence and item (None: pydicom's default)."""
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.sequence import Sequence
     from pydicom.uid import generate_uid
@@ -82,7 +86,7 @@ def make_enhanced(path: Path, z_items=(10.0, 0.0, 20.0), dim_index=(2, 1, 3), so
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = sop_class
     meta.MediaStorageSOPInstanceUID = sop
-    meta.TransferSyntaxUID = "1.2.840.10008.1.2.1"
+    meta.TransferSyntaxUID = ts
     ds = Dataset()
     ds.file_meta = meta
     ds.ImageType = ["ORIGINAL", "PRIMARY", "AXIAL", "NONE"]
@@ -121,8 +125,17 @@ def make_enhanced(path: Path, z_items=(10.0, 0.0, 20.0), dim_index=(2, 1, 3), so
         items.append(it)
     ds.PerFrameFunctionalGroupsSequence = Sequence(items)
     ds.PixelData = bytes(len(z_items) * 32)
+    if undefined is not None:
+        def force(d):
+            for elem in d:
+                if elem.VR == "SQ":
+                    elem.is_undefined_length = undefined
+                    for item in elem.value:
+                        item.is_undefined_length_sequence_item = undefined
+                        force(item)
+        force(ds)
     path.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
+    ds.save_as(path, enforce_file_format=True, implicit_vr=ts == "1.2.840.10008.1.2", little_endian=True)
     return path
 
 
@@ -255,10 +268,43 @@ def test_fast_reader_reads_past_the_first_buffer(tmp_path):
     assert read_header_fast(str(big), fallback=False) == read_header_pydicom(str(big))
 
 
+@pytest.mark.parametrize("ts", ["1.2.840.10008.1.2.1", "1.2.840.10008.1.2"])
+@pytest.mark.parametrize("undefined", [True, False])
+def test_fast_reader_reads_functional_groups_like_pydicom(tmp_path, ts, undefined):
+    """The fast reader parses the shared and per-frame functional groups itself (no hand-over),
+    in explicit and implicit VR, with defined and undefined sequence and item lengths."""
+    p = make_enhanced(tmp_path / "enh", ts=ts, undefined=undefined)
+    rows = read_header_fast(str(p), fallback=False)
+    assert rows == read_header_pydicom(str(p))
+    assert [r["position_z"] for r in rows] == [10.0, 0.0, 20.0] and rows[0]["pixel_spacing"] == [0.5, 0.5]
+
+
+def test_fast_reader_hands_broken_functional_groups_to_pydicom(tmp_path):
+    """A per-frame sequence whose defined length ends inside an item: the fast reader declines,
+    and both readers then give the same answer."""
+    p = make_enhanced(tmp_path / "enh", undefined=False)
+    buf = bytearray(p.read_bytes())
+    tag = struct.pack("<HH", 0x5200, 0x9230) + b"SQ\0\0"
+    at = buf.index(tag) + len(tag)
+    (length,) = struct.unpack_from("<I", buf, at)
+    struct.pack_into("<I", buf, at, length - 6)  # the sequence now ends inside its last item
+    bad = tmp_path / "bad"
+    bad.write_bytes(bytes(buf))
+    with pytest.raises(FastReaderDeclined):
+        read_header_fast(str(bad), fallback=False)
+
+    def run(fn):
+        try:
+            return fn(str(bad))
+        except HeaderError as exc:
+            return exc.kind
+    assert run(read_header_fast) == run(read_header_pydicom)
+
+
 def test_enhanced_ct_one_row_per_frame_in_item_order(tmp_path):
     for cls in (ENHANCED_CT, "1.2.840.10008.5.1.4.1.1.2.2"):  # Enhanced, Legacy Converted Enhanced
         p = make_enhanced(tmp_path / cls, sop_class=cls)
-        rows = read_header_fast(str(p))
+        rows = read_header_fast(str(p), fallback=False)
         assert rows == read_header_pydicom(str(p))
         assert [r["frame_number"] for r in rows] == [1, 2, 3]
         assert [r["position_z"] for r in rows] == [10.0, 0.0, 20.0]  # item order, not DimensionIndexValues
