@@ -217,7 +217,8 @@ def _read_rows(path: str, rel: str, fast: bool) -> list[dict]:
             return read_header(path, rel, fast=True, fallback=False)
         except FastReaderDeclined:
             pass
-    _untimed(_preload_readers)
+    if "pydicom.errors" not in sys.modules:  # once a process: the file's clock restarts after it
+        _untimed(_preload_readers)
     return read_header(path, rel, fast=False)
 
 
