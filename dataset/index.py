@@ -1011,12 +1011,6 @@ def _ordered(fn, items, helpers: _Helpers):
         yield pending.popleft().get()
 
 
-def _map(chunks, workers: int):
-    """Results of `_read_chunk` over `chunks`, in order, read by `workers` processes (`_helpers`)."""
-    with _helpers(workers) as helpers:
-        yield from _ordered(_read_chunk, chunks, helpers)
-
-
 @contextmanager
 def _alarm_installed():
     """The SIGALRM handler installed in this process for the block (when possible here), then the old one back."""

@@ -518,7 +518,7 @@ def test_a_slow_pydicom_import_is_not_charged_to_the_first_file(tmp_path):
 
 def test_time_limit_in_worker_processes_stops_a_blocking_open(tmp_path):
     """A FIFO blocks open() forever (the walk never yields one; here it is sent on purpose)."""
-    from dataset.index import _map
+    from dataset.index import _helpers, _ordered, _read_chunk
 
     exp = tmp_path / "e"
     good = make_ct(exp / "good")
@@ -526,7 +526,8 @@ def test_time_limit_in_worker_processes_stops_a_blocking_open(tmp_path):
     fields = tuple(dc.load_contract("instances").schema.names)
     st = good.stat()
     chunks = [(str(exp), [("fifo", 0, 0.0, None), ("good", st.st_size, st.st_mtime, None)], True, 0.5, fields)]
-    (cols, errs, n), = list(_map(iter(chunks), workers=2))
+    with _helpers(2) as helpers:  # one spawned reader; the one chunk goes to it (its queue is empty)
+        (cols, errs, n), = list(_ordered(_read_chunk, iter(chunks), helpers))
     assert n == 2 and [e["error_kind"] for e in errs] == ["timeout"] and errs[0]["path"] == "fifo"
     assert cols[fields.index("path")] == ["good"]
 
