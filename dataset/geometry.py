@@ -155,7 +155,7 @@ def _is_localizer(image_types, normals_ok, normals, n_images, rows, cols, spacin
     if len(ok) >= 2 and not np.all(normals[ok] == normals[ok[0]]):  # one normal: one group
         # images grouped by orientation, in image order: each joins the first group whose first
         # normal it matches (distinct normals are few: grouped once each, then counted)
-        distinct, first, counts = np.unique(np.round(normals[ok], 6), axis=0, return_index=True, return_counts=True)
+        _, first, counts = np.unique(np.round(normals[ok], 6), axis=0, return_index=True, return_counts=True)
         groups: list[tuple[np.ndarray, int]] = []
         for k in np.argsort(first, kind="stable"):
             v = normals[ok[first[k]]]
