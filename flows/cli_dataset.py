@@ -20,7 +20,7 @@ def _fail(message: str, code: int) -> None:
 def index(
     export_dir: Path = typer.Argument(..., help="PACS export folder (any layout; files are recognised by content)."),
     out: Path = typer.Option(..., "--out", "-o", help="Dataset folder receiving instances, series and index_errors."),
-    workers: int = typer.Option(0, "--workers", "-w", help="Worker processes (0 = one per CPU core)."),
+    workers: int = typer.Option(0, "--workers", "-w", help="Processes reading headers, this one included (0 = one per CPU core)."),
     progress: bool = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)."),
     full: bool = typer.Option(False, "--full", help="Re-read every file instead of reusing the previous run's rows."),
     reference_reader: bool = typer.Option(False, "--pydicom-only", help="Parse every header with pydicom (the reference reader); slower."),
