@@ -109,7 +109,7 @@ def sort_key(position, orientation) -> float:
     return float(-(p @ n))
 
 
-def _as_array(values, width: int) -> np.ndarray:
+def float_rows(values, width: int) -> np.ndarray:
     """(n, width) floats of lists of numbers (or of an (n, >= width) array); NaN rows for None or
     too short values."""
     if isinstance(values, np.ndarray) and values.ndim == 2 and values.shape[1] >= width:
@@ -319,7 +319,7 @@ def _columns(images) -> dict[str, Any]:
     lengths = [len(v) for v in images.values() if v is not None]
     n = lengths[0] if lengths else 0
     if "position" in images and images["position"] is not None:
-        pos = _as_array(list(images["position"]), 3)
+        pos = float_rows(list(images["position"]), 3)
     else:
         pos = np.column_stack([
             np.array([np.nan if v is None else v for v in col(k)], dtype=float) for k in ("position_x", "position_y", "position_z")
@@ -330,8 +330,8 @@ def _columns(images) -> dict[str, Any]:
     return {
         "n": n,
         "position": pos,
-        "orientation": _as_array(col("orientation"), 6),
-        "pixel_spacing": _as_array(col("pixel_spacing"), 2),
+        "orientation": float_rows(col("orientation"), 6),
+        "pixel_spacing": float_rows(col("pixel_spacing"), 2),
         "image_type": clean(col("image_type")),
         "instance_number": clean(col("instance_number")),
         "frame_number": clean(col("frame_number")),
@@ -350,5 +350,5 @@ def affine_matrix(affine) -> np.ndarray:
 
 
 __all__ = [
-    "AXIS_COS", "VOLUME_CLASSES", "affine_matrix", "classify_normal", "series_geometry", "slice_normal", "sort_key",
+    "AXIS_COS", "VOLUME_CLASSES", "affine_matrix", "classify_normal", "float_rows", "series_geometry", "slice_normal", "sort_key",
 ]

@@ -1183,11 +1183,12 @@ def _series_rows(task) -> list[dict]:
 
 def _geometry_columns(batch) -> dict:
     """A batch of `_GEOMETRY_COLUMNS` as Python lists, except: orientation and pixel_spacing as
-    (n, 6) and (n, 2) float arrays (NaN where null or short) and study_date as days since the
-    epoch. Python date objects and lists of floats cost most of the conversion."""
-    import numpy as np
+    (n, 6) and (n, 2) float arrays (as `dataset.geometry.float_rows` makes them) and study_date
+    as days since the epoch. Python date objects and lists of floats cost most of the conversion."""
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    from dataset.geometry import float_rows
 
     out = {}
     for name in batch.schema.names:
@@ -1199,12 +1200,8 @@ def _geometry_columns(batch) -> dict:
             lengths = pc.list_value_length(col).fill_null(0).to_numpy(zero_copy_only=False)
             if (lengths == width).all():
                 out[name] = col.flatten().to_numpy(zero_copy_only=False).astype(float).reshape(-1, width)
-            else:
-                arr = np.full((len(col), width), np.nan)
-                for i, v in enumerate(col.to_pylist()):
-                    if v is not None and len(v) >= width and None not in v[:width]:
-                        arr[i] = v[:width]
-                out[name] = arr
+            else:  # nulls or other lengths: series_geometry's own conversion of the lists
+                out[name] = float_rows(col.to_pylist(), width)
         else:
             out[name] = col.to_pylist()
     return out
