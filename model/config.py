@@ -49,6 +49,8 @@ class RadFinderConfig:
     prompt_templates: str = "train"  # "train": the reference's one pair; "all": one of the seven zero-shot pairs per step
     augment_shift_px: int = 0  # training only: random in-plane shift of up to this many voxels (rows and columns)
     augment_intensity: float = 0.0  # training only: random contrast scale 1 +- this, and Gaussian noise of sd this / 2
+    augment_rotate_deg: float = 0.0  # training only: random in-plane rotation of up to +- this many degrees (patients lie a little rotated)
+    augment_zoom: float = 0.0  # training only: random in-plane scale 1 +- this (body sizes differ; organ proportions stay)
     max_refs_per_volume: int = 4  # referenced slices per volume per step (one random snippet each)
     # --- optimisation --------------------------------------------------------------------
     batch_size: int = 32  # volumes per optimiser micro-batch (per rank); SigLIP likes large batches

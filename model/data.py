@@ -125,20 +125,39 @@ def place_ref(grid: Grid, z_mm: float, slab: int) -> tuple[float, int] | None:
     return k, slice_to_position(k, slab)
 
 
-def augment(vol: np.ndarray, rng: np.random.Generator, shift_px: int, intensity: float) -> np.ndarray:
-    """In-plane shift (air fills the edge) and contrast / noise jitter of a (D, H, W) volume in [0, 1]; depth is
-    untouched, so referenced slices keep their positions and left stays left."""
+def augment(vol: np.ndarray, rng: np.random.Generator, shift_px: int, intensity: float, rotate_deg: float = 0.0,
+            zoom: float = 0.0) -> np.ndarray:
+    """In-plane jitter of a (D, H, W) volume in [0, 1]: rotation by up to +- `rotate_deg` and scaling by 1 +- `zoom`
+    about the centre, a shift of up to `shift_px` voxels (air fills the edges), then contrast and noise jitter. One
+    transform for all slices and depth untouched, so referenced slices keep their positions and left stays left."""
     out = vol
+    if rotate_deg or zoom:
+        out = _rotate_zoom(out, float(rng.uniform(-rotate_deg, rotate_deg)), float(rng.uniform(-zoom, zoom)))
     if shift_px:
         dy, dx = (int(v) for v in rng.integers(-shift_px, shift_px + 1, 2))
-        out = np.zeros_like(vol)
+        src, out = out, np.zeros_like(out)
         H, W = vol.shape[1:]
         out[:, max(dy, 0):H + min(dy, 0), max(dx, 0):W + min(dx, 0)] = \
-            vol[:, max(-dy, 0):H + min(-dy, 0), max(-dx, 0):W + min(-dx, 0)]
+            src[:, max(-dy, 0):H + min(-dy, 0), max(-dx, 0):W + min(-dx, 0)]
     if intensity:
         out = out * np.float32(1.0 + rng.uniform(-intensity, intensity))
         out = out + rng.normal(0.0, intensity / 2, out.shape).astype(np.float32)
     return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def _rotate_zoom(vol: np.ndarray, degrees: float, zoom: float) -> np.ndarray:
+    """`vol` (D, H, W) rotated in plane by `degrees` and magnified by 1 + `zoom` about the centre (bilinear; 0 =
+    air outside)."""
+    import math
+
+    a = math.radians(degrees)
+    s = 1.0 / (1.0 + zoom)  # output pixel -> input pixel, in the normalised [-1, 1] coordinates of grid_sample
+    H, W = vol.shape[1:]
+    theta = torch.tensor([[[s * math.cos(a), -s * math.sin(a) * H / W, 0.0],
+                           [s * math.sin(a) * W / H, s * math.cos(a), 0.0]]], dtype=torch.float32)  # (1, 2, 3)
+    grid = torch.nn.functional.affine_grid(theta, (1, 1, H, W), align_corners=False)  # (1, H, W, 2)
+    x = torch.from_numpy(np.ascontiguousarray(vol, dtype=np.float32))[None]  # (1, D, H, W): slices as channels
+    return torch.nn.functional.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0].numpy()
 
 
 class VolumeDataset(Dataset):
@@ -179,8 +198,8 @@ class VolumeDataset(Dataset):
             positions.append(pos)
             weights.append(ref.weights[j])
         vol = grid.array
-        if self.augment and (cfg.augment_shift_px or cfg.augment_intensity):
-            vol = augment(vol, rng, cfg.augment_shift_px, cfg.augment_intensity)
+        if self.augment and (cfg.augment_shift_px or cfg.augment_intensity or cfg.augment_rotate_deg or cfg.augment_zoom):
+            vol = augment(vol, rng, cfg.augment_shift_px, cfg.augment_intensity, cfg.augment_rotate_deg, cfg.augment_zoom)
         return {"volume": torch.from_numpy(vol), "valid": torch.from_numpy(valid_positions(grid, cfg.slab_slices)),
                 "report": rec.report_text, "targets": torch.from_numpy(rec.targets.astype(np.int64)),
                 "snippets": snippets, "positions": positions, "weights": weights}

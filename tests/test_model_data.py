@@ -162,6 +162,27 @@ def test_augment_shifts_in_plane_only_and_is_reproducible():
     assert c.dtype == np.float32 and abs(float(c[1, 3, 3]) - 1.0) < 0.5
 
 
+def test_augment_rotates_and_zooms_in_plane_about_the_centre():
+    import numpy as np
+
+    from model.data import _rotate_zoom, augment
+
+    vol = np.zeros((3, 9, 9), np.float32)
+    vol[1, 4, 6] = 1.0  # two voxels right of the centre, on the middle slice
+    np.testing.assert_allclose(_rotate_zoom(vol, 0.0, 0.0), vol, atol=1e-6)
+    quarter = _rotate_zoom(vol, 90.0, 0.0)
+    assert quarter[[0, 2]].sum() == 0.0  # depth untouched
+    assert np.unravel_index(quarter[1].argmax(), (9, 9)) in {(2, 4), (6, 4)}  # now above or below the centre
+    assert abs(float(quarter[1].max()) - 1.0) < 1e-4
+    blob = np.zeros((2, 16, 24), np.float32)
+    blob[:, 6:10, 10:14] = 1.0  # a 4 x 4 square at the centre of a non-square slice
+    bigger = _rotate_zoom(blob, 0.0, 0.5)
+    assert bigger.sum() > 1.8 * blob.sum() and bigger[:, 7:9, 11:13].min() > 0.99  # magnified, still centred
+    a = augment(blob, np.random.default_rng(3), 0, 0.0, rotate_deg=10.0, zoom=0.1)
+    b = augment(blob, np.random.default_rng(3), 0, 0.0, rotate_deg=10.0, zoom=0.1)
+    assert np.array_equal(a, b) and a.dtype == np.float32 and a.shape == blob.shape and not np.array_equal(a, blob)
+
+
 def test_truncated_reports_counts_the_reports_the_tokenizer_cuts():
     texts = ["No pleural effusion.", "Right upper lobe nodule (6:24). " * 3, "Emphysema in both upper lobes. " * 40]
     tok = ReportTokenizer.train(texts * 3, vocab_size=120)
