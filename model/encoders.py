@@ -1,6 +1,8 @@
 """Volume and text encoders, and RadFinder: both encoders with projections into one space."""
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -42,6 +44,27 @@ class SlabStem(nn.Module):
         return self.out(h.mean(dim=(2, 3)))
 
 
+class DensityBands(nn.Module):
+    """Per-slab tissue histogram: the fraction of voxels between consecutive `edges` (in the [0, 1] input scale),
+    log-scaled to [0, 1] so that a few calcified or air voxels count: (N, s, H, W) -> (N, len(edges) + 1).
+    Counted edge by edge (one comparison and sum each), not by bucketize and scatter: no index tensor the size of
+    the batch (2.4 GB at 64 x 128 x 192 x 192)."""
+
+    def __init__(self, edges: tuple[float, ...]):
+        super().__init__()
+        if not edges or any(b <= a for a, b in zip(edges, edges[1:])):
+            raise ValueError(f"edges must be a non-empty increasing sequence, got {edges}")
+        self.edges = tuple(float(e) for e in edges)
+        self.bands = len(edges) + 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        flat = x.detach().reshape(x.shape[0], -1)  # (N, V)
+        below = torch.stack([(flat <= e).sum(1) for e in self.edges], 1).float()  # (N, K): voxels at or below each edge
+        ends = below.new_zeros(below.shape[0], 1), below.new_full((below.shape[0], 1), float(flat.shape[1]))
+        counts = torch.diff(below, dim=1, prepend=ends[0], append=ends[1])  # (N, K + 1): voxels in each band
+        return torch.log1p(1000.0 * counts / flat.shape[1]) / math.log1p(1000.0)
+
+
 class AttentionPool(nn.Module):
     """One learned query attending over the valid positions."""
 
@@ -67,10 +90,12 @@ class VolumeEncoder(nn.Module):
     """(B, D, H, W) in [0, 1] -> global feature (B, W) and one feature per depth position (B, P, W).
 
     The global feature is attention pooling over the depth transformer's output plus a projected max over depth
-    of the slab features."""
+    of the slab features, plus (with `band_edges`) the projected mean and max over depth of the slabs' tissue
+    histograms (`DensityBands`)."""
 
     def __init__(self, crop_shape: tuple[int, int, int], slab_slices: int, stem_channels: tuple[int, ...],
-                 width: int, layers: int, heads: int, max_positions: int, stem_pool: str = "mean"):
+                 width: int, layers: int, heads: int, max_positions: int, stem_pool: str = "mean",
+                 band_edges: tuple[float, ...] = ()):
         super().__init__()
         _check_positive(slab_slices=slab_slices, width=width, layers=layers, heads=heads, max_positions=max_positions)
         if len(crop_shape) != 3:
@@ -84,6 +109,10 @@ class VolumeEncoder(nn.Module):
         self.crop_shape = tuple(crop_shape)
         self.slab = slab_slices
         self.stem = SlabStem(slab_slices, stem_channels, width, stem_pool)
+        # and the tissue histogram (mean and max over depth of the slabs' bands) for the global feature only: density
+        # defines many findings (emphysema, calcium, ground glass) that a small stem learns slowly from few volumes
+        self.bands = DensityBands(band_edges) if band_edges else None
+        self.band_proj = nn.Linear(2 * self.bands.bands, width) if band_edges else None
         self.pos = nn.Parameter(torch.randn(1, max_positions, width) * 0.02)
         self.blocks = _transformer(width, heads, layers)
         self.norm = nn.LayerNorm(width)
@@ -103,7 +132,14 @@ class VolumeEncoder(nn.Module):
         s = self.stem(slabs).reshape(B, P, -1)  # (B, P, width)
         h = self.norm(self.blocks(s + self.pos[:, :P], src_key_padding_mask=~valid))  # (B, P, width)
         s_max = s.masked_fill(~valid[..., None], torch.finfo(s.dtype).min).amax(1)  # (B, width): real positions only
-        return self.pool(h, valid) + self.max_proj(s_max), h
+        g = self.pool(h, valid) + self.max_proj(s_max)  # (B, width)
+        if self.bands is not None:
+            d = self.bands(slabs).reshape(B, P, -1)  # (B, P, K+1)
+            m = valid[..., None].to(d.dtype)  # (B, P, 1)
+            d_mean = (d * m).sum(1) / m.sum(1).clamp_min(1.0)  # (B, K+1)
+            d_max = (d * m).amax(1)  # (B, K+1): fractions are >= 0, so masked positions (0) never win
+            g = g + self.band_proj(torch.cat([d_mean, d_max], dim=1))
+        return g, h
 
 
 class TextEncoder(nn.Module):
@@ -144,7 +180,8 @@ class RadFinder(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.volume = VolumeEncoder(cfg.crop_shape, cfg.slab_slices, cfg.stem_channels, cfg.vision_width,
-                                    cfg.vision_layers, cfg.vision_heads, cfg.max_depth_positions, cfg.stem_pool)
+                                    cfg.vision_layers, cfg.vision_heads, cfg.max_depth_positions, cfg.stem_pool,
+                                    tuple((v - cfg.hu_window[0]) / (cfg.hu_window[1] - cfg.hu_window[0]) for v in cfg.hu_bands))
         if cfg.text_model:
             from model.hf_text import HFTextEncoder
 

@@ -118,3 +118,55 @@ def test_masked_mean_ignores_padding_and_an_empty_row_is_zero():
     h = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [100.0, 100.0]], [[5.0, 5.0], [7.0, 7.0], [9.0, 9.0]]])
     mask = torch.tensor([[True, True, False], [False, False, False]])
     assert masked_mean(h, mask).tolist() == [[2.0, 3.0], [0.0, 0.0]]
+
+
+def test_density_bands_are_log_scaled_voxel_fractions_per_slab():
+    import math
+
+    import numpy as np
+
+    from model.encoders import DensityBands
+
+    hu = torch.full((2, 2, 8, 8), -850.0)  # lung everywhere
+    hu[0, 0, :2, :] = -980.0  # 16 of 128 voxels emphysematous in slab 0
+    hu[1, 1, 0, 0] = 1000.0  # one calcified voxel in slab 1
+    edges_hu = (-950.0, -500.0, 130.0)
+    x = (hu + 1000.0) / 2000.0  # the model's [0, 1] input scale
+    got = DensityBands(tuple((e + 1000.0) / 2000.0 for e in edges_hu))(x)
+    for n in range(2):  # the plain way: numpy's histogram over the same edges
+        counts, _ = np.histogram(hu[n].numpy(), bins=[-1e9, *edges_hu, 1e9])
+        np.testing.assert_allclose(got[n].numpy(), np.log1p(1000.0 * counts / 128) / math.log1p(1000.0), rtol=1e-5)
+    assert got[1, 3] > 0.3  # one voxel in 128 still counts
+    with pytest.raises(ValueError, match="increasing"):
+        DensityBands((0.5, 0.2))
+    with pytest.raises(ValueError, match="hu_bands"):
+        RadFinderConfig(hu_bands=(-400.0, -900.0))
+    with pytest.raises(ValueError, match="hu_bands"):
+        RadFinderConfig(hu_bands=(-1200.0,))
+
+
+def test_density_bands_reach_the_global_feature_only():
+    torch.manual_seed(0)
+    cfg = tiny(crop_shape=(16, 32, 32), spacing_mm=(3.0, 1.5, 1.5), stem_channels=(8, 16), hu_bands=(-950.0, 130.0))
+    assert RadFinderConfig.from_dict(cfg.to_dict()) == cfg
+    enc = RadFinder(cfg, vocab_size=100).volume.eval()
+    valid = torch.ones(1, 4, dtype=torch.bool)
+    valid[0, -1] = False
+    x = torch.rand(1, 16, 32, 32) * 0.4 + 0.05  # (-900, -100) HU: the middle band only
+    g0, h0 = enc(x, valid)
+    x2 = x.clone()
+    x2[0, 0, :4, :4] = 0.9  # a little calcium in the first slab: one more band, same image almost
+    with torch.no_grad():
+        enc.band_proj.weight.mul_(100.0)  # make the band path dominate the change
+    g1, h1 = enc(x, valid)
+    g2, h2 = enc(x2, valid)
+    assert not torch.allclose(g1, g2, atol=1e-2)  # the global feature sees the new band
+    x3 = x.clone()
+    x3[0, -4:, :4, :4] = 0.9  # the same calcium on the padded position only
+    g3, _ = enc(x3, valid)
+    assert torch.allclose(g1, g3, atol=1e-4)  # padded positions count in no band
+    assert torch.allclose(h0, h1)  # depth features do not depend on the bands' projection
+    x4 = torch.rand(2, 16, 32, 32, requires_grad=True)
+    g, d = RadFinder(cfg, vocab_size=100).encode_volume(x4, torch.ones(2, 4, dtype=torch.bool))
+    g.sum().backward()
+    assert torch.isfinite(x4.grad).all()
