@@ -4,6 +4,7 @@ Tables are read through `data_contracts.read_table`; array paths come from `volu
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,8 +149,6 @@ def augment(vol: np.ndarray, rng: np.random.Generator, shift_px: int, intensity:
 def _rotate_zoom(vol: np.ndarray, degrees: float, zoom: float) -> np.ndarray:
     """`vol` (D, H, W) rotated in plane by `degrees` and magnified by 1 + `zoom` about the centre (bilinear; 0 =
     air outside)."""
-    import math
-
     a = math.radians(degrees)
     s = 1.0 / (1.0 + zoom)  # output pixel -> input pixel, in the normalised [-1, 1] coordinates of grid_sample
     H, W = vol.shape[1:]
