@@ -21,7 +21,7 @@ class RadFinderConfig:
     feature_mm: float = 12.0  # axial resolution of the depth features (RadFinder reports 12 mm)
     # --- volume encoder ------------------------------------------------------------------
     stem_channels: tuple[int, ...] = (32, 64, 128, 256)  # 2D conv stages per slab, each halves H and W
-    hu_bands: tuple[float, ...] = ()  # HU edges of a tissue histogram per slab, its mean and max over depth added to the global feature ((): none). Density defines many CT findings (emphysema is lung below -950 HU, calcium above 130 HU); the tiny model learned them slowly from convolutions on few volumes (phantom emphysema test AUROC 0.67-0.72 vs 0.96 with bands)
+    hu_bands: tuple[float, ...] = ()  # HU edges of a tissue histogram per slab, its mean and max over depth added to the global feature ((): none). Density defines many CT findings (emphysema is lung below -950 HU, calcium above 130 HU); the tiny model learned them slowly from convolutions on few volumes (phantom emphysema test AUROC 0.67-0.83 without, 0.87-0.96 with, over three seeds)
     stem_pool: str = "mean"  # slab feature: spatial "mean", or "meanmax" (mean and max concatenated: small findings survive)
     vision_width: int = 256  # transformer width along depth
     vision_layers: int = 4  # depth-transformer layers: enough to relate levels across the chest
