@@ -84,6 +84,9 @@ class RadFinderConfig:
         if any(b <= a for a, b in zip(self.hu_bands, self.hu_bands[1:])) or any(
                 not self.hu_window[0] < v < self.hu_window[1] for v in self.hu_bands):
             raise ValueError(f"hu_bands must be increasing HU edges inside hu_window {self.hu_window}, got {self.hu_bands}")
+        if not (0 <= self.augment_zoom < 1 and 0 <= self.augment_rotate_deg <= 180):
+            raise ValueError(f"augment_zoom must be in [0, 1) and augment_rotate_deg in [0, 180], got "
+                             f"{self.augment_zoom} and {self.augment_rotate_deg}")
         ratio = self.feature_mm / self.spacing_mm[0]
         if ratio < 1 or abs(ratio - round(ratio)) > 1e-6:
             raise ValueError(f"feature_mm ({self.feature_mm}) must be a whole multiple of the slice spacing ({self.spacing_mm[0]})")

@@ -72,6 +72,10 @@ def test_config_checks_and_round_trip(tmp_path):
         RadFinderConfig(crop_shape=(130, 192, 192))
     with pytest.raises(ValueError, match="unknown config keys"):
         RadFinderConfig.from_dict({"nope": 1})
+    with pytest.raises(ValueError, match="augment_zoom"):
+        RadFinderConfig(augment_zoom=1.0)  # a scale of 1 - 1 = 0 would divide by zero
+    with pytest.raises(ValueError, match="augment_rotate_deg"):
+        RadFinderConfig(augment_rotate_deg=-5.0)
     cfg = tiny(feature_mm=6.0)
     assert RadFinderConfig.from_dict(cfg.to_dict()) == cfg
     p = tmp_path / "c.yaml"
