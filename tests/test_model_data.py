@@ -174,6 +174,10 @@ def test_augment_rotates_and_zooms_in_plane_about_the_centre():
     assert quarter[[0, 2]].sum() == 0.0  # depth untouched
     assert np.unravel_index(quarter[1].argmax(), (9, 9)) in {(2, 4), (6, 4)}  # now above or below the centre
     assert abs(float(quarter[1].max()) - 1.0) < 1e-4
+    wide = np.zeros((1, 15, 25), np.float32)
+    wide[0, 7, 16] = 1.0  # four voxels right of the centre (7, 12) of a non-square slice
+    turned = _rotate_zoom(wide, 90.0, 0.0)[0]
+    assert np.unravel_index(turned.argmax(), turned.shape) in {(3, 12), (11, 12)}  # still four voxels away, in voxels
     blob = np.zeros((2, 16, 24), np.float32)
     blob[:, 6:10, 10:14] = 1.0  # a 4 x 4 square at the centre of a non-square slice
     bigger = _rotate_zoom(blob, 0.0, 0.5)
