@@ -135,10 +135,8 @@ class VolumeEncoder(nn.Module):
         g = self.pool(h, valid) + self.max_proj(s_max)  # (B, width)
         if self.bands is not None:
             d = self.bands(slabs).reshape(B, P, -1)  # (B, P, K+1)
-            m = valid[..., None].to(d.dtype)  # (B, P, 1)
-            d_mean = (d * m).sum(1) / m.sum(1).clamp_min(1.0)  # (B, K+1)
-            d_max = (d * m).amax(1)  # (B, K+1): fractions are >= 0, so masked positions (0) never win
-            g = g + self.band_proj(torch.cat([d_mean, d_max], dim=1))
+            d_max = (d * valid[..., None]).amax(1)  # (B, K+1): fractions are >= 0, so masked positions (0) never win
+            g = g + self.band_proj(torch.cat([masked_mean(d, valid), d_max], dim=1))
         return g, h
 
 
