@@ -1,7 +1,7 @@
 """RadFinder throughput: the training step (volumes/s, model FLOP utilisation) and the volume loader.
 
     python bench/model_throughput.py                      # GPU if present: 128 x 192 x 192, bf16, torch.compile
-    python bench/model_throughput.py --only loader --workers 14 --loader-volumes 256   # the loader alone
+    python bench/model_throughput.py --only loader --workers 14 --loader-volumes 256   # the loader alone, steady state
     python bench/model_throughput.py --cpu-small          # CPU at a reduced size (32 x 96 x 96, tiny widths)
     python bench/model_throughput.py --data-dir DATA_DIR  # loader throughput on a real volume cache
 
@@ -90,7 +90,11 @@ def bench_step(cfg: RadFinderConfig, batch: int, steps: int, device: torch.devic
 
 
 def bench_loader(cfg: RadFinderConfig, data_dir: Path | None, n: int, batch: int, workers: int,
-                 source_shape: tuple[int, int, int]) -> dict:
+                 source_shape: tuple[int, int, int], batches: int, pin: bool) -> dict:
+    """Steady-state loader volumes/s, as training reads: `batches` batches cycling over `n` cached volumes.
+
+    Timed from the first batch's arrival (worker start-up and the first read excluded), so every worker must
+    get several batches: `batches` should be a few times `workers`."""
     with tempfile.TemporaryDirectory() as tmp:
         if data_dir is not None:
             records = load_records(data_dir, "train", cfg)[:n]
@@ -103,13 +107,21 @@ def bench_loader(cfg: RadFinderConfig, data_dir: Path | None, n: int, batch: int
                 np.save(path, np.random.default_rng(i).integers(-1000, 1000, source_shape, dtype=np.int16))
                 records.append(VolumeRecord(f"s{i}", f"st{i}", f"p{i}", path, aff, None, "report text", np.zeros(18, np.int8)))
         tok = ReportTokenizer.train(CORPUS, 200)
-        loader = torch.utils.data.DataLoader(VolumeDataset(records, cfg), batch_size=batch, shuffle=True,
-                                             num_workers=workers, collate_fn=Collate(tok, cfg), drop_last=True)
+        rng = np.random.default_rng(0)
+        order = np.concatenate([rng.permutation(len(records)) for _ in range(batches * batch // len(records) + 1)])
+        index_batches = [order[k * batch:(k + 1) * batch].tolist() for k in range(batches)]
+        loader = torch.utils.data.DataLoader(VolumeDataset(records, cfg, augment=True), batch_sampler=index_batches,
+                                             num_workers=workers, collate_fn=Collate(tok, cfg), pin_memory=pin)
+        t_start = time.perf_counter()
+        it = iter(loader)
+        first = next(it)["volume"].shape[0]
         t0, seen = time.perf_counter(), 0
-        for b in loader:
+        for b in it:
             seen += b["volume"].shape[0]
-        return {"volumes_per_s": seen / (time.perf_counter() - t0), "volumes": seen, "workers": workers,
-                "source_shape": list(source_shape) if data_dir is None else "cache"}
+        dt = time.perf_counter() - t0
+        return {"volumes_per_s": seen / dt, "volumes_per_s_per_worker": seen / dt / max(1, workers),
+                "volumes": seen + first, "batches": batches, "workers": workers, "pin_memory": pin,
+                "first_batch_s": t0 - t_start, "source_shape": list(source_shape) if data_dir is None else "cache"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-compile", action="store_true")
     p.add_argument("--peak-tflops", type=float, default=989.0, help="device peak for MFU (bf16 dense)")
     p.add_argument("--data-dir", type=Path, help="measure the loader on this data directory's volume cache")
-    p.add_argument("--loader-volumes", type=int, default=64)
+    p.add_argument("--loader-volumes", type=int, default=64, help="distinct cached volumes the loader cycles over")
+    p.add_argument("--loader-batches", type=int, help="batches to time (default: 4 per worker, at least 8)")
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--only", choices=("step", "loader"), help="measure only the training step or only the loader")
@@ -143,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         if gpu:
             step["mfu"] = step["achieved_tflops"] / args.peak_tflops
     if args.only != "step":
-        loader = bench_loader(cfg, args.data_dir, args.loader_volumes, batch, args.workers, source)
+        loader = bench_loader(cfg, args.data_dir, args.loader_volumes, batch, args.workers, source,
+                              batches=args.loader_batches or max(8, 4 * args.workers), pin=gpu)
     out = {"device": torch.cuda.get_device_name() if gpu else f"cpu ({torch.get_num_threads()} threads)",
            "crop_shape": list(cfg.crop_shape), "batch": batch, "bf16": gpu, "compile": gpu and not args.no_compile,
            "step": step, "loader": loader}
