@@ -19,7 +19,7 @@ thick-walled airways; bronchiectasis: six dilated airways (18 mm lumen) with 6 m
 thickening: 18 mm grid of 6.5 mm -150 HU lines. (Smaller findings, 10-16 mm nodules and 14 mm septal
 grids, left the tiny model's zero-shot AUROC at chance for most lung labels; the sizes above, with a
 quarter of the labels present per study instead of 36 %, lifted its test macro AUROC at 600 steps
-from 0.676 to 0.749 (model/README.md).)
+from 0.664 to 0.731, the mean of three seeds (model/README.md).)
 
 Every finding has one or more `centers` (anatomic mm): the truth position a report's image
 reference points at, always on a voxel the finding painted.
