@@ -93,8 +93,11 @@ def bench_loader(cfg: RadFinderConfig, data_dir: Path | None, n: int, batch: int
                  source_shape: tuple[int, int, int], batches: int, pin: bool) -> dict:
     """Steady-state loader volumes/s, as training reads: `batches` batches cycling over `n` cached volumes.
 
-    Timed from the first batch's arrival (worker start-up and the first read excluded), so every worker must
-    get several batches: `batches` should be a few times `workers`."""
+    The clock starts when each worker has delivered its first batch (their start-up and first reads excluded) and
+    counts the batches after those, so `batches` must exceed `workers` and should be a few times it."""
+    if batches <= max(1, workers):
+        raise ValueError(f"--loader-batches ({batches}) must exceed the workers ({workers}): "
+                         "each worker's first batch is not timed")
     with tempfile.TemporaryDirectory() as tmp:
         if data_dir is not None:
             records = load_records(data_dir, "train", cfg)[:n]
@@ -114,14 +117,15 @@ def bench_loader(cfg: RadFinderConfig, data_dir: Path | None, n: int, batch: int
                                              num_workers=workers, collate_fn=Collate(tok, cfg), pin_memory=pin)
         t_start = time.perf_counter()
         it = iter(loader)
-        first = next(it)["volume"].shape[0]
+        warm = sum(next(it)["volume"].shape[0] for _ in range(max(1, workers)))
         t0, seen = time.perf_counter(), 0
         for b in it:
             seen += b["volume"].shape[0]
         dt = time.perf_counter() - t0
         return {"volumes_per_s": seen / dt, "volumes_per_s_per_worker": seen / dt / max(1, workers),
-                "volumes": seen + first, "batches": batches, "workers": workers, "pin_memory": pin,
-                "first_batch_s": t0 - t_start, "source_shape": list(source_shape) if data_dir is None else "cache"}
+                "volumes": seen + warm, "batches": batches, "workers": workers, "pin_memory": pin,
+                "warmup_s": t0 - t_start,
+                "source_shape": list(source_shape) if data_dir is None else "cache"}
 
 
 def main(argv: list[str] | None = None) -> int:
