@@ -197,7 +197,7 @@ class VolumeDataset(Dataset):
             positions.append(pos)
             weights.append(ref.weights[j])
         vol = grid.array
-        if self.augment and (cfg.augment_shift_px or cfg.augment_intensity or cfg.augment_rotate_deg or cfg.augment_zoom):
+        if self.augment:  # a no-op returning the same array when every augment_* setting is 0
             vol = augment(vol, rng, cfg.augment_shift_px, cfg.augment_intensity, cfg.augment_rotate_deg, cfg.augment_zoom)
         return {"volume": torch.from_numpy(vol), "valid": torch.from_numpy(valid_positions(grid, cfg.slab_slices)),
                 "report": rec.report_text, "targets": torch.from_numpy(rec.targets.astype(np.int64)),
