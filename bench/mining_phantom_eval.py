@@ -4,7 +4,8 @@
 
 References match on (report_id, series_number, image_number, image_number_end, ref_start,
 ref_end) exactly; prior flags and label values are compared on the matched rows / all
-(report, label) pairs. Prints the misses so rules can be checked against the text.
+(report, label) pairs; a matched reference's snippet must name the finding the key says it cites
+(its snippet labels hold that label). Prints the misses so rules can be checked against the text.
 """
 from __future__ import annotations
 
@@ -27,16 +28,20 @@ def evaluate(export_dir: str | Path, show: int = 15) -> dict:
     texts = {r["report_id"]: clean_text(r["text"]) for r in reports}
     mined = {rid: mine_report(t, rid) for rid, t in texts.items()}
     key = lambda r: (r["report_id"], r["series_number"], r["image_number"], r["image_number_end"], r["ref_start"], r["ref_end"])
-    got = {}
+    got, named = {}, {}
     for rid, rep in mined.items():
         for r in rep.references:
             d = r.to_dict()
             got[key(d)] = d
+            named[key(d)] = set(rep.snippet_labels.get(r.ref_id, {}))
     want = {key(r): r for r in truth}
     tp = set(got) & set(want)
     fp = set(got) - set(want)
     fn = set(want) - set(got)
     prior_ok = sum(bool(got[k]["is_prior"]) == bool(want[k].get("is_prior") or False) for k in tp)
+    # the snippet a reference got names the finding the answer key says it cites (its labels hold that label)
+    cited = [k for k in tp if want[k].get("label")]
+    snippet_ok = [k for k in cited if want[k]["label"] in named[k]]
     lab_total = lab_ok = 0
     confusion = Counter()
     for t in tlabels:
@@ -52,6 +57,7 @@ def evaluate(export_dir: str | Path, show: int = 15) -> dict:
         "reports": len(reports), "truth_refs": len(want), "mined_refs": len(got),
         "precision": len(tp) / max(1, len(got)), "recall": len(tp) / max(1, len(want)),
         "prior_accuracy": prior_ok / max(1, len(tp)), "label_accuracy": lab_ok / max(1, lab_total),
+        "snippet_names_finding": len(snippet_ok) / max(1, len(cited)),
     }
     def ctx(k):
         t = texts[k[0]]
@@ -63,6 +69,8 @@ def evaluate(export_dir: str | Path, show: int = 15) -> dict:
         if bool(got[k]["is_prior"]) != bool(want[k].get("is_prior") or False) and show:
             print(f"prior wrong (truth {want[k].get('is_prior')}): {ctx(k)!r}")
             show -= 1
+    for k in sorted(set(cited) - set(snippet_ok), key=str)[:show]:
+        print(f"snippet without its finding ({want[k]['label']}): {got[k]['snippet']!r}")
     for (lab, tv, v), n in confusion.most_common(12):
         print(f"label {lab}: truth {tv}, mined {v} x{n}")
     return res

@@ -14,7 +14,7 @@ import regex
 
 _PAREN_FILLER = regex.compile(
     r"^[\s,;:/&+]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
-    r"prior|previous|current|axial|coronal|sagittal|cor|sag|ax|respectively|bzw\.?)\b[\s,;:/&+]*)*$",
+    r"the|der|die|dem|prior|previous|current|axial|coronal|sagittal|cor|sag|ax|respectively|bzw\.?)\b[\s,;:/&+]*)*$",
     regex.IGNORECASE,
 )
 _PREP_BEFORE = regex.compile(
@@ -30,10 +30,10 @@ _CLAUSE_BREAKS = [
 ]
 _LEAD_TRIM = regex.compile(r"(?:[\s,;:.\-–•*]+|(?:\d{1,2}[.)]\s+)|(?:and|und|but|aber|while|whereas|sowie|as\s+well\s+as)\b)+", regex.IGNORECASE)
 _TRAIL_TRIM = regex.compile(r"(?:[\s,;:\-–]+|\b(?:and|und|or|oder))+\Z", regex.IGNORECASE)
-_HEAD_WORD = regex.compile(
+HEAD_WORD = regex.compile(
     r"\b(?:nodules?|masse?s?|lesions?|opacit(?:y|ies)|consolidation|effusions?|atelecta\w+|emphysema|cyst\w*|foc(?:us|i)|"
     r"calcifications?|thickening|bronchiectas\w+|nodes?|fractures?|hernia|densit(?:y|ies)|scar\w*|fibros\w+|"
-    r"\w*herd\w*|\w*knoten|läsion\w*|verdichtung\w*|erguss\w*|zyste\w*|\w*ektase\w*|infiltrat\w*)",
+    r"\w*herd\w*|\w*knoten|läsion\w*|verdichtung\w*|erguss\w*|zyste\w*|\w*ektase\w*|infiltrat\w*|\w*verkalkung\w*)",
     regex.IGNORECASE,
 )
 _WS = regex.compile(r"[ \t\r\n]+")
@@ -106,7 +106,7 @@ def partition(text: str, sent: tuple[int, int], groups: list[tuple[int, int]]) -
     cuts.append(s1)
     parts = [trim_span(text, cuts[i], cuts[i + 1]) for i in range(len(groups))]
     # parts without a finding head word borrow the following (else preceding) part
-    has_head = [bool(_HEAD_WORD.search(text, p0, p1)) for p0, p1 in parts]
+    has_head = [bool(HEAD_WORD.search(text, p0, p1)) for p0, p1 in parts]
     if any(has_head):
         out = []
         for i, (p0, p1) in enumerate(parts):

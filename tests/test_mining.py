@@ -83,6 +83,26 @@ def test_snippet_has_no_reference_and_offsets_slice_the_report():
         assert 0 <= r.snippet_start < r.snippet_end <= len(text)
 
 
+@pytest.mark.parametrize("text, want", [
+    ("FINDINGS: There is a 3 mm nodule in the right upper lobe. Previously seen on the prior study, series 2 image 40. "
+     "No effusion.", "There is a 3 mm nodule in the right upper lobe. Previously seen on the prior study."),
+    ("BEFUND: Rundherd im rechten Oberlappen, 8 mm. Bereits in der Voruntersuchung abgrenzbar (Serie 2, Bild 50).",
+     "Rundherd im rechten Oberlappen, 8 mm. Bereits in der Voruntersuchung abgrenzbar."),
+    ("FINDINGS:\nBand-like atelectasis in the left lower lobe (Se 3\nIMA 29). Unchanged compared with the prior exam "
+     "(201:36 on the prior).", "Band-like atelectasis in the left lower lobe. Unchanged compared with the prior exam."),
+    # its own finding: the sentence alone
+    ("FINDINGS: Small hiatal hernia. Mild emphysema (3:12).", "Mild emphysema."),
+    ("BEFUND: Kein Fremdmaterial. Verkalkungen der Aortenwand (201:162).", "Verkalkungen der Aortenwand."),
+    # nothing to reach back to within the section: the header is not a finding
+    ("FINDINGS: Nodule in the lingula.\nCOMPARISON: Unchanged since series 2 image 40.", "Unchanged since."),
+])
+def test_a_reference_sentence_without_a_finding_cites_the_one_before_it(text, want):
+    refs = extract(text)
+    assert [r.snippet for r in refs][-1] == want
+    r = refs[-1]
+    assert text[r.snippet_start:r.snippet_end].replace("\n", " ").startswith(want.split(".")[0].split(",")[0])
+
+
 def test_elliptic_coordination_keeps_the_head_noun():
     refs = extract("Unchanged right upper (6:24) and right middle (6:53) nodules.")
     assert all("nodules" in r.snippet for r in refs)
@@ -285,6 +305,7 @@ def test_phantom_answer_key(tmp_path):
     assert res["precision"] >= 0.99 and res["recall"] >= 0.99
     assert res["prior_accuracy"] >= 0.98
     assert res["label_accuracy"] >= 0.97
+    assert res["snippet_names_finding"] >= 0.99  # "Previously seen on the prior study (2:40)." cites the sentence before
 
 
 def test_batch_miner_without_docs_equals_the_spacy_pipeline():
