@@ -7,7 +7,10 @@ The data path is the real one, sized for 2 CPU cores: a 100-study phantom at 64 
 series (`thin_series=False`), mined and matched by `flows.pipeline.run_pipeline` (as `radmine mine
 --keep-identifiers`), then volumes resampled at the phantom's own 6 mm pixel size with a 65/5/30
 patient split (as `radmine volumes --spacing 6,6,6 --split 65,5,30`), so the test split holds ~25
-held-out patients' volumes and the arrays are ~55 x 64 x 64.
+held-out patients' volumes and the arrays are ~55 x 64 x 64. One training run (~4 minutes) serves both
+tests: localization is asserted in every `make test`; all three targets together only on request
+(`RADMINE_MODEL_E2E=1`), because zero-shot AUROC and retrieval sit at their targets within the spread
+between seeds (model/README.md).
 """
 import json
 import os
@@ -28,19 +31,16 @@ CONFIG = {  # on top of model.config.tiny(); model/README.md gives the reasons
 }
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("RADMINE_MODEL_E2E") != "1",
-                    reason="opt-in (RADMINE_MODEL_E2E=1) until the tiny model reaches the targets on any seed: "
-                           "at 600 steps (~4 min of training) on this phantom, seeds 0/1/2 gave AUROC "
-                           "0.678/0.766/0.749 (>= 0.75), t2i R@5 0.38/0.62/0.42 (>= 0.385) and MAE 20.9/20.7/21.5 mm "
-                           "(<= 19.6): localization misses on all three seeds, AUROC on two (model/README.md)")
-def test_tiny_radfinder_on_the_phantom_beats_its_baselines(tmp_path):
+@pytest.fixture(scope="module")
+def metrics(tmp_path_factory):
+    """Phantom -> pipeline -> volumes -> 600 training steps -> the test split's metrics."""
     from dataset.phantom import generate_export
     from dataset.volumes import VolumeConfig, run_volumes
     from flows.pipeline import MineOptions, run_pipeline
     from model import evaluate, train
 
     torch.set_num_threads(2)
+    tmp_path = tmp_path_factory.mktemp("model_e2e")
     times = {}
     t = time.perf_counter()
     ph = tmp_path / "phantom"
@@ -67,11 +67,36 @@ def test_tiny_radfinder_on_the_phantom_beats_its_baselines(tmp_path):
     loc, ret, zs = m["localization"], m["retrieval"], m["zeroshot"]
     # the test split is large enough for the metrics to mean something
     assert ret["chance_R@5"] <= 0.2 and len(zs["labels_scored"]) >= 5 and loc["n"] >= 40, (ret, zs, loc["n"])
+    return m
+
+
+def _targets(m: dict) -> list[tuple[str, float, float, bool]]:
+    """(what, measured, target, met) for the issue's three targets."""
+    loc, ret, zs = m["localization"], m["retrieval"], m["zeroshot"]
     middle, r5, chance2 = loc["baselines"]["middle"]["mae_mm"], ret["t2i"]["R@5"], 2 * ret["chance_R@5"]
-    results = [  # (what, measured, target, met): a miss reports all three
+    return [
         ("loc MAE mm <= half the middle baseline's", loc["mae_mm"], 0.5 * middle, loc["mae_mm"] <= 0.5 * middle),
         ("zero-shot macro AUROC >= 0.75", zs["auc_macro"], 0.75, zs["auc_macro"] >= 0.75),
         ("t2i R@5 >= twice chance", r5, chance2, r5 >= chance2),
     ]
-    assert all(met for *_, met in results), "; ".join(
-        f"{what}: {value:.3f} vs {target:.3f} ({'met' if met else 'MISSED'})" for what, value, target, met in results)
+
+
+def _report(results) -> str:
+    return "; ".join(f"{what}: {value:.3f} vs {target:.3f} ({'met' if met else 'MISSED'})"
+                     for what, value, target, met in results)
+
+
+@pytest.mark.slow
+def test_tiny_radfinder_localizes_snippets_within_half_the_middle_baseline(metrics):
+    results = _targets(metrics)
+    assert results[0][3], _report(results)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("RADMINE_MODEL_E2E") != "1",
+                    reason="opt-in (RADMINE_MODEL_E2E=1) until AUROC and retrieval clear their targets on every seed: "
+                           "at 600 steps seeds 0/1/2 gave AUROC 0.728/0.756/0.782 (>= 0.75), t2i R@5 0.42/0.58/0.35 "
+                           "(>= 0.385) and MAE 15.1/13.9/15.6 mm (<= 19.6) (model/README.md)")
+def test_tiny_radfinder_on_the_phantom_beats_its_baselines(metrics):
+    results = _targets(metrics)
+    assert all(met for *_, met in results), _report(results)
