@@ -101,3 +101,21 @@ def test_prefiltered_finding_scan_equals_the_full_scan_on_the_devset():
     for lang in ("en", "de"):
         for text in dev + [" ".join(dev)]:
             assert fr.find(text, lang) == fr.find_full(text, lang)
+
+
+ANAPHORS = st.sampled_from([
+    "Previously seen on the prior study", "Unchanged compared with the prior exam", "This was measured before",
+    "Bereits in der Voruntersuchung abgrenzbar", "See also",
+])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SENTENCES.filter(lambda s: not s.startswith(("No ", "The heart"))), ANAPHORS, st.sampled_from(FORMS),
+       st.integers(1, 999), st.integers(1, 2000), st.sampled_from(["", "FINDINGS: ", "Befund:\n"]))
+def test_a_finding_less_reference_sentence_takes_the_finding_before_it(sentence, anaphor, form, s, i, prefix):
+    """'<finding>. <no finding> (ref).': the snippet starts at the finding and never shows the reference."""
+    text = f"{prefix}{sentence}. {anaphor} {form[0].format(s=s, i=i)}."
+    (r,) = extract(text)
+    assert r.snippet.startswith(sentence) and anaphor in r.snippet
+    assert text[r.snippet_start:].startswith(sentence)
+    assert form[1].format(s=s, i=i) not in r.snippet
