@@ -243,8 +243,12 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
 
 
 def _names_finding(text: str, lang: str, s: int, e: int) -> bool:
-    """Whether text[s:e] names a finding: a head noun, else a finding rule's match (references hold neither)."""
-    return bool(HEAD_WORD.search(text, s, e)) or bool(finding_rules().find(text[s:e], lang))
+    """Whether text[s:e] names a finding: a head noun, else a finding rule's match in the report's language or the
+    other one (references hold neither; an English sentence under a German header is still a finding)."""
+    if HEAD_WORD.search(text, s, e):
+        return True
+    rules = finding_rules()
+    return any(rules.find(text[s:e], lg) for lg in dict.fromkeys((lang, "en", "de")))
 
 
 def _antecedent(text: str, lang: str, k: int, sent: tuple[int, int], sentences, sec,

@@ -109,7 +109,7 @@ ANAPHORS = st.sampled_from([
 ])
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SENTENCES.filter(lambda s: not s.startswith(("No ", "The heart"))), ANAPHORS, st.sampled_from(FORMS),
        st.integers(1, 999), st.integers(1, 2000), st.sampled_from(["", "FINDINGS: ", "Befund:\n"]))
 def test_a_finding_less_reference_sentence_takes_the_finding_before_it(sentence, anaphor, form, s, i, prefix):
