@@ -201,7 +201,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             s0 = sec.header_end
         gs.sort(key=lambda g: groups[g][0])
         parts = partition(text, (s0, s1), [removals[g] for g in gs])
-        back = _antecedent(text, lang, k, (s0, s1), sentences, sec, list(groups.values()))
+        back = _antecedent(text, lang, k, (s0, s1), sentences, sec, gstarts, gends)
         for g, p in zip(gs, parts):
             snippet_span[g] = (back, p[1]) if back is not None else p
             group_sent[g] = (s0, s1)
@@ -252,15 +252,19 @@ def _names_finding(text: str, lang: str, s: int, e: int) -> bool:
 
 
 def _antecedent(text: str, lang: str, k: int, sent: tuple[int, int], sentences, sec,
-                spans: list[tuple[int, int]]) -> int | None:
+                gstarts: list[int], gends: list[int]) -> int | None:
     """Start of the sentence before sentence `k` when sentence `k` names no finding of its own and that one does,
     within the same section: "3 mm nodule in the right upper lobe. Previously seen on the prior study, series 2
     image 40." cites the nodule. None otherwise (the snippet stays in its own sentence). A sentence that starts
-    inside a reference broken across a line ("(Se 3\nIMA 29).") is part of the one before it."""
+    inside a reference broken across a line ("(Se 3\nIMA 29).") is part of the one before it (`gstarts`/`gends`:
+    the reference expressions' spans in text order)."""
     if k == 0 or not sentences or _names_finding(text, lang, sent[0], sent[1]):
         return None
     j = k - 1
-    while j > 0 and any(a < sentences[j][0] < b for a, b in spans):
+    while j > 0:
+        g = bisect.bisect_left(gstarts, sentences[j][0]) - 1  # the last expression starting before sentence j
+        if g < 0 or gends[g] <= sentences[j][0]:
+            break
         j -= 1
     p0, p1 = sentences[j][0], sentences[k - 1][1]
     if p0 < sec.header_end or p0 < sec.start or not _names_finding(text, lang, p0, p1):

@@ -188,9 +188,11 @@ def test_markup_is_stripped_before_mining():
 
 
 def test_one_megabyte_report():
-    text = ("FINDINGS: Small nodule (3:45). No pleural effusion. " * 20000)[:1_000_000]
+    text = ("FINDINGS: Small nodule (3:45). Previously seen on the prior study (2:40). No pleural effusion. " * 12000)[:1_000_000]
     rep = mine_report(text, "big")
     assert len(rep.references) > 1000
+    priors = [r for r in rep.references if r.ref_text == "2:40"]
+    assert len(priors) > 1000 and {r.snippet for r in priors} == {"Small nodule. Previously seen on the prior study."}
 
 
 def _cli(args, stdin: bytes = b""):
