@@ -7,6 +7,8 @@ loss equal the single-process `siglip_loss` over the global batch (tests/test_mo
 from __future__ import annotations
 
 import os
+import socket
+from datetime import timedelta
 
 import torch
 import torch.distributed as dist
@@ -25,12 +27,36 @@ def rank_and_world() -> tuple[int, int]:
     return 0, 1
 
 
-def init_from_env() -> bool:
-    """Join the process group `torchrun` describes (WORLD_SIZE > 1); returns whether it did."""
+def bind_gloo_to_loopback_on_one_machine() -> str | None:
+    """On one machine, gloo talks over the loopback unless GLOO_SOCKET_IFNAME says otherwise.
+
+    gloo binds to the address the host name resolves to; in containers and sandboxes that can be an
+    address the ranks cannot reach, and the rendezvous then waits out its timeout (30 min by default)
+    instead of failing. torchrun sets LOCAL_WORLD_SIZE == WORLD_SIZE when every rank is on this machine.
+    Returns the interface gloo will use, or None where gloo resolves the host name itself.
+    """
+    if os.environ.get("GLOO_SOCKET_IFNAME"):
+        return os.environ["GLOO_SOCKET_IFNAME"]
+    if os.environ.get("LOCAL_WORLD_SIZE") != os.environ.get("WORLD_SIZE"):
+        return None
+    names = {name for _, name in socket.if_nameindex()}
+    loopback = next((n for n in ("lo", "lo0") if n in names), None)
+    if loopback is not None:
+        os.environ["GLOO_SOCKET_IFNAME"] = loopback
+    return loopback
+
+
+def init_from_env(timeout: timedelta | None = None) -> bool:
+    """Join the process group `torchrun` describes (WORLD_SIZE > 1); returns whether it did.
+
+    timeout: how long a collective, the rendezvous included, may wait (torch's default when None).
+    """
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or is_distributed():
         return is_distributed()
     backend = "nccl" if torch.cuda.is_available() else "gloo"
-    dist.init_process_group(backend)
+    if backend == "gloo":
+        bind_gloo_to_loopback_on_one_machine()
+    dist.init_process_group(backend, timeout=timeout)
     if torch.cuda.is_available():
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
     return True
