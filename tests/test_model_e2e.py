@@ -8,9 +8,9 @@ series (`thin_series=False`), mined and matched by `flows.pipeline.run_pipeline`
 --keep-identifiers`), then volumes resampled at the phantom's own 6 mm pixel size with a 65/5/30
 patient split (as `radmine volumes --spacing 6,6,6 --split 65,5,30`), so the test split holds ~25
 held-out patients' volumes and the arrays are ~55 x 64 x 64. One training run on one torch thread (~4 min
-alone, ~6.5 min beside a busy process) serves both tests: localization is asserted in every `make test`; all three targets together only on request
-(`RADMINE_MODEL_E2E=1`), because zero-shot AUROC and retrieval sit at their targets within the spread
-between seeds (model/README.md).
+alone, ~6.5 min beside a busy process) serves both tests: localization is asserted in every `make test`;
+all three targets together only on request (`RADMINE_MODEL_E2E=1`), because zero-shot AUROC and
+retrieval sit at their targets within the spread between seeds (model/README.md).
 """
 import json
 import os
