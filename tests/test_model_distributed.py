@@ -10,7 +10,6 @@ import time
 from datetime import timedelta
 
 import pytest
-
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
@@ -55,7 +54,8 @@ def _worker(rank, port, out):
     loss.backward()
     mean_loss = loss.detach().clone()
     dist.all_reduce(mean_loss)
-    torch.save({"loss": mean_loss / WORLD, "ifname": os.environ.get("GLOO_SOCKET_IFNAME"), "grads": {n: p.grad for n, p in model.module.named_parameters()}},
+    grads = {n: p.grad for n, p in model.module.named_parameters()}
+    torch.save({"loss": mean_loss / WORLD, "ifname": os.environ.get("GLOO_SOCKET_IFNAME"), "grads": grads},
                os.path.join(out, f"rank{rank}.pt"))
     dist.destroy_process_group()
 
