@@ -55,8 +55,10 @@ def _worker(rank, port, out):
     mean_loss = loss.detach().clone()
     dist.all_reduce(mean_loss)
     grads = {n: p.grad for n, p in model.module.named_parameters()}
+    path = os.path.join(out, f"rank{rank}.pt")
     torch.save({"loss": mean_loss / WORLD, "ifname": os.environ.get("GLOO_SOCKET_IFNAME"), "grads": grads},
-               os.path.join(out, f"rank{rank}.pt"))
+               path + ".part")
+    os.replace(path + ".part", path)  # whole or absent: the parent reads it as soon as it appears
     dist.destroy_process_group()
 
 
@@ -69,11 +71,19 @@ def _free_port():
 def test_two_process_siglip_matches_single_process(tmp_path):
     ctx = mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=WORLD, join=False, daemon=True)
     deadline = time.monotonic() + DEADLINE_S
-    while not ctx.join(timeout=1):  # raises when a worker fails
+    done = [tmp_path / f"rank{rank}.pt" for rank in range(WORLD)]
+    # Wait for both results, not for the processes: in one full-suite run (tests/ on a fresh clone,
+    # 2026-11-30) both workers wrote theirs and then never exited (gloo teardown), which once hung CI.
+    while not all(p.exists() for p in done):
+        if ctx.join(timeout=1):  # raises when a worker fails
+            break
         if time.monotonic() > deadline:
             for p in ctx.processes:
                 p.kill()
             pytest.fail(f"the two gloo workers did not finish in {DEADLINE_S} s")
+    if not ctx.join(timeout=10):
+        for p in ctx.processes:
+            p.kill()
     model = Pair()
     xi, xt = _data()
     img, txt = model(xi, xt)
