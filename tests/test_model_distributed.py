@@ -68,22 +68,25 @@ def _free_port():
         return s.getsockname()[1]
 
 
+def _kill(ctx) -> None:
+    for p in ctx.processes:
+        p.kill()
+
+
 def test_two_process_siglip_matches_single_process(tmp_path):
     ctx = mp.spawn(_worker, args=(_free_port(), str(tmp_path)), nprocs=WORLD, join=False, daemon=True)
     deadline = time.monotonic() + DEADLINE_S
     done = [tmp_path / f"rank{rank}.pt" for rank in range(WORLD)]
     # Wait for both results, not for the processes: in one full-suite run (tests/ on a fresh clone,
-    # 2026-11-30) both workers wrote theirs and then never exited (gloo teardown), which once hung CI.
+    # 2026-11-30) both workers wrote theirs and then never exited (at teardown), which once hung CI.
     while not all(p.exists() for p in done):
         if ctx.join(timeout=1):  # raises when a worker fails
             break
         if time.monotonic() > deadline:
-            for p in ctx.processes:
-                p.kill()
+            _kill(ctx)
             pytest.fail(f"the two gloo workers did not finish in {DEADLINE_S} s")
     if not ctx.join(timeout=10):
-        for p in ctx.processes:
-            p.kill()
+        _kill(ctx)
     model = Pair()
     xi, xt = _data()
     img, txt = model(xi, xt)
