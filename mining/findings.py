@@ -1,8 +1,10 @@
 """CT-RATE finding labels from the rules in `mining/rules/findings.jsonl` plus ConText modifiers.
 
-`find_mentions(text, language)` scans once (one alternation of all finding rules for the
-language, overlapping so that "nodular opacity" is both a nodule and an opacity) and
-returns `Mention`s. `label_mentions(...)` gives each mention its value: the rule's own value
+`FindingRules.find(text)` scans once (one alternation of all finding rules, English and
+German alike, overlapping so that "nodular opacity" is both a nodule and an opacity) and
+returns `Mention`s. Every report is scanned with both languages' rules, as the ConText
+triggers are: German reports keep English terms ("Mosaic attenuation", an English impression),
+and the detected language is a majority vote over the whole report. `label_mentions(...)` gives each mention its value: the rule's own value
 for normal statements ("heart size is normal" -> absent), else absent when a negation
 trigger scopes over it, uncertain when an uncertainty trigger does, else present.
 `aggregate(...)` turns mentions into one value per label: present > uncertain > absent >
@@ -51,31 +53,24 @@ class FindingRules:
             if r.get("label") not in labels:
                 raise rules_mod.RuleError(f"findings: rule {r.id!r}: label {r.get('label')!r} is not a CT-RATE label")
         self.rules = rs
-        self.by_lang = {}
-        self.scan_plan: dict[str, _ScanPlan] = {}
-        for lang in ("en", "de"):
-            sel = [r for r in rs if r.get("lang", "any") in (lang, "any")]
-            pat = "|".join(f"(?P<f{i}>{r.pattern})" for i, r in enumerate(sel))
-            self.by_lang[lang] = (regex.compile(pat, regex.IGNORECASE | regex.VERBOSE), sel)
-            self.scan_plan[lang] = _ScanPlan(sel)
+        pat = "|".join(f"(?P<f{i}>{r.pattern})" for i, r in enumerate(rs))
+        self.alternation = regex.compile(pat, regex.IGNORECASE | regex.VERBOSE)
+        self.scan_plan = _ScanPlan(rs)
         missing = labels - {r.get("label") for r in rs}
         if missing:
             raise rules_mod.RuleError(f"findings: no rule for label(s) {sorted(missing)}")
 
-    def find(self, text: str, language: str = "en") -> list[Mention]:
+    def find(self, text: str) -> list[Mention]:
         """Finding mentions: the matches of `find_full`, found by scanning each rule only in
         the chunks of the text that hold one of its stems (see `mining.prefilter`)."""
-        plan = self.scan_plan.get(language, self.scan_plan["en"])
-        sel = plan.rules
-        return _mentions(sel, sorted(plan.matches(text).values()), text)
+        return _mentions(self.rules, sorted(self.scan_plan.matches(text).values()), text)
 
-    def find_full(self, text: str, language: str = "en") -> list[Mention]:
+    def find_full(self, text: str) -> list[Mention]:
         """The reference scan: the whole alternation tried at every position (slow)."""
-        rx, sel = self.by_lang.get(language, self.by_lang["en"])
         hits = []
-        for m in rx.finditer(text, overlapped=True, timeout=5.0):
+        for m in self.alternation.finditer(text, overlapped=True, timeout=5.0):
             hits.append((m.start(), int(m.lastgroup[1:]), m.end()))
-        return _mentions(sel, hits, text)
+        return _mentions(self.rules, hits, text)
 
 
 class _ScanPlan:

@@ -115,7 +115,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     label_rows: list[LabelRow] = []
     snippet_labels: dict[int, dict[str, str]] = {}
     if labels:
-        mentions = finding_rules().find(text, lang)
+        mentions = finding_rules().find(text)
         label_mentions(mentions, triggers, trig_starts, sentences, sent_starts)
         in_body = [m for m in mentions if sections[max(0, bisect.bisect_right(sec_starts, m.start) - 1)].name in LABEL_SECTIONS]
         best = aggregate(in_body)
@@ -201,7 +201,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             s0 = sec.header_end
         gs.sort(key=lambda g: groups[g][0])
         parts = partition(text, (s0, s1), [removals[g] for g in gs])
-        back = _antecedent(text, lang, k, (s0, s1), sentences, sec, gstarts, gends)
+        back = _antecedent(text, k, (s0, s1), sentences, sec, gstarts, gends)
         for g, p in zip(gs, parts):
             snippet_span[g] = (back, p[1]) if back is not None else p
             group_sent[g] = (s0, s1)
@@ -242,23 +242,20 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
     return out
 
 
-def _names_finding(text: str, lang: str, s: int, e: int) -> bool:
-    """Whether text[s:e] names a finding: a head noun, else a finding rule's match in the report's language or the
-    other one (references hold neither; an English sentence under a German header is still a finding)."""
-    if HEAD_WORD.search(text, s, e):
-        return True
-    rules = finding_rules()
-    return any(rules.find(text[s:e], lg) for lg in dict.fromkeys((lang, "en", "de")))
+def _names_finding(text: str, s: int, e: int) -> bool:
+    """Whether text[s:e] names a finding: a head noun, else a finding rule's match in either language
+    (references hold neither; an English sentence under a German header is still a finding)."""
+    return bool(HEAD_WORD.search(text, s, e)) or bool(finding_rules().find(text[s:e]))
 
 
-def _antecedent(text: str, lang: str, k: int, sent: tuple[int, int], sentences, sec,
+def _antecedent(text: str, k: int, sent: tuple[int, int], sentences, sec,
                 gstarts: list[int], gends: list[int]) -> int | None:
     """Start of the sentence before sentence `k` when sentence `k` names no finding of its own and that one does,
     within the same section: "3 mm nodule in the right upper lobe. Previously seen on the prior study, series 2
     image 40." cites the nodule. None otherwise (the snippet stays in its own sentence). A sentence that starts
     inside a reference broken across a line ("(Se 3\nIMA 29).") is part of the one before it (`gstarts`/`gends`:
     the reference expressions' spans in text order)."""
-    if k == 0 or not sentences or _names_finding(text, lang, sent[0], sent[1]):
+    if k == 0 or not sentences or _names_finding(text, sent[0], sent[1]):
         return None
     j = k - 1
     while j > 0:
@@ -267,7 +264,7 @@ def _antecedent(text: str, lang: str, k: int, sent: tuple[int, int], sentences, 
             break
         j -= 1
     p0, p1 = sentences[j][0], sentences[k - 1][1]
-    if p0 < sec.header_end or p0 < sec.start or not _names_finding(text, lang, p0, p1):
+    if p0 < sec.header_end or p0 < sec.start or not _names_finding(text, p0, p1):
         return None
     return trim_span(text, p0, p1)[0]
 

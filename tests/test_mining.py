@@ -147,11 +147,31 @@ def test_sections_header_forms(header, section):
     ("Bronchiektasen sind nicht nachweisbar.", "Bronchiectasis", "absent"),
     ("Pacemaker leads in the right ventricle.", "Medical material", "present"),
     ("Heart size is normal.", "Cardiomegaly", "absent"),
+    # a unit ends a sentence: the negation after it does not reach back over "cm."
+    ("Multiple solid nodules, the largest 3.2 x 2.5 cm. Ground-glass opacity was not observed.", "Lung nodule", "present"),
+    ("Rundherd, 8 mm. Milchglastrübungen sind nicht nachweisbar.", "Lung nodule", "present"),
+    ("Dilated bronchi consistent with bronchiectasis.", "Medical material", "not_mentioned"),
+    ("Befund konsistent mit Bronchiektasen.", "Medical material", "not_mentioned"),
+    ("Koronarstent im RIVA.", "Medical material", "present"),
 ])
 def test_labels(text, label, value):
     rep = mine_report(text, "r")
     assert rep.label_values()[label] == value
     assert len(rep.labels) == len(CT_RATE_LABELS)
+
+
+def test_labels_whatever_language_the_report_is_detected_as():
+    """A German report that keeps English terms (or an English impression) is still labelled by them,
+    and an English report by its German terms: finding rules of both languages apply to every report,
+    as the ConText triggers do."""
+    de = mine_report("BEFUND: Kein Pleuraerguss. Die Lunge ist belüftet, keine Infiltrate. Kein Herzbeutelerguss.\n"
+                     "IMPRESSION: Mosaic attenuation of both lungs. No lymphadenopathy.", "r")
+    assert de.language == "de"
+    values = de.label_values()
+    assert (values["Pleural effusion"], values["Mosaic attenuation pattern"], values["Lymphadenopathy"]) == (
+        "absent", "present", "absent")
+    en = mine_report("FINDINGS: The lungs are clear and there is no effusion. Kein Perikarderguss. Right hilar node.", "r")
+    assert en.language == "en" and en.label_values()["Pericardial effusion"] == "absent"
 
 
 def test_history_section_does_not_label():

@@ -81,13 +81,13 @@ _FINDING_WORDS = st.sampled_from([
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(_FINDING_WORDS, max_size=30), st.sampled_from([" ", "", "  ", "\n"]), st.sampled_from(["en", "de"]))
-def test_prefiltered_finding_scan_equals_the_full_scan(words, sep, lang):
+@given(st.lists(_FINDING_WORDS, max_size=30), st.sampled_from([" ", "", "  ", "\n"]))
+def test_prefiltered_finding_scan_equals_the_full_scan(words, sep):
     from mining.findings import finding_rules
 
     fr = finding_rules()
     text = sep.join(words)
-    assert fr.find(text, lang) == fr.find_full(text, lang)
+    assert fr.find(text) == fr.find_full(text)
 
 
 def test_prefiltered_finding_scan_equals_the_full_scan_on_the_devset():
@@ -100,7 +100,7 @@ def test_prefiltered_finding_scan_equals_the_full_scan_on_the_devset():
     dev = [json.loads(l)["text"] for l in (Path(__file__).parent / "data" / "mining_devset.jsonl").read_text().splitlines() if l.strip()]
     for lang in ("en", "de"):
         for text in dev + [" ".join(dev)]:
-            assert fr.find(text, lang) == fr.find_full(text, lang)
+            assert fr.find(text) == fr.find_full(text)
 
 
 ANAPHORS = st.sampled_from([
