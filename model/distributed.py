@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import torch
 import torch.distributed as dist
-import torch.distributed.nn.functional as dist_fn
+import torch.distributed._functional_collectives as funcol
 
 from model.losses import siglip_loss, siglip_pair_sum
 
@@ -62,9 +62,24 @@ def init_from_env(timeout: timedelta | None = None) -> bool:
     return True
 
 
+def leave() -> None:
+    """Leave the process group when in one: every rank waits for the others, then tears down.
+
+    destroy_process_group is meant to be called by all ranks together; a rank that tears down while
+    a peer still talks to it can hang (pytorch/pytorch#75097).
+    """
+    if is_distributed():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def gather_with_grad(x: torch.Tensor) -> torch.Tensor:
-    """Concatenate x (B, ...) from every rank in rank order; gradients flow back to each owner."""
-    return torch.cat(dist_fn.all_gather(x), dim=0)
+    """Concatenate x (B, ...) from every rank in rank order; gradients flow back to each owner.
+
+    torch's functional collective (autograd-aware since 2.9; `torch.distributed.nn.functional.all_gather`,
+    the public one, warns that it is deprecated in its favour).
+    """
+    return funcol.all_gather_single(x.contiguous(), 0, dist.group.WORLD).wait()  # (W*B, ...)
 
 
 def siglip_loss_distributed(img: torch.Tensor, txt: torch.Tensor, logit_scale: torch.Tensor,

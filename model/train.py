@@ -18,7 +18,7 @@ from model.checkpoint import load_checkpoint, restore_optimizer, save_checkpoint
 from model.config import RadFinderConfig, tiny
 from model.curves import plot_curves
 from model.data import Collate, VolumeDataset, load_records, truncated_reports
-from model.distributed import init_from_env, rank_and_world
+from model.distributed import init_from_env, leave, rank_and_world
 from model.encoders import RadFinder
 from model.losses import label_pos_weight
 from model.objective import training_losses
@@ -188,8 +188,7 @@ def main(argv: list[str]) -> int:
                 save_checkpoint(ckpt_dir, model, tokenizer, optimizer, scheduler, step=done)
     if rank == 0 and metrics_path.exists():
         plot_curves(metrics_path, out / "curves.png")
-    if distributed:
-        torch.distributed.destroy_process_group()
+    leave()
     return 0
 
 

@@ -15,7 +15,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from torch import nn
 
-from model.distributed import bind_gloo_to_loopback_on_one_machine, init_from_env, siglip_loss_distributed
+from model.distributed import bind_gloo_to_loopback_on_one_machine, init_from_env, leave, siglip_loss_distributed
 from model.losses import siglip_loss
 
 B_LOCAL, WORLD, E_IN, E = 3, 2, 7, 5
@@ -59,7 +59,7 @@ def _worker(rank, port, out):
     torch.save({"loss": mean_loss / WORLD, "ifname": os.environ.get("GLOO_SOCKET_IFNAME"), "grads": grads},
                path + ".part")
     os.replace(path + ".part", path)  # whole or absent: the parent reads it as soon as it appears
-    dist.destroy_process_group()
+    leave()
 
 
 def _free_port():

@@ -71,3 +71,30 @@ def test_cli_wires_the_model_commands(data, tmp_path, capsys):
     assert (tmp_path / "r" / "checkpoint" / "state.json").exists()
     assert main(["evaluate", str(tmp_path / "nope"), str(data), "--out", str(tmp_path / "m.json")]) == 1
     assert "not a RadFinder checkpoint" in capsys.readouterr().err
+
+
+def test_train_under_torchrun_with_two_gloo_processes(data, tmp_path):
+    """`radmine train` as a team runs it on several devices: torchrun, DDP (gloo on CPU), rank 0 writes.
+    The run has a deadline: a rendezvous or a teardown that hangs fails the test, never the suite."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m", "model.train",
+           str(data), "--tiny", "--config", str(data / "cfg.json"), "--out", str(out), "--quiet"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    env.pop("GLOO_SOCKET_IFNAME", None)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        log, _ = proc.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        log, _ = proc.communicate()
+        pytest.fail(f"torchrun with 2 processes did not finish in 240 s:\n{log[-3000:]}")
+    assert proc.returncode == 0, log[-3000:]
+    assert json.loads((out / "checkpoint" / "state.json").read_text())["step"] == 6
+    rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [2, 4, 6] and all(r["loss"] == r["loss"] for r in rows), rows
