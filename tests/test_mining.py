@@ -153,6 +153,10 @@ def test_sections_header_forms(header, section):
     ("Dilated bronchi consistent with bronchiectasis.", "Medical material", "not_mentioned"),
     ("Befund konsistent mit Bronchiektasen.", "Medical material", "not_mentioned"),
     ("Koronarstent im RIVA.", "Medical material", "present"),
+    ("Thoraxdrainage rechts.", "Medical material", "present"),
+    ("Partial anomalous pulmonary venous drainage.", "Medical material", "not_mentioned"),
+    ("Residual consolidation in the right lower lobe.", "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("Narbige Residuen im rechten Oberlappen.", "Pulmonary fibrotic sequela", "present"),
 ])
 def test_labels(text, label, value):
     rep = mine_report(text, "r")
