@@ -157,6 +157,12 @@ def test_sections_header_forms(header, section):
     ("Partial anomalous pulmonary venous drainage.", "Medical material", "not_mentioned"),
     ("Residual consolidation in the right lower lobe.", "Pulmonary fibrotic sequela", "not_mentioned"),
     ("Narbige Residuen im rechten Oberlappen.", "Pulmonary fibrotic sequela", "present"),
+    # a mass in the lung is a focal lung lesion, the one CT-RATE label for it; elsewhere it is not
+    ("Spiculated 2.3 cm mass in the right upper lobe.", "Lung nodule", "present"),
+    ("Right lower lobe mass, unchanged.", "Lung nodule", "present"),
+    ("Anterior mediastinal mass. Mass effect on the left lung.", "Lung nodule", "not_mentioned"),
+    ("Raumforderung im rechten Oberlappen, 3 cm.", "Lung nodule", "present"),
+    ("Raumforderung der linken Nebenniere.", "Lung nodule", "not_mentioned"),
 ])
 def test_labels(text, label, value):
     rep = mine_report(text, "r")
