@@ -84,7 +84,7 @@ class Matcher:
             shape = rule.get("shape")
             if self._rejected(text, m, shape):
                 continue
-            rows = _rows(m, rule.id, shape, group)
+            rows = _rows(m, rule.id, shape, group, _closing_end(text, m))
             if rows:
                 out.extend(rows)
                 group += 1
@@ -95,8 +95,22 @@ def _int(s: str | None) -> int | None:
     return int(s) if s else None
 
 
-def _rows(m: regex.Match, rule_id: str, shape: str, group: int) -> list[RawRef]:
-    start, end = m.span()
+_CLOSE_PAREN = regex.compile(r"[ \t]*(?:[,;]?[ \t]*(?:coronal|sagittal|axial|cor|sag|ax|koronar|transversal)[ \t]*)?\)",
+                             regex.IGNORECASE)
+
+
+def _closing_end(text: str, m: regex.Match) -> int:
+    """The match's end, past the ')' of a parenthesis it opened ("image 45 (series 3)", "(series 5, coronal)")."""
+    end = m.end()
+    if m.group(0).count("(") > m.group(0).count(")"):
+        close = _CLOSE_PAREN.match(text, end)
+        if close:
+            return close.end()
+    return end
+
+
+def _rows(m: regex.Match, rule_id: str, shape: str, group: int, end: int) -> list[RawRef]:
+    start = m.start()
     rows: list[RawRef] = []
     if shape == "shorthand":
         key = "sh"

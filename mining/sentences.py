@@ -45,7 +45,7 @@ class Splitter:
             nxt = text[j]
             if m.group(0)[0] == ".":
                 wb = _WORD_BEFORE.search(text, max(0, m.start() - 12), m.start()).group(1).lower()
-                if (wb.rstrip(".") in self.abbrevs or wb.rsplit("/", 1)[-1].rstrip(".") in self.abbrevs) and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e))):
+                if (wb.rstrip(".") in self.abbrevs or regex.split(r"[/-]", wb)[-1].rstrip(".") in self.abbrevs) and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e))):
                     continue
                 if wb.isdigit() and len(wb) <= 2:
                     # "1." list number at line start: never a sentence end after it

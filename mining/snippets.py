@@ -14,7 +14,7 @@ import regex
 
 _PAREN_FILLER = regex.compile(
     r"^[\s,;:/&+]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
-    r"the|der|die|dem|prior|previous|current|axial|coronal|sagittal|cor|sag|ax|respectively|bzw\.?)\b[\s,;:/&+]*)*$",
+    r"the|der|die|dem|also|auch|prior|previous|current|axial|coronal|sagittal|cor|sag|ax|respectively|bzw\.?)\b[\s,;:/&+]*)*$",
     regex.IGNORECASE,
 )
 _PREP_BEFORE = regex.compile(

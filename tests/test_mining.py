@@ -73,6 +73,17 @@ def test_series_inferred_from_an_earlier_series_only_when_the_text_says_so(text,
     assert [(r.series_number, r.series_inferred) for r in extract(text)] == want
 
 
+@pytest.mark.parametrize("text, snippet", [
+    ("FINDINGS: Nodule on axial image 45 (series 3). No effusion.", "Nodule."),  # the parenthesis it opened goes too
+    ("FINDINGS: Consolidation on image 88 (series 602, coronal).", "Consolidation."),
+    ("FINDINGS: Ground-glass opacity (see also 4:30).", "Ground-glass opacity."),
+    ("BEFUND: Rundherd (Ser. 3, Bild-Nr. 45). Kein Erguss.", "Rundherd."),  # "Nr." inside it ends no sentence
+])
+def test_snippet_leaves_no_stray_parenthesis_or_filler(text, snippet):
+    (r,) = extract(text)
+    assert r.snippet == snippet
+
+
 def test_snippet_has_no_reference_and_offsets_slice_the_report():
     text = "FINDINGS: There is a 3 mm nodule in the right upper lobe (series 3, image 45) and a 5 mm nodule in the left lower lobe (series 3, image 80). No effusion."
     refs = extract(text)

@@ -23,6 +23,9 @@ FORMS = [
     ("(Serie {s}, Bild {i})", "Serie {s}, Bild {i}"),
     ("(Se: {s}, Im: {i})", "Se: {s}, Im: {i}"),
     ("(Series #{s} image #{i})", "Series #{s} image #{i}"),
+    ("(series {s}: {i})", "series {s}: {i}"),
+    ("(S{s}/B{i})", "S{s}/B{i}"),
+    ("on axial image {i} (series {s})", "image {i} (series {s})"),
 ]
 
 
