@@ -174,6 +174,10 @@ def test_sections_header_forms(header, section):
     ("Anterior mediastinal mass. Mass effect on the left lung.", "Lung nodule", "not_mentioned"),
     ("Raumforderung im rechten Oberlappen, 3 cm.", "Lung nodule", "present"),
     ("Raumforderung der linken Nebenniere.", "Lung nodule", "not_mentioned"),
+    # two labels in one phrase, and a normal statement with a clause between nodes and "not enlarged"
+    ("Atherosclerotic calcifications of the aorta and coronary arteries.", "Coronary artery wall calcification", "present"),
+    ("Atherosclerotic calcifications of the aorta and coronary arteries.", "Arterial wall calcification", "present"),
+    ("Several subcentimeter lymph nodes, not enlarged by size criteria.", "Lymphadenopathy", "absent"),
 ])
 def test_labels(text, label, value):
     rep = mine_report(text, "r")
