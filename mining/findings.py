@@ -5,8 +5,9 @@ German alike, overlapping so that "nodular opacity" is both a nodule and an opac
 returns `Mention`s. Every report is scanned with both languages' rules, as the ConText
 triggers are: German reports keep English terms ("Mosaic attenuation", an English impression),
 and the detected language is a majority vote over the whole report. `label_mentions(...)`
-gives each mention its value: the rule's own value for normal statements ("heart size is normal" -> absent), else absent when a negation
-trigger scopes over it, uncertain when an uncertainty trigger does, else present.
+gives each mention its value: the rule's own value for normal statements ("heart size is
+normal" -> absent), else absent when a negation trigger scopes over it, uncertain when an
+uncertainty trigger does, else present.
 `aggregate(...)` turns mentions into one value per label: present > uncertain > absent >
 not_mentioned; the evidence is the first mention with the winning value.
 """
