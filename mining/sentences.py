@@ -17,6 +17,7 @@ from mining import rules as rules_mod
 
 _CAND = regex.compile(r"[.!?]+[\"'’”)\]]*(?=\s)|\n")
 _WORD_BEFORE = regex.compile(r"([\w.\-/]*)\Z")
+_PART_SEP = regex.compile(r"[/-]")  # "Bild-Nr.": the abbreviation is the part after the last "/" or "-"
 _CONT_WORDS = frozenset("and or of the with in on at to a an by for from than as nor und oder mit der die das des dem den im am zum zur von bei".split())
 
 
@@ -45,7 +46,7 @@ class Splitter:
             nxt = text[j]
             if m.group(0)[0] == ".":
                 wb = _WORD_BEFORE.search(text, max(0, m.start() - 12), m.start()).group(1).lower()
-                if (wb.rstrip(".") in self.abbrevs or regex.split(r"[/-]", wb)[-1].rstrip(".") in self.abbrevs) and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e))):
+                if (wb.rstrip(".") in self.abbrevs or _PART_SEP.split(wb)[-1].rstrip(".") in self.abbrevs) and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e))):
                     continue
                 if wb.isdigit() and len(wb) <= 2:
                     # "1." list number at line start: never a sentence end after it
