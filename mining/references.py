@@ -55,6 +55,9 @@ class Matcher:
             parts.append(f"(?P<r{i}>{r.pattern})")
         self.regex = regex.compile("|".join(parts), regex.IGNORECASE | regex.VERBOSE)
         self.group_index = {f"r{i}": i for i in range(len(self.rules))}
+        # the rule file's PAREN_CLOSE macro; a rule file of one's own without it closes on a bare ')'
+        close = rules_mod.macros_of("references", path).get("PAREN_CLOSE", r"[ \t]*\)")
+        self.close_paren = regex.compile(close, regex.IGNORECASE)
 
     def _rejected(self, text: str, m: regex.Match, shape: str) -> bool:
         for rj in self.rejects:
@@ -84,7 +87,7 @@ class Matcher:
             shape = rule.get("shape")
             if self._rejected(text, m, shape):
                 continue
-            rows = _rows(m, rule.id, shape, group, _closing_end(text, m))
+            rows = _rows(m, rule.id, shape, group, _closing_end(text, m, self.close_paren))
             if rows:
                 out.extend(rows)
                 group += 1
@@ -95,17 +98,13 @@ def _int(s: str | None) -> int | None:
     return int(s) if s else None
 
 
-_CLOSE_PAREN = regex.compile(r"[ \t]*(?:[,;]?[ \t]*(?:coronal|sagittal|axial|cor|sag|ax|koronar|transversal)[ \t]*)?\)",
-                             regex.IGNORECASE)
-
-
-def _closing_end(text: str, m: regex.Match) -> int:
+def _closing_end(text: str, m: regex.Match, close: regex.Pattern) -> int:
     """The match's end, past the ')' of a parenthesis it opened ("image 45 (series 3)", "(series 5, coronal)")."""
     end = m.end()
     if m.group(0).count("(") > m.group(0).count(")"):
-        close = _CLOSE_PAREN.match(text, end)
-        if close:
-            return close.end()
+        closed = close.match(text, end)
+        if closed:
+            return closed.end()
     return end
 
 

@@ -259,9 +259,12 @@ def _load(name: str, path: str) -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def macros_of(name: str) -> dict[str, str]:
-    """The expanded macros of a rule file (for composing patterns in code)."""
-    p = next(c for c in (RULES_DIR / f"{name}{e}" for e in (".jsonl", ".yaml")) if c.is_file())
+def macros_of(name: str, path: Path | str | None = None) -> dict[str, str]:
+    """The expanded macros of rule file `name` (the shipped one unless `path`), for patterns composed in code."""
+    if path:
+        p = Path(path)
+    else:
+        p = next(c for c in (RULES_DIR / f"{name}{e}" for e in (".jsonl", ".yaml", ".yml")) if c.is_file())
     macros: dict[str, str] = {}
     for _, rec in _records(p):
         if isinstance(rec, dict) and rec.get("kind") == "macro":

@@ -218,6 +218,22 @@ def test_bad_rule_fails_at_load_with_its_id(tmp_path):
         rules_mod.load("references", bad)
 
 
+def test_a_reference_spans_the_parenthesis_it_opens_as_the_rule_file_says(tmp_path):
+    """PAREN_CLOSE in references.jsonl says what may close a parenthesis a reference opened."""
+    from mining.references import Matcher
+
+    text = "Nodule on image 12 (series 5, coronal) and image 14 (series 5, mpr)."
+    shipped = Matcher().find(text)
+    assert [text[r.start:r.end] for r in shipped] == ["image 12 (series 5, coronal)", "image 14 (series 5"]
+    lines = (rules_mod.RULES_DIR / "references.jsonl").read_text().splitlines(keepends=True)
+    own = tmp_path / "references.jsonl"
+    own.write_text("".join(ln.replace("{PLANE})", "{PLANE}|mpr)") if '"PAREN_CLOSE"' in ln else ln
+                           for ln in lines))
+    assert [text[r.start:r.end] for r in Matcher(own).find(text)][1] == "image 14 (series 5, mpr)"
+    own.write_text("".join(ln for ln in lines if '"PAREN_CLOSE"' not in ln))  # a rule file without it: a bare ')'
+    assert [text[r.start:r.end] for r in Matcher(own).find(text)] == ["image 12 (series 5", "image 14 (series 5"]
+
+
 @pytest.mark.parametrize("raw", [
     "", "   ", "\x00\x01\x02 image 4", "<html><body><p>Nodule (series 3, image 45).</p></body></html>",
     "{\\rtf1\\ansi Nodule (series 3, image 45).\\par}", b"Nodule (3:45) \xff\xfe caf\xe9", "(" * 5000, "image " * 20000,
