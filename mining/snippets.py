@@ -40,6 +40,7 @@ _WS = regex.compile(r"[ \t\r\n]+")
 _SPACE_PUNCT = regex.compile(r"\s+([,.;:!?)\]])")
 _OPEN_SPACE = regex.compile(r"([(\[])\s+")
 _EMPTY_PARENS = regex.compile(r"\(\s*[,;:]*\s*\)|\[\s*[,;:]*\s*\]")
+_PUNCT_CLOSE = regex.compile(r"(?<=\S)\s*[,;:]+\s*(?=[)\]])")  # "(4 mm on the prior; )" -> "(4 mm on the prior)"
 _DOUBLE_PUNCT = regex.compile(r"([,;:])\s*([,;:.])")
 
 
@@ -54,8 +55,10 @@ def removal_span(text: str, start: int, end: int, others: list[tuple[int, int]] 
         cp = text.find(close, end, end + 120)
         if cp >= 0 and "\n\n" not in text[op:cp]:
             inner = text[op + 1:cp]
-            # blank out every reference inside, then see whether filler remains
-            rel = [(s - op - 1, e - op - 1) for s, e in (others or [(start, end)]) if s > op and e <= cp]
+            # blank out every reference inside (or reaching inside: "image 12 (series 5; see 4:30)"), then see
+            # whether filler remains
+            rel = [(max(s, op + 1) - op - 1, min(e, cp) - op - 1) for s, e in (others or [(start, end)])
+                   if s < cp and e > op + 1]
             rel.append((start - op - 1, end - op - 1))
             chars = list(inner)
             for s, e in rel:
@@ -139,6 +142,7 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     out = "".join(pieces)
     out = _WS.sub(" ", out)
     out = _EMPTY_PARENS.sub("", out)
+    out = _PUNCT_CLOSE.sub("", out)
     out = _SPACE_PUNCT.sub(r"\1", out)
     out = _OPEN_SPACE.sub(r"\1", out)
     out = _DOUBLE_PUNCT.sub(lambda m: m.group(2) if m.group(2) == "." else m.group(1), out)

@@ -84,6 +84,18 @@ def test_snippet_leaves_no_stray_parenthesis_or_filler(text, snippet):
     assert r.snippet == snippet
 
 
+@pytest.mark.parametrize("text, snippets", [
+    # a parenthesis that one reference opens and a second reference inside closes
+    ("FINDINGS: Nodule in the right upper lobe on image 12 (series 5; see also 4:30). No effusion.",
+     ["Nodule in the right upper lobe", "Nodule in the right upper lobe."]),
+    ("FINDINGS: Nodule on image 12 (series 5, see also series 4 image 30). No effusion.", ["Nodule", "Nodule."]),
+    # a parenthesis that keeps words of its own keeps no stray punctuation before its close
+    ("FINDINGS: A 6 mm nodule (4 mm before; series 5, image 12). No effusion.", ["A 6 mm nodule (4 mm before)."]),
+])
+def test_snippet_of_references_sharing_a_parenthesis_is_tidy(text, snippets):
+    assert [r.snippet for r in extract(text)] == snippets
+
+
 def test_snippet_has_no_reference_and_offsets_slice_the_report():
     text = "FINDINGS: There is a 3 mm nodule in the right upper lobe (series 3, image 45) and a 5 mm nodule in the left lower lobe (series 3, image 80). No effusion."
     refs = extract(text)
