@@ -1,7 +1,8 @@
 """ConText/NegEx-style modifiers from `mining/rules/context.jsonl`.
 
 Triggers are phrases with a category (negated, uncertain, prior, current, terminate, pseudo)
-and a direction. One scan of the text finds all triggers (a phrase trie, longest phrase at a
+and a direction; `list_break` patterns name what, right after a comma, starts a new statement
+(the comma then ends a scope). One scan of the text finds all triggers (a phrase trie, longest phrase at a
 position wins, so pseudo-triggers such as "no significant change" shadow "no"). A forward
 trigger modifies finding mentions after it up to the next terminator or the sentence end;
 a backward trigger those before it back to a terminator or the sentence start; when several
@@ -33,7 +34,14 @@ class ContextRules:
         rs = rules_mod.load("context", path)
         self.lookup: dict[str, tuple[str, str, str]] = {}
         phrases: list[str] = []
-        for r in rs:
+        breaks = [r for r in rs if r.kind == "list_break"]
+        # a comma that starts a new statement ("No effusion, small nodule") ends a scope as ';' does; other commas
+        # continue a list of findings under one trigger ("No effusion, pneumothorax or consolidation")
+        self.list_break = regex.compile(
+            r",[ \t]*(?:" + "|".join(f"(?P<b{i}>{r.pattern})" for i, r in enumerate(breaks)) + ")",
+            regex.IGNORECASE | regex.VERBOSE) if breaks else None
+        self.break_ids = {f"b{i}": r.id for i, r in enumerate(breaks)}
+        for r in (r for r in rs if r.kind == "trigger"):
             if "phrases" not in r.data:
                 raise rules_mod.RuleError(f"context: rule {r.id!r}: context triggers are given as phrases")
             for p in r.get("phrases"):
@@ -65,6 +73,11 @@ class ContextRules:
             hit = lookup.get(" ".join(g.lower().split()))
             if hit:
                 out.append(Trigger(m.start(), m.end(), hit[0], hit[1], hit[2]))
+        if self.list_break is not None and "," in text:
+            breaks = [Trigger(m.start(), m.start() + 1, "terminate", "terminate", self.break_ids[m.lastgroup])
+                      for m in self.list_break.finditer(text)]
+            if breaks:
+                out = sorted(out + breaks, key=lambda t: t.start)
         return out
 
 

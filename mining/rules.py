@@ -43,6 +43,7 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
         "macro": {"pattern", "description"},
         "trigger": {"category", "direction", "pattern", "phrases", "example", "examples",
                     "description", "lang", "max_scope"},
+        "list_break": {"pattern", "example", "examples", "counter_examples", "description", "lang"},
     },
     "sentences": {
         "macro": {"pattern", "description"},
@@ -57,6 +58,7 @@ REQUIRED: dict[str, set[str]] = {
     "section": {"section", "phrases"},
     "finding": {"label"},
     "trigger": {"category", "direction"},
+    "list_break": {"pattern"},
     "abbreviation": {"phrases"},
 }
 CHOICES: dict[str, set[str]] = {

@@ -190,6 +190,21 @@ def test_sections_header_forms(header, section):
     ("Atherosclerotic calcifications of the aorta and coronary arteries.", "Coronary artery wall calcification", "present"),
     ("Atherosclerotic calcifications of the aorta and coronary arteries.", "Arterial wall calcification", "present"),
     ("Several subcentimeter lymph nodes, not enlarged by size criteria.", "Lymphadenopathy", "absent"),
+    # a negated list goes on across commas; a comma before a size, change or article starts a new statement
+    ("No focal consolidation, pleural effusion, or pneumothorax.", "Pleural effusion", "absent"),
+    ("No effusion, pneumothorax or consolidation.", "Consolidation", "absent"),
+    ("No effusion, small nodule in the right upper lobe.", "Lung nodule", "present"),
+    ("No pleural effusion, new consolidation in the right lower lobe.", "Consolidation", "present"),
+    ("No effusion, 5 mm nodule in the lingula.", "Lung nodule", "present"),
+    ("Kein Pleuraerguss, Infiltrat oder Rundherd.", "Lung nodule", "absent"),
+    ("Kein Erguss, rückläufiges Infiltrat.", "Lung opacity", "present"),
+    ("Kein Pleuraerguss, neu aufgetretenes Infiltrat rechts.", "Lung opacity", "present"),
+    # "versus" leaves both findings of a differential uncertain; a completely regressed finding is absent
+    ("Atelectasis versus consolidation in the left base.", "Atelectasis", "uncertain"),
+    ("Atelectasis versus consolidation in the left base.", "Consolidation", "uncertain"),
+    ("Nodule unchanged versus prior.", "Lung nodule", "present"),
+    ("Vollständig rückläufiges Infiltrat.", "Lung opacity", "absent"),
+    ("Komplett regredienter Pleuraerguss.", "Pleural effusion", "absent"),
 ])
 def test_labels(text, label, value):
     rep = mine_report(text, "r")
