@@ -37,6 +37,8 @@ class SectionRules:
         alt = rules_mod.phrases_pattern(phrases)
         self.regex = regex.compile(
             r"(?:^|(?<=\n)|(?<=[.!?]\s{1,4}))[ \t]*(?:[-*#>•]+[ \t]*)?(?P<h>" + alt + r")(?![\w-])"
+            # a combined header ("IMPRESSION/RECOMMENDATION:", "Findings and impression:") is its first part's section
+            r"(?:[ \t]*(?:/|&|\band\b|\bund\b)[ \t]*(?:" + alt + r")(?![\w-]))?"
             r"(?P<tail>[ \t]*:|[ \t]*(?=\r?\n|$)|(?=[ \t]+\S))",
             regex.IGNORECASE,
         )

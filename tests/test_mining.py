@@ -140,6 +140,9 @@ def test_plane_and_hint():
 @pytest.mark.parametrize("header,section", [
     ("FINDINGS:", "FINDINGS"), ("Findings", "FINDINGS"), ("IMPRESSION", "IMPRESSION"), ("Befund:", "FINDINGS"),
     ("Beurteilung:", "IMPRESSION"), ("Clinical history:", "HISTORY"), ("COMPARISON:", "COMPARISON"), ("Technik:", "TECHNIQUE"),
+    # combined headers are their first part's section
+    ("IMPRESSION/RECOMMENDATION:", "IMPRESSION"), ("Findings and impression:", "FINDINGS"),
+    ("Befund und Beurteilung:", "FINDINGS"), ("RESULTS:", "FINDINGS"),
 ])
 def test_sections_header_forms(header, section):
     (r,) = extract(f"{header}\nNodule (3:45).")
