@@ -1,8 +1,8 @@
 """ConText/NegEx-style modifiers from `mining/rules/context.jsonl`.
 
-Triggers are phrases with a category (negated, uncertain, prior, current, terminate, pseudo)
-and a direction; `list_break` patterns name what, right after a comma, starts a new statement
-(the comma then ends a scope). One scan of the text finds all triggers (a phrase trie, longest phrase at a
+Triggers are phrases (or a pattern) with a category (negated, uncertain, prior, current, terminate,
+pseudo) and a direction; `list_break` patterns name what, right after a comma, starts a new
+statement (the comma then ends a scope). One scan of the text finds all triggers (a phrase trie, longest phrase at a
 position wins, so pseudo-triggers such as "no significant change" shadow "no"). A forward
 trigger modifies finding mentions after it up to the next terminator or the sentence end;
 a backward trigger those before it back to a terminator or the sentence start; when several
@@ -34,16 +34,21 @@ class ContextRules:
         rs = rules_mod.load("context", path)
         self.lookup: dict[str, tuple[str, str, str]] = {}
         phrases: list[str] = []
-        breaks = [r for r in rs if r.kind == "list_break"]
-        # a comma that starts a new statement ("No effusion, small nodule") ends a scope as ';' does; other commas
-        # continue a list of findings under one trigger ("No effusion, pneumothorax or consolidation")
-        self.list_break = regex.compile(
-            r",[ \t]*(?:" + "|".join(f"(?P<b{i}>{r.pattern})" for i, r in enumerate(breaks)) + ")",
-            regex.IGNORECASE | regex.VERBOSE) if breaks else None
-        self.break_ids = {f"b{i}": r.id for i, r in enumerate(breaks)}
-        for r in (r for r in rs if r.kind == "trigger"):
-            if "phrases" not in r.data:
-                raise rules_mod.RuleError(f"context: rule {r.id!r}: context triggers are given as phrases")
+        # patterns beside the phrases: list breaks (a comma that starts a new statement, "No effusion, small nodule",
+        # ends a scope as ';' does, while other commas continue a list under one trigger: "No effusion, pneumothorax
+        # or consolidation") and triggers given as a pattern (a date: "4 mm on 1/2/2020 (2:40)" is the prior exam)
+        extras: list[str] = []
+        self.extra_info: dict[str, tuple[str, str, str, bool]] = {}  # group -> (category, direction, rule, comma only)
+        for r in rs:
+            if r.kind == "list_break":
+                extras.append(r",[ \t]*(?:" + r.pattern + ")")
+                self.extra_info[f"x{len(extras) - 1}"] = ("terminate", "terminate", r.id, True)
+            elif r.kind == "trigger" and "phrases" not in r.data:
+                extras.append(r.pattern)
+                self.extra_info[f"x{len(extras) - 1}"] = (r.get("category"), r.get("direction"), r.id, False)
+        self.extra = regex.compile("|".join(f"(?P<x{i}>{p})" for i, p in enumerate(extras)),
+                                   regex.IGNORECASE | regex.VERBOSE) if extras else None
+        for r in (r for r in rs if r.kind == "trigger" and "phrases" in r.data):
             for p in r.get("phrases"):
                 key = " ".join(p.lower().split())
                 if key in self.lookup:
@@ -73,11 +78,13 @@ class ContextRules:
             hit = lookup.get(" ".join(g.lower().split()))
             if hit:
                 out.append(Trigger(m.start(), m.end(), hit[0], hit[1], hit[2]))
-        if self.list_break is not None and "," in text:
-            breaks = [Trigger(m.start(), m.start() + 1, "terminate", "terminate", self.break_ids[m.lastgroup])
-                      for m in self.list_break.finditer(text)]
-            if breaks:
-                out = sorted(out + breaks, key=lambda t: t.start)
+        if self.extra is not None:
+            more = []
+            for m in self.extra.finditer(text):
+                category, direction, rule, comma = self.extra_info[m.lastgroup]
+                more.append(Trigger(m.start(), m.start() + 1 if comma else m.end(), category, direction, rule))
+            if more:
+                out = sorted(out + more, key=lambda t: t.start)
         return out
 
 
@@ -133,9 +140,11 @@ def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref
         t = triggers[i]
         if t.end <= ref_start and t.category in ("prior", "current"):
             p = triggers[i - 1] if i > 0 else None
-            # "since the prior", "stable from previous": the object of a comparison phrase
+            # "since the prior", "stable from previous": the object of a comparison phrase, unless the reference
+            # follows it at once ("compared to prior (2:40)")
             if (p is not None and p.category == "pseudo" and t.start - p.end <= 5
-                    and not text[t.start:t.end].lower().startswith(("on ", "in ", "auf ", "at "))):
+                    and not text[t.start:t.end].lower().startswith(("on ", "in ", "auf ", "at "))
+                    and text[t.end:ref_start].strip(" \t([,:") != ""):
                 i -= 1
                 continue
             return t

@@ -30,7 +30,8 @@ _HINT = regex.compile(
     regex.IGNORECASE,
 )
 _PRIOR_AFTER = regex.compile(
-    r"[\s,]*(?:(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline)\b|(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme)\b|(?:prior|previous|vorher|voruntersuchung)\b(?!\s+(?:to|study\s+show)))",
+    r"[\s,]*(?:(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline)\b|(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme)\b|(?:prior|previous|vorher|voruntersuchung)\b(?!\s+(?:to|study\s+show))"
+    r"(?!\s*[:#]?\s*\d|\s+(?:series|serie|image|bild|se|im)\b))",  # not "(current 3:45, prior 2:40)": that names the next
     regex.IGNORECASE,
 )
 _PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor)\b", regex.IGNORECASE)
