@@ -47,6 +47,7 @@ class RadFinderConfig:
     w_siglip: float = 1.0  # report-volume SigLIP weight (reference)
     w_prompt: float = 0.5  # disease-prompt weight (reference)
     w_loc: float = 0.2  # localization weight: small, so grounding refines but does not dominate the shared space
+    w_prompt_slice: float = 0.0  # disease prompts on the depth feature at each referenced slice (0: off, as in the reference): the snippet says which finding is there, the report which are nowhere; one report-level label per volume is little to learn a finding's look from
     prompt_templates: str = "train"  # "train": the reference's one pair; "all": one of the seven zero-shot pairs per step
     augment_shift_px: int = 0  # training only: random in-plane shift of up to this many voxels (rows and columns)
     augment_intensity: float = 0.0  # training only: random contrast scale 1 +- this, and Gaussian noise of sd this / 2

@@ -29,6 +29,7 @@ class SliceRef:
     snippets: list[str]
     weights: list[float]  # 1 / duplicate cluster size, per snippet
     pair_ids: list[str]
+    targets: list[np.ndarray]  # per snippet, (L,) int8 label codes at this slice (`slice_targets`)
 
 
 @dataclass
@@ -81,13 +82,18 @@ def load_records(data_dir: str | os.PathLike, split: str | None, cfg: RadFinderC
         for r in data_contracts.read_table("references", data_dir,
                                            columns=["report_id", "ref_id", "duplicate_cluster_size"]).to_pylist():
             dup_size[(r["report_id"], r["ref_id"])] = int(r["duplicate_cluster_size"] or 1)
+    said: dict[tuple[str, int], dict[str, str]] = {}  # (report, reference) -> {label: value in its snippet}
+    if data_contracts.has_table("snippet_labels", data_dir):
+        for r in data_contracts.read_table("snippet_labels", data_dir).to_pylist():
+            said.setdefault((r["report_id"], r["ref_id"]), {})[r["label"]] = r["value"]
     refs_by_volume: dict[str, dict[float, SliceRef]] = {}
     for p in pairs:
         by_z = refs_by_volume.setdefault(p["volume_series_instance_uid"], {})
-        ref = by_z.setdefault(round(float(p["z_mm"]), 3), SliceRef(float(p["z_mm"]), [], [], []))
+        ref = by_z.setdefault(round(float(p["z_mm"]), 3), SliceRef(float(p["z_mm"]), [], [], [], []))
         ref.snippets.append(p["snippet"])
         ref.weights.append(1.0 / dup_size.get((p["report_id"], p["ref_id"]), 1))
         ref.pair_ids.append(p["pair_id"])
+        ref.targets.append(slice_targets(targets.get(p["report_id"]), said.get((p["report_id"], p["ref_id"]), {})))
     records = []
     for v in vols:
         rid = study_report.get(v["study_instance_uid"])
@@ -99,6 +105,21 @@ def load_records(data_dir: str | os.PathLike, split: str | None, cfg: RadFinderC
             targets=targets.get(rid, np.full(len(CT_RATE_LABELS), LABEL_CODE_MASKED, dtype=np.int8)),
             refs=sorted(refs_by_volume.get(v["series_instance_uid"], {}).values(), key=lambda r: r.z_mm)))
     return records
+
+
+def slice_targets(report: np.ndarray | None, snippet: dict[str, str]) -> np.ndarray:
+    """What holds at a referenced slice: present where its snippet says so; absent where the snippet or the
+    whole report says absent; masked otherwise (a finding of the report may or may not reach this slice)."""
+    t = np.full(len(CT_RATE_LABELS), LABEL_CODE_MASKED, dtype=np.int8)
+    if report is not None:
+        t[report == LABEL_CODE_ABSENT] = LABEL_CODE_ABSENT
+    for i, name in enumerate(CT_RATE_LABELS):
+        v = snippet.get(name)
+        if v == "present":
+            t[i] = LABEL_CODE_PRESENT
+        elif v == "absent":
+            t[i] = LABEL_CODE_ABSENT
+    return t
 
 
 def truncated_reports(tokenizer, texts: list[str], max_tokens: int) -> int:
@@ -190,18 +211,19 @@ class VolumeDataset(Dataset):
                 placed.append((ref, where))
         if len(placed) > cfg.max_refs_per_volume:
             placed = [placed[j] for j in sorted(rng.choice(len(placed), cfg.max_refs_per_volume, replace=False))]
-        snippets, positions, weights = [], [], []
+        snippets, positions, weights, slice_t = [], [], [], []
         for ref, (_, pos) in placed:
             j = int(rng.integers(len(ref.snippets)))
             snippets.append(ref.snippets[j])
             positions.append(pos)
             weights.append(ref.weights[j])
+            slice_t.append(ref.targets[j])
         vol = grid.array
         if self.augment:  # a no-op returning the same array when every augment_* setting is 0
             vol = augment(vol, rng, cfg.augment_shift_px, cfg.augment_intensity, cfg.augment_rotate_deg, cfg.augment_zoom)
         return {"volume": torch.from_numpy(vol), "valid": torch.from_numpy(valid_positions(grid, cfg.slab_slices)),
                 "report": rec.report_text, "targets": torch.from_numpy(rec.targets.astype(np.int64)),
-                "snippets": snippets, "positions": positions, "weights": weights}
+                "snippets": snippets, "positions": positions, "weights": weights, "slice_targets": slice_t}
 
 
 class Collate:
@@ -226,4 +248,6 @@ class Collate:
             "snippet_owner": torch.tensor(owner, dtype=torch.long),  # (N,)
             "snippet_pos": torch.tensor([p for it in items for p in it["positions"]], dtype=torch.long),  # (N,)
             "snippet_weight": torch.tensor([w for it in items for w in it["weights"]], dtype=torch.float32),  # (N,)
+            "slice_targets": torch.from_numpy(np.stack([t for it in items for t in it["slice_targets"]]).astype(np.int64))
+            if snippets else torch.zeros(0, len(CT_RATE_LABELS), dtype=torch.long),  # (N, L) label codes at each slice
         }

@@ -159,7 +159,7 @@ def main(argv: list[str]) -> int:
         last = min(cfg.steps, args.until or cfg.steps)
         for step in range(start_step, last):
             model.train()
-            sums = {"loss": 0.0, "siglip": 0.0, "prompt": 0.0, "loc": 0.0}
+            sums = dict.fromkeys(("loss", "siglip", "prompt", "loc") + (("prompt_slice",) if cfg.w_prompt_slice else ()), 0.0)
             # the step's prompt template pair: fixed by (seed, step), so resumed runs draw the same ones
             prompt_ids, prompt_mask = prompt_sets[int(np.random.default_rng((cfg.seed, step)).integers(len(prompt_sets)))]
             for _ in range(cfg.grad_accum):

@@ -8,7 +8,7 @@ import torch
 import data_contracts
 from data_contracts.labels import CT_RATE_LABELS
 from model.config import tiny
-from model.data import Collate, VolumeDataset, load_records, truncated_reports
+from model.data import Collate, VolumeDataset, load_records, slice_targets, truncated_reports
 from model.preprocess import (ClipScale, CropOrPad, Grid, Orient, Resample, run_pipeline, slice_to_position,
                               valid_positions, z_to_slice)
 from model.tokenizer import ReportTokenizer
@@ -55,8 +55,11 @@ def make_tables(data_dir, n=12, shape=(24, 32, 32), seed=0):
                              is_prior=False, snippet=s, snippet_start=0, snippet_end=1, language="en", rule="r",
                              duplicate_cluster=v % 2 if ref_id == 0 else None,
                              duplicate_cluster_size=4 if ref_id == 0 else 1))
+    snippet_labels = [dict(report_id=r["report_id"], ref_id=r["ref_id"], label="Lung nodule", value="present") for r in refs]
+    snippet_labels += [dict(report_id=r["report_id"], ref_id=1, label="Cardiomegaly", value="absent") for r in refs
+                       if r["ref_id"] == 1]
     for name, rows in (("volumes", vols), ("reports", reports), ("labels", labels), ("snippet_slices", pairs),
-                       ("references", refs)):
+                       ("references", refs), ("snippet_labels", snippet_labels)):
         data_contracts.write_table(name, rows, data_dir)
     return data_dir
 
@@ -106,6 +109,36 @@ def test_records_read_through_contracts(tmp_path):
         load_records(tmp_path, "holdout", cfg)
 
 
+def test_slice_targets_say_what_holds_at_a_referenced_slice():
+    names = {name: i for i, name in enumerate(CT_RATE_LABELS)}
+    report = np.full(len(CT_RATE_LABELS), -1, dtype=np.int8)
+    report[names["Lung nodule"]] = 1
+    report[names["Emphysema"]] = 1
+    report[names["Pleural effusion"]] = 0
+    t = slice_targets(report, {"Lung nodule": "present", "Atelectasis": "absent", "Consolidation": "uncertain"})
+    want = np.full(len(CT_RATE_LABELS), -1)
+    want[names["Lung nodule"]] = 1  # the snippet names it: seen at this slice
+    want[names["Pleural effusion"]] = 0  # absent from the whole study, so from this slice
+    want[names["Atelectasis"]] = 0  # the snippet says absent
+    assert t.tolist() == want.tolist()  # Emphysema (present elsewhere in the study) and Consolidation (uncertain) masked
+    assert slice_targets(None, {}).tolist() == [-1] * len(CT_RATE_LABELS)
+
+
+def test_records_carry_each_snippets_slice_targets(tmp_path):
+    make_tables(tmp_path)  # every snippet names a nodule; each volume's second snippet also says "no cardiomegaly"
+    cfg = tiny(crop_shape=(24, 32, 32), spacing_mm=(3.0, 1.5, 1.5), stem_channels=(8, 16))
+    r0 = next(r for r in load_records(tmp_path, "train", cfg) if r.series_uid == "se0")
+    nodule, heart = CT_RATE_LABELS.index("Lung nodule"), CT_RATE_LABELS.index("Cardiomegaly")
+    assert r0.targets[heart] == -1  # uncertain in the report of volume 0
+    for ref in r0.refs:
+        (t,) = ref.targets
+        want = np.where(r0.targets == 0, 0, -1)
+        want[nodule] = 1
+        if ref.pair_ids == ["pr0_1"]:
+            want[heart] = 0
+        assert t.tolist() == want.tolist(), ref.pair_ids
+
+
 def test_dataset_places_snippets_and_drops_those_outside_the_crop(tmp_path):
     make_tables(tmp_path)
     cfg = tiny(crop_shape=(24, 32, 32), spacing_mm=(3.0, 1.5, 1.5), stem_channels=(8, 16))
@@ -120,6 +153,8 @@ def test_dataset_places_snippets_and_drops_those_outside_the_crop(tmp_path):
     batch = Collate(tok, cfg)([VolumeDataset(recs, cfg)[(0, i)] for i in range(3)])
     assert batch["volume"].shape == (3, 24, 32, 32) and batch["snippet_owner"].tolist() == [0, 0, 1, 1, 2, 2]
     assert batch["targets"].shape == (3, len(CT_RATE_LABELS)) and batch["snippet_weight"].dtype == torch.float32
+    assert batch["slice_targets"].shape == (6, len(CT_RATE_LABELS))
+    assert (batch["slice_targets"][:, CT_RATE_LABELS.index("Lung nodule")] == 1).all()
 
 
 def test_pipeline_end_to_end_geometry(tmp_path):

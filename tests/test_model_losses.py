@@ -101,3 +101,52 @@ def test_localization_matches_reference_forward_and_backward():
 def test_localization_rejects_bad_shapes():
     with pytest.raises(ValueError, match=r"\(N, P, E\)"):
         localization_loss(torch.zeros(2, 4), torch.zeros(3, 5, 4), torch.ones(3, 5, dtype=torch.bool), torch.zeros(3))
+
+
+def test_slice_prompts_add_the_prompt_loss_at_each_snippets_depth_feature(tmp_path):
+    """`w_prompt_slice` adds, per snippet and label known at its slice, the prompt BCE on the depth feature there."""
+    from data_contracts.labels import CT_RATE_LABELS
+    from model.config import tiny
+    from model.data import Collate, VolumeDataset, load_records
+    from model.encoders import RadFinder
+    from model.objective import training_losses
+    from model.prompts import prompt_pairs
+    from model.tokenizer import ReportTokenizer
+    from test_model_data import make_tables
+
+    make_tables(tmp_path)
+    shape = dict(crop_shape=(24, 32, 32), spacing_mm=(3.0, 1.5, 1.5), stem_channels=(8, 16))
+    off, on = tiny(**shape), tiny(**shape, w_prompt_slice=2.0)
+    recs = load_records(tmp_path, "train", off)
+    tok = ReportTokenizer.train([r.report_text for r in recs] + prompt_pairs(), 200)
+    batch = Collate(tok, off)([VolumeDataset(recs, off)[(0, i)] for i in range(4)])
+    prompt_ids, prompt_mask = tok.encode(prompt_pairs(), off.snippet_tokens)
+    torch.manual_seed(0)
+    model = RadFinder(on, tok.vocab_size)
+    pw = torch.linspace(1.0, 4.0, len(CT_RATE_LABELS))
+    args = (model, batch, prompt_ids, prompt_mask, pw)
+    base = training_losses(*args, off, model.logit_scale, model.logit_bias)
+    full = training_losses(*args, on, model.logit_scale, model.logit_bias)
+    assert "prompt_slice" not in base and set(full) == set(base) | {"prompt_slice"}
+
+    out = model(batch["volume"], batch["valid"], batch["report_ids"], batch["report_mask"], prompt_ids, prompt_mask,
+                batch["snippet_ids"], batch["snippet_mask"])
+    n_labels, t, b = len(CT_RATE_LABELS), model.logit_scale, model.logit_bias
+    terms = []
+    for n, (owner, pos) in enumerate(zip(batch["snippet_owner"].tolist(), batch["snippet_pos"].tolist())):
+        d = out["depth"][owner, pos]  # the depth feature at snippet n's slice
+        for k in range(n_labels):
+            y = int(batch["slice_targets"][n, k])
+            if y < 0:
+                continue
+            x = torch.exp(t) * (d @ out["prompt"][k]) - torch.exp(t) * (d @ out["prompt"][n_labels + k])
+            terms.append(-(pw[k] * y * F.logsigmoid(x) + (1 - y) * F.logsigmoid(-x)))
+    assert len(terms) > batch["snippet_owner"].numel()  # nodule present and the report's absent labels at each slice
+    ref = torch.stack(terms).mean()
+    assert torch.allclose(full["prompt_slice"], ref.detach(), atol=1e-6)
+    extra = full["loss"] - base["loss"]
+    assert torch.allclose(extra, 2.0 * ref, atol=1e-5)
+    stem = model.volume.stem.body[0].weight
+    g_got, = torch.autograd.grad(extra, stem, retain_graph=True)
+    g_ref, = torch.autograd.grad(2.0 * ref, stem)
+    assert g_got.abs().sum() > 0 and torch.allclose(g_got, g_ref, atol=1e-6)
