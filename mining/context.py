@@ -140,11 +140,9 @@ def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref
         t = triggers[i]
         if t.end <= ref_start and t.category in ("prior", "current"):
             p = triggers[i - 1] if i > 0 else None
-            # "since the prior", "stable from previous": the object of a comparison phrase, unless the reference
-            # follows it at once ("compared to prior (2:40)")
+            # "since the prior", "stable from previous": the object of a comparison phrase
             if (p is not None and p.category == "pseudo" and t.start - p.end <= 5
-                    and not text[t.start:t.end].lower().startswith(("on ", "in ", "auf ", "at "))
-                    and text[t.end:ref_start].strip(" \t([,:") != ""):
+                    and not text[t.start:t.end].lower().startswith(("on ", "in ", "auf ", "at "))):
                 i -= 1
                 continue
             return t
