@@ -11,7 +11,8 @@ from test_model_data import make_tables
 torch.set_num_threads(1)
 
 CONFIG = {"crop_shape": [24, 32, 32], "spacing_mm": [3.0, 1.5, 1.5], "stem_channels": [8, 16], "batch_size": 4, "steps": 6, "warmup_steps": 2,
-          "log_every": 2, "ckpt_every": 100, "report_tokens": 32, "snippet_tokens": 16, "vocab_size": 200}
+          "log_every": 2, "ckpt_every": 100, "report_tokens": 32, "snippet_tokens": 16, "vocab_size": 200,
+          "w_prompt_slice": 1.0}
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,7 @@ def test_train_writes_checkpoint_metrics_and_curves_and_resumes_exactly(data, tm
     assert state["step"] == 6 and state["config"]["crop_shape"] == [24, 32, 32]
     rows = [json.loads(x) for x in (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [2, 4, 6] and all(r["loss"] == r["loss"] for r in rows)
+    assert all(r["prompt_slice"] > 0 for r in rows)
     assert (tmp_path / "a" / "curves.png").stat().st_size > 1000
     # interrupted at step 3, then resumed: identical weights
     assert _train(data, tmp_path / "b", "--until", "3") == 0
@@ -97,4 +99,5 @@ def test_train_under_torchrun_with_two_gloo_processes(data, tmp_path):
     assert proc.returncode == 0, log[-3000:]
     assert json.loads((out / "checkpoint" / "state.json").read_text())["step"] == 6
     rows = [json.loads(x) for x in (out / "metrics.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in rows] == [2, 4, 6] and all(r["loss"] == r["loss"] for r in rows), rows
+    assert [r["step"] for r in rows] == [2, 4, 6] and all(r["loss"] == r["loss"] for r in rows)
+    assert all(r["prompt_slice"] > 0 for r in rows), rows
