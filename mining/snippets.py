@@ -53,7 +53,10 @@ def removal_span(text: str, start: int, end: int, others: list[tuple[int, int]] 
     if op >= 0:
         close = ")" if op == lp else "]"
         cp = text.find(close, end, end + 120)
-        if cp >= 0 and "\n\n" not in text[op:cp]:
+        opener = "(" if close == ")" else "["
+        # the parenthesis must enclose the reference: not closed before it, not reopened after it
+        if (cp >= 0 and "\n\n" not in text[op:cp] and close not in text[op + 1:start]
+                and opener not in text[end:cp]):
             inner = text[op + 1:cp]
             # blank out every reference inside (or reaching inside: "image 12 (series 5; see 4:30)"), then see
             # whether filler remains
