@@ -171,11 +171,18 @@ def _trie_pattern(node: dict, spaces: bool = True) -> str:
 
 def load(name: str, path: Path | None = None) -> list[Rule]:
     """Load, validate and compile rule file `name` (references, sections, findings, context, sentences)."""
-    return list(_load(name, str(path) if path else ""))
+    return list(_load(name, str(path) if path else "")[0])
+
+
+def macros_of(name: str, path: Path | str | None = None) -> dict[str, str]:
+    """The expanded macros of rule file `name` (the shipped one unless `path`), for patterns composed in code;
+    loaded, validated and cached with its rules."""
+    return dict(_load(name, str(path) if path else "")[1])
 
 
 @functools.lru_cache(maxsize=None)
-def _load(name: str, path: str) -> tuple[Rule, ...]:
+def _load(name: str, path: str) -> tuple[tuple[Rule, ...], tuple[tuple[str, str], ...]]:
+    """(rules, macros as (id, expanded pattern) pairs) of a rule file."""
     if name not in SCHEMAS:
         raise RuleError(f"unknown rule file kind {name!r}")
     if path:
@@ -258,17 +265,4 @@ def _load(name: str, path: str) -> tuple[Rule, ...]:
         rules.append(rule)
     if not rules:
         raise RuleError(f"{p.name}: no rules")
-    return tuple(rules)
-
-
-def macros_of(name: str, path: Path | str | None = None) -> dict[str, str]:
-    """The expanded macros of rule file `name` (the shipped one unless `path`), for patterns composed in code."""
-    if path:
-        p = Path(path)
-    else:
-        p = next(c for c in (RULES_DIR / f"{name}{e}" for e in (".jsonl", ".yaml", ".yml")) if c.is_file())
-    macros: dict[str, str] = {}
-    for _, rec in _records(p):
-        if isinstance(rec, dict) and rec.get("kind") == "macro":
-            macros[rec["id"]] = expand(rec["pattern"], macros, rec["id"])
-    return macros
+    return tuple(rules), tuple(macros.items())

@@ -260,8 +260,10 @@ def test_a_reference_spans_the_parenthesis_it_opens_as_the_rule_file_says(tmp_pa
     own.write_text("".join(ln.replace("{PLANE})", "{PLANE}|mpr)") if '"PAREN_CLOSE"' in ln else ln
                            for ln in lines))
     assert [text[r.start:r.end] for r in Matcher(own).find(text)][1] == "image 14 (series 5, mpr)"
-    own.write_text("".join(ln for ln in lines if '"PAREN_CLOSE"' not in ln))  # a rule file without it: a bare ')'
-    assert [text[r.start:r.end] for r in Matcher(own).find(text)] == ["image 12 (series 5", "image 14 (series 5"]
+    bare = tmp_path / "bare" / "references.jsonl"  # a rule file without it: a bare ')' (rule files load once per path)
+    bare.parent.mkdir()
+    bare.write_text("".join(ln for ln in lines if '"PAREN_CLOSE"' not in ln))
+    assert [text[r.start:r.end] for r in Matcher(bare).find(text)] == ["image 12 (series 5", "image 14 (series 5"]
 
 
 @pytest.mark.parametrize("raw", [
