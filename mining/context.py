@@ -2,8 +2,9 @@
 
 Triggers are phrases (or a pattern) with a category (negated, uncertain, prior, current, terminate,
 pseudo) and a direction; `list_break` patterns name what, right after a comma, starts a new
-statement (the comma then ends a scope). One scan of the text finds all triggers (a phrase trie, longest phrase at a
-position wins, so pseudo-triggers such as "no significant change" shadow "no"). A forward
+statement (the comma then ends a scope). One scan finds the phrase triggers (a phrase trie,
+longest phrase at a position wins, so pseudo-triggers such as "no significant change" shadow
+"no"), a second the pattern triggers and list breaks. A forward
 trigger modifies finding mentions after it up to the next terminator or the sentence end;
 a backward trigger those before it back to a terminator or the sentence start; when several
 apply, the nearest decides.
