@@ -12,6 +12,9 @@ from pathlib import Path
 from typing import Any
 
 
+LUNG_THRESHOLD_HU = -400.0  # lung field (`lung_bands_close_mm`): air and aerated lung lie below, soft tissue and fluid above
+
+
 @dataclass
 class RadFinderConfig:
     # --- preprocessing -------------------------------------------------------------------
@@ -22,6 +25,7 @@ class RadFinderConfig:
     # --- volume encoder ------------------------------------------------------------------
     stem_channels: tuple[int, ...] = (32, 64, 128, 256)  # 2D conv stages per slab, each halves H and W
     hu_bands: tuple[float, ...] = ()  # HU edges of a tissue histogram per slab, its mean and max over depth added to the global feature ((): none). Density defines many CT findings (emphysema is lung below -950 HU, calcium above 130 HU); the tiny model learned them slowly from convolutions on few volumes (phantom emphysema test AUROC 0.67-0.83 without, 0.87-0.96 with, over three seeds)
+    lung_bands_close_mm: float = 0.0  # > 0: also the histogram of the lung field alone (air the body encloses, closed over lesions up to this size), per slab, into the global feature (0: off; needs hu_bands). Soft tissue in the lung (consolidation, strands, thick airways) hides among the body's soft tissue in a whole-slab histogram; lung densitometry sees it (phantom, no training: a linear probe on lung-field and whole-volume bands scored test macro AUROC 0.758 against 0.672 on whole-volume bands alone)
     stem_pool: str = "mean"  # slab feature: spatial "mean", or "meanmax" (mean and max concatenated: small findings survive)
     vision_width: int = 256  # transformer width along depth
     vision_layers: int = 4  # depth-transformer layers: enough to relate levels across the chest
@@ -85,6 +89,11 @@ class RadFinderConfig:
         if any(b <= a for a, b in zip(self.hu_bands, self.hu_bands[1:])) or any(
                 not self.hu_window[0] < v < self.hu_window[1] for v in self.hu_bands):
             raise ValueError(f"hu_bands must be increasing HU edges inside hu_window {self.hu_window}, got {self.hu_bands}")
+        if self.lung_bands_close_mm < 0 or (self.lung_bands_close_mm and not (
+                self.hu_bands and self.hu_window[0] < LUNG_THRESHOLD_HU < self.hu_window[1])):
+            raise ValueError(f"lung_bands_close_mm must be >= 0 and needs hu_bands and a hu_window that holds the lung "
+                             f"threshold ({LUNG_THRESHOLD_HU:g} HU), got {self.lung_bands_close_mm} with hu_bands {self.hu_bands} and "
+                             f"hu_window {self.hu_window}")
         if not (0 <= self.augment_zoom < 1 and 0 <= self.augment_rotate_deg <= 180):
             raise ValueError(f"augment_zoom must be in [0, 1) and augment_rotate_deg in [0, 180], got "
                              f"{self.augment_zoom} and {self.augment_rotate_deg}")

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from model.config import RadFinderConfig
+from model.config import LUNG_THRESHOLD_HU, RadFinderConfig
 
 
 def _check_positive(**kwargs: int) -> None:
@@ -57,12 +57,58 @@ class DensityBands(nn.Module):
         self.edges = tuple(float(e) for e in edges)
         self.bands = len(edges) + 1
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """With `mask` (bool, x's shape): the histogram of the masked voxels alone, then the masked fraction of the
+        slab: (N, len(edges) + 2); a slab with nothing masked has all-zero fractions."""
         flat = x.detach().reshape(x.shape[0], -1)  # (N, V)
-        below = torch.stack([(flat <= e).sum(1) for e in self.edges], 1).float()  # (N, K): voxels at or below each edge
-        ends = below.new_zeros(below.shape[0], 1), below.new_full((below.shape[0], 1), float(flat.shape[1]))
-        counts = torch.diff(below, dim=1, prepend=ends[0], append=ends[1])  # (N, K + 1): voxels in each band
-        return torch.log1p(1000.0 * counts / flat.shape[1]) / math.log1p(1000.0)
+        keep = None if mask is None else mask.reshape(x.shape[0], -1)  # (N, V)
+        below = torch.stack([((flat <= e) if keep is None else (flat <= e) & keep).sum(1) for e in self.edges],
+                            1).float()  # (N, K): voxels at or below each edge
+        total = below.new_full((below.shape[0], 1), float(flat.shape[1])) if keep is None else \
+            keep.sum(1, keepdim=True).float()  # (N, 1): voxels counted
+        counts = torch.diff(below, dim=1, prepend=below.new_zeros(below.shape[0], 1), append=total)  # (N, K + 1)
+        frac = counts / total.clamp_min(1.0)
+        if keep is not None:
+            frac = torch.cat([frac, total / flat.shape[1]], dim=1)  # (N, K + 2): and how much of the slab is masked
+        return torch.log1p(1000.0 * frac) / math.log1p(1000.0)
+
+
+def _dilate(m: torch.Tensor, r: int) -> torch.Tensor:
+    """Binary dilation of (N, H, W) bool masks by a (2r + 1)^2 square; outside the image counts as False."""
+    for dim in (1, 2):  # separable: along H, then along W
+        out = m.clone()
+        n = m.shape[dim]
+        for d in range(1, min(r, n - 1) + 1):
+            out.narrow(dim, d, n - d).logical_or_(m.narrow(dim, 0, n - d))
+            out.narrow(dim, 0, n - d).logical_or_(m.narrow(dim, d, n - d))
+        m = out
+    return m
+
+
+@torch.no_grad()
+def lung_field(x: torch.Tensor, threshold: float, close_px: int) -> torch.Tensor:
+    """Bool mask of the lung field, slice by slice: (N, s, H, W) -> (N, s, H, W).
+
+    Voxels below `threshold` that the border's air cannot reach through other such voxels (the air the body
+    encloses: lungs and airways), then closed with a (2 `close_px` + 1)^2 square so that lesions up to about that
+    size inside the lung count as lung field. A lung cut by the image border counts as outside air."""
+    N, s, H, W = x.shape
+    low = x.detach().reshape(N * s, H, W) < threshold  # (N*s, H, W)
+    # seed: low voxels with a straight run of low voxels to the border along their row or column (all the air round
+    # a convex body), then grow through low voxels until nothing changes (geodesic reconstruction: pockets)
+    lowf = low.to(torch.uint8)
+    outside = torch.zeros_like(low)
+    for dim in (1, 2):
+        outside |= lowf.cumprod(dim).bool() | lowf.flip(dim).cumprod(dim).flip(dim).bool()
+    for _ in range(H * W):
+        grown = _dilate(outside, 1) & low
+        if torch.equal(grown, outside):
+            break
+        outside = grown
+    field = low & ~outside
+    if close_px > 0:  # dilation, then erosion as the complement's dilation
+        field = ~_dilate(~_dilate(field, close_px), close_px)
+    return field.reshape(N, s, H, W)
 
 
 class AttentionPool(nn.Module):
@@ -91,11 +137,12 @@ class VolumeEncoder(nn.Module):
 
     The global feature is attention pooling over the depth transformer's output plus a projected max over depth
     of the slab features, plus (with `band_edges`) the projected mean and max over depth of the slabs' tissue
-    histograms (`DensityBands`)."""
+    histograms (`DensityBands`), and (with `lung_close_px`) of the same histograms over each slab's lung field
+    (`lung_field`: voxels below `lung_threshold` that the body encloses)."""
 
     def __init__(self, crop_shape: tuple[int, int, int], slab_slices: int, stem_channels: tuple[int, ...],
                  width: int, layers: int, heads: int, max_positions: int, stem_pool: str = "mean",
-                 band_edges: tuple[float, ...] = ()):
+                 band_edges: tuple[float, ...] = (), lung_threshold: float = 0.3, lung_close_px: int = 0):
         super().__init__()
         _check_positive(slab_slices=slab_slices, width=width, layers=layers, heads=heads, max_positions=max_positions)
         if len(crop_shape) != 3:
@@ -113,6 +160,13 @@ class VolumeEncoder(nn.Module):
         # defines many findings (emphysema, calcium, ground glass) that a small stem learns slowly from few volumes
         self.bands = DensityBands(band_edges) if band_edges else None
         self.band_proj = nn.Linear(2 * self.bands.bands, width) if band_edges else None
+        # and (with `lung_close_px`) the same histogram over the lung field alone, plus the field's share of the slab
+        if lung_close_px and not band_edges:
+            raise ValueError("lung_close_px needs band_edges")
+        if lung_close_px < 0 or not 0 < lung_threshold < 1:
+            raise ValueError(f"lung_close_px must be >= 0 and lung_threshold in (0, 1), got {lung_close_px}, {lung_threshold}")
+        self.lung = (lung_threshold, int(lung_close_px)) if lung_close_px else None
+        self.lung_proj = nn.Linear(2 * (self.bands.bands + 1), width) if lung_close_px else None
         self.pos = nn.Parameter(torch.randn(1, max_positions, width) * 0.02)
         self.blocks = _transformer(width, heads, layers)
         self.norm = nn.LayerNorm(width)
@@ -137,6 +191,10 @@ class VolumeEncoder(nn.Module):
             d = self.bands(slabs).reshape(B, P, -1)  # (B, P, K+1)
             d_max = (d * valid[..., None]).amax(1)  # (B, K+1): fractions are >= 0, so masked positions (0) never win
             g = g + self.band_proj(torch.cat([masked_mean(d, valid), d_max], dim=1))
+        if self.lung is not None:
+            d = self.bands(slabs, lung_field(slabs, *self.lung)).reshape(B, P, -1)  # (B, P, K+2)
+            d_max = (d * valid[..., None]).amax(1)  # (B, K+2)
+            g = g + self.lung_proj(torch.cat([masked_mean(d, valid), d_max], dim=1))
         return g, h
 
 
@@ -164,6 +222,11 @@ class TextEncoder(nn.Module):
         return masked_mean(h, mask)
 
 
+def _unit(cfg: RadFinderConfig, hu: float) -> float:
+    """HU -> the [0, 1] input scale of `hu_window`."""
+    return (hu - cfg.hu_window[0]) / (cfg.hu_window[1] - cfg.hu_window[0])
+
+
 def masked_mean(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean over real tokens: h (N, L, D), mask (N, L) True on real tokens -> (N, D)."""
     m = mask.unsqueeze(-1).to(h.dtype)  # (N, L, 1)
@@ -179,7 +242,8 @@ class RadFinder(nn.Module):
         self.cfg = cfg
         self.volume = VolumeEncoder(cfg.crop_shape, cfg.slab_slices, cfg.stem_channels, cfg.vision_width,
                                     cfg.vision_layers, cfg.vision_heads, cfg.max_depth_positions, cfg.stem_pool,
-                                    tuple((v - cfg.hu_window[0]) / (cfg.hu_window[1] - cfg.hu_window[0]) for v in cfg.hu_bands))
+                                    tuple(_unit(cfg, v) for v in cfg.hu_bands), _unit(cfg, LUNG_THRESHOLD_HU),
+                                    max(1, round(cfg.lung_bands_close_mm / cfg.spacing_mm[1])) if cfg.lung_bands_close_mm else 0)
         if cfg.text_model:
             from model.hf_text import HFTextEncoder
 

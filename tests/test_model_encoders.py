@@ -174,3 +174,133 @@ def test_density_bands_reach_the_global_feature_only():
     g, d = RadFinder(cfg, vocab_size=100).encode_volume(x4, torch.ones(2, 4, dtype=torch.bool))
     g.sum().backward()
     assert torch.isfinite(x4.grad).all()
+
+
+def _lung_field_reference(hu, threshold_hu: float, close_px: int):
+    """The plain way, one slice at a time: flood fill from the border through low pixels (a queue), then closing by
+    the min and max over each pixel's window (pixels outside the image ignored)."""
+    import collections
+
+    import numpy as np
+
+    out = np.zeros(hu.shape, bool)
+    for n in np.ndindex(hu.shape[:-2]):
+        low = hu[n] < threshold_hu
+        H, W = low.shape
+        seen = np.zeros_like(low)
+        queue = collections.deque((i, j) for i in range(H) for j in range(W)
+                                  if (i in (0, H - 1) or j in (0, W - 1)) and low[i, j])
+        for i, j in queue:
+            seen[i, j] = True
+        while queue:
+            i, j = queue.popleft()
+            for a in (-1, 0, 1):
+                for b in (-1, 0, 1):
+                    p, q = i + a, j + b
+                    if 0 <= p < H and 0 <= q < W and low[p, q] and not seen[p, q]:
+                        seen[p, q] = True
+                        queue.append((p, q))
+        field = low & ~seen
+
+        def window(m, agg):
+            return np.array([[agg(m[max(i - close_px, 0):i + close_px + 1, max(j - close_px, 0):j + close_px + 1])
+                              for j in range(W)] for i in range(H)])
+
+        out[n] = window(window(field, np.max), np.min) if close_px else field
+    return out
+
+
+def _chest_slice():
+    """HU slice 40 x 48: air, a soft-tissue body with two lungs, a nodule in the right lung, a bent notch of air
+    reaching into the body from the border (outside air no straight line finds), and a lung the border cuts."""
+    import numpy as np
+
+    yy, xx = np.mgrid[:40, :48]
+    hu = np.full((40, 48), -1000.0)
+    hu[((yy - 20) / 16) ** 2 + ((xx - 24) / 20) ** 2 <= 1] = 40.0
+    for cx in (15, 33):
+        hu[((yy - 20) / 11) ** 2 + ((xx - cx) / 7) ** 2 <= 1] = -860.0
+    hu[18:21, 13:16] = 35.0  # nodule, 3 x 3 pixels inside the right lung
+    hu[4:6, 24] = -1000.0  # notch: down from the body's top edge...
+    hu[5, 24:28] = -1000.0  # ...then sideways, under soft tissue
+    return hu
+
+
+def test_lung_field_matches_a_flood_fill_and_closing_done_the_plain_way():
+    import numpy as np
+
+    from model.encoders import lung_field
+
+    hu = _chest_slice()
+    hu_cut = hu.copy()
+    hu_cut[:, 40:] = -860.0  # a lung cut by the image border: its air reaches the border, so it is outside
+    rng = np.random.default_rng(0)
+    blobs = np.where(rng.random((3, 40, 48)) < 0.45, -900.0, 50.0)  # random mazes
+    stack = np.concatenate([hu[None], hu_cut[None], blobs])[None]  # (1, 5, 40, 48): one 5-slice slab
+    x = torch.from_numpy((stack + 1000.0) / 2000.0).float()
+    for close_px in (0, 1, 2):
+        got = lung_field(x, (-400.0 + 1000.0) / 2000.0, close_px).numpy()
+        np.testing.assert_array_equal(got, _lung_field_reference(stack, -400.0, close_px))
+    got = lung_field(x, 0.3, 2)[0, 0].numpy()
+    assert got[19, 14] and got[20, 33]  # the nodule (closed over) and the left lung
+    assert not got[0, 0] and not got[5, 26] and not got[20, 4]  # outside air, the bent notch, the body wall
+    assert not lung_field(x, 0.3, 0)[0, 0, 19, 14]  # without closing the nodule is not lung field
+
+
+def test_density_bands_over_a_mask_count_the_masked_voxels_and_the_masked_share():
+    import math
+
+    import numpy as np
+
+    from model.encoders import DensityBands
+
+    hu = torch.full((2, 2, 8, 8), 40.0)  # soft tissue...
+    hu[:, :, 2:6, 2:6] = -850.0  # ...round a lung of 32 voxels per slab
+    hu[0, 0, 2, 2] = 30.0  # one soft-tissue voxel in the lung of slab 0
+    mask = torch.zeros(2, 2, 8, 8, dtype=torch.bool)
+    mask[0, :, 2:6, 2:6] = True  # slab 1 has no lung field
+    edges_hu = (-500.0, 0.0)
+    bands = DensityBands(tuple((e + 1000.0) / 2000.0 for e in edges_hu))
+    got = bands((hu + 1000.0) / 2000.0, mask)
+    counts, _ = np.histogram(hu[0][mask[0]].numpy(), bins=[-1e9, *edges_hu, 1e9])
+    want = np.log1p(1000.0 * np.array([*counts / 32, 32 / 128])) / math.log1p(1000.0)
+    np.testing.assert_allclose(got[0].numpy(), want, rtol=1e-5)
+    assert got[1].tolist() == [0.0, 0.0, 0.0, 0.0]  # nothing masked: zero fractions, zero share
+
+
+def test_lung_bands_reach_the_global_feature_only_and_are_checked():
+    import math
+
+    torch.manual_seed(0)
+    cfg = tiny(crop_shape=(8, 40, 48), spacing_mm=(3.0, 1.5, 1.5), stem_channels=(8, 16), hu_bands=(-950.0, 130.0),
+               lung_bands_close_mm=3.0)
+    assert RadFinderConfig.from_dict(cfg.to_dict()) == cfg
+    enc = RadFinder(cfg, vocab_size=100).volume.eval()
+    assert enc.lung == (0.3, 2)  # -400 HU on the [0, 1] scale; 3 mm at 1.5 mm pixels
+    import numpy as np
+
+    slab = np.stack([_chest_slice()] * 8)  # (8, 40, 48)
+    x = torch.from_numpy((slab[None] + 1000.0) / 2000.0).float()
+    valid = torch.ones(1, 2, dtype=torch.bool)
+    with torch.no_grad():
+        g, h = enc(x, valid)
+        from model.encoders import lung_field
+
+        slabs = x.reshape(2, 4, 40, 48)
+        d = enc.bands(slabs, lung_field(slabs, 0.3, 2))  # (2 positions, 3 bands + the share)
+        share = torch.expm1(d[:, -1] * math.log1p(1000.0)) / 1000.0  # back from the log scale
+        assert ((share > 0.22) & (share < 0.28)).all()  # two 22 x 14 pixel lungs: about a quarter of 40 x 48
+        want = enc.lung_proj(torch.cat([d.mean(0), d.amax(0)])[None])
+        enc.lung_proj.weight.zero_()
+        enc.lung_proj.bias.zero_()
+        g_without, h_without = enc(x, valid)
+    torch.testing.assert_close(g - g_without, want)
+    torch.testing.assert_close(h, h_without)
+    with pytest.raises(ValueError, match="lung_bands_close_mm"):
+        tiny(lung_bands_close_mm=18.0)  # no hu_bands
+    with pytest.raises(ValueError, match="lung_bands_close_mm"):
+        tiny(hu_bands=(-950.0,), lung_bands_close_mm=-1.0)
+    with pytest.raises(ValueError, match="lung_bands_close_mm"):
+        tiny(hu_bands=(0.0,), hu_window=(-300.0, 1000.0), lung_bands_close_mm=18.0)  # -400 HU outside the window
+    with pytest.raises(ValueError, match="lung_close_px"):
+        VolumeEncoder((16, 32, 32), 4, (8,), 16, 1, 2, 8, lung_close_px=2)  # no band edges
