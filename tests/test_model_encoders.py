@@ -177,8 +177,8 @@ def test_density_bands_reach_the_global_feature_only():
 
 
 def _lung_field_reference(hu, threshold_hu: float, close_px: int):
-    """The plain way, one slice at a time: flood fill from the border through low pixels (a queue), then closing by
-    the min and max over each pixel's window (pixels outside the image ignored)."""
+    """The plain way, one slice at a time: flood fill from the border through low pixels (a queue), then closing: the
+    max, then the min, over each pixel's window (pixels outside the image ignored)."""
     import collections
 
     import numpy as np
@@ -211,8 +211,8 @@ def _lung_field_reference(hu, threshold_hu: float, close_px: int):
 
 
 def _chest_slice():
-    """HU slice 40 x 48: air, a soft-tissue body with two lungs, a nodule in the right lung, a bent notch of air
-    reaching into the body from the border (outside air no straight line finds), and a lung the border cuts."""
+    """HU slice 40 x 48: air, a soft-tissue body with two lungs, a nodule in the right lung, and a bent notch of air
+    reaching into the body from outside (outside air that no straight line from the border finds)."""
     import numpy as np
 
     yy, xx = np.mgrid[:40, :48]
