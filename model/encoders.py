@@ -188,14 +188,16 @@ class VolumeEncoder(nn.Module):
         s_max = s.masked_fill(~valid[..., None], torch.finfo(s.dtype).min).amax(1)  # (B, width): real positions only
         g = self.pool(h, valid) + self.max_proj(s_max)  # (B, width)
         if self.bands is not None:
-            d = self.bands(slabs).reshape(B, P, -1)  # (B, P, K+1)
-            d_max = (d * valid[..., None]).amax(1)  # (B, K+1): fractions are >= 0, so masked positions (0) never win
-            g = g + self.band_proj(torch.cat([masked_mean(d, valid), d_max], dim=1))
-        if self.lung is not None:
-            d = self.bands(slabs, lung_field(slabs, *self.lung)).reshape(B, P, -1)  # (B, P, K+2)
-            d_max = (d * valid[..., None]).amax(1)  # (B, K+2)
-            g = g + self.lung_proj(torch.cat([masked_mean(d, valid), d_max], dim=1))
+            g = g + self.band_proj(_over_depth(self.bands(slabs).reshape(B, P, -1), valid))  # bands (B, P, K+1)
+        if self.lung is not None:  # the lung field's bands and share, (B, P, K+2)
+            g = g + self.lung_proj(_over_depth(self.bands(slabs, lung_field(slabs, *self.lung)).reshape(B, P, -1), valid))
         return g, h
+
+
+def _over_depth(d: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """Histogram features (B, P, F) -> their mean and max over the real positions, (B, 2F)."""
+    d_max = (d * valid[..., None]).amax(1)  # fractions are >= 0, so masked positions (0) never win
+    return torch.cat([masked_mean(d, valid), d_max], dim=1)
 
 
 class TextEncoder(nn.Module):
