@@ -7,6 +7,7 @@ FINDINGS section (a headerless report is its findings).
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import regex
@@ -43,9 +44,22 @@ class SectionRules:
             regex.IGNORECASE,
         )
 
+    def _matches(self, text: str) -> Iterator[regex.Match]:
+        """The matches of `self.regex` in text order, as its `finditer` gives them, tried only where a header may
+        start (the text's start, after a line break, after sentence punctuation and one to four spaces): its
+        leading lookbehinds would otherwise be tried at every position."""
+        rx = self.regex
+        end = 0
+        for pos in _header_starts(text):
+            if pos >= end:
+                m = rx.match(text, pos)
+                if m is not None:
+                    end = m.end()
+                    yield m
+
     def find(self, text: str) -> list[Section]:
         heads: list[tuple[int, int, str]] = []
-        for m in self.regex.finditer(text):
+        for m in self._matches(text):
             h = m.group("h")
             tail = m.group("tail")
             line_start = m.start() == 0 or text[m.start() - 1] == "\n" or text[m.start():m.start("h")].strip(" \t-*#>•") == ""
@@ -77,6 +91,19 @@ class SectionRules:
             e = heads[i + 1][0] if i + 1 < len(heads) else len(text)
             out.append(Section(s if out or s == 0 else 0, e, name, he))
         return out
+
+
+_START_MARK = regex.compile(r"\n|[.!?]\s{1,4}")
+
+
+def _header_starts(text: str) -> Iterator[int]:
+    """Every position where `SectionRules.regex` may start, in order: 0, after a line break, after [.!?] and 1-4 spaces."""
+    yield 0
+    for c in _START_MARK.finditer(text):
+        if text[c.start()] == "\n":
+            yield c.end()
+        else:
+            yield from range(c.start() + 2, c.end() + 1)
 
 
 @functools.lru_cache(maxsize=4)

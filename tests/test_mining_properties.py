@@ -124,3 +124,93 @@ def test_a_finding_less_reference_sentence_takes_the_finding_before_it(sentence,
     assert r.snippet.startswith(sentence) and anaphor in r.snippet
     assert text[r.snippet_start:].startswith(sentence)
     assert form[1].format(s=s, i=i) not in r.snippet
+
+
+# The fast scans below each stand for a plain one (a single alternation, a pattern tried at every position, a
+# word-list regex): the same matches on the dev set and on texts built from the pieces they are sensitive to.
+_REF_PIECES = st.sampled_from([
+    "series", "Series #", "se", "Se.", "S", "image", "images", "im", "IMA", "Bild", "Serie", "of", "and", ",", ":", ";",
+    "/", "-", "(", ")", " ", "  ", "\n", ".", "3", "45", "4:86", "10:30", "1:2", "3.4", "x", "2.1 cm", "T4-5", "through",
+    "axial", "coronal", "prior", "#", "12", "201", "S7: 311", "(3; 240)", "Se. 3/Bi. 45", "mm", "Nr.",
+])
+
+
+def _alternation_matches(text):
+    from mining.references import matcher
+
+    m = matcher()
+    out = []
+    for x in m.regex.finditer(text):
+        out.append((next(i for i in range(len(m.rules)) if x.group(f"r{i}") is not None), x.span()))
+    return out
+
+
+def _scan_matches(text):
+    from mining.references import matcher
+
+    return [(i, x.span()) for i, x in matcher().scan(text)]
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_REF_PIECES, max_size=25), st.sampled_from(["", " "]))
+def test_per_rule_reference_scan_equals_the_alternation(pieces, sep):
+    text = sep.join(pieces)
+    assert _scan_matches(text) == _alternation_matches(text)
+
+
+def test_per_rule_reference_scan_equals_the_alternation_on_the_devset():
+    dev = _devset_texts()
+    assert sum(len(_scan_matches(t)) for t in dev) > 200
+    for text in dev + ["\n".join(dev)]:
+        assert _scan_matches(text) == _alternation_matches(text)
+
+
+_SECTION_PIECES = st.sampled_from([
+    "FINDINGS", "Findings", "IMPRESSION:", "impression", "Befund:", "BEURTEILUNG", "Technique", "History:", "Lungs:",
+    "Comparison", "FINDINGS AND IMPRESSION:", "and", "/", "\n", "\n\n", "\r\n", ".", ". ", "!  ", "?\t", ".     ", " ",
+    "  ", "-", "* ", "•", ":", "x", "no", "Nodule (3:45)",
+])
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_SECTION_PIECES, max_size=16))
+def test_section_headers_tried_at_their_starts_equal_a_scan_of_every_position(pieces):
+    from mining.sections import section_rules
+
+    sr = section_rules()
+    text = "".join(pieces)
+    assert [m.span() for m in sr._matches(text)] == [m.span() for m in sr.regex.finditer(text)]
+
+
+def test_section_headers_tried_at_their_starts_equal_a_scan_of_every_position_on_the_devset():
+    from mining.sections import section_rules
+
+    sr = section_rules()
+    for text in _devset_texts() + ["FINDINGS:\nA. IMPRESSION: b.  \n  Befund:  x"]:
+        assert [m.span() for m in sr._matches(text)] == [m.span() for m in sr.regex.finditer(text)]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["der", "Die", "DAS", "und", "the", "The", "no", "Befund", "UNAUFFÄLLIG", "lobe",
+                                 "eine", "eines", "Serie-3", "image_1", "ß", "Ä", ",", ".", "x"]), max_size=14),
+       st.sampled_from([" ", "", "\n"]))
+def test_language_by_word_sets_equals_counting_with_a_word_list_pattern(words, sep):
+    import regex
+
+    from mining.language import _DE_WORDS, _EN_WORDS, detect_language
+
+    text = sep.join(words)
+
+    def count(ws):
+        return len(regex.findall(r"\b(?:" + "|".join(sorted(ws, key=len, reverse=True)) + r")\b", text, regex.IGNORECASE))
+
+    de, en = count(_DE_WORDS), count(_EN_WORDS)
+    want = ("de" if regex.search("[äöüßÄÖÜ]", text) else "en") if de == en else "de" if de > en else "en"
+    assert detect_language(text) == want
+
+
+def _devset_texts():
+    import json
+    from pathlib import Path
+
+    return [json.loads(l)["text"] for l in (Path(__file__).parent / "data" / "mining_devset.jsonl").read_text().splitlines() if l.strip()]
