@@ -208,36 +208,37 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             group_sent[g] = (s0, s1)
     mentions_series = series_mentions(text)
     ms_pos = [p for p, _ in mentions_series]
-    rendered: dict[int, str] = {}
+    # what depends on the expression only (the images of a list share it): snippet, section, exam, plane, hint
+    per_group: dict[int, tuple] = {}
     statements = None
     out: list[Reference] = []
     for i, r in enumerate(raws):
         g = r.group
         sp0, sp1 = snippet_span[g]
-        if g not in rendered:
+        sent = group_sent[g]
+        if g not in per_group:
             lo = max(0, bisect.bisect_left(rstarts, sp0) - 1)
             hi = bisect.bisect_left(rstarts, sp1)
             inside = [removals[gorder[k]] for k in range(lo, hi) if removals[gorder[k]][1] > sp0]
-            rendered[g] = render(text, sp0, sp1, inside)
-        sent = group_sent[g]
-        sec = sections[max(0, bisect.bisect_right(sec_starts, r.start) - 1)]
+            sec = sections[max(0, bisect.bisect_right(sec_starts, r.start) - 1)]
+            # which exam: triggers between the previous group (or sentence start) and this one
+            k = bisect.bisect_right(gends, r.start) - 1
+            prev_end = gends[k] if k >= 0 and gstarts[k] >= sent[0] else sent[0]
+            is_prior = _is_prior(text, r, prev_end, triggers, trig_starts, sec.name)
+            plane, hint = _plane_hint(text, max(prev_end, r.start - 60), r)
+            per_group[g] = (render(text, sp0, sp1, inside), sec, is_prior, plane, hint)
+        snippet, sec, is_prior, plane, hint = per_group[g]
         series, inferred = r.series, False
         if series is None:
             if statements is None:
                 statements = series_statements(text)
             series = _infer_series(r, sent, sec, mentions_series, ms_pos, raws, text, statements)
             inferred = series is not None
-        # which exam: triggers between the previous group (or sentence start) and this one
-        k = bisect.bisect_right(gends, r.start) - 1
-        prev_end = gends[k] if k >= 0 and gstarts[k] >= sent[0] else sent[0]
-        is_prior = _is_prior(text, r, prev_end, triggers, trig_starts, sec.name)
-        window0 = max(prev_end, r.start - 60)
-        plane, hint = _plane_hint(text, window0, r)
         out.append(Reference(
             report_id=report_id, ref_id=i, section=sec.name, sentence_start=sent[0], sentence_end=sent[1],
             ref_start=r.start, ref_end=r.end, ref_text=text[r.start:r.end], series_number=series,
             series_inferred=inferred, image_number=r.image, image_number_end=r.image_end, image_count=r.count,
-            plane=plane, series_hint=hint, is_prior=is_prior, snippet=rendered[g], snippet_start=sp0,
+            plane=plane, series_hint=hint, is_prior=is_prior, snippet=snippet, snippet_start=sp0,
             snippet_end=sp1, language=lang, rule=r.rule,
         ))
     return out
