@@ -142,12 +142,20 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
         pos = max(pos, r1)
     if pos < e:
         pieces.append(text[pos:e])
-    out = "".join(pieces)
-    out = _WS.sub(" ", out)
-    out = _EMPTY_PARENS.sub("", out)
-    out = _PUNCT_CLOSE.sub("", out)
+    # each tidy step runs only when its characters are there (a snippet is rendered per reference expression)
+    out = _WS.sub(" ", "".join(pieces))
+    if "(" in out or "[" in out:
+        out = _EMPTY_PARENS.sub("", out)
+    if ")" in out or "]" in out:
+        out = _PUNCT_CLOSE.sub("", out)
     out = _SPACE_PUNCT.sub(r"\1", out)
-    out = _OPEN_SPACE.sub(r"\1", out)
-    out = _DOUBLE_PUNCT.sub(lambda m: m.group(2) if m.group(2) == "." else m.group(1), out)
-    out = _WS.sub(" ", out).strip(" ,;:")
-    return out
+    if "(" in out or "[" in out:
+        out = _OPEN_SPACE.sub(r"\1", out)
+    out = _DOUBLE_PUNCT.sub(_keep_one_punct, out)
+    if "  " in out:  # the steps above only delete, so a run of blanks left behind is spaces
+        out = _WS.sub(" ", out)
+    return out.strip(" ,;:")
+
+
+def _keep_one_punct(m: regex.Match) -> str:
+    return m.group(2) if m.group(2) == "." else m.group(1)

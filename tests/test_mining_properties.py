@@ -1,6 +1,7 @@
 """Property tests for the report miner (hypothesis)."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -214,3 +215,48 @@ def _devset_texts():
     from pathlib import Path
 
     return [json.loads(l)["text"] for l in (Path(__file__).parent / "data" / "mining_devset.jsonl").read_text().splitlines() if l.strip()]
+
+
+def _render_every_step(text, s, e, removals):
+    """`render` the plain way: every tidy step, always."""
+    from mining import snippets as sn
+
+    pieces, pos = [], s
+    for r0, r1 in sorted(removals):
+        if r1 <= pos or r0 >= e:
+            continue
+        if r0 > pos:
+            pieces.append(text[pos:r0])
+        pieces.append(" ")
+        pos = max(pos, r1)
+    if pos < e:
+        pieces.append(text[pos:e])
+    out = sn._WS.sub(" ", "".join(pieces))
+    out = sn._EMPTY_PARENS.sub("", out)
+    out = sn._PUNCT_CLOSE.sub("", out)
+    out = sn._SPACE_PUNCT.sub(r"\1", out)
+    out = sn._OPEN_SPACE.sub(r"\1", out)
+    out = sn._DOUBLE_PUNCT.sub(lambda m: m.group(2) if m.group(2) == "." else m.group(1), out)
+    return sn._WS.sub(" ", out).strip(" ,;:")
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(["nodule", "(", ")", "[", "]", ",", ";", ":", ".", " ", "  ", "\t", "\n", "\xa0", "x",
+                                 "series 3", "( ; )", "4 mm"]), max_size=20), st.data())
+def test_render_skipping_absent_steps_equals_every_step(pieces, data):
+    from mining.snippets import render
+
+    text = "".join(pieces)
+    n = len(text)
+    s = data.draw(st.integers(0, n))
+    e = data.draw(st.integers(s, n))
+    cuts = data.draw(st.lists(st.tuples(st.integers(0, n), st.integers(0, 8)), max_size=3))
+    removals = [(a, min(n, a + w)) for a, w in cuts]
+    assert render(text, s, e, removals) == _render_every_step(text, s, e, removals)
+
+
+@pytest.mark.parametrize("text", ["nodule [4 mm ,] x", "nodule (4 mm ;) x", "a ( ) b", "a [ ; ] b", "a ,  . b", "a\t\n( x", "a ,; b"])
+def test_render_skipping_absent_steps_equals_every_step_on_each_step_alone(text):
+    from mining.snippets import render
+
+    assert render(text, 0, len(text), []) == _render_every_step(text, 0, len(text), [])
