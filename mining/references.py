@@ -54,6 +54,10 @@ class Matcher:
         # each rule compiled on its own: the engine's literal-prefix and first-character shortcuts work per
         # pattern and are lost in one alternation of them all (`scan` gives that alternation's matches)
         self.compiled = [regex.compile(r.pattern, regex.IGNORECASE | regex.VERBOSE) for r in self.rules]
+        for r, rx in zip(self.rules, self.compiled):  # the groups `_rows` reads, checked now rather than at match time
+            need = "sh" if r.get("shape") == "shorthand" else "imgs"
+            if need not in rx.groupindex:
+                raise rules_mod.RuleError(f"references: rule {r.id!r}: a {r.get('shape')!r} rule needs the group (?P<{need}>...)")
         self.regex = regex.compile("|".join(f"(?P<r{i}>{r.pattern})" for i, r in enumerate(self.rules)),
                                    regex.IGNORECASE | regex.VERBOSE)
         # the rule file's PAREN_CLOSE macro; a rule file of one's own without it closes on a bare ')'

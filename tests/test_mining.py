@@ -246,6 +246,11 @@ def test_bad_rule_fails_at_load_with_its_id(tmp_path):
     bad.write_text(good + '{"id": "odd_key", "kind": "rule", "shape": "image_only", "pattern": "x", "example": "x", "colour": 1}\n')
     with pytest.raises(rules_mod.RuleError, match="odd_key"):
         rules_mod.load("references", bad)
+    from mining.references import Matcher
+
+    bad.write_text(good + '{"id": "no_group", "kind": "rule", "shape": "image_only", "pattern": "image\\\\s+\\\\d+", "example": "image 4"}\n')
+    with pytest.raises(rules_mod.RuleError, match=r"no_group.*\(\?P<imgs>"):
+        Matcher(bad)
 
 
 def test_a_reference_spans_the_parenthesis_it_opens_as_the_rule_file_says(tmp_path):
