@@ -131,19 +131,8 @@ def partition(text: str, sent: tuple[int, int], groups: list[tuple[int, int]]) -
 
 def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     """text[s:e] with the removal spans cut out, whitespace and punctuation tidied."""
-    pieces = []
-    pos = s
-    for r0, r1 in sorted(removals):
-        if r1 <= pos or r0 >= e:
-            continue
-        if r0 > pos:
-            pieces.append(text[pos:r0])
-        pieces.append(" ")
-        pos = max(pos, r1)
-    if pos < e:
-        pieces.append(text[pos:e])
     # each tidy step runs only when its characters are there (a snippet is rendered per reference expression)
-    out = _WS.sub(" ", "".join(pieces))
+    out = _WS.sub(" ", cut_out(text, s, e, removals))
     if "(" in out or "[" in out:
         out = _EMPTY_PARENS.sub("", out)
     if ")" in out or "]" in out:
@@ -155,6 +144,22 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     if "  " in out:  # the steps above only delete, so a run of blanks left behind is spaces
         out = _WS.sub(" ", out)
     return out.strip(" ,;:")
+
+
+def cut_out(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
+    """text[s:e] with each removal span inside it replaced by one space."""
+    pieces = []
+    pos = s
+    for r0, r1 in sorted(removals):
+        if r1 <= pos or r0 >= e:
+            continue
+        if r0 > pos:
+            pieces.append(text[pos:r0])
+        pieces.append(" ")
+        pos = max(pos, r1)
+    if pos < e:
+        pieces.append(text[pos:e])
+    return "".join(pieces)
 
 
 def _keep_one_punct(m: regex.Match) -> str:

@@ -221,17 +221,7 @@ def _render_every_step(text, s, e, removals):
     """`render` the plain way: every tidy step, always."""
     from mining import snippets as sn
 
-    pieces, pos = [], s
-    for r0, r1 in sorted(removals):
-        if r1 <= pos or r0 >= e:
-            continue
-        if r0 > pos:
-            pieces.append(text[pos:r0])
-        pieces.append(" ")
-        pos = max(pos, r1)
-    if pos < e:
-        pieces.append(text[pos:e])
-    out = sn._WS.sub(" ", "".join(pieces))
+    out = sn._WS.sub(" ", sn.cut_out(text, s, e, removals))
     out = sn._EMPTY_PARENS.sub("", out)
     out = sn._PUNCT_CLOSE.sub("", out)
     out = sn._SPACE_PUNCT.sub(r"\1", out)
