@@ -107,8 +107,9 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
         sentences = split_sentences(text)
     # headers are sentences of their own: cut sentences at section boundaries
     sentences = _cut_at_sections(sentences, sections, text)
-    sent_starts = [s for s, _ in sentences]
     raws = find_references(text)
+    sentences = _join_across_references(sentences, raws)
+    sent_starts = [s for s, _ in sentences]
     ctx = context_rules()
     triggers = ctx.scan(text)
     trig_starts = [t.start for t in triggers]
@@ -169,6 +170,23 @@ def _cut_at_sections(sentences, sections, text=""):
     return res
 
 
+def _join_across_references(sentences: list[tuple[int, int]], raws: list[RawRef]) -> list[tuple[int, int]]:
+    """The sentences with every sentence start that falls inside a reference expression joined to the sentence
+    before it: no rule for sentence ends foresees every abbreviation of a reference ("(S. 4, B. 88), unchanged")."""
+    if not raws or len(sentences) < 2:
+        return sentences
+    spans = sorted({(r.start, r.end) for r in raws})
+    starts = [a for a, _ in spans]
+    out = [sentences[0]]
+    for s, e in sentences[1:]:
+        k = bisect.bisect_left(starts, s) - 1  # the last expression starting before this sentence
+        if k >= 0 and spans[k][1] > s:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
 def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_starts, sentences, sent_starts,
                       triggers, trig_starts) -> list[Reference]:
     if not raws:
@@ -202,7 +220,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             s0 = sec.header_end
         gs.sort(key=lambda g: groups[g][0])
         parts = partition(text, (s0, s1), [removals[g] for g in gs])
-        back = _antecedent(text, k, (s0, s1), sentences, sec, gstarts, gends)
+        back = _antecedent(text, k, (s0, s1), sentences, sec)
         for g, p in zip(gs, parts):
             snippet_span[g] = (back, p[1]) if back is not None else p
             group_sent[g] = (s0, s1)
@@ -250,21 +268,13 @@ def _names_finding(text: str, s: int, e: int) -> bool:
     return bool(HEAD_WORD.search(text, s, e)) or bool(finding_rules().find(text[s:e]))
 
 
-def _antecedent(text: str, k: int, sent: tuple[int, int], sentences, sec,
-                gstarts: list[int], gends: list[int]) -> int | None:
+def _antecedent(text: str, k: int, sent: tuple[int, int], sentences, sec) -> int | None:
     """Start of the sentence before sentence `k` when sentence `k` names no finding of its own and that one does,
     within the same section: "3 mm nodule in the right upper lobe. Previously seen on the prior study, series 2
-    image 40." cites the nodule. None otherwise (the snippet stays in its own sentence). A sentence that starts
-    inside a reference broken across a line ("(Se 3\nIMA 29).") is part of the one before it (`gstarts`/`gends`:
-    the reference expressions' spans in text order)."""
+    image 40." cites the nodule. None otherwise (the snippet stays in its own sentence)."""
     if k == 0 or not sentences or _names_finding(text, sent[0], sent[1]):
         return None
     j = k - 1
-    while j > 0:
-        g = bisect.bisect_left(gstarts, sentences[j][0]) - 1  # the last expression starting before sentence j
-        if g < 0 or gends[g] <= sentences[j][0]:
-            break
-        j -= 1
     p0, p1 = sentences[j][0], sentences[k - 1][1]
     if p0 < sec.header_end or p0 < sec.start or not _names_finding(text, p0, p1):
         return None

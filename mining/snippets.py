@@ -14,11 +14,13 @@ import regex
 
 _PAREN_FILLER = regex.compile(
     r"^[\s,;:/&+]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
-    r"the|der|die|dem|also|auch|prior|previous|current|axial|coronal|sagittal|cor|sag|ax|respectively|bzw\.?)\b[\s,;:/&+]*)*$",
+    r"the|der|die|dem|also|auch|prior|previous|previously|current|now|vorher|zuvor|aktuell|jetzt|as|best|seen|shown|visible|"
+    r"noted|axial|coronal|sagittal|cor|sag|ax|respectively|bzw\.?)\b[\s,;:/&+]*)*$",
     regex.IGNORECASE,
 )
 _PREP_BEFORE = regex.compile(
-    r"(?:\s|^)(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from)\s+)"
+    r"(?:\s|^|(?<=[(\[]))(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from)\s+)"
+    r"(?:(?:e\.\s?g\.|z\.\s?b\.|for\s+example|for\s+instance|zum\s+beispiel)\s*,?\s*)?"
     r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)?\Z",
     regex.IGNORECASE,
 )

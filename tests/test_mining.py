@@ -78,6 +78,13 @@ def test_series_inferred_from_an_earlier_series_only_when_the_text_says_so(text,
     ("FINDINGS: Consolidation on image 88 (series 602, coronal).", "Consolidation."),
     ("FINDINGS: Ground-glass opacity (see also 4:30).", "Ground-glass opacity."),
     ("BEFUND: Rundherd (Ser. 3, Bild-Nr. 45). Kein Erguss.", "Rundherd."),  # "Nr." inside it ends no sentence
+    # nor does "B." before a number (a sentence never starts inside a reference), and the clause after it stays
+    ("BEFUND: Kleiner Nodulus im Mittellappen (S. 4, B. 88), unverändert zur VU.",
+     "Kleiner Nodulus im Mittellappen, unverändert zur VU."),
+    ("FINDINGS: A 7 mm nodule (best seen on coronal series 601, image 45).", "A 7 mm nodule."),
+    ("FINDINGS: Emphysema, upper lobe predominant; see e.g. series 3 image 50.", "Emphysema, upper lobe predominant."),
+    ("FINDINGS: Ground-glass nodule (im 110/312, se 4).", "Ground-glass nodule."),
+    ("FINDINGS: Lymph node of 12 mm (series 2: image 60).", "Lymph node of 12 mm."),
 ])
 def test_snippet_leaves_no_stray_parenthesis_or_filler(text, snippet):
     (r,) = extract(text)
@@ -91,6 +98,9 @@ def test_snippet_leaves_no_stray_parenthesis_or_filler(text, snippet):
     ("FINDINGS: Nodule on image 12 (series 5, see also series 4 image 30). No effusion.", ["Nodule", "Nodule."]),
     # a parenthesis that keeps words of its own keeps no stray punctuation before its close
     ("FINDINGS: A 6 mm nodule (4 mm before; series 5, image 12). No effusion.", ["A 6 mm nodule (4 mm before)."]),
+    # the current and the prior image in one parenthesis: no word of it is left behind
+    ("FINDINGS: Solid nodule (3:45; previously 2:40). No effusion.", ["Solid nodule", "Solid nodule."]),
+    ("BEFUND: Rundherd (aktuell 3:45, vorher 2:40).", ["Rundherd", "Rundherd."]),
 ])
 def test_snippet_of_references_sharing_a_parenthesis_is_tidy(text, snippets):
     assert [r.snippet for r in extract(text)] == snippets

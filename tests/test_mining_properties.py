@@ -27,6 +27,9 @@ FORMS = [
     ("(series {s}: {i})", "series {s}: {i}"),
     ("(S{s}/B{i})", "S{s}/B{i}"),
     ("on axial image {i} (series {s})", "image {i} (series {s})"),
+    ("(im {i}, se {s})", "im {i}, se {s}"),
+    ("(series {s}: image {i})", "series {s}: image {i}"),
+    ("(best seen on series {s}, image {i})", "series {s}, image {i}"),
 ]
 
 
