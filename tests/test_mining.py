@@ -217,6 +217,15 @@ def test_sections_header_forms(header, section):
     ("Atelectasis versus consolidation in the left base.", "Consolidation", "uncertain"),
     ("Nodule unchanged versus prior.", "Lung nodule", "present"),
     ("Vollständig rückläufiges Infiltrat.", "Lung opacity", "absent"),
+    # 'resolved' opening a statement, 'is unlikely' after the finding, a telegraphic 'finding: none'
+    ("FINDINGS: Resolved right pleural effusion. New consolidation.", "Pleural effusion", "absent"),
+    ("FINDINGS: Resolved right pleural effusion. New consolidation.", "Consolidation", "present"),
+    ("FINDINGS: Partially resolved consolidation.", "Consolidation", "present"),
+    ("FINDINGS: Cardiomegaly is unlikely.", "Cardiomegaly", "uncertain"),
+    ("FINDINGS: Pleural effusions: none.", "Pleural effusion", "absent"),
+    ("BEFUND: Pleuraerguss: keiner.", "Pleural effusion", "absent"),
+    ("FINDINGS: Pleural effusion: no change.", "Pleural effusion", "present"),
+    ("FINDINGS: Emphysema: mild.", "Emphysema", "present"),
     ("Komplett regredienter Pleuraerguss.", "Pleural effusion", "absent"),
 ])
 def test_labels(text, label, value):
