@@ -15,13 +15,13 @@ import regex
 _PAREN_FILLER = regex.compile(
     r"^[\s,;:/&+]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
     r"the|der|die|dem|also|auch|prior|previous|previously|current|now|vorher|zuvor|aktuell|jetzt|as|best|seen|shown|visible|"
-    r"noted|axial|coronal|sagittal|cor|sag|ax|respectively|bzw\.?)\b[\s,;:/&+]*)*$",
+    r"noted|key|axial|coronal|sagittal|cor|sag|ax|respectively|bzw\.?)\b[\s,;:/&+]*)*$",
     regex.IGNORECASE,
 )
 _PREP_BEFORE = regex.compile(
-    r"(?:\s|^|(?<=[(\[]))(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from)\s+)"
+    r"(?:\s|^|(?<=[(\[]))(?:(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from)\s+)"
     r"(?:(?:e\.\s?g\.|z\.\s?b\.|for\s+example|for\s+instance|zum\s+beispiel)\s*,?\s*)?"
-    r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)?\Z",
+    r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|key\s+images?\s*[:\-]?\s*)\Z",
     regex.IGNORECASE,
 )
 _CLAUSE_BREAKS = [
@@ -44,6 +44,8 @@ _OPEN_SPACE = regex.compile(r"([(\[])\s+")
 _EMPTY_PARENS = regex.compile(r"\(\s*[,;:]*\s*\)|\[\s*[,;:]*\s*\]")
 _PUNCT_CLOSE = regex.compile(r"(?<=\S)\s*[,;:]+\s*(?=[)\]])")  # "(4 mm on the prior; )" -> "(4 mm on the prior)"
 _DOUBLE_PUNCT = regex.compile(r"([,;:])\s*([,;:.])")
+_DOUBLE_STOP = regex.compile(r"(?<!\.)\.[ ]?\.(?!\.)")  # "Nodule 4 mm. ." (a sentence of references only) -> "Nodule 4 mm."
+_WORD_CHAR = regex.compile(r"\w")
 
 
 def removal_span(text: str, start: int, end: int, others: list[tuple[int, int]] | None = None) -> tuple[int, int]:
@@ -143,9 +145,12 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     if "(" in out or "[" in out:
         out = _OPEN_SPACE.sub(r"\1", out)
     out = _DOUBLE_PUNCT.sub(_keep_one_punct, out)
+    if ".." in out or ". ." in out:
+        out = _DOUBLE_STOP.sub(".", out)
     if "  " in out:  # the steps above only delete, so a run of blanks left behind is spaces
         out = _WS.sub(" ", out)
-    return out.strip(" ,;:")
+    out = out.strip(" ,;:")
+    return out if _WORD_CHAR.search(out) else ""  # nothing but punctuation left: no snippet text
 
 
 def cut_out(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:

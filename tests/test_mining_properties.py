@@ -230,7 +230,9 @@ def _render_every_step(text, s, e, removals):
     out = sn._SPACE_PUNCT.sub(r"\1", out)
     out = sn._OPEN_SPACE.sub(r"\1", out)
     out = sn._DOUBLE_PUNCT.sub(lambda m: m.group(2) if m.group(2) == "." else m.group(1), out)
-    return sn._WS.sub(" ", out).strip(" ,;:")
+    out = sn._DOUBLE_STOP.sub(".", out)
+    out = sn._WS.sub(" ", out).strip(" ,;:")
+    return out if any(c.isalnum() or c == "_" for c in out) else ""
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -248,7 +250,8 @@ def test_render_skipping_absent_steps_equals_every_step(pieces, data):
     assert render(text, s, e, removals) == _render_every_step(text, s, e, removals)
 
 
-@pytest.mark.parametrize("text", ["nodule [4 mm ,] x", "nodule (4 mm ;) x", "a ( ) b", "a [ ; ] b", "a ,  . b", "a\t\n( x", "a ,; b"])
+@pytest.mark.parametrize("text", ["nodule [4 mm ,] x", "nodule (4 mm ;) x", "a ( ) b", "a [ ; ] b", "a ,  . b", "a\t\n( x", "a ,; b",
+                                  "a. . b", "a.. b", "a... b", " . ", "(;)"])
 def test_render_skipping_absent_steps_equals_every_step_on_each_step_alone(text):
     from mining.snippets import render
 
