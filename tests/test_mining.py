@@ -230,6 +230,7 @@ def test_sections_header_forms(header, section):
     ("BEFUND: Pleuraerguss: keiner.", "Pleural effusion", "absent"),
     ("FINDINGS: Pleural effusion: no change.", "Pleural effusion", "present"),
     ("FINDINGS: Emphysema: mild.", "Emphysema", "present"),
+    ("BEFUND: Belüftungsstörung im linken Unterlappen.", "Atelectasis", "present"),
     ("Komplett regredienter Pleuraerguss.", "Pleural effusion", "absent"),
 ])
 def test_labels(text, label, value):
