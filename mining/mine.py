@@ -274,8 +274,7 @@ def _antecedent(text: str, k: int, sent: tuple[int, int], sentences, sec) -> int
     image 40." cites the nodule. None otherwise (the snippet stays in its own sentence)."""
     if k == 0 or not sentences or _names_finding(text, sent[0], sent[1]):
         return None
-    j = k - 1
-    p0, p1 = sentences[j][0], sentences[k - 1][1]
+    p0, p1 = sentences[k - 1]
     if p0 < sec.header_end or p0 < sec.start or not _names_finding(text, p0, p1):
         return None
     return trim_span(text, p0, p1)[0]
