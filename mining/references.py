@@ -20,7 +20,8 @@ from mining import rules as rules_mod
 ITEM = regex.compile(
     r"(?:(?P<s>\d{1,5})\s*[:;]\s*)?(?P<a>\d{1,5})"
     r"(?:\s*/\s*(?P<cnt>\d{1,5})|\s+of\s+(?P<cnt2>\d{1,5}))?"
-    r"(?:\s*(?:-|–|—|to|through|thru|until|bis)\s*(?:\d{1,5}\s*:\s*)?(?P<b>\d{1,5}))?",
+    r"(?:\s*(?:-|–|—|to|through|thru|until|bis)\s*(?:\d{1,5}\s*:\s*)?"
+    r"(?:\b(?:images?|imgs?\.?|ima|im\.?|slices?|bild(?:er)?|bi\.?)\s*)?(?P<b>\d{1,5}))?",  # RANGE_KW of the rule file
     regex.IGNORECASE,
 )
 SERIES_ONLY = regex.compile(

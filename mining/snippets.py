@@ -15,7 +15,8 @@ import regex
 _PAREN_FILLER = regex.compile(
     r"^[\s,;:/&+]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
     r"the|der|die|dem|also|auch|prior|previous|previously|current|now|vorher|zuvor|aktuell|jetzt|as|best|seen|shown|visible|"
-    r"noted|key|axial|coronal|sagittal|cor|sag|ax|respectively|bzw\.?)\b[\s,;:/&+]*)*$",
+    r"noted|key|of|study|exam|examination|scan|ct|vu|voruntersuchung|voraufnahme|axial|coronal|sagittal|cor|sag|ax|"
+    r"respectively|bzw\.?)\b[\s,;:/&+]*)*$",
     regex.IGNORECASE,
 )
 _PREP_BEFORE = regex.compile(

@@ -86,6 +86,8 @@ def test_series_inferred_from_an_earlier_series_only_when_the_text_says_so(text,
     ("FINDINGS: Ground-glass nodule (im 110/312, se 4).", "Ground-glass nodule."),
     ("FINDINGS: Lymph node of 12 mm (series 2: image 60).", "Lymph node of 12 mm."),
     ("FINDINGS: Nodule (key image 45).", "Nodule."),
+    ("FINDINGS: Nodule of 4 mm (image 40 on the prior study).", "Nodule of 4 mm."),
+    ("BEFUND: Rundherd, vormals 4 mm (Bild 40 der VU).", "Rundherd, vormals 4 mm."),
     ("FINDINGS: Nodule on key image 45 of series 3.", "Nodule."),
     # a sentence of references only borrows the finding before it, without a second full stop
     ("FINDINGS: Nodule of 4 mm in the lingula. Series 3 image 45.", "Nodule of 4 mm in the lingula."),
