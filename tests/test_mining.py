@@ -158,7 +158,7 @@ def test_plane_and_hint():
     ("Beurteilung:", "IMPRESSION"), ("Clinical history:", "HISTORY"), ("COMPARISON:", "COMPARISON"), ("Technik:", "TECHNIQUE"),
     # combined headers are their first part's section
     ("IMPRESSION/RECOMMENDATION:", "IMPRESSION"), ("Findings and impression:", "FINDINGS"),
-    ("Befund und Beurteilung:", "FINDINGS"), ("RESULTS:", "FINDINGS"),
+    ("Befund und Beurteilung:", "FINDINGS"), ("RESULTS:", "FINDINGS"), ("Comment:", "IMPRESSION"),  # a British conclusion
 ])
 def test_sections_header_forms(header, section):
     (r,) = extract(f"{header}\nNodule (3:45).")
