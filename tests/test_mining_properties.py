@@ -135,7 +135,8 @@ def test_a_finding_less_reference_sentence_takes_the_finding_before_it(sentence,
 _REF_PIECES = st.sampled_from([
     "series", "Series #", "se", "Se.", "S", "image", "images", "im", "IMA", "Bild", "Serie", "of", "and", ",", ":", ";",
     "/", "-", "(", ")", " ", "  ", "\n", ".", "3", "45", "4:86", "10:30", "1:2", "3.4", "x", "2.1 cm", "T4-5", "through",
-    "axial", "coronal", "prior", "#", "12", "201", "S7: 311", "(3; 240)", "Se. 3/Bi. 45", "mm", "Nr.",
+    "axial", "coronal", "prior", "previously", "now", "key", "Bi.", "#45", "bis", "12", "201", "S7: 311", "(3; 240)",
+    "Se. 3/Bi. 45", "mm", "Nr.",
 ])
 
 
