@@ -47,6 +47,7 @@ _PUNCT_CLOSE = regex.compile(r"(?<=\S)\s*[,;:]+\s*(?=[)\]])")  # "(4 mm on the p
 _DOUBLE_PUNCT = regex.compile(r"([,;:])\s*([,;:.])")
 _DOUBLE_STOP = regex.compile(r"(?<!\.)\.[ ]?\.(?!\.)")  # "Nodule 4 mm. ." (a sentence of references only) -> "Nodule 4 mm."
 _WORD_CHAR = regex.compile(r"\w")
+_DANGLING_DASH = regex.compile(r"\s+[-–—]+\s*(?=[.;,!?)\]]|$)")  # "Nodule - series 3, image 45." -> "Nodule."
 
 
 def removal_span(text: str, start: int, end: int, others: list[tuple[int, int]] | None = None) -> tuple[int, int]:
@@ -145,6 +146,8 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     out = _SPACE_PUNCT.sub(r"\1", out)
     if "(" in out or "[" in out:
         out = _OPEN_SPACE.sub(r"\1", out)
+    if "-" in out or "–" in out or "—" in out:
+        out = _DANGLING_DASH.sub("", out)
     out = _DOUBLE_PUNCT.sub(_keep_one_punct, out)
     if ".." in out or ". ." in out:
         out = _DOUBLE_STOP.sub(".", out)

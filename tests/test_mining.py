@@ -93,6 +93,7 @@ def test_series_inferred_from_an_earlier_series_only_when_the_text_says_so(text,
     ("FINDINGS: Nodule of 4 mm in the lingula. Series 3 image 45.", "Nodule of 4 mm in the lingula."),
     # without one, no snippet text at all (not a lone ".")
     ("FINDINGS: See series 3, image 45.", ""),
+    ("FINDINGS: Nodule - series 3, image 45.", "Nodule."),  # no dash left dangling
 ])
 def test_snippet_leaves_no_stray_parenthesis_or_filler(text, snippet):
     (r,) = extract(text)
