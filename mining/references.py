@@ -17,13 +17,22 @@ import regex
 
 from mining import rules as rules_mod
 
-ITEM = regex.compile(
-    r"(?:(?P<s>\d{1,5})\s*[:;]\s*)?(?P<a>\d{1,5})"
-    r"(?:\s*/\s*(?P<cnt>\d{1,5})|\s+of\s+(?P<cnt2>\d{1,5}))?"
-    r"(?:\s*(?:-|–|—|to|through|thru|until|bis)\s*(?:\d{1,5}\s*:\s*)?"
-    r"(?:\b(?:images?|imgs?\.?|ima|im\.?|slices?|bild(?:er)?|bi\.?)\s*)?(?P<b>\d{1,5}))?",  # RANGE_KW of the rule file
-    regex.IGNORECASE,
-)
+#: How a rule file without RANGE_OP / RANGE_KW macros writes a range (the shipped file's macros say the same).
+_RANGE_OP = r"\s*(?:-|–|—|to|through|thru|until|bis)\s*"
+_RANGE_KW = r"\b(?:images?|imgs?\.?|ima|im\.?|slices?|bild(?:er)?|bi\.?)"
+
+
+def _item_pattern(range_op: str, range_kw: str) -> regex.Pattern:
+    """One image of a matched list: series (shorthand), image, 'of N' count, range end; its range written with the
+    rule file's own RANGE_OP and RANGE_KW, so what a rule matches as a range is read as one."""
+    return regex.compile(
+        r"(?:(?P<s>\d{1,5})\s*[:;]\s*)?(?P<a>\d{1,5})"
+        r"(?:\s*/\s*(?P<cnt>\d{1,5})|\s+of\s+(?P<cnt2>\d{1,5}))?"
+        rf"(?:(?:{range_op})(?:\d{{1,5}}\s*:\s*)?(?:(?:{range_kw})\s*)?(?P<b>\d{{1,5}}))?",
+        regex.IGNORECASE | regex.VERBOSE,
+    )
+
+
 SERIES_ONLY = regex.compile(
     r"\b(?:series|serie[sn]?|ser\.|se\.)\s*(?:\#|no\.?|nr\.?)?\s*:?\s*\#?\s*(?P<ser>\d{1,5})(?![\d.,:/]\d)",
     regex.IGNORECASE,
@@ -61,9 +70,10 @@ class Matcher:
                 raise rules_mod.RuleError(f"references: rule {r.id!r}: a {r.get('shape')!r} rule needs the group (?P<{need}>...)")
         self.regex = regex.compile("|".join(f"(?P<r{i}>{r.pattern})" for i, r in enumerate(self.rules)),
                                    regex.IGNORECASE | regex.VERBOSE)
+        macros = rules_mod.macros_of("references", path)
         # the rule file's PAREN_CLOSE macro; a rule file of one's own without it closes on a bare ')'
-        close = rules_mod.macros_of("references", path).get("PAREN_CLOSE", r"[ \t]*\)")
-        self.close_paren = regex.compile(close, regex.IGNORECASE)
+        self.close_paren = regex.compile(macros.get("PAREN_CLOSE", r"[ \t]*\)"), regex.IGNORECASE)
+        self.item = _item_pattern(macros.get("RANGE_OP", _RANGE_OP), macros.get("RANGE_KW", _RANGE_KW))
 
     def _rejected(self, text: str, m: regex.Match, shape: str) -> bool:
         for rj in self.rejects:
@@ -118,7 +128,7 @@ class Matcher:
             shape = rule.get("shape")
             if self._rejected(text, m, shape):
                 continue
-            rows = _rows(m, rule.id, shape, group, _closing_end(text, m, self.close_paren))
+            rows = _rows(m, rule.id, shape, group, _closing_end(text, m, self.close_paren), self.item)
             if rows:
                 out.extend(rows)
                 group += 1
@@ -139,7 +149,7 @@ def _closing_end(text: str, m: regex.Match, close: regex.Pattern) -> int:
     return end
 
 
-def _rows(m: regex.Match, rule_id: str, shape: str, group: int, end: int) -> list[RawRef]:
+def _rows(m: regex.Match, rule_id: str, shape: str, group: int, end: int, item: regex.Pattern) -> list[RawRef]:
     start = m.start()
     rows: list[RawRef] = []
     if shape == "shorthand":
@@ -150,7 +160,7 @@ def _rows(m: regex.Match, rule_id: str, shape: str, group: int, end: int) -> lis
         ser = _int(m.group("ser")) if "ser" in m.re.groupindex else None
     body_start = m.start(key)
     body = m.group(key)
-    for it in ITEM.finditer(body):
+    for it in item.finditer(body):
         s = _int(it.group("s"))
         if s is not None:
             ser = s

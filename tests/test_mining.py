@@ -300,6 +300,20 @@ def test_a_reference_spans_the_parenthesis_it_opens_as_the_rule_file_says(tmp_pa
     assert [text[r.start:r.end] for r in Matcher(bare).find(text)] == ["image 12 (series 5", "image 14 (series 5"]
 
 
+def test_a_range_is_read_with_the_rule_files_own_range_words(tmp_path):
+    """What a rule file matches as a range ('Bild 12 bis Schicht 40' with 'schicht' among its RANGE_KW) is read as one
+    range, not as two images: the list parser takes RANGE_OP and RANGE_KW from the same file."""
+    from mining.references import Matcher
+
+    text = "Erguss (Bild 12 bis Schicht 40)."
+    lines = (rules_mod.RULES_DIR / "references.jsonl").read_text().splitlines(keepends=True)
+    own = tmp_path / "references.jsonl"
+    own.write_text("".join(ln.replace("bild(?:er)?|bi", "bild(?:er)?|schicht|bi") if '"RANGE_KW"' in ln else ln
+                           for ln in lines))
+    assert [(r.image, r.image_end) for r in Matcher().find(text)] == [(12, None), (40, None)]  # shipped: two images
+    assert [(r.image, r.image_end) for r in Matcher(own).find(text)] == [(12, 40)]
+
+
 @pytest.mark.parametrize("raw", [
     "", "   ", "\x00\x01\x02 image 4", "<html><body><p>Nodule (series 3, image 45).</p></body></html>",
     "{\\rtf1\\ansi Nodule (series 3, image 45).\\par}", b"Nodule (3:45) \xff\xfe caf\xe9", "(" * 5000, "image " * 20000,
