@@ -1,7 +1,7 @@
 """ConText/NegEx-style modifiers from `mining/rules/context.jsonl`.
 
-Triggers are phrases (or a pattern) with a category (negated, uncertain, prior, current, terminate,
-pseudo) and a direction; `list_break` patterns name what, right after a comma, starts a new
+Triggers are phrases (or a pattern) with a category (negated, uncertain, hypothetical, prior, current,
+terminate, pseudo) and a direction; `list_break` patterns name what, right after a comma, starts a new
 statement (the comma then ends a scope). One scan finds the phrase triggers (a phrase trie,
 longest phrase at a position wins, so pseudo-triggers such as "no significant change" shadow
 "no"), a second the pattern triggers and list breaks. A forward
@@ -94,12 +94,15 @@ def context_rules(path: str | None = None) -> ContextRules:
     return ContextRules(path)
 
 
-MODIFIERS = ("negated", "uncertain")
+MODIFIERS = ("negated", "uncertain", "hypothetical")
 
 
 def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, sent_end: int,
-                 m_start: int, m_end: int) -> Trigger | None:
-    """The negation/uncertainty trigger that modifies the mention [m_start, m_end), or None."""
+                 m_start: int, m_end: int, text: str = "") -> Trigger | None:
+    """The negation/uncertainty/hypothetical trigger that modifies the mention [m_start, m_end), or None.
+
+    A forward trigger may overlap the mention's start ("no pathologically" before "pathologically enlarged
+    nodes"); a bidirectional one ("versus") reaches back over no comma ("opacity, atelectasis versus pneumonia")."""
     lo = bisect.bisect_left(starts, sent_start)
     hi = bisect.bisect_left(starts, sent_end)
     best: Trigger | None = None
@@ -108,7 +111,7 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
     i = bisect.bisect_left(starts, m_start, lo, hi) - 1
     while i >= lo:
         t = triggers[i]
-        if t.end > m_start:
+        if t.end > m_start and t.category not in MODIFIERS:
             i -= 1
             continue
         if t.category == "terminate":
@@ -126,6 +129,8 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
         if t.category == "terminate":
             break
         if t.category in MODIFIERS and t.direction in ("backward", "bidirectional"):
+            if t.direction == "bidirectional" and "," in text[m_end:t.start]:
+                break
             d = t.start - m_end
             if d < best_dist:
                 best, best_dist = t, d

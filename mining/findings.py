@@ -176,8 +176,12 @@ def finding_rules(path: str | None = None) -> FindingRules:
     return FindingRules(path)
 
 
+#: A mention's value under each modifier category; a hypothetical mention ("to assess for effusion") names no finding.
+MODIFIED_VALUE = {"negated": "absent", "uncertain": "uncertain", "hypothetical": "not_mentioned"}
+
+
 def label_mentions(mentions: list[Mention], triggers: list[Trigger], trigger_starts: list[int],
-                   sentences: list[tuple[int, int]], sent_starts: list[int]) -> None:
+                   sentences: list[tuple[int, int]], sent_starts: list[int], text: str = "") -> None:
     """Set each mention's value from the ConText triggers of its sentence (in place)."""
     for mn in mentions:
         if mn.modifier is not None:
@@ -188,9 +192,9 @@ def label_mentions(mentions: list[Mention], triggers: list[Trigger], trigger_sta
         else:
             s0, s1 = sentences[k]
             s1 = max(s1, mn.end)
-        t = modifier_for(triggers, trigger_starts, s0, s1, mn.start, mn.end)
+        t = modifier_for(triggers, trigger_starts, s0, s1, mn.start, mn.end, text)
         if t is not None:
-            mn.value = "absent" if t.category == "negated" else "uncertain"
+            mn.value = MODIFIED_VALUE[t.category]
             mn.modifier = t.rule
 
 
@@ -199,6 +203,8 @@ def aggregate(mentions: list[Mention]) -> dict[str, Mention | None]:
     best: dict[str, Mention | None] = {lab: None for lab in CT_RATE_LABELS}
     for mn in mentions:
         cur = best[mn.label]
+        if mn.value == "not_mentioned":
+            continue
         if cur is None or RANK[mn.value] > RANK[cur.value]:
             best[mn.label] = mn
     return best

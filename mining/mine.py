@@ -118,7 +118,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     snippet_labels: dict[int, dict[str, str]] = {}
     if labels:
         mentions = finding_rules().find(text)
-        label_mentions(mentions, triggers, trig_starts, sentences, sent_starts)
+        label_mentions(mentions, triggers, trig_starts, sentences, sent_starts, text)
         in_body = [m for m in mentions if sections[max(0, bisect.bisect_right(sec_starts, m.start) - 1)].name in LABEL_SECTIONS]
         best = aggregate(in_body)
         for lab in CT_RATE_LABELS:
