@@ -146,9 +146,11 @@ def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref
         t = triggers[i]
         if t.end <= ref_start and t.category in ("prior", "current"):
             p = triggers[i - 1] if i > 0 else None
-            # "since the prior", "stable from previous": the object of a comparison phrase
+            # "since the prior", "stable from previous": the object of a comparison phrase (a size after one,
+            # "compared to 4 mm", is the prior exam's value, not its object)
             if (p is not None and p.category == "pseudo" and t.start - p.end <= 5
-                    and not text[t.start:t.end].lower().startswith(("on ", "in ", "auf ", "at "))):
+                    and not text[t.start:t.end].lower().startswith(("on ", "in ", "auf ", "at "))
+                    and not text[t.start:t.start + 1].isdigit()):
                 i -= 1
                 continue
             return t

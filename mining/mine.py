@@ -250,7 +250,8 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
         if series is None:
             if statements is None:
                 statements = series_statements(text)
-            series = _infer_series(r, sent, sec, mentions_series, ms_pos, raws, text, statements)
+            series = _infer_series(r, sent, sec, mentions_series, ms_pos, raws, text, statements,
+                                   lambda pos: _exam_of(pos, gstarts, gends, gorder, per_group), is_prior)
             inferred = series is not None
         out.append(Reference(
             report_id=report_id, ref_id=i, section=sec.name, sentence_start=sent[0], sentence_end=sent[1],
@@ -280,14 +281,27 @@ def _antecedent(text: str, k: int, sent: tuple[int, int], sentences, sec) -> int
     return trim_span(text, p0, p1)[0]
 
 
-def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", statements=()) -> int | None:
-    # same sentence: nearest explicit series before the reference, else after it
+def _exam_of(pos: int, gstarts, gends, gorder, per_group) -> bool | str | None:
+    """For a series named at `pos`: None when it stands alone ("on series 4"), else the is_prior flag of the reference
+    expression it is part of ("?" for one not built yet)."""
+    k = bisect.bisect_right(gstarts, pos) - 1
+    if k < 0 or gends[k] <= pos:
+        return None
+    got = per_group.get(gorder[k])
+    return "?" if got is None else got[2]
+
+
+def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", statements=(),
+                  exam_of=None, is_prior=False) -> int | None:
+    # same sentence: nearest explicit series before the reference (one of another reference only on the same exam:
+    # "6 mm on image 45, previously 4 mm on series 2 image 40" gives image 45 no series), else a series standing
+    # alone after it ("on image 108 of the lung window series (series 7)"; not "see also coronal series 601 image 45")
     lo = bisect.bisect_left(ms_pos, sent[0])
     hi = bisect.bisect_left(ms_pos, sent[1])
-    before = [(p, s) for p, s in mentions_series[lo:hi] if p < r.start]
+    before = [(p, s) for p, s in mentions_series[lo:hi] if p < r.start and (exam_of is None or exam_of(p) in (None, is_prior))]
     if before:
         return before[-1][1]
-    after = [(p, s) for p, s in mentions_series[lo:hi] if p > r.end]
+    after = [(p, s) for p, s in mentions_series[lo:hi] if p > r.end and (exam_of is None or exam_of(p) is None)]
     if after:
         return after[0][1]
     # the sentence says it continues on an earlier series ("on the same series", "also on image 108",

@@ -29,10 +29,10 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
         "macro": {"pattern", "description"},
         "rule": {"pattern", "example", "examples", "counter_examples", "description", "lang",
                  "case_sensitive", "shape"},
-        "reject": {"pattern", "example", "examples", "description", "where", "shape"},
+        "reject": {"pattern", "example", "examples", "counter_examples", "description", "where", "shape"},
     },
     "sections": {
-        "section": {"section", "phrases", "example", "examples", "description", "lang"},
+        "section": {"section", "phrases", "example", "examples", "description", "lang", "subheading"},
     },
     "findings": {
         "macro": {"pattern", "description"},

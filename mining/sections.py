@@ -27,6 +27,7 @@ class SectionRules:
     def __init__(self, path=None):
         rs = rules_mod.load("sections", path)
         self.lookup: dict[str, tuple[str, str]] = {}
+        self.subheadings = {r.id for r in rs if r.get("subheading")}
         phrases: list[str] = []
         for r in rs:
             for p in r.get("phrases"):
@@ -80,6 +81,12 @@ class SectionRules:
                 continue
             name = self.lookup.get(" ".join(h.lower().split()))
             if name is None:
+                continue
+            if name[1] in self.subheadings:
+                # an organ heading ("Lungs:"): findings where none are open yet; its words stay in the body
+                if not (at_line_start and ":" in tail) or (heads and heads[-1][2] in ("FINDINGS", "IMPRESSION")):
+                    continue
+                heads.append((m.start("h"), m.start("h"), name[0]))
                 continue
             heads.append((m.start("h"), m.end(), name[0]))
         if not heads:

@@ -53,6 +53,63 @@ def test_distractors_are_not_references(text):
     assert extract(text) == []
 
 
+# from a review of ~190 invented sentences in US, UK, Australian and Canadian styles (2026-12-01): words ending in
+# "rate" ("moderate", "separate"), a rib, segment or vertebral level, "index" or "score" before a reference in
+# parentheses; sizes that date a reference ("was 4 mm", "up from 4 mm", "compared to 4 mm", "in January 2022");
+# a series lent across exams or from another image's reference
+@pytest.mark.parametrize("text,want", [
+    ("A separate nodule (3:60) is also noted.", [(3, 60, False, False)]),
+    ("Moderate emphysema (3:45).", [(3, 45, False, False)]),
+    ("Small to moderate effusion (3:88) with adjacent atelectasis.", [(3, 88, False, False)]),
+    ("Nondisplaced fracture of the right 6th rib (3:120).", [(3, 120, False, False)]),
+    ("Fracture of the left 8th and 9th ribs (3:150, 3:170).", [(3, 150, False, False), (3, 170, False, False)]),
+    ("Solid nodule in the right lower lobe superior segment (3:200).", [(3, 200, False, False)]),
+    ("Mild compression deformity of T11 (601:45).", [(601, 45, False, False)]),
+    ("Index nodule (3:45) measures 6 mm.", [(3, 45, False, False)]),
+    ("Coronary calcium score 120 (2:40).", [(2, 40, False, False)]),
+    ("E/A ratio (1:2).", []),
+    ("Oral contrast was mixed at a (1:1) ratio.", []),
+    ("Degenerative disc disease at C5:6 and T4 5:6.", []),
+    ("Nodule now 6 mm (3:45), was 4 mm (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Nodule 6 mm (3:45), up from 4 mm (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Increased from 4 mm (2:40) to 6 mm (3:45).", [(2, 40, True, False), (3, 45, False, False)]),
+    ("Decreased in size to 8 mm (3:45) from 12 mm (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Nodule 6 mm (3:45) compared to 4 mm (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Stable compared to prior (3:45).", [(3, 45, False, False)]),
+    ("Nadir 10 mm (2:40); now 14 mm (3:45).", [(2, 40, True, False), (3, 45, False, False)]),
+    ("The nodule measured 4 mm in January 2022 (2:40).", [(2, 40, True, False)]),
+    ("The nodule measured 4 mm on 5/2023 (2:40).", [(2, 40, True, False)]),
+    ("Nodule (3:45), measured 4 mm last year (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("On the prior CT, the nodule was measuring 4 mm (series 2 image 40).", [(2, 40, True, False)]),
+    ("On the prior study, the enlarged node measured 15 mm (2:30).", [(2, 30, True, False)]),
+    ("On the outside CT, the nodule was 4 mm (series 2 image 40).", [(2, 40, True, False)]),
+    ("Comparison CT 1/2/2022, series 2 image 40, showed a 4 mm nodule.", [(2, 40, True, False)]),
+    ("Nodule now 6 mm (3:45), was 4 mm (prior study 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("The nodule now measures 6 mm on image 45, previously 4 mm on series 2 image 40.",
+     [(None, 45, False, False), (2, 40, True, False)]),
+    ("On the prior study, series 2 image 40, the nodule measured 3 mm; it now measures 5 mm on image 45.",
+     [(2, 40, True, False), (None, 45, False, False)]),
+    ("Mass on image 80 abutting the pleura, see also coronal series 601 image 45.", [(None, 80, False, False), (601, 45, False, False)]),
+    ("Nodule on image 45 (prior: series 2, image 40).", [(None, 45, False, False), (2, 40, True, False)]),
+    ("Nodule (series 3, image 45) and another on image 60.", [(3, 45, False, False), (3, 60, False, True)]),
+])
+def test_reference_review_forms(text, want):
+    assert [(r.series_number, r.image_number, r.is_prior, r.series_inferred) for r in extract(text)] == want
+
+
+@pytest.mark.parametrize("text,section", [
+    ("COMPARISON: CT 1/2/2022.\nLUNGS: 6 mm nodule (3:45), previously 4 mm.", "FINDINGS"),
+    ("TECHNIQUE: Non-contrast CT.\nLUNGS: 6 mm nodule (3:45).", "FINDINGS"),
+    ("FINDINGS:\nNote: motion limits the exam.\nLungs: 6 mm nodule (3:45).", "FINDINGS"),
+    ("Vergleich: keine.\nLunge: Rundherd (Serie 3, Bild 45).", "FINDINGS"),
+    ("FINDINGS: Normal.\nIMPRESSION:\nLungs: Nodule (3:45).", "IMPRESSION"),
+])
+def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, section):
+    (r,) = extract(text)
+    assert (r.section, r.is_prior) == (section, False)
+    assert r.snippet.split(":")[0] in ("LUNGS", "Lungs", "Lunge")  # the subheading stays in the snippet
+
+
 def test_series_inferred_from_same_sentence_only():
     refs = extract("A mass on series 4 measures 2 cm on image 108. Another nodule on image 12.")
     assert [(r.series_number, r.series_inferred) for r in refs] == [(4, True), (None, False)]
