@@ -131,12 +131,28 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
         if t.category in MODIFIERS and t.direction in ("backward", "bidirectional"):
             if t.direction == "bidirectional" and "," in text[m_end:t.start]:
                 break
+            if t.category == "negated" and _about_prior_exam(triggers, i, lo, hi, m_end, text):
+                break
             d = t.start - m_end
             if d < best_dist:
                 best, best_dist = t, d
             break
         i += 1
     return best
+
+
+def _about_prior_exam(triggers: list[Trigger], i: int, lo: int, hi: int, m_end: int, text: str) -> bool:
+    """Whether the negation `triggers[i]` after a mention speaks of the prior exam: a prior-exam trigger right next
+    to it ("new infiltrate, in der VU nicht vorhanden", "new nodule, not present on the prior exam"); one that says
+    the finding went away ("nicht mehr", "no longer", "resolved") still negates it now."""
+    t = triggers[i]
+    said = text[t.start:t.end].lower()
+    if "mehr" in said or "longer" in said or "resolv" in said:
+        return False
+    before = triggers[i - 1] if i - 1 >= lo else None
+    after = triggers[i + 1] if i + 1 < hi else None
+    return ((before is not None and before.category == "prior" and before.start >= m_end and t.start - before.end <= 4)
+            or (after is not None and after.category == "prior" and after.start - t.end <= 4))
 
 
 def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref_start: int, text: str = "") -> Trigger | None:

@@ -27,7 +27,7 @@ def _item_pattern(range_op: str, range_kw: str) -> regex.Pattern:
     rule file's own RANGE_OP and RANGE_KW, so what a rule matches as a range is read as one."""
     return regex.compile(
         r"(?:(?P<s>\d{1,5})\s*[:;]\s*)?(?P<a>\d{1,5})"
-        r"(?:\s*/\s*(?P<cnt>\d{1,5})|\s+of\s+(?P<cnt2>\d{1,5}))?"
+        r"(?:\s*/\s*(?P<cnt>\d{1,5})|\s+(?:of|von)\s+(?P<cnt2>\d{1,5}))?"
         rf"(?:(?:{range_op})(?:\d{{1,5}}\s*:\s*)?(?:(?:{range_kw})\s*)?(?P<b>\d{{1,5}}))?",
         regex.IGNORECASE | regex.VERBOSE,
     )

@@ -16,13 +16,14 @@ _PAREN_FILLER = regex.compile(
     r"^[\s,;:/&+]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
     r"the|der|die|dem|also|auch|prior|previous|previously|current|now|vorher|zuvor|aktuell|jetzt|as|best|seen|shown|visible|"
     r"noted|key|of|study|exam|examination|scan|ct|vu|voruntersuchung|voraufnahme|axial|coronal|sagittal|cor|sag|ax|"
-    r"respectively|bzw\.?)\b[\s,;:/&+]*)*$",
+    r"respectively|bzw\.?|ff\.?|s(?=\.)|u\.\s?a\.?|damals|vormals)\b[\s,;:/&+.]*)*$",
     regex.IGNORECASE,
 )
 _PREP_BEFORE = regex.compile(
     r"(?:\s|^|(?<=[(\[]))(?:(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from)\s+)"
     r"(?:(?:e\.\s?g\.|z\.\s?b\.|for\s+example|for\s+instance|zum\s+beispiel)\s*,?\s*)?"
-    r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|key\s+images?\s*[:\-]?\s*)\Z",
+    r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|key\s+images?\s*[:\-]?\s*|"
+    r"(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)\Z",
     regex.IGNORECASE,
 )
 _CLAUSE_BREAKS = [
@@ -36,17 +37,19 @@ _TRAIL_TRIM = regex.compile(r"(?:[\s,;:\-–]+|\b(?:and|und|or|oder))+\Z", regex
 HEAD_WORD = regex.compile(
     r"\b(?:nodules?|masse?s?|lesions?|opacit(?:y|ies)|consolidation|effusions?|atelecta\w+|emphysema|cyst\w*|foc(?:us|i)|"
     r"calcifications?|thickening|bronchiectas\w+|nodes?|fractures?|hernia|densit(?:y|ies)|scar\w*|fibros\w+|"
-    r"\w*herd\w*|\w*knoten|läsion\w*|verdichtung\w*|erguss\w*|zyste\w*|\w*ektase\w*|infiltrat\w*|\w*verkalkung\w*)",
+    r"granulomas?|\w*herd\w*|\w*knoten|knötchen|\w*nodul(?:us|i)|granulom\w*|läsion\w*|\w*verdichtung\w*|\w*erguss\w*|"
+    r"zyste\w*|\w*ektase\w*|infiltrat\w*|\w*verkalkung\w*|emphysem\w*|konsolidierung\w*|raumforderung\w*|metastase\w*)",
     regex.IGNORECASE,
 )
 _WS = regex.compile(r"[ \t\r\n]+")
 _SPACE_PUNCT = regex.compile(r"\s+([,.;:!?)\]])")
-_OPEN_SPACE = regex.compile(r"([(\[])\s+")
+_OPEN_SPACE = regex.compile(r"([(\[])(?:\s*[,;:]+\s*|\s+)")  # "( , 4 mm)" -> "(4 mm)"
 _EMPTY_PARENS = regex.compile(r"\(\s*[,;:]*\s*\)|\[\s*[,;:]*\s*\]")
 _PUNCT_CLOSE = regex.compile(r"(?<=\S)\s*[,;:]+\s*(?=[)\]])")  # "(4 mm on the prior; )" -> "(4 mm on the prior)"
 _DOUBLE_PUNCT = regex.compile(r"([,;:])\s*([,;:.])")
 _DOUBLE_STOP = regex.compile(r"(?<!\.)\.[ ]?\.(?!\.)")  # "Nodule 4 mm. ." (a sentence of references only) -> "Nodule 4 mm."
 _WORD_CHAR = regex.compile(r"\w")
+_DANGLING_CONJ = regex.compile(r"\s+(?:and|und|or|oder|sowie)(?=\s*[.;,!?)\]]*\s*$)", regex.IGNORECASE)  # "Nodules and."
 _DANGLING_DASH = regex.compile(r"\s+[-–—]+\s*(?=[.;,!?)\]]|$)")  # "Nodule - series 3, image 45." -> "Nodule."
 
 
@@ -114,7 +117,7 @@ def partition(text: str, sent: tuple[int, int], groups: list[tuple[int, int]]) -
             if ms:
                 cut = ms[-1].start() if rx.pattern != ";" else ms[-1].start()
                 break
-        cuts.append(cut if cut is not None else a1)
+        cuts.append(_before_open_paren(text, a1, cut) if cut is not None else a1)
     cuts.append(s1)
     parts = [trim_span(text, cuts[i], cuts[i + 1]) for i in range(len(groups))]
     # parts without a finding head word borrow the following (else preceding) part
@@ -135,6 +138,19 @@ def partition(text: str, sent: tuple[int, int], groups: list[tuple[int, int]]) -
     return parts
 
 
+def _before_open_paren(text: str, a: int, cut: int) -> int:
+    """`cut`, or the opening of a parenthesis left open between `a` and `cut`: a clause break inside "(previously 4 mm,
+    series 2 image 40)" cuts before the parenthesis, not inside it."""
+    opened: list[int] = []
+    for k in range(a, cut):
+        c = text[k]
+        if c in "([":
+            opened.append(k)
+        elif c in ")]" and opened:
+            opened.pop()
+    return opened[0] if opened else cut
+
+
 def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     """text[s:e] with the removal spans cut out, whitespace and punctuation tidied."""
     # each tidy step runs only when its characters are there (a snippet is rendered per reference expression)
@@ -149,6 +165,9 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     if "-" in out or "–" in out or "—" in out:
         out = _DANGLING_DASH.sub("", out)
     out = _DOUBLE_PUNCT.sub(_keep_one_punct, out)
+    low = out.lower()
+    if " and" in low or " und" in low or " or" in low or " oder" in low or " sowie" in low:
+        out = _DANGLING_CONJ.sub("", out)
     if ".." in out or ". ." in out:
         out = _DOUBLE_STOP.sub(".", out)
     if "  " in out:  # the steps above only delete, so a run of blanks left behind is spaces

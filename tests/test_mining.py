@@ -110,6 +110,42 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     assert r.snippet.split(":")[0] in ("LUNGS", "Lungs", "Lunge")  # the subheading stays in the snippet
 
 
+@pytest.mark.parametrize("text,want", [
+    # German list, range and count words; filler inside the parentheses goes with the reference
+    ("Befund: Rundherde im Unterlappen (Se 3, Bild 45 u. 67).", [(3, 45, None, "Rundherde im Unterlappen."), (3, 67, None, "Rundherde im Unterlappen.")]),
+    ("Befund: Rundherd im Unterlappen (Serie 3, Bild 45 ff.).", [(3, 45, None, "Rundherd im Unterlappen.")]),
+    ("Befund: Rundherd im rechten Oberlappen (s. Serie 3, Bild 45).", [(3, 45, None, "Rundherd im rechten Oberlappen.")]),
+    ("Befund: Multiple Noduli (u.a. Serie 3, Bild 50).", [(3, 50, None, "Multiple Noduli.")]),
+    ("Befund: Rundherd 4 mm (damals Se 2/Bi 40).", [(2, 40, None, "Rundherd 4 mm.")]),
+    ("Befund: Rundherd im Oberlappen links (Bild 45 von 120, Serie 3).", [(3, 45, 120, "Rundherd im Oberlappen links.")]),
+    ("Befund: Rundherd im Unterlappen (Schnitt 45).", [(None, 45, None, "Rundherd im Unterlappen.")]),
+    # lung segments are no series/image pair
+    ("Befund: Knötchen im apikoposterioren Segment (S1/2) des linken Oberlappens.", []),
+    ("Befund: Dystelektase in der Lingula (S4/5).", []),
+    ("Befund: Rundherd (S3/B45).", [(3, 45, None, "Rundherd.")]),
+    # a German finding word makes its own snippet; a prior size keeps its finding
+    ("Befund: Rundherd (Serie 3, Bild 45) sowie Knötchen (Serie 3, Bild 70).", [(3, 45, None, "Rundherd"), (3, 70, None, "Knötchen.")]),
+    ("Befund: Der Nodulus misst aktuell 6 mm (Se. 3/Bi. 45), in der VU noch 4 mm (S. 2, B. 40).",
+     [(3, 45, None, "Der Nodulus misst aktuell 6 mm"), (2, 40, None, "Der Nodulus misst aktuell 6 mm, in der VU noch 4 mm.")]),
+    # no conjunction, plane word or opening comma left behind; no cut inside a parenthesis
+    ("Nodules on image 45 of series 3 and image 60 of series 4.", [(3, 45, None, "Nodules"), (4, 60, None, "Nodules.")]),
+    ("Hiatal hernia, sagittal image 45 (series 5).", [(5, 45, None, "Hiatal hernia.")]),
+    ("Nodule (3:45, 4 mm).", [(3, 45, None, "Nodule (4 mm).")]),
+    ("Right upper lobe nodule measures 6 x 5 mm (series 3, image 45) (previously 4 x 4 mm, series 2 image 40).",
+     [(3, 45, None, "Right upper lobe nodule measures 6 x 5 mm"),
+      (2, 40, None, "Right upper lobe nodule measures 6 x 5 mm (previously 4 x 4 mm).")]),
+])
+def test_reference_review_snippets(text, want):
+    assert [(r.series_number, r.image_number, r.image_count, r.snippet) for r in extract(text)] == want
+
+
+def test_german_impression_and_referral_headers():
+    (r,) = extract("Befund: o.B.\n\nZusammenfassende Beurteilung:\nRundherd (Serie 3, Bild 46).")
+    assert r.section == "IMPRESSION"
+    rep = mine_report("Zuweisungsdiagnose: Pneumonie, Erguss?\n\nBefund:\nKeine Infiltrate.", "r")
+    assert rep.label_values()["Pleural effusion"] == "not_mentioned"
+
+
 def test_series_inferred_from_same_sentence_only():
     refs = extract("A mass on series 4 measures 2 cm on image 108. Another nodule on image 12.")
     assert [(r.series_number, r.series_inferred) for r in refs] == [(4, True), (None, False)]
@@ -386,6 +422,72 @@ def test_labels(text, label, value):
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
+
+
+# German, Austrian and Swiss phrasing, from a review of ~240 invented sentences (2026-12-01): compounds
+# ("Randwinkelerguss", "Endotrachealtubus"), "Kalzifikation", "nicht mehr vorhanden", change words after "keine",
+# a negation that speaks of the prior exam ("in der VU nicht vorhanden"), normal statements
+@pytest.mark.parametrize("text,label,value", [
+("Herz nicht vergrößert, kein Perikarderguss.", "Cardiomegaly", "absent"),
+("Das Herz ist nicht vergrößert.", "Cardiomegaly", "absent"),
+("Neu aufgetretenes Infiltrat im linken Unterlappen (Serie 3, Bild 60), in der VU nicht vorhanden.", "Lung opacity", "present"),
+("Neuer Rundherd im linken Unterlappen (Serie 3, Bild 145), in der VU nicht abgrenzbar.", "Lung nodule", "present"),
+("FINDINGS: New 5 mm nodule (3:45), not present on the prior exam.", "Lung nodule", "present"),
+("FINDINGS: The nodule (3:45), previously present, has resolved.", "Lung nodule", "absent"),
+("Kalzifikationen der Aorta thoracica.", "Arterial wall calcification", "present"),
+("Kalzifikationen der Koronararterien.", "Coronary artery wall calcification", "present"),
+("Kalzifikationen der Aorta und der Koronararterien.", "Arterial wall calcification", "present"),
+("Keine Befundänderung des Rundherdes im rechten Oberlappen.", "Lung nodule", "present"),
+("Keine Größenzunahme des Rundherdes.", "Lung nodule", "present"),
+("Der Pleuraerguss ist nicht mehr vorhanden.", "Pleural effusion", "absent"),
+("Subpleuraler Knoten im linken Unterlappen.", "Lung nodule", "present"),
+("Solider Knoten im rechten Oberlappen, 9 mm.", "Lung nodule", "present"),
+("Multiple pulmonale Metastasen.", "Lung nodule", "present"),
+("Kein Nachweis pulmonaler Metastasen.", "Lung nodule", "absent"),
+("Geringer Randwinkelerguss rechts.", "Pleural effusion", "present"),
+("Kleiner Begleiterguss links.", "Pleural effusion", "present"),
+("Kein Perikarderguss.", "Pleural effusion", "not_mentioned"),
+("Kein Herzbeutelerguss.", "Pericardial effusion", "absent"),
+("Kein Herzbeutelerguss.", "Pleural effusion", "not_mentioned"),
+("Einliegender Endotrachealtubus.", "Medical material", "present"),
+("Z.n. Aortenklappenersatz.", "Medical material", "present"),
+("Normal großes Herz.", "Cardiomegaly", "absent"),
+("Herz und Perikard unauffällig.", "Cardiomegaly", "absent"),
+("Herz und Perikard unauffällig.", "Pericardial effusion", "absent"),
+("Suspekte Lymphknoten hilär rechts.", "Lymphadenopathy", "present"),
+("Keine suspekten Lymphknoten.", "Lymphadenopathy", "absent"),
+("Mediastinale Lymphknoten bis 8 mm in der kurzen Achse, nicht pathologisch vergrößert.", "Lymphadenopathy", "absent"),
+("Kein Pleuraerguss, dorsobasale Dystelektasen beidseits.", "Atelectasis", "present"),
+("Kein Pleuraerguss, dorsobasale Dystelektasen beidseits.", "Pleural effusion", "absent"),
+("Milchglasnodulus im rechten Oberlappen, 7 mm (Ima 112/Se 5).", "Lung nodule", "present"),
+("Kalzifizierte Plaques im Aortenbogen.", "Arterial wall calcification", "present"),
+("Ausgeprägte Koronararterienkalzifikationen.", "Coronary artery wall calcification", "present"),
+("Koronarien deutlich verkalkt.", "Coronary artery wall calcification", "present"),
+("Aortenatheromatose.", "Arterial wall calcification", "present"),
+("Kleine Hernia hiatalis.", "Hiatal hernia", "present"),
+("Minderventilierte Areale dorsobasal.", "Atelectasis", "present"),
+("Traktionsbronchiektasen in den Unterlappen.", "Pulmonary fibrotic sequela", "present"),
+("Traktionsbronchiektasen in den Unterlappen.", "Bronchiectasis", "not_mentioned"),
+("Interlobärerguss rechts.", "Pleural effusion", "present"),
+("Septumverdickungen in den Unterlappen.", "Interlobular septal thickening", "present"),
+("Verdickte Interlobulärsepten.", "Interlobular septal thickening", "present"),
+("Peribronchiale Zeichnungsvermehrung.", "Peribronchial thickening", "present"),
+("Verdichtung mit Aerobronchogramm im Unterlappen.", "Consolidation", "present"),
+("Nicht sicher auszuschließen ist ein kleiner Pleuraerguss.", "Pleural effusion", "uncertain"),
+("Verdichtung im Mittellappen, suspekt auf pneumonisches Infiltrat.", "Consolidation", "uncertain"),
+("Ein Pleuraerguss findet sich nicht.", "Pleural effusion", "absent"),
+("Regelrechte Herzgröße.", "Cardiomegaly", "absent"),
+("Herz links betont vergrößert.", "Cardiomegaly", "present"),
+("Kleiner subpleuraler Herd im rechten Unterlappen.", "Lung nodule", "present"),
+("Mikronoduläre Veränderungen in beiden Oberlappen.", "Lung nodule", "present"),
+("Bronchuserweiterungen im Unterlappen.", "Bronchiectasis", "present"),
+("Upside-down-Magen.", "Hiatal hernia", "present"),
+("Gelenkerguss im Kniegelenk.", "Pleural effusion", "not_mentioned"),
+("Lymphknoten nicht vergrößert.", "Lymphadenopathy", "absent"),
+])
+def test_labels_german_styles(text, label, value):
+    txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
+    assert mine_report(txt, "r").label_values()[label] == value
 
 
 def test_labels_whatever_language_the_report_is_detected_as():

@@ -232,6 +232,7 @@ def _render_every_step(text, s, e, removals):
     out = sn._OPEN_SPACE.sub(r"\1", out)
     out = sn._DANGLING_DASH.sub("", out)
     out = sn._DOUBLE_PUNCT.sub(lambda m: m.group(2) if m.group(2) == "." else m.group(1), out)
+    out = sn._DANGLING_CONJ.sub("", out)
     out = sn._DOUBLE_STOP.sub(".", out)
     out = sn._WS.sub(" ", out).strip(" ,;:")
     return out if any(c.isalnum() or c == "_" for c in out) else ""
@@ -239,7 +240,7 @@ def _render_every_step(text, s, e, removals):
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(["nodule", "(", ")", "[", "]", ",", ";", ":", ".", " ", "  ", "\t", "\n", "\xa0", "x",
-                                 "series 3", "( ; )", "4 mm", "-", " - ", "–"]), max_size=20), st.data())
+                                 "series 3", "( ; )", "4 mm", "-", " - ", "–", " and", " AND", "und", " or "]), max_size=20), st.data())
 def test_render_skipping_absent_steps_equals_every_step(pieces, data):
     from mining.snippets import render
 
@@ -253,7 +254,8 @@ def test_render_skipping_absent_steps_equals_every_step(pieces, data):
 
 
 @pytest.mark.parametrize("text", ["nodule [4 mm ,] x", "nodule (4 mm ;) x", "a ( ) b", "a [ ; ] b", "a ,  . b", "a\t\n( x", "a ,; b",
-                                  "a. . b", "a.. b", "a... b", " . ", "(;)", "a - .", "a 3-4 mm.", "a — ; b"])
+                                  "a. . b", "a.. b", "a... b", " . ", "(;)", "a - .", "a 3-4 mm.", "a — ; b", "Nodules and.",
+                                  "Nodules AND", "a (b or)", "a (, b)", "a [;b]"])
 def test_render_skipping_absent_steps_equals_every_step_on_each_step_alone(text):
     from mining.snippets import render
 
