@@ -1,6 +1,7 @@
 """A rule sentence splitter tuned for radiology text (rules in `mining/rules/sentences.jsonl`).
 
-Splits after . ! ? when the next word starts a sentence (upper case, digit, bullet), except
+Splits after . ! ? when the next word starts a sentence (upper case, digit, bullet; any word in a
+text written all in lower case), except
 after abbreviations ("approx.", "Se.", "z.B."), decimals (3.4) and list numbers ("1."); at
 blank lines and at new lines that start a bullet or follow terminal punctuation; keeps
 wrapped lines together ("series 3,\\nimage 45"). Semicolons are clause, not sentence, ends.
@@ -30,6 +31,7 @@ class Splitter:
     def split(self, text: str) -> list[tuple[int, int]]:
         n = len(text)
         cuts: list[int] = []
+        all_lower = text.islower()  # dictation typed without capitals: a lower-case word may start a sentence
         for m in _CAND.finditer(text):
             e = m.end()
             if m.group(0) == "\n":
@@ -59,7 +61,7 @@ class Splitter:
                         continue
                 if len(wb) == 1 and wb.isalpha() and nxt.islower():
                     continue
-            if nxt.isupper() or nxt.isdigit() or nxt in "-•*([\"'" or "\n" in text[e:j]:
+            if nxt.isupper() or nxt.isdigit() or nxt in "-•*([\"'" or "\n" in text[e:j] or (all_lower and nxt.isalpha()):
                 cuts.append(e)
         # trim into spans
         spans: list[tuple[int, int]] = []

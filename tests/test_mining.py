@@ -139,6 +139,24 @@ def test_reference_review_snippets(text, want):
     assert [(r.series_number, r.image_number, r.image_count, r.snippet) for r in extract(text)] == want
 
 
+@pytest.mark.parametrize("text,want", [
+    # a size after the colon is no series:image pair; a number counting findings after "and" is no image
+    ("Series 3 image 45: 6 mm RUL nodule.", [(3, 45, "6 mm RUL nodule.")]),
+    ("Image 88: 9 mm spiculated nodule.", [(None, 88, "9 mm spiculated nodule.")]),
+    ("A 5 mm nodule on series 3 image 45 and 2 smaller nodules in the lingula.",
+     [(3, 45, "A 5 mm nodule and 2 smaller nodules in the lingula.")]),
+    ("Nodules on image nos. 45 and 60 of series 3.", [(3, 45, "Nodules."), (3, 60, "Nodules.")]),
+    ("Total images: 412.", []),
+    ("Number of images: 350.", []),
+    # dictation typed without capitals still has sentences
+    ("findings: 6 mm nodule in the right upper lobe (series 2, image 45). there is a small right pleural effusion. "
+     "heart size is normal. approx. 5 mm nodule (3:44).",
+     [(2, 45, "6 mm nodule in the right upper lobe."), (3, 44, "approx. 5 mm nodule.")]),
+])
+def test_reference_review_counts_and_case(text, want):
+    assert [(r.series_number, r.image_number, r.snippet) for r in extract(text)] == want
+
+
 def test_german_impression_and_referral_headers():
     (r,) = extract("Befund: o.B.\n\nZusammenfassende Beurteilung:\nRundherd (Serie 3, Bild 46).")
     assert r.section == "IMPRESSION"
