@@ -224,8 +224,13 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
         for g, p in zip(gs, parts):
             snippet_span[g] = (back, p[1]) if back is not None else p
             group_sent[g] = (s0, s1)
-    mentions_series = series_mentions(text)
-    ms_pos = [p for p, _ in mentions_series]
+    series_spans = series_mentions(text)
+    mentions_series = [(a, ser) for a, _, ser in series_spans]
+    ms_pos = [a for a, _ in mentions_series]
+    # a series named alone ("a mass on series 4 measures 2 cm on image 108") is cut from snippets as references are
+    alone = [(a, b) for a, b, _ in series_spans if _exam_of(a, gstarts, gends, gorder, {}) is None]
+    alone_removals = sorted(removal_span(text, a, b, near(a, b)) for a, b in alone)
+    alone_starts = [a for a, _ in alone_removals]
     # what depends on the expression only (the images of a list share it): snippet, section, exam, plane, hint
     per_group: dict[int, tuple] = {}
     statements = None
@@ -238,6 +243,11 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             lo = max(0, bisect.bisect_left(rstarts, sp0) - 1)
             hi = bisect.bisect_left(rstarts, sp1)
             inside = [removals[gorder[k]] for k in range(lo, hi) if removals[gorder[k]][1] > sp0]
+            if alone_removals:
+                j = bisect.bisect_left(alone_starts, sp0)
+                while j < len(alone_removals) and alone_starts[j] < sp1:
+                    inside.append(alone_removals[j])
+                    j += 1
             sec = sections[max(0, bisect.bisect_right(sec_starts, r.start) - 1)]
             # which exam: triggers between the previous group (or sentence start) and this one
             k = bisect.bisect_right(gends, r.start) - 1

@@ -191,6 +191,6 @@ def find_references(text: str) -> list[RawRef]:
     return matcher().find(text)
 
 
-def series_mentions(text: str) -> list[tuple[int, int]]:
-    """(offset, series number) of every explicit series mention, with or without an image."""
-    return [(m.start(), int(m.group("ser"))) for m in SERIES_ONLY.finditer(text)]
+def series_mentions(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, series number) of every explicit series mention, with or without an image."""
+    return [(m.start(), m.end(), int(m.group("ser"))) for m in SERIES_ONLY.finditer(text)]

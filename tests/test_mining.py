@@ -157,6 +157,18 @@ def test_reference_review_counts_and_case(text, want):
     assert [(r.series_number, r.image_number, r.snippet) for r in extract(text)] == want
 
 
+@pytest.mark.parametrize("text,snippet", [
+    ("A mass on series 4 measures 2 cm on image 108.", "A mass measures 2 cm."),
+    ("Nodule seen on series 3 (image 45).", "Nodule."),
+    ("Series 3: nodules on images 45 and 60.", "nodules."),
+    ("Rundherd in Serie 4 auf Bild 45.", "Rundherd."),
+    ("A series of 3 nodules (3:45).", "A series of 3 nodules."),
+])
+def test_a_series_named_alone_is_cut_from_the_snippet(text, snippet):
+    refs = extract(text)
+    assert refs and all(r.snippet == snippet for r in refs)
+
+
 def test_german_impression_and_referral_headers():
     (r,) = extract("Befund: o.B.\n\nZusammenfassende Beurteilung:\nRundherd (Serie 3, Bild 46).")
     assert r.section == "IMPRESSION"
