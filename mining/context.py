@@ -47,8 +47,10 @@ class ContextRules:
             elif r.kind == "trigger" and "phrases" not in r.data:
                 extras.append(r.pattern)
                 self.extra_info[f"x{len(extras) - 1}"] = (r.get("category"), r.get("direction"), r.id, False)
+        # one alternation of them (the reference scan), and each compiled alone for `rules.leftmost_scan`
         self.extra = regex.compile("|".join(f"(?P<x{i}>{p})" for i, p in enumerate(extras)),
                                    regex.IGNORECASE | regex.VERBOSE) if extras else None
+        self.extra_each = [regex.compile(p, regex.IGNORECASE | regex.VERBOSE) for p in extras]
         for r in (r for r in rs if r.kind == "trigger" and "phrases" in r.data):
             for p in r.get("phrases"):
                 key = " ".join(p.lower().split())
@@ -81,8 +83,8 @@ class ContextRules:
                 out.append(Trigger(m.start(), m.end(), hit[0], hit[1], hit[2]))
         if self.extra is not None:
             more = []
-            for m in self.extra.finditer(text):
-                category, direction, rule, comma = self.extra_info[m.lastgroup]
+            for k, m in rules_mod.leftmost_scan(self.extra_each, text):
+                category, direction, rule, comma = self.extra_info[f"x{k}"]
                 more.append(Trigger(m.start(), m.start() + 1 if comma else m.end(), category, direction, rule))
             if more:
                 out = sorted(out + more, key=lambda t: t.start)
@@ -164,9 +166,9 @@ def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref
             p = triggers[i - 1] if i > 0 else None
             # "since the prior", "stable from previous": the object of a comparison phrase (a size after one,
             # "compared to 4 mm", is the prior exam's value, not its object)
+            said = text[t.start:t.end].lower()
             if (p is not None and p.category == "pseudo" and t.start - p.end <= 5
-                    and not text[t.start:t.end].lower().startswith(("on ", "in ", "auf ", "at "))
-                    and not text[t.start:t.start + 1].isdigit()):
+                    and not said.startswith(("on ", "in ", "auf ", "at ")) and not said.endswith(("mm", "cm"))):
                 i -= 1
                 continue
             return t

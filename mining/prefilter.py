@@ -7,8 +7,9 @@ returns a set of literal strings such that every match of the pattern contains a
 them, or None when it cannot tell (a rule that may match without any fixed text). One scan for
 all stems then says which rules can match at all, and where.
 
-`touches(pattern, chars)` says whether a match of the pattern, or one of its lookarounds or
-anchors, can consume or look at any of `chars`. A pattern that touches none of the clause
+`touches(pattern, chars)` says whether a match of the pattern, or one of its lookaheads or
+anchors, can consume or look at any of `chars` (lookbehinds may: a chunk's scan starts at its
+position in the whole text, and `regex` lets a lookbehind see what lies before it). A pattern that touches none of the clause
 delimiters can only match inside one delimiter-free chunk of the text, so scanning just the
 chunks that hold a stem gives exactly the matches of a scan of the whole text.
 """
@@ -138,7 +139,9 @@ def _touches(items, chars: str) -> bool:
             if _touches(av[2], chars):
                 return True
         elif op in (_c.ASSERT, _c.ASSERT_NOT):
-            if _touches(av[1], chars):
+            # a lookbehind sees the text before the search's start position (`regex` does not cut the string there,
+            # only at the end position), so scanning a chunk gives it what a scan of the whole text gives it
+            if av[0] >= 0 and _touches(av[1], chars):
                 return True
         elif op is getattr(_c, "ATOMIC_GROUP", None):
             if _touches(av, chars):

@@ -92,33 +92,9 @@ class Matcher:
         return False
 
     def scan(self, text: str) -> Iterator[tuple[int, regex.Match]]:
-        """(rule index, match) of every match of `self.regex`, the alternation of the rules, in text order: the
-        leftmost match, at a position the first rule in file order, then on from its end. Each rule is searched
-        on its own and its next match kept until the scan passes its start (same matches; 1.4x faster on the bench's
-        reports)."""
-        rxs = self.compiled
-        nxt = [rx.search(text, 0, timeout=5.0) for rx in rxs]
-        pos = 0
-        while True:
-            best = -1
-            best_start = len(text) + 1
-            for i, m in enumerate(nxt):
-                if m is None:
-                    continue
-                if m.start() < pos:  # overlapped by the match taken: search on from its end
-                    m = nxt[i] = rxs[i].search(text, pos, timeout=5.0)
-                    if m is None:
-                        continue
-                if m.start() < best_start:
-                    best, best_start = i, m.start()
-            if best < 0:
-                return
-            m = nxt[best]
-            if m.end() == best_start:  # an empty match (a rule file of one's own) holds no number: step over it
-                pos = best_start + 1
-                continue
-            yield best, m
-            pos = m.end()
+        """(rule index, match) of every match of `self.regex`, the alternation of the rules, in text order, each rule
+        searched on its own (`rules.leftmost_scan`: same matches; 1.4x faster on the bench's reports)."""
+        return rules_mod.leftmost_scan(self.compiled, text)
 
     def find(self, text: str) -> list[RawRef]:
         out: list[RawRef] = []

@@ -169,6 +169,35 @@ def _trie_pattern(node: dict, spaces: bool = True) -> str:
     return "(?:" + body + ")?" if end else body
 
 
+def leftmost_scan(rxs: list[regex.Pattern], text: str):
+    """(pattern index, match) of every match that the alternation of `rxs` would give with `finditer`, in text order:
+    the leftmost match, at a tie the first pattern, then on from its end. Each pattern is searched on its own and its
+    next match kept until the scan passes its start: the engine's first-character and literal shortcuts work per
+    pattern and are lost in one alternation of them all."""
+    nxt = [rx.search(text, 0, timeout=5.0) for rx in rxs]
+    pos = 0
+    while True:
+        best = -1
+        best_start = len(text) + 1
+        for i, m in enumerate(nxt):
+            if m is None:
+                continue
+            if m.start() < pos:  # overlapped by the match taken: search on from its end
+                m = nxt[i] = rxs[i].search(text, pos, timeout=5.0)
+                if m is None:
+                    continue
+            if m.start() < best_start:
+                best, best_start = i, m.start()
+        if best < 0:
+            return
+        m = nxt[best]
+        if m.end() == best_start:  # an empty match holds nothing: step over it
+            pos = best_start + 1
+            continue
+        yield best, m
+        pos = m.end()
+
+
 def load(name: str, path: Path | None = None) -> list[Rule]:
     """Load, validate and compile rule file `name` (references, sections, findings, context, sentences)."""
     return list(_load(name, str(path) if path else "")[0])

@@ -170,6 +170,37 @@ def test_per_rule_reference_scan_equals_the_alternation_on_the_devset():
         assert _scan_matches(text) == _alternation_matches(text)
 
 
+_CONTEXT_PIECES = st.sampled_from([
+    "was", "were", "from", "up from", "compared to", "to", "now", "measures", "4 mm", "6 x 5 mm", "2.1 cm", "on", "1/2/2020",
+    "5/2023", "in", "January 2022", "2022", ",", ", ", "new", "small", "mild", "with", "and", "resolved", ".", "\n", ":", "none",
+    "kein", "vom", "12.03.2024", "klein", "dorsobasal", " ", "(", ")", "3:45", "no",
+])
+
+
+def _context_matches(text, each):
+    from mining.context import context_rules
+    from mining.rules import leftmost_scan
+
+    cr = context_rules()
+    if each:
+        return [(k, m.span()) for k, m in leftmost_scan(cr.extra_each, text)]
+    return [(int(m.lastgroup[1:]), m.span()) for m in cr.extra.finditer(text)]
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_CONTEXT_PIECES, max_size=20), st.sampled_from(["", " "]))
+def test_context_pattern_triggers_scanned_one_by_one_equal_their_alternation(pieces, sep):
+    text = sep.join(pieces)
+    assert _context_matches(text, True) == _context_matches(text, False)
+
+
+def test_context_pattern_triggers_scanned_one_by_one_equal_their_alternation_on_the_devset():
+    dev = _devset_texts()
+    assert sum(len(_context_matches(t, True)) for t in dev) > 20
+    for text in dev + ["\n".join(dev)]:
+        assert _context_matches(text, True) == _context_matches(text, False)
+
+
 _SECTION_PIECES = st.sampled_from([
     "FINDINGS", "Findings", "IMPRESSION:", "impression", "Befund:", "BEURTEILUNG", "Technique", "History:", "Lungs:",
     "Comparison", "FINDINGS AND IMPRESSION:", "and", "/", "\n", "\n\n", "\r\n", ".", ". ", "!  ", "?\t", ".     ", " ",
