@@ -168,6 +168,7 @@ def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref
             # "compared to 4 mm", is the prior exam's value, not its object)
             said = text[t.start:t.end].lower()
             if (p is not None and p.category == "pseudo" and t.start - p.end <= 5
+                    and not any(c in ",;:()" for c in text[p.end:t.start])  # "unchanged, previously image 255"
                     and not said.startswith(("on ", "in ", "auf ", "at ")) and not said.endswith(("mm", "cm"))):
                 i -= 1
                 continue

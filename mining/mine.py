@@ -320,9 +320,14 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
         k = bisect.bisect_left(ms_pos, sent[0]) - 1
         if k >= 0 and mentions_series[k][0] >= sec.start:
             return mentions_series[k][1]
-    # the section names one series for all its images ("All images refer to series 3", "Images from series 4:")
-    for pos, end, ser in reversed(statements):
-        if pos < r.start and pos >= sec.start and end <= r.start:
+    # the report names one series for its images ("All images refer to series 3", often in the technique): the last
+    # such statement before the reference, else one after it (a closing note); a list heading ("Images from series 4:")
+    # names the series of its own section only
+    for pos, end, ser, heading in reversed(statements):
+        if end <= r.start and (not heading or pos >= sec.start):
+            return ser
+    for pos, end, ser, heading in statements:
+        if pos >= r.end and not heading:
             return ser
     return None
 
@@ -334,21 +339,24 @@ _SAME_SERIES = regex.compile(
     r"ebenfalls\s+(?:auf|in)\s+(?:bild|schicht)|auf\s+bild\s+\d+\s+ebenfalls)",
     regex.IGNORECASE,
 )
-#: A statement naming the series all image numbers of its section refer to.
+#: A statement naming the series the report's image numbers refer to, or (group "head") a list heading naming the series
+#: of its section's images.
 _SERIES_STATEMENT = regex.compile(
-    r"\b(?:(?:all\s+)?(?:image\s+numbers?|images?|image\s+references?|slice\s+numbers?)\s+(?:refer|are|is|relate)\s+(?:to\s+|from\s+|on\s+|in\s+)?"
-    r"(?:the\s+)?(?:axial\s+)?series|(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:)|"
+    r"\b(?:(?:all\s+)?(?:image\s+numbers?|images?|image\s+references?|slice\s+numbers?)"
+    r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report))?\s+"
+    r"(?:refers?|are|is|relates?|corresponds?)\s+(?:to\s+|from\s+|on\s+|in\s+)?"
+    r"(?:the\s+)?(?:axial\s+)?series|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben)\s+(?:beziehen\s+sich\s+)?(?:auf|aus)\s+(?:die\s+)?(?:axiale\s+)?serie)"
     r"\s*(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b",
     regex.IGNORECASE,
 )
 
 
-def series_statements(text: str) -> list[tuple[int, int, int]]:
-    """(start, end, series) of every statement naming the series for all images of its section."""
+def series_statements(text: str) -> list[tuple[int, int, int, bool]]:
+    """(start, end, series, is a list heading) of every statement naming the series of the report's images."""
     if "erie" not in text and "ERIE" not in text:
         return []
-    return [(m.start(), m.end(), int(m.group("ser"))) for m in _SERIES_STATEMENT.finditer(text)]
+    return [(m.start(), m.end(), int(m.group("ser")), m.group("head") is not None) for m in _SERIES_STATEMENT.finditer(text)]
 
 
 def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: str) -> bool:

@@ -65,7 +65,7 @@ class Matcher:
         # pattern and are lost in one alternation of them all (`scan` gives that alternation's matches)
         self.compiled = [regex.compile(r.pattern, regex.IGNORECASE | regex.VERBOSE) for r in self.rules]
         for r, rx in zip(self.rules, self.compiled):  # the groups `_rows` reads, checked now rather than at match time
-            need = "sh" if r.get("shape") == "shorthand" else "imgs"
+            need = {"shorthand": "sh", "pairs": "pairs"}.get(r.get("shape"), "imgs")
             if need not in rx.groupindex:
                 raise rules_mod.RuleError(f"references: rule {r.id!r}: a {r.get('shape')!r} rule needs the group (?P<{need}>...)")
         self.regex = regex.compile("|".join(f"(?P<r{i}>{r.pattern})" for i, r in enumerate(self.rules)),
@@ -74,6 +74,10 @@ class Matcher:
         # the rule file's PAREN_CLOSE macro; a rule file of one's own without it closes on a bare ')'
         self.close_paren = regex.compile(macros.get("PAREN_CLOSE", r"[ \t]*\)"), regex.IGNORECASE)
         self.item = _item_pattern(macros.get("RANGE_OP", _RANGE_OP), macros.get("RANGE_KW", _RANGE_KW))
+        # one "series/image" pair of a list of them ("Se/Bi 4/142 und 4/150", "4/86-4/120")
+        self.pair_item = regex.compile(
+            rf"(?P<s>\d{{1,5}})\s*/\s*(?P<a>\d{{1,5}})(?:(?:{macros.get('RANGE_OP', _RANGE_OP)})(?:\d{{1,5}}\s*/\s*)?(?P<b>\d{{1,5}}))?",
+            regex.IGNORECASE)
 
     def _rejected(self, text: str, m: regex.Match, shape: str) -> bool:
         for rj in self.rejects:
@@ -104,7 +108,8 @@ class Matcher:
             shape = rule.get("shape")
             if self._rejected(text, m, shape):
                 continue
-            rows = _rows(m, rule.id, shape, group, _closing_end(text, m, self.close_paren), self.item)
+            rows = _rows(m, rule.id, shape, group, _closing_end(text, m, self.close_paren),
+                         self.pair_item if shape == "pairs" else self.item)
             if rows:
                 out.extend(rows)
                 group += 1
@@ -128,8 +133,8 @@ def _closing_end(text: str, m: regex.Match, close: regex.Pattern) -> int:
 def _rows(m: regex.Match, rule_id: str, shape: str, group: int, end: int, item: regex.Pattern) -> list[RawRef]:
     start = m.start()
     rows: list[RawRef] = []
-    if shape == "shorthand":
-        key = "sh"
+    if shape in ("shorthand", "pairs"):
+        key = "sh" if shape == "shorthand" else "pairs"
         ser = None
     else:
         key = "imgs"
@@ -149,7 +154,7 @@ def _rows(m: regex.Match, rule_id: str, shape: str, group: int, end: int, item: 
             if b is not None and b < a:
                 # "120-12" reads as 120-(1)12? keep the first image only.
                 b = None
-        cnt = _int(it.group("cnt") or it.group("cnt2"))
+        cnt = _int(it.group("cnt") or it.group("cnt2")) if shape != "pairs" else None
         if cnt is not None and cnt < a:
             cnt = None
         rows.append(RawRef(start, end, body_start + it.start(), body_start + it.end(), ser, a, b, cnt,

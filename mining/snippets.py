@@ -37,8 +37,12 @@ _TRAIL_TRIM = regex.compile(r"(?:[\s,;:\-–]+|\b(?:and|und|or|oder))+\Z", regex
 HEAD_WORD = regex.compile(
     r"\b(?:nodules?|masse?s?|lesions?|opacit(?:y|ies)|consolidation|effusions?|atelecta\w+|emphysema|cyst\w*|foc(?:us|i)|"
     r"calcifications?|thickening|bronchiectas\w+|nodes?|fractures?|hernia|densit(?:y|ies)|scar\w*|fibros\w+|"
-    r"granulomas?|\w*herd\w*|\w*knoten|knötchen|\w*nodul(?:us|i)|granulom\w*|läsion\w*|\w*verdichtung\w*|\w*erguss\w*|"
-    r"zyste\w*|\w*ektase\w*|infiltrat\w*|\w*verkalkung\w*|emphysem\w*|konsolidierung\w*|raumforderung\w*|metastase\w*)",
+    r"granulomas?|hypo(?:dens|attenuat)\w*|hyper(?:dens|attenuat)\w*|pneumothora(?:x|ces)|plug(?:s|ging)?|thromb\w*|emboli?\w*|"
+    r"(?:filling\s+)?defects?|collapse|aneurysm\w*|stenos[ie]s|abscess\w*|cavit(?:y|ies|ation)|bullae?|blebs?|infarct\w*|"
+    r"tumou?rs?|metasta\w*|pneumonia|(?:lymph)?adenopathy|plaques?|"
+    r"\w*herd\w*|\w*knoten|knötchen|granulom\w*|läsion\w*|\w*verdichtung\w*|\w*erguss\w*|\w*zyste\w*|\w*ektase\w*|"
+    r"infiltrat\w*|\w*verkalkung\w*|emphysem\w*|konsolidierung\w*|raumforderung\w*|metastase\w*|hypodens\w*|"
+    r"pneumothorax|thromb\w*|embol\w*|kollaps|aneurysma\w*|stenose\w*|abszess\w*|kaverne\w*|tumor\w*)|\w*nodul(?:us|i)\b",
     regex.IGNORECASE,
 )
 _WS = regex.compile(r"[ \t\r\n]+")
@@ -173,6 +177,8 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     if "  " in out:  # the steps above only delete, so a run of blanks left behind is spaces
         out = _WS.sub(" ", out)
     out = out.strip(" ,;:")
+    if out.endswith(("(", "[")):  # a part cut before the first reference of a parenthesis: "Nodule 6 mm (" -> "Nodule 6 mm"
+        out = out.rstrip(" ([,;:")
     return out if _WORD_CHAR.search(out) else ""  # nothing but punctuation left: no snippet text
 
 

@@ -266,6 +266,8 @@ def _render_every_step(text, s, e, removals):
     out = sn._DANGLING_CONJ.sub("", out)
     out = sn._DOUBLE_STOP.sub(".", out)
     out = sn._WS.sub(" ", out).strip(" ,;:")
+    if out.endswith(("(", "[")):
+        out = out.rstrip(" ([,;:")
     return out if any(c.isalnum() or c == "_" for c in out) else ""
 
 
