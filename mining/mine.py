@@ -323,6 +323,8 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     # the report names one series for its images ("All images refer to series 3", often in the technique): the last
     # such statement before the reference, else one after it (a closing note); a list heading ("Images from series 4:")
     # names the series of its own section only
+    if is_prior:  # such statements speak of this exam's images
+        return None
     for pos, end, ser, heading in reversed(statements):
         if end <= r.start and (not heading or pos >= sec.start):
             return ser

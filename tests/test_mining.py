@@ -175,6 +175,7 @@ def test_a_series_named_alone_is_cut_from_the_snippet(text, snippet):
     ("Befund: Rundherd 6 mm (Se/Bi 4/87; in der VU 4 mm, Se/Bi 4/84).",
      [(4, 87, None, False, "Rundherd 6 mm"), (4, 84, None, True, "Rundherd 6 mm (in der VU 4 mm).")]),
     ("Opacity (Se/Im 4/86-4/120).", [(4, 86, 120, False, "Opacity.")]),
+    ("Filling defects in the lingular artery (images 142-150/410).", [(None, 142, 150, False, "Filling defects in the lingular artery.")]),
     ("Nodule (Series/Image: 3/45, 67).", [(3, 45, None, False, "Nodule."), (3, 67, None, False, "Nodule.")]),
     ("FINDINGS: The 5 mm nodule (image 260) is unchanged, previously image 255.",
      [(None, 260, None, False, "The 5 mm nodule is unchanged"), (None, 255, None, True, "The 5 mm nodule is unchanged, previously.")]),
@@ -186,6 +187,9 @@ def test_a_series_named_alone_is_cut_from_the_snippet(text, snippet):
     ("Subcutaneous emphysema. Small left pneumothorax (series 601 image 120).", [(601, 120, None, False, "Small left pneumothorax.")]),
     ("Befund: Kleine Hiatushernie. Oberbauch: Bekannte Leberzyste (Serie 3, Bild 130).",
      [(3, 130, None, False, "Oberbauch: Bekannte Leberzyste.")]),
+    # a statement about this exam's series gives a prior image none
+    ("TECHNIQUE: Image numbers refer to series 3.\nFINDINGS: Nodule (image 95), previously image 91.",
+     [(3, 95, None, False, "Nodule"), (None, 91, None, True, "Nodule, previously.")]),
 ])
 def test_held_out_review_references(text, want):
     assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior, r.snippet) for r in extract(text)] == want
