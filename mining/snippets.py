@@ -54,6 +54,7 @@ _DOUBLE_PUNCT = regex.compile(r"([,;:])\s*([,;:.])")
 _DOUBLE_STOP = regex.compile(r"(?<!\.)\.[ ]?\.(?!\.)")  # "Nodule 4 mm. ." (a sentence of references only) -> "Nodule 4 mm."
 _WORD_CHAR = regex.compile(r"\w")
 _DANGLING_CONJ = regex.compile(r"\s+(?:and|und|or|oder|sowie)(?=\s*[.;,!?)\]]*\s*$)", regex.IGNORECASE)  # "Nodules and."
+_DOUBLE_DASH = regex.compile(r"([-–—])\s+[-–—](?=\s|$)")  # "Nodule - - unchanged." (a reference between dashes)
 _DANGLING_DASH = regex.compile(r"\s+[-–—]+\s*(?=[.;,!?)\]]|$)")  # "Nodule - series 3, image 45." -> "Nodule."
 
 
@@ -167,6 +168,7 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     if "(" in out or "[" in out:
         out = _OPEN_SPACE.sub(r"\1", out)
     if "-" in out or "–" in out or "—" in out:
+        out = _DOUBLE_DASH.sub(r"\1", out)
         out = _DANGLING_DASH.sub("", out)
     out = _DOUBLE_PUNCT.sub(_keep_one_punct, out)
     low = out.lower()

@@ -131,6 +131,8 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Nodules on image 45 of series 3 and image 60 of series 4.", [(3, 45, None, "Nodules"), (4, 60, None, "Nodules.")]),
     ("Hiatal hernia, sagittal image 45 (series 5).", [(5, 45, None, "Hiatal hernia.")]),
     ("Nodule (3:45, 4 mm).", [(3, 45, None, "Nodule (4 mm).")]),
+    ("Nodule - see series 3, image 45 - unchanged.", [(3, 45, None, "Nodule - unchanged.")]),
+    ("Series 3 images 1-350 were reviewed.", []),
     ("Right upper lobe nodule measures 6 x 5 mm (series 3, image 45) (previously 4 x 4 mm, series 2 image 40).",
      [(3, 45, None, "Right upper lobe nodule measures 6 x 5 mm"),
       (2, 40, None, "Right upper lobe nodule measures 6 x 5 mm (previously 4 x 4 mm).")]),
