@@ -30,7 +30,7 @@ _HINT = regex.compile(
     regex.IGNORECASE,
 )
 _PRIOR_AFTER = regex.compile(
-    r"[\s,]*(?:(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline)\b|(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme)\b|(?:prior|previous|vorher|voruntersuchung)\b(?!\s+(?:to|study\s+show))"
+    r"[\s,]*(?:(?:on|from|of|dated)\s+\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline)\b|(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme)\b|(?:prior|previous|vorher|voruntersuchung)\b(?!\s+(?:to|study\s+show))"
     r"(?!\s*[:#]?\s*\d|\s+(?:series|serie|image|bild|se|im)\b))",  # not "(current 3:45, prior 2:40)": that names the next
     regex.IGNORECASE,
 )
@@ -347,9 +347,11 @@ _SERIES_STATEMENT = regex.compile(
     r"\b(?:(?:all\s+)?(?:image\s+numbers?|images?|image\s+references?|slice\s+numbers?)"
     r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report))?\s+"
     r"(?:refers?|are|is|relates?|corresponds?)\s+(?:to\s+|from\s+|on\s+|in\s+)?"
-    r"(?:the\s+)?(?:axial\s+)?series|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben)\s+(?:beziehen\s+sich\s+)?(?:auf|aus)\s+(?:die\s+)?(?:axiale\s+)?serie)"
-    r"\s*(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b",
+    r"(?:the\s+)?(?:[\w-]+\s+){0,3}?series|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben)\s+(?:beziehen\s+sich\s+)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
+    r"(?:[\w-]+\s+){0,3}?[\w-]*serie)"
+    # the number, or the series described and then numbered: "the lung window series (series 4)", "venöse Serie (Serie 6)"
+    r"\s*(?:\(\s*(?:series|serie)\s*)?(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b",
     regex.IGNORECASE,
 )
 

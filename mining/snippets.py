@@ -16,7 +16,8 @@ _PAREN_FILLER = regex.compile(
     r"^[\s,;:/&+]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
     r"the|der|die|dem|also|auch|prior|previous|previously|current|now|vorher|zuvor|aktuell|jetzt|as|best|seen|shown|visible|"
     r"noted|key|of|study|exam|examination|scan|ct|vu|voruntersuchung|voraufnahme|axial|coronal|sagittal|cor|sag|ax|"
-    r"respectively|bzw\.?|ff\.?|s(?=\.)|u\.\s?a\.?|damals|vormals)\b[\s,;:/&+.]*)*$",
+    r"respectively|bzw\.?|ff\.?|s(?=\.)|u\.\s?a\.?|damals|vormals|dort|dortige[nmrs]?|dated|vom|"
+    r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))\b[\s,;:/&+.]*)*$",
     regex.IGNORECASE,
 )
 _PREP_BEFORE = regex.compile(
@@ -30,7 +31,7 @@ _CLAUSE_BREAKS = [
     regex.compile(r";"),
     regex.compile(r",\s+(?:and|but|while|whereas|und|aber|sowie|wobei|as\s+well\s+as)\b", regex.IGNORECASE),
     regex.compile(r"\s(?:and|und|as\s+well\s+as|sowie|while|whereas)\s", regex.IGNORECASE),
-    regex.compile(r","),
+    regex.compile(r",(?!\d)"),  # not a decimal comma ("4,5 x 3,0 cm")
 ]
 _LEAD_TRIM = regex.compile(r"(?:[\s,;:.\-–•*]+|(?:\d{1,2}[.)]\s+)|(?:and|und|but|aber|while|whereas|sowie|as\s+well\s+as)\b)+", regex.IGNORECASE)
 _TRAIL_TRIM = regex.compile(r"(?:[\s,;:\-–]+|\b(?:and|und|or|oder))+\Z", regex.IGNORECASE)
@@ -42,7 +43,8 @@ HEAD_WORD = regex.compile(
     r"tumou?rs?|metasta\w*|pneumonia|(?:lymph)?adenopathy|plaques?|"
     r"\w*herd\w*|\w*knoten|knötchen|granulom\w*|läsion\w*|\w*verdichtung\w*|\w*erguss\w*|\w*zyste\w*|\w*ektase\w*|"
     r"infiltrat\w*|\w*verkalkung\w*|emphysem\w*|konsolidierung\w*|raumforderung\w*|metastase\w*|hypodens\w*|"
-    r"pneumothorax|thromb\w*|embol\w*|kollaps|aneurysma\w*|stenose\w*|abszess\w*|kaverne\w*|tumor\w*)|\w*nodul(?:us|i)\b",
+    r"pneumothorax|kollaps|aneurysma\w*|stenose\w*|abszess\w*|kaverne\w*|verhalt\w*|füllungsdefekt\w*|austritt\w*)|"
+    r"\w*(?:nodul(?:us|i)\b|thromb\w*|embol\w*|tumor\w*|adenopath\w*|metastase\w*)",
     regex.IGNORECASE,
 )
 _WS = regex.compile(r"[ \t\r\n]+")

@@ -189,6 +189,21 @@ def test_a_series_named_alone_is_cut_from_the_snippet(text, snippet):
     ("Subcutaneous emphysema. Small left pneumothorax (series 601 image 120).", [(601, 120, None, False, "Small left pneumothorax.")]),
     ("Befund: Kleine Hiatushernie. Oberbauch: Bekannte Leberzyste (Serie 3, Bild 130).",
      [(3, 130, None, False, "Oberbauch: Bekannte Leberzyste.")]),
+    # from a third review (14 reports): a series statement naming the series by its description, a repeated short
+    # keyword in a list or range, '(dortige ...)' and a date inside the parenthesis mark the prior exam
+    ("Technik: CT. Bildangaben beziehen sich auf die venöse Serie (Serie 6), sofern nicht anders angegeben.\n\n"
+     "Befund:\nRundherd (Bild 34). Erguss (Bild 58 bis 66).", [(6, 34, None, False, "Rundherd."), (6, 58, 66, False, "Erguss.")]),
+    ("TECHNIQUE: Image numbers refer to the lung window series (series 4).\nFINDINGS: Nodule (image 45).",
+     [(4, 45, None, False, "Nodule.")]),
+    ("Befund: Bildangaben beziehen sich auf die Lungenfenster-Serie 6. Rundherd (Bild 45).", [(6, 45, None, False, "Rundherd.")]),
+    ("FINDINGS: Nodules (Se 5, Im 210 and Im 236).", [(5, 210, None, False, "Nodules."), (5, 236, None, False, "Nodules.")]),
+    ("Befund: Rundherde (S3 B201, B207).", [(3, 201, None, False, "Rundherde."), (3, 207, None, False, "Rundherde.")]),
+    ("Befund: Erguss (S3 B140–B165).", [(3, 140, 165, False, "Erguss.")]),
+    ("Befund: Rundherd (dortige S2 B131).", [(2, 131, None, True, "Rundherd.")]),
+    ("Befund: Rundherd, im Vergleich zum Staging-CT (dort Serie 3, Bild 77) größenprogredient.",
+     [(3, 77, None, True, "Rundherd, im Vergleich zum Staging-CT größenprogredient.")]),
+    ("FINDINGS: Compared with the previous study (Se 3, Im 189 on 12/03/2021), the nodule has grown.",
+     [(3, 189, None, True, "Compared with the previous study, the nodule has grown.")]),
     # a statement about this exam's series gives a prior image none
     ("TECHNIQUE: Image numbers refer to series 3.\nFINDINGS: Nodule (image 95), previously image 91.",
      [(3, 95, None, False, "Nodule"), (None, 91, None, True, "Nodule, previously.")]),
@@ -206,6 +221,21 @@ def test_held_out_review_references(text, want):
     ("FINDINGS: Opacity, concerning for infarct, with a small amount of surrounding ground-glass.", "Lung opacity", "present"),
     ("Befund: Status nach Fraktur der 6. Rippe rechts, konsolidiert. Keine Konsolidation.", "Consolidation", "absent"),
     ("Befund: Rippenfraktur links. Konsolidierung im Unterlappen.", "Consolidation", "present"),
+    ("FINDINGS: Calcified atheroma in the aorta and coronary arteries.", "Coronary artery wall calcification", "present"),
+    ("FINDINGS: Calcification of the coronary arteries and aorta.", "Arterial wall calcification", "present"),
+    ("FINDINGS: Coronary and aortic calcification.", "Arterial wall calcification", "present"),
+    ("Befund: Verkalkungen der Koronararterien und der Aorta thoracalis.", "Arterial wall calcification", "present"),
+    ("Befund: Verkalkungen der Aorta und der Koronararterien.", "Coronary artery wall calcification", "present"),
+    ("FINDINGS: Mildly enlarged left hilar and subcarinal lymph nodes.", "Lymphadenopathy", "present"),
+    ("Befund: Keine vergrößerten mediastinalen oder hilären Lymphknoten.", "Lymphadenopathy", "absent"),
+    ("FINDINGS: Distal collapse/consolidation of the left lower lobe.", "Atelectasis", "present"),
+    ("FINDINGS: Heart size is borderline.", "Cardiomegaly", "uncertain"),
+    ("Befund: Herz grenzwertig groß.", "Cardiomegaly", "uncertain"),
+    ("Befund: Grenzwertige Herzgröße.", "Cardiomegaly", "uncertain"),
+    ("Befund: Peribronchiales Cuffing.", "Peribronchial thickening", "present"),
+    # contrast filling the vessels is no lung opacity
+    ("FINDINGS: Adequate opacification of the pulmonary arteries.", "Lung opacity", "not_mentioned"),
+    ("FINDINGS: Patchy opacification of the right lower lobe.", "Lung opacity", "present"),
     # traction bronchiectasis is bronchiectasis as well as a fibrotic sign
     ("FINDINGS: Subpleural reticulation with traction bronchiectasis.", "Bronchiectasis", "present"),
     ("FINDINGS: Subpleural reticulation with traction bronchiectasis.", "Pulmonary fibrotic sequela", "present"),
