@@ -40,11 +40,11 @@ HEAD_WORD = regex.compile(
     r"calcifications?|thickening|bronchiectas\w+|nodes?|fractures?|hernia|densit(?:y|ies)|scar\w*|fibros\w+|"
     r"granulomas?|hypo(?:dens|attenuat)\w*|hyper(?:dens|attenuat)\w*|pneumothora(?:x|ces)|plug(?:s|ging)?|thromb\w*|emboli?\w*|"
     r"(?:filling\s+)?defects?|collapse|aneurysm\w*|stenos[ie]s|abscess\w*|cavit(?:y|ies|ation)|bullae?|blebs?|infarct\w*|"
-    r"tumou?rs?|metasta\w*|pneumonia|(?:lymph)?adenopathy|plaques?|"
-    r"\w*herd\w*|\w*knoten|knötchen|granulom\w*|läsion\w*|\w*verdichtung\w*|\w*erguss\w*|\w*zyste\w*|\w*ektase\w*|"
-    r"infiltrat\w*|\w*verkalkung\w*|emphysem\w*|konsolidierung\w*|raumforderung\w*|metastase\w*|hypodens\w*|"
-    r"pneumothorax|kollaps|aneurysma\w*|stenose\w*|abszess\w*|kaverne\w*|verhalt\w*|füllungsdefekt\w*|austritt\w*)|"
-    r"\w*(?:nodul(?:us|i)\b|thromb\w*|embol\w*|tumor\w*|adenopath\w*|metastase\w*)",
+    r"tumou?rs?|metasta\w*|pneumonia|(?:lymph)?adenopathy|plaques?)|"
+    # German words, also inside compounds ("Lungenrundherd", "Lungenembolie"): a substring is enough here
+    r"herd|knoten|knötchen|nodul(?:us|i)\b|granulom|läsion|verdichtung|erguss|zyste|ektase|infiltrat|verkalkung|emphysem|"
+    r"konsolidierung|raumforderung|metastase|hypodens|pneumothorax|kollaps|aneurysma|stenose|abszess|kaverne|verhalt|"
+    r"füllungsdefekt|austritt|thromb|embol|tumor|adenopath",
     regex.IGNORECASE,
 )
 _WS = regex.compile(r"[ \t\r\n]+")
