@@ -9,9 +9,10 @@ all stems then says which rules can match at all, and where.
 
 `touches(pattern, chars)` says whether a match of the pattern, or one of its lookaheads or
 anchors, can consume or look at any of `chars` (lookbehinds may: a chunk's scan starts at its
-position in the whole text, and `regex` lets a lookbehind see what lies before it). A pattern that touches none of the clause
-delimiters can only match inside one delimiter-free chunk of the text, so scanning just the
-chunks that hold a stem gives exactly the matches of a scan of the whole text.
+position in the whole text, and `regex` lets a lookbehind see what lies before it). A pattern
+that touches none of the clause delimiters can only match inside one delimiter-free chunk of
+the text, so scanning just the chunks that hold a stem gives exactly the matches of a scan of
+the whole text.
 """
 from __future__ import annotations
 
