@@ -141,6 +141,11 @@ def _rows(m: regex.Match, rule_id: str, shape: str, group: int, end: int, item: 
         ser = _int(m.group("ser")) if "ser" in m.re.groupindex else None
     body_start = m.start(key)
     body = m.group(key)
+    if shape == "between":  # "between images 45 and 52": one range
+        a, b = int(m.group("a")), int(m.group("b"))
+        if b <= a:
+            return []
+        return [RawRef(start, end, body_start, m.end(key), ser, a, b, None, rule_id, shape, group)]
     for it in item.finditer(body):
         s = _int(it.group("s"))
         if s is not None:

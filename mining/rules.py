@@ -68,7 +68,7 @@ CHOICES: dict[str, set[str]] = {
     "lang": {"en", "de", "any"},
     "where": {"before", "after", "inside"},
     "action": {"split", "nosplit"},
-    "shape": {"series_image", "image_series", "shorthand", "image_only", "compact", "pairs"},
+    "shape": {"series_image", "image_series", "shorthand", "image_only", "compact", "pairs", "between"},
     "value": {"present", "absent"},
 }
 

@@ -21,7 +21,7 @@ _PAREN_FILLER = regex.compile(
     regex.IGNORECASE,
 )
 _PREP_BEFORE = regex.compile(
-    r"(?:\s|^|(?<=[(\[]))(?:(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from)\s+)"
+    r"(?:\s|^|(?<=[(\[]))(?:(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen)\s+)"
     r"(?:(?:e\.\s?g\.|z\.\s?b\.|for\s+example|for\s+instance|zum\s+beispiel)\s*,?\s*)?"
     r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|key\s+images?\s*[:\-]?\s*|"
     r"(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)\Z",

@@ -133,12 +133,19 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Nodule (3:45, 4 mm).", [(3, 45, None, "Nodule (4 mm).")]),
     ("Nodule - see series 3, image 45 - unchanged.", [(3, 45, None, "Nodule - unchanged.")]),
     ("Series 3 images 1-350 were reviewed.", []),
+    ("Consolidation between images 45 and 52 (series 3).", [(3, 45, None, "Consolidation.")]),
+    ("Befund: Verdichtung zwischen Bild 45 und Bild 60 (Serie 4).", [(4, 45, None, "Verdichtung.")]),
     ("Right upper lobe nodule measures 6 x 5 mm (series 3, image 45) (previously 4 x 4 mm, series 2 image 40).",
      [(3, 45, None, "Right upper lobe nodule measures 6 x 5 mm"),
       (2, 40, None, "Right upper lobe nodule measures 6 x 5 mm (previously 4 x 4 mm).")]),
 ])
 def test_reference_review_snippets(text, want):
     assert [(r.series_number, r.image_number, r.image_count, r.snippet) for r in extract(text)] == want
+
+
+def test_between_two_images_is_one_range():
+    assert [(r.image_number, r.image_number_end) for r in extract("Consolidation between images 45 and 52 of series 3.")] == [(45, 52)]
+    assert [(r.image_number, r.image_number_end) for r in extract("Nodules on images 45 and 52.")] == [(45, None), (52, None)]
 
 
 @pytest.mark.parametrize("text,want", [
