@@ -19,7 +19,7 @@ from mining.language import detect_language
 from mining.references import RawRef, find_references, series_mentions
 from mining.sections import find_sections
 from mining.sentences import split_sentences
-from mining.snippets import HEAD_WORD, partition, removal_span, render, trim_span
+from mining.snippets import HEAD_WORD, cut_out, has_own_content, partition, removal_span, render, trim_span
 
 LABEL_SECTIONS = frozenset({"FINDINGS", "IMPRESSION", "OTHER"})
 _PLANE = regex.compile(r"\b(?:(coronal|koronar\w*|cor\.?)|(sagittal\w*|sag\.?)|(axial\w*|transversal\w*|ax\.?))(?!\w)", regex.IGNORECASE)
@@ -220,7 +220,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             s0 = sec.header_end
         gs.sort(key=lambda g: groups[g][0])
         parts = partition(text, (s0, s1), [removals[g] for g in gs])
-        back = _antecedent(text, k, (s0, s1), sentences, sec)
+        back = _antecedent(text, k, (s0, s1), sentences, sec, [removals[g] for g in gs])
         for g, p in zip(gs, parts):
             snippet_span[g] = (back, p[1]) if back is not None else p
             group_sent[g] = (s0, s1)
@@ -279,11 +279,15 @@ def _names_finding(text: str, s: int, e: int) -> bool:
     return bool(HEAD_WORD.search(text, s, e)) or bool(finding_rules().find(text[s:e]))
 
 
-def _antecedent(text: str, k: int, sent: tuple[int, int], sentences, sec) -> int | None:
-    """Start of the sentence before sentence `k` when sentence `k` names no finding of its own and that one does,
-    within the same section: "3 mm nodule in the right upper lobe. Previously seen on the prior study, series 2
-    image 40." cites the nodule. None otherwise (the snippet stays in its own sentence)."""
+def _antecedent(text: str, k: int, sent: tuple[int, int], sentences, sec, removals=()) -> int | None:
+    """Start of the sentence before sentence `k` when sentence `k` names no finding of its own and only points at one
+    (its words, references cut out, are all `ANAPHORIC_WORDS`), and that one names a finding, within the same section:
+    "3 mm nodule in the right upper lobe. Previously seen on the prior study, series 2 image 40." cites the nodule;
+    "No emphysema. Patulous esophagus (series 4, image 95)." does not. None otherwise (the snippet stays in its own
+    sentence)."""
     if k == 0 or not sentences or _names_finding(text, sent[0], sent[1]):
+        return None
+    if has_own_content(cut_out(text, sent[0], sent[1], list(removals))):
         return None
     p0, p1 = sentences[k - 1]
     if p0 < sec.header_end or p0 < sec.start or not _names_finding(text, p0, p1):

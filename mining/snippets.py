@@ -40,13 +40,38 @@ HEAD_WORD = regex.compile(
     r"calcifications?|thickening|bronchiectas\w+|nodes?|fractures?|hernia|densit(?:y|ies)|scar\w*|fibros\w+|"
     r"granulomas?|hypo(?:dens|attenuat)\w*|hyper(?:dens|attenuat)\w*|pneumothora(?:x|ces)|plug(?:s|ging)?|thromb\w*|emboli?\w*|"
     r"(?:filling\s+)?defects?|collapse|aneurysm\w*|stenos[ie]s|abscess\w*|cavit(?:y|ies|ation)|bullae?|blebs?|infarct\w*|"
-    r"tumou?rs?|metasta\w*|pneumonia|(?:lymph)?adenopathy|plaques?)|"
+    r"tumou?rs?|metasta\w*|pneumonia|(?:lymph)?adenopathy|plaques?|honeycomb\w*|reticulat\w*|ground[- ]glass|"
+    r"tree[- ]in[- ]bud|bronchiolectas\w*|calcified|bands?|strands?|airspace|ggos?)|"
     # German words, also inside compounds ("Lungenrundherd", "Lungenembolie"): a substring is enough here
     r"herd|knoten|knötchen|nodul(?:us|i)\b|granulom|läsion|verdichtung|erguss|zyste|ektase|infiltrat|verkalkung|emphysem|"
     r"konsolidierung|raumforderung|metastase|hypodens|pneumothorax|kollaps|aneurysma|stenose|abszess|kaverne|verhalt|"
     r"füllungsdefekt|austritt|thromb|embol|tumor|adenopath",
     regex.IGNORECASE,
 )
+#: Words a sentence that only points at a finding named before it is made of ("Previously seen on the prior study,
+#: series 2 image 40.", "Slightly larger than before (3:45).", "Bereits in der VU abgrenzbar (Bild 40)."); a sentence with
+#: any other word of three or more letters says something of its own ("Patulous esophagus (series 4, image 95).").
+ANAPHORIC_WORDS = frozenset("""
+previously previous prior seen see also noted note the and with was were are been this that its these those there
+here unchanged stable compared comparison exam examination study scan measured measures measuring measurement before
+again now currently current same series image images slice slices section axial coronal sagittal reformat reformats
+best shown demonstrated visible visualized visualised identified size similar new from since than for example key ref
+refer refers reference slightly mildly minimally somewhat more less larger smaller bigger increased decreased grown
+growth appearance morphology redemonstrated re-demonstrated persistent persists persisting progressive regressed
+interval which when then finding findings lesion also not
+bereits der die das dem den des voruntersuchung abgrenzbar sichtbar unverändert gleich gleichen serie bild bilder
+schicht siehe auch vgl ebenfalls größenkonstant jetzt aktuell vorher zuvor damals mit und oder auf ist war wie
+vorbeschrieben vorbekannt messend misst größe dort hier nachweisbar darstellbar größer kleiner größenprogredient
+größenregredient regredient progredient leicht gering etwas konstant weiterhin persistierend befund
+""".split())
+_CONTENT_WORD = regex.compile(r"[^\W\d_]{3,}")
+
+
+def has_own_content(s: str) -> bool:
+    """Whether `s` (a sentence with its references cut out) holds a word beyond `ANAPHORIC_WORDS`."""
+    return any(w.lower() not in ANAPHORIC_WORDS for w in _CONTENT_WORD.findall(s))
+
+
 _WS = regex.compile(r"[ \t\r\n]+")
 _SPACE_PUNCT = regex.compile(r"\s+([,.;:!?)\]])")
 _OPEN_SPACE = regex.compile(r"([(\[])(?:\s*[,;:]+\s*|\s+)")  # "( , 4 mm)" -> "(4 mm)"
@@ -117,7 +142,12 @@ def partition(text: str, sent: tuple[int, int], groups: list[tuple[int, int]]) -
     if len(groups) <= 1:
         return [trim_span(text, s0, s1)] * len(groups)
     cuts = [s0]
-    for (a0, a1), (b0, b1) in zip(groups, groups[1:]):
+    shared = [False] * len(groups)  # a group inside the same parenthesis as the one before ("(4:302; coronal 601:140)")
+    for k, ((a0, a1), (b0, b1)) in enumerate(zip(groups, groups[1:])):
+        if b0 < a1:
+            shared[k + 1] = True
+            cuts.append(a1)
+            continue
         cut = None
         for rx in _CLAUSE_BREAKS:
             ms = list(rx.finditer(text, a1, b0))
@@ -127,8 +157,15 @@ def partition(text: str, sent: tuple[int, int], groups: list[tuple[int, int]]) -
         cuts.append(_before_open_paren(text, a1, cut) if cut is not None else a1)
     cuts.append(s1)
     parts = [trim_span(text, cuts[i], cuts[i + 1]) for i in range(len(groups))]
-    # parts without a finding head word borrow the following (else preceding) part
+    for i in range(1, len(parts)):
+        if shared[i]:  # the finding is the one the parenthesis belongs to: from its part's start to this part's end
+            parts[i] = (parts[i - 1][0], max(parts[i][1], parts[i - 1][1]))
+    # parts without a finding head word borrow the following (else preceding) part; when none has one, the first part
+    # stands for the finding ("TL2 Lunge li. Unterlappen: 9 mm (Se 4, Im 141) – Baseline 17 mm (Se 5, Im 139)": the
+    # baseline's snippet is the row up to it)
     has_head = [bool(HEAD_WORD.search(text, p0, p1)) for p0, p1 in parts]
+    if not any(has_head):
+        has_head[0] = True
     if any(has_head):
         out = []
         for i, (p0, p1) in enumerate(parts):

@@ -143,6 +143,27 @@ def test_reference_review_snippets(text, want):
     assert [(r.series_number, r.image_number, r.image_count, r.snippet) for r in extract(text)] == want
 
 
+# from a fourth held-out review (16 reports): a sentence with a subject of its own borrows no sentence before it; a
+# reference sharing another's parenthesis shares its finding; a row naming no finding word reads from its start
+@pytest.mark.parametrize("text,snippets", [
+    ("No emphysema.\nPatulous esophagus (series 4, image 95).", ["Patulous esophagus."]),
+    ("Befund: Kein Emphysem.\nErweiterter Ösophagus mit Spiegel (Serie 4, Bild 95).", ["Erweiterter Ösophagus mit Spiegel."]),
+    ("3 mm nodule in the right upper lobe. Previously seen on the prior study, series 2 image 40.",
+     ["3 mm nodule in the right upper lobe. Previously seen on the prior study."]),
+    ("Nodule in the RUL. Slightly larger than before (3:45).", ["Nodule in the RUL. Slightly larger than before."]),
+    ("Honeycombing in the right lower lobe (series 4, image 302; coronal series 601, image 140) and to a lesser extent "
+     "in the left lower lobe (series 4, image 296).",
+     ["Honeycombing in the right lower lobe", "Honeycombing in the right lower lobe",
+      "Honeycombing in the right lower lobe and to a lesser extent in the left lower lobe."]),
+    ("TL2 Lunge li. Unterlappen: 9 mm (Se 4, Im 141) – Baseline 17 mm (Se 5, Im 139)",
+     ["TL2 Lunge li. Unterlappen: 9 mm", "TL2 Lunge li. Unterlappen: 9 mm – Baseline 17 mm"]),
+    ("Befund:\n- rechter Unterlappen: 12 mm (Serie 3, Bild 150), in der Voruntersuchung 4 mm (Serie 3, Bild 147)",
+     ["rechter Unterlappen: 12 mm", "rechter Unterlappen: 12 mm, in der Voruntersuchung 4 mm"]),
+])
+def test_held_out_review_snippets(text, snippets):
+    assert [r.snippet for r in extract(text)] == snippets
+
+
 def test_between_two_images_is_one_range():
     assert [(r.image_number, r.image_number_end) for r in extract("Consolidation between images 45 and 52 of series 3.")] == [(45, 52)]
     assert [(r.image_number, r.image_number_end) for r in extract("Nodules on images 45 and 52.")] == [(45, None), (52, None)]
