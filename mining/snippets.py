@@ -210,8 +210,7 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
         out = _DOUBLE_DASH.sub(r"\1", out)
         out = _DANGLING_DASH.sub("", out)
     out = _DOUBLE_PUNCT.sub(_keep_one_punct, out)
-    low = out.lower()
-    if " and" in low or " und" in low or " or" in low or " oder" in low or " sowie" in low:
+    if _ends_with_conjunction(out):
         out = _DANGLING_CONJ.sub("", out)
     if ".." in out or ". ." in out:
         out = _DOUBLE_STOP.sub(".", out)
@@ -221,6 +220,14 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     if out.endswith(("(", "[")):  # a part cut before the first reference of a parenthesis: "Nodule 6 mm (" -> "Nodule 6 mm"
         out = out.rstrip(" ([,;:")
     return out if _WORD_CHAR.search(out) else ""  # nothing but punctuation left: no snippet text
+
+
+def _ends_with_conjunction(out: str) -> bool:
+    """Whether `out` ends in a conjunction, then only blanks and closing punctuation (where `_DANGLING_CONJ` may apply)."""
+    k = len(out)
+    while k and (out[k - 1].isspace() or out[k - 1] in ".;,!?)]"):
+        k -= 1
+    return out[max(0, k - 5):k].lower().endswith(("and", "und", "or", "oder", "sowie"))
 
 
 def cut_out(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:

@@ -261,6 +261,13 @@ def test_held_out_review_references(text, want):
     ("Befund: Herz grenzwertig groß.", "Cardiomegaly", "uncertain"),
     ("Befund: Grenzwertige Herzgröße.", "Cardiomegaly", "uncertain"),
     ("Befund: Peribronchiales Cuffing.", "Peribronchial thickening", "present"),
+    ("FINDINGS: Enlarged left hilar (1.5 cm, image 60, series 3) and subcarinal (1.8 cm) lymph nodes. "
+     "No supraclavicular lymphadenopathy.", "Lymphadenopathy", "present"),
+    ("Befund: Mediastinale Lymphknoten bis 11 mm Kurzachse, reaktiv vergrößert.", "Lymphadenopathy", "present"),
+    ("Befund: Lymphknoten mediastinal vergrößert.", "Lymphadenopathy", "present"),
+    ("Befund: Lymphknoten bis 8 mm in der kurzen Achse, nicht pathologisch vergrößert.", "Lymphadenopathy", "absent"),
+    ("Befund: Aorta normkalibrig mit geringen Wandverkalkungen.", "Arterial wall calcification", "present"),
+    ("Befund: Geringe Wandverkalkungen der Aorta.", "Arterial wall calcification", "present"),
     # contrast filling the vessels is no lung opacity
     ("FINDINGS: Adequate opacification of the pulmonary arteries.", "Lung opacity", "not_mentioned"),
     ("FINDINGS: Patchy opacification of the right lower lobe.", "Lung opacity", "present"),

@@ -300,7 +300,7 @@ def test_render_skipping_absent_steps_equals_every_step(pieces, data):
 
 @pytest.mark.parametrize("text", ["nodule [4 mm ,] x", "nodule (4 mm ;) x", "a ( ) b", "a [ ; ] b", "a ,  . b", "a\t\n( x", "a ,; b",
                                   "a. . b", "a.. b", "a... b", " . ", "(;)", "a - .", "a 3-4 mm.", "a — ; b", "Nodules and.",
-                                  "Nodules AND", "a (b or)", "a (, b)", "a [;b]", "a - - b", "a – — b.", "a --"])
+                                  "Nodules AND", "a (b or)", "a (, b)", "a [;b]", "a - - b", "a – — b.", "a --", "\xa0( ; )und", "x\xa0AND\xa0)"])
 def test_render_skipping_absent_steps_equals_every_step_on_each_step_alone(text):
     from mining.snippets import render
 
