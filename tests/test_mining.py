@@ -541,6 +541,8 @@ def test_labels(text, label, value):
     ("No appreciable change in the small left pleural effusion.", "Pleural effusion", "present"),
     ("No definite change in the moderate right pleural effusion.", "Pleural effusion", "present"),
     ("No appreciable pleural effusion.", "Pleural effusion", "absent"),
+    ("No enlargement of the heart.", "Cardiomegaly", "absent"),  # a change word only after "interval"
+    ("The thyroid is unremarkable, and there is a 4 mm nodule in the right upper lobe.", "Lung nodule", "present"),
     ("Probably benign 4 mm perifissural nodule in the right lower lobe.", "Lung nodule", "present"),
     ("Likely benign 3 mm subpleural nodule.", "Lung nodule", "present"),
     ("Likely infectious consolidation in the left lower lobe.", "Consolidation", "present"),
