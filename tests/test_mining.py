@@ -268,6 +268,12 @@ def test_held_out_review_references(text, want):
     ("Befund: Lymphknoten bis 8 mm in der kurzen Achse, nicht pathologisch vergrößert.", "Lymphadenopathy", "absent"),
     ("Befund: Aorta normkalibrig mit geringen Wandverkalkungen.", "Arterial wall calcification", "present"),
     ("Befund: Geringe Wandverkalkungen der Aorta.", "Arterial wall calcification", "present"),
+    # an organ between "enlarged" and "nodes" ends the node phrase; a coronary calcification is no aortic one
+    ("FINDINGS: Mildly enlarged heart and small mediastinal nodes.", "Lymphadenopathy", "not_mentioned"),
+    ("Befund: Vergrößertes Herz und einzelne Lymphknoten.", "Lymphadenopathy", "not_mentioned"),
+    ("Befund: Lymphknoten unauffällig, Herz vergrößert.", "Lymphadenopathy", "absent"),
+    ("FINDINGS: Aorta of normal caliber, no calcification of the coronary arteries.", "Arterial wall calcification",
+     "not_mentioned"),
     # contrast filling the vessels is no lung opacity
     ("FINDINGS: Adequate opacification of the pulmonary arteries.", "Lung opacity", "not_mentioned"),
     ("FINDINGS: Patchy opacification of the right lower lobe.", "Lung opacity", "present"),
@@ -519,6 +525,8 @@ def test_labels(text, label, value):
     ("Heart and pericardium: Normal heart size. No effusion.", "Pericardial effusion", "absent"),
     ("Heart and pericardium: Normal heart size. No effusion.", "Pleural effusion", "not_mentioned"),
     ("Pleura: Small right effusion.", "Pleural effusion", "present"),
+    ("Pericardium: No effusion. Small left pleural effusion.", "Pericardial effusion", "absent"),
+    ("Pericardium: normal. Bilateral pleural effusions.", "Pericardial effusion", "not_mentioned"),
     ("Pericardial and bilateral pleural effusions.", "Pericardial effusion", "present"),
     ("Pericardial and bilateral pleural effusions.", "Pleural effusion", "present"),
     ("Status post hiatal hernia repair.", "Hiatal hernia", "not_mentioned"),
