@@ -315,7 +315,8 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     before = [(p, s) for p, s in mentions_series[lo:hi] if p < r.start and (exam_of is None or exam_of(p) in (None, is_prior))]
     if before:
         return before[-1][1]
-    after = [(p, s) for p, s in mentions_series[lo:hi] if p > r.end and (exam_of is None or exam_of(p) is None)]
+    after = [(p, s) for p, s in mentions_series[lo:hi]
+             if p > r.end and (exam_of is None or exam_of(p) is None or _listed_with(text, r, raws, p))]
     if after:
         return after[0][1]
     # the sentence says it continues on an earlier series ("on the same series", "also on image 108",
@@ -336,6 +337,16 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
         if pos >= r.end and not heading:
             return ser
     return None
+
+
+_LIST_GAP = regex.compile(r"\s*,?\s*(?:and|und|&|sowie|as\s+well\s+as)?\s*", regex.IGNORECASE)
+
+
+def _listed_with(text: str, r: RawRef, raws, pos: int) -> bool:
+    """Whether the reference holding the series named at `pos` follows `r` as the next item of one list ("image 45 and
+    image 60 (series 3)": both on series 3)."""
+    nxt = next((x for x in raws if x.start <= pos < x.end), None)
+    return nxt is not None and nxt.start >= r.end and _LIST_GAP.fullmatch(text, r.end, nxt.start) is not None
 
 
 #: A sentence that places its image on the series named before it.

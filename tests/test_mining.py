@@ -225,6 +225,9 @@ def test_a_series_named_alone_is_cut_from_the_snippet(text, snippet):
      [(4, 45, None, False, "Nodule.")]),
     ("Befund: Bildangaben beziehen sich auf die Lungenfenster-Serie 6. Rundherd (Bild 45).", [(6, 45, None, False, "Rundherd.")]),
     ("FINDINGS: Nodules (Se 5, Im 210 and Im 236).", [(5, 210, None, False, "Nodules."), (5, 236, None, False, "Nodules.")]),
+    # ... but an image that repeats its keyword and names its own series starts a reference of its own
+    ("Nodules on series 3 image 45 and image 60 of series 4.", [(3, 45, None, False, "Nodules"), (4, 60, None, False, "Nodules.")]),
+    ("Nodules on image 45 and image 60 (series 3).", [(3, 45, None, False, "Nodules"), (3, 60, None, False, "Nodules.")]),
     ("Befund: Rundherde (S3 B201, B207).", [(3, 201, None, False, "Rundherde."), (3, 207, None, False, "Rundherde.")]),
     ("Befund: Erguss (S3 B140–B165).", [(3, 140, 165, False, "Erguss.")]),
     ("Befund: Rundherd (dortige S2 B131).", [(2, 131, None, True, "Rundherd.")]),
