@@ -287,7 +287,7 @@ def _antecedent(text: str, k: int, sent: tuple[int, int], sentences, sec, remova
     sentence)."""
     if k == 0 or not sentences or _names_finding(text, sent[0], sent[1]):
         return None
-    if has_own_content(cut_out(text, sent[0], sent[1], list(removals))):
+    if has_own_content(cut_out(text, sent[0], sent[1], removals)):
         return None
     p0, p1 = sentences[k - 1]
     if p0 < sec.header_end or p0 < sec.start or not _names_finding(text, p0, p1):

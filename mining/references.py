@@ -73,10 +73,11 @@ class Matcher:
         macros = rules_mod.macros_of("references", path)
         # the rule file's PAREN_CLOSE macro; a rule file of one's own without it closes on a bare ')'
         self.close_paren = regex.compile(macros.get("PAREN_CLOSE", r"[ \t]*\)"), regex.IGNORECASE)
-        self.item = _item_pattern(macros.get("RANGE_OP", _RANGE_OP), macros.get("RANGE_KW", _RANGE_KW))
+        range_op = macros.get("RANGE_OP", _RANGE_OP)
+        self.item = _item_pattern(range_op, macros.get("RANGE_KW", _RANGE_KW))
         # one "series/image" pair of a list of them ("Se/Bi 4/142 und 4/150", "4/86-4/120")
         self.pair_item = regex.compile(
-            rf"(?P<s>\d{{1,5}})\s*/\s*(?P<a>\d{{1,5}})(?:(?:{macros.get('RANGE_OP', _RANGE_OP)})(?:\d{{1,5}}\s*/\s*)?(?P<b>\d{{1,5}}))?",
+            rf"(?P<s>\d{{1,5}})\s*/\s*(?P<a>\d{{1,5}})(?:(?:{range_op})(?:\d{{1,5}}\s*/\s*)?(?P<b>\d{{1,5}}))?",
             regex.IGNORECASE)
 
     def _rejected(self, text: str, m: regex.Match, shape: str) -> bool:

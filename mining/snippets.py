@@ -152,7 +152,7 @@ def partition(text: str, sent: tuple[int, int], groups: list[tuple[int, int]]) -
         for rx in _CLAUSE_BREAKS:
             ms = list(rx.finditer(text, a1, b0))
             if ms:
-                cut = ms[-1].start() if rx.pattern != ";" else ms[-1].start()
+                cut = ms[-1].start()
                 break
         cuts.append(_before_open_paren(text, a1, cut) if cut is not None else a1)
     cuts.append(s1)
@@ -166,20 +166,18 @@ def partition(text: str, sent: tuple[int, int], groups: list[tuple[int, int]]) -
     has_head = [bool(HEAD_WORD.search(text, p0, p1)) for p0, p1 in parts]
     if not any(has_head):
         has_head[0] = True
-    if any(has_head):
-        out = []
-        for i, (p0, p1) in enumerate(parts):
-            if has_head[i]:
-                out.append((p0, p1))
-                continue
-            j = next((k for k in range(i + 1, len(parts)) if has_head[k]), None)
-            if j is not None:
-                out.append((p0, parts[j][1]))
-            else:
-                j = max(k for k in range(i) if has_head[k])
-                out.append((parts[j][0], p1))
-        parts = out
-    return parts
+    out = []
+    for i, (p0, p1) in enumerate(parts):
+        if has_head[i]:
+            out.append((p0, p1))
+            continue
+        j = next((k for k in range(i + 1, len(parts)) if has_head[k]), None)
+        if j is not None:
+            out.append((p0, parts[j][1]))
+        else:
+            j = max(k for k in range(i) if has_head[k])
+            out.append((parts[j][0], p1))
+    return out
 
 
 def _before_open_paren(text: str, a: int, cut: int) -> int:
