@@ -15,7 +15,6 @@ file as it was.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -212,17 +211,13 @@ class TableWriter:
 
     def _check_keys(self) -> None:
         """Unique and primary-key rules over everything written, before publishing: in DuckDB within
-        128 MB (spilling beside the table), so a streamed table of any length is checked in bounded memory."""
+        bounded memory (data_contracts.sql.bounded_connection), so a streamed table of any length is checked in bounded memory."""
         checks = [([col.name], "unique") for col in self.contract.columns if col.unique]
         if len(self.contract.primary_key) > 1:
             checks.append((list(self.contract.primary_key), "unique key"))
         if not checks or self.rows == 0:
             return
-        spill = tempfile.mkdtemp(prefix=".keys-", dir=self.path.parent)
-        try:
-            problems = [p for cols, rule in checks for p in duplicates_in_file(self._tmp, cols, rule, spill)]
-        finally:
-            shutil.rmtree(spill, ignore_errors=True)
+        problems = [p for cols, rule in checks for p in duplicates_in_file(self._tmp, cols, rule)]
         if problems:
             raise ContractViolation(self.name, problems)
 

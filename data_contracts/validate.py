@@ -95,12 +95,11 @@ def _duplicate_problem(cols: list[str], rule: str, shown: list[tuple], groups: i
     return [("+".join(cols), rule, text + more)]
 
 
-def duplicates_in_file(path: str, cols: list[str], rule: str, spill_dir: str,
-                       memory: str = "128MB") -> list[tuple[str, str, str]]:
-    """`duplicates` over a Parquet file of any size: DuckDB groups it within `memory`, spilling to `spill_dir`."""
+def duplicates_in_file(path: str, cols: list[str], rule: str) -> list[tuple[str, str, str]]:
+    """`duplicates` over a Parquet file of any size: DuckDB groups it in bounded memory (`bounded_connection`)."""
     from data_contracts.sql import bounded_connection
 
-    con = bounded_connection(spill_dir, memory)
+    con = bounded_connection()
     try:
         keys = ", ".join(f'"{c}"' for c in cols)
         rows = con.execute(

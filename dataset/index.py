@@ -61,7 +61,6 @@ WALK_BATCH = 16384        # walk entries per write of the temporary listing
 IN_FLIGHT_PER_WORKER = 3  # chunks queued or being read per worker process
 SERIES_TASK_ROWS = 2048   # instance rows per run of series sent to a worker for their geometry
 FILE_TIME_LIMIT_S = 5.0   # default wall time one file may take (header reading)
-DUCKDB_MEMORY = "128MB"   # DuckDB memory limit for comparisons and key checks (spills beyond)
 SERIES_FIELDS = (
     "series_instance_uid", "study_instance_uid", "accession_number", "patient_id", "study_date", "series_number",
     "series_description", "modality", "geometry", "n_images", "z_min", "z_max", "spacing_mm", "spacing_uniform",
@@ -104,51 +103,56 @@ def walk_export(export_dir: str | os.PathLike, exclude: list[str | os.PathLike] 
         yield from part
 
 
-def _walk_folders(export_dir, exclude=()) -> Iterator[list[tuple[str, int | None, float | None, str | None]]]:
+def _walk_folders(export_dir, exclude=(), start=None) -> Iterator[list[tuple[str, int | None, float | None, str | None]]]:
     """walk_export's entries, one list per folder (fewer generator steps: the re-run's walk is
-    most of its time)."""
+    most of its time). start: walk only these (rel, real path) subtrees of the export, in order."""
     real_root = os.path.realpath(export_dir)
     prefix = real_root.rstrip(os.sep) + os.sep
     skip = {os.path.realpath(p) for p in exclude}
-    by_name = _attrgetter("name")
-    stack = [("", real_root)]   # folders are entered by real path only, so abs paths stay real paths
+    stack = list(reversed(start)) if start is not None else [("", real_root)]  # real paths only
     while stack:
         rel_dir, abs_dir = stack.pop()
         if abs_dir in skip:
             continue
-        try:  # listed through a folder descriptor: each stat then looks up one name, not the whole path
-            fd = os.open(abs_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        out, subdirs = _list_folder(rel_dir, abs_dir, prefix)
+        yield out
+        stack.extend(reversed(subdirs))
+
+
+def _list_folder(rel_dir: str, abs_dir: str, prefix: str) -> tuple[list, list]:
+    """(walk entries of the folder's files, [(rel, real path) of its subfolders]), both by name. A folder that
+    cannot be listed is one entry with the error (the export root itself raises)."""
+    by_name = _attrgetter("name")
+    try:  # listed through a folder descriptor: each stat then looks up one name, not the whole path
+        fd = os.open(abs_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
+        if not rel_dir:
+            raise
+        return [(rel_dir, None, None, f"the folder cannot be listed ({exc.strerror or exc}); its files are not indexed, check its permissions")], []
+    try:
+        try:
+            with os.scandir(fd) as it:
+                entries = sorted(it, key=by_name)
         except OSError as exc:
             if not rel_dir:
                 raise
-            yield [(rel_dir, None, None, f"the folder cannot be listed ({exc.strerror or exc}); its files are not indexed, check its permissions")]
-            continue
-        try:
-            try:
-                with os.scandir(fd) as it:
-                    entries = sorted(it, key=by_name)
-            except OSError as exc:
-                if not rel_dir:
-                    raise
-                yield [(rel_dir, None, None, f"the folder cannot be listed ({exc.strerror or exc}); its files are not indexed, check its permissions")]
-                continue
-            base = f"{rel_dir}/" if rel_dir else ""
-            out, subdirs = [], []
-            for e in entries:
-                if e.is_file(follow_symlinks=False) and e.name.isascii():  # a plain file (no syscall for the test)
-                    try:
-                        st = e.stat(follow_symlinks=False)
-                        out.append((base + e.name, st.st_size, st.st_mtime, None))
-                        continue
-                    except OSError:
-                        pass
-                entry = _odd_entry(e, base, f"{abs_dir}{os.sep}{e.name}", prefix, subdirs)
-                if entry is not None:
-                    out.append(entry)
-        finally:
-            os.close(fd)
-        yield out
-        stack.extend(reversed(subdirs))
+            return [(rel_dir, None, None, f"the folder cannot be listed ({exc.strerror or exc}); its files are not indexed, check its permissions")], []
+        base = f"{rel_dir}/" if rel_dir else ""
+        out, subdirs = [], []
+        for e in entries:
+            if e.is_file(follow_symlinks=False) and e.name.isascii():  # a plain file (no syscall for the test)
+                try:
+                    st = e.stat(follow_symlinks=False)
+                    out.append((base + e.name, st.st_size, st.st_mtime, None))
+                    continue
+                except OSError:
+                    pass
+            entry = _odd_entry(e, base, f"{abs_dir}{os.sep}{e.name}", prefix, subdirs)
+            if entry is not None:
+                out.append(entry)
+        return out, subdirs
+    finally:
+        os.close(fd)
 
 
 def _odd_entry(e, base: str, abs_path: str, prefix: str, subdirs: list):
@@ -379,19 +383,79 @@ def close_readers() -> None:
         pool.join()
 
 
-def _walk_list(export_dir: str, exclude: list) -> list:
-    return list(walk_export(export_dir, exclude=exclude))
+def _walk_columns(entries: list) -> list[list]:
+    """Walk entries as four lists: path, size_bytes, mtime, walk_error (they pickle in a third of the time
+    of the entries, and pyarrow converts a list of strings 30x faster than a tuple of them)."""
+    return [list(col) for col in zip(*entries)] if entries else [[], [], [], []]
 
 
-def list_export(export_dir: str | os.PathLike, exclude: list = ()) -> list[tuple[str, int | None, float | None, str | None]]:
-    """`walk_export` as a list; in one of `open_readers`' processes when they run.
+def _walk_table(columns: list[list]):
+    """`_walk_columns` as an Arrow table."""
+    import pyarrow as pa
 
-    The walk is Python between system calls: in a process whose threads also parse reports or
-    talk to Prefect, it waits for the GIL after every stat and takes several times longer."""
+    return pa.table({name: pa.array(col, typ) for name, col, typ in zip(
+        ("path", "size_bytes", "mtime", "walk_error"), columns, (pa.string(), pa.int64(), pa.float64(), pa.string()))})
+
+
+def _walk_subtrees(args) -> list[list]:
+    """A reader's share of list_export: these subtrees of the export, walked in order (`_walk_columns`)."""
+    export_dir, exclude, trees = args
+    return _walk_columns([e for part in _walk_folders(export_dir, exclude, start=trees) for e in part])
+
+
+def _walk_shares(export_dir: str, exclude: list, shares: int) -> list:
+    """The walk cut into its order: ("entries", [...]) of the top folders, listed here, and ("trees", [...]) of
+    consecutive subtrees, `shares` or more runs of them for the readers. Folders are opened here down to
+    three levels, until there are 4 subtrees a share (an export of one patient folder still splits)."""
+    real_root = os.path.realpath(export_dir)
+    prefix = real_root.rstrip(os.sep) + os.sep
+    skip = {os.path.realpath(p) for p in exclude}
+    segments: list = [("tree", ("", real_root))]
+    for _depth in range(3):
+        if sum(kind == "tree" for kind, _ in segments) >= 4 * shares:
+            break
+        opened: list = []
+        for kind, item in segments:
+            if kind != "tree":
+                opened.append((kind, item))
+            elif item[1] not in skip:
+                entries, subdirs = _list_folder(*item, prefix)
+                opened += [("entries", entries)] + [("tree", sub) for sub in subdirs]
+        segments = opened
+    trees = [item for kind, item in segments if kind == "tree"]
+    per_run = max(1, -(-len(trees) // (2 * shares)))  # two runs a reader: the faster one takes a third
+    out, run = [], []
+    for kind, item in segments:
+        if kind == "tree":
+            run.append(item)
+            if len(run) == per_run:
+                out.append(("trees", run))
+                run = []
+        else:
+            if run:
+                out.append(("trees", run))
+                run = []
+            out.append((kind, item))
+    if run:
+        out.append(("trees", run))
+    return out
+
+
+def list_export(export_dir: str | os.PathLike, exclude: list = ()):
+    """`walk_export` as an Arrow table (path, size_bytes, mtime, walk_error), in walk order.
+
+    When `open_readers`' processes run (a flow), they walk it: the top folders are listed here and runs of
+    their subtrees go to the readers, which send back tables (the walk is Python between system calls: in a
+    process whose threads also parse reports or talk to Prefect it would wait for the GIL after every stat;
+    and two processes stat at once)."""
+    root, skip = str(export_dir), [str(p) for p in exclude]
     pool = _READERS
-    if pool is not None:
-        return pool.apply(_walk_list, (str(export_dir), [str(p) for p in exclude]))
-    return _walk_list(str(export_dir), [str(p) for p in exclude])
+    if pool is None:
+        return _walk_table(_walk_columns([e for part in _walk_folders(root, skip) for e in part]))
+    segments = _walk_shares(root, skip, _READERS_SIZE)
+    walked = iter(pool.map(_walk_subtrees, [(root, skip, item) for kind, item in segments if kind == "trees"]))
+    columns = [next(walked) if kind == "trees" else _walk_columns(item) for kind, item in segments]
+    return _walk_table([[v for part in columns for v in part[i]] for i in range(4)])
 
 
 def read_files(root: str | os.PathLike, items, fast: bool = True,
@@ -533,7 +597,7 @@ def _count_files(root: str, exclude: list) -> int:
 def _duckdb(data: Path):
     from data_contracts.sql import bounded_connection
 
-    return bounded_connection(data / ".duckdb_spill", DUCKDB_MEMORY)
+    return bounded_connection()
 
 
 # A file's cache key: (path, size, mtime) for files the walk could stat; for entries the walk
@@ -767,7 +831,6 @@ def index_export(
         if con is not None:
             con.close()
         listing.unlink(missing_ok=True)
-        _rmdir_quiet(data / ".duckdb_spill")
 
 
 def _summary(n_files: int, n_todo: int, n_gone: int, prev: dict, workers: int) -> dict:
@@ -844,13 +907,6 @@ def _digest_folder(digest, folder: list) -> None:
         digest.update(array("d", mtimes))
     except TypeError:  # an entry without size (an error)
         digest.update(repr(folder).encode("utf-8", "backslashreplace"))
-
-
-def _rmdir_quiet(path: Path) -> None:
-    if path.exists():
-        import shutil
-
-        shutil.rmtree(path, ignore_errors=True)
 
 
 def _index_todo(con, data: Path, listing: Path, prev: dict[str, Path], root: str, workers: int, progress, fast: bool,
@@ -1072,7 +1128,6 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
     finally:
         if own:
             con.close()
-            _rmdir_quiet(data / ".duckdb_spill")
 
 
 def _write_series(con, data, inst_path, series_path, affected_series, affected_sops, helpers: _Helpers) -> int:

@@ -664,8 +664,6 @@ def report_batches(data_dir, batch_reports: int = 5000, report_ids=None) -> Iter
     """(references, reports) of `data_dir` in batches of about `batch_reports` reports, in report order,
     read through DuckDB so neither table is held whole (both are stored sorted by report_id).
     report_ids: only these reports (an Arrow array of strings)."""
-    import tempfile
-
     import pyarrow as pa
 
     import data_contracts
@@ -675,15 +673,15 @@ def report_batches(data_dir, batch_reports: int = 5000, report_ids=None) -> Iter
     files = {name: data_contracts.table_files(name, src) for name in ("references", "reports")}
     if not files["references"] or not files["reports"]:
         return
-    with tempfile.TemporaryDirectory(prefix="radmine-match-") as spill:
-        con = bounded_connection(spill, memory="256MB")
+    con = bounded_connection()
+    try:
         for name, paths in files.items():
-            con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM {read_parquet_sql(paths)}")
+            con.execute(f"CREATE TEMP VIEW \"{name}\" AS SELECT * FROM {read_parquet_sql(paths)}")
         only = ""
         if report_ids is not None:
             con.register("wanted", pa.table({"report_id": pa.array(report_ids, pa.string())}))
             only = "SEMI JOIN wanted USING (report_id)"
-        con.execute(f'CREATE TABLE ids AS SELECT report_id, row_number() OVER (ORDER BY report_id) - 1 AS rn '
+        con.execute(f'CREATE TEMP TABLE ids AS SELECT report_id, row_number() OVER (ORDER BY report_id) - 1 AS rn '
                     f'FROM (SELECT DISTINCT report_id FROM "references" {only})')
         (n,), = con.execute("SELECT count(*) FROM ids").fetchall()
         for start in range(0, n, max(1, batch_reports)):
@@ -696,6 +694,7 @@ def report_batches(data_dir, batch_reports: int = 5000, report_ids=None) -> Iter
             # through the contract schema, so the frames are typed as read_table(...).to_pandas() types them
             yield (data_contracts.conform("references", refs.to_arrow_table()).to_pandas(),
                    data_contracts.conform("reports", reps.to_arrow_table()).to_pandas())
+    finally:
         con.close()
 
 

@@ -147,7 +147,7 @@ def mine_reports(
                 raise typer.Exit(2)
             _err(f"cannot read {reports}: {type(cause).__name__}: {str(cause)[:120]}")
             raise typer.Exit(1)
-        con = bounded_connection(scratch / "duckdb", memory="256MB")
+        con = bounded_connection()
         counts = {}
         for name in names:
             source = f"SELECT * FROM {read_parquet_sql([scratch / f'{name}.parquet'])}"

@@ -8,8 +8,8 @@ over the real libraries (`library`, here) or over a toy (flows.toylib) in machin
     snippet_key(snippet) -> str                            normalised snippet: equal keys are exact duplicates
     near_duplicate_groups(keys) -> [group]                 for distinct keys (first-appearance order), near-duplicates share a group
     duplicate_min_reports                                  a group is a duplicate cluster when it spans this many reports
-    list_export(export_dir, exclude) -> [(path, size, mtime, walk error)]   (a toy may leave out the error)
-    index_files(export_dir, items) -> (instances rows, index_errors rows)   items: list_export's entries
+    list_export(export_dir, exclude) -> Arrow table            path, size_bytes, mtime, walk_error: a row a file
+    index_files(export_dir, items) -> (instances rows, index_errors rows)   items: [path, size, mtime, walk error] each
     write_series(work_dir)                                 series from work_dir's instances (one file or parts)
     match(work_dir) -> counts                              snippet_slices, rejections into work_dir
     build_volumes(work_dir, export_dir, cache_dir) -> counts   volumes (+ arrays) into work_dir
@@ -51,7 +51,7 @@ class Library:
         return near_duplicate_groups(keys)
 
     # -- DICOM index (dataset.index) -------------------------------------------------------------
-    def list_export(self, export_dir: Path, exclude=()) -> list[tuple[str, int | None, float | None, str | None]]:
+    def list_export(self, export_dir: Path, exclude=()):
         from dataset.index import list_export
 
         return list_export(export_dir, exclude=list(exclude))
@@ -97,7 +97,6 @@ class Library:
         [...]} of the previous version; mined_reports: the ids mined in this run (Arrow strings).
         """
         import contextlib
-        import tempfile
 
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -131,8 +130,8 @@ class Library:
         matcher = Matcher(inst_sub.to_pandas(), series_sub.to_pandas())
         refs_files = dc.table_files("references", work_dir)
         rematched = 0
-        with tempfile.TemporaryDirectory(prefix="radmine-match-") as spill, contextlib.ExitStack() as stack:
-            con = bounded_connection(spill, memory="256MB")
+        with contextlib.ExitStack() as stack:
+            con = bounded_connection()
             stack.callback(con.close)
             con.register("affected", pa.table({"report_id": affected_ids}))
             live = f"SELECT DISTINCT report_id FROM {read_parquet_sql(refs_files)} ANTI JOIN affected USING (report_id)"

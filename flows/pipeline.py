@@ -314,17 +314,17 @@ def plan_reports(ctx: RunContext) -> Plan:
 
     staged = ctx.scratch / "reports_all.parquet"
     n_in, n_problems = _stage_reports(ctx, staged)
-    con = bounded_connection(ctx.scratch / "duckdb-reports", memory="256MB")
+    con = bounded_connection()
     from flows.privacy import identified_table_dir
 
     prev_files = dc.table_files("reports", identified_table_dir(ctx.previous, "reports")) if ctx.previous else []
     if prev_files:  # real identifiers, never pseudonyms
-        con.execute(f"CREATE VIEW prev AS SELECT report_id, text_sha256 FROM {read_parquet_sql(prev_files)}")
+        con.execute(f"CREATE TEMP VIEW prev AS SELECT report_id, text_sha256 FROM {read_parquet_sql(prev_files)}")
     else:
-        con.execute("CREATE TABLE prev (report_id VARCHAR, text_sha256 VARCHAR)")
-    con.execute(f"CREATE VIEW incoming AS SELECT * FROM {read_parquet_sql([staged])}")
+        con.execute("CREATE TEMP TABLE prev (report_id VARCHAR, text_sha256 VARCHAR)")
+    con.execute(f"CREATE TEMP VIEW incoming AS SELECT * FROM {read_parquet_sql([staged])}")
     redo = "TRUE" if ctx.reprocess_all else "p.text_sha256 IS DISTINCT FROM i.text_sha256"
-    con.execute(f"CREATE TABLE todo AS SELECT i.report_id, p.report_id IS NOT NULL AS amended "
+    con.execute(f"CREATE TEMP TABLE todo AS SELECT i.report_id, p.report_id IS NOT NULL AS amended "
                 f"FROM incoming i LEFT JOIN prev p USING (report_id) WHERE {redo}")
     if ctx.options.append_reports:
         keep_sql = "SELECT report_id FROM prev ANTI JOIN todo USING (report_id)"
@@ -392,7 +392,7 @@ def finish_reports(ctx: RunContext, results: list[BatchResult], plan: Plan) -> d
             ok_parts.append(ctx.scratch / f"mine-{res.index:05d}")
         else:  # keep what the previous version had for this batch's reports; next run tries again
             carried.append(incoming.slice(span[0], span[1] - span[0]))
-    con = bounded_connection(ctx.scratch / "duckdb-finish", memory="256MB")
+    con = bounded_connection()
     con.register("carried", pa.table({"report_id": pa.chunked_array([c.cast(pa.string()) for c in carried], pa.string())}))
     any_carried = sum(len(c) for c in carried) > 0
     out = {}
@@ -438,19 +438,20 @@ def _report_rows_sql(ctx: RunContext, name: str, new_parts: list[Path], any_carr
 def plan_index(ctx: RunContext) -> Plan:
     """List the export; files whose (path, size, mtime) the previous version has are carried."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    files = sorted(ctx.lib.list_export(Path(ctx.options.export_dir), exclude=[ctx.data_dir]), key=lambda f: f[0])
-    walk = pa.table({"path": pa.array([f[0] for f in files], pa.string()),
-                     "size_bytes": pa.array([f[1] for f in files], pa.int64()),
-                     "mtime": pa.array([f[2] for f in files], pa.float64()),
-                     "i": pa.array(range(len(files)), pa.int64())})
+    walk = ctx.lib.list_export(Path(ctx.options.export_dir), exclude=[ctx.data_dir])
+    walk = walk.take(pc.sort_indices(walk, [("path", "ascending")]))
+    walk = walk.append_column("i", pa.array(range(walk.num_rows), pa.int64()))
     carried_rows, removed = _compare_with_previous(ctx, walk)
-    carried = set() if ctx.reprocess_all else set(carried_rows)
-    todo = [list(f) for i, f in enumerate(files) if i not in carried]  # with the walk's error, if any
-    keep = walk.select(["path"]).take(pa.array(sorted(carried), pa.int64()))
+    carried = pa.array([] if ctx.reprocess_all else sorted(carried_rows), pa.int64())
+    todo_mask = pc.invert(pc.is_in(walk.column("i"), value_set=carried))
+    todo = [[r["path"], r["size_bytes"], r["mtime"], r["walk_error"]]  # with the walk's error, if any
+            for r in walk.filter(todo_mask).drop_columns(["i"]).to_pylist()]
+    keep = walk.select(["path"]).take(carried)
     pq.write_table(keep, ctx.scratch / "files_keep.parquet")
-    counts = {"files_in_export": len(files), "files_to_index": len(todo), "files_carried": keep.num_rows,
+    counts = {"files_in_export": walk.num_rows, "files_to_index": len(todo), "files_carried": keep.num_rows,
               "files_removed": removed}
     # the file lists stay on disk: a task's arguments are walked by Prefect, so they are kept small
     batches = _chunks(todo, ctx.options.file_batch_size)
@@ -479,7 +480,7 @@ def _compare_with_previous(ctx: RunContext, walk) -> tuple[list[int], int]:
                            f"FROM {read_parquet_sql(files)}")
     if not selects:
         return [], 0
-    con = bounded_connection(ctx.scratch / "duckdb-keys", memory="256MB")
+    con = bounded_connection()
     try:
         con.register("walk", walk)
         con.execute(f"CREATE TEMP TABLE known AS {' UNION '.join(selects)}")  # one row per file
@@ -632,7 +633,7 @@ def match(ctx: RunContext) -> dict[str, int]:
     from data_contracts.sql import bounded_connection, read_parquet_sql
 
     out = {}
-    con = bounded_connection(ctx.scratch / "duckdb-match", memory="256MB")
+    con = bounded_connection()
     for name in ("snippet_slices", "rejections"):
         source = read_parquet_sql(dc.table_files(name, ctx.work))
         out[name] = stream_table(name, con, f"SELECT * FROM {source} ORDER BY {key_sql(name)}", ctx.work)

@@ -50,12 +50,12 @@ def finish_references(lib, con, source: str, scratch: Path, out_dir: Path) -> in
     if writer is None:
         return stream_table("references", con, source, out_dir)
     writer.close()
-    con.execute(f"CREATE VIEW staged AS SELECT * FROM {read_parquet_sql([staged])}")
+    con.execute(f"CREATE TEMP VIEW staged AS SELECT * FROM {read_parquet_sql([staged])}")
     keys = [k for k, in con.execute("SELECT snippet_key FROM staged WHERE snippet_key <> '' "
                                     "GROUP BY snippet_key ORDER BY min(row_no)").fetchall()]
     con.register("key_groups", pa.table({"snippet_key": pa.array(keys, pa.string()),
                                          "grp": pa.array(lib.near_duplicate_groups(keys), pa.int64())}))
-    con.execute(f"""CREATE TABLE clusters AS
+    con.execute(f"""CREATE TEMP TABLE clusters AS
         SELECT grp, count(*) AS size, row_number() OVER (ORDER BY min(row_no)) - 1 AS cluster_id
         FROM staged JOIN key_groups USING (snippet_key) GROUP BY grp
         HAVING count(DISTINCT report_id) >= {int(lib.duplicate_min_reports)}""")

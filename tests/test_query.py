@@ -94,3 +94,41 @@ def test_parquet_paths_with_quotes_are_read(tmp_path):
     p = tmp_path / "it's here.parquet"
     pq.write_table(pa.table({"a": [1, 2]}), p)
     assert duckdb.connect().execute(f"SELECT sum(a) FROM {read_parquet_sql([p, p])}").fetchall() == [(6,)]
+
+
+def test_bounded_cursors_share_one_database_but_not_their_temp_objects():
+    import threading
+
+    from data_contracts.sql import bounded_connection
+
+    a, b = bounded_connection(), bounded_connection()
+    try:
+        a.register("walk", pa.table({"x": [1, 2]}))
+        a.execute("CREATE TEMP VIEW v AS SELECT 1 AS y")
+        b.execute("CREATE TEMP VIEW v AS SELECT 2 AS y")  # the same name in a concurrent step: no clash
+        assert a.sql("SELECT * FROM v").fetchall() == [(1,)] and b.sql("SELECT * FROM v").fetchall() == [(2,)]
+        with pytest.raises(Exception, match="walk"):
+            b.sql("SELECT * FROM walk").fetchall()
+        settings = a.sql("SELECT current_setting('threads'), current_setting('memory_limit')").fetchall()
+        assert settings[0][0] == 1 and settings[0][1].startswith("244")  # 256 MB, shown in MiB
+        # cursors from other threads work on the same database
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(bounded_connection().sql("SELECT 42").fetchall()))
+        t.start()
+        t.join()
+        assert seen == [[(42,)]]
+    finally:
+        a.close()
+        b.close()
+
+
+def test_bounded_connection_spills_under_radmine_spill_dir(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("from data_contracts.sql import bounded_connection; "
+            "print(bounded_connection().sql(\"SELECT current_setting('temp_directory')\").fetchall()[0][0])")
+    out = subprocess.run([sys.executable, "-c", code], env={**__import__("os").environ, "RADMINE_SPILL_DIR": str(tmp_path)},
+                         capture_output=True, text=True, check=True).stdout.strip()
+    assert out.startswith(str(tmp_path / "radmine-duckdb-")), out
+    assert list(tmp_path.iterdir()) == []  # DuckDB makes the folder only when it spills, and removes it on close
