@@ -5,7 +5,8 @@
 For each size N it generates (once, cached under --work) a phantom export of N studies, then measures:
 
   (a) plain:  flows.pipeline.run_pipeline, the same library functions called directly, one process
-  (b) flow:   flows.mine_export (Prefect local mode, thread task runner) over the same input, full run;
+  (b) flow:   flows.mine_export as `radmine mine` runs it (flows.mine_flow.run_once: Prefect local mode,
+              thread task runner) over the same input, full run;
               the flow's overhead is (b)/(a) - 1 (goal: < 15 % at 320 studies). A warm-up run of both on
               2 studies first pays the imports and Prefect's local API start (printed, once per process)
   (c) rerun:  the flow over the export minus its last 5 % of studies (full run), then again after those
@@ -56,10 +57,10 @@ def _in_flow_seconds(data: Path) -> float:
 def _timed_flow(opts: dict, plain: Path) -> tuple[dict, float, float]:
     """One flow run: (result, wall seconds, in-flow seconds); its tables must equal the plain run's."""
     import data_contracts as dc
-    from flows.mine_flow import mine_export
+    from flows.mine_flow import run_once
 
     t = time.perf_counter()
-    res = mine_export(**opts)
+    res = run_once(opts)  # as `radmine mine` runs it
     took = time.perf_counter() - t
     data = Path(opts["data_dir"])
     for name in ("snippet_slices", "references", "instances"):
@@ -70,7 +71,7 @@ def _timed_flow(opts: dict, plain: Path) -> tuple[dict, float, float]:
 def measure(work: Path, n: int, volumes: bool, seed: int) -> dict:
     import data_contracts as dc
     from flows import pipeline as pl
-    from flows.mine_flow import mine_export
+    from flows.mine_flow import run_once
     from flows.testing import grow, split_phantom
 
     ph = _phantom(work, n, seed)
@@ -101,7 +102,7 @@ def measure(work: Path, n: int, volumes: bool, seed: int) -> dict:
             by_path[r["path"]] = r["accession_number"]
     base = runs / "nightly"
     split_phantom(ph, base, n_new, by_path=by_path)
-    mine_export(**_opts(base, runs / "nightly-data", volumes))
+    run_once(_opts(base, runs / "nightly-data", volumes))
     grow(base, ph)
     res2, rerun, rerun_inner = _timed_flow(_opts(base, runs / "nightly-data", volumes), runs / "plain")
     c = res["counts"]
@@ -136,7 +137,7 @@ def main(argv=None) -> int:
     # warm-up: imports (spaCy, pydicom, torch), rule compilation and Prefect's local API start are paid
     # once per process, not per run; measure them here and keep them out of the per-size figures
     from flows import pipeline as pl
-    from flows.mine_flow import mine_export
+    from flows.mine_flow import run_once
 
     ph = _phantom(args.work, 2, args.seed)
     shutil.rmtree(args.work / "warm", ignore_errors=True)
@@ -144,7 +145,7 @@ def main(argv=None) -> int:
     pl.run_pipeline(pl.MineOptions(**_opts(ph, args.work / "warm" / "plain", args.volumes)))
     warm_plain = time.perf_counter() - t
     t = time.perf_counter()
-    mine_export(**_opts(ph, args.work / "warm" / "flow", args.volumes))
+    run_once(_opts(ph, args.work / "warm" / "flow", args.volumes))
     warm_flow = time.perf_counter() - t
     print(f"warm-up (2 studies): plain {warm_plain:.1f} s (imports), flow {warm_flow:.1f} s "
           f"(+ Prefect local API start, once per process)", flush=True)

@@ -82,14 +82,14 @@ def mine(
             from flows.server import prefect_api
 
             with prefect_api(home, announce=lambda m: typer.echo(m, err=True)):
-                from flows.mine_flow import flow_with_runner
+                from flows.mine_flow import run_once
 
-                result = flow_with_runner("dask", dask_address)(**params)
+                result = run_once(params, "dask", dask_address)
                 _flush_prefect_logs()  # before the loopback server stops
         else:
-            from flows.mine_flow import flow_with_runner
+            from flows.mine_flow import run_once
 
-            result = flow_with_runner("local")(**params)
+            result = run_once(params)
     except RunInProgress as exc:
         _fail(str(exc), 1)
     except FileNotFoundError as exc:

@@ -116,3 +116,20 @@ def test_flow_commands_answer_help(argv, capsys):
 
     assert main([*argv, "--help"]) == 0
     assert "Usage" in capsys.readouterr().out
+
+
+def test_heartbeats_are_off_only_while_no_server_is_configured():
+    """Local mode: no flow-run heartbeat thread, whose 1 s sleeps each run's end waits out; with a server: kept."""
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    from flows.mine_flow import heartbeats_only_with_a_server
+
+    default = get_current_settings().flows.heartbeat_frequency
+    assert default is not None
+    with temporary_settings(updates={PREFECT_API_URL: None}):
+        with heartbeats_only_with_a_server():
+            assert get_current_settings().flows.heartbeat_frequency is None
+        assert get_current_settings().flows.heartbeat_frequency == default
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"}):
+        with heartbeats_only_with_a_server():
+            assert get_current_settings().flows.heartbeat_frequency == default
