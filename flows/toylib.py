@@ -64,18 +64,22 @@ class ToyLibrary:
     def near_duplicate_groups(self, keys: list[str]) -> list[int]:
         return list(range(len(keys)))
 
-    def list_export(self, export_dir: Path, exclude=()) -> list[tuple[str, int, float]]:
+    def list_export(self, export_dir: Path, exclude=()):
+        import pyarrow as pa
+
         out = []
         for folder, _dirs, files in os.walk(export_dir):
             for name in files:
                 p = Path(folder) / name
                 st = p.stat()
-                out.append((p.relative_to(export_dir).as_posix(), st.st_size, st.st_mtime))
-        return out
+                out.append({"path": p.relative_to(export_dir).as_posix(), "size_bytes": st.st_size,
+                            "mtime": st.st_mtime, "walk_error": None})
+        return pa.Table.from_pylist(out, schema=pa.schema([("path", pa.string()), ("size_bytes", pa.int64()),
+                                                           ("mtime", pa.float64()), ("walk_error", pa.string())]))
 
     def index_files(self, export_dir: Path, items):
         instances, errors = [], []
-        for rel, _size, _mtime in items:
+        for rel, _size, _mtime, _error in items:
             p = Path(export_dir) / rel
             st = p.stat()
             try:

@@ -156,9 +156,48 @@ def test_the_flow_indexes_a_hostile_export_as_radmine_index_does(export, tmp_pat
 
     # in a Prefect task's thread (no SIGALRM there) the batch is read in a worker process, same rows
     lib, got = Library(), {}
-    entries = lib.list_export(root)
+    entries = [tuple(r.values()) for r in lib.list_export(root).to_pylist()]
     th = threading.Thread(target=lambda: got.update(rows=lib.index_files(root, entries)))
     th.start()
     th.join()
     assert got["rows"] == lib.index_files(root, entries)
     assert sorted(e["path"] for e in got["rows"][1]) == sorted(errs)
+
+
+@pytest.mark.parametrize("layout", ["wide", "one_top_folder"])
+def test_the_readers_split_walk_equals_the_walk(export, tmp_path, layout):
+    """list_export with reader processes (the flow's) cuts the walk into subtrees walked in two processes; the
+    table equals walk_export's entries, in walk order, hostile entries and the excluded data folder included."""
+    from dataset.index import close_readers, list_export, open_readers
+
+    root, outside, src = export
+    top = root / "DICOM" if layout == "one_top_folder" else root  # one folder on top: the split goes deeper
+    for p in range(5):
+        for s in range(3):
+            d = top / f"P{p}" / f"S{s}"
+            d.mkdir(parents=True, exist_ok=True)
+            for i in range(3):
+                (d / f"I{i}").write_bytes(b"x" * (p + s + i))
+        (top / f"P{p}" / "DIRFILE").write_bytes(b"y")
+    os.symlink(outside / "secret.dcm", top / "P1" / "link_out.dcm")
+    os.symlink(outside, top / "P2" / "dir_out")
+    os.mkfifo(top / "P3" / "pipe")
+    (top / "P4" / "S1" / "locked").mkdir()
+    (top / "P4" / "S1" / "locked" / "f").write_bytes(b"f")  # an entry whether the folder can be listed (root) or not
+    os.chmod(top / "P4" / "S1" / "locked", 0)
+    (root / "z.dcm").write_bytes(b"z")
+    data = top / "P0" / "data"  # a DATA_DIR inside the export is left out
+    (data / "versions").mkdir(parents=True)
+    (data / "versions" / "x.parquet").write_bytes(b"p")
+    try:
+        serial = list(walk_export(root, exclude=[data]))
+        open_readers(2)
+        try:
+            table = list_export(root, exclude=[data])
+        finally:
+            close_readers()
+    finally:
+        os.chmod(top / "P4" / "S1" / "locked", 0o755)
+    assert [tuple(r.values()) for r in table.to_pylist()] == serial
+    assert len(serial) == 5 * (3 * 3 + 1) + 1 + 1 + 1 + 1 + 1 + 1  # files, links, fifo, locked, z.dcm, good.dcm
+    assert not any(p.startswith("P0/data") or "/P0/data" in p for p, *_ in serial)
