@@ -24,9 +24,9 @@ def sql_string(value) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def read_parquet_sql(paths) -> str:
-    """`read_parquet([...])` over these Parquet files, quoted."""
-    return "read_parquet([" + ", ".join(sql_string(p) for p in paths) + "])"
+def read_parquet_sql(paths, filename: bool = False) -> str:
+    """`read_parquet([...])` over these Parquet files, quoted; with `filename`, a column naming each row's file."""
+    return "read_parquet([" + ", ".join(sql_string(p) for p in paths) + "]" + (", filename = true" if filename else "") + ")"
 
 
 SPILL_MEMORY = "256MB"  # DuckDB memory of one process for comparisons, sorts and key checks; beyond it, spills

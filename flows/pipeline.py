@@ -542,17 +542,11 @@ def finish_index(ctx: RunContext, results: list[BatchResult], plan: Plan) -> dic
     gone, new_rows = [], []
     n_rows = 0
     prev_files = [] if ctx.previous is None else table_files("instances", identified_table_dir(ctx.previous, "instances"))
-    paths = [pq.read_table(src, columns=["path"]).column("path") for src in prev_files]
-    kept_all = pc.is_in(pa.chunked_array([c for p in paths for c in p.chunks], pa.string()), value_set=keep) \
-        if prev_files else None  # one lookup table for all parts
-    offset = 0
-    for src, part_paths in zip(prev_files, paths):
-        n = len(part_paths)
-        kept = kept_all.slice(offset, n)
-        offset += n
-        n_kept = pc.sum(kept).as_py() or 0
-        if n_kept < n:
-            gone.append(pq.read_table(src, columns=change_cols).filter(pc.invert(kept)))
+    for src, n, n_kept in _kept_per_part(prev_files, keep):
+        if n_kept < n:  # only a part that lost files is read: a night that only adds studies reads none
+            part_paths = pq.read_table(src, columns=change_cols)
+            kept = pc.is_in(part_paths.column("path"), value_set=keep)
+            gone.append(part_paths.filter(pc.invert(kept)))
         if n_kept == 0:
             continue
         # a one-file previous version (older layout) becomes this version's first part
@@ -599,6 +593,26 @@ def finish_index(ctx: RunContext, results: list[BatchResult], plan: Plan) -> dic
     out["series"] = _write_final("series", dc.read_table("series", ctx.work), ctx)
     checkpoint(ctx, "indexed")
     return out
+
+
+def _kept_per_part(files: list[Path], keep) -> list[tuple[Path, int, int]]:
+    """(part, rows, rows whose path is in `keep`) of each instances part, in one DuckDB pass over their paths
+    (reading the paths part by part into Arrow took 0.15 s of a 320-study re-run)."""
+    if not files:
+        return []
+    import pyarrow as pa
+
+    from data_contracts.sql import bounded_connection, read_parquet_sql
+
+    con = bounded_connection()
+    try:
+        con.register("keep", pa.table({"path": keep}))
+        counts = dict((f, (n, k)) for f, n, k in con.execute(
+            f"SELECT filename, count(*), count(k.path) FROM {read_parquet_sql(files, filename=True)} p "
+            "LEFT JOIN (SELECT DISTINCT path FROM keep) k USING (path) GROUP BY filename").fetchall())
+    finally:
+        con.close()
+    return [(f, *counts.get(str(f), (0, 0))) for f in files]  # an empty part has no group
 
 
 def _link(src: Path, dst: Path) -> None:
