@@ -378,7 +378,16 @@ _INTEGER_COLUMNS = frozenset({"ref_id", "series_number", "image_number", "image_
                               "n_images", "instance_number", "frame_number", "number_of_frames", "rows", "columns"})
 
 
-def _records(df: pd.DataFrame) -> list[dict]:
+def _records(df) -> list[dict]:
+    """Rows as dicts of plain values (None for missing, ints as ints), from a DataFrame or an Arrow table (whose
+    rows need no cleaning but NaN: a tenth of the time for the images of a night's studies)."""
+    if not isinstance(df, pd.DataFrame):
+        rows = df.to_pylist()
+        for rec in rows:
+            for k, v in rec.items():
+                if isinstance(v, float) and v != v:
+                    rec[k] = None
+        return rows
     out = []
     for r in df.to_dict("records"):
         rec = {k: _clean(v) for k, v in r.items()}
@@ -389,10 +398,15 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return out
 
 
+def _column_names(table) -> list[str]:
+    return list(table.columns) if isinstance(table, pd.DataFrame) else table.column_names
+
+
 class Matcher:
     """Index of the export's studies, series and images for matching references."""
 
-    def __init__(self, instances: pd.DataFrame, series: pd.DataFrame, cfg: MatchConfig = MatchConfig()):
+    def __init__(self, instances, series: pd.DataFrame, cfg: MatchConfig = MatchConfig()):
+        """instances: a DataFrame or an Arrow table (the same rows either way)."""
         self.cfg = cfg
         self.series = {r["series_instance_uid"]: r for r in _records(series)}
         for r in self.series.values():
@@ -418,8 +432,8 @@ class Matcher:
         self.images: dict[str, list[dict]] = {}
         cols = [c for c in ("path", "frame_number", "number_of_frames", "sop_instance_uid", "series_instance_uid",
                             "instance_number", "position_x", "position_y", "position_z", "orientation",
-                            "pixel_spacing", "rows", "columns") if c in instances.columns]
-        for r in _records(instances[cols]):
+                            "pixel_spacing", "rows", "columns") if c in _column_names(instances)]
+        for r in _records(instances[cols] if isinstance(instances, pd.DataFrame) else instances.select(cols)):
             self.images.setdefault(r["series_instance_uid"], []).append(r)
         for imgs in self.images.values():
             imgs.sort(key=lambda r: (r["path"], r["frame_number"] or 1))

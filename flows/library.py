@@ -127,7 +127,7 @@ class Library:
         series = dc.read_table("series", work_dir)
         series_sub = series.filter(pc.is_in(series.column("series_instance_uid"),
                                             value_set=_strings(set(inst_sub.column("series_instance_uid").to_pylist()))))
-        matcher = Matcher(inst_sub.to_pandas(), series_sub.to_pandas())
+        matcher = Matcher(inst_sub, series_sub.to_pandas())
         refs_files = dc.table_files("references", work_dir)
         rematched = 0
         with contextlib.ExitStack() as stack:
@@ -157,26 +157,29 @@ library = Library()
 
 
 def _instances_of(work_dir: Path, accessions, patients):
-    """The instances rows of these accession numbers or patients, in key order. Reads in full only
-    the files (parts) that hold some: a nightly run's new studies are in its new parts."""
+    """The instances rows of these accession numbers or patients, in key order: one DuckDB pass over the parts
+    (0.11 s for a night's 16 studies in a 320-study export part by part in pyarrow, 0.03 s here)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     import data_contracts as dc
     from data_contracts.io import table_files
+    from data_contracts.sql import bounded_connection, read_parquet_sql
+    from flows.tables_sql import key_sql
 
-    schema = dc.load_contract("instances").schema
-    found = []
-    for f in table_files("instances", work_dir):
-        keys = pq.read_table(f, columns=["accession_number", "patient_id"])
-        hit = pc.or_(pc.is_in(keys.column("accession_number"), value_set=accessions),
-                     pc.is_in(keys.column("patient_id"), value_set=patients))
-        if pc.any(hit).as_py():
-            found.append(pq.read_table(f).filter(hit).cast(schema))
-    table = pa.concat_tables(found) if found else schema.empty_table()
-    pk = [(c, "ascending") for c in dc.load_contract("instances").primary_key]
-    return table.sort_by(pk) if table.num_rows else table
+    contract = dc.load_contract("instances")
+    files = table_files("instances", work_dir)
+    if not files:
+        return contract.schema.empty_table()
+    con = bounded_connection()
+    try:
+        con.register("accs", pa.table({"v": accessions}))
+        con.register("pats", pa.table({"v": patients}))
+        table = con.sql(f"SELECT * FROM {read_parquet_sql(files)} WHERE accession_number IN (SELECT v FROM accs) "
+                        "OR patient_id IN (SELECT v FROM pats) "
+                        f"ORDER BY {key_sql('instances')}").to_arrow_table()
+    finally:
+        con.close()
+    return table.select(contract.schema.names).cast(contract.schema)
 
 
 def _strings(values):

@@ -221,3 +221,19 @@ def test_sentence_window_breaks_a_shared_series_number(export):
     assert not rej and pairs[0]["match_method"] == "series_fuzzy"
     lung = ser.loc[ser.series_description == "AX 5mm B70f LUNG", "series_instance_uid"].item()
     assert pairs[0]["referenced_series_instance_uid"] == lung
+
+
+def test_a_matcher_over_an_arrow_table_matches_as_over_the_dataframe(export, matched):
+    """The flow's nightly matcher gets the images of the night's studies as an Arrow table (no pandas round trip):
+    the same pairs and rejections, missing positions, multi-frame files and integer details included."""
+    import pyarrow as pa
+
+    _, inst, ser = export
+    table = pa.Table.from_pandas(inst, preserve_index=False)
+    assert table.column("position_x").null_count > 0  # the image without a position
+    refs = pd.DataFrame([c[0] for c in CASES])
+    pairs, rejections = matching.match_references(refs, pd.DataFrame(REPORTS), None, None,
+                                                  matcher=matching.Matcher(table, ser))
+    want_pairs, want_rejections = matched
+    assert {(p["report_id"], p["ref_id"]): p for p in pairs} == want_pairs
+    assert {(r["report_id"], r["ref_id"]): r for r in rejections} == want_rejections
