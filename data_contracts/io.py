@@ -210,8 +210,8 @@ class TableWriter:
             Path(self._tmp).unlink(missing_ok=True)
 
     def _check_keys(self) -> None:
-        """Unique and primary-key rules over everything written, before publishing: in DuckDB within
-        bounded memory (data_contracts.sql.bounded_connection), so a streamed table of any length is checked in bounded memory."""
+        """Unique and primary-key rules over everything written, before publishing: in DuckDB
+        (data_contracts.sql.bounded_connection), so a streamed table of any length is checked in bounded memory."""
         checks = [([col.name], "unique") for col in self.contract.columns if col.unique]
         if len(self.contract.primary_key) > 1:
             checks.append((list(self.contract.primary_key), "unique key"))

@@ -405,7 +405,7 @@ def _walk_subtrees(args) -> list[list]:
 
 def _walk_shares(export_dir: str, exclude: list, shares: int) -> list:
     """The walk cut into its order: ("entries", [...]) of the top folders, listed here, and ("trees", [...]) of
-    consecutive subtrees, `shares` or more runs of them for the readers. Folders are opened here down to
+    consecutive subtrees, two runs a share (a reader done early takes another). Folders are opened here down to
     three levels, until there are 4 subtrees a share (an export of one patient folder still splits)."""
     real_root = os.path.realpath(export_dir)
     prefix = real_root.rstrip(os.sep) + os.sep
@@ -423,7 +423,7 @@ def _walk_shares(export_dir: str, exclude: list, shares: int) -> list:
                 opened += [("entries", entries)] + [("tree", sub) for sub in subdirs]
         segments = opened
     trees = [item for kind, item in segments if kind == "tree"]
-    per_run = max(1, -(-len(trees) // (2 * shares)))  # two runs a reader: the faster one takes a third
+    per_run = max(1, -(-len(trees) // (2 * shares)))
     out, run = [], []
     for kind, item in segments:
         if kind == "tree":
@@ -445,7 +445,7 @@ def list_export(export_dir: str | os.PathLike, exclude: list = ()):
     """`walk_export` as an Arrow table (path, size_bytes, mtime, walk_error), in walk order.
 
     When `open_readers`' processes run (a flow), they walk it: the top folders are listed here and runs of
-    their subtrees go to the readers, which send back tables (the walk is Python between system calls: in a
+    their subtrees go to the readers, which send back column lists (the walk is Python between system calls: in a
     process whose threads also parse reports or talk to Prefect it would wait for the GIL after every stat;
     and two processes stat at once)."""
     root, skip = str(export_dir), [str(p) for p in exclude]
@@ -594,7 +594,8 @@ def _count_files(root: str, exclude: list) -> int:
     return n
 
 
-def _duckdb(data: Path):
+def _duckdb():
+    """A cursor on the process's DuckDB (data_contracts.sql.bounded_connection), imported when first needed."""
     from data_contracts.sql import bounded_connection
 
     return bounded_connection()
@@ -720,7 +721,7 @@ def _table_writer(name: str, data: Path, con=None):
             if not checks:
                 return
             own = con is None
-            db = _duckdb(self.path.parent) if own else con
+            db = _duckdb() if own else con
             try:
                 problems = []
                 for cols, rule in checks:
@@ -803,7 +804,7 @@ def index_export(
                            "incremental": True, "workers": workers, "new_errors_by_kind": {}, "kept_rows": None,
                            "kept_errors": None}
                 return summary | state["counts"] | {"seconds": round(time.perf_counter() - t0, 3)}
-        con = _duckdb(data)
+        con = _duckdb()
         tally = _WalkTally()
         walk = _tallied(_walk_folders(root, exclude=[data]), tally)
         if prev:
@@ -1119,7 +1120,7 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
         raise FileNotFoundError(f"no instances table in {data}; index the export first")
     own = con is None
     if own:
-        con = _duckdb(data)
+        con = _duckdb()
     try:
         pool = _READERS
         if helpers is None:

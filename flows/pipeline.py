@@ -612,7 +612,16 @@ def _kept_per_part(files: list[Path], keep) -> list[tuple[Path, int, int]]:
             "LEFT JOIN (SELECT DISTINCT path FROM keep) k USING (path) GROUP BY filename").fetchall())
     finally:
         con.close()
-    return [(f, *counts.get(str(f), (0, 0))) for f in files]  # an empty part has no group
+    out = []
+    for f in files:
+        if str(f) not in counts:  # an empty part has no group; anything else would be a misnamed file
+            import pyarrow.parquet as pq
+
+            if pq.ParquetFile(f).metadata.num_rows:
+                raise RuntimeError(f"DuckDB named the rows of {f} otherwise; its rows cannot be carried")
+            counts[str(f)] = (0, 0)
+        out.append((f, *counts[str(f)]))
+    return out
 
 
 def _link(src: Path, dst: Path) -> None:
