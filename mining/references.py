@@ -65,7 +65,7 @@ class Matcher:
         # pattern and are lost in one alternation of them all (`scan` gives that alternation's matches)
         self.compiled = [regex.compile(r.pattern, regex.IGNORECASE | regex.VERBOSE) for r in self.rules]
         for r, rx in zip(self.rules, self.compiled):  # the groups `_rows` reads, checked now rather than at match time
-            need = {"shorthand": "sh", "pairs": "pairs"}.get(r.get("shape"), "imgs")
+            need = _body_group(r.get("shape"))
             if need not in rx.groupindex:
                 raise rules_mod.RuleError(f"references: rule {r.id!r}: a {r.get('shape')!r} rule needs the group (?P<{need}>...)")
         self.regex = regex.compile("|".join(f"(?P<r{i}>{r.pattern})" for i, r in enumerate(self.rules)),
@@ -131,15 +131,16 @@ def _closing_end(text: str, m: regex.Match, close: regex.Pattern) -> int:
     return end
 
 
+def _body_group(shape: str | None) -> str:
+    """The group holding a rule's list of images: a shorthand or pairs rule's items carry their own series."""
+    return {"shorthand": "sh", "pairs": "pairs"}.get(shape, "imgs")
+
+
 def _rows(m: regex.Match, rule_id: str, shape: str, group: int, end: int, item: regex.Pattern) -> list[RawRef]:
     start = m.start()
     rows: list[RawRef] = []
-    if shape in ("shorthand", "pairs"):
-        key = "sh" if shape == "shorthand" else "pairs"
-        ser = None
-    else:
-        key = "imgs"
-        ser = _int(m.group("ser")) if "ser" in m.re.groupindex else None
+    key = _body_group(shape)
+    ser = _int(m.group("ser")) if key == "imgs" and "ser" in m.re.groupindex else None  # else each item names its own
     body_start = m.start(key)
     body = m.group(key)
     if shape == "between":  # "between images 45 and 52": one range
