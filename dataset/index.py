@@ -106,9 +106,7 @@ def walk_export(export_dir: str | os.PathLike, exclude: list[str | os.PathLike] 
 def _walk_folders(export_dir, exclude=(), start=None) -> Iterator[list[tuple[str, int | None, float | None, str | None]]]:
     """walk_export's entries, one list per folder (fewer generator steps: the re-run's walk is
     most of its time). start: walk only these (rel, real path) subtrees of the export, in order."""
-    real_root = os.path.realpath(export_dir)
-    prefix = real_root.rstrip(os.sep) + os.sep
-    skip = {os.path.realpath(p) for p in exclude}
+    real_root, prefix, skip = _walk_root(export_dir, exclude)
     stack = list(reversed(start)) if start is not None else [("", real_root)]  # real paths only
     while stack:
         rel_dir, abs_dir = stack.pop()
@@ -117,6 +115,13 @@ def _walk_folders(export_dir, exclude=(), start=None) -> Iterator[list[tuple[str
         out, subdirs = _list_folder(rel_dir, abs_dir, prefix)
         yield out
         stack.extend(reversed(subdirs))
+
+
+def _walk_root(export_dir, exclude) -> tuple[str, str, set[str]]:
+    """(the export's real path, that path with a separator: what a followed symlink must start with, the real paths
+    of the folders left out)."""
+    real_root = os.path.realpath(export_dir)
+    return real_root, real_root.rstrip(os.sep) + os.sep, {os.path.realpath(p) for p in exclude}
 
 
 def _list_folder(rel_dir: str, abs_dir: str, prefix: str) -> tuple[list, list]:
@@ -407,9 +412,7 @@ def _walk_shares(export_dir: str, exclude: list, shares: int) -> list:
     """The walk cut into its order: ("entries", [...]) of the top folders, listed here, and ("trees", [...]) of
     consecutive subtrees, two runs a share (a reader done early takes another). Folders are opened here down to
     three levels, until there are 4 subtrees a share (an export of one patient folder still splits)."""
-    real_root = os.path.realpath(export_dir)
-    prefix = real_root.rstrip(os.sep) + os.sep
-    skip = {os.path.realpath(p) for p in exclude}
+    real_root, prefix, skip = _walk_root(export_dir, exclude)
     segments: list = [("tree", ("", real_root))]
     for _depth in range(3):
         if sum(kind == "tree" for kind, _ in segments) >= 4 * shares:

@@ -601,6 +601,7 @@ def _kept_per_part(files: list[Path], keep) -> list[tuple[Path, int, int]]:
     if not files:
         return []
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
     from data_contracts.sql import bounded_connection, read_parquet_sql
 
@@ -615,8 +616,6 @@ def _kept_per_part(files: list[Path], keep) -> list[tuple[Path, int, int]]:
     out = []
     for f in files:
         if str(f) not in counts:  # an empty part has no group; anything else would be a misnamed file
-            import pyarrow.parquet as pq
-
             if pq.ParquetFile(f).metadata.num_rows:
                 raise RuntimeError(f"DuckDB named the rows of {f} otherwise; its rows cannot be carried")
             counts[str(f)] = (0, 0)
