@@ -552,3 +552,61 @@ def test_unchanged_rerun_rewrites_nothing_and_a_touch_is_seen(tmp_path):
     s = index_export(exp, data, workers=1, progress=False)
     assert s["files_read"] == 0 and s["files_reused"] == 4
     assert stamps.keys() == {p.name for p in data.glob("*.parquet")}
+
+
+def _first_waits(x):
+    """Item 0 takes 3 s; the rest return at once: (item, process, when it finished)."""
+    import time
+
+    if x == 0:
+        time.sleep(3.0)
+    return x, os.getpid(), time.monotonic()
+
+
+def test_this_process_works_ahead_while_a_helper_is_slow():
+    """A helper still starting (or importing) must not stop this process: it goes on with later
+    items (up to RUN_AHEAD results held), and the results still come back in order."""
+    from dataset.index import RUN_AHEAD, _helpers, _ordered
+
+    assert RUN_AHEAD >= 16
+
+    with _helpers(2) as helpers:
+        assert helpers.here
+        out = list(_ordered(_first_waits, iter(range(20)), helpers))
+    assert [x for x, _, _ in out] == list(range(20))
+    first_done = out[0][2]
+    here_before = [x for x, pid, t in out if pid == os.getpid() and t < first_done]
+    # items 0-2 fill the helper's queue; this process then did the other 17 without waiting for
+    # item 0 (with a window of 2 x the queue, as before RUN_AHEAD, it did 3 and then waited)
+    assert len(here_before) == 17, here_before
+
+
+def test_reader_pool_pipes_are_widened_and_carry_large_results():
+    import fcntl
+    import sys
+
+    from dataset.index import PIPE_BYTES, _spawn_pool
+
+    with _spawn_pool(1) as pool:
+        if sys.platform.startswith("linux"):
+            for queue in (pool._inqueue, pool._outqueue):
+                assert fcntl.fcntl(queue._writer.fileno(), fcntl.F_GETPIPE_SZ) == PIPE_BYTES
+        big = pool.apply(bytes, (3 * PIPE_BYTES,))  # a result larger than the pipe still arrives whole
+    assert big == bytes(3 * PIPE_BYTES)
+
+
+def test_a_chunk_result_holds_equal_lists_once(tmp_path):
+    """Orientation and spacing repeat in every row of a series: one list object each in a chunk's
+    result, so pickle writes it once; the values are those the reader gave."""
+    from dataset.index import _read_chunk
+
+    exp = tmp_path / "e"
+    axial_series(exp / "a", n=6)
+    fields = tuple(dc.load_contract("instances").schema.names)
+    items = [(rel, size, mtime, err) for rel, size, mtime, err in walk_export(exp)]
+    cols, errs, n = _read_chunk((str(exp), items, True, None, fields))
+    assert n == 6 and errs == []
+    for name in ("orientation", "pixel_spacing"):
+        col = cols[fields.index(name)]
+        assert len({id(v) for v in col}) == 1, name
+        assert col == [read_header_fast(str(exp / rel))[0][name] for rel, *_ in items], name
