@@ -1182,9 +1182,6 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
     import pyarrow.parquet as pq
 
     src = "read_parquet(?)"
-    # SOPInstanceUIDs found in more than one file anywhere in the export
-    dup_sops = {r[0] for r in con.execute(
-        f"SELECT sop_instance_uid FROM {src} GROUP BY 1 HAVING count(DISTINCT path) > 1", [inst_path]).fetchall()}
     partial = affected_series is not None and series_path.exists()
     where, params = "", [inst_path]
     if partial:
@@ -1195,12 +1192,24 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
                 f"SELECT DISTINCT series_instance_uid FROM {src} WHERE sop_instance_uid IN "
                 "(SELECT uid FROM affected_sops)", [inst_path]).fetchall())
             con.unregister("affected_sops")
+        if not redo:  # no image appeared, changed or vanished: the previous table stands as it is
+            return pq.ParquetFile(series_path).metadata.num_rows
         redo_arr = pa.array(sorted(redo), pa.string())
         con.register("redo_series", pa.table({"uid": redo_arr}))
-        where, params = "WHERE series_instance_uid IN (SELECT uid FROM redo_series)", [inst_path]
+        # only the parts that hold these series are read whole (a night's new studies: its own parts)
+        files = {r[0] for r in con.execute(f"SELECT DISTINCT filename FROM read_parquet(?, filename=true) "
+                                           "WHERE series_instance_uid IN (SELECT uid FROM redo_series)", [inst_path]).fetchall()}
+        where, params = "WHERE series_instance_uid IN (SELECT uid FROM redo_series)", [sorted(files)]
+        # SOPInstanceUIDs of these series found in more than one file anywhere in the export
+        dup_sops = {r[0] for r in con.execute(
+            f"SELECT sop_instance_uid FROM {src} WHERE sop_instance_uid IN (SELECT sop_instance_uid FROM {src} {where}) "
+            "GROUP BY 1 HAVING count(DISTINCT path) > 1", [inst_path, params[0]]).fetchall()} if files else set()
+    else:  # SOPInstanceUIDs found in more than one file anywhere in the export
+        dup_sops = {r[0] for r in con.execute(
+            f"SELECT sop_instance_uid FROM {src} GROUP BY 1 HAVING count(DISTINCT path) > 1", [inst_path]).fetchall()}
     reader = con.sql(
         f"SELECT {', '.join(_GEOMETRY_COLUMNS)} FROM {src} {where} ORDER BY series_instance_uid, path, frame_number",
-        params=params).to_arrow_reader(BATCH_ROWS)  # streamed: duckdb sorts within its memory limit
+        params=params).to_arrow_reader(BATCH_ROWS) if params[0] else ()  # streamed: duckdb sorts within its memory limit
 
     def series_parts():
         """Each series' rows as a dict of columns (`_geometry_columns`), streamed in series order."""

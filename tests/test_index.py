@@ -610,3 +610,59 @@ def test_a_chunk_result_holds_equal_lists_once(tmp_path):
         col = cols[fields.index(name)]
         assert len({id(v) for v in col}) == 1, name
         assert col == [read_header_fast(str(exp / rel))[0][name] for rel, *_ in items], name
+
+
+def _index_rows(tmp_path, folder: str, build) -> pa.Table:
+    """instances rows of a small export that `build(export)` writes (indexed on its own)."""
+    exp = tmp_path / folder
+    build(exp)
+    index_export(exp, tmp_path / f"{folder}-data", workers=1, progress=False)
+    return table("instances", tmp_path / f"{folder}-data")
+
+
+def test_series_recomputed_for_a_night_over_parts_equals_a_full_recompute(tmp_path):
+    """A flow's night: instances in parts, yesterday's series table, then a new part. Only the
+    affected series are recomputed, from the parts that hold them; duplicate SOPs still count
+    across all parts (A's first image repeats G's SOP, in a part no affected series is in; B is
+    redone because a new file repeats one of its SOPs), a series that lost all its images is
+    dropped, and nothing affected leaves the table untouched."""
+    import pyarrow.compute as pc
+
+    from data_contracts.io import write_part
+    from dataset.index import write_series
+
+    old = _index_rows(tmp_path, "old", lambda e: (
+        [make_ct(e / "a" / f"{i}", series="1.2.3.10", sop="9.9.2" if i == 0 else None,
+                 position=(0.0, 0.0, -2.5 * i), instance=i + 1) for i in range(3)],
+        make_ct(e / "b" / "1", series="1.2.3.11", sop="9.9.1", position=(0.0, 0.0, 1.0)),
+        make_ct(e / "b" / "2", series="1.2.3.11", position=(0.0, 0.0, 2.0), instance=2),
+        make_ct(e / "e" / "1", series="1.2.3.14", position=(0.0, 0.0, 1.0)),
+        make_ct(e / "g" / "1", series="1.2.3.15", sop="9.9.2", position=(0.0, 0.0, 1.0))))
+    new = _index_rows(tmp_path, "new", lambda e: (
+        [make_ct(e / "a2" / f"{i}", series="1.2.3.10", position=(0.0, 0.0, 2.5 * (i + 1)), instance=10 + i)
+         for i in range(2)],                                            # series A gains two images
+        make_ct(e / "d" / "1", series="1.2.3.13", sop="9.9.1")))       # a new series repeats B's SOP
+    in_g = pc.equal(old.column("series_instance_uid"), "1.2.3.15")
+    in_e = pc.equal(old.column("series_instance_uid"), "1.2.3.14")
+    parts_before = {"run1-00000": old.filter(pc.invert(in_g)), "run1-00001": old.filter(in_g)}
+    parts_after = {"run1-00000": old.filter(pc.invert(pc.or_(in_g, in_e))),  # E's image is gone
+                   "run1-00001": old.filter(in_g), "run2-00000": new}
+    night, full = tmp_path / "night", tmp_path / "full"
+    for part, rows in parts_before.items():
+        write_part("instances", rows, night, part)
+    assert write_series(night) == 4
+    series_file = night / "series.parquet"
+    stamp = series_file.stat().st_mtime_ns
+    assert write_series(night, set(), set()) == 4 and series_file.stat().st_mtime_ns == stamp  # nothing affected
+    for part, rows in parts_after.items():
+        write_part("instances", rows, night, part)
+        write_part("instances", rows, full, part)
+    affected = set(new.column("series_instance_uid").to_pylist()) | {"1.2.3.14"}
+    assert write_series(night, affected, set(new.column("sop_instance_uid").to_pylist())) == 4
+    write_series(full)
+    got = sorted_rows("series", night, ["series_instance_uid"])
+    assert got == sorted_rows("series", full, ["series_instance_uid"])
+    by_uid = {r["series_instance_uid"]: r for r in got}
+    assert set(by_uid) == {"1.2.3.10", "1.2.3.11", "1.2.3.13", "1.2.3.15"}
+    assert by_uid["1.2.3.10"]["n_images"] == 5 and by_uid["1.2.3.10"]["n_duplicate_sops"] == 1
+    assert by_uid["1.2.3.11"]["n_duplicate_sops"] == 1 and by_uid["1.2.3.13"]["n_duplicate_sops"] == 1
