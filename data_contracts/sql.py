@@ -29,6 +29,21 @@ def read_parquet_sql(paths, filename: bool = False) -> str:
     return "read_parquet([" + ", ".join(sql_string(p) for p in paths) + "]" + (", filename = true" if filename else "") + ")"
 
 
+def files_holding(con, files, where: str, params=()) -> list:
+    """Those of `files` (in their order) that hold a row `WHERE <where>`: one pass over the columns `where` names.
+
+    Read the other columns from these files only: with a semi join (`x IN (SELECT ...)`) as the filter, DuckDB
+    reads every column of every file before filtering (0.07 s of a 0.12 s query for 6,000 of 118,000 rows)."""
+    if not files:
+        return []
+    hit = {r[0] for r in con.execute(f"SELECT DISTINCT filename FROM {read_parquet_sql(files, filename=True)} "
+                                     f"WHERE {where}", list(params)).fetchall()}
+    out = [f for f in files if str(f) in hit]
+    if len(out) != len(hit):  # never silently lose rows to a file DuckDB names otherwise
+        raise RuntimeError(f"DuckDB named files {sorted(hit - {str(f) for f in out})[:3]} that are not among those given")
+    return out
+
+
 SPILL_MEMORY = "256MB"  # DuckDB memory of one process for comparisons, sorts and key checks; beyond it, spills
 SPILL_DIR_ENV = "RADMINE_SPILL_DIR"  # where those spills go (default: the system temp folder, e.g. TMPDIR)
 

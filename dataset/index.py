@@ -1181,6 +1181,8 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
+    from data_contracts.sql import files_holding
+
     src = "read_parquet(?)"
     partial = affected_series is not None and series_path.exists()
     where, params = "", [inst_path]
@@ -1197,9 +1199,8 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
         redo_arr = pa.array(sorted(redo), pa.string())
         con.register("redo_series", pa.table({"uid": redo_arr}))
         # only the parts that hold these series are read whole (a night's new studies: its own parts)
-        files = {r[0] for r in con.execute(f"SELECT DISTINCT filename FROM read_parquet(?, filename=true) "
-                                           "WHERE series_instance_uid IN (SELECT uid FROM redo_series)", [inst_path]).fetchall()}
-        where, params = "WHERE series_instance_uid IN (SELECT uid FROM redo_series)", [sorted(files)]
+        files = files_holding(con, inst_path, "series_instance_uid IN (SELECT uid FROM redo_series)")
+        where, params = "WHERE series_instance_uid IN (SELECT uid FROM redo_series)", [files]
         # SOPInstanceUIDs of these series found in more than one file anywhere in the export
         dup_sops = {r[0] for r in con.execute(
             f"SELECT sop_instance_uid FROM {src} WHERE sop_instance_uid IN (SELECT sop_instance_uid FROM {src} {where}) "

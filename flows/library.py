@@ -107,10 +107,9 @@ class Library:
 
         mined = set(mined_reports.to_pylist())
         reports = dc.read_table("reports", work_dir, columns=["report_id", "accession_number", "patient_id"], ordered=False)
-        inst_keys = dc.read_table("instances", work_dir, columns=["accession_number", "patient_id"], ordered=False)
         pat_of_acc: dict[str, set] = {}
-        for r in inst_keys.group_by(["accession_number", "patient_id"]).aggregate([]).to_pylist():
-            pat_of_acc.setdefault(r["accession_number"], set()).add(r["patient_id"])
+        for acc, pat in _accession_patients(work_dir):
+            pat_of_acc.setdefault(acc, set()).add(pat)
         acc_changed = set(changed_instances.column("accession_number").to_pylist()) - {None}
         pat_changed = set(changed_instances.column("patient_id").to_pylist()) - {None}
         affected, accs, pats = [], set(), set()
@@ -156,26 +155,42 @@ class Library:
 library = Library()
 
 
+def _accession_patients(work_dir: Path) -> list[tuple]:
+    """The distinct (accession_number, patient_id) pairs of the instances: one DuckDB pass over the parts (reading
+    both columns of a 320-study export's 50 parts into Arrow and grouping took ~0.1 s of a nightly re-run)."""
+    from data_contracts.io import table_files
+    from data_contracts.sql import bounded_connection, read_parquet_sql
+
+    files = table_files("instances", work_dir)
+    if not files:
+        return []
+    con = bounded_connection()
+    try:
+        return con.sql(f"SELECT DISTINCT accession_number, patient_id FROM {read_parquet_sql(files)}").fetchall()
+    finally:
+        con.close()
+
+
 def _instances_of(work_dir: Path, accessions, patients):
-    """The instances rows of these accession numbers or patients, in key order: one DuckDB pass over the parts
-    (0.11 s for a night's 16 studies in a 320-study export part by part in pyarrow, 0.03 s here)."""
+    """The instances rows of these accession numbers or patients, in key order, read in DuckDB from the parts that
+    hold them (0.11 s for a night's 16 studies in a 320-study export part by part in pyarrow, 0.04 s here)."""
     import pyarrow as pa
 
     import data_contracts as dc
     from data_contracts.io import table_files
-    from data_contracts.sql import bounded_connection, read_parquet_sql
+    from data_contracts.sql import bounded_connection, files_holding, read_parquet_sql
     from flows.tables_sql import key_sql
 
     contract = dc.load_contract("instances")
-    files = table_files("instances", work_dir)
-    if not files:
-        return contract.schema.empty_table()
     con = bounded_connection()
     try:
         con.register("accs", pa.table({"v": accessions}))
         con.register("pats", pa.table({"v": patients}))
-        table = con.sql(f"SELECT * FROM {read_parquet_sql(files)} WHERE accession_number IN (SELECT v FROM accs) "
-                        "OR patient_id IN (SELECT v FROM pats) "
+        where = "accession_number IN (SELECT v FROM accs) OR patient_id IN (SELECT v FROM pats)"
+        files = files_holding(con, table_files("instances", work_dir), where)  # a night's studies: its own parts
+        if not files:
+            return contract.schema.empty_table()
+        table = con.sql(f"SELECT * FROM {read_parquet_sql(files)} WHERE {where} "
                         f"ORDER BY {key_sql('instances')}").to_arrow_table()
     finally:
         con.close()

@@ -132,3 +132,22 @@ def test_bounded_connection_spills_under_radmine_spill_dir(tmp_path):
                          capture_output=True, text=True, check=True).stdout.strip()
     assert out.startswith(str(tmp_path / "radmine-duckdb-")), out
     assert list(tmp_path.iterdir()) == []  # DuckDB makes the folder only when it spills, and removes it on close
+
+
+def test_files_holding_names_the_files_with_matching_rows_in_their_order(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from data_contracts.sql import bounded_connection, files_holding
+
+    files = []
+    for i, name in enumerate(["c.parquet", "it's b.parquet", "a.parquet"]):  # not in name order; one quoted
+        pq.write_table(pa.table({"k": [f"s{i}", "shared" if i != 1 else "s1b"], "v": [i, i]}), tmp_path / name)
+        files.append(tmp_path / name)
+    con = bounded_connection()
+    try:
+        assert files_holding(con, files, "k = ?", ["shared"]) == [files[0], files[2]]
+        assert files_holding(con, [str(f) for f in files], "k IN ('s1b', 's2')") == [str(files[1]), str(files[2])]
+        assert files_holding(con, files, "v > 5") == [] and files_holding(con, [], "v > 5") == []
+    finally:
+        con.close()
