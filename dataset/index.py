@@ -50,8 +50,8 @@ import stat as _stat
 import sys
 import time
 from collections import Counter, deque
-from itertools import chain
 from contextlib import contextmanager
+from itertools import chain
 from operator import attrgetter as _attrgetter
 from pathlib import Path
 from typing import Any, Iterator
@@ -60,8 +60,8 @@ CHUNK_FILES = 256         # files per task sent to a worker process (64 cost 10-
 BATCH_ROWS = 8192         # rows per Parquet write (and per contract check)
 WALK_BATCH = 16384        # walk entries per write of the temporary listing
 IN_FLIGHT_PER_WORKER = 3  # chunks queued or being read per worker process
-RUN_AHEAD = 24            # results this process may hold while it waits for a helper's earlier one (its
-                          # start-up: ~0.15 s of reading here, ~6,000 rows; fewer blocked it 0.1-0.35 s a run)
+RUN_AHEAD = 24            # results this process may hold while waiting for a helper's earlier one, so that a
+                          # helper's start (~0.15 s) does not block it (it did 0.1-0.35 s a run)
 SERIES_TASK_ROWS = 2048   # instance rows per run of series sent to a worker for their geometry
 WALK_RUNS_PER_SHARE = 8   # runs of subtrees per reader in list_export: top folders hold very different numbers of
                           # files (two runs a share: one reader walked 0.19 s while the other waited after 0.11 s)
@@ -438,8 +438,8 @@ def _walk_subtrees(args) -> list[list]:
 
 def _walk_shares(export_dir: str, exclude: list, shares: int) -> list:
     """The walk cut into its order: ("entries", [...]) of the top folders, listed here, and ("trees", [...]) of
-    consecutive subtrees, WALK_RUNS_PER_SHARE runs a share (a reader done early takes another). Folders are opened here down to
-    three levels, until there are 4 subtrees a share (an export of one patient folder still splits)."""
+    consecutive subtrees, WALK_RUNS_PER_SHARE runs a share (a reader done early takes another). Folders are opened
+    here down to three levels, until there are 4 subtrees a share (an export of one patient folder still splits)."""
     real_root, prefix, skip = _walk_root(export_dir, exclude)
     segments: list = [("tree", ("", real_root))]
     for _depth in range(3):
@@ -1055,7 +1055,7 @@ class _Helpers:
     main thread with SIGALRM)."""
 
     def __init__(self, pool, here: bool, size: int):
-        self.pool, self.here, self.queued = pool, here, IN_FLIGHT_PER_WORKER * size
+        self.pool, self.here, self.size, self.queued = pool, here, size, IN_FLIGHT_PER_WORKER * size
         self.window = max(2 * self.queued, RUN_AHEAD if here else 0)
 
 
@@ -1173,16 +1173,15 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
 
 def _write_series(con, data, inst_path, series_path, affected_series, affected_sops, helpers: _Helpers) -> int:
     import numpy as np
-
-    if helpers.pool is not None:  # the helpers import the geometry (numpy) while this process queries DuckDB
-        for _ in range(helpers.queued // IN_FLIGHT_PER_WORKER):
-            helpers.pool.apply_async(_preload_geometry)
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from data_contracts.sql import files_holding
 
+    if helpers.pool is not None:  # the helpers import the geometry (numpy) while this process queries DuckDB
+        for _ in range(helpers.size):
+            helpers.pool.apply_async(_preload_geometry)
     src = "read_parquet(?)"
     partial = affected_series is not None and series_path.exists()
     where, params = "", [inst_path]
@@ -1270,6 +1269,7 @@ _EPOCH = datetime.date(1970, 1, 1)
 
 
 def _preload_geometry() -> None:
+    """Import `series_geometry`'s modules (numpy) in a helper before its first run of series."""
     import dataset.geometry  # noqa: F401
 
 
