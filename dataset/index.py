@@ -138,7 +138,7 @@ def _list_folder(rel_dir: str, abs_dir: str, prefix: str) -> tuple[list, list]:
     except OSError as exc:
         if not rel_dir:
             raise
-        return [(rel_dir, None, None, f"the folder cannot be listed ({exc.strerror or exc}); its files are not indexed, check its permissions")], []
+        return [_unlisted(rel_dir, exc)], []
     try:
         try:
             with os.scandir(fd) as it:
@@ -146,7 +146,7 @@ def _list_folder(rel_dir: str, abs_dir: str, prefix: str) -> tuple[list, list]:
         except OSError as exc:
             if not rel_dir:
                 raise
-            return [(rel_dir, None, None, f"the folder cannot be listed ({exc.strerror or exc}); its files are not indexed, check its permissions")], []
+            return [_unlisted(rel_dir, exc)], []
         base = f"{rel_dir}/" if rel_dir else ""
         out, subdirs = [], []
         for e in entries:
@@ -163,6 +163,11 @@ def _list_folder(rel_dir: str, abs_dir: str, prefix: str) -> tuple[list, list]:
         return out, subdirs
     finally:
         os.close(fd)
+
+
+def _unlisted(rel_dir: str, exc: OSError) -> tuple[str, None, None, str]:
+    """The walk entry of a folder that cannot be opened or listed."""
+    return rel_dir, None, None, f"the folder cannot be listed ({exc.strerror or exc}); its files are not indexed, check its permissions"
 
 
 def _odd_entry(e, base: str, abs_path: str, prefix: str, subdirs: list):
@@ -423,11 +428,11 @@ def _walk_columns(entries: list) -> list[list]:
 
 
 def _walk_table(columns: list[list]):
-    """`_walk_columns` as an Arrow table."""
+    """`_walk_columns` as an Arrow table: the listing's columns (`_listing_schema`) but its sequence number."""
     import pyarrow as pa
 
-    return pa.table({name: pa.array(col, typ) for name, col, typ in zip(
-        ("path", "size_bytes", "mtime", "walk_error"), columns, (pa.string(), pa.int64(), pa.float64(), pa.string()))})
+    schema = _listing_schema().remove(0)
+    return pa.Table.from_arrays([pa.array(col, f.type) for col, f in zip(columns, schema)], schema=schema)
 
 
 def _walk_subtrees(args) -> list[list]:
