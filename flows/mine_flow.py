@@ -95,6 +95,20 @@ def volumes_task(ctx: pl.RunContext) -> dict:
     return pl.build_volumes(ctx)
 
 
+def _all_before(futures, other) -> bool:
+    """Wait until every one of `futures` is done (True) or `other` is done first (False)."""
+    from prefect.futures import as_completed
+
+    left = set(futures)
+    for fut in as_completed([other, *futures]) if left else ():
+        left.discard(fut)
+        if not left:
+            break
+        if fut is other:
+            return False
+    return True
+
+
 def _collect(futures, batches) -> list[pl.BatchResult]:
     """Wait for batch futures; a failed batch becomes BatchResult(ok=False) instead of failing the run."""
     out = []
@@ -130,11 +144,16 @@ def mine_export(export_dir: str, reports: str, data_dir: str, volumes: bool = Fa
             readers()
         rplan_f = plan_reports_task.submit(ctx)
         iplan_f = plan_index_task.submit(ctx)
-        rplan, iplan = rplan_f.result(), iplan_f.result()
+        # the reports go on while the export is listed and compared (most of a nightly run's fixed time)
+        rplan = rplan_f.result()
         mine_f = [mine_batch_task.submit(ctx, i, b) for i, b in enumerate(rplan.batches)]
+        mined = _collect(mine_f, rplan.batches) if _all_before(mine_f, iplan_f) else None
+        freports = finish_reports_task.submit(ctx, mined, rplan) if mined is not None else None
+        iplan = iplan_f.result()
         index_f = [index_batch_task.submit(ctx, i, b) for i, b in enumerate(iplan.batches)]
-        mined = _collect(mine_f, rplan.batches)
-        freports = finish_reports_task.submit(ctx, mined, rplan)
+        if mined is None:
+            mined = _collect(mine_f, rplan.batches)
+            freports = finish_reports_task.submit(ctx, mined, rplan)
         indexed = _collect(index_f, iplan.batches)
         findex = finish_index_task.submit(ctx, indexed, iplan)
         freports.result(), findex.result()

@@ -1,12 +1,14 @@
 """The Prefect flow `mine_export` under prefect_test_harness (toy library: the machinery, not the mining)."""
 from __future__ import annotations
 
+import threading
+
 import pyarrow.parquet as pq
 import pytest
 
 import data_contracts as dc
 from flows import pipeline as pl
-from flows.toylib import make_toy_export
+from flows.toylib import ToyLibrary, make_toy_export
 
 TOY = "flows.toylib:library"
 TABLES = ("reports", "references", "labels", "snippet_labels", "instances", "index_errors", "series",
@@ -62,6 +64,56 @@ def test_a_failing_batch_task_ends_the_run_completed_with_errors(tmp_path, prefe
     monkeypatch.delenv("RADMINE_TOY_FAIL_REPORTS")
     again = mine_export(**params(tmp_path))
     assert again["status"] == "completed" and again["counts"]["reports_to_mine"] == 2
+
+
+class _Gated(ToyLibrary):
+    """The toy library with one step held until another has run (at most GATE_S, then it fails the run)."""
+
+    def __init__(self, held: str, until: str):
+        self.held, self.until, self.reached = held, until, threading.Event()
+
+    def _gate(self, step: str) -> None:
+        if step == self.until:
+            self.reached.set()
+        if step == self.held and not self.reached.wait(GATE_S):
+            raise RuntimeError(f"{self.held} waited {GATE_S} s for {self.until}, which never ran")
+
+    def list_export(self, export_dir, exclude=()):
+        self._gate("list_export")
+        return super().list_export(export_dir, exclude)
+
+    def mine_reports(self, rows):
+        self._gate("mine_reports")
+        return super().mine_reports(rows)
+
+    def near_duplicate_groups(self, keys):  # called by finish-reports
+        self._gate("finish_reports")
+        return super().near_duplicate_groups(keys)
+
+    def index_files(self, export_dir, items):
+        self._gate("index_files")
+        return super().index_files(export_dir, items)
+
+
+GATE_S = 20
+LISTING_WAITS_FOR_REPORTS = _Gated(held="list_export", until="finish_reports")
+MINING_WAITS_FOR_INDEXING = _Gated(held="mine_reports", until="index_files")
+
+
+@pytest.mark.parametrize("library", ["LISTING_WAITS_FOR_REPORTS", "MINING_WAITS_FOR_INDEXING"])
+def test_the_reports_finish_whether_or_not_they_are_mined_before_the_export_is_listed(tmp_path, prefect_harness,
+                                                                                      library):
+    """Mining and finishing the reports do not wait for the export's listing (a nightly run's longest fixed step);
+    when the mining takes longer than the listing, the index batches do not wait for it either."""
+    from flows.mine_flow import mine_export
+
+    make_toy_export(tmp_path, range(4))
+    result = mine_export(**params(tmp_path, library=f"{__name__}:{library}"))
+    assert result["status"] == "completed" and result["counts"]["failed_batches"] == 0
+    plain = tmp_path / "plain"
+    pl.run_pipeline(pl.MineOptions(**{**params(tmp_path), "data_dir": str(plain)}))
+    for t in TABLES:
+        assert pq.read_table(dc.table_path(t, tmp_path / "data")).equals(pq.read_table(dc.table_path(t, plain))), t
 
 
 def test_tasks_are_thin_and_callable_without_prefect(tmp_path):
