@@ -95,7 +95,7 @@ class _Gated(ToyLibrary):
         return super().index_files(export_dir, items)
 
 
-GATE_S = 20
+GATE_S = 60  # generous on a loaded machine; a regression costs the test this long before it fails
 LISTING_WAITS_FOR_REPORTS = _Gated(held="list_export", until="finish_reports")
 MINING_WAITS_FOR_INDEXING = _Gated(held="mine_reports", until="index_files")
 
