@@ -139,34 +139,42 @@ def mine_export(export_dir: str, reports: str, data_dir: str, volumes: bool = Fa
     # index batches run in this process's threads: their reader processes start now, while the
     # export is listed, instead of one per batch (not on Dask: there the workers read)
     readers = runner == "local" and not os.environ.get(DASK_ENV) and getattr(ctx.lib, "open_readers", None)
+    running: list = []  # this run's task futures: an abort lets them end before it removes the partial version
+
+    def submit(task, *args):
+        running.append(fut := task.submit(*args))
+        return fut
+
     try:
         if readers:
             readers()
-        rplan_f = plan_reports_task.submit(ctx)
-        iplan_f = plan_index_task.submit(ctx)
+        rplan_f = submit(plan_reports_task, ctx)
+        iplan_f = submit(plan_index_task, ctx)
         # the reports go on while the export is listed and compared (most of a nightly run's fixed time)
         rplan = rplan_f.result()
-        mine_f = [mine_batch_task.submit(ctx, i, b) for i, b in enumerate(rplan.batches)]
+        mine_f = [submit(mine_batch_task, ctx, i, b) for i, b in enumerate(rplan.batches)]
         mined = _collect(mine_f, rplan.batches) if _all_before(mine_f, iplan_f) else None
-        freports = finish_reports_task.submit(ctx, mined, rplan) if mined is not None else None
+        freports = submit(finish_reports_task, ctx, mined, rplan) if mined is not None else None
         iplan = iplan_f.result()
-        index_f = [index_batch_task.submit(ctx, i, b) for i, b in enumerate(iplan.batches)]
+        index_f = [submit(index_batch_task, ctx, i, b) for i, b in enumerate(iplan.batches)]
         if mined is None:
             mined = _collect(mine_f, rplan.batches)
-            freports = finish_reports_task.submit(ctx, mined, rplan)
+            freports = submit(finish_reports_task, ctx, mined, rplan)
         indexed = _collect(index_f, iplan.batches)
-        findex = finish_index_task.submit(ctx, indexed, iplan)
+        findex = submit(finish_index_task, ctx, indexed, iplan)
         freports.result(), findex.result()
         counts: dict[str, Any] = {**rplan.counts, **iplan.counts}
-        counts.update(match_task.submit(ctx).result())
+        counts.update(submit(match_task, ctx).result())
         if volumes:
-            counts.update(volumes_task.submit(ctx).result())
+            counts.update(submit(volumes_task, ctx).result())
         counts["failed_batches"] = pl.failed(mined) + pl.failed(indexed)
         counts["batches"] = len(mined) + len(indexed)
         if readers:
             ctx.lib.close_readers()
         row = pl.publish(store, ctx, counts)
     except BaseException:
+        for fut in running:  # e.g. the reports still mined when the listing failed: they write into the partial version
+            fut.wait()
         if readers:
             ctx.lib.close_readers()
         pl.abort_run(store, ctx)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pyarrow.parquet as pq
 import pytest
@@ -114,6 +115,41 @@ def test_the_reports_finish_whether_or_not_they_are_mined_before_the_export_is_l
     pl.run_pipeline(pl.MineOptions(**{**params(tmp_path), "data_dir": str(plain)}))
     for t in TABLES:
         assert pq.read_table(dc.table_path(t, tmp_path / "data")).equals(pq.read_table(dc.table_path(t, plain))), t
+
+
+class _ListingFails(ToyLibrary):
+    """The toy library whose listing fails while a report batch is still being mined."""
+
+    def __init__(self):
+        self.mining, self.mined = threading.Event(), threading.Event()  # a batch began, one ended
+
+    def list_export(self, export_dir, exclude=()):
+        self.mining.wait(GATE_S)
+        raise ValueError("toy listing failure")  # not an I/O error: no retries
+
+    def mine_reports(self, rows):
+        self.mining.set()
+        time.sleep(0.5)  # still mining when the listing fails
+        out = super().mine_reports(rows)
+        self.mined.set()
+        return out
+
+
+LISTING_FAILS = _ListingFails()
+
+
+def test_a_failed_run_lets_its_running_tasks_end_before_it_removes_the_partial_version(tmp_path, prefect_harness):
+    """Tasks still running when a step fails write into the run's partial version: the run waits for them before
+    removing it, so nothing is left half-written and the data directory is free for the next run."""
+    from flows.mine_flow import mine_export
+
+    make_toy_export(tmp_path, range(2))
+    with pytest.raises(ValueError, match="toy listing failure"):
+        mine_export(**params(tmp_path, library=f"{__name__}:LISTING_FAILS", report_batch_size=10))
+    versions = tmp_path / "data" / "versions"  # a batch that wrote after the removal would leave its folder here
+    assert LISTING_FAILS.mined.is_set() and not (versions.exists() and [p.name for p in versions.iterdir()])
+    result = mine_export(**params(tmp_path))
+    assert result["status"] == "completed" and result["counts"]["reports_to_mine"] == 2
 
 
 def test_tasks_are_thin_and_callable_without_prefect(tmp_path):
