@@ -56,6 +56,11 @@ def _label_code(value: str, not_mentioned_is_absent: bool) -> int:
 def load_records(data_dir: str | os.PathLike, split: str | None, cfg: RadFinderConfig) -> list[VolumeRecord]:
     """Volumes of `split` (all when None) with report text, label targets and referenced slices."""
     data_dir = data_contracts.current_dir(data_dir)  # array paths are relative to the published version
+    if not data_contracts.has_table("volumes", data_dir):
+        raise FileNotFoundError(
+            f"{data_dir} has no volumes table: the run that wrote it did not build the training volumes. "
+            "Run `radmine mine ... --volumes` (and give `radmine serve` --volumes too, or each night's version "
+            "has none), or `radmine volumes DATA_DIR` after `radmine index`")
     vols = data_contracts.read_table("volumes", data_dir).to_pylist()
     if split is not None:
         if split not in {"train", "val", "test"}:

@@ -109,6 +109,14 @@ def test_records_read_through_contracts(tmp_path):
         load_records(tmp_path, "holdout", cfg)
 
 
+def test_records_without_volumes_say_which_option_builds_them(tmp_path):
+    make_tables(tmp_path)
+    for f in data_contracts.table_files("volumes", tmp_path):
+        f.unlink()  # what a flow run without --volumes publishes: every table but volumes
+    with pytest.raises(FileNotFoundError, match="--volumes"):
+        load_records(tmp_path, "train", tiny(crop_shape=(24, 32, 32), spacing_mm=(3.0, 1.5, 1.5)))
+
+
 def test_slice_targets_say_what_holds_at_a_referenced_slice():
     names = {name: i for i, name in enumerate(CT_RATE_LABELS)}
     report = np.full(len(CT_RATE_LABELS), -1, dtype=np.int8)
