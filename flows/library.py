@@ -12,7 +12,8 @@ over the real libraries (`library`, here) or over a toy (flows.toylib) in machin
     index_files(export_dir, items) -> (instances rows, index_errors rows)   items: [path, size, mtime, walk error] each
     write_series(work_dir)                                 series from work_dir's instances (one file or parts)
     match(work_dir) -> counts                              snippet_slices, rejections into work_dir
-    build_volumes(work_dir, export_dir, cache_dir) -> counts   volumes (+ arrays) into work_dir
+    plan_volumes(work_dir, cache_dir) -> (rows, uids)      cached volumes linked into work_dir; series to build
+    build_volume_batch(work_dir, export_dir, cache_dir, uids) -> (volumes rows, index_errors rows)
 """
 from __future__ import annotations
 
@@ -148,8 +149,16 @@ class Library:
         out = {name: w.rows for name, w in writers.items()}
         return {"references_rematched": rematched, "pairs": out["snippet_slices"], "rejected": out["rejections"]}
 
-    def build_volumes(self, work_dir: Path, export_dir: Path, cache_dir: Path) -> dict:
-        return build_volumes_cached(work_dir, export_dir, cache_dir)
+    def plan_volumes(self, work_dir: Path, cache_dir: Path) -> tuple[list[dict], list[str]]:
+        """(volumes rows of the arrays already cached, linked into work_dir; series uids still to build)."""
+        return plan_volumes_cached(work_dir, cache_dir)
+
+    def build_volume_batch(self, work_dir: Path, export_dir: Path, cache_dir: Path, uids: list[str]):
+        """(volumes rows, decode error rows) of a batch of series, built in one of the flow's reader
+        processes when they run (threads would share one core for pydicom's decoding), else here."""
+        from dataset.index import in_reader
+
+        return in_reader(build_volume_batch_cached, Path(work_dir), Path(export_dir), Path(cache_dir), list(uids))
 
 
 library = Library()
@@ -222,31 +231,49 @@ def _link(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst)
 
 
-def build_volumes_cached(work_dir: Path, export_dir: Path, cache_dir: Path, cfg=None) -> dict:
-    """dataset.volumes over the series matching chooses, re-using arrays cached by content key.
+def _chosen_volumes(work: Path) -> set[str]:
+    """Series that get a training volume: each study's by matching's rule, plus every volume a pair names."""
+    import data_contracts as dc
+    from dataset.matching import MatchConfig, choose_training_volumes
+
+    series = dc.read_table("series", work).to_pandas()
+    uids = {r["series_instance_uid"] for r in choose_training_volumes(series, MatchConfig()).values()}
+    if dc.has_table("snippet_slices", work):
+        uids |= set(dc.read_table("snippet_slices", work, columns=["volume_series_instance_uid"]).column(0).to_pylist())
+    return uids
+
+
+def _rows_of_series(name: str, work: Path, uids, columns: list[str] | None = None):
+    """Rows of table `name` (one file or parts) whose series_instance_uid is in `uids`, as a DataFrame."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    import data_contracts as dc
+    from data_contracts.io import table_files
+
+    schema = dc.load_contract(name).schema
+    table = ds.dataset([str(f) for f in table_files(name, work)], schema=schema, format="parquet").to_table(
+        columns=columns, filter=ds.field("series_instance_uid").isin(pa.array(sorted(uids), pa.string())))
+    return table.to_pandas()
+
+
+def plan_volumes_cached(work_dir: Path, cache_dir: Path, cfg=None) -> tuple[list[dict], list[str]]:
+    """The training volumes of a version: (rows of those whose array is cached, hard-linked into
+    `work_dir` now; uids of the series still to build, `build_volume_batch_cached`).
 
     Arrays live once in DATA_DIR/cache/volumes/<key>.npy (+ <key>.json, the volumes row) and are
     hard-linked into the version at the `array_path` dataset.volumes gives them (relative to the
     version folder), so every version is self-contained and unchanged series are never rebuilt.
     """
-    import data_contracts as dc
-    from dataset.matching import MatchConfig, choose_training_volumes
-    from dataset.volumes import VolumeConfig, build_volumes
+    from dataset.volumes import VolumeConfig
 
     cfg = cfg or VolumeConfig()
     work, cache = Path(work_dir), Path(cache_dir) / "volumes"
-    series = dc.read_table("series", work).to_pandas()
-    instances = dc.read_table("instances", work).to_pandas()
-    uids = {r["series_instance_uid"] for r in choose_training_volumes(series, MatchConfig()).values()}
-    if dc.has_table("snippet_slices", work):
-        uids |= set(dc.read_table("snippet_slices", work, columns=["volume_series_instance_uid"]).column(0).to_pylist())
-    images = {uid: g[["path", "size_bytes", "mtime"]].to_dict("records")
-              for uid, g in instances.groupby("series_instance_uid", sort=False) if uid in uids}
-    rows, todo, keys = [], [], {}
-    for uid in sorted(uids):
-        if uid not in images:
-            continue
-        keys[uid] = key = _volume_key(uid, images[uid], cfg)
+    uids = _chosen_volumes(work)
+    images = _rows_of_series("instances", work, uids, ["series_instance_uid", "path", "size_bytes", "mtime"])
+    rows, todo = [], []
+    for uid, g in sorted(images.groupby("series_instance_uid", sort=False), key=lambda kv: kv[0]):
+        key = _volume_key(uid, g.to_dict("records"), cfg)
         npy, meta = cache / f"{key}.npy", cache / f"{key}.json"
         if npy.exists() and meta.exists():
             row = json.loads(meta.read_text())
@@ -254,22 +281,29 @@ def build_volumes_cached(work_dir: Path, export_dir: Path, cache_dir: Path, cfg=
             rows.append(row)
         else:
             todo.append(uid)
-    result = build_volumes(work, Path(export_dir), series, instances, todo, cfg)
+    return rows, todo
+
+
+def build_volume_batch_cached(work_dir: Path, export_dir: Path, cache_dir: Path, uids: list[str],
+                              cfg=None) -> tuple[list[dict], list[dict]]:
+    """Build the volumes of `uids` into `work_dir` and the cache; (volumes rows, index_errors rows of
+    the files that could not be decoded)."""
+    from dataset.volumes import VolumeConfig, build_volumes
+
+    cfg = cfg or VolumeConfig()
+    work, cache = Path(work_dir), Path(cache_dir) / "volumes"
+    series = _rows_of_series("series", work, uids)
+    instances = _rows_of_series("instances", work, uids)
+    result = build_volumes(work, Path(export_dir), series, instances, uids, cfg)
     cache.mkdir(parents=True, exist_ok=True)
     for row in result.rows:
-        key = keys[row["series_instance_uid"]]
+        g = instances[instances["series_instance_uid"] == row["series_instance_uid"]]
+        key = _volume_key(row["series_instance_uid"], g[["path", "size_bytes", "mtime"]].to_dict("records"), cfg)
         _link(work / row["array_path"], cache / f"{key}.npy")
         tmp = cache / f".{key}.json.tmp"
         tmp.write_text(json.dumps(row))
         os.replace(tmp, cache / f"{key}.json")
-        rows.append(row)
-    dc.write_table("volumes", rows, work)
-    if result.errors:  # decode failures join index_errors, as dataset.volumes.run_volumes does
-        old = dc.read_table("index_errors", work).to_pylist() if dc.has_table("index_errors", work) else []
-        new_paths = {e["path"] for e in result.errors}
-        dc.write_table("index_errors", [e for e in old if e["path"] not in new_paths] + result.errors, work)
-    return {"volumes": len(rows), "volumes_built": len(result.rows), "volumes_cached": len(rows) - len(result.rows),
-            "decode_errors": len(result.errors)}
+    return result.rows, result.errors
 
 
 def prune_volume_cache(cache_dir: Path) -> int:

@@ -1,12 +1,14 @@
 """The Prefect 3 flow `mine_export`: the pipeline of flows.pipeline as tasks.
 
     plan reports ─┬─ mine batch × N ── finish reports ─┐
-    plan index  ──┴─ index batch × M ── finish index ───┴─ match ── volumes? ── publish (+ artifact)
+    plan index  ──┴─ index batch × M ── finish index ───┴─ match ─┐
+                   (--volumes) plan volumes ── volume batch × K ── finish volumes ─┴─ publish (+ artifact)
 
 Every task is a thin wrapper over a function of flows.pipeline (which calls the mining and
 dataset libraries), so `task.fn(...)` and `run_pipeline` run the same code without Prefect.
 Batch tasks retry on I/O errors (OSError) with a delay and have timeouts; a batch that still
-fails keeps its items' previous rows and the run ends `completed_with_errors`. The flow holds
+fails keeps its items' previous rows (a volume batch: its series get no volume this time and are
+built by the next run) and the run ends `completed_with_errors`. The flow holds
 the data directory's lock in its own process from start to publish.
 
 Timeouts: tasks run in worker threads (or on Dask workers), where Prefect can only enforce a
@@ -90,9 +92,19 @@ def match_task(ctx: pl.RunContext) -> dict:
     return pl.match(ctx)
 
 
-@task(name="build-volumes", timeout_seconds=7200, **_IO)
-def volumes_task(ctx: pl.RunContext) -> dict:
-    return pl.build_volumes(ctx)
+@task(name="plan-volumes", timeout_seconds=1800, **_IO)
+def plan_volumes_task(ctx: pl.RunContext) -> pl.Plan:
+    return pl.plan_volumes(ctx)
+
+
+@task(name="volume-batch", timeout_seconds=1800, **_IO)
+def volume_batch_task(ctx: pl.RunContext, index: int, uids: list[str]) -> pl.BatchResult:
+    return pl.volume_batch(ctx, index, uids)
+
+
+@task(name="finish-volumes", timeout_seconds=1800, **_IO)
+def finish_volumes_task(ctx: pl.RunContext, results: list[pl.BatchResult], plan: pl.Plan) -> dict:
+    return pl.finish_volumes(ctx, results, plan)
 
 
 def _all_before(futures, other) -> bool:
@@ -165,10 +177,13 @@ def mine_export(export_dir: str, reports: str, data_dir: str, volumes: bool = Fa
         freports.result(), findex.result()
         counts: dict[str, Any] = {**rplan.counts, **iplan.counts}
         counts.update(submit(match_task, ctx).result())
+        built: list[pl.BatchResult] = []
         if volumes:
-            counts.update(submit(volumes_task, ctx).result())
-        counts["failed_batches"] = pl.failed(mined) + pl.failed(indexed)
-        counts["batches"] = len(mined) + len(indexed)
+            vplan = submit(plan_volumes_task, ctx).result()
+            built = _collect([submit(volume_batch_task, ctx, i, b) for i, b in enumerate(vplan.batches)], vplan.batches)
+            counts.update(vplan.counts, **submit(finish_volumes_task, ctx, built, vplan).result())
+        counts["failed_batches"] = pl.failed(mined) + pl.failed(indexed) + pl.failed(built)
+        counts["batches"] = len(mined) + len(indexed) + len(built)
         if readers:
             ctx.lib.close_readers()
         row = pl.publish(store, ctx, counts)

@@ -10,7 +10,9 @@ One run turns a PACS export and a reports file into a new published version of t
     index_batch     read one batch of DICOM files (a task per batch)
     finish_index    carried rows + read batches -> instances, index_errors, series (affected ones)
     match           snippet_slices, rejections (only references whose report or images changed)
-    build_volumes   volumes + .npy arrays through the shared cache (optional)
+    plan_volumes    training volumes (optional): cached arrays linked in; the series to build
+    volume_batch    build one batch of volumes (a task per batch)
+    finish_volumes  cached + built -> volumes; decode failures into index_errors
     publish         runs table, rename the partial folder into place, switch CURRENT, prune
 
 `run_pipeline` calls them in order in one process; `flows.mine_flow` calls the same functions
@@ -664,19 +666,52 @@ def match(ctx: RunContext) -> dict[str, int]:
     return {**{f"match_{k}": v for k, v in (counts or {}).items()}, **out}
 
 
-def build_volumes(ctx: RunContext) -> dict[str, int]:
-    cache = Path(ctx.data_dir) / "cache"
-    counts = ctx.lib.build_volumes(ctx.work, Path(ctx.options.export_dir), cache)
+VOLUME_BATCH = 4  # series per volume batch: ~1 s each here, so a task is seconds, and many tasks keep workers busy
+
+
+def plan_volumes(ctx: RunContext) -> Plan:
+    """Cached training volumes linked into the version; the series still to build, in batches."""
+    cached, todo = ctx.lib.plan_volumes(ctx.work, Path(ctx.data_dir) / "cache")
+    _write_part("volumes", cached, ctx.scratch / "volumes-cached.parquet")
+    return Plan(batches=_chunks(todo, VOLUME_BATCH), counts={"volumes_to_build": len(todo)})
+
+
+def volume_batch(ctx: RunContext, index: int, uids: list[str]) -> BatchResult:
+    """Build one batch of training volumes (arrays into the version and the cache; rows as scratch parts)."""
+    rows, errors = ctx.lib.build_volume_batch(ctx.work, Path(ctx.options.export_dir), Path(ctx.data_dir) / "cache", uids)
+    part = ctx.scratch / f"volumes-{index:05d}"
+    counts = {"volumes": _write_part("volumes", rows, part / "volumes.parquet"),
+              "decode_errors": _write_part("index_errors", errors, part / "index_errors.parquet")}
+    return BatchResult(index=index, ok=True, counts=counts)
+
+
+def finish_volumes(ctx: RunContext, results: list[BatchResult], plan: Plan) -> dict[str, int]:
+    """Cached + built volumes -> `volumes`; decode failures replace the index_errors rows of their files.
+    A failed batch's series get no volume in this version; they are not cached, so the next run builds them."""
+    import pyarrow.compute as pc
+
     import data_contracts as dc
 
-    for name in ("volumes", "index_errors"):  # key order, whichever order arrays were built or reused in
-        if dc.has_table(name, ctx.work):
-            _write_final(name, dc.read_table(name, ctx.work), ctx)
+    ok = [ctx.scratch / f"volumes-{r.index:05d}" for r in results if r.ok]
+    cached = _read_parts("volumes", [ctx.scratch / "volumes-cached.parquet"])
+    built = _read_parts("volumes", [p / "volumes.parquet" for p in ok])
+    n = _write_final("volumes", _concat("volumes", [cached, built]), ctx)
+    errors = _read_parts("index_errors", [p / "index_errors.parquet" for p in ok])
+    if errors.num_rows:
+        old = dc.read_table("index_errors", ctx.work)
+        old = old.filter(pc.invert(pc.is_in(old.column("path"), value_set=errors.column("path"))))
+        _write_final("index_errors", _concat("index_errors", [old, errors]), ctx)
     checkpoint(ctx, "volumes")
-    return counts or {}
+    return {"volumes": n, "volumes_built": built.num_rows, "volumes_cached": cached.num_rows,
+            "decode_errors": errors.num_rows}
 
 
-# -- publish ------------------------------------------------------------------------------------
+def build_volumes(ctx: RunContext) -> tuple[dict[str, int], list[BatchResult]]:
+    """The volume step in this process: plan, every batch, finish; (counts, batch results)."""
+    plan = plan_volumes(ctx)
+    results = _run_batches(volume_batch, ctx, plan.batches)
+    return {**plan.counts, **finish_volumes(ctx, results, plan)}, results
+
 
 def failed(results: list[BatchResult]) -> int:
     return sum(1 for r in results if not r.ok)
@@ -786,10 +821,12 @@ def run_pipeline(options: MineOptions, run_id: str | None = None) -> dict:
         finish_reports(ctx, mined, rplan)
         finish_index(ctx, indexed, iplan)
         counts.update(match(ctx))
+        built: list[BatchResult] = []
         if options.volumes:
-            counts.update(build_volumes(ctx))
-        counts["failed_batches"] = failed(mined) + failed(indexed)
-        counts["batches"] = len(mined) + len(indexed)
+            vcounts, built = build_volumes(ctx)
+            counts.update(vcounts)
+        counts["failed_batches"] = failed(mined) + failed(indexed) + failed(built)
+        counts["batches"] = len(mined) + len(indexed) + len(built)
         row = publish(store, ctx, counts)
     except BaseException:
         abort_run(store, ctx)

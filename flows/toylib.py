@@ -143,8 +143,48 @@ class ToyLibrary:
         dc.write_table("rejections", rejections, data_dir)
         return {"pairs": len(pairs), "rejected": len(rejections)}
 
-    def build_volumes(self, data_dir: Path, export_dir: Path, cache_dir: Path) -> dict[str, int]:
-        return {}
+    def plan_volumes(self, work_dir: Path, cache_dir: Path) -> tuple[list[dict], list[str]]:
+        """Every series is a volume; its row is cached under cache_dir/toy-volumes by series and image count."""
+        import data_contracts as dc
+
+        rows, todo = [], []
+        for s in dc.read_table("series", work_dir).to_pylist():
+            meta = Path(cache_dir) / "toy-volumes" / f"{s['series_instance_uid']}-{s['n_images']}.json"
+            if meta.exists():
+                rows.append(json.loads(meta.read_text()))
+                self._write_array(work_dir, rows[-1])
+            else:
+                todo.append(s["series_instance_uid"])
+        return rows, todo
+
+    def build_volume_batch(self, work_dir: Path, export_dir: Path, cache_dir: Path, uids: list[str]):
+        """A volume of each series' z positions; RADMINE_TOY_FAIL_VOLUMES=uid,... fails the batch holding one."""
+        import data_contracts as dc
+
+        if set(uids) & set(os.environ.get("RADMINE_TOY_FAIL_VOLUMES", "").split(",")):
+            raise OSError(f"toy failure building the volumes of {uids}")
+        series = {s["series_instance_uid"]: s for s in dc.read_table("series", work_dir).to_pylist()}
+        rows = []
+        for uid in uids:
+            s = series[uid]
+            row = {"series_instance_uid": uid, "study_instance_uid": s["study_instance_uid"],
+                   "patient_id": s["patient_id"], "array_path": f"volumes/{uid}.npy", "shape": [s["n_images"], 1, 1],
+                   "spacing_mm": [5.0, 1.0, 1.0], "affine": [1.0, 0, 0, 0, 0, 1.0, 0, 0, 0, 0, -5.0, 0, 0, 0, 0, 1.0],
+                   "split": "train"}
+            self._write_array(work_dir, row)
+            meta = Path(cache_dir) / "toy-volumes" / f"{uid}-{s['n_images']}.json"
+            meta.parent.mkdir(parents=True, exist_ok=True)
+            meta.write_text(json.dumps(row))
+            rows.append(row)
+        return rows, []
+
+    @staticmethod
+    def _write_array(work_dir: Path, row: dict) -> None:
+        import numpy as np
+
+        path = Path(work_dir) / row["array_path"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, np.zeros(row["shape"], dtype=np.int16))
 
 
 library = ToyLibrary()

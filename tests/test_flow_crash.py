@@ -23,7 +23,7 @@ from flows.versions import VersionStore
 
 TOY = "flows.toylib:library"
 TABLES = ("reports", "references", "labels", "snippet_labels", "instances", "index_errors", "series",
-          "snippet_slices", "rejections")
+          "snippet_slices", "rejections", "volumes")
 
 
 def files_digest(folder: Path) -> dict[str, str]:
@@ -39,7 +39,7 @@ def radmine_mine(root: Path, api_url: str, pause_at: str | None = None, no_prefe
         env["RADMINE_TEST_PAUSE_AT"] = pause_at
     argv = [sys.executable, "-m", "flows.cli", "mine", str(root / "export"), "--reports", str(root / "reports.jsonl"),
             "--data", str(root / "data"), "--library", TOY, "--keep-identifiers", "--report-batch-size", "2",
-            "--file-batch-size", "9"]
+            "--file-batch-size", "9", "--volumes"]
     if no_prefect:
         argv.append("--no-prefect")
     return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
@@ -65,7 +65,7 @@ def expected_tables(root: Path, tmp: Path) -> dict:
 
     out = tmp / "expected"
     pl.run_pipeline(pl.MineOptions(export_dir=str(root / "export"), reports=str(root / "reports.jsonl"),
-                                   data_dir=str(out), library=TOY, keep_identifiers=True))
+                                   data_dir=str(out), library=TOY, keep_identifiers=True, volumes=True))
     return {t: dc.read_table(t, out).to_pylist() for t in TABLES}
 
 
@@ -89,7 +89,7 @@ def test_sigkill_at_each_step_leaves_the_previous_version_and_the_next_run_compl
     reports[3] = toy_report(3, amended=True)
     (root / "reports.jsonl").write_text("".join(json.dumps(r) + "\n" for r in reports))
 
-    points = ["started", "mined", "indexed", "matched", "before_publish", "renamed"]
+    points = ["started", "mined", "indexed", "matched", "volumes", "before_publish", "renamed"]
     for i, point in enumerate(points):
         proc = radmine_mine(root, home, pause_at=point, no_prefect=(i % 2 == 1))  # flow and plain runs alike
         kill_at(proc, data / f".paused-{point}")
@@ -112,6 +112,7 @@ def test_sigkill_at_each_step_leaves_the_previous_version_and_the_next_run_compl
     assert not [p.name for p in store.versions.iterdir() if p.name.startswith(".")]
     assert store.current() not in (v1, v2)
     assert {t: dc.read_table(t, data).to_pylist() for t in TABLES} == expected
+    assert all((store.versions / store.current() / v["array_path"]).is_file() for v in expected["volumes"])
     runs = dc.read_table("runs", data).to_pylist()
     assert len(runs) == 3 and all(r["status"] == "completed" for r in runs)
     counts = json.loads(runs[-1]["counts"])

@@ -210,6 +210,37 @@ def test_failed_batch_keeps_previous_rows_and_is_retried_next_run(toy, monkeypat
     assert "Addendum" in next(r["text"] for r in snapshot(toy / "data")["reports"] if r["report_id"] == "R2")
 
 
+def test_volumes_are_built_in_batches_and_a_night_builds_only_its_new_series(toy, monkeypatch):
+    monkeypatch.setattr(pl, "VOLUME_BATCH", 4)
+    first = pl.run_pipeline(options(toy, volumes=True))
+    c = first["counts"]
+    assert (c["volumes_to_build"], c["volumes_built"], c["volumes_cached"], c["volumes"]) == (6, 6, 0, 6)
+    assert c["batches"] == 3 + 9 + 2, "3 report batches, 9 index batches, 2 volume batches of 4 and 2 series"
+    for s in range(6, 8):
+        for i in range(1, 11):
+            write_toy_image(toy / "export", s, 2, i)
+    second = pl.run_pipeline(options(toy, volumes=True))
+    c = second["counts"]
+    assert (c["volumes_to_build"], c["volumes_built"], c["volumes_cached"], c["volumes"]) == (2, 2, 6, 8)
+    vols = dc.read_table("volumes", toy / "data").to_pylist()
+    assert [v["series_instance_uid"] for v in vols] == [f"1.2.{s}.2" for s in range(8)]
+    version = dc.current_dir(toy / "data")
+    assert all((version / v["array_path"]).is_file() for v in vols), "cached arrays are linked into the version"
+
+
+def test_a_failed_volume_batch_leaves_its_series_out_and_the_next_run_builds_them(toy, monkeypatch):
+    monkeypatch.setattr(pl, "VOLUME_BATCH", 4)
+    monkeypatch.setenv("RADMINE_TOY_FAIL_VOLUMES", "1.2.5.2")  # the second batch: series 4 and 5
+    row = pl.run_pipeline(options(toy, volumes=True))
+    assert row["status"] == "completed_with_errors" and row["counts"]["failed_batches"] == 1
+    assert row["counts"]["volumes"] == 4
+    assert [v["series_instance_uid"] for v in dc.read_table("volumes", toy / "data").to_pylist()] == \
+        [f"1.2.{s}.2" for s in range(4)]
+    monkeypatch.delenv("RADMINE_TOY_FAIL_VOLUMES")
+    row = pl.run_pipeline(options(toy, volumes=True))
+    assert row["status"] == "completed" and row["counts"]["volumes_built"] == 2 and row["counts"]["volumes"] == 6
+
+
 def test_prune_keeps_newest_k_and_current(toy):
     ids = [pl.run_pipeline(options(toy, keep_versions=2))["run_id"] for _ in range(4)]
     store = VersionStore(toy / "data")

@@ -358,6 +358,21 @@ def test_series_in_open_readers_equal_series_here(tmp_path, monkeypatch):
     assert table("series", tmp_path / "d").to_pylist() == here
 
 
+def test_in_reader_runs_in_a_reader_process_with_one_numeric_thread(monkeypatch):
+    """A flow's volume batches run through in_reader: in a reader process while they run, here otherwise;
+    a reader's torch takes one thread (two readers with a thread a core each were 1.5x slower)."""
+    import dataset.index as ix
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert ix.in_reader(os.getpid) == os.getpid()
+    ix.open_readers(1)
+    try:
+        assert ix.in_reader(os.getpid) != os.getpid()
+        assert ix.in_reader(os.getenv, "OMP_NUM_THREADS") == "1"
+    finally:
+        ix.close_readers()
+
+
 def test_incremental_rerun_equals_fresh_run(tmp_path):
     exp = tmp_path / "export"
     files = axial_series(exp / "a", n=6)
