@@ -164,10 +164,13 @@ def choose_training_volumes(series: pd.DataFrame, cfg: MatchConfig = MatchConfig
     `coverage_fraction` of the study's widest axial z extent, then take the thinnest slice
     spacing; ties go to the wider coverage, then the lower series number, then the UID.
     """
-    cand = training_volume_candidates(series, cfg)
+    by_study: dict[str, list[dict]] = {}
+    for r in training_volume_candidates(series, cfg).to_dict("records"):  # once: iterrows per study took 0.4 s at 320
+        if not _missing(r["study_instance_uid"]):
+            by_study.setdefault(r["study_instance_uid"], []).append(r)
     chosen: dict[str, dict] = {}
-    for study, group in cand.groupby("study_instance_uid", sort=True):
-        rows = [r.to_dict() for _, r in group.iterrows()]
+    for study in sorted(by_study):
+        rows = by_study[study]
         cover = [float(r["z_max"]) - float(r["z_min"]) for r in rows]
         widest = max(cover)
         full = [(r, c) for r, c in zip(rows, cover) if c >= cfg.coverage_fraction * widest - 1e-6]
