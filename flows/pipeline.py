@@ -713,6 +713,8 @@ def build_volumes(ctx: RunContext) -> tuple[dict[str, int], list[BatchResult]]:
     return {**plan.counts, **finish_volumes(ctx, results, plan)}, results
 
 
+# -- publish ------------------------------------------------------------------------------------
+
 def failed(results: list[BatchResult]) -> int:
     return sum(1 for r in results if not r.ok)
 
