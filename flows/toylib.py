@@ -162,7 +162,8 @@ class ToyLibrary:
         import data_contracts as dc
 
         if set(uids) & set(os.environ.get("RADMINE_TOY_FAIL_VOLUMES", "").split(",")):
-            raise OSError(f"toy failure building the volumes of {uids}")
+            kind = ValueError if os.environ.get("RADMINE_TOY_FAIL_KIND") == "value" else OSError
+            raise kind(f"toy failure building the volumes of {uids}")
         series = {s["series_instance_uid"]: s for s in dc.read_table("series", work_dir).to_pylist()}
         rows = []
         for uid in uids:

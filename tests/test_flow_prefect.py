@@ -67,6 +67,27 @@ def test_a_failing_batch_task_ends_the_run_completed_with_errors(tmp_path, prefe
     assert again["status"] == "completed" and again["counts"]["reports_to_mine"] == 2
 
 
+def test_volume_batches_are_tasks_and_a_failed_one_is_built_by_the_next_run(tmp_path, prefect_harness, monkeypatch):
+    from flows.mine_flow import mine_export
+
+    make_toy_export(tmp_path, range(6))
+    monkeypatch.setattr(pl, "VOLUME_BATCH", 2)
+    monkeypatch.setenv("RADMINE_TOY_FAIL_VOLUMES", "1.2.3.2")  # the second batch: series 2 and 3
+    monkeypatch.setenv("RADMINE_TOY_FAIL_KIND", "value")  # not an I/O error: no retries
+    result = mine_export(**params(tmp_path, volumes=True))
+    c = result["counts"]
+    assert result["status"] == "completed_with_errors" and c["failed_batches"] == 1
+    assert c["batches"] == 3 + 7 + 3 and (c["volumes_to_build"], c["volumes_built"]) == (6, 4)
+    assert [v["series_instance_uid"] for v in dc.read_table("volumes", tmp_path / "data").to_pylist()] == \
+        ["1.2.0.2", "1.2.1.2", "1.2.4.2", "1.2.5.2"]
+    monkeypatch.delenv("RADMINE_TOY_FAIL_VOLUMES")
+    again = mine_export(**params(tmp_path, volumes=True))
+    assert again["status"] == "completed" and (again["counts"]["volumes_built"], again["counts"]["volumes"]) == (2, 6)
+    plain = tmp_path / "plain"
+    pl.run_pipeline(pl.MineOptions(**{**params(tmp_path, volumes=True), "data_dir": str(plain)}))
+    assert dc.read_table("volumes", tmp_path / "data").equals(dc.read_table("volumes", plain))
+
+
 class _Gated(ToyLibrary):
     """The toy library with one step held until another has run (at most GATE_S, then it fails the run)."""
 
