@@ -158,7 +158,7 @@ class ToyLibrary:
         return rows, todo
 
     def build_volume_batch(self, work_dir: Path, export_dir: Path, cache_dir: Path, uids: list[str]):
-        """A volume of each series' z positions; RADMINE_TOY_FAIL_VOLUMES=uid,... fails the batch holding one."""
+        """A toy volume a series (zeros, one slice an image); RADMINE_TOY_FAIL_VOLUMES=uid,... fails the batch holding one."""
         import data_contracts as dc
 
         if set(uids) & set(os.environ.get("RADMINE_TOY_FAIL_VOLUMES", "").split(",")):

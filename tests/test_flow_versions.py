@@ -225,7 +225,7 @@ def test_volumes_are_built_in_batches_and_a_night_builds_only_its_new_series(toy
     vols = dc.read_table("volumes", toy / "data").to_pylist()
     assert [v["series_instance_uid"] for v in vols] == [f"1.2.{s}.2" for s in range(8)]
     version = dc.current_dir(toy / "data")
-    assert all((version / v["array_path"]).is_file() for v in vols), "cached arrays are linked into the version"
+    assert all((version / v["array_path"]).is_file() for v in vols), "every volume's array is in the version"
 
 
 def test_a_failed_volume_batch_leaves_its_series_out_and_the_next_run_builds_them(toy, monkeypatch):
