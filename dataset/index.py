@@ -415,10 +415,22 @@ def open_readers(workers: int | None = None) -> None:
             _READERS = _spawn_pool(_READERS_SIZE)
 
 
-def in_reader(fn, *args):
-    """fn(*args) in one of `open_readers`' processes when they run (fn importable there), else here."""
+def in_reader(fn, *args, timeout: float | None = None):
+    """fn(*args) in one of `open_readers`' processes when they run (fn importable there), else here.
+
+    timeout: seconds to wait for a reader's answer, then RuntimeError (not an OSError, which a flow
+    task would retry). A reader that dies (killed for memory, say) loses its task without a word,
+    and waiting without a limit would hang the run."""
+    import multiprocessing as mp
+
     pool = _READERS
-    return pool.apply(fn, args) if pool is not None else fn(*args)
+    if pool is None:
+        return fn(*args)
+    try:
+        return pool.apply_async(fn, args).get(timeout)
+    except mp.TimeoutError:
+        raise RuntimeError(f"{getattr(fn, '__name__', fn)} got no answer from a reader process in {timeout} s "
+                           "(it may have been killed, e.g. for memory)") from None
 
 
 def close_readers() -> None:

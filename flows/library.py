@@ -24,6 +24,9 @@ import shutil
 from pathlib import Path
 
 
+VOLUME_BATCH_TIMEOUT_S = 1800  # a volume batch in a reader process (the flow task's own limit): then it fails, not hangs
+
+
 class Library:
     # -- reports (mining) ----------------------------------------------------------------------
     def iter_reports(self, path: Path):
@@ -158,7 +161,8 @@ class Library:
         processes when they run (threads would share one core for pydicom's decoding), else here."""
         from dataset.index import in_reader
 
-        return in_reader(build_volume_batch_cached, Path(work_dir), Path(export_dir), Path(cache_dir), list(uids))
+        return in_reader(build_volume_batch_cached, Path(work_dir), Path(export_dir), Path(cache_dir), list(uids),
+                         timeout=VOLUME_BATCH_TIMEOUT_S)
 
 
 library = Library()

@@ -369,6 +369,9 @@ def test_in_reader_runs_in_a_reader_process_with_one_numeric_thread(monkeypatch)
     try:
         assert ix.in_reader(os.getpid) != os.getpid()
         assert ix.in_reader(os.getenv, "OMP_NUM_THREADS") == "1"
+        with pytest.raises(RuntimeError, match="no answer from a reader"):
+            ix.in_reader(os._exit, 3, timeout=5)  # a reader that dies loses its task: the caller must not hang
+        assert ix.in_reader(os.getpid) != os.getpid(), "the pool replaced the dead reader"
     finally:
         ix.close_readers()
 
