@@ -256,9 +256,18 @@ def _rows_of_series(name: str, work: Path, uids, columns: list[str] | None = Non
     from data_contracts.io import table_files
 
     schema = dc.load_contract(name).schema
-    table = ds.dataset([str(f) for f in table_files(name, work)], schema=schema, format="parquet").to_table(
+    return ds.dataset([str(f) for f in table_files(name, work)], schema=schema, format="parquet").to_table(
         columns=columns, filter=ds.field("series_instance_uid").isin(pa.array(sorted(uids), pa.string())))
-    return table
+
+
+def _files_by_series(instances) -> dict[str, list[tuple]]:
+    """series uid -> its files' (path, size_bytes, mtime), from an Arrow instances table (the volume key's input).
+    Plain lists: pandas' to_dict per series took 1 s of a 320-study re-run."""
+    files: dict[str, list[tuple]] = {}
+    cols = instances.select(["series_instance_uid", "path", "size_bytes", "mtime"]).to_pydict().values()
+    for uid, *f in zip(*cols):
+        files.setdefault(uid, []).append(f)
+    return files
 
 
 def plan_volumes_cached(work_dir: Path, cache_dir: Path, cfg=None) -> tuple[list[dict], list[str]]:
@@ -274,10 +283,8 @@ def plan_volumes_cached(work_dir: Path, cache_dir: Path, cfg=None) -> tuple[list
     cfg = cfg or VolumeConfig()
     work, cache = Path(work_dir), Path(cache_dir) / "volumes"
     uids = _chosen_volumes(work)
-    images = _rows_of_series("instances", work, uids, ["series_instance_uid", "path", "size_bytes", "mtime"])
-    files: dict[str, list] = {}  # plain lists: pandas' to_dict per series took 1 s of a 320-study re-run
-    for uid, *f in zip(*images.to_pydict().values()):
-        files.setdefault(uid, []).append(f)
+    files = _files_by_series(_rows_of_series("instances", work, uids,
+                                             ["series_instance_uid", "path", "size_bytes", "mtime"]))
     rows, todo = [], []
     for uid in sorted(files):
         key = _volume_key(uid, files[uid], cfg)
@@ -300,12 +307,12 @@ def build_volume_batch_cached(work_dir: Path, export_dir: Path, cache_dir: Path,
     cfg = cfg or VolumeConfig()
     work, cache = Path(work_dir), Path(cache_dir) / "volumes"
     series = _rows_of_series("series", work, uids).to_pandas()
-    instances = _rows_of_series("instances", work, uids).to_pandas()
-    result = build_volumes(work, Path(export_dir), series, instances, uids, cfg)
+    instances = _rows_of_series("instances", work, uids)
+    files = _files_by_series(instances)
+    result = build_volumes(work, Path(export_dir), series, instances.to_pandas(), uids, cfg)
     cache.mkdir(parents=True, exist_ok=True)
     for row in result.rows:
-        g = instances[instances["series_instance_uid"] == row["series_instance_uid"]]
-        key = _volume_key(row["series_instance_uid"], zip(g["path"], g["size_bytes"], g["mtime"]), cfg)
+        key = _volume_key(row["series_instance_uid"], files[row["series_instance_uid"]], cfg)
         _link(work / row["array_path"], cache / f"{key}.npy")
         tmp = cache / f".{key}.json.tmp"
         tmp.write_text(json.dumps(row))
