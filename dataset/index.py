@@ -421,11 +421,14 @@ def in_reader(fn, *args, timeout: float | None = None):
     timeout: seconds to wait for a reader's answer, then RuntimeError (not an OSError, which a flow
     task would retry). A reader that dies (killed for memory, say) loses its task without a word,
     and waiting without a limit would hang the run."""
+    pool = _READERS
+    return fn(*args) if pool is None else _answer(pool, fn, args, timeout)
+
+
+def _answer(pool, fn, args: tuple, timeout: float | None):
+    """fn(*args) in `pool`, waiting at most `timeout` seconds, then RuntimeError."""
     import multiprocessing as mp
 
-    pool = _READERS
-    if pool is None:
-        return fn(*args)
     try:
         return pool.apply_async(fn, args).get(timeout)
     except mp.TimeoutError:
@@ -515,26 +518,27 @@ def list_export(export_dir: str | os.PathLike, exclude: list = ()):
     return _walk_table([list(chain.from_iterable(part[i] for part in columns)) for i in range(4)])
 
 
-def read_files(root: str | os.PathLike, items, fast: bool = True,
-               limit: float | None = FILE_TIME_LIMIT_S) -> tuple[list[dict], list[dict]]:
+def read_files(root: str | os.PathLike, items, fast: bool = True, limit: float | None = FILE_TIME_LIMIT_S,
+               timeout: float | None = None) -> tuple[list[dict], list[dict]]:
     """(instances rows, index_errors rows) of walk entries ((path, size, mtime, walk error) each, as
     `walk_export` yields them), read as `index_export` reads them: each file within `limit` seconds.
 
     In the main thread the files are read here under SIGALRM; in another thread (a Prefect task),
     where SIGALRM cannot stop a read, in a worker process (one of `open_readers`' when they run,
-    else one started for this call); in a daemonic process (which may not start one) here without
-    a limit.
+    else one started for this call), waiting for it at most `timeout` seconds (default: the files'
+    limits plus a minute), then RuntimeError: a reader that dies loses its task without a word.
+    In a daemonic process (which may not start one) here without a limit.
     """
     import multiprocessing as mp
     import threading
 
     root, items = os.path.realpath(root), [tuple(i) for i in items]
     if limit and items and threading.current_thread() is not threading.main_thread() and not mp.current_process().daemon:
-        pool = _READERS
-        if pool is not None:
-            return pool.apply(_read_items, (root, items, fast, limit))
+        args, timeout = (root, items, fast, limit), timeout or len(items) * (limit + 0.1) + 60
+        if _READERS is not None:
+            return _answer(_READERS, _read_items, args, timeout)
         with _spawn_pool(1) as pool:
-            return pool.apply(_read_items, (root, items, fast, limit))
+            return _answer(pool, _read_items, args, timeout)
     with _alarm_installed():
         return _read_items(root, items, fast, limit)
 

@@ -27,6 +27,7 @@ from dataset.splits import DEFAULT_FRACTIONS, split_for_patient
 
 FILL_HU = -1024
 SETTINGS_FILE = ".radmine.json"
+ARRAY_FOLDER = "volumes"  # the arrays' folder in a data directory or a version
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class DecodeError(Exception):
 
 
 def array_name(series_uid: str) -> str:
-    return f"volumes/{hashlib.sha256(series_uid.encode()).hexdigest()[:24]}.npy"
+    return f"{ARRAY_FOLDER}/{hashlib.sha256(series_uid.encode()).hexdigest()[:24]}.npy"
 
 
 # ---------------------------------------------------------------- export root

@@ -24,7 +24,7 @@ import shutil
 from pathlib import Path
 
 
-VOLUME_BATCH_TIMEOUT_S = 1800  # a volume batch in a reader process (the flow task's own limit): then it fails, not hangs
+BATCH_TIMEOUT_S = 1800  # an index or volume batch in a reader process (the flow task's own limit): then it fails, not hangs
 
 
 class Library:
@@ -64,7 +64,7 @@ class Library:
         """As `radmine index` reads them: each file within the per-file time limit, the walk's error kept."""
         from dataset.index import read_files
 
-        return read_files(export_dir, items)
+        return read_files(export_dir, items, timeout=BATCH_TIMEOUT_S)
 
     def open_readers(self) -> None:
         """Start the reader processes the flow's index batches use (see dataset.index.open_readers)."""
@@ -162,7 +162,7 @@ class Library:
         from dataset.index import in_reader
 
         return in_reader(build_volume_batch_cached, Path(work_dir), Path(export_dir), Path(cache_dir), list(uids),
-                         timeout=VOLUME_BATCH_TIMEOUT_S)
+                         timeout=BATCH_TIMEOUT_S)
 
 
 library = Library()
@@ -321,7 +321,8 @@ def build_volume_batch_cached(work_dir: Path, export_dir: Path, cache_dir: Path,
 
 
 def prune_volume_cache(cache_dir: Path) -> int:
-    """Remove cached arrays no published version links to any more (link count 1)."""
+    """Remove cached arrays no published version links to any more (link count 1), and the temporaries
+    of readers killed while writing (the run holds the lock, so no other run is writing)."""
     cache = Path(cache_dir) / "volumes"
     removed = 0
     if not cache.is_dir():
@@ -331,4 +332,6 @@ def prune_volume_cache(cache_dir: Path) -> int:
             npy.unlink()
             npy.with_suffix(".json").unlink(missing_ok=True)
             removed += 1
+    for tmp in cache.glob(".*.tmp"):
+        tmp.unlink()
     return removed

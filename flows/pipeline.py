@@ -695,7 +695,9 @@ def finish_volumes(ctx: RunContext, results: list[BatchResult], plan: Plan) -> d
     ok = [ctx.scratch / f"volumes-{r.index:05d}" for r in results if r.ok]
     cached = _read_parts("volumes", [ctx.scratch / "volumes-cached.parquet"])
     built = _read_parts("volumes", [p / "volumes.parquet" for p in ok])
-    n = _write_final("volumes", _concat("volumes", [cached, built]), ctx)
+    table = _concat("volumes", [cached, built])
+    n = _write_final("volumes", table, ctx)
+    leftovers = _remove_unlisted_arrays(ctx.work, table.column("array_path").to_pylist())
     errors = _read_parts("index_errors", [p / "index_errors.parquet" for p in ok])
     if errors.num_rows:
         old = dc.read_table("index_errors", ctx.work)
@@ -703,7 +705,23 @@ def finish_volumes(ctx: RunContext, results: list[BatchResult], plan: Plan) -> d
         _write_final("index_errors", _concat("index_errors", [old, errors]), ctx)
     checkpoint(ctx, "volumes")
     return {"volumes": n, "volumes_built": built.num_rows, "volumes_cached": cached.num_rows,
-            "decode_errors": errors.num_rows}
+            "decode_errors": errors.num_rows, "volume_leftovers_removed": leftovers}
+
+
+def _remove_unlisted_arrays(work: Path, array_paths: list[str]) -> int:
+    """Remove the files in the version's array folders that no `volumes` row names: arrays a failed
+    batch saved before it failed, a save's temporary left by a killed reader. A published version
+    holds exactly the arrays its table lists. Returns how many were removed."""
+    from dataset.volumes import ARRAY_FOLDER
+
+    named = {work / p for p in array_paths}
+    removed = 0
+    for folder in {p.parent for p in named} | {work / ARRAY_FOLDER}:
+        for path in folder.iterdir() if folder.is_dir() else ():
+            if path.is_file() and path not in named:
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def build_volumes(ctx: RunContext) -> tuple[dict[str, int], list[BatchResult]]:

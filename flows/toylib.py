@@ -158,25 +158,30 @@ class ToyLibrary:
         return rows, todo
 
     def build_volume_batch(self, work_dir: Path, export_dir: Path, cache_dir: Path, uids: list[str]):
-        """A toy volume a series (zeros, one slice an image); RADMINE_TOY_FAIL_VOLUMES=uid,... fails the batch holding one."""
+        """A toy volume a series (zeros, one slice an image). RADMINE_TOY_FAIL_VOLUMES=uid,... fails the batch at
+        that series, leaving what a real failure leaves: the arrays saved before it and a save's temporary."""
         import data_contracts as dc
 
-        if set(uids) & set(os.environ.get("RADMINE_TOY_FAIL_VOLUMES", "").split(",")):
-            kind = ValueError if os.environ.get("RADMINE_TOY_FAIL_KIND") == "value" else OSError
-            raise kind(f"toy failure building the volumes of {uids}")
         series = {s["series_instance_uid"]: s for s in dc.read_table("series", work_dir).to_pylist()}
         rows = []
         for uid in uids:
+            if uid in os.environ.get("RADMINE_TOY_FAIL_VOLUMES", "").split(","):
+                tmp = Path(work_dir) / "volumes" / f".{uid}.npy.tmp"
+                tmp.parent.mkdir(parents=True, exist_ok=True)
+                tmp.write_bytes(b"\x93NUMPY")
+                kind = ValueError if os.environ.get("RADMINE_TOY_FAIL_KIND") == "value" else OSError
+                raise kind(f"toy failure building the volumes of {uids}")
             s = series[uid]
             row = {"series_instance_uid": uid, "study_instance_uid": s["study_instance_uid"],
                    "patient_id": s["patient_id"], "array_path": f"volumes/{uid}.npy", "shape": [s["n_images"], 1, 1],
                    "spacing_mm": [5.0, 1.0, 1.0], "affine": [1.0, 0, 0, 0, 0, 1.0, 0, 0, 0, 0, -5.0, 0, 0, 0, 0, 1.0],
                    "split": "train"}
             self._write_array(work_dir, row)
-            meta = Path(cache_dir) / "toy-volumes" / f"{uid}-{s['n_images']}.json"
+            rows.append(row)
+        for row in rows:  # cached once the whole batch is built, as the real library does
+            meta = Path(cache_dir) / "toy-volumes" / f"{row['series_instance_uid']}-{row['shape'][0]}.json"
             meta.parent.mkdir(parents=True, exist_ok=True)
             meta.write_text(json.dumps(row))
-            rows.append(row)
         return rows, []
 
     @staticmethod

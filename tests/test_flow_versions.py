@@ -234,11 +234,30 @@ def test_a_failed_volume_batch_leaves_its_series_out_and_the_next_run_builds_the
     row = pl.run_pipeline(options(toy, volumes=True))
     assert row["status"] == "completed_with_errors" and row["counts"]["failed_batches"] == 1
     assert row["counts"]["volumes"] == 4
-    assert [v["series_instance_uid"] for v in dc.read_table("volumes", toy / "data").to_pylist()] == \
-        [f"1.2.{s}.2" for s in range(4)]
+    vols = dc.read_table("volumes", toy / "data").to_pylist()
+    assert [v["series_instance_uid"] for v in vols] == [f"1.2.{s}.2" for s in range(4)]
+    version = dc.current_dir(toy / "data")
+    assert sorted(p.name for p in (version / "volumes").iterdir()) == sorted(Path(v["array_path"]).name for v in vols), \
+        "the failed batch's saved array (series 4) and its temporary (series 5) are not published"
+    assert row["counts"]["volume_leftovers_removed"] == 2
     monkeypatch.delenv("RADMINE_TOY_FAIL_VOLUMES")
     row = pl.run_pipeline(options(toy, volumes=True))
     assert row["status"] == "completed" and row["counts"]["volumes_built"] == 2 and row["counts"]["volumes"] == 6
+
+
+def test_the_volume_cache_drops_arrays_no_version_links_and_killed_writers_temporaries(tmp_path):
+    from flows.library import prune_volume_cache
+
+    cache, version = tmp_path / "cache" / "volumes", tmp_path / "versions" / "v1" / "volumes"
+    cache.mkdir(parents=True)
+    version.mkdir(parents=True)
+    for key in ("kept", "orphan"):
+        (cache / f"{key}.npy").write_bytes(b"array")
+        (cache / f"{key}.json").write_text("{}")
+    os.link(cache / "kept.npy", version / "abc.npy")  # a published version still uses it
+    (cache / ".half.json.tmp").write_text("{")  # a reader killed between write and rename
+    assert prune_volume_cache(tmp_path / "cache") == 1
+    assert sorted(p.name for p in cache.iterdir()) == ["kept.json", "kept.npy"]
 
 
 def test_prune_keeps_newest_k_and_current(toy):

@@ -376,6 +376,35 @@ def test_in_reader_runs_in_a_reader_process_with_one_numeric_thread(monkeypatch)
         ix.close_readers()
 
 
+def test_read_files_in_a_reader_that_dies_fails_instead_of_hanging(tmp_path):
+    """A flow's index batch reads in a reader process; one killed (for memory, say) must fail the batch."""
+    import signal
+    import threading
+
+    import dataset.index as ix
+
+    def batch():  # off the main thread, as in a Prefect task
+        try:
+            outcome.append(ix.read_files(tmp_path, [("fifo", 0, 0.0, None)], limit=60, timeout=5))
+        except Exception as err:
+            outcome.append(err)
+
+    os.mkfifo(tmp_path / "fifo")  # opening it blocks the reader until it is killed
+    outcome = []
+    ix.open_readers(1)
+    try:
+        pid = ix.in_reader(os.getpid)
+        reader = threading.Thread(target=batch, daemon=True)  # daemon: a hung one cannot hold pytest's exit
+        reader.start()
+        threading.Event().wait(1)
+        os.kill(pid, signal.SIGKILL)
+        reader.join(30)
+        assert outcome and isinstance(outcome[0], RuntimeError), f"the batch hung or gave {outcome}"
+        assert "no answer from a reader" in str(outcome[0])
+    finally:
+        ix.close_readers()
+
+
 def test_incremental_rerun_equals_fresh_run(tmp_path):
     exp = tmp_path / "export"
     files = axial_series(exp / "a", n=6)
