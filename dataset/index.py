@@ -1202,7 +1202,6 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
 
 
 def _write_series(con, data, inst_path, series_path, affected_series, affected_sops, helpers: _Helpers) -> int:
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -1241,36 +1240,38 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
         f"SELECT {', '.join(_GEOMETRY_COLUMNS)} FROM {src} {where} ORDER BY series_instance_uid, path, frame_number",
         params=params).to_arrow_reader(BATCH_ROWS) if params[0] else ()  # streamed: duckdb sorts within its memory limit
 
-    def series_parts():
-        """Each series' rows as a dict of columns (`_geometry_columns`), streamed in series order."""
-        pending = None
+    dup_arr = pa.array(sorted(dup_sops), pa.string())
+
+    def pieces():
+        """The sorted rows in slices of at most SERIES_TASK_ROWS (zero-copy)."""
         for batch in reader:
-            cols = _geometry_columns(batch)  # one conversion per batch; each series is then slices
-            uids = batch.column("series_instance_uid").to_numpy(zero_copy_only=False)
-            bounds = np.flatnonzero(np.concatenate([[True], uids[1:] != uids[:-1], [True]])).tolist()
-            for a, b in zip(bounds[:-1], bounds[1:]):
-                part = {k: v[a:b] for k, v in cols.items()}
-                if pending is not None and pending["series_instance_uid"][0] == part["series_instance_uid"][0]:
-                    for k, v in part.items():  # a series across two batches
-                        pending[k] = np.concatenate([pending[k], v]) if isinstance(v, np.ndarray) else pending[k] + v
-                    continue
-                if pending is not None:
-                    yield pending
-                pending = part
-        if pending is not None:
-            yield pending
+            for i in range(0, batch.num_rows, SERIES_TASK_ROWS):
+                yield batch.slice(i, SERIES_TASK_ROWS)
+
+    def task(held: list):
+        """Whole series as one compact batch (a slice pickles its parent's whole buffers), with the
+        duplicated SOPs among them (`_series_rows`)."""
+        batch = pa.concat_batches(held)
+        sops = batch.column("sop_instance_uid")
+        return batch, set(pc.filter(sops, pc.is_in(sops, value_set=dup_arr)).to_pylist()) if len(dup_arr) else set()
 
     def tasks():
-        """Runs of series (~SERIES_TASK_ROWS rows) with the duplicated SOPs among them (`_series_rows`)."""
-        parts, rows = [], 0
-        for part in series_parts():
-            parts.append(part)
-            rows += len(part["sop_instance_uid"])
-            if rows >= SERIES_TASK_ROWS:
-                yield parts, {u for p in parts for u in p["sop_instance_uid"] if u in dup_sops}
-                parts, rows = [], 0
-        if parts:
-            yield parts, {u for p in parts for u in p["sop_instance_uid"] if u in dup_sops}
+        """Runs of whole series of ~SERIES_TASK_ROWS rows, as Arrow: the helpers convert and split
+        them, so this process, which feeds them all, does little per row."""
+        held, rows = [], 0
+        for piece in pieces():
+            held.append(piece)
+            rows += piece.num_rows
+            if rows < SERIES_TASK_ROWS:
+                continue
+            uids = piece.column("series_instance_uid")
+            last = pc.index(pc.equal(uids, uids[-1]), True).as_py()  # sorted: the last series is a suffix
+            if last <= 0:
+                continue  # the piece is all one series, which may go on: hold it
+            yield task(held[:-1] + [piece.slice(0, last)])
+            held, rows = [piece.slice(last)], piece.num_rows - last
+        if held:
+            yield task(held)
 
     n = 0
     with _table_writer("series", data, con) as out:
@@ -1304,13 +1305,19 @@ def _preload_geometry() -> None:
 
 
 def _series_rows(task) -> list[dict]:
-    """`series` rows of a run of series (each a dict of its rows' columns, `_geometry_columns`),
-    given the SOPInstanceUIDs among them that the export holds in more than one file."""
+    """`series` rows of a run of whole series (an Arrow batch of `_GEOMETRY_COLUMNS` sorted by
+    series), given the SOPInstanceUIDs among them that the export holds in more than one file."""
+    import numpy as np
+
     from dataset.geometry import series_geometry
 
-    parts, dup_sops = task
+    batch, dup_sops = task
+    cols = _geometry_columns(batch)  # one conversion per run; each series is then slices
+    uids = batch.column("series_instance_uid").to_numpy(zero_copy_only=False)
+    bounds = np.flatnonzero(np.concatenate([[True], uids[1:] != uids[:-1], [True]])).tolist()
     out = []
-    for part in parts:
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        part = {k: v[a:b] for k, v in cols.items()}
         geo = series_geometry(part)
         geo["n_duplicate_sops"] = sum(1 for s in part["sop_instance_uid"] if s in dup_sops)
         row = {k: geo[k] for k in SERIES_FIELDS if k in geo}

@@ -340,6 +340,24 @@ def test_parallel_equals_serial_and_pydicom_only(tmp_path, monkeypatch):
         assert table(name, tmp_path / "one").to_pylist() == table(name, tmp_path / "two").to_pylist(), name
 
 
+def test_series_cut_into_runs_anywhere_equal_one_run(tmp_path, monkeypatch):
+    """The series step sends runs of whole series to the helpers: however the sorted rows fall into
+    reader batches and runs (a series across several, a run boundary inside one), the same table."""
+    import dataset.index as ix
+
+    exp = tmp_path / "export"
+    for k, n in enumerate((40, 3, 17, 1, 25)):
+        axial_series(exp / f"s{k}", n=n, series=f"1.2.3.{k}")
+    make_enhanced(exp / "enh")
+    index_export(exp, tmp_path / "d", workers=1, progress=False)
+    whole = table("series", tmp_path / "d").to_pylist()
+    for batch_rows, task_rows in ((16, 7), (5, 3), (64, 1)):
+        monkeypatch.setattr(ix, "BATCH_ROWS", batch_rows)
+        monkeypatch.setattr(ix, "SERIES_TASK_ROWS", task_rows)
+        assert ix.write_series(tmp_path / "d") == len(whole)
+        assert table("series", tmp_path / "d").to_pylist() == whole, (batch_rows, task_rows)
+
+
 def test_series_in_open_readers_equal_series_here(tmp_path, monkeypatch):
     """A flow's reader processes (open_readers) share write_series' geometry: same table, same order."""
     import dataset.index as ix
