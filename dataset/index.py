@@ -501,20 +501,27 @@ def _walk_shares(export_dir: str, exclude: list, shares: int) -> list:
     return out
 
 
-def list_export(export_dir: str | os.PathLike, exclude: list = ()):
+def list_export(export_dir: str | os.PathLike, exclude: list = (), timeout: float | None = None):
     """`walk_export` as an Arrow table (path, size_bytes, mtime, walk_error), in walk order.
 
     When `open_readers`' processes run (a flow), they walk it: the top folders are listed here and runs of
     their subtrees go to the readers, which send back column lists (the walk is Python between system calls: in a
     process whose threads also parse reports or talk to Prefect it would wait for the GIL after every stat;
-    and two processes stat at once)."""
+    and two processes stat at once). Each run's answer is awaited at most `timeout` seconds, then
+    RuntimeError (a reader that dies loses its run without a word)."""
+    import multiprocessing as mp
+
     root, skip = str(export_dir), [str(p) for p in exclude]
     pool = _READERS
     if pool is None:
         return _walk_table(_walk_columns([e for part in _walk_folders(root, skip) for e in part]))
     segments = _walk_shares(root, skip, _READERS_SIZE)
     walked = pool.imap(_walk_subtrees, [(root, skip, item) for kind, item in segments if kind == "trees"])
-    columns = [next(walked) if kind == "trees" else _walk_columns(item) for kind, item in segments]
+    try:
+        columns = [walked.next(timeout) if kind == "trees" else _walk_columns(item) for kind, item in segments]
+    except mp.TimeoutError:
+        raise RuntimeError(f"listing {root} got no answer from a reader process in {timeout} s "
+                           "(it may have been killed, e.g. for memory)") from None
     return _walk_table([list(chain.from_iterable(part[i] for part in columns)) for i in range(4)])
 
 

@@ -24,7 +24,7 @@ import shutil
 from pathlib import Path
 
 
-BATCH_TIMEOUT_S = 1800  # an index or volume batch in a reader process (the flow task's own limit): then it fails, not hangs
+BATCH_TIMEOUT_S = 1800  # the listing, an index or a volume batch in a reader process (a flow task's limit): then it fails, not hangs
 
 
 class Library:
@@ -58,7 +58,7 @@ class Library:
     def list_export(self, export_dir: Path, exclude=()):
         from dataset.index import list_export
 
-        return list_export(export_dir, exclude=list(exclude))
+        return list_export(export_dir, exclude=list(exclude), timeout=BATCH_TIMEOUT_S)
 
     def index_files(self, export_dir: Path, items) -> tuple[list[dict], list[dict]]:
         """As `radmine index` reads them: each file within the per-file time limit, the walk's error kept."""

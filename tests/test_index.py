@@ -394,6 +394,13 @@ def test_in_reader_runs_in_a_reader_process_with_one_numeric_thread(monkeypatch)
         ix.close_readers()
 
 
+def _raised(fn, *args, **kw):
+    try:
+        return fn(*args, **kw)
+    except Exception as err:
+        return err
+
+
 def test_read_files_in_a_reader_that_dies_fails_instead_of_hanging(tmp_path):
     """A flow's index batch reads in a reader process; one killed (for memory, say) must fail the batch."""
     import signal
@@ -402,10 +409,7 @@ def test_read_files_in_a_reader_that_dies_fails_instead_of_hanging(tmp_path):
     import dataset.index as ix
 
     def batch():  # off the main thread, as in a Prefect task
-        try:
-            outcome.append(ix.read_files(tmp_path, [("fifo", 0, 0.0, None)], limit=60, timeout=5))
-        except Exception as err:
-            outcome.append(err)
+        outcome.append(_raised(ix.read_files, tmp_path, [("fifo", 0, 0.0, None)], limit=60, timeout=5))
 
     os.mkfifo(tmp_path / "fifo")  # opening it blocks the reader until it is killed
     outcome = []
@@ -420,6 +424,32 @@ def test_read_files_in_a_reader_that_dies_fails_instead_of_hanging(tmp_path):
         assert outcome and isinstance(outcome[0], RuntimeError), f"the batch hung or gave {outcome}"
         assert "no answer from a reader" in str(outcome[0])
     finally:
+        ix.close_readers()
+
+
+def test_listing_in_readers_that_stop_answering_fails_instead_of_hanging(tmp_path):
+    import signal
+    import threading
+
+    import dataset.index as ix
+
+    for k in range(4):
+        (tmp_path / f"d{k}").mkdir()
+        (tmp_path / f"d{k}" / "f").write_bytes(b"x")
+    ix.open_readers(1)
+    pid = ix.in_reader(os.getpid)
+    try:
+        assert ix.list_export(tmp_path, timeout=30).num_rows == 4
+        os.kill(pid, signal.SIGSTOP)  # as good as dead to the caller
+        outcome = []
+        listing = threading.Thread(target=lambda: outcome.append(_raised(ix.list_export, tmp_path, timeout=2)),
+                                   daemon=True)  # daemon: a hung one cannot hold pytest's exit
+        listing.start()
+        listing.join(30)
+        assert outcome and isinstance(outcome[0], RuntimeError), f"the listing hung or gave {outcome}"
+        assert "no answer from a reader" in str(outcome[0])
+    finally:
+        os.kill(pid, signal.SIGCONT)
         ix.close_readers()
 
 
