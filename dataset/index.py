@@ -816,26 +816,6 @@ def _table_writer(name: str, data: Path, con=None):
     return _Writer(name, data)
 
 
-def _progress(enabled: bool | None, total: int):
-    from contextlib import nullcontext
-
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled or total == 0:
-        return nullcontext(None)
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
-    from rich.text import Text
-
-    class _Rate(ProgressColumn):
-        def render(self, task):  # files per second
-            speed = task.finished_speed or task.speed
-            return Text(f"{speed:,.0f} files/s" if speed else "- files/s")
-
-    return Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), _Rate(), TimeElapsedColumn(),
-                    TextColumn("left"), TimeRemainingColumn(), transient=False)
-
-
 def index_export(
     export_dir: str | os.PathLike,
     data_dir: str | os.PathLike,
@@ -1034,9 +1014,11 @@ def _read_todo(con, data: Path, listing: Path, prev: dict[str, Path], root: str,
                                      [str(prev["index_errors"]), str(listing)])
         inst_b, err_b = _Columns(inst_out, inst_schema), _Errors(err_out, err_schema)
         chunks = _chunks(todo, root, chunk_files, fast, limit, fields)
+        from dataset.progress import progress_bar
+
         show = sys.stderr.isatty() if progress is None else progress
         total = n_todo if n_todo is not None else _count_files(root, [data]) if show else 0
-        with _progress(show, total) as bar:
+        with progress_bar(show, total, "indexing", "files") as bar:
             task = bar.add_task("index", total=total) if bar is not None else None
             for cols, errs, n in _ordered(_read_chunk, chunks, helpers):
                 if cols is not None:

@@ -209,47 +209,57 @@ def _save_npy(path: Path, arr: np.ndarray) -> None:
 
 
 def build_volumes(out_dir: Path, root: Path, series: pd.DataFrame, instances: pd.DataFrame, uids: list[str],
-                  cfg: VolumeConfig = VolumeConfig()) -> VolumeResult:
-    """Decode, resample and cache each series in `uids`; rows for `volumes` and `index_errors`."""
+                  cfg: VolumeConfig = VolumeConfig(), progress: bool | None = False) -> VolumeResult:
+    """Decode, resample and cache each series in `uids`; rows for `volumes` and `index_errors`.
+    progress: a progress bar on stderr (None: when stderr is a terminal)."""
+    from dataset.progress import progress_bar
+
     result = VolumeResult()
     by_uid = {r["series_instance_uid"]: r for r in series.to_dict("records")}
     groups = {uid: g for uid, g in instances.groupby("series_instance_uid", sort=False)}
-    for uid in sorted(set(uids)):
-        s = by_uid.get(uid)
-        if s is None or uid not in groups:
-            continue
-        affine = np.asarray(list(s["affine"]), dtype=np.float64).reshape(4, 4)
-        try:
-            hu = read_series_hu(root, groups[uid], affine)
-        except DecodeError as err:
-            size = mtime = None
-            try:
-                st = (root / err.path).stat()
-                size, mtime = st.st_size, st.st_mtime
-            except OSError:
-                pass
-            result.errors.append(dict(path=err.path, error_kind="decode_error",
-                                      message=f"{err.path}: pixel data of series {uid} could not be decoded "
-                                              f"({err.message}); the series gets no training volume - check the "
-                                              "transfer syntax and that pylibjpeg decoders are installed",
-                                      size_bytes=size, mtime=mtime))
-            continue
-        arr, dst_affine = resample(hu, affine, cfg.spacing_xyz, cfg.slab)
-        rel = array_name(uid)
-        _save_npy(out_dir / rel, arr)
-        sx, sy, sz = cfg.spacing_xyz
-        result.rows.append(dict(
-            series_instance_uid=uid, study_instance_uid=s["study_instance_uid"],
-            patient_id=_text(s.get("patient_id")), array_path=rel, shape=list(arr.shape),
-            spacing_mm=[float(sz), float(sy), float(sx)], affine=dst_affine.ravel().tolist(),
-            split=split_for_patient(_text(s.get("patient_id")), cfg.split_fractions, cfg.split_salt)))
+    todo = sorted(set(uids))
+    with progress_bar(progress, len(todo), "building volumes", "volumes") as bar:
+        for uid in bar.track(todo) if bar is not None else todo:
+            _build_one(uid, by_uid.get(uid), groups.get(uid), out_dir, root, cfg, result)
     return result
 
 
+def _build_one(uid: str, s: dict | None, images: pd.DataFrame | None, out_dir: Path, root: Path, cfg: VolumeConfig,
+               result: VolumeResult) -> None:
+    """Build one series' volume into `result`: its row, or an index error naming the file that failed."""
+    if s is None or images is None:
+        return
+    affine = np.asarray(list(s["affine"]), dtype=np.float64).reshape(4, 4)
+    try:
+        hu = read_series_hu(root, images, affine)
+    except DecodeError as err:
+        size = mtime = None
+        try:
+            st = (root / err.path).stat()
+            size, mtime = st.st_size, st.st_mtime
+        except OSError:
+            pass
+        result.errors.append(dict(path=err.path, error_kind="decode_error",
+                                  message=f"{err.path}: pixel data of series {uid} could not be decoded "
+                                          f"({err.message}); the series gets no training volume - check the "
+                                          "transfer syntax and that pylibjpeg decoders are installed",
+                                  size_bytes=size, mtime=mtime))
+        return
+    arr, dst_affine = resample(hu, affine, cfg.spacing_xyz, cfg.slab)
+    rel = array_name(uid)
+    _save_npy(out_dir / rel, arr)
+    sx, sy, sz = cfg.spacing_xyz
+    result.rows.append(dict(
+        series_instance_uid=uid, study_instance_uid=s["study_instance_uid"],
+        patient_id=_text(s.get("patient_id")), array_path=rel, shape=list(arr.shape),
+        spacing_mm=[float(sz), float(sy), float(sx)], affine=dst_affine.ravel().tolist(),
+        split=split_for_patient(_text(s.get("patient_id")), cfg.split_fractions, cfg.split_salt)))
+
+
 def run_volumes(data_dir, export: str | os.PathLike | None = None, cfg: VolumeConfig = VolumeConfig(),
-                match_cfg=None) -> dict[str, int]:
+                match_cfg=None, progress: bool | None = None) -> dict[str, int]:
     """Build the training volume of every study (matching's rule) plus every volume snippet_slices names;
-    write `volumes` and add decode failures to `index_errors`."""
+    write `volumes` and add decode failures to `index_errors`. progress: as `build_volumes`."""
     import data_contracts
     from dataset.matching import MatchConfig, choose_training_volumes
 
@@ -261,7 +271,7 @@ def run_volumes(data_dir, export: str | os.PathLike | None = None, cfg: VolumeCo
     if data_contracts.has_table("snippet_slices", out):
         uids += data_contracts.read_table("snippet_slices", out, columns=["volume_series_instance_uid"]) \
             .column(0).to_pylist()
-    result = build_volumes(out, root, series, instances, uids, cfg)
+    result = build_volumes(out, root, series, instances, uids, cfg, progress=progress)
     data_contracts.write_table("volumes", result.rows, out)
     if result.errors:
         old = data_contracts.read_table("index_errors", out).to_pylist() if data_contracts.has_table("index_errors", out) else []

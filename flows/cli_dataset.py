@@ -97,6 +97,7 @@ def volumes(
                                 "(remembered in DATA_DIR/.radmine.json after the first use)."),
     spacing: str = typer.Option("1.5,1.5,3", "--spacing", help="Resampled voxel size x,y,z (column, row, slice) in mm."),
     split: str = typer.Option("70,15,15", "--split", help="train,val,test shares, assigned by a hash of patient_id."),
+    progress: bool = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)."),
 ) -> None:
     """Decode, rescale to HU, orient (LPS, superior first) and resample each study's training volume; writes volumes."""
     from dataset.matching import MatchConfig
@@ -112,7 +113,8 @@ def volumes(
         _fail(f"--export {export} is not a folder; pass the folder `radmine index` read", 1)
     _need_tables(data_dir, ["instances", "series"], "run `radmine index EXPORT --out DATA_DIR` first")
     try:
-        counts = run_volumes(data_dir, export, VolumeConfig(spacing_xyz=sp, split_fractions=fractions), MatchConfig())
+        counts = run_volumes(data_dir, export, VolumeConfig(spacing_xyz=sp, split_fractions=fractions), MatchConfig(),
+                             progress=progress)
     except FileNotFoundError as exc:
         _fail(str(exc), 1)
     splits_txt = ", ".join(f"{k} {counts.get(k, 0)}" for k in ("train", "val", "test"))

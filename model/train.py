@@ -148,10 +148,12 @@ def main(argv: list[str]) -> int:
     metrics_path = out / "metrics.jsonl"
     if rank == 0:
         (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=1))
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     progress = Progress(TextColumn("train"), BarColumn(), TextColumn("{task.completed}/{task.total} {task.fields[info]}"),
-                        TimeRemainingColumn(), disable=args.quiet or rank != 0, transient=False)
+                        TimeRemainingColumn(), console=Console(stderr=True), disable=args.quiet or rank != 0,
+                        transient=False)
     task = progress.add_task("train", total=cfg.steps, completed=start_step, info="")
     it = iter(loader)
     t0, seen = time.perf_counter(), 0

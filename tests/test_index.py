@@ -453,6 +453,16 @@ def test_listing_in_readers_that_stop_answering_fails_instead_of_hanging(tmp_pat
         ix.close_readers()
 
 
+def test_progress_bar_is_on_stderr(tmp_path, capsys):
+    """`radmine index > out.txt` in a terminal: the bar on stderr, nothing of it in the file."""
+    axial_series(tmp_path / "e" / "s", n=5, series="1.2.3.9")
+    capsys.readouterr()
+    index_export(tmp_path / "e", tmp_path / "d", workers=1, progress=True)
+    out, err = capsys.readouterr()
+    assert "indexing" in err and "5/5" in err and "files/s" in err
+    assert out == ""
+
+
 def test_incremental_rerun_equals_fresh_run(tmp_path):
     exp = tmp_path / "export"
     files = axial_series(exp / "a", n=6)

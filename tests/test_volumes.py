@@ -63,6 +63,20 @@ def _check_linear_field(data, row, src):
     return arr, a
 
 
+def test_progress_bar_counts_the_volumes_on_stderr(built, tmp_path, capsys):
+    import shutil
+
+    root, data, counts, _, _ = built
+    shutil.copytree(data, tmp_path / "d")
+    capsys.readouterr()
+    again = volumes.run_volumes(tmp_path / "d", export=root, cfg=volumes.VolumeConfig(spacing_xyz=SPACING), progress=True)
+    out, err = capsys.readouterr()
+    assert again == counts
+    n = counts["volumes"] + counts["decode_errors"]
+    assert "building volumes" in err and f"{n}/{n}" in err and "volumes/s" in err
+    assert out == "", "stdout stays for the command's own output"
+
+
 def test_every_volume_in_lps_display_convention(built):
     _, data, counts, vols, ser = built
     assert counts["volumes"] == 5 and counts["decode_errors"] == 1
