@@ -432,8 +432,13 @@ def _answer(pool, fn, args: tuple, timeout: float | None):
     try:
         return pool.apply_async(fn, args).get(timeout)
     except mp.TimeoutError:
-        raise RuntimeError(f"{getattr(fn, '__name__', fn)} got no answer from a reader process in {timeout} s "
-                           "(it may have been killed, e.g. for memory)") from None
+        raise _no_answer(getattr(fn, "__name__", fn), timeout) from None
+
+
+def _no_answer(what, timeout: float | None) -> RuntimeError:
+    """The error of a wait on the readers that ran out: a reader that dies loses its task without a word."""
+    return RuntimeError(f"{what} got no answer from a reader process in {timeout} s "
+                        "(it may have been killed, e.g. for memory)")
 
 
 def close_readers() -> None:
@@ -520,8 +525,7 @@ def list_export(export_dir: str | os.PathLike, exclude: list = (), timeout: floa
     try:
         columns = [walked.next(timeout) if kind == "trees" else _walk_columns(item) for kind, item in segments]
     except mp.TimeoutError:
-        raise RuntimeError(f"listing {root} got no answer from a reader process in {timeout} s "
-                           "(it may have been killed, e.g. for memory)") from None
+        raise _no_answer(f"listing {root}", timeout) from None
     return _walk_table([list(chain.from_iterable(part[i] for part in columns)) for i in range(4)])
 
 

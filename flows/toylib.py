@@ -163,9 +163,10 @@ class ToyLibrary:
         import data_contracts as dc
 
         series = {s["series_instance_uid"]: s for s in dc.read_table("series", work_dir).to_pylist()}
+        failing = set(os.environ.get("RADMINE_TOY_FAIL_VOLUMES", "").split(","))
         rows = []
         for uid in uids:
-            if uid in os.environ.get("RADMINE_TOY_FAIL_VOLUMES", "").split(","):
+            if uid in failing:
                 tmp = Path(work_dir) / "volumes" / f".{uid}.npy.tmp"
                 tmp.parent.mkdir(parents=True, exist_ok=True)
                 tmp.write_bytes(b"\x93NUMPY")
