@@ -15,10 +15,10 @@ from data_contracts.validate import ContractViolation, check, validate
 __all__ = [
     "Contract", "ContractError", "ContractViolation", "QueryRefused", "TableWriter", "arrow_schema",
     "check", "conform", "connect", "contract_names", "current_dir", "has_table", "load_contract",
-    "query", "read_table", "row_counts", "table_files", "table_path", "table_sources", "validate", "write_table",
+    "query", "read_rows", "read_table", "row_counts", "table_files", "table_path", "table_sources", "validate", "write_table",
 ]
 
-_SQL_NAMES = {"QueryRefused", "connect", "query", "row_counts", "table_sources"}
+_SQL_NAMES = {"QueryRefused", "connect", "query", "read_rows", "row_counts", "rows_by_key", "table_sources"}
 
 
 def __getattr__(name: str):

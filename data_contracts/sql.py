@@ -44,6 +44,65 @@ def files_holding(con, files, where: str, params=()) -> list:
     return out
 
 
+def _rows_in(con, name: str, data_dir, column: str, values, columns: list[str] | None, order: bool):
+    """(DuckDB relation of the rows of table `name` whose `column` is one of `values`, a function that types an
+    Arrow table of them as the contract does)."""
+    import pyarrow as pa
+
+    from data_contracts.contract import load_contract
+    from data_contracts.io import conform, table_files, table_path
+
+    files = table_files(name, data_dir)
+    if not files:
+        raise FileNotFoundError(f"table {name!r} not found at {table_path(name, data_dir)}; run the step that writes it first")
+    schema = load_contract(name).schema
+    names = schema.names if columns is None else list(dict.fromkeys([*columns, column] if order else columns))
+    con.register("wanted_values", pa.table({"v": pa.array(sorted(set(values)), schema.field(column).type)}))
+    cols = ", ".join(f'"{c}"' for c in names)
+    rel = con.sql(f'SELECT {cols} FROM {read_parquet_sql(files)} '
+                  f'WHERE "{column}" IN (SELECT v FROM wanted_values)' + (f' ORDER BY "{column}"' if order else ""))
+    typed = pa.schema([schema.field(c) for c in names])
+    return rel, (lambda t: conform(name, t)) if columns is None else (lambda t: t.cast(typed))
+
+
+def read_rows(name: str, data_dir, column: str, values, columns: list[str] | None = None):
+    """The rows of table `name` (one file or parts) whose `column` is one of `values`, as Arrow in its contract
+    schema (`columns` only, when given; unordered). DuckDB decodes only the rows that match: pyarrow's filtered
+    read decoded whole row groups, ~4x the memory (86 against 22 MB for 32 series of a 58,535-image table)."""
+    con = bounded_connection()
+    try:
+        rel, typed = _rows_in(con, name, data_dir, column, values, columns, order=False)
+        return typed(rel.to_arrow_table())
+    finally:
+        con.close()
+
+
+def rows_by_key(name: str, data_dir, column: str, values, columns: list[str] | None = None, batch_rows: int = 65536):
+    """(value, its rows as `read_rows` gives them, plus `column`) for each of `values` that table `name` holds, in
+    `column` order: one DuckDB pass, sorted within its memory limit (spilling beyond it), so only one value's rows
+    and one batch are held at a time, however large the table."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    con = bounded_connection()
+    try:
+        rel, typed = _rows_in(con, name, data_dir, column, values, columns, order=True)
+        held, key = [], None
+        for batch in rel.to_arrow_reader(batch_rows):
+            keys = batch.column(column)
+            starts = [0] + (pc.indices_nonzero(pc.not_equal(keys[1:], keys[:-1])).to_numpy() + 1).tolist()
+            for a, b in zip(starts, starts[1:] + [batch.num_rows]):
+                if held and keys[a].as_py() != key:
+                    yield key, typed(pa.Table.from_batches(held))
+                    held = []
+                held.append(batch.slice(a, b - a))
+                key = keys[a].as_py()
+        if held:
+            yield key, typed(pa.Table.from_batches(held))
+    finally:
+        con.close()
+
+
 SPILL_MEMORY = "256MB"  # DuckDB memory of one process for comparisons, sorts and key checks; beyond it, spills
 SPILL_DIR_ENV = "RADMINE_SPILL_DIR"  # where those spills go (default: the system temp folder, e.g. TMPDIR)
 

@@ -151,3 +151,39 @@ def test_files_holding_names_the_files_with_matching_rows_in_their_order(tmp_pat
         assert files_holding(con, files, "v > 5") == [] and files_holding(con, [], "v > 5") == []
     finally:
         con.close()
+
+
+def _rejections_in_parts(tmp_path):
+    from data_contracts.io import write_part
+
+    rows = [{"report_id": f"R{i % 5}", "ref_id": i, "reason": "no_study", "detail": f"d{i}"} for i in range(23)]
+    for k in range(3):  # three parts, each with rows of every report
+        write_part("rejections", rows[k::3], tmp_path, f"p{k}")
+    return rows
+
+
+def test_read_rows_reads_the_rows_of_some_keys_from_every_part(tmp_path):
+    from data_contracts.sql import read_rows
+
+    rows = _rejections_in_parts(tmp_path)
+    got = read_rows("rejections", tmp_path, "report_id", ["R1", "R3", "R9"])
+    assert got.schema == dc.load_contract("rejections").schema
+    assert sorted(got.column("ref_id").to_pylist()) == [r["ref_id"] for r in rows if r["report_id"] in ("R1", "R3")]
+    assert read_rows("rejections", tmp_path, "report_id", ["R2"], ["ref_id"]).column_names == ["ref_id"]
+    with pytest.raises(FileNotFoundError, match="'snippet_slices' not found"):
+        read_rows("snippet_slices", tmp_path, "report_id", ["R1"])
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 65536])
+def test_rows_by_key_gives_each_keys_rows_once_in_key_order_across_batches(tmp_path, batch_rows):
+    """A key's rows come as one table even when DuckDB's batches cut through them."""
+    from data_contracts.sql import rows_by_key
+
+    rows = _rejections_in_parts(tmp_path)
+    got = list(rows_by_key("rejections", tmp_path, "report_id", ["R4", "R0", "R2", "R7"], batch_rows=batch_rows))
+    assert [k for k, _ in got] == ["R0", "R2", "R4"]
+    for key, table in got:
+        assert table.schema == dc.load_contract("rejections").schema
+        assert sorted(table.column("ref_id").to_pylist()) == [r["ref_id"] for r in rows if r["report_id"] == key]
+    some = list(rows_by_key("rejections", tmp_path, "report_id", ["R1"], ["detail"], batch_rows=batch_rows))
+    assert [(k, t.column_names) for k, t in some] == [("R1", ["detail", "report_id"])]
