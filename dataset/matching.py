@@ -405,11 +405,67 @@ def _column_names(table) -> list[str]:
     return list(table.columns) if isinstance(table, pd.DataFrame) else table.column_names
 
 
+#: The instances columns matching reads.
+IMAGE_COLUMNS = ("path", "frame_number", "number_of_frames", "sop_instance_uid", "series_instance_uid",
+                 "instance_number", "position_x", "position_y", "position_z", "orientation", "pixel_spacing",
+                 "rows", "columns")
+
+
+class _SeriesImages:
+    """The images of each series, kept as one columnar table sorted by (series, path, frame): matching asks a series
+    for its image (or frame) numbers and for one image's row, so no series ever becomes Python rows (they took
+    ~2 KB an image; the table takes a few hundred bytes)."""
+
+    def __init__(self, instances):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        self._table, self._where, self._numbers, self._multi = None, {}, {}, {}
+        if instances is None or not len(instances):
+            return
+        cols = [c for c in IMAGE_COLUMNS if c in _column_names(instances)]
+        table = pa.Table.from_pandas(instances[cols], preserve_index=False) if isinstance(instances, pd.DataFrame) \
+            else instances.select(cols)
+        frame = pc.fill_null(table.column("frame_number"), 1) if "frame_number" in cols else pa.nulls(len(table))
+        order = pc.sort_indices(table.select(["series_instance_uid", "path"]).append_column("frame", frame),
+                                [("series_instance_uid", "ascending"), ("path", "ascending"), ("frame", "ascending")])
+        self._table = table = table.take(order)  # one take; each series is then a slice
+        uids = table.column("series_instance_uid")
+        starts = [0] + (pc.indices_nonzero(pc.not_equal(uids[1:], uids[:-1])).to_numpy() + 1).tolist()
+        self._where = dict(zip(pc.take(uids, pa.array(starts)).to_pylist(), zip(starts, starts[1:] + [len(table)])))
+
+    def _slice(self, uid: str):
+        a, b = self._where[uid]
+        return self._table.slice(a, b - a)
+
+    def multiframe(self, uid: str) -> bool:
+        """Whether the series is one multi-frame file."""
+        if uid not in self._multi:
+            part = self._slice(uid) if uid in self._where else None
+            self._multi[uid] = part is not None and "number_of_frames" in part.column_names and \
+                len(part.column("path").unique()) == 1 and (part.column("number_of_frames")[0].as_py() or 1) > 1
+        return self._multi[uid]
+
+    def numbers(self, uid: str, key: str) -> tuple[list[int], list[int]]:
+        """(the non-null values of column `key` in (path, frame) order, their rows' offsets in the series)."""
+        got = self._numbers.get((uid, key))
+        if got is None:
+            values = self._slice(uid).column(key).to_pylist() if uid in self._where and key in self._table.column_names \
+                else []
+            kept = [(int(v), i) for i, v in enumerate(values) if v is not None and v == v]
+            got = self._numbers[(uid, key)] = ([v for v, _ in kept], [i for _, i in kept])
+        return got
+
+    def row(self, uid: str, offset: int) -> dict:
+        return _records(self._slice(uid).slice(offset, 1))[0]
+
+
 class Matcher:
     """Index of the export's studies, series and images for matching references."""
 
     def __init__(self, instances, series: pd.DataFrame, cfg: MatchConfig = MatchConfig()):
-        """instances: a DataFrame or an Arrow table (the same rows either way)."""
+        """instances: a DataFrame or an Arrow table (the same rows either way) holding every image of the
+        series given (or of those that matching may consult: the studies and patients of the reports)."""
         self.cfg = cfg
         self.series = {r["series_instance_uid"]: r for r in _records(series)}
         for r in self.series.values():
@@ -432,14 +488,7 @@ class Matcher:
                 self.by_accession.setdefault(str(st["accession_number"]).strip(), []).append(uid)
             if st["patient_id"]:
                 self.by_patient.setdefault(str(st["patient_id"]).strip(), []).append(uid)
-        self.images: dict[str, list[dict]] = {}
-        cols = [c for c in ("path", "frame_number", "number_of_frames", "sop_instance_uid", "series_instance_uid",
-                            "instance_number", "position_x", "position_y", "position_z", "orientation",
-                            "pixel_spacing", "rows", "columns") if c in _column_names(instances)]
-        for r in _records(instances[cols] if isinstance(instances, pd.DataFrame) else instances.select(cols)):
-            self.images.setdefault(r["series_instance_uid"], []).append(r)
-        for imgs in self.images.values():
-            imgs.sort(key=lambda r: (r["path"], r["frame_number"] or 1))
+        self.images = _SeriesImages(instances)
 
     # ---- study
     def find_study(self, report: dict) -> dict:
@@ -481,12 +530,10 @@ class Matcher:
         return any(n == number for n in self._numbers(s["series_instance_uid"]))
 
     def _multiframe(self, uid: str) -> bool:
-        imgs = self.images.get(uid, [])
-        return bool(imgs) and len({i["path"] for i in imgs}) == 1 and (imgs[0].get("number_of_frames") or 1) > 1
+        return self.images.multiframe(uid)
 
     def _numbers(self, uid: str) -> list[int]:
-        key = "frame_number" if self._multiframe(uid) else "instance_number"
-        return [int(i[key]) for i in self.images.get(uid, []) if i.get(key) is not None]
+        return self.images.numbers(uid, "frame_number" if self._multiframe(uid) else "instance_number")[0]
 
     def find_series(self, ref: dict, study: dict) -> tuple[dict, str]:
         number = ref.get("series_number")
@@ -576,10 +623,10 @@ class Matcher:
         multi = self._multiframe(uid)
         key = "frame_number" if multi else "instance_number"
         what = "frame" if multi else "image"
-        imgs = [i for i in self.images.get(uid, []) if i.get(key) is not None]
-        if not imgs:
+        values, offsets = self.images.numbers(uid, key)
+        if not values:
             raise _Reject("no_image", f"series {s.get('series_number')} has no numbered images")
-        numbers = sorted({int(i[key]) for i in imgs})
+        numbers = sorted(set(values))
         lo, hi = numbers[0], numbers[-1]
         first = int(ref["image_number"])
         last = int(ref["image_number_end"]) if ref.get("image_number_end") is not None else first
@@ -597,8 +644,7 @@ class Matcher:
             raise _Reject("no_image", f"series {s.get('series_number')} has no {what} {first}"
                           + (f"-{last}" if last != first else "") + f" (numbers {lo}-{hi}, {len(numbers)} present)")
         number = min(present, key=lambda n: (abs(n - wanted), n))
-        hits = [i for i in imgs if int(i[key]) == number]
-        return hits[0]
+        return self.images.row(uid, offsets[values.index(number)])  # the first such image in (path, frame) order
 
     # ---- one reference
     def match_one(self, ref: dict, report: dict | None) -> dict:
@@ -677,7 +723,11 @@ def match_references(references: pd.DataFrame, reports: pd.DataFrame, instances:
     return pairs, rejections
 
 
-def report_batches(data_dir, batch_reports: int = 5000, report_ids=None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+MATCH_BATCH_REPORTS = 1000  # reports matched at a time; a batch holds every image of its reports' studies and
+#                            patients, ~300 bytes an image (1,000 studies of 1,000 images: ~300 MB)
+
+
+def report_batches(data_dir, batch_reports: int = MATCH_BATCH_REPORTS, report_ids=None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """(references, reports) of `data_dir` in batches of about `batch_reports` reports, in report order,
     read through DuckDB so neither table is held whole (both are stored sorted by report_id).
     report_ids: only these reports (an Arrow array of strings)."""
@@ -715,22 +765,82 @@ def report_batches(data_dir, batch_reports: int = 5000, report_ids=None) -> Iter
         con.close()
 
 
-def run_match(data_dir, cfg: MatchConfig = MatchConfig(), batch_reports: int = 5000) -> dict[str, int]:
-    """Read the tables of `data_dir`, match, and write `snippet_slices` and `rejections` beside them.
+def _key_values(values):
+    """Accession numbers or patient ids as the Matcher keys them (stripped strings), for a SQL filter."""
+    import pyarrow as pa
 
-    The export's index (instances, series) is held whole; references and reports are streamed in
-    batches of reports and the results written batch by batch, so the reports side is bounded."""
+    return pa.array(sorted({str(v).strip() for v in values if not _missing(v)}), pa.string())
+
+
+def study_index(con, data_dir, reports: pd.DataFrame) -> tuple:
+    """(instances, series) that matching may consult for `reports`: every study holding a series with one of their
+    accession numbers or patient ids, or with the patient of one of those accession numbers (study by patient and
+    date, prior studies); whole studies, with every image of their series. instances: an Arrow table of
+    IMAGE_COLUMNS; series: a DataFrame typed as its contract types it. `con`: a DuckDB connection."""
+    import pyarrow as pa
+
+    import data_contracts
+    from data_contracts.sql import files_holding, read_parquet_sql
+
+    src = data_contracts.current_dir(data_dir)
+    con.register("batch_acc", pa.table({"v": _key_values(reports["accession_number"])}))
+    con.register("batch_pat", pa.table({"v": _key_values(reports["patient_id"])}))
+    try:
+        named = "(trim(accession_number) IN (SELECT v FROM batch_acc) OR trim(patient_id) IN (SELECT v FROM pats))"
+        series = con.sql(
+            f"WITH s AS (SELECT * FROM {read_parquet_sql(data_contracts.table_files('series', src))}), "
+            "pats AS (SELECT v FROM batch_pat UNION SELECT trim(patient_id) FROM s "
+            "         WHERE trim(accession_number) IN (SELECT v FROM batch_acc)) "
+            f"SELECT * FROM s WHERE study_instance_uid IN (SELECT study_instance_uid FROM s WHERE {named}) "
+            "ORDER BY series_instance_uid").to_arrow_table()
+        con.register("batch_series", pa.table({"uid": series.column("series_instance_uid")}))
+        where = "series_instance_uid IN (SELECT uid FROM batch_series)"
+        files = data_contracts.table_files("instances", src) if series.num_rows else []
+        if len(files) > 1:  # a version's parts: read only those that hold these series
+            files = files_holding(con, files, where)
+        cols = ", ".join(f'"{c}"' for c in IMAGE_COLUMNS)
+        images = con.sql(f"SELECT {cols} FROM {read_parquet_sql(files)} WHERE {where}").to_arrow_table() if files \
+            else data_contracts.load_contract("instances").schema.empty_table().select(list(IMAGE_COLUMNS))
+    finally:
+        for name in ("batch_acc", "batch_pat", "batch_series"):
+            con.unregister(name)  # a name never registered is no error
+    return images, data_contracts.conform("series", series).to_pandas()
+
+
+def match_batches(data_dir, cfg: MatchConfig = MatchConfig(), batch_reports: int = MATCH_BATCH_REPORTS,
+                  report_ids=None) -> Iterator[tuple[int, list[dict], list[dict]]]:
+    """(references matched, snippet_slices rows, rejections rows) per batch of `batch_reports` reports (report_ids:
+    only these, an Arrow array of strings). Each batch is matched against its own `study_index`, so memory follows
+    the batch, never the size of the export."""
+    import data_contracts
+    from data_contracts.sql import bounded_connection
+
+    src = data_contracts.current_dir(data_dir)
+    for name in ("instances", "series"):
+        if not data_contracts.has_table(name, src):
+            raise FileNotFoundError(f"no {name} table in {src}; index the export first (radmine index)")
+    con = bounded_connection()
+    try:
+        for refs, reps in report_batches(src, batch_reports, report_ids):
+            matcher = Matcher(*study_index(con, src, reps), cfg)
+            pairs, rejections = match_references(refs, reps, None, None, cfg, matcher=matcher)
+            yield len(refs), pairs, rejections
+    finally:
+        con.close()
+
+
+def run_match(data_dir, cfg: MatchConfig = MatchConfig(), batch_reports: int = MATCH_BATCH_REPORTS) -> dict[str, int]:
+    """Read the tables of `data_dir`, match, and write `snippet_slices` and `rejections` beside them, batch by
+    batch of reports (`match_batches`): neither the reports side nor the export's index is held whole."""
     import data_contracts
 
     src = data_contracts.current_dir(data_dir)
-    matcher = Matcher(*(data_contracts.read_table(name, src).to_pandas() for name in ("instances", "series")), cfg)
     counts: dict[str, int] = {"references": 0, "pairs": 0}
     with data_contracts.TableWriter("snippet_slices", src) as pw, data_contracts.TableWriter("rejections", src) as rw:
-        for refs, reps in report_batches(src, batch_reports):
-            pairs, rejections = match_references(refs, reps, None, None, cfg, matcher=matcher)
+        for n, pairs, rejections in match_batches(src, cfg, batch_reports):
             pw.write(pairs)
             rw.write(rejections)
-            counts["references"] += len(refs)
+            counts["references"] += n
             counts["pairs"] += len(pairs)
             for r in rejections:
                 counts[r["reason"]] = counts.get(r["reason"], 0) + 1
@@ -738,7 +848,8 @@ def run_match(data_dir, cfg: MatchConfig = MatchConfig(), batch_reports: int = 5
 
 
 __all__: Iterable[str] = [
-    "CONFIDENCE", "MatchConfig", "Matcher", "REJECTION_REASONS", "choose_training_volumes", "comparison_dates",
-    "dates_in", "image_centre", "match_references", "pair_id", "pick_prior_study", "place_in_volume",
-    "run_match", "slice_spacing_along_normal", "training_volume_candidates",
+    "CONFIDENCE", "IMAGE_COLUMNS", "MATCH_BATCH_REPORTS", "MatchConfig", "Matcher", "REJECTION_REASONS",
+    "choose_training_volumes", "comparison_dates", "dates_in", "image_centre", "match_batches", "match_references",
+    "pair_id", "pick_prior_study", "place_in_volume", "run_match", "slice_spacing_along_normal", "study_index",
+    "training_volume_candidates",
 ]

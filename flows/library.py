@@ -96,18 +96,17 @@ class Library:
         (accession number) and patient (study by patient and date, prior studies). So the
         references re-matched are those of reports mined in this run and of reports whose
         accession number or patient has images that appeared, changed or vanished; they are
-        matched with `dataset.matching.match_references` over those patients' and studies' images,
-        streamed in batches of reports. previous: {"snippet_slices": [parquet files], "rejections":
+        matched by `dataset.matching.match_batches`, batch by batch of reports, each over its own
+        studies' and patients' images. previous: {"snippet_slices": [parquet files], "rejections":
         [...]} of the previous version; mined_reports: the ids mined in this run (Arrow strings).
         """
         import contextlib
 
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         import data_contracts as dc
         from data_contracts.sql import bounded_connection, read_parquet_sql
-        from dataset.matching import Matcher, match_references, report_batches
+        from dataset.matching import match_batches
 
         mined = set(mined_reports.to_pylist())
         reports = dc.read_table("reports", work_dir, columns=["report_id", "accession_number", "patient_id"], ordered=False)
@@ -116,21 +115,14 @@ class Library:
             pat_of_acc.setdefault(acc, set()).add(pat)
         acc_changed = set(changed_instances.column("accession_number").to_pylist()) - {None}
         pat_changed = set(changed_instances.column("patient_id").to_pylist()) - {None}
-        affected, accs, pats = [], set(), set()
+        affected = []
         for batch in reports.to_batches(50_000):
             for r in batch.to_pylist():
                 patients = ({r["patient_id"]} | pat_of_acc.get(r["accession_number"], set())) - {None}
                 if r["report_id"] in mined or r["accession_number"] in acc_changed or patients & pat_changed:
                     affected.append(r["report_id"])
-                    accs.add(r["accession_number"])
-                    pats |= patients
         del reports, mined
         affected_ids = _strings(affected)
-        inst_sub = _instances_of(work_dir, _strings(accs - {None}), _strings(pats))
-        series = dc.read_table("series", work_dir)
-        series_sub = series.filter(pc.is_in(series.column("series_instance_uid"),
-                                            value_set=_strings(set(inst_sub.column("series_instance_uid").to_pylist()))))
-        matcher = Matcher(inst_sub, series_sub.to_pandas())
         refs_files = dc.table_files("references", work_dir)
         rematched = 0
         with contextlib.ExitStack() as stack:
@@ -144,11 +136,10 @@ class Library:
                     old = con.sql(f"SELECT * FROM {read_parquet_sql(previous[name])} SEMI JOIN ({live}) USING (report_id)")
                     for b in old.to_arrow_reader(65536):
                         w.write(pa.Table.from_batches([b]))
-            for refs, reps in report_batches(work_dir, report_ids=affected_ids):
-                pairs, rejections = match_references(refs, reps, None, None, matcher=matcher)
+            for n, pairs, rejections in match_batches(work_dir, report_ids=affected_ids):
                 writers["snippet_slices"].write(pairs)
                 writers["rejections"].write(rejections)
-                rematched += len(refs)
+                rematched += n
         out = {name: w.rows for name, w in writers.items()}
         return {"references_rematched": rematched, "pairs": out["snippet_slices"], "rejected": out["rejections"]}
 
@@ -182,32 +173,6 @@ def _accession_patients(work_dir: Path) -> list[tuple]:
         return con.sql(f"SELECT DISTINCT accession_number, patient_id FROM {read_parquet_sql(files)}").fetchall()
     finally:
         con.close()
-
-
-def _instances_of(work_dir: Path, accessions, patients):
-    """The instances rows of these accession numbers or patients, in key order, read in DuckDB from the parts that
-    hold them (0.11 s for a night's 16 studies in a 320-study export part by part in pyarrow, 0.04 s here)."""
-    import pyarrow as pa
-
-    import data_contracts as dc
-    from data_contracts.io import table_files
-    from data_contracts.sql import bounded_connection, files_holding, read_parquet_sql
-    from flows.tables_sql import key_sql
-
-    contract = dc.load_contract("instances")
-    con = bounded_connection()
-    try:
-        con.register("accs", pa.table({"v": accessions}))
-        con.register("pats", pa.table({"v": patients}))
-        where = "accession_number IN (SELECT v FROM accs) OR patient_id IN (SELECT v FROM pats)"
-        files = files_holding(con, table_files("instances", work_dir), where)  # a night's studies: its own parts
-        if not files:
-            return contract.schema.empty_table()
-        table = con.sql(f"SELECT * FROM {read_parquet_sql(files)} WHERE {where} "
-                        f"ORDER BY {key_sql('instances')}").to_arrow_table()
-    finally:
-        con.close()
-    return table.select(contract.schema.names).cast(contract.schema)
 
 
 def _strings(values):
@@ -247,19 +212,6 @@ def _chosen_volumes(work: Path) -> set[str]:
     return uids
 
 
-def _rows_of_series(name: str, work: Path, uids, columns: list[str] | None = None):
-    """Rows of table `name` (one file or parts) whose series_instance_uid is in `uids` (Arrow)."""
-    import pyarrow as pa
-    import pyarrow.dataset as ds
-
-    import data_contracts as dc
-    from data_contracts.io import table_files
-
-    schema = dc.load_contract(name).schema
-    return ds.dataset([str(f) for f in table_files(name, work)], schema=schema, format="parquet").to_table(
-        columns=columns, filter=ds.field("series_instance_uid").isin(pa.array(sorted(uids), pa.string())))
-
-
 def _files_by_series(instances) -> dict[str, list[tuple]]:
     """series uid -> its files' (path, size_bytes, mtime), from an Arrow instances table (the volume key's input).
     Plain lists: pandas' to_dict per series took 1 s of a 320-study re-run."""
@@ -278,13 +230,14 @@ def plan_volumes_cached(work_dir: Path, cache_dir: Path, cfg=None) -> tuple[list
     hard-linked into the version at the `array_path` dataset.volumes gives them (relative to the
     version folder), so every version is self-contained and unchanged series are never rebuilt.
     """
+    import data_contracts as dc
     from dataset.volumes import VolumeConfig
 
     cfg = cfg or VolumeConfig()
     work, cache = Path(work_dir), Path(cache_dir) / "volumes"
     uids = _chosen_volumes(work)
-    files = _files_by_series(_rows_of_series("instances", work, uids,
-                                             ["series_instance_uid", "path", "size_bytes", "mtime"]))
+    files = _files_by_series(dc.read_rows("instances", work, "series_instance_uid", uids,
+                                         ["series_instance_uid", "path", "size_bytes", "mtime"]))
     rows, todo = [], []
     for uid in sorted(files):
         key = _volume_key(uid, files[uid], cfg)
@@ -302,12 +255,13 @@ def build_volume_batch_cached(work_dir: Path, export_dir: Path, cache_dir: Path,
                               cfg=None) -> tuple[list[dict], list[dict]]:
     """Build the volumes of `uids` into `work_dir` and the cache; (volumes rows, index_errors rows of
     the files that could not be decoded)."""
+    import data_contracts as dc
     from dataset.volumes import VolumeConfig, build_volumes
 
     cfg = cfg or VolumeConfig()
     work, cache = Path(work_dir), Path(cache_dir) / "volumes"
-    series = _rows_of_series("series", work, uids).to_pandas()
-    instances = _rows_of_series("instances", work, uids)
+    series = dc.read_rows("series", work, "series_instance_uid", uids).to_pandas()
+    instances = dc.read_rows("instances", work, "series_instance_uid", uids)
     files = _files_by_series(instances)
     result = build_volumes(work, Path(export_dir), series, instances.to_pandas(), uids, cfg)
     cache.mkdir(parents=True, exist_ok=True)

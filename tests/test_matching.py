@@ -172,6 +172,59 @@ def test_run_match_writes_valid_tables_one_row_per_reference(export, tmp_path):
     assert set(rej.reason) <= set(matching.REJECTION_REASONS)
 
 
+def _write_tables(tmp_path, inst, ser, references=()):
+    import pyarrow as pa
+
+    data_contracts.write_table("instances", pa.Table.from_pylist(inst.to_dict("records")), tmp_path)
+    data_contracts.write_table("series", pa.Table.from_pylist(ser.to_dict("records")), tmp_path)
+    data_contracts.write_table("reports", REPORTS, tmp_path)
+    data_contracts.write_table("references", list(references), tmp_path)
+
+
+def test_matching_report_by_report_equals_matching_over_the_whole_index(export, tmp_path):
+    """Each batch is matched over its own studies and patients only (`study_index`): with a batch a report, the
+    study by patient and date (R3), the prior study (R1) and the study named by accession alone still match. (A
+    batch lists series in key order, as the published table stores them; details that list series follow it.)"""
+    _, inst, ser = export
+    refs = [c[0] for c in CASES]
+    _write_tables(tmp_path, inst, ser, refs)
+    matching.run_match(tmp_path, batch_reports=1)
+    pairs = data_contracts.read_table("snippet_slices", tmp_path).to_pylist()
+    rejections = data_contracts.read_table("rejections", tmp_path).to_pylist()
+    want_pairs, want_rejections = matching.match_references(pd.DataFrame(refs), pd.DataFrame(REPORTS), inst,
+                                                            ser.sort_values("series_instance_uid"))
+    n_pairs = sum(reason is None for _, reason, _ in CASES)
+    assert len(pairs) == n_pairs and len(rejections) == len(CASES) - n_pairs
+    assert {(p["report_id"], p["ref_id"]): p for p in pairs} == {(p["report_id"], p["ref_id"]): p for p in want_pairs}
+    assert {(r["report_id"], r["ref_id"]): r for r in rejections} == \
+        {(r["report_id"], r["ref_id"]): r for r in want_rejections}
+
+
+@pytest.mark.parametrize("acc, patient, studies", [
+    ("B1", "P2", {"B1"}),
+    (" B1 ", None, {"B1"}),                # stripped, as the matcher keys accession numbers
+    ("A1", None, {"A1", "A0"}),            # the accession's patient: its prior study
+    ("XX-unknown", "P3", {"C1"}),          # study by patient and date
+    ("nope", None, set()),
+])
+def test_a_batch_reads_only_the_studies_its_reports_can_reach(export, tmp_path, acc, patient, studies):
+    """Memory follows the batch: `study_index` reads every image of the studies a batch's reports can reach and
+    nothing else."""
+    from data_contracts.sql import bounded_connection
+
+    _, inst, ser = export
+    _write_tables(tmp_path, inst, ser)
+    con = bounded_connection()
+    try:
+        images, series = matching.study_index(con, tmp_path, pd.DataFrame([report("R", acc, patient, None)]))
+    finally:
+        con.close()
+    assert set(series.accession_number) == studies
+    wanted = inst[inst.accession_number.isin(studies)]
+    assert images.num_rows == len(wanted) and set(images.column_names) == set(matching.IMAGE_COLUMNS)
+    assert sorted(images.column("sop_instance_uid").to_pylist()) == sorted(wanted.sop_instance_uid)
+
+
 def test_reasons_match_contract():
     contract = data_contracts.load_contract("rejections")
     col = next(c for c in contract.columns if c.name == "reason")
