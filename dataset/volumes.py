@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,6 +82,10 @@ def _frames(ds) -> np.ndarray:
     return arr
 
 
+#: The instances columns a volume is built from (`read_series_hu`).
+HU_COLUMNS = ["path", "frame_number", "position_x", "position_y", "position_z", "rescale_slope", "rescale_intercept"]
+
+
 def read_series_hu(root: Path, images: pd.DataFrame, affine: np.ndarray) -> np.ndarray:
     """(D, H, W) float32 HU of a series, slice k as the series affine orders them (k=0 most superior).
 
@@ -94,8 +99,7 @@ def read_series_hu(root: Path, images: pd.DataFrame, affine: np.ndarray) -> np.n
     out: np.ndarray | None = None
     filled = np.zeros(n, dtype=bool)
     by_path: dict[str, list[dict]] = {}
-    cols = [c for c in ("path", "frame_number", "position_x", "position_y", "position_z", "rescale_slope",
-                        "rescale_intercept") if c in images.columns]
+    cols = [c for c in HU_COLUMNS if c in images.columns]
     for r in images[cols].to_dict("records"):
         by_path.setdefault(r["path"], []).append(r)
     for path, group in sorted(by_path.items()):
@@ -208,20 +212,42 @@ def _save_npy(path: Path, arr: np.ndarray) -> None:
         raise
 
 
-def build_volumes(out_dir: Path, root: Path, series: pd.DataFrame, instances: pd.DataFrame, uids: list[str],
+def build_volumes(out_dir: Path, root: Path, series: pd.DataFrame, instances, uids: list[str],
                   cfg: VolumeConfig = VolumeConfig(), progress: bool | None = False) -> VolumeResult:
     """Decode, resample and cache each series in `uids`; rows for `volumes` and `index_errors`.
+    instances: the images of these series (a DataFrame), or (uid, its images) pairs in uid order (a stream such as
+    `data_contracts.sql.rows_by_key`'s, so that one series' images are held at a time).
     progress: a progress bar on stderr (None: when stderr is a terminal)."""
     from dataset.progress import progress_bar
 
     result = VolumeResult()
     by_uid = {r["series_instance_uid"]: r for r in series.to_dict("records")}
-    groups = {uid: g for uid, g in instances.groupby("series_instance_uid", sort=False)}
     todo = sorted(set(uids))
+    if isinstance(instances, pd.DataFrame):
+        groups = {uid: g for uid, g in instances.groupby("series_instance_uid", sort=False)}
+        stream = ((uid, groups.get(uid)) for uid in todo)
+    else:
+        stream = _aligned(todo, iter(instances))
     with progress_bar(progress, len(todo), "building volumes", "volumes") as bar:
-        for uid in bar.track(todo) if bar is not None else todo:
-            _build_one(uid, by_uid.get(uid), groups.get(uid), out_dir, root, cfg, result)
+        task = bar.add_task("volumes", total=len(todo)) if bar is not None else None
+        for uid, images in stream:
+            _build_one(uid, by_uid.get(uid), images, out_dir, root, cfg, result)
+            if bar is not None:
+                bar.advance(task)
     return result
+
+
+def _aligned(todo: list[str], pairs) -> Iterator[tuple[str, pd.DataFrame | None]]:
+    """(uid, its images or None) for each uid of sorted `todo`, from (uid, images) pairs in uid order."""
+    nxt = next(pairs, None)
+    for uid in todo:
+        while nxt is not None and nxt[0] < uid:
+            nxt = next(pairs, None)
+        if nxt is not None and nxt[0] == uid:
+            yield uid, nxt[1]
+            nxt = next(pairs, None)
+        else:
+            yield uid, None
 
 
 def _build_one(uid: str, s: dict | None, images: pd.DataFrame | None, out_dir: Path, root: Path, cfg: VolumeConfig,
@@ -266,12 +292,13 @@ def run_volumes(data_dir, export: str | os.PathLike | None = None, cfg: VolumeCo
     out = data_contracts.current_dir(data_dir)
     root = export_root(data_dir, export)
     series = data_contracts.read_table("series", out).to_pandas()
-    instances = data_contracts.read_table("instances", out).to_pandas()
     uids = [r["series_instance_uid"] for r in choose_training_volumes(series, match_cfg or MatchConfig()).values()]
     if data_contracts.has_table("snippet_slices", out):
         uids += data_contracts.read_table("snippet_slices", out, columns=["volume_series_instance_uid"]) \
             .column(0).to_pylist()
-    result = build_volumes(out, root, series, instances, uids, cfg, progress=progress)
+    images = ((uid, rows.to_pandas())  # one pass over the index, one series at a time
+              for uid, rows in data_contracts.rows_by_key("instances", out, "series_instance_uid", uids, HU_COLUMNS))
+    result = build_volumes(out, root, series, images, uids, cfg, progress=progress)
     data_contracts.write_table("volumes", result.rows, out)
     if result.errors:
         old = data_contracts.read_table("index_errors", out).to_pylist() if data_contracts.has_table("index_errors", out) else []

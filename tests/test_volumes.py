@@ -77,6 +77,42 @@ def test_progress_bar_counts_the_volumes_on_stderr(built, tmp_path, capsys):
     assert out == "", "stdout stays for the command's own output"
 
 
+def test_volumes_stream_the_index_one_series_at_a_time(built, tmp_path, monkeypatch):
+    """`radmine volumes` never holds the whole instances table: one pass over it, sorted by series, hands
+    `build_volumes` one series' images at a time; the volumes are those built from the whole table."""
+    import shutil
+
+    root, data, counts, _, ser = built
+    shutil.copytree(data, tmp_path / "d")
+    streams, real = [], data_contracts.rows_by_key
+
+    def recorded(name, data_dir, column, values, columns=None, batch_rows=65536):
+        streams.append((name, column, sorted(set(values))))
+        return real(name, data_dir, column, values, columns, batch_rows=5)  # batches cut through every series
+
+    monkeypatch.setattr(data_contracts, "rows_by_key", recorded)
+    assert volumes.run_volumes(tmp_path / "d", export=root, cfg=volumes.VolumeConfig(spacing_xyz=SPACING)) == counts
+    assert [(name, column) for name, column, _ in streams] == [("instances", "series_instance_uid")]
+    assert len(streams[0][2]) == counts["volumes"] + counts["decode_errors"]
+    again = data_contracts.read_table("volumes", tmp_path / "d").to_pylist()
+    assert again == data_contracts.read_table("volumes", data).to_pylist() and len(again) == counts["volumes"]
+    for row in again:
+        assert np.array_equal(np.load(tmp_path / "d" / row["array_path"]), np.load(data / row["array_path"]))
+
+
+def test_build_volumes_takes_the_series_images_as_a_stream_in_uid_order(built, tmp_path):
+    """A stream that lacks a series (or holds one not asked for) builds the others: the missing one gets no volume."""
+    root, data, _, vols, ser = built
+    inst = data_contracts.read_table("instances", data).to_pandas()
+    uids = sorted(vols.series_instance_uid)[:3]
+    extra = sorted(set(inst.series_instance_uid) - set(uids))[:1]
+    stream = [(u, g) for u, g in sorted(inst.groupby("series_instance_uid")) if u in uids[::2] or u in extra]
+    cfg = volumes.VolumeConfig(spacing_xyz=SPACING)
+    got = volumes.build_volumes(tmp_path, root, ser, iter(stream), uids, cfg)
+    want = volumes.build_volumes(tmp_path / "whole", root, ser, inst, uids[::2], cfg)
+    assert [r["series_instance_uid"] for r in got.rows] == uids[::2] and got.rows == want.rows
+
+
 def test_every_volume_in_lps_display_convention(built):
     _, data, counts, vols, ser = built
     assert counts["volumes"] == 5 and counts["decode_errors"] == 1
