@@ -414,7 +414,7 @@ IMAGE_COLUMNS = ("path", "frame_number", "number_of_frames", "sop_instance_uid",
 class _SeriesImages:
     """The images of each series, kept as one columnar table sorted by (series, path, frame): matching asks a series
     for its image (or frame) numbers and for one image's row, so no series ever becomes Python rows (they took
-    ~2 KB an image; the table takes a few hundred bytes)."""
+    ~2 KB an image; the table ~350 bytes)."""
 
     def __init__(self, instances):
         import pyarrow as pa
@@ -724,7 +724,7 @@ def match_references(references: pd.DataFrame, reports: pd.DataFrame, instances:
 
 
 MATCH_BATCH_REPORTS = 1000  # reports matched at a time; a batch holds every image of its reports' studies and
-#                            patients, ~300 bytes an image (1,000 studies of 1,000 images: ~300 MB)
+#                            patients, ~350 bytes an image (twice that while they are read and sorted)
 
 
 def report_batches(data_dir, batch_reports: int = MATCH_BATCH_REPORTS, report_ids=None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
