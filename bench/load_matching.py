@@ -1,4 +1,4 @@
-"""Load benchmark: `radmine match` and `radmine volumes` over a large index, at memory that follows a batch.
+"""Load benchmark: `radmine match`, `radmine export radfinder-json` and `radmine volumes` over a large index.
 
     .venv/bin/python bench/load_matching.py DATA_DIR --copies 1 20 [--old-repo PATH]
 
@@ -7,12 +7,14 @@ Its `instances`, `series`, `reports` and `references` are copied K times under n
 ids, paths and report ids (the same studies K times over), then each step runs in a child process:
 
   match    `dataset.matching.run_match`, the real matching
+  export   `dataset.radfinder_export.export_radfinder_json` of those pairs (`radmine export radfinder-json`)
   volumes  `dataset.volumes.run_volumes` with each series' build skipped: its plan and its reads of the index
            only (decoding thousands of volumes is not what is measured here)
 
-and prints one JSON line per step and size: seconds, and the child's peak RSS (sampled every 5 ms from /proc)
-above its RSS after the imports (MB, and KB per image). With --old-repo (a checkout of another commit, e.g. `git worktree add /tmp/old <commit>`) the same runs
-use that code too, on the same copies, for a before/after in one run. Not a test.
+Each step runs on the copy the one before it left. One JSON line per step and size: seconds, and the child's
+peak RSS (sampled every 5 ms from /proc) above its RSS after the imports (MB, and KB per image). With --old-repo
+(a checkout of another commit, e.g. `git worktree add /tmp/old <commit>`) the same steps run with that code too,
+on copies of the same tables, for a before/after in one run. Not a test.
 """
 from __future__ import annotations
 
@@ -55,6 +57,9 @@ threading.Thread(target=sample, daemon=True).start()
 t = time.perf_counter()
 if step == "match":
     counts = matching.run_match(data)
+elif step == "export":
+    from dataset.radfinder_export import export_radfinder_json
+    counts = export_radfinder_json(data, data + "-radfinder")
 else:
     seen = []
     volumes._build_one = lambda uid, s, images, *rest: seen.append(0 if images is None else len(images))
@@ -63,7 +68,7 @@ else:
 seconds = time.perf_counter() - t
 done.set()
 print(json.dumps({"seconds": round(seconds, 2), "peak_above_imports_mb": round(max(peak[0], rss_mb()) - base),
-                  "counts": {k: counts[k] for k in ("references", "pairs", "series", "images") if k in counts}}))
+                  "counts": {k: counts[k] for k in ("references", "pairs", "series", "images", "slices") if k in counts}}))
 """
 
 
@@ -124,15 +129,16 @@ def main(argv: list[str] | None = None) -> None:
         base = work / f"x{k}"
         shutil.rmtree(base, ignore_errors=True)
         images = replicate(args.data, base / "src", k)
-        for step in ("match", "volumes"):
-            for label, repo in repos:
-                data = base / f"{label}-{step}"
-                shutil.copytree(base / "src", data)
+        for label, repo in repos:
+            data = base / label
+            shutil.copytree(base / "src", data)
+            for step in ("match", "export", "volumes"):  # in a pipeline's order, on one copy
                 res = run_step(repo, step, data)
                 res.update(code=label, step=step, copies=k, images=images,
                            kb_per_image=round(res["peak_above_imports_mb"] * 1000 / images, 2))
                 print(json.dumps(res), flush=True)
-                shutil.rmtree(data)
+            shutil.rmtree(data)
+            shutil.rmtree(f"{data}-radfinder", ignore_errors=True)
     print(json.dumps({"load_average_after": os.getloadavg()}))
     if not args.work:
         shutil.rmtree(work)

@@ -91,9 +91,14 @@ def export_radfinder_json(data_dir, out_dir) -> dict[str, int]:
     import data_contracts
 
     src = data_contracts.current_dir(data_dir)
-    t = {n: data_contracts.read_table(n, src).to_pandas() for n in ("snippet_slices", "references", "instances", "series")}
+    pairs = data_contracts.read_table("snippet_slices", src).to_pandas()
+    # of the other tables, only what the pairs name: the index's referenced images, not all of them
+    refs = data_contracts.read_table("references", src, columns=["report_id", "ref_id", "language"]).to_pandas()
+    images = data_contracts.read_rows("instances", src, "sop_instance_uid", pairs["referenced_sop_instance_uid"])
+    images = images.sort_by([(c, "ascending") for c in data_contracts.load_contract("instances").primary_key]).to_pandas()
+    series = data_contracts.read_table("series", src, columns=["series_instance_uid", "affine"]).to_pandas()
     vols = data_contracts.read_table("volumes", src).to_pandas() if data_contracts.has_table("volumes", src) else None
-    per_volume = build_radfinder_json(t["snippet_slices"], t["references"], t["instances"], t["series"])
+    per_volume = build_radfinder_json(pairs, refs, images, series)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     vinfo = {} if vols is None else {r["series_instance_uid"]: r for r in vols.to_dict("records")}

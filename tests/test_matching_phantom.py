@@ -64,7 +64,7 @@ def test_one_outcome_per_reference(phantom):
     assert set(keys) == set(zip(refs.report_id, refs.ref_id))
 
 
-def test_volumes_and_radfinder_json(phantom, tmp_path):
+def test_volumes_and_radfinder_json(phantom, tmp_path, monkeypatch):
     from flows.cli import main
 
     ph, data, _ = phantom
@@ -87,7 +87,12 @@ def test_volumes_and_radfinder_json(phantom, tmp_path):
     assert 0 <= k <= v["shape"][0] - 0.5
 
     out = tmp_path / "rf"
+    reads, real = [], data_contracts.read_rows
+    monkeypatch.setattr(data_contracts, "read_rows", lambda name, d, column, values, columns=None:
+                        reads.append((name, column, set(values))) or real(name, d, column, values, columns))
     assert main(["export", "radfinder-json", str(data), "--out", str(out)]) == 0
+    # of the index, only the referenced images are read
+    assert reads == [("instances", "sop_instance_uid", set(pairs.referenced_sop_instance_uid))]
     index = json.loads((out / "index.json").read_text())
     assert set(index) == set(pairs.volume_series_instance_uid)
     n_snippets = 0
