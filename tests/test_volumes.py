@@ -82,7 +82,7 @@ def test_volumes_stream_the_index_one_series_at_a_time(built, tmp_path, monkeypa
     `build_volumes` one series' images at a time; the volumes are those built from the whole table."""
     import shutil
 
-    root, data, counts, _, ser = built
+    root, data, counts, _, _ = built
     shutil.copytree(data, tmp_path / "d")
     streams, real = [], data_contracts.rows_by_key
 
