@@ -170,6 +170,8 @@ def test_read_rows_reads_the_rows_of_some_keys_from_every_part(tmp_path):
     assert got.schema == dc.load_contract("rejections").schema
     assert sorted(got.column("ref_id").to_pylist()) == [r["ref_id"] for r in rows if r["report_id"] in ("R1", "R3")]
     assert read_rows("rejections", tmp_path, "report_id", ["R2"], ["ref_id"]).column_names == ["ref_id"]
+    none = read_rows("rejections", tmp_path, "report_id", ["R9"])  # no part holds it
+    assert none.num_rows == 0 and none.schema == dc.load_contract("rejections").schema
     with pytest.raises(FileNotFoundError, match="'snippet_slices' not found"):
         read_rows("snippet_slices", tmp_path, "report_id", ["R1"])
 
@@ -182,6 +184,7 @@ def test_rows_by_key_gives_each_keys_rows_once_in_key_order_across_batches(tmp_p
     rows = _rejections_in_parts(tmp_path)
     got = list(rows_by_key("rejections", tmp_path, "report_id", ["R4", "R0", "R2", "R7"], batch_rows=batch_rows))
     assert [k for k, _ in got] == ["R0", "R2", "R4"]
+    assert list(rows_by_key("rejections", tmp_path, "report_id", ["R9"], batch_rows=batch_rows)) == []
     for key, table in got:
         assert table.schema == dc.load_contract("rejections").schema
         assert sorted(table.column("ref_id").to_pylist()) == [r["ref_id"] for r in rows if r["report_id"] == key]
