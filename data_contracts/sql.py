@@ -94,6 +94,8 @@ def rows_by_key(name: str, data_dir, column: str, values, columns: list[str] | N
         rel, typed = _rows_in(con, name, data_dir, column, values, columns, order=True)
         held, key = [], None
         for batch in rel.to_arrow_reader(batch_rows):
+            if not batch.num_rows:
+                continue
             keys = batch.column(column)
             starts = [0] + (pc.indices_nonzero(pc.not_equal(keys[1:], keys[:-1])).to_numpy() + 1).tolist()
             for a, b in zip(starts, starts[1:] + [batch.num_rows]):
