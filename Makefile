@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.mining_speed --reports 300
 	$(BIN)/python bench/index_bench.py --files 20000 --memory-files 20000
 	$(BIN)/python bench/flow_e2e.py --sizes 20
+	$(BIN)/python bench/load_matching.py --studies 20 --copies 1 5
 	$(BIN)/python bench/model_throughput.py --cpu-small
 
 clean:

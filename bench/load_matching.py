@@ -1,8 +1,10 @@
 """Load benchmark: `radmine match`, `radmine export radfinder-json` and `radmine volumes` over a large index.
 
     .venv/bin/python bench/load_matching.py DATA_DIR --copies 1 20 [--old-repo PATH]
+    .venv/bin/python bench/load_matching.py --studies 20 --copies 1 5       # makes its own DATA_DIR first
 
-DATA_DIR is an indexed and mined dataset (`radmine index` + `radmine mine-reports`, e.g. of `radmine synth -n 160`).
+DATA_DIR is an indexed and mined dataset (`radmine index` + `radmine mine-reports`, e.g. of `radmine synth -n 160`);
+without it, --studies N phantom studies are generated, indexed and mined under the work folder.
 Its `instances`, `series`, `reports` and `references` are copied K times under new UIDs, accession numbers, patient
 ids, paths and report ids (the same studies K times over), then each step runs in a child process:
 
@@ -91,6 +93,7 @@ def replicate(src: Path, dst: Path, copies: int) -> int:
     """`copies` copies of src's index and reports under new keys in dst; returns the number of images."""
     import data_contracts as dc
 
+    src = dc.current_dir(src)  # a flow's dataset: its published version
     dst.mkdir(parents=True, exist_ok=True)
     keys = {
         "instances": (UID_COLUMNS + ("accession_number", "patient_id"), True),
@@ -107,6 +110,22 @@ def replicate(src: Path, dst: Path, copies: int) -> int:
     return dc.read_table("instances", dst, columns=["path"]).num_rows
 
 
+def phantom_dataset(work: Path, studies: int) -> Path:
+    """An indexed and mined dataset of `studies` phantom studies (matrix 32) under `work`."""
+    from dataset.phantom import generate_export
+    from flows.cli import main as radmine
+
+    ph, data = work / f"phantom-{studies}", work / f"phantom-{studies}-data"
+    shutil.rmtree(ph, ignore_errors=True)
+    shutil.rmtree(data, ignore_errors=True)
+    generate_export(ph, studies, seed=1, matrix=32)
+    for argv in (["index", str(ph / "export"), "--out", str(data), "--no-progress"],
+                 ["mine-reports", str(ph / "reports.csv"), "--out", str(data)]):
+        if radmine(argv) != 0:
+            raise SystemExit(f"radmine {argv[0]} failed on the phantom")
+    return data
+
+
 def run_step(repo: Path, step: str, data: Path) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, step, str(data)], cwd=repo, capture_output=True, text=True,
                          env=dict(os.environ, PYTHONPATH=str(repo)))
@@ -117,18 +136,20 @@ def run_step(repo: Path, step: str, data: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("data", type=Path, help="an indexed and mined dataset folder")
+    ap.add_argument("data", type=Path, nargs="?", help="an indexed and mined dataset folder (else --studies)")
+    ap.add_argument("--studies", type=int, default=20, help="phantom studies to generate when no DATA_DIR is given")
     ap.add_argument("--copies", type=int, nargs="+", default=[1, 20])
     ap.add_argument("--old-repo", type=Path, help="another checkout to run the same steps with")
     ap.add_argument("--work", type=Path, help="where to write the copies (default: a temporary folder)")
     args = ap.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="radmine-load-matching-"))
     repos = [("this", REPO)] + ([("old", args.old_repo.resolve())] if args.old_repo else [])
+    source = args.data or phantom_dataset(work, args.studies)
     print(json.dumps({"load_average_before": os.getloadavg()}))
     for k in args.copies:
         base = work / f"x{k}"
         shutil.rmtree(base, ignore_errors=True)
-        images = replicate(args.data, base / "src", k)
+        images = replicate(source, base / "src", k)
         for label, repo in repos:
             data = base / label
             shutil.copytree(base / "src", data)
