@@ -780,7 +780,7 @@ def study_index(con, data_dir, reports: pd.DataFrame) -> tuple:
     import pyarrow as pa
 
     import data_contracts
-    from data_contracts.sql import files_holding, read_parquet_sql
+    from data_contracts.sql import read_parquet_sql, read_rows
 
     src = data_contracts.current_dir(data_dir)
     con.register("batch_acc", pa.table({"v": _key_values(reports["accession_number"])}))
@@ -793,17 +793,11 @@ def study_index(con, data_dir, reports: pd.DataFrame) -> tuple:
             "         WHERE trim(accession_number) IN (SELECT v FROM batch_acc)) "
             f"SELECT * FROM s WHERE study_instance_uid IN (SELECT study_instance_uid FROM s WHERE {named}) "
             "ORDER BY series_instance_uid").to_arrow_table()
-        con.register("batch_series", pa.table({"uid": series.column("series_instance_uid")}))
-        where = "series_instance_uid IN (SELECT uid FROM batch_series)"
-        files = data_contracts.table_files("instances", src) if series.num_rows else []
-        if len(files) > 1:  # a version's parts: read only those that hold these series
-            files = files_holding(con, files, where)
-        cols = ", ".join(f'"{c}"' for c in IMAGE_COLUMNS)
-        images = con.sql(f"SELECT {cols} FROM {read_parquet_sql(files)} WHERE {where}").to_arrow_table() if files \
-            else data_contracts.load_contract("instances").schema.empty_table().select(list(IMAGE_COLUMNS))
     finally:
-        for name in ("batch_acc", "batch_pat", "batch_series"):
-            con.unregister(name)  # a name never registered is no error
+        con.unregister("batch_acc")
+        con.unregister("batch_pat")
+    images = read_rows("instances", src, "series_instance_uid", series.column("series_instance_uid").to_pylist(),
+                       list(IMAGE_COLUMNS))
     return images, data_contracts.conform("series", series).to_pandas()
 
 
