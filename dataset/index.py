@@ -1114,21 +1114,58 @@ def _ordered(fn, items, helpers: _Helpers):
     and in this process whenever the pool's queues are full (so this process's own work, such as
     the walk and writing rows, takes part of its share instead of competing with busy helpers).
     Up to `helpers.window` results wait for an earlier one, so this process goes on working
-    while a helper starts or imports."""
+    while a helper starts or imports.
+
+    A helper that dies (killed, say by the out-of-memory killer) loses the items it held without a
+    word, and its pool only starts another: then every item still awaited is done again here,
+    instead of the run waiting for it forever."""
     pool = helpers.pool
     if pool is None:
         for it in items:
             yield fn(it)
         return
     queued, here, window = helpers.queued, helpers.here, helpers.window
-    pending: deque = deque()
+    pending: deque = deque()  # (item, its AsyncResult or _Done)
+    alive = _live_workers(pool)
     for it in items:
-        busy = sum(1 for p in pending if not p.ready())
-        pending.append(_Done(fn(it)) if here and busy >= queued else pool.apply_async(fn, (it,)))
-        while pending and (pending[0].ready() or len(pending) > window):
-            yield pending.popleft().get()
+        busy = sum(1 for _, p in pending if not p.ready())
+        pending.append((it, _Done(fn(it)) if here and busy >= queued else pool.apply_async(fn, (it,))))
+        while pending and (pending[0][1].ready() or len(pending) > window):
+            alive = _await_head(fn, pending, pool, alive)
+            yield pending.popleft()[1].get()
     while pending:
-        yield pending.popleft().get()
+        alive = _await_head(fn, pending, pool, alive)
+        yield pending.popleft()[1].get()
+
+
+DEATH_CHECK_S = 0.5  # how often a wait for a helper's result looks whether a helper died
+
+
+def _live_workers(pool) -> dict:
+    """The pool's running processes by PID (CPython's Pool keeps them in `_pool`; elsewhere none are
+    known, and a helper's death goes unseen, as before)."""
+    return {p.pid: p for p in getattr(pool, "_pool", ()) if p.exitcode is None}
+
+
+def _await_head(fn, pending: deque, pool, alive: dict) -> dict:
+    """Wait until the first pending result is ready; when a helper in `alive` dies meanwhile, do every
+    pending item that is not ready again here. Returns the processes to watch from now on."""
+    head = pending[0][1]
+    while not head.ready():
+        head.wait(DEATH_CHECK_S)
+        now = _live_workers(pool)
+        dead = [proc for pid, proc in alive.items() if pid not in now]
+        alive = now
+        if dead:  # what it held may be anywhere in the queue, the first item included
+            why = ", ".join(sorted({f"exit code {p.exitcode}" + (" (killed: out of memory?)" if p.exitcode == -9 else "")
+                                    for p in dead}))
+            lost = [k for k, (_, r) in enumerate(pending) if not r.ready()]
+            print(f"radmine: a reader process died ({why}); doing the {len(lost)} task(s) it may have held again "
+                  "in the main process", file=sys.stderr)
+            for k in lost:
+                pending[k] = (pending[k][0], _Done(fn(pending[k][0])))
+            break
+    return alive
 
 
 @contextmanager

@@ -774,3 +774,36 @@ def test_series_recomputed_for_a_night_over_parts_equals_a_full_recompute(tmp_pa
     assert set(by_uid) == {"1.2.3.10", "1.2.3.11", "1.2.3.13", "1.2.3.15"}
     assert by_uid["1.2.3.10"]["n_images"] == 5 and by_uid["1.2.3.10"]["n_duplicate_sops"] == 1
     assert by_uid["1.2.3.11"]["n_duplicate_sops"] == 1 and by_uid["1.2.3.13"]["n_duplicate_sops"] == 1
+
+
+def test_a_helper_that_dies_mid_run_loses_nothing(tmp_path, capfd):
+    """An index run's helper killed (by the out-of-memory killer, say) while it holds tasks: the tasks it held are
+    done again here and the run ends with every answer, in order, instead of waiting forever for them."""
+    import signal
+    import subprocess
+    import threading
+
+    import dataset.index as ix
+
+    marks = tmp_path / "started"
+    # each task: note its reader's PID (the shell's parent), then take a while, as a big file would
+    tasks = [["sh", "-c", f'echo "$PPID" >> {marks}; sleep 3; exit {k}'] for k in (3, 4)]
+    out = []
+
+    def run():  # off the main thread: a hang fails the test instead of holding pytest
+        with ix._helpers(2) as helpers:  # here: two spawned helpers, this thread only dispatches
+            out.extend(ix._ordered(subprocess.call, tasks, helpers))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    for _ in range(600):  # both tasks started (in two helpers, or one after the other in one)
+        if marks.exists() and len(marks.read_text().split()) == 2:
+            break
+        threading.Event().wait(0.1)
+    for pid in {int(p) for p in marks.read_text().split()}:
+        os.kill(pid, signal.SIGKILL)
+    worker.join(60)
+    assert not worker.is_alive(), "the run waited for the tasks the killed helpers held"
+    assert out == [3, 4]  # every answer, in order
+    assert len(marks.read_text().split()) >= 3  # what the killed helpers held was done again
+    assert "a reader process died (exit code -9 (killed: out of memory?))" in capfd.readouterr().err
