@@ -17,6 +17,7 @@ several processes).
 from __future__ import annotations
 
 import itertools
+import sys
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -120,6 +121,9 @@ def make_nlp(lang: str = "en", labels: bool = True, sections_spans: bool = False
     return nlp
 
 
+DEATH_CHECK_S = 0.5  # how often `mine_texts` waiting for its processes looks whether one died
+
+
 def mine_texts(texts: Iterable[str], ids: Iterable[str], lang: str = "en", labels: bool = True,
                batch_size: int = 64, n_process: int = 1,
                languages: Iterable[str | None] | None = None) -> Iterator[MinedReport]:
@@ -136,11 +140,40 @@ def mine_texts(texts: Iterable[str], ids: Iterable[str], lang: str = "en", label
             yield mine_report(t, str(i), language=language, labels=labels)
         return
     import multiprocessing as mp
+    from collections import deque
     from functools import partial
+
+    fed: deque = deque()  # batches handed to the pool and not yet answered, in order
+
+    def feed():
+        while batch := list(itertools.islice(triples, max(1, batch_size))):
+            fed.append(batch)
+            yield batch
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
     with ctx.Pool(n_process) as pool:
-        yield from pool.imap(partial(_mine_one, labels=labels), triples, chunksize=max(1, batch_size))
+        workers = list(getattr(pool, "_pool", ()))  # CPython's Pool; elsewhere a death goes unseen
+        answers = pool.imap(partial(_mine_batch, labels=labels), feed())
+        while True:
+            try:
+                reps = answers.next(DEATH_CHECK_S)
+            except StopIteration:
+                return
+            except mp.TimeoutError:
+                # a process that dies (the out-of-memory killer, say) loses its batch without a word and the pool
+                # only starts another: without this look its answer would be awaited forever
+                dead = [w.exitcode for w in workers if w.exitcode is not None]
+                if not dead:
+                    continue
+                pool.terminate()
+                print(f"radmine: a mining process died (exit code {', '.join(map(str, sorted(set(dead))))}); "
+                      f"mining the {sum(map(len, fed))} reports not yet answered, and the rest, in this process",
+                      file=sys.stderr)
+                break
+            fed.popleft()
+            yield from reps
+    for t in itertools.chain(itertools.chain.from_iterable(fed), triples):  # the pool is gone: nothing else reads them
+        yield _mine_one(t, labels=labels)
 
 
 def mined_rows(rows: list[dict], n_process: int = 1) -> dict[str, list[dict]]:
@@ -165,6 +198,10 @@ def mined_rows(rows: list[dict], n_process: int = 1) -> dict[str, list[dict]]:
 def _mine_one(item: tuple[str, str, str | None], labels: bool = True) -> MinedReport:
     text, report_id, language = item
     return mine_report(text, str(report_id), language=language, labels=labels)
+
+
+def _mine_batch(batch: list[tuple[str, str, str | None]], labels: bool = True) -> list[MinedReport]:
+    return [_mine_one(item, labels) for item in batch]
 
 
 def mine_docs(texts: Iterable[str], ids: Iterable[str], lang: str = "en", labels: bool = True,

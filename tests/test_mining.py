@@ -866,6 +866,40 @@ def test_batch_miner_without_docs_equals_the_spacy_pipeline():
     assert rows(mine_texts(texts, ids, n_process=2, batch_size=8)) == want
 
 
+def test_a_mining_process_that_dies_loses_no_report(capfd):
+    """`radmine mine-reports -j 2` with one of its processes killed (the out-of-memory killer, say) while it holds
+    reports: the reports not yet answered are mined here and every report comes out, in order, as mining them in
+    one process does, instead of the run waiting forever for the lost ones."""
+    import multiprocessing as mp
+    import os
+    import signal
+    import threading
+
+    from mining.pipeline import mine_texts
+
+    texts = [d["text"] for d in DEV] * 6
+    ids = [f"r{i}" for i in range(len(texts))]
+    rows = lambda reps: [(r.report_id, [x.to_dict() for x in r.references], r.labels) for r in reps]
+    got, first = [], threading.Event()
+
+    def run():  # off the main thread: a hang fails the test instead of holding pytest
+        for rep in mine_texts(texts, ids, n_process=2, batch_size=4):
+            got.append(rep)
+            first.set()
+
+    before = {p.pid for p in mp.active_children()}
+    miner = threading.Thread(target=run, daemon=True)
+    miner.start()
+    assert first.wait(60)
+    workers = [p for p in mp.active_children() if p.pid not in before]
+    assert workers and len(got) < len(texts) / 2  # its processes still hold reports
+    os.kill(workers[0].pid, signal.SIGKILL)
+    miner.join(120)
+    assert not miner.is_alive(), "mining waited for the reports the killed process held"
+    assert rows(got) == rows(mine_texts(texts, ids))
+    assert "a mining process died (exit code -9)" in capfd.readouterr().err
+
+
 def test_mined_rows_take_the_language_read_reports_detected():
     from mining.pipeline import mined_rows
 
