@@ -8,8 +8,8 @@ series (`thin_series=False`), mined and matched by `flows.pipeline.run_pipeline`
 --keep-identifiers`), then volumes resampled at the phantom's own 6 mm pixel size with a 65/5/30
 patient split (as `radmine volumes --spacing 6,6,6 --split 65,5,30`), so the test split holds ~25
 held-out patients' volumes and the arrays are ~55 x 64 x 64. Two training runs, seeds 0 and 1, side by
-side on one torch thread each (~4 min alone, ~8 min beside a busy process), and the targets are asserted
-on their mean in every `make test`. One seed is not enough: its run is fixed on one machine but not across
+side on one torch thread each (the whole test: ~10.5 min on 2 cores), and the targets are asserted on
+their mean in every `make test`. One seed is not enough: its run is fixed on one machine but not across
 CPUs (the floating-point kernels differ), and seed 0 gave AUROC 0.762 on one machine and 0.731 on an AMD
 EPYC; over seeds 0-4 the config below gave AUROC 0.762-0.810, t2i R@5 0.50-0.58 and MAE 14.5-16.9 mm
 against 0.75, 0.385 and 19.6 (model/README.md).
