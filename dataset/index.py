@@ -51,7 +51,7 @@ import sys
 import time
 from collections import Counter, deque
 from contextlib import contextmanager
-from itertools import chain
+from itertools import chain, count
 from operator import attrgetter as _attrgetter
 from pathlib import Path
 from typing import Any, Iterator
@@ -359,10 +359,12 @@ def read_file_limited(root: str, rel: str, size: int | None, mtime: float | None
         _disarm()
 
 
-def _init_worker() -> None:
+def _init_worker(holders=None) -> None:
     # one of several processes sharing the cores: a numeric library it imports later (torch, when a
     # flow builds volumes here) takes one thread, not one a core (2 readers x 2 threads: 1.5x slower)
+    global _HOLDERS
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _HOLDERS = holders
     _install_alarm()
 
 
@@ -377,7 +379,10 @@ def _spawn_pool(size: int):
     interval (5 ms) a time: ~1 s of a helper's 6 s over 100,000 files."""
     import multiprocessing as mp
 
-    pool = mp.get_context("spawn").Pool(size, initializer=_init_worker)
+    ctx = mp.get_context("spawn")
+    holders = ctx.RawArray("q", _TASK_SLOTS)
+    pool = ctx.Pool(size, initializer=_init_worker, initargs=(holders,))
+    pool.task_holders, pool.task_slots = holders, count()
     try:
         import fcntl
 
@@ -419,26 +424,83 @@ def in_reader(fn, *args, timeout: float | None = None):
     """fn(*args) in one of `open_readers`' processes when they run (fn importable there), else here.
 
     timeout: seconds to wait for a reader's answer, then RuntimeError (not an OSError, which a flow
-    task would retry). A reader that dies (killed for memory, say) loses its task without a word,
-    and waiting without a limit would hang the run."""
+    task would retry): a reader that hangs must not hang the run. A task whose reader dies (killed for
+    memory, say) is handed out again, and fails with RuntimeError when that one dies too (`_ReaderTask`)."""
     pool = _READERS
     return fn(*args) if pool is None else _answer(pool, fn, args, timeout)
 
 
 def _answer(pool, fn, args: tuple, timeout: float | None):
-    """fn(*args) in `pool`, waiting at most `timeout` seconds, then RuntimeError."""
-    import multiprocessing as mp
+    """fn(*args) in `pool`, waiting at most `timeout` seconds, then RuntimeError; handed out again when the
+    reader that took it dies (`_ReaderTask`)."""
+    return _ReaderTask(pool, fn, args).get(_deadline(timeout))
 
-    try:
-        return pool.apply_async(fn, args).get(timeout)
-    except mp.TimeoutError:
-        raise _no_answer(getattr(fn, "__name__", fn), timeout) from None
+
+def _deadline(timeout: float | None) -> tuple[float, float | None]:
+    return (math.inf if timeout is None else time.monotonic() + timeout), timeout
+
+
+_TASK_SLOTS = 4096  # tasks of a pool whose reader is tracked at once (a ring; a run has a few in flight)
+READER_TRIES = 2  # a task whose reader dies is handed out this often in all, then fails with a message
+_HOLDERS = None  # in a reader process: its pool's `task_holders`
+
+
+def _held(slot: int, fn, args: tuple):
+    """fn(*args) in a reader, which first notes its PID in the task's slot."""
+    _HOLDERS[slot] = os.getpid()
+    return fn(*args)
+
+
+class _ReaderTask:
+    """A task in a spawned pool that is not lost when its reader dies.
+
+    A reader killed while it holds a task (by the out-of-memory killer, say) loses it without a word, and the
+    pool only starts another process. So the task notes which reader took it (a slot of the pool's shared array),
+    and a waiter that sees that reader gone hands it out again, READER_TRIES times in all: a file that kills every
+    reader that opens it fails its task with a message, instead of the run waiting out its timeout."""
+
+    def __init__(self, pool, fn, args: tuple, what: str | None = None):
+        self.pool, self.fn, self.args = pool, fn, args
+        self.what = what or getattr(fn, "__name__", str(fn))
+        self.tries = 0
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        self.tries += 1
+        self.slot = next(self.pool.task_slots) % _TASK_SLOTS
+        self.pool.task_holders[self.slot] = 0
+        self.result = self.pool.apply_async(_held, (self.slot, self.fn, self.args))
+
+    def _holder_died(self) -> int:
+        """The PID of the reader that took this task and is gone since, else 0 (not taken yet, or alive)."""
+        pid = self.pool.task_holders[self.slot]
+        return pid if pid and pid not in _live_workers(self.pool) and not self.result.ready() else 0
+
+    def get(self, deadline: tuple[float, float | None]):
+        """The task's result; RuntimeError when `deadline` (from `_deadline`) passes first, or when the readers
+        it was handed to all died."""
+        end, timeout = deadline
+        while not self.result.ready():
+            left = end - time.monotonic()
+            if left <= 0:
+                raise _no_answer(self.what, timeout)
+            self.result.wait(min(DEATH_CHECK_S, left))
+            pid = self._holder_died()
+            if not pid:
+                continue
+            if self.tries >= READER_TRIES:
+                raise RuntimeError(f"{self.what}: the reader process that ran it died, {self.tries} times (the last, "
+                                   f"PID {pid}); killed, e.g. for memory? A file in it may need more than this "
+                                   "machine has; see the system log (dmesg) for the out-of-memory killer")
+            print(f"radmine: the reader process (PID {pid}) running {self.what} died; handing it out again",
+                  file=sys.stderr)
+            self._hand_out()
+        return self.result.get()
 
 
 def _no_answer(what, timeout: float | None) -> RuntimeError:
-    """The error of a wait on the readers that ran out: a reader that dies loses its task without a word."""
-    return RuntimeError(f"{what} got no answer from a reader process in {timeout} s "
-                        "(it may have been killed, e.g. for memory)")
+    """The error of a wait on the readers that ran out."""
+    return RuntimeError(f"{what} got no answer from a reader process in {timeout} s")
 
 
 def close_readers() -> None:
@@ -513,19 +575,16 @@ def list_export(export_dir: str | os.PathLike, exclude: list = (), timeout: floa
     their subtrees go to the readers, which send back column lists (the walk is Python between system calls: in a
     process whose threads also parse reports or talk to Prefect it would wait for the GIL after every stat;
     and two processes stat at once). Each run's answer is awaited at most `timeout` seconds, then
-    RuntimeError (a reader that dies loses its run without a word)."""
-    import multiprocessing as mp
-
+    RuntimeError; a run whose reader dies is handed out again (`_ReaderTask`)."""
     root, skip = str(export_dir), [str(p) for p in exclude]
     pool = _READERS
     if pool is None:
         return _walk_table(_walk_columns([e for part in _walk_folders(root, skip) for e in part]))
     segments = _walk_shares(root, skip, _READERS_SIZE)
-    walked = pool.imap(_walk_subtrees, [(root, skip, item) for kind, item in segments if kind == "trees"])
-    try:
-        columns = [walked.next(timeout) if kind == "trees" else _walk_columns(item) for kind, item in segments]
-    except mp.TimeoutError:
-        raise _no_answer(f"listing {root}", timeout) from None
+    runs = {k: _ReaderTask(pool, _walk_subtrees, ((root, skip, item),), f"listing {root}")
+            for k, (kind, item) in enumerate(segments) if kind == "trees"}
+    columns = [runs[k].get(_deadline(timeout)) if kind == "trees" else _walk_columns(item)
+               for k, (kind, item) in enumerate(segments)]
     return _walk_table([list(chain.from_iterable(part[i] for part in columns)) for i in range(4)])
 
 
@@ -537,8 +596,8 @@ def read_files(root: str | os.PathLike, items, fast: bool = True, limit: float |
     In the main thread the files are read here under SIGALRM; in another thread (a Prefect task),
     where SIGALRM cannot stop a read, in a worker process (one of `open_readers`' when they run,
     else one started for this call), waiting for it at most `timeout` seconds (default: the files'
-    limits plus a minute), then RuntimeError: a reader that dies loses its task without a word.
-    In a daemonic process (which may not start one) here without a limit.
+    limits plus a minute), then RuntimeError; a task whose reader dies is handed out again
+    (`_ReaderTask`). In a daemonic process (which may not start one) here without a limit.
     """
     import multiprocessing as mp
     import threading

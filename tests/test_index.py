@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import struct
+import time
 from pathlib import Path
 
 import numpy as np
@@ -387,9 +388,48 @@ def test_in_reader_runs_in_a_reader_process_with_one_numeric_thread(monkeypatch)
     try:
         assert ix.in_reader(os.getpid) != os.getpid()
         assert ix.in_reader(os.getenv, "OMP_NUM_THREADS") == "1"
-        with pytest.raises(RuntimeError, match="no answer from a reader"):
-            ix.in_reader(os._exit, 3, timeout=5)  # a reader that dies loses its task: the caller must not hang
+        t = time.monotonic()
+        with pytest.raises(RuntimeError, match="the reader process that ran it died, 2 times"):
+            ix.in_reader(os._exit, 3, timeout=60)  # kills every reader it is handed to: fails, does not hang
+        assert time.monotonic() - t < 30
         assert ix.in_reader(os.getpid) != os.getpid(), "the pool replaced the dead reader"
+    finally:
+        ix.close_readers()
+
+
+def _note_pid_and_sleep(note: str) -> int:
+    """A reader task (importable in a spawned reader): writes its reader's PID to `note`, sleeps 2 s, returns it."""
+    Path(note).write_text(str(os.getpid()))
+    time.sleep(2)
+    return os.getpid()
+
+
+def test_a_task_whose_reader_is_killed_is_handed_out_again(tmp_path, capfd):
+    """A flow's batch in a reader that the out-of-memory killer takes: the batch is done by another reader
+    instead of failing after its timeout (30 min in a flow)."""
+    import signal
+    import threading
+
+    import dataset.index as ix
+
+    note = tmp_path / "pid"
+    outcome = []
+    ix.open_readers(1)
+    try:
+        ix.in_reader(os.getpid)  # the reader is up
+        t = time.monotonic()
+        task = threading.Thread(target=lambda: outcome.append(_raised(ix.in_reader, _note_pid_and_sleep, str(note),
+                                                                       timeout=60)), daemon=True)
+        task.start()
+        while not note.exists() and time.monotonic() - t < 30:
+            time.sleep(0.01)
+        killed = int(note.read_text())
+        os.kill(killed, signal.SIGKILL)
+        task.join(60)
+        assert outcome and isinstance(outcome[0], int), f"the task hung or gave {outcome}"
+        assert outcome[0] != killed and outcome[0] == int(note.read_text())
+        assert time.monotonic() - t < 30, "it waited for its timeout"
+        assert f"the reader process (PID {killed}) running _note_pid_and_sleep died" in capfd.readouterr().err
     finally:
         ix.close_readers()
 
