@@ -433,11 +433,7 @@ def in_reader(fn, *args, timeout: float | None = None):
 def _answer(pool, fn, args: tuple, timeout: float | None):
     """fn(*args) in `pool`, waiting at most `timeout` seconds, then RuntimeError; handed out again when the
     reader that took it dies (`_ReaderTask`)."""
-    return _ReaderTask(pool, fn, args).get(_deadline(timeout))
-
-
-def _deadline(timeout: float | None) -> tuple[float, float | None]:
-    return (math.inf if timeout is None else time.monotonic() + timeout), timeout
+    return _ReaderTask(pool, fn, args).get(timeout)
 
 
 _TASK_SLOTS = 4096  # tasks of a pool whose reader is tracked at once (a ring; a run has a few in flight)
@@ -476,10 +472,10 @@ class _ReaderTask:
         pid = self.pool.task_holders[self.slot]
         return pid if pid and pid not in _live_workers(self.pool) and not self.result.ready() else 0
 
-    def get(self, deadline: tuple[float, float | None]):
-        """The task's result; RuntimeError when `deadline` (from `_deadline`) passes first, or when the readers
-        it was handed to all died."""
-        end, timeout = deadline
+    def get(self, timeout: float | None):
+        """The task's result, awaited at most `timeout` seconds from now, then RuntimeError; RuntimeError too
+        when the readers it was handed to all died."""
+        end = math.inf if timeout is None else time.monotonic() + timeout
         while not self.result.ready():
             left = end - time.monotonic()
             if left <= 0:
@@ -583,7 +579,7 @@ def list_export(export_dir: str | os.PathLike, exclude: list = (), timeout: floa
     segments = _walk_shares(root, skip, _READERS_SIZE)
     runs = {k: _ReaderTask(pool, _walk_subtrees, ((root, skip, item),), f"listing {root}")
             for k, (kind, item) in enumerate(segments) if kind == "trees"}
-    columns = [runs[k].get(_deadline(timeout)) if kind == "trees" else _walk_columns(item)
+    columns = [runs[k].get(timeout) if kind == "trees" else _walk_columns(item)
                for k, (kind, item) in enumerate(segments)]
     return _walk_table([list(chain.from_iterable(part[i] for part in columns)) for i in range(4)])
 
