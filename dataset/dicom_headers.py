@@ -31,7 +31,7 @@ import struct
 # error kinds of the index_errors contract
 ERROR_KINDS = (
     "empty", "truncated", "not_dicom", "unreadable", "parse_error", "missing_attribute",
-    "not_an_image", "directory_object", "decode_error", "timeout", "duplicate",
+    "not_an_image", "directory_object", "decode_error", "timeout", "duplicate", "reader_died",
 )
 
 FIRST_READ = 16 * 1024  # bytes read before parsing; most CT headers fit

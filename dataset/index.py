@@ -32,6 +32,8 @@ Every file that is not indexed becomes one `index_errors` row, kinds:
                      incremental run does not re-read it
   timeout            reading the header took longer than the per-file time limit
                      (`file_time_limit`, default 5 s, SIGALRM in the reading process)
+  reader_died        every reader process that read it died (a flow's index batch; killed, e.g.
+                     for memory): found by reading the batch's halves apart (`_read_isolating`)
   decode_error, duplicate   reserved (pixel decoding); duplicates are reported by `series`
                      (n_duplicate_sops), not here.
 
@@ -455,8 +457,8 @@ class _ReaderTask:
     and a waiter that sees that reader gone hands it out again, READER_TRIES times in all: a file that kills every
     reader that opens it fails its task with a message, instead of the run waiting out its timeout."""
 
-    def __init__(self, pool, fn, args: tuple, what: str | None = None):
-        self.pool, self.fn, self.args = pool, fn, args
+    def __init__(self, pool, fn, args: tuple, what: str | None = None, tries: int = READER_TRIES):
+        self.pool, self.fn, self.args, self.max_tries = pool, fn, args, tries
         self.what = what or getattr(fn, "__name__", str(fn))
         self.tries = 0
         self._hand_out()
@@ -484,14 +486,18 @@ class _ReaderTask:
             pid = self._holder_died()
             if not pid:
                 continue
-            if self.tries >= READER_TRIES:
-                raise RuntimeError(f"{self.what}: the reader process that ran it died, {self.tries} times (the last, "
-                                   f"PID {pid}); killed, e.g. for memory? A file in it may need more than this "
-                                   "machine has; see the system log (dmesg) for the out-of-memory killer")
+            if self.tries >= self.max_tries:
+                raise ReaderDied(f"{self.what}: the reader process that ran it died, {self.tries} time(s) (the last, "
+                                 f"PID {pid}); killed, e.g. for memory? A file in it may need more than this "
+                                 "machine has; see the system log (dmesg) for the out-of-memory killer")
             print(f"radmine: the reader process (PID {pid}) running {self.what} died; handing it out again",
                   file=sys.stderr)
             self._hand_out()
         return self.result.get()
+
+
+class ReaderDied(RuntimeError):
+    """Every reader process a task was handed to died while it ran."""
 
 
 def _no_answer(what, timeout: float | None) -> RuntimeError:
@@ -600,13 +606,33 @@ def read_files(root: str | os.PathLike, items, fast: bool = True, limit: float |
 
     root, items = os.path.realpath(root), [tuple(i) for i in items]
     if limit and items and threading.current_thread() is not threading.main_thread() and not mp.current_process().daemon:
-        args, timeout = (root, items, fast, limit), timeout or len(items) * (limit + 0.1) + 60
+        timeout = timeout or len(items) * (limit + 0.1) + 60
         if _READERS is not None:
-            return _answer(_READERS, _read_items, args, timeout)
+            return _read_isolating(_READERS, _read_items, root, items, fast, limit, timeout)
         with _spawn_pool(1) as pool:
-            return _answer(pool, _read_items, args, timeout)
+            return _read_isolating(pool, _read_items, root, items, fast, limit, timeout)
     with _alarm_installed():
         return _read_items(root, items, fast, limit)
+
+
+def _read_isolating(pool, reader, root: str, items: list, fast: bool, limit, timeout: float,
+                    tries: int = READER_TRIES) -> tuple[list[dict], list[dict]]:
+    """reader(root, items, fast, limit) (`_read_items`) in `pool`. When the readers it is handed to die (a file that
+    needs more memory than the machine has, say), its halves are read on their own, and so on down to the file
+    that kills them, which becomes a `reader_died` index_errors row: the other files' rows are kept."""
+    try:
+        return _ReaderTask(pool, reader, (root, items, fast, limit), tries=tries).get(timeout)
+    except ReaderDied:
+        if len(items) == 1:
+            rel, size, mtime = items[0][:3]
+            return [], [{"path": rel, "error_kind": "reader_died", "size_bytes": size, "mtime": mtime,
+                         "message": f"{rel}: every reader process that read it died (killed, e.g. for memory: see "
+                                    "the system log, dmesg); radmine reads it again when it changes, or with --full"}]
+        print(f"radmine: looking for the file that kills the reader among {len(items)} files", file=sys.stderr)
+        half = len(items) // 2
+        first = _read_isolating(pool, reader, root, items[:half], fast, limit, timeout, tries=1)
+        second = _read_isolating(pool, reader, root, items[half:], fast, limit, timeout, tries=1)
+        return first[0] + second[0], first[1] + second[1]
 
 
 def _read_items(root: str, chunk, fast: bool, limit) -> tuple[list[dict], list[dict]]:

@@ -389,7 +389,7 @@ def test_in_reader_runs_in_a_reader_process_with_one_numeric_thread(monkeypatch)
         assert ix.in_reader(os.getpid) != os.getpid()
         assert ix.in_reader(os.getenv, "OMP_NUM_THREADS") == "1"
         t = time.monotonic()
-        with pytest.raises(RuntimeError, match="the reader process that ran it died, 2 times"):
+        with pytest.raises(RuntimeError, match=r"the reader process that ran it died, 2 time\(s\)"):
             ix.in_reader(os._exit, 3, timeout=60)  # kills every reader it is handed to: fails, does not hang
         assert time.monotonic() - t < 30
         assert ix.in_reader(os.getpid) != os.getpid(), "the pool replaced the dead reader"
@@ -402,6 +402,45 @@ def _note_pid_and_sleep(note: str) -> int:
     Path(note).write_text(str(os.getpid()))
     time.sleep(2)
     return os.getpid()
+
+
+def _read_or_die(root, items, fast, limit):
+    """`_read_items` in a reader process, which a file named `poison` kills (as the out-of-memory killer would)."""
+    import signal
+
+    import dataset.index as ix
+
+    if any(Path(i[0]).name == "poison" for i in items):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return ix._read_items(root, items, fast, limit)
+
+
+def test_a_file_that_kills_every_reader_becomes_an_error_row_and_the_others_are_read(tmp_path, capfd):
+    """A flow's index batch with one file that kills each reader that opens it: the batch is cut in halves down
+    to that file, which becomes a `reader_died` row; every other file gives its rows."""
+    import dataset.index as ix
+    from data_contracts import load_contract
+    from dataset.phantom import generate_export
+
+    generate_export(tmp_path / "ph", 1, seed=2, matrix=16, thin_series=False)
+    export = tmp_path / "ph" / "export"
+    (export / "poison").write_bytes(b"x" * 200)
+    items = sorted(tuple(e) for e in walk_export(export))
+    k = next(i for i, e in enumerate(items) if e[0] == "poison")
+    items.insert(len(items) // 3, items.pop(k))  # somewhere in the middle
+    want_rows, want_errors = ix._read_items(str(export), [e for e in items if e[0] != "poison"], True, 5.0)
+    ix.open_readers(1)
+    try:
+        rows, errors = ix._read_isolating(ix._READERS, _read_or_die, str(export), items, True, 5.0, timeout=120)
+    finally:
+        ix.close_readers()
+    key = lambda r: (r["path"], r.get("frame_number"))
+    assert sorted(rows, key=key) == sorted(want_rows, key=key) and len(rows) > 10
+    poison = [e for e in errors if e["path"] == "poison"]
+    assert sorted(e["path"] for e in errors if e["path"] != "poison") == sorted(e["path"] for e in want_errors)
+    assert len(poison) == 1 and poison[0]["error_kind"] == "reader_died" and "dmesg" in poison[0]["message"]
+    assert "reader_died" in load_contract("index_errors").column("error_kind").allowed
+    assert "looking for the file that kills the reader" in capfd.readouterr().err
 
 
 def test_a_task_whose_reader_is_killed_is_handed_out_again(tmp_path, capfd):
