@@ -53,6 +53,7 @@ import sys
 import time
 from collections import Counter, deque
 from contextlib import contextmanager
+from functools import partial
 from itertools import chain, count
 from operator import attrgetter as _attrgetter
 from pathlib import Path
@@ -438,6 +439,7 @@ def _answer(pool, fn, args: tuple, timeout: float | None):
     return _ReaderTask(pool, fn, args).get(timeout)
 
 
+DEATH_CHECK_S = 0.5  # how often a wait for a reader's answer looks whether the reader holding the task died
 _TASK_SLOTS = 4096  # tasks of a pool whose reader is tracked at once (a ring; a run has a few in flight)
 READER_TRIES = 2  # a task whose reader dies is handed out this often in all, then fails with a message
 _HOLDERS = None  # in a reader process: its pool's `task_holders`
@@ -469,10 +471,16 @@ class _ReaderTask:
         self.pool.task_holders[self.slot] = 0
         self.result = self.pool.apply_async(_held, (self.slot, self.fn, self.args))
 
+    def ready(self) -> bool:
+        return self.result.ready()
+
     def _holder_died(self) -> int:
-        """The PID of the reader that took this task and is gone since, else 0 (not taken yet, or alive)."""
-        pid = self.pool.task_holders[self.slot]
-        return pid if pid and pid not in _live_workers(self.pool) and not self.result.ready() else 0
+        """The PID of the reader that took this task and is gone since, else 0 (not taken yet, or alive; or
+        unknown: CPython's Pool keeps its processes in `_pool`, another would not say)."""
+        pid, workers = self.pool.task_holders[self.slot], getattr(self.pool, "_pool", None)
+        if not pid or workers is None or self.result.ready():
+            return 0
+        return 0 if any(p.pid == pid and p.exitcode is None for p in workers) else pid
 
     def get(self, timeout: float | None):
         """The task's result, awaited at most `timeout` seconds from now, then RuntimeError; RuntimeError too
@@ -658,13 +666,25 @@ def _read_chunk(args) -> tuple[list[list] | None, list[dict], int]:
     Plain lists pickle cheaply and keep pyarrow out of the worker processes."""
     root, chunk, fast, limit, fields = args
     rows, errors = _read_items(root, chunk, fast, limit)
+    return _columns(rows, fields), errors, len(chunk)
+
+
+def _read_chunk_isolating(pool, args) -> tuple[list[list] | None, list[dict], int]:
+    """`_read_chunk` of a chunk whose readers died: read in `pool` apart from the file that kills them."""
+    root, chunk, fast, limit, fields = args
+    timeout = len(chunk) * ((limit or FILE_TIME_LIMIT_S) + 0.1) + 60
+    rows, errors = _read_isolating(pool, _read_items, root, chunk, fast, limit, timeout, tries=1)
+    return _columns(rows, fields), errors, len(chunk)
+
+
+def _columns(rows: list[dict], fields) -> list[list] | None:
     cols = [[r.get(f) for r in rows] for f in fields] if rows else None
     if cols is not None:  # equal lists as one object: pickle writes it once (orientation: a fifth of a result)
         for i, f in enumerate(fields):
             if f in _LIST_FIELDS:
                 same: dict = {}
                 cols[i] = [v if v is None else same.setdefault(tuple(v), v) for v in cols[i]]
-    return cols, errors, len(chunk)
+    return cols
 
 
 _LIST_FIELDS = ("orientation", "pixel_spacing")
@@ -1105,7 +1125,8 @@ def _read_todo(con, data: Path, listing: Path, prev: dict[str, Path], root: str,
         total = n_todo if n_todo is not None else _count_files(root, [data]) if show else 0
         with progress_bar(show, total, "indexing", "files") as bar:
             task = bar.add_task("index", total=total) if bar is not None else None
-            for cols, errs, n in _ordered(_read_chunk, chunks, helpers):
+            isolate = None if helpers.pool is None else partial(_read_chunk_isolating, helpers.pool)
+            for cols, errs, n in _ordered(_read_chunk, chunks, helpers, isolate):
                 if cols is not None:
                     inst_b.add(cols)
                     if affected_series is not None:
@@ -1186,67 +1207,43 @@ class _Done:
     def ready(self) -> bool:
         return True
 
-    def get(self):
+    def get(self, timeout=None):
         return self.value
 
 
-def _ordered(fn, items, helpers: _Helpers):
+def _ordered(fn, items, helpers: _Helpers, isolate=None):
     """fn(item) for each item, in order: in the pool, with up to `helpers.queued` items waiting,
     and in this process whenever the pool's queues are full (so this process's own work, such as
     the walk and writing rows, takes part of its share instead of competing with busy helpers).
     Up to `helpers.window` results wait for an earlier one, so this process goes on working
     while a helper starts or imports.
 
-    A helper that dies (killed, say by the out-of-memory killer) loses the items it held without a
-    word, and its pool only starts another: then every item still awaited is done again here,
-    instead of the run waiting for it forever."""
+    An item whose helper dies (killed, say by the out-of-memory killer) is handed out again
+    (`_ReaderTask`); when that helper dies too, isolate(item) gives its result if given (reading
+    apart the file that kills them), else ReaderDied stops the run with a message."""
     pool = helpers.pool
     if pool is None:
         for it in items:
             yield fn(it)
         return
     queued, here, window = helpers.queued, helpers.here, helpers.window
-    pending: deque = deque()  # (item, its AsyncResult or _Done)
-    alive = _live_workers(pool)
+    pending: deque = deque()  # (item, its _ReaderTask or _Done)
     for it in items:
         busy = sum(1 for _, p in pending if not p.ready())
-        pending.append((it, _Done(fn(it)) if here and busy >= queued else pool.apply_async(fn, (it,))))
+        pending.append((it, _Done(fn(it)) if here and busy >= queued else _ReaderTask(pool, fn, (it,))))
         while pending and (pending[0][1].ready() or len(pending) > window):
-            alive = _await_head(fn, pending, pool, alive)
-            yield pending.popleft()[1].get()
+            yield _result(*pending.popleft(), isolate)
     while pending:
-        alive = _await_head(fn, pending, pool, alive)
-        yield pending.popleft()[1].get()
+        yield _result(*pending.popleft(), isolate)
 
 
-DEATH_CHECK_S = 0.5  # how often a wait for a helper's result looks whether a helper died
-
-
-def _live_workers(pool) -> dict:
-    """The pool's running processes by PID (CPython's Pool keeps them in `_pool`; elsewhere none are
-    known, and a helper's death goes unseen, as before)."""
-    return {p.pid: p for p in getattr(pool, "_pool", ()) if p.exitcode is None}
-
-
-def _await_head(fn, pending: deque, pool, alive: dict) -> dict:
-    """Wait until the first pending result is ready; when a helper in `alive` dies meanwhile, do every
-    pending item that is not ready again here. Returns the processes to watch from now on."""
-    head = pending[0][1]
-    while not head.ready():
-        head.wait(DEATH_CHECK_S)
-        now = _live_workers(pool)
-        dead = [proc for pid, proc in alive.items() if pid not in now]
-        alive = now
-        if dead:  # what it held may be anywhere in the queue, the first item included
-            why = ", ".join(sorted({f"exit code {p.exitcode}" + (" (killed: out of memory?)" if p.exitcode == -9 else "")
-                                    for p in dead}))
-            lost = [k for k, (_, r) in enumerate(pending) if not r.ready()]
-            print(f"radmine: a reader process died ({why}); doing the {len(lost)} task(s) it may have held again "
-                  "in the main process", file=sys.stderr)
-            for k in lost:
-                pending[k] = (pending[k][0], _Done(fn(pending[k][0])))
-            break
-    return alive
+def _result(item, task, isolate):
+    try:
+        return task.get(None)
+    except ReaderDied:
+        if isolate is None:
+            raise
+        return isolate(item)
 
 
 @contextmanager
