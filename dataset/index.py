@@ -381,11 +381,12 @@ def _spawn_pool(size: int):
     until this process's result thread took the GIL from a busy main thread, up to a switch
     interval (5 ms) a time: ~1 s of a helper's 6 s over 100,000 files."""
     import multiprocessing as mp
+    import threading
 
     ctx = mp.get_context("spawn")
     holders = ctx.RawArray("q", _TASK_SLOTS)
     pool = ctx.Pool(size, initializer=_init_worker, initargs=(holders,))
-    pool.task_holders, pool.task_slots = holders, count()
+    pool.task_holders, pool.task_slots, pool.unjam_guard = holders, count(), threading.Lock()
     try:
         import fcntl
 
@@ -491,6 +492,7 @@ class _ReaderTask:
             if left <= 0:
                 raise _no_answer(self.what, timeout)
             self.result.wait(min(DEATH_CHECK_S, left))
+            _unjam(self.pool)
             pid = self._holder_died()
             if not pid:
                 continue
@@ -502,6 +504,50 @@ class _ReaderTask:
                   file=sys.stderr)
             self._hand_out()
         return self.result.get()
+
+
+def _unjam(pool) -> None:
+    """Free the pool's task queue when a dead process holds its lock.
+
+    A process of CPython's Pool waiting for its next task holds the lock of the queue it reads. Killed then (the
+    out-of-memory killer picks the largest process, busy or not), it takes the lock with it: no process gets a task
+    again, and Pool.terminate, which takes that lock too, never returns. A live holder reads a waiting task at once,
+    so tasks waiting while the lock stays taken for DEATH_CHECK_S mean the holder is dead: the lock is released."""
+    queue, guard = getattr(pool, "_inqueue", None), getattr(pool, "unjam_guard", None)
+    if queue is None or guard is None:
+        return
+    with guard:
+        if queue._rlock.acquire(False):
+            queue._rlock.release()
+        elif queue._reader.poll():
+            since = getattr(pool, "jammed_since", None)
+            if since is None:
+                pool.jammed_since = time.monotonic()
+                return
+            if time.monotonic() - since < DEATH_CHECK_S:
+                return
+            queue._rlock.release()
+            print("radmine: a reader process died waiting for a task; its queue lock is released", file=sys.stderr)
+        pool.jammed_since = None
+
+
+def _stop(pool) -> None:
+    """pool.terminate(), looking after it (`_unjam`) so that a lock a dead process holds cannot hang it."""
+    import threading
+
+    stopping = threading.Thread(target=pool.terminate, daemon=True)
+    stopping.start()
+    while stopping.is_alive():
+        stopping.join(DEATH_CHECK_S / 2)
+        _unjam(pool)
+
+
+@contextmanager
+def _stopping(pool):
+    try:
+        yield pool
+    finally:
+        _stop(pool)
 
 
 class ReaderDied(RuntimeError):
@@ -518,8 +564,7 @@ def close_readers() -> None:
     global _READERS
     pool, _READERS = _READERS, None
     if pool is not None:
-        pool.terminate()
-        pool.join()
+        _stop(pool)
 
 
 def _walk_columns(entries: list) -> list[list]:
@@ -617,7 +662,7 @@ def read_files(root: str | os.PathLike, items, fast: bool = True, limit: float |
         timeout = timeout or len(items) * (limit + 0.1) + 60
         if _READERS is not None:
             return _read_isolating(_READERS, _read_items, root, items, fast, limit, timeout)
-        with _spawn_pool(1) as pool:
+        with _stopping(_spawn_pool(1)) as pool:
             return _read_isolating(pool, _read_items, root, items, fast, limit, timeout)
     with _alarm_installed():
         return _read_items(root, items, fast, limit)
@@ -1193,7 +1238,7 @@ def _helpers(workers: int):
             yield _Helpers(None, True, 0)
             return
         size = workers - 1 if here else workers
-        with _spawn_pool(size) as pool:
+        with _stopping(_spawn_pool(size)) as pool:
             yield _Helpers(pool, here, size)
 
 

@@ -397,6 +397,48 @@ def test_in_reader_runs_in_a_reader_process_with_one_numeric_thread(monkeypatch)
         ix.close_readers()
 
 
+def _wait_for_replacement(pool, dead: int) -> None:
+    """Until the pool has started a process in place of `dead`. (A task sent at the instant of a kill can be half
+    read by the dying process; the stream of the queue is then broken. The test leaves that race out.)"""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        pids = {p.pid for p in pool._pool if p.exitcode is None}
+        if pids and dead not in pids:
+            return
+        time.sleep(0.05)
+
+
+def test_a_reader_killed_while_it_waits_for_a_task_does_not_jam_the_others(capfd):
+    """A reader waiting for its next task holds the lock of the pool's task queue; killed then (the out-of-memory
+    killer picks the largest process, idle or not) it took the lock with it, and every later task, and closing the
+    readers, waited forever."""
+    import signal
+    import threading
+
+    import dataset.index as ix
+
+    ix.open_readers(1)
+    outcome = []
+    try:
+        idle = ix.in_reader(os.getpid)
+        time.sleep(0.3)  # back in the queue's read, holding its lock
+        os.kill(idle, signal.SIGKILL)
+        _wait_for_replacement(ix._READERS, idle)
+        task = threading.Thread(target=lambda: outcome.append(_raised(ix.in_reader, os.getpid, timeout=60)),
+                                daemon=True)  # daemon: a hung one cannot hold pytest's exit
+        task.start()
+        task.join(30)
+        assert outcome and isinstance(outcome[0], int) and outcome[0] != idle, f"the task hung or gave {outcome}"
+        assert "its queue lock is released" in capfd.readouterr().err
+        os.kill(outcome[0], signal.SIGKILL)  # again, and now close the readers with it dead
+        _wait_for_replacement(ix._READERS, outcome[0])
+    finally:
+        closing = threading.Thread(target=ix.close_readers, daemon=True)
+        closing.start()
+        closing.join(30)
+    assert not closing.is_alive(), "closing the readers hung"
+
+
 def _note_pid_and_sleep(note: str) -> int:
     """A reader task (importable in a spawned reader): writes its reader's PID to `note`, sleeps 2 s, returns it."""
     Path(note).write_text(str(os.getpid()))
