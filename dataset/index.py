@@ -387,6 +387,7 @@ def _spawn_pool(size: int):
     holders = ctx.RawArray("q", _TASK_SLOTS)
     pool = ctx.Pool(size, initializer=_init_worker, initargs=(holders,))
     pool.task_holders, pool.task_slots, pool.unjam_guard = holders, count(), threading.Lock()
+    pool.seen_pids, pool.deaths, pool.jammed_since = {p.pid for p in pool._pool}, 0, None  # for _unjam
     try:
         import fcntl
 
@@ -512,34 +513,63 @@ def _unjam(pool) -> None:
     A process of CPython's Pool waiting for its next task holds the lock of the queue it reads. Killed then (the
     out-of-memory killer picks the largest process, busy or not), it takes the lock with it: no process gets a task
     again, and Pool.terminate, which takes that lock too, never returns. A live holder reads a waiting task at once,
-    so tasks waiting while the lock stays taken for DEATH_CHECK_S mean the holder is dead: the lock is released."""
-    queue, guard = getattr(pool, "_inqueue", None), getattr(pool, "unjam_guard", None)
-    if queue is None or guard is None:
+    so after a process of the pool died, tasks waiting while the lock stays taken for DEATH_CHECK_S mean the dead
+    one holds it: the lock is released, at most once a death (a live holder that a loaded machine leaves unrun
+    that long must keep it)."""
+    queue, guard, workers = (getattr(pool, name, None) for name in ("_inqueue", "unjam_guard", "_pool"))
+    if queue is None or guard is None or workers is None:
         return
     with guard:
-        if queue._rlock.acquire(False):
+        live = {p.pid for p in list(workers) if p.exitcode is None}
+        pool.deaths += len(pool.seen_pids - live)
+        pool.seen_pids = live
+        jammed = bool(pool.deaths) and queue._reader.poll()
+        if jammed and queue._rlock.acquire(False):  # free after all
             queue._rlock.release()
-        elif queue._reader.poll():
-            since = getattr(pool, "jammed_since", None)
-            if since is None:
-                pool.jammed_since = time.monotonic()
-                return
-            if time.monotonic() - since < DEATH_CHECK_S:
-                return
+            jammed = False
+        if not jammed:
+            pool.jammed_since = None
+        elif pool.jammed_since is None:
+            pool.jammed_since = time.monotonic()
+        elif time.monotonic() - pool.jammed_since >= DEATH_CHECK_S:
             queue._rlock.release()
+            pool.deaths -= 1
+            pool.jammed_since = None
             print("radmine: a reader process died waiting for a task; its queue lock is released", file=sys.stderr)
-        pool.jammed_since = None
+
+
+STOP_WAIT_S = 5.0  # how long closing a pool may wait for its processes before it frees what dead ones hold
 
 
 def _stop(pool) -> None:
-    """pool.terminate(), looking after it (`_unjam`) so that a lock a dead process holds cannot hang it."""
+    """pool.terminate(). It takes the task queue's read lock and the result queue's write lock, and would wait
+    forever for one that a dead process holds (one killed while it waited for a task, `_unjam`, or while it sent a
+    result): when it has not ended after STOP_WAIT_S, the pool's processes are killed, and those locks, then held
+    by none, freed."""
     import threading
 
-    stopping = threading.Thread(target=pool.terminate, daemon=True)
+    def terminate():
+        try:
+            pool.terminate()
+        except (EOFError, OSError, ValueError) as exc:  # a queue a killed process left half read
+            print(f"radmine: closing the reader processes: {exc!r}", file=sys.stderr)
+
+    stopping = threading.Thread(target=terminate, daemon=True)
     stopping.start()
-    while stopping.is_alive():
-        stopping.join(DEATH_CHECK_S / 2)
-        _unjam(pool)
+    stopping.join(STOP_WAIT_S)
+    if not stopping.is_alive():
+        return
+    workers = list(getattr(pool, "_pool", ()))
+    for p in workers:
+        p.kill()
+    for p in workers:
+        p.join(5)
+    for lock in (getattr(getattr(pool, "_inqueue", None), "_rlock", None),
+                 getattr(getattr(pool, "_outqueue", None), "_wlock", None)):
+        if lock is not None:
+            lock.acquire(False)  # taken now, or held by a killed process: either way free after the release
+            lock.release()
+    stopping.join(STOP_WAIT_S)
 
 
 @contextmanager
