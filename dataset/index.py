@@ -479,10 +479,11 @@ class _ReaderTask:
     def _holder_died(self) -> int:
         """The PID of the reader that took this task and is gone since, else 0 (not taken yet, or alive; or
         unknown: CPython's Pool keeps its processes in `_pool`, another would not say)."""
-        pid, workers = self.pool.task_holders[self.slot], getattr(self.pool, "_pool", None)
-        if not pid or workers is None or self.result.ready():
+        pid = self.pool.task_holders[self.slot]
+        if not pid or self.result.ready():
             return 0
-        return 0 if any(p.pid == pid and p.exitcode is None for p in workers) else pid
+        live = _live_pids(self.pool)
+        return 0 if live is None or pid in live else pid
 
     def get(self, timeout: float | None):
         """The task's result, awaited at most `timeout` seconds from now, then RuntimeError; RuntimeError too
@@ -507,6 +508,12 @@ class _ReaderTask:
         return self.result.get()
 
 
+def _live_pids(pool) -> set[int] | None:
+    """The PIDs of the pool's running processes; None when unknown (CPython's Pool keeps them in `_pool`)."""
+    workers = getattr(pool, "_pool", None)
+    return None if workers is None else {p.pid for p in list(workers) if p.exitcode is None}
+
+
 def _unjam(pool) -> None:
     """Free the pool's task queue when a dead process holds its lock.
 
@@ -516,11 +523,10 @@ def _unjam(pool) -> None:
     so after a process of the pool died, tasks waiting while the lock stays taken for DEATH_CHECK_S mean the dead
     one holds it: the lock is released, at most once a death (a live holder that a loaded machine leaves unrun
     that long must keep it)."""
-    queue, guard, workers = (getattr(pool, name, None) for name in ("_inqueue", "unjam_guard", "_pool"))
-    if queue is None or guard is None or workers is None:
+    queue, guard, live = getattr(pool, "_inqueue", None), getattr(pool, "unjam_guard", None), _live_pids(pool)
+    if queue is None or guard is None or live is None:
         return
     with guard:
-        live = {p.pid for p in list(workers) if p.exitcode is None}
         pool.deaths += len(pool.seen_pids - live)
         pool.seen_pids = live
         jammed = bool(pool.deaths) and queue._reader.poll()
@@ -689,13 +695,19 @@ def read_files(root: str | os.PathLike, items, fast: bool = True, limit: float |
 
     root, items = os.path.realpath(root), [tuple(i) for i in items]
     if limit and items and threading.current_thread() is not threading.main_thread() and not mp.current_process().daemon:
-        timeout = timeout or len(items) * (limit + 0.1) + 60
+        timeout = timeout or _batch_timeout(len(items), limit)
         if _READERS is not None:
             return _read_isolating(_READERS, _read_items, root, items, fast, limit, timeout)
         with _stopping(_spawn_pool(1)) as pool:
             return _read_isolating(pool, _read_items, root, items, fast, limit, timeout)
     with _alarm_installed():
         return _read_items(root, items, fast, limit)
+
+
+def _batch_timeout(n_files: int, limit: float) -> float:
+    """How long to wait for a reader's answer on `n_files` files read within `limit` seconds each: their limits plus a
+    minute."""
+    return n_files * (limit + 0.1) + 60
 
 
 def _read_isolating(pool, reader, root: str, items: list, fast: bool, limit, timeout: float,
@@ -747,7 +759,7 @@ def _read_chunk(args) -> tuple[list[list] | None, list[dict], int]:
 def _read_chunk_isolating(pool, args) -> tuple[list[list] | None, list[dict], int]:
     """`_read_chunk` of a chunk whose readers died: read in `pool` apart from the file that kills them."""
     root, chunk, fast, limit, fields = args
-    timeout = len(chunk) * ((limit or FILE_TIME_LIMIT_S) + 0.1) + 60
+    timeout = _batch_timeout(len(chunk), limit or FILE_TIME_LIMIT_S)
     rows, errors = _read_isolating(pool, _read_items, root, chunk, fast, limit, timeout, tries=1)
     return _columns(rows, fields), errors, len(chunk)
 
