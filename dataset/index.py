@@ -544,48 +544,6 @@ def _unjam(pool) -> None:
             print("radmine: a reader process died waiting for a task; its queue lock is released", file=sys.stderr)
 
 
-STOP_WAIT_S = 5.0  # how long closing a pool may wait for its processes before it frees what dead ones hold
-
-
-def _stop(pool) -> None:
-    """pool.terminate(). It takes the task queue's read lock and the result queue's write lock, and would wait
-    forever for one that a dead process holds (one killed while it waited for a task, `_unjam`, or while it sent a
-    result): when it has not ended after STOP_WAIT_S, the pool's processes are killed, and those locks, then held
-    by none, freed."""
-    import threading
-
-    def terminate():
-        try:
-            pool.terminate()
-        except (EOFError, OSError, ValueError) as exc:  # a queue a killed process left half read
-            print(f"radmine: closing the reader processes: {exc!r}", file=sys.stderr)
-
-    stopping = threading.Thread(target=terminate, daemon=True)
-    stopping.start()
-    stopping.join(STOP_WAIT_S)
-    if not stopping.is_alive():
-        return
-    workers = list(getattr(pool, "_pool", ()))
-    for p in workers:
-        p.kill()
-    for p in workers:
-        p.join(5)
-    for lock in (getattr(getattr(pool, "_inqueue", None), "_rlock", None),
-                 getattr(getattr(pool, "_outqueue", None), "_wlock", None)):
-        if lock is not None:
-            lock.acquire(False)  # taken now, or held by a killed process: either way free after the release
-            lock.release()
-    stopping.join(STOP_WAIT_S)
-
-
-@contextmanager
-def _stopping(pool):
-    try:
-        yield pool
-    finally:
-        _stop(pool)
-
-
 class ReaderDied(RuntimeError):
     """Every reader process a task was handed to died while it ran."""
 
@@ -600,7 +558,9 @@ def close_readers() -> None:
     global _READERS
     pool, _READERS = _READERS, None
     if pool is not None:
-        _stop(pool)
+        from data_contracts.pools import stop_pool
+
+        stop_pool(pool)
 
 
 def _walk_columns(entries: list) -> list[list]:
@@ -693,12 +653,14 @@ def read_files(root: str | os.PathLike, items, fast: bool = True, limit: float |
     import multiprocessing as mp
     import threading
 
+    from data_contracts.pools import stopping
+
     root, items = os.path.realpath(root), [tuple(i) for i in items]
     if limit and items and threading.current_thread() is not threading.main_thread() and not mp.current_process().daemon:
         timeout = timeout or _batch_timeout(len(items), limit)
         if _READERS is not None:
             return _read_isolating(_READERS, _read_items, root, items, fast, limit, timeout)
-        with _stopping(_spawn_pool(1)) as pool:
+        with stopping(_spawn_pool(1)) as pool:
             return _read_isolating(pool, _read_items, root, items, fast, limit, timeout)
     with _alarm_installed():
         return _read_items(root, items, fast, limit)
@@ -1280,7 +1242,9 @@ def _helpers(workers: int):
             yield _Helpers(None, True, 0)
             return
         size = workers - 1 if here else workers
-        with _stopping(_spawn_pool(size)) as pool:
+        from data_contracts.pools import stopping
+
+        with stopping(_spawn_pool(size)) as pool:
             yield _Helpers(pool, here, size)
 
 

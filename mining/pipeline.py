@@ -25,6 +25,7 @@ from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from data_contracts.pools import stopping
 from mining.mine import MinedReport, mine_report
 from mining.sections import find_sections
 from mining.sentences import split_sentences
@@ -151,7 +152,7 @@ def mine_texts(texts: Iterable[str], ids: Iterable[str], lang: str = "en", label
             yield batch
 
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    with ctx.Pool(n_process) as pool:
+    with stopping(ctx.Pool(n_process)) as pool:  # not `with pool`: its terminate() can hang on a dead process's lock
         workers = list(getattr(pool, "_pool", ()))  # CPython's Pool; elsewhere a death goes unseen
         answers = pool.imap(partial(_mine_batch, labels=labels), feed())
         while True:
@@ -165,7 +166,6 @@ def mine_texts(texts: Iterable[str], ids: Iterable[str], lang: str = "en", label
                 dead = [w.exitcode for w in workers if w.exitcode is not None]
                 if not dead:
                     continue
-                pool.terminate()
                 print(f"radmine: a mining process died (exit code {', '.join(map(str, sorted(set(dead))))}); "
                       f"mining the {sum(map(len, fed))} reports not yet answered, and the rest, in this process",
                       file=sys.stderr)

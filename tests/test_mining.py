@@ -901,6 +901,52 @@ def test_a_mining_process_that_dies_loses_no_report(capfd):
     assert "a mining process died (exit code -9)" in capfd.readouterr().err
 
 
+def test_mining_processes_killed_while_they_wait_for_reports_do_not_hang_mining():
+    """Both mining processes killed while they wait for the next batch: one of them holds the lock of the pool's task
+    queue then (CPython's Pool), and closing the pool waited for it forever. Mining goes on in this process and every
+    report comes out, as mining them in one process does."""
+    import multiprocessing as mp
+    import os
+    import signal
+    import threading
+    import time
+
+    from mining.pipeline import mine_texts
+
+    texts = [d["text"] for d in DEV[:40]]
+    ids = [f"r{i}" for i in range(len(texts))]
+    more = threading.Event()
+
+    def feed():
+        for k, t in enumerate(texts):
+            if k == 8:
+                more.wait(60)  # the processes have mined the first two batches and wait for more
+            yield t
+
+    got, eight = [], threading.Event()
+
+    def run():
+        for rep in mine_texts(feed(), ids, n_process=2, batch_size=4):
+            got.append(rep)
+            if len(got) == 8:
+                eight.set()
+
+    before = {p.pid for p in mp.active_children()}
+    miner = threading.Thread(target=run, daemon=True)
+    miner.start()
+    assert eight.wait(60)
+    workers = [p for p in mp.active_children() if p.pid not in before]
+    assert len(workers) == 2
+    time.sleep(0.5)  # both wait for a task now
+    for w in workers:
+        os.kill(w.pid, signal.SIGKILL)
+    more.set()
+    miner.join(60)
+    assert not miner.is_alive(), "closing the pool waited for a lock a killed process held"
+    rows = lambda reps: [(r.report_id, [x.to_dict() for x in r.references], r.labels) for r in reps]
+    assert rows(got) == rows(mine_texts(texts, ids))
+
+
 def test_mined_rows_take_the_language_read_reports_detected():
     from mining.pipeline import mined_rows
 
