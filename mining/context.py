@@ -157,12 +157,35 @@ def _about_prior_exam(triggers: list[Trigger], i: int, lo: int, hi: int, m_end: 
             or (after is not None and after.category == "prior" and after.start - t.end <= 4))
 
 
+_SIZE = regex.compile(r"\d\s*(?:mm|cm)\b", regex.IGNORECASE)
+
+
+def _aside(text: str, t: Trigger, b: int) -> bool:
+    """Whether trigger `t` sits in a parenthesis that gives a size and closes before `b`: "(previously 38 mm), series 3
+    image 56" (an aside on the old size; "(on the prior study) measured 4 mm (2:40)" says which exam the sentence
+    speaks of)."""
+    a = t.end
+    if ")" not in text[a:b]:
+        return False
+    depth = 0
+    for k in range(a, b):
+        ch = text[k]
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                return _SIZE.search(text, t.start, k) is not None
+            depth -= 1
+    return False
+
+
 def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref_start: int, text: str = "") -> Trigger | None:
-    """The last prior/current trigger in [seg_start, ref_start) not shadowed by a pseudo-trigger."""
+    """The last prior/current trigger in [seg_start, ref_start) not shadowed by a pseudo-trigger, nor in a
+    parenthesised aside on an old size that closes before the reference ("42 mm (previously 38 mm), series 3 image 56")."""
     i = bisect.bisect_left(starts, ref_start) - 1
     while i >= 0 and triggers[i].start >= seg_start:
         t = triggers[i]
-        if t.end <= ref_start and t.category in ("prior", "current"):
+        if t.end <= ref_start and t.category in ("prior", "current") and not _aside(text, t, ref_start):
             p = triggers[i - 1] if i > 0 else None
             # "since the prior", "stable from previous": the object of a comparison phrase (a size after one,
             # "compared to 4 mm", is the prior exam's value, not its object)

@@ -1,8 +1,8 @@
 """Snippets: the clause or sentence each reference belongs to, with every reference removed.
 
 `removal_span` widens a reference to what must go with it: its parentheses when they hold
-nothing but references ("(series 3, image 45)"), a leading preposition ("on image 108",
-"see 3:45"), and the space before. `partition` splits a sentence holding several reference
+nothing but references ("(series 3, image 45)"), a leading preposition or pointer ("on image 108",
+"see 3:45", "e.g. image 201"), and the space before. `partition` splits a sentence holding several reference
 expressions into one part per expression, at the strongest clause break between two
 expressions (";" > ", and"/", but"/", while" > " and" > ","); a part without a finding word of
 its own borrows its neighbour's ("right upper (6:24) and right middle (6:53) nodules").
@@ -20,10 +20,13 @@ _PAREN_FILLER = regex.compile(
     r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))\b[\s,;:/&+.]*)*$",
     regex.IGNORECASE,
 )
+_EXAMPLE = r"(?:e\.\s?g\.|z\.\s?b\.|i\.\s?e\.|cf\.|for\s+example|for\s+instance|zum\s+beispiel)"
 _PREP_BEFORE = regex.compile(
     r"(?:\s|^|(?<=[(\[]))(?:(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen)\s+)"
-    r"(?:(?:e\.\s?g\.|z\.\s?b\.|for\s+example|for\s+instance|zum\s+beispiel)\s*,?\s*)?"
+    rf"(?:{_EXAMPLE}\s*,?\s*)?"
     r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|key\s+images?\s*[:\-]?\s*|"
+    # "Atelectasis at both bases, e.g. image 201": the pointer goes with the reference, not left dangling
+    rf"{_EXAMPLE}\s*,?\s*(?:(?:on|at|in|auf)\s+)?(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)?|"
     r"(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)\Z",
     regex.IGNORECASE,
 )

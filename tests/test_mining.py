@@ -92,6 +92,15 @@ def test_distractors_are_not_references(text):
     ("Mass on image 80 abutting the pleura, see also coronal series 601 image 45.", [(None, 80, False, False), (601, 45, False, False)]),
     ("Nodule on image 45 (prior: series 2, image 40).", [(None, 45, False, False), (2, 40, True, False)]),
     ("Nodule (series 3, image 45) and another on image 60.", [(3, 45, False, False), (3, 60, False, True)]),
+    # an aside in parentheses on the old size speaks of the prior exam, not the reference after it closes
+    ("The mass measures 42 x 31 mm (previously 38 x 29 mm), series 3 image 56.", [(3, 56, False, False)]),
+    ("Nodule measures 6 mm (was 4 mm) (3:45).", [(3, 45, False, False)]),
+    ("Nodule (previously 4 mm, 3:45).", [(3, 45, True, False)]),
+    ("The nodule (on the prior study) measured 4 mm (2:40).", [(2, 40, True, False)]),
+    # 'see' makes a bare shorthand outside parentheses a reference; the time after it stays a time
+    ("Subcarinal lymphadenopathy, see 2:65.", [(2, 65, False, False)]),
+    ("Vergrößerter Lymphknoten hilär rechts, vgl. 4:120 und 4:131.", [(4, 120, False, False), (4, 131, False, False)]),
+    ("See 10:30 am entry.", []),
 ])
 def test_reference_review_forms(text, want):
     assert [(r.series_number, r.image_number, r.is_prior, r.series_inferred) for r in extract(text)] == want
@@ -341,6 +350,12 @@ def test_series_inferred_from_an_earlier_series_only_when_the_text_says_so(text,
     # without one, no snippet text at all (not a lone ".")
     ("FINDINGS: See series 3, image 45.", ""),
     ("FINDINGS: Nodule - series 3, image 45.", "Nodule."),  # no dash left dangling
+    # nor a pointer to an example
+    ("FINDINGS: Ground-glass opacities in the left lower lobe, e.g. se 4 im 201-210.",
+     "Ground-glass opacities in the left lower lobe."),
+    ("BEFUND: Dorsobasale Atelektasen beidseits, z.B. Bild 201.", "Dorsobasale Atelektasen beidseits."),
+    ("FINDINGS: Several small nodules, for example on image 45.", "Several small nodules."),
+    ("FINDINGS: Subcarinal lymphadenopathy, see 2:65.", "Subcarinal lymphadenopathy."),
 ])
 def test_snippet_leaves_no_stray_parenthesis_or_filler(text, snippet):
     (r,) = extract(text)
