@@ -22,7 +22,10 @@ _PAREN_FILLER = regex.compile(
 )
 _EXAMPLE = r"(?:e\.\s?g\.|z\.\s?b\.|i\.\s?e\.|cf\.|for\s+example|for\s+instance|zum\s+beispiel)"
 _PREP_BEFORE = regex.compile(
-    r"(?:\s|^|(?<=[(\[]))(?:(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen)\s+)"
+    # "also seen on" goes with the reference, unless it is the sentence's verb ("The nodule is also seen on image 45")
+    # or follows "see" ("See also on image 45")
+    r"(?:\s|^|(?<=[(\[]))(?:(?:(?<!\b(?:is|are|was|were|be|been|ist|sind|war|waren|see|siehe)\s+(?:(?:also|again|best|ebenfalls|auch)\s+)?)"
+    r"(?:(?:also|again|ebenfalls|auch)\s+)?(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen)\s+)"
     rf"(?:{_EXAMPLE}\s*,?\s*)?"
     r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|key\s+images?\s*[:\-]?\s*|"
     # "Atelectasis at both bases, e.g. image 201": the pointer goes with the reference, not left dangling
