@@ -63,13 +63,13 @@ class Matcher:
         self.rejects = [r for r in rs if r.kind == "reject"]
         # each rule compiled on its own: the engine's literal-prefix and first-character shortcuts work per
         # pattern and are lost in one alternation of them all (`scan` gives that alternation's matches)
-        self.compiled = [regex.compile(r.pattern, regex.IGNORECASE | regex.VERBOSE) for r in self.rules]
+        self.compiled = [r.compiled for r in self.rules]  # as loaded: case-insensitive unless the rule says otherwise
         for r, rx in zip(self.rules, self.compiled):  # the groups `_rows` reads, checked now rather than at match time
             need = _body_group(r.get("shape"))
             if need not in rx.groupindex:
                 raise rules_mod.RuleError(f"references: rule {r.id!r}: a {r.get('shape')!r} rule needs the group (?P<{need}>...)")
-        self.regex = regex.compile("|".join(f"(?P<r{i}>{r.pattern})" for i, r in enumerate(self.rules)),
-                                   regex.IGNORECASE | regex.VERBOSE)
+        self.regex = regex.compile("|".join(f"(?P<r{i}>{'(?-i:' + r.pattern + ')' if r.get('case_sensitive') else r.pattern})"
+                                            for i, r in enumerate(self.rules)), regex.IGNORECASE | regex.VERBOSE)
         macros = rules_mod.macros_of("references", path)
         # the rule file's PAREN_CLOSE macro; a rule file of one's own without it closes on a bare ')'
         self.close_paren = regex.compile(macros.get("PAREN_CLOSE", r"[ \t]*\)"), regex.IGNORECASE)

@@ -736,6 +736,20 @@ def test_a_range_is_read_with_the_rule_files_own_range_words(tmp_path):
     assert [(r.image, r.image_end) for r in Matcher(own).find(text)] == [(12, 40)]
 
 
+def test_a_case_sensitive_reference_rule_is_matched_with_its_case(tmp_path):
+    """"case_sensitive": true in a rule file of one's own holds when references are found (the scan used to compile
+    every rule case-insensitively again), and in the rules' alternation."""
+    from mining.references import Matcher
+
+    lines = (rules_mod.RULES_DIR / "references.jsonl").read_text().splitlines(keepends=True)
+    own = tmp_path / "references.jsonl"
+    own.write_text("".join(lines) + '{"id": "key_img", "kind": "rule", "shape": "image_only", "case_sensitive": true, '
+                   '"pattern": "\\\\bKI\\\\s*(?P<imgs>{NUM})", "example": "KI 45", "counter_examples": ["ki 45"]}\n')
+    m = Matcher(own)
+    assert [(r.image, r.rule) for r in m.find("Nodule, KI 45. Nodule, ki 46.")] == [(45, "key_img")]
+    assert [x.group(0) for x in m.regex.finditer("KI 45, ki 46")] == ["KI 45"]
+
+
 @pytest.mark.parametrize("raw", [
     "", "   ", "\x00\x01\x02 image 4", "<html><body><p>Nodule (series 3, image 45).</p></body></html>",
     "{\\rtf1\\ansi Nodule (series 3, image 45).\\par}", b"Nodule (3:45) \xff\xfe caf\xe9", "(" * 5000, "image " * 20000,
