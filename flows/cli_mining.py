@@ -60,7 +60,11 @@ def mine_text(
                     _err(f"line {lineno}: expected an object with a \"text\" string; skipped")
                     bad += 1
                     continue
-                rid = rec.get("id", rec.get("report_id", f"line{lineno}"))
+                rid = next((rec[k] for k in ("id", "report_id") if rec.get(k) not in (None, "")), f"line{lineno}")
+                if isinstance(rid, bool) or not isinstance(rid, (str, int)):
+                    _err(f"line {lineno}: the id must be a string or a whole number, not {json.dumps(rid)[:40]}; skipped")
+                    bad += 1
+                    continue
                 items.append((str(rid), clean_text(rec["text"])))
     except OSError as exc:
         _err(f"cannot read {file}: {exc.strerror or exc}")

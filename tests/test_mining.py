@@ -788,6 +788,14 @@ def test_cli_mine_text_bad_line_names_it_and_goes_on():
     assert need <= set(rows[0])
 
 
+def test_cli_mine_text_ids_a_line_without_one_by_its_number_and_refuses_an_odd_one():
+    lines = (b'{"id": null, "text": "Nodule (3:45)."}\n{"text": "Nodule (4:46)."}\n{"id": 7, "text": "Nodule (5:47)."}\n'
+             b'{"id": {"a": 1}, "text": "Nodule (6:48)."}\n{"report_id": "r5", "text": "Nodule (7:49)."}\n')
+    res = _cli(["mine-text", "-"], lines)
+    assert res.returncode == 1 and b"line 4: the id must be a string or a whole number" in res.stderr
+    assert [json.loads(l)["report_id"] for l in res.stdout.splitlines()] == ["line1", "line2", "7", "r5"]
+
+
 def test_cli_mine_text_labels_and_plain():
     res = _cli(["mine-text", "-", "--labels"], b'{"id": "a", "text": "No pleural effusion. Emphysema."}\n')
     assert res.returncode == 0
