@@ -212,6 +212,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
         by_sent.setdefault(_sentence_index(sent_starts, s), []).append(g)
     snippet_span: dict[int, tuple[int, int]] = {}
     group_sent: dict[int, tuple[int, int]] = {}
+    sibling_cuts: dict[int, list[tuple[int, int]]] = {}  # other items of a list under one head, cut from a snippet
     for k, gs in by_sent.items():
         s0, s1 = sentences[k] if sentences else (0, len(text))
         s1 = max([s1] + [groups[g][1] for g in gs])
@@ -219,11 +220,13 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
         if sec.header_end > s0 and sec.header_end <= groups[gs[0]][0]:
             s0 = sec.header_end
         gs.sort(key=lambda g: groups[g][0])
-        parts = partition(text, (s0, s1), [removals[g] for g in gs])
+        parts, cuts = partition(text, (s0, s1), [removals[g] for g in gs])
         back = _antecedent(text, k, (s0, s1), sentences, sec, [removals[g] for g in gs])
-        for g, p in zip(gs, parts):
+        for g, p, cut in zip(gs, parts, cuts):
             snippet_span[g] = (back, p[1]) if back is not None else p
             group_sent[g] = (s0, s1)
+            if cut:
+                sibling_cuts[g] = cut
     series_spans = series_mentions(text)
     mentions_series = [(a, ser) for a, _, ser in series_spans]
     ms_pos = [a for a, _ in mentions_series]
@@ -243,6 +246,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             lo = max(0, bisect.bisect_left(rstarts, sp0) - 1)
             hi = bisect.bisect_left(rstarts, sp1)
             inside = [removals[gorder[k]] for k in range(lo, hi) if removals[gorder[k]][1] > sp0]
+            inside.extend(sibling_cuts.get(g, ()))
             if alone_removals:
                 j = bisect.bisect_left(alone_starts, sp0)
                 while j < len(alone_removals) and alone_starts[j] < sp1:

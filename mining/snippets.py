@@ -142,11 +142,13 @@ def trim_span(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-def partition(text: str, sent: tuple[int, int], groups: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Split sentence `sent` into one source span per reference group (spans given as removal spans)."""
+def partition(text: str, sent: tuple[int, int],
+              groups: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], list[list[tuple[int, int]]]]:
+    """Split sentence `sent` into one source span per reference group (spans given as removal spans), and per group the
+    spans of other groups' items inside its span, to cut from its snippet."""
     s0, s1 = sent
     if len(groups) <= 1:
-        return [trim_span(text, s0, s1)] * len(groups)
+        return [trim_span(text, s0, s1)] * len(groups), [[] for _ in groups]
     cuts = [s0]
     shared = [False] * len(groups)  # a group inside the same parenthesis as the one before ("(4:302; coronal 601:140)")
     for k, ((a0, a1), (b0, b1)) in enumerate(zip(groups, groups[1:])):
@@ -172,18 +174,45 @@ def partition(text: str, sent: tuple[int, int], groups: list[tuple[int, int]]) -
     has_head = [bool(HEAD_WORD.search(text, p0, p1)) for p0, p1 in parts]
     if not any(has_head):
         has_head[0] = True
-    out = []
+    out, cuts = [], []
     for i, (p0, p1) in enumerate(parts):
+        cut: list[tuple[int, int]] = []
         if has_head[i]:
             out.append((p0, p1))
-            continue
-        j = next((k for k in range(i + 1, len(parts)) if has_head[k]), None)
-        if j is not None:
+        elif (j := next((k for k in range(i + 1, len(parts)) if has_head[k]), None)) is not None:
             out.append((p0, parts[j][1]))
         else:
             j = max(k for k in range(i) if has_head[k])
             out.append((parts[j][0], p1))
-    return out
+            # a list under one head ("Multiple nodules: 4 mm RUL (3:45), 5 mm RLL (3:200)"): the head and this item,
+            # without the items before it (each up to the next one's start), when the head ends at a break of its own
+            item = _item_after_head(text, *parts[j])
+            if item is not None and not shared[i]:
+                cut = [(item, parts[j + 1][0])] + [(parts[k][0], parts[k + 1][0]) for k in range(j + 1, i)]
+        cuts.append(cut)
+    return out, cuts
+
+
+_HEAD_BREAK = regex.compile(r"[:;]|,(?!\d)")
+
+
+def _item_after_head(text: str, p0: int, p1: int) -> int | None:
+    """Where the first item starts in a part that opens with a list's head ("Multiple nodules: 4 mm RUL", "Several
+    nodules, 4 mm in the RUL"): just after the first break after its first finding word, outside parentheses; None
+    when there is none."""
+    m = HEAD_WORD.search(text, p0, p1)
+    if m is None:
+        return None
+    depth = 0
+    for k in range(m.end(), p1):
+        c = text[k]
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth = max(0, depth - 1)
+        elif depth == 0 and _HEAD_BREAK.match(text, k):
+            return k + 1
+    return None
 
 
 def _before_open_paren(text: str, a: int, cut: int) -> int:

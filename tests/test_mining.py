@@ -380,6 +380,23 @@ def test_snippet_of_references_sharing_a_parenthesis_is_tidy(text, snippets):
     assert [r.snippet for r in extract(text)] == snippets
 
 
+@pytest.mark.parametrize("text, snippets", [
+    ("Multiple pulmonary nodules: 4 mm RUL (3:45), 5 mm RLL (3:200), 3 mm LLL (3:250).",
+     ["Multiple pulmonary nodules: 4 mm RUL", "Multiple pulmonary nodules: 5 mm RLL", "Multiple pulmonary nodules: 3 mm LLL."]),
+    ("Several nodules, 4 mm in the RUL (3:45), 5 mm in the RLL (3:200) and 3 mm in the LLL (3:250).",
+     ["Several nodules, 4 mm in the RUL", "Several nodules, 5 mm in the RLL", "Several nodules, 3 mm in the LLL."]),
+    ("Nodule, previously measured 4 mm (2:40), now 6 mm (3:45).", ["Nodule, previously measured 4 mm", "Nodule, now 6 mm."]),
+    # no break after the head: the items before stay (nothing tells the head from the first item)
+    ("Nodules in the RUL (3:45) and RLL (3:200).", ["Nodules in the RUL", "Nodules in the RUL and RLL."]),
+])
+def test_an_item_of_a_list_under_one_head_gets_the_head_and_itself(text, snippets):
+    refs = extract(text)
+    assert [r.snippet for r in refs] == snippets
+    for r in refs:  # one span still: the offsets slice the report from the head to the item
+        span = text[r.snippet_start:r.snippet_end]
+        assert span.split()[0] == r.snippet.split()[0] and r.snippet.rstrip(".").split()[-1] in span
+
+
 def test_snippet_has_no_reference_and_offsets_slice_the_report():
     text = "FINDINGS: There is a 3 mm nodule in the right upper lobe (series 3, image 45) and a 5 mm nodule in the left lower lobe (series 3, image 80). No effusion."
     refs = extract(text)
