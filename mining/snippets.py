@@ -188,7 +188,8 @@ def partition(text: str, sent: tuple[int, int],
             # without the items before it (each up to the next one's start), when the head ends at a break of its own
             item = _item_after_head(text, *parts[j])
             if item is not None and not shared[i]:
-                cut = [(item, parts[j + 1][0])] + [(parts[k][0], parts[k + 1][0]) for k in range(j + 1, i)]
+                cut = [(a, b) for a, b in [(item, parts[j + 1][0])] + [(parts[k][0], parts[k + 1][0]) for k in range(j + 1, i)]
+                       if a < b]  # a part sharing the parenthesis before it starts where that one does
         cuts.append(cut)
     return out, cuts
 

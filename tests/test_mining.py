@@ -386,6 +386,9 @@ def test_snippet_of_references_sharing_a_parenthesis_is_tidy(text, snippets):
     ("Several nodules, 4 mm in the RUL (3:45), 5 mm in the RLL (3:200) and 3 mm in the LLL (3:250).",
      ["Several nodules, 4 mm in the RUL", "Several nodules, 5 mm in the RLL", "Several nodules, 3 mm in the LLL."]),
     ("Nodule, previously measured 4 mm (2:40), now 6 mm (3:45).", ["Nodule, previously measured 4 mm", "Nodule, now 6 mm."]),
+    # a second reference in the first item's parenthesis is that item's
+    ("Multiple nodules: 4 mm RUL (3:45; coronal 601:140), 5 mm RLL (3:200).",
+     ["Multiple nodules: 4 mm RUL", "Multiple nodules: 4 mm RUL", "Multiple nodules: 5 mm RLL."]),
     # no break after the head: the items before stay (nothing tells the head from the first item)
     ("Nodules in the RUL (3:45) and RLL (3:200).", ["Nodules in the RUL", "Nodules in the RUL and RLL."]),
 ])
