@@ -86,7 +86,8 @@ _PUNCT_CLOSE = regex.compile(r"(?<=\S)\s*[,;:]+\s*(?=[)\]])")  # "(4 mm on the p
 _DOUBLE_PUNCT = regex.compile(r"([,;:])\s*([,;:.])")
 _DOUBLE_STOP = regex.compile(r"(?<!\.)\.[ ]?\.(?!\.)")  # "Nodule 4 mm. ." (a sentence of references only) -> "Nodule 4 mm."
 _WORD_CHAR = regex.compile(r"\w")
-_DANGLING_CONJ = regex.compile(r"\s+(?:and|und|or|oder|sowie)(?=\s*[.;,!?)\]]*\s*$)", regex.IGNORECASE)  # "Nodules and."
+# "Nodules and.", also where a sentence goes on after it ("Nodule and. See also." from an antecedent sentence)
+_DANGLING_CONJ = regex.compile(r"\s+(?:and|und|or|oder|sowie)(?=\s*(?:[.;!?)\]]|,?\s*$))", regex.IGNORECASE)
 _DOUBLE_DASH = regex.compile(r"([-–—])\s+[-–—](?=\s|$)")  # "Nodule - - unchanged." (a reference between dashes)
 _DANGLING_DASH = regex.compile(r"\s+[-–—]+\s*(?=[.;,!?)\]]|$)")  # "Nodule - series 3, image 45." -> "Nodule."
 
@@ -244,8 +245,10 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
         out = _DOUBLE_DASH.sub(r"\1", out)
         out = _DANGLING_DASH.sub("", out)
     out = _DOUBLE_PUNCT.sub(_keep_one_punct, out)
-    if _ends_with_conjunction(out):
-        out = _DANGLING_CONJ.sub("", out)
+    if _has_conjunction(out):
+        cut = _DANGLING_CONJ.sub("", out)
+        if cut != out:  # "Nodule, and ." -> "Nodule, ." -> "Nodule."
+            out = _DOUBLE_PUNCT.sub(_keep_one_punct, _SPACE_PUNCT.sub(r"\1", cut))
     if ".." in out or ". ." in out:
         out = _DOUBLE_STOP.sub(".", out)
     if "  " in out:  # the steps above only delete, so a run of blanks left behind is spaces
@@ -256,12 +259,10 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     return out if _WORD_CHAR.search(out) else ""  # nothing but punctuation left: no snippet text
 
 
-def _ends_with_conjunction(out: str) -> bool:
-    """Whether `out` ends in a conjunction, then only blanks and closing punctuation (where `_DANGLING_CONJ` may apply)."""
-    k = len(out)
-    while k and (out[k - 1].isspace() or out[k - 1] in ".;,!?)]"):
-        k -= 1
-    return out[max(0, k - 5):k].lower().endswith(("and", "und", "or", "oder", "sowie"))
+def _has_conjunction(out: str) -> bool:
+    """Whether `out` holds one of the words `_DANGLING_CONJ` removes (a cheap test before it runs)."""
+    low = out.lower()
+    return "and" in low or "und" in low or "or" in low or "sowie" in low
 
 
 def cut_out(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:

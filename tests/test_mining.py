@@ -101,6 +101,8 @@ def test_distractors_are_not_references(text):
     ("Subcarinal lymphadenopathy, see 2:65.", [(2, 65, False, False)]),
     ("Vergrößerter Lymphknoten hilär rechts, vgl. 4:120 und 4:131.", [(4, 120, False, False), (4, 131, False, False)]),
     ("See 10:30 am entry.", []),
+    # "image N, se S" pairs joined by ", and": each image keeps its own series
+    ("Nodule (image 45, se 3, and image 60, se 4).", [(3, 45, False, False), (4, 60, False, False)]),
 ])
 def test_reference_review_forms(text, want):
     assert [(r.series_number, r.image_number, r.is_prior, r.series_inferred) for r in extract(text)] == want
@@ -168,6 +170,9 @@ def test_reference_review_snippets(text, want):
      ["TL2 Lunge li. Unterlappen: 9 mm", "TL2 Lunge li. Unterlappen: 9 mm – Baseline 17 mm"]),
     ("Befund:\n- rechter Unterlappen: 12 mm (Serie 3, Bild 150), in der Voruntersuchung 4 mm (Serie 3, Bild 147)",
      ["rechter Unterlappen: 12 mm", "rechter Unterlappen: 12 mm, in der Voruntersuchung 4 mm"]),
+    # a sentence of references only borrows the one before, without the "and" its references left dangling there
+    ("FINDINGS: Nodule on image 45 and image 60, series 3.\nSee also series 4 image 70.",
+     ["Nodule", "Nodule.", "Nodule. See also."]),
 ])
 def test_held_out_review_snippets(text, snippets):
     assert [r.snippet for r in extract(text)] == snippets
