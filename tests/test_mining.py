@@ -931,38 +931,51 @@ def test_batch_miner_without_docs_equals_the_spacy_pipeline():
     assert rows(mine_texts(texts, ids, n_process=2, batch_size=8)) == want
 
 
+def _mining_in_a_thread(texts, ids, ready_after: int):
+    """`mine_texts` with two processes, off the main thread (a hang fails a test instead of holding pytest): the
+    thread, the reports it has yielded so far, and its processes, once `ready_after` reports have come."""
+    import multiprocessing as mp
+    import threading
+
+    from mining.pipeline import mine_texts
+
+    got, ready = [], threading.Event()
+
+    def run():
+        for rep in mine_texts(texts, ids, n_process=2, batch_size=4):
+            got.append(rep)
+            if len(got) >= ready_after:
+                ready.set()
+
+    before = {p.pid for p in mp.active_children()}
+    miner = threading.Thread(target=run, daemon=True)
+    miner.start()
+    assert ready.wait(60)
+    return miner, got, [p for p in mp.active_children() if p.pid not in before]
+
+
+def _rows(reps):
+    return [(r.report_id, [x.to_dict() for x in r.references], r.labels) for r in reps]
+
+
 def test_a_mining_process_that_dies_loses_no_report(capfd):
     """`radmine mine-reports -j 2` with one of its processes killed (the out-of-memory killer, say) while it holds
     reports: the reports not yet answered are mined here and every report comes out, in order, as mining them in
     one process does, instead of the run waiting forever for the lost ones."""
-    import multiprocessing as mp
     import os
     import signal
-    import threading
 
     from mining.pipeline import mine_texts
 
     # ~1.6 KB reports, long enough that the processes still hold most of them when the first answer comes
     texts = [" ".join(d["text"] for d in DEV[k % 280:k % 280 + 40]) for k in range(600)]
     ids = [f"r{i}" for i in range(len(texts))]
-    rows = lambda reps: [(r.report_id, [x.to_dict() for x in r.references], r.labels) for r in reps]
-    got, first = [], threading.Event()
-
-    def run():  # off the main thread: a hang fails the test instead of holding pytest
-        for rep in mine_texts(texts, ids, n_process=2, batch_size=4):
-            got.append(rep)
-            first.set()
-
-    before = {p.pid for p in mp.active_children()}
-    miner = threading.Thread(target=run, daemon=True)
-    miner.start()
-    assert first.wait(60)
-    workers = [p for p in mp.active_children() if p.pid not in before]
+    miner, got, workers = _mining_in_a_thread(texts, ids, 1)
     assert workers and len(got) < len(texts) / 2  # its processes still hold reports
     os.kill(workers[0].pid, signal.SIGKILL)
     miner.join(120)
     assert not miner.is_alive(), "mining waited for the reports the killed process held"
-    assert rows(got) == rows(mine_texts(texts, ids))
+    assert _rows(got) == _rows(mine_texts(texts, ids))
     assert "a mining process died (exit code -9)" in capfd.readouterr().err
 
 
@@ -970,7 +983,6 @@ def test_mining_processes_killed_while_they_wait_for_reports_do_not_hang_mining(
     """Both mining processes killed while they wait for the next batch: one of them holds the lock of the pool's task
     queue then (CPython's Pool), and closing the pool waited for it forever. Mining goes on in this process and every
     report comes out, as mining them in one process does."""
-    import multiprocessing as mp
     import os
     import signal
     import threading
@@ -988,19 +1000,7 @@ def test_mining_processes_killed_while_they_wait_for_reports_do_not_hang_mining(
                 more.wait(60)  # the processes have mined the first two batches and wait for more
             yield t
 
-    got, eight = [], threading.Event()
-
-    def run():
-        for rep in mine_texts(feed(), ids, n_process=2, batch_size=4):
-            got.append(rep)
-            if len(got) == 8:
-                eight.set()
-
-    before = {p.pid for p in mp.active_children()}
-    miner = threading.Thread(target=run, daemon=True)
-    miner.start()
-    assert eight.wait(60)
-    workers = [p for p in mp.active_children() if p.pid not in before]
+    miner, got, workers = _mining_in_a_thread(feed(), ids, 8)
     assert len(workers) == 2
     time.sleep(0.5)  # both wait for a task now
     for w in workers:
@@ -1008,8 +1008,7 @@ def test_mining_processes_killed_while_they_wait_for_reports_do_not_hang_mining(
     more.set()
     miner.join(60)
     assert not miner.is_alive(), "closing the pool waited for a lock a killed process held"
-    rows = lambda reps: [(r.report_id, [x.to_dict() for x in r.references], r.labels) for r in reps]
-    assert rows(got) == rows(mine_texts(texts, ids))
+    assert _rows(got) == _rows(mine_texts(texts, ids))
 
 
 def test_mined_rows_take_the_language_read_reports_detected():
