@@ -7,13 +7,16 @@ bare tokenizer + sentencizer (`spacy.blank("en")` + "sentencizer" through nlp.pi
 whole radmine path as the batch miner runs it (`mining.pipeline.mine_texts`: sections,
 sentences, references, snippets, prior flags, labels; no Doc is built), and the same through
 radmine's spaCy components (`mine_docs`: make_nlp + nlp.pipe, tokens and spans included);
-and the ratios, all measured in this one run, with the load average before and after.
+and the ratios, all measured in this one run, with the load average before and after; the whole path
+against bare spaCy also round by round, whose median the goal is judged on (a drift of the machine's speed
+between rounds hits both passes of a round alike).
 """
 from __future__ import annotations
 
 import argparse
 import os
 import random
+import statistics
 import time
 
 SENTS = [
@@ -85,9 +88,12 @@ def main() -> None:
         "docs": lambda: list(mine_docs(texts, ids, batch_size=256)),
     }
     best = dict.fromkeys(passes, 0.0)
+    ratios = []  # whole path time / bare spaCy time, per round: a drift of the machine's speed hits both alike
     for _ in range(max(1, args.rounds)):  # interleaved, so a load change hits every pass alike
-        for k, fn in passes.items():
-            best[k] = max(best[k], rate(fn, n))
+        got = {k: rate(fn, n) for k, fn in passes.items()}
+        ratios.append(got["spacy"] / got["full"])
+        for k, r in got.items():
+            best[k] = max(best[k], r)
     r_regex, r_spacy, r_full, r_docs = best["regex"], best["spacy"], best["full"], best["docs"]
     load1 = os.getloadavg()[0]
     print(f"{n} reports, {kb:.2f} KB each, one core, best of {max(1, args.rounds)} interleaved rounds; load average {load0:.2f} before, {load1:.2f} after")
@@ -96,9 +102,11 @@ def main() -> None:
     print(f"  radmine whole path (batch miner, no Doc) : {r_full:9.0f} reports/s")
     print(f"  radmine whole path via spaCy components  : {r_docs:9.0f} reports/s")
     print(f"  whole path time / bare spaCy time        : {r_spacy / r_full:9.2f}x  (spaCy components: {r_spacy / r_docs:.2f}x)")
+    print(f"  the same, round by round                 : {', '.join(f'{x:.2f}x' for x in ratios)} "
+          f"(median {statistics.median(ratios):.2f}x)")
     print(f"  whole path time / bare regex time        : {r_regex / r_full:9.2f}x")
     print(f"  goal 1500 reports/s/core                  : {'met' if r_full >= 1500 else 'NOT met'}; "
-          f"goal <= 2x bare spaCy: {'met' if r_spacy / r_full <= 2 else 'NOT met'}")
+          f"goal <= 2x bare spaCy: {'met' if statistics.median(ratios) <= 2 else 'NOT met'} (median of the rounds)")
 
 
 if __name__ == "__main__":
