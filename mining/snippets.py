@@ -178,12 +178,14 @@ def partition(text: str, sent: tuple[int, int],
     out, cuts = [], []
     for i, (p0, p1) in enumerate(parts):
         cut: list[tuple[int, int]] = []
+        before = [k for k in range(i) if has_head[k]]
+        after = next((k for k in range(i + 1, len(parts)) if has_head[k]), None)
         if has_head[i]:
             out.append((p0, p1))
-        elif (j := next((k for k in range(i + 1, len(parts)) if has_head[k]), None)) is not None:
-            out.append((p0, parts[j][1]))
-        else:
-            j = max(k for k in range(i) if has_head[k])
+        elif after is not None and not (before and _LOOKS_BACK.match(text, p0, p1)):
+            out.append((p0, parts[after][1]))
+        else:  # no head after it, or a part that speaks of the finding before ("..., previously 3 mm (2:38)")
+            j = before[-1]
             out.append((parts[j][0], p1))
             # a list under one head ("Multiple nodules: 4 mm RUL (3:45), 5 mm RLL (3:200)"): the head and this item,
             # without the items before it (each up to the next one's start), when the head ends at a break of its own
@@ -196,6 +198,10 @@ def partition(text: str, sent: tuple[int, int],
 
 
 _HEAD_BREAK = regex.compile(r"[:;]|,(?!\d)")
+#: Words opening a part that speaks of the finding named before it: its size then or now, its change.
+_LOOKS_BACK = regex.compile(
+    r"(?:previously|prior|formerly|before|was|were|now|currently|up\s+from|down\s+from|compared|versus|vs\.?|then|"
+    r"vormals|zuvor|damals|vorher|früher|aktuell|jetzt|derzeit)\b", regex.IGNORECASE)
 
 
 def _item_after_head(text: str, p0: int, p1: int) -> int | None:

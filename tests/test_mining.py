@@ -170,6 +170,11 @@ def test_reference_review_snippets(text, want):
      ["TL2 Lunge li. Unterlappen: 9 mm", "TL2 Lunge li. Unterlappen: 9 mm – Baseline 17 mm"]),
     ("Befund:\n- rechter Unterlappen: 12 mm (Serie 3, Bild 150), in der Voruntersuchung 4 mm (Serie 3, Bild 147)",
      ["rechter Unterlappen: 12 mm", "rechter Unterlappen: 12 mm, in der Voruntersuchung 4 mm"]),
+    # a size then or now, without a finding word, is the finding's before it, even when another finding follows
+    ("A 5 mm nodule (3:40), previously 3 mm (2:38), and a new 4 mm nodule (3:80).",
+     ["A 5 mm nodule", "A 5 mm nodule, previously 3 mm", "a new 4 mm nodule."]),
+    ("Rundherd 6 mm (3:40), vormals 4 mm (2:38), sowie neuer Knoten 3 mm (3:80).",
+     ["Rundherd 6 mm", "Rundherd 6 mm, vormals 4 mm", "neuer Knoten 3 mm."]),
     # a sentence of references only borrows the one before, without the "and" its references left dangling there
     ("FINDINGS: Nodule on image 45 and image 60, series 3.\nSee also series 4 image 70.",
      ["Nodule", "Nodule.", "Nodule. See also."]),
