@@ -27,7 +27,7 @@ _PREP_BEFORE = regex.compile(
     r"(?:\s|^|(?<=[(\[]))(?:(?:(?<!\b(?:is|are|was|were|be|been|ist|sind|war|waren|see|siehe)\s+(?:(?:also|again|best|ebenfalls|auch)\s+)?)"
     r"(?:(?:also|again|ebenfalls|auch)\s+)?(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen)\s+)"
     rf"(?:{_EXAMPLE}\s*,?\s*)?"
-    r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|key\s+images?\s*[:\-]?\s*|"
+    r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|key\s+(?:images?\s*[:\-]?\s*)?|"
     # "Atelectasis at both bases, e.g. image 201": the pointer goes with the reference, not left dangling
     rf"{_EXAMPLE}\s*,?\s*(?:(?:on|at|in|auf)\s+)?(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)?|"
     r"(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)\Z",
@@ -189,8 +189,9 @@ def partition(text: str, sent: tuple[int, int],
             out.append((parts[j][0], p1))
             # a list under one head ("Multiple nodules: 4 mm RUL (3:45), 5 mm RLL (3:200)"): the head and this item,
             # without the items before it (each up to the next one's start), when the head ends at a break of its own
+            # and its first item names no finding ("Target lesion 1: right lower lobe mass, 23 mm" is the finding)
             item = _item_after_head(text, *parts[j])
-            if item is not None and not shared[i]:
+            if item is not None and not shared[i] and not HEAD_WORD.search(text, item, parts[j][1]):
                 cut = [(a, b) for a, b in [(item, parts[j + 1][0])] + [(parts[k][0], parts[k + 1][0]) for k in range(j + 1, i)]
                        if a < b]  # a part sharing the parenthesis before it starts where that one does
         cuts.append(cut)
