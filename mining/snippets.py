@@ -83,7 +83,7 @@ _SPACE_PUNCT = regex.compile(r"\s+([,.;:!?)\]])")
 _OPEN_SPACE = regex.compile(r"([(\[])(?:\s*[,;:]+\s*|\s+)")  # "( , 4 mm)" -> "(4 mm)"
 _EMPTY_PARENS = regex.compile(r"\(\s*[,;:]*\s*\)|\[\s*[,;:]*\s*\]")
 _PUNCT_CLOSE = regex.compile(r"(?<=\S)\s*[,;:]+\s*(?=[)\]])")  # "(4 mm on the prior; )" -> "(4 mm on the prior)"
-_DOUBLE_PUNCT = regex.compile(r"([,;:])\s*([,;:.])")
+_DOUBLE_PUNCT = regex.compile(r"([,;:])[\s,;:]*([,;:.])")  # a run of them: ", , ." -> "."; ",, ;" -> ","
 _DOUBLE_STOP = regex.compile(r"(?<!\.)\.[ ]?\.(?!\.)")  # "Nodule 4 mm. ." (a sentence of references only) -> "Nodule 4 mm."
 _WORD_CHAR = regex.compile(r"\w")
 # "Nodules and.", also where a sentence goes on after it ("Nodule and. See also." from an antecedent sentence)

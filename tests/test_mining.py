@@ -216,6 +216,9 @@ def test_reference_review_counts_and_case(text, want):
     ("Series 3: nodules on images 45 and 60.", "nodules."),
     ("Rundherd in Serie 4 auf Bild 45.", "Rundherd."),
     ("A series of 3 nodules (3:45).", "A series of 3 nodules."),
+    # with the parenthesis that names it, and the commas it stood between
+    ("Nodule in the RUL, series 2 (lung window), image 77.", "Nodule in the RUL."),
+    ("A mass on series 4 (coronal reformats) measures 2 cm on image 108.", "A mass measures 2 cm."),
 ])
 def test_a_series_named_alone_is_cut_from_the_snippet(text, snippet):
     refs = extract(text)
