@@ -269,7 +269,7 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
 def _has_conjunction(out: str) -> bool:
     """Whether `out` holds one of the words `_DANGLING_CONJ` removes (a cheap test before it runs)."""
     low = out.lower()
-    return "and" in low or "und" in low or "or" in low or "sowie" in low
+    return "and" in low or "und" in low or "or" in low or "oder" in low or "sowie" in low
 
 
 def cut_out(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
