@@ -24,7 +24,9 @@ _EXAMPLE = r"(?:e\.\s?g\.|z\.\s?b\.|i\.\s?e\.|cf\.|for\s+example|for\s+instance|
 _PREP_BEFORE = regex.compile(
     # "also seen on" goes with the reference, unless it is the sentence's verb ("The nodule is also seen on image 45")
     # or follows "see" ("See also on image 45")
-    r"(?:\s|^|(?<=[(\[]))(?:(?:(?<!\b(?:is|are|was|were|be|been|ist|sind|war|waren|see|siehe)\s+(?:(?:also|again|best|ebenfalls|auch)\s+)?)"
+    # (the look ahead first: the look behind is then tried only where such a word starts)
+    r"(?:\s|^|(?<=[(\[]))(?:(?:(?=(?:also|again|ebenfalls|auch|as|seen|shown|demonstrated|best|visible|noted)\s)"
+    r"(?<!\b(?:is|are|was|were|be|been|ist|sind|war|waren|see|siehe)\s+(?:(?:also|again|best|ebenfalls|auch)\s+)?)"
     r"(?:(?:also|again|ebenfalls|auch)\s+)?(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen)\s+)"
     rf"(?:{_EXAMPLE}\s*,?\s*)?"
     r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|key\s+(?:images?\s*[:\-]?\s*)?|"
