@@ -35,6 +35,12 @@ _PREP_BEFORE = regex.compile(
     r"(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)\Z",
     regex.IGNORECASE,
 )
+#: The exam a reference outside parentheses names after it, which goes with it: "see image 45 of the prior study".
+_EXAM_AFTER = regex.compile(
+    r"[ \t]+(?:(?:of|on|from|in)\s+(?:the|a)\s+(?:prior|previous|comparison|outside|earlier|baseline|old)\s+"
+    r"(?:study|exam|examination|ct|scan|ct\s+scan)|(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme))\b",
+    regex.IGNORECASE,
+)
 _CLAUSE_BREAKS = [
     regex.compile(r";"),
     regex.compile(r",\s+(?:and|but|while|whereas|und|aber|sowie|wobei|as\s+well\s+as)\b", regex.IGNORECASE),
@@ -128,7 +134,8 @@ def removal_span(text: str, start: int, end: int, others: list[tuple[int, int]] 
         s = m.start() + (1 if text[m.start()].isspace() else 0)
     while s > 0 and text[s - 1] in " \t":
         s -= 1
-    return s, end
+    m = _EXAM_AFTER.match(text, end)
+    return s, (m.end() if m else end)
 
 
 def trim_span(text: str, s: int, e: int) -> tuple[int, int]:

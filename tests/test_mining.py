@@ -373,6 +373,9 @@ def test_series_inferred_from_an_earlier_series_only_when_the_text_says_so(text,
     ("BEFUND: Dorsobasale Atelektasen beidseits, z.B. Bild 201.", "Dorsobasale Atelektasen beidseits."),
     ("FINDINGS: Several small nodules, for example on image 45.", "Several small nodules."),
     ("FINDINGS: Subcarinal lymphadenopathy, see 2:65.", "Subcarinal lymphadenopathy."),
+    # nor the exam it names after it
+    ("FINDINGS: Nodule, see image 45 of the prior study.", "Nodule."),
+    ("BEFUND: Rundherd, Bild 40 in der Voruntersuchung.", "Rundherd."),
     ("FINDINGS: Nodules in the lingula, also seen on series 3 images 45 through 52.", "Nodules in the lingula."),
     ("FINDINGS: The nodule is also seen on image 45.", "The nodule is also seen."),  # the sentence's verb stays
     ("FINDINGS: The nodule is best seen on coronal series 602, image 88.", "The nodule is best seen."),
