@@ -653,13 +653,13 @@ def read_files(root: str | os.PathLike, items, fast: bool = True, limit: float |
     import multiprocessing as mp
     import threading
 
-    from data_contracts.pools import stopping
-
     root, items = os.path.realpath(root), [tuple(i) for i in items]
     if limit and items and threading.current_thread() is not threading.main_thread() and not mp.current_process().daemon:
         timeout = timeout or _batch_timeout(len(items), limit)
         if _READERS is not None:
             return _read_isolating(_READERS, _read_items, root, items, fast, limit, timeout)
+        from data_contracts.pools import stopping  # here only: a read in this process needs no pyarrow
+
         with stopping(_spawn_pool(1)) as pool:
             return _read_isolating(pool, _read_items, root, items, fast, limit, timeout)
     with _alarm_installed():
