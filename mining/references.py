@@ -63,6 +63,7 @@ class Matcher:
         rs = rules_mod.load("references", path)
         self.rules = [r for r in rs if r.kind == "rule"]
         self.rejects = [r for r in rs if r.kind == "reject"]
+        self._reject_plan: dict[str | None, list] = {}
         # each rule compiled on its own: the engine's literal-prefix and first-character shortcuts work per
         # pattern and are lost in one alternation of them all (`scan` gives that alternation's matches)
         self.compiled = [r.compiled for r in self.rules]  # as loaded: case-insensitive unless the rule says otherwise
@@ -83,18 +84,18 @@ class Matcher:
             regex.IGNORECASE)
 
     def _rejected(self, text: str, m: regex.Match, shape: str) -> bool:
-        for rj in self.rejects:
-            want = rj.get("shape")
-            if want and want != shape:
-                continue
-            where = rj.get("where")
+        plan = self._reject_plan.get(shape)
+        if plan is None:  # (where, search) of each reject rule for this shape, in file order
+            plan = self._reject_plan[shape] = [(rj.get("where"), rj.compiled.search) for rj in self.rejects
+                                               if not rj.get("shape") or rj.get("shape") == shape]
+        for where, search in plan:
             if where == "before":
                 ctx = text[max(0, m.start() - 40):m.start()]
             elif where == "after":
                 ctx = text[m.end():m.end() + 20]
             else:
                 ctx = m.group(0)
-            if rj.compiled.search(ctx):
+            if search(ctx):
                 return True
         return False
 
