@@ -21,6 +21,23 @@ import regex
 from mining import rules as rules_mod
 
 
+_DATES = rules_mod.macros_of("context")  # the shipped rules' date macros, which the prior_date triggers use
+#: A time back from the exam: "2 years ago", "vor 3 Monaten".
+AGO = r"\d{1,2}\s+(?:years?|months?|weeks?|days?)\s+ago\b|vor\s+\d{1,2}\s+(?:jahren|monaten|wochen|tagen)\b"
+#: Words for an exam.
+EXAM_WORD = (r"ct|cta|pet[-/]?ct|mri?|study|exam|examination|scan|chest\s+ct|ct\s+chest|untersuchung|voruntersuchung"
+             r"|aufnahme")
+#: A dated exam named after a reference, which dates it: "of the CT from 2 years ago", "of the 2023 CT", "in der CT vom
+#: 02.05.2025".
+DATED_EXAM = (rf"(?:of|on|from|in)\s+(?:the|a)\s+(?:(?:prior|previous|earlier|outside|baseline)\s+)?(?:{EXAM_WORD})\s+"
+              rf"(?:from|of|dated|on)\s+(?:{_DATES['DATE_EN']}|{AGO})"
+              rf"|(?:in|auf|aus)\s+(?:der|dem)\s+(?:{EXAM_WORD})\s+(?:vom|von|aus)\s+(?:{_DATES['DATE_DE']}|{AGO})"
+              rf"|(?:of|on|from|in)\s+the\s+(?:19|20)\d{{2}}\s+(?:{EXAM_WORD})\b")
+#: A date, or a dated exam, named after a reference: "(3:45) on 1/2/2020", "(Serie 3, Bild 45) vom 02.05.2025", "in 2023".
+DATED = (rf"{DATED_EXAM}|(?:on|from|of|dated|in)\s+(?:(?:the|a)\s+)?(?:(?:{EXAM_WORD})\s+)?(?:{_DATES['DATE_EN']}|{AGO})"
+         rf"|(?:vom|von|aus|am|in)\s+(?:{_DATES['DATE_DE']}|{AGO})")
+
+
 @dataclass(slots=True, frozen=True)
 class Trigger:
     start: int

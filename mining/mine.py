@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import regex
 
 from data_contracts.labels import CT_RATE_LABELS
-from mining.context import context_rules, temporal_for
+from mining.context import DATED, context_rules, temporal_for
 from mining.findings import RANK, Mention, aggregate, finding_rules, label_mentions
 from mining.language import detect_language
 from mining.references import RawRef, find_references, series_mentions
@@ -29,9 +29,17 @@ _HINT = regex.compile(
     r"lungenfenster|weichteilfenster|knochenfenster|mediastinalfenster|lungenkern|knochenkern|koronar\w*|sagittal\w*|axial\w*)(?!\w)",
     regex.IGNORECASE,
 )
+#: What, right after a reference, says it is on the prior exam: "image 45 of the prior study", "(3:40 prior)", and a
+#: date or dated exam next to it ("(3:45) on the prior study", "(2:40) on 01/02/2023", "image 45 (series 3) in 2023",
+#: "(3:45; 02/05/2023)"); not one after a comma ("6 mm (4:50), in 2023 4 mm (3:45)": that dates what follows), nor one
+#: followed by a size ("(4:50) on 1/2/2020 4 mm").
 _PRIOR_AFTER = regex.compile(
     r"[\s,]*(?:(?:on|from|of|dated)\s+\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline)\b|(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme)\b|(?:prior|previous|vorher|voruntersuchung)\b(?!\s+(?:to|study\s+show))"
-    r"(?!\s*[:#]?\s*\d|\s+(?:series|serie|image|bild|se|im)\b))",  # not "(current 3:45, prior 2:40)": that names the next
+    r"(?!\s*[:#]?\s*\d|\s+(?:series|serie|image|bild|se|im)\b))"  # not "(current 3:45, prior 2:40)": that names the next
+    r"|[ \t]*[)\]]?[ \t]*(?:(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline)\b"
+    r"|(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme)\b"
+    rf"|(?:{DATED})(?!,?\s*\d+(?:[.,]\d+)?\s*(?:mm|cm)\b))"
+    r"|[ \t]*[;,][ \t]*(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})(?=[ \t]*[)\]])",
     regex.IGNORECASE,
 )
 _PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor)\b", regex.IGNORECASE)
@@ -236,6 +244,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
     alone_starts = [a for a, _ in alone_removals]
     # what depends on the expression only (the images of a list share it): snippet, section, exam, plane, hint
     per_group: dict[int, tuple] = {}
+    after_end: dict[int, int] = {}  # group -> end of what dates it after it
     statements = None
     out: list[Reference] = []
     for i, r in enumerate(raws):
@@ -255,8 +264,11 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             sec = sections[max(0, bisect.bisect_right(sec_starts, r.start) - 1)]
             # which exam: triggers between the previous group (or sentence start) and this one
             k = bisect.bisect_right(gends, r.start) - 1
-            prev_end = gends[k] if k >= 0 and gstarts[k] >= sent[0] else sent[0]
-            is_prior = _is_prior(text, r, prev_end, triggers, trig_starts, sec.name)
+            prev_end = after_end.get(gorder[k], gends[k]) if k >= 0 and gstarts[k] >= sent[0] else sent[0]
+            after = _PRIOR_AFTER.match(text, r.end, min(len(text), r.end + 60))
+            if after is not None:  # what dates this reference does not date the next one
+                after_end[g] = after.end()
+            is_prior = after is not None or _is_prior(text, r, prev_end, triggers, trig_starts, sec.name)
             plane, hint = _plane_hint(text, max(prev_end, r.start - 60), r)
             per_group[g] = (render(text, sp0, sp1, inside), sec, is_prior, plane, hint)
         snippet, sec, is_prior, plane, hint = per_group[g]
@@ -383,10 +395,9 @@ def series_statements(text: str) -> list[tuple[int, int, int, bool]]:
 
 
 def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: str) -> bool:
+    """Whether `r`, with nothing after it that dates it (`_PRIOR_AFTER`), is on a prior exam."""
     inside = text[r.start:r.end]
     if _PRIOR_INSIDE.search(inside):
-        return True
-    if _PRIOR_AFTER.match(text, r.end, min(len(text), r.end + 40)):
         return True
     t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
     if t is not None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import regex
 
+from mining.context import DATED_EXAM
+
 _PAREN_FILLER = regex.compile(
     r"^[\s,;:/&+]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
     r"the|der|die|dem|also|auch|prior|previous|previously|current|now|vorher|zuvor|aktuell|jetzt|as|best|seen|shown|visible|"
@@ -37,8 +39,8 @@ _PREP_BEFORE = regex.compile(
 )
 #: The exam a reference outside parentheses names after it, which goes with it: "see image 45 of the prior study".
 _EXAM_AFTER = regex.compile(
-    r"[ \t]+(?:(?:of|on|from|in)\s+(?:the|a)\s+(?:prior|previous|comparison|outside|earlier|baseline|old)\s+"
-    r"(?:study|exam|examination|ct|scan|ct\s+scan)|(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme))\b",
+    rf"[ \t]+(?:{DATED_EXAM}|(?:of|on|from|in)\s+(?:the|a)\s+(?:prior|previous|comparison|outside|earlier|baseline|old)\s+"
+    r"(?:study|exam|examination|ct|scan|ct\s+scan)\b|(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme)\b)",
     regex.IGNORECASE,
 )
 _CLAUSE_BREAKS = [

@@ -103,6 +103,19 @@ def test_distractors_are_not_references(text):
     ("See 10:30 am entry.", []),
     # "image N, se S" pairs joined by ", and": each image keeps its own series
     ("Nodule (image 45, se 3, and image 60, se 4).", [(3, 45, False, False), (4, 60, False, False)]),
+    # a date or a dated exam right after a reference dates it, and not the reference after it
+    ("The nodule seen on image 45 (series 3) in 2023 now measures 6 mm (series 4, image 50).",
+     [(3, 45, True, False), (4, 50, False, False)]),
+    ("Rundherd (Serie 3, Bild 45) vom 02.05.2025, jetzt 6 mm (Serie 4, Bild 50).", [(3, 45, True, False), (4, 50, False, False)]),
+    ("Nodule (3:45; 02/05/2023) now 6 mm (4:50).", [(3, 45, True, False), (4, 50, False, False)]),
+    ("Nodule measured 4 mm (3:45) in March 2024 and now 6 mm (4:50).", [(3, 45, True, False), (4, 50, False, False)]),
+    ("Nodule (3:45) on the prior study, now 6 mm (4:50).", [(3, 45, True, False), (4, 50, False, False)]),
+    ("Nodule 4 mm (2:40) on the prior study, stable (3:45).", [(2, 40, True, False), (3, 45, False, False)]),
+    ("Previously 4 mm (2:40) on 01/02/2023, stable at 4 mm (3:45).", [(2, 40, True, False), (3, 45, False, False)]),
+    # after a comma, or before a size, the date dates what follows it
+    ("Nodule 6 mm (series 4, image 50), in 2023 4 mm (series 3, image 45).", [(4, 50, False, False), (3, 45, True, False)]),
+    ("Nodule 6 mm (4:50) in 2025, 4 mm (3:45) in 2023.", [(4, 50, False, False), (3, 45, True, False)]),
+    ("Nodule (3:45), first detected in 2019, is stable.", [(3, 45, False, False)]),
 ])
 def test_reference_review_forms(text, want):
     assert [(r.series_number, r.image_number, r.is_prior, r.series_inferred) for r in extract(text)] == want
@@ -376,6 +389,9 @@ def test_series_inferred_from_an_earlier_series_only_when_the_text_says_so(text,
     # nor the exam it names after it
     ("FINDINGS: Nodule, see image 45 of the prior study.", "Nodule."),
     ("BEFUND: Rundherd, Bild 40 in der Voruntersuchung.", "Rundherd."),
+    ("FINDINGS: Nodule measuring 4 mm on image 45 of the CT from 2 years ago.", "Nodule measuring 4 mm."),
+    ("FINDINGS: Nodule measuring 4 mm on image 45 of the 2023 CT.", "Nodule measuring 4 mm."),
+    ("BEFUND: Rundherd, 4 mm auf Bild 40 in der CT vom 02.05.2025.", "Rundherd, 4 mm."),
     ("FINDINGS: Nodules in the lingula, also seen on series 3 images 45 through 52.", "Nodules in the lingula."),
     ("FINDINGS: The nodule is also seen on image 45.", "The nodule is also seen."),  # the sentence's verb stays
     ("FINDINGS: The nodule is best seen on coronal series 602, image 88.", "The nodule is best seen."),
