@@ -96,6 +96,11 @@ _PUNCT_CLOSE = regex.compile(r"(?<=\S)\s*[,;:]+\s*(?=[)\]])")  # "(4 mm on the p
 _DOUBLE_PUNCT = regex.compile(r"([,;:])[\s,;:]*([,;:.])")  # a run of them: ", , ." -> "."; ",, ;" -> ","
 _DOUBLE_STOP = regex.compile(r"(?<!\.)\.[ ]?\.(?!\.)")  # "Nodule 4 mm. ." (a sentence of references only) -> "Nodule 4 mm."
 _WORD_CHAR = regex.compile(r"\w")
+#: The verb of a reference that is its clause's subject, which goes with it: "Image 45 shows a 5 mm nodule".
+_SUBJECT_VERB = regex.compile(
+    r"[ \t]*(?:shows?|demonstrates?|reveals?|depicts?|displays?|is\s+notable\s+for|zeigt|zeigen|demonstriert)\b",
+    regex.IGNORECASE)
+_BULLETS = " \t\r\n-–•*"
 # "Nodules and.", also where a sentence goes on after it ("Nodule and. See also." from an antecedent sentence)
 _DANGLING_CONJ = regex.compile(r"\s+(?:and|und|or|oder|sowie)(?=\s*(?:[.;!?)\]]|,?\s*$))", regex.IGNORECASE)
 _DOUBLE_DASH = regex.compile(r"([-–—])\s+[-–—](?=\s|$)")  # "Nodule - - unchanged." (a reference between dashes)
@@ -251,7 +256,7 @@ def _before_open_paren(text: str, a: int, cut: int) -> int:
 def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     """text[s:e] with the removal spans cut out, whitespace and punctuation tidied."""
     # each tidy step runs only when its characters are there (a snippet is rendered per reference expression)
-    out = _WS.sub(" ", cut_out(text, s, e, removals))
+    out = _WS.sub(" ", cut_out(text, s, e, _with_subject_verbs(text, s, e, removals)))
     if "(" in out or "[" in out:
         out = _EMPTY_PARENS.sub("", out)
     if ")" in out or "]" in out:
@@ -275,6 +280,22 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     if out.endswith(("(", "[")):  # a part cut before the first reference of a parenthesis: "Nodule 6 mm (" -> "Nodule 6 mm"
         out = out.rstrip(" ([,;:")
     return out if _WORD_CHAR.search(out) else ""  # nothing but punctuation left: no snippet text
+
+
+def _with_subject_verbs(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """`removals`, each that opens a clause of the snippet (at its start, or after ':', ';' or '.') taking the verb it
+    is the subject of: "Image 45 shows a 5 mm nodule" -> "a 5 mm nodule", not "shows a 5 mm nodule"."""
+    out = removals
+    for k, (r0, r1) in enumerate(removals):
+        if not (r0 < e and s < r1 < e):
+            continue
+        before = text[s:max(s, r0)].rstrip(_BULLETS)
+        if before and before[-1] not in ":;.":
+            continue
+        m = _SUBJECT_VERB.match(text, r1, e)
+        if m:
+            out = out[:k] + [(r0, m.end())] + out[k + 1:]
+    return out
 
 
 def _has_conjunction(out: str) -> bool:

@@ -389,6 +389,12 @@ def test_series_inferred_from_an_earlier_series_only_when_the_text_says_so(text,
     # nor the exam it names after it
     ("FINDINGS: Nodule, see image 45 of the prior study.", "Nodule."),
     ("BEFUND: Rundherd, Bild 40 in der Voruntersuchung.", "Rundherd."),
+    # a reference that is its clause's subject takes its verb with it; one after the finding leaves it
+    ("FINDINGS: Image 45 shows a 5 mm nodule in the right upper lobe.", "a 5 mm nodule in the right upper lobe."),
+    ("FINDINGS: Lungs: Series 3 image 45 demonstrates consolidation.", "Lungs: consolidation."),
+    ("BEFUND: Bild 45 zeigt einen Rundherd.", "einen Rundherd."),
+    ("FINDINGS: (3:45) shows a nodule.", "a nodule."),
+    ("FINDINGS: Nodule (3:45) shows growth.", "Nodule shows growth."),
     ("FINDINGS: Nodule measuring 4 mm on image 45 of the CT from 2 years ago.", "Nodule measuring 4 mm."),
     ("FINDINGS: Nodule measuring 4 mm on image 45 of the 2023 CT.", "Nodule measuring 4 mm."),
     ("BEFUND: Rundherd, 4 mm auf Bild 40 in der CT vom 02.05.2025.", "Rundherd, 4 mm."),
