@@ -188,10 +188,14 @@ def test_reference_review_snippets(text, want):
      ["A 5 mm nodule", "A 5 mm nodule, previously 3 mm", "a new 4 mm nodule."]),
     ("Rundherd 6 mm (3:40), vormals 4 mm (2:38), sowie neuer Knoten 3 mm (3:80).",
      ["Rundherd 6 mm", "Rundherd 6 mm, vormals 4 mm", "neuer Knoten 3 mm."]),
-    # a label before the colon is no list head when the first item names the finding itself; "Key" goes with its images
+    # a label before the colon is no list head when the first item names the finding itself; "Key images:" heads a
+    # list of its own (OTHER), whose images borrow no finding: a report's key images are chosen across its findings
     ("Target lesion 1: right lower lobe mass, 23 mm (se 5/im 40), baseline 30 mm (se 4/im 38). Key images: 45 (series 3).",
      ["Target lesion 1: right lower lobe mass, 23 mm", "Target lesion 1: right lower lobe mass, 23 mm, baseline 30 mm.",
-      "Target lesion 1: right lower lobe mass, 23 mm, baseline 30 mm."]),
+      ""]),
+    ("FINDINGS:\nNodule RUL (S3 I88).\nAtelectasis at the left base (series 602, image 71).\n"
+     "KEY IMAGES: Series 3, images 45 and 88.",
+     ["Nodule RUL.", "Atelectasis at the left base.", "", ""]),
     # a sentence of references only borrows the one before, without the "and" its references left dangling there
     ("FINDINGS: Nodule on image 45 and image 60, series 3.\nSee also series 4 image 70.",
      ["Nodule", "Nodule.", "Nodule. See also."]),
