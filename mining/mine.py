@@ -19,7 +19,7 @@ from mining.language import detect_language
 from mining.references import RawRef, find_references, series_mentions
 from mining.sections import find_sections
 from mining.sentences import split_sentences
-from mining.snippets import HEAD_WORD, cut_out, has_own_content, partition, removal_span, render, trim_span
+from mining.snippets import HEAD_WORD, PLANE_AFTER, cut_out, has_own_content, partition, removal_span, render, trim_span
 
 LABEL_SECTIONS = frozenset({"FINDINGS", "IMPRESSION", "OTHER"})
 _PLANE = regex.compile(r"\b(?:(coronal|koronar\w*|cor\.?)|(sagittal\w*|sag\.?)|(axial\w*|transversal\w*|ax\.?))(?!\w)", regex.IGNORECASE)
@@ -406,7 +406,9 @@ def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: s
 
 
 def _plane_hint(text, w0, r: RawRef):
-    window = text[w0:r.end]
+    """The plane and series hint named before the reference, in it, or in parentheses right after it."""
+    after = PLANE_AFTER.match(text, r.end + (1 if text[r.end:r.end + 1] in ")]" else 0))
+    window = text[w0:after.end() if after else r.end]
     plane = None
     for m in _PLANE.finditer(window):
         plane = "coronal" if m.group(1) else "sagittal" if m.group(2) else "axial"

@@ -29,7 +29,8 @@ _PREP_BEFORE = regex.compile(
     # (the look ahead first: the look behind is then tried only where such a word starts)
     r"(?:\s|^|(?<=[(\[]))(?:(?:(?=(?:also|again|ebenfalls|auch|as|seen|shown|demonstrated|best|visible|noted)\s)"
     r"(?<!\b(?:is|are|was|were|be|been|ist|sind|war|waren|see|siehe)\s+(?:(?:also|again|best|ebenfalls|auch)\s+)?)"
-    r"(?:(?:also|again|ebenfalls|auch)\s+)?(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?)?(?:(?:on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen)\s+)"
+    r"(?:(?:also|again|ebenfalls|auch)\s+)?(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?)?"
+    r"(?:(?:at\s+(?:the\s+)?level\s+of|(?:auf|in)\s+(?:der\s+)?höhe(?:\s+(?:von|des|der))?|on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen)\s+)"
     rf"(?:{_EXAMPLE}\s*,?\s*)?"
     r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|key\s+(?:images?\s*[:\-]?\s*)?|"
     # "Atelectasis at both bases, e.g. image 201": the pointer goes with the reference, not left dangling
@@ -37,6 +38,8 @@ _PREP_BEFORE = regex.compile(
     r"(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)\Z",
     regex.IGNORECASE,
 )
+#: The plane a reference names in parentheses after it, which goes with it: "in Bild 120 der Serie 4 (axial)".
+PLANE_AFTER = regex.compile(r"[ \t]*\((?:axial|coronal|sagittal|transversal|koronar|ax|cor|sag)\w*\.?\)", regex.IGNORECASE)
 #: The exam a reference outside parentheses names after it, which goes with it: "see image 45 of the prior study".
 _EXAM_AFTER = regex.compile(
     rf"[ \t]+(?:{DATED_EXAM}|(?:of|on|from|in)\s+(?:the|a)\s+(?:prior|previous|comparison|outside|earlier|baseline|old)\s+"
@@ -134,14 +137,15 @@ def removal_span(text: str, start: int, end: int, others: list[tuple[int, int]] 
                 s = op
                 while s > 0 and text[s - 1] in " \t":
                     s -= 1
-                return s, cp + 1
+                plane = PLANE_AFTER.match(text, cp + 1)
+                return s, (plane.end() if plane else cp + 1)
     s = start
     m = _PREP_BEFORE.search(text, max(0, start - 40), start)
     if m:
         s = m.start() + (1 if text[m.start()].isspace() else 0)
     while s > 0 and text[s - 1] in " \t":
         s -= 1
-    m = _EXAM_AFTER.match(text, end)
+    m = _EXAM_AFTER.match(text, end) or PLANE_AFTER.match(text, end)
     return s, (m.end() if m else end)
 
 

@@ -101,6 +101,10 @@ def test_distractors_are_not_references(text):
     ("Subcarinal lymphadenopathy, see 2:65.", [(2, 65, False, False)]),
     ("Vergrößerter Lymphknoten hilär rechts, vgl. 4:120 und 4:131.", [(4, 120, False, False), (4, 131, False, False)]),
     ("See 10:30 am entry.", []),
+    # after a whole image word a full stop ends a shorthand; after German "im" ("in the") it does not
+    ("Effusion on image 4:120.", [(4, 120, False, False)]),
+    ("Pleuraerguss links, siehe Bild 4:120.", [(4, 120, False, False)]),
+    ("Mischung im 3:1.", []),
     # "image N, se S" pairs joined by ", and": each image keeps its own series
     ("Nodule (image 45, se 3, and image 60, se 4).", [(3, 45, False, False), (4, 60, False, False)]),
     # a date or a dated exam right after a reference dates it, and not the reference after it
@@ -399,6 +403,8 @@ def test_series_inferred_from_an_earlier_series_only_when_the_text_says_so(text,
     ("BEFUND: Bild 45 zeigt einen Rundherd.", "einen Rundherd."),
     ("FINDINGS: (3:45) shows a nodule.", "a nodule."),
     ("FINDINGS: Nodule (3:45) shows growth.", "Nodule shows growth."),
+    ("FINDINGS: Nodule at the level of image 120 (series 4).", "Nodule."),
+    ("BEFUND: Rundherd auf Höhe von Bild 120 (Serie 4).", "Rundherd."),
     ("FINDINGS: Nodule measuring 4 mm on image 45 of the CT from 2 years ago.", "Nodule measuring 4 mm."),
     ("FINDINGS: Nodule measuring 4 mm on image 45 of the 2023 CT.", "Nodule measuring 4 mm."),
     ("BEFUND: Rundherd, 4 mm auf Bild 40 in der CT vom 02.05.2025.", "Rundherd, 4 mm."),
@@ -485,6 +491,16 @@ def test_elliptic_coordination_keeps_the_head_noun():
 def test_plane_and_hint():
     (r,) = extract("Hernia best seen on the coronal series 602, image 88.")
     assert r.plane == "coronal" and "coronal" in r.series_hint
+
+
+@pytest.mark.parametrize("text,plane,snippet", [
+    ("FINDINGS: Nodule (image 45) (coronal).", "coronal", "Nodule."),
+    ("FINDINGS: Nodule on image 45 (axial), unchanged.", "axial", "Nodule, unchanged."),
+    ("BEFUND: Milchglas in Bild 120 der Serie 4 (axial).", "axial", "Milchglas."),
+])
+def test_a_plane_in_parentheses_after_a_reference_goes_with_it(text, plane, snippet):
+    (r,) = extract(text)
+    assert (r.plane, r.snippet) == (plane, snippet)
 
 
 @pytest.mark.parametrize("header,section", [
