@@ -698,6 +698,12 @@ def test_labels_hospital_styles(text, label, value):
 ("Keine Befundänderung des Rundherdes im rechten Oberlappen.", "Lung nodule", "present"),
 ("Keine Größenzunahme des Rundherdes.", "Lung nodule", "present"),
 ("Der Pleuraerguss ist nicht mehr vorhanden.", "Pleural effusion", "absent"),
+# a finding named only as what to look for is none of this exam; "zum Ausschluss" outranks the negating "Ausschluss"
+("BEURTEILUNG:\nVerlaufskontrolle zum Ausschluss eines Pleuraergusses empfohlen.", "Pleural effusion", "not_mentioned"),
+("BEURTEILUNG:\nKontrolle zur Frage nach Rundherden empfohlen.", "Lung nodule", "not_mentioned"),
+("BEURTEILUNG:\nAusschluss eines Pleuraergusses.", "Pleural effusion", "absent"),
+("BEFUND:\nPleuraerguss rechts. Zur Abklärung einer Pneumonie Kontrolle.", "Pleural effusion", "present"),
+("FINDINGS: Heart size upper limits of normal.", "Cardiomegaly", "absent"),
 ("Subpleuraler Knoten im linken Unterlappen.", "Lung nodule", "present"),
 ("Solider Knoten im rechten Oberlappen, 9 mm.", "Lung nodule", "present"),
 ("Multiple pulmonale Metastasen.", "Lung nodule", "present"),
