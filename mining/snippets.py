@@ -293,8 +293,10 @@ def _with_subject_verbs(text: str, s: int, e: int, removals: list[tuple[int, int
     for k, (r0, r1) in enumerate(removals):
         if not (r0 < e and s < r1 < e):
             continue
-        before = text[s:max(s, r0)].rstrip(_BULLETS)
-        if before and before[-1] not in ":;.":
+        j = max(s, r0)
+        while j > s and text[j - 1] in _BULLETS:
+            j -= 1
+        if j > s and text[j - 1] not in ":;.":
             continue
         m = _SUBJECT_VERB.match(text, r1, e)
         if m:
