@@ -105,6 +105,9 @@ def test_distractors_are_not_references(text):
     ("Effusion on image 4:120.", [(4, 120, False, False)]),
     ("Pleuraerguss links, siehe Bild 4:120.", [(4, 120, False, False)]),
     ("Mischung im 3:1.", []),
+    # a dash between spaces parts series and image as a hyphen does
+    ("Nodule (Se 3 – Im 45).", [(3, 45, False, False)]),
+    ("Nodule (series 3 — image 45).", [(3, 45, False, False)]),
     # "image N, se S" pairs joined by ", and": each image keeps its own series
     ("Nodule (image 45, se 3, and image 60, se 4).", [(3, 45, False, False), (4, 60, False, False)]),
     # a date or a dated exam right after a reference dates it, and not the reference after it
