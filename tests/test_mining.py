@@ -105,6 +105,11 @@ def test_distractors_are_not_references(text):
     ("Effusion on image 4:120.", [(4, 120, False, False)]),
     ("Pleuraerguss links, siehe Bild 4:120.", [(4, 120, False, False)]),
     ("Mischung im 3:1.", []),
+    # a bare slash pair is read when a prior or current word beside it in the parentheses makes it a reference
+    ("Nodule 8 mm (4/56 on the prior), now 10 mm (5:60).", [(4, 56, True, False), (5, 60, False, False)]),
+    ("Nodule (current 5/60, prior 4/56).", [(5, 60, False, False), (4, 56, True, False)]),
+    ("Nodule (4/56).", []),
+    ("Blood pressure (120/80).", []),
     # a dash between spaces parts series and image as a hyphen does
     ("Nodule (Se 3 – Im 45).", [(3, 45, False, False)]),
     ("Nodule (series 3 — image 45).", [(3, 45, False, False)]),
