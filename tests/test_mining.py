@@ -712,6 +712,9 @@ def test_labels_hospital_styles(text, label, value):
 ("BEURTEILUNG:\nAusschluss eines Pleuraergusses.", "Pleural effusion", "absent"),
 ("BEFUND:\nPleuraerguss rechts. Zur Abklärung einer Pneumonie Kontrolle.", "Pleural effusion", "present"),
 ("FINDINGS: Heart size upper limits of normal.", "Cardiomegaly", "absent"),
+# "Fragl." hedges what follows and ends no sentence; a honeycomb lung is a fibrotic sequela
+("BEFUND:\nFragl. Rundherd li. OL.", "Lung nodule", "uncertain"),
+("BEFUND:\nWabenlunge basal.", "Pulmonary fibrotic sequela", "present"),
 ("Subpleuraler Knoten im linken Unterlappen.", "Lung nodule", "present"),
 ("Solider Knoten im rechten Oberlappen, 9 mm.", "Lung nodule", "present"),
 ("Multiple pulmonale Metastasen.", "Lung nodule", "present"),
