@@ -677,6 +677,11 @@ def test_labels(text, label, value):
     ("Diffuse airway wall thickening.", "Peribronchial thickening", "present"),
     ("Interlobular septae are thickened.", "Interlobular septal thickening", "present"),
     ("Consolidation in the right lower lobe has partially resolved.", "Consolidation", "present"),
+    # abbreviations and a pattern that names two findings at once
+    ("6 mm GGN in the LUL.", "Lung nodule", "present"),
+    ("Small R pleural eff.", "Pleural effusion", "present"),
+    ("Crazy paving in the lower lobes.", "Lung opacity", "present"),
+    ("Crazy paving in the lower lobes.", "Interlobular septal thickening", "present"),
     # hypothetical mentions name no finding of this exam
     ("If there is clinical concern for pulmonary fibrosis, a prone HRCT could be obtained.",
      "Pulmonary fibrotic sequela", "not_mentioned"),
