@@ -22,6 +22,8 @@ from mining import rules as rules_mod
 
 
 _DATES = rules_mod.macros_of("context")  # the shipped rules' date macros, which the prior_date triggers use
+#: The prior exam named in German: "in der Voruntersuchung", "aus der VU".
+PRIOR_EXAM_DE = r"(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme)\b"
 #: A time back from the exam: "2 years ago", "vor 3 Monaten".
 AGO = r"\d{1,2}\s+(?:years?|months?|weeks?|days?)\s+ago\b|vor\s+\d{1,2}\s+(?:jahren|monaten|wochen|tagen)\b"
 #: Words for an exam.

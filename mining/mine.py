@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import regex
 
 from data_contracts.labels import CT_RATE_LABELS
-from mining.context import DATED, context_rules, temporal_for
+from mining.context import DATED, PRIOR_EXAM_DE, context_rules, temporal_for
 from mining.findings import RANK, Mention, aggregate, finding_rules, label_mentions
 from mining.language import detect_language
 from mining.references import RawRef, find_references, series_mentions
@@ -29,16 +29,17 @@ _HINT = regex.compile(
     r"lungenfenster|weichteilfenster|knochenfenster|mediastinalfenster|lungenkern|knochenkern|koronar\w*|sagittal\w*|axial\w*)(?!\w)",
     regex.IGNORECASE,
 )
+#: The prior exam named after a reference: "on the prior", "in der Voruntersuchung".
+_PRIOR_EXAM = rf"(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline)\b|{PRIOR_EXAM_DE}"
 #: What, right after a reference, says it is on the prior exam: "image 45 of the prior study", "(3:40 prior)", and a
 #: date or dated exam next to it ("(3:45) on the prior study", "(2:40) on 01/02/2023", "image 45 (series 3) in 2023",
 #: "(3:45; 02/05/2023)"); not one after a comma ("6 mm (4:50), in 2023 4 mm (3:45)": that dates what follows), nor one
 #: followed by a size ("(4:50) on 1/2/2020 4 mm").
 _PRIOR_AFTER = regex.compile(
-    r"[\s,]*(?:(?:on|from|of|dated)\s+\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline)\b|(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme)\b|(?:prior|previous|vorher|voruntersuchung)\b(?!\s+(?:to|study\s+show))"
+    r"[\s,]*(?:(?:on|from|of|dated)\s+\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|" + _PRIOR_EXAM
+    + r"|(?:prior|previous|vorher|voruntersuchung)\b(?!\s+(?:to|study\s+show))"
     r"(?!\s*[:#]?\s*\d|\s+(?:series|serie|image|bild|se|im)\b))"  # not "(current 3:45, prior 2:40)": that names the next
-    r"|[ \t]*[)\]]?[ \t]*(?:(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline)\b"
-    r"|(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme)\b"
-    rf"|(?:{DATED})(?!,?\s*\d+(?:[.,]\d+)?\s*(?:mm|cm)\b))"
+    rf"|[ \t]*[)\]]?[ \t]*(?:{_PRIOR_EXAM}|(?:{DATED})(?!,?\s*\d+(?:[.,]\d+)?\s*(?:mm|cm)\b))"
     r"|[ \t]*[;,][ \t]*(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})(?=[ \t]*[)\]])",
     regex.IGNORECASE,
 )
@@ -407,7 +408,7 @@ def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: s
 
 def _plane_hint(text, w0, r: RawRef):
     """The plane and series hint named before the reference, in it, or in parentheses right after it."""
-    after = PLANE_AFTER.match(text, r.end + (1 if text[r.end:r.end + 1] in ")]" else 0))
+    after = PLANE_AFTER.match(text, r.end + 1 if text.startswith((")", "]"), r.end) else r.end)
     window = text[w0:after.end() if after else r.end]
     plane = None
     for m in _PLANE.finditer(window):

@@ -63,7 +63,10 @@ class Matcher:
         rs = rules_mod.load("references", path)
         self.rules = [r for r in rs if r.kind == "rule"]
         self.rejects = [r for r in rs if r.kind == "reject"]
-        self._reject_plan: dict[str | None, list] = {}
+        # (where, search) of the reject rules that apply to each shape, in file order
+        self._reject_plan = {shape: [(rj.get("where"), rj.compiled.search) for rj in self.rejects
+                                     if not rj.get("shape") or rj.get("shape") == shape]
+                             for shape in {r.get("shape") for r in self.rules}}
         # each rule compiled on its own: the engine's literal-prefix and first-character shortcuts work per
         # pattern and are lost in one alternation of them all (`scan` gives that alternation's matches)
         self.compiled = [r.compiled for r in self.rules]  # as loaded: case-insensitive unless the rule says otherwise
@@ -84,11 +87,7 @@ class Matcher:
             regex.IGNORECASE)
 
     def _rejected(self, text: str, m: regex.Match, shape: str) -> bool:
-        plan = self._reject_plan.get(shape)
-        if plan is None:  # (where, search) of each reject rule for this shape, in file order
-            plan = self._reject_plan[shape] = [(rj.get("where"), rj.compiled.search) for rj in self.rejects
-                                               if not rj.get("shape") or rj.get("shape") == shape]
-        for where, search in plan:
+        for where, search in self._reject_plan[shape]:
             if where == "before":
                 ctx = text[max(0, m.start() - 40):m.start()]
             elif where == "after":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import regex
 
-from mining.context import DATED_EXAM
+from mining.context import DATED_EXAM, PRIOR_EXAM_DE
 
 _PAREN_FILLER = regex.compile(
     r"^[\s,;:/&+]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
@@ -43,7 +43,7 @@ PLANE_AFTER = regex.compile(r"[ \t]*\((?:axial|coronal|sagittal|transversal|koro
 #: The exam a reference outside parentheses names after it, which goes with it: "see image 45 of the prior study".
 _EXAM_AFTER = regex.compile(
     rf"[ \t]+(?:{DATED_EXAM}|(?:of|on|from|in)\s+(?:the|a)\s+(?:prior|previous|comparison|outside|earlier|baseline|old)\s+"
-    r"(?:study|exam|examination|ct|scan|ct\s+scan)\b|(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme)\b)",
+    rf"(?:study|exam|examination|ct|scan|ct\s+scan)\b|{PRIOR_EXAM_DE})",
     regex.IGNORECASE,
 )
 _CLAUSE_BREAKS = [
