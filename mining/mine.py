@@ -388,11 +388,21 @@ _SERIES_STATEMENT = regex.compile(
 )
 
 
+#: A line that only names a series, heading the list of images below it ("Series 4:", "- Serie 6:", "Nodules (series 4):").
+_SERIES_HEADING_LINE = regex.compile(
+    r"^[ \t]*(?:[-*\u2022][ \t]*)?(?:[^\n:()]{1,60}?\(\s*)?(?:series|serie)\s*(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})"
+    r"\s*\)?\s*:[ \t]*$",
+    regex.IGNORECASE | regex.MULTILINE,
+)
+
+
 def series_statements(text: str) -> list[tuple[int, int, int, bool]]:
     """(start, end, series, is a list heading) of every statement naming the series of the report's images."""
     if "erie" not in text and "ERIE" not in text:
         return []
-    return [(m.start(), m.end(), int(m.group("ser")), m.group("head") is not None) for m in _SERIES_STATEMENT.finditer(text)]
+    found = [(m.start(), m.end(), int(m.group("ser")), m.group("head") is not None) for m in _SERIES_STATEMENT.finditer(text)]
+    found += [(m.start(), m.end(), int(m.group("ser")), True) for m in _SERIES_HEADING_LINE.finditer(text)]
+    return sorted(found)
 
 
 def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: str) -> bool:
