@@ -637,7 +637,8 @@ def test_labels(text, label, value):
     ("Heart and pericardium: Normal heart size. No effusion.", "Pleural effusion", "not_mentioned"),
     ("Pleura: Small right effusion.", "Pleural effusion", "present"),
     ("Pericardium: No effusion. Small left pleural effusion.", "Pericardial effusion", "absent"),
-    ("Pericardium: normal. Bilateral pleural effusions.", "Pericardial effusion", "not_mentioned"),
+    ("Pericardium: normal. Bilateral pleural effusions.", "Pericardial effusion", "absent"),  # a normal pericardium holds none
+    ("Pericardium: normal. Bilateral pleural effusions.", "Pleural effusion", "present"),
     ("Pericardial and bilateral pleural effusions.", "Pericardial effusion", "present"),
     ("Pericardial and bilateral pleural effusions.", "Pleural effusion", "present"),
     ("Status post hiatal hernia repair.", "Hiatal hernia", "not_mentioned"),
@@ -717,6 +718,12 @@ def test_labels_hospital_styles(text, label, value):
 ("BEURTEILUNG:\nAusschluss eines Pleuraergusses.", "Pleural effusion", "absent"),
 ("BEFUND:\nPleuraerguss rechts. Zur Abklärung einer Pneumonie Kontrolle.", "Pleural effusion", "present"),
 ("FINDINGS: Heart size upper limits of normal.", "Cardiomegaly", "absent"),
+# the English twin of "Herz und Perikard unauffällig"; an exception after "normal" is a finding of its own
+("FINDINGS: Heart and pericardium are normal.", "Cardiomegaly", "absent"),
+("FINDINGS: Heart and pericardium are normal.", "Pericardial effusion", "absent"),
+("FINDINGS: Pericardium: unremarkable.", "Pericardial effusion", "absent"),
+("FINDINGS: The heart is unremarkable.", "Cardiomegaly", "absent"),
+("FINDINGS: Heart and pericardium are normal. Small pericardial effusion.", "Pericardial effusion", "present"),
 # "Fragl." hedges what follows and ends no sentence; a honeycomb lung is a fibrotic sequela
 ("BEFUND:\nFragl. Rundherd li. OL.", "Lung nodule", "uncertain"),
 ("BEFUND:\nWabenlunge basal.", "Pulmonary fibrotic sequela", "present"),
