@@ -187,6 +187,11 @@ def test_reference_review_snippets(text, want):
     ("3 mm nodule in the right upper lobe. Previously seen on the prior study, series 2 image 40.",
      ["3 mm nodule in the right upper lobe. Previously seen on the prior study."]),
     ("Nodule in the RUL. Slightly larger than before (3:45).", ["Nodule in the RUL. Slightly larger than before."]),
+    # an instruction to compare points at the finding before it as well
+    ("Ill-defined opacity in the RUL (3:45). Compare with prior (2:40).",
+     ["Ill-defined opacity in the RUL.", "Ill-defined opacity in the RUL. Compare with prior."]),
+    ("Rundherd im Oberlappen rechts (Serie 3, Bild 45). Zum Vergleich VU (Serie 2, Bild 40).",
+     ["Rundherd im Oberlappen rechts.", "Rundherd im Oberlappen rechts. Zum Vergleich VU."]),
     ("Honeycombing in the right lower lobe (series 4, image 302; coronal series 601, image 140) and to a lesser extent "
      "in the left lower lobe (series 4, image 296).",
      ["Honeycombing in the right lower lobe", "Honeycombing in the right lower lobe",
