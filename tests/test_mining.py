@@ -530,6 +530,16 @@ def test_sections_header_forms(header, section):
     assert r.section == section
 
 
+@pytest.mark.parametrize("text,sections", [
+    ("TECHNIQUE: CT.\nPrior: CT 1/2/2020 (series 2, image 40).\nFINDINGS:\nNodule (3:45).", ["COMPARISON", "FINDINGS"]),
+    ("PRIORS:\nCT 2020 (2:40).\nLungs: nodule (3:45).", ["COMPARISON", "FINDINGS"]),
+    # inside the findings "Prior:" gives a size then, and the findings go on
+    ("FINDINGS:\nNodule 6 mm (3:45).\nPrior: 4 mm (2:40).\nEffusion (3:80).", ["FINDINGS"] * 3),
+])
+def test_a_prior_heading_opens_the_comparison_only_before_the_findings(text, sections):
+    assert [r.section for r in extract(text)] == sections
+
+
 @pytest.mark.parametrize("text,label,value", [
     ("No pleural effusion.", "Pleural effusion", "absent"),
     ("Small bilateral pleural effusions.", "Pleural effusion", "present"),
