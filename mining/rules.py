@@ -47,7 +47,7 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
     },
     "sentences": {
         "macro": {"pattern", "description"},
-        "abbreviation": {"phrases", "example", "examples", "description", "lang"},
+        "abbreviation": {"phrases", "example", "examples", "description", "lang", "before"},
         "rule": {"pattern", "example", "examples", "counter_examples", "description", "action"},
     },
 }
@@ -70,6 +70,7 @@ CHOICES: dict[str, set[str]] = {
     "action": {"split", "nosplit"},
     "shape": {"series_image", "image_series", "shorthand", "image_only", "compact", "pairs", "between"},
     "value": {"present", "absent"},
+    "before": {"number"},
 }
 
 

@@ -26,6 +26,9 @@ class Splitter:
     def __init__(self, path=None):
         rs = rules_mod.load("sentences", path)
         self.abbrevs = frozenset(p.lower().rstrip(".") for r in rs if r.kind == "abbreviation" for p in r.get("phrases"))
+        # abbreviations that stand only before a number ("No. 45"): elsewhere their full stop may end a sentence
+        self.number_abbrevs = frozenset(p.lower().rstrip(".") for r in rs if r.kind == "abbreviation" and r.get("before") == "number"
+                                        for p in r.get("phrases"))
         self.split_rules = [r.compiled for r in rs if r.kind == "rule" and r.get("action", "split") == "split"]
 
     def split(self, text: str) -> list[tuple[int, int]]:
@@ -48,7 +51,10 @@ class Splitter:
             nxt = text[j]
             if m.group(0)[0] == ".":
                 wb = _WORD_BEFORE.search(text, max(0, m.start() - 12), m.start()).group(1).lower()
-                if (wb.rstrip(".") in self.abbrevs or _PART_SEP.split(wb)[-1].rstrip(".") in self.abbrevs) and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e))):
+                abbrev = _PART_SEP.split(wb)[-1].rstrip(".")
+                abbrev = wb.rstrip(".") if wb.rstrip(".") in self.abbrevs else abbrev if abbrev in self.abbrevs else None
+                if (abbrev is not None and not (abbrev in self.number_abbrevs and not (nxt.isdigit() or nxt == "#"))
+                        and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e)))):
                     continue
                 if wb.isdigit() and len(wb) <= 2:
                     # "1." list number at line start: never a sentence end after it

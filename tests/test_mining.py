@@ -244,6 +244,14 @@ def test_reference_review_counts_and_case(text, want):
     assert [(r.series_number, r.image_number, r.snippet) for r in extract(text)] == want
 
 
+def test_a_number_abbreviation_ends_a_sentence_unless_a_number_follows():
+    from mining.sentences import split_sentences
+
+    text = "Nodule on image No. 45. Pleural effusion: no. Pericardial effusion: small. Bild Nr. 4 und Nr. #5."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Nodule on image No. 45.", "Pleural effusion: no.", "Pericardial effusion: small.", "Bild Nr. 4 und Nr. #5."]
+
+
 @pytest.mark.parametrize("text,snippet", [
     ("A mass on series 4 measures 2 cm on image 108.", "A mass measures 2 cm."),
     ("Nodule seen on series 3 (image 45).", "Nodule."),
@@ -733,6 +741,9 @@ def test_labels_hospital_styles(text, label, value):
 ("BEURTEILUNG:\nAusschluss eines Pleuraergusses.", "Pleural effusion", "absent"),
 ("BEFUND:\nPleuraerguss rechts. Zur Abklärung einer Pneumonie Kontrolle.", "Pleural effusion", "present"),
 ("FINDINGS: Heart size upper limits of normal.", "Cardiomegaly", "absent"),
+("FINDINGS: Pleural effusion - no. Pericardial effusion - small.", "Pleural effusion", "absent"),
+("FINDINGS: Pleural effusion - no. Pericardial effusion - small.", "Pericardial effusion", "present"),
+("FINDINGS: Pleural effusion - no change.", "Pleural effusion", "present"),
 # the English twin of "Herz und Perikard unauffällig"; an exception after "normal" is a finding of its own
 ("FINDINGS: Heart and pericardium are normal.", "Cardiomegaly", "absent"),
 ("FINDINGS: Heart and pericardium are normal.", "Pericardial effusion", "absent"),
