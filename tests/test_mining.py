@@ -744,6 +744,9 @@ def test_labels_hospital_styles(text, label, value):
 ("FINDINGS: Pleural effusion - no. Pericardial effusion - small.", "Pleural effusion", "absent"),
 ("FINDINGS: Pleural effusion - no. Pericardial effusion - small.", "Pericardial effusion", "present"),
 ("FINDINGS: Pleural effusion - no change.", "Pleural effusion", "present"),
+("FINDINGS: Worrisome for bronchiectasis.", "Bronchiectasis", "uncertain"),
+("FINDINGS: Atelectasis rather than consolidation.", "Consolidation", "absent"),
+("FINDINGS: Atelectasis rather than consolidation.", "Atelectasis", "present"),
 # the English twin of "Herz und Perikard unauffällig"; an exception after "normal" is a finding of its own
 ("FINDINGS: Heart and pericardium are normal.", "Cardiomegaly", "absent"),
 ("FINDINGS: Heart and pericardium are normal.", "Pericardial effusion", "absent"),
