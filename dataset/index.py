@@ -66,6 +66,8 @@ IN_FLIGHT_PER_WORKER = 3  # chunks queued or being read per worker process
 RUN_AHEAD = 24            # results this process may hold while waiting for a helper's earlier one, so that a
                           # helper's start (~0.15 s) does not block it (it did 0.1-0.35 s a run)
 SERIES_TASK_ROWS = 2048   # instance rows per run of series sent to a worker for their geometry
+SERIES_HERE_MAX = 256     # an incremental run recomputing at most this many series does them in this process: reader
+                          # processes that have not imported the geometry yet took 0.4 s to answer for 64 series
 WALK_RUNS_PER_SHARE = 8   # runs of subtrees per reader in list_export: top folders hold very different numbers of
                           # files (two runs a share: one reader walked 0.19 s while the other waited after 0.11 s)
 FILE_TIME_LIMIT_S = 5.0   # default wall time one file may take (header reading)
@@ -1360,6 +1362,13 @@ def write_series(data_dir: str | os.PathLike, affected_series: set | None = None
             con.close()
 
 
+def _preload_helpers(helpers: _Helpers) -> None:
+    """Let the helpers import the geometry (numpy) while this process queries DuckDB."""
+    if helpers.pool is not None:
+        for _ in range(helpers.size):
+            helpers.pool.apply_async(_preload_geometry)
+
+
 def _write_series(con, data, inst_path, series_path, affected_series, affected_sops, helpers: _Helpers) -> int:
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -1367,9 +1376,6 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
 
     from data_contracts.sql import files_holding
 
-    if helpers.pool is not None:  # the helpers import the geometry (numpy) while this process queries DuckDB
-        for _ in range(helpers.size):
-            helpers.pool.apply_async(_preload_geometry)
     src = "read_parquet(?)"
     partial = affected_series is not None and series_path.exists()
     where, params = "", [inst_path]
@@ -1383,6 +1389,9 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
             con.unregister("affected_sops")
         if not redo:  # no image appeared, changed or vanished: the previous table stands as it is
             return pq.ParquetFile(series_path).metadata.num_rows
+        if len(redo) <= SERIES_HERE_MAX:  # a night's few series: here, not after the helpers import numpy
+            helpers = _Helpers(None, True, 0)
+        _preload_helpers(helpers)
         redo_arr = pa.array(sorted(redo), pa.string())
         con.register("redo_series", pa.table({"uid": redo_arr}))
         # only the parts that hold these series are read whole (a night's new studies: its own parts)
@@ -1393,6 +1402,7 @@ def _write_series(con, data, inst_path, series_path, affected_series, affected_s
             f"SELECT sop_instance_uid FROM {src} WHERE sop_instance_uid IN (SELECT sop_instance_uid FROM {src} {where}) "
             "GROUP BY 1 HAVING count(DISTINCT path) > 1", [inst_path, params[0]]).fetchall()} if files else set()
     else:  # SOPInstanceUIDs found in more than one file anywhere in the export
+        _preload_helpers(helpers)
         dup_sops = {r[0] for r in con.execute(
             f"SELECT sop_instance_uid FROM {src} GROUP BY 1 HAVING count(DISTINCT path) > 1", [inst_path]).fetchall()}
     reader = con.sql(
