@@ -19,7 +19,7 @@ from mining import rules as rules_mod
 
 #: How a rule file without RANGE_OP / RANGE_KW macros writes a range (the shipped file's macros say the same).
 _RANGE_OP = r"\s*(?:-|–|—|to|through|thru|until|bis)\s*"
-_RANGE_KW = r"\b(?:images?|imgs?\.?|ima|im\.?|slices?|bild(?:er)?|bi\.?)"
+_RANGE_KW = r"\b(?:images?|imgs?\.?|ima|im\.?|slices?|bild(?:ern?)?|bi\.?)"
 
 
 def _item_pattern(range_op: str, range_kw: str) -> regex.Pattern:

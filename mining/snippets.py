@@ -18,6 +18,7 @@ _PAREN_FILLER = regex.compile(
     r"^[\s,;:/&+]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
     r"the|der|die|dem|also|auch|prior|previous|previously|current|now|vorher|zuvor|aktuell|jetzt|as|best|seen|shown|visible|"
     r"noted|key|of|study|exam|examination|scan|ct|vu|voruntersuchung|voraufnahme|axial|coronal|sagittal|cor|sag|ax|"
+    r"sowie|well|koronar|koronare[nr]?|sagittale[nr]?|axiale[nr]?|transversal|mpr|mip|"
     r"respectively|bzw\.?|ff\.?|s(?=\.)|u\.\s?a\.?|damals|vormals|dort|dortige[nmrs]?|dated|vom|"
     r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))\b[\s,;:/&+.]*)*$",
     regex.IGNORECASE,
@@ -32,7 +33,7 @@ _PREP_BEFORE = regex.compile(
     r"(?:(?:also|again|ebenfalls|auch)\s+)?(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?)?"
     r"(?:(?:at\s+(?:the\s+)?level\s+of|(?:auf|in)\s+(?:der\s+)?höhe(?:\s+(?:von|des|der))?|on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen)\s+)"
     rf"(?:{_EXAMPLE}\s*,?\s*)?"
-    r"(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|key\s+(?:images?\s*[:\-]?\s*)?|"
+    r"(?:the\s+|der\s+|dem\s+|den\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|key\s+(?:images?\s*[:\-]?\s*)?|"
     # "Atelectasis at both bases, e.g. image 201": the pointer goes with the reference, not left dangling
     rf"{_EXAMPLE}\s*,?\s*(?:(?:on|at|in|auf)\s+)?(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)?|"
     r"(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)\Z",

@@ -187,6 +187,10 @@ def test_reference_review_snippets(text, want):
     ("3 mm nodule in the right upper lobe. Previously seen on the prior study, series 2 image 40.",
      ["3 mm nodule in the right upper lobe. Previously seen on the prior study."]),
     ("Nodule in the RUL. Slightly larger than before (3:45).", ["Nodule in the RUL. Slightly larger than before."]),
+    # German plural datives, a bare plane word after the series, "sowie" between two references in one parenthesis
+    ("Rundherde auf den Bildern 45-50 der Serie 3.", ["Rundherde."]),
+    ("Rundherd (Serie 601 koronar, Bild 88).", ["Rundherd."]),
+    ("Rundherd (Serie 3 Bild 45 sowie Serie 4 Bild 60).", ["Rundherd", "Rundherd."]),
     # an instruction to compare points at the finding before it as well
     ("Ill-defined opacity in the RUL (3:45). Compare with prior (2:40).",
      ["Ill-defined opacity in the RUL.", "Ill-defined opacity in the RUL. Compare with prior."]),
