@@ -270,7 +270,9 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             if after is not None:  # what dates this reference does not date the next one
                 after_end[g] = after.end()
             is_prior = after is not None or _is_prior(text, r, prev_end, triggers, trig_starts, sec.name)
-            plane, hint = _plane_hint(text, max(prev_end, r.start - 60), r)
+            w0 = max(prev_end, r.start - 60)
+            before = PLANE_AFTER.match(text, w0)  # the plane in parentheses after the reference before is that one's
+            plane, hint = _plane_hint(text, before.end() if before else w0, r)
             per_group[g] = (render(text, sp0, sp1, inside), sec, is_prior, plane, hint)
         snippet, sec, is_prior, plane, hint = per_group[g]
         series, inferred = r.series, False

@@ -528,6 +528,11 @@ def test_a_plane_in_parentheses_after_a_reference_goes_with_it(text, plane, snip
     assert (r.plane, r.snippet) == (plane, snippet)
 
 
+def test_the_plane_after_one_reference_is_no_hint_for_the_next():
+    a, b = extract("Nodule, series 2 image 33 (axial) and series 602 image 45 (coronal).")
+    assert (a.plane, a.series_hint, b.plane, b.series_hint) == ("axial", "axial", "coronal", "coronal")
+
+
 @pytest.mark.parametrize("header,section", [
     ("FINDINGS:", "FINDINGS"), ("Findings", "FINDINGS"), ("IMPRESSION", "IMPRESSION"), ("Befund:", "FINDINGS"),
     ("Beurteilung:", "IMPRESSION"), ("Clinical history:", "HISTORY"), ("COMPARISON:", "COMPARISON"), ("Technik:", "TECHNIQUE"),
