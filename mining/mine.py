@@ -400,6 +400,7 @@ _LINE_ENDS_IN_COLON = regex.compile(r":[ \t]*(?=\n|\Z)")
 
 
 def _heading_lines(text: str) -> list[tuple[int, int, int, bool]]:
+    """(start, end, series, True) of every line that is a `_SERIES_HEADING_LINE`."""
     out = []
     for m in _LINE_ENDS_IN_COLON.finditer(text):
         start = text.rfind("\n", 0, m.start()) + 1

@@ -51,10 +51,11 @@ class Splitter:
             nxt = text[j]
             if m.group(0)[0] == ".":
                 wb = _WORD_BEFORE.search(text, max(0, m.start() - 12), m.start()).group(1).lower()
-                abbrev = _PART_SEP.split(wb)[-1].rstrip(".")
-                abbrev = wb.rstrip(".") if wb.rstrip(".") in self.abbrevs else abbrev if abbrev in self.abbrevs else None
-                if (abbrev is not None and not (abbrev in self.number_abbrevs and not (nxt.isdigit() or nxt == "#"))
-                        and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e)))):
+                stem = wb.rstrip(".")
+                if stem not in self.abbrevs:  # "Bild-Nr.": the part after the last "/" or "-"
+                    stem = _PART_SEP.split(wb)[-1].rstrip(".")
+                holds = stem in self.abbrevs and (stem not in self.number_abbrevs or nxt.isdigit() or nxt == "#")
+                if holds and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e))):
                     continue
                 if wb.isdigit() and len(wb) <= 2:
                     # "1." list number at line start: never a sentence end after it
