@@ -754,6 +754,12 @@ def test_labels_hospital_styles(text, label, value):
 ("FINDINGS: Pleural effusion - no. Pericardial effusion - small.", "Pericardial effusion", "present"),
 ("FINDINGS: Pleural effusion - no change.", "Pleural effusion", "present"),
 ("FINDINGS: Worrisome for bronchiectasis.", "Bronchiectasis", "uncertain"),
+("FINDINGS: No lines or tubes.", "Medical material", "absent"),
+("FINDINGS: Lines/tubes: none.", "Medical material", "absent"),
+# a bare effusion after "pericardial thickening with(out)" is the pericardium's
+("FINDINGS: Pericardial thickening without effusion.", "Pericardial effusion", "absent"),
+("FINDINGS: Pericardial thickening without effusion.", "Pleural effusion", "not_mentioned"),
+("FINDINGS: Pericardial calcification. Small right effusion.", "Pleural effusion", "present"),
 ("FINDINGS: Atelectasis rather than consolidation.", "Consolidation", "absent"),
 ("FINDINGS: Atelectasis rather than consolidation.", "Atelectasis", "present"),
 # the English twin of "Herz und Perikard unauffällig"; an exception after "normal" is a finding of its own
