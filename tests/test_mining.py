@@ -804,6 +804,8 @@ def test_labels_hospital_styles(text, label, value):
 ("Verdickte Interlobulärsepten.", "Interlobular septal thickening", "present"),
 ("Peribronchiale Zeichnungsvermehrung.", "Peribronchial thickening", "present"),
 ("Verdichtung mit Aerobronchogramm im Unterlappen.", "Consolidation", "present"),
+("Infiltrat mit positivem Bronchopneumogramm.", "Consolidation", "present"),
+("Verdichtung mit Bronchoaerogramm.", "Consolidation", "present"),
 ("Nicht sicher auszuschließen ist ein kleiner Pleuraerguss.", "Pleural effusion", "uncertain"),
 ("Verdichtung im Mittellappen, suspekt auf pneumonisches Infiltrat.", "Consolidation", "uncertain"),
 ("Ein Pleuraerguss findet sich nicht.", "Pleural effusion", "absent"),
