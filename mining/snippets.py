@@ -65,7 +65,8 @@ HEAD_WORD = regex.compile(
     # German words, also inside compounds ("Lungenrundherd", "Lungenembolie"): a substring is enough here
     r"herd|knoten|knötchen|nodul(?:us|i)\b|granulom|läsion|verdichtung|erguss|zyste|ektase|infiltrat|verkalkung|emphysem|"
     r"konsolidierung|raumforderung|metastase|hypodens|pneumothorax|kollaps|aneurysma|stenose|abszess|kaverne|verhalt|"
-    r"füllungsdefekt|austritt|thromb|embol|tumor|adenopath",
+    r"füllungsdefekt|austritt|thromb|embol|tumor|adenopath|"
+    r"\b(?:lk|rf)\b",  # Lymphknoten, Raumforderung as written in short
     regex.IGNORECASE,
 )
 #: Words a sentence that only points at a finding named before it is made of ("Previously seen on the prior study,

@@ -191,6 +191,10 @@ def test_reference_review_snippets(text, want):
     ("Rundherde auf den Bildern 45-50 der Serie 3.", ["Rundherde."]),
     ("Rundherd (Serie 601 koronar, Bild 88).", ["Rundherd."]),
     ("Rundherd (Serie 3 Bild 45 sowie Serie 4 Bild 60).", ["Rundherd", "Rundherd."]),
+    # 'Schnittbild', 'SL' in parentheses, '+' and '#' in a list; 'LK' (Lymphknoten) names the finding it stands for
+    ("Milchglasareal im Mittellappen (Schnittbild 88 der Serie 3).", ["Milchglasareal im Mittellappen."]),
+    ("Befund: Milchglas. LK (SL 60).", ["LK."]),
+    ("Scattered nodules (se 5 im 45 + 60).", ["Scattered nodules.", "Scattered nodules."]),
     # an instruction to compare points at the finding before it as well
     ("Ill-defined opacity in the RUL (3:45). Compare with prior (2:40).",
      ["Ill-defined opacity in the RUL.", "Ill-defined opacity in the RUL. Compare with prior."]),
@@ -715,6 +719,8 @@ def test_labels(text, label, value):
     ("Small R pleural eff.", "Pleural effusion", "present"),
     ("Crazy paving in the lower lobes.", "Lung opacity", "present"),
     ("Crazy paving in the lower lobes.", "Interlobular septal thickening", "present"),
+    ("Mediastinal and hilar lymph nodes remain enlarged.", "Lymphadenopathy", "present"),
+    ("The lymph nodes are no longer enlarged.", "Lymphadenopathy", "absent"),
     # hypothetical mentions name no finding of this exam
     ("If there is clinical concern for pulmonary fibrosis, a prone HRCT could be obtained.",
      "Pulmonary fibrotic sequela", "not_mentioned"),
@@ -817,6 +823,8 @@ def test_labels_hospital_styles(text, label, value):
 ("Upside-down-Magen.", "Hiatal hernia", "present"),
 ("Gelenkerguss im Kniegelenk.", "Pleural effusion", "not_mentioned"),
 ("Lymphknoten nicht vergrößert.", "Lymphadenopathy", "absent"),
+("Verkalkte Koronarien. Aortensklerose.", "Coronary artery wall calcification", "present"),
+("Keine verkalkten Koronarien.", "Coronary artery wall calcification", "absent"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
