@@ -15,12 +15,12 @@ import regex
 from mining.context import DATED_EXAM, PRIOR_EXAM_DE
 
 _PAREN_FILLER = regex.compile(
-    r"^[\s,;:/&+]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
+    r"^[\s,;:/&+()]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
     r"the|der|die|dem|also|auch|prior|previous|previously|current|now|vorher|zuvor|aktuell|jetzt|as|best|seen|shown|visible|"
     r"noted|key|of|study|exam|examination|scan|ct|vu|voruntersuchung|voraufnahme|axial|coronal|sagittal|cor|sag|ax|"
     r"sowie|well|koronar|koronare[nr]?|sagittale[nr]?|axiale[nr]?|transversal|mpr|mip|"
     r"respectively|bzw\.?|ff\.?|s(?=\.)|u\.\s?a\.?|damals|vormals|dort|dortige[nmrs]?|dated|vom|"
-    r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))\b[\s,;:/&+.]*)*$",
+    r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))\b[\s,;:/&+.()]*)*$",
     regex.IGNORECASE,
 )
 _EXAMPLE = r"(?:e\.\s?g\.|z\.\s?b\.|i\.\s?e\.|cf\.|for\s+example|for\s+instance|zum\s+beispiel)"
@@ -113,6 +113,32 @@ _DOUBLE_DASH = regex.compile(r"([-–—])\s+[-–—](?=\s|$)")  # "Nodule - - 
 _DANGLING_DASH = regex.compile(r"\s+[-–—]+\s*(?=[.;,!?)\]]|$)")  # "Nodule - series 3, image 45." -> "Nodule."
 
 
+def _enclosing(text: str, start: int, end: int) -> tuple[int, int]:
+    """(opening, closing) index of the parenthesis or bracket around [start, end) within reach, pairs nested in it
+    skipped; (-1, -1) when there is none."""
+    depth = 0
+    for op in range(start - 1, max(0, start - 80) - 1, -1):
+        c = text[op]
+        if c in ")]":
+            depth += 1
+        elif c in "([":
+            if not depth:
+                break
+            depth -= 1
+    else:
+        return -1, -1
+    close = ")" if text[op] == "(" else "]"
+    for cp in range(end, min(len(text), end + 120)):
+        c = text[cp]
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            if not depth:
+                return (op, cp) if c == close else (-1, -1)
+            depth -= 1
+    return -1, -1
+
+
 def removal_span(text: str, start: int, end: int, others: list[tuple[int, int]] | None = None) -> tuple[int, int]:
     """The span to delete for the reference expression [start, end)."""
     # enclosing parentheses holding only references and filler words
@@ -123,9 +149,11 @@ def removal_span(text: str, start: int, end: int, others: list[tuple[int, int]] 
         close = ")" if op == lp else "]"
         cp = text.find(close, end, end + 120)
         opener = "(" if close == ")" else "["
-        # the parenthesis must enclose the reference: not closed before it, not reopened after it
-        if (cp >= 0 and "\n\n" not in text[op:cp] and close not in text[op + 1:start]
-                and opener not in text[end:cp]):
+        # the parenthesis must enclose the reference: not closed before it, not reopened after it; else one with a
+        # pair nested in it may ("(series 3, images 45-52 (axial) and series 601, image 88 (coronal))")
+        if cp >= 0 and (close in text[op + 1:start] or opener in text[end:cp]):
+            op, cp = _enclosing(text, start, end)
+        if cp >= 0 and "\n\n" not in text[op:cp]:
             inner = text[op + 1:cp]
             # blank out every reference inside (or reaching inside: "image 12 (series 5; see 4:30)"), then see
             # whether filler remains

@@ -195,6 +195,11 @@ def test_reference_review_snippets(text, want):
     ("Milchglasareal im Mittellappen (Schnittbild 88 der Serie 3).", ["Milchglasareal im Mittellappen."]),
     ("Befund: Milchglas. LK (SL 60).", ["LK."]),
     ("Scattered nodules (se 5 im 45 + 60).", ["Scattered nodules.", "Scattered nodules."]),
+    # a parenthesis holding references and planes in parentheses of their own goes whole
+    ("Bronchiectasis (series 3, images 45-52 (axial) and series 601, image 88 (coronal)).",
+     ["Bronchiectasis", "Bronchiectasis."]),
+    ("Nodule (image 45 (series 3)) is stable.", ["Nodule is stable."]),
+    ("Nodule (5 mm (prior 4 mm), image 45).", ["Nodule (5 mm (prior 4 mm))."]),
     # an instruction to compare points at the finding before it as well
     ("Ill-defined opacity in the RUL (3:45). Compare with prior (2:40).",
      ["Ill-defined opacity in the RUL.", "Ill-defined opacity in the RUL. Compare with prior."]),
