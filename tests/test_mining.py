@@ -726,6 +726,19 @@ def test_labels(text, label, value):
     ("Crazy paving in the lower lobes.", "Interlobular septal thickening", "present"),
     ("Mediastinal and hilar lymph nodes remain enlarged.", "Lymphadenopathy", "present"),
     ("The lymph nodes are no longer enlarged.", "Lymphadenopathy", "absent"),
+    # structured lines: the negation after the heading reads; calcium scores; clear pleural spaces; 'has cleared'
+    ("Coronary arteries: no calcifications.", "Coronary artery wall calcification", "absent"),
+    ("Coronary arteries: normal, no calcification.", "Coronary artery wall calcification", "absent"),
+    ("Coronary arteries: mild calcification.", "Coronary artery wall calcification", "present"),
+    ("Heart: mildly enlarged.", "Cardiomegaly", "present"),
+    ("Heart: no enlargement.", "Cardiomegaly", "absent"),
+    ("CAC score 0.", "Coronary artery wall calcification", "absent"),
+    ("Coronary artery calcium score: 0.", "Coronary artery wall calcification", "absent"),
+    ("Agatston score 120.", "Coronary artery wall calcification", "present"),
+    ("Pleural spaces are clear.", "Pleural effusion", "absent"),
+    ("Pleura: unremarkable. Small right effusion.", "Pleural effusion", "present"),
+    ("Previously seen ground glass opacity has cleared.", "Lung opacity", "absent"),
+    ("The effusion has not cleared.", "Pleural effusion", "present"),
     # hypothetical mentions name no finding of this exam
     ("If there is clinical concern for pulmonary fibrosis, a prone HRCT could be obtained.",
      "Pulmonary fibrotic sequela", "not_mentioned"),
@@ -830,6 +843,9 @@ def test_labels_hospital_styles(text, label, value):
 ("Lymphknoten nicht vergrößert.", "Lymphadenopathy", "absent"),
 ("Verkalkte Koronarien. Aortensklerose.", "Coronary artery wall calcification", "present"),
 ("Keine verkalkten Koronarien.", "Coronary artery wall calcification", "absent"),
+("Agatston-Score 0.", "Coronary artery wall calcification", "absent"),
+("Koronarkalk-Score 120.", "Coronary artery wall calcification", "present"),
+("Pleuraräume beidseits frei.", "Pleural effusion", "absent"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
