@@ -198,6 +198,31 @@ def _aside(text: str, t: Trigger, b: int) -> bool:
     return False
 
 
+_RIGHT_BEFORE_REF = regex.compile(
+    r"\s*(?:(?:study|exam|examination|scan|ct|untersuchung)\s*)?[(\[]?\s*(?:(?:on|auf)\s+)?$", regex.IGNORECASE)
+
+
+_EXAM_LAST = regex.compile(r"\b(?:prior|previous|vu|voruntersuchung|voraufnahme|vorbefund)$", regex.IGNORECASE)
+
+
+def compared_exam_before(triggers: list[Trigger], starts: list[int], seg_start: int, ref_start: int, text: str) -> bool:
+    """Whether the reference at `ref_start` comes right after the exam a comparison names ("improved since the prior
+    (2:85)", "unchanged from the previous study (series 2, image 40)"): the prior trigger `temporal_for` passes over as
+    the comparison's object, with nothing but an exam word or an opening parenthesis between it and the reference."""
+    i = bisect.bisect_left(starts, ref_start) - 1
+    while i >= 0 and triggers[i].start >= seg_start:
+        t = triggers[i]
+        if t.end <= ref_start and t.category in ("prior", "pseudo"):
+            if _RIGHT_BEFORE_REF.match(text, t.end, ref_start) is None:
+                return False
+            if t.category == "pseudo":  # the phrase names the exam itself: "since the prior", "gegenüber der VU"
+                return _EXAM_LAST.search(text, t.start, t.end) is not None
+            p = triggers[i - 1] if i > 0 else None
+            return p is not None and p.category == "pseudo" and t.start - p.end <= 5 and p.start >= seg_start
+        i -= 1
+    return False
+
+
 def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref_start: int, text: str = "") -> Trigger | None:
     """The last prior/current trigger in [seg_start, ref_start) not shadowed by a pseudo-trigger, nor in a
     parenthesised aside on an old size that closes before the reference ("42 mm (previously 38 mm), series 3 image 56")."""

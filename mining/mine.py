@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import regex
 
 from data_contracts.labels import CT_RATE_LABELS
-from mining.context import DATED, PRIOR_EXAM_DE, context_rules, temporal_for
+from mining.context import DATED, PRIOR_EXAM_DE, compared_exam_before, context_rules, temporal_for
 from mining.findings import RANK, Mention, aggregate, finding_rules, label_mentions
 from mining.language import detect_language
 from mining.references import RawRef, find_references, series_mentions
@@ -37,7 +37,7 @@ _PRIOR_EXAM = rf"(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old
 #: followed by a size ("(4:50) on 1/2/2020 4 mm").
 _PRIOR_AFTER = regex.compile(
     r"[\s,]*(?:(?:on|from|of|dated)\s+\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|" + _PRIOR_EXAM
-    + r"|(?:prior|previous|vorher|voruntersuchung)\b(?!\s+(?:to|study\s+show))"
+    + r"|(?:prior|previous(?:ly)?|vorher|zuvor|voruntersuchung|vu)\b(?!\s+(?:to|study\s+show))"
     r"(?!\s*[:#]?\s*\d|\s+(?:series|serie|image|bild|se|im)\b))"  # not "(current 3:45, prior 2:40)": that names the next
     rf"|[ \t]*[)\]]?[ \t]*(?:{_PRIOR_EXAM}|(?:{DATED})(?!,?\s*\d+(?:[.,]\d+)?\s*(?:mm|cm)\b))"
     r"|[ \t]*[;,][ \t]*(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})(?=[ \t]*[)\]])",
@@ -270,6 +270,10 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             if after is not None:  # what dates this reference does not date the next one
                 after_end[g] = after.end()
             is_prior = after is not None or _is_prior(text, r, prev_end, triggers, trig_starts, sec.name)
+            if not is_prior and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2] is False:
+                # after a current image in its sentence, an image cited right after the compared exam is that exam's:
+                # "Consolidation (3:90) has improved since the prior (2:85)"
+                is_prior = compared_exam_before(triggers, trig_starts, prev_end, r.start, text)
             w0 = max(prev_end, r.start - 60)
             before = PLANE_AFTER.match(text, w0)  # the plane in parentheses after the reference before is that one's
             plane, hint = _plane_hint(text, before.end() if before else w0, r)

@@ -195,6 +195,9 @@ def test_reference_review_snippets(text, want):
     ("Milchglasareal im Mittellappen (Schnittbild 88 der Serie 3).", ["Milchglasareal im Mittellappen."]),
     ("Befund: Milchglas. LK (SL 60).", ["LK."]),
     ("Scattered nodules (se 5 im 45 + 60).", ["Scattered nodules.", "Scattered nodules."]),
+    # a word saying which exam an image is on goes with it
+    ("Stable left upper lobe nodule (3:60 today, 2:55 prior).",
+     ["Stable left upper lobe nodule", "Stable left upper lobe nodule."]),
     # a parenthesis holding references and planes in parentheses of their own goes whole
     ("Bronchiectasis (series 3, images 45-52 (axial) and series 601, image 88 (coronal)).",
      ["Bronchiectasis", "Bronchiectasis."]),
