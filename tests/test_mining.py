@@ -551,6 +551,8 @@ def test_the_plane_after_one_reference_is_no_hint_for_the_next():
     # combined headers are their first part's section
     ("IMPRESSION/RECOMMENDATION:", "IMPRESSION"), ("Findings and impression:", "FINDINGS"),
     ("Befund und Beurteilung:", "FINDINGS"), ("RESULTS:", "FINDINGS"), ("Comment:", "IMPRESSION"),  # a British conclusion
+    # a region named with the findings header (a chest/abdomen report's parts)
+    ("Befund Thorax:", "FINDINGS"), ("Befund Abdomen:", "FINDINGS"), ("CHEST FINDINGS:", "FINDINGS"),
 ])
 def test_sections_header_forms(header, section):
     (r,) = extract(f"{header}\nNodule (3:45).")
@@ -564,6 +566,10 @@ def test_sections_header_forms(header, section):
     ("PRIORS:\nCT 2020 (2:40).\nLungs: nodule (3:45).", ["COMPARISON", "FINDINGS"]),
     # inside the findings "Prior:" gives a size then, and the findings go on
     ("FINDINGS:\nNodule 6 mm (3:45).\nPrior: 4 mm (2:40).\nEffusion (3:80).", ["FINDINGS"] * 3),
+    # a region heading after the comparison starts the findings: the images below are the current exam's
+    ("Voruntersuchungen: 01.01.2023.\nBefund Thorax:\nRundherd (3:45).\nBefund Abdomen:\nLäsion (3:200).", ["FINDINGS"] * 2),
+    ("Voruntersuchungen: 01.01.2023.\nThorax:\nRundherd (3:45).\nAbdomen:\nLäsion (3:200).", ["FINDINGS"] * 2),
+    ("COMPARISON: CT 1/1/2023.\nCHEST:\nNodule (3:45).", ["FINDINGS"]),
 ])
 def test_a_prior_heading_opens_the_comparison_only_before_the_findings(text, sections):
     assert [r.section for r in extract(text)] == sections
