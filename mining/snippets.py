@@ -53,7 +53,7 @@ _CLAUSE_BREAKS = [
     regex.compile(r"\s(?:and|und|as\s+well\s+as|sowie|while|whereas)\s", regex.IGNORECASE),
     regex.compile(r",(?!\d)"),  # not a decimal comma ("4,5 x 3,0 cm")
 ]
-_LEAD_TRIM = regex.compile(r"(?:[\s,;:.\-–•*]+|(?:\d{1,2}[.)]\s+)|(?:and|und|but|aber|while|whereas|sowie|as\s+well\s+as)\b)+", regex.IGNORECASE)
+_LEAD_TRIM = regex.compile(r"(?:[\s,;:.\-–•*]+|(?:\d{1,2}[.)]\s+)|(?:[a-h]\)\s+)|(?:and|und|but|aber|while|whereas|sowie|as\s+well\s+as)\b)+", regex.IGNORECASE)
 _TRAIL_TRIM = regex.compile(r"(?:[\s,;:\-–]+|\b(?:and|und|or|oder))+\Z", regex.IGNORECASE)
 HEAD_WORD = regex.compile(
     r"\b(?:nodules?|masse?s?|lesions?|opacit(?:y|ies)|consolidation|effusions?|atelecta\w+|emphysema|cyst\w*|foc(?:us|i)|"

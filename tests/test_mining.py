@@ -195,6 +195,8 @@ def test_reference_review_snippets(text, want):
     ("Milchglasareal im Mittellappen (Schnittbild 88 der Serie 3).", ["Milchglasareal im Mittellappen."]),
     ("Befund: Milchglas. LK (SL 60).", ["LK."]),
     ("Scattered nodules (se 5 im 45 + 60).", ["Scattered nodules.", "Scattered nodules."]),
+    # a lettered list item's marker is no part of its snippet
+    ("FINDINGS:\na) Bronchiectasis (3:130).\nb) Nodule (3:140).", ["Bronchiectasis.", "Nodule."]),
     # a word saying which exam an image is on goes with it
     ("Stable left upper lobe nodule (3:60 today, 2:55 prior).",
      ["Stable left upper lobe nodule", "Stable left upper lobe nodule."]),
