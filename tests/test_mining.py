@@ -750,6 +750,8 @@ def test_labels(text, label, value):
     ("Pleura: unremarkable. Small right effusion.", "Pleural effusion", "present"),
     ("Previously seen ground glass opacity has cleared.", "Lung opacity", "absent"),
     ("The effusion has not cleared.", "Pleural effusion", "present"),
+    ("Unable to exclude small hiatal hernia.", "Hiatal hernia", "uncertain"),
+    ("An early consolidation could not be excluded.", "Consolidation", "uncertain"),
     # hypothetical mentions name no finding of this exam
     ("If there is clinical concern for pulmonary fibrosis, a prone HRCT could be obtained.",
      "Pulmonary fibrotic sequela", "not_mentioned"),
@@ -857,6 +859,9 @@ def test_labels_hospital_styles(text, label, value):
 ("Agatston-Score 0.", "Coronary artery wall calcification", "absent"),
 ("Koronarkalk-Score 120.", "Coronary artery wall calcification", "present"),
 ("Pleuraräume beidseits frei.", "Pleural effusion", "absent"),
+("Weder Pleura- noch Perikarderguss.", "Pleural effusion", "absent"),
+("Ohne Erguss, mit Atelektase.", "Atelectasis", "present"),
+("Ohne Erguss, mit Atelektase.", "Pleural effusion", "absent"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
