@@ -23,14 +23,11 @@ import regex
 from data_contracts.labels import CT_RATE_LABELS
 from mining import rules as rules_mod
 from mining.context import Trigger, modifier_for
-from mining.prefilter import reduce_stems, required_stems, stems_pattern, touches
+from mining.prefilter import lower_agrees, reduce_stems, required_stems, stems_pattern, touches
 
 #: Clause punctuation no finding rule may match across: a rule that cannot see these is scanned
 #: only in the delimiter-free chunks of the text that hold one of its stems.
 DELIMITERS = ".,;:()[]!?"
-#: Characters for which str.lower() and case-insensitive matching may disagree (outside Latin-1,
-#: the micro sign): texts holding one use the slower case-insensitive stem scan.
-_CASE_ODD = re.compile("[^\\x00-\\xb4\\xb6-\\xff\\u2000-\\u206f]")
 _DELIM = regex.compile("[" + regex.escape(DELIMITERS) + "]")
 
 RANK = {"present": 3, "uncertain": 2, "absent": 1, "not_mentioned": 0}
@@ -104,7 +101,7 @@ class _ScanPlan:
     def stem_hits(self, text: str) -> list[tuple[int, str]]:
         """(offset, stem) of every stem occurrence, overlapping ones included."""
         low = text.lower()
-        if self.stem_plain is not None and len(low) == len(text) and (text.isascii() or not _CASE_ODD.search(text)):
+        if self.stem_plain is not None and lower_agrees(text, low):  # texts that may disagree: the slower scan
             rx, hay = self.stem_plain, low  # lower() agrees with the rules' case-insensitive matching here
         else:
             rx, hay = self.stem_rx, text

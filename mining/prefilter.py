@@ -16,6 +16,8 @@ the whole text.
 """
 from __future__ import annotations
 
+import re
+
 try:  # Python >= 3.11
     import re._constants as _c
     import re._parser as _parser
@@ -32,6 +34,16 @@ _SAFE_CATEGORIES = {_c.CATEGORY_WORD, _c.CATEGORY_DIGIT, _c.CATEGORY_SPACE,
                     _c.CATEGORY_UNI_WORD, _c.CATEGORY_UNI_DIGIT, _c.CATEGORY_UNI_SPACE}
 _EDGE_ANCHORS = {_c.AT_BEGINNING, _c.AT_BEGINNING_LINE, _c.AT_BEGINNING_STRING, _c.AT_END, _c.AT_END_LINE,
                  _c.AT_END_STRING}
+
+#: Characters for which str.lower() and case-insensitive matching may disagree (outside Latin-1,
+#: the micro sign): a text holding one cannot be prefiltered on its lower-cased form.
+CASE_ODD = re.compile("[^\\x00-\\xb4\\xb6-\\xff\\u2000-\\u206f]")
+
+
+def lower_agrees(text: str, low: str) -> bool:
+    """Whether `low` (text.lower()) finds what case-insensitive matching of `text` finds."""
+    return len(low) == len(text) and (text.isascii() or not CASE_ODD.search(text))
+
 
 #: Python's `re` flags for the `regex` flags the rule files use.
 def _re_flags(flags: int) -> int:
@@ -58,7 +70,7 @@ def _best(cands: list[frozenset[str]]) -> frozenset[str] | None:
     return max(cands, key=lambda f: (min(map(len, f)), -len(f)))
 
 
-def _stems(items) -> frozenset[str] | None:
+def _stems(items, lookarounds: bool = False) -> frozenset[str] | None:
     cands: list[frozenset[str]] = []
     run: list[str] = []
 
@@ -74,14 +86,16 @@ def _stems(items) -> frozenset[str] | None:
         flush()
         f = None
         if op is _c.SUBPATTERN:
-            f = _stems(av[-1])
+            f = _stems(av[-1], lookarounds)
         elif op is _c.BRANCH:
-            subs = [_stems(b) for b in av[1]]
+            subs = [_stems(b, lookarounds) for b in av[1]]
             f = None if any(s is None for s in subs) else frozenset().union(*subs)
         elif op in _REPEATS:
-            f = _stems(av[2]) if av[0] >= 1 else None
+            f = _stems(av[2], lookarounds) if av[0] >= 1 else None
         elif op is getattr(_c, "ATOMIC_GROUP", None):
-            f = _stems(av)
+            f = _stems(av, lookarounds)
+        elif lookarounds and op is _c.ASSERT:  # what a positive lookaround needs is in the text, not in the match
+            f = _stems(av[1], True)
         elif op is _c.IN and av and all(o is _c.LITERAL for o, _ in av) and len(av) <= 4:
             f = frozenset(chr(a) for _, a in av)
         if f is not None:
@@ -90,12 +104,13 @@ def _stems(items) -> frozenset[str] | None:
     return _best(cands)
 
 
-def required_stems(pattern: str, flags: int = 0) -> frozenset[str] | None:
-    """Literal strings one of which every match of `pattern` contains; None if unknown."""
+def required_stems(pattern: str, flags: int = 0, lookarounds: bool = False) -> frozenset[str] | None:
+    """Literal strings one of which every match of `pattern` contains; None if unknown. With `lookarounds`, one of
+    which the text holds wherever the pattern matches (a positive lookaround's text counts too)."""
     tree = _parse(pattern, flags)
     if tree is None:
         return None
-    f = _stems(tree)
+    f = _stems(tree, lookarounds)
     if f is None or not all(f):
         return None
     return f

@@ -91,6 +91,9 @@ _FINDING_WORDS = st.sampled_from([
     "Fraktur", "6.", "Rippe", "konsolidiert", "Koronararterien", "der", "Aorta", "Verkalkungen", "subpleuraler", "Knoten",
     "grenzwertige", "Herzgröße", "Traktionsbronchiektasen", "sequelae", "surgical", "sternotomy", "collapse",
     "consolidation", "opacification", "adequate",
+    # rules split by the word each needs, and headings read by a lookbehind
+    "mass", "masses", "lesion", "granuloma", "upper", "lobe", "spiculated", "effect", "lung", "in", "right", "Lymph",
+    "nodes:", "Pleura:", "spaces", "clear", "calcium", "score", "0", "Agatston", "CAC", "eff.", "enlargement",
 ])
 
 
@@ -102,6 +105,25 @@ def test_prefiltered_finding_scan_equals_the_full_scan(words, sep):
     fr = finding_rules()
     text = sep.join(words)
     assert fr.find(text) == fr.find_full(text)
+
+
+_REFERENCE_WORDS = st.sampled_from([
+    "between", "zwischen", "images", "image", "Bild", "Bildern", "und", "and", "series", "Serie", "see", "siehe", "vgl.",
+    "cf.", "section", "slice", "Schnitt", "no.", "Nr.", "of", "45", "52", "3", "601", "3:45", "(", ")", ",", ";", ":",
+    "/", "4/56", "prior", "BETWEEN", "SeE", "İ", "ſee", "K", "\n", "im", "SL", "Schnittbild",
+])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_REFERENCE_WORDS, max_size=30), st.sampled_from([" ", "", "\n"]))
+def test_gated_reference_scan_equals_the_scan_of_every_rule(words, sep):
+    """A rule left out because the text lacks its gate words ('between', 'see', 'section'...) could not have matched."""
+    from mining import rules as rules_mod
+    from mining.references import matcher
+
+    m = matcher()
+    text = sep.join(words)
+    assert [(i, x.span()) for i, x in m.scan(text)] == [(i, x.span()) for i, x in rules_mod.leftmost_scan(m.compiled, text)]
 
 
 def test_prefiltered_finding_scan_equals_the_full_scan_on_the_devset():
@@ -121,6 +143,20 @@ def test_prefiltered_finding_scan_equals_the_full_scan_on_the_devset():
     for lang in ("en", "de"):
         for text in dev + more + [" ".join(dev + more)]:
             assert fr.find(text) == fr.find_full(text)
+
+
+def test_gated_reference_scan_equals_the_scan_of_every_rule_on_the_devset():
+    import json
+    from pathlib import Path
+
+    from mining import rules as rules_mod
+    from mining.references import matcher
+
+    m = matcher()
+    assert any(m.gates), "no rule has gate words: the test would compare a scan with itself"
+    dev = [json.loads(l)["text"] for l in (Path(__file__).parent / "data" / "mining_devset.jsonl").read_text().splitlines() if l.strip()]
+    for text in dev:
+        assert [(i, x.span()) for i, x in m.scan(text)] == [(i, x.span()) for i, x in rules_mod.leftmost_scan(m.compiled, text)], text
 
 
 ANAPHORS = st.sampled_from([
