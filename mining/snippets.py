@@ -79,12 +79,13 @@ again now currently current same series image images slice slices section axial 
 best shown demonstrated visible visualized visualised identified size similar new from since than for example key ref
 refer refers reference slightly mildly minimally somewhat more less larger smaller bigger increased decreased grown
 growth appearance morphology redemonstrated re-demonstrated persistent persists persisting progressive regressed
-interval which when then finding findings lesion also not compare comparing
+interval which when then finding findings lesion also not compare comparing has have had one them largest smallest
+biggest dominant
 bereits der die das dem den des voruntersuchung abgrenzbar sichtbar unverändert gleich gleichen serie bild bilder
 schicht siehe auch vgl ebenfalls größenkonstant jetzt aktuell vorher zuvor damals mit und oder auf ist war wie
 vorbeschrieben vorbekannt messend misst größe dort hier nachweisbar darstellbar größer kleiner größenprogredient
 größenregredient regredient progredient leicht gering etwas konstant weiterhin persistierend befund vergleich
-vergleiche verglichen zum zur
+vergleiche verglichen zum zur dieser diese dieses größte größten kleinste kleinsten hat haben davon einer eine
 """.split())
 _CONTENT_WORD = regex.compile(r"[^\W\d_]{3,}")
 

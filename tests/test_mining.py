@@ -195,6 +195,13 @@ def test_reference_review_snippets(text, want):
     ("Milchglasareal im Mittellappen (Schnittbild 88 der Serie 3).", ["Milchglasareal im Mittellappen."]),
     ("Befund: Milchglas. LK (SL 60).", ["LK."]),
     ("Scattered nodules (se 5 im 45 + 60).", ["Scattered nodules.", "Scattered nodules."]),
+    # "the largest", "this has grown", "der größte", "dieser" point at the finding named before them
+    ("Multiple bilateral pulmonary nodules. The largest (3:45) measures 6 mm.",
+     ["Multiple bilateral pulmonary nodules. The largest measures 6 mm."]),
+    ("Spiculated mass in the RUL. This has grown to 3 cm (3:120).", ["Spiculated mass in the RUL. This has grown to 3 cm."]),
+    ("Befund: Multiple Rundherde beidseits. Der größte (Serie 3, Bild 45) misst 6 mm.",
+     ["Multiple Rundherde beidseits. Der größte misst 6 mm."]),
+    ("Befund: Rundherd im Mittellappen. Dieser misst 5 mm (3:100).", ["Rundherd im Mittellappen. Dieser misst 5 mm."]),
     # a lettered list item's marker is no part of its snippet
     ("FINDINGS:\na) Bronchiectasis (3:130).\nb) Nodule (3:140).", ["Bronchiectasis.", "Nodule."]),
     # a word saying which exam an image is on goes with it
