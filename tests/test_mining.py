@@ -758,6 +758,8 @@ def test_labels(text, label, value):
     ("Previously seen ground glass opacity has cleared.", "Lung opacity", "absent"),
     ("The effusion has not cleared.", "Pleural effusion", "present"),
     ("Unable to exclude small hiatal hernia.", "Hiatal hernia", "uncertain"),
+    ("Calcification of the aortic valve.", "Arterial wall calcification", "not_mentioned"),
+    ("Calcification of the aortic arch.", "Arterial wall calcification", "present"),
     ("Coronary artery calcium score: 0.", "Coronary artery wall calcification", "absent"),
     ("Coronary artery calcifications. Agatston score 0.", "Coronary artery wall calcification", "present"),
     ("Pleural spaces: clear.", "Pleural effusion", "absent"),
@@ -875,6 +877,9 @@ def test_labels_hospital_styles(text, label, value):
 ("Koronarkalk-Score 120.", "Coronary artery wall calcification", "present"),
 ("Pleuraräume beidseits frei.", "Pleural effusion", "absent"),
 ("Weder Pleura- noch Perikarderguss.", "Pleural effusion", "absent"),
+("Aortenklappenverkalkung.", "Arterial wall calcification", "not_mentioned"),  # the valve, not an artery's wall
+("Suspekt auf Metastase im Unterlappen.", "Lung nodule", "uncertain"),
+("Metastase in der Leber.", "Lung nodule", "not_mentioned"),
 ("Ohne Erguss, mit Atelektase.", "Atelectasis", "present"),
 ("Ohne Erguss, mit Atelektase.", "Pleural effusion", "absent"),
 ])
