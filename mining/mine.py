@@ -122,7 +122,8 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     ctx = context_rules()
     triggers = ctx.scan(text)
     trig_starts = [t.start for t in triggers]
-    refs = _build_references(text, report_id, lang, raws, sections, sec_starts, sentences, sent_starts, triggers, trig_starts)
+    refs, cut_from = _build_references(text, report_id, lang, raws, sections, sec_starts, sentences, sent_starts,
+                                       triggers, trig_starts)
     label_rows: list[LabelRow] = []
     snippet_labels: dict[int, dict[str, str]] = {}
     if labels:
@@ -142,9 +143,11 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
             for r in refs:
                 i = bisect.bisect_left(mstarts, r.snippet_start)
                 got: dict[str, str] = {}
+                cuts = cut_from.get(r.ref_id, ())
                 while i < len(mentions) and mentions[i].start < r.snippet_end:
                     mn = mentions[i]
-                    if mn.end <= r.snippet_end and RANK[mn.value] > RANK[got.get(mn.label, "not_mentioned")]:
+                    if (mn.end <= r.snippet_end and RANK[mn.value] > RANK[got.get(mn.label, "not_mentioned")]
+                            and not any(a <= mn.start and mn.end <= b for a, b in cuts)):  # not in a part cut out
                         got[mn.label] = mn.value
                     i += 1
                 if got:
@@ -197,9 +200,9 @@ def _join_across_references(sentences: list[tuple[int, int]], raws: list[RawRef]
 
 
 def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_starts, sentences, sent_starts,
-                      triggers, trig_starts) -> list[Reference]:
+                      triggers, trig_starts) -> tuple[list[Reference], dict[int, list[tuple[int, int]]]]:
     if not raws:
-        return []
+        return [], {}
     # group spans (one per expression) and their removal spans
     groups: dict[int, tuple[int, int]] = {}
     for r in raws:
@@ -231,9 +234,20 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
         gs.sort(key=lambda g: groups[g][0])
         parts, cuts = partition(text, (s0, s1), [removals[g] for g in gs])
         back = _antecedent(text, k, (s0, s1), sentences, sec, [removals[g] for g in gs])
+        head = _list_heading(text, k, sentences, sec) if back is None else None
         for g, p, cut in zip(gs, parts, cuts):
             snippet_span[g] = (back, p[1]) if back is not None else p
             group_sent[g] = (s0, s1)
+            if head is not None and not _names_finding(text, p[0], p[1]):
+                # an item under a heading that names its finding: "Nodules:" / "2. LLL: 4 mm (3:88)" -> the heading
+                # leads the snippet, the items between cut out, and the item's marker with them
+                marker = _LIST_ITEM.match(text, text.rfind("\n", 0, p[0]) + 1)
+                snippet_span[g] = (head[0], p[1])
+                cut = list(cut) + [(head[1], max(p[0], marker.end()) if marker else p[0])]
+            elif back is not None:  # the sentence before leads the snippet: a list marker between them goes
+                marker = _LIST_ITEM.match(text, text.rfind("\n", 0, s0) + 1)
+                if marker and marker.end() > s0:
+                    cut = list(cut) + [(s0, marker.end())]
             if cut:
                 sibling_cuts[g] = cut
     series_spans = series_mentions(text)
@@ -248,6 +262,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
     after_end: dict[int, int] = {}  # group -> end of what dates it after it
     statements = None
     out: list[Reference] = []
+    cut_from: dict[int, list[tuple[int, int]]] = {}  # ref_id -> spans cut from its snippet (its labels skip them)
     for i, r in enumerate(raws):
         g = r.group
         sp0, sp1 = snippet_span[g]
@@ -277,8 +292,10 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             w0 = max(prev_end, r.start - 60)
             before = PLANE_AFTER.match(text, w0)  # the plane in parentheses after the reference before is that one's
             plane, hint = _plane_hint(text, before.end() if before else w0, r)
-            per_group[g] = (render(text, sp0, sp1, inside), sec, is_prior, plane, hint)
-        snippet, sec, is_prior, plane, hint = per_group[g]
+            per_group[g] = (render(text, sp0, sp1, inside), sec, is_prior, plane, hint, inside)
+        snippet, sec, is_prior, plane, hint, inside = per_group[g]
+        if inside:
+            cut_from[i] = inside
         series, inferred = r.series, False
         if series is None:
             if statements is None:
@@ -293,13 +310,36 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             plane=plane, series_hint=hint, is_prior=is_prior, snippet=snippet, snippet_start=sp0,
             snippet_end=sp1, language=lang, rule=r.rule,
         ))
-    return out
+    return out, cut_from
 
 
 def _names_finding(text: str, s: int, e: int) -> bool:
     """Whether text[s:e] names a finding: a head noun, else a finding rule's match in either language
     (references hold neither; an English sentence under a German header is still a finding)."""
     return bool(HEAD_WORD.search(text, s, e)) or bool(finding_rules().find(text[s:e]))
+
+
+_LIST_ITEM = regex.compile(r"[ \t]*(?:[-*•]|\d{1,2}[.)]|[a-h]\))[ \t]+")
+
+
+def _list_heading(text: str, k: int, sentences, sec) -> tuple[int, int] | None:
+    """(start, end) of the heading line above list item `k` ("Nodules:" above "1. RUL: 5 mm (3:45)"), when it names a
+    finding, is a line of its own ending in a colon, lies in the item's section (not its header), and only list items
+    lie between them."""
+    if not sentences or not _LIST_ITEM.match(text, text.rfind("\n", 0, sentences[k][0]) + 1):
+        return None
+    for j in range(k - 1, -1, -1):
+        a, b = sentences[j]
+        if a < sec.header_end or a < sec.start:
+            return None
+        line0 = text.rfind("\n", 0, a) + 1
+        line1 = text.find("\n", b)
+        whole_line = not text[line0:a].strip() and not text[b:line1 if line1 >= 0 else len(text)].strip()
+        if whole_line and text[a:b].rstrip().endswith(":"):
+            return (a, b) if _names_finding(text, a, b) else None
+        if not _LIST_ITEM.match(text, line0):
+            return None
+    return None
 
 
 def _antecedent(text: str, k: int, sent: tuple[int, int], sentences, sec, removals=()) -> int | None:

@@ -202,6 +202,12 @@ def test_reference_review_snippets(text, want):
     ("Befund: Multiple Rundherde beidseits. Der größte (Serie 3, Bild 45) misst 6 mm.",
      ["Multiple Rundherde beidseits. Der größte misst 6 mm."]),
     ("Befund: Rundherd im Mittellappen. Dieser misst 5 mm (3:100).", ["Rundherd im Mittellappen. Dieser misst 5 mm."]),
+    # a list item that names no finding takes the heading above it that does; the items between are cut out
+    ("FINDINGS:\nNodules:\n1. RUL: 5 mm solid (3:45).\n2. LLL: 4 mm ground glass (3:88).\n- RML: 3 mm (3:99).",
+     ["Nodules: RUL: 5 mm solid.", "LLL: 4 mm ground glass.", "Nodules: RML: 3 mm."]),
+    ("Befund:\nRundherde:\n- OL re.: 5 mm (Se 3, Bi 45).\n- UL li.: 4 mm (Se 3, Bi 88).",
+     ["Rundherde: OL re.: 5 mm.", "Rundherde: UL li.: 4 mm."]),
+    ("FINDINGS:\nLungs:\n- RUL: 5 mm (3:50).", ["RUL: 5 mm."]),  # a heading that names no finding
     # a lettered list item's marker is no part of its snippet
     ("FINDINGS:\na) Bronchiectasis (3:130).\nb) Nodule (3:140).", ["Bronchiectasis.", "Nodule."]),
     # a word saying which exam an image is on goes with it
@@ -496,6 +502,16 @@ def test_an_item_of_a_list_under_one_head_gets_the_head_and_itself(text, snippet
     for r in refs:  # one span still: the offsets slice the report from the head to the item
         span = text[r.snippet_start:r.snippet_end]
         assert span.split()[0] == r.snippet.split()[0] and r.snippet.rstrip(".").split()[-1] in span
+
+
+def test_snippet_labels_skip_what_the_snippet_cuts_out():
+    """The second item's snippet runs from the heading over the first item, which it cuts out: the first item's
+    ground glass is no label of the second's."""
+    rep = mine_report("FINDINGS:\nNodules:\n1. RUL: 5 mm with ground glass (3:45).\n2. LLL: 4 mm solid (3:88).", "r")
+    first, second = rep.references
+    assert second.snippet == "Nodules: LLL: 4 mm solid."
+    assert rep.snippet_labels[second.ref_id] == {"Lung nodule": "present"}
+    assert rep.snippet_labels[first.ref_id] == {"Lung opacity": "present"}
 
 
 def test_snippet_has_no_reference_and_offsets_slice_the_report():
