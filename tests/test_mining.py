@@ -775,6 +775,8 @@ def test_labels(text, label, value):
     ("The effusion has not cleared.", "Pleural effusion", "present"),
     ("Unable to exclude small hiatal hernia.", "Hiatal hernia", "uncertain"),
     ("Calcification of the aortic valve.", "Arterial wall calcification", "not_mentioned"),
+    ("Findings consistent with UIP pattern.", "Pulmonary fibrotic sequela", "present"),
+    ("Probable UIP.", "Pulmonary fibrotic sequela", "uncertain"),
     ("Calcification of the aortic arch.", "Arterial wall calcification", "present"),
     ("Coronary artery calcium score: 0.", "Coronary artery wall calcification", "absent"),
     ("Coronary artery calcifications. Agatston score 0.", "Coronary artery wall calcification", "present"),
