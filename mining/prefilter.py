@@ -47,8 +47,6 @@ def lower_agrees(text: str, low: str) -> bool:
 
 #: Python's `re` flags for the `regex` flags the rule files use.
 def _re_flags(flags: int) -> int:
-    import re
-
     out = 0
     if flags & regex.IGNORECASE:
         out |= re.IGNORECASE
