@@ -776,6 +776,8 @@ def test_labels(text, label, value):
     ("Unable to exclude small hiatal hernia.", "Hiatal hernia", "uncertain"),
     ("Calcification of the aortic valve.", "Arterial wall calcification", "not_mentioned"),
     ("Findings consistent with UIP pattern.", "Pulmonary fibrotic sequela", "present"),
+    ("IVC filter.", "Medical material", "present"),
+    ("Staple line in the right upper lobe.", "Medical material", "present"),
     ("Probable UIP.", "Pulmonary fibrotic sequela", "uncertain"),
     ("Calcification of the aortic arch.", "Arterial wall calcification", "present"),
     ("Coronary artery calcium score: 0.", "Coronary artery wall calcification", "absent"),
@@ -895,6 +897,7 @@ def test_labels_hospital_styles(text, label, value):
 ("Koronarkalk-Score 120.", "Coronary artery wall calcification", "present"),
 ("Pleuraräume beidseits frei.", "Pleural effusion", "absent"),
 ("Weder Pleura- noch Perikarderguss.", "Pleural effusion", "absent"),
+("Klammernahtreihe im Oberlappen.", "Medical material", "present"),
 ("Aortenklappenverkalkung.", "Arterial wall calcification", "not_mentioned"),  # the valve, not an artery's wall
 ("Suspekt auf Metastase im Unterlappen.", "Lung nodule", "uncertain"),
 ("Metastase in der Leber.", "Lung nodule", "not_mentioned"),
