@@ -218,9 +218,19 @@ def compared_exam_before(triggers: list[Trigger], starts: list[int], seg_start: 
             if t.category == "pseudo":  # the phrase names the exam itself: "since the prior", "gegenüber der VU"
                 return _EXAM_LAST.search(text, t.start, t.end) is not None
             p = triggers[i - 1] if i > 0 else None
-            return p is not None and p.category == "pseudo" and t.start - p.end <= 5 and p.start >= seg_start
+            return p is not None and p.start >= seg_start and _comparison_object(text, p, t)
         i -= 1
     return False
+
+
+def _comparison_object(text: str, p: Trigger | None, t: Trigger) -> bool:
+    """Whether the exam trigger `t` is the object of the comparison phrase `p` right before it ("since the prior",
+    "stable from previous"), not an exam of its own ("unchanged, previously image 255"; "on the prior"); a size after
+    one ("compared to 4 mm") is the prior exam's value, not its object."""
+    said = text[t.start:t.end].lower()
+    return (p is not None and p.category == "pseudo" and t.start - p.end <= 5
+            and not any(c in ",;:()" for c in text[p.end:t.start])
+            and not said.startswith(("on ", "in ", "auf ", "at ")) and not said.endswith(("mm", "cm")))
 
 
 def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref_start: int, text: str = "") -> Trigger | None:
@@ -230,13 +240,7 @@ def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref
     while i >= 0 and triggers[i].start >= seg_start:
         t = triggers[i]
         if t.end <= ref_start and t.category in ("prior", "current") and not _aside(text, t, ref_start):
-            p = triggers[i - 1] if i > 0 else None
-            # "since the prior", "stable from previous": the object of a comparison phrase (a size after one,
-            # "compared to 4 mm", is the prior exam's value, not its object)
-            said = text[t.start:t.end].lower()
-            if (p is not None and p.category == "pseudo" and t.start - p.end <= 5
-                    and not any(c in ",;:()" for c in text[p.end:t.start])  # "unchanged, previously image 255"
-                    and not said.startswith(("on ", "in ", "auf ", "at ")) and not said.endswith(("mm", "cm"))):
+            if _comparison_object(text, triggers[i - 1] if i > 0 else None, t):  # "since the prior": passed over
                 i -= 1
                 continue
             return t

@@ -241,11 +241,11 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             if head is not None and not _names_finding(text, p[0], p[1]):
                 # an item under a heading that names its finding: "Nodules:" / "2. LLL: 4 mm (3:88)" -> the heading
                 # leads the snippet, the items between cut out, and the item's marker with them
-                marker = _LIST_ITEM.match(text, text.rfind("\n", 0, p[0]) + 1)
+                marker = _line_marker(text, p[0])
                 snippet_span[g] = (head[0], p[1])
                 cut = list(cut) + [(head[1], max(p[0], marker.end()) if marker else p[0])]
             elif back is not None:  # the sentence before leads the snippet: a list marker between them goes
-                marker = _LIST_ITEM.match(text, text.rfind("\n", 0, s0) + 1)
+                marker = _line_marker(text, s0)
                 if marker and marker.end() > s0:
                     cut = list(cut) + [(s0, marker.end())]
             if cut:
@@ -322,11 +322,16 @@ def _names_finding(text: str, s: int, e: int) -> bool:
 _LIST_ITEM = regex.compile(r"[ \t]*(?:[-*•]|\d{1,2}[.)]|[a-h]\))[ \t]+")
 
 
+def _line_marker(text: str, pos: int) -> regex.Match | None:
+    """The list-item marker ("- ", "2. ", "a) ") opening the line that holds `pos`, if any."""
+    return _LIST_ITEM.match(text, text.rfind("\n", 0, pos) + 1)
+
+
 def _list_heading(text: str, k: int, sentences, sec) -> tuple[int, int] | None:
     """(start, end) of the heading line above list item `k` ("Nodules:" above "1. RUL: 5 mm (3:45)"), when it names a
     finding, is a line of its own ending in a colon, lies in the item's section (not its header), and only list items
     lie between them."""
-    if not sentences or not _LIST_ITEM.match(text, text.rfind("\n", 0, sentences[k][0]) + 1):
+    if not sentences or not _line_marker(text, sentences[k][0]):
         return None
     for j in range(k - 1, -1, -1):
         a, b = sentences[j]
@@ -337,7 +342,7 @@ def _list_heading(text: str, k: int, sentences, sec) -> tuple[int, int] | None:
         whole_line = not text[line0:a].strip() and not text[b:line1 if line1 >= 0 else len(text)].strip()
         if whole_line and text[a:b].rstrip().endswith(":"):
             return (a, b) if _names_finding(text, a, b) else None
-        if not _LIST_ITEM.match(text, line0):
+        if not _line_marker(text, a):
             return None
     return None
 
