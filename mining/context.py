@@ -22,8 +22,10 @@ from mining import rules as rules_mod
 
 
 _DATES = rules_mod.macros_of("context")  # the shipped rules' date macros, which the prior_date triggers use
-#: The prior exam named in German: "in der Voruntersuchung", "aus der VU".
-PRIOR_EXAM_DE = r"(?:in|auf|aus)\s+der\s+(?:voruntersuchung|vu|voraufnahme)\b"
+#: The prior exam named in German: "in der Voruntersuchung", "aus der VU", after an image "der Voruntersuchung" (its
+#: genitive: "Bild 40 der Voruntersuchung"), "im Vor-CT".
+PRIOR_EXAM_DE = (r"(?:(?:in|auf|aus)\s+)?der\s+(?:voruntersuchung|vu|voraufnahme|vor-ct)\b"
+                 r"|(?:im|des|aus\s+dem|auf\s+dem)\s+vor-cts?\b")
 #: A time back from the exam: "2 years ago", "vor 3 Monaten".
 AGO = r"\d{1,2}\s+(?:years?|months?|weeks?|days?)\s+ago\b|vor\s+\d{1,2}\s+(?:jahren|monaten|wochen|tagen)\b"
 #: Words for an exam.

@@ -233,10 +233,11 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             s0 = sec.header_end
         gs.sort(key=lambda g: groups[g][0])
         parts, cuts = partition(text, (s0, s1), [removals[g] for g in gs])
-        back = _antecedent(text, k, (s0, s1), sentences, sec, [removals[g] for g in gs])
-        head = _list_heading(text, k, sentences, sec) if back is None else None
+        record = _record_line(text, k, (s0, s1), sentences, sent_starts, sec, [removals[g] for g in gs])
+        back = _antecedent(text, k, (s0, s1), sentences, sec, [removals[g] for g in gs]) if record is None else None
+        head = _list_heading(text, k, sentences, sec) if back is None and record is None else None
         for g, p, cut in zip(gs, parts, cuts):
-            snippet_span[g] = (back, p[1]) if back is not None else p
+            snippet_span[g] = record or ((back, p[1]) if back is not None else p)
             group_sent[g] = (s0, s1)
             if head is not None and not _names_finding(text, p[0], p[1]):
                 # an item under a heading that names its finding: "Nodules:" / "2. LLL: 4 mm (3:88)" -> the heading
@@ -345,6 +346,27 @@ def _list_heading(text: str, k: int, sentences, sec) -> tuple[int, int] | None:
         if not _line_marker(text, a):
             return None
     return None
+
+
+_FIELD = regex.compile(r"[ \t]*(?:(?:[-*•]|\d{1,2}[.)])[ \t]+)?[^\W\d_][\w/ #()-]{0,30}?[ \t]*:[ \t]*\S")
+
+
+def _record_line(text: str, k: int, sent: tuple[int, int], sentences, sent_starts, sec, removals=()) -> tuple[int, int] | None:
+    """(start, end) of the line that holds sentence `k` when that line is a record of fields ("Nodule 1: Location: RUL.
+    Series/Image: 3/45. Size: 6 mm."): at least two sentences, each "Label: value", in the section's body, and
+    sentence `k` a field that only points at the record's finding (its words, references cut out, are all
+    `ANAPHORIC_WORDS`). Its reference cites the whole record, fields before and after it; None otherwise."""
+    if not sentences or not _FIELD.match(text, sent[0]) or has_own_content(cut_out(text, sent[0], sent[1], removals)):
+        return None
+    line0 = max(text.rfind("\n", 0, sent[0]) + 1, sec.header_end, sec.start)
+    line1 = text.find("\n", sent[1])
+    line1 = len(text) if line1 < 0 else line1
+    fields = [(a, b) for a, b in sentences[_sentence_index(sent_starts, line0):_sentence_index(sent_starts, line1 - 1) + 1]
+              if b > line0 and a < line1]
+    if len(fields) < 2 or not all(_FIELD.match(text, max(a, line0), b) for a, b in fields):
+        return None
+    span = trim_span(text, max(fields[0][0], line0), min(fields[-1][1], line1))
+    return span if _names_finding(text, *span) else None
 
 
 def _antecedent(text: str, k: int, sent: tuple[int, int], sentences, sec, removals=()) -> int | None:

@@ -469,6 +469,23 @@ def test_snippet_leaves_no_stray_parenthesis_or_filler(text, snippet):
     assert r.snippet == snippet
 
 
+# a line of "Label: value" fields is one record: a field holding only its reference cites the whole record, fields
+# after it included (a structured template's "Series/Image: 3/45"); a line of sentences stays sentence by sentence
+@pytest.mark.parametrize("text,snippet", [
+    ("FINDINGS:\nNodule 1: Location: RUL. Series/Image: 3/45. Size: 6 mm. Type: solid.\nNo effusion.",
+     "Nodule 1: Location: RUL. Size: 6 mm. Type: solid."),
+    ("FINDINGS:\n- Nodule 2: LLL. S/I: 3/112. Size: 4 mm.", "Nodule 2: LLL. Size: 4 mm."),
+    ("BEFUND:\nHerd 1: Lokalisation: OL rechts. Serie/Bild: 3/45. Größe: 6 mm.",
+     "Herd 1: Lokalisation: OL rechts. Größe: 6 mm."),
+    # not a record: a sentence without a label, or a field line naming no finding
+    ("FINDINGS:\nNodule in the RUL. Series/Image: 3/45. Size: 6 mm.", "Nodule in the RUL."),
+    ("FINDINGS:\nLocation: RUL. Series/Image: 3/45. Size: 6 mm.", ""),
+])
+def test_snippet_of_a_field_record_is_its_line(text, snippet):
+    (r,) = extract(text)
+    assert r.snippet == snippet
+
+
 @pytest.mark.parametrize("text, snippets", [
     # a parenthesis that one reference opens and a second reference inside closes
     ("FINDINGS: Nodule in the right upper lobe on image 12 (series 5; see also 4:30). No effusion.",
