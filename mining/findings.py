@@ -161,9 +161,12 @@ def _mentions(sel, hits, text) -> list[Mention]:
             continue
         last_end[label] = e
         mention = Mention(s, e, label, r.id)
-        if r.get("value") == "absent":
+        value = r.get("value")
+        if value == "absent":  # fixed: a normal finding's own words ("nodes are not enlarged") say it
             mention.value = "absent"
             mention.modifier = r.id
+        elif value == "uncertain":  # the default a trigger may still change ("no borderline nodes")
+            mention.value = "uncertain"
         out.append(mention)
     return out
 

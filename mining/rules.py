@@ -69,7 +69,7 @@ CHOICES: dict[str, set[str]] = {
     "where": {"before", "after", "inside"},
     "action": {"split", "nosplit"},
     "shape": {"series_image", "image_series", "shorthand", "image_only", "compact", "pairs", "between"},
-    "value": {"present", "absent"},
+    "value": {"present", "absent", "uncertain"},
     "before": {"number"},
 }
 

@@ -814,6 +814,13 @@ def test_labels(text, label, value):
      "Pleural effusion", "not_mentioned"),
     ("FINDINGS: Lungs: No consolidation.\nIMPRESSION: Recommend follow-up CT to assess for development of pleural effusion.",
      "Consolidation", "absent"),
+    # a borderline node is a possible lymphadenopathy, which a trigger may still negate; a certain one elsewhere wins
+    ("Borderline-sized right hilar lymph node.", "Lymphadenopathy", "uncertain"),
+    ("The subcarinal lymph node is borderline enlarged.", "Lymphadenopathy", "uncertain"),
+    ("Mediastinal lymph nodes are borderline in size.", "Lymphadenopathy", "uncertain"),
+    ("No borderline or enlarged lymph nodes.", "Lymphadenopathy", "absent"),
+    ("Enlarged hilar lymph nodes. Lymph nodes borderline enlarged.", "Lymphadenopathy", "present"),
+    ("Tree-in-bud nodularity in the right lower lobe.", "Lung opacity", "present"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
@@ -920,6 +927,11 @@ def test_labels_hospital_styles(text, label, value):
 ("Metastase in der Leber.", "Lung nodule", "not_mentioned"),
 ("Ohne Erguss, mit Atelektase.", "Atelectasis", "present"),
 ("Ohne Erguss, mit Atelektase.", "Pleural effusion", "absent"),
+("Grenzwertig große Lymphknoten mediastinal.", "Lymphadenopathy", "uncertain"),
+("Mediastinale Lymphknoten grenzwertig vergrößert.", "Lymphadenopathy", "uncertain"),
+("Lymphknoten mit grenzwertiger Größe.", "Lymphadenopathy", "uncertain"),
+("Keine grenzwertig großen Lymphknoten.", "Lymphadenopathy", "absent"),
+("Tree-in-bud-Zeichen im rechten Unterlappen.", "Lung opacity", "present"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
