@@ -101,7 +101,10 @@ class ContextRules:
                 continue
             hit = lookup.get(" ".join(g.lower().split()))
             if hit:
-                out.append(Trigger(m.start(), m.end(), hit[0], hit[1], hit[2]))
+                if out and out[-1].end > m.start():
+                    continue  # inside the pseudo phrase that replaced the negation before it
+                t = Trigger(m.start(), m.end(), hit[0], hit[1], hit[2])
+                out.append(self._pseudo_within(text, t, rx) if hit[0] == "negated" else t)
         if self.extra is not None:
             more = []
             for k, m in rules_mod.leftmost_scan(self.extra_each, text):
@@ -110,6 +113,22 @@ class ContextRules:
             if more:
                 out = sorted(out + more, key=lambda t: t.start)
         return out
+
+
+    def _pseudo_within(self, text: str, t: Trigger, rx) -> Trigger:
+        """A pseudo phrase that starts inside negation `t` and runs past it replaces it: the phrase scan takes the
+        leftmost phrase, so "There is no" hid "no significant change" in "There is no significant change in the
+        bronchiectasis", which negated the bronchiectasis."""
+        for w in _WORD_START.finditer(text, t.start + 1, t.end):
+            m = rx.match(text, w.start())
+            if m is not None and m.end() > t.end:
+                hit = self.lookup.get(" ".join(m.group(0).lower().split()))
+                if hit is not None and hit[0] == "pseudo":
+                    return Trigger(m.start(), m.end(), hit[0], hit[1], hit[2])
+        return t
+
+
+_WORD_START = regex.compile(r"\b\w")
 
 
 @functools.lru_cache(maxsize=4)

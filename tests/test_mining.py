@@ -821,6 +821,13 @@ def test_labels(text, label, value):
     ("No borderline or enlarged lymph nodes.", "Lymphadenopathy", "absent"),
     ("Enlarged hilar lymph nodes. Lymph nodes borderline enlarged.", "Lymphadenopathy", "present"),
     ("Tree-in-bud nodularity in the right lower lobe.", "Lung opacity", "present"),
+    # a change negated, not the finding, even when a longer negation ("There is no") opens the pseudo phrase
+    ("There is no significant change in the bronchiectasis.", "Bronchiectasis", "present"),
+    ("There is no interval change in the right pleural effusion.", "Pleural effusion", "present"),
+    ("There is no significant change in the bronchiectasis; no effusion.", "Pleural effusion", "absent"),
+    ("There is no evidence of change in the nodule.", "Lung nodule", "present"),
+    ("No evidence of interval growth of the right upper lobe nodule.", "Lung nodule", "present"),
+    ("There is no significant pleural effusion.", "Pleural effusion", "absent"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
@@ -932,6 +939,7 @@ def test_labels_hospital_styles(text, label, value):
 ("Lymphknoten mit grenzwertiger Größe.", "Lymphadenopathy", "uncertain"),
 ("Keine grenzwertig großen Lymphknoten.", "Lymphadenopathy", "absent"),
 ("Tree-in-bud-Zeichen im rechten Unterlappen.", "Lung opacity", "present"),
+("Kein Hinweis auf eine Größenzunahme des Rundherdes.", "Lung nodule", "present"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
