@@ -828,6 +828,14 @@ def test_labels(text, label, value):
     ("There is no evidence of change in the nodule.", "Lung nodule", "present"),
     ("No evidence of interval growth of the right upper lobe nodule.", "Lung nodule", "present"),
     ("There is no significant pleural effusion.", "Pleural effusion", "absent"),
+    ("Non-enlarged lymph nodes.", "Lymphadenopathy", "absent"),
+    ("Nonenlarged mediastinal lymph nodes.", "Lymphadenopathy", "absent"),
+    ("Atelectasis is less likely.", "Atelectasis", "uncertain"),
+    # calcified nodes as the sequela of granulomatous disease: neither a lung nodule nor fibrosis
+    ("Calcified mediastinal lymph nodes, sequela of prior granulomatous disease.", "Lung nodule", "not_mentioned"),
+    ("Calcified mediastinal lymph nodes, sequela of prior granulomatous disease.", "Pulmonary fibrotic sequela",
+     "not_mentioned"),
+    ("Calcified granulomas.", "Lung nodule", "present"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
