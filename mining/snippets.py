@@ -224,7 +224,7 @@ def partition(text: str, sent: tuple[int, int],
     # parts without a finding head word borrow the following (else preceding) part; when none has one, the first part
     # stands for the finding ("TL2 Lunge li. Unterlappen: 9 mm (Se 4, Im 141) – Baseline 17 mm (Se 5, Im 139)": the
     # baseline's snippet is the row up to it)
-    has_head = [bool(HEAD_WORD.search(text, p0, p1)) for p0, p1 in parts]
+    has_head = [_heads_part(text, p0, p1) for p0, p1 in parts]
     if not any(has_head):
         has_head[0] = True
     out, cuts = [], []
@@ -248,6 +248,23 @@ def partition(text: str, sent: tuple[int, int],
                        if a < b]  # a part sharing the parenthesis before it starts where that one does
         cuts.append(cut)
     return out, cuts
+
+
+#: What opens a reading of the finding, not the finding: "(3:215), compatible with organizing pneumonia".
+_READING = regex.compile(
+    r"\b(?:(?:compatible|consistent)\s+with|suggestive\s+of|in\s+keeping\s+with|concerning\s+for|suspicious\s+for|"
+    r"representing|reflecting|due\s+to|vereinbar\s+mit|im\s+sinne\s+(?:einer?|eines|von)|"
+    r"a\.\s?e\.|am\s+ehesten|verdächtig\s+auf|passend\s+zu)", regex.IGNORECASE)
+
+
+def _heads_part(text: str, p0: int, p1: int) -> bool:
+    """Whether text[p0:p1] names its own finding: a head word before any reading of it ("left lower lobe (3:215),
+    compatible with organizing pneumonia" names none: it reads the finding of the part before)."""
+    m = HEAD_WORD.search(text, p0, p1)
+    if m is None:
+        return False
+    r = _READING.search(text, p0, m.start())
+    return r is None
 
 
 _HEAD_BREAK = regex.compile(r"[:;]|,(?!\d)")

@@ -501,6 +501,22 @@ def test_snippet_of_references_sharing_a_parenthesis_is_tidy(text, snippets):
     assert [r.snippet for r in extract(text)] == snippets
 
 
+# a part that only reads the finding ("..., compatible with organizing pneumonia") names none of its own: it takes the
+# finding of the part before, as a bare location does
+@pytest.mark.parametrize("text, snippets", [
+    ("FINDINGS: Ground-glass opacities, e.g. in the right lower lobe (3:210) and left lower lobe (3:215), compatible "
+     "with organizing pneumonia.",
+     ["Ground-glass opacities, e.g. in the right lower lobe",
+      "Ground-glass opacities, left lower lobe, compatible with organizing pneumonia."]),
+    # a hedge before a finding is no reading: "likely atelectasis" names its own
+    ("FINDINGS: Consolidation in the RLL (3:100), likely pneumonia, and likely atelectasis in the LLL (3:200).",
+     ["Consolidation in the RLL, likely pneumonia", "likely atelectasis in the LLL."]),
+])
+def test_snippet_of_a_part_that_reads_the_finding(text, snippets):
+    assert [r.snippet for r in extract(text)] == snippets
+
+
+
 @pytest.mark.parametrize("text, snippets", [
     ("Multiple pulmonary nodules: 4 mm RUL (3:45), 5 mm RLL (3:200), 3 mm LLL (3:250).",
      ["Multiple pulmonary nodules: 4 mm RUL", "Multiple pulmonary nodules: 5 mm RLL", "Multiple pulmonary nodules: 3 mm LLL."]),
