@@ -215,7 +215,7 @@ def partition(text: str, sent: tuple[int, int],
             if ms:
                 cut = ms[-1].start()
                 break
-        cuts.append(_before_open_paren(text, a1, cut) if cut is not None else a1)
+        cuts.append(_before_open_paren(text, a1, cut) if cut is not None else _past_own_paren(text, cuts[-1], a1, b0))
     cuts.append(s1)
     parts = [trim_span(text, cuts[i], cuts[i + 1]) for i in range(len(groups))]
     for i in range(1, len(parts)):
@@ -291,6 +291,27 @@ def _item_after_head(text: str, p0: int, p1: int) -> int | None:
         elif depth == 0 and _HEAD_BREAK.match(text, k):
             return k + 1
     return None
+
+
+def _past_own_paren(text: str, p0: int, a1: int, b0: int) -> int:
+    """Where a part ending at `a1` ends when no clause break follows it: past the ')' that closes a parenthesis it left
+    open ("Lymphknoten 4L (VU: 14 mm, Se 3/Bi 50) aktuell 8 mm (Se 4/Bi 52)": the first part keeps its ')'), when that
+    ')' comes before the next reference at `b0`; else `a1`."""
+    depth = 0
+    for k in range(p0, a1):
+        c = text[k]
+        if c in "([":
+            depth += 1
+        elif c in ")]" and depth:
+            depth -= 1
+    if depth:
+        m = _CLOSER.search(text, a1, b0)
+        if m is not None:
+            return m.end()
+    return a1
+
+
+_CLOSER = regex.compile(r"[)\]]")
 
 
 def _before_open_paren(text: str, a: int, cut: int) -> int:

@@ -344,3 +344,22 @@ def test_render_skipping_absent_steps_equals_every_step_on_each_step_alone(text)
     from mining.snippets import render
 
     assert render(text, 0, len(text), []) == _render_every_step(text, 0, len(text), [])
+
+
+ASIDES = st.sampled_from(["", "previously 14 mm, ", "VU: 14 mm, ", "prior: 5 mm; ", "e.g. ", "coronal, "])
+BETWEEN = st.sampled_from([" ", " now 8 mm ", ", now 8 mm ", " aktuell 8 mm ", " and ", ", unchanged, ", "; "])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(SENTENCES, ASIDES, st.sampled_from([f[0] for f in FORMS if f[0].startswith("(")]), BETWEEN,
+       st.sampled_from([f[0] for f in FORMS]), ASIDES)
+def test_snippets_of_a_sentence_with_balanced_parentheses_are_balanced(sentence, aside1, form1, between, form2, aside2):
+    """Two references after one finding, the first inside a parenthesis with words of its own: no snippet keeps a '('
+    without its ')' (found by a review: "Lymphknoten 4L (VU: 14 mm, Se 3/Bi 50) aktuell 8 mm (Se 4/Bi 52)")."""
+    first = "(" + aside1 + form1.format(s=2, i=40)[1:]
+    second = form2.format(s=3, i=45)
+    if aside2 and second.startswith("("):
+        second = "(" + aside2 + second[1:]
+    text = f"FINDINGS: {sentence} {first}{between}{second}. No effusion."
+    for r in extract(text):
+        assert r.snippet.count("(") == r.snippet.count(")"), (text, r.snippet)
