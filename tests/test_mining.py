@@ -852,6 +852,8 @@ def test_labels(text, label, value):
     ("Calcified mediastinal lymph nodes, sequela of prior granulomatous disease.", "Pulmonary fibrotic sequela",
      "not_mentioned"),
     ("Calcified granulomas.", "Lung nodule", "present"),
+    # a node enlarged before says nothing of this exam's nodes
+    ("The previously enlarged subcarinal node now measures 8 mm.", "Lymphadenopathy", "not_mentioned"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
@@ -963,6 +965,7 @@ def test_labels_hospital_styles(text, label, value):
 ("Lymphknoten mit grenzwertiger Größe.", "Lymphadenopathy", "uncertain"),
 ("Keine grenzwertig großen Lymphknoten.", "Lymphadenopathy", "absent"),
 ("Tree-in-bud-Zeichen im rechten Unterlappen.", "Lung opacity", "present"),
+("Der vormals vergrößerte Lymphknoten in Station 4L aktuell 8 mm.", "Lymphadenopathy", "not_mentioned"),
 ("Kein Hinweis auf eine Größenzunahme des Rundherdes.", "Lung nodule", "present"),
 ])
 def test_labels_german_styles(text, label, value):
