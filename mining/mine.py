@@ -37,12 +37,14 @@ _PRIOR_EXAM = rf"(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old
 #: followed by a size ("(4:50) on 1/2/2020 4 mm").
 _PRIOR_AFTER = regex.compile(
     r"[\s,]*(?:(?:on|from|of|dated)\s+\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|" + _PRIOR_EXAM
+    + r"|for\s+comparison\b|zum\s+vergleich\b"
     + r"|(?:prior|previous(?:ly)?|vorher|zuvor|voruntersuchung|vu)\b(?!\s+(?:to|study\s+show))"
     r"(?!\s*[:#]?\s*\d|\s+(?:series|serie|image|bild|se|im)\b))"  # not "(current 3:45, prior 2:40)": that names the next
     rf"|[ \t]*[)\]]?[ \t]*(?:{_PRIOR_EXAM}|(?:{DATED})(?!,?\s*\d+(?:[.,]\d+)?\s*(?:mm|cm)\b))"
     r"|[ \t]*[;,][ \t]*(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})(?=[ \t]*[)\]])",
     regex.IGNORECASE,
 )
+_WORDS = regex.compile(r"[^\W\d_]{2,}")
 _PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor)\b", regex.IGNORECASE)
 _CURRENT_INSIDE = regex.compile(r"\b(?:current|now|today|aktuell|jetzt|heute|new|neu)\b", regex.IGNORECASE)
 
@@ -289,6 +291,12 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             if not is_prior and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2] is False:
                 # after a current image in its sentence, an image cited right after the compared exam is that exam's:
                 # "Consolidation (3:90) has improved since the prior (2:85)"
+                is_prior = compared_exam_before(triggers, trig_starts, prev_end, r.start, text)
+            elif not is_prior and not (k >= 0 and gstarts[k] >= sent[0]) and k + 2 < len(gorder) \
+                    and gstarts[k + 2] < sent[1] and len(_WORDS.findall(text, gends[k + 1], gstarts[k + 2])) >= 2:
+                # so is one before another image of its sentence, in a clause of its own: "Compared to the prior
+                # (series 2 image 40), the nodule has grown (series 3 image 45)"; alone ("Unchanged since the prior
+                # (3:45)") or listed with more ("since the prior (3:45) and (3:88)") it is current
                 is_prior = compared_exam_before(triggers, trig_starts, prev_end, r.start, text)
             w0 = max(prev_end, r.start - 60)
             before = PLANE_AFTER.match(text, w0)  # the plane in parentheses after the reference before is that one's
