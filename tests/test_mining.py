@@ -612,6 +612,7 @@ def test_the_plane_after_one_reference_is_no_hint_for_the_next():
     ("Befund und Beurteilung:", "FINDINGS"), ("RESULTS:", "FINDINGS"), ("Comment:", "IMPRESSION"),  # a British conclusion
     # a region named with the findings header (a chest/abdomen report's parts)
     ("Befund Thorax:", "FINDINGS"), ("Befund Abdomen:", "FINDINGS"), ("CHEST FINDINGS:", "FINDINGS"),
+    ("Ergebnis:", "FINDINGS"), ("Untersuchungsergebnis:", "FINDINGS"), ("DISCUSSION:", "IMPRESSION"),
 ])
 def test_sections_header_forms(header, section):
     (r,) = extract(f"{header}\nNodule (3:45).")
