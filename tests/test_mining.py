@@ -855,7 +855,10 @@ def test_labels(text, label, value):
      "not_mentioned"),
     ("Calcified granulomas.", "Lung nodule", "present"),
     # a node enlarged before says nothing of this exam's nodes
-    ("The previously enlarged subcarinal node now measures 8 mm.", "Lymphadenopathy", "not_mentioned"),
+    ("The previously enlarged subcarinal node now measures 8 mm.", "Lymphadenopathy", "not_mentioned"),    # structured lines: the finding's word after the heading, so that a negation before it reads
+    ("Aorta: calcified.", "Arterial wall calcification", "present"),
+    ("Aorta: normal caliber, mild calcification.", "Arterial wall calcification", "present"),
+    ("Aorta: no calcification.", "Arterial wall calcification", "absent"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
@@ -968,6 +971,16 @@ def test_labels_hospital_styles(text, label, value):
 ("Keine grenzwertig großen Lymphknoten.", "Lymphadenopathy", "absent"),
 ("Tree-in-bud-Zeichen im rechten Unterlappen.", "Lung opacity", "present"),
 ("Der vormals vergrößerte Lymphknoten in Station 4L aktuell 8 mm.", "Lymphadenopathy", "not_mentioned"),
+("Aorta: Wandverkalkungen.", "Arterial wall calcification", "present"),
+("Aorta: keine Verkalkungen.", "Arterial wall calcification", "absent"),
+("Koronarien: Verkalkt.", "Coronary artery wall calcification", "present"),
+("Koronarien: keine Verkalkungen.", "Coronary artery wall calcification", "absent"),
+("Herz: Normal groß.", "Cardiomegaly", "absent"),
+("Herz: vergrößert.", "Cardiomegaly", "present"),
+("Herz: keine Vergrößerung.", "Cardiomegaly", "absent"),
+("Lymphknoten: Keine Vergrößerung.", "Lymphadenopathy", "absent"),
+("Lymphknoten: vergrößert.", "Lymphadenopathy", "present"),
+("Lymphknoten: unauffällig.", "Lymphadenopathy", "absent"),
 ("Kein Hinweis auf eine Größenzunahme des Rundherdes.", "Lung nodule", "present"),
 ])
 def test_labels_german_styles(text, label, value):
