@@ -114,10 +114,35 @@ def required_stems(pattern: str, flags: int = 0, lookarounds: bool = False) -> f
     return f
 
 
+#: What a class's category matches, for the characters a negated class is asked about.
+_CATEGORY_HAS = {
+    _c.CATEGORY_WORD: lambda ch: ch.isalnum() or ch == "_", _c.CATEGORY_UNI_WORD: lambda ch: ch.isalnum() or ch == "_",
+    _c.CATEGORY_DIGIT: str.isdigit, _c.CATEGORY_UNI_DIGIT: str.isdigit,
+    _c.CATEGORY_SPACE: str.isspace, _c.CATEGORY_UNI_SPACE: str.isspace,
+}
+
+
+def _class_has(av, ch: str) -> bool | None:
+    """Whether the (not negated) class items `av` match `ch`; None when this cannot tell."""
+    for op, a in av:
+        if op is _c.LITERAL:
+            if chr(a) == ch:
+                return True
+        elif op is _c.RANGE:
+            if a[0] <= ord(ch) <= a[1]:
+                return True
+        elif op is _c.CATEGORY and a in _CATEGORY_HAS:
+            if _CATEGORY_HAS[a](ch):
+                return True
+        else:
+            return None
+    return False
+
+
 def _class_touches(av, chars: str) -> bool:
     for op, a in av:
-        if op is _c.NEGATE:
-            return True
+        if op is _c.NEGATE:  # "[^.;:]": it touches a character it does not exclude
+            return any(_class_has(av[1:], ch) is not True for ch in chars)
         if op is _c.LITERAL:
             if chr(a) in chars:
                 return True

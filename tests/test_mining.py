@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import regex
 
 from data_contracts.labels import CT_RATE_LABELS
 from mining import rules as rules_mod
+from mining.findings import DELIMITERS
 from mining.mine import extract, mine_report
+from mining.prefilter import touches
 
 DATA = Path(__file__).parent / "data"
 DEV = [json.loads(l) for l in (DATA / "mining_devset.jsonl").read_text().splitlines() if l.strip()]
@@ -1336,3 +1339,17 @@ def test_mined_rows_take_the_language_read_reports_detected():
     got = mined_rows(rows)
     assert [(r["report_id"], r["language"]) for r in got["references"]] == [("a", "en"), ("b", "de")]
     assert [r["language"] for r in mined_rows([{"report_id": "c", "text": text}])["references"]] == ["en"]
+
+
+@pytest.mark.parametrize("pattern,touching", [
+    (r"x[^.,;:()\[\]!?\n]{0,9}y", False),  # excludes every delimiter: a chunk holds its whole match
+    (r"x[^.;:\n]y", True),  # may consume a comma or a parenthesis
+    (r"x[^\w]y", True),  # \W is every delimiter
+    (r"x[^\w.,;:()\[\]!?]y", False),
+    (r"x[,]y", True),
+    (r"x\w+y", False),
+    (r"(?<=: )x", False),  # a lookbehind sees before the chunk as before the whole text's start
+    (r"x(?=\.)", True),
+])
+def test_touches_reads_negated_classes(pattern, touching):
+    assert touches(pattern, DELIMITERS, regex.IGNORECASE) is touching
