@@ -861,7 +861,10 @@ def test_labels(text, label, value):
     ("The previously enlarged subcarinal node now measures 8 mm.", "Lymphadenopathy", "not_mentioned"),    # structured lines: the finding's word after the heading, so that a negation before it reads
     ("Aorta: calcified.", "Arterial wall calcification", "present"),
     ("Aorta: normal caliber, mild calcification.", "Arterial wall calcification", "present"),
-    ("Aorta: no calcification.", "Arterial wall calcification", "absent"),
+    ("Aorta: no calcification.", "Arterial wall calcification", "absent"),    # "not definitely seen" follows "no definite" (absent); "not definitely excluded" hedges
+    ("Emphysema is not definitely seen.", "Emphysema", "absent"),
+    ("Effusion not clearly visualized.", "Pleural effusion", "absent"),
+    ("Pleural effusion is not definitely excluded.", "Pleural effusion", "uncertain"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
@@ -984,6 +987,8 @@ def test_labels_hospital_styles(text, label, value):
 ("Lymphknoten: Keine Vergrößerung.", "Lymphadenopathy", "absent"),
 ("Lymphknoten: vergrößert.", "Lymphadenopathy", "present"),
 ("Lymphknoten: unauffällig.", "Lymphadenopathy", "absent"),
+("Emphysem nicht sicher nachweisbar.", "Emphysema", "absent"),  # as "Kein sicherer Nachweis"
+("Pleuraerguss nicht eindeutig abgrenzbar.", "Pleural effusion", "uncertain"),  # as "nicht sicher abgrenzbar"
 ("Kein Hinweis auf eine Größenzunahme des Rundherdes.", "Lung nodule", "present"),
 ])
 def test_labels_german_styles(text, label, value):
