@@ -13,6 +13,7 @@ from __future__ import annotations
 import regex
 
 from mining.context import DATED_EXAM, PRIOR_EXAM_DE
+from mining.findings import finding_rules
 
 _PAREN_FILLER = regex.compile(
     r"^[\s,;:/&+()]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
@@ -200,6 +201,8 @@ def partition(text: str, sent: tuple[int, int],
     """Split sentence `sent` into one source span per reference group (spans given as removal spans), and per group the
     spans of other groups' items inside its span, to cut from its snippet."""
     s0, s1 = sent
+    if groups:  # a negated finding after the last reference is no part of what it shows
+        s1 = _negated_tail(text, s0, groups[-1][1], s1)
     if len(groups) <= 1:
         return [trim_span(text, s0, s1)] * len(groups), [[] for _ in groups]
     cuts = [s0]
@@ -291,6 +294,29 @@ def _item_after_head(text: str, p0: int, p1: int) -> int | None:
         elif depth == 0 and _HEAD_BREAK.match(text, k):
             return k + 1
     return None
+
+
+#: A clause after a reference that states a finding absent: "Nodule in the RUL (3:45), no effusion."
+_NEGATED_CLAUSE = regex.compile(r"[ \t]*[;,][ \t]*(?:(?:and|but|und|aber)\s+)?(?:no|without|negative\s+for|kein\w*|ohne)\b",
+                                regex.IGNORECASE)
+
+
+def _negated_tail(text: str, s0: int, a: int, s1: int) -> int:
+    """Where the snippet source text[s0:s1] ends: at the break before a clause, after the reference ending at `a`, that
+    states another labelled finding absent ("4 mm RUL nodule (3:45); no consolidation": the image shows the nodule); a
+    negated quality of the finding stays ("Bronchiectasis (3:140), without mucus plugging")."""
+    k = _CLAUSE_START.search(text, a, s1)
+    while k is not None:
+        m = _NEGATED_CLAUSE.match(text, k.start(), s1)
+        if m is not None:
+            tail = {x.label for x in finding_rules().find(text[m.end():s1])}
+            if tail and not tail <= {x.label for x in finding_rules().find(text[s0:a])}:
+                return k.start()
+        k = _CLAUSE_START.search(text, k.end(), s1)
+    return s1
+
+
+_CLAUSE_START = regex.compile(r"[ \t]*[;,](?!\d)")
 
 
 def _past_own_paren(text: str, p0: int, a1: int, b0: int) -> int:

@@ -520,6 +520,22 @@ def test_snippet_of_a_part_that_reads_the_finding(text, snippets):
     assert [r.snippet for r in extract(text)] == snippets
 
 
+# a clause after the last reference that states another labelled finding absent is no part of what the image shows;
+# a negated quality of its own finding stays
+@pytest.mark.parametrize("text, snippets", [
+    ("FINDINGS: 4 mm RUL nodule (3:45); no consolidation.", ["4 mm RUL nodule"]),
+    ("FINDINGS: Nodule in the RUL (3:45), no effusion.", ["Nodule in the RUL"]),
+    ("BEFUND: Rundherd (3:45), kein Erguss.", ["Rundherd"]),
+    ("FINDINGS: Lungs: 4 mm RUL nodule (3:45); 5 mm LLL nodule (3:120); no consolidation.",
+     ["Lungs: 4 mm RUL nodule", "5 mm LLL nodule"]),
+    ("FINDINGS: Bronchiectasis (3:140), without mucus plugging.", ["Bronchiectasis, without mucus plugging."]),
+    ("FINDINGS: Nodule (3:45), no longer calcified.", ["Nodule, no longer calcified."]),
+    ("FINDINGS: Consolidation (3:45), no pleural effusion or consolidation elsewhere.", ["Consolidation"]),
+])
+def test_snippet_drops_a_negated_finding_after_its_reference(text, snippets):
+    assert [r.snippet for r in extract(text)] == snippets
+
+
 
 @pytest.mark.parametrize("text, snippets", [
     ("Multiple pulmonary nodules: 4 mm RUL (3:45), 5 mm RLL (3:200), 3 mm LLL (3:250).",
