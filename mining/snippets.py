@@ -218,7 +218,7 @@ def partition(text: str, sent: tuple[int, int],
             if ms:
                 cut = ms[-1].start()
                 break
-        cuts.append(_before_open_paren(text, a1, cut) if cut is not None else _past_own_paren(text, cuts[-1], a1, b0))
+        cuts.append(_before_open_paren(text, cuts[-1], cut) if cut is not None else _past_own_paren(text, cuts[-1], a1, b0))
     cuts.append(s1)
     parts = [trim_span(text, cuts[i], cuts[i + 1]) for i in range(len(groups))]
     for i in range(1, len(parts)):
@@ -342,7 +342,8 @@ _CLOSER = regex.compile(r"[)\]]")
 
 def _before_open_paren(text: str, a: int, cut: int) -> int:
     """`cut`, or the opening of a parenthesis left open between `a` and `cut`: a clause break inside "(previously 4 mm,
-    series 2 image 40)" cuts before the parenthesis, not inside it."""
+    series 2 image 40)" cuts before the parenthesis, not inside it; so does one inside the parenthesis of the part's
+    own reference ("effusions (2:150 on the right, 2:152 on the left)")."""
     opened: list[int] = []
     for k in range(a, cut):
         c = text[k]
