@@ -463,8 +463,9 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:the\s+)?(?:[\w-]+\s+){0,3}?series|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben)\s+(?:beziehen\s+sich\s+)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     r"(?:[\w-]+\s+){0,3}?[\w-]*serie)"
-    # the number, or the series described and then numbered: "the lung window series (series 4)", "venöse Serie (Serie 6)"
-    r"\s*(?:\(\s*(?:series|serie)\s*)?(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b",
+    # the number, or the series described and then numbered: "the lung window series (series 4)", "venöse Serie (Serie 6)",
+    # "the axial lung series, series 3"
+    r"\s*(?:[(,]\s*(?:series|serie)\s*)?(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b",
     regex.IGNORECASE,
 )
 

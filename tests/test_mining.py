@@ -325,6 +325,8 @@ def test_a_series_named_alone_is_cut_from_the_snippet(text, snippet):
      "Befund:\nRundherd (Bild 34). Erguss (Bild 58 bis 66).", [(6, 34, None, False, "Rundherd."), (6, 58, 66, False, "Erguss.")]),
     ("TECHNIQUE: Image numbers refer to the lung window series (series 4).\nFINDINGS: Nodule (image 45).",
      [(4, 45, None, False, "Nodule.")]),
+    ("FINDINGS: (Image numbers refer to the axial lung series, series 3.)\nNodule (image 45).",
+     [(3, 45, None, False, "Nodule.")]),
     ("Befund: Bildangaben beziehen sich auf die Lungenfenster-Serie 6. Rundherd (Bild 45).", [(6, 45, None, False, "Rundherd.")]),
     ("FINDINGS: Nodules (Se 5, Im 210 and Im 236).", [(5, 210, None, False, "Nodules."), (5, 236, None, False, "Nodules.")]),
     # ... but an image that repeats its keyword and names its own series starts a reference of its own
