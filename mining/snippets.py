@@ -20,7 +20,7 @@ _PAREN_FILLER = regex.compile(
     r"the|der|die|dem|also|auch|prior|previous|previously|current|now|today|heute|vorher|zuvor|aktuell|jetzt|as|best|seen|shown|visible|"
     r"noted|key|of|study|exam|examination|scan|ct|vu|voruntersuchung|voraufnahme|axial|coronal|sagittal|cor|sag|ax|"
     r"sowie|well|koronar|koronare[nr]?|sagittale[nr]?|axiale[nr]?|transversal|mpr|mip|"
-    r"respectively|bzw\.?|ff\.?|s(?=\.)|u\.\s?a\.?|damals|vormals|dort|dortige[nmrs]?|dated|vom|"
+    r"respectively|bzw\.?|ff\.?|s(?=\.)|u\.\s?a\.?|damals|vormals|dort|dortige[nmrs]?|dated|vom|vs\.?|versus|"
     r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))\b[\s,;:/&+.()]*)*$",
     regex.IGNORECASE,
 )

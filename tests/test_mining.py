@@ -502,6 +502,7 @@ def test_snippet_of_a_field_record_is_its_line(text, snippet):
     # the current and the prior image in one parenthesis: no word of it is left behind
     ("FINDINGS: Solid nodule (3:45; previously 2:40). No effusion.", ["Solid nodule", "Solid nodule."]),
     ("BEFUND: Rundherd (aktuell 3:45, vorher 2:40).", ["Rundherd", "Rundherd."]),
+    ("FINDINGS: Nodule (3:45 vs. 2:40 on the prior).", ["Nodule", "Nodule."]),  # no "(vs.)" left
 ])
 def test_snippet_of_references_sharing_a_parenthesis_is_tidy(text, snippets):
     assert [r.snippet for r in extract(text)] == snippets
@@ -882,7 +883,7 @@ def test_labels(text, label, value):
     ("Aorta: no calcification.", "Arterial wall calcification", "absent"),    # "not definitely seen" follows "no definite" (absent); "not definitely excluded" hedges
     ("Emphysema is not definitely seen.", "Emphysema", "absent"),
     ("Effusion not clearly visualized.", "Pleural effusion", "absent"),
-    ("Pleural effusion is not definitely excluded.", "Pleural effusion", "uncertain"),
+    ("Pleural effusion is not definitely excluded.", "Pleural effusion", "uncertain"),    ("These findings persist on prone images, excluding dependent atelectasis.", "Atelectasis", "absent"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
