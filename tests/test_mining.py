@@ -454,6 +454,7 @@ def test_series_inferred_from_an_earlier_series_only_when_the_text_says_so(text,
     # nor the exam it names after it
     ("FINDINGS: Nodule, see image 45 of the prior study.", "Nodule."),
     ("BEFUND: Rundherd, Bild 40 in der Voruntersuchung.", "Rundherd."),
+    ("BEFUND: Herd (Serie 3, Bild 45 f.).", "Herd."),  # "f." ("and the next") goes with its image
     ("FINDINGS: Nodule, not seen on the prior CT (2:40 for comparison).", "Nodule, not seen on the prior CT."),
     # a reference that is its clause's subject takes its verb with it; one after the finding leaves it
     ("FINDINGS: Image 45 shows a 5 mm nodule in the right upper lobe.", "a 5 mm nodule in the right upper lobe."),
