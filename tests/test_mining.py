@@ -1009,6 +1009,8 @@ def test_labels_hospital_styles(text, label, value):
 ("Lymphknoten: unauffällig.", "Lymphadenopathy", "absent"),
 ("Emphysem nicht sicher nachweisbar.", "Emphysema", "absent"),  # as "Kein sicherer Nachweis"
 ("Pleuraerguss nicht eindeutig abgrenzbar.", "Pleural effusion", "uncertain"),  # as "nicht sicher abgrenzbar"
+("Spondylodese BWK 8-10.", "Medical material", "present"),
+("Z.n. Lobektomie rechts.", "Medical material", "not_mentioned"),
 ("Kein Hinweis auf eine Größenzunahme des Rundherdes.", "Lung nodule", "present"),
 ])
 def test_labels_german_styles(text, label, value):
