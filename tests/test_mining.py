@@ -1010,6 +1010,7 @@ def test_labels_hospital_styles(text, label, value):
 ("Emphysem nicht sicher nachweisbar.", "Emphysema", "absent"),  # as "Kein sicherer Nachweis"
 ("Pleuraerguss nicht eindeutig abgrenzbar.", "Pleural effusion", "uncertain"),  # as "nicht sicher abgrenzbar"
 ("Spondylodese BWK 8-10.", "Medical material", "present"),
+("Bronchiolektasen basal.", "Bronchiectasis", "present"),  # as "bronchiolectasis"
 ("Z.n. Lobektomie rechts.", "Medical material", "not_mentioned"),
 ("Kein Hinweis auf eine Größenzunahme des Rundherdes.", "Lung nodule", "present"),
 ])
