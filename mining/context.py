@@ -114,7 +114,6 @@ class ContextRules:
                 out = sorted(out + more, key=lambda t: t.start)
         return out
 
-
     def _pseudo_within(self, text: str, t: Trigger, rx) -> Trigger:
         """A pseudo phrase that starts inside negation `t` and runs past it replaces it: the phrase scan takes the
         leftmost phrase, so "There is no" hid "no significant change" in "There is no significant change in the
