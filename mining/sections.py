@@ -28,6 +28,7 @@ class SectionRules:
         rs = rules_mod.load("sections", path)
         self.lookup: dict[str, tuple[str, str]] = {}
         self.subheadings = {r.id for r in rs if r.get("subheading")}
+        self.one_line = {r.id for r in rs if r.get("one_line")}
         phrases: list[str] = []
         for r in rs:
             for p in r.get("phrases"):
@@ -60,6 +61,7 @@ class SectionRules:
 
     def find(self, text: str) -> list[Section]:
         heads: list[tuple[int, int, str]] = []
+        resume: tuple[int, int, str] | None = None  # where a one-line header's section ends, and which goes on
         for m in self._matches(text):
             h = m.group("h")
             tail = m.group("tail")
@@ -82,13 +84,25 @@ class SectionRules:
             name = self.lookup.get(" ".join(h.lower().split()))
             if name is None:
                 continue
+            if resume is not None and resume[0] <= m.start("h"):
+                heads.append(resume)
+                resume = None
             if name[1] in self.subheadings:
                 # an organ heading ("Lungs:"): findings where none are open yet; its words stay in the body
                 if not (at_line_start and ":" in tail) or (heads and heads[-1][2] in ("FINDINGS", "IMPRESSION")):
                     continue
                 heads.append((m.start("h"), m.start("h"), name[0]))
                 continue
+            resume = None  # a header before the next line: it decides what goes on
             heads.append((m.start("h"), m.end(), name[0]))
+            if name[1] in self.one_line and ":" in tail and len(heads) > 1:
+                # "Key images: 3:45." inside the findings: OTHER for this line, then the section before goes on at the
+                # next line (unless a header comes first)
+                eol = text.find("\n", m.end())
+                if eol >= 0 and text[m.end():eol].strip():
+                    resume = (eol + 1, eol + 1, heads[-2][2])
+        if resume is not None:
+            heads.append(resume)
         if not heads:
             return [Section(0, len(text), "FINDINGS", 0)]
         out: list[Section] = []

@@ -658,6 +658,21 @@ def test_a_prior_heading_opens_the_comparison_only_before_the_findings(text, sec
     assert [r.section for r in extract(text)] == sections
 
 
+# a key-image or note line inside the findings is OTHER for its own line; the findings go on after it (they were
+# filed under OTHER to the report's end); alone on its line such a header heads a block, and a header that follows on
+# the same line decides what goes on
+@pytest.mark.parametrize("text, sections", [
+    ("FINDINGS:\nNodule (3:45).\nKey images: 3:46, 3:88.\nEffusion (3:200).\nHinweis: siehe 3:201.\nAtelectasis (3:210).",
+     ["FINDINGS", "OTHER", "OTHER", "FINDINGS", "OTHER", "FINDINGS"]),
+    ("FINDINGS:\nNodule (3:45).\nKEY IMAGES:\nseries 3 image 45\nseries 4 image 12", ["FINDINGS", "OTHER", "OTHER"]),
+    ("FINDINGS:\nNodule (3:45).\nKey images: 3:45. IMPRESSION: Stable nodule (3:46).\nEffusion (3:200).",
+     ["FINDINGS", "OTHER", "IMPRESSION", "IMPRESSION"]),
+])
+def test_a_one_line_header_names_its_line_only(text, sections):
+    assert [r.section for r in extract(text)] == sections
+
+
+
 @pytest.mark.parametrize("text,label,value", [
     ("No pleural effusion.", "Pleural effusion", "absent"),
     ("Small bilateral pleural effusions.", "Pleural effusion", "present"),
