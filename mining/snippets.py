@@ -34,7 +34,7 @@ _PREP_BEFORE = regex.compile(
     r"(?:(?:also|again|ebenfalls|auch)\s+)?(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?)?"
     r"(?:(?:at\s+(?:the\s+)?level\s+of|(?:auf|in)\s+(?:der\s+)?höhe(?:\s+(?:von|des|der))?|on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen)\s+)"
     rf"(?:{_EXAMPLE}\s*,?\s*)?"
-    r"(?:the\s+|der\s+|dem\s+|den\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|key\s+(?:images?\s*[:\-]?\s*)?|"
+    r"(?:the\s+|der\s+|dem\s+|den\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|(?:key|reference)\s+(?:images?\s*[:\-]?\s*)?|"
     # "Atelectasis at both bases, e.g. image 201": the pointer goes with the reference, not left dangling
     rf"{_EXAMPLE}\s*,?\s*(?:(?:on|at|in|auf)\s+)?(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)?|"
     r"(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)\Z",
@@ -81,7 +81,7 @@ best shown demonstrated visible visualized visualised identified size similar ne
 refer refers reference slightly mildly minimally somewhat more less larger smaller bigger increased decreased grown
 growth appearance morphology redemonstrated re-demonstrated persistent persists persisting progressive regressed
 interval which when then finding findings lesion also not compare comparing has have had one them largest smallest
-biggest dominant
+biggest dominant baseline nadir
 bereits der die das dem den des voruntersuchung abgrenzbar sichtbar unverändert gleich gleichen serie bild bilder
 schicht siehe auch vgl ebenfalls größenkonstant jetzt aktuell vorher zuvor damals mit und oder auf ist war wie
 vorbeschrieben vorbekannt messend misst größe dort hier nachweisbar darstellbar größer kleiner größenprogredient

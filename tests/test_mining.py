@@ -442,6 +442,10 @@ def test_series_inferred_from_an_earlier_series_only_when_the_text_says_so(text,
     ("FINDINGS: Nodule on key image 45 of series 3.", "Nodule."),
     # a sentence of references only borrows the finding before it, without a second full stop
     ("FINDINGS: Nodule of 4 mm in the lingula. Series 3 image 45.", "Nodule of 4 mm in the lingula."),
+    # a baseline size only points at the target lesion before it
+    ("FINDINGS: Target lesion 1: right hilar mass, 32 x 25 mm. Baseline 40 x 30 mm (ser. 2, img. 70).",
+     "Target lesion 1: right hilar mass, 32 x 25 mm. Baseline 40 x 30 mm."),
+    ("FINDINGS: Effusion.\nReference images: 3:45.", ""),  # a list of key images borrows no finding
     # without one, no snippet text at all (not a lone ".")
     ("FINDINGS: See series 3, image 45.", ""),
     ("FINDINGS: Nodule - series 3, image 45.", "Nodule."),  # no dash left dangling
@@ -665,6 +669,7 @@ def test_a_prior_heading_opens_the_comparison_only_before_the_findings(text, sec
     ("FINDINGS:\nNodule (3:45).\nKey images: 3:46, 3:88.\nEffusion (3:200).\nHinweis: siehe 3:201.\nAtelectasis (3:210).",
      ["FINDINGS", "OTHER", "OTHER", "FINDINGS", "OTHER", "FINDINGS"]),
     ("FINDINGS:\nNodule (3:45).\nKEY IMAGES:\nseries 3 image 45\nseries 4 image 12", ["FINDINGS", "OTHER", "OTHER"]),
+    ("FINDINGS:\nEffusion (3:200).\nReference images: 3:45, 3:112.", ["FINDINGS", "OTHER", "OTHER"]),
     ("FINDINGS:\nNodule (3:45).\nKey images: 3:45. IMPRESSION: Stable nodule (3:46).\nEffusion (3:200).",
      ["FINDINGS", "OTHER", "IMPRESSION", "IMPRESSION"]),
 ])
