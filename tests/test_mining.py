@@ -904,7 +904,10 @@ def test_labels(text, label, value):
     ("Aorta: no calcification.", "Arterial wall calcification", "absent"),    # "not definitely seen" follows "no definite" (absent); "not definitely excluded" hedges
     ("Emphysema is not definitely seen.", "Emphysema", "absent"),
     ("Effusion not clearly visualized.", "Pleural effusion", "absent"),
-    ("Pleural effusion is not definitely excluded.", "Pleural effusion", "uncertain"),    ("These findings persist on prone images, excluding dependent atelectasis.", "Atelectasis", "absent"),
+    ("Pleural effusion is not definitely excluded.", "Pleural effusion", "uncertain"),    ("These findings persist on prone images, excluding dependent atelectasis.", "Atelectasis", "absent"),    ("Spiculated lesion in the RUL.", "Lung nodule", "present"),
+    ("Cavitary lesion in the right apex.", "Lung nodule", "present"),
+    ("Hepatic lesion in the right lobe.", "Lung nodule", "not_mentioned"),
+    ("Lytic lesion in the rib.", "Lung nodule", "not_mentioned"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
