@@ -1034,6 +1034,10 @@ def test_labels_hospital_styles(text, label, value):
 ("Pleuraerguss nicht eindeutig abgrenzbar.", "Pleural effusion", "uncertain"),  # as "nicht sicher abgrenzbar"
 ("Spondylodese BWK 8-10.", "Medical material", "present"),
 ("Bronchiolektasen basal.", "Bronchiectasis", "present"),  # as "bronchiolectasis"
+("Subsolider Herd im Oberlappen.", "Lung nodule", "present"),
+("Kavernöse Läsion rechts apikal.", "Lung nodule", "present"),
+("Solider Knoten in der Schilddrüse.", "Lung nodule", "not_mentioned"),
+("Solide Läsion der Leber.", "Lung nodule", "not_mentioned"),
 ("Z.n. Lobektomie rechts.", "Medical material", "not_mentioned"),
 ("Kein Hinweis auf eine Größenzunahme des Rundherdes.", "Lung nodule", "present"),
 ])
