@@ -907,7 +907,8 @@ def test_labels(text, label, value):
     ("Pleural effusion is not definitely excluded.", "Pleural effusion", "uncertain"),    ("These findings persist on prone images, excluding dependent atelectasis.", "Atelectasis", "absent"),    ("Spiculated lesion in the RUL.", "Lung nodule", "present"),
     ("Cavitary lesion in the right apex.", "Lung nodule", "present"),
     ("Hepatic lesion in the right lobe.", "Lung nodule", "not_mentioned"),
-    ("Lytic lesion in the rib.", "Lung nodule", "not_mentioned"),
+    ("Lytic lesion in the rib.", "Lung nodule", "not_mentioned"),    ("None of the previously described nodules are visible.", "Lung nodule", "absent"),
+    ("None of the nodules has grown.", "Lung nodule", "present"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
