@@ -1039,6 +1039,7 @@ def test_labels_hospital_styles(text, label, value):
 ("Kavernöse Läsion rechts apikal.", "Lung nodule", "present"),
 ("Solider Knoten in der Schilddrüse.", "Lung nodule", "not_mentioned"),
 ("Solide Läsion der Leber.", "Lung nodule", "not_mentioned"),
+("Keinerlei Pleuraerguss.", "Pleural effusion", "absent"),
 ("Z.n. Lobektomie rechts.", "Medical material", "not_mentioned"),
 ("Kein Hinweis auf eine Größenzunahme des Rundherdes.", "Lung nodule", "present"),
 ])
