@@ -111,6 +111,12 @@ class ContextRules:
                 category, direction, rule, comma = self.extra_info[f"x{k}"]
                 more.append(Trigger(m.start(), m.start() + 1 if comma else m.end(), category, direction, rule))
             if more:
+                # a prior-exam pattern contains no negation or hedge: "vs" in "(3:260 vs 2:255)" names the compared
+                # image, not a differential
+                spans = [(t.start, t.end) for t in more if t.category == "prior"]
+                if spans:
+                    out = [t for t in out if t.category not in MODIFIERS
+                           or not any(a <= t.start and t.end <= b for a, b in spans)]
                 out = sorted(out + more, key=lambda t: t.start)
         return out
 

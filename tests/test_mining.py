@@ -908,7 +908,9 @@ def test_labels(text, label, value):
     ("Cavitary lesion in the right apex.", "Lung nodule", "present"),
     ("Hepatic lesion in the right lobe.", "Lung nodule", "not_mentioned"),
     ("Lytic lesion in the rib.", "Lung nodule", "not_mentioned"),    ("None of the previously described nodules are visible.", "Lung nodule", "absent"),
-    ("None of the nodules has grown.", "Lung nodule", "present"),
+    ("None of the nodules has grown.", "Lung nodule", "present"),    # "vs" between a current and a prior image is no differential
+    ("Growing nodule (3:45 vs 2:40).", "Lung nodule", "present"),
+    ("Atelectasis vs consolidation (3:45).", "Atelectasis", "uncertain"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
