@@ -1,7 +1,7 @@
 """A rule sentence splitter tuned for radiology text (rules in `mining/rules/sentences.jsonl`).
 
-Splits after . ! ? when the next word starts a sentence (upper case, digit, bullet; any word in a
-text written all in lower case), except
+Splits after . ! ? when the next word starts a sentence (upper case, digit, bullet, a lettered item "a) "; any word
+in a text written all in lower case), except
 after abbreviations ("approx.", "Se.", "z.B."), decimals (3.4) and list numbers ("1."); at
 blank lines and at new lines that start a bullet or follow terminal punctuation; keeps
 wrapped lines together ("series 3,\\nimage 45"). Semicolons are clause, not sentence, ends.
@@ -18,6 +18,7 @@ from mining import rules as rules_mod
 
 _CAND = regex.compile(r"[.!?]+[\"'’”)\]]*(?=\s)|\n")
 _WORD_BEFORE = regex.compile(r"([\w.\-/]*)\Z")
+_LETTER_ITEM = regex.compile(r"[a-h]\)[ \t]")
 _PART_SEP = regex.compile(r"[/-]")  # "Bild-Nr.": the abbreviation is the part after the last "/" or "-"
 _CONT_WORDS = frozenset("and or of the with in on at to a an by for from than as nor und oder mit der die das des dem den im am zum zur von bei".split())
 
@@ -68,7 +69,8 @@ class Splitter:
                         continue
                 if len(wb) == 1 and wb.isalpha() and nxt.islower():
                     continue
-            if nxt.isupper() or nxt.isdigit() or nxt in "-•*([\"'" or "\n" in text[e:j] or (all_lower and nxt.isalpha()):
+            if (nxt.isupper() or nxt.isdigit() or nxt in "-•*([\"'" or "\n" in text[e:j] or (all_lower and nxt.isalpha())
+                    or _LETTER_ITEM.match(text, j)):  # "... consolidation. a) Bronchiectasis": a lettered item
                 cuts.append(e)
         # trim into spans
         spans: list[tuple[int, int]] = []

@@ -286,6 +286,15 @@ def test_a_number_abbreviation_ends_a_sentence_unless_a_number_follows():
         "Nodule on image No. 45.", "Pleural effusion: no.", "Pericardial effusion: small.", "Bild Nr. 4 und Nr. #5."]
 
 
+def test_a_lettered_item_after_a_full_stop_starts_a_sentence():
+    from mining.sentences import split_sentences
+
+    text = "No nodules, masses or consolidation. a) Bronchiectasis (3:130). b) Effusion. Vitamin a. more."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "No nodules, masses or consolidation.", "a) Bronchiectasis (3:130).", "b) Effusion.", "Vitamin a. more."]
+    assert [r.snippet for r in extract("FINDINGS: " + text)] == ["Bronchiectasis."]
+
+
 @pytest.mark.parametrize("text,snippet", [
     ("A mass on series 4 measures 2 cm on image 108.", "A mass measures 2 cm."),
     ("Nodule seen on series 3 (image 45).", "Nodule."),
