@@ -30,8 +30,6 @@ import regex
 _REPEATS = {_c.MAX_REPEAT, _c.MIN_REPEAT}
 if hasattr(_c, "POSSESSIVE_REPEAT"):
     _REPEATS.add(_c.POSSESSIVE_REPEAT)
-_SAFE_CATEGORIES = {_c.CATEGORY_WORD, _c.CATEGORY_DIGIT, _c.CATEGORY_SPACE,
-                    _c.CATEGORY_UNI_WORD, _c.CATEGORY_UNI_DIGIT, _c.CATEGORY_UNI_SPACE}
 _EDGE_ANCHORS = {_c.AT_BEGINNING, _c.AT_BEGINNING_LINE, _c.AT_BEGINNING_STRING, _c.AT_END, _c.AT_END_LINE,
                  _c.AT_END_STRING}
 
@@ -114,7 +112,7 @@ def required_stems(pattern: str, flags: int = 0, lookarounds: bool = False) -> f
     return f
 
 
-#: What a class's category matches, for the characters a negated class is asked about.
+#: What a class's category matches, for the characters a class is asked about.
 _CATEGORY_HAS = {
     _c.CATEGORY_WORD: lambda ch: ch.isalnum() or ch == "_", _c.CATEGORY_UNI_WORD: lambda ch: ch.isalnum() or ch == "_",
     _c.CATEGORY_DIGIT: str.isdigit, _c.CATEGORY_UNI_DIGIT: str.isdigit,
@@ -140,21 +138,10 @@ def _class_has(av, ch: str) -> bool | None:
 
 
 def _class_touches(av, chars: str) -> bool:
-    for op, a in av:
-        if op is _c.NEGATE:  # "[^.;:]": it touches a character it does not exclude
-            return any(_class_has(av[1:], ch) is not True for ch in chars)
-        if op is _c.LITERAL:
-            if chr(a) in chars:
-                return True
-        elif op is _c.RANGE:
-            if any(a[0] <= ord(ch) <= a[1] for ch in chars):
-                return True
-        elif op is _c.CATEGORY:
-            if a not in _SAFE_CATEGORIES:
-                return True
-        else:
-            return True
-    return False
+    """Whether the character class `av` may match one of `chars` (where `_class_has` cannot tell, it may)."""
+    if av and av[0][0] is _c.NEGATE:  # "[^.;:]": it touches a character it does not exclude
+        return any(_class_has(av[1:], ch) is not True for ch in chars)
+    return any(_class_has(av, ch) is not False for ch in chars)
 
 
 def _touches(items, chars: str) -> bool:
