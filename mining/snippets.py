@@ -220,7 +220,7 @@ def partition(text: str, sent: tuple[int, int],
                 break
         if cut is None:
             cuts.append(_past_own_paren(text, cuts[-1], a1, b0))
-        elif _open_depth(text, cuts[-1], a1) and _CLOSER.search(text, a1, cut) is None:
+        elif _open_parens(text, cuts[-1], a1) and _CLOSER.search(text, a1, cut) is None:
             # the break lies inside the part's own parenthesis ("effusions (2:150 on the right, 2:152 on the left)"):
             # the part ends with its reference, and its dangling "(" goes when it is rendered
             cuts.append(a1)
@@ -330,7 +330,7 @@ def _past_own_paren(text: str, p0: int, a1: int, b0: int) -> int:
     """Where a part ending at `a1` ends when no clause break follows it: past the ')' that closes a parenthesis it left
     open ("Lymphknoten 4L (VU: 14 mm, Se 3/Bi 50) aktuell 8 mm (Se 4/Bi 52)": the first part keeps its ')'), when that
     ')' comes before the next reference at `b0`; else `a1`."""
-    if _open_depth(text, p0, a1):
+    if _open_parens(text, p0, a1):
         m = _CLOSER.search(text, a1, b0)
         if m is not None:
             return m.end()
@@ -340,28 +340,22 @@ def _past_own_paren(text: str, p0: int, a1: int, b0: int) -> int:
 _CLOSER = regex.compile(r"[)\]]")
 
 
-def _open_depth(text: str, p0: int, a1: int) -> int:
-    """How many parentheses opened in text[p0:a1] are still open at `a1`."""
-    depth = 0
-    for k in range(p0, a1):
-        c = text[k]
-        if c in "([":
-            depth += 1
-        elif c in ")]" and depth:
-            depth -= 1
-    return depth
-
-
-def _before_open_paren(text: str, a: int, cut: int) -> int:
-    """`cut`, or the opening of a parenthesis left open between `a` and `cut`: a clause break inside "(previously 4 mm,
-    series 2 image 40)" cuts before the parenthesis, not inside it."""
+def _open_parens(text: str, a: int, b: int) -> list[int]:
+    """Where the parentheses opened in text[a:b] and still open at `b` start, outermost first."""
     opened: list[int] = []
-    for k in range(a, cut):
+    for k in range(a, b):
         c = text[k]
         if c in "([":
             opened.append(k)
         elif c in ")]" and opened:
             opened.pop()
+    return opened
+
+
+def _before_open_paren(text: str, a: int, cut: int) -> int:
+    """`cut`, or the opening of a parenthesis left open between `a` and `cut`: a clause break inside "(previously 4 mm,
+    series 2 image 40)" cuts before the parenthesis, not inside it."""
+    opened = _open_parens(text, a, cut)
     return opened[0] if opened else cut
 
 
