@@ -312,12 +312,15 @@ def _negated_tail(text: str, s0: int, a: int, s1: int) -> int:
     """Where the snippet source text[s0:s1] ends: at the break before a clause, after the reference ending at `a`, that
     states another labelled finding absent ("4 mm RUL nodule (3:45); no consolidation": the image shows the nodule); a
     negated quality of the finding stays ("Bronchiectasis (3:140), without mucus plugging")."""
+    head: set[str] | None = None  # the labels before the reference, read once and only when a negated clause follows
     k = _CLAUSE_START.search(text, a, s1)
     while k is not None:
         m = _NEGATED_CLAUSE.match(text, k.start(), s1)
         if m is not None:
             tail = {x.label for x in finding_rules().find(text[m.end():s1])}
-            if tail and not tail <= {x.label for x in finding_rules().find(text[s0:a])}:
+            if tail and head is None:
+                head = {x.label for x in finding_rules().find(text[s0:a])}
+            if tail and not tail <= head:
                 return k.start()
         k = _CLAUSE_START.search(text, k.end(), s1)
     return s1
