@@ -78,6 +78,8 @@ class Matcher:
         # the words a rule needs in the text (its lookbehinds' too: 'between' for "between images 45 and 52"), where
         # each is one a report seldom holds: a report without any of them skips the rule's scan
         self.gates = [_gate(rx) for rx in self.compiled]
+        # rules whose matches count only where another reference or a series mention of the text names their series
+        self.echo = {i for i, r in enumerate(self.rules) if r.get("echo")}
         self.regex = regex.compile("|".join(f"(?P<r{i}>{'(?-i:' + r.pattern + ')' if r.get('case_sensitive') else r.pattern})"
                                             for i, r in enumerate(self.rules)), regex.IGNORECASE | regex.VERBOSE)
         macros = rules_mod.macros_of("references", path)
@@ -116,6 +118,7 @@ class Matcher:
 
     def find(self, text: str) -> list[RawRef]:
         out: list[RawRef] = []
+        echoes: list[list[RawRef]] = []
         group = 0
         for idx, m in self.scan(text):
             rule = self.rules[idx]
@@ -125,9 +128,24 @@ class Matcher:
             rows = _rows(m, rule.id, shape, group, _closing_end(text, m, self.close_paren),
                          self.pair_item if shape == "pairs" else self.item)
             if rows:
-                out.extend(rows)
+                if idx in self.echo:
+                    echoes.append(rows)
+                else:
+                    out.extend(rows)
                 group += 1
+        if echoes:
+            out = _with_echoes(text, out, echoes)
         return out
+
+
+def _with_echoes(text: str, rows: list[RawRef], echoes: list[list[RawRef]]) -> list[RawRef]:
+    """`rows` and those matches of echo rules all of whose series another reference or a series mention names, in
+    text order (groups are numbered in text order)."""
+    named = {r.series for r in rows} | {s for _, _, s in series_mentions(text)}
+    kept = rows + [r for group in echoes if all(r.series in named for r in group) for r in group]
+    if len(kept) > len(rows):
+        kept.sort(key=lambda r: r.group)  # stable: a list's images stay in order
+    return kept
 
 
 def _gate(rx: regex.Pattern) -> tuple[str, ...] | None:

@@ -28,7 +28,7 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
     "references": {
         "macro": {"pattern", "description"},
         "rule": {"pattern", "example", "examples", "counter_examples", "description", "lang",
-                 "case_sensitive", "shape"},
+                 "case_sensitive", "shape", "echo"},
         "reject": {"pattern", "example", "examples", "counter_examples", "description", "where", "shape"},
     },
     "sections": {
@@ -71,6 +71,7 @@ CHOICES: dict[str, set[str]] = {
     "shape": {"series_image", "image_series", "shorthand", "image_only", "compact", "pairs", "between"},
     "value": {"present", "absent", "uncertain"},
     "before": {"number"},
+    "echo": {True, False},
 }
 
 

@@ -113,6 +113,12 @@ def test_distractors_are_not_references(text):
     ("Nodule (current 5/60, prior 4/56).", [(5, 60, False, False), (4, 56, True, False)]),
     ("Nodule (4/56).", []),
     ("Blood pressure (120/80).", []),
+    # ... or when another reference or a series mention of the report names its series (an impression repeating a
+    # finding's reference); a date, a fraction or a pair of a series never named stays unread
+    ("Nodule (Se 5 Im 201). IMPRESSION: New nodule (5/201).", [(5, 201, False, False), (5, 201, False, False)]),
+    ("Axial 1 mm (series 4). Nodules (4/56, 4/88); effusion (3/12).", [(4, 56, False, False), (4, 88, False, False)]),
+    ("Nodule (series 3, image 45). Effusion (3/12/2026), contusion (1/3).", [(3, 45, False, False)]),
+    ("Nodule (series 3, image 45). Effusion (4/56, 3/60).", [(3, 45, False, False)]),
     # a dash between spaces parts series and image as a hyphen does
     ("Nodule (Se 3 – Im 45).", [(3, 45, False, False)]),
     ("Nodule (series 3 — image 45).", [(3, 45, False, False)]),
@@ -1089,6 +1095,9 @@ def test_bad_rule_fails_at_load_with_its_id(tmp_path):
         rules_mod.load("references", bad)
     bad.write_text(good + '{"id": "odd_key", "kind": "rule", "shape": "image_only", "pattern": "x", "example": "x", "colour": 1}\n')
     with pytest.raises(rules_mod.RuleError, match="odd_key"):
+        rules_mod.load("references", bad)
+    bad.write_text(good + '{"id": "odd_echo", "kind": "rule", "shape": "pairs", "pattern": "(?P<pairs>x)", "example": "x", "echo": "yes"}\n')
+    with pytest.raises(rules_mod.RuleError, match="odd_echo.*echo"):
         rules_mod.load("references", bad)
     from mining.references import Matcher
 
