@@ -231,6 +231,9 @@ def partition(text: str, sent: tuple[int, int],
     for i in range(1, len(parts)):
         if shared[i]:  # the finding is the one the parenthesis belongs to: from its part's start to this part's end
             parts[i] = (parts[i - 1][0], max(parts[i][1], parts[i - 1][1]))
+    for i in range(len(parts) - 1, 0, -1):
+        if shared[i]:  # ... and the groups before in that parenthesis show the same finding, up to the same end
+            parts[i - 1] = parts[i]
     # parts without a finding head word borrow the following (else preceding) part; when none has one, the first part
     # stands for the finding ("TL2 Lunge li. Unterlappen: 9 mm (Se 4, Im 141) – Baseline 17 mm (Se 5, Im 139)": the
     # baseline's snippet is the row up to it)

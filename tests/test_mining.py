@@ -199,7 +199,7 @@ def test_reference_review_snippets(text, want):
     # German plural datives, a bare plane word after the series, "sowie" between two references in one parenthesis
     ("Rundherde auf den Bildern 45-50 der Serie 3.", ["Rundherde."]),
     ("Rundherd (Serie 601 koronar, Bild 88).", ["Rundherd."]),
-    ("Rundherd (Serie 3 Bild 45 sowie Serie 4 Bild 60).", ["Rundherd", "Rundherd."]),
+    ("Rundherd (Serie 3 Bild 45 sowie Serie 4 Bild 60).", ["Rundherd.", "Rundherd."]),
     # 'Schnittbild', 'SL' in parentheses, '+' and '#' in a list; 'LK' (Lymphknoten) names the finding it stands for
     ("Milchglasareal im Mittellappen (Schnittbild 88 der Serie 3).", ["Milchglasareal im Mittellappen."]),
     ("Befund: Milchglas. LK (SL 60).", ["LK."]),
@@ -221,10 +221,10 @@ def test_reference_review_snippets(text, want):
     ("FINDINGS:\na) Bronchiectasis (3:130).\nb) Nodule (3:140).", ["Bronchiectasis.", "Nodule."]),
     # a word saying which exam an image is on goes with it
     ("Stable left upper lobe nodule (3:60 today, 2:55 prior).",
-     ["Stable left upper lobe nodule", "Stable left upper lobe nodule."]),
+     ["Stable left upper lobe nodule."] * 2),
     # a parenthesis holding references and planes in parentheses of their own goes whole
     ("Bronchiectasis (series 3, images 45-52 (axial) and series 601, image 88 (coronal)).",
-     ["Bronchiectasis", "Bronchiectasis."]),
+     ["Bronchiectasis."] * 2),
     ("Nodule (image 45 (series 3)) is stable.", ["Nodule is stable."]),
     ("Nodule (5 mm (prior 4 mm), image 45).", ["Nodule (5 mm (prior 4 mm))."]),
     # an instruction to compare points at the finding before it as well
@@ -513,16 +513,17 @@ def test_snippet_of_a_field_record_is_its_line(text, snippet):
 
 
 @pytest.mark.parametrize("text, snippets", [
-    # a parenthesis that one reference opens and a second reference inside closes
+    # a parenthesis that one reference opens and a second reference inside closes: both show the same finding, so
+    # both get the same snippet, up to the sentence's end
     ("FINDINGS: Nodule in the right upper lobe on image 12 (series 5; see also 4:30). No effusion.",
-     ["Nodule in the right upper lobe", "Nodule in the right upper lobe."]),
-    ("FINDINGS: Nodule on image 12 (series 5, see also series 4 image 30). No effusion.", ["Nodule", "Nodule."]),
+     ["Nodule in the right upper lobe."] * 2),
+    ("FINDINGS: Nodule on image 12 (series 5, see also series 4 image 30). No effusion.", ["Nodule."] * 2),
     # a parenthesis that keeps words of its own keeps no stray punctuation before its close
     ("FINDINGS: A 6 mm nodule (4 mm before; series 5, image 12). No effusion.", ["A 6 mm nodule (4 mm before)."]),
     # the current and the prior image in one parenthesis: no word of it is left behind
-    ("FINDINGS: Solid nodule (3:45; previously 2:40). No effusion.", ["Solid nodule", "Solid nodule."]),
-    ("BEFUND: Rundherd (aktuell 3:45, vorher 2:40).", ["Rundherd", "Rundherd."]),
-    ("FINDINGS: Nodule (3:45 vs. 2:40 on the prior).", ["Nodule", "Nodule."]),  # no "(vs.)" left
+    ("FINDINGS: Solid nodule (3:45; previously 2:40). No effusion.", ["Solid nodule."] * 2),
+    ("BEFUND: Rundherd (aktuell 3:45, vorher 2:40).", ["Rundherd.", "Rundherd."]),
+    ("FINDINGS: Nodule (3:45 vs. 2:40 on the prior).", ["Nodule."] * 2),  # no "(vs.)" left
 ])
 def test_snippet_of_references_sharing_a_parenthesis_is_tidy(text, snippets):
     assert [r.snippet for r in extract(text)] == snippets
