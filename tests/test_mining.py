@@ -914,19 +914,32 @@ def test_labels(text, label, value):
      "not_mentioned"),
     ("Calcified granulomas.", "Lung nodule", "present"),
     # a node enlarged before says nothing of this exam's nodes
-    ("The previously enlarged subcarinal node now measures 8 mm.", "Lymphadenopathy", "not_mentioned"),    # structured lines: the finding's word after the heading, so that a negation before it reads
+    ("The previously enlarged subcarinal node now measures 8 mm.", "Lymphadenopathy", "not_mentioned"),
+    # structured lines: the finding's word after the heading, so that a negation before it reads
     ("Aorta: calcified.", "Arterial wall calcification", "present"),
     ("Aorta: normal caliber, mild calcification.", "Arterial wall calcification", "present"),
-    ("Aorta: no calcification.", "Arterial wall calcification", "absent"),    # "not definitely seen" follows "no definite" (absent); "not definitely excluded" hedges
+    ("Aorta: no calcification.", "Arterial wall calcification", "absent"),
+    # "not definitely seen" follows "no definite" (absent); "not definitely excluded" hedges
     ("Emphysema is not definitely seen.", "Emphysema", "absent"),
     ("Effusion not clearly visualized.", "Pleural effusion", "absent"),
-    ("Pleural effusion is not definitely excluded.", "Pleural effusion", "uncertain"),    ("These findings persist on prone images, excluding dependent atelectasis.", "Atelectasis", "absent"),    ("Spiculated lesion in the RUL.", "Lung nodule", "present"),
+    ("Pleural effusion is not definitely excluded.", "Pleural effusion", "uncertain"),
+    ("These findings persist on prone images, excluding dependent atelectasis.", "Atelectasis", "absent"),
+    ("Spiculated lesion in the RUL.", "Lung nodule", "present"),
     ("Cavitary lesion in the right apex.", "Lung nodule", "present"),
     ("Hepatic lesion in the right lobe.", "Lung nodule", "not_mentioned"),
-    ("Lytic lesion in the rib.", "Lung nodule", "not_mentioned"),    ("None of the previously described nodules are visible.", "Lung nodule", "absent"),
-    ("None of the nodules has grown.", "Lung nodule", "present"),    # "vs" between a current and a prior image is no differential
+    ("Lytic lesion in the rib.", "Lung nodule", "not_mentioned"),
+    ("None of the previously described nodules are visible.", "Lung nodule", "absent"),
+    ("None of the nodules has grown.", "Lung nodule", "present"),
+    # "vs" between a current and a prior image is no differential
     ("Growing nodule (3:45 vs 2:40).", "Lung nodule", "present"),
     ("Atelectasis vs consolidation (3:45).", "Atelectasis", "uncertain"),
+    # "absent" opening a statement negates what follows, as after the finding; "cannot be differentiated from" is a
+    # differential, both findings hedged
+    ("Absent pleural effusion.", "Pleural effusion", "absent"),
+    ("Small effusion; absent pneumothorax.", "Pleural effusion", "present"),
+    ("Atelectasis cannot be differentiated from consolidation.", "Atelectasis", "uncertain"),
+    ("Atelectasis cannot be differentiated from consolidation.", "Consolidation", "uncertain"),
+    ("Consolidation is indistinguishable from atelectasis.", "Consolidation", "uncertain"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
