@@ -137,6 +137,10 @@ def test_distractors_are_not_references(text):
     ("Nodule 6 mm (series 4, image 50), in 2023 4 mm (series 3, image 45).", [(4, 50, False, False), (3, 45, True, False)]),
     ("Nodule 6 mm (4:50) in 2025, 4 mm (3:45) in 2023.", [(4, 50, False, False), (3, 45, True, False)]),
     ("Nodule (3:45), first detected in 2019, is stable.", [(3, 45, False, False)]),
+    # a second "im N/se S" after "and" in the parenthesis the first opened; "Bildserie" names a series
+    ("Nodules (im 120/se 3 and im 131/se 3).", [(3, 120, False, False), (3, 131, False, False)]),
+    ("Befund: Raumforderung, aktuell 3,4 cm (Bildserie 5, Bildnummer 210).", [(5, 210, False, False)]),
+    ("Befund: Herd (links und im 6. ICR).", []),
 ])
 def test_reference_review_forms(text, want):
     assert [(r.series_number, r.image_number, r.is_prior, r.series_inferred) for r in extract(text)] == want
