@@ -270,14 +270,18 @@ _READING = regex.compile(
     r"a\.\s?e\.|am\s+ehesten|verdächtig\s+auf|passend\s+zu)", regex.IGNORECASE)
 
 
+#: A German compound saying what a finding is suspicious of: "metastasenverdächtig", "malignomverdächtig".
+_SUSPECT_WORD = regex.compile(r"\w+verdächtig", regex.IGNORECASE)
+
+
 def _heads_part(text: str, p0: int, p1: int) -> bool:
     """Whether text[p0:p1] names its own finding: a head word before any reading of it ("left lower lobe (3:215),
     compatible with organizing pneumonia" names none: it reads the finding of the part before)."""
-    m = HEAD_WORD.search(text, p0, p1)
-    if m is None:
-        return False
-    r = _READING.search(text, p0, m.start())
-    return r is None
+    for m in HEAD_WORD.finditer(text, p0, p1):
+        if _SUSPECT_WORD.match(text, m.start()):  # "metastasenverdächtig" reads a finding, as "verdächtig auf" does
+            continue
+        return _READING.search(text, p0, m.start()) is None
+    return False
 
 
 _HEAD_BREAK = regex.compile(r"[:;]|,(?!\d)")

@@ -260,6 +260,10 @@ def test_reference_review_snippets(text, want):
     # a sentence of references only borrows the one before, without the "and" its references left dangling there
     ("FINDINGS: Nodule on image 45 and image 60, series 3.\nSee also series 4 image 70.",
      ["Nodule", "Nodule.", "Nodule. See also."]),
+    # a part whose only finding word is in a German "-verdächtig" compound reads the finding before it
+    ("Befund: Neue Rundherde, z.B. im Oberlappen 8 mm (Serie 5/Bild 78) und im Mittellappen 6 mm (Serie 5/Bild 140), "
+     "metastasenverdächtig.",
+     ["Neue Rundherde, z.B. im Oberlappen 8 mm", "Neue Rundherde, im Mittellappen 6 mm, metastasenverdächtig."]),
 ])
 def test_held_out_review_snippets(text, snippets):
     assert [r.snippet for r in extract(text)] == snippets
