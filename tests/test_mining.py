@@ -948,6 +948,11 @@ def test_labels(text, label, value):
     ("Atelectasis cannot be differentiated from consolidation.", "Atelectasis", "uncertain"),
     ("Atelectasis cannot be differentiated from consolidation.", "Consolidation", "uncertain"),
     ("Consolidation is indistinguishable from atelectasis.", "Consolidation", "uncertain"),
+    # a tumour, carcinoma or cancer in a lobe is the lung's mass
+    ("Tumor in the right upper lobe.", "Lung nodule", "present"),
+    ("Known RUL adenocarcinoma.", "Lung nodule", "present"),
+    ("Tumor thrombus in the IVC.", "Lung nodule", "not_mentioned"),
+    ("Carcinoma of the colon.", "Lung nodule", "not_mentioned"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
@@ -1081,6 +1086,10 @@ def test_labels_hospital_styles(text, label, value):
 ("Keinerlei Pleuraerguss.", "Pleural effusion", "absent"),
 ("Z.n. Lobektomie rechts.", "Medical material", "not_mentioned"),
 ("Kein Hinweis auf eine Größenzunahme des Rundherdes.", "Lung nodule", "present"),
+# a tumour or carcinoma in a lobe is the lung's mass, as "Raumforderung im Unterlappen" is
+("Tumor im rechten Oberlappen, 3 cm.", "Lung nodule", "present"),
+("Bronchialkarzinom im linken Unterlappen.", "Lung nodule", "present"),
+("Tumor der Niere links.", "Lung nodule", "not_mentioned"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
