@@ -152,6 +152,9 @@ def test_reference_review_forms(text, want):
     ("FINDINGS:\nNote: motion limits the exam.\nLungs: 6 mm nodule (3:45).", "FINDINGS"),
     ("Vergleich: keine.\nLunge: Rundherd (Serie 3, Bild 45).", "FINDINGS"),
     ("FINDINGS: Normal.\nIMPRESSION:\nLungs: Nodule (3:45).", "IMPRESSION"),
+    # a RECIST report opening with its lesion lists
+    ("TARGET LESIONS:\nLungs: RLL mass 32 mm (3:201).", "FINDINGS"),
+    ("Zielläsionen:\nLunge: Raumforderung 32 mm (Serie 3, Bild 201).", "FINDINGS"),
 ])
 def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, section):
     (r,) = extract(text)
@@ -664,6 +667,9 @@ def test_the_plane_after_one_reference_is_no_hint_for_the_next():
     # a region named with the findings header (a chest/abdomen report's parts)
     ("Befund Thorax:", "FINDINGS"), ("Befund Abdomen:", "FINDINGS"), ("CHEST FINDINGS:", "FINDINGS"),
     ("Ergebnis:", "FINDINGS"), ("Untersuchungsergebnis:", "FINDINGS"), ("DISCUSSION:", "IMPRESSION"),
+    # a RECIST report's lesion lists and its response
+    ("TARGET LESIONS:", "FINDINGS"), ("Non-target lesions:", "FINDINGS"), ("OVERALL RESPONSE:", "IMPRESSION"),
+    ("Gesamtansprechen:", "IMPRESSION"),
 ])
 def test_sections_header_forms(header, section):
     (r,) = extract(f"{header}\nNodule (3:45).")
