@@ -959,6 +959,13 @@ def test_labels(text, label, value):
     ("Known RUL adenocarcinoma.", "Lung nodule", "present"),
     ("Tumor thrombus in the IVC.", "Lung nodule", "not_mentioned"),
     ("Carcinoma of the colon.", "Lung nodule", "not_mentioned"),
+    # a node of 10 mm or more in short axis is enlarged by the size criterion
+    ("Subcarinal lymph node: 18 mm short axis.", "Lymphadenopathy", "present"),
+    ("Right hilar node measures 1.4 cm in short axis, previously 11 mm.", "Lymphadenopathy", "present"),
+    ("Right hilar node measures 8 mm in short axis, previously 14 mm.", "Lymphadenopathy", "not_mentioned"),
+    ("No lymph node larger than 10 mm in short axis.", "Lymphadenopathy", "absent"),
+    ("Mediastinal lymph nodes measure up to 9 mm short axis.", "Lymphadenopathy", "not_mentioned"),
+    ("Solid nodule 15 mm short axis.", "Lymphadenopathy", "not_mentioned"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
@@ -1096,6 +1103,9 @@ def test_labels_hospital_styles(text, label, value):
 ("Tumor im rechten Oberlappen, 3 cm.", "Lung nodule", "present"),
 ("Bronchialkarzinom im linken Unterlappen.", "Lung nodule", "present"),
 ("Tumor der Niere links.", "Lung nodule", "not_mentioned"),
+("Lymphknoten infrakarinal 17 mm Kurzachse.", "Lymphadenopathy", "present"),
+("Lymphknoten hilär (SAD 12 mm).", "Lymphadenopathy", "present"),
+("Lymphknoten paratracheal mit Kurzachse von 8 mm.", "Lymphadenopathy", "not_mentioned"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
