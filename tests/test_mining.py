@@ -1106,6 +1106,15 @@ def test_labels_hospital_styles(text, label, value):
 ("Lymphknoten infrakarinal 17 mm Kurzachse.", "Lymphadenopathy", "present"),
 ("Lymphknoten hilär (SAD 12 mm).", "Lymphadenopathy", "present"),
 ("Lymphknoten paratracheal mit Kurzachse von 8 mm.", "Lymphadenopathy", "not_mentioned"),
+# "fehlend" negates ("Fehlender Pleuraerguss", "Pleuraergüsse fehlen"), except a missing change; a differential
+# written out hedges both findings
+("Fehlender Pleuraerguss.", "Pleural effusion", "absent"),
+("Pleuraergüsse fehlen.", "Pleural effusion", "absent"),
+("Fehlende Größenprogredienz des Rundherdes.", "Lung nodule", "present"),
+("Atelektase nicht sicher von Infiltrat abgrenzbar.", "Atelectasis", "uncertain"),
+("Atelektase nicht sicher von Infiltrat abgrenzbar.", "Lung opacity", "uncertain"),
+("Atelektase nicht abgrenzbar von Infiltrat.", "Atelectasis", "uncertain"),
+("Rundherd nicht mehr abgrenzbar.", "Lung nodule", "absent"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
