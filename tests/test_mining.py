@@ -1115,6 +1115,11 @@ def test_labels_hospital_styles(text, label, value):
 ("Atelektase nicht sicher von Infiltrat abgrenzbar.", "Lung opacity", "uncertain"),
 ("Atelektase nicht abgrenzbar von Infiltrat.", "Atelectasis", "uncertain"),
 ("Rundherd nicht mehr abgrenzbar.", "Lung nodule", "absent"),
+# a bare "Erguss" after "Perikard" in its sentence is the pericardium's; with the pleura named too, the pleura's
+("Perikard nicht verdickt, kein Erguss.", "Pericardial effusion", "absent"),
+("Perikard nicht verdickt, kein Erguss.", "Pleural effusion", "not_mentioned"),
+("Perikard und Pleura ohne Erguss.", "Pleural effusion", "absent"),
+("Perikard zart. Erguss rechts.", "Pleural effusion", "present"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
