@@ -99,7 +99,7 @@ def has_own_content(s: str) -> bool:
 _WS = regex.compile(r"[ \t\r\n]+")
 _SPACE_PUNCT = regex.compile(r"\s+([,.;:!?)\]])")
 _OPEN_SPACE = regex.compile(r"([(\[])(?:\s*[,;:]+\s*|\s+)")  # "( , 4 mm)" -> "(4 mm)"
-_EMPTY_PARENS = regex.compile(r"\(\s*[,;:]*\s*\)|\[\s*[,;:]*\s*\]")
+_EMPTY_PARENS = regex.compile(r"\(\s*[,;:]*\s*\)|\[\s*[,;:]*\s*\]|\{\s*[,;:]*\s*\}")
 _PUNCT_CLOSE = regex.compile(r"(?<=\S)\s*[,;:]+\s*(?=[)\]])")  # "(4 mm on the prior; )" -> "(4 mm on the prior)"
 _DOUBLE_PUNCT = regex.compile(r"([,;:])[\s,;:]*([,;:.])")  # a run of them: ", , ." -> "."; ",, ;" -> ","
 _DOUBLE_STOP = regex.compile(r"(?<!\.)\.[ ]?\.(?!\.)")  # "Nodule 4 mm. ." (a sentence of references only) -> "Nodule 4 mm."
@@ -373,7 +373,7 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     """text[s:e] with the removal spans cut out, whitespace and punctuation tidied."""
     # each tidy step runs only when its characters are there (a snippet is rendered per reference expression)
     out = _WS.sub(" ", cut_out(text, s, e, _with_subject_verbs(text, s, e, removals)))
-    if "(" in out or "[" in out:
+    if "(" in out or "[" in out or "{" in out:
         out = _EMPTY_PARENS.sub("", out)
     if ")" in out or "]" in out:
         out = _PUNCT_CLOSE.sub("", out)

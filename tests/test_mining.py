@@ -535,6 +535,7 @@ def test_snippet_of_a_field_record_is_its_line(text, snippet):
     ("FINDINGS: Solid nodule (3:45; previously 2:40). No effusion.", ["Solid nodule."] * 2),
     ("BEFUND: Rundherd (aktuell 3:45, vorher 2:40).", ["Rundherd.", "Rundherd."]),
     ("FINDINGS: Nodule (3:45 vs. 2:40 on the prior).", ["Nodule."] * 2),  # no "(vs.)" left
+    ("FINDINGS: Nodule in the RUL {series 3 image 45}.", ["Nodule in the RUL."]),  # no "{ }" left
 ])
 def test_snippet_of_references_sharing_a_parenthesis_is_tidy(text, snippets):
     assert [r.snippet for r in extract(text)] == snippets

@@ -322,7 +322,7 @@ def _render_every_step(text, s, e, removals):
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.sampled_from(["nodule", "(", ")", "[", "]", ",", ";", ":", ".", " ", "  ", "\t", "\n", "\xa0", "x",
+@given(st.lists(st.sampled_from(["nodule", "(", ")", "[", "]", "{", "}", ",", ";", ":", ".", " ", "  ", "\t", "\n", "\xa0", "x",
                                  "series 3", "( ; )", "4 mm", "-", " - ", "–", " and", " AND", "und", " or ", " oder", " sowie"]), max_size=20),
        st.data())
 def test_render_skipping_absent_steps_equals_every_step(pieces, data):
