@@ -141,6 +141,10 @@ def test_distractors_are_not_references(text):
     ("Nodules (im 120/se 3 and im 131/se 3).", [(3, 120, False, False), (3, 131, False, False)]),
     ("Befund: Raumforderung, aktuell 3,4 cm (Bildserie 5, Bildnummer 210).", [(5, 210, False, False)]),
     ("Befund: Herd (links und im 6. ICR).", []),
+    # images labelled with their exam in one parenthesis: "current:", "prior:", "today", a year
+    ("Nodule (current: 3:45; prior: 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Nodule (today 3:45, 2023: 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Nodule (3:45; 01/02/2023: 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
 ])
 def test_reference_review_forms(text, want):
     assert [(r.series_number, r.image_number, r.is_prior, r.series_inferred) for r in extract(text)] == want
