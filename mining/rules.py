@@ -42,7 +42,7 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
     "context": {
         "macro": {"pattern", "description"},
         "trigger": {"category", "direction", "pattern", "phrases", "example", "examples", "counter_examples",
-                    "description", "lang", "max_scope"},
+                    "description", "lang"},
         "list_break": {"pattern", "example", "examples", "counter_examples", "description", "lang"},
     },
     "sentences": {

@@ -967,6 +967,12 @@ def test_labels(text, label, value):
     ("Known RUL adenocarcinoma.", "Lung nodule", "present"),
     ("Tumor thrombus in the IVC.", "Lung nodule", "not_mentioned"),
     ("Carcinoma of the colon.", "Lung nodule", "not_mentioned"),
+    # a checklist's "finding? no" negates; a finding asked about in the findings is uncertain
+    ("Pleural effusion? No.", "Pleural effusion", "absent"),
+    ("Small nodule in the RUL?", "Lung nodule", "uncertain"),
+    ("Small nodule (?) in the RUL.", "Lung nodule", "uncertain"),
+    ("Consolidation in the RLL, pneumonia?", "Consolidation", "present"),
+    ("Consolidation? No change.", "Consolidation", "present"),
     # a node of 10 mm or more in short axis is enlarged by the size criterion
     ("Subcarinal lymph node: 18 mm short axis.", "Lymphadenopathy", "present"),
     ("Right hilar node measures 1.4 cm in short axis, previously 11 mm.", "Lymphadenopathy", "present"),
@@ -1128,6 +1134,9 @@ def test_labels_hospital_styles(text, label, value):
 ("Perikard nicht verdickt, kein Erguss.", "Pleural effusion", "not_mentioned"),
 ("Perikard und Pleura ohne Erguss.", "Pleural effusion", "absent"),
 ("Perikard zart. Erguss rechts.", "Pleural effusion", "present"),
+("Beginnendes Infiltrat rechts basal?", "Lung opacity", "uncertain"),
+("Infiltrat? Kein Erguss.", "Pleural effusion", "absent"),
+("Pleuraerguss? Nein.", "Pleural effusion", "absent"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
