@@ -96,7 +96,7 @@ def has_own_content(s: str) -> bool:
     return any(w.lower() not in ANAPHORIC_WORDS for w in _CONTENT_WORD.findall(s))
 
 
-_WS = regex.compile(r"[ \t\r\n]+")
+_WS = regex.compile(r"[ \t\r\n\xa0\u2000-\u200a\u202f\u205f\u3000]+")  # no-break and thin spaces too
 _SPACE_PUNCT = regex.compile(r"\s+([,.;:!?)\]])")
 _OPEN_SPACE = regex.compile(r"([(\[])(?:\s*[,;:]+\s*|\s+)")  # "( , 4 mm)" -> "(4 mm)"
 _EMPTY_PARENS = regex.compile(r"\(\s*[,;:]*\s*\)|\[\s*[,;:]*\s*\]|\{\s*[,;:]*\s*\}")

@@ -543,6 +543,7 @@ def test_snippet_of_a_field_record_is_its_line(text, snippet):
     ("BEFUND: Rundherd (aktuell 3:45, vorher 2:40).", ["Rundherd.", "Rundherd."]),
     ("FINDINGS: Nodule (3:45 vs. 2:40 on the prior).", ["Nodule."] * 2),  # no "(vs.)" left
     ("FINDINGS: Nodule in the RUL {series 3 image 45}.", ["Nodule in the RUL."]),  # no "{ }" left
+    ("FINDINGS: Nodule 5\xa0mm (series\xa03,\xa0image\xa045).", ["Nodule 5 mm."]),  # no-break spaces made plain
 ])
 def test_snippet_of_references_sharing_a_parenthesis_is_tidy(text, snippets):
     assert [r.snippet for r in extract(text)] == snippets
