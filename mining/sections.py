@@ -39,10 +39,11 @@ class SectionRules:
                 phrases.append(p)
         alt = rules_mod.phrases_pattern(phrases)
         self.regex = regex.compile(
-            r"(?:^|(?<=\n)|(?<=[.!?]\s{1,4}))[ \t]*(?:[-*#>•]+[ \t]*)?(?P<h>" + alt + r")(?![\w-])"
+            r"(?:^|(?<=\n)|(?<=[.!?]\s{1,4}))[ \t]*(?:[-*#>•_]+[ \t]*)?(?P<h>" + alt + r")(?![^\W_]|-)"
             # a combined header ("IMPRESSION/RECOMMENDATION:", "Findings and impression:") is its first part's section
-            r"(?:[ \t]*(?:/|&|\band\b|\bund\b)[ \t]*(?:" + alt + r")(?![\w-]))?"
-            r"(?P<tail>[ \t]*:|[ \t]*(?=\r?\n|$)|(?=[ \t]+\S))",
+            r"(?:[ \t]*(?:/|&|\band\b|\bund\b)[ \t]*(?:" + alt + r")(?![^\W_]|-))?"
+            r"(?:\*{1,3}|_{1,3})?"  # the close of Markdown emphasis: "**FINDINGS**", "**Findings:**"
+            r"(?P<tail>[ \t]*:(?:\*{1,3}|_{1,3})?|[ \t]*(?=\r?\n|$)|(?=[ \t]+\S))",
             regex.IGNORECASE,
         )
 
@@ -65,7 +66,7 @@ class SectionRules:
         for m in self._matches(text):
             h = m.group("h")
             tail = m.group("tail")
-            line_start = m.start() == 0 or text[m.start() - 1] == "\n" or text[m.start():m.start("h")].strip(" \t-*#>•") == ""
+            line_start = m.start() == 0 or text[m.start() - 1] == "\n" or text[m.start():m.start("h")].strip(" \t-*#>•_") == ""
             at_line_start = line_start and (m.start() == 0 or text[m.start() - 1] == "\n")
             if ":" in tail:
                 pass

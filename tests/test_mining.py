@@ -679,6 +679,8 @@ def test_the_plane_after_one_reference_is_no_hint_for_the_next():
     # a RECIST report's lesion lists and its response
     ("TARGET LESIONS:", "FINDINGS"), ("Non-target lesions:", "FINDINGS"), ("OVERALL RESPONSE:", "IMPRESSION"),
     ("Gesamtansprechen:", "IMPRESSION"),
+    # Markdown emphasis around a header (an export from a rich-text editor)
+    ("**IMPRESSION**", "IMPRESSION"), ("**Impression:**", "IMPRESSION"), ("__BEURTEILUNG__", "IMPRESSION"),
 ])
 def test_sections_header_forms(header, section):
     (r,) = extract(f"{header}\nNodule (3:45).")
