@@ -983,6 +983,13 @@ def test_labels(text, label, value):
     ("No lymph node larger than 10 mm in short axis.", "Lymphadenopathy", "absent"),
     ("Mediastinal lymph nodes measure up to 9 mm short axis.", "Lymphadenopathy", "not_mentioned"),
     ("Solid nodule 15 mm short axis.", "Lymphadenopathy", "not_mentioned"),
+    # a node given one dimension only is given its short axis; two dimensions or a long axis say nothing
+    ("12 mm right hilar node.", "Lymphadenopathy", "present"),
+    ("Subcarinal lymph node measuring 13 mm.", "Lymphadenopathy", "present"),
+    ("A 8 x 12 mm right hilar node.", "Lymphadenopathy", "not_mentioned"),
+    ("Subcarinal node measuring 13 x 8 mm.", "Lymphadenopathy", "not_mentioned"),
+    ("Subcarinal node measuring 13 mm in long axis.", "Lymphadenopathy", "not_mentioned"),
+    ("15 mm nodule near hilar nodes.", "Lymphadenopathy", "not_mentioned"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
