@@ -990,6 +990,11 @@ def test_labels(text, label, value):
     ("Subcarinal node measuring 13 x 8 mm.", "Lymphadenopathy", "not_mentioned"),
     ("Subcarinal node measuring 13 mm in long axis.", "Lymphadenopathy", "not_mentioned"),
     ("15 mm nodule near hilar nodes.", "Lymphadenopathy", "not_mentioned"),
+    # devices named by their kind
+    ("Mitral annuloplasty ring.", "Medical material", "present"),
+    ("Lap band.", "Medical material", "present"),
+    ("Fiducial markers in the RUL.", "Medical material", "present"),
+    ("LVAD in place.", "Medical material", "present"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
