@@ -995,6 +995,11 @@ def test_labels(text, label, value):
     ("Lap band.", "Medical material", "present"),
     ("Fiducial markers in the RUL.", "Medical material", "present"),
     ("LVAD in place.", "Medical material", "present"),
+    ("Coronary arteriosclerosis.", "Coronary artery wall calcification", "present"),
+    ("Biventricular enlargement.", "Cardiomegaly", "present"),
+    ("Left atrial enlargement.", "Cardiomegaly", "not_mentioned"),  # one chamber is not the heart
+    ("The heart is top normal in size.", "Cardiomegaly", "absent"),
+    ("The heart is at the upper limits of normal in size.", "Cardiomegaly", "absent"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
