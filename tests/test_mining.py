@@ -148,6 +148,9 @@ def test_distractors_are_not_references(text):
     # after ';' a labelled item follows an image, not a shorthand's second half
     ("Rundherd (Serie 3, Bild 45; 2023: Serie 2, Bild 40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Nodule (image 45; 4:50).", [(None, 45, False, False), (4, 50, False, False)]),
+    # 'Ref' before series/image pairs
+    ("Right hilar node (15 mm, Ref 2/60).", [(2, 60, False, False)]),
+    ("Reference 2/3 mm.", []),
 ])
 def test_reference_review_forms(text, want):
     assert [(r.series_number, r.image_number, r.is_prior, r.series_inferred) for r in extract(text)] == want
