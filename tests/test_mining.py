@@ -341,7 +341,7 @@ def test_a_series_named_alone_is_cut_from_the_snippet(text, snippet):
 @pytest.mark.parametrize("text,want", [
     ("Befund: Rundherde (Se/Bi 4/142 und 4/150).", [(4, 142, None, False, "Rundherde."), (4, 150, None, False, "Rundherde.")]),
     ("Befund: Rundherd 6 mm (Se/Bi 4/87; in der VU 4 mm, Se/Bi 4/84).",
-     [(4, 87, None, False, "Rundherd 6 mm"), (4, 84, None, True, "Rundherd 6 mm (in der VU 4 mm).")]),
+     [(4, 87, None, False, "Rundherd 6 mm (in der VU 4 mm)."), (4, 84, None, True, "Rundherd 6 mm (in der VU 4 mm).")]),
     ("Opacity (Se/Im 4/86-4/120).", [(4, 86, 120, False, "Opacity.")]),
     ("Filling defects in the lingular artery (images 142-150/410).", [(None, 142, 150, False, "Filling defects in the lingular artery.")]),
     ("Nodule (Series/Image: 3/45, 67).", [(3, 45, None, False, "Nodule."), (3, 67, None, False, "Nodule.")]),
@@ -546,6 +546,10 @@ def test_snippet_of_a_field_record_is_its_line(text, snippet):
     ("BEFUND: Rundherd (aktuell 3:45, vorher 2:40).", ["Rundherd.", "Rundherd."]),
     ("FINDINGS: Nodule (3:45 vs. 2:40 on the prior).", ["Nodule."] * 2),  # no "(vs.)" left
     ("FINDINGS: Nodule in the RUL {series 3 image 45}.", ["Nodule in the RUL."]),  # no "{ }" left
+    # two references in one parenthesis with words between them: one finding, one snippet (the list-item cut that
+    # once took "der größte ... 14 mm (" out of the second does not apply)
+    ("Befund: Rundherde beidseits, der größte links mit 14 mm (Se 201/Bi 188; VU 6 mm, Se 2/Bi 180).",
+     ["Rundherde beidseits, der größte links mit 14 mm (VU 6 mm)."] * 2),
     ("FINDINGS: Nodule 5\xa0mm (series\xa03,\xa0image\xa045).", ["Nodule 5 mm."]),  # no-break spaces made plain
 ])
 def test_snippet_of_references_sharing_a_parenthesis_is_tidy(text, snippets):
