@@ -212,6 +212,9 @@ def partition(text: str, sent: tuple[int, int],
             shared[k + 1] = True
             cuts.append(a1)
             continue
+        # the next group still inside a parenthesis open at this one's end, with words between them ("14 mm (Se 201/Bi
+        # 188; VU 6 mm, Se 2/Bi 180)"): both show one finding
+        shared[k + 1] = bool(_open_parens(text, s0, a1)) and _CLOSER.search(text, a1, b0) is None
         cut = None
         for rx in _CLAUSE_BREAKS:
             ms = list(rx.finditer(text, a1, b0))
@@ -222,10 +225,8 @@ def partition(text: str, sent: tuple[int, int],
             cuts.append(_past_own_paren(text, cuts[-1], a1, b0))
         elif _open_parens(text, cuts[-1], a1) and _CLOSER.search(text, a1, cut) is None:
             # the break lies inside the part's own parenthesis ("effusions (2:150 on the right, 2:152 on the left)"):
-            # the part ends with its reference, and its dangling "(" goes when it is rendered; when the next reference
-            # is in that parenthesis too ("14 mm (Se 201/Bi 188; VU 6 mm, Se 2/Bi 180)"), both show one finding
+            # the part ends with its reference, and its dangling "(" goes when it is rendered
             cuts.append(a1)
-            shared[k + 1] = _CLOSER.search(text, a1, b0) is None
         else:
             cuts.append(_before_open_paren(text, a1, cut))
     cuts.append(s1)

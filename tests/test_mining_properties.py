@@ -369,13 +369,16 @@ INNER = [f[1] for f in FORMS if f[0].startswith("(") and not f[0].startswith("(b
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(SENTENCES, st.sampled_from(INNER), st.sampled_from(["", " on the right", " rechts", " prior", " today"]),
-       st.sampled_from([", ", "; ", " and ", " und "]), st.sampled_from(INNER),
-       st.sampled_from(["", " on the left", " links", " now"]))
-def test_snippets_of_two_references_in_one_parenthesis_are_balanced(sentence, form1, after1, sep, form2, after2):
-    """Two references in one parenthesis, each with words after it: no snippet keeps a '(' without its ')' (found by
-    a review: "Trace bilateral pleural effusions (2:150 on the right, 2:152 on the left)")."""
-    text = (f"FINDINGS: {sentence} ({form1.format(s=2, i=150)}{after1}{sep}{form2.format(s=2, i=152)}{after2}). "
-            "No effusion.")
+@given(st.sampled_from(["", "Rundherde beidseits, der größte links mit 14 mm", "Nodules, the largest 6 mm"]), SENTENCES,
+       st.sampled_from(INNER), st.sampled_from(["", " on the right", " rechts", " prior", " today"]),
+       st.sampled_from([", ", "; ", " and ", " und "]), st.sampled_from(["", "VU 6 mm, ", "previously 4 mm, "]),
+       st.sampled_from(INNER), st.sampled_from(["", " on the left", " links", " now"]))
+def test_snippets_of_two_references_in_one_parenthesis_are_balanced(head, sentence, form1, after1, sep, aside, form2,
+                                                                     after2):
+    """Two references in one parenthesis, each with words after it or an aside between them: no snippet keeps a '('
+    without its ')' or a ')' without its '(' (found by reviews: "Trace bilateral pleural effusions (2:150 on the right,
+    2:152 on the left)", "Rundherde beidseits, der größte links mit 14 mm (Se 201/Bi 188; VU 6 mm, Se 2/Bi 180)")."""
+    text = (f"FINDINGS: {head or sentence} ({form1.format(s=2, i=150)}{after1}{sep}{aside}{form2.format(s=2, i=152)}"
+            f"{after2}). No effusion.")
     for r in extract(text):
         assert r.snippet.count("(") == r.snippet.count(")"), (text, r.snippet)
