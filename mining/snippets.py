@@ -110,7 +110,8 @@ _SUBJECT_VERB = regex.compile(
     regex.IGNORECASE)
 _BULLETS = " \t\r\n-–•*"
 # "Nodules and.", also where a sentence goes on after it ("Nodule and. See also." from an antecedent sentence)
-_DANGLING_CONJ = regex.compile(r"\s+(?:and|und|or|oder|sowie)(?=\s*(?:[.;!?)\]]|,?\s*$))", regex.IGNORECASE)
+_DANGLING_CONJ = regex.compile(r"\s+(?:and|und|or|oder|sowie)(?=\s*(?:[.;!?)\]]|,?\s*$))"
+                               r"|(?<=[(\[][ \t]*)(?:and|und|or|oder|sowie)\s+", regex.IGNORECASE)  # "(and on the left)"
 _DOUBLE_DASH = regex.compile(r"([-–—])\s+[-–—](?=\s|$)")  # "Nodule - - unchanged." (a reference between dashes)
 _DANGLING_DASH = regex.compile(r"\s+[-–—]+\s*(?=[.;,!?)\]]|$)")  # "Nodule - series 3, image 45." -> "Nodule."
 

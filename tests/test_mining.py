@@ -550,6 +550,8 @@ def test_snippet_of_a_field_record_is_its_line(text, snippet):
     # once took "der größte ... 14 mm (" out of the second does not apply)
     ("Befund: Rundherde beidseits, der größte links mit 14 mm (Se 201/Bi 188; VU 6 mm, Se 2/Bi 180).",
      ["Rundherde beidseits, der größte links mit 14 mm (VU 6 mm)."] * 2),
+    ("FINDINGS: Nodules, the largest 14 mm (series 2, image 150 and series 2, image 152 on the left).",
+     ["Nodules, the largest 14 mm (on the left)."] * 2),  # no "(and" left
     ("FINDINGS: Nodule 5\xa0mm (series\xa03,\xa0image\xa045).", ["Nodule 5 mm."]),  # no-break spaces made plain
 ])
 def test_snippet_of_references_sharing_a_parenthesis_is_tidy(text, snippets):
