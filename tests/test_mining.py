@@ -1001,7 +1001,7 @@ def test_labels(text, label, value):
     ("15 mm nodule near hilar nodes.", "Lymphadenopathy", "not_mentioned"),
     # devices named by their kind
     ("Mitral annuloplasty ring.", "Medical material", "present"),
-    ("Lap band.", "Medical material", "present"),
+    ("Lap-band.", "Medical material", "present"),
     ("Fiducial markers in the RUL.", "Medical material", "present"),
     ("LVAD in place.", "Medical material", "present"),
     ("Coronary arteriosclerosis.", "Coronary artery wall calcification", "present"),
