@@ -258,10 +258,14 @@ def partition(text: str, sent: tuple[int, int],
             out.append((parts[j][0], p1))
             # a list under one head ("Multiple nodules: 4 mm RUL (3:45), 5 mm RLL (3:200)"): the head and this item,
             # without the items before it (each up to the next one's start), when the head ends at a break of its own
-            # and its first item names no finding ("Target lesion 1: right lower lobe mass, 23 mm" is the finding)
+            # and its first item names no finding ("Target lesion 1: right lower lobe mass, 23 mm" is the finding); a
+            # part that speaks of the item before it ("..., the largest 1.8 cm (5:210), previously 1.2 cm (4:198)")
+            # keeps that item (not a size then or now: "Nodule, previously 4 mm (2:40), now 6 mm (3:45)")
             item = _item_after_head(text, *parts[j])
-            if item is not None and not shared[i] and not HEAD_WORD.search(text, item, parts[j][1]):
-                cut = [(a, b) for a, b in [(item, parts[j + 1][0])] + [(parts[k][0], parts[k + 1][0]) for k in range(j + 1, i)]
+            upto = i - 1 if item is not None and _LOOKS_BACK.match(text, p0, p1) and _names_an_item(
+                text, *trim_span(text, item if i - 1 == j else parts[i - 1][0], parts[i - 1][1])) else i
+            if item is not None and upto > j and not shared[i] and not HEAD_WORD.search(text, item, parts[j][1]):
+                cut = [(a, b) for a, b in [(item, parts[j + 1][0])] + [(parts[k][0], parts[k + 1][0]) for k in range(j + 1, upto)]
                        if a < b]  # a part sharing the parenthesis before it starts where that one does
         cuts.append(cut)
     return out, cuts
@@ -293,6 +297,16 @@ _HEAD_BREAK = regex.compile(r"[:;]|,(?!\d)")
 _LOOKS_BACK = regex.compile(
     r"(?:previously|prior|formerly|before|was|were|now|currently|up\s+from|down\s+from|compared|versus|vs\.?|then|"
     r"vormals|zuvor|damals|vorher|früher|aktuell|jetzt|derzeit)\b", regex.IGNORECASE)
+
+
+#: A word of three letters or more: what an item says beyond its size ("the largest in the RLL", "RUL", not "6 mm").
+_WORD3 = regex.compile(r"[^\W\d_]{3,}")
+
+
+def _names_an_item(text: str, a: int, b: int) -> bool:
+    """Whether text[a:b], a part after a list's head, says which item it is (a place, "the largest"), not only a size
+    then or now ("6 mm", "previously 4 mm")."""
+    return not _LOOKS_BACK.match(text, a, b) and _WORD3.search(text, a, b) is not None
 
 
 def _item_after_head(text: str, p0: int, p1: int) -> int | None:

@@ -599,6 +599,14 @@ def test_snippet_drops_a_negated_finding_after_its_reference(text, snippets):
     # a second reference in the first item's parenthesis is that item's
     ("Multiple nodules: 4 mm RUL (3:45; coronal 601:140), 5 mm RLL (3:200).",
      ["Multiple nodules: 4 mm RUL", "Multiple nodules: 4 mm RUL", "Multiple nodules: 5 mm RLL."]),
+    # a size then after an item keeps the item it speaks of; after a size only, not the size
+    ("Multiple nodules: 4 mm RUL (3:45), previously 3 mm (2:40), 5 mm RLL (3:200), previously 4 mm (2:190).",
+     ["Multiple nodules: 4 mm RUL", "Multiple nodules: 4 mm RUL, previously 3 mm", "Multiple nodules: 5 mm RLL",
+      "Multiple nodules: 5 mm RLL, previously 4 mm."]),
+    ("Innumerable nodules, the largest in the RLL measuring 1.8 cm (5:210), previously 1.2 cm (4:198).",
+     ["Innumerable nodules, the largest in the RLL measuring 1.8 cm",
+      "Innumerable nodules, the largest in the RLL measuring 1.8 cm, previously 1.2 cm."]),
+    ("Nodule, 6 mm (3:45), was 4 mm on 1/2/2020 (2:40).", ["Nodule, 6 mm", "Nodule, was 4 mm on 1/2/2020."]),
     # no break after the head: the items before stay (nothing tells the head from the first item)
     ("Nodules in the RUL (3:45) and RLL (3:200).", ["Nodules in the RUL", "Nodules in the RUL and RLL."]),
 ])
