@@ -1007,6 +1007,9 @@ def test_labels(text, label, value):
     ("Subcarinal node measuring 13 x 8 mm.", "Lymphadenopathy", "not_mentioned"),
     ("Subcarinal node measuring 13 mm in long axis.", "Lymphadenopathy", "not_mentioned"),
     ("15 mm nodule near hilar nodes.", "Lymphadenopathy", "not_mentioned"),
+    ("Enlarging subcarinal lymph node.", "Lymphadenopathy", "present"),
+    ("Subcarinal lymph node, now 2.1 cm (previously 1.5 cm).", "Lymphadenopathy", "present"),
+    ("Subcarinal lymph node, now 8 mm.", "Lymphadenopathy", "not_mentioned"),
     # devices named by their kind
     ("Mitral annuloplasty ring.", "Medical material", "present"),
     ("Lap-band.", "Medical material", "present"),
