@@ -1177,6 +1177,9 @@ def test_labels_hospital_styles(text, label, value):
 ("Beginnendes Infiltrat rechts basal?", "Lung opacity", "uncertain"),
 ("Infiltrat? Kein Erguss.", "Pleural effusion", "absent"),
 ("Pleuraerguss? Nein.", "Pleural effusion", "absent"),
+("Lymphknoten nicht pathologisch vergrößert.", "Lymphadenopathy", "absent"),
+("Ein Pleuraerguss ist auszuschließen.", "Pleural effusion", "absent"),
+("Ein Pleuraerguss ist nicht sicher auszuschließen.", "Pleural effusion", "uncertain"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
