@@ -150,6 +150,10 @@ def test_distractors_are_not_references(text):
     ("Nodule (image 45; 4:50).", [(None, 45, False, False), (4, 50, False, False)]),
     # 'Ref' before series/image pairs
     ("Right hilar node (15 mm, Ref 2/60).", [(2, 60, False, False)]),
+    # an exam word after a comma that names the next reference dates that one, not the one before it
+    ("Nodule (current 3:45, on the prior 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Nodule (3:45, on the prior 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Befund: Rundherd (Se 3/Bi 45, in der VU Se 2/Bi 40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Reference 2/3 mm.", []),
 ])
 def test_reference_review_forms(text, want):
