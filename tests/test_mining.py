@@ -154,6 +154,8 @@ def test_distractors_are_not_references(text):
     ("Nodule (current 3:45, on the prior 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Nodule (3:45, on the prior 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Befund: Rundherd (Se 3/Bi 45, in der VU Se 2/Bi 40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Befund: Rundherd (Serien-Nr. 3, Bild-Nr. 45).", [(3, 45, False, False)]),
+    ("Befund: Rundherd (Ser.-Nr. 3, Bildnr. 45).", [(3, 45, False, False)]),
     ("Reference 2/3 mm.", []),
 ])
 def test_reference_review_forms(text, want):
