@@ -188,6 +188,16 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
     return best
 
 
+def _right_after_prior(triggers: list[Trigger], i: int) -> bool:
+    """Whether a prior-exam trigger ends right before `triggers[i]` starts (one blank at most), past the triggers that
+    start where it does ("measuring" and "measuring 4 mm")."""
+    t = triggers[i]
+    j = i - 1
+    while j >= 0 and triggers[j].start >= t.start:
+        j -= 1
+    return j >= 0 and triggers[j].category == "prior" and 0 <= t.start - triggers[j].end <= 1
+
+
 def _about_prior_exam(triggers: list[Trigger], i: int, lo: int, hi: int, m_end: int, text: str) -> bool:
     """Whether the negation `triggers[i]` after a mention speaks of the prior exam: a prior-exam trigger right next
     to it ("new infiltrate, in der VU nicht vorhanden", "new nodule, not present on the prior exam"); one that says
@@ -261,12 +271,16 @@ def _comparison_object(text: str, p: Trigger | None, t: Trigger) -> bool:
 
 def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref_start: int, text: str = "") -> Trigger | None:
     """The last prior/current trigger in [seg_start, ref_start) not shadowed by a pseudo-trigger, nor in a
-    parenthesised aside on an old size that closes before the reference ("42 mm (previously 38 mm), series 3 image 56")."""
+    parenthesised aside on an old size that closes before the reference ("42 mm (previously 38 mm), series 3 image 56"),
+    nor a current one right after a prior one ("on the prior measuring 4 mm")."""
     i = bisect.bisect_left(starts, ref_start) - 1
     while i >= 0 and triggers[i].start >= seg_start:
         t = triggers[i]
         if t.end <= ref_start and t.category in ("prior", "current") and not _aside(text, t, ref_start):
             if _comparison_object(text, triggers[i - 1] if i > 0 else None, t):  # "since the prior": passed over
+                i -= 1
+                continue
+            if t.category == "current" and _right_after_prior(triggers, i):  # "on the prior measuring 4 mm": its size
                 i -= 1
                 continue
             return t

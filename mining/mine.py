@@ -39,9 +39,10 @@ _PRIOR_AFTER = regex.compile(
     r"[\s,]*(?:(?:on|from|of|dated)\s+\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|" + _PRIOR_EXAM
     + r"|for\s+comparison\b|zum\s+vergleich\b"
     + r"|(?:prior|previous(?:ly)?|vorher|zuvor|voruntersuchung|vu)\b(?!\s+(?:to|study\s+show)))"
-    # not "(current 3:45, prior 2:40)", "(3:45, on the prior 2:40)", "(Se 3/Bi 45, in der VU Se 2/Bi 40)": that names
-    # the next
-    r"(?!\s*[:#]?\s*\d|\s+(?:series|serie|image|bild|se|im)\b)"
+    # not "(current 3:45, prior 2:40)", "(3:45, on the prior 2:40)", "(Se 3/Bi 45, in der VU Se 2/Bi 40)", "image 45
+    # (series 3), on the prior on image 40": that names the next
+    r"(?!(?:\s+(?:exam|examination|study|ct|scan|untersuchung))?\s*[:#]?\s*\d"
+    r"|\s+(?:(?:on|in|at|auf)\s+(?:the\s+|der\s+)?)?(?:series|serie|image|bild|se|im|slice|schicht)\b)"
     rf"|[ \t]*[)\]]?[ \t]*(?:{_PRIOR_EXAM}|(?:{DATED})(?!,?\s*\d+(?:[.,]\d+)?\s*(?:mm|cm)\b))"
     r"|[ \t]*[;,][ \t]*(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})(?=[ \t]*[)\]])",
     regex.IGNORECASE,

@@ -154,6 +154,13 @@ def test_distractors_are_not_references(text):
     ("Nodule (current 3:45, on the prior 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Nodule (3:45, on the prior 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Befund: Rundherd (Se 3/Bi 45, in der VU Se 2/Bi 40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Nodule (this exam 3:45, prior exam 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Nodule on image 45 (series 3), on the prior on image 40 (series 2).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Nodule (3:45, comparison 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Nodule (now 3:45, before 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Befund: Rundherd (3:45, in der Voruntersuchung 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    # a size right after the prior exam is that exam's
+    ("Nodule measuring 6 mm (3:45), on the prior measuring 4 mm (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Befund: Rundherd (Serien-Nr. 3, Bild-Nr. 45).", [(3, 45, False, False)]),
     ("Befund: Rundherd (Ser.-Nr. 3, Bildnr. 45).", [(3, 45, False, False)]),
     ("Reference 2/3 mm.", []),
