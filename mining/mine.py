@@ -50,7 +50,8 @@ _PRIOR_AFTER = regex.compile(
 _WORDS = regex.compile(r"[^\W\d_]{2,}")
 _PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor)\b", regex.IGNORECASE)
 #: A word for the compared exam labelling an image after another in one parenthesis: "(3:45, comparison 2:40)".
-_PRIOR_LABEL = regex.compile(r"[(\[][^()\[\]\n]*[,;]\s*(?:comparison|before|baseline|vergleich)\s*:?\s*$", regex.IGNORECASE)
+_PRIOR_LABEL_WORDS = ("comparison", "before", "baseline", "vergleich")
+_PRIOR_LABEL = regex.compile(rf"[(\[][^()\[\]\n]*[,;]\s*(?:{'|'.join(_PRIOR_LABEL_WORDS)})\s*:?\s*$", regex.IGNORECASE)
 _CURRENT_INSIDE = regex.compile(r"\b(?:current|now|today|aktuell|jetzt|heute|new|neu)\b", regex.IGNORECASE)
 
 
@@ -506,7 +507,10 @@ def series_statements(text: str) -> list[tuple[int, int, int, bool]]:
 def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: str) -> bool:
     """Whether `r`, with nothing after it that dates it (`_PRIOR_AFTER`), is on a prior exam."""
     inside = text[r.start:r.end]
-    if _PRIOR_INSIDE.search(inside) or _PRIOR_LABEL.search(text, max(0, r.start - 80), r.start):
+    if _PRIOR_INSIDE.search(inside):
+        return True
+    if (text[max(0, r.start - 14):r.start].rstrip(" \t:").lower().endswith(_PRIOR_LABEL_WORDS)
+            and _PRIOR_LABEL.search(text, max(0, r.start - 80), r.start)):
         return True
     t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
     if t is not None:
