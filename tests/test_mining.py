@@ -711,6 +711,8 @@ def test_the_plane_after_one_reference_is_no_hint_for_the_next():
     ("Gesamtansprechen:", "IMPRESSION"),
     # Markdown emphasis around a header (an export from a rich-text editor)
     ("**IMPRESSION**", "IMPRESSION"), ("**Impression:**", "IMPRESSION"), ("__BEURTEILUNG__", "IMPRESSION"),
+    ("Klinische Informationen:", "HISTORY"), ("Untersuchungsprotokoll:", "TECHNIQUE"),
+    ("Vergleichsaufnahmen:", "COMPARISON"), ("Kommentar:", "IMPRESSION"),
 ])
 def test_sections_header_forms(header, section):
     (r,) = extract(f"{header}\nNodule (3:45).")
