@@ -459,6 +459,10 @@ def test_series_inferred_from_same_sentence_only():
     ("FINDINGS: Nodule (series 3, image 40). Atelectasis also on image 108.", [(3, False), (3, True)]),
     ("Befund: Rundherd (Serie 3, Bild 40). Auf der gleichen Serie Erguss auf Bild 90.", [(3, False), (3, True)]),
     ("FINDINGS: All images refer to series 3. Nodule on image 108.", [(3, True)]),
+    ("FINDINGS: References are to the axial 1 mm series (series 4). Nodule on image 108.", [(4, True)]),
+    ("FINDINGS: (Image numbers: series 4.) Nodule on image 108.", [(4, True)]),
+    ("Befund: Bildnummern: Serie 4. Rundherd auf Bild 108.", [(4, True)]),
+    ("FINDINGS: Key images: series 4, images 45 and 88. Nodule on image 60.", [(4, False), (4, False), (None, False)]),
     ("FINDINGS:\nImages from series 4:\nNodule on image 22.\nIMPRESSION: Nodule on image 22.", [(4, True), (None, False)]),
     # a statement for all images holds for the whole report, wherever it stands
     ("TECHNIQUE: All images refer to series 3.\nFINDINGS: Nodule on image 108.", [(3, True)]),
