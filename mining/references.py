@@ -139,13 +139,28 @@ class Matcher:
 
 
 def _with_echoes(text: str, rows: list[RawRef], echoes: list[list[RawRef]]) -> list[RawRef]:
-    """`rows` and those matches of echo rules all of whose series another reference or a series mention names, in
-    text order (groups are numbered in text order)."""
-    named = {r.series for r in rows} | {s for _, _, s in series_mentions(text)}
-    kept = rows + [r for group in echoes if all(r.series in named for r in group) for r in group]
+    """`rows` and those matches of echo rules all of whose series another reference or a series mention names, or all
+    of them where the report cites images that way throughout (`_cites_bare_pairs`), in text order (groups are numbered
+    in text order)."""
+    if _cites_bare_pairs(echoes):
+        kept = rows + [r for group in echoes for r in group]
+    else:
+        named = {r.series for r in rows} | {s for _, _, s in series_mentions(text)}
+        kept = rows + [r for group in echoes if all(r.series in named for r in group) for r in group]
     if len(kept) > len(rows):
         kept.sort(key=lambda r: r.group)  # stable: a list's images stay in order
     return kept
+
+
+def _cites_bare_pairs(echoes: list[list[RawRef]]) -> bool:
+    """Whether a report's bare slash pairs are its way of citing series and image ("(4/77) ... (4/180) ... (2/30)"): one
+    first number with two or more second numbers, one of them no day of a month nor a year. Dates ("(3/12)", "(3/15)"),
+    fractions and a lone pair do not."""
+    seen: dict[int | None, set[int]] = {}
+    for group in echoes:
+        for r in group:
+            seen.setdefault(r.series, set()).add(r.image)
+    return any(len(images) >= 2 and any(31 < i < 1900 or i > 2100 for i in images) for images in seen.values())
 
 
 def _gate(rx: regex.Pattern) -> tuple[str, ...] | None:
