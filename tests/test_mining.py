@@ -172,6 +172,9 @@ def test_distractors_are_not_references(text):
     ("Befund: Rundherd (Serien-Nr. 3, Bild-Nr. 45).", [(3, 45, False, False)]),
     ("Befund: Rundherd (Ser.-Nr. 3, Bildnr. 45).", [(3, 45, False, False)]),
     ("Reference 2/3 mm.", []),
+    # an image word ending its sentence, then a list's number on the next line; after an abbreviation it goes on
+    ("FINDINGS:\nNoted on 3 images.\n2) Small effusion.", []),
+    ("Befund:\nHerd (Se. 201/Bi.\n33).", [(201, 33, False, False)]),
 ])
 def test_reference_review_forms(text, want):
     assert [(r.series_number, r.image_number, r.is_prior, r.series_inferred) for r in extract(text)] == want
