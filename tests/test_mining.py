@@ -1210,6 +1210,12 @@ def test_labels_hospital_styles(text, label, value):
 ("Lymphknoten nicht pathologisch vergrößert.", "Lymphadenopathy", "absent"),
 ("Ein Pleuraerguss ist auszuschließen.", "Pleural effusion", "absent"),
 ("Ein Pleuraerguss ist nicht sicher auszuschließen.", "Pleural effusion", "uncertain"),
+# 'Lk' / 'LK' for Lymphknoten
+("Vergrößerte Lk hilär bds.", "Lymphadenopathy", "present"),
+("Mediastinale Lk bis 12 mm Kurzachse.", "Lymphadenopathy", "present"),
+("Keine vergrößerten LK.", "Lymphadenopathy", "absent"),
+("LK nicht vergrößert.", "Lymphadenopathy", "absent"),
+("Lk bis 8 mm Kurzachse.", "Lymphadenopathy", "not_mentioned"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
