@@ -66,6 +66,16 @@ def _best(cands: list[frozenset[str]]) -> frozenset[str] | None:
     return max(cands, key=lambda f: (min(map(len, f)), -len(f)))
 
 
+def _lead(items) -> str:
+    """The literal characters an alternative starts with."""
+    out = []
+    for op, av in items:
+        if op is not _c.LITERAL:
+            break
+        out.append(chr(av))
+    return "".join(out)
+
+
 def _stems(items, lookarounds: bool = False) -> frozenset[str] | None:
     cands: list[frozenset[str]] = []
     run: list[str] = []
@@ -79,6 +89,7 @@ def _stems(items, lookarounds: bool = False) -> frozenset[str] | None:
         if op is _c.LITERAL:
             run.append(chr(av))
             continue
+        prefix = "".join(run)
         flush()
         f = None
         if op is _c.SUBPATTERN:
@@ -86,6 +97,9 @@ def _stems(items, lookarounds: bool = False) -> frozenset[str] | None:
         elif op is _c.BRANCH:
             subs = [_stems(b, lookarounds) for b in av[1]]
             f = None if any(s is None for s in subs) else frozenset().union(*subs)
+            leads = [_lead(b) for b in av[1]]
+            if prefix and all(leads):  # the parser factors a common start out: "uip|usual" is "u" + (ip|sual)
+                cands.append(frozenset(prefix + x for x in leads))
         elif op in _REPEATS:
             f = _stems(av[2], lookarounds) if av[0] >= 1 else None
         elif op is getattr(_c, "ATOMIC_GROUP", None):
