@@ -467,7 +467,7 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report))?\s+"
     r"(?:refers?|are|is|relates?|corresponds?)\s+(?:to\s+|from\s+|on\s+|in\s+)?"
     r"(?:the\s+)?(?:[\w-]+\s+){0,3}?series|"
-    r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)\s*:\s*(?:the\s+|die\s+)?(?:[\w-]+\s+){0,3}?[\w-]*serie[s]?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
+    r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)\s*:\s*(?:the\s+|die\s+)?(?:[\w-]+\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben)\s+(?:beziehen\s+sich\s+)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     r"(?:[\w-]+\s+){0,3}?[\w-]*serie)"
     # the number, or the series described and then numbered: "the lung window series (series 4)", "venöse Serie (Serie 6)",

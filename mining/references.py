@@ -78,7 +78,8 @@ class Matcher:
         # the words a rule needs in the text (its lookbehinds' too: 'between' for "between images 45 and 52"), where
         # each is one a report seldom holds: a report without any of them skips the rule's scan
         self.gates = [_gate(rx) for rx in self.compiled]
-        # rules whose matches count only where another reference or a series mention of the text names their series
+        # rules whose matches count only where another reference or a series mention of the text names their series, or
+        # where the text cites its images that way throughout (`_with_echoes`)
         self.echo = {i for i, r in enumerate(self.rules) if r.get("echo")}
         self.regex = regex.compile("|".join(f"(?P<r{i}>{'(?-i:' + r.pattern + ')' if r.get('case_sensitive') else r.pattern})"
                                             for i, r in enumerate(self.rules)), regex.IGNORECASE | regex.VERBOSE)
