@@ -47,6 +47,9 @@ _PRIOR_AFTER = regex.compile(
     r"|[ \t]*[;,][ \t]*(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})(?=[ \t]*[)\]])",
     regex.IGNORECASE,
 )
+#: Between an exam phrase and the reference right after it, which the phrase then names: "prior exam 2:40".
+_NAMES_NEXT = regex.compile(r"[ \t]*(?:(?:exam|examination|study|ct|scan|untersuchung)\b[ \t]*)?:?[ \t]*"
+                            r"(?:(?:on|in|at|auf|of)[ \t]+(?:the[ \t]+|der[ \t]+)?)?", regex.IGNORECASE)
 _WORDS = regex.compile(r"[^\W\d_]{2,}")
 _PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor)\b", regex.IGNORECASE)
 #: A word for the compared exam labelling an image after another in one parenthesis: "(3:45, comparison 2:40)".
@@ -291,8 +294,12 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             k = bisect.bisect_right(gends, r.start) - 1
             prev_end = after_end.get(gorder[k], gends[k]) if k >= 0 and gstarts[k] >= sent[0] else sent[0]
             after = _PRIOR_AFTER.match(text, r.end, min(len(text), r.end + 60))
-            if after is not None:  # what dates this reference does not date the next one
-                after_end[g] = after.end()
+            if after is not None:
+                nxt = bisect.bisect_right(gstarts, r.start)
+                if nxt < len(gstarts) and _NAMES_NEXT.fullmatch(text, after.end(), gstarts[nxt]):
+                    after = None  # the exam named right before the next reference is that one's: "(3:45, prior S2/I40)"
+                else:  # what dates this reference does not date the next one
+                    after_end[g] = after.end()
             is_prior = after is not None or _is_prior(text, r, prev_end, triggers, trig_starts, sec.name)
             if not is_prior and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2] is False:
                 # after a current image in its sentence, an image cited right after the compared exam is that exam's:
