@@ -17,6 +17,9 @@ import regex
 from mining import rules as rules_mod
 
 _CAND = regex.compile(r"[.!?]+[\"'’”)\]]*(?=\s)|\n")
+#: A series named right before "Im <number>." ("Series 3, Im 45."): the number is an image, not a German ordinal.
+_SERIES_BEFORE = regex.compile(r"\b(?:series|serien|serie|ser|se|sequence|seq)\.?(?:-?nr\.)?\s*\#?\s*\d{1,5}\s*[,;:/-]?\s*im\s*\d{1,5}$",
+                               regex.IGNORECASE)
 _WORD_BEFORE = regex.compile(r"([\w.\-/]*)\Z")
 _LETTER_ITEM = regex.compile(r"[a-h]\)[ \t]")
 _PART_SEP = regex.compile(r"[/-]")  # "Bild-Nr.": the abbreviation is the part after the last "/" or "-"
@@ -65,8 +68,9 @@ class Splitter:
                         continue
                     prev = text[max(0, m.start() - 8):m.start() - len(wb)].lower().split()[-1:] or [""]
                     prev = prev[0]
-                    if prev in ("im", "am", "zum", "vom", "der", "die", "das", "des", "dem", "den", "seit", "ab"):
-                        continue
+                    if prev in ("im", "am", "zum", "vom", "der", "die", "das", "des", "dem", "den", "seit", "ab") and not (
+                            prev == "im" and _SERIES_BEFORE.search(text, max(0, m.start() - 40), m.start())):
+                        continue  # a German ordinal ("im 3. Segment"), not an image after its series ("Se 3 Im 45.")
                 if len(wb) == 1 and wb.isalpha() and nxt.islower():
                     continue
             if (nxt.isupper() or nxt.isdigit() or nxt in "-•*([\"'" or "\n" in text[e:j] or (all_lower and nxt.isalpha())

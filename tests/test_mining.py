@@ -340,6 +340,16 @@ def test_a_number_abbreviation_ends_a_sentence_unless_a_number_follows():
         "Nodule on image No. 45.", "Pleural effusion: no.", "Pericardial effusion: small.", "Bild Nr. 4 und Nr. #5."]
 
 
+def test_a_number_after_im_is_an_image_after_a_series_and_an_ordinal_otherwise():
+    from mining.sentences import split_sentences
+
+    text = "Nodule in the RUL series 3 IM 45. No effusion. Herd im 3. Segment. Kein Erguss. Herd Serie 3: Im 45. Gut."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "Nodule in the RUL series 3 IM 45.", "No effusion.", "Herd im 3. Segment.", "Kein Erguss.", "Herd Serie 3: Im 45.",
+        "Gut."]
+    assert [r.snippet for r in extract("FINDINGS: Nodule in the RUL series 3 IM 45. No effusion.")] == ["Nodule in the RUL."]
+
+
 def test_a_lettered_item_after_a_full_stop_starts_a_sentence():
     from mining.sentences import split_sentences
 
