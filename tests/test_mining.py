@@ -174,6 +174,10 @@ def test_distractors_are_not_references(text):
     ("Nodule measuring 6 mm (3:45), on the prior measuring 4 mm (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Befund: Rundherd (Serien-Nr. 3, Bild-Nr. 45).", [(3, 45, False, False)]),
     ("Befund: Rundherd (Ser.-Nr. 3, Bildnr. 45).", [(3, 45, False, False)]),
+    # a short image word with its series after it, outside parentheses
+    ("Nodule in the RUL, Im 45 of series 3.", [(3, 45, False, False)]),
+    ("Befund: Rundherd, Bi. 45/Se. 3.", [(3, 45, False, False)]),
+    ("Befund: Rundherd im 3. Segment der Serie.", []),
     ("Reference 2/3 mm.", []),
     # an image word ending its sentence, then a list's number on the next line; after an abbreviation it goes on
     ("FINDINGS:\nNoted on 3 images.\n2) Small effusion.", []),
