@@ -48,13 +48,15 @@ _PRIOR_AFTER = regex.compile(
     regex.IGNORECASE,
 )
 #: Between an exam phrase and the reference right after it, which the phrase then names: "prior exam 2:40".
-_NAMES_NEXT = regex.compile(r"[ \t]*(?:(?:exam|examination|study|ct|scan|untersuchung)\b[ \t]*)?:?[ \t]*"
+_NAMES_NEXT = regex.compile(r"[ \t]*(?:(?:exam|examination|study|ct|scan|untersuchung)\b[ \t]*)?"
+                            r"(?:(?:vom|from|of|on|dated)[ \t]+\d{1,2}[./-]\d{1,2}[./-]\d{2,4}[ \t]*)?:?[ \t]*"
                             r"(?:(?:on|in|at|auf|of)[ \t]+(?:the[ \t]+|der[ \t]+)?)?", regex.IGNORECASE)
 _WORDS = regex.compile(r"[^\W\d_]{2,}")
 _PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor)\b", regex.IGNORECASE)
 #: A word for the compared exam labelling an image after another in one parenthesis: "(3:45, comparison 2:40)".
 _PRIOR_LABEL_WORDS = ("comparison", "before", "baseline", "vergleich")
-_PRIOR_LABEL = regex.compile(rf"[(\[][^()\[\]\n]*[,;]\s*(?:{'|'.join(_PRIOR_LABEL_WORDS)})\s*:?\s*$", regex.IGNORECASE)
+_PRIOR_LABEL = regex.compile(rf"[(\[][^()\[\]\n]*[,;]\s*(?:{'|'.join(_PRIOR_LABEL_WORDS)}|(?:19|20)\d\d)\s*:?\s*$",
+                             regex.IGNORECASE)
 _CURRENT_INSIDE = regex.compile(r"\b(?:current|now|today|aktuell|jetzt|heute|new|neu)\b", regex.IGNORECASE)
 
 
@@ -517,7 +519,8 @@ def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: s
     inside = text[r.start:r.end]
     if _PRIOR_INSIDE.search(inside):
         return True
-    if (text[max(0, r.start - 14):r.start].rstrip(" \t:").lower().endswith(_PRIOR_LABEL_WORDS)
+    before = text[max(0, r.start - 14):r.start].rstrip(" \t:").lower()
+    if ((before.endswith(_PRIOR_LABEL_WORDS) or before[-4:-2] in ("19", "20") and before[-4:].isdigit())
             and _PRIOR_LABEL.search(text, max(0, r.start - 80), r.start)):
         return True
     t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
