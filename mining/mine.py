@@ -520,7 +520,7 @@ def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: s
     if _PRIOR_INSIDE.search(inside):
         return True
     before = text[max(0, r.start - 14):r.start].rstrip(" \t:").lower()
-    if ((before.endswith(_PRIOR_LABEL_WORDS) or before[-4:-2] in ("19", "20") and before[-4:].isdigit())
+    if ((before.endswith(_PRIOR_LABEL_WORDS) or (before[-4:-2] in ("19", "20") and before[-4:].isdigit()))
             and _PRIOR_LABEL.search(text, max(0, r.start - 80), r.start)):
         return True
     t = temporal_for(triggers, trig_starts, seg_start, r.start, text)

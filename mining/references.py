@@ -140,28 +140,32 @@ class Matcher:
 
 
 def _with_echoes(text: str, rows: list[RawRef], echoes: list[list[RawRef]]) -> list[RawRef]:
-    """`rows` and those matches of echo rules all of whose series another reference or a series mention names, or all
-    of them where the report cites images that way throughout (`_cites_bare_pairs`), in text order (groups are numbered
-    in text order)."""
-    if _cites_bare_pairs(echoes):
-        kept = rows + [r for group in echoes for r in group]
-    else:
-        named = {r.series for r in rows} | {s for _, _, s in series_mentions(text)}
-        kept = rows + [r for group in echoes if all(r.series in named for r in group) for r in group]
+    """`rows` and those matches of echo rules all of whose series another reference or a series mention names, in
+    text order (groups are numbered in text order). Where the report cites its images that way throughout
+    (`_bare_pair_series`), the series it cites so count as named, and a pair whose image can be no date either."""
+    named = {r.series for r in rows} | {s for _, _, s in series_mentions(text)}
+    habit = _bare_pair_series(echoes)
+    named |= habit
+    kept = rows + [r for group in echoes
+                   if all(r.series in named or (habit and _no_date_part(r.image)) for r in group) for r in group]
     if len(kept) > len(rows):
         kept.sort(key=lambda r: r.group)  # stable: a list's images stay in order
     return kept
 
 
-def _cites_bare_pairs(echoes: list[list[RawRef]]) -> bool:
-    """Whether a report's bare slash pairs are its way of citing series and image ("(4/77) ... (4/180) ... (2/30)"): one
-    first number with two or more second numbers, one of them no day of a month nor a year. Dates ("(3/12)", "(3/15)"),
-    fractions and a lone pair do not."""
+def _no_date_part(n: int) -> bool:
+    """Whether `n` can be neither a day or month nor a year."""
+    return 31 < n < 1900 or n > 2100
+
+
+def _bare_pair_series(echoes: list[list[RawRef]]) -> set[int | None]:
+    """The series a report cites as bare slash pairs ("(4/77) ... (4/180)"): each first number with two or more second
+    numbers, one of them no day of a month nor a year. Dates ("(3/12)", "(3/15)"), fractions and a lone pair give none."""
     seen: dict[int | None, set[int]] = {}
     for group in echoes:
         for r in group:
             seen.setdefault(r.series, set()).add(r.image)
-    return any(len(images) >= 2 and any(31 < i < 1900 or i > 2100 for i in images) for images in seen.values())
+    return {s for s, images in seen.items() if len(images) >= 2 and any(_no_date_part(i) for i in images)}
 
 
 def _gate(rx: regex.Pattern) -> tuple[str, ...] | None:

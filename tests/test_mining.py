@@ -119,14 +119,14 @@ def test_distractors_are_not_references(text):
     ("Axial 1 mm (series 4). Nodules (4/56); effusion (3/12).", [(4, 56, False, False)]),
     ("Nodule (series 3, image 45). Effusion (3/12/2026), contusion (1/3).", [(3, 45, False, False)]),
     ("Nodule (series 3, image 45). Effusion (4/56, 3/60).", [(3, 45, False, False)]),
-    # ... or where the report cites its images so throughout: one first number with several images, one of them no
-    # day of a month nor a year; two dates of one month are not
-    ("Nodule (4/77). Effusion (4/200 right, 4/205 left). Node (2/30).",
-     [(4, 77, False, False), (4, 200, False, False), (4, 205, False, False), (2, 30, False, False)]),
+    # ... or where the report cites its images so throughout (one first number with several images, one of them no
+    # day of a month nor a year): then that series, and any pair whose image can be no date; two dates of one month
+    # are not, nor a date-like pair of another series, nor a year
+    ("Nodule (4/77). Effusion (4/200 right, 4/205 left). Node (2/130). Since (6/30), (5/2025).",
+     [(4, 77, False, False), (4, 200, False, False), (4, 205, False, False), (2, 130, False, False)]),
     ("Effusion since (3/12). Nodule since (3/15).", []),
     ("Nodule (4/77). Node (2/30).", []),
-    ("Axial 1 mm (series 4). Nodules (4/56, 4/88); effusion (3/12).",
-     [(4, 56, False, False), (4, 88, False, False), (3, 12, False, False)]),
+    ("Axial 1 mm (series 4). Nodules (4/56, 4/88); effusion (3/12).", [(4, 56, False, False), (4, 88, False, False)]),
     # a dash between spaces parts series and image as a hyphen does
     ("Nodule (Se 3 – Im 45).", [(3, 45, False, False)]),
     ("Nodule (series 3 — image 45).", [(3, 45, False, False)]),
