@@ -31,6 +31,8 @@ _HINT = regex.compile(
 )
 #: The prior exam named after a reference: "on the prior", "in der Voruntersuchung".
 _PRIOR_EXAM = rf"(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline)\b|{PRIOR_EXAM_DE}"
+#: The nouns for an exam that may stand between an exam word and the image it names ("prior exam 2:40").
+_EXAM_NOUN = r"(?:exam|examination|study|ct|scan|untersuchung)"
 #: What, right after a reference, says it is on the prior exam: "image 45 of the prior study", "(3:40 prior)", and a
 #: date or dated exam next to it ("(3:45) on the prior study", "(2:40) on 01/02/2023", "image 45 (series 3) in 2023",
 #: "(3:45; 02/05/2023)"); not one after a comma ("6 mm (4:50), in 2023 4 mm (3:45)": that dates what follows), nor one
@@ -41,14 +43,14 @@ _PRIOR_AFTER = regex.compile(
     + r"|(?:prior|previous(?:ly)?|vorher|zuvor|voruntersuchung|vu)\b(?!\s+(?:to|study\s+show)))"
     # not "(current 3:45, prior 2:40)", "(3:45, on the prior 2:40)", "(Se 3/Bi 45, in der VU Se 2/Bi 40)", "image 45
     # (series 3), on the prior on image 40": that names the next
-    r"(?!(?:\s+(?:exam|examination|study|ct|scan|untersuchung))?\s*[:#]?\s*\d"
+    rf"(?!(?:\s+{_EXAM_NOUN})?\s*[:#]?\s*\d"
     r"|\s+(?:(?:on|in|at|auf)\s+(?:the\s+|der\s+)?)?(?:series|serie|image|bild|se|im|slice|schicht)\b)"
     rf"|[ \t]*[)\]]?[ \t]*(?:{_PRIOR_EXAM}|(?:{DATED})(?!,?\s*\d+(?:[.,]\d+)?\s*(?:mm|cm)\b))"
     r"|[ \t]*[;,][ \t]*(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})(?=[ \t]*[)\]])",
     regex.IGNORECASE,
 )
 #: Between an exam phrase and the reference right after it, which the phrase then names: "prior exam 2:40".
-_NAMES_NEXT = regex.compile(r"[ \t]*(?:(?:exam|examination|study|ct|scan|untersuchung)\b[ \t]*)?"
+_NAMES_NEXT = regex.compile(rf"[ \t]*(?:{_EXAM_NOUN}\b[ \t]*)?"
                             r"(?:(?:vom|from|of|on|dated)[ \t]+\d{1,2}[./-]\d{1,2}[./-]\d{2,4}[ \t]*)?:?[ \t]*"
                             r"(?:(?:on|in|at|auf|of)[ \t]+(?:the[ \t]+|der[ \t]+)?)?", regex.IGNORECASE)
 _WORDS = regex.compile(r"[^\W\d_]{2,}")
