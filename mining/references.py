@@ -24,11 +24,13 @@ _RANGE_KW = r"\b(?:images?|imgs?\.?|ima|im\.?|slices?|bild(?:ern?)?|bi\.?)"
 
 
 def _item_pattern(range_op: str, range_kw: str) -> regex.Pattern:
-    """One image of a matched list: series (shorthand), image, 'of N' count, range end (and its '/N' count); its range
+    """One image of a matched list: series (shorthand), image, '/N', 'of N' or '(of N)' count (none in a slash chain,
+    "45/67/89", whose numbers are images), range end (and its '/N' count); its range
     written with the rule file's own RANGE_OP and RANGE_KW, so what a rule matches as a range is read as one."""
     return regex.compile(
         r"(?:(?P<s>\d{1,5})\s*[:;]\s*)?(?P<a>\d{1,5})"
-        r"(?:\s*/\s*(?P<cnt>\d{1,5})|\s+(?:of|von)\s+(?P<cnt2>\d{1,5}))?"
+        r"(?:(?<!/\s*\d{1,5})\s*/\s*(?P<cnt>\d{1,5})(?!\d|\s*/\s*\d)|\s+(?:of|von)\s+(?P<cnt2>\d{1,5})"
+        r"|\s*\(\s*(?:of|von)\s+(?P<cnt4>\d{1,5})\s*\))?"
         rf"(?:(?:{range_op})(?:\d{{1,5}}\s*:\s*)?(?:(?:{range_kw})\s*)?(?P<b>\d{{1,5}})(?:\s*/\s*(?P<cnt3>\d{{1,5}}))?)?",
         regex.IGNORECASE | regex.VERBOSE,
     )
@@ -221,7 +223,7 @@ def _rows(m: regex.Match, rule_id: str, shape: str, group: int, end: int, item: 
             if b is not None and b < a:
                 # "120-12" reads as 120-(1)12? keep the first image only.
                 b = None
-        cnt = _int(it.group("cnt") or it.group("cnt2") or it.group("cnt3")) if shape != "pairs" else None
+        cnt = _int(it.group("cnt") or it.group("cnt2") or it.group("cnt3") or it.group("cnt4")) if shape != "pairs" else None
         if cnt is not None and cnt < a:
             cnt = None
         rows.append(RawRef(start, end, body_start + it.start(), body_start + it.end(), ser, a, b, cnt,

@@ -212,6 +212,13 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Rundherd 4 mm (damals Se 2/Bi 40).", [(2, 40, None, "Rundherd 4 mm.")]),
     ("Befund: Rundherd im Oberlappen links (Bild 45 von 120, Serie 3).", [(3, 45, 120, "Rundherd im Oberlappen links.")]),
     ("Befund: Rundherd im Unterlappen (Schnitt 45).", [(None, 45, None, "Rundherd im Unterlappen.")]),
+    # a slash chain of three or more numbers is a list; "N (of M)" is a count like "N of M"
+    ("Nodules in the RUL (series 3 images 45/67/89).", [(3, 45, None, "Nodules in the RUL."), (3, 67, None, "Nodules in the RUL."),
+                                                       (3, 89, None, "Nodules in the RUL.")]),
+    ("Befund: Rundherde (Serie 3, Bilder 145 / 167 / 189).", [(3, 145, None, "Rundherde."), (3, 167, None, "Rundherde."),
+                                                             (3, 189, None, "Rundherde.")]),
+    ("Nodule (series 3, image 45/300 and 67/300).", [(3, 45, 300, "Nodule."), (3, 67, 300, "Nodule.")]),
+    ("A 4 mm nodule on image 45 (of 300) in series 3.", [(3, 45, 300, "A 4 mm nodule.")]),
     # lung segments are no series/image pair
     ("Befund: Knötchen im apikoposterioren Segment (S1/2) des linken Oberlappens.", []),
     ("Befund: Dystelektase in der Lingula (S4/5).", []),
