@@ -55,9 +55,10 @@ _NAMES_NEXT = regex.compile(rf"[ \t]*(?:{_EXAM_NOUN}\b[ \t]*)?"
                             r"(?:(?:on|in|at|auf|of)[ \t]+(?:the[ \t]+|der[ \t]+)?)?", regex.IGNORECASE)
 _WORDS = regex.compile(r"[^\W\d_]{2,}")
 _PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor)\b", regex.IGNORECASE)
-#: A word for the compared exam labelling an image after another in one parenthesis: "(3:45, comparison 2:40)".
+#: A word for the compared exam labelling an image after another in one parenthesis: "(3:45, comparison 2:40)", "(image
+#: 45 (series 3), comparison 2:40)".
 _PRIOR_LABEL_WORDS = ("comparison", "before", "baseline", "vergleich")
-_PRIOR_LABEL = regex.compile(rf"[(\[][^()\[\]\n]*[,;]\s*(?:{'|'.join(_PRIOR_LABEL_WORDS)}|(?:19|20)\d\d)\s*:?\s*$",
+_PRIOR_LABEL = regex.compile(rf"[(\[](?:[^()\[\]\n]|\([^()\[\]\n]*\))*[,;]\s*(?:{'|'.join(_PRIOR_LABEL_WORDS)}|(?:19|20)\d\d)\s*:?\s*$",
                              regex.IGNORECASE)
 _CURRENT_INSIDE = regex.compile(r"\b(?:current|now|today|aktuell|jetzt|heute|new|neu)\b", regex.IGNORECASE)
 

@@ -164,6 +164,10 @@ def test_distractors_are_not_references(text):
     ("Befund: Rundherd (Se 3/Bi 45, in der VU Se 2/Bi 40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Nodule (this exam 3:45, prior exam 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Nodule (3:45, prior S2/I40).", [(3, 45, False, False), (2, 40, True, False)]),
+    # a parenthesis nested in the first reference does not hide the second
+    ("Nodule (image 45 (series 3), prior 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Nodule (image 45 (series 3), comparison 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Nodule (image 45 (series 3); on the prior study image 40 (series 2)).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Nodule (3:45; prior study series 2, image 40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Nodule (currently 3:45, on comparison 2:40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Nodule on image 45 (series 3), on the prior on image 40 (series 2).", [(3, 45, False, False), (2, 40, True, False)]),

@@ -386,14 +386,15 @@ def test_snippets_of_two_references_in_one_parenthesis_are_balanced(head, senten
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(["", "current ", "now ", "today ", "this exam ", "currently "]),
-       st.sampled_from(["3:45", "series 3, image 45", "Se 3 Im 45", "S3/I45"]),
+       st.sampled_from(["3:45", "series 3, image 45", "Se 3 Im 45", "S3/I45", "image 45 (series 3)"]),
        st.sampled_from([", ", "; "]),
        st.sampled_from(["prior", "on the prior", "on prior", "previously", "prior exam", "prior study", "on the prior study",
                         "comparison", "on comparison", "in 2023", "on 1/2/2023", "baseline"]),
        st.sampled_from(["2:40", "series 2, image 40", "Se 2 Im 40", "image 40 (series 2)", "S2/I40"]))
 def test_a_current_and_a_prior_image_in_one_parenthesis(cur_word, cur, sep, exam, prior):
     """'(current 3:45, on the prior 2:40)': the exam words before the second image date that one, never the first (a
-    grid of these once found 1,014 of 3,600 wrong, the flags swapped or an image lost)."""
+    grid of these once found 1,014 of 3,600 wrong, the flags swapped or an image lost; later 324, each with a parenthesis
+    nested in the first reference, "(image 45 (series 3), prior 2:40)")."""
     text = f"FINDINGS: Nodule 6 mm ({cur_word}{cur}{sep}{exam} {prior})."
     assert [(r.series_number, r.image_number, r.is_prior) for r in extract(text)] == [(3, 45, False), (2, 40, True)], text
 
