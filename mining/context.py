@@ -60,11 +60,21 @@ class ContextRules:
         # ends a scope as ';' does, while other commas continue a list under one trigger: "No effusion, pneumothorax
         # or consolidation") and triggers given as a pattern (a date: "4 mm on 1/2/2020 (2:40)" is the prior exam)
         extras: list[str] = []
+        self.forward_breaks: list[tuple[regex.Pattern, str]] = []
         self.extra_info: dict[str, tuple[str, str, str, bool]] = {}  # group -> (category, direction, rule, comma only)
         for r in rs:
             if r.kind == "list_break":
-                extras.append(r",[ \t]*(?:" + r.pattern + ")")
-                self.extra_info[f"x{len(extras) - 1}"] = ("terminate", "terminate", r.id, True)
+                # "forward": the break ends only the scopes running forward over it ("No pneumothorax, effusion on
+                # the right"), not a backward one that reaches back over it ("Erguss, Infiltrat rechts ausgeschlossen")
+                direction = r.get("direction", "terminate")
+                if direction not in ("terminate", "forward"):
+                    raise rules_mod.RuleError(f"context: rule {r.id!r}: a list_break's direction is 'terminate' or "
+                                              f"'forward', not {direction!r}")
+                if direction == "forward":  # searched only after a forward modifier (`_forward_breaks`)
+                    self.forward_breaks.append((r.compiled, r.id))
+                    continue
+                extras.append(r.pattern)  # the comma before it included (`rules.load`)
+                self.extra_info[f"x{len(extras) - 1}"] = ("terminate", direction, r.id, True)
             elif r.kind == "trigger" and "phrases" not in r.data:
                 extras.append(r.pattern)
                 self.extra_info[f"x{len(extras) - 1}"] = (r.get("category"), r.get("direction"), r.id, False)
@@ -90,7 +100,9 @@ class ContextRules:
         except re.error:
             self.ascii_regex = None
 
-    def scan(self, text: str) -> list[Trigger]:
+    def scan(self, text: str, sentences: list[tuple[int, int]] | None = None) -> list[Trigger]:
+        """Every trigger of `text`, in text order; `sentences` (start, end) bound the search for forward list breaks
+        (`_forward_breaks`), else each line does."""
         out = []
         lookup = self.lookup
         rx = self.ascii_regex if self.ascii_regex is not None and text.isascii() else self.regex
@@ -118,6 +130,32 @@ class ContextRules:
                     out = [t for t in out if t.category not in MODIFIERS
                            or not any(a <= t.start and t.end <= b for a, b in spans)]
                 out = sorted(out + more, key=lambda t: t.start)
+        if self.forward_breaks:
+            breaks = self._forward_breaks(text, out, sentences)
+            if breaks:
+                out = sorted(out + breaks, key=lambda t: t.start)
+        return out
+
+    def _forward_breaks(self, text: str, triggers: list[Trigger], sentences) -> list[Trigger]:
+        """The matches of the forward list breaks from each forward modifier to the end of its sentence (or line): they
+        end only forward scopes, which reach no further, so elsewhere they change nothing (a scan of the whole text for
+        them cost as much as all other pattern triggers together)."""
+        out: list[Trigger] = []
+        ends = [e for _, e in sentences] if sentences else None
+        done = 0
+        for t in triggers:
+            if t.category not in MODIFIERS or t.direction not in ("forward", "bidirectional") or t.end < done:
+                continue
+            if ends:
+                k = bisect.bisect_right(ends, t.start)
+                stop = max(t.end, ends[k] if k < len(ends) else len(text))
+            else:
+                stop = text.find("\n", t.end)
+                stop = len(text) if stop < 0 else stop
+            for rx, rid in self.forward_breaks:
+                for m in rx.finditer(text, t.end, stop):
+                    out.append(Trigger(m.start(), m.start() + 1, "terminate", "forward", rid))
+            done = stop
         return out
 
     def _pseudo_within(self, text: str, t: Trigger, rx) -> Trigger:
@@ -174,6 +212,9 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
     while i < hi:
         t = triggers[i]
         if t.category == "terminate":
+            if t.direction == "forward":  # ends forward scopes only
+                i += 1
+                continue
             break
         if t.category in MODIFIERS and t.direction in ("backward", "bidirectional"):
             if t.direction == "bidirectional" and "," in text[m_end:t.start]:

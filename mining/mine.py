@@ -136,7 +136,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     sentences = _join_across_references(sentences, raws)
     sent_starts = [s for s, _ in sentences]
     ctx = context_rules()
-    triggers = ctx.scan(text)
+    triggers = ctx.scan(text, sentences)
     trig_starts = [t.start for t in triggers]
     refs, cut_from = _build_references(text, report_id, lang, raws, sections, sec_starts, sentences, sent_starts,
                                        triggers, trig_starts)

@@ -43,7 +43,7 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
         "macro": {"pattern", "description"},
         "trigger": {"category", "direction", "pattern", "phrases", "example", "examples", "counter_examples",
                     "description", "lang"},
-        "list_break": {"pattern", "example", "examples", "counter_examples", "description", "lang"},
+        "list_break": {"pattern", "example", "examples", "counter_examples", "description", "lang", "direction"},
     },
     "sentences": {
         "macro": {"pattern", "description"},
@@ -277,6 +277,8 @@ def _load(name: str, path: str) -> tuple[tuple[Rule, ...], tuple[tuple[str, str]
         if not isinstance(pat, str) or not pat:
             raise RuleError(f"{where}: pattern must be a non-empty string")
         pat = expand(pat, macros, where)
+        if kind == "list_break":  # what starts a new statement right after a comma: compiled, and its examples
+            pat = r",[ \t]*(?:" + pat + ")"  # checked, with the comma before it
         flags = regex.VERBOSE if "pattern" in rec else 0
         if not rec.get("case_sensitive"):
             flags |= regex.IGNORECASE

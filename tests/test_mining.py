@@ -845,6 +845,19 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("Kein Pleuraerguss, Infiltrat oder Rundherd.", "Lung nodule", "absent"),
     ("Kein Erguss, rückläufiges Infiltrat.", "Lung opacity", "present"),
     ("Kein Pleuraerguss, neu aufgetretenes Infiltrat rechts.", "Lung opacity", "present"),
+    # a bare finding placed on a side or lobe after a comma, with no 'or'/'and' to close a list, is a statement of its
+    # own; a negation after the list still reaches back over it
+    ("No pneumothorax, effusion on the right.", "Pleural effusion", "present"),
+    ("No lymphadenopathy, nodule in the right upper lobe.", "Lung nodule", "present"),
+    ("No consolidation, effusion or nodule in the right lung.", "Lung nodule", "absent"),
+    ("No consolidation, effusion or nodule in the right lung.", "Pleural effusion", "absent"),
+    ("Pleural effusion, consolidation in the right lower lobe are not seen.", "Pleural effusion", "absent"),
+    ("Kein Pneumothorax, Erguss rechts basal.", "Pleural effusion", "present"),
+    ("Keine Lymphadenopathie, Rundherd im Oberlappen.", "Lung nodule", "present"),
+    ("Kein Perikarderguss, Pleuraerguss rechts.", "Pleural effusion", "present"),
+    ("Keine Infiltrate, Ergüsse oder Rundherde beidseits.", "Lung nodule", "absent"),
+    ("Kein Pleuraerguss, Konsolidierung oder Rundherd links basal.", "Consolidation", "absent"),
+    ("Erguss, Infiltrat im Unterlappen ausgeschlossen.", "Pleural effusion", "absent"),
     # "versus" leaves both findings of a differential uncertain; a completely regressed finding is absent
     ("Atelectasis versus consolidation in the left base.", "Atelectasis", "uncertain"),
     ("Atelectasis versus consolidation in the left base.", "Consolidation", "uncertain"),
@@ -1289,6 +1302,24 @@ def test_bad_rule_fails_at_load_with_its_id(tmp_path):
     bad.write_text(good + '{"id": "no_group", "kind": "rule", "shape": "image_only", "pattern": "image\\\\s+\\\\d+", "example": "image 4"}\n')
     with pytest.raises(rules_mod.RuleError, match=r"no_group.*\(\?P<imgs>"):
         Matcher(bad)
+
+
+def test_a_list_break_is_checked_with_its_comma_and_a_direction(tmp_path):
+    """A list break is compiled with the comma before it: an example without one fails at load; its direction is
+    'terminate' or 'forward', checked when the context rules are built."""
+    from mining.context import ContextRules
+
+    good = (rules_mod.RULES_DIR / "context.jsonl").read_text()
+    bad = tmp_path / "context.jsonl"
+    bad.write_text(good + '{"id": "no_comma", "kind": "list_break", "pattern": "new", "example": "new nodule"}\n')
+    with pytest.raises(rules_mod.RuleError, match="no_comma.*example"):
+        rules_mod.load("context", bad)
+    odd = tmp_path / "odd" / "context.jsonl"
+    odd.parent.mkdir()
+    odd.write_text(good + '{"id": "odd_way", "kind": "list_break", "direction": "backward", "pattern": "new", '
+                          '"example": ", new nodule"}\n')
+    with pytest.raises(rules_mod.RuleError, match="odd_way.*direction"):
+        ContextRules(odd)
 
 
 def test_a_reference_spans_the_parenthesis_it_opens_as_the_rule_file_says(tmp_path):

@@ -468,3 +468,50 @@ def test_negation_and_hedge_scopes_over_three_findings(form, order):
     values = mine_report(text, "r").label_values()
     got = (values[la], values[lb], values[lc] if want[2] else None)
     assert got == want, text
+
+
+def _mention_values(text, full_scan_breaks):
+    """Each finding mention's value, the forward list breaks found as `ContextRules.scan` finds them (after forward
+    modifiers only) or, the plain way, by a scan of the whole text."""
+    import bisect
+
+    from mining.context import Trigger, context_rules
+    from mining.findings import finding_rules, label_mentions
+    from mining.sentences import split_sentences
+
+    ctx = context_rules()
+    sentences = split_sentences(text)
+    triggers = ctx.scan(text, sentences)
+    if full_scan_breaks:
+        ids = {rid for _, rid in ctx.forward_breaks}
+        triggers = sorted([t for t in triggers if t.rule not in ids]
+                          + [Trigger(m.start(), m.start() + 1, "terminate", "forward", rid)
+                             for rx, rid in ctx.forward_breaks for m in rx.finditer(text)], key=lambda t: t.start)
+    mentions = finding_rules().find(text)
+    label_mentions(mentions, triggers, [t.start for t in triggers], sentences, [s for s, _ in sentences], text)
+    return [(m.start, m.label, m.value) for m in mentions]
+
+
+_BREAK_PIECES = st.sampled_from([
+    "No", "Kein", "Keine", "possible", "without", "pleural effusion", "Erguss", "nodule", "Rundherd", "consolidation",
+    "Infiltrat", ",", ", ", ".", ". ", "\n", ";", "or", "and", "oder", "und", "on the right", "rechts", "im Oberlappen",
+    "in the right upper lobe", "bilaterally", "3.4 cm", "is seen", "ausgeschlossen", "not seen", "small",
+])
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_BREAK_PIECES, max_size=24))
+def test_forward_list_breaks_searched_after_forward_modifiers_label_as_a_scan_of_the_whole_text(pieces):
+    """'No pneumothorax, effusion on the right': the located list breaks are searched only from each forward modifier to
+    its sentence's end, which labels every mention as a scan of the whole text for them does (a window that ended at
+    the next '. ' once missed the break in "No . , on the right pleural effusion": "No." is no sentence end)."""
+    text = " ".join(pieces)
+    assert _mention_values(text, False) == _mention_values(text, True), text
+
+
+def test_forward_list_breaks_searched_after_forward_modifiers_label_as_a_scan_of_the_whole_text_on_the_devset():
+    dev = _devset_texts()
+    texts = dev + ["\n".join(dev), "FINDINGS: No pneumothorax, effusion on the right. Kein Erguss, Rundherd im Oberlappen."]
+    assert sum(1 for t in texts for v in _mention_values(t, False) if v[2] == "present") > 20
+    for text in texts:
+        assert _mention_values(text, False) == _mention_values(text, True)
