@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import regex
 
 from mining import rules as rules_mod
+from mining.prefilter import lower_agrees
 
 
 _DATES = rules_mod.macros_of("context")  # the shipped rules' date macros, which the prior_date triggers use
@@ -82,6 +83,9 @@ class ContextRules:
         self.extra = regex.compile("|".join(f"(?P<x{i}>{p})" for i, p in enumerate(extras)),
                                    regex.IGNORECASE | regex.VERBOSE) if extras else None
         self.extra_each = [regex.compile(p, regex.IGNORECASE | regex.VERBOSE) for p in extras]
+        # their case-sensitive twins for the lower-cased text (`rules.lowercase_twin`: faster), or the pattern itself
+        self.extra_twins = [rules_mod.lowercase_twin(rx) or rx for rx in self.extra_each]
+        self.extra_twin_of = [tw is not rx for tw, rx in zip(self.extra_twins, self.extra_each)]
         for r in (r for r in rs if r.kind == "trigger" and "phrases" in r.data):
             for p in r.get("phrases"):
                 key = " ".join(p.lower().split())
@@ -119,7 +123,13 @@ class ContextRules:
                 out.append(self._pseudo_within(text, t, rx) if hit[0] == "negated" else t)
         if self.extra is not None:
             more = []
-            for k, m in rules_mod.leftmost_scan(self.extra_each, text):
+            low = text.lower()
+            if lower_agrees(text, low):
+                scan = rules_mod.leftmost_scan(self.extra_twins, text,
+                                               [low if tw else text for tw in self.extra_twin_of])
+            else:
+                scan = rules_mod.leftmost_scan(self.extra_each, text)
+            for k, m in scan:
                 category, direction, rule, comma = self.extra_info[f"x{k}"]
                 more.append(Trigger(m.start(), m.start() + 1 if comma else m.end(), category, direction, rule))
             if more:

@@ -81,6 +81,8 @@ class _ScanPlan:
         flags = regex.IGNORECASE | regex.VERBOSE
         self.rules = sel
         self.compiled = [regex.compile(r.pattern, flags) for r in sel]
+        # each rule's case-sensitive twin for the lower-cased text (`rules.lowercase_twin`: faster), or the rule itself
+        self.twins = [rules_mod.lowercase_twin(rx) for rx in self.compiled]
         stems = reduce_stems([required_stems(r.pattern, flags) for r in sel])
         self.chunked = [not touches(r.pattern, DELIMITERS, flags) for r in sel]
         self.always = [i for i, st in enumerate(stems) if st is None]
@@ -98,9 +100,9 @@ class _ScanPlan:
                 if m and stems[i] is not None and not any(x in m.group(0).lower() for x in stems[i]):
                     raise rules_mod.RuleError(f"findings: rule {r.id!r}: prefilter stems {sorted(stems[i])} miss {ex!r}")
 
-    def stem_hits(self, text: str) -> list[tuple[int, str]]:
-        """(offset, stem) of every stem occurrence, overlapping ones included."""
-        low = text.lower()
+    def stem_hits(self, text: str, low: str | None = None) -> list[tuple[int, str]]:
+        """(offset, stem) of every stem occurrence, overlapping ones included; `low`: the lower-cased text, if known."""
+        low = text.lower() if low is None else low
         if self.stem_plain is not None and lower_agrees(text, low):  # texts that may disagree: the slower scan
             rx, hay = self.stem_plain, low  # lower() agrees with the rules' case-insensitive matching here
         else:
@@ -117,9 +119,11 @@ class _ScanPlan:
     def matches(self, text: str) -> dict[int, tuple[int, int, int]]:
         """{start: (start, rule index, end)}: per position the first-listed rule that matches there."""
         n = len(text)
+        low = text.lower()
+        agree = lower_agrees(text, low)
         jobs: set[tuple[int, int, int]] = {(i, 0, n) for i in self.always}
         if self.stem_rx is not None:
-            hits = self.stem_hits(text)
+            hits = self.stem_hits(text, low)
             if hits:
                 delims = [m.start() for m in _DELIM.finditer(text)]
                 by_stem, chunked, filtered = self.by_stem, self.chunked, self.filtered
@@ -130,13 +134,14 @@ class _ScanPlan:
                     for i in by_stem.get(stem, filtered):
                         jobs.add((i, a, b) if chunked[i] else (i, 0, n))
         found: dict[int, tuple[int, int, int]] = {}
-        compiled = self.compiled
+        compiled, twins = self.compiled, self.twins
         for i, a, b in jobs:
-            search = compiled[i].search
+            twin = twins[i] if agree else None
+            search, hay = (twin.search, low) if twin is not None else (compiled[i].search, text)
             long = b - a > 4000  # guard long spans against runaway backtracking, as the full scan did
             p = a
             while True:  # an overlapped scan: the next try starts one past the last match's start
-                m = search(text, p, b, timeout=5.0) if long else search(text, p, b)
+                m = search(hay, p, b, timeout=5.0) if long else search(hay, p, b)
                 if m is None:
                     break
                 s = m.start()

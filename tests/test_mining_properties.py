@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import pytest
+import regex
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from mining import rules as rules_mod
 from mining.mine import extract, mine_report
 from mining.snippets import render
 
@@ -515,3 +517,69 @@ def test_forward_list_breaks_searched_after_forward_modifiers_label_as_a_scan_of
     assert sum(1 for t in texts for v in _mention_values(t, False) if v[2] == "present") > 20
     for text in texts:
         assert _mention_values(text, False) == _mention_values(text, True)
+
+
+def _case_insensitive_patterns():
+    """(name, pattern) of every case-insensitive pattern the miner scans with a lower-case twin."""
+    from mining.context import context_rules
+    from mining.findings import finding_rules
+    from mining.references import matcher
+
+    out = [(f"references:{r.id}", rx) for r, rx in zip(matcher().rules, matcher().compiled)]
+    out += [(f"findings:{r.id}", rx) for r, rx in zip(finding_rules().rules, finding_rules().scan_plan.compiled)]
+    out += [(f"context:{i}", rx) for i, rx in enumerate(context_rules().extra_each)]
+    out += [(f"{name}:{r.id}", r.compiled) for name in ("sections", "sentences") for r in rules_mod.load(name)]
+    return [(n, rx) for n, rx in out if rx.flags & regex.IGNORECASE]
+
+
+_TWIN_PATTERNS = _case_insensitive_patterns()
+_TWIN_PIECES = st.sampled_from(sorted({ex for name in ("references", "findings", "context", "sections")
+                                        for r in rules_mod.load(name)
+                                        for ex in r.examples}) + [
+    " ", ", ", ". ", "\n", "(", ")", "Ä", "ö", "ß", "É", "µ", "İ", "K", "ſ", "3", ":", "/", "45", "SERIES", "Bild"])
+
+
+def _twin_differences(text):
+    from mining.prefilter import lower_agrees
+
+    low = text.lower()
+    if not lower_agrees(text, low):
+        return []
+    out = []
+    for name, rx in _TWIN_PATTERNS:
+        twin = rules_mod.lowercase_twin(rx)
+        if twin is not None and [m.span() for m in twin.finditer(low)] != [m.span() for m in rx.finditer(text)]:
+            out.append(name)
+    return out
+
+
+def test_every_scanned_pattern_but_a_case_setting_one_has_a_lowercase_twin():
+    missing = [n for n, rx in _TWIN_PATTERNS if rules_mod.lowercase_twin(rx) is None]
+    assert len(_TWIN_PATTERNS) > 100 and all("(?-i" in rx.pattern for n, rx in _TWIN_PATTERNS if n in missing), missing
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(_TWIN_PIECES, st.sampled_from(["lower", "upper", "title", "same"])), max_size=8))
+def test_lowercase_twins_find_on_the_lowered_text_what_their_patterns_find_on_the_text(pieces):
+    """A rule's case-sensitive twin on text.lower() (`rules.lowercase_twin`, used where the two agree) finds the spans
+    the case-insensitive rule finds on the text."""
+    text = " ".join(getattr(p, case)() if case != "same" else p for p, case in pieces)
+    assert _twin_differences(text) == [], text
+
+
+def test_lowercase_twins_find_what_their_patterns_find_on_the_devset():
+    dev = _devset_texts()
+    for text in dev + ["\n".join(dev).upper()]:
+        assert _twin_differences(text) == [], text
+
+
+@pytest.mark.parametrize("pattern,lowered", [
+    (r"(?P<Ser>\d+)\s*Series\S", r"(?P<Ser>\d+)\s*series\S"),
+    (r"\p{Lu}+\N{LATIN SMALL LETTER A}\g<Ser>(?<=A)(?!B)(?:C|D)", r"\p{Lu}+\N{LATIN SMALL LETTER A}\g<Ser>(?<=a)(?!b)(?:c|d)"),
+    (r"[A-ZÄ]\W(?P=Ser)", r"[a-zä]\W(?P=Ser)"),
+    (r"a(?-i:B)", None),
+    (r"(?i)A", None),
+    (r"(?x)A # Comment", r"(?x)a # comment"),
+])
+def test_lower_literals_keeps_escapes_names_and_flags(pattern, lowered):
+    assert rules_mod.lower_literals(pattern) == lowered
