@@ -1233,6 +1233,22 @@ def test_labels_hospital_styles(text, label, value):
 ("Lymphknoten paratracheal mit Kurzachse von 8 mm.", "Lymphadenopathy", "not_mentioned"),
 # "fehlend" negates ("Fehlender Pleuraerguss", "Pleuraergüsse fehlen"), except a missing change; a differential
 # written out hedges both findings
+# a complete regression negates, a partial one does not; "unwahrscheinlich" hedges; an evaluation names no finding
+("Vollständige Regredienz des Pleuraergusses rechts.", "Pleural effusion", "absent"),
+("Regredienz des Pleuraergusses rechts.", "Pleural effusion", "present"),
+("Nahezu vollständige Regredienz des Pleuraergusses.", "Pleural effusion", "present"),
+("Pleuraerguss rechts vollständig resorbiert.", "Pleural effusion", "absent"),
+("Infiltrat komplett zurückgebildet.", "Lung opacity", "absent"),
+("Teilweise Rückbildung des Infiltrats.", "Lung opacity", "present"),
+("Partial resolution of the consolidation.", "Consolidation", "present"),
+("Near-complete resolution of the consolidation.", "Consolidation", "present"),
+("Complete resolution of the consolidation.", "Consolidation", "absent"),
+("Ein Infiltrat ist eher unwahrscheinlich.", "Lung opacity", "uncertain"),
+("Rundherd, Malignität unwahrscheinlich.", "Lung nodule", "present"),
+("Beurteilung von Rundherden durch Atemartefakte eingeschränkt.", "Lung nodule", "not_mentioned"),
+# "residuell" before another finding is that finding's, not a scar
+("Kein residuelles Infiltrat.", "Pulmonary fibrotic sequela", "not_mentioned"),
+("Residuelle Veränderungen apikal.", "Pulmonary fibrotic sequela", "present"),
 ("Fehlender Pleuraerguss.", "Pleural effusion", "absent"),
 ("Pleuraergüsse fehlen.", "Pleural effusion", "absent"),
 ("Fehlende Größenprogredienz des Rundherdes.", "Lung nodule", "present"),
