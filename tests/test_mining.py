@@ -217,6 +217,9 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Rundherd im Oberlappen links (Bild 45 von 120, Serie 3).", [(3, 45, 120, "Rundherd im Oberlappen links.")]),
     ("Befund: Rundherd im Unterlappen (Schnitt 45).", [(None, 45, None, "Rundherd im Unterlappen.")]),
     # a slash chain of three or more numbers is a list; "N (of M)" is a count like "N of M"
+    # a plane may close a shorthand's parenthesis without a comma
+    ("Nodule (3:45 axial).", [(3, 45, None, "Nodule.")]),
+    ("Nodule (601:45 cor), unchanged.", [(601, 45, None, "Nodule, unchanged.")]),
     ("Nodules in the RUL (series 3 images 45/67/89).", [(3, 45, None, "Nodules in the RUL."), (3, 67, None, "Nodules in the RUL."),
                                                        (3, 89, None, "Nodules in the RUL.")]),
     ("Befund: Rundherde (Serie 3, Bilder 145 / 167 / 189).", [(3, 145, None, "Rundherde."), (3, 167, None, "Rundherde."),
