@@ -186,6 +186,10 @@ def test_distractors_are_not_references(text):
     # an image word ending its sentence, then a list's number on the next line; after an abbreviation it goes on
     ("FINDINGS:\nNoted on 3 images.\n2) Small effusion.", []),
     ("Befund:\nHerd (Se. 201/Bi.\n33).", [(201, 33, False, False)]),
+    # an image word heading a list: the number opening the next line is the list's
+    ("KEY IMAGES:\n1. Series 4, Image 88: growing nodule.\n2. Series 4, Image 140: hiatal hernia.",
+     [(4, 88, False, False), (4, 140, False, False)]),
+    ("Bilder:\n1) Serie 4, Bild 88: Rundherd.", [(4, 88, False, False)]),
 ])
 def test_reference_review_forms(text, want):
     assert [(r.series_number, r.image_number, r.is_prior, r.series_inferred) for r in extract(text)] == want
