@@ -221,6 +221,9 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Rundherd im Oberlappen links (Bild 45 von 120, Serie 3).", [(3, 45, 120, "Rundherd im Oberlappen links.")]),
     ("Befund: Rundherd im Unterlappen (Schnitt 45).", [(None, 45, None, "Rundherd im Unterlappen.")]),
     # a slash chain of three or more numbers is a list; "N (of M)" is a count like "N of M"
+    # a shorthand's image may give its count
+    ("Nodule (4:86/212).", [(4, 86, 212, "Nodule.")]),
+    ("Nodules (4:86/212, 4:90/212).", [(4, 86, 212, "Nodules."), (4, 90, 212, "Nodules.")]),
     # a plane may close a shorthand's parenthesis without a comma
     ("Nodule (3:45 axial).", [(3, 45, None, "Nodule.")]),
     ("Nodule (601:45 cor), unchanged.", [(601, 45, None, "Nodule, unchanged.")]),
