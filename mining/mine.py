@@ -328,7 +328,8 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             if statements is None:
                 statements = series_statements(text)
             series = _infer_series(r, sent, sec, mentions_series, ms_pos, raws, text, statements,
-                                   lambda pos: _exam_of(pos, gstarts, gends, gorder, per_group), is_prior)
+                                   lambda pos: _series_exam(pos, gstarts, gends, gorder, per_group, sentences,
+                                                            sent_starts, triggers, trig_starts, text), is_prior)
             inferred = series is not None
         out.append(Reference(
             report_id=report_id, ref_id=i, section=sec.name, sentence_start=sent[0], sentence_end=sent[1],
@@ -409,6 +410,20 @@ def _antecedent(text: str, k: int, sent: tuple[int, int], sentences, sec, remova
     if p0 < sec.header_end or p0 < sec.start or not _names_finding(text, p0, p1):
         return None
     return trim_span(text, p0, p1)[0]
+
+
+def _series_exam(pos: int, gstarts, gends, gorder, per_group, sentences, sent_starts, triggers, trig_starts,
+                 text: str) -> bool | str | None:
+    """For a series named at `pos`: the is_prior flag of the reference expression it is part of (`_exam_of`), else,
+    standing alone, True when its sentence dates it to the prior exam before it ("On the prior study (series 2), the
+    nodule was 4 mm on image 40; now 6 mm on image 45": series 2 is no series for image 45), False when to this one,
+    None when nothing does."""
+    got = _exam_of(pos, gstarts, gends, gorder, per_group)
+    if got is not None:
+        return got
+    s0 = sentences[_sentence_index(sent_starts, pos)][0] if sentences else 0
+    t = temporal_for(triggers, trig_starts, s0, pos, text)
+    return None if t is None else t.category == "prior"
 
 
 def _exam_of(pos: int, gstarts, gends, gorder, per_group) -> bool | str | None:

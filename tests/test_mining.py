@@ -186,6 +186,14 @@ def test_distractors_are_not_references(text):
     # an image word ending its sentence, then a list's number on the next line; after an abbreviation it goes on
     ("FINDINGS:\nNoted on 3 images.\n2) Small effusion.", []),
     ("Befund:\nHerd (Se. 201/Bi.\n33).", [(201, 33, False, False)]),
+    # a series named alone in a clause on the prior exam is no series for a current image, nor one on this exam for a
+    # prior image
+    ("On the prior study (series 2), the nodule was 4 mm on image 40; now 6 mm on image 45.",
+     [(2, 40, True, True), (None, 45, False, False)]),
+    ("Now on series 3, the nodule measures 6 mm on image 45, previously 4 mm on image 40.",
+     [(3, 45, False, True), (None, 40, True, False)]),
+    ("Befund: In der Voruntersuchung (Serie 2) 4 mm auf Bild 40, aktuell 6 mm auf Bild 45.",
+     [(2, 40, True, True), (None, 45, False, False)]),
     # an image word heading a list: the number opening the next line is the list's
     ("KEY IMAGES:\n1. Series 4, Image 88: growing nodule.\n2. Series 4, Image 140: hiatal hernia.",
      [(4, 88, False, False), (4, 140, False, False)]),
