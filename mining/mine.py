@@ -53,6 +53,10 @@ _PRIOR_AFTER = regex.compile(
 _NAMES_NEXT = regex.compile(rf"[ \t]*(?:{_EXAM_NOUN}\b[ \t]*)?"
                             r"(?:(?:vom|from|of|on|dated)[ \t]+\d{1,2}[./-]\d{1,2}[./-]\d{2,4}[ \t]*)?:?[ \t]*"
                             r"(?:(?:on|in|at|auf|of)[ \t]+(?:the[ \t]+|der[ \t]+)?)?", regex.IGNORECASE)
+#: What may follow a prior-exam phrase after a comma for it to date the reference before it: the clause's end ("image 40,
+#: on the prior study, and ...", "(3:45, prior)"), not more words of a clause of its own ("image 45, previously it
+#: measured").
+_CLAUSE_END = regex.compile(rf"[ \t]*(?:{_EXAM_NOUN}\b[ \t]*)?(?:[)\].;:,]|\n|$)", regex.IGNORECASE)
 _WORDS = regex.compile(r"[^\W\d_]{2,}")
 _PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor)\b", regex.IGNORECASE)
 #: A word for the compared exam labelling an image after another in one parenthesis: "(3:45, comparison 2:40)", "(image
@@ -299,6 +303,9 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             k = bisect.bisect_right(gends, r.start) - 1
             prev_end = after_end.get(gorder[k], gends[k]) if k >= 0 and gstarts[k] >= sent[0] else sent[0]
             after = _PRIOR_AFTER.match(text, r.end, min(len(text), r.end + 60))
+            if after is not None and "," in text[r.end:after.end()].split(None, 1)[0] \
+                    and not _CLAUSE_END.match(text, after.end()):
+                after = None  # after a comma it opens a clause of its own: "on image 45, previously it measured 4 mm"
             if after is not None:
                 nxt = bisect.bisect_right(gstarts, r.start)
                 if nxt < len(gstarts) and _NAMES_NEXT.fullmatch(text, after.end(), gstarts[nxt]):

@@ -194,6 +194,12 @@ def test_distractors_are_not_references(text):
      [(3, 45, False, True), (None, 40, True, False)]),
     ("Befund: In der Voruntersuchung (Serie 2) 4 mm auf Bild 40, aktuell 6 mm auf Bild 45.",
      [(2, 40, True, True), (None, 45, False, False)]),
+    # after a comma, a prior-exam phrase that opens a clause of its own dates what follows, not the image before it
+    ("Nodule 6 mm on image 45, previously it measured 4 mm on image 40.", [(None, 45, False, False), (None, 40, True, False)]),
+    ("Nodule 6 mm on image 45, on the prior study it measured 4 mm on image 40.",
+     [(None, 45, False, False), (None, 40, True, False)]),
+    ("Nodule on image 45, previously seen on image 40.", [(None, 45, False, False), (None, 40, True, False)]),
+    ("Nodule on image 40, on the prior study, and on image 45 now.", [(None, 40, True, False), (None, 45, False, False)]),
     # an image word heading a list: the number opening the next line is the list's
     ("KEY IMAGES:\n1. Series 4, Image 88: growing nodule.\n2. Series 4, Image 140: hiatal hernia.",
      [(4, 88, False, False), (4, 140, False, False)]),

@@ -583,3 +583,25 @@ def test_lowercase_twins_find_what_their_patterns_find_on_the_devset():
 ])
 def test_lower_literals_keeps_escapes_names_and_flags(pattern, lowered):
     assert rules_mod.lower_literals(pattern) == lowered
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.booleans(), st.sampled_from(["On the prior study", "On the prior CT", "Previously", "On the comparison exam",
+                                       "In 2023", "On 1/2/2023"]),
+       st.sampled_from(["(series {s})", "on series {s}", "series {s}"]),
+       st.sampled_from(["now", "currently", "today", "on the current study", "on today's exam"]),
+       st.sampled_from(["; ", ", ", ". ", " and "]))
+def test_two_clauses_on_two_exams_keep_their_images_and_series_apart(prior_first, prior, series, current, sep):
+    """'On the prior study (series 2) the nodule measured 4 mm on image 40; now it measures 6 mm on image 45': image 40
+    is the prior exam's, on series 2; image 45 this exam's, with no series (a grid of these once found image 45 given
+    series 2, and with the current clause first, 'Now on series 3 ... image 45, previously it measured 4 mm on image 40',
+    the two flags swapped)."""
+    if prior_first:
+        text = (f"FINDINGS: {prior} {series.format(s=2)} the nodule measured 4 mm on image 40{sep}{current} it measures "
+                f"6 mm on image 45.")
+        want = [(2, 40, True), (None, 45, False)]
+    else:
+        text = (f"FINDINGS: {current.capitalize()} {series.format(s=3)} the nodule measures 6 mm on image 45{sep}"
+                f"{prior[0].lower() + prior[1:]} it measured 4 mm on image 40.")
+        want = [(3, 45, False), (None, 40, True)]
+    assert [(r.series_number, r.image_number, r.is_prior) for r in extract(text)] == want, text
