@@ -200,6 +200,13 @@ def test_distractors_are_not_references(text):
      [(None, 45, False, False), (None, 40, True, False)]),
     ("Nodule on image 45, previously seen on image 40.", [(None, 45, False, False), (None, 40, True, False)]),
     ("Nodule on image 40, on the prior study, and on image 45 now.", [(None, 40, True, False), (None, 45, False, False)]),
+    # a bare year opening a clause dates it, and is no image of the list before it
+    ("Befund: 2023 (Serie 2) maß der Rundherd 4 mm auf Bild 40; aktuell misst er 6 mm auf Bild 45.",
+     [(2, 40, True, True), (None, 45, False, False)]),
+    ("Befund: Aktuell misst der Rundherd 6 mm auf Bild 45, 2023 maß er 4 mm auf Bild 40.",
+     [(None, 45, False, False), (None, 40, True, False)]),
+    ("Befund: Rundherde auf Bild 45, 2023 und 2045 (Serie 3).", [(3, 45, False, False), (3, 2023, False, False),
+                                                                 (3, 2045, False, False)]),
     # an image word heading a list: the number opening the next line is the list's
     ("KEY IMAGES:\n1. Series 4, Image 88: growing nodule.\n2. Series 4, Image 140: hiatal hernia.",
      [(4, 88, False, False), (4, 140, False, False)]),

@@ -605,3 +605,25 @@ def test_two_clauses_on_two_exams_keep_their_images_and_series_apart(prior_first
                 f"{prior[0].lower() + prior[1:]} it measured 4 mm on image 40.")
         want = [(3, 45, False), (None, 40, True)]
     assert [(r.series_number, r.image_number, r.is_prior) for r in extract(text)] == want, text
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.booleans(), st.sampled_from(["In der Voruntersuchung", "In der VU", "Im Vor-CT", "Zuvor", "Damals",
+                                       "Am 01.02.2023", "2023"]),
+       st.sampled_from(["(Serie {s})", "in Serie {s}", "Serie {s}"]),
+       st.sampled_from(["aktuell", "jetzt", "heute", "in der aktuellen Untersuchung", "nun"]),
+       st.sampled_from(["; ", ", ", ". ", " und "]))
+def test_two_clauses_on_two_exams_keep_their_images_and_series_apart_in_german(prior_first, prior, series, current, sep):
+    """The German grid of the test above: a bare year opening a clause ('2023 maß er 4 mm auf Bild 40') dates it, and
+    is no image of the list before it ('auf Bild 45, 2023 maß er': once read as image 2023)."""
+    if prior_first:
+        text = (f"Befund: {prior} {series.format(s=2)} maß der Rundherd 4 mm auf Bild 40{sep}{current} misst er 6 mm "
+                f"auf Bild 45.")
+        want = [(2, 40, True), (None, 45, False)]
+    else:
+        opener = prior if prior[0].isdigit() or prior.startswith(("In ", "Im ", "Am ")) else prior.lower()
+        opener = opener[0].lower() + opener[1:] if opener[:3] in ("In ", "Im ", "Am ") else opener
+        text = (f"Befund: {current[0].upper() + current[1:]} {series.format(s=3)} misst der Rundherd 6 mm auf Bild 45"
+                f"{sep}{opener} maß er 4 mm auf Bild 40.")
+        want = [(3, 45, False), (None, 40, True)]
+    assert [(r.series_number, r.image_number, r.is_prior) for r in extract(text)] == want, text
