@@ -282,6 +282,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
     per_group: dict[int, tuple] = {}
     after_end: dict[int, int] = {}  # group -> end of what dates it after it
     statements = None
+    inferred_series: dict[int, int | None] = {}  # group -> its inferred series
     out: list[Reference] = []
     cut_from: dict[int, list[tuple[int, int]]] = {}  # ref_id -> spans cut from its snippet (its labels skip them)
     for i, r in enumerate(raws):
@@ -332,11 +333,14 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             cut_from[i] = inside
         series, inferred = r.series, False
         if series is None:
-            if statements is None:
-                statements = series_statements(text)
-            series = _infer_series(r, sent, sec, mentions_series, ms_pos, raws, text, statements,
-                                   lambda pos: _series_exam(pos, gstarts, gends, gorder, per_group, sentences,
-                                                            sent_starts, triggers, trig_starts, text), is_prior)
+            if g not in inferred_series:  # the images of a list share their expression's span, hence its inference
+                if statements is None:
+                    statements = series_statements(text)
+                inferred_series[g] = _infer_series(
+                    r, sent, sec, mentions_series, ms_pos, raws, text, statements,
+                    lambda pos: _series_exam(pos, gstarts, gends, gorder, per_group, sentences, sent_starts, triggers,
+                                             trig_starts, text), is_prior)
+            series = inferred_series[g]
             inferred = series is not None
         out.append(Reference(
             report_id=report_id, ref_id=i, section=sec.name, sentence_start=sent[0], sentence_end=sent[1],
