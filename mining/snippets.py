@@ -208,6 +208,8 @@ def partition(text: str, sent: tuple[int, int],
         return [trim_span(text, s0, s1)] * len(groups), [[] for _ in groups]
     cuts = [s0]
     shared = [False] * len(groups)  # a group inside the same parenthesis as the one before ("(4:302; coronal 601:140)")
+    opened: list[int] = []  # the parentheses open at `scanned`, from the sentence's start on (`_open_parens`)
+    scanned = s0
     for k, ((a0, a1), (b0, b1)) in enumerate(zip(groups, groups[1:])):
         if b0 < a1:
             shared[k + 1] = True
@@ -215,7 +217,12 @@ def partition(text: str, sent: tuple[int, int],
             continue
         # the next group still inside a parenthesis open at this one's end, with words between them ("14 mm (Se 201/Bi
         # 188; VU 6 mm, Se 2/Bi 180)"): both show one finding
-        shared[k + 1] = bool(_open_parens(text, s0, a1)) and _CLOSER.search(text, a1, b0) is None
+        if a1 >= scanned:  # = _open_parens(text, s0, a1), in one pass over the sentence
+            opened, scanned = _open_parens(text, scanned, a1, opened), a1
+            open_at_a1 = opened
+        else:  # a group ending inside the one before
+            open_at_a1 = _open_parens(text, s0, a1)
+        shared[k + 1] = bool(open_at_a1) and _CLOSER.search(text, a1, b0) is None
         cut = None
         for rx in _CLAUSE_BREAKS:
             ms = list(rx.finditer(text, a1, b0))
@@ -241,10 +248,12 @@ def partition(text: str, sent: tuple[int, int],
     # parts without a finding head word borrow the following (else preceding) part; when none has one, the first part
     # stands for the finding ("TL2 Lunge li. Unterlappen: 9 mm (Se 4, Im 141) – Baseline 17 mm (Se 5, Im 139)": the
     # baseline's snippet is the row up to it)
-    has_head = [_heads_part(text, p0, p1) for p0, p1 in parts]
+    heads: dict[tuple[int, int], bool] = {}  # the parts of one parenthesis are one span: looked at once
+    has_head = [heads[p] if p in heads else heads.setdefault(p, _heads_part(text, *p)) for p in parts]
     if not any(has_head):
         has_head[0] = True
     out, cuts = [], []
+    items: dict[tuple[int, int], int | None] = {}  # a head part's first item, by span
     for i, (p0, p1) in enumerate(parts):
         cut: list[tuple[int, int]] = []
         before = [k for k in range(i) if has_head[k]]
@@ -261,7 +270,9 @@ def partition(text: str, sent: tuple[int, int],
             # and its first item names no finding ("Target lesion 1: right lower lobe mass, 23 mm" is the finding); a
             # part that speaks of the item before it ("..., the largest 1.8 cm (5:210), previously 1.2 cm (4:198)")
             # keeps that item (not a size then or now: "Nodule, previously 4 mm (2:40), now 6 mm (3:45)")
-            item = _item_after_head(text, *parts[j])
+            if parts[j] not in items:
+                items[parts[j]] = _item_after_head(text, *parts[j])
+            item = items[parts[j]]
             upto = i - 1 if item is not None and _LOOKS_BACK.match(text, p0, p1) and _names_an_item(
                 text, *trim_span(text, item if i - 1 == j else parts[i - 1][0], parts[i - 1][1])) else i
             if item is not None and upto > j and not shared[i] and not HEAD_WORD.search(text, item, parts[j][1]):
@@ -368,9 +379,10 @@ def _past_own_paren(text: str, p0: int, a1: int, b0: int) -> int:
 _CLOSER = regex.compile(r"[)\]]")
 
 
-def _open_parens(text: str, a: int, b: int) -> list[int]:
-    """Where the parentheses opened in text[a:b] and still open at `b` start, outermost first."""
-    opened: list[int] = []
+def _open_parens(text: str, a: int, b: int, opened: list[int] | None = None) -> list[int]:
+    """Where the parentheses opened in text[a:b] and still open at `b` start, outermost first; `opened`: those open at
+    `a` (a scan that goes on where an earlier one stopped; the list is updated and returned)."""
+    opened = [] if opened is None else opened
     for k in range(a, b):
         c = text[k]
         if c in "([":

@@ -627,3 +627,15 @@ def test_two_clauses_on_two_exams_keep_their_images_and_series_apart_in_german(p
                 f"{sep}{opener} maß er 4 mm auf Bild 40.")
         want = [(3, 45, False), (None, 40, True)]
     assert [(r.series_number, r.image_number, r.is_prior) for r in extract(text)] == want, text
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="()[]ab ,", max_size=40), st.data())
+def test_open_parens_scanned_on_from_where_a_scan_stopped_equals_one_scan(text, data):
+    """`partition` scans a sentence's parentheses on from where the last scan stopped instead of from the sentence's
+    start for every reference (quadratic in a parenthesis of many references)."""
+    from mining.snippets import _open_parens
+
+    a = data.draw(st.integers(0, len(text)))
+    b = data.draw(st.integers(a, len(text)))
+    assert _open_parens(text, a, b, _open_parens(text, 0, a)) == _open_parens(text, 0, b)
