@@ -259,7 +259,12 @@ def partition(text: str, sent: tuple[int, int],
         before = [k for k in range(i) if has_head[k]]
         after = next((k for k in range(i + 1, len(parts)) if has_head[k]), None)
         if has_head[i]:
-            out.append((p0, p1))
+            # a part that attaches its finding to the one before ("Bronchiectasis (3:120) with mucus plugging (3:125)")
+            # keeps that one as its subject; not after a comma, nor one placed elsewhere ("a nodule in the RUL (3:45)
+            # with consolidation in the left lower lobe (3:88)"): that is a finding of its own
+            attached = (i and not shared[i] and _ATTACHED.match(text, p0, p1) and "," not in text[parts[i - 1][1]:p0]
+                        and not _PLACE.search(text, p0, p1))
+            out.append((out[i - 1][0], p1) if attached else (p0, p1))
         elif after is not None and not (before and _LOOKS_BACK.match(text, p0, p1)):
             out.append((p0, parts[after][1]))
         else:  # no head after it, or a part that speaks of the finding before ("..., previously 3 mm (2:38)")
@@ -308,6 +313,13 @@ _HEAD_BREAK = regex.compile(r"[:;]|,(?!\d)")
 _LOOKS_BACK = regex.compile(
     r"(?:previously|prior|formerly|before|was|were|now|currently|up\s+from|down\s+from|compared|versus|vs\.?|then|"
     r"vormals|zuvor|damals|vorher|früher|aktuell|jetzt|derzeit)\b", regex.IGNORECASE)
+
+
+#: Words opening a part that attaches its finding to the finding before: "... (3:120) with mucus plugging (3:125)".
+_ATTACHED = regex.compile(r"(?:with|mit|containing|including)\b", regex.IGNORECASE)
+#: Words that place a finding: a side, lobe, base or apex.
+_PLACE = regex.compile(r"\b(?:right|left|bilateral\w*|lobes?|bases?|basal|apex|apices|apical|lingula\w*|R[UML]L|L[UL]L|"
+                       r"rechts\w*|links\w*|beidseit\w*|\w*lappen\w*|apikal\w*)\b", regex.IGNORECASE)
 
 
 #: A word of three letters or more: what an item says beyond its size ("the largest in the RLL", "RUL", not "6 mm").

@@ -242,6 +242,16 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Rundherd im Oberlappen links (Bild 45 von 120, Serie 3).", [(3, 45, 120, "Rundherd im Oberlappen links.")]),
     ("Befund: Rundherd im Unterlappen (Schnitt 45).", [(None, 45, None, "Rundherd im Unterlappen.")]),
     # a slash chain of three or more numbers is a list; "N (of M)" is a count like "N of M"
+    # a part attached with "with"/"mit" keeps the finding before it as its subject
+    ("Bronchiectasis in the right middle lobe (3:120) with mucus plugging (3:125).",
+     [(3, 120, None, "Bronchiectasis in the right middle lobe"),
+      (3, 125, None, "Bronchiectasis in the right middle lobe with mucus plugging.")]),
+    ("Befund: Konsolidierung im Unterlappen (Se 3, Bi 200) mit Aerobronchogramm (Se 3, Bi 205).",
+     [(3, 200, None, "Konsolidierung im Unterlappen"), (3, 205, None, "Konsolidierung im Unterlappen mit Aerobronchogramm.")]),
+    ("Nodule in the RUL (3:45) with consolidation in the left lower lobe (3:88).",
+     [(3, 45, None, "Nodule in the RUL"), (3, 88, None, "with consolidation in the left lower lobe.")]),
+    ("Pleural effusion (3:210), with adjacent atelectasis (3:215).",
+     [(3, 210, None, "Pleural effusion"), (3, 215, None, "with adjacent atelectasis.")]),
     # a shorthand's image may give its count
     ("Nodule (4:86/212).", [(4, 86, 212, "Nodule.")]),
     ("Nodules (4:86/212, 4:90/212).", [(4, 86, 212, "Nodules."), (4, 90, 212, "Nodules.")]),
