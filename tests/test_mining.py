@@ -1287,6 +1287,12 @@ def test_labels_hospital_styles(text, label, value):
 ("Ein Infiltrat ist eher unwahrscheinlich.", "Lung opacity", "uncertain"),
 ("Rundherd, Malignität unwahrscheinlich.", "Lung nodule", "present"),
 ("Beurteilung von Rundherden durch Atemartefakte eingeschränkt.", "Lung nodule", "not_mentioned"),
+("Beurteilung von Rundherden: kein Nachweis.", "Lung nodule", "absent"),
+("Die Detektion kleiner Rundherde ist eingeschränkt.", "Lung nodule", "not_mentioned"),
+("Evaluation of small nodules is limited by motion.", "Lung nodule", "not_mentioned"),
+("Evaluation of the lungs shows a 4 mm nodule.", "Lung nodule", "present"),
+("Assessment for consolidation is somewhat limited by atelectasis.", "Atelectasis", "present"),
+("Assessment for consolidation is somewhat limited by atelectasis.", "Consolidation", "not_mentioned"),
 # "residuell" before another finding is that finding's, not a scar
 ("Kein residuelles Infiltrat.", "Pulmonary fibrotic sequela", "not_mentioned"),
 ("Residuelle Veränderungen apikal.", "Pulmonary fibrotic sequela", "present"),
