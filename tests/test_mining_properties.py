@@ -639,3 +639,9 @@ def test_open_parens_scanned_on_from_where_a_scan_stopped_equals_one_scan(text, 
     a = data.draw(st.integers(0, len(text)))
     b = data.draw(st.integers(a, len(text)))
     assert _open_parens(text, a, b, _open_parens(text, 0, a)) == _open_parens(text, 0, b)
+
+
+@pytest.mark.parametrize("pattern", [r"\p{Lu}\w+", r"[[:upper:]]x", r"a(?-i:B)"])
+def test_no_lowercase_twin_where_lower_cased_text_may_match_otherwise(pattern):
+    assert rules_mod.lowercase_twin(regex.compile(pattern, regex.IGNORECASE)) is None
+    assert rules_mod.lowercase_twin(regex.compile("abc")) is None  # case-sensitive already
