@@ -358,11 +358,12 @@ def _names_finding(text: str, s: int, e: int) -> bool:
     return bool(HEAD_WORD.search(text, s, e)) or bool(finding_rules().find(text[s:e]))
 
 
-_LIST_ITEM = regex.compile(r"[ \t]*(?:[-*•]|\d{1,2}[.)]|[a-h]\))[ \t]+")
+#: A list item's marker ("- ", "2. ", "a) "), or a pipe table row's opening pipe with its row-number cell ("| 1 | ").
+_LIST_ITEM = regex.compile(r"[ \t]*(?:(?:[-*•]|\d{1,2}[.)]|[a-h]\))[ \t]+|\|(?:[ \t]*\#?\d{0,3}[ \t]*\|)?[ \t]*)")
 
 
 def _line_marker(text: str, pos: int) -> regex.Match | None:
-    """The list-item marker ("- ", "2. ", "a) ") opening the line that holds `pos`, if any."""
+    """The list-item marker ("- ", "2. ", "a) ", a table row's "| 1 | ") opening the line that holds `pos`, if any."""
     return _LIST_ITEM.match(text, text.rfind("\n", 0, pos) + 1)
 
 

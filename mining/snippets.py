@@ -415,6 +415,8 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     """text[s:e] with the removal spans cut out, whitespace and punctuation tidied."""
     # each tidy step runs only when its characters are there (a snippet is rendered per reference expression)
     out = _WS.sub(" ", cut_out(text, s, e, _with_subject_verbs(text, s, e, removals)))
+    if "|" in out:
+        out = _table_row(out)
     if "(" in out or "[" in out or "{" in out:
         out = _EMPTY_PARENS.sub("", out)
     if ")" in out or "]" in out:
@@ -438,6 +440,16 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     if out.endswith(("(", "[")):  # a part cut before the first reference of a parenthesis: "Nodule 6 mm (" -> "Nodule 6 mm"
         out = out.rstrip(" ([,;:")
     return out if _WORD_CHAR.search(out) else ""  # nothing but punctuation left: no snippet text
+
+
+def _table_row(out: str) -> str:
+    """A pipe table's row as its cells joined by commas, without empty cells or a leading row number: "| 1 | RUL nodule
+    | | 6 mm |" -> "RUL nodule, 6 mm"."""
+    cells = [c.strip() for c in out.split("|")]
+    cells = [c for c in cells if c]
+    if len(cells) > 1 and cells[0].rstrip(".)").isdigit():
+        cells = cells[1:]
+    return ", ".join(cells)
 
 
 def _with_subject_verbs(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -242,6 +242,12 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Rundherd im Oberlappen links (Bild 45 von 120, Serie 3).", [(3, 45, 120, "Rundherd im Oberlappen links.")]),
     ("Befund: Rundherd im Unterlappen (Schnitt 45).", [(None, 45, None, "Rundherd im Unterlappen.")]),
     # a slash chain of three or more numbers is a list; "N (of M)" is a count like "N of M"
+    # a pipe table citing its images as series/image cells: a row, under the heading above the table
+    ("FINDINGS:\nPulmonary nodules:\n| # | Location | Type | Size (mm) | Series/Image |\n|---|---|---|---|---|\n"
+     "| 1 | RUL | solid | 6 | 3/45 |\n| 2 | LLL | part-solid | 9 | 3/188 |\nNo pleural effusion.",
+     [(3, 45, None, "Pulmonary nodules: RUL, solid, 6"), (3, 188, None, "Pulmonary nodules: LLL, part-solid, 9")]),
+    ("FINDINGS:\n| Finding | Se/Im | Size |\n| RUL nodule | 3/45 | 6 mm |\n| LLL nodule | 3/88 | 4 mm |",
+     [(3, 45, None, "RUL nodule, 6 mm"), (3, 88, None, "LLL nodule, 4 mm")]),
     # a part attached with "with"/"mit" keeps the finding before it as its subject
     ("Bronchiectasis in the right middle lobe (3:120) with mucus plugging (3:125).",
      [(3, 120, None, "Bronchiectasis in the right middle lobe"),
