@@ -84,8 +84,7 @@ class ContextRules:
                                    regex.IGNORECASE | regex.VERBOSE) if extras else None
         self.extra_each = [regex.compile(p, regex.IGNORECASE | regex.VERBOSE) for p in extras]
         # their case-sensitive twins for the lower-cased text (`rules.lowercase_twin`: faster), or the pattern itself
-        self.extra_twins = [rules_mod.lowercase_twin(rx) or rx for rx in self.extra_each]
-        self.extra_twin_of = [tw is not rx for tw, rx in zip(self.extra_twins, self.extra_each)]
+        self.extra_twins, self.extra_twin_of = rules_mod.lowercase_twins(self.extra_each)
         for r in (r for r in rs if r.kind == "trigger" and "phrases" in r.data):
             for p in r.get("phrases"):
                 key = " ".join(p.lower().split())

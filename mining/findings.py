@@ -82,7 +82,7 @@ class _ScanPlan:
         self.rules = sel
         self.compiled = [regex.compile(r.pattern, flags) for r in sel]
         # each rule's case-sensitive twin for the lower-cased text (`rules.lowercase_twin`: faster), or the rule itself
-        self.twins = [rules_mod.lowercase_twin(rx) for rx in self.compiled]
+        self.twins, self.twin_of = rules_mod.lowercase_twins(self.compiled)
         stems = reduce_stems([required_stems(r.pattern, flags) for r in sel])
         self.chunked = [not touches(r.pattern, DELIMITERS, flags) for r in sel]
         self.always = [i for i, st in enumerate(stems) if st is None]
@@ -134,10 +134,9 @@ class _ScanPlan:
                     for i in by_stem.get(stem, filtered):
                         jobs.add((i, a, b) if chunked[i] else (i, 0, n))
         found: dict[int, tuple[int, int, int]] = {}
-        compiled, twins = self.compiled, self.twins
+        compiled, twins, twin_of = self.compiled, self.twins, self.twin_of
         for i, a, b in jobs:
-            twin = twins[i] if agree else None
-            search, hay = (twin.search, low) if twin is not None else (compiled[i].search, text)
+            search, hay = (twins[i].search, low) if agree and twin_of[i] else (compiled[i].search, text)
             long = b - a > 4000  # guard long spans against runaway backtracking, as the full scan did
             p = a
             while True:  # an overlapped scan: the next try starts one past the last match's start

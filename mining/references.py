@@ -74,8 +74,7 @@ class Matcher:
         # pattern and are lost in one alternation of them all (`scan` gives that alternation's matches)
         self.compiled = [r.compiled for r in self.rules]  # as loaded: case-insensitive unless the rule says otherwise
         # each rule's case-sensitive twin for the lower-cased text, where it has one (faster; `rules.lowercase_twin`)
-        self.twins = [rules_mod.lowercase_twin(rx) or rx for rx in self.compiled]
-        self.twin_of = [tw is not rx for tw, rx in zip(self.twins, self.compiled)]
+        self.twins, self.twin_of = rules_mod.lowercase_twins(self.compiled)
         for r, rx in zip(self.rules, self.compiled):  # the groups `_rows` reads, checked now rather than at match time
             need = _body_group(r.get("shape"))
             if need not in rx.groupindex:

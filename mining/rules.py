@@ -214,6 +214,13 @@ def lowercase_twin(rx: regex.Pattern) -> regex.Pattern | None:
     return None if low is None else regex.compile(low, rx.flags & ~regex.IGNORECASE)
 
 
+def lowercase_twins(rxs: list[regex.Pattern]) -> tuple[list[regex.Pattern], list[bool]]:
+    """Each pattern's `lowercase_twin`, or the pattern itself where it has none; and which are twins (to be searched on
+    the lower-cased text)."""
+    twins = [lowercase_twin(rx) or rx for rx in rxs]
+    return twins, [tw is not rx for tw, rx in zip(twins, rxs)]
+
+
 def leftmost_scan(rxs: list[regex.Pattern], text: str, hays: list[str] | None = None):
     """(pattern index, match) of every match that the alternation of `rxs` would give with `finditer`, in text order:
     the leftmost match, at a tie the first pattern, then on from its end. Each pattern is searched on its own and its
