@@ -420,6 +420,31 @@ def test_series_and_image_words_in_either_order(ser, img, sep, wrap, image_first
     assert [(r.series_number, r.image_number, r.snippet) for r in got] == [(3, 45, "Nodule in the right upper lobe.")], text
 
 
+_COMMA_LIST_FORMS = ["(series 4, images {})", "(4:{})", "(Serie 4, Bild {})", "(se 4, im {})", "on series 4 images {}"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_COMMA_LIST_FORMS), st.lists(st.one_of(st.integers(10, 99), st.integers(100, 9999)), min_size=2,
+                                                      max_size=4, unique=True),
+       st.sampled_from(["", " mm", " cm", " x 4 mm", " ml", " HU"]))
+def test_a_list_without_spaces_after_its_commas_reads_as_with_them(form, images, after):
+    """'images 86,90' is images 86 and 90 as 'images 86, 90' is, where the number after the comma cannot be a decimal
+    or a thousands group: two digits, and no size after them. Otherwise the pair is one number's digits ('1,5', '1,200',
+    '86,90 mm') and neither is read as an image."""
+    spaced = extract(f"FINDINGS: Nodules {form.format(', '.join(map(str, images)) + after)}. No effusion.")
+    tight = extract(f"FINDINGS: Nodules {form.format(','.join(map(str, images)) + after)}. No effusion.")
+    want = [(r.series_number, r.image_number) for r in spaced]
+    got = [(r.series_number, r.image_number) for r in tight]
+    assert set(got) <= set(want), (form, images, after)
+    one_number = [(a, b) for a, b in zip(images, images[1:]) if not 10 <= b <= 99]
+    if after:  # a unit after the last number makes the last pair a measurement
+        one_number.append(tuple(images[-2:]))
+    if not one_number:
+        assert got == want == [(4, i) for i in images], (form, images)
+    read = {i for _, i in got}
+    assert not read & {n for pair in one_number for n in pair}, (form, images, after, got)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(["", "aktuell ", "jetzt ", "heute ", "derzeit "]),
        st.sampled_from(["3:45", "Serie 3, Bild 45", "Se 3/Bi 45", "S3/B45", "Serie 3 Bild 45"]), st.sampled_from([", ", "; "]),
