@@ -38,8 +38,9 @@ def _item_pattern(range_op: str, range_kw: str) -> regex.Pattern:
 
 SERIES_ONLY = regex.compile(
     r"\b(?:series|serie[sn]?|ser\.|se\.)\s*(?:-?(?:\#|no\.?|nr\.?))?\s*:?\s*\#?\s*(?P<ser>\d{1,5})(?![\d.,:/]\d)"
-    # and what names the series right after it, which a snippet loses with it: "series 2 (lung window), image 77"
-    r"(?:[ \t]*\([^()\n]{0,30}?\b(?:window|fenster|kernel|kern|reformat\w*|mip|mpr|recon\w*|rekonstruktion\w*)\s*\))?",
+    # and what names the series right after it, which a snippet loses with it: "series 2 (lung window), image 77",
+    # "Serie 4 [Lungenfenster]"
+    r"(?:[ \t]*[(\[][^()\[\]\n]{0,30}?(?:window|fenster|kernel|kern|reformat\w*|\bmip|\bmpr|recon\w*|rekonstruktion\w*)\s*[)\]])?",
     regex.IGNORECASE,
 )
 

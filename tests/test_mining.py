@@ -258,6 +258,12 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
      [(3, 45, None, "Nodule in the RUL"), (3, 88, None, "with consolidation in the left lower lobe.")]),
     ("Pleural effusion (3:210), with adjacent atelectasis (3:215).",
      [(3, 210, None, "Pleural effusion"), (3, 215, None, "with adjacent atelectasis.")]),
+    # a window or kernel named beside the series is the series' setting: read with it, cut with it
+    ("Nodule in the right upper lobe (series 4 [lung window], image 86).", [(4, 86, None, "Nodule in the right upper lobe.")]),
+    ("Nodule (series 4 (lung), image 86), unchanged.", [(4, 86, None, "Nodule, unchanged.")]),
+    ("Nodule (series 4, B70f kernel, image 86).", [(4, 86, None, "Nodule.")]),
+    ("Befund: Rundherd (Serie 4 (Lungenfenster), Bild 86).", [(4, 86, None, "Rundherd.")]),
+    ("Befund: Rundherd (Serie 4, Weichteilfenster, Bild 86).", [(4, 86, None, "Rundherd.")]),
     # a shorthand's image may give its count
     ("Nodule (4:86/212).", [(4, 86, 212, "Nodule.")]),
     ("Nodules (4:86/212, 4:90/212).", [(4, 86, 212, "Nodules."), (4, 90, 212, "Nodules.")]),
@@ -430,6 +436,8 @@ def test_a_lettered_item_after_a_full_stop_starts_a_sentence():
     # with the parenthesis that names it, and the commas it stood between
     ("Nodule in the RUL, series 2 (lung window), image 77.", "Nodule in the RUL."),
     ("A mass on series 4 (coronal reformats) measures 2 cm on image 108.", "A mass measures 2 cm."),
+    ("A mass on series 4 [lung window] measures 2 cm on image 108.", "A mass measures 2 cm."),
+    ("Raumforderung in Serie 4 (Lungenfenster), 2 cm, auf Bild 108.", "Raumforderung, 2 cm."),
 ])
 def test_a_series_named_alone_is_cut_from_the_snippet(text, snippet):
     refs = extract(text)
