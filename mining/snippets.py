@@ -17,7 +17,8 @@ from mining.findings import finding_rules
 
 _PAREN_FILLER = regex.compile(
     r"^[\s,;:/&+()]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
-    r"the|der|die|dem|also|auch|prior|previous|previously|current|now|today|heute|vorher|zuvor|aktuell|jetzt|as|best|seen|shown|visible|"
+    r"the|der|die|dem|also|auch|prior|previous|previously|current|now|today(?:['’]?s)?|this|heute|heutige[nmrs]?|vorher|zuvor|"
+    r"aktuell|aktuelle[nmrs]?|jetzt|as|best|seen|shown|visible|untersuchung|"
     r"noted|key|of|study|exam|examination|scan|ct|vu|voruntersuchung|voraufnahme|axial|coronal|sagittal|cor|sag|ax|"
     r"sowie|well|koronar|koronare[nr]?|sagittale[nr]?|axiale[nr]?|transversal|mpr|mip|"
     r"respectively|bzw\.?|ff\.?|s(?=\.)|u\.\s?a\.?|damals|vormals|dort|dortige[nmrs]?|dated|vom|vs\.?|versus|"

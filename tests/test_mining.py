@@ -264,6 +264,13 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Nodule (series 4, B70f kernel, image 86).", [(4, 86, None, "Nodule.")]),
     ("Befund: Rundherd (Serie 4 (Lungenfenster), Bild 86).", [(4, 86, None, "Rundherd.")]),
     ("Befund: Rundherd (Serie 4, Weichteilfenster, Bild 86).", [(4, 86, None, "Rundherd.")]),
+    # a plane may close a shorthand item before the next ("(4:86 axial, 601:45 coronal)"); "today's study", "der heutigen
+    # Untersuchung" in a reference's parenthesis go with it; "image ref 4/86"; "Series=4, Image=86"
+    ("Nodule (4:86 axial, 601:45 coronal).", [(4, 86, None, "Nodule."), (601, 45, None, "Nodule.")]),
+    ("Nodule (4:86 on today's study), unchanged.", [(4, 86, None, "Nodule, unchanged.")]),
+    ("Befund: Rundherd (Se 4/Bi 86 der heutigen Untersuchung).", [(4, 86, None, "Rundherd.")]),
+    ("Nodule (image ref 4/86).", [(4, 86, None, "Nodule.")]),
+    ("Nodule (Series=4, Image=86).", [(4, 86, None, "Nodule.")]),
     # a shorthand's image may give its count
     ("Nodule (4:86/212).", [(4, 86, 212, "Nodule.")]),
     ("Nodules (4:86/212, 4:90/212).", [(4, 86, 212, "Nodules."), (4, 90, 212, "Nodules.")]),
