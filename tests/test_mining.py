@@ -936,6 +936,22 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("FINDINGS: Emphysema: mild.", "Emphysema", "present"),
     ("BEFUND: Belüftungsstörung im linken Unterlappen.", "Atelectasis", "present"),
     ("Komplett regredienter Pleuraerguss.", "Pleural effusion", "absent"),
+    # a borderline heart is a possible cardiomegaly; "not a feature" negates; "X is likely due to Y" hedges Y, not X;
+    # "X is likely infectious" characterises X, which stands
+    ("FINDINGS: Heart is borderline enlarged.", "Cardiomegaly", "uncertain"),
+    ("FINDINGS: The heart is borderline in size.", "Cardiomegaly", "uncertain"),
+    ("FINDINGS: Borderline heart size.", "Cardiomegaly", "uncertain"),
+    ("FINDINGS: Heart is enlarged.", "Cardiomegaly", "present"),
+    ("BEFUND: Grenzwertig großes Herz.", "Cardiomegaly", "uncertain"),
+    ("BEFUND: Herz grenzwertig vergrößert.", "Cardiomegaly", "uncertain"),
+    ("BEFUND: Herz deutlich vergrößert.", "Cardiomegaly", "present"),
+    ("FINDINGS: Emphysema is not a feature.", "Emphysema", "absent"),
+    ("FINDINGS: Smooth interlobular septal thickening is likely due to edema.", "Interlobular septal thickening", "present"),
+    ("FINDINGS: Ground-glass opacity is likely due to atelectasis.", "Lung opacity", "present"),
+    ("FINDINGS: Ground-glass opacity is likely due to atelectasis.", "Atelectasis", "uncertain"),
+    ("FINDINGS: Opacity likely representing atelectasis.", "Atelectasis", "uncertain"),
+    ("FINDINGS: Consolidation is likely infectious.", "Consolidation", "present"),
+    ("FINDINGS: Atelectasis is likely.", "Atelectasis", "uncertain"),
 ])
 def test_labels(text, label, value):
     rep = mine_report(text, "r")
