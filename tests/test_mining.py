@@ -952,6 +952,18 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("FINDINGS: Opacity likely representing atelectasis.", "Atelectasis", "uncertain"),
     ("FINDINGS: Consolidation is likely infectious.", "Consolidation", "present"),
     ("FINDINGS: Atelectasis is likely.", "Atelectasis", "uncertain"),
+    # what remains after a resolved finding is present; a pericardium compound owns the bare "Erguss" after it, unless a
+    # side says it is the pleura's; "Retikulationen" are fibrotic; "Lymphknoten, nicht vergrößert" negates
+    ("FINDINGS: Resolution of previously seen consolidation with residual scarring.", "Pulmonary fibrotic sequela", "present"),
+    ("FINDINGS: Resolution of previously seen consolidation with residual scarring.", "Consolidation", "absent"),
+    ("FINDINGS: No effusion with persistent atelectasis.", "Atelectasis", "present"),
+    ("BEFUND: Vollständige Rückbildung der Konsolidierung mit residueller Narbe.", "Pulmonary fibrotic sequela", "present"),
+    ("BEFUND: Perikardverdickung ohne Erguss.", "Pericardial effusion", "absent"),
+    ("BEFUND: Perikardverdickung ohne Erguss.", "Pleural effusion", "not_mentioned"),
+    ("BEFUND: Perikardverkalkungen, Erguss rechts.", "Pleural effusion", "present"),
+    ("BEFUND: Perikardverkalkungen, Erguss rechts.", "Pericardial effusion", "not_mentioned"),
+    ("BEFUND: Subpleurale Retikulationen ohne Honigwaben.", "Pulmonary fibrotic sequela", "present"),
+    ("BEFUND: Kleine mediastinale Lymphknoten, nicht vergrößert.", "Lymphadenopathy", "absent"),
 ])
 def test_labels(text, label, value):
     rep = mine_report(text, "r")
