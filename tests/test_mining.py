@@ -964,6 +964,12 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("BEFUND: Perikardverkalkungen, Erguss rechts.", "Pericardial effusion", "not_mentioned"),
     ("BEFUND: Subpleurale Retikulationen ohne Honigwaben.", "Pulmonary fibrotic sequela", "present"),
     ("BEFUND: Kleine mediastinale Lymphknoten, nicht vergrößert.", "Lymphadenopathy", "absent"),
+    # a node's one size, before it with a hyphenated word between or after its comma, is its short axis
+    ("FINDINGS: A 12 mm short-axis subcarinal lymph node (image 110), previously 9 mm.", "Lymphadenopathy", "present"),
+    ("FINDINGS: A 7 mm short-axis subcarinal lymph node.", "Lymphadenopathy", "not_mentioned"),
+    ("FINDINGS: Subcarinal lymph node, 13 mm.", "Lymphadenopathy", "present"),
+    ("FINDINGS: Subcarinal lymph node, 13 x 8 mm.", "Lymphadenopathy", "not_mentioned"),
+    ("FINDINGS: Lymph nodes, 12 mm nodule in the right upper lobe.", "Lymphadenopathy", "not_mentioned"),
 ])
 def test_labels(text, label, value):
     rep = mine_report(text, "r")
