@@ -408,15 +408,23 @@ def _record_line(text: str, k: int, sent: tuple[int, int], sentences, sent_start
     return span if _names_finding(text, *span) else None
 
 
+#: A sentence opening with a pronoun for a finding named before it: "Its solid component measures 6 mm", "Sein solider
+#: Anteil misst 6 mm", "These have not changed".
+_POINTS_BACK = regex.compile(
+    r"[ \t]*(?:(?:[-*•]|\d{1,2}[.)])[ \t]+)?(?:its|their|these|those|the\s+latter|sein(?:e[mnrs]?)?|ihr(?:e[mnrs]?)?|dessen|"
+    r"deren|letztere[mnrs]?)\b", regex.IGNORECASE)
+
+
 def _antecedent(text: str, k: int, sent: tuple[int, int], sentences, sec, removals=()) -> int | None:
     """Start of the sentence before sentence `k` when sentence `k` names no finding of its own and only points at one
-    (its words, references cut out, are all `ANAPHORIC_WORDS`), and that one names a finding, within the same section:
-    "3 mm nodule in the right upper lobe. Previously seen on the prior study, series 2 image 40." cites the nodule;
-    "No emphysema. Patulous esophagus (series 4, image 95)." does not. None otherwise (the snippet stays in its own
-    sentence)."""
+    (its words, references cut out, are all `ANAPHORIC_WORDS`, or it opens with a pronoun for it: `_POINTS_BACK`), and
+    that one names a finding, within the same section: "3 mm nodule in the right upper lobe. Previously seen on the
+    prior study, series 2 image 40." and "Part-solid nodule, 14 mm. Its solid component measures 6 mm (image 63)." cite
+    the nodule; "No emphysema. Patulous esophagus (series 4, image 95)." does not. None otherwise (the snippet stays in
+    its own sentence)."""
     if k == 0 or not sentences or _names_finding(text, sent[0], sent[1]):
         return None
-    if has_own_content(cut_out(text, sent[0], sent[1], removals)):
+    if has_own_content(cut_out(text, sent[0], sent[1], removals)) and not _POINTS_BACK.match(text, sent[0], sent[1]):
         return None
     p0, p1 = sentences[k - 1]
     if p0 < sec.header_end or p0 < sec.start or not _names_finding(text, p0, p1):

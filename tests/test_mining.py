@@ -315,6 +315,15 @@ def test_reference_review_snippets(text, want):
     ("3 mm nodule in the right upper lobe. Previously seen on the prior study, series 2 image 40.",
      ["3 mm nodule in the right upper lobe. Previously seen on the prior study."]),
     ("Nodule in the RUL. Slightly larger than before (3:45).", ["Nodule in the RUL. Slightly larger than before."]),
+    # a sentence opening with a pronoun for the finding before it borrows that sentence, though it has words of its own
+    ("Part-solid nodule in the right upper lobe, 14 mm (series 3, image 62). Its solid component measures 6 mm (image 63).",
+     ["Part-solid nodule in the right upper lobe, 14 mm.",
+      "Part-solid nodule in the right upper lobe, 14 mm. Its solid component measures 6 mm."]),
+    ("Befund: Teilsolider Rundherd im Oberlappen (Se 3/Bi 62). Sein solider Anteil misst 6 mm (Bild 63).",
+     ["Teilsolider Rundherd im Oberlappen.", "Teilsolider Rundherd im Oberlappen. Sein solider Anteil misst 6 mm."]),
+    ("Two nodules in the right lower lobe. These have not changed (3:45).",
+     ["Two nodules in the right lower lobe. These have not changed."]),
+    ("Two nodules in the right lower lobe. The hilum is normal (3:45).", ["The hilum is normal."]),
     # German plural datives, a bare plane word after the series, "sowie" between two references in one parenthesis
     ("Rundherde auf den Bildern 45-50 der Serie 3.", ["Rundherde."]),
     ("Rundherd (Serie 601 koronar, Bild 88).", ["Rundherd."]),
