@@ -979,6 +979,15 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("FINDINGS: Subcarinal lymph node, 13 mm.", "Lymphadenopathy", "present"),
     ("FINDINGS: Subcarinal lymph node, 13 x 8 mm.", "Lymphadenopathy", "not_mentioned"),
     ("FINDINGS: Lymph nodes, 12 mm nodule in the right upper lobe.", "Lymphadenopathy", "not_mentioned"),
+    # under a "Vessels:" / "Gefäße:" heading, coronary calcification is the coronaries', not the other arteries'
+    ("BEFUND:\n- Gefäße: Geringe Koronarsklerose. Kein Anhalt für Lungenembolie.", "Arterial wall calcification", "not_mentioned"),
+    ("BEFUND:\n- Gefäße: Geringe Koronarsklerose.", "Coronary artery wall calcification", "present"),
+    ("BEFUND: Gefäße: verkalkte Koronarien.", "Arterial wall calcification", "not_mentioned"),
+    ("BEFUND: Gefäße: Sklerose.", "Arterial wall calcification", "present"),
+    ("FINDINGS: Vessels: Coronary artery calcification.", "Arterial wall calcification", "not_mentioned"),
+    ("FINDINGS: Vessels: calcified coronary arteries.", "Coronary artery wall calcification", "present"),
+    ("FINDINGS: Vessels: calcified coronary arteries.", "Arterial wall calcification", "not_mentioned"),
+    ("FINDINGS: Aorta: normal caliber, mild calcification.", "Arterial wall calcification", "present"),
 ])
 def test_labels(text, label, value):
     rep = mine_report(text, "r")
