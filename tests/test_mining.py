@@ -211,6 +211,12 @@ def test_distractors_are_not_references(text):
     ("KEY IMAGES:\n1. Series 4, Image 88: growing nodule.\n2. Series 4, Image 140: hiatal hernia.",
      [(4, 88, False, False), (4, 140, False, False)]),
     ("Bilder:\n1) Serie 4, Bild 88: Rundherd.", [(4, 88, False, False)]),
+    # a date with its month written out, day first ('1 February 2024', '1. Feb. 2024'), dates what follows; so does the
+    # first diagnosis ("bei Erstdiagnose")
+    ("Nodule measures 6 mm today (3:45) and 4 mm on 1 February 2024 (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Befund: Rundherd 6 mm (3:45), in der CT vom 1. Feb. 2024 4 mm (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Befund: Rundherd 6 mm (3:45), am 1. Februar 2024 4 mm (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    ("Befund: Rundherd 6 mm (3:45), bei Erstdiagnose 4 mm (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
 ])
 def test_reference_review_forms(text, want):
     assert [(r.series_number, r.image_number, r.is_prior, r.series_inferred) for r in extract(text)] == want
