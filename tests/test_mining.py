@@ -277,6 +277,7 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Rundherd (Se 4/Bi 86 der heutigen Untersuchung).", [(4, 86, None, "Rundherd.")]),
     ("Nodule (image ref 4/86).", [(4, 86, None, "Nodule.")]),
     ("Nodule (Series=4, Image=86).", [(4, 86, None, "Nodule.")]),
+    ("Nodule (3:045).", [(3, 45, None, "Nodule.")]),
     # a shorthand's image may give its count
     ("Nodule (4:86/212).", [(4, 86, 212, "Nodule.")]),
     ("Nodules (4:86/212, 4:90/212).", [(4, 86, 212, "Nodules."), (4, 90, 212, "Nodules.")]),
