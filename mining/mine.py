@@ -259,7 +259,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
         for g, p, cut in zip(gs, parts, cuts):
             snippet_span[g] = record or ((back, p[1]) if back is not None else p)
             group_sent[g] = (s0, s1)
-            if head is not None and not _names_finding(text, p[0], p[1]):
+            if head is not None and not _names_finding_noun(text, p[0], p[1]):
                 # an item under a heading that names its finding: "Nodules:" / "2. LLL: 4 mm (3:88)" -> the heading
                 # leads the snippet, the items between cut out, and the item's marker with them
                 marker = _line_marker(text, p[0])
@@ -356,6 +356,18 @@ def _names_finding(text: str, s: int, e: int) -> bool:
     """Whether text[s:e] names a finding: a head noun, else a finding rule's match in either language
     (references hold neither; an English sentence under a German header is still a finding)."""
     return bool(HEAD_WORD.search(text, s, e)) or bool(finding_rules().find(text[s:e]))
+
+
+#: Words that describe a finding's make-up rather than name one: "ground glass", "calcified" in "2. LLL, ground glass, 9 mm".
+_ATTRIBUTE = regex.compile(r"\b(?:ground[- ]glass|calcified|(?:part[- ]|sub|non[- ]?)?solid|spiculated|milchglas(?:artig\w*)?|"
+                           r"verkalkt\w*|(?:teil)?solide?\w*)\b", regex.IGNORECASE)
+
+
+def _names_finding_noun(text: str, s: int, e: int) -> bool:
+    """`_names_finding` with the words that only describe a finding's make-up left out (`_ATTRIBUTE`): a list item
+    "Left lower lobe, ground glass, 9 mm" under "Nodules:" names no finding of its own, the heading does."""
+    seg = _ATTRIBUTE.sub(lambda m: " " * len(m.group()), text[s:e])
+    return bool(HEAD_WORD.search(seg)) or bool(finding_rules().find(seg))
 
 
 #: A list item's marker ("- ", "2. ", "a) "), or a pipe table row's opening pipe with its row-number cell ("| 1 | ").

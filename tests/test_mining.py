@@ -278,6 +278,12 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Nodule (image ref 4/86).", [(4, 86, None, "Nodule.")]),
     ("Nodule (Series=4, Image=86).", [(4, 86, None, "Nodule.")]),
     ("Nodule (3:045).", [(3, 45, None, "Nodule.")]),
+    # an item under a finding's heading that only describes its make-up ("ground glass", "calcified") takes the heading
+    ("FINDINGS:\nNodules:\n1. Right upper lobe, solid, 7 mm, series 2 image 87.\n2. Left lower lobe, ground glass, 9 mm, "
+     "series 2 image 203.\n3. Right middle lobe, calcified, 4 mm, se 2 im 150.\n2. Right lower lobe, calcified granuloma, "
+     "se 2 im 160.",
+     [(2, 87, None, "Nodules: Right upper lobe, solid, 7 mm."), (2, 203, None, "Nodules: Left lower lobe, ground glass, 9 mm."),
+      (2, 150, None, "Nodules: Right middle lobe, calcified, 4 mm."), (2, 160, None, "Right lower lobe, calcified granuloma.")]),
     # a shorthand's image may give its count
     ("Nodule (4:86/212).", [(4, 86, 212, "Nodule.")]),
     ("Nodules (4:86/212, 4:90/212).", [(4, 86, 212, "Nodules."), (4, 90, 212, "Nodules.")]),
@@ -348,7 +354,7 @@ def test_reference_review_snippets(text, want):
     ("Befund: Rundherd im Mittellappen. Dieser misst 5 mm (3:100).", ["Rundherd im Mittellappen. Dieser misst 5 mm."]),
     # a list item that names no finding takes the heading above it that does; the items between are cut out
     ("FINDINGS:\nNodules:\n1. RUL: 5 mm solid (3:45).\n2. LLL: 4 mm ground glass (3:88).\n- RML: 3 mm (3:99).",
-     ["Nodules: RUL: 5 mm solid.", "LLL: 4 mm ground glass.", "Nodules: RML: 3 mm."]),
+     ["Nodules: RUL: 5 mm solid.", "Nodules: LLL: 4 mm ground glass.", "Nodules: RML: 3 mm."]),
     ("Befund:\nRundherde:\n- OL re.: 5 mm (Se 3, Bi 45).\n- UL li.: 4 mm (Se 3, Bi 88).",
      ["Rundherde: OL re.: 5 mm.", "Rundherde: UL li.: 4 mm."]),
     ("FINDINGS:\nLungs:\n- RUL: 5 mm (3:50).", ["RUL: 5 mm."]),  # a heading that names no finding
@@ -759,7 +765,8 @@ def test_snippet_labels_skip_what_the_snippet_cuts_out():
     first, second = rep.references
     assert second.snippet == "Nodules: LLL: 4 mm solid."
     assert rep.snippet_labels[second.ref_id] == {"Lung nodule": "present"}
-    assert rep.snippet_labels[first.ref_id] == {"Lung opacity": "present"}
+    assert first.snippet == "Nodules: RUL: 5 mm with ground glass."  # ground glass describes the nodule: the heading leads
+    assert rep.snippet_labels[first.ref_id] == {"Lung nodule": "present", "Lung opacity": "present"}
 
 
 def test_snippet_has_no_reference_and_offsets_slice_the_report():
