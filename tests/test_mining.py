@@ -1002,6 +1002,16 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("FINDINGS: Vessels: calcified coronary arteries.", "Coronary artery wall calcification", "present"),
     ("FINDINGS: Vessels: calcified coronary arteries.", "Arterial wall calcification", "not_mentioned"),
     ("FINDINGS: Aorta: normal caliber, mild calcification.", "Arterial wall calcification", "present"),
+    # nodes against the 1 cm size criterion; "none enlarged" under a nodes heading; septa said not to be thickened
+    ("FINDINGS: Lymph nodes: none enlarged.", "Lymphadenopathy", "absent"),
+    ("FINDINGS: No lymph nodes greater than 1 cm in short axis.", "Lymphadenopathy", "absent"),
+    ("FINDINGS: Lymph nodes >1 cm in the mediastinum.", "Lymphadenopathy", "present"),
+    ("FINDINGS: All lymph nodes measure less than 1 cm.", "Lymphadenopathy", "absent"),
+    ("BEFUND: Keine Lymphknoten > 1 cm.", "Lymphadenopathy", "absent"),
+    ("BEFUND: Lymphknoten jeweils unter 1 cm.", "Lymphadenopathy", "absent"),
+    ("FINDINGS: Interlobular septa are not thickened.", "Interlobular septal thickening", "absent"),
+    ("BEFUND: Interlobuläre Septen nicht verdickt.", "Interlobular septal thickening", "absent"),
+    ("BEFUND: Interlobuläre Septen glatt verdickt.", "Interlobular septal thickening", "present"),
 ])
 def test_labels(text, label, value):
     rep = mine_report(text, "r")
