@@ -1012,6 +1012,15 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("FINDINGS: Interlobular septa are not thickened.", "Interlobular septal thickening", "absent"),
     ("BEFUND: Interlobuläre Septen nicht verdickt.", "Interlobular septal thickening", "absent"),
     ("BEFUND: Interlobuläre Septen glatt verdickt.", "Interlobular septal thickening", "present"),
+    # a finding the exam cannot judge is neither present nor absent; a property of a finding that cannot be judged
+    # leaves the finding standing
+    ("FINDINGS: Lymphadenopathy cannot be assessed without contrast.", "Lymphadenopathy", "not_mentioned"),
+    ("FINDINGS: Hilar lymphadenopathy cannot be assessed; no effusion.", "Pleural effusion", "absent"),
+    ("BEFUND: Lymphadenopathie nicht sicher beurteilbar.", "Lymphadenopathy", "not_mentioned"),
+    ("BEFUND: Hiläre Lymphknotenvergrößerung ohne KM nur eingeschränkt beurteilbar.", "Lymphadenopathy", "not_mentioned"),
+    ("BEFUND: Rundherd 6 mm, Dignität nicht sicher beurteilbar.", "Lung nodule", "present"),
+    ("BEFUND: Pleuraerguss, Ausmaß nicht beurteilbar.", "Pleural effusion", "present"),
+    ("FINDINGS: A 6 mm nodule, its nature cannot be assessed.", "Lung nodule", "present"),
 ])
 def test_labels(text, label, value):
     rep = mine_report(text, "r")
