@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import regex
 
 from mining import rules as rules_mod
-from mining.prefilter import lower_agrees
+from mining.prefilter import gate_words, lower_agrees
 
 
 _DATES = rules_mod.macros_of("context")  # the shipped rules' date macros, which the prior_date triggers use
@@ -85,6 +85,9 @@ class ContextRules:
         self.extra_each = [regex.compile(p, regex.IGNORECASE | regex.VERBOSE) for p in extras]
         # their case-sensitive twins for the lower-cased text (`rules.lowercase_twin`: faster), or the pattern itself
         self.extra_twins, self.extra_twin_of = rules_mod.lowercase_twins(self.extra_each)
+        # the words a pattern needs in the text ('assessed' for "cannot be assessed"): a text without any of them skips
+        # its scan (`gate_words`)
+        self.extra_gates = [gate_words(rx) for rx in self.extra_each]
         for r in (r for r in rs if r.kind == "trigger" and "phrases" in r.data):
             for p in r.get("phrases"):
                 key = " ".join(p.lower().split())
@@ -122,13 +125,7 @@ class ContextRules:
                 out.append(self._pseudo_within(text, t, rx) if hit[0] == "negated" else t)
         if self.extra is not None:
             more = []
-            low = text.lower()
-            if lower_agrees(text, low):
-                scan = rules_mod.leftmost_scan(self.extra_twins, text,
-                                               [low if tw else text for tw in self.extra_twin_of])
-            else:
-                scan = rules_mod.leftmost_scan(self.extra_each, text)
-            for k, m in scan:
+            for k, m in self.pattern_matches(text):
                 category, direction, rule, comma = self.extra_info[f"x{k}"]
                 more.append(Trigger(m.start(), m.start() + 1 if comma else m.end(), category, direction, rule))
             if more:
@@ -144,6 +141,17 @@ class ContextRules:
             if breaks:
                 out = sorted(out + breaks, key=lambda t: t.start)
         return out
+
+    def pattern_matches(self, text: str):
+        """(index, match) of the pattern triggers and list breaks (`self.extra_each`) as `rules.leftmost_scan` of them all
+        gives them: on the lower-cased text through the twins where it agrees, the patterns whose gate words the text
+        lacks left out (they cannot match)."""
+        low = text.lower()
+        if not lower_agrees(text, low):
+            return rules_mod.leftmost_scan(self.extra_each, text)
+        active = [k for k, g in enumerate(self.extra_gates) if g is None or any(w in low for w in g)]
+        return ((active[j], m) for j, m in rules_mod.leftmost_scan(
+            [self.extra_twins[k] for k in active], text, [low if self.extra_twin_of[k] else text for k in active]))
 
     def _forward_breaks(self, text: str, triggers: list[Trigger], sentences) -> list[Trigger]:
         """The matches of the forward list breaks from each forward modifier to the end of its sentence (or line): they

@@ -214,6 +214,15 @@ def reduce_stems(stem_sets: list[frozenset[str] | None]) -> list[frozenset[str] 
     return [None if f is None else frozenset(short[s.lower()] for s in f) for f in stem_sets]
 
 
+def gate_words(rx: regex.Pattern) -> tuple[str, ...] | None:
+    """Lower-cased words one of which the text holds wherever `rx` matches, when each has 3 characters or more (a
+    shorter one is in nearly every report); else None. A scan leaves out a pattern whose gate words its text lacks."""
+    words = required_stems(rx.pattern, rx.flags, lookarounds=True)
+    if not words or min(map(len, words)) < 3:
+        return None
+    return tuple(sorted(reduce_stems([frozenset(w.lower() for w in words)])[0]))  # 'ima' for 'image' and 'ima'...
+
+
 def stems_pattern(stems) -> str:
     """An alternation of literal stems, longest first."""
     return "|".join(regex.escape(s) for s in sorted(stems, key=lambda s: (-len(s), s)))

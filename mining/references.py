@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import regex
 
 from mining import rules as rules_mod
-from mining.prefilter import lower_agrees, reduce_stems, required_stems
+from mining.prefilter import gate_words, lower_agrees
 
 #: How a rule file without RANGE_OP / RANGE_KW macros writes a range (the shipped file's macros say the same).
 _RANGE_OP = r"\s*(?:-|–|—|to|through|thru|until|bis)\s*"
@@ -82,7 +82,7 @@ class Matcher:
                 raise rules_mod.RuleError(f"references: rule {r.id!r}: a {r.get('shape')!r} rule needs the group (?P<{need}>...)")
         # the words a rule needs in the text (its lookbehinds' too: 'between' for "between images 45 and 52"), where
         # each is one a report seldom holds: a report without any of them skips the rule's scan
-        self.gates = [_gate(rx) for rx in self.compiled]
+        self.gates = [gate_words(rx) for rx in self.compiled]
         # rules whose matches count only where another reference or a series mention of the text names their series, or
         # where the text cites its images that way throughout (`_with_echoes`)
         self.echo = {i for i, r in enumerate(self.rules) if r.get("echo")}
@@ -173,15 +173,6 @@ def _bare_pair_series(echoes: list[list[RawRef]]) -> set[int | None]:
         for r in group:
             seen.setdefault(r.series, set()).add(r.image)
     return {s for s, images in seen.items() if len(images) >= 2 and any(_no_date_part(i) for i in images)}
-
-
-def _gate(rx: regex.Pattern) -> tuple[str, ...] | None:
-    """Lower-cased words one of which the text holds wherever `rx` matches, when each has 3 characters or more (a
-    shorter one is in nearly every report); else None."""
-    words = required_stems(rx.pattern, rx.flags, lookarounds=True)
-    if not words or min(map(len, words)) < 3:
-        return None
-    return tuple(sorted(reduce_stems([frozenset(w.lower() for w in words)])[0]))  # 'ima' for 'image' and 'ima'...
 
 
 def _int(s: str | None) -> int | None:

@@ -161,6 +161,41 @@ def test_gated_reference_scan_equals_the_scan_of_every_rule_on_the_devset():
         assert [(i, x.span()) for i, x in m.scan(text)] == [(i, x.span()) for i, x in rules_mod.leftmost_scan(m.compiled, text)], text
 
 
+_CONTEXT_GATE_WORDS = st.sampled_from([
+    "Lymphadenopathy", "cannot", "be", "assessed", "evaluated", "is", "not", "assessable", "Dignität", "nicht", "sicher",
+    "beurteilbar", "nur", "eingeschränkt", "Evaluation", "of", "nodules", "limited", "by", "none", "resolved", "absent",
+    "dort", "mit", "with", "and", "no", "effusion", ",", ";", ".", "ASSESSED", "İ", "ſ", "3:45", "(", ")", "2023", "on",
+    "1/2/2024", "was", "4 mm", "vs", "unterscheidbar", "?",
+])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_CONTEXT_GATE_WORDS, max_size=30), st.sampled_from([" ", "", "\n"]))
+def test_gated_context_pattern_scan_equals_the_scan_of_every_pattern(words, sep):
+    """A context pattern left out because the text lacks its gate words ('assessed', 'beurteilbar'...) could not have
+    matched."""
+    from mining.context import context_rules
+
+    c = context_rules()
+    assert any(c.extra_gates), "no pattern has gate words: the test would compare a scan with itself"
+    text = sep.join(words)
+    assert [(k, m.span()) for k, m in c.pattern_matches(text)] == [
+        (k, m.span()) for k, m in rules_mod.leftmost_scan(c.extra_each, text)]
+
+
+def test_gated_context_pattern_scan_equals_the_scan_of_every_pattern_on_the_devset():
+    import json
+    from pathlib import Path
+
+    from mining.context import context_rules
+
+    c = context_rules()
+    dev = [json.loads(l)["text"] for l in (Path(__file__).parent / "data" / "mining_devset.jsonl").read_text().splitlines() if l.strip()]
+    for text in dev + [" ".join(dev), " ".join(dev).upper()]:
+        assert [(k, m.span()) for k, m in c.pattern_matches(text)] == [
+            (k, m.span()) for k, m in rules_mod.leftmost_scan(c.extra_each, text)], text[:80]
+
+
 ANAPHORS = st.sampled_from([
     "Previously seen on the prior study", "Unchanged compared with the prior exam", "This was measured before",
     "Bereits in der Voruntersuchung abgrenzbar", "See also",
