@@ -359,15 +359,15 @@ def _names_finding(text: str, s: int, e: int) -> bool:
 
 
 #: Words that describe a finding's make-up rather than name one: "ground glass", "calcified" in "2. LLL, ground glass, 9 mm".
-_ATTRIBUTE = regex.compile(r"\b(?:ground[- ]glass|calcified|(?:part[- ]|sub|non[- ]?)?solid|spiculated|milchglas(?:artig\w*)?|"
-                           r"verkalkt\w*|(?:teil)?solide?\w*)\b", regex.IGNORECASE)
+_ATTRIBUTE = regex.compile(r"\b(?:ground[- ]glass|calcified|(?:part[- ]|sub|non[- ]?|teil)?solid\w*|spiculated|"
+                           r"milchglas(?:artig\w*)?|verkalkt\w*)\b", regex.IGNORECASE)
 
 
 def _names_finding_noun(text: str, s: int, e: int) -> bool:
     """`_names_finding` with the words that only describe a finding's make-up left out (`_ATTRIBUTE`): a list item
     "Left lower lobe, ground glass, 9 mm" under "Nodules:" names no finding of its own, the heading does."""
-    seg = _ATTRIBUTE.sub(lambda m: " " * len(m.group()), text[s:e])
-    return bool(HEAD_WORD.search(seg)) or bool(finding_rules().find(seg))
+    seg = _ATTRIBUTE.sub(" ", text[s:e])
+    return _names_finding(seg, 0, len(seg))
 
 
 #: A list item's marker ("- ", "2. ", "a) "), or a pipe table row's opening pipe with its row-number cell ("| 1 | ").
