@@ -27,12 +27,16 @@ _PAREN_FILLER = regex.compile(
 )
 _EXAMPLE = r"(?:e\.\s?g\.|z\.\s?b\.|i\.\s?e\.|cf\.|for\s+example|for\s+instance|zum\s+beispiel)"
 _PREP_BEFORE = regex.compile(
-    # "also seen on" goes with the reference, unless it is the sentence's verb ("The nodule is also seen on image 45")
+    # "also seen on", "previously seen on" go with the reference, unless it is the sentence's verb ("The nodule is also
+    # seen on image 45", "was previously seen on")
     # or follows "see" ("See also on image 45")
     # (the look ahead first: the look behind is then tried only where such a word starts)
-    r"(?:\s|^|(?<=[(\[]))(?:(?:(?=(?:also|again|ebenfalls|auch|as|seen|shown|demonstrated|best|visible|noted)\s)"
-    r"(?<!\b(?:is|are|was|were|be|been|ist|sind|war|waren|see|siehe)\s+(?:(?:also|again|best|ebenfalls|auch)\s+)?)"
-    r"(?:(?:also|again|ebenfalls|auch)\s+)?(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?)?"
+    r"(?:\s|^|(?<=[(\[]))(?:(?:(?=(?:also|again|ebenfalls|auch|as|seen|shown|demonstrated|best|visible|noted|previously|"
+    r"initially)\s)"
+    r"(?<!\b(?:is|are|was|were|be|been|ist|sind|war|waren|see|siehe)\s+(?:(?:also|again|best|ebenfalls|auch|previously|"
+    r"initially)\s+)?)"
+    r"(?:(?:also|again|ebenfalls|auch)\s+|(?:previously|initially)\s+(?=(?:seen|shown|demonstrated|noted)\s))?"
+    r"(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?)?"
     r"(?:(?:at\s+(?:the\s+)?level\s+of|(?:auf|in)\s+(?:der\s+)?höhe(?:\s+(?:von|des|der))?|on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen)\s+)"
     rf"(?:{_EXAMPLE}\s*,?\s*)?"
     r"(?:the\s+|der\s+|dem\s+|den\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|(?:key|reference)\s+(?:images?\s*[:\-]?\s*)?|"

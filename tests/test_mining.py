@@ -278,6 +278,10 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Nodule (image ref 4/86).", [(4, 86, None, "Nodule.")]),
     ("Nodule (Series=4, Image=86).", [(4, 86, None, "Nodule.")]),
     ("Nodule (3:045).", [(3, 45, None, "Nodule.")]),
+    # "previously seen on" goes with the reference it introduces, unless it is the sentence's verb
+    ("The right lower lobe nodule previously seen on series 2 image 40 has resolved.",
+     [(2, 40, None, "The right lower lobe nodule has resolved.")]),
+    ("The nodule was previously seen on image 40.", [(None, 40, None, "The nodule was previously seen.")]),
     # an item under a finding's heading that only describes its make-up ("ground glass", "calcified") takes the heading
     ("FINDINGS:\nNodules:\n1. Right upper lobe, solid, 7 mm, series 2 image 87.\n2. Left lower lobe, ground glass, 9 mm, "
      "series 2 image 203.\n3. Right middle lobe, calcified, 4 mm, se 2 im 150.\n2. Right lower lobe, calcified granuloma, "
