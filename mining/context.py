@@ -90,7 +90,7 @@ class ContextRules:
         self.extra_gates = [gate_words(rx) for rx in self.extra_each]
         for r in (r for r in rs if r.kind == "trigger" and "phrases" in r.data):
             for p in r.get("phrases"):
-                key = " ".join(p.lower().split())
+                key = rules_mod.phrase_key(p)
                 if key in self.lookup:
                     raise rules_mod.RuleError(f"context: rule {r.id!r}: phrase {p!r} already belongs to rule {self.lookup[key][2]!r}")
                 self.lookup[key] = (r.get("category"), r.get("direction"), r.id)
@@ -117,7 +117,7 @@ class ContextRules:
             if g == ";":
                 out.append(Trigger(m.start(), m.end(), "terminate", "terminate", "semicolon"))
                 continue
-            hit = lookup.get(" ".join(g.lower().split()))
+            hit = lookup.get(rules_mod.phrase_key(g))
             if hit:
                 if out and out[-1].end > m.start():
                     continue  # inside the pseudo phrase that replaced the negation before it
@@ -182,7 +182,7 @@ class ContextRules:
         for w in _WORD_START.finditer(text, t.start + 1, t.end):
             m = rx.match(text, w.start())
             if m is not None and m.end() > t.end:
-                hit = self.lookup.get(" ".join(m.group(0).lower().split()))
+                hit = self.lookup.get(rules_mod.phrase_key(m.group(0)))
                 if hit is not None and hit[0] == "pseudo":
                     return Trigger(m.start(), m.end(), hit[0], hit[1], hit[2])
         return t

@@ -145,7 +145,41 @@ def phrases_pattern(phrases: list[str]) -> str:
         for ch in " ".join(p.lower().split()):
             node = node.setdefault(ch, {})
         node[""] = {}
-    return _trie_pattern(trie) or "(?!)"
+    return ss_spelling(_trie_pattern(trie)) or "(?!)"
+
+
+def phrase_key(text: str) -> str:
+    """The lookup key of a phrase or of the text a phrase pattern matched: lower case, single spaces, "ß" as "ss" (the
+    Swiss spelling, which `ss_spelling` lets every pattern match)."""
+    return " ".join(text.lower().split()).replace("ß", "ss")
+
+
+def ss_spelling(pattern: str) -> str:
+    """`pattern` with each literal "ß" outside a character class matching "ss" too (idempotent): Swiss German writes no
+    "ß" ("vergrössert", "Grösse", "ausschliessen"), and a rule is written once, in the German spelling."""
+    if "ß" not in pattern:
+        return pattern
+    out, i, n, open_at = [], 0, len(pattern), -1  # open_at: where the character class we are in opened
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if open_at < 0 and pattern.startswith("(?:ß|ss)", i):  # spelled so already
+            out.append("(?:ß|ss)")
+            i += 8
+            continue
+        if open_at < 0:
+            if c == "[":
+                open_at = i
+            out.append("(?:ß|ss)" if c == "ß" else c)
+        else:  # "]" right after "[" or "[^" is a literal, not the class's end
+            if c == "]" and i > open_at + 1 + (pattern[open_at + 1] == "^"):
+                open_at = -1
+            out.append(c)
+        i += 1
+    return "".join(out)
 
 
 def literal_trie(words) -> str:
@@ -328,7 +362,7 @@ def _load(name: str, path: str) -> tuple[tuple[Rule, ...], tuple[tuple[str, str]
             pat = phrases_pattern(phrases)
         if not isinstance(pat, str) or not pat:
             raise RuleError(f"{where}: pattern must be a non-empty string")
-        pat = expand(pat, macros, where)
+        pat = ss_spelling(expand(pat, macros, where))
         if kind == "list_break":  # what starts a new statement right after a comma: compiled, and its examples
             pat = r",[ \t]*(?:" + pat + ")"  # checked, with the comma before it
         flags = regex.VERBOSE if "pattern" in rec else 0

@@ -32,7 +32,7 @@ class SectionRules:
         phrases: list[str] = []
         for r in rs:
             for p in r.get("phrases"):
-                key = " ".join(p.lower().split())
+                key = rules_mod.phrase_key(p)
                 if key in self.lookup:
                     raise rules_mod.RuleError(f"sections: rule {r.id!r}: phrase {p!r} already belongs to {self.lookup[key][1]!r}")
                 self.lookup[key] = (r.get("section"), r.id)
@@ -82,7 +82,7 @@ class SectionRules:
                     continue
             if not at_line_start and ":" not in tail:
                 continue
-            name = self.lookup.get(" ".join(h.lower().split()))
+            name = self.lookup.get(rules_mod.phrase_key(h))
             if name is None:
                 continue
             if resume is not None and resume[0] <= m.start("h"):

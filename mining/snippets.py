@@ -92,13 +92,13 @@ schicht siehe auch vgl ebenfalls größenkonstant jetzt aktuell vorher zuvor dam
 vorbeschrieben vorbekannt messend misst größe dort hier nachweisbar darstellbar größer kleiner größenprogredient
 größenregredient regredient progredient leicht gering etwas konstant weiterhin persistierend befund vergleich
 vergleiche verglichen zum zur dieser diese dieses größte größten kleinste kleinsten hat haben davon einer eine
-""".split())
+""".replace("ß", "ss").split())  # looked up as `has_own_content` spells a word: Swiss "ss" for "ß"
 _CONTENT_WORD = regex.compile(r"[^\W\d_]{3,}")
 
 
 def has_own_content(s: str) -> bool:
     """Whether `s` (a sentence with its references cut out) holds a word beyond `ANAPHORIC_WORDS`."""
-    return any(w.lower() not in ANAPHORIC_WORDS for w in _CONTENT_WORD.findall(s))
+    return any(w.lower().replace("ß", "ss") not in ANAPHORIC_WORDS for w in _CONTENT_WORD.findall(s))
 
 
 _WS = regex.compile(r"[ \t\r\n\xa0\u2000-\u200a\u202f\u205f\u3000]+")  # no-break and thin spaces too
