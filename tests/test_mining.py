@@ -1242,6 +1242,8 @@ def test_labels(text, label, value):
     ("Left atrial enlargement.", "Cardiomegaly", "not_mentioned"),  # one chamber is not the heart
     ("The heart is top normal in size.", "Cardiomegaly", "absent"),
     ("The heart is at the upper limits of normal in size.", "Cardiomegaly", "absent"),
+    ("A 12 mm short axis left lower paratracheal node is seen.", "Lymphadenopathy", "present"),
+    ("A 9 mm short axis left lower paratracheal node is seen.", "Lymphadenopathy", "not_mentioned"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
@@ -1430,6 +1432,11 @@ def test_labels_hospital_styles(text, label, value):
 ("Keine vergrößerten LK.", "Lymphadenopathy", "absent"),
 ("LK nicht vergrößert.", "Lymphadenopathy", "absent"),
 ("Lk bis 8 mm Kurzachse.", "Lymphadenopathy", "not_mentioned"),
+# Swiss spelling: "ss" for "ß"
+("Keine pathologisch vergrösserten Lymphknoten.", "Lymphadenopathy", "absent"),
+("Das Herz ist vergrössert.", "Cardiomegaly", "present"),
+("Ein Pleuraerguss ist nicht auszuschliessen.", "Pleural effusion", "uncertain"),
+("Gefässe: Koronarsklerose.", "Coronary artery wall calcification", "present"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
