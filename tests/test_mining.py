@@ -1242,6 +1242,11 @@ def test_labels(text, label, value):
     ("Left atrial enlargement.", "Cardiomegaly", "not_mentioned"),  # one chamber is not the heart
     ("The heart is top normal in size.", "Cardiomegaly", "absent"),
     ("The heart is at the upper limits of normal in size.", "Cardiomegaly", "absent"),
+    # a heart at the upper limit of normal is normal; 'borderline' and 'normal to mildly enlarged' are uncertain
+    ("Heart size is upper normal.", "Cardiomegaly", "absent"),
+    ("Heart size at the upper limit of normal.", "Cardiomegaly", "absent"),
+    ("Heart size is at the upper limits of normal.", "Cardiomegaly", "absent"),
+    ("Heart size is normal to mildly enlarged.", "Cardiomegaly", "uncertain"),
     ("A 12 mm short axis left lower paratracheal node is seen.", "Lymphadenopathy", "present"),
     ("A 9 mm short axis left lower paratracheal node is seen.", "Lymphadenopathy", "not_mentioned"),
 ])
@@ -1432,6 +1437,9 @@ def test_labels_hospital_styles(text, label, value):
 ("Keine vergrößerten LK.", "Lymphadenopathy", "absent"),
 ("LK nicht vergrößert.", "Lymphadenopathy", "absent"),
 ("Lk bis 8 mm Kurzachse.", "Lymphadenopathy", "not_mentioned"),
+("Herz hochnormal groß.", "Cardiomegaly", "absent"),
+("Herzgröße im oberen Normbereich.", "Cardiomegaly", "absent"),
+("Herz normal groß bis grenzwertig vergrößert.", "Cardiomegaly", "uncertain"),
 # Swiss spelling: "ss" for "ß"
 ("Keine pathologisch vergrösserten Lymphknoten.", "Lymphadenopathy", "absent"),
 ("Das Herz ist vergrössert.", "Cardiomegaly", "present"),
