@@ -23,7 +23,13 @@ _SERIES_BEFORE = regex.compile(r"\b(?:series|serien|serie|ser|se|sequence|seq)\.
 _WORD_BEFORE = regex.compile(r"([\w.\-/]*)\Z")
 _LETTER_ITEM = regex.compile(r"[a-h]\)[ \t]")
 _PART_SEP = regex.compile(r"[/-]")  # "Bild-Nr.": the abbreviation is the part after the last "/" or "-"
-_CONT_WORDS = frozenset("and or of the with in on at to a an by for from than as nor und oder mit der die das des dem den im am zum zur von bei".split())
+#: Words a statement cannot end with: a line ending with one goes on on the next line, whatever that line's case
+#: ("NO\nPLEURAL EFFUSION" in a hard-wrapped report in capitals), unless the word answers a field ("Effusion: no").
+_CONT_WORDS = frozenset("""
+and or of the with without in into on at to a an by for from than as nor no not is are was were there which between
+within along und oder mit ohne der die das des dem den im am zum zur von bei kein keine keinen keiner keines keinem
+ein eine einer einem einen eines ist sind war waren nach bis auf aus sowie
+""".split())
 
 
 class Splitter:
@@ -118,10 +124,9 @@ class Splitter:
         # a line without terminal punctuation followed by a capitalised line: a new line of its own
         # unless the line ends with a word that cannot end a sentence
         ls = text.rfind("\n", 0, i) + 1
-        last_word = text[ls:k + 1].rsplit(None, 1)[-1].lower() if text[ls:k + 1].strip() else ""
-        if last_word in _CONT_WORDS:
-            return False
-        return True
+        words = text[ls:k + 1].rsplit(None, 1)
+        last_word = words[-1].lower() if words else ""
+        return last_word not in _CONT_WORDS or (len(words) == 2 and words[0].endswith(":"))
 
 
 @functools.lru_cache(maxsize=4)

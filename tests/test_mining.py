@@ -451,6 +451,18 @@ def test_a_number_after_im_is_an_image_after_a_series_and_an_ordinal_otherwise()
     assert [r.snippet for r in extract("FINDINGS: Nodule in the RUL series 3 IM 45. No effusion.")] == ["Nodule in the RUL."]
 
 
+def test_a_line_ending_with_a_word_no_statement_ends_with_goes_on_whatever_the_next_line_s_case():
+    from mining.sentences import split_sentences
+
+    text = ("LUNGS: SMALL NODULE. NO\nPLEURAL EFFUSION. THERE IS NO\nPERICARDIAL EFFUSION.\nPNEUMOTHORAX: NO\n"
+            "CONSOLIDATION IN THE LINGULA.\nKein\nErguss.")
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "LUNGS: SMALL NODULE.", "NO\nPLEURAL EFFUSION.", "THERE IS NO\nPERICARDIAL EFFUSION.", "PNEUMOTHORAX: NO",
+        "CONSOLIDATION IN THE LINGULA.", "Kein\nErguss."]
+    labels = mine_report("FINDINGS:\n" + text, "r").label_values()
+    assert [labels[k] for k in ("Pleural effusion", "Pericardial effusion", "Consolidation")] == ["absent", "absent", "present"]
+
+
 def test_a_lettered_item_after_a_full_stop_starts_a_sentence():
     from mining.sentences import split_sentences
 
