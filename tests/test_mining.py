@@ -424,6 +424,11 @@ def test_between_two_images_is_one_range():
     ("Nodules on image nos. 45 and 60 of series 3.", [(3, 45, "Nodules."), (3, 60, "Nodules.")]),
     ("Total images: 412.", []),
     ("Number of images: 350.", []),
+    # a series-image compound with a dash or colon; its dashed lists are not read rather than read as image ranges
+    ("Nodule (series-image 4-63).", [(4, 63, "Nodule.")]),
+    ("Nodule (series:image 4:63).", [(4, 63, "Nodule.")]),
+    ("Rundherd (Serie-Bild 4-63).", [(4, 63, "Rundherd.")]),
+    ("Nodules (series-image 4-63, 4-70).", []),
     # dictation typed without capitals still has sentences
     ("findings: 6 mm nodule in the right upper lobe (series 2, image 45). there is a small right pleural effusion. "
      "heart size is normal. approx. 5 mm nodule (3:44).",
