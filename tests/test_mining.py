@@ -429,6 +429,8 @@ def test_between_two_images_is_one_range():
     ("Nodule (series:image 4:63).", [(4, 63, "Nodule.")]),
     ("Rundherd (Serie-Bild 4-63).", [(4, 63, "Rundherd.")]),
     ("Nodules (series-image 4-63, 4-70).", []),
+    ("Nodule (image/series 63/4).", [(4, 63, "Nodule.")]),
+    ("Rundherd (Bild/Serie 63/4).", [(4, 63, "Rundherd.")]),
     # dictation typed without capitals still has sentences
     ("findings: 6 mm nodule in the right upper lobe (series 2, image 45). there is a small right pleural effusion. "
      "heart size is normal. approx. 5 mm nodule (3:44).",
