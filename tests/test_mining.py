@@ -1266,6 +1266,14 @@ def test_labels(text, label, value):
     ("Heart size at the upper limit of normal.", "Cardiomegaly", "absent"),
     ("Heart size is at the upper limits of normal.", "Cardiomegaly", "absent"),
     ("Heart size is normal to mildly enlarged.", "Cardiomegaly", "uncertain"),
+    # 'is likely' hedges the finding before it only where it ends the statement; before a diagnosis it hedges that
+    ("The opacity is likely atelectasis.", "Lung opacity", "present"),
+    ("The opacity is likely atelectasis.", "Atelectasis", "uncertain"),
+    ("Findings are likely atelectasis.", "Atelectasis", "uncertain"),
+    ("Atelectasis is likely.", "Atelectasis", "uncertain"),
+    ("A small effusion is likely on the left.", "Pleural effusion", "uncertain"),
+    ("Pneumonia is likely, given the consolidation.", "Consolidation", "present"),
+    ("Suggestion of mild bronchial wall thickening.", "Peribronchial thickening", "uncertain"),
     ("A 12 mm short axis left lower paratracheal node is seen.", "Lymphadenopathy", "present"),
     ("A 9 mm short axis left lower paratracheal node is seen.", "Lymphadenopathy", "not_mentioned"),
 ])
