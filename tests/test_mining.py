@@ -1274,6 +1274,9 @@ def test_labels(text, label, value):
     ("A small effusion is likely on the left.", "Pleural effusion", "uncertain"),
     ("Pneumonia is likely, given the consolidation.", "Consolidation", "present"),
     ("Suggestion of mild bronchial wall thickening.", "Peribronchial thickening", "uncertain"),
+    ("Opacity, favored to represent atelectasis.", "Atelectasis", "uncertain"),
+    ("Opacity, favored to represent atelectasis.", "Lung opacity", "present"),
+    ("Atelectasis is favored over pneumonia.", "Atelectasis", "uncertain"),
     ("A 12 mm short axis left lower paratracheal node is seen.", "Lymphadenopathy", "present"),
     ("A 9 mm short axis left lower paratracheal node is seen.", "Lymphadenopathy", "not_mentioned"),
 ])
@@ -1467,6 +1470,11 @@ def test_labels_hospital_styles(text, label, value):
 ("Herz hochnormal groß.", "Cardiomegaly", "absent"),
 ("Herzgröße im oberen Normbereich.", "Cardiomegaly", "absent"),
 ("Herz normal groß bis grenzwertig vergrößert.", "Cardiomegaly", "uncertain"),
+# a hedge on what a finding is leaves the finding present
+("Die Milchglastrübung ist wahrscheinlich entzündlich.", "Lung opacity", "present"),
+("Wahrscheinlich entzündliche Verdichtung.", "Lung opacity", "present"),
+("Vergrößerte Lymphknoten, am ehesten reaktiv.", "Lymphadenopathy", "present"),
+("Verdichtung, am ehesten narbig.", "Pulmonary fibrotic sequela", "uncertain"),
 # Swiss spelling: "ss" for "ß"
 ("Keine pathologisch vergrösserten Lymphknoten.", "Lymphadenopathy", "absent"),
 ("Das Herz ist vergrössert.", "Cardiomegaly", "present"),
