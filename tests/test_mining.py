@@ -1274,6 +1274,11 @@ def test_labels(text, label, value):
     ("A small effusion is likely on the left.", "Pleural effusion", "uncertain"),
     ("Pneumonia is likely, given the consolidation.", "Consolidation", "present"),
     ("Suggestion of mild bronchial wall thickening.", "Peribronchial thickening", "uncertain"),
+    # a comma item with its own predicate, ', and the ...' and ', only ...' end a negated list
+    ("No nodules, no consolidation, heart enlarged.", "Cardiomegaly", "present"),
+    ("There is no evidence of lymphadenopathy, and the heart is enlarged.", "Cardiomegaly", "present"),
+    ("No axillary, mediastinal, or hilar lymph nodes enlarged.", "Lymphadenopathy", "absent"),
+    ("No effusion, only mild bronchial wall thickening.", "Peribronchial thickening", "present"),
     ("Opacity, favored to represent atelectasis.", "Atelectasis", "uncertain"),
     ("Opacity, favored to represent atelectasis.", "Lung opacity", "present"),
     ("Atelectasis is favored over pneumonia.", "Atelectasis", "uncertain"),
@@ -1470,6 +1475,9 @@ def test_labels_hospital_styles(text, label, value):
 ("Herz hochnormal groß.", "Cardiomegaly", "absent"),
 ("Herzgröße im oberen Normbereich.", "Cardiomegaly", "absent"),
 ("Herz normal groß bis grenzwertig vergrößert.", "Cardiomegaly", "uncertain"),
+("Kein Rundherd, keine Infiltrate, kein Erguss, Herz vergrößert.", "Cardiomegaly", "present"),
+("Kein Emphysem, lediglich diskrete Bronchialwandverdickung.", "Peribronchial thickening", "present"),
+("Keine mediastinalen, hilären oder axillären Lymphknoten vergrößert.", "Lymphadenopathy", "absent"),
 # a hedge on what a finding is leaves the finding present
 ("Die Milchglastrübung ist wahrscheinlich entzündlich.", "Lung opacity", "present"),
 ("Wahrscheinlich entzündliche Verdichtung.", "Lung opacity", "present"),
