@@ -288,6 +288,8 @@ def partition(text: str, sent: tuple[int, int],
             if item is not None and upto > j and not shared[i] and not HEAD_WORD.search(text, item, parts[j][1]):
                 cut = [(a, b) for a, b in [(item, parts[j + 1][0])] + [(parts[k][0], parts[k + 1][0]) for k in range(j + 1, upto)]
                        if a < b]  # a part sharing the parenthesis before it starts where that one does
+            elif item is None and not any(shared[j + 1:i + 1]):
+                cut = _other_places(text, parts, j, i)
         cuts.append(cut)
     return out, cuts
 
@@ -335,6 +337,36 @@ def _names_an_item(text: str, a: int, b: int) -> bool:
     """Whether text[a:b], a part after a list's head, says which item it is (a place, "the largest"), not only a size
     then or now ("6 mm", "previously 4 mm")."""
     return not _LOOKS_BACK.match(text, a, b) and _WORD3.search(text, a, b) is not None
+
+
+#: Where a head part places its finding: "Nodules in the right upper lobe", "Rundherde im rechten Oberlappen".
+_ARTICLE = regex.compile(r"(?:the|der|dem|den)\s", regex.IGNORECASE)
+_SIDE_ADJECTIVE = regex.compile(r"(?:recht|link|beid|ober|unter|mittler)e[mnrs]?\b", regex.IGNORECASE)  # "linken Unterlappen"
+_PLACE_PREP = regex.compile(r"\b(?P<prep>(?:in|within|at|along|im|am|in\s+der|in\s+den)\s+)(?P<art>(?:the|der|dem|den)\s+)?",
+                            regex.IGNORECASE)
+
+
+def _other_places(text: str, parts: list[tuple[int, int]], j: int, i: int) -> list[tuple[int, int]]:
+    """The spans to cut from the snippet of part i, a further place of the finding head part j names ("Nodules in the
+    right upper lobe (3:45) and left lower lobe (3:200)" -> "Nodules in the left lower lobe"): the head's place and the
+    places between; none unless every part after the head up to i is a place without a finding of its own."""
+    if any(not _PLACE.search(text, *parts[k]) or _LOOKS_BACK.match(text, parts[k][0]) for k in range(j + 1, i + 1)):
+        return []
+    h0, h1 = parts[j]
+    head = HEAD_WORD.search(text, h0, h1)
+    m = _PLACE_PREP.search(text, head.end(), h1) if head else None
+    if m is None or not _PLACE.search(text, m.end(), h1):
+        return []
+    own = parts[i][0]  # this part's own words: from the head's preposition when it repeats one, else its article
+    if _PLACE_PREP.match(text, own):
+        start = m.start("prep")
+    elif _ARTICLE.match(text, own):
+        start = m.end("prep")
+    elif _PLACE.match(text, own) or _SIDE_ADJECTIVE.match(text, own):
+        start = m.end()
+    else:  # "... and another in the left lower lobe (3:200)": a finding of its own words
+        return []
+    return [(start, parts[j + 1][0])] + [(parts[k][0], parts[k + 1][0]) for k in range(j + 1, i)]
 
 
 def _item_after_head(text: str, p0: int, p1: int) -> int | None:

@@ -770,8 +770,19 @@ def test_snippet_drops_a_negated_finding_after_its_reference(text, snippets):
      ["Innumerable nodules, the largest in the RLL measuring 1.8 cm",
       "Innumerable nodules, the largest in the RLL measuring 1.8 cm, previously 1.2 cm."]),
     ("Nodule, 6 mm (3:45), was 4 mm on 1/2/2020 (2:40).", ["Nodule, 6 mm", "Nodule, was 4 mm on 1/2/2020."]),
-    # no break after the head: the items before stay (nothing tells the head from the first item)
-    ("Nodules in the RUL (3:45) and RLL (3:200).", ["Nodules in the RUL", "Nodules in the RUL and RLL."]),
+    # no break after the head: its preposition tells the head from the first place; further places take its place
+    ("Nodules in the RUL (3:45) and RLL (3:200).", ["Nodules in the RUL", "Nodules in the RLL."]),
+    ("There are nodules in the right upper lobe (3:45), right middle lobe (3:90) and left lower lobe (3:200), the "
+     "largest measuring 6 mm.", ["There are nodules in the right upper lobe", "There are nodules in the right middle lobe",
+                                 "There are nodules in the left lower lobe, the largest measuring 6 mm."]),
+    ("Nodules in the right upper lobe (3:45) and in the left lower lobe (3:200).",
+     ["Nodules in the right upper lobe", "Nodules in the left lower lobe."]),
+    ("Rundherde im rechten Oberlappen (3:45) und linken Unterlappen (3:200).",
+     ["Rundherde im rechten Oberlappen", "Rundherde im linken Unterlappen."]),
+    # ... not a part with words of its own, nor a place the rules do not know
+    ("Nodule in the right upper lobe (3:45) and another in the left lower lobe (3:200).",
+     ["Nodule in the right upper lobe", "Nodule in the right upper lobe and another in the left lower lobe."]),
+    ("Mass at the right hilum (4:100) and mediastinum (4:110).", ["Mass at the right hilum", "Mass at the right hilum and mediastinum."]),
 ])
 def test_an_item_of_a_list_under_one_head_gets_the_head_and_itself(text, snippets):
     refs = extract(text)

@@ -745,3 +745,20 @@ def test_swiss_spelling_mines_as_german_spelling():
     assert len(texts) > 30
     differ = [t for t in texts if _mined_facts(t) != _mined_facts(t.replace("ß", "ss"))]
     assert differ == []
+
+
+_PLACES = ["right upper lobe", "right middle lobe", "left lower lobe", "lingula", "RUL", "LLL", "left base", "right apex"]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(["Nodules", "Small nodules", "There are nodules", "Atelectasis", "Consolidation"]),
+       st.sampled_from(["in", "at"]), st.lists(st.sampled_from(_PLACES), min_size=2, max_size=4, unique=True),
+       st.sampled_from([f for f in FORMS if f[0].startswith("(")]), st.sampled_from([", ", " and ", " and in the "]))
+def test_each_place_of_a_finding_gets_the_finding_and_its_own_place(head, prep, places, form, sep):
+    """'Nodules in the RUL (3:45) and LLL (3:200)': the finding with each place, the other places cut out."""
+    refs = [form[0].format(s=3, i=40 + k) for k in range(len(places))]
+    items = [f"{p} {r}" for p, r in zip(places, refs)]
+    sep = sep.replace(" in ", f" {prep} ")  # a repeated preposition is the head's
+    text = f"FINDINGS: {head} {prep} the " + sep.join(items[:-1]) + (" and " if sep == ", " else sep) + items[-1] + "."
+    snippets = [r.snippet for r in extract(text)]
+    assert snippets[1:] == [f"{head} {prep} the {p}" for p in places[1:-1]] + [f"{head} {prep} the {places[-1]}."], text
