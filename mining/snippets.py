@@ -69,7 +69,8 @@ HEAD_WORD = regex.compile(
     r"tumou?rs?|metasta\w*|pneumonia|(?:lymph)?adenopathy|plaques?|honeycomb\w*|reticulat\w*|ground[- ]glass|"
     r"tree[- ]in[- ]bud|bronchiolectas\w*|calcified|bands?|strands?|airspace|ggos?)|"
     # German words, also inside compounds ("Lungenrundherd", "Lungenembolie"): a substring is enough here
-    r"herd|knoten|knötchen|nodul(?:us|i)\b|granulom|läsion|verdichtung|erguss|zyste|ektase|infiltrat|verkalkung|emphysem|"
+    r"herd|knoten|knötchen|nodul(?:us|i)\b|granulom|läsion|verdichtung|erguss|ergüss|zyste|ektase|infiltrat|verkalkung|emphysem|"
+    r"milchglas|trübung|fibros|hernie|"
     r"konsolidierung|raumforderung|metastase|hypodens|pneumothorax|kollaps|aneurysma|stenose|abszess|kaverne|verhalt|"
     r"füllungsdefekt|austritt|thromb|embol|tumor|adenopath|"
     r"\b(?:lk|rf)\b",  # Lymphknoten, Raumforderung as written in short
@@ -269,9 +270,20 @@ def partition(text: str, sent: tuple[int, int],
             # with consolidation in the left lower lobe (3:88)"): that is a finding of its own
             attached = (i and not shared[i] and _ATTACHED.match(text, p0, p1) and "," not in text[parts[i - 1][1]:p0]
                         and not _PLACE.search(text, p0, p1))
-            out.append((out[i - 1][0], p1) if attached else (p0, p1))
+            first = _elliptic_first(text, parts, groups, has_head, shared, i) if not attached else None
+            place = _FINAL_PLACES.search(text, parts[first][0], groups[first][0]).start() if first is not None else 0
+            if first is not None and place > parts[first][0]:  # "Unchanged right upper (6:24) and right middle (6:53)
+                # nodules": the words before the first place lead this part too, the places before its own cut
+                out.append((parts[first][0], p1))
+                cut = [(place, p0)]
+            else:
+                out.append((out[i - 1][0], p1) if attached else (p0, p1))
         elif after is not None and not (before and _LOOKS_BACK.match(text, p0, p1)):
             out.append((p0, parts[after][1]))
+            first = _elliptic_first(text, parts, groups, has_head, shared, after)
+            if first is not None and first <= i:  # "Unchanged right upper (6:24) and right middle (6:53) nodules"
+                cut = [(groups[i][1], _LEADING_PLACES.match(text, parts[after][0]).end())] + [
+                    (parts[k][0], parts[k + 1][0]) for k in range(i + 1, after)]
         else:  # no head after it, or a part that speaks of the finding before ("..., previously 3 mm (2:38)")
             j = before[-1]
             out.append((parts[j][0], p1))
@@ -339,9 +351,30 @@ def _names_an_item(text: str, a: int, b: int) -> bool:
     return not _LOOKS_BACK.match(text, a, b) and _WORD3.search(text, a, b) is not None
 
 
+_PLACE_ADJECTIVE = (r"(?:right|left|upper|middle|lower|bilateral|(?:recht|link|beid|ober|unter|mittler)e[mnrs]?)\b")
+#: The place adjectives a part opens with: "[right middle ]nodules", "[right middle ]lobe nodules".
+_LEADING_PLACES = regex.compile(rf"(?:{_PLACE_ADJECTIVE}\s+)+", regex.IGNORECASE)
+#: The place adjectives a part ends with, right before its reference: "Unchanged [right upper] (6:24)".
+_FINAL_PLACES = regex.compile(rf"\b(?:{_PLACE_ADJECTIVE}\s+)*{_PLACE_ADJECTIVE}\s*$", regex.IGNORECASE)
+
+
+def _elliptic_first(text: str, parts: list[tuple[int, int]], groups: list[tuple[int, int]], has_head: list[bool],
+                    shared: list[bool], h: int) -> int | None:
+    """The first of the parts before head part h that name only places of its finding, elliptically ("right upper
+    (6:24) and right middle (6:53) nodules": "right upper" is a place of "nodules"), when h opens with a place too; None
+    otherwise. Each such part holds no finding of its own and ends with a place adjective right before its reference
+    (`groups`: each part's reference, as a removal span)."""
+    if h == 0 or shared[h] or not _LEADING_PLACES.match(text, parts[h][0]):
+        return None
+    k = h
+    while k > 0 and not has_head[k - 1] and not shared[k - 1] \
+            and _FINAL_PLACES.search(text, parts[k - 1][0], groups[k - 1][0]):
+        k -= 1
+    return k if k < h else None
+
+
 #: Where a head part places its finding: "Nodules in the right upper lobe", "Rundherde im rechten Oberlappen".
 _ARTICLE = regex.compile(r"(?:the|der|dem|den)\s", regex.IGNORECASE)
-_SIDE_ADJECTIVE = regex.compile(r"(?:recht|link|beid|ober|unter|mittler)e[mnrs]?\b", regex.IGNORECASE)  # "linken Unterlappen"
 _PLACE_PREP = regex.compile(r"\b(?P<prep>(?:in|within|at|along|im|am|in\s+der|in\s+den)\s+)(?P<art>(?:the|der|dem|den)\s+)?",
                             regex.IGNORECASE)
 
@@ -362,7 +395,7 @@ def _other_places(text: str, parts: list[tuple[int, int]], j: int, i: int) -> li
         start = m.start("prep")
     elif _ARTICLE.match(text, own):
         start = m.end("prep")
-    elif _PLACE.match(text, own) or _SIDE_ADJECTIVE.match(text, own):
+    elif _PLACE.match(text, own) or _LEADING_PLACES.match(text, own):  # "lingula", "linken Unterlappen"
         start = m.end()
     else:  # "... and another in the left lower lobe (3:200)": a finding of its own words
         return []

@@ -833,10 +833,25 @@ def test_a_reference_sentence_without_a_finding_cites_the_one_before_it(text, wa
     assert text[r.snippet_start:r.snippet_end].replace("\n", " ").startswith(want.split(".")[0].split(",")[0])
 
 
-def test_elliptic_coordination_keeps_the_head_noun():
-    refs = extract("Unchanged right upper (6:24) and right middle (6:53) nodules.")
-    assert all("nodules" in r.snippet for r in refs)
-    assert "6:" not in refs[0].snippet
+@pytest.mark.parametrize("text,snippets", [
+    ("Unchanged right upper (6:24) and right middle (6:53) nodules.",
+     ["Unchanged right upper nodules.", "Unchanged right middle nodules."]),
+    ("There are right upper (6:24) and right middle (6:53) lobe nodules.",
+     ["There are right upper lobe nodules.", "There are right middle lobe nodules."]),
+    ("Right upper (6:24), right middle (6:53) and left lower (6:90) lobe nodules, unchanged.",
+     ["Right upper lobe nodules, unchanged.", "right middle lobe nodules, unchanged.", "left lower lobe nodules, unchanged."]),
+    ("Mild right (4:20) and left (4:22) pleural effusions.", ["Mild right pleural effusions.", "Mild left pleural effusions."]),
+    ("Kleine rechte (2:150) und linke (2:152) Pleuraergüsse.", ["Kleine rechte Pleuraergüsse.", "Kleine linke Pleuraergüsse."]),
+    # a part with a finding of its own is no place of the next one's
+    ("Nodule in the left upper lobe (6:24) and consolidation in the right middle lobe (6:53).",
+     ["Nodule in the left upper lobe", "consolidation in the right middle lobe."]),
+])
+def test_elliptic_coordination_gives_each_place_the_head_noun(text, snippets):
+    """The issue's "right upper (6:24) and right middle (6:53) nodules": each image its own place and the shared noun."""
+    refs = extract(text)
+    assert [r.snippet for r in refs] == snippets
+    for r in refs:  # one span: the offsets slice the report from the first word the snippet keeps to its last
+        assert text[r.snippet_start:r.snippet_end].startswith(r.snippet.split()[0])
 
 
 def test_plane_and_hint():
