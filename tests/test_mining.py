@@ -430,6 +430,7 @@ def test_between_two_images_is_one_range():
     ("Rundherd (Serie-Bild 4-63).", [(4, 63, "Rundherd.")]),
     ("Nodules (series-image 4-63, 4-70).", []),
     ("Nodule (image/series 63/4).", [(4, 63, "Nodule.")]),
+    ("Nodule (se3-im45). Degenerative changes (S3-4).", [(3, 45, "Nodule.")]),
     ("Rundherd (Bild/Serie 63/4).", [(4, 63, "Rundherd.")]),
     # dictation typed without capitals still has sentences
     ("findings: 6 mm nodule in the right upper lobe (series 2, image 45). there is a small right pleural effusion. "
