@@ -217,6 +217,12 @@ def test_distractors_are_not_references(text):
     ("Befund: Rundherd 6 mm (3:45), in der CT vom 1. Feb. 2024 4 mm (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Befund: Rundherd 6 mm (3:45), am 1. Februar 2024 4 mm (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Befund: Rundherd 6 mm (3:45), bei Erstdiagnose 4 mm (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
+    # a German size the finding had before ('gegenüber 4 mm', 'von 4 mm auf 6 mm'); 'ein Rundherd von 7 mm' is its size now
+    ("Befund: Rundherd mit 6 mm (3:45) größenprogredient gegenüber 4 mm (2:40).",
+     [(3, 45, False, False), (2, 40, True, False)]),
+    ("Befund: Zunahme des Rundherdes von 4 mm (2:40) auf 6 mm (3:45).", [(2, 40, True, False), (3, 45, False, False)]),
+    ("Befund: Ein solider Rundherd von 7 mm (Serie 4, Bild 56), in der VU 6 mm (Serie 4, Bild 55).",
+     [(4, 56, False, False), (4, 55, True, False)]),
 ])
 def test_reference_review_forms(text, want):
     assert [(r.series_number, r.image_number, r.is_prior, r.series_inferred) for r in extract(text)] == want
