@@ -1307,6 +1307,11 @@ def test_labels(text, label, value):
     ("A small effusion is likely on the left.", "Pleural effusion", "uncertain"),
     ("Pneumonia is likely, given the consolidation.", "Consolidation", "present"),
     ("Suggestion of mild bronchial wall thickening.", "Peribronchial thickening", "uncertain"),
+    # alternatives: 'and/or', two findings joined by a slash
+    ("Atelectasis and/or consolidation in the left lower lobe.", "Consolidation", "uncertain"),
+    ("Bibasilar linear atelectasis/scarring.", "Atelectasis", "uncertain"),
+    ("Bibasilar linear atelectasis/scarring.", "Pulmonary fibrotic sequela", "uncertain"),
+    ("Nodule (series/image 4/63).", "Lung nodule", "present"),
     # a comma item with its own predicate, ', and the ...' and ', only ...' end a negated list
     ("No nodules, no consolidation, heart enlarged.", "Cardiomegaly", "present"),
     ("There is no evidence of lymphadenopathy, and the heart is enlarged.", "Cardiomegaly", "present"),
@@ -1511,6 +1516,8 @@ def test_labels_hospital_styles(text, label, value):
 ("Kein Rundherd, keine Infiltrate, kein Erguss, Herz vergrößert.", "Cardiomegaly", "present"),
 ("Kein Emphysem, lediglich diskrete Bronchialwandverdickung.", "Peribronchial thickening", "present"),
 ("Keine mediastinalen, hilären oder axillären Lymphknoten vergrößert.", "Lymphadenopathy", "absent"),
+("Dystelektase/Narbe basal.", "Atelectasis", "uncertain"),
+("Erguss und/oder Atelektase.", "Pleural effusion", "uncertain"),
 # a hedge on what a finding is leaves the finding present
 ("Die Milchglastrübung ist wahrscheinlich entzündlich.", "Lung opacity", "present"),
 ("Wahrscheinlich entzündliche Verdichtung.", "Lung opacity", "present"),
