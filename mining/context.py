@@ -199,12 +199,19 @@ def context_rules(path: str | None = None) -> ContextRules:
 MODIFIERS = ("negated", "uncertain", "hypothetical")
 
 
+#: "and" joining the mention to another finding: a differential after that one ("versus") reaches back no further. Not
+#: "with" (a feature of the finding: "consolidation with air bronchograms versus mass"), nor German "und", which German
+#: "wahrscheinlich" after a list reaches over ("Erguss und Atelektase wahrscheinlich").
+_CONJUNCTION = regex.compile(r"\s(?:and|as\s+well\s+as)\s", regex.IGNORECASE)
+
+
 def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, sent_end: int,
                  m_start: int, m_end: int, text: str = "") -> Trigger | None:
     """The negation/uncertainty/hypothetical trigger that modifies the mention [m_start, m_end), or None.
 
     A forward trigger may overlap the mention's start ("no pathologically" before "pathologically enlarged
-    nodes"); a bidirectional one ("versus") reaches back over no comma ("opacity, atelectasis versus pneumonia")."""
+    nodes"); a bidirectional one ("versus") reaches back over no comma ("opacity, atelectasis versus pneumonia") and no
+    conjunction ("emphysema and atelectasis versus scarring")."""
     lo = bisect.bisect_left(starts, sent_start)
     hi = bisect.bisect_left(starts, sent_end)
     best: Trigger | None = None
@@ -234,7 +241,7 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
                 continue
             break
         if t.category in MODIFIERS and t.direction in ("backward", "bidirectional"):
-            if t.direction == "bidirectional" and "," in text[m_end:t.start]:
+            if t.direction == "bidirectional" and ("," in text[m_end:t.start] or _CONJUNCTION.search(text, m_end, t.start)):
                 break
             if t.category == "negated" and _about_prior_exam(triggers, i, lo, hi, m_end, text):
                 break

@@ -1312,6 +1312,10 @@ def test_labels(text, label, value):
     ("Bibasilar linear atelectasis/scarring.", "Atelectasis", "uncertain"),
     ("Bibasilar linear atelectasis/scarring.", "Pulmonary fibrotic sequela", "uncertain"),
     ("Nodule (series/image 4/63).", "Lung nodule", "present"),
+    # a differential reaches back over no 'and': the finding before it is a finding of its own
+    ("Mild emphysema and bibasilar atelectasis versus scarring.", "Emphysema", "present"),
+    ("Mild emphysema and bibasilar atelectasis versus scarring.", "Atelectasis", "uncertain"),
+    ("Consolidation with air bronchograms versus mass.", "Consolidation", "uncertain"),
     # a comma item with its own predicate, ', and the ...' and ', only ...' end a negated list
     ("No nodules, no consolidation, heart enlarged.", "Cardiomegaly", "present"),
     ("There is no evidence of lymphadenopathy, and the heart is enlarged.", "Cardiomegaly", "present"),
@@ -1518,6 +1522,7 @@ def test_labels_hospital_styles(text, label, value):
 ("Keine mediastinalen, hilären oder axillären Lymphknoten vergrößert.", "Lymphadenopathy", "absent"),
 ("Dystelektase/Narbe basal.", "Atelectasis", "uncertain"),
 ("Erguss und/oder Atelektase.", "Pleural effusion", "uncertain"),
+("Erguss und Atelektase wahrscheinlich.", "Pleural effusion", "uncertain"),
 # a hedge on what a finding is leaves the finding present
 ("Die Milchglastrübung ist wahrscheinlich entzündlich.", "Lung opacity", "present"),
 ("Wahrscheinlich entzündliche Verdichtung.", "Lung opacity", "present"),
