@@ -1312,6 +1312,7 @@ def test_labels(text, label, value):
     ("Bibasilar linear atelectasis/scarring.", "Atelectasis", "uncertain"),
     ("Bibasilar linear atelectasis/scarring.", "Pulmonary fibrotic sequela", "uncertain"),
     ("Nodule (series/image 4/63).", "Lung nodule", "present"),
+    ("No pericardial/pleural effusion.", "Pericardial effusion", "absent"),
     # a differential reaches back over no 'and': the finding before it is a finding of its own
     ("Mild emphysema and bibasilar atelectasis versus scarring.", "Emphysema", "present"),
     ("Mild emphysema and bibasilar atelectasis versus scarring.", "Atelectasis", "uncertain"),
@@ -1522,6 +1523,9 @@ def test_labels_hospital_styles(text, label, value):
 ("Keine mediastinalen, hilären oder axillären Lymphknoten vergrößert.", "Lymphadenopathy", "absent"),
 ("Dystelektase/Narbe basal.", "Atelectasis", "uncertain"),
 ("Erguss und/oder Atelektase.", "Pleural effusion", "uncertain"),
+("Keine vergr. LK mediastinal/hilär.", "Lymphadenopathy", "absent"),
+("Vergr. LK hilär re.", "Lymphadenopathy", "present"),
+("LK nicht vergr.", "Lymphadenopathy", "absent"),
 ("Erguss und Atelektase wahrscheinlich.", "Pleural effusion", "uncertain"),
 # a hedge on what a finding is leaves the finding present
 ("Die Milchglastrübung ist wahrscheinlich entzündlich.", "Lung opacity", "present"),
