@@ -1313,6 +1313,13 @@ def test_labels(text, label, value):
     ("Bibasilar linear atelectasis/scarring.", "Pulmonary fibrotic sequela", "uncertain"),
     ("Nodule (series/image 4/63).", "Lung nodule", "present"),
     ("No pericardial/pleural effusion.", "Pericardial effusion", "absent"),
+    # shorthand: 'w/o' (without), 's/o' (suggestive of), 'atx' (atelectasis), 'CAC' (coronary artery calcium)
+    ("Lungs clear w/o effusion.", "Pleural effusion", "absent"),
+    ("RUL nodule w/o change.", "Lung nodule", "present"),
+    ("Findings s/o early fibrosis.", "Pulmonary fibrotic sequela", "uncertain"),
+    ("Bibasilar atx.", "Atelectasis", "present"),
+    ("Mild CAC.", "Coronary artery wall calcification", "present"),
+    ("CAC score: 0.", "Coronary artery wall calcification", "absent"),
     # a differential reaches back over no 'and': the finding before it is a finding of its own
     ("Mild emphysema and bibasilar atelectasis versus scarring.", "Emphysema", "present"),
     ("Mild emphysema and bibasilar atelectasis versus scarring.", "Atelectasis", "uncertain"),
