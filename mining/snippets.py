@@ -282,8 +282,7 @@ def partition(text: str, sent: tuple[int, int],
             out.append((p0, parts[after][1]))
             first = _elliptic_first(text, parts, groups, has_head, shared, after)
             if first is not None and first <= i:  # "Unchanged right upper (6:24) and right middle (6:53) nodules"
-                cut = [(groups[i][1], _LEADING_PLACES.match(text, parts[after][0]).end())] + [
-                    (parts[k][0], parts[k + 1][0]) for k in range(i + 1, after)]
+                cut = [(groups[i][1], _LEADING_PLACES.match(text, parts[after][0]).end())] + _parts_between(parts, i + 1, after)
         else:  # no head after it, or a part that speaks of the finding before ("..., previously 3 mm (2:38)")
             j = before[-1]
             out.append((parts[j][0], p1))
@@ -298,7 +297,7 @@ def partition(text: str, sent: tuple[int, int],
             upto = i - 1 if item is not None and _LOOKS_BACK.match(text, p0, p1) and _names_an_item(
                 text, *trim_span(text, item if i - 1 == j else parts[i - 1][0], parts[i - 1][1])) else i
             if item is not None and upto > j and not shared[i] and not HEAD_WORD.search(text, item, parts[j][1]):
-                cut = [(a, b) for a, b in [(item, parts[j + 1][0])] + [(parts[k][0], parts[k + 1][0]) for k in range(j + 1, upto)]
+                cut = [(a, b) for a, b in [(item, parts[j + 1][0])] + _parts_between(parts, j + 1, upto)
                        if a < b]  # a part sharing the parenthesis before it starts where that one does
             elif item is None and not any(shared[j + 1:i + 1]):
                 cut = _other_places(text, parts, j, i)
@@ -351,7 +350,8 @@ def _names_an_item(text: str, a: int, b: int) -> bool:
     return not _LOOKS_BACK.match(text, a, b) and _WORD3.search(text, a, b) is not None
 
 
-_PLACE_ADJECTIVE = (r"(?:right|left|upper|middle|lower|bilateral|(?:recht|link|beid|ober|unter|mittler)e[mnrs]?)\b")
+#: A word placing a finding as an adjective: "right", "upper", "linken", "oberen".
+_PLACE_ADJECTIVE = r"(?:right|left|upper|middle|lower|bilateral|(?:recht|link|beid|ober|unter|mittler)e[mnrs]?)\b"
 #: The place adjectives a part opens with: "[right middle ]nodules", "[right middle ]lobe nodules".
 _LEADING_PLACES = regex.compile(rf"(?:{_PLACE_ADJECTIVE}\s+)+", regex.IGNORECASE)
 #: The place adjectives a part ends with, right before its reference: "Unchanged [right upper] (6:24)".
@@ -374,9 +374,9 @@ def _elliptic_first(text: str, parts: list[tuple[int, int]], groups: list[tuple[
 
 
 #: Where a head part places its finding: "Nodules in the right upper lobe", "Rundherde im rechten Oberlappen".
-_ARTICLE = regex.compile(r"(?:the|der|dem|den)\s", regex.IGNORECASE)
 _PLACE_PREP = regex.compile(r"\b(?P<prep>(?:in|within|at|along|im|am|in\s+der|in\s+den)\s+)(?P<art>(?:the|der|dem|den)\s+)?",
                             regex.IGNORECASE)
+_ARTICLE = regex.compile(r"(?:the|der|dem|den)\s", regex.IGNORECASE)
 
 
 def _other_places(text: str, parts: list[tuple[int, int]], j: int, i: int) -> list[tuple[int, int]]:
@@ -399,7 +399,12 @@ def _other_places(text: str, parts: list[tuple[int, int]], j: int, i: int) -> li
         start = m.end()
     else:  # "... and another in the left lower lobe (3:200)": a finding of its own words
         return []
-    return [(start, parts[j + 1][0])] + [(parts[k][0], parts[k + 1][0]) for k in range(j + 1, i)]
+    return [(start, parts[j + 1][0])] + _parts_between(parts, j + 1, i)
+
+
+def _parts_between(parts: list[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    """Parts lo .. hi-1, each up to the next one's start (what lies between them goes with them)."""
+    return [(parts[k][0], parts[k + 1][0]) for k in range(lo, hi)]
 
 
 def _item_after_head(text: str, p0: int, p1: int) -> int | None:
