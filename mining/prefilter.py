@@ -226,3 +226,93 @@ def gate_words(rx: regex.Pattern) -> tuple[str, ...] | None:
 def stems_pattern(stems) -> str:
     """An alternation of literal stems, longest first."""
     return "|".join(regex.escape(s) for s in sorted(stems, key=lambda s: (-len(s), s)))
+
+
+def _top_items(pattern: str) -> list[tuple[int, int, bool]] | None:
+    """(start, end, quantified) of each top-level item of `pattern` (a character, an escape, a class, a group with its
+    quantifier), or None where the pattern has a top-level alternation, whitespace or a comment (verbose syntax this
+    reader does not follow), or is not balanced."""
+    items: list[tuple[int, int, bool]] = []
+    i, n, depth, start = 0, len(pattern), 0, 0
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            j = i + 2
+            if pattern[i + 1:i + 2] in ("p", "P", "N", "g") and pattern[j:j + 1] in ("{", "<"):
+                j = pattern.find("}" if pattern[j] == "{" else ">", j) + 1
+                if j == 0:
+                    return None
+            i = j
+        elif c == "[":
+            j = i + 1 + (pattern[i + 1:i + 2] == "^")
+            j += pattern[j:j + 1] == "]"  # a ']' first in a class is a literal
+            while j < n and pattern[j] != "]":
+                j += 2 if pattern[j] == "\\" else 1
+            i = j + 1
+        elif c == "(":
+            depth += 1
+            i += 1
+        elif c == ")":
+            depth -= 1
+            if depth < 0:
+                return None
+            i += 1
+        elif depth == 0 and (c == "|" or c == "#" or c.isspace()):
+            return None
+        else:
+            i += 1
+        if depth == 0:
+            q = regex.match(r"(?:[?*+]|\{\d*(?:,\d*)?\})[?+]?", pattern[i:])
+            if q:
+                i += q.end()
+            items.append((start, i, bool(q)))
+            start = i
+    return items if depth == 0 and i == n else None
+
+
+def leading_anchor(pattern: str) -> str | None:
+    """The body of the lookahead `pattern` starts with ("(?=\\d{1,5}\\s*[:;]\\s*\\d)..."), which matches wherever the
+    pattern starts a match; None where it starts otherwise, the lookahead is quantified or the pattern has a top-level
+    alternation. A search for the anchor, trying the whole pattern only where it matches, finds what a search for the
+    pattern finds."""
+    if not pattern.startswith("(?="):
+        return None
+    items = _top_items(pattern)
+    if not items or items[0][2]:
+        return None
+    return pattern[3:items[0][1] - 1] or None
+
+
+class Anchored:
+    """`rx` searched only where its `leading_anchor` matches: the matches of `rx.search`, found faster (the `regex`
+    engine tries a long pattern that starts with a lookahead at every position, 50-90 us over a 2 KB report for the
+    reference rules, where a search for the lookahead's body alone takes 10-20 us)."""
+
+    __slots__ = ("rx", "anchor")
+
+    def __init__(self, rx: regex.Pattern, anchor: regex.Pattern):
+        self.rx, self.anchor = rx, anchor
+
+    def search(self, string: str, pos: int = 0, endpos: int | None = None, timeout: float | None = None):
+        end = len(string) if endpos is None else endpos
+        a = self.anchor.search(string, pos, end, timeout=timeout)
+        while a is not None:
+            p = a.start()
+            m = self.rx.match(string, p, end, timeout=timeout)
+            if m is not None:
+                return m
+            if p >= end:
+                return None
+            a = self.anchor.search(string, p + 1, end, timeout=timeout)
+        return None
+
+
+def anchored(rx: regex.Pattern) -> regex.Pattern | Anchored:
+    """`rx` wrapped to search through its `leading_anchor` where it has one that compiles alone, else `rx`."""
+    lead = leading_anchor(rx.pattern)
+    if lead is None:
+        return rx
+    try:
+        return Anchored(rx, regex.compile(lead, rx.flags))
+    except regex.error:  # a reference to a group the anchor lacks
+        return rx

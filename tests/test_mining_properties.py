@@ -762,3 +762,97 @@ def test_each_place_of_a_finding_gets_the_finding_and_its_own_place(head, prep, 
     text = f"FINDINGS: {head} {prep} the " + sep.join(items[:-1]) + (" and " if sep == ", " else sep) + items[-1] + "."
     snippets = [r.snippet for r in extract(text)]
     assert snippets[1:] == [f"{head} {prep} the {p}" for p in places[1:-1]] + [f"{head} {prep} the {places[-1]}."], text
+
+
+@pytest.mark.parametrize("pattern,anchor", [
+    (r"(?=\d{1,5}\s*[:;]\s*\d)(?<=\()\d+", r"\d{1,5}\s*[:;]\s*\d"),
+    (r"(?=[)(](?:a|b))x", r"[)(](?:a|b)"),  # parentheses in a class, an alternation inside the lookahead
+    (r"(?=a)?b", None),  # a quantified lookahead says nothing
+    (r"(?=a)a|b", None),  # a top-level alternation: a match may start at 'b'
+    (r"\b(?=a)a", None),  # only a lookahead that opens the pattern is read
+    (r"a(?=b)", None),
+    (r"(?=)a", None),
+])
+def test_leading_anchor_is_the_opening_lookaheads_body(pattern, anchor):
+    from mining.prefilter import leading_anchor
+
+    assert leading_anchor(pattern) == anchor
+
+
+def _anchored_patterns():
+    """(name, pattern, its `prefilter.anchored` form) of every rule pattern that starts with a lookahead."""
+    from mining.findings import finding_rules
+    from mining.prefilter import Anchored, anchored
+    from mining.references import matcher
+
+    pats = [(f"references:{r.id}", rx) for r, rx in zip(matcher().rules, matcher().compiled)]
+    pats += [(f"findings:{r.id}", rx) for r, rx in zip(finding_rules().rules, finding_rules().scan_plan.compiled)]
+    out = [(n, rx, anchored(rx)) for n, rx in pats]
+    return [(n, rx, a) for n, rx, a in out if isinstance(a, Anchored)]
+
+
+_ANCHORED = _anchored_patterns()
+
+
+def _anchored_differences(text, pos=0, endpos=None):
+    end = len(text) if endpos is None else endpos
+    out = []
+    for name, rx, a in _ANCHORED:
+        p, want, got = pos, [], []
+        while p <= end:
+            m, n = rx.search(text, p, end), a.search(text, p, end)
+            want.append(m and m.span())
+            got.append(n and n.span())
+            if m is None or n is None:
+                break
+            p = max(m.end(), m.start() + 1)
+        if want != got:
+            out.append(name)
+    return out
+
+
+def test_every_reference_rule_that_opens_with_a_lookahead_is_searched_through_it():
+    from mining.prefilter import Anchored
+    from mining.references import matcher
+
+    m = matcher()
+    opening = [i for i, r in enumerate(m.rules) if r.pattern.startswith("(?=")]
+    assert len(opening) >= 5 and len(_ANCHORED) >= len(opening)
+    assert all(isinstance(m.twins[i], Anchored) and isinstance(m.searched[i], Anchored) for i in opening)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_TWIN_PIECES, max_size=12), st.sampled_from([" ", "", "\n"]), st.data())
+def test_anchored_search_finds_what_the_pattern_finds(pieces, sep, data):
+    """A pattern searched only where its opening lookahead's body matches (`prefilter.Anchored`) finds the matches a
+    search of the pattern finds, from any position to any end."""
+    text = sep.join(pieces)
+    pos = data.draw(st.integers(0, len(text)))
+    endpos = data.draw(st.integers(pos, len(text)))
+    assert _anchored_differences(text) == [], text
+    assert _anchored_differences(text, pos, endpos) == [], (text, pos, endpos)
+
+
+def test_anchored_search_finds_what_the_pattern_finds_on_the_devset():
+    dev = _devset_texts()
+    for text in dev + ["\n".join(dev), "\n".join(dev).lower()]:
+        assert _anchored_differences(text) == [], text[:80]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab1 2(", max_size=14), st.sampled_from([
+    r"(?=\d)(?<=\d)\d",  # a match one past where the anchor first matches
+    r"(?=\d\s?\d)(?<=\()\d+\s?\d",  # anchors that overlap each other
+    r"(?=a|\d)(?:ab|\d(?!\d))",
+    r"(?=)?a",  # no anchor: searched as it is
+]), st.data())
+def test_anchored_search_finds_what_the_pattern_finds_on_small_patterns(text, pattern, data):
+    from mining.prefilter import anchored
+
+    rx = regex.compile(pattern)
+    a = anchored(rx)
+    pos = data.draw(st.integers(0, len(text)))
+    endpos = data.draw(st.integers(pos, len(text)))
+    for p in range(pos, endpos + 1):
+        m, n = rx.search(text, p, endpos), a.search(text, p, endpos)
+        assert (m and m.span()) == (n and n.span()), (text, p)
