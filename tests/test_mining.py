@@ -1052,6 +1052,16 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("FINDINGS: Subcarinal lymph node, 13 mm.", "Lymphadenopathy", "present"),
     ("FINDINGS: Subcarinal lymph node, 13 x 8 mm.", "Lymphadenopathy", "not_mentioned"),
     ("FINDINGS: Lymph nodes, 12 mm nodule in the right upper lobe.", "Lymphadenopathy", "not_mentioned"),
+    # ... right after the node, or as "up to" ("Subcarinal node 11 mm", "Prevascular nodes up to 13 mm"), in German too
+    ("FINDINGS: Subcarinal node 11 mm (se3 im70).", "Lymphadenopathy", "present"),
+    ("FINDINGS: Prevascular nodes up to 13 mm.", "Lymphadenopathy", "present"),
+    ("FINDINGS: Hilar nodes measure up to 14 mm.", "Lymphadenopathy", "present"),
+    ("FINDINGS: Hilar nodes measure up to 8 mm.", "Lymphadenopathy", "not_mentioned"),
+    ("FINDINGS: Lymph node 12 x 8 mm.", "Lymphadenopathy", "not_mentioned"),
+    ("BEFUND: Subkarinaler Lymphknoten 12 mm.", "Lymphadenopathy", "present"),
+    ("BEFUND: Mediastinale Lymphknoten bis 13 mm.", "Lymphadenopathy", "present"),
+    ("BEFUND: Mediastinale Lymphknoten bis 8 mm.", "Lymphadenopathy", "not_mentioned"),
+    ("BEFUND: Lymphknoten mit 25 mm Längsachse.", "Lymphadenopathy", "not_mentioned"),
     # under a "Vessels:" / "Gefäße:" heading, coronary calcification is the coronaries', not the other arteries'
     ("BEFUND:\n- Gefäße: Geringe Koronarsklerose. Kein Anhalt für Lungenembolie.", "Arterial wall calcification", "not_mentioned"),
     ("BEFUND:\n- Gefäße: Geringe Koronarsklerose.", "Coronary artery wall calcification", "present"),
