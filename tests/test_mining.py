@@ -287,6 +287,9 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     # after a series, "sl" is the slice: "(ser 3, sl 45)" read "sl 45" alone and left "(ser 3)" in the snippet
     ("Nodule in the RUL (ser 3, sl 45).", [(3, 45, None, "Nodule in the RUL.")]),
     ("Series 3, SL 1 mm reconstruction. Nodule (sl 45).", [(None, 45, None, "Nodule.")]),
+    # "ims", the plural of "im"
+    ("Nodules (ims 45-50).", [(None, 45, None, "Nodules.")]),
+    ("Nodules (series 3, ims 45 and 52).", [(3, 45, None, "Nodules."), (3, 52, None, "Nodules.")]),
     # "previously seen on" goes with the reference it introduces, unless it is the sentence's verb
     ("The right lower lobe nodule previously seen on series 2 image 40 has resolved.",
      [(2, 40, None, "The right lower lobe nodule has resolved.")]),
