@@ -255,12 +255,11 @@ def lowercase_twins(rxs: list[regex.Pattern]) -> tuple[list[regex.Pattern], list
     return twins, [tw is not rx for tw, rx in zip(twins, rxs)]
 
 
-def leftmost_scan(rxs: list, text: str, hays: list[str] | None = None):
+def leftmost_scan(rxs: list[regex.Pattern], text: str, hays: list[str] | None = None):
     """(pattern index, match) of every match that the alternation of `rxs` would give with `finditer`, in text order:
     the leftmost match, at a tie the first pattern, then on from its end. Each pattern is searched on its own and its
     next match kept until the scan passes its start: the engine's first-character and literal shortcuts work per
-    pattern and are lost in one alternation of them all. `rxs`: compiled patterns, or what searches as one does
-    (`prefilter.Anchored`). `hays`: the string each pattern searches, where not `text`
+    pattern and are lost in one alternation of them all. `hays`: the string each pattern searches, where not `text`
     (its lower-cased form for a `lowercase_twin`: same length, same offsets)."""
     hays = hays or [text] * len(rxs)
     nxt = [rx.search(hay, 0, timeout=5.0) for rx, hay in zip(rxs, hays)]
