@@ -196,7 +196,7 @@ def context_rules(path: str | None = None) -> ContextRules:
     return ContextRules(path)
 
 
-MODIFIERS = ("negated", "uncertain", "hypothetical")
+MODIFIERS = ("negated", "uncertain", "hypothetical", "alternative")
 
 
 #: "and" joining the mention to another finding: a differential after that one ("versus") reaches back no further. Not
@@ -211,11 +211,14 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
 
     A forward trigger may overlap the mention's start ("no pathologically" before "pathologically enlarged
     nodes"); a bidirectional one ("versus") reaches back over no comma ("opacity, atelectasis versus pneumonia") and no
-    conjunction ("emphysema and atelectasis versus scarring")."""
+    conjunction ("emphysema and atelectasis versus scarring"). An alternative ("atelectasis/scarring", "and/or",
+    "versus") hedges only a mention that no other trigger modifies: a negation of the alternatives negates each ("no
+    atelectasis/scarring", "effusion or consolidation is not seen")."""
     lo = bisect.bisect_left(starts, sent_start)
     hi = bisect.bisect_left(starts, sent_end)
     best: Trigger | None = None
     best_dist = 1 << 30
+    alternative: Trigger | None = None
     # forward triggers before the mention (walk backwards until a terminator)
     i = bisect.bisect_left(starts, m_start, lo, hi) - 1
     while i >= lo:
@@ -226,6 +229,10 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
         if t.category == "terminate":
             break
         if t.category in MODIFIERS and t.direction in ("forward", "bidirectional"):
+            if t.category == "alternative":
+                alternative = alternative or t
+                i -= 1
+                continue
             d = m_start - t.end
             if d < best_dist:
                 best, best_dist = t, d
@@ -245,12 +252,16 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
                 break
             if t.category == "negated" and _about_prior_exam(triggers, i, lo, hi, m_end, text):
                 break
+            if t.category == "alternative":
+                alternative = alternative or t
+                i += 1
+                continue
             d = t.start - m_end
             if d < best_dist:
                 best, best_dist = t, d
             break
         i += 1
-    return best
+    return best or alternative
 
 
 def _right_after_prior(triggers: list[Trigger], i: int) -> bool:

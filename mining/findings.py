@@ -181,7 +181,7 @@ def finding_rules(path: str | None = None) -> FindingRules:
 
 
 #: A mention's value under each modifier category; a hypothetical mention ("to assess for effusion") names no finding.
-MODIFIED_VALUE = {"negated": "absent", "uncertain": "uncertain", "hypothetical": "not_mentioned"}
+MODIFIED_VALUE = {"negated": "absent", "uncertain": "uncertain", "hypothetical": "not_mentioned", "alternative": "uncertain"}
 
 
 def label_mentions(mentions: list[Mention], triggers: list[Trigger], trigger_starts: list[int],

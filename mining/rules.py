@@ -63,7 +63,7 @@ REQUIRED: dict[str, set[str]] = {
 }
 CHOICES: dict[str, set[str]] = {
     "direction": {"forward", "backward", "bidirectional", "terminate", "pseudo"},
-    "category": {"negated", "uncertain", "hypothetical", "prior", "current", "terminate", "pseudo"},
+    "category": {"negated", "uncertain", "hypothetical", "alternative", "prior", "current", "terminate", "pseudo"},
     "section": {"HISTORY", "TECHNIQUE", "COMPARISON", "FINDINGS", "IMPRESSION", "OTHER"},
     "lang": {"en", "de", "any"},
     "where": {"before", "after", "inside"},

@@ -1065,6 +1065,16 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("BEFUND: Mediastinale Lymphknoten bis 13 mm.", "Lymphadenopathy", "present"),
     ("BEFUND: Mediastinale Lymphknoten bis 8 mm.", "Lymphadenopathy", "not_mentioned"),
     ("BEFUND: Lymphknoten mit 25 mm Längsachse.", "Lymphadenopathy", "not_mentioned"),
+    # alternatives ("/", "and/or", "or") are each uncertain, unless a negation of them negates both
+    ("FINDINGS: No atelectasis/scarring.", "Atelectasis", "absent"),
+    ("FINDINGS: No atelectasis/scarring.", "Pulmonary fibrotic sequela", "absent"),
+    ("FINDINGS: No atelectasis and/or scarring.", "Pulmonary fibrotic sequela", "absent"),
+    ("FINDINGS: Linear scarring or atelectasis in the lingula.", "Atelectasis", "uncertain"),
+    ("FINDINGS: Linear scarring or atelectasis in the lingula.", "Pulmonary fibrotic sequela", "uncertain"),
+    ("FINDINGS: Effusion or consolidation is not seen.", "Pleural effusion", "absent"),
+    ("FINDINGS: No effusion or consolidation.", "Consolidation", "absent"),
+    ("BEFUND: Narbe oder Dystelektase im Mittellappen.", "Atelectasis", "uncertain"),
+    ("BEFUND: Kein Infiltrat oder Erguss.", "Pleural effusion", "absent"),
     # under a "Vessels:" / "Gefäße:" heading, coronary calcification is the coronaries', not the other arteries'
     ("BEFUND:\n- Gefäße: Geringe Koronarsklerose. Kein Anhalt für Lungenembolie.", "Arterial wall calcification", "not_mentioned"),
     ("BEFUND:\n- Gefäße: Geringe Koronarsklerose.", "Coronary artery wall calcification", "present"),

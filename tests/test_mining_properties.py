@@ -762,3 +762,33 @@ def test_each_place_of_a_finding_gets_the_finding_and_its_own_place(head, prep, 
     text = f"FINDINGS: {head} {prep} the " + sep.join(items[:-1]) + (" and " if sep == ", " else sep) + items[-1] + "."
     snippets = [r.snippet for r in extract(text)]
     assert snippets[1:] == [f"{head} {prep} the {p}" for p in places[1:-1]] + [f"{head} {prep} the {places[-1]}."], text
+
+
+_ALT_EN = [("Atelectasis", "atelectasis"), ("Pulmonary fibrotic sequela", "scarring"), ("Consolidation", "consolidation"),
+           ("Pleural effusion", "pleural effusion"), ("Lung nodule", "nodule")]
+_ALT_DE = [("Atelectasis", "Atelektase"), ("Pulmonary fibrotic sequela", "Narbe"), ("Pleural effusion", "Erguss"),
+           ("Lung opacity", "Infiltrat")]
+_ALT_FORMS = [
+    ("FINDINGS:\n{A}{c}{b} at the left base.", "uncertain"),
+    ("FINDINGS:\nNo {a}{c}{b}.", "absent"),
+    ("FINDINGS:\n{A}{c}{b} is not seen.", "absent"),
+    ("FINDINGS:\nPossible {a}{c}{b}.", "uncertain"),
+    ("Befund:\n{A}{c}{b} basal links.", "uncertain"),
+    ("Befund:\nKein Nachweis von {a}{c}{b}.", "absent"),
+    ("Befund:\n{A}{c}{b} nicht nachweisbar.", "absent"),
+]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(_ALT_FORMS), st.sampled_from([0, 1, 2]), st.permutations(range(4)))
+def test_alternatives_are_uncertain_unless_another_trigger_modifies_them(form, joiner, order):
+    """Two findings given as alternatives ('atelectasis/scarring', 'and/or', 'or') are each uncertain; a negation of
+    them negates both ('no atelectasis/scarring' read both uncertain), and a hedge hedges both."""
+    template, want = form
+    de = template.startswith("Befund")
+    lex = _ALT_DE if de else _ALT_EN
+    c = ["/", " und/oder " if de else " and/or ", " oder " if de else " or "][joiner]
+    (la, a), (lb, b) = (lex[k] for k in order[:2])
+    text = template.format(a=a, b=b, c=c, A=a[0].upper() + a[1:])
+    values = mine_report(text, "r").label_values()
+    assert (values[la], values[lb]) == (want, want), text
