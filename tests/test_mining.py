@@ -1075,6 +1075,15 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("FINDINGS: No effusion or consolidation.", "Consolidation", "absent"),
     ("BEFUND: Narbe oder Dystelektase im Mittellappen.", "Atelectasis", "uncertain"),
     ("BEFUND: Kein Infiltrat oder Erguss.", "Pleural effusion", "absent"),
+    # "prominent" nodes are seen but not enlarged by the size criterion: uncertain; a physiologic amount of pericardial
+    # fluid is no effusion
+    ("FINDINGS: Prominent mediastinal lymph nodes.", "Lymphadenopathy", "uncertain"),
+    ("FINDINGS: The subcarinal lymph nodes are prominent.", "Lymphadenopathy", "uncertain"),
+    ("FINDINGS: Mediastinal lymph nodes are prominent but not pathologically enlarged.", "Lymphadenopathy", "absent"),
+    ("FINDINGS: Prominent pulmonary vessels.", "Lymphadenopathy", "not_mentioned"),
+    ("FINDINGS: Physiologic amount of pericardial fluid.", "Pericardial effusion", "absent"),
+    ("FINDINGS: Trace pericardial fluid.", "Pericardial effusion", "present"),
+    ("BEFUND: Physiologische Flüssigkeitsmenge im Perikard.", "Pericardial effusion", "absent"),
     # under a "Vessels:" / "Gefäße:" heading, coronary calcification is the coronaries', not the other arteries'
     ("BEFUND:\n- Gefäße: Geringe Koronarsklerose. Kein Anhalt für Lungenembolie.", "Arterial wall calcification", "not_mentioned"),
     ("BEFUND:\n- Gefäße: Geringe Koronarsklerose.", "Coronary artery wall calcification", "present"),
