@@ -105,6 +105,8 @@ def has_own_content(s: str) -> bool:
 _WS = regex.compile(r"[ \t\r\n\xa0\u2000-\u200a\u202f\u205f\u3000]+")  # no-break and thin spaces too
 _SPACE_PUNCT = regex.compile(r"\s+([,.;:!?)\]])")
 _OPEN_SPACE = regex.compile(r"([(\[])(?:\s*[,;:]+\s*|\s+)")  # "( , 4 mm)" -> "(4 mm)"
+#: a comma or semicolon left before a parenthesis where a part was cut out: "lobe, (previously 9 mm)" -> "lobe (...)"
+_PUNCT_OPEN = regex.compile(r"(?<=\w)[ \t]*[,;][ \t]*(?=[(\[])")
 _EMPTY_PARENS = regex.compile(r"\(\s*[,;:]*\s*\)|\[\s*[,;:]*\s*\]|\{\s*[,;:]*\s*\}")
 _PUNCT_CLOSE = regex.compile(r"(?<=\S)\s*[,;:]+\s*(?=[)\]])")  # "(4 mm on the prior; )" -> "(4 mm on the prior)"
 _DOUBLE_PUNCT = regex.compile(r"([,;:])[\s,;:]*([,;:.])")  # a run of them: ", , ." -> "."; ",, ;" -> ","
@@ -499,6 +501,7 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     out = _SPACE_PUNCT.sub(r"\1", out)
     if "(" in out or "[" in out:
         out = _OPEN_SPACE.sub(r"\1", out)
+        out = _PUNCT_OPEN.sub(" ", out)
     if "-" in out or "–" in out or "—" in out:
         out = _DOUBLE_DASH.sub(r"\1", out)
         out = _DANGLING_DASH.sub("", out)

@@ -284,6 +284,10 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Nodule (image ref 4/86).", [(4, 86, None, "Nodule.")]),
     ("Nodule (Series=4, Image=86).", [(4, 86, None, "Nodule.")]),
     ("Nodule (3:045).", [(3, 45, None, "Nodule.")]),
+    # the current size's part cut out of the prior's snippet leaves no comma before the prior's parenthesis
+    ("Ground-glass nodule in the left lower lobe, 9 mm (3:188), stable (previously 9 mm, 2:175).",
+     [(3, 188, None, "Ground-glass nodule in the left lower lobe, 9 mm, stable"),
+      (2, 175, None, "Ground-glass nodule in the left lower lobe (previously 9 mm).")]),
     # after a series, "sl" is the slice: "(ser 3, sl 45)" read "sl 45" alone and left "(ser 3)" in the snippet
     ("Nodule in the RUL (ser 3, sl 45).", [(3, 45, None, "Nodule in the RUL.")]),
     ("Series 3, SL 1 mm reconstruction. Nodule (sl 45).", [(None, 45, None, "Nodule.")]),

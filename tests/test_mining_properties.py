@@ -345,6 +345,7 @@ def _render_every_step(text, s, e, removals):
     out = sn._PUNCT_CLOSE.sub("", out)
     out = sn._SPACE_PUNCT.sub(r"\1", out)
     out = sn._OPEN_SPACE.sub(r"\1", out)
+    out = sn._PUNCT_OPEN.sub(" ", out)
     out = sn._DOUBLE_DASH.sub(r"\1", out)
     out = sn._DANGLING_DASH.sub("", out)
     out = sn._DOUBLE_PUNCT.sub(lambda m: m.group(2) if m.group(2) == "." else m.group(1), out)
@@ -376,7 +377,8 @@ def test_render_skipping_absent_steps_equals_every_step(pieces, data):
 
 @pytest.mark.parametrize("text", ["nodule [4 mm ,] x", "nodule (4 mm ;) x", "a ( ) b", "a [ ; ] b", "a ,  . b", "a\t\n( x", "a ,; b",
                                   "a. . b", "a.. b", "a... b", " . ", "(;)", "a - .", "a 3-4 mm.", "a — ; b", "Nodules and.",
-                                  "Nodules AND", "a (b or)", "a (, b)", "a [;b]", "a - - b", "a – — b.", "a --", "\xa0( ; )und", "x\xa0AND\xa0)"])
+                                  "Nodules AND", "a (b or)", "a (, b)", "a [;b]", "a - - b", "a – — b.", "a --", "\xa0( ; )und", "x\xa0AND\xa0)",
+                                  "lobe, (4 mm)", "a ;[b]"])
 def test_render_skipping_absent_steps_equals_every_step_on_each_step_alone(text):
     from mining.snippets import render
 
