@@ -274,10 +274,16 @@ def partition(text: str, sent: tuple[int, int],
                         and not _PLACE.search(text, p0, p1))
             first = _elliptic_first(text, parts, groups, has_head, shared, i) if not attached else None
             place = _FINAL_PLACES.search(text, parts[first][0], groups[first][0]).start() if first is not None else 0
+            trail = _elliptic_trail(text, parts, groups, has_head, shared, i) if not attached and first is None else None
             if first is not None and place > parts[first][0]:  # "Unchanged right upper (6:24) and right middle (6:53)
                 # nodules": the words before the first place lead this part too, the places before its own cut
                 out.append((parts[first][0], p1))
                 cut = [(place, p0)]
+            elif trail is not None:  # "Nodules in the right upper (3:45) and left lower (3:200) lobes": the place noun
+                # after the last place ends this part too, the places between cut
+                k, noun = trail
+                out.append((p0, parts[k][1]))
+                cut = [(groups[i][1], noun)]
             else:
                 out.append((out[i - 1][0], p1) if attached else (p0, p1))
         elif after is not None and not (before and _LOOKS_BACK.match(text, p0, p1)):
@@ -303,6 +309,11 @@ def partition(text: str, sent: tuple[int, int],
                        if a < b]  # a part sharing the parenthesis before it starts where that one does
             elif item is None and not any(shared[j + 1:i + 1]):
                 cut = _other_places(text, parts, j, i)
+                trail = _elliptic_trail(text, parts, groups, has_head, shared, j) if cut else None
+                if trail is not None and i < trail[0]:  # "Nodules in the right upper (3:45), right middle (3:120)
+                    # and left lower (3:200) lobes": a place before the last takes the shared noun too
+                    out[-1] = (parts[j][0], parts[trail[0]][1])
+                    cut = cut + [(groups[i][1], trail[1])]
         cuts.append(cut)
     return out, cuts
 
@@ -339,7 +350,7 @@ _LOOKS_BACK = regex.compile(
 _ATTACHED = regex.compile(r"(?:with|mit|containing|including)\b", regex.IGNORECASE)
 #: Words that place a finding: a side, lobe, base or apex.
 _PLACE = regex.compile(r"\b(?:right|left|bilateral\w*|lobes?|bases?|basal|apex|apices|apical|lingula\w*|R[UML]L|L[UL]L|"
-                       r"rechts\w*|links\w*|beidseit\w*|\w*lappen\w*|apikal\w*)\b", regex.IGNORECASE)
+                       r"rechts\w*|links\w*|(?:recht|link)e[mnrs]?|beidseit\w*|\w*lappen\w*|apikal\w*)\b", regex.IGNORECASE)
 
 
 #: A word of three letters or more: what an item says beyond its size ("the largest in the RLL", "RUL", not "6 mm").
@@ -373,6 +384,33 @@ def _elliptic_first(text: str, parts: list[tuple[int, int]], groups: list[tuple[
             and _FINAL_PLACES.search(text, parts[k - 1][0], groups[k - 1][0]):
         k -= 1
     return k if k < h else None
+
+
+#: The words after the last reference of an elliptic list of places: the place noun they share ("lobes").
+_TRAIL_NOUN = regex.compile(r"\s*(?P<noun>[^\W\d_]+(?:[ \t]+[^\W\d_]+)?)\s*(?:[.,;:]|$)")
+
+
+def _elliptic_trail(text: str, parts: list[tuple[int, int]], groups: list[tuple[int, int]], has_head: list[bool],
+                    shared: list[bool], h: int) -> tuple[int, int] | None:
+    """(k, where the noun starts) when head part h ends with a place adjective right before its reference and the parts
+    after it up to k name only places, each ending with place adjectives before its reference, k's reference followed by
+    the place noun they share ("Nodules in the right upper (3:45) and left lower (3:200) lobes": "lobes"); else None."""
+    if not _FINAL_PLACES.search(text, parts[h][0], groups[h][0]) or text[groups[h][1]:parts[h][1]].strip(" \t,;."):
+        return None
+    k = h + 1
+    while k < len(parts) and not has_head[k] and not shared[k] \
+            and _FINAL_PLACES.search(text, parts[k][0], groups[k][0]) \
+            and _LEADING_PLACES.match(text, _CONJ_LEAD.match(text, parts[k][0]).end()):
+        m = _TRAIL_NOUN.match(text, groups[k][1], parts[k][1])
+        if m is not None:
+            return k, m.start("noun")
+        if text[groups[k][1]:parts[k][1]].strip(" \t,;."):
+            return None
+        k += 1
+    return None
+
+
+_CONJ_LEAD = regex.compile(r"(?:(?:and|und|or|oder|as\s+well\s+as|sowie)\s+)?", regex.IGNORECASE)
 
 
 #: Where a head part places its finding: "Nodules in the right upper lobe", "Rundherde im rechten Oberlappen".

@@ -859,6 +859,14 @@ def test_a_reference_sentence_without_a_finding_cites_the_one_before_it(text, wa
      ["Right upper lobe nodules, unchanged.", "right middle lobe nodules, unchanged.", "left lower lobe nodules, unchanged."]),
     ("Mild right (4:20) and left (4:22) pleural effusions.", ["Mild right pleural effusions.", "Mild left pleural effusions."]),
     ("Kleine rechte (2:150) und linke (2:152) Pleuraergüsse.", ["Kleine rechte Pleuraergüsse.", "Kleine linke Pleuraergüsse."]),
+    # the shared noun is a place after the head's preposition: each place takes it
+    ("Nodules in the right upper (3:45) and left lower (3:200) lobes.",
+     ["Nodules in the right upper lobes.", "Nodules in the left lower lobes."]),
+    ("Nodules in the right upper (3:45), right middle (3:120) and left lower (3:200) lobes, the largest 6 mm.",
+     ["Nodules in the right upper lobes, the largest 6 mm.", "Nodules in the right middle lobes, the largest 6 mm.",
+      "Nodules in the left lower lobes, the largest 6 mm."]),
+    ("Rundherde im rechten oberen (3:45) und linken unteren (3:200) Lungenfeld.",
+     ["Rundherde im rechten oberen Lungenfeld.", "Rundherde im linken unteren Lungenfeld."]),
     # a part with a finding of its own is no place of the next one's
     ("Nodule in the left upper lobe (6:24) and consolidation in the right middle lobe (6:53).",
      ["Nodule in the left upper lobe", "consolidation in the right middle lobe."]),
