@@ -294,6 +294,10 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     # "ims", the plural of "im"
     ("Nodules (ims 45-50).", [(None, 45, None, "Nodules.")]),
     ("Nodules (series 3, ims 45 and 52).", [(3, 45, None, "Nodules."), (3, 52, None, "Nodules.")]),
+    # "von" before the series, and the exam's word before it ("der aktuellen Serie")
+    ("Befund: Rundherd (Bild 45 von Serie 3).", [(3, 45, None, "Rundherd.")]),
+    ("Befund: Rundherd (Bild 45 der aktuellen Serie 3).", [(3, 45, None, "Rundherd.")]),
+    ("Befund: Rundherd (Bild 45 von 232, Serie 3).", [(3, 45, 232, "Rundherd.")]),
     # "previously seen on" goes with the reference it introduces, unless it is the sentence's verb
     ("The right lower lobe nodule previously seen on series 2 image 40 has resolved.",
      [(2, 40, None, "The right lower lobe nodule has resolved.")]),
