@@ -1100,6 +1100,14 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("FINDINGS: Physiologic amount of pericardial fluid.", "Pericardial effusion", "absent"),
     ("FINDINGS: Trace pericardial fluid.", "Pericardial effusion", "present"),
     ("BEFUND: Physiologische Flüssigkeitsmenge im Perikard.", "Pericardial effusion", "absent"),
+    # UK hedges ("query", a "?" opening the statement), "difficult to exclude", "is doubtful"; "not suggestive of" negates
+    ("FINDINGS: Query small effusion.", "Pleural effusion", "uncertain"),
+    ("FINDINGS: ? small left effusion", "Pleural effusion", "uncertain"),
+    ("FINDINGS: Effusion? No.", "Pleural effusion", "absent"),
+    ("FINDINGS: Difficult to exclude a small effusion.", "Pleural effusion", "uncertain"),
+    ("FINDINGS: Atelectasis is doubtful.", "Atelectasis", "uncertain"),
+    ("FINDINGS: Not suggestive of fibrosis.", "Pulmonary fibrotic sequela", "absent"),
+    ("FINDINGS: The nodule is not suspicious for malignancy.", "Lung nodule", "present"),
     # under a "Vessels:" / "Gefäße:" heading, coronary calcification is the coronaries', not the other arteries'
     ("BEFUND:\n- Gefäße: Geringe Koronarsklerose. Kein Anhalt für Lungenembolie.", "Arterial wall calcification", "not_mentioned"),
     ("BEFUND:\n- Gefäße: Geringe Koronarsklerose.", "Coronary artery wall calcification", "present"),
