@@ -1108,6 +1108,9 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("FINDINGS: Atelectasis is doubtful.", "Atelectasis", "uncertain"),
     ("FINDINGS: Not suggestive of fibrosis.", "Pulmonary fibrotic sequela", "absent"),
     ("FINDINGS: The nodule is not suspicious for malignancy.", "Lung nodule", "present"),
+    ("FINDINGS: Cardiothoracic ratio increased.", "Cardiomegaly", "present"),
+    ("FINDINGS: Cardiothoracic ratio normal.", "Cardiomegaly", "absent"),
+    ("FINDINGS: Bulky mediastinal nodes.", "Lymphadenopathy", "present"),
     # under a "Vessels:" / "Gefäße:" heading, coronary calcification is the coronaries', not the other arteries'
     ("BEFUND:\n- Gefäße: Geringe Koronarsklerose. Kein Anhalt für Lungenembolie.", "Arterial wall calcification", "not_mentioned"),
     ("BEFUND:\n- Gefäße: Geringe Koronarsklerose.", "Coronary artery wall calcification", "present"),
