@@ -121,6 +121,7 @@ _BULLETS = " \t\r\n-–•*"
 _DANGLING_CONJ = regex.compile(r"\s+(?:and|und|or|oder|sowie)(?=\s*(?:[.;!?)\]]|,?\s*$))"
                                r"|(?<=[(\[][ \t]*)(?:and|und|or|oder|sowie)\s+", regex.IGNORECASE)  # "(and on the left)"
 _DOUBLE_DASH = regex.compile(r"([-–—])\s+[-–—](?=\s|$)")  # "Nodule - - unchanged." (a reference between dashes)
+_LEADING_DASH = regex.compile(r"\A[-–—]+\s+")
 _DANGLING_DASH = regex.compile(r"\s+[-–—]+\s*(?=[.;,!?)\]]|$)")  # "Nodule - series 3, image 45." -> "Nodule."
 
 
@@ -553,6 +554,8 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     if "  " in out:  # the steps above only delete, so a run of blanks left behind is spaces
         out = _WS.sub(" ", out)
     out = out.strip(" ,;:")
+    if out.startswith(("-", "–", "—")):  # a dash after a reference that opened the snippet: "series 3 image 45 - RUL nodule"
+        out = _LEADING_DASH.sub("", out)
     if out.endswith(("(", "[")):  # a part cut before the first reference of a parenthesis: "Nodule 6 mm (" -> "Nodule 6 mm"
         out = out.rstrip(" ([,;:")
     return out if _WORD_CHAR.search(out) else ""  # nothing but punctuation left: no snippet text

@@ -298,6 +298,9 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Rundherd (Bild 45 von Serie 3).", [(3, 45, None, "Rundherd.")]),
     ("Befund: Rundherd (Bild 45 der aktuellen Serie 3).", [(3, 45, None, "Rundherd.")]),
     ("Befund: Rundherd (Bild 45 von 232, Serie 3).", [(3, 45, 232, "Rundherd.")]),
+    # a reference opening its row keeps no dash: "series 3 image 45 - RUL nodule"
+    ("Key images: series 3 image 45 - RUL nodule; series 3 image 88 - left effusion.",
+     [(3, 45, None, "RUL nodule"), (3, 88, None, "left effusion.")]),
     # "previously seen on" goes with the reference it introduces, unless it is the sentence's verb
     ("The right lower lobe nodule previously seen on series 2 image 40 has resolved.",
      [(2, 40, None, "The right lower lobe nodule has resolved.")]),

@@ -354,6 +354,7 @@ def _render_every_step(text, s, e, removals):
         out = sn._DOUBLE_PUNCT.sub(lambda m: m.group(2) if m.group(2) == "." else m.group(1), sn._SPACE_PUNCT.sub(r"\1", cut))
     out = sn._DOUBLE_STOP.sub(".", out)
     out = sn._WS.sub(" ", out).strip(" ,;:")
+    out = sn._LEADING_DASH.sub("", out)
     if out.endswith(("(", "[")):
         out = out.rstrip(" ([,;:")
     return out if any(c.isalnum() or c == "_" for c in out) else ""
@@ -378,7 +379,7 @@ def test_render_skipping_absent_steps_equals_every_step(pieces, data):
 @pytest.mark.parametrize("text", ["nodule [4 mm ,] x", "nodule (4 mm ;) x", "a ( ) b", "a [ ; ] b", "a ,  . b", "a\t\n( x", "a ,; b",
                                   "a. . b", "a.. b", "a... b", " . ", "(;)", "a - .", "a 3-4 mm.", "a — ; b", "Nodules and.",
                                   "Nodules AND", "a (b or)", "a (, b)", "a [;b]", "a - - b", "a – — b.", "a --", "\xa0( ; )und", "x\xa0AND\xa0)",
-                                  "lobe, (4 mm)", "a ;[b]"])
+                                  "lobe, (4 mm)", "a ;[b]", "- RUL nodule", "-5 HU", "— x"])
 def test_render_skipping_absent_steps_equals_every_step_on_each_step_alone(text):
     from mining.snippets import render
 
