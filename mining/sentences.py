@@ -29,6 +29,9 @@ _CONT_WORDS = frozenset("""
 and or of the with without in into on at to a an by for from than as nor no not is are was were there which between
 within along und oder mit ohne der die das des dem den im am zum zur von bei kein keine keinen keiner keines keinem
 ein eine einer einem einen eines ist sind war waren nach bis auf aus sowie
+possibly probably presumably perhaps consistent compatible suggestive suspicious concerning representing measuring
+including containing such both either neither mildly moderately severely markedly slightly very
+vereinbar verdächtig möglicherweise vermutlich
 """.split())
 
 

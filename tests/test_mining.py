@@ -492,6 +492,10 @@ def test_a_line_ending_with_a_word_no_statement_ends_with_goes_on_whatever_the_n
         "CONSOLIDATION IN THE LINGULA.", "Kein\nErguss."]
     labels = mine_report("FINDINGS:\n" + text, "r").label_values()
     assert [labels[k] for k in ("Pleural effusion", "Pericardial effusion", "Consolidation")] == ["absent", "absent", "present"]
+    # a hedge or a reading at the line's end goes on too
+    text = "LUNGS: PERIPHERAL OPACITY (SERIES 4 IMAGE 201), POSSIBLY\nPULMONARY INFARCT. FILLING DEFECTS, CONSISTENT\nWITH EMBOLI."
+    assert [text[a:b] for a, b in split_sentences(text)] == [
+        "LUNGS: PERIPHERAL OPACITY (SERIES 4 IMAGE 201), POSSIBLY\nPULMONARY INFARCT.", "FILLING DEFECTS, CONSISTENT\nWITH EMBOLI."]
 
 
 def test_a_lettered_item_after_a_full_stop_starts_a_sentence():
