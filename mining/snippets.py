@@ -16,13 +16,15 @@ from mining.context import DATED_EXAM, PRIOR_EXAM_DE
 from mining.findings import finding_rules
 
 _PAREN_FILLER = regex.compile(
-    r"^[\s,;:/&+()]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
+    r"^[\s,;:/&+()\[\]]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
     r"the|der|die|dem|also|auch|prior|previous|previously|current|now|today(?:['’]?s)?|this|heute|heutige[nmrs]?|vorher|zuvor|"
     r"aktuell|aktuelle[nmrs]?|jetzt|as|best|seen|shown|visible|untersuchung|"
     r"noted|key|of|study|exam|examination|scan|ct|vu|voruntersuchung|voraufnahme|axial|coronal|sagittal|cor|sag|ax|"
     r"sowie|well|koronar|koronare[nr]?|sagittale[nr]?|axiale[nr]?|transversal|mpr|mip|"
     r"respectively|bzw\.?|ff\.?|s(?=\.)|u\.\s?a\.?|damals|vormals|dort|dortige[nmrs]?|dated|vom|vs\.?|versus|"
-    r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))\b[\s,;:/&+.()]*)*$",
+    # a window or kernel named beside the image: "(series 3, image 45 [lung window])"
+    r"lung|lunge|windows?|\w*fenster|kernel|kern|soft|tissue|weichteil\w*|bone|knochen|"
+    r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))\b[\s,;:/&+.()\[\]]*)*$",
     regex.IGNORECASE,
 )
 _EXAMPLE = r"(?:e\.\s?g\.|z\.\s?b\.|i\.\s?e\.|cf\.|for\s+example|for\s+instance|zum\s+beispiel)"

@@ -298,6 +298,11 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Rundherd (Bild 45 von Serie 3).", [(3, 45, None, "Rundherd.")]),
     ("Befund: Rundherd (Bild 45 der aktuellen Serie 3).", [(3, 45, None, "Rundherd.")]),
     ("Befund: Rundherd (Bild 45 von 232, Serie 3).", [(3, 45, 232, "Rundherd.")]),
+    # a window beside the image goes with the reference; "#" marks the image after a compact series ("(S4 #86)")
+    ("Nodule (Series 3, Image 45 [lung window]).", [(3, 45, None, "Nodule.")]),
+    ("Nodule (Serie 3, Bild 45, Lungenfenster).", [(3, 45, None, "Nodule.")]),
+    ("Nodule (3:45, left lung).", [(3, 45, None, "Nodule (left lung).")]),
+    ("Nodule (S4 #86).", [(4, 86, None, "Nodule.")]),
     # a reference opening its row keeps no dash: "series 3 image 45 - RUL nodule"
     ("Key images: series 3 image 45 - RUL nodule; series 3 image 88 - left effusion.",
      [(3, 45, None, "RUL nodule"), (3, 88, None, "left effusion.")]),
