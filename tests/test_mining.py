@@ -1120,6 +1120,12 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("FINDINGS: Atelectasis is doubtful.", "Atelectasis", "uncertain"),
     ("FINDINGS: Not suggestive of fibrosis.", "Pulmonary fibrotic sequela", "absent"),
     ("FINDINGS: The nodule is not suspicious for malignancy.", "Lung nodule", "present"),
+    # "X more likely than Y", "eher X (als Y)": both hedged
+    ("FINDINGS: Atelectasis more likely than consolidation.", "Atelectasis", "uncertain"),
+    ("FINDINGS: Atelectasis more likely than consolidation.", "Consolidation", "uncertain"),
+    ("BEFUND: Eher Atelektase als Infiltrat.", "Atelectasis", "uncertain"),
+    ("BEFUND: Eher Narbe.", "Pulmonary fibrotic sequela", "uncertain"),
+    ("BEFUND: Verdichtung, eher entzündlich.", "Lung opacity", "present"),
     ("FINDINGS: Cardiothoracic ratio increased.", "Cardiomegaly", "present"),
     ("FINDINGS: Cardiothoracic ratio normal.", "Cardiomegaly", "absent"),
     ("FINDINGS: Bulky mediastinal nodes.", "Lymphadenopathy", "present"),
