@@ -1126,6 +1126,11 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("BEFUND: Eher Atelektase als Infiltrat.", "Atelectasis", "uncertain"),
     ("BEFUND: Eher Narbe.", "Pulmonary fibrotic sequela", "uncertain"),
     ("BEFUND: Verdichtung, eher entzündlich.", "Lung opacity", "present"),
+    # a field answered with a lone dash is none; "N/A" says nothing
+    ("FINDINGS:\nConsolidation: -\nEmphysema: mild", "Consolidation", "absent"),
+    ("FINDINGS:\nConsolidation: -\nEmphysema: mild", "Emphysema", "present"),
+    ("FINDINGS:\nLymphadenopathy: N/A", "Lymphadenopathy", "not_mentioned"),
+    ("FINDINGS: Nodule: -5 HU.", "Lung nodule", "present"),
     ("FINDINGS: Cardiothoracic ratio increased.", "Cardiomegaly", "present"),
     ("FINDINGS: Cardiothoracic ratio normal.", "Cardiomegaly", "absent"),
     ("FINDINGS: Bulky mediastinal nodes.", "Lymphadenopathy", "present"),
