@@ -22,8 +22,9 @@ _PAREN_FILLER = regex.compile(
     r"noted|key|of|study|exam|examination|scan|ct|vu|voruntersuchung|voraufnahme|axial|coronal|sagittal|cor|sag|ax|"
     r"sowie|well|koronar|koronare[nr]?|sagittale[nr]?|axiale[nr]?|transversal|mpr|mip|"
     r"respectively|bzw\.?|ff\.?|s(?=\.)|u\.\s?a\.?|damals|vormals|dort|dortige[nmrs]?|dated|vom|vs\.?|versus|"
-    # a window or kernel named beside the image: "(series 3, image 45 [lung window])"
+    # a window, kernel or reconstruction named beside the image: "(series 3, image 45 [lung window])"
     r"lung|lunge|windows?|\w*fenster|kernel|kern|soft|tissue|weichteil\w*|bone|knochen|"
+    r"reconstructions?|recon|reformat\w*|rekonstruktion\w*|"
     r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))\b[\s,;:/&+.()\[\]]*)*$",
     regex.IGNORECASE,
 )

@@ -303,6 +303,8 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Nodule (Serie 3, Bild 45, Lungenfenster).", [(3, 45, None, "Nodule.")]),
     ("Nodule (3:45, left lung).", [(3, 45, None, "Nodule (left lung).")]),
     ("Nodule (S4 #86).", [(4, 86, None, "Nodule.")]),
+    ("Befund: Rundherd (koronare Rekonstruktion, Serie 601, Bild 88).", [(601, 88, None, "Rundherd.")]),
+    ("Nodule (coronal reformat 601:88).", [(601, 88, None, "Nodule.")]),
     # a reference opening its row keeps no dash: "series 3 image 45 - RUL nodule"
     ("Key images: series 3 image 45 - RUL nodule; series 3 image 88 - left effusion.",
      [(3, 45, None, "RUL nodule"), (3, 88, None, "left effusion.")]),
