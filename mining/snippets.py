@@ -392,6 +392,8 @@ def _elliptic_first(text: str, parts: list[tuple[int, int]], groups: list[tuple[
 
 #: The words after the last reference of an elliptic list of places: the place noun they share ("lobes").
 _TRAIL_NOUN = regex.compile(r"\s*(?P<noun>[^\W\d_]+(?:[ \t]+[^\W\d_]+)?)\s*(?:[.,;:]|$)")
+#: A conjunction opening a place of such a list: "[and ]left lower (3:200) lobes".
+_CONJ_LEAD = regex.compile(r"(?:(?:and|und|or|oder|as\s+well\s+as|sowie)\s+)?", regex.IGNORECASE)
 
 
 def _elliptic_trail(text: str, parts: list[tuple[int, int]], groups: list[tuple[int, int]], has_head: list[bool],
@@ -412,9 +414,6 @@ def _elliptic_trail(text: str, parts: list[tuple[int, int]], groups: list[tuple[
             return None
         k += 1
     return None
-
-
-_CONJ_LEAD = regex.compile(r"(?:(?:and|und|or|oder|as\s+well\s+as|sowie)\s+)?", regex.IGNORECASE)
 
 
 #: Where a head part places its finding: "Nodules in the right upper lobe", "Rundherde im rechten Oberlappen".
