@@ -1095,6 +1095,8 @@ def test_a_one_line_header_names_its_line_only(text, sections):
     ("BEFUND: Mediastinale Lymphknoten bis 13 mm.", "Lymphadenopathy", "present"),
     ("BEFUND: Mediastinale Lymphknoten bis 8 mm.", "Lymphadenopathy", "not_mentioned"),
     ("BEFUND: Lymphknoten mit 25 mm Längsachse.", "Lymphadenopathy", "not_mentioned"),
+    ("BEFUND: Axilläre LK unauffällig.", "Lymphadenopathy", "absent"),
+    ("FINDINGS: Small mediastinal nodes, none enlarged by size criteria.", "Lymphadenopathy", "absent"),
     # alternatives ("/", "and/or", "or") are each uncertain, unless a negation of them negates both
     ("FINDINGS: No atelectasis/scarring.", "Atelectasis", "absent"),
     ("FINDINGS: No atelectasis/scarring.", "Pulmonary fibrotic sequela", "absent"),
