@@ -266,6 +266,13 @@ def partition(text: str, sent: tuple[int, int],
         has_head[0] = True
     out, cuts = [], []
     items: dict[tuple[int, int], int | None] = {}  # a head part's first item, by span
+    trails: dict[int, tuple[int, int] | None] = {}  # a head part's elliptic places and their noun, by index
+
+    def trail_of(h: int) -> tuple[int, int] | None:  # once a head: every part after it asks again
+        if h not in trails:
+            trails[h] = _elliptic_trail(text, parts, groups, has_head, shared, h)
+        return trails[h]
+
     for i, (p0, p1) in enumerate(parts):
         cut: list[tuple[int, int]] = []
         before = [k for k in range(i) if has_head[k]]
@@ -277,8 +284,8 @@ def partition(text: str, sent: tuple[int, int],
             attached = (i and not shared[i] and _ATTACHED.match(text, p0, p1) and "," not in text[parts[i - 1][1]:p0]
                         and not _PLACE.search(text, p0, p1))
             first = _elliptic_first(text, parts, groups, has_head, shared, i) if not attached else None
-            place = _FINAL_PLACES.search(text, parts[first][0], groups[first][0]).start() if first is not None else 0
-            trail = _elliptic_trail(text, parts, groups, has_head, shared, i) if not attached and first is None else None
+            place = _final_places(text, parts, groups, first).start() if first is not None else 0
+            trail = trail_of(i) if not attached and first is None else None
             if first is not None and place > parts[first][0]:  # "Unchanged right upper (6:24) and right middle (6:53)
                 # nodules": the words before the first place lead this part too, the places before its own cut
                 out.append((parts[first][0], p1))
@@ -313,7 +320,7 @@ def partition(text: str, sent: tuple[int, int],
                        if a < b]  # a part sharing the parenthesis before it starts where that one does
             elif item is None and not any(shared[j + 1:i + 1]):
                 cut = _other_places(text, parts, j, i)
-                trail = _elliptic_trail(text, parts, groups, has_head, shared, j) if cut else None
+                trail = trail_of(j) if cut else None
                 if trail is not None and i < trail[0]:  # "Nodules in the right upper (3:45), right middle (3:120)
                     # and left lower (3:200) lobes": a place before the last takes the shared noun too
                     out[-1] = (parts[j][0], parts[trail[0]][1])
@@ -375,6 +382,11 @@ _LEADING_PLACES = regex.compile(rf"(?:{_PLACE_ADJECTIVE}\s+)+", regex.IGNORECASE
 _FINAL_PLACES = regex.compile(rf"\b(?:{_PLACE_ADJECTIVE}\s+)*{_PLACE_ADJECTIVE}\s*$", regex.IGNORECASE)
 
 
+def _final_places(text: str, parts: list[tuple[int, int]], groups: list[tuple[int, int]], k: int) -> regex.Match | None:
+    """The place adjectives part k ends with right before its reference ("Unchanged [right upper] (6:24)")."""
+    return _FINAL_PLACES.search(text, parts[k][0], groups[k][0])
+
+
 def _elliptic_first(text: str, parts: list[tuple[int, int]], groups: list[tuple[int, int]], has_head: list[bool],
                     shared: list[bool], h: int) -> int | None:
     """The first of the parts before head part h that name only places of its finding, elliptically ("right upper
@@ -385,7 +397,7 @@ def _elliptic_first(text: str, parts: list[tuple[int, int]], groups: list[tuple[
         return None
     k = h
     while k > 0 and not has_head[k - 1] and not shared[k - 1] \
-            and _FINAL_PLACES.search(text, parts[k - 1][0], groups[k - 1][0]):
+            and _final_places(text, parts, groups, k - 1):
         k -= 1
     return k if k < h else None
 
@@ -401,16 +413,18 @@ def _elliptic_trail(text: str, parts: list[tuple[int, int]], groups: list[tuple[
     """(k, where the noun starts) when head part h ends with a place adjective right before its reference and the parts
     after it up to k name only places, each ending with place adjectives before its reference, k's reference followed by
     the place noun they share ("Nodules in the right upper (3:45) and left lower (3:200) lobes": "lobes"); else None."""
-    if not _FINAL_PLACES.search(text, parts[h][0], groups[h][0]) or text[groups[h][1]:parts[h][1]].strip(" \t,;."):
+    def ends_at_reference(k: int) -> bool:
+        return not text[groups[k][1]:parts[k][1]].strip(" \t,;.")
+
+    if not _final_places(text, parts, groups, h) or not ends_at_reference(h):
         return None
     k = h + 1
-    while k < len(parts) and not has_head[k] and not shared[k] \
-            and _FINAL_PLACES.search(text, parts[k][0], groups[k][0]) \
+    while k < len(parts) and not has_head[k] and not shared[k] and _final_places(text, parts, groups, k) \
             and _LEADING_PLACES.match(text, _CONJ_LEAD.match(text, parts[k][0]).end()):
         m = _TRAIL_NOUN.match(text, groups[k][1], parts[k][1])
         if m is not None:
             return k, m.start("noun")
-        if text[groups[k][1]:parts[k][1]].strip(" \t,;."):
+        if not ends_at_reference(k):
             return None
         k += 1
     return None
