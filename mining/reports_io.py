@@ -12,31 +12,86 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Iterator
 
 from mining.language import detect_language
+from mining.sections import find_sections
 from mining.text_clean import clean_text
 
+#: Column names that serve each role, compared without case, spaces or punctuation ("Accession Number",
+#: "accession_number", "Acc.-Nr."), in order of preference; English and German.
 CANDIDATES = {
-    "id": ["report_id", "id", "reportid", "report_key"],
-    "accession": ["accession_number", "accession", "accessionnumber", "acc", "acc_no"],
-    "patient": ["patient_id", "patientid", "patient", "mrn", "pid"],
-    "date": ["study_date", "studydate", "date", "exam_date", "report_date"],
-    "text": ["text", "report", "report_text", "reporttext", "body", "findings", "content"],
+    "id": ["reportid", "id", "reportkey", "befundid", "berichtid"],
+    "accession": ["accessionnumber", "accession", "accessionno", "accessionnr", "accno", "accnr", "acc"],
+    "patient": ["patientid", "patient", "mrn", "pid", "patid", "patientenid", "patientennummer", "patnr"],
+    "date": ["studydate", "date", "examdate", "reportdate", "untersuchungsdatum", "studiendatum", "befunddatum",
+             "datum"],
+    "text": ["text", "report", "reporttext", "body", "content", "befundtext", "bericht", "berichtstext"],
 }
+#: Sections whose columns, where an export splits its reports into them and has no whole-text column, are joined
+#: under their headers into one text ("Findings" and "Impression" columns), in report order. History and technique
+#: columns are not joined unless named: their header words ("Exam", "Study", "Dose") name other columns too.
+JOINED_SECTIONS = ("COMPARISON", "FINDINGS", "IMPRESSION")
+ROLE_OPTIONS = {"id": "--id-column", "accession": "--accession-column", "patient": "--patient-column",
+                "date": "--date-column", "text": "--text-column"}
+_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d.%m.%Y", "%m/%d/%Y", "%Y/%m/%d")
 
 
-def _pick(columns: list[str], role: str, mapping: dict[str, str]) -> str | None:
+def _norm(name: str) -> str:
+    return re.sub(r"[\W_]+", "", str(name).casefold())
+
+
+def _label(column: str) -> str:
+    """A column's name as words ("clinical_history" -> "clinical history")."""
+    return re.sub(r"[_\s]+", " ", str(column)).strip()
+
+
+def _section_of(column: str) -> str | None:
+    """The section a column's name heads as a report header line ("Findings", "Beurteilung": IMPRESSION), by the
+    section rules; None when it is no header."""
+    label = _label(column)
+    secs = find_sections(f"{label}:\n.")
+    return secs[0].name if secs and secs[0].header_end == len(label) + 1 else None
+
+
+def _pick(columns: list[str], role: str, mapping: dict[str, str]) -> list[str]:
+    """The column(s) serving `role`: the mapped one (for text, a comma-separated list is joined in the order given),
+    else the first candidate present; for text without a whole-text column, the export's section columns."""
     if role in mapping:
-        if mapping[role] not in columns:
-            raise ValueError(f"column {mapping[role]!r} (for {role}) is not in the export; columns: {', '.join(columns)}")
-        return mapping[role]
-    low = {c.lower(): c for c in columns}
+        name = mapping[role]
+        names = [name] if name in columns or role != "text" else [n.strip() for n in name.split(",") if n.strip()]
+        missing = [n for n in names if n not in columns]
+        if missing or not names:
+            raise ValueError(f"column {(missing or [name])[0]!r} (for {role}) is not in the export; "
+                             f"columns: {', '.join(columns)}")
+        return names
+    low = {}
+    for c in columns:
+        low.setdefault(_norm(c), c)
     for cand in CANDIDATES[role]:
         if cand in low:
-            return low[cand]
-    return None
+            return [low[cand]]
+    if role != "text":
+        return []
+    sections = [(JOINED_SECTIONS.index(s), i, c) for i, c in enumerate(columns)
+                if (s := _section_of(c)) in JOINED_SECTIONS]
+    return [c for _, _, c in sorted(sections)]
+
+
+def describe_columns(roles: dict[str, list[str]]) -> str:
+    """One line naming the column each role is read from, and what a missing one costs."""
+    names = {"id": "report id", "date": "study date"}
+    parts = [f"{names.get(role, role)} <- {' + '.join(repr(c) for c in cols)}" for role, cols in roles.items() if cols]
+    if not roles.get("id"):
+        parts.insert(0, "report id <- the accession number")
+    missing = [role for role in ("patient", "date") if not roles.get(role)]
+    if missing:
+        parts.append(f"{' and '.join(names.get(r, r) for r in missing)}: none (a study is then found by accession "
+                     f"number only; name {'them' if len(missing) > 1 else 'it'} with "
+                     f"{', '.join(ROLE_OPTIONS[r] for r in missing)})")
+    return "columns: " + "; ".join(parts)
 
 
 def _date(v) -> dt.date | None:
@@ -48,7 +103,7 @@ def _date(v) -> dt.date | None:
         return v
     s = str(v).strip()
     for cand in (s, s[:10], s[:8]):
-        for fmt in ("%Y-%m-%d", "%Y%m%d", "%d.%m.%Y", "%m/%d/%Y", "%Y/%m/%d"):
+        for fmt in _DATE_FORMATS:
             try:
                 return dt.datetime.strptime(cand, fmt).date()
             except ValueError:
@@ -114,27 +169,46 @@ def _raw_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict | None, s
             if rec is not None:
                 cols.update(dict.fromkeys(rec))
         return list(cols), _jsonl_records(path)
-    # CSV (any other suffix)
+    # CSV (any other suffix), its delimiter sniffed
     encoding, errors = _csv_encoding(path)
     csv.field_size_limit(1 << 30)
     with open(path, encoding=encoding, errors=errors, newline="") as fh:
-        cols = list(csv.DictReader(fh).fieldnames or [])
+        delimiter, skip = _csv_dialect(fh, path)
+        cols = list(csv.DictReader(fh, delimiter=delimiter).fieldnames or [])
 
     def csv_rows():
         with open(path, encoding=encoding, errors=errors, newline="") as fh:
-            for i, r in enumerate(csv.DictReader(fh)):
-                yield i + 2, r, None
+            for _ in range(skip):
+                fh.readline()
+            for i, r in enumerate(csv.DictReader(fh, delimiter=delimiter)):
+                yield i + 2 + skip, r, None
 
     return cols, csv_rows()
 
 
-def iter_reports(path: str | Path, mapping: dict[str, str] | None = None,
-                 language: bool = True) -> Iterator[tuple[dict | None, str | None]]:
+def _csv_dialect(fh, path: Path) -> tuple[str, int]:
+    """(delimiter, lines before the header) of a CSV export, `fh` left at its header: Excel's "sep=;" line says it;
+    a .tsv is tab-separated; else the one of , ; tab | that splits the header line into the most fields (German
+    Excel writes ';', data warehouses '|')."""
+    first = fh.readline()
+    if first.lower().startswith("sep=") and len(first.rstrip("\r\n")) == 5:
+        return first[4], 1
+    fh.seek(0)
+    if path.suffix.lower() in (".tsv", ".tab"):
+        return "\t", 0
+    fields = {d: len(next(csv.reader([first], delimiter=d), [])) for d in ",;\t|"}
+    return max(fields, key=lambda d: (fields[d], d == ",")), 0
+
+
+def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, language: bool = True,
+                 on_columns=None) -> Iterator[tuple[dict | None, str | None]]:
     """Report rows of an export as a stream of (row, None) and (None, problem) pairs.
 
-    Raises ValueError at once when the export has no text column or no id column. With
+    Raises ValueError before the first row when the export has no text column or no id column. With
     `language=False` rows carry language None (mining detects it; callers that mine only
-    some rows skip the detection for the rest). Memory: the ids seen so far, to skip repeats.
+    some rows skip the detection for the rest). `on_columns(roles)`, before the first row: the
+    column(s) each role is read from (`describe_columns` words it). A date that no format reads is a
+    problem naming its row, which is kept without it. Memory: the ids seen so far, to skip repeats.
     """
     path = Path(path)
     mapping = mapping or {}
@@ -144,18 +218,17 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None,
         for p in problems or [f"{path}: no rows"]:
             yield None, p
         return
-    c = {role: _pick(cols, role, mapping) for role in CANDIDATES}
-    if c["text"] is None:
-        raise ValueError(f"no text column in {path} (columns: {', '.join(cols)}); name it with --text-column")
-    if c["id"] is None and c["accession"] is None:
-        raise ValueError(f"no id or accession column in {path} (columns: {', '.join(cols)}); name one with --id-column")
+    c = _roles(path, cols, mapping)
+    if on_columns is not None:
+        on_columns(c)
+    one = {role: names[0] if names else None for role, names in c.items()}
     seen: set[str] = set()
     for lineno, r, problem in raw:
         if r is None:
             yield None, problem
             continue
-        rid = r.get(c["id"]) if c["id"] else None
-        acc = r.get(c["accession"]) if c["accession"] else None
+        rid = r.get(one["id"]) if one["id"] else None
+        acc = r.get(one["accession"]) if one["accession"] else None
         rid = rid if rid not in (None, "") else acc
         if rid in (None, ""):
             yield None, f"row {lineno}: no report id or accession number; skipped"
@@ -164,20 +237,56 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None,
         if rid in seen:
             yield None, f"row {lineno}: report id {rid!r} repeats an earlier row; skipped"
             continue
-        raw_text = r.get(c["text"])
-        if not isinstance(raw_text, (str, bytes)) and raw_text is not None:
-            raw_text = str(raw_text)
-        text = clean_text(raw_text)
+        text = _text(r, c["text"])
         seen.add(rid)
+        raw_date = r.get(one["date"]) if one["date"] else None
+        date = _date(raw_date)
         yield {
             "report_id": rid,
             "accession_number": None if acc in (None, "") else str(acc),
-            "patient_id": (str(r.get(c["patient"])) if c["patient"] and r.get(c["patient"]) not in (None, "") else None),
-            "study_date": _date(r.get(c["date"])) if c["date"] else None,
+            "patient_id": (str(r.get(one["patient"])) if one["patient"] and r.get(one["patient"]) not in (None, "") else None),
+            "study_date": date,
             "language": detect_language(text) if language else None,
             "text": text,
             "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         }, None
+        if date is None and raw_date not in (None, "") and str(raw_date).strip():
+            yield None, (f"row {lineno}: study date {str(raw_date)[:40]!r} is in none of the formats "
+                         f"{', '.join(f.replace('%', '') for f in _DATE_FORMATS)}; kept without a date")
+
+
+def report_columns(path: str | Path, mapping: dict[str, str] | None = None) -> dict[str, list[str]]:
+    """The column(s) each role would be read from (empty for an export without rows); ValueError as `iter_reports`
+    raises it. Reads the header only, except of JSONL (every line's keys)."""
+    cols, _ = _raw_rows(Path(path))
+    return _roles(Path(path), cols, mapping or {}) if cols else {}
+
+
+def _roles(path: Path, cols: list[str], mapping: dict[str, str]) -> dict[str, list[str]]:
+    c = {role: _pick(cols, role, mapping) for role in CANDIDATES}
+    if not c["text"]:
+        raise ValueError(f"no text column in {path} (columns: {', '.join(cols)}); name it with --text-column "
+                         "(several, comma-separated, are joined under their names as section headers)")
+    if not c["id"] and not c["accession"]:
+        raise ValueError(f"no id or accession column in {path} (columns: {', '.join(cols)}); name one with --id-column")
+    return c
+
+
+def _text(r: dict, columns: list[str]) -> str:
+    """The row's cleaned report text: its one text column, or its section columns joined, each non-empty one under
+    its name as a header line ("FINDINGS:\n...\n\nIMPRESSION:\n...")."""
+    if len(columns) == 1:
+        return clean_text(_str(r.get(columns[0])))
+    parts = []
+    for col in columns:
+        body = clean_text(_str(r.get(col))).strip()
+        if body:
+            parts.append(f"{_label(col).upper()}:\n{body}")
+    return "\n\n".join(parts)
+
+
+def _str(v) -> str | bytes | None:
+    return v if v is None or isinstance(v, (str, bytes)) else str(v)
 
 
 def read_reports(path: str | Path, mapping: dict[str, str] | None = None) -> tuple[list[dict], list[str]]:

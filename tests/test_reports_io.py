@@ -67,3 +67,62 @@ def test_missing_text_column_is_a_clear_error(tmp_path):
     p = write(tmp_path, "jsonl", [{"id": "a", "body_text": "x"}])
     with pytest.raises(ValueError, match="no text column.*--text-column"):
         read_reports(p)
+
+
+@pytest.mark.parametrize("name,head,delimiter", [("r.csv", "", ";"), ("r.csv", "sep=;\n", ";"), ("r.tsv", "", "\t"),
+                                                 ("r.txt", "", "|"), ("r.csv", "", ",")])
+def test_csv_delimiters_are_sniffed_and_rows_keep_their_line_numbers(tmp_path, name, head, delimiter):
+    lines = [["Accession", "Befund"], ["A1", "Rundherd (Serie 3, Bild 45); 5 mm, unverändert."], ["", "ohne Nummer"]]
+    body = "".join(delimiter.join(f'"{v}"' if (";" in v or "," in v) else v for v in row) + "\n" for row in lines)
+    p = tmp_path / name
+    p.write_text(head + body, encoding="utf-8")
+    rows, problems = read_reports(p)
+    assert [(r["report_id"], r["text"]) for r in rows] == [("A1", lines[1][1])]
+    assert problems == [f"row {3 + bool(head)}: no report id or accession number; skipped"]  # the line in the file
+
+
+def test_column_names_are_found_whatever_their_case_spacing_or_language(tmp_path):
+    import datetime as dt
+
+    from mining.reports_io import describe_columns, report_columns
+
+    rows = [{"Accession Number": "A1", "Patient ID": "P1", "Study Date": "20240301", "Report Text": "Nodule (3:45)."}]
+    p = write(tmp_path, "utf-8", rows)
+    got, _ = read_reports(p)
+    assert (got[0]["report_id"], got[0]["patient_id"], got[0]["study_date"]) == ("A1", "P1", dt.date(2024, 3, 1))
+    de = write(tmp_path, "jsonl", [{"Acc.-Nr.": "A2", "Patienten-ID": "P2", "Untersuchungsdatum": "01.04.2024",
+                                    "Bericht": "Kein Erguss."}])
+    got, _ = read_reports(de)
+    assert (got[0]["report_id"], got[0]["patient_id"], str(got[0]["study_date"])) == ("A2", "P2", "2024-04-01")
+    roles = report_columns(write(tmp_path, "parquet", [{"acc": "A3", "report": "x"}]))
+    assert roles == {"id": [], "accession": ["acc"], "patient": [], "date": [], "text": ["report"]}
+    line = describe_columns(roles)
+    assert "report id <- the accession number" in line and "--patient-column" in line and "--date-column" in line
+
+
+def test_section_columns_are_joined_under_their_headers_in_report_order(tmp_path):
+    from mining.sections import find_sections
+
+    rows = [{"acc": "A1", "Impression": "Stable nodule.", "Exam": "CT CHEST", "Comparison": "CT 2023-01-05",
+             "findings": "Nodule in the right upper lobe (3:45)."},
+            {"acc": "A2", "Impression": "", "Exam": "CT CHEST", "Comparison": None, "findings": "No nodule."}]
+    got, problems = read_reports(write(tmp_path, "parquet", rows))
+    assert not problems
+    text = got[0]["text"]
+    assert text == ("COMPARISON:\nCT 2023-01-05\n\nFINDINGS:\nNodule in the right upper lobe (3:45).\n\n"
+                    "IMPRESSION:\nStable nodule.")  # not the exam column: "Exam" heads other columns too
+    assert [s.name for s in find_sections(text)] == ["COMPARISON", "FINDINGS", "IMPRESSION"]
+    assert got[1]["text"] == "FINDINGS:\nNo nodule."  # empty sections are left out
+    alone, _ = read_reports(write(tmp_path, "parquet", [{"acc": "A1", "Findings": "Nodule (3:45)."}]))
+    assert alone[0]["text"] == "Nodule (3:45)."  # one section column is the text as it is
+    named, _ = read_reports(write(tmp_path, "parquet", rows), {"text": "Impression,Exam"})
+    assert named[0]["text"] == "IMPRESSION:\nStable nodule.\n\nEXAM:\nCT CHEST"  # as named, in the order named
+    with pytest.raises(ValueError, match="'Conclusion' \\(for text\\) is not in the export"):
+        read_reports(write(tmp_path, "parquet", rows), {"text": "Impression,Conclusion"})
+
+
+def test_a_date_no_format_reads_is_named_and_its_report_kept(tmp_path):
+    rows = [{"id": "a", "date": "yesterday", "text": "Nodule (3:45)."}, {"id": "b", "date": "", "text": "x"}]
+    got, problems = read_reports(write(tmp_path, "utf-8", rows))
+    assert [(r["report_id"], r["study_date"]) for r in got] == [("a", None), ("b", None)]
+    assert len(problems) == 1 and problems[0].startswith("row 2: study date 'yesterday' is in none of the formats")
