@@ -12,17 +12,29 @@ from pathlib import Path
 
 import typer
 
+from flows.cli_mining import (ACCESSION_COLUMN, DATE_COLUMN, ID_COLUMN, PATIENT_COLUMN, TEXT_COLUMN,
+                              column_mapping)
+
 
 def _fail(message: str, code: int) -> None:
     typer.echo(f"radmine: {message}", err=True)
     raise typer.Exit(code)
 
 
-def _check_inputs(export_dir: Path, reports: Path, data: Path, runner: str, dask_address: str | None) -> None:
+def _check_inputs(export_dir: Path, reports: Path, data: Path, runner: str, dask_address: str | None,
+                  columns: dict[str, str]) -> None:
     if not export_dir.is_dir():
         _fail(f"export folder {export_dir} does not exist; pass the folder holding the DICOM files", 1)
     if not reports.is_file():
         _fail(f"reports file {reports} does not exist; pass the CSV or JSONL report export with --reports", 1)
+    from mining.reports_io import describe_columns, report_columns
+
+    try:  # the export's columns, before a run starts: a missing text or id column fails now, not in the flow
+        roles = report_columns(reports, columns)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    if roles:
+        typer.echo(f"radmine: {describe_columns(roles)}", err=True)
     if data.exists() and not data.is_dir():
         _fail(f"--data {data} is a file; pass a folder for the dataset", 2)
     if runner not in ("local", "dask"):
@@ -32,15 +44,15 @@ def _check_inputs(export_dir: Path, reports: Path, data: Path, runner: str, dask
 
 
 def _params(export_dir, reports, data, volumes, keep_versions, report_batch_size, file_batch_size,
-            append_reports, full, runner, keep_identifiers=False) -> dict:
+            append_reports, full, runner, keep_identifiers, columns) -> dict:
     return {"export_dir": str(export_dir.resolve()), "reports": str(reports.resolve()), "data_dir": str(data.resolve()),
             "volumes": volumes, "keep_versions": keep_versions, "report_batch_size": report_batch_size,
             "file_batch_size": file_batch_size, "append_reports": append_reports, "full": full, "runner": runner,
-            "keep_identifiers": keep_identifiers}
+            "keep_identifiers": keep_identifiers, "columns": columns}
 
 
 _EXPORT = typer.Argument(..., help="PACS export folder (DICOM files in any layout).")
-_REPORTS = typer.Option(..., "--reports", "-r", help="Report export (CSV or JSONL), the full archive unless --append-reports.")
+_REPORTS = typer.Option(..., "--reports", "-r", help="Report export (CSV, JSONL or Parquet), the full archive unless --append-reports.")
 _DATA = typer.Option(..., "--data", "-d", help="Dataset folder: versions/, CURRENT, cache/ (created if missing).")
 _VOLUMES = typer.Option(False, "--volumes/--no-volumes", help="Also build the training volumes (.npy arrays).")
 _KEEP = typer.Option(3, "--keep-versions", min=1, help="Published versions to keep (older ones are pruned).")
@@ -57,14 +69,17 @@ def mine(
     export_dir: Path = _EXPORT, reports: Path = _REPORTS, data: Path = _DATA, volumes: bool = _VOLUMES,
     keep_versions: int = _KEEP, report_batch_size: int = _RB, file_batch_size: int = _FB,
     append_reports: bool = _APPEND, full: bool = _FULL, keep_identifiers: bool = _KEEPID, runner: str = _RUNNER,
-    dask_address: str = _DASK, no_prefect: bool = typer.Option(False, "--no-prefect", help="Run the same steps in this process without Prefect."),
+    dask_address: str = _DASK, id_column: str = ID_COLUMN, accession_column: str = ACCESSION_COLUMN,
+    patient_column: str = PATIENT_COLUMN, date_column: str = DATE_COLUMN, text_column: str = TEXT_COLUMN,
+    no_prefect: bool = typer.Option(False, "--no-prefect", help="Run the same steps in this process without Prefect."),
     library: str = typer.Option("flows.library:library", "--library", hidden=True,
                                 help="module:object doing the work (tests use flows.toylib:library)."),
 ) -> None:
     """Run the mining flow once: index, mine, match (and volumes), then publish a new version of the tables."""
-    _check_inputs(export_dir, reports, data, runner, dask_address)
+    columns = column_mapping(id_column, accession_column, patient_column, date_column, text_column)
+    _check_inputs(export_dir, reports, data, runner, dask_address, columns)
     params = _params(export_dir, reports, data, volumes, keep_versions, report_batch_size, file_batch_size,
-                     append_reports, full, runner, keep_identifiers)
+                     append_reports, full, runner, keep_identifiers, columns)
     params["library"] = library
     from flows.server import configure_prefect
     from flows.versions import RunInProgress
@@ -106,7 +121,8 @@ def serve(
     name: str = typer.Option("nightly", "--name", help="Deployment name shown in the Prefect UI."),
     volumes: bool = _VOLUMES, keep_versions: int = _KEEP, report_batch_size: int = _RB, file_batch_size: int = _FB,
     append_reports: bool = _APPEND, keep_identifiers: bool = _KEEPID, runner: str = _RUNNER,
-    dask_address: str = _DASK,
+    dask_address: str = _DASK, id_column: str = ID_COLUMN, accession_column: str = ACCESSION_COLUMN,
+    patient_column: str = PATIENT_COLUMN, date_column: str = DATE_COLUMN, text_column: str = TEXT_COLUMN,
     library: str = typer.Option("flows.library:library", "--library", hidden=True,
                                 help="module:object doing the work (tests use flows.toylib:library)."),
 ) -> None:
@@ -115,11 +131,12 @@ def serve(
     Uses the Prefect server at PREFECT_API_URL; when none is set, starts one on 127.0.0.1 (UI link printed)
     and stops it on exit.
     """
-    _check_inputs(export_dir, reports, data, runner, dask_address)
+    columns = column_mapping(id_column, accession_column, patient_column, date_column, text_column)
+    _check_inputs(export_dir, reports, data, runner, dask_address, columns)
     if (cron is None) == (interval is None):
         _fail("give exactly one of --cron \"0 2 * * *\" or --interval SECONDS", 2)
     params = _params(export_dir, reports, data, volumes, keep_versions, report_batch_size, file_batch_size,
-                     append_reports, False, runner, keep_identifiers)
+                     append_reports, False, runner, keep_identifiers, columns)
     params["library"] = library
     from flows.server import configure_prefect, prefect_api
 

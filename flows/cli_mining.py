@@ -92,14 +92,26 @@ def mine_text(
         raise typer.Exit(1)
 
 
+# the reports export's column mapping (`mining.reports_io`), shared by mine-reports, mine and serve
+ID_COLUMN = typer.Option(None, "--id-column", help="Column holding the report id (default: report_id/id, else accession).")
+ACCESSION_COLUMN = typer.Option(None, "--accession-column", help="Column holding the accession number.")
+PATIENT_COLUMN = typer.Option(None, "--patient-column", help="Column holding the patient id.")
+DATE_COLUMN = typer.Option(None, "--date-column", help="Column holding the study date.")
+TEXT_COLUMN = typer.Option(None, "--text-column", help="Column holding the report text; several, comma-separated "
+                           "('Findings,Impression'), are joined under their names as section headers.")
+
+
+def column_mapping(id_column, accession_column, patient_column, date_column, text_column) -> dict[str, str]:
+    """The role -> column mapping of the column options given."""
+    return {k: v for k, v in (("id", id_column), ("accession", accession_column), ("patient", patient_column),
+                              ("date", date_column), ("text", text_column)) if v}
+
+
 def mine_reports(
-    reports: Path = typer.Argument(..., help="Reports export: .csv, .jsonl or .parquet."),
+    reports: Path = typer.Argument(..., help="Reports export: .csv (any of , ; tab |), .tsv, .jsonl or .parquet."),
     out: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write reports, references, labels, snippet_labels."),
-    id_column: str = typer.Option(None, "--id-column", help="Column holding the report id (default: report_id/id, else accession)."),
-    accession_column: str = typer.Option(None, "--accession-column", help="Column holding the accession number."),
-    patient_column: str = typer.Option(None, "--patient-column", help="Column holding the patient id."),
-    date_column: str = typer.Option(None, "--date-column", help="Column holding the study date."),
-    text_column: str = typer.Option(None, "--text-column", help="Column holding the report text."),
+    id_column: str = ID_COLUMN, accession_column: str = ACCESSION_COLUMN, patient_column: str = PATIENT_COLUMN,
+    date_column: str = DATE_COLUMN, text_column: str = TEXT_COLUMN,
     processes: int = typer.Option(1, "--processes", "-j", help="Worker processes for nlp.pipe."),
 ) -> None:
     """Mine a reports export into the reports, references, labels and snippet_labels tables.
@@ -116,10 +128,9 @@ def mine_reports(
     from flows.library import library
     from flows.tables_sql import finish_references, key_sql, stream_table
     from mining.pipeline import mined_rows
-    from mining.reports_io import iter_reports
+    from mining.reports_io import describe_columns, iter_reports
 
-    mapping = {k: v for k, v in (("id", id_column), ("accession", accession_column), ("patient", patient_column),
-                                 ("date", date_column), ("text", text_column)) if v}
+    mapping = column_mapping(id_column, accession_column, patient_column, date_column, text_column)
     if not reports.exists():
         _err(f"{reports} does not exist; give a .csv, .jsonl or .parquet reports export")
         raise typer.Exit(1)
@@ -128,7 +139,7 @@ def mine_reports(
     names = ("reports", "references", "labels", "snippet_labels")
     n_bad = n_reports = 0
     try:
-        stream = _reading(iter_reports(reports, mapping))
+        stream = _reading(iter_reports(reports, mapping, on_columns=lambda roles: _err(describe_columns(roles))))
         try:
             with contextlib.ExitStack() as stack:
                 writers = {name: stack.enter_context(dc.TableWriter(name, scratch)) for name in names}

@@ -3,7 +3,8 @@
 The pipeline (flows.pipeline) only talks to an object with these methods, so the same steps run
 over the real libraries (`library`, here) or over a toy (flows.toylib) in machinery tests.
 
-    iter_reports(path) -> (row, problem) pairs             report rows with report_id, text_sha256, ... (a stream)
+    iter_reports(path, columns, announce) -> (row, problem) pairs   report rows with report_id, text_sha256, ... (a stream);
+                                                           announce(line) names the columns read, before the first row
     mine_reports(rows) -> {table: rows}                    reports, references, labels, snippet_labels
     snippet_key(snippet) -> str                            normalised snippet: equal keys are exact duplicates
     near_duplicate_groups(keys) -> [group]                 for distinct keys (first-appearance order), near-duplicates share a group
@@ -29,12 +30,13 @@ BATCH_TIMEOUT_S = 1800  # the listing, an index or a volume batch in a reader pr
 
 class Library:
     # -- reports (mining) ----------------------------------------------------------------------
-    def iter_reports(self, path: Path):
+    def iter_reports(self, path: Path, columns: dict[str, str], announce=print):
         """Report rows (reports contract: cleaned text, text_sha256; language left to the pipeline,
-        which detects it only for reports it mines) and per-row problems, streamed."""
-        from mining.reports_io import iter_reports
+        which detects it only for reports it mines) and per-row problems, streamed; `columns` maps
+        roles to the export's columns where the defaults do not find them."""
+        from mining.reports_io import describe_columns, iter_reports
 
-        return iter_reports(path, language=False)
+        return iter_reports(path, columns, language=False, on_columns=lambda roles: announce(describe_columns(roles)))
 
     def mine_reports(self, rows: list[dict]) -> dict:
         """Mine a batch of report rows through the spaCy pipeline (as `radmine mine-reports` does)."""

@@ -138,15 +138,19 @@ def _collect(futures, batches) -> list[pl.BatchResult]:
 def mine_export(export_dir: str, reports: str, data_dir: str, volumes: bool = False, keep_versions: int = 3,
                 report_batch_size: int = 200, file_batch_size: int = 2000, append_reports: bool = False,
                 full: bool = False, keep_identifiers: bool = False, library: str = pl.DEFAULT_LIBRARY,
-                runner: str = "local") -> dict[str, Any]:
-    """Mine a PACS export and its reports into a new published version of the tables in DATA_DIR."""
+                runner: str = "local", columns: dict[str, str] | None = None) -> dict[str, Any]:
+    """Mine a PACS export and its reports into a new published version of the tables in DATA_DIR.
+
+    `columns` maps roles (id, accession, patient, date, text) to the reports export's columns where the
+    default names do not find them (`radmine mine --text-column ...`)."""
     from prefect.artifacts import create_markdown_artifact
 
     _quiet_thread_timeout_warnings()
     options = pl.MineOptions(export_dir=str(export_dir), reports=str(reports), data_dir=str(data_dir),
                              volumes=volumes, keep_versions=keep_versions, report_batch_size=report_batch_size,
                              file_batch_size=file_batch_size, append_reports=append_reports, full=full,
-                             keep_identifiers=keep_identifiers, library=library, runner=runner)
+                             keep_identifiers=keep_identifiers, library=library, runner=runner,
+                             columns=dict(columns or {}))
     store, ctx = pl.start_run(options)
     # index batches run in this process's threads: their reader processes start now, while the
     # export is listed, instead of one per batch (not on Dask: there the workers read)

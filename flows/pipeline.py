@@ -74,6 +74,7 @@ class MineOptions:
     keep_identifiers: bool = False
     runner: str = "local"
     library: str = DEFAULT_LIBRARY
+    columns: dict[str, str] = field(default_factory=dict)  # the reports export's role -> column mapping (reports_io)
 
     def inputs(self) -> dict:
         d = asdict(self)
@@ -285,7 +286,8 @@ def _stage_reports(ctx: RunContext, path: Path) -> tuple[int, int]:
     n_rows = n_problems = 0
     buf: list[dict] = []
     with pq.ParquetWriter(path, schema) as w:
-        for row, problem in ctx.lib.iter_reports(Path(ctx.options.reports)):
+        for row, problem in ctx.lib.iter_reports(Path(ctx.options.reports), ctx.options.columns,
+                                                 announce=lambda line: print(f"reports: {line}")):
             if row is None:
                 n_problems += 1
                 if n_problems <= 20:

@@ -23,13 +23,15 @@ REF_RE = re.compile(r"series (\d+),? image (\d+)", re.I)
 
 class ToyLibrary:
 
-    def iter_reports(self, path: Path):
+    def iter_reports(self, path: Path, columns: dict[str, str], announce=print):
+        id_col, text_col = columns.get("id", "report_id"), columns.get("text", "text")
+        announce(f"columns: report id <- {id_col!r}; text <- {text_col!r}")
         with open(path) as fh:
             for line in fh:
                 if line.strip():
                     r = json.loads(line)
-                    yield {"report_id": r["report_id"], "accession_number": r.get("accession_number"), "language": "en",
-                           "text": r["text"], "text_sha256": hashlib.sha256(r["text"].encode()).hexdigest()}, None
+                    yield {"report_id": r[id_col], "accession_number": r.get("accession_number"), "language": "en",
+                           "text": r[text_col], "text_sha256": hashlib.sha256(r[text_col].encode()).hexdigest()}, None
 
     def mine_reports(self, rows: list[dict]) -> dict[str, list[dict]]:
         fail = set(os.environ.get("RADMINE_TOY_FAIL_REPORTS", "").split(",")) - {""}

@@ -38,3 +38,15 @@ def test_help_imports_no_heavy_library():
     code = "import sys; from flows.cli import main; main(['--help']); print(sorted(m for m in sys.modules if m.split('.')[0] in %r))" % (HEAVY,)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_mine_and_serve_check_the_report_columns_before_starting_a_run(tmp_path, capsys):
+    (tmp_path / "export").mkdir()
+    reports = tmp_path / "reports.csv"
+    reports.write_text("Accession;Notes\nA1;Nodule (3:45).\n")
+    for cmd in (["mine"], ["serve", "--interval", "60"]):
+        argv = [*cmd, str(tmp_path / "export"), "--reports", str(reports), "--data", str(tmp_path / "data")]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "no text column" in err and "Accession, Notes" in err and "--text-column" in err
+        assert not (tmp_path / "data").exists()  # no run, no server, nothing written

@@ -59,3 +59,31 @@ def test_report_tables_and_clusters_equal_the_in_memory_pass_and_a_fresh_run(tmp
     pl.run_pipeline(pl.MineOptions(reports=str(run(tmp_path, "b", rows)), data_dir=str(fresh), **opts))
     for t in ("reports", "references", "labels", "snippet_labels"):
         assert dc.read_table(t, tmp_path / "data").equals(dc.read_table(t, fresh)), t
+
+
+def test_the_flow_reads_a_section_split_semicolon_export_through_its_column_mapping(tmp_path, capsys):
+    """A German RIS export: ';'-separated, findings and impression in columns of their own, the date under a name
+    no default knows. The mapping is a run input; changing it re-mines the reports whose text it changes."""
+    (tmp_path / "export").mkdir()
+    src = tmp_path / "befunde.csv"
+    src.write_text("Auftragsnummer;Patienten-ID;Untersucht am;Befund;Beurteilung\n"
+                   "A1;P1;05.03.2024;Rundherd im rechten Oberlappen (Serie 3, Bild 45).;Kein Erguss.\n"
+                   "A2;P2;06.03.2024;Kein Rundherd.;\n", encoding="cp1252")
+    opts = dict(export_dir=str(tmp_path / "export"), reports=str(src), data_dir=str(tmp_path / "data"),
+                keep_identifiers=True)
+    columns = {"id": "Auftragsnummer", "accession": "Auftragsnummer", "date": "Untersucht am"}
+    row = pl.run_pipeline(pl.MineOptions(columns=columns, **opts))
+    assert "columns: report id <- 'Auftragsnummer'" in capsys.readouterr().out  # in the run's log
+    reports = {r["report_id"]: r for r in dc.read_table("reports", tmp_path / "data").to_pylist()}
+    assert reports["A1"]["text"] == "BEFUND:\nRundherd im rechten Oberlappen (Serie 3, Bild 45).\n\nBEURTEILUNG:\nKein Erguss."
+    assert (str(reports["A1"]["study_date"]), reports["A1"]["patient_id"]) == ("2024-03-05", "P1")
+    refs = dc.read_table("references", tmp_path / "data").to_pylist()
+    assert [(r["report_id"], r["series_number"], r["image_number"], r["section"]) for r in refs] == [("A1", 3, 45, "FINDINGS")]
+    labels = {(r["report_id"], r["label"]): r["value"] for r in dc.read_table("labels", tmp_path / "data").to_pylist()}
+    assert labels[("A1", "Pleural effusion")] == "absent"  # from the impression column
+    assert json.loads(row["inputs"])["columns"] == columns
+    again = pl.run_pipeline(pl.MineOptions(columns={**columns, "text": "Befund"}, **opts))
+    # one column is the text as it is (no header): both texts change, and A1 loses its impression
+    assert (again["counts"]["reports_to_mine"], again["counts"]["reports_amended"]) == (2, 2)
+    texts = {r["report_id"]: r["text"] for r in dc.read_table("reports", tmp_path / "data").to_pylist()}
+    assert texts == {"A1": "Rundherd im rechten Oberlappen (Serie 3, Bild 45).", "A2": "Kein Rundherd."}
