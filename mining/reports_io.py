@@ -36,7 +36,12 @@ CANDIDATES = {
 JOINED_SECTIONS = ("COMPARISON", "FINDINGS", "IMPRESSION")
 ROLE_OPTIONS = {"id": "--id-column", "accession": "--accession-column", "patient": "--patient-column",
                 "date": "--date-column", "text": "--text-column"}
-_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d.%m.%Y", "%m/%d/%Y", "%Y/%m/%d")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d.%m.%Y", "%Y/%m/%d")
+#: Day and month with a slash or dash ("03/04/2024"): month first (US) or day first (UK, most of Europe), as the
+#: export's own dates show (`_day_first`).
+_MONTH_FIRST = ("%m/%d/%Y", "%m-%d-%Y")
+_DAY_FIRST = ("%d/%m/%Y", "%d-%m-%Y")
+_SLASH_DATE = re.compile(r"\s*(\d{1,2})([/-])(\d{1,2})\2\d{4}\b")
 
 
 def _norm(name: str) -> str:
@@ -94,7 +99,7 @@ def describe_columns(roles: dict[str, list[str]]) -> str:
     return "columns: " + "; ".join(parts)
 
 
-def _date(v) -> dt.date | None:
+def _date(v, day_first: bool = False) -> dt.date | None:
     if v is None or v == "":
         return None
     if isinstance(v, dt.datetime):
@@ -103,12 +108,24 @@ def _date(v) -> dt.date | None:
         return v
     s = str(v).strip()
     for cand in (s, s[:10], s[:8]):
-        for fmt in _DATE_FORMATS:
+        for fmt in _DATE_FORMATS + (_DAY_FIRST if day_first else _MONTH_FIRST):
             try:
                 return dt.datetime.strptime(cand, fmt).date()
             except ValueError:
                 continue
     return None
+
+
+def _day_first(raw: Iterator[tuple[int, dict | None, str | None]], column: str) -> bool:
+    """Whether the export writes day and month with a slash or dash day first: its first such date that only one
+    order reads ("25/03/2024" day first, "03/25/2024" month first) decides; none (all ambiguous) means month first."""
+    for _, r, _ in raw:
+        m = _SLASH_DATE.match(str(r.get(column) or "")) if r is not None else None
+        if m and int(m.group(1)) > 12 >= int(m.group(3)):
+            return True
+        if m and int(m.group(3)) > 12 >= int(m.group(1)):
+            return False
+    return False
 
 
 def _csv_encoding(path: Path) -> tuple[str, str]:
@@ -207,8 +224,9 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
     Raises ValueError before the first row when the export has no text column or no id column. With
     `language=False` rows carry language None (mining detects it; callers that mine only
     some rows skip the detection for the rest). `on_columns(roles)`, before the first row: the
-    column(s) each role is read from (`describe_columns` words it). A date that no format reads is a
-    problem naming its row, which is kept without it. Memory: the ids seen so far, to skip repeats.
+    column(s) each role is read from (`describe_columns` words it). Slash dates are read day or month
+    first as the export's own dates show (`_day_first`, a pass until one decides); a date that no format
+    reads is a problem naming its row, which is kept without it. Memory: the ids seen so far, to skip repeats.
     """
     path = Path(path)
     mapping = mapping or {}
@@ -222,6 +240,7 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
     if on_columns is not None:
         on_columns(c)
     one = {role: names[0] if names else None for role, names in c.items()}
+    day_first = bool(one["date"]) and _day_first(_raw_rows(path)[1], one["date"])
     seen: set[str] = set()
     for lineno, r, problem in raw:
         if r is None:
@@ -240,7 +259,7 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
         text = _text(r, c["text"])
         seen.add(rid)
         raw_date = r.get(one["date"]) if one["date"] else None
-        date = _date(raw_date)
+        date = _date(raw_date, day_first)
         yield {
             "report_id": rid,
             "accession_number": None if acc in (None, "") else str(acc),
@@ -251,8 +270,10 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
             "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         }, None
         if date is None and raw_date not in (None, "") and str(raw_date).strip():
+            formats = _DATE_FORMATS + (_DAY_FIRST if day_first else _MONTH_FIRST)
             yield None, (f"row {lineno}: study date {str(raw_date)[:40]!r} is in none of the formats "
-                         f"{', '.join(f.replace('%', '') for f in _DATE_FORMATS)}; kept without a date")
+                         f"{', '.join(f.replace('%', '') for f in formats)} (this export writes "
+                         f"{'day' if day_first else 'month'} first); kept without a date")
 
 
 def report_columns(path: str | Path, mapping: dict[str, str] | None = None) -> dict[str, list[str]]:

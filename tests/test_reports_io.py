@@ -126,3 +126,22 @@ def test_a_date_no_format_reads_is_named_and_its_report_kept(tmp_path):
     got, problems = read_reports(write(tmp_path, "utf-8", rows))
     assert [(r["report_id"], r["study_date"]) for r in got] == [("a", None), ("b", None)]
     assert len(problems) == 1 and problems[0].startswith("row 2: study date 'yesterday' is in none of the formats")
+
+
+@pytest.mark.parametrize("dates,want", [
+    (["03/04/2024", "25/03/2024", "5-6-2024"], ["2024-04-03", "2024-03-25", "2024-06-05"]),  # UK: the 25 says day first
+    (["03/04/2024", "03/25/2024", "5-6-2024"], ["2024-03-04", "2024-03-25", "2024-05-06"]),  # US: the 25 says month first
+    (["03/04/2024", "2024-05-06"], ["2024-03-04", "2024-05-06"]),  # nothing decides: month first
+])
+def test_slash_dates_are_read_in_the_order_the_export_itself_shows(tmp_path, dates, want):
+    rows = [{"id": f"r{i}", "date": d, "text": "x"} for i, d in enumerate(dates)]
+    got, problems = read_reports(write(tmp_path, "utf-8", rows))
+    assert [str(r["study_date"]) for r in got] == want and not problems
+
+
+def test_a_date_against_the_exports_own_order_is_named(tmp_path):
+    rows = [{"id": "a", "date": "25/03/2024", "text": "x"}, {"id": "b", "date": "03/25/2024", "text": "x"}]
+    got, problems = read_reports(write(tmp_path, "utf-8", rows))
+    assert [str(r["study_date"]) for r in got] == ["2024-03-25", "None"]
+    assert problems == ["row 3: study date '03/25/2024' is in none of the formats Y-m-d, Ymd, d.m.Y, Y/m/d, d/m/Y, "
+                        "d-m-Y (this export writes day first); kept without a date"]
