@@ -246,13 +246,11 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
         if r is None:
             yield None, problem
             continue
-        rid = r.get(one["id"]) if one["id"] else None
-        acc = r.get(one["accession"]) if one["accession"] else None
-        rid = rid if rid not in (None, "") else acc
-        if rid in (None, ""):
+        rid, acc, patient = (_key(r.get(one[role])) if one[role] else None for role in ("id", "accession", "patient"))
+        rid = rid or acc
+        if rid is None:
             yield None, f"row {lineno}: no report id or accession number; skipped"
             continue
-        rid = str(rid)
         if rid in seen:
             yield None, f"row {lineno}: report id {rid!r} repeats an earlier row; skipped"
             continue
@@ -262,8 +260,8 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
         date = _date(raw_date, day_first)
         yield {
             "report_id": rid,
-            "accession_number": None if acc in (None, "") else str(acc),
-            "patient_id": (str(r.get(one["patient"])) if one["patient"] and r.get(one["patient"]) not in (None, "") else None),
+            "accession_number": acc,
+            "patient_id": patient,
             "study_date": date,
             "language": detect_language(text) if language else None,
             "text": text,
@@ -291,6 +289,14 @@ def _roles(path: Path, cols: list[str], mapping: dict[str, str]) -> dict[str, li
     if not c["id"] and not c["accession"]:
         raise ValueError(f"no id or accession column in {path} (columns: {', '.join(cols)}); name one with --id-column")
     return c
+
+
+def _key(v) -> str | None:
+    """An identifier as text; None when empty. A whole float is written as an integer: pandas stores an integer
+    column with gaps as floats, and "1234567.0" would match no DICOM AccessionNumber."""
+    if v is None or v == "" or v != v:  # v != v: NaN
+        return None
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
 def _text(r: dict, columns: list[str]) -> str:

@@ -145,3 +145,13 @@ def test_a_date_against_the_exports_own_order_is_named(tmp_path):
     assert [str(r["study_date"]) for r in got] == ["2024-03-25", "None"]
     assert problems == ["row 3: study date '03/25/2024' is in none of the formats Y-m-d, Ymd, d.m.Y, Y/m/d, d/m/Y, "
                         "d-m-Y (this export writes day first); kept without a date"]
+
+
+def test_identifiers_stored_as_floats_by_pandas_are_written_as_integers(tmp_path):
+    rows = [{"accession": 1234567.0, "patient": 42.0, "text": "Nodule (3:45)."},
+            {"accession": None, "patient": float("nan"), "text": "no id"},
+            {"accession": 7654321.5, "patient": None, "text": "a real decimal stays"}]
+    got, problems = read_reports(write(tmp_path, "parquet", rows))
+    assert [(r["report_id"], r["accession_number"], r["patient_id"]) for r in got] == \
+        [("1234567", "1234567", "42"), ("7654321.5", "7654321.5", None)]
+    assert problems == ["row 2: no report id or accession number; skipped"]
