@@ -1,5 +1,5 @@
-"""Turn whatever a report export holds into clean text: bytes decoded, RTF and HTML stripped,
-control characters made spaces. Plain text keeps its length (offsets stay valid): only
+"""Turn whatever a report export holds into clean text: bytes decoded, RTF, HTML and HL7 escapes
+stripped, control characters made spaces. Plain text keeps its length (offsets stay valid): only
 control characters are replaced, one for one; a lone CR becomes a line break.
 """
 from __future__ import annotations
@@ -14,6 +14,12 @@ _HTML_HINT = regex.compile(r"<(?:/?(?:p|br|div|span|b|i|u|li|ul|ol|html|body|tab
 _HTML_BREAK = regex.compile(r"<\s*(?:br\s*/?|/p|/div|/li|/tr|/h\d|p\b[^>]*|li\b[^>]*)\s*>", regex.IGNORECASE)
 _HTML_TAG = regex.compile(r"<[^>]{0,1000}>")
 _HTML_DROP = regex.compile(r"<(script|style)\b.*?</\1\s*>", regex.IGNORECASE | regex.DOTALL)
+#: HL7 v2 formatted text (a report as an ORU message's OBX-5 carries it): a line break or a hex-coded CR/LF
+_HL7_HINT = regex.compile(r"\\\.br\\|\\\.sp\s*\d*\\|\\X0[DA](?:0[DA])?\\", regex.IGNORECASE)
+#: every HL7 escape: formatting commands (.br, .sp N, .in N, ...), delimiters (F S T R E), highlighting (H N), hex (Xhh),
+#: and local ones (Z...)
+_HL7_ESCAPE = regex.compile(r"\\(?:\.((?i:[a-z]{2}))\s*([+-]?\d+)?|([FSTREHN])|X((?:[0-9A-Fa-f]{2})+)|Z[^\\\r\n]{0,40})\\")
+_HL7_DELIMITERS = {"F": "|", "S": "^", "T": "&", "R": "~", "E": "\\", "H": "", "N": ""}
 
 
 def decode(data: bytes) -> str:
@@ -82,6 +88,26 @@ def strip_html(text: str) -> str:
     return html.unescape(text)
 
 
+def strip_hl7(text: str) -> str:
+    """HL7 v2 formatted text as plain text: "\\.br\\" and hex CR/LF are line breaks, "\\.sp N\\" skips N lines (3 at most),
+    escaped delimiters are themselves, other formatting is dropped."""
+    def one(m: regex.Match) -> str:
+        command, number, delimiter, hexes = m.group(1, 2, 3, 4)
+        if command:
+            command = command.lower()
+            if command == "br":
+                return "\n"
+            if command == "sp":
+                return "\n" * (1 + min(max(1, int(number or 1)), 3))
+            return " " if command == "sk" else ""
+        if delimiter:
+            return _HL7_DELIMITERS[delimiter]
+        if hexes:
+            return decode(bytes.fromhex(hexes)).replace("\r\n", "\n").replace("\r", "\n")
+        return ""
+    return _HL7_ESCAPE.sub(one, text)
+
+
 def clean_text(text: str | bytes | None) -> str:
     """Clean report text; markup-free text keeps its length and offsets."""
     if text is None:
@@ -95,6 +121,8 @@ def clean_text(text: str | bytes | None) -> str:
         text = strip_rtf(text)
     elif _HTML_HINT.search(text[:5000]):
         text = strip_html(text)
+    if "\\" in text and _HL7_HINT.search(text):
+        text = strip_hl7(text)
     if _CTRL.search(text):
         text = _CTRL.sub(" ", text)
     if "\r" in text:
