@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import itertools
 import json
 import re
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from mining.language import detect_language
 from mining.sections import find_sections
@@ -118,8 +119,9 @@ def _date(v, day_first: bool = False) -> dt.date | None:
 
 def _day_first(raw: Iterator[tuple[int, dict | None, str | None]], column: str) -> bool:
     """Whether the export writes day and month with a slash or dash day first: its first such date that only one
-    order reads ("25/03/2024" day first, "03/25/2024" month first) decides; none (all ambiguous) means month first."""
-    for _, r, _ in raw:
+    order reads ("25/03/2024" day first, "03/25/2024" month first) decides; none (all ambiguous) means month first.
+    Looks at the first 10,000 rows at most: an export whose dates are ISO is not read through a second time."""
+    for _, r, _ in itertools.islice(raw, 10_000):
         m = _SLASH_DATE.match(str(r.get(column) or "")) if r is not None else None
         if m and int(m.group(1)) > 12 >= int(m.group(3)):
             return True
@@ -160,8 +162,9 @@ def _jsonl_records(path: Path) -> Iterator[tuple[int, dict | None, str | None]]:
             yield lineno, rec, None
 
 
-def _raw_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict | None, str | None]]]:
-    """The export's columns and a stream of (line or row number, record or None, problem or None).
+def _raw_rows(path: Path) -> tuple[list[str], Callable[[], Iterator[tuple[int, dict | None, str | None]]]]:
+    """The export's columns and what opens a stream of (line or row number, record or None, problem or None): each
+    call one more pass, the encoding and delimiter found once.
 
     Nothing holds the whole export: Parquet is read in record batches, CSV is decoded as a
     stream (its encoding found by a first pass), and JSONL is read twice (the first pass
@@ -179,13 +182,13 @@ def _raw_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict | None, s
                     n += 1
                     yield n, r, None
 
-        return pf.schema_arrow.names, parquet_rows()
+        return pf.schema_arrow.names, parquet_rows
     if suffix in (".jsonl", ".ndjson", ".json"):
         cols: dict[str, None] = {}
         for _, rec, _ in _jsonl_records(path):
             if rec is not None:
                 cols.update(dict.fromkeys(rec))
-        return list(cols), _jsonl_records(path)
+        return list(cols), lambda: _jsonl_records(path)
     # CSV (any other suffix), its delimiter sniffed
     encoding, errors = _csv_encoding(path)
     csv.field_size_limit(1 << 30)
@@ -200,7 +203,7 @@ def _raw_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, dict | None, s
             for i, r in enumerate(csv.DictReader(fh, delimiter=delimiter)):
                 yield i + 2 + skip, r, None
 
-    return cols, csv_rows()
+    return cols, csv_rows
 
 
 def _csv_dialect(fh, path: Path) -> tuple[str, int]:
@@ -230,9 +233,9 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
     """
     path = Path(path)
     mapping = mapping or {}
-    cols, raw = _raw_rows(path)
+    cols, rows = _raw_rows(path)
     if not cols:
-        problems = [p for _, _, p in raw if p]
+        problems = [p for _, _, p in rows() if p]
         for p in problems or [f"{path}: no rows"]:
             yield None, p
         return
@@ -240,9 +243,9 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
     if on_columns is not None:
         on_columns(c)
     one = {role: names[0] if names else None for role, names in c.items()}
-    day_first = bool(one["date"]) and _day_first(_raw_rows(path)[1], one["date"])
+    day_first = bool(one["date"]) and _day_first(rows(), one["date"])
     seen: set[str] = set()
-    for lineno, r, problem in raw:
+    for lineno, r, problem in rows():
         if r is None:
             yield None, problem
             continue
