@@ -184,6 +184,11 @@ def _raw_rows(path: Path) -> tuple[list[str], Callable[[], Iterator[tuple[int, d
 
         return pf.schema_arrow.names, parquet_rows
     if suffix in (".jsonl", ".ndjson", ".json"):
+        with open(path, "rb") as f:
+            head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+        if head.startswith(b"["):
+            raise ValueError(f"{path} is one JSON array, not one JSON object a line; write it as JSON Lines: "
+                             f"jq -c '.[]' {path.name} > {path.stem}.jsonl, or pandas to_json(orient='records', lines=True)")
         cols: dict[str, None] = {}
         for _, rec, _ in _jsonl_records(path):
             if rec is not None:

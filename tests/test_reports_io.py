@@ -155,3 +155,10 @@ def test_identifiers_stored_as_floats_by_pandas_are_written_as_integers(tmp_path
     assert [(r["report_id"], r["accession_number"], r["patient_id"]) for r in got] == \
         [("1234567", "1234567", "42"), ("7654321.5", "7654321.5", None)]
     assert problems == ["row 2: no report id or accession number; skipped"]
+
+
+def test_a_json_array_is_refused_with_how_to_write_it_as_json_lines(tmp_path):
+    p = tmp_path / "reports.json"
+    p.write_text('[\n  {"id": "a", "text": "Nodule (3:45)."}\n]\n')
+    with pytest.raises(ValueError, match=r"one JSON array.*jq -c '\.\[\]' reports\.json > reports\.jsonl"):
+        read_reports(p)
