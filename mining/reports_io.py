@@ -260,7 +260,8 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
             yield None, f"row {lineno}: no report id or accession number; skipped"
             continue
         if rid in seen:
-            yield None, f"row {lineno}: report id {rid!r} repeats an earlier row; skipped"
+            hint = "" if one["id"] else " (an addendum or a new version? name a report id column with --id-column)"
+            yield None, f"row {lineno}: report id {rid!r} repeats an earlier row; skipped{hint}"
             continue
         text = _text(r, c["text"])
         seen.add(rid)

@@ -53,6 +53,10 @@ def test_jsonl_columns_come_from_every_line_and_bad_lines_are_named(tmp_path):
     assert [(r["report_id"], r["patient_id"], r["language"]) for r in rows] == [("a", None, None), ("b", "late column", None)]
     assert [m.split(":")[0] for m in problems] == ["line 2", "line 3", "row 5", "row 6"]
     assert "repeats an earlier row" in problems[2] and "no report id" in problems[3]
+    assert "--id-column" not in problems[2]  # the id column is named: no hint
+    _, problems = read_reports(write(tmp_path, "jsonl", [{"acc": "A1", "text": "x"}, {"acc": "A1", "text": "Addendum"}]))
+    assert problems == ["row 2: report id 'A1' repeats an earlier row; skipped (an addendum or a new version? name a "
+                        "report id column with --id-column)"]
 
 
 def test_csv_not_utf8_is_read_as_windows_1252_even_when_the_bad_byte_is_late(tmp_path):
