@@ -239,7 +239,16 @@ def _classify_start(head: bytes, size: int, name: str) -> bool:
             return False
     if 128 < size < 132 and b"DICM".startswith(head[128:]):
         raise HeaderError("truncated", f"{name}: the file ends inside the DICOM preamble ({size} bytes); copy it again")
+    kind = next((k for magic, k in _ARCHIVES if head.startswith(magic)), None)
+    if kind:
+        raise HeaderError("not_dicom", f"{name}: a {kind} archive, not a DICOM file; unpack it into the export folder "
+                                       "(radmine reads DICOM files, not archives)")
     raise HeaderError("not_dicom", f"{name}: not a DICOM file (no 'DICM' prefix at byte 128); remove it from the export or ignore this row")
+
+
+#: Archives a PACS export may arrive in, by their first bytes
+_ARCHIVES = ((b"PK\x03\x04", "ZIP"), (b"\x1f\x8b", "gzip"), (b"7z\xbc\xaf\x27\x1c", "7-Zip"), (b"BZh", "bzip2"),
+             (b"\xfd7zXZ\x00", "xz"), (b"Rar!\x1a\x07", "RAR"))
 
 
 # ---------------------------------------------------------------- reference reader (pydicom)

@@ -18,7 +18,7 @@ Every file that is not indexed becomes one `index_errors` row, kinds:
 
   empty              zero bytes
   truncated          ends inside the preamble, header or pixel data
-  not_dicom          no DICOM prefix (README.txt, thumbnails, ...)
+  not_dicom          no DICOM prefix (README.txt, thumbnails, ...; an archive is named as one)
   unreadable         the file cannot be opened/read (permissions, broken link), a folder that
                      cannot be listed (one row for the folder), a symlink pointing outside the
                      export root or to a folder (not followed), a FIFO/socket/device, or a

@@ -211,6 +211,10 @@ def test_bad_files_each_one_error_row_and_the_run_goes_on(tmp_path):
     (exp / "bad" / "cut_pixels").write_bytes(raw[:-10])
     (exp / "bad" / "tiny").write_bytes(b"\x00" * 130)
     (exp / "bad" / "text.dcm").write_bytes(b"hello world, not dicom at all" * 10)
+    import zipfile
+
+    with zipfile.ZipFile(exp / "bad" / "study.zip", "w") as z:  # an export that arrived packed
+        z.write(good[0], "IM0001")
     (exp / "bad" / "garbage").write_bytes(b"\x00" * 128 + b"DICM" + bytes(range(256)) * 4)
     make_ct(exp / "bad" / "no_series", omit=("SeriesInstanceUID",))
     make_ct(exp / "bad" / "sr", sop_class=BASIC_SR, pixels=False, omit=("Rows", "Columns", "PixelSpacing", "ImagePositionPatient", "ImageOrientationPatient"))
@@ -225,7 +229,7 @@ def test_bad_files_each_one_error_row_and_the_run_goes_on(tmp_path):
             expected = {
                 "bad/empty": "empty", "bad/cut_header": "truncated", "bad/cut_pixels": "truncated",
                 "bad/tiny": "not_dicom", "bad/text.dcm": "not_dicom", "bad/garbage": "parse_error",
-                "bad/no_series": "missing_attribute", "bad/sr": "not_an_image",
+                "bad/no_series": "missing_attribute", "bad/sr": "not_an_image", "bad/study.zip": "not_dicom",
             }
             if can_lock:
                 expected["bad/locked"] = "unreadable"
@@ -233,6 +237,8 @@ def test_bad_files_each_one_error_row_and_the_run_goes_on(tmp_path):
             assert s["instances"] == 3 + (0 if can_lock else 1)
             for r in table("index_errors", data).to_pylist():
                 assert r["path"] in r["message"] and r["size_bytes"] is not None
+            assert "a ZIP archive, not a DICOM file; unpack it" in {r["path"]: r["message"] for r in
+                                                                   table("index_errors", data).to_pylist()}["bad/study.zip"]
     finally:
         os.chmod(locked, 0o644)
 
