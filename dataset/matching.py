@@ -125,6 +125,28 @@ def _missing(v) -> bool:
         return False
 
 
+_ID_BLANKS = " \t\r\n"
+
+
+def id_key(v) -> str | None:
+    """An accession number or patient id as matching compares it: trimmed, and an all-digit one without its leading
+    zeros, which spreadsheets and pandas drop ("0012345" in the DICOM headers is 12345 in a report export that passed
+    through Excel); None when missing or blank."""
+    if _missing(v):
+        return None
+    s = str(v).strip(_ID_BLANKS)
+    if not s:
+        return None
+    return (s.lstrip("0") or "0") if s.isascii() and s.isdigit() else s
+
+
+def id_key_sql(column: str) -> str:
+    """`id_key` of a string column, in DuckDB SQL."""
+    t = f"trim({column}, ' ' || chr(9) || chr(13) || chr(10))"
+    return (f"(CASE WHEN regexp_full_match({t}, '[0-9]+') THEN coalesce(nullif(ltrim({t}, '0'), ''), '0') "
+            f"ELSE nullif({t}, '') END)")
+
+
 def is_axial_volume(row: dict, cfg: "MatchConfig | None" = None) -> bool:
     """Axial CT stack usable as a volume: affine, enough slices, uniform gap-free spacing, no duplicates;
     with `cfg`, also a slice spacing within [cfg.min_slice_mm, cfg.max_slice_mm]."""
@@ -484,21 +506,20 @@ class Matcher:
         self.by_accession: dict[str, list[str]] = {}
         self.by_patient: dict[str, list[str]] = {}
         for uid, st in sorted(self.studies.items()):
-            if st["accession_number"]:
-                self.by_accession.setdefault(str(st["accession_number"]).strip(), []).append(uid)
-            if st["patient_id"]:
-                self.by_patient.setdefault(str(st["patient_id"]).strip(), []).append(uid)
+            if acc := id_key(st["accession_number"]):
+                self.by_accession.setdefault(acc, []).append(uid)
+            if pid := id_key(st["patient_id"]):
+                self.by_patient.setdefault(pid, []).append(uid)
         self.images = _SeriesImages(instances)
 
     # ---- study
     def find_study(self, report: dict) -> dict:
         acc = report.get("accession_number")
-        if acc and str(acc).strip() in self.by_accession:
-            uids = self.by_accession[str(acc).strip()]
-            return self._merge(uids)
+        if id_key(acc) in self.by_accession:
+            return self._merge(self.by_accession[id_key(acc)])
         pid, sdate = report.get("patient_id"), _as_date(report.get("study_date"))
         if pid and sdate:
-            uids = [u for u in self.by_patient.get(str(pid).strip(), []) if self.studies[u]["study_date"] == sdate]
+            uids = [u for u in self.by_patient.get(id_key(pid), []) if self.studies[u]["study_date"] == sdate]
             if uids:
                 return self._merge(uids)
         raise _Reject("no_study", f"no study with accession number {acc!r}, nor for patient {pid!r} on {sdate}")
@@ -515,7 +536,7 @@ class Matcher:
         rdate = _as_date(report.get("study_date")) or (current or {}).get("study_date")
         if not pid:
             raise _Reject("prior_study_unavailable", "the report has no patient id to look for earlier studies")
-        studies = [self.studies[u] for u in self.by_patient.get(str(pid).strip(), [])]
+        studies = [self.studies[u] for u in self.by_patient.get(id_key(pid), [])]
         if current is not None:
             studies = [s for s in studies if s["study_instance_uid"] not in current.get("study_uids", [])]
         study, detail = pick_prior_study(studies, rdate, report.get("text") or "")
@@ -769,7 +790,7 @@ def _key_values(values):
     """Accession numbers or patient ids as the Matcher keys them (stripped strings), for a SQL filter."""
     import pyarrow as pa
 
-    return pa.array(sorted({str(v).strip() for v in values if not _missing(v)}), pa.string())
+    return pa.array(sorted({id_key(v) for v in values} - {None}), pa.string())
 
 
 def study_index(con, data_dir, reports: pd.DataFrame) -> tuple:
@@ -786,11 +807,12 @@ def study_index(con, data_dir, reports: pd.DataFrame) -> tuple:
     con.register("batch_acc", pa.table({"v": _key_values(reports["accession_number"])}))
     con.register("batch_pat", pa.table({"v": _key_values(reports["patient_id"])}))
     try:
-        named = "(trim(accession_number) IN (SELECT v FROM batch_acc) OR trim(patient_id) IN (SELECT v FROM pats))"
+        acc, pat = id_key_sql("accession_number"), id_key_sql("patient_id")
+        named = f"({acc} IN (SELECT v FROM batch_acc) OR {pat} IN (SELECT v FROM pats))"
         series = con.sql(
             f"WITH s AS (SELECT * FROM {read_parquet_sql(data_contracts.table_files('series', src))}), "
-            "pats AS (SELECT v FROM batch_pat UNION SELECT trim(patient_id) FROM s "
-            "         WHERE trim(accession_number) IN (SELECT v FROM batch_acc)) "
+            f"pats AS (SELECT v FROM batch_pat UNION SELECT {pat} FROM s "
+            f"         WHERE {acc} IN (SELECT v FROM batch_acc)) "
             f"SELECT * FROM s WHERE study_instance_uid IN (SELECT study_instance_uid FROM s WHERE {named}) "
             "ORDER BY series_instance_uid").to_arrow_table()
     finally:

@@ -108,20 +108,21 @@ class Library:
 
         import data_contracts as dc
         from data_contracts.sql import bounded_connection, read_parquet_sql
-        from dataset.matching import match_batches
+        from dataset.matching import id_key, match_batches
 
         mined = set(mined_reports.to_pylist())
         reports = dc.read_table("reports", work_dir, columns=["report_id", "accession_number", "patient_id"], ordered=False)
-        pat_of_acc: dict[str, set] = {}
+        pat_of_acc: dict[str, set] = {}  # accession numbers and patients as matching compares them (`id_key`)
         for acc, pat in _accession_patients(work_dir):
-            pat_of_acc.setdefault(acc, set()).add(pat)
-        acc_changed = set(changed_instances.column("accession_number").to_pylist()) - {None}
-        pat_changed = set(changed_instances.column("patient_id").to_pylist()) - {None}
+            pat_of_acc.setdefault(id_key(acc), set()).add(id_key(pat))
+        acc_changed = {id_key(v) for v in changed_instances.column("accession_number").to_pylist()} - {None}
+        pat_changed = {id_key(v) for v in changed_instances.column("patient_id").to_pylist()} - {None}
         affected = []
         for batch in reports.to_batches(50_000):
             for r in batch.to_pylist():
-                patients = ({r["patient_id"]} | pat_of_acc.get(r["accession_number"], set())) - {None}
-                if r["report_id"] in mined or r["accession_number"] in acc_changed or patients & pat_changed:
+                acc = id_key(r["accession_number"])
+                patients = ({id_key(r["patient_id"])} | pat_of_acc.get(acc, set())) - {None}
+                if r["report_id"] in mined or acc in acc_changed or patients & pat_changed:
                     affected.append(r["report_id"])
         del reports, mined
         affected_ids = _strings(affected)

@@ -290,3 +290,46 @@ def test_a_matcher_over_an_arrow_table_matches_as_over_the_dataframe(export, mat
     want_pairs, want_rejections = matched
     assert {(p["report_id"], p["ref_id"]): p for p in pairs} == want_pairs
     assert {(r["report_id"], r["ref_id"]): r for r in rejections} == want_rejections
+
+
+def test_accession_numbers_and_patient_ids_match_without_the_leading_zeros_a_spreadsheet_drops(tmp_path):
+    """A report export that passed through Excel or pandas holds 12345 for the DICOM headers' "0012345": the
+    matcher, the batch's study index and the nightly run's choice of reports to re-match compare them alike."""
+    studies = [StudySpec("0012345", "000042", date(2024, 3, 10), [SeriesSpec(2, "AX 5mm", n=20, spacing=5.0)]),
+               StudySpec("0012300", "000042", date(2023, 1, 5), [SeriesSpec(2, "AX 5mm", n=20, spacing=5.0)]),
+               StudySpec("CT0077", "P7", date(2024, 1, 1), [SeriesSpec(2, "AX 5mm", n=20, spacing=5.0)])]
+    inst, ser = write_export(tmp_path / "export", studies)
+    reports = [report("R1", "12345", "42", date(2024, 3, 10), "COMPARISON: CT 01/05/2023."),
+               report("R2", None, "42", date(2024, 3, 10)),                 # by patient and date
+               report("R3", "CT77", None, None)]                              # a letter prefix is no number: no match
+    refs = [reference("R1", 0, 10, 2), reference("R1", 1, 3, 2, is_prior=True), reference("R2", 0, 4, 2),
+            reference("R3", 0, 4, 2)]
+    pairs, rejections = matching.match_references(pd.DataFrame(refs), pd.DataFrame(reports), pd.DataFrame(inst),
+                                                  pd.DataFrame(ser))
+    accession = {r["study_instance_uid"]: r["accession_number"] for r in ser}
+    assert {(p["report_id"], p["ref_id"], accession[p["study_instance_uid"]]) for p in pairs} == \
+        {("R1", 0, "0012345"), ("R1", 1, "0012300"), ("R2", 0, "0012345")}
+    assert [(r["report_id"], r["reason"]) for r in rejections] == [("R3", "no_study")]
+    data = tmp_path / "data"
+    data_contracts.write_table("instances", inst, data)
+    data_contracts.write_table("series", ser, data)
+    data_contracts.write_table("reports", reports, data)
+    data_contracts.write_table("references", refs, data)
+    matching.run_match(data, batch_reports=1)
+    assert len(data_contracts.read_table("snippet_slices", data)) == 3  # each batch's study index found its studies
+    # a night that adds images to study 0012345 re-matches the reports that name it as 12345, and R2 by its patient
+    import shutil
+
+    import pyarrow as pa
+
+    from flows.library import library
+
+    prev = tmp_path / "prev"
+    prev.mkdir()
+    previous = {}
+    for name in ("snippet_slices", "rejections"):
+        previous[name] = [shutil.copy(f, prev / f"{name}-{i}.parquet")
+                          for i, f in enumerate(data_contracts.table_files(name, data))]
+    changed = pa.table({"accession_number": ["0012345"], "patient_id": ["000042"]})
+    counts = library.match_incremental(data, previous, pa.array([], pa.string()), changed)
+    assert (counts["references_rematched"], counts["pairs"], counts["rejected"]) == (3, 3, 1)
