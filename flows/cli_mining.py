@@ -113,6 +113,7 @@ def mine_reports(
     id_column: str = ID_COLUMN, accession_column: str = ACCESSION_COLUMN, patient_column: str = PATIENT_COLUMN,
     date_column: str = DATE_COLUMN, text_column: str = TEXT_COLUMN,
     processes: int = typer.Option(1, "--processes", "-j", help="Worker processes for nlp.pipe."),
+    progress: bool = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: when stderr is a terminal)."),
 ) -> None:
     """Mine a reports export into the reports, references, labels and snippet_labels tables.
 
@@ -125,6 +126,7 @@ def mine_reports(
 
     import data_contracts as dc
     from data_contracts.sql import bounded_connection, read_parquet_sql
+    from dataset.progress import progress_bar
     from flows.library import library
     from flows.tables_sql import finish_references, key_sql, stream_table
     from mining.pipeline import mined_rows
@@ -140,9 +142,14 @@ def mine_reports(
     n_bad = n_reports = 0
     try:
         stream = _reading(iter_reports(reports, mapping, on_columns=lambda roles: _err(describe_columns(roles))))
+        show = sys.stderr.isatty() if progress is None else progress
         try:
             with contextlib.ExitStack() as stack:
                 writers = {name: stack.enter_context(dc.TableWriter(name, scratch)) for name in names}
+                total = _count(reports) if show else 0  # one more pass over a CSV: only for the bar
+                bar = stack.enter_context(progress_bar(show, total, "mining reports", "reports"))
+                task = bar.add_task("reports", total=total) if bar is not None else None
+                done = 0
                 while True:
                     chunk = list(itertools.islice(stream, 2000))
                     if not chunk:
@@ -155,6 +162,11 @@ def mine_reports(
                     n_reports += len(rows)
                     for name, table in mined_rows(rows, n_process=processes).items():
                         writers[name].write(table)
+                    done += len(chunk)  # records, and the odd message about a kept row
+                    if bar is not None:
+                        bar.update(task, completed=min(done, total))
+                if bar is not None:
+                    bar.update(task, completed=total)
         except _Unreadable as exc:
             cause = exc.__cause__
             if isinstance(cause, ValueError) and not type(cause).__module__.startswith("pyarrow"):
@@ -180,6 +192,16 @@ def mine_reports(
                      f"{counts['snippet_labels']} snippet labels -> {out}\n")
     if n_bad:
         raise typer.Exit(1)
+
+
+def _count(reports: Path) -> int:
+    """The export's records for the progress bar; 0 (no bar) when it cannot be read: the stream then says why."""
+    from mining.reports_io import report_count
+
+    try:
+        return report_count(reports)
+    except (ValueError, OSError):
+        return 0
 
 
 class _Unreadable(Exception):

@@ -290,6 +290,18 @@ def report_columns(path: str | Path, mapping: dict[str, str] | None = None) -> d
     return _roles(Path(path), cols, mapping or {}) if cols else {}
 
 
+def report_count(path: str | Path) -> int:
+    """How many records the export holds (rows of CSV or Parquet, non-blank lines of JSONL): a progress bar's
+    total. Parquet's is in its footer; a CSV or JSONL file is read through once more."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    cols, rows = _raw_rows(path)
+    return sum(1 for _ in rows()) if cols else 0
+
+
 def _roles(path: Path, cols: list[str], mapping: dict[str, str]) -> dict[str, list[str]]:
     c = {role: _pick(cols, role, mapping) for role in CANDIDATES}
     if not c["text"]:

@@ -50,3 +50,12 @@ def test_mine_and_serve_check_the_report_columns_before_starting_a_run(tmp_path,
         err = capsys.readouterr().err
         assert "no text column" in err and "Accession, Notes" in err and "--text-column" in err
         assert not (tmp_path / "data").exists()  # no run, no server, nothing written
+
+
+def test_mine_reports_shows_progress_over_the_exports_records(tmp_path, capsys):
+    reports = tmp_path / "reports.csv"
+    reports.write_text("accession;text\n" + "".join(f'A{i};"Nodule (3:{i + 10}).\nNo effusion."\n' for i in range(5)))
+    assert main(["mine-reports", str(reports), "--out", str(tmp_path / "data"), "--progress"]) == 0
+    err = capsys.readouterr().err
+    assert "mining reports" in err and "5/5" in err  # records, not lines: each text spans two
+    assert "radmine: 5 reports, 5 references" in err

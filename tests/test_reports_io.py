@@ -166,3 +166,11 @@ def test_a_json_array_is_refused_with_how_to_write_it_as_json_lines(tmp_path):
     p.write_text('[\n  {"id": "a", "text": "Nodule (3:45)."}\n]\n')
     with pytest.raises(ValueError, match=r"one JSON array.*jq -c '\.\[\]' reports\.json > reports\.jsonl"):
         read_reports(p)
+
+
+@pytest.mark.parametrize("kind", ["parquet", "jsonl", "utf-8"])
+def test_report_count_counts_records_not_lines(tmp_path, kind):
+    from mining.reports_io import report_count
+
+    rows = [{"id": f"r{i}", "text": "line one\nline two"} for i in range(7)]
+    assert report_count(write(tmp_path, kind, rows)) == 7
