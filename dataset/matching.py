@@ -217,7 +217,7 @@ _DATE_PATTERNS = [
     (re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), ("y", "m", "d")),
     (re.compile(r"\b(\d{4})(\d{2})(\d{2})\b"), ("y", "m", "d")),
     (re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})\b"), ("d", "m", "y")),
-    (re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b"), ("m", "d", "y")),
+    (re.compile(r"\b(\d{1,2})([/-])(\d{1,2})\2(\d{4})\b"), ("a", "sep", "b", "y")),  # US or UK order: `_slash_dates`
     (re.compile(rf"\b(\d{{1,2}})\.?\s+({_MONTH_RE})\.?\s+(\d{{4}})\b", re.I), ("d", "mon", "y")),
     (re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I), ("mon", "d", "y")),
 ]
@@ -228,11 +228,15 @@ _ANY_HEADER = re.compile(r"^[ \t]*[A-ZÄÖÜa-zäöü][A-ZÄÖÜa-zäöü /-]{2,
 
 
 def dates_in(text: str) -> list[date]:
-    """Calendar dates written in `text` (ISO, DICOM, German dd.mm.yyyy, US mm/dd/yyyy, month names)."""
+    """Calendar dates written in `text` (ISO, DICOM, German dd.mm.yyyy, month names, and slash or dash dates in both
+    orders: `_slash_dates`)."""
     found: list[tuple[int, date]] = []
     for pattern, order in _DATE_PATTERNS:
         for m in pattern.finditer(text or ""):
             parts = dict(zip(order, m.groups()))
+            if "sep" in parts:
+                found.extend((m.start(), d) for d in _slash_dates(int(parts["a"]), int(parts["b"]), int(parts["y"])))
+                continue
             try:
                 month = _MONTHS[parts["mon"].lower().rstrip(".")] if "mon" in parts else int(parts["m"])
                 found.append((m.start(), date(int(parts["y"]), month, int(parts["d"]))))
@@ -242,6 +246,21 @@ def dates_in(text: str) -> list[date]:
     for _, d in sorted(found, key=lambda t: t[0]):
         if d not in seen:
             seen.add(d)
+            out.append(d)
+    return out
+
+
+def _slash_dates(a: int, b: int, year: int) -> list[date]:
+    """The dates "a/b/year" can be: month first (US) and day first (UK, most of Europe); one when the other is no
+    date ("25/03/2023") or both read the same. A report does not say which its hospital writes, and a prior study on
+    each of two readings is rare: the patient's studies tell them apart."""
+    out = []
+    for month, day in ((a, b), (b, a)):
+        try:
+            d = date(year, month, day)
+        except ValueError:
+            continue
+        if d not in out:
             out.append(d)
     return out
 

@@ -238,6 +238,8 @@ def test_reasons_match_contract():
     ("Vergleich: Voruntersuchung vom 4. März 2021.", [date(2021, 3, 4)]),
     ("Comparison: March 4, 2021; 20200101.", [date(2021, 3, 4), date(2020, 1, 1)]),
     ("Comparison: none.", []),
+    ("COMPARISON: CT 05/01/2023.", [date(2023, 5, 1), date(2023, 1, 5)]),  # US or UK: both readings
+    ("COMPARISON: CT 25/03/2023 and 03/25/2022, 4-4-2021.", [date(2023, 3, 25), date(2022, 3, 25), date(2021, 4, 4)]),
 ])
 def test_dates_in(text, expected):
     assert matching.dates_in(text) == expected
@@ -251,6 +253,8 @@ def test_pick_prior_rules():
     assert matching.pick_prior_study(studies, rdate, "COMPARISON: 2019-01-01\nFINDINGS: x")[0] is None
     assert matching.pick_prior_study(studies, rdate, "COMPARISON: prior CT\nFINDINGS: x")[0] is None  # two earlier
     assert matching.pick_prior_study(studies[1:], rdate, "FINDINGS: x")[0]["study_instance_uid"] == "s2"
+    # a UK report's day-first date finds its study (read month first, it named none of them)
+    assert matching.pick_prior_study(studies, rdate, "COMPARISON: CT 01/06/2022\nFINDINGS: x")[0]["study_instance_uid"] == "s2"
     # the comparison section wins over dates elsewhere in the text
     txt = "HISTORY: surgery 2020-01-01.\nCOMPARISON: 2022-06-01.\nFINDINGS: stable."
     assert matching.pick_prior_study(studies, rdate, txt)[0]["study_instance_uid"] == "s2"
