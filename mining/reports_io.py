@@ -87,16 +87,22 @@ def _pick(columns: list[str], role: str, mapping: dict[str, str]) -> list[str]:
 
 
 def describe_columns(roles: dict[str, list[str]]) -> str:
-    """One line naming the column each role is read from, and what a missing one costs."""
+    """One line naming the column each role is read from, and what a missing one costs matching."""
     names = {"id": "report id", "date": "study date"}
     parts = [f"{names.get(role, role)} <- {' + '.join(repr(c) for c in cols)}" for role, cols in roles.items() if cols]
     if not roles.get("id"):
         parts.insert(0, "report id <- the accession number")
-    missing = [role for role in ("patient", "date") if not roles.get(role)]
+    missing = [role for role in ("accession", "patient", "date") if not roles.get(role)]
     if missing:
-        parts.append(f"{' and '.join(names.get(r, r) for r in missing)}: none (a study is then found by accession "
-                     f"number only; name {'them' if len(missing) > 1 else 'it'} with "
-                     f"{', '.join(ROLE_OPTIONS[r] for r in missing)})")
+        if "accession" not in missing:
+            cost = "a study is then found by accession number only"
+        elif len(missing) == 1:
+            cost = "a study is then found by patient and study date only"
+        else:
+            cost = "no report can be matched to its study: that needs the accession number, or the patient and date"
+        parts.append(f"{', '.join(names.get(r, r) for r in missing)}: none ({cost}; "
+                     f"{', '.join(ROLE_OPTIONS[r] for r in missing)} name{'s' if len(missing) == 1 else ''} "
+                     f"{'it' if len(missing) == 1 else 'them'})")
     return "columns: " + "; ".join(parts)
 
 

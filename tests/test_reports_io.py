@@ -102,6 +102,9 @@ def test_column_names_are_found_whatever_their_case_spacing_or_language(tmp_path
     assert roles == {"id": [], "accession": ["acc"], "patient": [], "date": [], "text": ["report"]}
     line = describe_columns(roles)
     assert "report id <- the accession number" in line and "--patient-column" in line and "--date-column" in line
+    assert "found by accession number only" in line
+    line = describe_columns(report_columns(write(tmp_path, "parquet", [{"id": "r1", "report": "x"}])))
+    assert "no report can be matched to its study" in line and "--accession-column" in line
 
 
 def test_section_columns_are_joined_under_their_headers_in_report_order(tmp_path):
