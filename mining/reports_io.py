@@ -340,7 +340,10 @@ def _text(r: dict, columns: list[str]) -> str:
 
 
 def _str(v) -> str | bytes | None:
-    return v if v is None or isinstance(v, (str, bytes)) else str(v)
+    """A text cell as text; None for a missing one (NaN, as pandas writes an empty cell, is no text "nan")."""
+    if v is None or isinstance(v, (str, bytes)):
+        return v
+    return None if v != v else str(v)
 
 
 def read_reports(path: str | Path, mapping: dict[str, str] | None = None) -> tuple[list[dict], list[str]]:
