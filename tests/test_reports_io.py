@@ -112,14 +112,16 @@ def test_section_columns_are_joined_under_their_headers_in_report_order(tmp_path
 
     rows = [{"acc": "A1", "Impression": "Stable nodule.", "Exam": "CT CHEST", "Comparison": "CT 2023-01-05",
              "findings": "Nodule in the right upper lobe (3:45)."},
-            {"acc": "A2", "Impression": "", "Exam": "CT CHEST", "Comparison": float("nan"), "findings": "No nodule."}]
+            {"acc": "A2", "Impression": "", "Exam": "CT CHEST", "Comparison": None, "findings": "No nodule."}]
     got, problems = read_reports(write(tmp_path, "parquet", rows))
     assert not problems
     text = got[0]["text"]
     assert text == ("COMPARISON:\nCT 2023-01-05\n\nFINDINGS:\nNodule in the right upper lobe (3:45).\n\n"
                     "IMPRESSION:\nStable nodule.")  # not the exam column: "Exam" heads other columns too
     assert [s.name for s in find_sections(text)] == ["COMPARISON", "FINDINGS", "IMPRESSION"]
-    assert got[1]["text"] == "FINDINGS:\nNo nodule."  # empty sections are left out (NaN: pandas' empty cell)
+    assert got[1]["text"] == "FINDINGS:\nNo nodule."  # empty sections are left out
+    nan, _ = read_reports(write(tmp_path, "jsonl", [{**rows[1], "Comparison": float("nan")}]))
+    assert nan[0]["text"] == "FINDINGS:\nNo nodule."  # NaN, pandas' empty cell, is no text "nan"
     alone, _ = read_reports(write(tmp_path, "parquet", [{"acc": "A1", "Findings": "Nodule (3:45)."}]))
     assert alone[0]["text"] == "Nodule (3:45)."  # one section column is the text as it is
     named, _ = read_reports(write(tmp_path, "parquet", rows), {"text": "Impression,Exam"})
