@@ -37,7 +37,9 @@ CANDIDATES = {
 JOINED_SECTIONS = ("COMPARISON", "FINDINGS", "IMPRESSION")
 ROLE_OPTIONS = {"id": "--id-column", "accession": "--accession-column", "patient": "--patient-column",
                 "date": "--date-column", "text": "--text-column"}
-_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d.%m.%Y", "%Y/%m/%d")
+#: Study date formats: ISO, DICOM, German, and month names as databases print them ("05-MAR-24", Oracle's default)
+_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d.%m.%Y", "%Y/%m/%d", "%d-%b-%Y", "%d-%b-%y", "%d %b %Y", "%d %B %Y",
+                 "%b %d, %Y", "%B %d, %Y")
 #: Day and month with a slash or dash ("03/04/2024"): month first (US) or day first (UK, most of Europe), as the
 #: export's own dates show (`_day_first`).
 _MONTH_FIRST = ("%m/%d/%Y", "%m-%d-%Y")
@@ -114,7 +116,7 @@ def _date(v, day_first: bool = False) -> dt.date | None:
     if isinstance(v, dt.date):
         return v
     s = str(v).strip()
-    for cand in (s, s[:10], s[:8]):
+    for cand in (s, s[:10], s[:8], s.split(" ")[0], s[:11]):  # a time after the date: "05-MAR-2024 08:30"
         for fmt in _DATE_FORMATS + (_DAY_FIRST if day_first else _MONTH_FIRST):
             try:
                 return dt.datetime.strptime(cand, fmt).date()
@@ -283,10 +285,9 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
             "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         }, None
         if date is None and raw_date not in (None, "") and str(raw_date).strip():
-            formats = _DATE_FORMATS + (_DAY_FIRST if day_first else _MONTH_FIRST)
-            yield None, (f"row {lineno}: study date {str(raw_date)[:40]!r} is in none of the formats "
-                         f"{', '.join(f.replace('%', '') for f in formats)} (this export writes "
-                         f"{'day' if day_first else 'month'} first); kept without a date")
+            forms = "; ".join(dt.date(2024, 3, 25).strftime(f) for f in _DATE_FORMATS + (_DAY_FIRST if day_first else _MONTH_FIRST))
+            yield None, (f"row {lineno}: study date {str(raw_date)[:40]!r} is in none of the forms read ({forms}: "
+                         f"this export writes the {'day' if day_first else 'month'} first); kept without a date")
 
 
 def report_columns(path: str | Path, mapping: dict[str, str] | None = None) -> dict[str, list[str]]:
