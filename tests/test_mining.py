@@ -1633,6 +1633,15 @@ def test_labels_hospital_styles(text, label, value):
 ("Das Herz ist vergrössert.", "Cardiomegaly", "present"),
 ("Ein Pleuraerguss ist nicht auszuschliessen.", "Pleural effusion", "uncertain"),
 ("Gefässe: Koronarsklerose.", "Coronary artery wall calcification", "present"),
+# a surgical or skin scar is no lung scar; sternal wires and a sternotomy are material
+("Reizlose Sternotomienarbe.", "Pulmonary fibrotic sequela", "not_mentioned"),
+("Z.n. Thorakotomie rechts mit reizloser Thorakotomie-Narbe.", "Pulmonary fibrotic sequela", "not_mentioned"),
+("Narbe an der Thoraxwand links.", "Pulmonary fibrotic sequela", "not_mentioned"),
+("Narbenhernie der Bauchwand.", "Pulmonary fibrotic sequela", "not_mentioned"),
+("Z.n. Thorakotomie rechts, pleuroparenchymale Narbe im Oberlappen.", "Pulmonary fibrotic sequela", "present"),
+("Kleine Lungennarbe apikal rechts.", "Pulmonary fibrotic sequela", "present"),
+("Drahtcerclagen nach Sternotomie.", "Medical material", "present"),
+("Zustand nach Sternotomie.", "Medical material", "present"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
