@@ -1642,6 +1642,13 @@ def test_labels_hospital_styles(text, label, value):
 ("Kleine Lungennarbe apikal rechts.", "Pulmonary fibrotic sequela", "present"),
 ("Drahtcerclagen nach Sternotomie.", "Medical material", "present"),
 ("Zustand nach Sternotomie.", "Medical material", "present"),
+# a round focus of another organ is no lung nodule
+("Leberrundherd im Segment 7.", "Lung nodule", "not_mentioned"),
+("Hypodenser Rundherd in der Leber.", "Lung nodule", "not_mentioned"),
+("Rundherd in der rechten Niere.", "Lung nodule", "not_mentioned"),
+("Nodulus der Nebenniere links.", "Lung nodule", "not_mentioned"),
+("Rundherd im rechten Oberlappen.", "Lung nodule", "present"),
+("Lungenrundherd links, daneben ein Leberrundherd.", "Lung nodule", "present"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
