@@ -1649,6 +1649,13 @@ def test_labels_hospital_styles(text, label, value):
 ("Nodulus der Nebenniere links.", "Lung nodule", "not_mentioned"),
 ("Rundherd im rechten Oberlappen.", "Lung nodule", "present"),
 ("Lungenrundherd links, daneben ein Leberrundherd.", "Lung nodule", "present"),
+# a consolidated (healed) fracture is no consolidation
+("Konsolidierte Rippenfraktur rechts.", "Consolidation", "not_mentioned"),
+("In Konsolidierung befindliche Rippenfraktur.", "Consolidation", "not_mentioned"),
+("Konsolidierende Verdichtung im Unterlappen, ältere Rippenfraktur.", "Consolidation", "present"),
+("FINDINGS:\nConsolidated rib fracture on the right.", "Consolidation", "not_mentioned"),
+("FINDINGS:\nThe rib fractures are well consolidated.", "Consolidation", "not_mentioned"),
+("FINDINGS:\nMultiple right rib fractures with adjacent consolidation in the right lower lobe.", "Consolidation", "present"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
