@@ -1656,6 +1656,14 @@ def test_labels_hospital_styles(text, label, value):
 ("FINDINGS:\nConsolidated rib fracture on the right.", "Consolidation", "not_mentioned"),
 ("FINDINGS:\nThe rib fractures are well consolidated.", "Consolidation", "not_mentioned"),
 ("FINDINGS:\nMultiple right rib fractures with adjacent consolidation in the right lower lobe.", "Consolidation", "present"),
+# a bone's sclerosis, a soft tissue density and fat stranding are no lung opacity
+("Sklerotische Verdichtung im BWK 7.", "Lung opacity", "not_mentioned"),
+("Knochenverdichtung im BWK 7.", "Lung opacity", "not_mentioned"),
+("Weichteilverdichtung in der rechten Mamma.", "Lung opacity", "not_mentioned"),
+("Eintrübung des mediastinalen Fettgewebes.", "Lung opacity", "not_mentioned"),
+("Verdichtung des Fettgewebes perirenal.", "Lung opacity", "not_mentioned"),
+("Streifige Verdichtungen der Lingula.", "Lung opacity", "present"),
+("Verdichtung am rechten Lungenunterlappen.", "Lung opacity", "present"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
