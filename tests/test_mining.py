@@ -1423,6 +1423,17 @@ def test_labels(text, label, value):
     ("Atelectasis is favored over pneumonia.", "Atelectasis", "uncertain"),
     ("A 12 mm short axis left lower paratracheal node is seen.", "Lymphadenopathy", "present"),
     ("A 9 mm short axis left lower paratracheal node is seen.", "Lymphadenopathy", "not_mentioned"),
+    # a healed fracture, a breast, a bone, fat or the chest wall: no consolidation, opacity or nodule of the lung
+    ("Consolidated rib fracture on the right.", "Consolidation", "not_mentioned"),
+    ("The rib fractures are well consolidated.", "Consolidation", "not_mentioned"),
+    ("Multiple right rib fractures with adjacent consolidation in the right lower lobe.", "Consolidation", "present"),
+    ("Opacity in the right breast.", "Lung opacity", "not_mentioned"),
+    ("Nodular opacity in the left breast.", "Lung nodule", "not_mentioned"),
+    ("Sclerotic opacity in the T7 vertebral body.", "Lung opacity", "not_mentioned"),
+    ("Infiltration of the mediastinal fat.", "Lung opacity", "not_mentioned"),
+    ("Tumor infiltration of the chest wall.", "Lung opacity", "not_mentioned"),
+    ("Patchy infiltration of both lungs.", "Lung opacity", "present"),
+    ("Opacities in the right upper lobe and left breast.", "Lung opacity", "present"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
@@ -1653,9 +1664,6 @@ def test_labels_hospital_styles(text, label, value):
 ("Konsolidierte Rippenfraktur rechts.", "Consolidation", "not_mentioned"),
 ("In Konsolidierung befindliche Rippenfraktur.", "Consolidation", "not_mentioned"),
 ("Konsolidierende Verdichtung im Unterlappen, ältere Rippenfraktur.", "Consolidation", "present"),
-("FINDINGS:\nConsolidated rib fracture on the right.", "Consolidation", "not_mentioned"),
-("FINDINGS:\nThe rib fractures are well consolidated.", "Consolidation", "not_mentioned"),
-("FINDINGS:\nMultiple right rib fractures with adjacent consolidation in the right lower lobe.", "Consolidation", "present"),
 # a bone's sclerosis, a soft tissue density and fat stranding are no lung opacity
 ("Sklerotische Verdichtung im BWK 7.", "Lung opacity", "not_mentioned"),
 ("Knochenverdichtung im BWK 7.", "Lung opacity", "not_mentioned"),
