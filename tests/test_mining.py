@@ -1434,6 +1434,11 @@ def test_labels(text, label, value):
     ("Tumor infiltration of the chest wall.", "Lung opacity", "not_mentioned"),
     ("Patchy infiltration of both lungs.", "Lung opacity", "present"),
     ("Opacities in the right upper lobe and left breast.", "Lung opacity", "present"),
+    # the heart's septum and a joint's effusion are not the lung's septa or the pleura's effusion
+    ("Asymmetric septal thickening of the left ventricle.", "Interlobular septal thickening", "not_mentioned"),
+    ("Septal thickening in the lung bases.", "Interlobular septal thickening", "present"),
+    ("Small effusion in the left shoulder joint.", "Pleural effusion", "not_mentioned"),
+    ("Small left effusion.", "Pleural effusion", "present"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
@@ -1672,6 +1677,8 @@ def test_labels_hospital_styles(text, label, value):
 ("Verdichtung des Fettgewebes perirenal.", "Lung opacity", "not_mentioned"),
 ("Streifige Verdichtungen der Lingula.", "Lung opacity", "present"),
 ("Verdichtung am rechten Lungenunterlappen.", "Lung opacity", "present"),
+("Septumverdickung des linken Ventrikels.", "Interlobular septal thickening", "not_mentioned"),
+("Wandverdickung der Bronchien beidseits.", "Peribronchial thickening", "present"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
