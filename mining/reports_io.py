@@ -210,11 +210,29 @@ def _raw_rows(path: Path) -> tuple[list[str], Callable[[], Iterator[tuple[int, d
         cols = list(csv.DictReader(fh, delimiter=delimiter).fieldnames or [])
 
     def csv_rows():
+        """Records in strict CSV, each numbered by its first line in the file: a quote left open no longer swallows
+        the records after it into one text; a broken record, or one with more fields than the header (a delimiter
+        unquoted in a value shifts its columns), is a problem naming its lines, and the reading goes on."""
         with open(path, encoding=encoding, errors=errors, newline="") as fh:
             for _ in range(skip):
                 fh.readline()
-            for i, r in enumerate(csv.DictReader(fh, delimiter=delimiter)):
-                yield i + 2 + skip, r, None
+            reader = csv.DictReader(fh, delimiter=delimiter, strict=True)
+            while True:
+                start = max(reader.reader.line_num, 1) + 1 + skip  # the header is line 1 (after a "sep=" line, 2)
+                try:
+                    r = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    end = reader.reader.line_num + skip
+                    lines = f"line {start}" if end <= start else f"lines {start}-{end}"
+                    yield start, None, (f"{lines}: not valid CSV ({exc}); skipped: check the quotes in it")
+                    continue
+                if None in r:
+                    yield start, None, (f"row {start}: {len(r[None])} more field(s) than the header's {len(cols)}: a "
+                                        f"{delimiter!r} unquoted in a value shifts its columns; skipped")
+                    continue
+                yield start, r, None
 
     return cols, csv_rows
 

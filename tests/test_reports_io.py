@@ -187,3 +187,17 @@ def test_report_count_counts_records_not_lines(tmp_path, kind):
 
     rows = [{"id": f"r{i}", "text": "line one\nline two"} for i in range(7)]
     assert report_count(write(tmp_path, kind, rows)) == 7
+
+
+def test_a_broken_csv_record_is_named_and_the_records_after_it_are_read(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text('id,text\na,"He said ""no"" (3:45)."\nb,"A quote left open (3:46).\nc,"Swallowed (3:47)."\n'
+                 'd,unquoted, comma\ne,"Last (3:48)."\n')
+    got, problems = read_reports(p)
+    assert [(r["report_id"], r["text"]) for r in got] == [("a", 'He said "no" (3:45).'), ("e", "Last (3:48).")]
+    assert problems[0] == "lines 3-4: not valid CSV (',' expected after '\"'); skipped: check the quotes in it"
+    assert problems[1] == ("row 5: 1 more field(s) than the header's 2: a ',' unquoted in a value shifts its "
+                           "columns; skipped")  # rows are numbered by their first line in the file
+    multi = tmp_path / "m.csv"
+    multi.write_text('id,date,text\na,2024-01-02,"two\nlines"\nb,yesterday,x\n')
+    assert read_reports(multi)[1][0].startswith("row 4: study date 'yesterday'")
