@@ -196,7 +196,8 @@ def _raw_rows(path: Path) -> tuple[list[str], Callable[[], Iterator[tuple[int, d
             head = f.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
         if head.startswith(b"["):
             raise ValueError(f"{path} is one JSON array, not one JSON object a line; write it as JSON Lines: "
-                             f"jq -c '.[]' {path.name} > {path.stem}.jsonl, or pandas to_json(orient='records', lines=True)")
+                             f"jq -c '.[]' {path.name} > {path.stem}.jsonl, "
+                             "or pandas to_json(orient='records', lines=True)")
         cols: dict[str, None] = {}
         for _, rec, _ in _jsonl_records(path):
             if rec is not None:
@@ -302,15 +303,17 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
             "text": text,
             "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
         }, None
-        if date is None and raw_date not in (None, "") and str(raw_date).strip():
-            forms = "; ".join(dt.date(2024, 3, 25).strftime(f) for f in _DATE_FORMATS + (_DAY_FIRST if day_first else _MONTH_FIRST))
+        if date is None and (_str(raw_date) or "").strip():  # not blank, not NaN
+            formats = _DATE_FORMATS + (_DAY_FIRST if day_first else _MONTH_FIRST)
+            forms = "; ".join(dt.date(2024, 3, 25).strftime(f) for f in formats)
             yield None, (f"row {lineno}: study date {str(raw_date)[:40]!r} is in none of the forms read ({forms}: "
                          f"this export writes the {'day' if day_first else 'month'} first); kept without a date")
 
 
 def report_columns(path: str | Path, mapping: dict[str, str] | None = None) -> dict[str, list[str]]:
     """The column(s) each role would be read from (empty for an export without rows); ValueError as `iter_reports`
-    raises it. Reads the header only, except of JSONL (every line's keys)."""
+    raises it. Reads a Parquet file's schema; a CSV file's encoding is found over the whole file, a JSONL file's
+    columns over every line."""
     cols, _ = _raw_rows(Path(path))
     return _roles(Path(path), cols, mapping or {}) if cols else {}
 

@@ -201,3 +201,10 @@ def test_a_broken_csv_record_is_named_and_the_records_after_it_are_read(tmp_path
     multi = tmp_path / "m.csv"
     multi.write_text('id,date,text\na,2024-01-02,"two\nlines"\nb,yesterday,x\n')
     assert read_reports(multi)[1][0].startswith("row 4: study date 'yesterday'")
+
+
+def test_a_missing_date_is_no_problem_whatever_writes_it(tmp_path):
+    rows = [{"id": "a", "date": float("nan"), "text": "x"}, {"id": "b", "date": None, "text": "x"},
+            {"id": "c", "date": "  ", "text": "x"}]
+    got, problems = read_reports(write(tmp_path, "jsonl", rows))
+    assert [r["study_date"] for r in got] == [None, None, None] and problems == []
