@@ -534,8 +534,8 @@ class Matcher:
     # ---- study
     def find_study(self, report: dict) -> dict:
         acc = report.get("accession_number")
-        if id_key(acc) in self.by_accession:
-            return self._merge(self.by_accession[id_key(acc)])
+        if (key := id_key(acc)) in self.by_accession:
+            return self._merge(self.by_accession[key])
         pid, sdate = report.get("patient_id"), _as_date(report.get("study_date"))
         if pid and sdate:
             uids = [u for u in self.by_patient.get(id_key(pid), []) if self.studies[u]["study_date"] == sdate]
@@ -806,7 +806,7 @@ def report_batches(data_dir, batch_reports: int = MATCH_BATCH_REPORTS, report_id
 
 
 def _key_values(values):
-    """Accession numbers or patient ids as the Matcher keys them (stripped strings), for a SQL filter."""
+    """Accession numbers or patient ids as the Matcher keys them (`id_key`), for a SQL filter."""
     import pyarrow as pa
 
     return pa.array(sorted({id_key(v) for v in values} - {None}), pa.string())
