@@ -226,3 +226,131 @@ def gate_words(rx: regex.Pattern) -> tuple[str, ...] | None:
 def stems_pattern(stems) -> str:
     """An alternation of literal stems, longest first."""
     return "|".join(regex.escape(s) for s in sorted(stems, key=lambda s: (-len(s), s)))
+
+
+# -- leading anchors: where a match can start -------------------------------------------------------------------------
+
+_QUANTIFIER = regex.compile(r"(?:[*+?]|\{\d*(?:,\d*)?\})[?+]?")
+#: Atoms that match no text: a pattern's anchor goes on past them.
+_ZERO_WIDTH = {r"\b", r"\B", "^", "$", r"\A", r"\Z", r"\G"}
+_INLINE_FLAGS = regex.compile(r"\(\?[a-zA-Z-]+\)")
+
+
+def _skip_verbose(p: str, i: int) -> int:
+    """The position after the whitespace and '#' comments at `i` of a verbose pattern."""
+    while i < len(p):
+        if p[i].isspace():
+            i += 1
+        elif p[i] == "#":
+            j = p.find("\n", i)
+            i = len(p) if j < 0 else j
+        else:
+            break
+    return i
+
+
+def _class_end(p: str, i: int) -> int:
+    """The position after the character class opening at `i` ("[^]a-z[:alpha:]\\]]")."""
+    j = i + 1
+    if p[j] == "^":
+        j += 1
+    if p[j] == "]":
+        j += 1
+    while p[j] != "]":
+        if p[j] == "\\":
+            j += 2
+        elif p.startswith("[:", j):
+            j = p.index(":]", j) + 2
+        else:
+            j += 1
+    return j + 1
+
+
+def _group_end(p: str, i: int, verbose: bool) -> int:
+    """The position after the group opening at `i`."""
+    depth, j = 0, i
+    while True:
+        ch = p[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if ch == "[":
+            j = _class_end(p, j)
+            continue
+        if verbose and ch == "#":
+            j = _skip_verbose(p, j)
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
+
+
+def _atoms(p: str, verbose: bool) -> list[tuple[str, bool, bool]] | None:
+    """The top-level atoms of `p`, each (its text with its quantifier, whether it may match no text, whether it is
+    quantified); None when `p` is an alternation at its top level."""
+    out = []
+    i, n = 0, len(p)
+    while True:
+        if verbose:
+            i = _skip_verbose(p, i)
+        if i >= n:
+            return out
+        c = p[i]
+        if c == "|":
+            return None
+        if c == "\\":
+            j = p.index("}", i) + 1 if p[i + 1] in "pPN" and p.startswith("{", i + 2) else i + 2
+        elif c == "[":
+            j = _class_end(p, i)
+        elif c == "(":
+            j = _group_end(p, i, verbose)
+        else:
+            j = i + 1
+        atom = p[i:j]
+        empty = atom in _ZERO_WIDTH or atom.startswith(("(?=", "(?!", "(?<=", "(?<!")) or bool(_INLINE_FLAGS.fullmatch(atom))
+        q = _QUANTIFIER.match(p, _skip_verbose(p, j) if verbose else j)
+        if q:
+            empty = empty or q.group(0)[0] in "*?" or q.group(0).startswith(("{0", "{,"))
+            j = q.end()
+        out.append((p[i:j], empty, q is not None))
+        i = j
+
+
+def leading_anchor(pattern: str, flags: int = 0) -> str | None:
+    """The leading atoms of `pattern` up to its first that takes text or looks ahead (an opening "(?:...)" read as its
+    atoms): every match of the pattern starts where this matches, so a scan need try the pattern only there
+    (`rules.leftmost_scan`). None when the pattern has a top-level '|' or a \\K, runs in reverse, or opens with
+    nothing that narrows where a match starts."""
+    if "\\K" in pattern or flags & regex.REVERSE:
+        return None
+    verbose = bool(flags & regex.VERBOSE)
+    atoms = _atoms(pattern, verbose)
+    while atoms and atoms[0][0].startswith("(?:") and not atoms[0][2]:  # "(?:A B)C" is "A B C"
+        inner = _atoms(atoms[0][0][3:-1], verbose)
+        if inner is None:
+            break
+        atoms = inner + atoms[1:]
+    atoms = atoms or []
+    for k, (atom, empty, quantified) in enumerate(atoms):
+        if empty and not (atom.startswith("(?=") and not quantified):
+            continue
+        try:
+            narrows = regex.compile(atom, flags).fullmatch("") is None  # "(?:a?)" or "(?=a*)" narrow nothing
+        except regex.error:  # an atom that needs the rest of the pattern (a reference to a later group)
+            return None
+        if narrows:
+            k += 1
+            while k < len(atoms) and _literal(atoms[k]):  # "\bnone" rather than "\bn"
+                k += 1
+            return "".join(a for a, _, _ in atoms[:k])
+    return None
+
+
+def _literal(atom: tuple[str, bool, bool]) -> bool:
+    """Whether an atom is one character standing for itself, unquantified."""
+    text, _, quantified = atom
+    return not quantified and (len(text) == 1 and text.isalnum() or len(text) == 2 and text[0] == "\\" and not text[1].isalnum())

@@ -13,12 +13,15 @@ skipped) or YAML (a list of records).
 from __future__ import annotations
 
 import functools
+import heapq
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import regex
+
+from mining.prefilter import leading_anchor
 
 RULES_DIR = Path(__file__).with_name("rules")
 
@@ -255,19 +258,51 @@ def lowercase_twins(rxs: list[regex.Pattern]) -> tuple[list[regex.Pattern], list
     return twins, [tw is not rx for tw, rx in zip(twins, rxs)]
 
 
-def leftmost_scan(rxs: list[regex.Pattern], text: str, hays: list[str] | None = None):
+def anchors(rxs: list[regex.Pattern]) -> list[regex.Pattern | None]:
+    """Each pattern's `prefilter.leading_anchor`, compiled with its flags (one object for equal anchors, whose places a
+    scan finds once), or None."""
+    out = []
+    for rx in rxs:
+        a = leading_anchor(rx.pattern, rx.flags)
+        out.append(None if a is None else _compiled(a, rx.flags))
+    return out
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(pattern: str, flags: int) -> regex.Pattern:
+    return regex.compile(pattern, flags)
+
+
+def leftmost_scan(rxs: list[regex.Pattern], text: str, hays: list[str] | None = None,
+                  anchored: list[regex.Pattern | None] | None = None):
     """(pattern index, match) of every match that the alternation of `rxs` would give with `finditer`, in text order:
     the leftmost match, at a tie the first pattern, then on from its end. Each pattern is searched on its own and its
     next match kept until the scan passes its start: the engine's first-character and literal shortcuts work per
     pattern and are lost in one alternation of them all. `hays`: the string each pattern searches, where not `text`
-    (its lower-cased form for a `lowercase_twin`: same length, same offsets)."""
+    (its lower-cased form for a `lowercase_twin`: same length, same offsets). `anchored`: each pattern's anchor
+    (`anchors`) or None; a pattern with one is tried only where its anchor matches, and only once the scan has got
+    there: a try inside a match already taken is never made (the same matches, a third fewer tries on the bench's
+    reports)."""
     hays = hays or [text] * len(rxs)
-    nxt = [rx.search(hay, 0, timeout=5.0) for rx, hay in zip(rxs, hays)]
+    anchored = anchored or [None] * len(rxs)
+    eager = [i for i, a in enumerate(anchored) if a is None]
+    nxt = {i: rxs[i].search(hays[i], 0, timeout=5.0) for i in eager}
+    places: dict[tuple[int, int], list[int]] = {}  # (anchor, haystack) -> where the anchor matches
+    heap = []  # (next place to try, pattern index, the pattern's places, that place's index in them)
+    for i, a in enumerate(anchored):
+        if a is not None:
+            key = (id(a), id(hays[i]))
+            got = places.get(key)
+            if got is None:
+                got = places[key] = [m.start() for m in a.finditer(hays[i], overlapped=True)]
+            if got:
+                heap.append((got[0], i, got, 0))
+    heapq.heapify(heap)
     pos = 0
     while True:
-        best = -1
-        best_start = len(text) + 1
-        for i, m in enumerate(nxt):
+        best, best_start, bm = -1, len(text) + 1, None
+        for i in eager:
+            m = nxt[i]
             if m is None:
                 continue
             if m.start() < pos:  # overlapped by the match taken: search on from its end
@@ -275,15 +310,26 @@ def leftmost_scan(rxs: list[regex.Pattern], text: str, hays: list[str] | None = 
                 if m is None:
                     continue
             if m.start() < best_start:
-                best, best_start = i, m.start()
+                best, best_start, bm = i, m.start(), m
+        while heap and (heap[0][0] < best_start or heap[0][0] == best_start and heap[0][1] < best):
+            c, i, got, k = heapq.heappop(heap)  # the leftmost untried place (at a tie, the first pattern)
+            if k + 1 < len(got):
+                heapq.heappush(heap, (got[k + 1], i, got, k + 1))
+            if c < pos:  # inside the match taken
+                continue
+            m = rxs[i].match(hays[i], c, timeout=5.0)
+            if m is not None:  # every place before it failed: the leftmost match
+                best, best_start, bm = i, c, m
+                break
         if best < 0:
             return
-        m = nxt[best]
-        if m.end() == best_start:  # an empty match holds nothing: step over it
+        if bm.end() == best_start:  # an empty match holds nothing: step over it
             pos = best_start + 1
+            if pos > len(text):  # (a search from past the end finds the empty match at the end again)
+                return
             continue
-        yield best, m
-        pos = m.end()
+        yield best, bm
+        pos = bm.end()
 
 
 def load(name: str, path: Path | None = None) -> list[Rule]:

@@ -161,6 +161,61 @@ def test_gated_reference_scan_equals_the_scan_of_every_rule_on_the_devset():
         assert [(i, x.span()) for i, x in m.scan(text)] == [(i, x.span()) for i, x in rules_mod.leftmost_scan(m.compiled, text)], text
 
 
+@pytest.mark.parametrize("pattern, flags, anchor", [
+    (r"\bimages?\s*(?P<n>\d+)", 0, r"\bimage"),  # past zero-width atoms, then a run of literal characters
+    (r"(?:\b(?:series|se\.?))\s*\d", 0, r"\b(?:series|se\.?)"),  # an opening (?:...) read as its atoms
+    (r"(?=\d{1,5}:\d)(?<=\()\d+", 0, r"(?=\d{1,5}:\d)"),  # a lookahead narrows where a match starts
+    (r"(?<=\()\d+\s", 0, r"(?<=\()\d+"),  # a lookbehind alone does not
+    (r"\b(?:image\s+)?(?:ref|reference)\b", 0, r"\b(?:image\s+)?(?:ref|reference)"),  # an optional atom neither
+    (r"(a?)b", 0, r"(a?)b"),  # nor a group that may take no text
+    (r"(?i)series\d", 0, r"(?i)series"),  # inline flags stay
+    (r"  \b  (?: [(] a | b )  \#  c+", regex.VERBOSE, r"\b(?: [(] a | b )\#"),  # whitespace, '(' in a class, '|' inside
+    ("\\b  # a comment (with a paren\n  s\\d", regex.VERBOSE, r"\bs"),
+    (r"[)\]]\d", 0, r"[)\]]"),
+    (r"\p{Lu}{2,}x", 0, r"\p{Lu}{2,}x"),
+    (r"a|b", 0, None),  # an alternation at the top level
+    (r"\n[ \t]*\K(?:im)\d", 0, None),  # \K: a match starts after where it was tried
+    (r"\b(?=x?)", 0, None),  # nothing that narrows
+])
+def test_leading_anchor_is_where_a_match_can_start(pattern, flags, anchor):
+    from mining.prefilter import leading_anchor
+
+    assert leading_anchor(pattern, flags) == anchor
+
+
+_ANCHOR_TEXT = st.text(alphabet="ab1:( )x\n", max_size=40)
+_ANCHOR_PATTERNS = [r"\bab+", r"(?=b)b\w?", r"a(?:x)?", r"\d+(?=:)", r"(?<=\()\s*1", r"(?:a|\()\s*1", r"b|:",
+                    r"\b(?:ab|a)(?!b)"]
+_EMPTY_PATTERNS = [r"x*", r"(?=\d)"]  # matches that hold nothing, which the scan steps over
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_ANCHOR_TEXT, st.permutations(range(len(_ANCHOR_PATTERNS) + len(_EMPTY_PATTERNS))), st.booleans())
+def test_anchored_scan_equals_the_plain_scan_and_the_alternation(text, order, empty):
+    """Overlapping patterns, ties at one start, patterns without an anchor, empty matches: trying each pattern only at
+    its anchor's places, and only once the scan gets there, gives what searching everywhere gives, and (without empty
+    matches, which the alternation would give) what the alternation gives."""
+    every = _ANCHOR_PATTERNS + _EMPTY_PATTERNS
+    pats = [every[k] for k in order if empty or every[k] not in _EMPTY_PATTERNS]
+    rxs = [regex.compile(p) for p in pats]
+    anchored = rules_mod.anchors(rxs)
+    assert sum(a is not None for a in anchored) >= 6
+    got = [(i, m.span()) for i, m in rules_mod.leftmost_scan(rxs, text, anchored=anchored)]
+    assert got == [(i, m.span()) for i, m in rules_mod.leftmost_scan(rxs, text)]
+    if not empty:
+        alternation = regex.compile("|".join(f"(?P<p{i}>{p})" for i, p in enumerate(pats)))
+        assert got == [(int(m.lastgroup[1:]), m.span()) for m in alternation.finditer(text)]
+
+
+def test_reference_rules_are_tried_only_at_their_anchors():
+    """Every shipped reference rule without a \\K has an anchor (the scan's speed rests on them)."""
+    from mining.references import matcher
+
+    m = matcher()
+    assert [r.id for r, a in zip(m.rules, m.twin_anchors) if a is None and "\\K" not in r.pattern] == []
+    assert [r.id for r, a in zip(m.rules, m.anchors) if a is None and "\\K" not in r.pattern] == []
+
+
 _CONTEXT_GATE_WORDS = st.sampled_from([
     "Lymphadenopathy", "cannot", "be", "assessed", "evaluated", "is", "not", "assessable", "Dignität", "nicht", "sicher",
     "beurteilbar", "nur", "eingeschränkt", "Evaluation", "of", "nodules", "limited", "by", "none", "resolved", "absent",
