@@ -25,8 +25,9 @@ def _check_inputs(export_dir: Path, reports: Path, data: Path, runner: str, dask
                   columns: dict[str, str]) -> None:
     if not export_dir.is_dir():
         _fail(f"export folder {export_dir} does not exist; pass the folder holding the DICOM files", 1)
-    if not reports.is_file():
-        _fail(f"reports file {reports} does not exist; pass the CSV or JSONL report export with --reports", 1)
+    if not reports.exists():
+        _fail(f"reports export {reports} does not exist; pass the CSV, JSONL or Parquet report export (or a folder "
+              "of them) with --reports", 1)
     from mining.reports_io import describe_columns, report_columns
 
     try:  # the export's columns, before a run starts: a missing text or id column fails now, not in the flow
@@ -52,7 +53,8 @@ def _params(export_dir, reports, data, volumes, keep_versions, report_batch_size
 
 
 _EXPORT = typer.Argument(..., help="PACS export folder (DICOM files in any layout).")
-_REPORTS = typer.Option(..., "--reports", "-r", help="Report export (CSV, JSONL or Parquet), the full archive unless --append-reports.")
+_REPORTS = typer.Option(..., "--reports", "-r", help="Report export (CSV, JSONL or Parquet), or a folder of daily export "
+                        "files (the newest by name wins a report id), the full archive unless --append-reports.")
 _DATA = typer.Option(..., "--data", "-d", help="Dataset folder: versions/, CURRENT, cache/ (created if missing).")
 _VOLUMES = typer.Option(False, "--volumes/--no-volumes", help="Also build the training volumes (.npy arrays).")
 _KEEP = typer.Option(3, "--keep-versions", min=1, help="Published versions to keep (older ones are pruned).")

@@ -108,7 +108,8 @@ def column_mapping(id_column, accession_column, patient_column, date_column, tex
 
 
 def mine_reports(
-    reports: Path = typer.Argument(..., help="Reports export: .csv (any of , ; tab |), .tsv, .jsonl or .parquet."),
+    reports: Path = typer.Argument(..., help="Reports export: .csv (any of , ; tab |), .tsv, .jsonl or .parquet, or a "
+                                   "folder of them (daily files: where a report id repeats, the file last by name wins)."),
     out: Path = typer.Option(..., "--out", "-o", help="Dataset folder to write reports, references, labels, snippet_labels."),
     id_column: str = ID_COLUMN, accession_column: str = ACCESSION_COLUMN, patient_column: str = PATIENT_COLUMN,
     date_column: str = DATE_COLUMN, text_column: str = TEXT_COLUMN,
@@ -134,14 +135,14 @@ def mine_reports(
 
     mapping = column_mapping(id_column, accession_column, patient_column, date_column, text_column)
     if not reports.exists():
-        _err(f"{reports} does not exist; give a .csv, .jsonl or .parquet reports export")
+        _err(f"{reports} does not exist; give a .csv, .jsonl or .parquet reports export, or a folder of them")
         raise typer.Exit(1)
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".mine-reports-", dir=out))
     names = ("reports", "references", "labels", "snippet_labels")
     n_bad = n_reports = 0
     try:
-        stream = _reading(iter_reports(reports, mapping, on_columns=lambda roles: _err(describe_columns(roles))))
+        stream = _reading(iter_reports(reports, mapping, on_columns=lambda roles, name: _err(describe_columns(roles, name))))
         show = sys.stderr.isatty() if progress is None else progress
         try:
             with contextlib.ExitStack() as stack:

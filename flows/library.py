@@ -36,7 +36,7 @@ class Library:
         roles to the export's columns where the defaults do not find them."""
         from mining.reports_io import describe_columns, iter_reports
 
-        return iter_reports(path, columns, language=False, on_columns=lambda roles: announce(describe_columns(roles)))
+        return iter_reports(path, columns, language=False, on_columns=lambda roles, name: announce(describe_columns(roles, name)))
 
     def mine_reports(self, rows: list[dict]) -> dict:
         """Mine a batch of report rows through the spaCy pipeline (as `radmine mine-reports` does)."""

@@ -231,8 +231,9 @@ def start_run(options: MineOptions, run_id: str | None = None):
     export = Path(options.export_dir)
     if not export.is_dir():
         raise FileNotFoundError(f"export folder {export} not found; pass the folder holding the DICOM files")
-    if not Path(options.reports).is_file():
-        raise FileNotFoundError(f"reports file {options.reports} not found; pass the CSV or JSONL report export")
+    if not Path(options.reports).exists():
+        raise FileNotFoundError(f"reports export {options.reports} not found; pass the CSV, JSONL or Parquet report "
+                                "export, or a folder of them")
     store = VersionStore(options.data_dir)
     store.lock()
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import itertools
 import json
@@ -88,8 +89,9 @@ def _pick(columns: list[str], role: str, mapping: dict[str, str]) -> list[str]:
     return [c for _, _, c in sorted(sections)]
 
 
-def describe_columns(roles: dict[str, list[str]]) -> str:
-    """One line naming the column each role is read from, and what a missing one costs matching."""
+def describe_columns(roles: dict[str, list[str]], name: str | None = None) -> str:
+    """One line naming the column each role is read from, and what a missing one costs matching; `name`: the file of a
+    reports folder they are those of."""
     names = {"id": "report id", "date": "study date"}
     parts = [f"{names.get(role, role)} <- {' + '.join(repr(c) for c in cols)}" for role, cols in roles.items() if cols]
     if not roles.get("id"):
@@ -105,7 +107,7 @@ def describe_columns(roles: dict[str, list[str]]) -> str:
         parts.append(f"{', '.join(names.get(r, r) for r in missing)}: none ({cost}; "
                      f"{', '.join(ROLE_OPTIONS[r] for r in missing)} name{'s' if len(missing) == 1 else ''} "
                      f"{'it' if len(missing) == 1 else 'them'})")
-    return "columns: " + "; ".join(parts)
+    return ("columns: " if name is None else f"columns of {name}: ") + "; ".join(parts)
 
 
 def _date(v, day_first: bool = False) -> dt.date | None:
@@ -125,9 +127,9 @@ def _date(v, day_first: bool = False) -> dt.date | None:
     return None
 
 
-def _day_first(raw: Iterator[tuple[int, dict | None, str | None]], column: str) -> bool:
+def _day_first(raw: Iterator[tuple[int, dict | None, str | None]], column: str) -> bool | None:
     """Whether the export writes day and month with a slash or dash day first: its first such date that only one
-    order reads ("25/03/2024" day first, "03/25/2024" month first) decides; none (all ambiguous) means month first.
+    order reads ("25/03/2024" day first, "03/25/2024" month first) decides; None when none does (all ambiguous).
     Looks at the first 10,000 rows at most: an export whose dates are ISO is not read through a second time."""
     for _, r, _ in itertools.islice(raw, 10_000):
         m = _SLASH_DATE.match(str(r.get(column) or "")) if r is not None else None
@@ -135,7 +137,7 @@ def _day_first(raw: Iterator[tuple[int, dict | None, str | None]], column: str) 
             return True
         if m and int(m.group(3)) > 12 >= int(m.group(1)):
             return False
-    return False
+    return None
 
 
 def _csv_encoding(path: Path) -> tuple[str, str]:
@@ -252,31 +254,103 @@ def _csv_dialect(fh, path: Path) -> tuple[str, int]:
     return max(fields, key=lambda d: (fields[d], d == ",")), 0
 
 
+#: The files of a reports folder that are read, by suffix: the formats an export comes in.
+EXPORT_SUFFIXES = (".csv", ".tsv", ".tab", ".jsonl", ".ndjson", ".json", ".parquet")
+
+
+def _natural(name: str) -> list:
+    """A sort key that orders the numbers in a name by value ("reports_2" before "reports_10")."""
+    return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", name.casefold())]
+
+
+def export_files(path: str | Path) -> tuple[list[Path], list[str]]:
+    """The files a reports export is read from, newest first, and a message for each other entry of a folder. A file
+    is itself; a folder (the nightly drop of daily export files) holds its CSV, TSV, JSONL and Parquet files, read
+    last name first: daily exports are named by date, and where one report id is in several files, the one in the
+    file last by name is kept (an amended report). Hidden files (a copy still being written) are passed over."""
+    path = Path(path)
+    if not path.is_dir():
+        return [path], []
+    files, others = [], []
+    for p in sorted(path.iterdir(), key=lambda p: _natural(p.name), reverse=True):
+        if p.name.startswith("."):
+            continue
+        if p.is_dir():
+            others.append(f"{p.name}/: a folder in the reports folder; not read (only the folder's own files are)")
+        elif p.suffix.lower() in EXPORT_SUFFIXES:
+            files.append(p)
+        else:
+            hint = "; save it as CSV" if p.suffix.lower() in (".xlsx", ".xls", ".ods") else ""
+            others.append(f"{p.name}: not a CSV, TSV, JSONL or Parquet reports export; not read{hint}")
+    return files, sorted(others)
+
+
 def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, language: bool = True,
                  on_columns=None) -> Iterator[tuple[dict | None, str | None]]:
-    """Report rows of an export as a stream of (row, None) and (None, problem) pairs.
+    """Report rows of an export (a file, or a folder of them: `export_files`) as a stream of (row, None) and
+    (None, problem) pairs.
 
-    Raises ValueError before the first row when the export has no text column or no id column. With
-    `language=False` rows carry language None (mining detects it; callers that mine only
-    some rows skip the detection for the rest). `on_columns(roles)`, before the first row: the
-    column(s) each role is read from (`describe_columns` words it). Slash dates are read day or month
-    first as the export's own dates show (`_day_first`, a pass until one decides); a date that no format
-    reads is a problem naming its row, which is kept without it. Memory: the ids seen so far, to skip repeats.
-    """
+    Raises ValueError before the first row when a file export has no text column or no id column; in a folder such
+    a file is a problem naming it, and the other files are read. With `language=False` rows carry language None
+    (mining detects it; callers that mine only some rows skip the detection for the rest). `on_columns(roles,
+    name)`, before a file's first row: the column(s) each role is read from (`describe_columns` words it); `name`
+    is None for a file export, else the file's name, and a folder's later files are announced only where their
+    columns differ. Slash dates are read day or month first as the file's own dates show (`_day_first`, a pass until
+    one decides; a file whose dates do not decide reads them as the folder's first file whose dates do, else month
+    first); a date that no format reads
+    is a problem naming its row, which is kept without it. Memory: the ids seen so far, to skip repeats."""
     path = Path(path)
-    mapping = mapping or {}
+    files, others = export_files(path)
+    folder = path.is_dir()
+    for message in others:
+        yield None, message
+    if folder and not files:
+        yield None, f"{path}: no CSV, TSV, JSONL or Parquet file in this reports folder"
+        return
+    seen: dict[str, int] = {}  # report id -> the file (its index) it was read from
+
+    @functools.cache
+    def fallback() -> bool:
+        """Day first for a file whose own dates do not decide: as the folder's first file whose dates do."""
+        for f in files if folder else ():
+            try:
+                cols, rows = _raw_rows(f)
+                date = _roles(f, cols, mapping or {})["date"] if cols else []
+            except ValueError:
+                continue
+            if date and (decided := _day_first(rows(), date[0])) is not None:
+                return decided
+        return False
+
+    state = {"roles": None, "fallback": fallback}
+    for k, f in enumerate(files):
+        rows = _file_reports(f, mapping or {}, language, on_columns, seen, k, state, folder)
+        if not folder:
+            yield from rows
+            continue
+        try:
+            for row, problem in rows:
+                yield row, None if problem is None else f"{f.name}: {problem}"
+        except ValueError as exc:
+            yield None, f"{f.name}: {exc}; the rest of this file is not read"
+
+
+def _file_reports(path: Path, mapping: dict[str, str], language: bool, on_columns, seen: dict[str, int], k: int,
+                  state: dict, folder: bool) -> Iterator[tuple[dict | None, str | None]]:
+    """`iter_reports` of one file, the `k`-th read: a report id read from an earlier (newer) file is passed over."""
     cols, rows = _raw_rows(path)
     if not cols:
         problems = [p for _, _, p in rows() if p]
-        for p in problems or [f"{path}: no rows"]:
+        for p in problems or ["no rows" if folder else f"{path}: no rows"]:
             yield None, p
         return
     c = _roles(path, cols, mapping)
-    if on_columns is not None:
-        on_columns(c)
+    if on_columns is not None and c != state["roles"]:
+        on_columns(c, path.name if folder else None)
+    state["roles"] = c
     one = {role: names[0] if names else None for role, names in c.items()}
-    day_first = bool(one["date"]) and _day_first(rows(), one["date"])
-    seen: set[str] = set()
+    decided = _day_first(rows(), one["date"]) if one["date"] else None
+    day_first = state["fallback"]() if decided is None else decided
     for lineno, r, problem in rows():
         if r is None:
             yield None, problem
@@ -287,11 +361,12 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
             yield None, f"row {lineno}: no report id or accession number; skipped"
             continue
         if rid in seen:
-            hint = "" if one["id"] else " (an addendum or a new version? name a report id column with --id-column)"
-            yield None, f"row {lineno}: report id {rid!r} repeats an earlier row; skipped{hint}"
-            continue
+            if seen[rid] == k:
+                hint = "" if one["id"] else " (an addendum or a new version? name a report id column with --id-column)"
+                yield None, f"row {lineno}: report id {rid!r} repeats an earlier row; skipped{hint}"
+            continue  # else a newer file holds it
         text = _text(r, c["text"])
-        seen.add(rid)
+        seen[rid] = k
         raw_date = r.get(one["date"]) if one["date"] else None
         date = _date(raw_date, day_first)
         yield {
@@ -312,22 +387,28 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
 
 def report_columns(path: str | Path, mapping: dict[str, str] | None = None) -> dict[str, list[str]]:
     """The column(s) each role would be read from (empty for an export without rows); ValueError as `iter_reports`
-    raises it. Reads a Parquet file's schema; a CSV file's encoding is found over the whole file, a JSONL file's
-    columns over every line."""
-    cols, _ = _raw_rows(Path(path))
-    return _roles(Path(path), cols, mapping or {}) if cols else {}
+    raises it. Of a folder: those of its newest file (`export_files`), an empty folder's none. Reads a Parquet file's
+    schema; a CSV file's encoding is found over the whole file, a JSONL file's columns over every line."""
+    files, _ = export_files(path)
+    if not files:
+        return {}
+    cols, _ = _raw_rows(files[0])
+    return _roles(files[0], cols, mapping or {}) if cols else {}
 
 
 def report_count(path: str | Path) -> int:
-    """How many records the export holds (rows of CSV or Parquet, non-blank lines of JSONL): a progress bar's
-    total. Parquet's is in its footer; a CSV or JSONL file is read through once more."""
-    path = Path(path)
-    if path.suffix.lower() == ".parquet":
-        import pyarrow.parquet as pq
+    """How many records the export holds (rows of CSV or Parquet, non-blank lines of JSONL; of a folder, of all its
+    files): a progress bar's total. Parquet's is in its footer; a CSV or JSONL file is read through once more."""
+    total = 0
+    for f in export_files(path)[0]:
+        if f.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
 
-        return pq.ParquetFile(path).metadata.num_rows
-    cols, rows = _raw_rows(path)
-    return sum(1 for _ in rows()) if cols else 0
+            total += pq.ParquetFile(f).metadata.num_rows
+            continue
+        cols, rows = _raw_rows(f)
+        total += sum(1 for _ in rows()) if cols else 0
+    return total
 
 
 def _roles(path: Path, cols: list[str], mapping: dict[str, str]) -> dict[str, list[str]]:

@@ -87,3 +87,32 @@ def test_the_flow_reads_a_section_split_semicolon_export_through_its_column_mapp
     assert (again["counts"]["reports_to_mine"], again["counts"]["reports_amended"]) == (2, 2)
     texts = {r["report_id"]: r["text"] for r in dc.read_table("reports", tmp_path / "data").to_pylist()}
     assert texts == {"A1": "Rundherd im rechten Oberlappen (Serie 3, Bild 45).", "A2": "Kein Rundherd."}
+
+
+def test_a_nightly_run_over_a_folder_of_daily_files_mines_only_the_new_night(tmp_path):
+    """The RIS drops one file a night into a folder: the next run mines the new night's reports and the amendment it
+    re-sends, keeps every earlier night's rows, and gives the tables a fresh run over the folder gives."""
+    (tmp_path / "export").mkdir()
+    folder = tmp_path / "ris"
+    folder.mkdir()
+    rows = reports(12, seed=3)
+
+    def night(name: str, part: list[dict]):
+        (folder / name).write_text("".join(json.dumps(r) + "\n" for r in part))
+
+    night("reports_2024-03-01.jsonl", rows[:6])
+    night("reports_2024-03-02.jsonl", rows[6:10])
+    opts = dict(export_dir=str(tmp_path / "export"), reports=str(folder), keep_identifiers=True, report_batch_size=5)
+    first = pl.run_pipeline(pl.MineOptions(data_dir=str(tmp_path / "data"), **opts))
+    assert first["counts"]["reports_to_mine"] == 10
+    amended = {**rows[2], "text": rows[2]["text"] + " Small left pleural effusion (4:77)."}
+    night("reports_2024-03-03.jsonl", rows[10:] + [amended])
+    second = pl.run_pipeline(pl.MineOptions(data_dir=str(tmp_path / "data"), **opts))
+    c = second["counts"]
+    assert (c["reports_to_mine"], c["reports_amended"], c["reports_carried"], c["reports_dropped"]) == (3, 1, 9, 0), c
+    texts = {r["report_id"]: r["text"] for r in dc.read_table("reports", tmp_path / "data").to_pylist()}
+    assert len(texts) == 12 and texts[rows[2]["report_id"]] == amended["text"]
+    fresh = tmp_path / "fresh"
+    pl.run_pipeline(pl.MineOptions(data_dir=str(fresh), **opts))
+    for t in ("reports", "references", "labels", "snippet_labels"):
+        assert dc.read_table(t, tmp_path / "data").equals(dc.read_table(t, fresh)), t

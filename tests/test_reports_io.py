@@ -208,3 +208,82 @@ def test_a_missing_date_is_no_problem_whatever_writes_it(tmp_path):
             {"id": "c", "date": "  ", "text": "x"}]
     got, problems = read_reports(write(tmp_path, "jsonl", rows))
     assert [r["study_date"] for r in got] == [None, None, None] and problems == []
+
+
+def _daily_folder(tmp_path):
+    """A nightly drop: three daily files in three formats, the newest re-sending report A2 amended."""
+    d = tmp_path / "reports"
+    d.mkdir()
+    (d / "reports_2024-03-09.csv").write_text("Accession Number;Patient ID;Study Date;Report Text\n"
+                                              "A1;P1;05/03/2024;Nodule (3:45).\nA2;P2;06/03/2024;First version.\n")
+    (d / "reports_2024-03-10.jsonl").write_text(json.dumps({"accession": "A3", "text": "Effusion (2:10)."}) + "\n")
+    pq.write_table(pa.Table.from_pylist([{"accession_number": "A2", "study_date": "2024-03-06",
+                                          "text": "Amended: nodule (4:50)."}]), d / "reports_2024-03-11.parquet")
+    return d
+
+
+def test_a_folder_of_daily_files_is_read_newest_first_and_the_newest_version_of_a_report_wins(tmp_path):
+    from mining.reports_io import export_files, report_columns, report_count
+
+    d = _daily_folder(tmp_path)
+    got, problems = read_reports(d)
+    assert problems == []
+    assert [(r["report_id"], r["text"]) for r in got] == [("A2", "Amended: nodule (4:50)."), ("A3", "Effusion (2:10)."),
+                                                          ("A1", "Nodule (3:45).")]
+    assert [f.name for f in export_files(d)[0]] == ["reports_2024-03-11.parquet", "reports_2024-03-10.jsonl",
+                                                    "reports_2024-03-09.csv"]
+    assert report_count(d) == 4  # records of all files, the superseded one included
+    assert report_columns(d)["text"] == ["text"]  # the newest file's
+
+
+def test_a_reports_folder_names_what_it_does_not_read_and_reads_the_rest(tmp_path):
+    d = _daily_folder(tmp_path)
+    (d / "reports_2024-03-12.xlsx").write_bytes(b"PK\x03\x04")
+    (d / "README.txt").write_text("exported nightly by the RIS")
+    (d / ".reports_2024-03-13.csv.part").write_text("id,text\nZ,half-writ")  # hidden: still being copied
+    (d / "old").mkdir()
+    (d / "reports_2024-03-08.csv").write_text("id,findings_only\nX,no text column here\n")
+    (d / "reports_2024-03-07.csv").write_text("id,text\nB1,one\nB1,again\n")
+    got, problems = read_reports(d)
+    assert sorted(r["report_id"] for r in got) == ["A1", "A2", "A3", "B1"]
+    assert problems[:3] == [
+        "README.txt: not a CSV, TSV, JSONL or Parquet reports export; not read",
+        "old/: a folder in the reports folder; not read (only the folder's own files are)",
+        "reports_2024-03-12.xlsx: not a CSV, TSV, JSONL or Parquet reports export; not read; save it as CSV"]
+    assert problems[3].startswith("reports_2024-03-08.csv: no text column in ")
+    assert problems[3].endswith("the rest of this file is not read")
+    assert problems[4] == "reports_2024-03-07.csv: row 3: report id 'B1' repeats an earlier row; skipped"
+    assert len(problems) == 5  # A2 in two files is an amendment, not a problem
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert read_reports(empty) == ([], [f"{empty}: no CSV, TSV, JSONL or Parquet file in this reports folder"])
+
+
+def test_daily_files_are_ordered_by_the_numbers_in_their_names(tmp_path):
+    d = tmp_path / "r"
+    d.mkdir()
+    for n, text in [(2, "old"), (10, "new")]:
+        (d / f"export_{n}.csv").write_text(f"id,text\nR,{text}\n")
+    assert [r["text"] for r in read_reports(d)[0]] == ["new"]
+
+
+def test_a_daily_file_whose_dates_do_not_decide_reads_them_as_the_folder_does(tmp_path):
+    d = tmp_path / "r"
+    d.mkdir()
+    (d / "day_1.csv").write_text("id,date,text\nA,25/03/2024,x\n")  # only day first reads it
+    (d / "day_2.csv").write_text("id,date,text\nB,03/04/2024,y\n")  # either order reads it
+    got = {r["report_id"]: str(r["study_date"]) for r in read_reports(d)[0]}
+    assert got == {"A": "2024-03-25", "B": "2024-04-03"}  # 3 April, as the folder writes its dates
+
+
+def test_each_daily_file_is_announced_where_its_columns_differ(tmp_path):
+    from mining.reports_io import describe_columns
+
+    d = tmp_path / "r"
+    d.mkdir()
+    for n, header in [(1, "id,date,text"), (2, "id,date,text"), (3, "id,text")]:
+        (d / f"day_{n}.csv").write_text(f"{header}\n" + ("R%d,2024-01-0%d,x\n" % (n, n) if "date" in header else f"R{n},x\n"))
+    lines = []
+    list(iter_reports(d, on_columns=lambda roles, name: lines.append(describe_columns(roles, name))))
+    assert [line.split(":")[0] for line in lines] == ["columns of day_3.csv", "columns of day_2.csv"]
+    assert "study date" in lines[0] and "study date <- 'date'" in lines[1]
