@@ -249,6 +249,16 @@ def _skip_verbose(p: str, i: int) -> int:
     return i
 
 
+#: An escape longer than two characters: a property or name ("\\p{Lu}", "\\N{...}", "\\x{e9}"), a hex or octal code.
+_LONG_ESCAPE = regex.compile(r"\\(?:[pPNx]\{[^}]*\}|x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|0[0-7]{0,2}|[1-7][0-7]{2})")
+
+
+def _escape_end(p: str, i: int) -> int:
+    """The position after the escape at `i`."""
+    m = _LONG_ESCAPE.match(p, i)
+    return m.end() if m else i + 2
+
+
 def _class_end(p: str, i: int) -> int:
     """The position after the character class opening at `i` ("[^]a-z[:alpha:]\\]]")."""
     j = i + 1
@@ -303,7 +313,7 @@ def _atoms(p: str, verbose: bool) -> list[tuple[str, bool, bool]] | None:
         if c == "|":
             return None
         if c == "\\":
-            j = p.index("}", i) + 1 if p[i + 1] in "pPN" and p.startswith("{", i + 2) else i + 2
+            j = _escape_end(p, i)
         elif c == "[":
             j = _class_end(p, i)
         elif c == "(":

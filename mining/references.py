@@ -114,10 +114,10 @@ class Matcher:
 
     def scan(self, text: str) -> Iterator[tuple[int, regex.Match]]:
         """(rule index, match) of every match of `self.regex`, the alternation of the rules, in text order, each rule
-        searched on its own and only where its anchor matches (`rules.leftmost_scan`: same matches; 1.4x and 1.5x faster
-        on the bench's reports), the rules whose
-        gate words the text lacks left out (they cannot match), on the lower-cased text where it agrees (a match's
-        text is then in lower case)."""
+        searched on its own and only where its anchor matches (`rules.leftmost_scan`: the same matches; on the bench's
+        reports 1.4x faster than the alternation, and the anchors 1.44x faster again), the rules whose gate words the
+        text lacks left out (they cannot match), on the lower-cased text where it agrees (a match's text is then in
+        lower case)."""
         low = text.lower()
         if not lower_agrees(text, low):
             return rules_mod.leftmost_scan(self.compiled, text, anchored=self.anchors)

@@ -173,6 +173,9 @@ def test_gated_reference_scan_equals_the_scan_of_every_rule_on_the_devset():
     ("\\b  # a comment (with a paren\n  s\\d", regex.VERBOSE, r"\bs"),
     (r"[)\]]\d", 0, r"[)\]]"),
     (r"\p{Lu}{2,}x", 0, r"\p{Lu}{2,}x"),
+    (r"\x41+\s", 0, r"\x41+"),  # a hex or octal code is one atom, not "\x" then "4"
+    (r"\u00e9t\d", 0, r"\u00e9t"),
+    (r"\012*x", 0, r"\012*x"),
     (r"a|b", 0, None),  # an alternation at the top level
     (r"\n[ \t]*\K(?:im)\d", 0, None),  # \K: a match starts after where it was tried
     (r"\b(?=x?)", 0, None),  # nothing that narrows
