@@ -1439,6 +1439,13 @@ def test_labels(text, label, value):
     ("Septal thickening in the lung bases.", "Interlobular septal thickening", "present"),
     ("Small effusion in the left shoulder joint.", "Pleural effusion", "not_mentioned"),
     ("Small left effusion.", "Pleural effusion", "present"),
+    # an effusion coordinated with another pericardial finding is the pericardium's (2026-12-04)
+    ("No pericardial thickening or effusion.", "Pericardial effusion", "absent"),
+    ("No pericardial thickening or effusion.", "Pleural effusion", "not_mentioned"),
+    ("No pericardial thickening/effusion.", "Pleural effusion", "not_mentioned"),
+    ("Pericardial thickening and small effusion.", "Pericardial effusion", "present"),
+    ("Pericardial thickening and bilateral effusions.", "Pleural effusion", "present"),
+    ("No pericardial thickening. Small right effusion.", "Pleural effusion", "present"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
