@@ -1446,6 +1446,13 @@ def test_labels(text, label, value):
     ("Pericardial thickening and small effusion.", "Pericardial effusion", "present"),
     ("Pericardial thickening and bilateral effusions.", "Pleural effusion", "present"),
     ("No pericardial thickening. Small right effusion.", "Pleural effusion", "present"),
+    # the cardiac chambers' size, said either way; fluid in a fissure is the pleura's
+    ("Cardiac chambers are not dilated.", "Cardiomegaly", "absent"),
+    ("The heart chambers are normal in size.", "Cardiomegaly", "absent"),
+    ("Heart chambers are mildly dilated.", "Cardiomegaly", "present"),
+    ("Small amount of fluid in the fissure.", "Pleural effusion", "present"),
+    ("Fluid within the right major fissure.", "Pleural effusion", "present"),
+    ("No fissural fluid.", "Pleural effusion", "absent"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
