@@ -100,9 +100,11 @@ class ContextRules:
         lead = r"\b" if all(regex.match(r"\w", p.strip()) for p in phrases) else r"(?<![\w])"
         self.regex = regex.compile(lead + r"(?:" + rules_mod.phrases_pattern(phrases) + r")(?![\w])|;", regex.IGNORECASE)
         # the same pattern for Python's `re`, used on ASCII-only texts where both engines agree
-        # on case, \w, \s and \b (it scans such texts several times faster)
+        # on case, \w, \s and \b (it scans such texts several times faster); its phrases are in lower case, so it
+        # runs case-sensitive on the lower-cased text (twice as fast again), else on the text ignoring case
+        self.ascii_lower = rules_mod.lower_literals(self.regex.pattern) == self.regex.pattern
         try:
-            self.ascii_regex = re.compile(self.regex.pattern, re.IGNORECASE)
+            self.ascii_regex = re.compile(self.regex.pattern, 0 if self.ascii_lower else re.IGNORECASE)
         except re.error:
             self.ascii_regex = None
 
@@ -111,8 +113,10 @@ class ContextRules:
         (`_forward_breaks`), else each line does."""
         out = []
         lookup = self.lookup
-        rx = self.ascii_regex if self.ascii_regex is not None and text.isascii() else self.regex
-        for m in rx.finditer(text):
+        rx, hay = self.regex, text
+        if self.ascii_regex is not None and text.isascii():
+            rx, hay = self.ascii_regex, text.lower() if self.ascii_lower else text  # same offsets
+        for m in rx.finditer(hay):
             g = m.group(0)
             if g == ";":
                 out.append(Trigger(m.start(), m.end(), "terminate", "terminate", "semicolon"))
@@ -122,7 +126,7 @@ class ContextRules:
                 if out and out[-1].end > m.start():
                     continue  # inside the pseudo phrase that replaced the negation before it
                 t = Trigger(m.start(), m.end(), hit[0], hit[1], hit[2])
-                out.append(self._pseudo_within(text, t, rx) if hit[0] == "negated" else t)
+                out.append(self._pseudo_within(hay, t, rx) if hit[0] == "negated" else t)
         if self.extra is not None:
             more = []
             for k, m in self.pattern_matches(text):
@@ -175,12 +179,13 @@ class ContextRules:
             done = stop
         return out
 
-    def _pseudo_within(self, text: str, t: Trigger, rx) -> Trigger:
+    def _pseudo_within(self, hay: str, t: Trigger, rx) -> Trigger:
         """A pseudo phrase that starts inside negation `t` and runs past it replaces it: the phrase scan takes the
         leftmost phrase, so "There is no" hid "no significant change" in "There is no significant change in the
-        bronchiectasis", which negated the bronchiectasis."""
-        for w in _WORD_START.finditer(text, t.start + 1, t.end):
-            m = rx.match(text, w.start())
+        bronchiectasis", which negated the bronchiectasis. `hay`, `rx`: the text the phrase scan ran on (lower-cased
+        for `ascii_regex`; same offsets) and its pattern."""
+        for w in _WORD_START.finditer(hay, t.start + 1, t.end):
+            m = rx.match(hay, w.start())
             if m is not None and m.end() > t.end:
                 hit = self.lookup.get(rules_mod.phrase_key(m.group(0)))
                 if hit is not None and hit[0] == "pseudo":

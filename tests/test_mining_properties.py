@@ -219,6 +219,27 @@ def test_reference_rules_are_tried_only_at_their_anchors():
     assert [r.id for r, a in zip(m.rules, m.anchors) if a is None and "\\K" not in r.pattern] == []
 
 
+def test_context_phrase_scan_of_ascii_texts_equals_the_regex_engine_on_the_text_as_written():
+    """ASCII texts are scanned by Python's `re`, case-sensitive on their lower-cased form: the same triggers as the
+    `regex` engine ignoring case on the text itself, capitals, pseudo phrases inside negations and all."""
+    import json
+    from pathlib import Path
+
+    from mining.context import ContextRules, context_rules
+
+    fast = context_rules()
+    assert fast.ascii_regex is not None and fast.ascii_lower
+    plain = ContextRules()
+    plain.ascii_regex = None
+    dev = [json.loads(l)["text"] for l in (Path(__file__).parent / "data" / "mining_devset.jsonl").read_text().splitlines() if l.strip()]
+    more = ["There is no significant change in the bronchiectasis.", "NO PLEURAL EFFUSION; NO PNEUMOTHORAX.",
+            "No Evidence Of Consolidation.", "Cannot Be Excluded: Small Nodule."]
+    texts = [t for t in dev + more + [t.upper() for t in dev] if t.isascii()]
+    assert len(texts) > 300
+    for text in texts:
+        assert fast.scan(text) == plain.scan(text), text
+
+
 _CONTEXT_GATE_WORDS = st.sampled_from([
     "Lymphadenopathy", "cannot", "be", "assessed", "evaluated", "is", "not", "assessable", "Dignität", "nicht", "sicher",
     "beurteilbar", "nur", "eingeschränkt", "Evaluation", "of", "nodules", "limited", "by", "none", "resolved", "absent",
