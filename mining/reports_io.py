@@ -280,7 +280,9 @@ def export_files(path: str | Path) -> tuple[list[Path], list[str]]:
         elif p.suffix.lower() in EXPORT_SUFFIXES:
             files.append(p)
         else:
-            hint = "; save it as CSV" if p.suffix.lower() in (".xlsx", ".xls", ".ods") else ""
+            suffix = p.suffix.lower()
+            hint = ("; save it as CSV" if suffix in (".xlsx", ".xls", ".ods") else
+                    "; unpack it into the folder" if suffix in (".gz", ".zip", ".bz2", ".xz", ".7z", ".tgz") else "")
             others.append(f"{p.name}: not a CSV, TSV, JSONL or Parquet reports export; not read{hint}")
     return files, sorted(others)
 

@@ -239,6 +239,7 @@ def test_a_folder_of_daily_files_is_read_newest_first_and_the_newest_version_of_
 def test_a_reports_folder_names_what_it_does_not_read_and_reads_the_rest(tmp_path):
     d = _daily_folder(tmp_path)
     (d / "reports_2024-03-12.xlsx").write_bytes(b"PK\x03\x04")
+    (d / "reports_2024-03-06.csv.gz").write_bytes(b"\x1f\x8b")
     (d / "README.txt").write_text("exported nightly by the RIS")
     (d / ".reports_2024-03-13.csv.part").write_text("id,text\nZ,half-writ")  # hidden: still being copied
     (d / "old").mkdir()
@@ -246,14 +247,15 @@ def test_a_reports_folder_names_what_it_does_not_read_and_reads_the_rest(tmp_pat
     (d / "reports_2024-03-07.csv").write_text("id,text\nB1,one\nB1,again\n")
     got, problems = read_reports(d)
     assert sorted(r["report_id"] for r in got) == ["A1", "A2", "A3", "B1"]
-    assert problems[:3] == [
+    assert problems[:4] == [
         "README.txt: not a CSV, TSV, JSONL or Parquet reports export; not read",
         "old/: a folder in the reports folder; not read (only the folder's own files are)",
+        "reports_2024-03-06.csv.gz: not a CSV, TSV, JSONL or Parquet reports export; not read; unpack it into the folder",
         "reports_2024-03-12.xlsx: not a CSV, TSV, JSONL or Parquet reports export; not read; save it as CSV"]
-    assert problems[3].startswith("reports_2024-03-08.csv: no text column in ")
-    assert problems[3].endswith("the rest of this file is not read")
-    assert problems[4] == "reports_2024-03-07.csv: row 3: report id 'B1' repeats an earlier row; skipped"
-    assert len(problems) == 5  # A2 in two files is an amendment, not a problem
+    assert problems[4].startswith("reports_2024-03-08.csv: no text column in ")
+    assert problems[4].endswith("the rest of this file is not read")
+    assert problems[5] == "reports_2024-03-07.csv: row 3: report id 'B1' repeats an earlier row; skipped"
+    assert len(problems) == 6  # A2 in two files is an amendment, not a problem
     empty = tmp_path / "empty"
     empty.mkdir()
     assert read_reports(empty) == ([], [f"{empty}: no CSV, TSV, JSONL or Parquet file in this reports folder"])
