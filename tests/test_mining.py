@@ -1453,6 +1453,18 @@ def test_labels(text, label, value):
     ("Small amount of fluid in the fissure.", "Pleural effusion", "present"),
     ("Fluid within the right major fissure.", "Pleural effusion", "present"),
     ("No fissural fluid.", "Pleural effusion", "absent"),
+    # "no further" names no more of a finding, while "no further change" keeps it; "cannot be identified" negates;
+    # a "collection" of the pleura or pericardium is its effusion (UK reports)
+    ("No further nodules can be identified.", "Lung nodule", "absent"),
+    ("No further nodules.", "Lung nodule", "absent"),
+    ("No further change in the 4 mm nodule.", "Lung nodule", "present"),
+    ("No further follow-up is required for the nodule.", "Lung nodule", "present"),
+    ("No further growth of the right pleural effusion.", "Pleural effusion", "present"),
+    ("Further pulmonary nodules cannot be identified.", "Lung nodule", "absent"),
+    ("The previously seen nodule can no longer be identified.", "Lung nodule", "absent"),
+    ("No pleural or pericardial collection.", "Pericardial effusion", "absent"),
+    ("No pleural or pericardial collection.", "Pleural effusion", "absent"),
+    ("Small bilateral pleural collections.", "Pleural effusion", "present"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
