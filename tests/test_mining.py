@@ -1465,6 +1465,11 @@ def test_labels(text, label, value):
     ("No pleural or pericardial collection.", "Pericardial effusion", "absent"),
     ("No pleural or pericardial collection.", "Pleural effusion", "absent"),
     ("Small bilateral pleural collections.", "Pleural effusion", "present"),
+    # vascular sclerosis and the heart's own vessels, in German and Swiss spelling
+    ("Gefässsklerose der Aorta.", "Arterial wall calcification", "present"),
+    ("Verkalkungen der Herzkranzgefäße.", "Coronary artery wall calcification", "present"),
+    ("Herzkranzgefässverkalkungen.", "Coronary artery wall calcification", "present"),
+    ("Herzkranzgefässverkalkungen.", "Arterial wall calcification", "not_mentioned"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
