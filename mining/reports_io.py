@@ -299,8 +299,8 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
     is None for a file export, else the file's name, and a folder's later files are announced only where their
     columns differ. Slash dates are read day or month first as the file's own dates show (`_day_first`, a pass until
     one decides; a file whose dates do not decide reads them as the folder's first file whose dates do, else month
-    first); a date that no format reads
-    is a problem naming its row, which is kept without it. Memory: the ids seen so far, to skip repeats."""
+    first); a date that no format reads is a problem naming its row, which is kept without it. Memory: the ids seen
+    so far, to skip repeats."""
     path = Path(path)
     files, others = export_files(path)
     folder = path.is_dir()
@@ -309,24 +309,9 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
     if folder and not files:
         yield None, f"{path}: no CSV, TSV, JSONL or Parquet file in this reports folder"
         return
-    seen: dict[str, int] = {}  # report id -> the file (its index) it was read from
-
-    @functools.cache
-    def fallback() -> bool:
-        """Day first for a file whose own dates do not decide: as the folder's first file whose dates do."""
-        for f in files if folder else ():
-            try:
-                cols, rows = _raw_rows(f)
-                date = _roles(f, cols, mapping or {})["date"] if cols else []
-            except ValueError:
-                continue
-            if date and (decided := _day_first(rows(), date[0])) is not None:
-                return decided
-        return False
-
-    state = {"roles": None, "fallback": fallback}
+    reader = _Reader(files, folder, mapping or {}, language, on_columns)
     for k, f in enumerate(files):
-        rows = _file_reports(f, mapping or {}, language, on_columns, seen, k, state, folder)
+        rows = reader.file_reports(k, f)
         if not folder:
             yield from rows
             continue
@@ -337,54 +322,79 @@ def iter_reports(path: str | Path, mapping: dict[str, str] | None = None, langua
             yield None, f"{f.name}: {exc}; the rest of this file is not read"
 
 
-def _file_reports(path: Path, mapping: dict[str, str], language: bool, on_columns, seen: dict[str, int], k: int,
-                  state: dict, folder: bool) -> Iterator[tuple[dict | None, str | None]]:
-    """`iter_reports` of one file, the `k`-th read: a report id read from an earlier (newer) file is passed over."""
-    cols, rows = _raw_rows(path)
-    if not cols:
-        problems = [p for _, _, p in rows() if p]
-        for p in problems or ["no rows" if folder else f"{path}: no rows"]:
-            yield None, p
-        return
-    c = _roles(path, cols, mapping)
-    if on_columns is not None and c != state["roles"]:
-        on_columns(c, path.name if folder else None)
-    state["roles"] = c
-    one = {role: names[0] if names else None for role, names in c.items()}
-    decided = _day_first(rows(), one["date"]) if one["date"] else None
-    day_first = state["fallback"]() if decided is None else decided
-    for lineno, r, problem in rows():
-        if r is None:
-            yield None, problem
-            continue
-        rid, acc, patient = (_key(r.get(one[role])) if one[role] else None for role in ("id", "accession", "patient"))
-        rid = rid or acc
-        if rid is None:
-            yield None, f"row {lineno}: no report id or accession number; skipped"
-            continue
-        if rid in seen:
-            if seen[rid] == k:
-                hint = "" if one["id"] else " (an addendum or a new version? name a report id column with --id-column)"
-                yield None, f"row {lineno}: report id {rid!r} repeats an earlier row; skipped{hint}"
-            continue  # else a newer file holds it
-        text = _text(r, c["text"])
-        seen[rid] = k
-        raw_date = r.get(one["date"]) if one["date"] else None
-        date = _date(raw_date, day_first)
-        yield {
-            "report_id": rid,
-            "accession_number": acc,
-            "patient_id": patient,
-            "study_date": date,
-            "language": detect_language(text) if language else None,
-            "text": text,
-            "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        }, None
-        if date is None and (_str(raw_date) or "").strip():  # not blank, not NaN
-            formats = _DATE_FORMATS + (_DAY_FIRST if day_first else _MONTH_FIRST)
-            forms = "; ".join(dt.date(2024, 3, 25).strftime(f) for f in formats)
-            yield None, (f"row {lineno}: study date {str(raw_date)[:40]!r} is in none of the forms read ({forms}: "
-                         f"this export writes the {'day' if day_first else 'month'} first); kept without a date")
+class _Reader:
+    """What reading the files of one export shares: the ids seen so far (report id -> the index of the file it was
+    read from: a newer one, or this one for a repeat), the columns last announced, the folder's day-first order."""
+
+    def __init__(self, files: list[Path], folder: bool, mapping: dict[str, str], language: bool, on_columns):
+        self.files, self.folder, self.mapping = files, folder, mapping
+        self.language, self.on_columns = language, on_columns
+        self.seen: dict[str, int] = {}
+        self.announced: dict[str, list[str]] | None = None
+
+    @functools.cached_property
+    def day_first(self) -> bool:
+        """Day first for a file whose own dates do not decide: as the folder's first file whose dates do, else no."""
+        for f in self.files if self.folder else ():
+            try:
+                cols, rows = _raw_rows(f)
+                date = _roles(f, cols, self.mapping)["date"] if cols else []
+            except ValueError:
+                continue
+            if date and (decided := _day_first(rows(), date[0])) is not None:
+                return decided
+        return False
+
+    def file_reports(self, k: int, path: Path) -> Iterator[tuple[dict | None, str | None]]:
+        """`iter_reports` of one file, the `k`-th read: a report id read from an earlier (newer) file is passed over."""
+        cols, rows = _raw_rows(path)
+        if not cols:
+            problems = [p for _, _, p in rows() if p]
+            for p in problems or ["no rows" if self.folder else f"{path}: no rows"]:
+                yield None, p
+            return
+        c = _roles(path, cols, self.mapping)
+        if self.on_columns is not None and c != self.announced:
+            self.on_columns(c, path.name if self.folder else None)
+        self.announced = c
+        one = {role: names[0] if names else None for role, names in c.items()}
+        decided = _day_first(rows(), one["date"]) if one["date"] else None
+        day_first = self.day_first if decided is None else decided
+        seen, language = self.seen, self.language
+        for lineno, r, problem in rows():
+            if r is None:
+                yield None, problem
+                continue
+            rid, acc, patient = (_key(r.get(one[role])) if one[role] else None
+                                 for role in ("id", "accession", "patient"))
+            rid = rid or acc
+            if rid is None:
+                yield None, f"row {lineno}: no report id or accession number; skipped"
+                continue
+            if rid in seen:
+                if seen[rid] == k:
+                    hint = "" if one["id"] else \
+                        " (an addendum or a new version? name a report id column with --id-column)"
+                    yield None, f"row {lineno}: report id {rid!r} repeats an earlier row; skipped{hint}"
+                continue  # else a newer file holds it
+            text = _text(r, c["text"])
+            seen[rid] = k
+            raw_date = r.get(one["date"]) if one["date"] else None
+            date = _date(raw_date, day_first)
+            yield {
+                "report_id": rid,
+                "accession_number": acc,
+                "patient_id": patient,
+                "study_date": date,
+                "language": detect_language(text) if language else None,
+                "text": text,
+                "text_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+            }, None
+            if date is None and (_str(raw_date) or "").strip():  # not blank, not NaN
+                formats = _DATE_FORMATS + (_DAY_FIRST if day_first else _MONTH_FIRST)
+                forms = "; ".join(dt.date(2024, 3, 25).strftime(f) for f in formats)
+                yield None, (f"row {lineno}: study date {str(raw_date)[:40]!r} is in none of the forms read ({forms}: "
+                             f"this export writes the {'day' if day_first else 'month'} first); kept without a date")
 
 
 def report_columns(path: str | Path, mapping: dict[str, str] | None = None) -> dict[str, list[str]]:
