@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset, default_collate
+from torch.utils.data import Dataset, default_collate, get_worker_info
 
 import data_contracts
 from data_contracts.labels import CT_RATE_LABELS
@@ -136,11 +136,13 @@ def truncated_reports(tokenizer, texts: list[str], max_tokens: int) -> int:
     return n
 
 
-def load_grid(record: VolumeRecord, cfg: RadFinderConfig) -> Grid:
+def load_grid(record: VolumeRecord, cfg: RadFinderConfig, out: np.ndarray | None = None, hu: bool = False) -> Grid:
+    """The record's preprocessed volume; `out`: an array of `cfg.crop_shape` to write it into; `hu`: clipped HU as
+    int16 (`preprocess.CropClip`) instead of [0, 1] float32."""
     arr = np.load(record.array_path, mmap_mode="r")
     if arr.ndim != 3:
         raise ValueError(f"{record.array_path}: expected a (D, H, W) array, got shape {arr.shape}")
-    return run_pipeline(arr, record.affine, cfg)
+    return run_pipeline(arr, record.affine, cfg, out, hu)
 
 
 def place_ref(grid: Grid, z_mm: float, slab: int) -> tuple[float, int] | None:
@@ -150,6 +152,11 @@ def place_ref(grid: Grid, z_mm: float, slab: int) -> tuple[float, int] | None:
     if not (lo - 0.5 <= k < hi - 0.5):
         return None
     return k, slice_to_position(k, slab)
+
+
+def augments(cfg: RadFinderConfig) -> bool:
+    """Whether training augments at all (any augment_* setting above 0)."""
+    return bool(cfg.augment_shift_px or cfg.augment_intensity or cfg.augment_rotate_deg or cfg.augment_zoom)
 
 
 def augment(vol: np.ndarray, rng: np.random.Generator, shift_px: int, intensity: float, rotate_deg: float = 0.0,
@@ -192,10 +199,15 @@ class VolumeDataset(Dataset):
     (`placement_counts` counts them).
     """
 
-    def __init__(self, records: list[VolumeRecord], cfg: RadFinderConfig, augment: bool = False):
+    def __init__(self, records: list[VolumeRecord], cfg: RadFinderConfig, augment: bool = False, hu: bool = False):
+        """`hu`: volumes as clipped HU in int16 (half the bytes a DataLoader worker hands over), which
+        `preprocess.to_unit` turns into the [0, 1] float32 volumes of the default where the batch lands."""
         if not records:
             raise ValueError("no volumes to train or evaluate on")
-        self.records, self.cfg, self.augment = records, cfg, augment
+        if hu and augment and augments(cfg):
+            raise ValueError("VolumeDataset: HU volumes cannot be augmented (augmentation works on the [0, 1] scale); "
+                             "set the augment_* settings to 0 or leave hu off")
+        self.records, self.cfg, self.augment, self.hu = records, cfg, augment, hu
         self._cache: dict[int, Grid] = {}  # preprocessed grids, kept when cfg.cache_volumes (per worker)
 
     def __len__(self) -> int:
@@ -203,9 +215,21 @@ class VolumeDataset(Dataset):
 
     def __getitem__(self, key: int | tuple[int, int]) -> dict:
         """`key` is an index, or (epoch, index) so the snippet draw changes per epoch and is reproducible."""
+        return self._item(key)
+
+    def __getitems__(self, keys: list) -> list[dict]:
+        """A batch's items (the DataLoader fetches through this), their volumes written into one (B, D, H, W) tensor:
+        in shared memory in a DataLoader worker, where `default_collate` would stack them, so that `Collate` passes it
+        on as it is and no volume is copied between the pipeline and the main process."""
+        volumes = _batch_tensor((len(keys), *self.cfg.crop_shape), torch.int16 if self.hu else torch.float32)
+        return [self._item(key, volumes[b]) for b, key in enumerate(keys)]
+
+    def _item(self, key: int | tuple[int, int], volume: torch.Tensor | None = None) -> dict:
+        """Item `key`; `volume`: a tensor of the crop shape (and the dataset's dtype) to put its volume in."""
         epoch, i = key if isinstance(key, tuple) else (0, key)
         rec, cfg = self.records[i], self.cfg
-        grid = self._cache.get(i) or load_grid(rec, cfg)
+        into = None if volume is None or cfg.cache_volumes else volume.numpy()  # a cached grid keeps its own array
+        grid = self._cache.get(i) or load_grid(rec, cfg, into, self.hu)
         if cfg.cache_volumes:
             self._cache[i] = grid
         rng = np.random.default_rng((cfg.seed, epoch, i))
@@ -224,11 +248,34 @@ class VolumeDataset(Dataset):
             weights.append(ref.weights[j])
             slice_t.append(ref.targets[j])
         vol = grid.array
-        if self.augment:  # a no-op returning the same array when every augment_* setting is 0
+        if self.augment and augments(cfg):
             vol = augment(vol, rng, cfg.augment_shift_px, cfg.augment_intensity, cfg.augment_rotate_deg, cfg.augment_zoom)
-        return {"volume": torch.from_numpy(vol), "valid": torch.from_numpy(valid_positions(grid, cfg.slab_slices)),
+        if volume is None:
+            volume = torch.from_numpy(vol)
+        elif vol is not into:
+            volume.copy_(torch.from_numpy(vol))
+        return {"volume": volume, "valid": torch.from_numpy(valid_positions(grid, cfg.slab_slices)),
                 "report": rec.report_text, "targets": torch.from_numpy(rec.targets.astype(np.int64)),
                 "snippets": snippets, "positions": positions, "weights": weights, "slice_targets": slice_t}
+
+
+def _batch_tensor(shape: tuple[int, ...], dtype: torch.dtype) -> torch.Tensor:
+    """An uninitialised tensor, in shared memory inside a DataLoader worker (made as `default_collate` makes its
+    batches there)."""
+    if get_worker_info() is None:
+        return torch.empty(shape, dtype=dtype)
+    proto = torch.empty(0, dtype=dtype)
+    return proto.new(proto._typed_storage()._new_shared(math.prod(shape))).resize_(shape)
+
+
+def _stacked(volumes: list[torch.Tensor]) -> torch.Tensor:
+    """The (B, D, H, W) batch: the tensor `VolumeDataset.__getitems__` filled, when `volumes` are its slices in order;
+    else their stack (into shared memory in a worker, by `default_collate`)."""
+    base = volumes[0]._base
+    if base is not None and base.dim() == 4 and len(base) == len(volumes) and \
+            all(v._base is base and v.data_ptr() == base[b].data_ptr() for b, v in enumerate(volumes)):
+        return base
+    return default_collate(volumes)
 
 
 class Collate:
@@ -244,8 +291,7 @@ class Collate:
         s_ids, s_mask = self.tokenizer.encode(snippets, self.cfg.snippet_tokens) if snippets else (
             torch.zeros(0, 2, dtype=torch.long), torch.zeros(0, 2, dtype=torch.bool))
         return {
-            # default_collate stacks a DataLoader worker's batch straight into shared memory: no second copy
-            "volume": default_collate([it["volume"] for it in items]),  # (B, D, H, W)
+            "volume": _stacked([it["volume"] for it in items]),  # (B, D, H, W)
             "valid": torch.stack([it["valid"] for it in items]),  # (B, P)
             "report_ids": r_ids, "report_mask": r_mask,  # (B, Lr)
             "targets": torch.stack([it["targets"] for it in items]),  # (B, L)

@@ -17,11 +17,12 @@ from torch.utils.data import DataLoader
 from model.checkpoint import load_checkpoint, restore_optimizer, save_checkpoint
 from model.config import RadFinderConfig, tiny
 from model.curves import plot_curves
-from model.data import Collate, VolumeDataset, load_records, truncated_reports
+from model.data import Collate, VolumeDataset, augments, load_records, truncated_reports
 from model.distributed import init_from_env, leave, rank_and_world
 from model.encoders import RadFinder
 from model.losses import label_pos_weight
 from model.objective import training_losses
+from model.preprocess import to_unit, whole_hu
 from model.prompts import TRAIN_TEMPLATE, ZERO_SHOT_TEMPLATES, prompt_pairs
 from model.tokenizer import ReportTokenizer
 
@@ -136,7 +137,9 @@ def main(argv: list[str]) -> int:
     templates = ZERO_SHOT_TEMPLATES if cfg.prompt_templates == "all" else (TRAIN_TEMPLATE,)
     prompt_sets = [tuple(t.to(device) for t in tokenizer.encode(prompt_pairs(tp), cfg.snippet_tokens)) for tp in templates]
     batches = EpochBatches(len(records), cfg.batch_size, cfg.seed, rank, world, start=start_step * cfg.grad_accum)
-    loader = DataLoader(VolumeDataset(records, cfg, augment=True), batch_sampler=batches, collate_fn=Collate(tokenizer, cfg),
+    # with workers, volumes cross processes as clipped HU in int16 (half the bytes; scaled to [0, 1] on the device)
+    hu = cfg.num_workers > 0 and not augments(cfg) and whole_hu(cfg.hu_window)
+    loader = DataLoader(VolumeDataset(records, cfg, augment=True, hu=hu), batch_sampler=batches, collate_fn=Collate(tokenizer, cfg),
                         num_workers=cfg.num_workers, persistent_workers=cfg.num_workers > 0,
                         pin_memory=device.type == "cuda")
     net = model
@@ -166,6 +169,7 @@ def main(argv: list[str]) -> int:
             prompt_ids, prompt_mask = prompt_sets[int(np.random.default_rng((cfg.seed, step)).integers(len(prompt_sets)))]
             for _ in range(cfg.grad_accum):
                 batch = {k: v.to(device, non_blocking=True) for k, v in next(it).items()}
+                batch["volume"] = to_unit(batch["volume"], cfg.hu_window)
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
                     losses = training_losses(net, batch, prompt_ids, prompt_mask, pos_weight, cfg,
                                              model.logit_scale, model.logit_bias)

@@ -1,4 +1,5 @@
 """Preprocessing geometry and the table adapter, on small tables written through the contracts."""
+import dataclasses
 import hashlib
 
 import numpy as np
@@ -9,7 +10,8 @@ import data_contracts
 from data_contracts.labels import CT_RATE_LABELS
 from model.config import tiny
 from model.data import Collate, VolumeDataset, load_records, slice_targets, truncated_reports
-from model.preprocess import (ClipScale, CropOrPad, Grid, Orient, Resample, run_pipeline, slice_to_position,
+from model.preprocess import (ClipScale, CropClip, CropClipScale, CropOrPad, Grid, Orient, Resample, run_pipeline,
+                              slice_to_position, to_unit,
                               valid_positions, z_to_slice)
 from model.tokenizer import ReportTokenizer
 
@@ -188,6 +190,77 @@ def test_pipeline_equals_the_plain_float_computation(dtype):
     want[6:26, :, 2:22] = ref[:, 4:20, :]
     assert got.array.dtype == np.float32 and got.valid_range == (6, 26)
     np.testing.assert_allclose(got.array, want, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(8, 10, 12), (14, 6, 20), (3, 16, 16)])  # crop all, crop/pad mixed, pad all
+@pytest.mark.parametrize("window", [(-1000.0, 1000.0), (-1000.5, 400.0)])
+def test_crop_clip_scale_is_crop_or_pad_then_clip_scale(dtype, shape, window):
+    """The fused step against the two steps it replaces, bit for bit, on a flipped (negative-stride) view, allocating
+    or writing into a given array; a wrong output array is refused."""
+    rng = np.random.default_rng(1)
+    arr = np.flip(rng.integers(-2000, 2000, (10, 12, 14)).astype(dtype), (0, 2))
+    grid = Grid(arr, affine(), (1, 9))
+    want = ClipScale(window)(CropOrPad(shape, fill=window[0])(grid))
+    got = CropClipScale(shape, window)(grid)
+    into = np.full(shape, np.nan, np.float32)
+    written = CropClipScale(shape, window)(grid, out=into)
+    assert written.array is into
+    for g in (got, written):
+        assert g.array.dtype == np.float32 and np.array_equal(g.array, want.array)
+        assert np.array_equal(g.affine, want.affine) and g.valid_range == want.valid_range
+    with pytest.raises(ValueError, match="must be float32"):
+        CropClipScale(shape, window)(grid, out=np.zeros(shape, np.float64))
+
+
+@pytest.mark.parametrize("shape", [(8, 10, 12), (14, 6, 20)])
+def test_hu_crops_scaled_on_the_device_are_the_float_crops(shape):
+    """`CropClip` (int16 HU) then `to_unit` gives `CropClipScale`'s volume: bit for bit from an integer cache, within
+    half an HU from a float (resampled) one; a window int16 cannot hold is refused."""
+    rng = np.random.default_rng(2)
+    window = (-1000.0, 400.0)
+    ints = Grid(np.flip(rng.integers(-2000, 2000, (10, 12, 14)).astype(np.int16), 0), affine(), (1, 9))
+    hu = CropClip(shape, window)(ints)
+    want = CropClipScale(shape, window)(ints)
+    assert hu.array.dtype == np.int16 and hu.valid_range == want.valid_range
+    assert torch.equal(to_unit(torch.from_numpy(hu.array), window), torch.from_numpy(want.array))
+    floats = Grid(rng.uniform(-2000, 2000, (10, 12, 14)).astype(np.float32), affine())
+    got = to_unit(torch.from_numpy(CropClip(shape, window)(floats).array), window)
+    np.testing.assert_allclose(got.numpy(), CropClipScale(shape, window)(floats).array, atol=0.5 / 1400 + 1e-7)
+    as_float = torch.from_numpy(want.array)
+    assert to_unit(as_float, window) is as_float  # a float batch passes as it is
+    with pytest.raises(ValueError, match="whole HU"):
+        CropClip(shape, (-1000.5, 400.0))
+
+
+def test_a_batch_fetch_writes_the_volumes_in_place_and_equals_item_by_item(tmp_path):
+    """`__getitems__` (how the DataLoader fetches) puts the batch's volumes in one tensor that `Collate` passes on
+    uncopied, with what `__getitem__` gives item by item: plain, cached and augmented, and through DataLoader
+    workers, whose batches arrive in shared memory."""
+    make_tables(tmp_path)
+    cfg = tiny(crop_shape=(24, 32, 32), spacing_mm=(3.0, 1.5, 1.5), stem_channels=(8, 16), cache_volumes=False)
+    recs = load_records(tmp_path, "train", cfg)
+    tok = ReportTokenizer.train([r.report_text for r in recs], 200)
+    keys = [(1, 3), (1, 0), (1, 5)]
+    for c, aug in ((cfg, False), (dataclasses.replace(cfg, cache_volumes=True), False),
+                   (dataclasses.replace(cfg, augment_shift_px=2, augment_intensity=0.1), True)):
+        ds = VolumeDataset(recs, c, augment=aug)
+        items = ds.__getitems__(keys)
+        batch = Collate(tok, c)(items)
+        assert batch["volume"].data_ptr() == items[0]["volume"].data_ptr() and batch["volume"].shape == (3, 24, 32, 32)
+        want = Collate(tok, c)([ds[k] for k in keys])
+        assert want["volume"].data_ptr() != ds[keys[0]]["volume"].data_ptr()  # item by item: stacked
+        for name in want:
+            assert torch.equal(batch[name], want[name]), name
+    plain = VolumeDataset(recs, cfg)
+    for hu in (False, True):
+        loader = torch.utils.data.DataLoader(VolumeDataset(recs, cfg, hu=hu), batch_sampler=[keys, keys[::-1]],
+                                             num_workers=2, collate_fn=Collate(tok, cfg))
+        for got, order in zip(loader, (keys, keys[::-1])):
+            assert got["volume"].is_shared() and got["volume"].dtype == (torch.int16 if hu else torch.float32)
+            assert torch.equal(to_unit(got["volume"], cfg.hu_window), torch.stack([plain[k]["volume"] for k in order]))
+    with pytest.raises(ValueError, match="cannot be augmented"):
+        VolumeDataset(recs, dataclasses.replace(cfg, augment_shift_px=2), augment=True, hu=True)
 
 
 def test_augment_shifts_in_plane_only_and_is_reproducible():

@@ -49,6 +49,22 @@ def test_train_writes_checkpoint_metrics_and_curves_and_resumes_exactly(data, tm
         assert torch.allclose(a[k], b[k], atol=1e-6), k
 
 
+def test_training_with_loader_workers_equals_training_without(data, tmp_path):
+    """With workers the volumes cross processes as int16 HU and are scaled to [0, 1] after the move to the device
+    (`preprocess.to_unit`): the same losses and weights, bit for bit, as the in-process float32 volumes."""
+    (tmp_path / "workers.json").write_text(json.dumps({**CONFIG, "num_workers": 2}))
+    assert _train(data, tmp_path / "plain") == 0
+    assert train.main([str(data), "--tiny", "--config", str(tmp_path / "workers.json"), "--out", str(tmp_path / "w"),
+                       "--quiet"]) == 0
+    timing = {"volumes_per_s", "elapsed_s"}
+    rows = [[{k: v for k, v in json.loads(x).items() if k not in timing}
+             for x in (tmp_path / run / "metrics.jsonl").read_text().splitlines()] for run in ("plain", "w")]
+    assert len(rows[0]) == 3 and rows[0] == rows[1]
+    a = load_file(tmp_path / "plain" / "checkpoint" / "model.safetensors")
+    b = load_file(tmp_path / "w" / "checkpoint" / "model.safetensors")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_evaluate_and_localize(data, tmp_path, capsys):
     assert _train(data, tmp_path / "run") == 0
     ckpt = tmp_path / "run" / "checkpoint"
