@@ -2,6 +2,7 @@
 
     python bench/model_throughput.py                      # GPU if present: 128 x 192 x 192, bf16, torch.compile
     python bench/model_throughput.py --only loader --workers 14 --loader-volumes 256   # the loader alone, steady state
+    python bench/model_throughput.py --only training --workers 14 --loader-volumes 128   # the step fed by the loader
     python bench/model_throughput.py --cpu-small          # CPU at a reduced size (32 x 96 x 96, tiny widths)
     python bench/model_throughput.py --data-dir DATA_DIR  # loader throughput on a real volume cache
 
@@ -25,9 +26,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runs from a plain checkout (no install) too
 
 from model.config import RadFinderConfig, tiny
-from model.data import Collate, VolumeDataset, VolumeRecord, load_records
+from model.data import Collate, SliceRef, VolumeDataset, VolumeRecord, augments, load_records
 from model.encoders import RadFinder
 from model.objective import training_losses
+from model.preprocess import to_unit, whole_hu
 from model.tokenizer import ReportTokenizer
 
 CORPUS = ["3 mm nodule in the right upper lobe.", "Small left pleural effusion with adjacent atelectasis.",
@@ -51,81 +53,153 @@ def synthetic_batch(cfg: RadFinderConfig, batch: int, vocab: int, device: torch.
     return {k: v.to(device) for k, v in b.items()}
 
 
-def bench_step(cfg: RadFinderConfig, batch: int, steps: int, device: torch.device, compile_: bool) -> dict:
+def _step(model: RadFinder, cfg: RadFinderConfig, device: torch.device, compile_: bool):
+    """One training step on a batch (forward with all three losses under bf16 autocast on a GPU, backward, AdamW)."""
     tok = ReportTokenizer.train(CORPUS, 200)
-    model = RadFinder(cfg, cfg.vocab_size).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-    data = synthetic_batch(cfg, batch, cfg.vocab_size, device)
     p_ids, p_mask = (t.to(device) for t in tok.encode(["There is x."] * 36, cfg.snippet_tokens))
     pw = torch.ones(18, device=device)
     net = torch.compile(model) if compile_ else model
     bf16 = device.type == "cuda"
 
-    def step() -> None:
+    def step(data: dict) -> None:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
             loss = training_losses(net, data, p_ids, p_mask, pw, cfg, model.logit_scale, model.logit_bias)["loss"]
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
 
-    from torch.utils.flop_counter import FlopCounterMode
+    def flops(data: dict) -> int:
+        """The FLOPs of one step, counted eagerly."""
+        from torch.utils.flop_counter import FlopCounterMode
 
-    with FlopCounterMode(display=False) as fc:  # eager count of one step
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-            loss = training_losses(model, data, p_ids, p_mask, pw, cfg, model.logit_scale, model.logit_bias)["loss"]
-        loss.backward()
-    opt.zero_grad(set_to_none=True)
-    flops = fc.get_total_flops()
+        with FlopCounterMode(display=False) as fc:
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                loss = training_losses(model, data, p_ids, p_mask, pw, cfg, model.logit_scale, model.logit_bias)["loss"]
+            loss.backward()
+        opt.zero_grad(set_to_none=True)
+        return fc.get_total_flops()
+
+    step.flops = flops
+    return step
+
+
+def bench_step(cfg: RadFinderConfig, batch: int, steps: int, device: torch.device, compile_: bool) -> dict:
+    model = RadFinder(cfg, cfg.vocab_size).to(device)
+    step = _step(model, cfg, device, compile_)
+    data = synthetic_batch(cfg, batch, cfg.vocab_size, device)
+    flops = step.flops(data)
     for _ in range(3):  # warmup (and compilation)
-        step()
+        step(data)
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     sync()
     t0 = time.perf_counter()
     for _ in range(steps):
-        step()
+        step(data)
     sync()
     dt = (time.perf_counter() - t0) / steps
     return {"volumes_per_s": batch / dt, "step_s": dt, "flops_per_step": flops, "achieved_tflops": flops / dt / 1e12,
             "params_m": sum(p.numel() for p in model.parameters()) / 1e6}
 
 
+def _synthetic_records(tmp: Path, n: int, cfg: RadFinderConfig, source_shape: tuple[int, int, int]) -> list[VolumeRecord]:
+    """`n` cached int16 volumes at the source size, in the cache's orientation, each with two referenced slices (so a
+    step's localization loss has snippets, as in training)."""
+    d, r, c = cfg.spacing_mm
+    aff = np.array([[c, 0, 0, 0], [0, r, 0, 0], [0, 0, -d, 0], [0, 0, 0, 1]], dtype=float)
+    records = []
+    for i in range(n):
+        path = tmp / f"v{i}.npy"
+        np.save(path, np.random.default_rng(i).integers(-1000, 1000, source_shape, dtype=np.int16))
+        refs = [SliceRef(-d * k, [CORPUS[k % len(CORPUS)]], [1.0], [f"p{i}-{k}"], [np.zeros(18, np.int8)])
+                for k in (source_shape[0] // 3, 2 * source_shape[0] // 3)]
+        records.append(VolumeRecord(f"s{i}", f"st{i}", f"p{i}", path, aff, None, "report text", np.zeros(18, np.int8),
+                                    refs))
+    return records
+
+
+def _loader(records: list[VolumeRecord], cfg: RadFinderConfig, batch: int, workers: int, batches: int, pin: bool,
+            hu: bool):
+    """The training loader over `records` for `batches` batches (a fixed shuffled order cycling over them); `hu`:
+    volumes as int16 HU, as `radmine train` ships them with workers."""
+    tok = ReportTokenizer.train(CORPUS, 200)
+    rng = np.random.default_rng(0)
+    order = np.concatenate([rng.permutation(len(records)) for _ in range(batches * batch // len(records) + 1)])
+    index_batches = [order[k * batch:(k + 1) * batch].tolist() for k in range(batches)]
+    return torch.utils.data.DataLoader(VolumeDataset(records, cfg, augment=True, hu=hu), batch_sampler=index_batches,
+                                       num_workers=workers, collate_fn=Collate(tok, cfg), pin_memory=pin)
+
+
+def _check_batches(batches: int, workers: int) -> None:
+    if batches <= max(1, workers):
+        raise ValueError(f"--loader-batches ({batches}) must exceed the workers ({workers}): "
+                         "each worker's first batch is not timed")
+
+
 def bench_loader(cfg: RadFinderConfig, data_dir: Path | None, n: int, batch: int, workers: int,
-                 source_shape: tuple[int, int, int], batches: int, pin: bool) -> dict:
+                 source_shape: tuple[int, int, int], batches: int, pin: bool, hu: bool) -> dict:
     """Steady-state loader volumes/s, as training reads: `batches` batches cycling over `n` cached volumes.
 
     The clock starts when each worker has delivered its first batch (their start-up and first reads excluded) and
     counts the batches after those, so `batches` must exceed `workers` and should be a few times it."""
-    if batches <= max(1, workers):
-        raise ValueError(f"--loader-batches ({batches}) must exceed the workers ({workers}): "
-                         "each worker's first batch is not timed")
+    _check_batches(batches, workers)
     with tempfile.TemporaryDirectory() as tmp:
-        if data_dir is not None:
-            records = load_records(data_dir, "train", cfg)[:n]
-        else:  # a synthetic cache at the source size, in the cache's orientation
-            d, r, c = cfg.spacing_mm
-            aff = np.array([[c, 0, 0, 0], [0, r, 0, 0], [0, 0, -d, 0], [0, 0, 0, 1]], dtype=float)
-            records = []
-            for i in range(n):
-                path = Path(tmp) / f"v{i}.npy"
-                np.save(path, np.random.default_rng(i).integers(-1000, 1000, source_shape, dtype=np.int16))
-                records.append(VolumeRecord(f"s{i}", f"st{i}", f"p{i}", path, aff, None, "report text", np.zeros(18, np.int8)))
-        tok = ReportTokenizer.train(CORPUS, 200)
-        rng = np.random.default_rng(0)
-        order = np.concatenate([rng.permutation(len(records)) for _ in range(batches * batch // len(records) + 1)])
-        index_batches = [order[k * batch:(k + 1) * batch].tolist() for k in range(batches)]
-        loader = torch.utils.data.DataLoader(VolumeDataset(records, cfg, augment=True), batch_sampler=index_batches,
-                                             num_workers=workers, collate_fn=Collate(tok, cfg), pin_memory=pin)
+        records = (load_records(data_dir, "train", cfg)[:n] if data_dir is not None
+                   else _synthetic_records(Path(tmp), n, cfg, source_shape))
+        loader = _loader(records, cfg, batch, workers, batches, pin, hu)
         t_start = time.perf_counter()
         it = iter(loader)
         warm = sum(next(it)["volume"].shape[0] for _ in range(max(1, workers)))
         t0, seen = time.perf_counter(), 0
         for b in it:
             seen += b["volume"].shape[0]
-        dt = time.perf_counter() - t0
+        t_end = time.perf_counter()
+        dt = t_end - t0
         return {"volumes_per_s": seen / dt, "volumes_per_s_per_worker": seen / dt / max(1, workers),
-                "volumes": seen + warm, "batches": batches, "workers": workers, "pin_memory": pin,
+                "overall_volumes_per_s": (seen + warm) / (t_end - t_start),  # start-up and first reads included
+                "volumes": seen + warm, "batches": batches, "workers": workers, "pin_memory": pin, "hu_batches": hu,
                 "warmup_s": t0 - t_start,
                 "source_shape": list(source_shape) if data_dir is None else "cache"}
+
+
+def bench_training(cfg: RadFinderConfig, n: int, batch: int, workers: int, source_shape: tuple[int, int, int],
+                   batches: int, device: torch.device, compile_: bool, hu: bool) -> dict:
+    """Training as `radmine train` runs it: each step's batch comes from the loader (workers reading a synthetic
+    cache), moves to the device (pinned, non-blocking) and goes through forward, backward and AdamW. Volumes/s end to
+    end, timed from the step after each worker's first batch; what the step alone reaches (`bench_step`) is its
+    ceiling, what the loader alone reaches (`bench_loader`) its floor."""
+    _check_batches(batches, workers)
+    model = RadFinder(cfg, cfg.vocab_size).to(device)
+    step = _step(model, cfg, device, compile_)
+    with tempfile.TemporaryDirectory() as tmp:
+        loader = _loader(_synthetic_records(Path(tmp), n, cfg, source_shape), cfg, batch, workers, batches,
+                         device.type == "cuda", hu)
+
+        def to_device(b: dict) -> dict:
+            b = {k: v.to(device, non_blocking=True) for k, v in b.items()}
+            b["volume"] = to_unit(b["volume"], cfg.hu_window)
+            return b
+
+        sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+        t_start = time.perf_counter()
+        it = iter(loader)
+        warm = 0
+        for _ in range(max(1, workers)):  # start-up, first reads, compilation
+            b = next(it)
+            step(to_device(b))
+            warm += b["volume"].shape[0]
+        sync()
+        t0, seen, steps = time.perf_counter(), 0, 0
+        for b in it:
+            step(to_device(b))
+            seen += b["volume"].shape[0]
+            steps += 1
+        sync()
+        t_end = time.perf_counter()
+        dt = t_end - t0
+    return {"volumes_per_s": seen / dt, "step_s": dt / steps, "steps": steps, "workers": workers, "hu_batches": hu,
+            "overall_volumes_per_s": (seen + warm) / (t_end - t_start), "warmup_s": t0 - t_start,
+            "source_shape": list(source_shape)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,7 +214,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--loader-batches", type=int, help="batches to time (default: 4 per worker, at least 8)")
     p.add_argument("--workers", type=int, default=4)
     p.add_argument("--threads", type=int, help="torch CPU threads")
-    p.add_argument("--only", choices=("step", "loader"), help="measure only the training step or only the loader")
+    p.add_argument("--float-batches", action="store_true",
+                   help="ship [0, 1] float32 volumes from the workers instead of int16 HU (what training does without workers)")
+    p.add_argument("--only", choices=("step", "loader", "training"),
+                   help="measure only the training step, only the loader, or training end to end (the step fed by the "
+                        "loader; not part of the default run)")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -154,17 +232,22 @@ def main(argv: list[str] | None = None) -> int:
         cfg = RadFinderConfig()  # 128 x 192 x 192 at 3 x 1.5 x 1.5 mm
         source = (140, 256, 256)
     batch = args.batch or (32 if gpu else 4)
-    step = loader = None
-    if args.only != "loader":
+    step = loader = training = None
+    hu = args.workers > 0 and not args.float_batches and not augments(cfg) and whole_hu(cfg.hu_window)  # as train
+    if args.only == "training":
+        training = bench_training(cfg, args.loader_volumes, batch, args.workers, source,
+                                  args.loader_batches or max(8, 4 * args.workers), device,
+                                  compile_=gpu and not args.no_compile, hu=hu)
+    if args.only in (None, "step"):
         step = bench_step(cfg, batch, args.steps, device, compile_=gpu and not args.no_compile)
         if gpu:
             step["mfu"] = step["achieved_tflops"] / args.peak_tflops
-    if args.only != "step":
+    if args.only in (None, "loader"):
         loader = bench_loader(cfg, args.data_dir, args.loader_volumes, batch, args.workers, source,
-                              batches=args.loader_batches or max(8, 4 * args.workers), pin=gpu)
+                              batches=args.loader_batches or max(8, 4 * args.workers), pin=gpu, hu=hu)
     out = {"device": torch.cuda.get_device_name() if gpu else f"cpu ({torch.get_num_threads()} threads)",
            "crop_shape": list(cfg.crop_shape), "batch": batch, "bf16": gpu, "compile": gpu and not args.no_compile,
-           "step": step, "loader": loader}
+           "step": step, "loader": loader, "training": training}
     print(json.dumps(out, indent=1))
     return 0
 
