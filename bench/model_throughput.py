@@ -26,10 +26,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runs from a plain checkout (no install) too
 
 from model.config import RadFinderConfig, tiny
-from model.data import Collate, SliceRef, VolumeDataset, VolumeRecord, augments, load_records
+from model.data import Collate, SliceRef, VolumeDataset, VolumeRecord, hu_batches, load_records
 from model.encoders import RadFinder
 from model.objective import training_losses
-from model.preprocess import to_unit, whole_hu
+from model.preprocess import to_unit
 from model.tokenizer import ReportTokenizer
 
 CORPUS = ["3 mm nodule in the right upper lobe.", "Small left pleural effusion with adjacent atelectasis.",
@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         source = (140, 256, 256)
     batch = args.batch or (32 if gpu else 4)
     step = loader = training = None
-    hu = args.workers > 0 and not args.float_batches and not augments(cfg) and whole_hu(cfg.hu_window)  # as train
+    hu = not args.float_batches and hu_batches(cfg, args.workers)  # as radmine train ships them
     if args.only == "training":
         training = bench_training(cfg, args.loader_volumes, batch, args.workers, source,
                                   args.loader_batches or max(8, 4 * args.workers), device,

@@ -16,7 +16,7 @@ from torch.utils.data import Dataset, default_collate, get_worker_info
 import data_contracts
 from data_contracts.labels import CT_RATE_LABELS
 from model.config import RadFinderConfig
-from model.preprocess import (Grid, run_pipeline, slice_to_position, valid_positions, z_to_slice)
+from model.preprocess import Grid, run_pipeline, slice_to_position, valid_positions, whole_hu, z_to_slice
 
 LABEL_CODE_PRESENT, LABEL_CODE_ABSENT, LABEL_CODE_MASKED = 1, 0, -1
 
@@ -157,6 +157,12 @@ def place_ref(grid: Grid, z_mm: float, slab: int) -> tuple[float, int] | None:
 def augments(cfg: RadFinderConfig) -> bool:
     """Whether training augments at all (any augment_* setting above 0)."""
     return bool(cfg.augment_shift_px or cfg.augment_intensity or cfg.augment_rotate_deg or cfg.augment_zoom)
+
+
+def hu_batches(cfg: RadFinderConfig, workers: int) -> bool:
+    """Whether a loader with `workers` ships int16 HU (`VolumeDataset(hu=True)`): only where batches cross processes,
+    nothing is augmented and the window is whole HU."""
+    return workers > 0 and not augments(cfg) and whole_hu(cfg.hu_window)
 
 
 def augment(vol: np.ndarray, rng: np.random.Generator, shift_px: int, intensity: float, rotate_deg: float = 0.0,

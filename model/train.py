@@ -17,12 +17,12 @@ from torch.utils.data import DataLoader
 from model.checkpoint import load_checkpoint, restore_optimizer, save_checkpoint
 from model.config import RadFinderConfig, tiny
 from model.curves import plot_curves
-from model.data import Collate, VolumeDataset, augments, load_records, truncated_reports
+from model.data import Collate, VolumeDataset, hu_batches, load_records, truncated_reports
 from model.distributed import init_from_env, leave, rank_and_world
 from model.encoders import RadFinder
 from model.losses import label_pos_weight
 from model.objective import training_losses
-from model.preprocess import to_unit, whole_hu
+from model.preprocess import to_unit
 from model.prompts import TRAIN_TEMPLATE, ZERO_SHOT_TEMPLATES, prompt_pairs
 from model.tokenizer import ReportTokenizer
 
@@ -138,8 +138,8 @@ def main(argv: list[str]) -> int:
     prompt_sets = [tuple(t.to(device) for t in tokenizer.encode(prompt_pairs(tp), cfg.snippet_tokens)) for tp in templates]
     batches = EpochBatches(len(records), cfg.batch_size, cfg.seed, rank, world, start=start_step * cfg.grad_accum)
     # with workers, volumes cross processes as clipped HU in int16 (half the bytes; scaled to [0, 1] on the device)
-    hu = cfg.num_workers > 0 and not augments(cfg) and whole_hu(cfg.hu_window)
-    loader = DataLoader(VolumeDataset(records, cfg, augment=True, hu=hu), batch_sampler=batches, collate_fn=Collate(tokenizer, cfg),
+    dataset = VolumeDataset(records, cfg, augment=True, hu=hu_batches(cfg, cfg.num_workers))
+    loader = DataLoader(dataset, batch_sampler=batches, collate_fn=Collate(tokenizer, cfg),
                         num_workers=cfg.num_workers, persistent_workers=cfg.num_workers > 0,
                         pin_memory=device.type == "cuda")
     net = model
