@@ -132,9 +132,11 @@ def id_key(v) -> str | None:
     """An accession number or patient id as matching compares it: trimmed, and an all-digit one without its leading
     zeros, which spreadsheets and pandas drop ("0012345" in the DICOM headers is 12345 in a report export that passed
     through Excel); None when missing or blank."""
-    if _missing(v):
-        return None
-    s = str(v).strip(_ID_BLANKS)
+    if type(v) is not str:  # (a string is never missing: `_missing` costs a few µs a call)
+        if _missing(v):
+            return None
+        v = str(v)
+    s = v.strip(_ID_BLANKS)
     if not s:
         return None
     return (s.lstrip("0") or "0") if s.isascii() and s.isdigit() else s

@@ -105,6 +105,7 @@ class Library:
         import contextlib
 
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         import data_contracts as dc
         from data_contracts.sql import bounded_connection, read_parquet_sql
@@ -115,8 +116,9 @@ class Library:
         pat_of_acc: dict[str, set] = {}  # accession numbers and patients as matching compares them (`id_key`)
         for acc, pat in _accession_patients(work_dir):
             pat_of_acc.setdefault(id_key(acc), set()).add(id_key(pat))
-        acc_changed = {id_key(v) for v in changed_instances.column("accession_number").to_pylist()} - {None}
-        pat_changed = {id_key(v) for v in changed_instances.column("patient_id").to_pylist()} - {None}
+        # (a row per image changed: each study's numbers repeat hundreds of times, so each is keyed once)
+        acc_changed = {id_key(v) for v in pc.unique(changed_instances.column("accession_number")).to_pylist()} - {None}
+        pat_changed = {id_key(v) for v in pc.unique(changed_instances.column("patient_id")).to_pylist()} - {None}
         affected = []
         for batch in reports.to_batches(50_000):
             for r in batch.to_pylist():
