@@ -1470,6 +1470,17 @@ def test_labels(text, label, value):
     ("Verkalkungen der Herzkranzgefäße.", "Coronary artery wall calcification", "present"),
     ("Herzkranzgefässverkalkungen.", "Coronary artery wall calcification", "present"),
     ("Herzkranzgefässverkalkungen.", "Arterial wall calcification", "not_mentioned"),
+    # 'LAD' is lymphadenopathy only where negated ("No LAD."); else, as often, the left anterior descending artery,
+    # whose segment may stand before it (2026-12-04, evening)
+    ("No LAD.", "Lymphadenopathy", "absent"),
+    ("Mediastinum: no significant LAD.", "Lymphadenopathy", "absent"),
+    ("No LAD calcification.", "Lymphadenopathy", "not_mentioned"),
+    ("No LAD calcification.", "Coronary artery wall calcification", "absent"),
+    ("No LAD stenosis.", "Lymphadenopathy", "not_mentioned"),
+    ("LAD stent in place.", "Lymphadenopathy", "not_mentioned"),
+    ("Calcified plaque in the proximal LAD.", "Coronary artery wall calcification", "present"),
+    ("Calcified plaque in the proximal LAD.", "Arterial wall calcification", "not_mentioned"),
+    ("Dense calcification of the mid RCA.", "Coronary artery wall calcification", "present"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
