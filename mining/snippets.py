@@ -281,8 +281,9 @@ def partition(text: str, sent: tuple[int, int],
             # a part that attaches its finding to the one before ("Bronchiectasis (3:120) with mucus plugging (3:125)")
             # keeps that one as its subject; not after a comma, nor one placed elsewhere ("a nodule in the RUL (3:45)
             # with consolidation in the left lower lobe (3:88)"): that is a finding of its own
-            attached = (i and not shared[i] and _ATTACHED.match(text, p0, p1) and "," not in text[parts[i - 1][1]:p0]
-                        and not _PLACE.search(text, p0, p1))
+            attached = i and not shared[i] and (
+                _ACTS_ON.match(text, p0, p1) is not None  # "Hilar mass (3:88) encasing the RUL bronchus with ..."
+                or (_ATTACHED.match(text, p0, p1) and "," not in text[parts[i - 1][1]:p0] and not _PLACE.search(text, p0, p1)))
             first = _elliptic_first(text, parts, groups, has_head, shared, i) if not attached else None
             place = _final_places(text, parts, groups, first).start() if first is not None else 0
             trail = trail_of(i) if not attached and first is None else None
@@ -359,6 +360,11 @@ _LOOKS_BACK = regex.compile(
 
 #: Words opening a part that attaches its finding to the finding before: "... (3:120) with mucus plugging (3:125)".
 _ATTACHED = regex.compile(r"(?:with|mit|containing|including)\b", regex.IGNORECASE)
+#: Words opening a part in which the finding before acts on what it names, wherever that lies: "Right hilar mass (3:88)
+#: encasing the right upper lobe bronchus with postobstructive atelectasis (3:70)" is one finding and its effect.
+_ACTS_ON = regex.compile(r"(?:encasing|obstructing|occluding|compressing|narrowing|invading|infiltrating|causing|"
+                         r"resulting\s+in|leading\s+to|ummauert|verlegt|komprimiert|infiltriert|mit\s+konsekutiver)\b",
+                         regex.IGNORECASE)
 #: Words that place a finding: a side, lobe, base or apex.
 _PLACE = regex.compile(r"\b(?:right|left|bilateral\w*|lobes?|bases?|basal|apex|apices|apical|lingula\w*|R[UML]L|L[UL]L|"
                        r"rechts\w*|links\w*|(?:recht|link)e[mnrs]?|beidseit\w*|\w*lappen\w*|apikal\w*)\b", regex.IGNORECASE)

@@ -270,6 +270,14 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
      [(3, 45, None, "Nodule in the RUL"), (3, 88, None, "with consolidation in the left lower lobe.")]),
     ("Pleural effusion (3:210), with adjacent atelectasis (3:215).",
      [(3, 210, None, "Pleural effusion"), (3, 215, None, "with adjacent atelectasis.")]),
+    # a part in which the finding before acts on something keeps that finding as its subject, wherever the part places
+    # what it acts on (2026-12-04, evening)
+    ("Right hilar mass (3:88) encasing the right upper lobe bronchus with postobstructive atelectasis (3:70).",
+     [(3, 88, None, "Right hilar mass"),
+      (3, 70, None, "Right hilar mass encasing the right upper lobe bronchus with postobstructive atelectasis.")]),
+    ("Befund: Tumor im rechten Unterlappen (Se 3, Bild 88) mit konsekutiver Atelektase des Mittellappens (Se 3, Bild 95).",
+     [(3, 88, None, "Tumor im rechten Unterlappen"),
+      (3, 95, None, "Tumor im rechten Unterlappen mit konsekutiver Atelektase des Mittellappens.")]),
     # a window or kernel named beside the series is the series' setting: read with it, cut with it
     ("Nodule in the right upper lobe (series 4 [lung window], image 86).", [(4, 86, None, "Nodule in the right upper lobe.")]),
     ("Nodule (series 4 (lung), image 86), unchanged.", [(4, 86, None, "Nodule, unchanged.")]),
