@@ -280,9 +280,11 @@ def partition(text: str, sent: tuple[int, int],
         if has_head[i]:
             # a part that attaches its finding to the one before ("Bronchiectasis (3:120) with mucus plugging (3:125)")
             # keeps that one as its subject; not after a comma, nor one placed elsewhere ("a nodule in the RUL (3:45)
-            # with consolidation in the left lower lobe (3:88)"): that is a finding of its own
+            # with consolidation in the left lower lobe (3:88)"): that is a finding of its own. A part in which the
+            # finding before acts on something keeps it wherever it places that ("Hilar mass (3:88) encasing the RUL
+            # bronchus with atelectasis (3:70)")
             attached = i and not shared[i] and (
-                _ACTS_ON.match(text, p0, p1) is not None  # "Hilar mass (3:88) encasing the RUL bronchus with ..."
+                _ACTS_ON.match(text, p0, p1) is not None
                 or (_ATTACHED.match(text, p0, p1) and "," not in text[parts[i - 1][1]:p0] and not _PLACE.search(text, p0, p1)))
             first = _elliptic_first(text, parts, groups, has_head, shared, i) if not attached else None
             place = _final_places(text, parts, groups, first).start() if first is not None else 0
