@@ -510,8 +510,9 @@ def _compare_with_previous(ctx: RunContext, walk) -> Comparison:
                           "ORDER BY path").to_arrow_table()  # batches in path order
         (carried,), = con.sql("SELECT count(*) FROM carried").fetchall()
         (removed,), = con.sql("SELECT count(DISTINCT k.path) FROM known k ANTI JOIN walk w ON k.path = w.path").fetchall()
-        (lost,), = con.sql("SELECT count(DISTINCT k.path) FROM known k ANTI JOIN carried c ON k.path = c.path").fetchall()
-        lost = None if not selects or ctx.reprocess_all else lost
+        lost = None  # without a previous version, or when everything is read again, nothing is carried whole
+        if selects and not ctx.reprocess_all:
+            (lost,), = con.sql("SELECT count(DISTINCT k.path) FROM known k ANTI JOIN carried c ON k.path = c.path").fetchall()
         keep = con.sql("SELECT path FROM carried ORDER BY i").to_arrow_table() if lost != 0 else None
     finally:
         con.close()
