@@ -318,11 +318,19 @@ def partition(text: str, sent: tuple[int, int],
             item = items[parts[j]]
             upto = i - 1 if item is not None and _LOOKS_BACK.match(text, p0, p1) and _names_an_item(
                 text, *trim_span(text, item if i - 1 == j else parts[i - 1][0], parts[i - 1][1])) else i
-            if item is not None and upto > j and not shared[i] and not HEAD_WORD.search(text, item, parts[j][1]):
-                cut = [(a, b) for a, b in [(item, parts[j + 1][0])] + _parts_between(parts, j + 1, upto)
-                       if a < b]  # a part sharing the parenthesis before it starts where that one does
-            elif item is None and not any(shared[j + 1:i + 1]):
-                cut = _other_places(text, parts, j, i)
+            # a further place of the head's finding: "Nodule in the RUL, 6 mm (3:45), and in the LLL, 4 mm (3:190)"
+            # repeats the place the head names before its first break, so it replaces that place rather than following
+            # it as an item ("Neue Rundherde, z.B. im Oberlappen 8 mm (...) und im Mittellappen 6 mm" lists items)
+            places = (_other_places(text, parts, j, i) if not any(shared[j + 1:i + 1])
+                      and (item is None or _PLACE_PREP.match(text, p0)) else [])
+            if places and item is not None and places[0][0] >= item:
+                places = []
+            if not places and item is not None:
+                if upto > j and not shared[i] and not HEAD_WORD.search(text, item, parts[j][1]):
+                    cut = [(a, b) for a, b in [(item, parts[j + 1][0])] + _parts_between(parts, j + 1, upto)
+                           if a < b]  # a part sharing the parenthesis before it starts where that one does
+            else:
+                cut = places
                 trail = trail_of(j) if cut else None
                 if trail is not None and i < trail[0]:  # "Nodules in the right upper (3:45), right middle (3:120)
                     # and left lower (3:200) lobes": a place before the last takes the shared noun too
@@ -442,6 +450,14 @@ def _elliptic_trail(text: str, parts: list[tuple[int, int]], groups: list[tuple[
 _PLACE_PREP = regex.compile(r"\b(?P<prep>(?:in|within|at|along|im|am|in\s+der|in\s+den)\s+)(?P<art>(?:the|der|dem|den)\s+)?",
                             regex.IGNORECASE)
 _ARTICLE = regex.compile(r"(?:the|der|dem|den)\s", regex.IGNORECASE)
+#: A place right after a finding's word, without a preposition: "Nodule[ RUL] 6 mm", "Rundherd[ rechts]".
+_BARE_PLACE = regex.compile(r"[ \t]+(?=(?:R[UML]L|L[UL]L|right|left|rechts|links|(?:recht|link)e[mnrs]?)\b)",
+                            regex.IGNORECASE)
+_SIZE = r"\d+(?:[.,]\d+)?(?:\s*(?:x|×)\s*\d+(?:[.,]\d+)?)*\s*(?:mm|cm)\b"
+#: A part that opens with a size and then places it: "4 mm in the LLL".
+_SIZE_AT_PLACE = regex.compile(rf"{_SIZE}\s+(?=(?:in|within|at|im|am)\b)", regex.IGNORECASE)
+#: A size right before a place: "measuring [6 mm ]in the RUL".
+_SIZE_BEFORE = regex.compile(rf"{_SIZE}\s*$", regex.IGNORECASE)
 
 
 def _other_places(text: str, parts: list[tuple[int, int]], j: int, i: int) -> list[tuple[int, int]]:
@@ -452,10 +468,22 @@ def _other_places(text: str, parts: list[tuple[int, int]], j: int, i: int) -> li
         return []
     h0, h1 = parts[j]
     head = HEAD_WORD.search(text, h0, h1)
-    m = _PLACE_PREP.search(text, head.end(), h1) if head else None
-    if m is None or not _PLACE.search(text, m.end(), h1):
+    if head is None:
         return []
-    own = parts[i][0]  # this part's own words: from the head's preposition when it repeats one, else its article
+    own = parts[i][0]
+    m = _PLACE_PREP.search(text, head.end(), h1)
+    if m is None or not _PLACE.search(text, m.end(), h1):
+        # no preposition: the place right after the finding's word ("Nodule RUL 6 mm (3:45) and LLL 4 mm (3:190)")
+        bare = _BARE_PLACE.match(text, head.end(), h1)
+        if bare is None or not (_PLACE.match(text, own) or _LEADING_PLACES.match(text, own)):
+            return []
+        return [(bare.end(), parts[j + 1][0])] + _parts_between(parts, j + 1, i)
+    sized = _SIZE_AT_PLACE.match(text, own)
+    if sized is not None:  # "Nodules measuring 6 mm in the RUL (3:45) and 4 mm in the LLL (3:190)": from the size before
+        # the head's place, when there is one
+        before = _SIZE_BEFORE.search(text, head.end(), m.start())
+        return [(before.start(), parts[j + 1][0])] + _parts_between(parts, j + 1, i) if before else []
+    # this part's own words: from the head's preposition when it repeats one, else its article
     if _PLACE_PREP.match(text, own):
         start = m.start("prep")
     elif _ARTICLE.match(text, own):

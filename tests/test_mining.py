@@ -357,6 +357,22 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Right upper lobe nodule measures 6 x 5 mm (series 3, image 45) (previously 4 x 4 mm, series 2 image 40).",
      [(3, 45, None, "Right upper lobe nodule measures 6 x 5 mm"),
       (2, 40, None, "Right upper lobe nodule measures 6 x 5 mm (previously 4 x 4 mm).")]),
+    # a further place of one finding replaces the place the head names: a bare place after the finding's word, a
+    # place the head names before its first break, a size before each place (eleventh review)
+    ("Nodule RUL 6 mm (se:3 im:45) and LLL 4 mm (se:3 im:190).",
+     [(3, 45, None, "Nodule RUL 6 mm"), (3, 190, None, "Nodule LLL 4 mm.")]),
+    ("Consolidation RLL (3:150) and LUL (3:60).", [(3, 150, None, "Consolidation RLL"), (3, 60, None, "Consolidation LUL.")]),
+    ("Befund: Rundherd rechts 6 mm (3:45) und links 4 mm (3:190).",
+     [(3, 45, None, "Rundherd rechts 6 mm"), (3, 190, None, "Rundherd links 4 mm.")]),
+    ("Nodule in the RUL, 6 mm (3:45), and in the LLL, 4 mm (3:190).",
+     [(3, 45, None, "Nodule in the RUL, 6 mm"), (3, 190, None, "Nodule in the LLL, 4 mm.")]),
+    ("Pulmonary nodules measuring 6 mm in the RUL (3:45) and 4 mm in the LLL (3:190).",
+     [(3, 45, None, "Pulmonary nodules measuring 6 mm in the RUL"),
+      (3, 190, None, "Pulmonary nodules measuring 4 mm in the LLL.")]),
+    # ... not a finding of its own words, nor a size then
+    ("Nodule RUL 6 mm (3:45) and effusion (3:190).", [(3, 45, None, "Nodule RUL 6 mm"), (3, 190, None, "effusion.")]),
+    ("Nodule RUL 6 mm (3:45), previously 4 mm (2:40).",
+     [(3, 45, None, "Nodule RUL 6 mm"), (2, 40, None, "Nodule RUL 6 mm, previously 4 mm.")]),
 ])
 def test_reference_review_snippets(text, want):
     assert [(r.series_number, r.image_number, r.image_count, r.snippet) for r in extract(text)] == want
