@@ -16,7 +16,7 @@ from mining.context import DATED_EXAM, PRIOR_EXAM_DE
 from mining.findings import finding_rules
 
 _PAREN_FILLER = regex.compile(
-    r"^[\s,;:/&+()\[\]]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
+    r"^[\s,;:/&+()\[\]]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|eg|ie|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
     r"the|der|die|dem|also|auch|prior|previous|previously|current|now|today(?:['’]?s)?|this|heute|heutige[nmrs]?|vorher|zuvor|"
     r"aktuell|aktuelle[nmrs]?|jetzt|as|best|seen|shown|visible|untersuchung|"
     r"noted|key|of|study|exam|examination|scan|ct|vu|voruntersuchung|voraufnahme|axial|coronal|sagittal|cor|sag|ax|"

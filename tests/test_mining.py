@@ -369,6 +369,10 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Pulmonary nodules measuring 6 mm in the RUL (3:45) and 4 mm in the LLL (3:190).",
      [(3, 45, None, "Pulmonary nodules measuring 6 mm in the RUL"),
       (3, 190, None, "Pulmonary nodules measuring 4 mm in the LLL.")]),
+    # an example marker written without its dots goes with the reference it introduces
+    ("Mild bronchiectasis, most pronounced in the lower lobes (eg, series 3 image 200).",
+     [(3, 200, None, "Mild bronchiectasis, most pronounced in the lower lobes.")]),
+    ("Bronchiectasis in the lower lobes (ie, 3:200).", [(3, 200, None, "Bronchiectasis in the lower lobes.")]),
     # ... not a finding of its own words, nor a size then
     ("Nodule RUL 6 mm (3:45) and effusion (3:190).", [(3, 45, None, "Nodule RUL 6 mm"), (3, 190, None, "effusion.")]),
     ("Nodule RUL 6 mm (3:45), previously 4 mm (2:40).",
