@@ -58,6 +58,18 @@ _NAMES_NEXT = regex.compile(rf"[ \t]*(?:{_EXAM_NOUN}\b[ \t]*)?"
 #: measured").
 _CLAUSE_END = regex.compile(rf"[ \t]*(?:{_EXAM_NOUN}\b[ \t]*)?(?:[)\].;:,]|\n|$)", regex.IGNORECASE)
 _WORDS = regex.compile(r"[^\W\d_]{2,}")
+#: What, after a reference in its clause, says its finding is gone: the image then shows it on an earlier exam
+#: ("Previously noted nodule (2:40) has resolved", "Rundherd (Se 2/Bi 40) nicht mehr abgrenzbar"); not a change that
+#: leaves some ("has partially resolved", "has not resolved").
+_GONE_AFTER = regex.compile(
+    r"[^.;,\n]{0,60}?\b(?:(?:has|have)\s+(?:(?!partially|nearly|almost|largely|mostly|incompletely|not\b)\w+\s+)?"
+    r"(?:resolved|disappeared)|(?:is\s+|are\s+)?(?:now\s+)?no\s+longer\s+(?:seen|visible|present|identified|evident|apparent|"
+    r"demonstrated|visuali[sz]ed|detectable|depicted)|(?:ist\s+|sind\s+)?(?:jetzt\s+|aktuell\s+|heute\s+)?nicht\s+mehr\s+"
+    r"(?:abgrenzbar|nachweisbar|sichtbar|darstellbar|erkennbar|vorhanden|zu\s+sehen)|(?:ist\s+|sind\s+)?(?:vollständig|"
+    r"komplett)\s+(?:rückläufig|regredient))\b", regex.IGNORECASE)
+#: What, between a reference and `_GONE_AFTER`'s words, makes them another finding's: "Nodule (3:45) stable and the
+#: effusion has resolved".
+_OTHER_SUBJECT = regex.compile(r"\b(?:and|but|while|whereas|und|aber|während|sowie)\b", regex.IGNORECASE)
 _PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor)\b", regex.IGNORECASE)
 #: A word for the compared exam labelling an image after another in one parenthesis: "(3:45, comparison 2:40)", "(image
 #: 45 (series 3), comparison 2:40)".
@@ -314,6 +326,9 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                 else:  # what dates this reference does not date the next one
                     after_end[g] = after.end()
             is_prior = after is not None or _is_prior(text, r, prev_end, triggers, trig_starts, sec.name)
+            if not is_prior:  # a finding said to be gone cannot be shown on this exam
+                nxt = bisect.bisect_right(gstarts, r.start)
+                is_prior = _gone_after(text, r.end, min(sent[1], gstarts[nxt] if nxt < len(gstarts) else sent[1]))
             if not is_prior and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2] is False:
                 # after a current image in its sentence, an image cited right after the compared exam is that exam's:
                 # "Consolidation (3:90) has improved since the prior (2:85)"
@@ -350,6 +365,13 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             snippet_end=sp1, language=lang, rule=r.rule,
         ))
     return out, cut_from
+
+
+def _gone_after(text: str, a: int, b: int) -> bool:
+    """Whether text[a:b], what follows a reference up to the next one or its sentence's end, says in the reference's
+    clause that its finding is gone (`_GONE_AFTER`), naming no other finding first."""
+    m = _GONE_AFTER.match(text, a, b)
+    return m is not None and not _OTHER_SUBJECT.search(text, a, m.end()) and not HEAD_WORD.search(text, a, m.end())
 
 
 def _names_finding(text: str, s: int, e: int) -> bool:

@@ -223,6 +223,16 @@ def test_distractors_are_not_references(text):
     ("Befund: Zunahme des Rundherdes von 4 mm (2:40) auf 6 mm (3:45).", [(2, 40, True, False), (3, 45, False, False)]),
     ("Befund: Ein solider Rundherd von 7 mm (Serie 4, Bild 56), in der VU 6 mm (Serie 4, Bild 55).",
      [(4, 56, False, False), (4, 55, True, False)]),
+    # a finding said to be gone in the reference's clause: its image is an earlier exam's (eleventh review); not one
+    # partly gone, nor another finding's
+    ("Previously noted nodule (2:40) has resolved.", [(2, 40, True, False)]),
+    ("Previously seen nodule on series 2 image 40 has resolved.", [(2, 40, True, False)]),
+    ("Befund: Rundherd (Se 2/Bi 40) nicht mehr abgrenzbar.", [(2, 40, True, False)]),
+    ("Befund: Die Konsolidierung im Unterlappen (Se 2/Bi 150) ist vollständig rückläufig.", [(2, 150, True, False)]),
+    ("Right pleural effusion (2:150) has partially resolved.", [(2, 150, False, False)]),
+    ("Right pleural effusion (2:150) has decreased but not resolved.", [(2, 150, False, False)]),
+    ("Nodule (3:45) is stable and the effusion has resolved.", [(3, 45, False, False)]),
+    ("The nodule (3:45) is no longer growing.", [(3, 45, False, False)]),
 ])
 def test_reference_review_forms(text, want):
     assert [(r.series_number, r.image_number, r.is_prior, r.series_inferred) for r in extract(text)] == want
