@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import regex
 
@@ -308,6 +309,8 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             inside.extend(sibling_cuts.get(g, ()))
             if alone_removals:
                 j = bisect.bisect_left(alone_starts, sp0)
+                if j and alone_removals[j - 1][1] > sp0:  # one reaching in from before ("- Series 3: nodule (image 45)")
+                    j -= 1
                 while j < len(alone_removals) and alone_starts[j] < sp1:
                     inside.append(alone_removals[j])
                     j += 1
@@ -512,15 +515,16 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
             return mentions_series[k][1]
     # the report names one series for its images ("All images refer to series 3", often in the technique): the last
     # such statement before the reference, else one after it (a closing note); a list heading ("Images from series 4:")
-    # names the series of its own section only
+    # names the series of its own section only, a line's label ("Series 3: nodule (image 45). ...") that line's
     if is_prior:  # such statements speak of this exam's images
         return None
-    for pos, end, ser, heading in reversed(statements):
-        if end <= r.start and (not heading or pos >= sec.start):
-            return ser
-    for pos, end, ser, heading in statements:
-        if pos >= r.end and not heading:
-            return ser
+    for st in reversed(statements):
+        if st.end <= r.start and (st.scope == "report" or st.scope == "section" and st.start >= sec.start
+                                  or st.scope == "line" and r.start < st.until):
+            return st.series
+    for st in statements:
+        if st.start >= r.end and st.scope == "report":
+            return st.series
     return None
 
 
@@ -567,23 +571,50 @@ _SERIES_HEADING_LINE = regex.compile(
 _LINE_ENDS_IN_COLON = regex.compile(r":[ \t]*(?=\n|\Z)")
 
 
-def _heading_lines(text: str) -> list[tuple[int, int, int, bool]]:
-    """(start, end, series, True) of every line that is a `_SERIES_HEADING_LINE`."""
+#: A line opening with a series label, its findings after it on the same line: "Series 3: 4 mm nodule (image 45). ...".
+_SERIES_LINE_LABEL = regex.compile(
+    r"^[ \t]*(?:[-*\u2022][ \t]*)?(?:series|serie)[ \t]*(?:\#|no\.?|nr\.?)?[ \t]*(?P<ser>\d{1,5})[ \t]*:[ \t]+(?=\S)",
+    regex.IGNORECASE | regex.MULTILINE)
+
+
+class SeriesStatement(NamedTuple):
+    """Where the report names the series of its images, and how far that holds: the whole report ("All images refer to
+    series 3"), the section of a heading line ("Series 4:" above a list), or the rest of a line it labels."""
+
+    start: int
+    end: int
+    series: int
+    scope: str  # "report", "section" or "line"
+    until: int = 0  # a "line" label's line end
+
+
+def _heading_lines(text: str) -> list[SeriesStatement]:
+    """Every line that is a `_SERIES_HEADING_LINE`."""
     out = []
     for m in _LINE_ENDS_IN_COLON.finditer(text):
         start = text.rfind("\n", 0, m.start()) + 1
         h = _SERIES_HEADING_LINE.fullmatch(text, start, m.start() + 1)
         if h:
-            out.append((h.start(), h.end(), int(h.group("ser")), True))
+            out.append(SeriesStatement(h.start(), h.end(), int(h.group("ser")), "section"))
     return out
 
 
-def series_statements(text: str) -> list[tuple[int, int, int, bool]]:
-    """(start, end, series, is a list heading) of every statement naming the series of the report's images."""
+def _line_labels(text: str) -> list[SeriesStatement]:
+    """Every `_SERIES_LINE_LABEL`, holding to its line's end."""
+    out = []
+    for m in _SERIES_LINE_LABEL.finditer(text):
+        until = text.find("\n", m.end())
+        out.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")), "line", len(text) if until < 0 else until))
+    return out
+
+
+def series_statements(text: str) -> list[SeriesStatement]:
+    """Every statement naming the series of the report's images, in text order."""
     if "erie" not in text and "ERIE" not in text:
         return []
-    found = [(m.start(), m.end(), int(m.group("ser")), m.group("head") is not None) for m in _SERIES_STATEMENT.finditer(text)]
-    return sorted(found + _heading_lines(text))
+    found = [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "section" if m.group("head") is not None else "report")
+             for m in _SERIES_STATEMENT.finditer(text)]
+    return sorted(found + _heading_lines(text) + _line_labels(text))
 
 
 def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: str) -> bool:

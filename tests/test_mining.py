@@ -223,6 +223,12 @@ def test_distractors_are_not_references(text):
     ("Befund: Zunahme des Rundherdes von 4 mm (2:40) auf 6 mm (3:45).", [(2, 40, True, False), (3, 45, False, False)]),
     ("Befund: Ein solider Rundherd von 7 mm (Serie 4, Bild 56), in der VU 6 mm (Serie 4, Bild 55).",
      [(4, 56, False, False), (4, 55, True, False)]),
+    # a line opening with a series label gives its series to every image cited on that line, not to the next line's
+    # (eleventh review)
+    ("FINDINGS:\n- Series 3: 4 mm nodule in the RUL (image 45). 6 mm nodule in the LLL (image 190).\nNodule LUL (image 77).",
+     [(3, 45, False, True), (3, 190, False, True), (None, 77, False, False)]),
+    ("Series 3: 4 mm nodule in the RUL (image 45). 6 mm nodule in the LLL (image 190).",
+     [(3, 45, False, True), (3, 190, False, True)]),
     # a finding said to be gone in the reference's clause: its image is an earlier exam's (eleventh review); not one
     # partly gone, nor another finding's
     ("Previously noted nodule (2:40) has resolved.", [(2, 40, True, False)]),
@@ -379,6 +385,8 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Pulmonary nodules measuring 6 mm in the RUL (3:45) and 4 mm in the LLL (3:190).",
      [(3, 45, None, "Pulmonary nodules measuring 6 mm in the RUL"),
       (3, 190, None, "Pulmonary nodules measuring 4 mm in the LLL.")]),
+    # a series label opening a bulleted line goes from the snippet, as it does at a line's start
+    ("FINDINGS:\n- Series 5: hiatal hernia (image 20).", [(5, 20, None, "hiatal hernia.")]),
     # an example marker written without its dots goes with the reference it introduces
     ("Mild bronchiectasis, most pronounced in the lower lobes (eg, series 3 image 200).",
      [(3, 200, None, "Mild bronchiectasis, most pronounced in the lower lobes.")]),
