@@ -8,6 +8,7 @@ labels of each snippet. `extract(text)` is the short form returning `Reference`s
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -572,9 +573,10 @@ _LINE_ENDS_IN_COLON = regex.compile(r":[ \t]*(?=\n|\Z)")
 
 
 #: A line opening with a series label, its findings after it on the same line: "Series 3: 4 mm nodule (image 45). ...".
-_SERIES_LINE_LABEL = regex.compile(
+#: (Python's `re`: its scan of line starts is twice as fast here.)
+_SERIES_LINE_LABEL = re.compile(
     r"^[ \t]*(?:[-*\u2022][ \t]*)?(?:series|serie)[ \t]*(?:\#|no\.?|nr\.?)?[ \t]*(?P<ser>\d{1,5})[ \t]*:[ \t]+(?=\S)",
-    regex.IGNORECASE | regex.MULTILINE)
+    re.IGNORECASE | re.MULTILINE)
 
 
 class SeriesStatement(NamedTuple):
