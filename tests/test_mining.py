@@ -1527,6 +1527,13 @@ def test_labels(text, label, value):
     ("Calcified plaque in the proximal LAD.", "Coronary artery wall calcification", "present"),
     ("Calcified plaque in the proximal LAD.", "Arterial wall calcification", "not_mentioned"),
     ("Dense calcification of the mid RCA.", "Coronary artery wall calcification", "present"),
+    # a resolution still awaited says the finding is there now; one that happened says it is gone (eleventh review)
+    ("Recommend follow-up to assess resolution of consolidation.", "Consolidation", "present"),
+    ("Recommend follow-up CT to assess for resolution of the right pleural effusion.", "Pleural effusion", "present"),
+    ("Interval resolution of the effusion.", "Pleural effusion", "absent"),
+    # the heart said enlarged in a relative clause
+    ("Stable appearance of the heart, which is enlarged.", "Cardiomegaly", "present"),
+    ("The heart, which is not enlarged, is normal.", "Cardiomegaly", "not_mentioned"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
