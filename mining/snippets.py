@@ -527,7 +527,8 @@ _NEGATED_CLAUSE = regex.compile(r"[ \t]*[;,][ \t]*(?:(?:and|but|und|aber)\s+)?(?
 def _negated_tail(text: str, s0: int, a: int, s1: int) -> int:
     """Where the snippet source text[s0:s1] ends: at the break before a clause, after the reference ending at `a`, that
     states another labelled finding absent ("4 mm RUL nodule (3:45); no consolidation": the image shows the nodule); a
-    negated quality of the finding stays ("Bronchiectasis (3:140), without mucus plugging")."""
+    negated quality of the finding stays ("Bronchiectasis (3:140), without mucus plugging"). After a semicolon, a clause
+    of its own, any finding word the part before does not hold counts ("Small effusion (2:140); no pneumothorax")."""
     head: set[str] | None = None  # the labels before the reference, read once and only when a negated clause follows
     k = _CLAUSE_START.search(text, a, s1)
     while k is not None:
@@ -538,6 +539,10 @@ def _negated_tail(text: str, s0: int, a: int, s1: int) -> int:
                 head = {x.label for x in finding_rules().find(text[s0:a])}
             if tail and not tail <= head:
                 return k.start()
+            if not tail and text[k.end() - 1] == ";":
+                word = HEAD_WORD.search(text, m.end(), s1)
+                if word is not None and word.group(0).lower() not in text[s0:a].lower():
+                    return k.start()
         k = _CLAUSE_START.search(text, k.end(), s1)
     return s1
 

@@ -828,6 +828,12 @@ def test_snippet_of_a_part_that_reads_the_finding(text, snippets):
     ("FINDINGS: Bronchiectasis (3:140), without mucus plugging.", ["Bronchiectasis, without mucus plugging."]),
     ("FINDINGS: Nodule (3:45), no longer calcified.", ["Nodule, no longer calcified."]),
     ("FINDINGS: Consolidation (3:45), no pleural effusion or consolidation elsewhere.", ["Consolidation"]),
+    # after a semicolon, a clause of its own: any finding word the part before does not hold (eleventh review)
+    ("FINDINGS: Small right pleural effusion with adjacent atelectasis (series 2, image 140); no pneumothorax.",
+     ["Small right pleural effusion with adjacent atelectasis"]),
+    ("BEFUND: Erguss rechts (2:140); kein Pneumothorax.", ["Erguss rechts"]),
+    ("FINDINGS: Nodule (3:45); no nodule elsewhere.", ["Nodule; no nodule elsewhere."]),
+    ("FINDINGS: Nodule (3:45), no pneumothorax.", ["Nodule, no pneumothorax."]),
 ])
 def test_snippet_drops_a_negated_finding_after_its_reference(text, snippets):
     assert [r.snippet for r in extract(text)] == snippets
