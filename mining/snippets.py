@@ -298,6 +298,12 @@ def partition(text: str, sent: tuple[int, int],
                 k, noun = trail
                 out.append((p0, parts[k][1]))
                 cut = [(groups[i][1], noun)]
+            elif not attached and (member := _member_of(text, parts, shared, i)) is not None:
+                # "Enlarged mediastinal lymph nodes, including a 15 mm subcarinal node (2:60) and a 12 mm paratracheal
+                # node (2:42)": a further member of the set the head names keeps the head, the members before cut
+                k, lead_end = member
+                out.append((parts[k][0], p1))
+                cut = [(lead_end, p0)]
             else:
                 out.append((out[i - 1][0], p1) if attached else (p0, p1))
         elif after is not None and not (before and _LOOKS_BACK.match(text, p0, p1)):
@@ -349,6 +355,33 @@ _READING = regex.compile(
 
 #: A German compound saying what a finding is suspicious of: "metastasenverdächtig", "malignomverdächtig".
 _SUSPECT_WORD = regex.compile(r"\w+verdächtig", regex.IGNORECASE)
+
+
+#: What opens the members of a set a finding's head names: "lymph nodes, including a 15 mm subcarinal node".
+_MEMBERS_LEAD = regex.compile(r",?\s*\b(?:including|such\s+as|namely|e\.\s?g\.,?|for\s+example|einschließlich|darunter|"
+                              r"u\.\s?a\.|z\.\s?b\.)\s+", regex.IGNORECASE)
+
+
+def _member_of(text: str, parts: list[tuple[int, int]], shared: list[bool], i: int) -> tuple[int, int] | None:
+    """(k, where its members start) when part i, with a finding word of its own, is a further member of the set that
+    part k before it names and lists ("Enlarged mediastinal lymph nodes, including a 15 mm subcarinal node (2:60) and a
+    12 mm paratracheal node (2:42)"): k's finding word, then a word opening members (`_MEMBERS_LEAD`), and part i's
+    finding word the same noun (its first four letters: "nodes" and "node", not "nodules"); None otherwise."""
+    own = HEAD_WORD.search(text, *parts[i])
+    if own is None or shared[i]:
+        return None
+    noun = own.group(0).lower()[:4]
+    for k in range(i - 1, -1, -1):  # back over the members before it, each the same noun
+        head = HEAD_WORD.search(text, *parts[k])
+        if head is None:
+            continue
+        same = head.group(0).lower()[:4] == noun
+        lead = _MEMBERS_LEAD.search(text, head.end(), parts[k][1])
+        if lead is not None:
+            return (k, lead.end()) if same and lead.end() < parts[k][1] else None
+        if not same:
+            return None
+    return None
 
 
 def _heads_part(text: str, p0: int, p1: int) -> bool:

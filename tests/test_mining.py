@@ -391,6 +391,21 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Mild bronchiectasis, most pronounced in the lower lobes (eg, series 3 image 200).",
      [(3, 200, None, "Mild bronchiectasis, most pronounced in the lower lobes.")]),
     ("Bronchiectasis in the lower lobes (ie, 3:200).", [(3, 200, None, "Bronchiectasis in the lower lobes.")]),
+    # a further member of a set the head names keeps the head ("including", "such as", "darunter"); not another finding,
+    # nor across another one (eleventh review)
+    ("Enlarged mediastinal lymph nodes, including a 15 mm subcarinal node (series 2, image 60) and a 12 mm right lower "
+     "paratracheal node (series 2, image 42).",
+     [(2, 60, None, "Enlarged mediastinal lymph nodes, including a 15 mm subcarinal node"),
+      (2, 42, None, "Enlarged mediastinal lymph nodes, including a 12 mm right lower paratracheal node.")]),
+    ("Befund: Vergrößerte mediastinale Lymphknoten, darunter ein 15 mm subkarinaler Lymphknoten (2:60) und ein 12 mm "
+     "paratrachealer Lymphknoten (2:42).",
+     [(2, 60, None, "Vergrößerte mediastinale Lymphknoten, darunter ein 15 mm subkarinaler Lymphknoten"),
+      (2, 42, None, "Vergrößerte mediastinale Lymphknoten, darunter ein 12 mm paratrachealer Lymphknoten.")]),
+    ("Multiple nodules, including a 5 mm RUL nodule (3:45), and a right pleural effusion (3:150).",
+     [(3, 45, None, "Multiple nodules, including a 5 mm RUL nodule"), (3, 150, None, "a right pleural effusion.")]),
+    ("Multiple nodules, including a 5 mm nodule (3:45); moderate effusion (3:100) and a nodule (3:150).",
+     [(3, 45, None, "Multiple nodules, including a 5 mm nodule"), (3, 100, None, "moderate effusion"),
+      (3, 150, None, "a nodule.")]),
     # ... not a finding of its own words, nor a size then
     ("Nodule RUL 6 mm (3:45) and effusion (3:190).", [(3, 45, None, "Nodule RUL 6 mm"), (3, 190, None, "effusion.")]),
     ("Nodule RUL 6 mm (3:45), previously 4 mm (2:40).",
