@@ -71,6 +71,10 @@ SERIES_HERE_MAX = 256     # an incremental run recomputing at most this many ser
                           # processes that have not imported the geometry yet took 0.4 s to answer for 64 series
 WALK_RUNS_PER_SHARE = 8   # runs of subtrees per reader in list_export: top folders hold very different numbers of
                           # files (two runs a share: one reader walked 0.19 s while the other waited after 0.11 s)
+BIG_FOLDER_BYTES = 256 * 1024  # a folder whose own size says it holds thousands of entries (ext4 ~40 bytes an entry,
+                          # tmpfs 20): list_export hands its files to the readers in parts (a flat dump of 118,624 files
+                          # was one reader's, 0.63 s, while the other had finished)
+FOLDER_PART = 16384       # names of such a folder a reader stats in one part
 FILE_TIME_LIMIT_S = 5.0   # default wall time one file may take (header reading)
 SERIES_FIELDS = (
     "series_instance_uid", "study_instance_uid", "accession_number", "patient_id", "study_date", "series_number",
@@ -135,9 +139,10 @@ def _walk_root(export_dir, exclude) -> tuple[str, str, set[str]]:
     return real_root, real_root.rstrip(os.sep) + os.sep, {os.path.realpath(p) for p in exclude}
 
 
-def _list_folder(rel_dir: str, abs_dir: str, prefix: str) -> tuple[list, list]:
+def _list_folder(rel_dir: str, abs_dir: str, prefix: str, names: list[str] | None = None) -> tuple[list, list]:
     """(walk entries of the folder's files, [(rel, real path) of its subfolders]), both by name. A folder that
-    cannot be listed is one entry with the error (the export root itself raises)."""
+    cannot be listed is one entry with the error (the export root itself raises). `names`: only these entries, in
+    this order (a part of a big folder, `_folder_parts`), looked up by name rather than listed."""
     by_name = _attrgetter("name")
     try:  # listed through a folder descriptor: each stat then looks up one name, not the whole path
         fd = os.open(abs_dir, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
@@ -147,8 +152,11 @@ def _list_folder(rel_dir: str, abs_dir: str, prefix: str) -> tuple[list, list]:
         return [_unlisted(rel_dir, exc)], []
     try:
         try:
-            with os.scandir(fd) as it:
-                entries = sorted(it, key=by_name)
+            if names is None:
+                with os.scandir(fd) as it:
+                    entries = sorted(it, key=by_name)
+            else:
+                entries = [_NamedEntry(fd, name) for name in names]
         except OSError as exc:
             if not rel_dir:
                 raise
@@ -171,6 +179,34 @@ def _list_folder(rel_dir: str, abs_dir: str, prefix: str) -> tuple[list, list]:
         os.close(fd)
 
 
+class _NamedEntry:
+    """A folder's entry known by name only (a part of a big folder), as much of `os.DirEntry` as the walk uses, from
+    one lstat through the folder's descriptor (a scandir gives the same answers, its type without a syscall)."""
+
+    __slots__ = ("name", "_st", "_err")
+
+    def __init__(self, fd: int, name: str):
+        self.name = name
+        try:
+            self._st, self._err = os.stat(name, dir_fd=fd, follow_symlinks=False), None
+        except OSError as exc:  # gone since it was listed, or unreadable: raised where the walk stats it
+            self._st, self._err = None, exc
+
+    def is_file(self, follow_symlinks: bool = False) -> bool:
+        return self._st is not None and _stat.S_ISREG(self._st.st_mode)
+
+    def is_dir(self, follow_symlinks: bool = False) -> bool:
+        return self._st is not None and _stat.S_ISDIR(self._st.st_mode)
+
+    def is_symlink(self) -> bool:
+        return self._st is not None and _stat.S_ISLNK(self._st.st_mode)
+
+    def stat(self, follow_symlinks: bool = False):
+        if self._st is None:
+            raise self._err
+        return self._st
+
+
 def _unlisted(rel_dir: str, exc: OSError) -> tuple[str, None, None, str]:
     """The walk entry of a folder that cannot be opened or listed."""
     return rel_dir, None, None, f"the folder cannot be listed ({exc.strerror or exc}); its files are not indexed, check its permissions"
@@ -181,11 +217,8 @@ def _odd_entry(e, base: str, abs_path: str, prefix: str, subdirs: list):
     special file, a non-ASCII name. Returns the walk entry, or None for a folder to enter."""
     name = e.name
     bad_name = False
-    if not name.isascii():
-        try:
-            name.encode("utf-8")
-        except UnicodeEncodeError:
-            bad_name, name = True, _escaped(name)
+    if not name.isascii() and not _utf8(name):
+        bad_name, name = True, _escaped(name)
     rel = base + name
     try:
         if e.is_dir(follow_symlinks=False):
@@ -608,15 +641,58 @@ def _walk_table(packed: tuple):
 
 
 def _walk_subtrees(args) -> tuple:
-    """A reader's share of list_export: these subtrees of the export, walked in order (`_walk_packed`)."""
-    export_dir, exclude, trees = args
-    return _walk_packed(_walk_folders(export_dir, exclude, start=trees))
+    """A reader's share of list_export: these subtrees of the export, walked in order (`_walk_packed`), or the files of
+    one part of a big folder (`_folder_parts`: its subfolders are subtrees of their own)."""
+    export_dir, exclude, item = args
+    if isinstance(item, dict):  # {"part": (rel, real path, [names])}
+        rel_dir, abs_dir, names = item["part"]
+        return _walk_packed([_list_folder(rel_dir, abs_dir, _walk_root(export_dir, exclude)[1], names)[0]])
+    return _walk_packed(_walk_folders(export_dir, exclude, start=item))
+
+
+def _is_big_folder(abs_dir: str) -> bool:
+    """Whether the folder's own size (its list of entries, not its files) says it holds thousands of entries."""
+    try:
+        return os.stat(abs_dir).st_size > BIG_FOLDER_BYTES
+    except OSError:
+        return False  # the walk reports it
+
+
+def _folder_parts(rel_dir: str, abs_dir: str) -> list | None:
+    """A big folder's walk cut for the readers: ("part", {"part": (rel, real path, [names])}) for each run of
+    FOLDER_PART of its entries in name order, then ("tree", (rel, real path)) for each subfolder, as `_list_folder`
+    finds them (a folder by `is_dir`, not followed through a symlink, its name valid UTF-8). Only names are listed
+    here, no file is stat-ed. None when the folder cannot be listed (the walk reports why)."""
+    names, dirs = [], []
+    try:
+        with os.scandir(abs_dir) as it:
+            for e in it:
+                names.append(e.name)
+                if e.is_dir(follow_symlinks=False):
+                    dirs.append(e.name)
+    except OSError:
+        return None
+    names.sort()
+    base = f"{rel_dir}/" if rel_dir else ""
+    out: list = [("part", {"part": (rel_dir, abs_dir, names[k:k + FOLDER_PART])}) for k in range(0, len(names), FOLDER_PART)]
+    return out + [("tree", (base + name, f"{abs_dir}{os.sep}{name}")) for name in sorted(dirs) if _utf8(name)]
+
+
+def _utf8(name: str) -> bool:
+    """Whether a file name can be written as UTF-8 (a name that cannot is reported, not walked: `_odd_entry`)."""
+    try:
+        name.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _walk_shares(export_dir: str, exclude: list, shares: int) -> list:
-    """The walk cut into its order: ("entries", [...]) of the top folders, listed here, and ("trees", [...]) of
-    consecutive subtrees, WALK_RUNS_PER_SHARE runs a share (a reader done early takes another). Folders are opened
-    here down to three levels, until there are 4 subtrees a share (an export of one patient folder still splits)."""
+    """The walk cut into its order: ("entries", [...]) of the top folders, listed here, ("trees", [...]) of
+    consecutive subtrees, WALK_RUNS_PER_SHARE runs a share (a reader done early takes another), and ("big", (rel, real
+    path)) of a folder whose own size says it holds thousands of entries (`_is_big_folder`: a flat dump, whose files
+    one reader would stat alone; `list_export` cuts it into parts). Folders are opened here down to three levels,
+    until there are 4 subtrees a share (an export of one patient folder still splits)."""
     real_root, prefix, skip = _walk_root(export_dir, exclude)
     segments: list = [("tree", ("", real_root))]
     for _depth in range(3):
@@ -627,9 +703,19 @@ def _walk_shares(export_dir: str, exclude: list, shares: int) -> list:
             if kind != "tree":
                 opened.append((kind, item))
             elif item[1] not in skip:
+                if _is_big_folder(item[1]):
+                    opened.append(("big", item))
+                    continue
                 entries, subdirs = _list_folder(*item, prefix)
                 opened += [("entries", entries)] + [("tree", sub) for sub in subdirs]
         segments = opened
+    segments = [("big", item) if kind == "tree" and item[1] not in skip and _is_big_folder(item[1]) else (kind, item)
+                for kind, item in segments]
+    return _runs_of(segments, shares)
+
+
+def _runs_of(segments: list, shares: int) -> list:
+    """`segments` with consecutive ("tree", item)s gathered into ("trees", [...]) runs, WALK_RUNS_PER_SHARE a share."""
     trees = [item for kind, item in segments if kind == "tree"]
     per_run = max(1, -(-len(trees) // (WALK_RUNS_PER_SHARE * shares)))
     out, run = [], []
@@ -663,11 +749,17 @@ def list_export(export_dir: str | os.PathLike, exclude: list = (), timeout: floa
         return _walk_table(_walk_packed(_walk_folders(root, skip)))
     import pyarrow as pa
 
+    def hand_out(item) -> _ReaderTask:
+        return _ReaderTask(pool, _walk_subtrees, ((root, skip, item),), f"listing {root}")
+
     segments = _walk_shares(root, skip, _READERS_SIZE)
-    runs = {k: _ReaderTask(pool, _walk_subtrees, ((root, skip, item),), f"listing {root}")
-            for k, (kind, item) in enumerate(segments) if kind == "trees"}
-    return pa.concat_tables([_walk_table(runs[k].get(timeout) if kind == "trees" else _walk_packed([item]))
-                             for k, (kind, item) in enumerate(segments)])
+    runs = {k: [hand_out(item)] for k, (kind, item) in enumerate(segments) if kind == "trees"}
+    for k, (kind, item) in enumerate(segments):  # listed once the readers have the rest to walk
+        if kind == "big":
+            parts = _folder_parts(*item)
+            runs[k] = [hand_out(x) for _, x in _runs_of(parts, _READERS_SIZE)] if parts is not None else [hand_out([item])]
+    return pa.concat_tables([_walk_table(_walk_packed([item]) if kind == "entries" else r.get(timeout))
+                             for k, (kind, item) in enumerate(segments) for r in runs.get(k, [None])])
 
 
 def read_files(root: str | os.PathLike, items, fast: bool = True, limit: float | None = FILE_TIME_LIMIT_S,

@@ -164,14 +164,27 @@ def test_the_flow_indexes_a_hostile_export_as_radmine_index_does(export, tmp_pat
     assert sorted(e["path"] for e in got["rows"][1]) == sorted(errs)
 
 
-@pytest.mark.parametrize("layout", ["wide", "one_top_folder"])
-def test_the_readers_split_walk_equals_the_walk(export, tmp_path, layout):
+@pytest.mark.parametrize("layout", ["wide", "one_top_folder", "big_folders"])
+def test_the_readers_split_walk_equals_the_walk(export, tmp_path, layout, monkeypatch):
     """list_export with reader processes (the flow's) cuts the walk into subtrees walked in two processes; the
-    table equals walk_export's entries, in walk order, hostile entries and the excluded data folder included."""
+    table equals walk_export's entries, in walk order, hostile entries and the excluded data folder included. With
+    "big_folders" every folder counts as big: the export's own folder is cut into parts of two names
+    (`_folder_parts`), hostile entries and names that are not UTF-8 among them, its subfolders walked whole."""
+    import dataset.index as index
     from dataset.index import close_readers, list_export, open_readers
 
     root, outside, src = export
     top = root / "DICOM" if layout == "one_top_folder" else root  # one folder on top: the split goes deeper
+    extra = 0
+    if layout == "big_folders":  # the cut is made in this process: the readers only walk what they are handed
+        monkeypatch.setattr(index, "BIG_FOLDER_BYTES", -1)
+        monkeypatch.setattr(index, "FOLDER_PART", 2)
+        os.mkdir(os.fsencode(root) + b"/bad\xffdir")
+        (Path(os.fsdecode(os.fsencode(root) + b"/bad\xffdir")) / "f").write_bytes(b"f")
+        Path(os.fsdecode(os.fsencode(root) + b"/bad\xfffile")).write_bytes(b"b")
+        os.symlink(outside / "secret.dcm", root / "link_out.dcm")
+        os.mkfifo(root / "pipe")
+        extra = 4  # the folder and the file named badly (an entry each, the folder not entered), the link, the fifo
     for p in range(5):
         for s in range(3):
             d = top / f"P{p}" / f"S{s}"
@@ -191,6 +204,8 @@ def test_the_readers_split_walk_equals_the_walk(export, tmp_path, layout):
     (data / "versions" / "x.parquet").write_bytes(b"p")
     try:
         serial = list(walk_export(root, exclude=[data]))
+        if layout == "big_folders":  # the cut that is tested: the export's folder handed out in parts
+            assert [kind for kind, _ in index._walk_shares(str(root), [str(data)], 2)] == ["big"]
         open_readers(2)
         try:
             table = list_export(root, exclude=[data])
@@ -199,5 +214,5 @@ def test_the_readers_split_walk_equals_the_walk(export, tmp_path, layout):
     finally:
         os.chmod(top / "P4" / "S1" / "locked", 0o755)
     assert [tuple(r.values()) for r in table.to_pylist()] == serial
-    assert len(serial) == 5 * (3 * 3 + 1) + 1 + 1 + 1 + 1 + 1 + 1  # files, links, fifo, locked, z.dcm, good.dcm
+    assert len(serial) == 5 * (3 * 3 + 1) + 1 + 1 + 1 + 1 + 1 + 1 + extra  # files, links, fifo, locked, z.dcm, good.dcm
     assert not any(p.startswith("P0/data") or "/P0/data" in p for p, *_ in serial)
