@@ -40,7 +40,7 @@ _PREP_BEFORE = regex.compile(
     r"initially)\s+)?)"
     r"(?:(?:also|again|ebenfalls|auch)\s+|(?:previously|initially)\s+(?=(?:seen|shown|demonstrated|noted)\s))?"
     r"(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?)?"
-    r"(?:(?:at\s+(?:the\s+)?level\s+of|(?:auf|in)\s+(?:der\s+)?höhe(?:\s+(?:von|des|der))?|on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen)\s+)"
+    r"(?:(?:at\s+(?:the\s+)?level\s+of|(?:auf|in)\s+(?:der\s+)?höhe(?:\s+(?:von|des|der))?|on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen|spanning|across|throughout|über)\s+)"
     rf"(?:{_EXAMPLE}\s*,?\s*)?"
     r"(?:the\s+|der\s+|dem\s+|den\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|(?:key|reference)\s+(?:images?\s*[:\-]?\s*)?|"
     # "Atelectasis at both bases, e.g. image 201": the pointer goes with the reference, not left dangling

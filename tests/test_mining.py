@@ -406,6 +406,13 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Multiple nodules, including a 5 mm nodule (3:45); moderate effusion (3:100) and a nodule (3:150).",
      [(3, 45, None, "Multiple nodules, including a 5 mm nodule"), (3, 100, None, "moderate effusion"),
       (3, 150, None, "a nodule.")]),
+    # a bare slash pair right before the prior exam's pair in parentheses is this exam's (not after a date word, not a
+    # blood pressure); a word spanning a range of images goes with it
+    ("Nodule: 3/45 (prior 2/40).", [(3, 45, None, "Nodule"), (2, 40, None, "Nodule.")]),
+    ("Befund: Rundherd (3/45) (VU 2/40).", [(3, 45, None, "Rundherd"), (2, 40, None, "Rundherd.")]),
+    ("On 3/12 (prior 2/40) the nodule.", [(2, 40, None, "On 3/12 the nodule.")]),
+    ("BP 120/80 (prior 130/85).", []),
+    ("Consolidation spanning images 120-160 of series 4.", [(4, 120, None, "Consolidation.")]),
     # ... not a finding of its own words, nor a size then
     ("Nodule RUL 6 mm (3:45) and effusion (3:190).", [(3, 45, None, "Nodule RUL 6 mm"), (3, 190, None, "effusion.")]),
     ("Nodule RUL 6 mm (3:45), previously 4 mm (2:40).",
