@@ -412,6 +412,7 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Rundherd (3/45) (VU 2/40).", [(3, 45, None, "Rundherd"), (2, 40, None, "Rundherd.")]),
     ("On 3/12 (prior 2/40) the nodule.", [(2, 40, None, "On 3/12 the nodule.")]),
     ("BP 120/80 (prior 130/85).", []),
+    ("Elevated pulmonary artery pressure (series 3, image 45).", [(3, 45, None, "Elevated pulmonary artery pressure.")]),
     ("Consolidation spanning images 120-160 of series 4.", [(4, 120, None, "Consolidation.")]),
     # ... not a finding of its own words, nor a size then
     ("Nodule RUL 6 mm (3:45) and effusion (3:190).", [(3, 45, None, "Nodule RUL 6 mm"), (3, 190, None, "effusion.")]),
