@@ -396,8 +396,8 @@ def _names_finding_noun(text: str, s: int, e: int) -> bool:
     return _names_finding(seg, 0, len(seg))
 
 
-#: A list item's marker ("- ", "2. ", "a) "), or a pipe table row's opening pipe with its row-number cell ("| 1 | ").
-_LIST_ITEM = regex.compile(r"[ \t]*(?:(?:[-*•]|\d{1,2}[.)]|[a-h]\))[ \t]+|\|(?:[ \t]*\#?\d{0,3}[ \t]*\|)?[ \t]*)")
+#: A list item's marker ("- ", "2. ", "#2.", "(2)", "a) ", "b. "), or a pipe table row's opening pipe with its row-number cell ("| 1 | ").
+_LIST_ITEM = regex.compile(r"[ \t]*(?:(?:[-*•]|\d{1,2}[.)]|\#\d{1,2}[.):]?|\(\d{1,2}\)|[a-h][.)])[ \t]+|\|(?:[ \t]*\#?\d{0,3}[ \t]*\|)?[ \t]*)")
 
 
 def _line_marker(text: str, pos: int) -> regex.Match | None:

@@ -21,11 +21,11 @@ _PAREN_FILLER = regex.compile(
     r"aktuell|aktuelle[nmrs]?|jetzt|as|best|seen|shown|visible|untersuchung|"
     r"noted|key|of|study|exam|examination|scan|ct|vu|voruntersuchung|voraufnahme|axial|coronal|sagittal|cor|sag|ax|"
     r"sowie|well|koronar|koronare[nr]?|sagittale[nr]?|axiale[nr]?|transversal|mpr|mip|"
-    r"respectively|bzw\.?|ff\.?|s(?=\.)|u\.\s?a\.?|damals|vormals|dort|dortige[nmrs]?|dated|vom|vs\.?|versus|"
+    r"respectively|bzw\.?|ff\.?|s(?=\.)|u\.\s?a\.?|damals|vormals|dort|dortige[nmrs]?|dated|vom|from|vs\.?|versus|"
     # a window, kernel or reconstruction named beside the image: "(series 3, image 45 [lung window])"
     r"lung|lunge|windows?|\w*fenster|kernel|kern|soft|tissue|weichteil\w*|bone|knochen|"
     r"reconstructions?|recon|reformat\w*|rekonstruktion\w*|"
-    r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2}))\b[\s,;:/&+.()\[\]]*)*$",
+    r"\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|(?:19|20)\d\d)\b[\s,;:/&+.()\[\]]*)*$",
     regex.IGNORECASE,
 )
 _EXAMPLE = r"(?:e\.\s?g\.|z\.\s?b\.|i\.\s?e\.|cf\.|for\s+example|for\s+instance|zum\s+beispiel)"
@@ -62,7 +62,7 @@ _CLAUSE_BREAKS = [
     regex.compile(r"\s(?:and|und|as\s+well\s+as|sowie|while|whereas)\s", regex.IGNORECASE),
     regex.compile(r",(?!\d)"),  # not a decimal comma ("4,5 x 3,0 cm")
 ]
-_LEAD_TRIM = regex.compile(r"(?:[\s,;:.\-–•*]+|(?:\d{1,2}[.)]\s+)|(?:[a-h]\)\s+)|(?:and|und|but|aber|while|whereas|sowie|as\s+well\s+as)\b)+", regex.IGNORECASE)
+_LEAD_TRIM = regex.compile(r"(?:[\s,;:.\-–•*]+|(?:\d{1,2}[.)]\s+)|(?:[a-h]\)\s+)|(?:\#\d{1,2}[.):]?\s+)|(?:\(\d{1,2}\)\s+)|(?:(?-i:[a-h])\.\s+)|(?:and|und|but|aber|while|whereas|sowie|as\s+well\s+as)\b)+", regex.IGNORECASE)
 _TRAIL_TRIM = regex.compile(r"(?:[\s,;:\-–]+|\b(?:and|und|or|oder))+\Z", regex.IGNORECASE)
 HEAD_WORD = regex.compile(
     r"\b(?:nodules?|masse?s?|lesions?|opacit(?:y|ies)|consolidation|effusions?|atelecta\w+|emphysema|cyst\w*|foc(?:us|i)|"
@@ -214,8 +214,9 @@ def partition(text: str, sent: tuple[int, int],
     """Split sentence `sent` into one source span per reference group (spans given as removal spans), and per group the
     spans of other groups' items inside its span, to cut from its snippet."""
     s0, s1 = sent
-    if groups:  # a negated finding after the last reference is no part of what it shows
+    if groups:  # a negated finding after the last reference is no part of what it shows, nor another before it
         s1 = _negated_tail(text, s0, groups[-1][1], s1)
+        s0 = _foreign_lead(text, s0, groups[0][0])
     if len(groups) <= 1:
         return [trim_span(text, s0, s1)] * len(groups), [[] for _ in groups]
     cuts = [s0]
@@ -581,6 +582,26 @@ def _negated_tail(text: str, s0: int, a: int, s1: int) -> int:
 
 
 _CLAUSE_START = regex.compile(r"[ \t]*[;,](?!\d)")
+
+
+def _foreign_lead(text: str, s0: int, a: int) -> int:
+    """Where the snippet source starting at `s0` starts when the first reference starts at `a`: after the last
+    semicolon before it (outside parentheses) when the clause from there names a finding of its own and the clauses
+    before it name a labelled finding that clause does not ("Paraseptal emphysema; 3 mm nodule in the RUL (3:102)":
+    the image shows the nodule); else `s0`. A clause without a finding word of its own keeps what comes before
+    ("Multiple nodules; the largest measures 6 mm (3:45)")."""
+    k = text.rfind(";", s0, a)
+    if k < 0:
+        return s0
+    depth = 0
+    for c in text[k + 1:a]:  # the semicolon inside a parenthesis still open at the reference is the reference's own
+        depth += (c in "([") - (c in ")]")
+    if depth < 0 or HEAD_WORD.search(text, k + 1, a) is None:
+        return s0
+    lead = {x.label for x in finding_rules().find(text[s0:k])}
+    if not lead or lead <= {x.label for x in finding_rules().find(text[k + 1:a])}:
+        return s0
+    return k + 1
 
 
 def _past_own_paren(text: str, p0: int, a1: int, b0: int) -> int:

@@ -418,6 +418,26 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Nodule RUL 6 mm (3:45) and effusion (3:190).", [(3, 45, None, "Nodule RUL 6 mm"), (3, 190, None, "effusion.")]),
     ("Nodule RUL 6 mm (3:45), previously 4 mm (2:40).",
      [(3, 45, None, "Nodule RUL 6 mm"), (2, 40, None, "Nodule RUL 6 mm, previously 4 mm.")]),
+    # a clause before a semicolon naming another finding is no part of what the image shows; one without a finding
+    # word of its own keeps it, and so does one naming the same finding (twelfth review)
+    ("Paraseptal emphysema; 3 mm perifissural nodule along the minor fissure (3:102), likely a lymph node.",
+     [(3, 102, None, "3 mm perifissural nodule along the minor fissure, likely a lymph node.")]),
+    ("Heart size normal; no pericardial effusion; 4 mm nodule in the RUL (3:45).",
+     [(3, 45, None, "4 mm nodule in the RUL.")]),
+    ("Befund: Emphysem; Rundherd im rechten Oberlappen 5 mm (Se 3/Bi 45).",
+     [(3, 45, None, "Rundherd im rechten Oberlappen 5 mm.")]),
+    ("Emphysema and nodules; 4 mm nodule RUL (3:45).", [(3, 45, None, "4 mm nodule RUL.")]),
+    ("Multiple nodules; the largest in the RUL measures 6 mm (3:45).",
+     [(3, 45, None, "Multiple nodules; the largest in the RUL measures 6 mm.")]),
+    ("Lungs clear; small nodule (3:45).", [(3, 45, None, "Lungs clear; small nodule.")]),
+    ("Nodules in both lungs; 5 mm nodule in the RUL (3:45).",
+     [(3, 45, None, "Nodules in both lungs; 5 mm nodule in the RUL.")]),
+    # a bare slash pair dated by the prior exam's date in its parenthesis; then the current pair of its series echoes it
+    ("Subcarinal node measures 12 mm (2/55), previously 9 mm (2/53 on 01/05/2024).",
+     [(2, 55, None, "Subcarinal node measures 12 mm"), (2, 53, None, "Subcarinal node measures 12 mm, previously 9 mm.")]),
+    ("Nodule 6 mm (3/45), previously 4 mm (3/40 from 2023).",
+     [(3, 45, None, "Nodule 6 mm"), (3, 40, None, "Nodule 6 mm, previously 4 mm.")]),
+    ("Effusion (3/45 on 12/2023 CT).", []),
 ])
 def test_reference_review_snippets(text, want):
     assert [(r.series_number, r.image_number, r.image_count, r.snippet) for r in extract(text)] == want
@@ -461,6 +481,12 @@ def test_reference_review_snippets(text, want):
     ("Befund:\nRundherde:\n- OL re.: 5 mm (Se 3, Bi 45).\n- UL li.: 4 mm (Se 3, Bi 88).",
      ["Rundherde: OL re.: 5 mm.", "Rundherde: UL li.: 4 mm."]),
     ("FINDINGS:\nLungs:\n- RUL: 5 mm (3:50).", ["RUL: 5 mm."]),  # a heading that names no finding
+    # items numbered "#1.", "(1)", "a." take their heading too, and their marker goes (twelfth review)
+    ("FINDINGS:\nLung nodules:\n#1. Right upper lobe, solid, 6 mm, series 3 image 88.\n#2. Left lower lobe, 4 mm, se 3 "
+     "im 212.", ["Lung nodules: Right upper lobe, solid, 6 mm.", "Lung nodules: Left lower lobe, 4 mm."]),
+    ("FINDINGS:\nNodules:\n(1) RUL, 5 mm (3:45).\n(2) LLL, 4 mm (3:88).", ["Nodules: RUL, 5 mm.", "Nodules: LLL, 4 mm."]),
+    ("FINDINGS:\nNodules:\na. RUL, 5 mm (3:45).\nb. LLL, 4 mm (3:88).", ["Nodules: RUL, 5 mm.", "Nodules: LLL, 4 mm."]),
+    ("FINDINGS:\n#1: Bronchiectasis (3:130).\n#2: Nodule (3:140).", ["Bronchiectasis.", "Nodule."]),
     # a lettered list item's marker is no part of its snippet
     ("FINDINGS:\na) Bronchiectasis (3:130).\nb) Nodule (3:140).", ["Bronchiectasis.", "Nodule."]),
     # a word saying which exam an image is on goes with it
