@@ -43,7 +43,8 @@ class SectionRules:
             # a combined header ("IMPRESSION/RECOMMENDATION:", "Findings and impression:") is its first part's section
             r"(?:[ \t]*(?:/|&|\band\b|\bund\b)[ \t]*(?:" + alt + r")(?![^\W_]|-))?"
             r"(?:\*{1,3}|_{1,3})?"  # the close of Markdown emphasis: "**FINDINGS**", "**Findings:**"
-            r"(?P<tail>[ \t]*:(?:\*{1,3}|_{1,3})?|[ \t]*(?=\r?\n|$)|(?=[ \t]+\S))",
+            # a dash after the header works as a colon at a line's start: "Findings - no nodules"
+            r"(?P<tail>[ \t]*:(?:\*{1,3}|_{1,3})?|[ \t]+[-–—](?=[ \t]|\r?\n|$)[ \t]*|[ \t]*(?=\r?\n|$)|(?=[ \t]+\S))",
             regex.IGNORECASE,
         )
 
@@ -68,6 +69,8 @@ class SectionRules:
             tail = m.group("tail")
             line_start = m.start() == 0 or text[m.start() - 1] == "\n" or text[m.start():m.start("h")].strip(" \t-*#>•_") == ""
             at_line_start = line_start and (m.start() == 0 or text[m.start() - 1] == "\n")
+            if at_line_start and tail.strip() in ("-", "–", "—"):
+                tail = ":"  # "Findings - ...": a header as with a colon
             if ":" in tail:
                 pass
             elif tail.strip() == "" and (m.end() == len(text) or text[m.end()] in "\r\n"):

@@ -1034,12 +1034,19 @@ def test_the_plane_after_one_reference_is_no_hint_for_the_next():
     ("**IMPRESSION**", "IMPRESSION"), ("**Impression:**", "IMPRESSION"), ("__BEURTEILUNG__", "IMPRESSION"),
     ("Klinische Informationen:", "HISTORY"), ("Untersuchungsprotokoll:", "TECHNIQUE"),
     ("Vergleichsaufnahmen:", "COMPARISON"), ("Kommentar:", "IMPRESSION"),
+    # a dash after the header at a line's start works as a colon (twelfth review)
+    ("Findings -", "FINDINGS"), ("Impression –", "IMPRESSION"),
 ])
 def test_sections_header_forms(header, section):
     (r,) = extract(f"{header}\nNodule (3:45).")
     assert r.section == section
     (r,) = extract(f"Intro line.\n{header} Nodule (3:45).") if header.endswith(":") or header.isupper() else (r,)
     assert r.section == section
+    if header.endswith(("-", "–")):  # and with the text on its line
+        (r,) = extract(f"HISTORY: Cough.\n{header} Nodule (3:45).")
+        assert (r.section, r.snippet) == (section, "Nodule.")
+        (r,) = extract(f"HISTORY: Cough. {header} Nodule (3:45).")  # not after a sentence on its line
+        assert r.section == "HISTORY"
 
 
 @pytest.mark.parametrize("text,sections", [
