@@ -78,6 +78,8 @@ _PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu
 _PRIOR_LABEL_WORDS = ("comparison", "before", "baseline", "vergleich")
 _PRIOR_LABEL = regex.compile(rf"[(\[](?:[^()\[\]\n]|\([^()\[\]\n]*\))*[,;]\s*(?:{'|'.join(_PRIOR_LABEL_WORDS)}|(?:19|20)\d\d)\s*:?\s*$",
                              regex.IGNORECASE)
+#: The compared exam's word right before a reference names its exam (not after a comma: "On comparison, image 45 ...").
+_EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline)$")
 _CURRENT_INSIDE = regex.compile(r"\b(?:current|now|today|aktuell|jetzt|heute|new|neu)\b", regex.IGNORECASE)
 
 
@@ -625,6 +627,8 @@ def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: s
     if _PRIOR_INSIDE.search(inside):
         return True
     before = text[max(0, r.start - 14):r.start].rstrip(" \t:").lower()
+    if _EXAM_BEFORE.search(before):  # "comparison image 40", "baseline series 2, image 40"
+        return True
     if ((before.endswith(_PRIOR_LABEL_WORDS) or (before[-4:-2] in ("19", "20") and before[-4:].isdigit()))
             and _PRIOR_LABEL.search(text, max(0, r.start - 80), r.start)):
         return True

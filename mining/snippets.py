@@ -29,6 +29,8 @@ _PAREN_FILLER = regex.compile(
     regex.IGNORECASE,
 )
 _EXAMPLE = r"(?:e\.\s?g\.|z\.\s?b\.|i\.\s?e\.|cf\.|for\s+example|for\s+instance|zum\s+beispiel)"
+#: A word naming the exam an image is on, right before the reference, goes with it: "current image 90", "prior image 88".
+_EXAM_WORD = r"(?:current|prior|previous|baseline|today['’]?s|comparison|aktuellen?|heutigen?|vorherigen?)"
 _PREP_BEFORE = regex.compile(
     # "also seen on", "previously seen on" go with the reference, unless it is the sentence's verb ("The nodule is also
     # seen on image 45", "was previously seen on")
@@ -42,10 +44,10 @@ _PREP_BEFORE = regex.compile(
     r"(?:(?:as\s+)?(?:seen|shown|demonstrated|best\s+seen|visible|noted)\s+)?)?"
     r"(?:(?:at\s+(?:the\s+)?level\s+of|(?:auf|in)\s+(?:der\s+)?höhe(?:\s+(?:von|des|der))?|on|at|in|see|siehe|vgl\.?|auf|from|between|zwischen|spanning|across|throughout|über)\s+)"
     rf"(?:{_EXAMPLE}\s*,?\s*)?"
-    r"(?:the\s+|der\s+|dem\s+|den\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key)\s+)?|(?:key|reference)\s+(?:images?\s*[:\-]?\s*)?|"
+    rf"(?:the\s+|der\s+|dem\s+|den\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|key|{_EXAM_WORD})\s+)?|(?:key|reference)\s+(?:images?\s*[:\-]?\s*)?|"
     # "Atelectasis at both bases, e.g. image 201": the pointer goes with the reference, not left dangling
     rf"{_EXAMPLE}\s*,?\s*(?:(?:on|at|in|auf)\s+)?(?:the\s+|der\s+|dem\s+)?(?:(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)?|"
-    r"(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?)\s+)\Z",
+    rf"(?:axial|coronal|sagittal|koronaren?|axialen?|sagittalen?|{_EXAM_WORD})\s+)\Z",
     regex.IGNORECASE,
 )
 #: The plane a reference names in parentheses after it, which goes with it: "in Bild 120 der Serie 4 (axial)".

@@ -667,6 +667,15 @@ def test_a_series_named_alone_is_cut_from_the_snippet(text, snippet):
     # a statement about this exam's series gives a prior image none
     ("TECHNIQUE: Image numbers refer to series 3.\nFINDINGS: Nodule (image 95), previously image 91.",
      [(3, 95, None, False, "Nodule"), (None, 91, None, True, "Nodule, previously.")]),
+    # the exam's word right before an image goes with it, and "comparison"/"baseline" there make it the compared exam's
+    # (twelfth review)
+    ("Previously seen consolidation (prior image 88) has resolved; current image 90 shows only scarring.",
+     [(None, 88, None, True, "Previously seen consolidation has resolved"), (None, 90, None, False, "only scarring.")]),
+    ("The nodule is seen on current image 90.", [(None, 90, None, False, "The nodule is seen.")]),
+    ("Nodule, comparison image 40, now 6 mm on image 45.",
+     [(None, 40, None, True, "Nodule"), (None, 45, None, False, "Nodule, now 6 mm.")]),
+    ("Baseline series 2 image 40: 4 mm nodule.", [(2, 40, None, True, "4 mm nodule.")]),
+    ("Befund: Der Rundherd auf dem aktuellen Bild 45 misst 6 mm.", [(None, 45, None, False, "Der Rundherd misst 6 mm.")]),
 ])
 def test_held_out_review_references(text, want):
     assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior, r.snippet) for r in extract(text)] == want
