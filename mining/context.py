@@ -296,10 +296,11 @@ def _about_prior_exam(triggers: list[Trigger], i: int, lo: int, hi: int, m_end: 
 _SIZE = regex.compile(r"\d\s*(?:mm|cm)\b", regex.IGNORECASE)
 
 
-def _aside(text: str, t: Trigger, b: int) -> bool:
-    """Whether trigger `t` sits in a parenthesis that gives a size and closes before `b`: "(previously 38 mm), series 3
+def _aside(text: str, t: Trigger, b: int, seg_start: int | None = None) -> bool:
+    """Whether trigger `t` sits in a parenthesis that closes before `b` and gives a size, "(previously 38 mm), series 3
     image 56" (an aside on the old size; "(on the prior study) measured 4 mm (2:40)" says which exam the sentence
-    speaks of)."""
+    speaks of), or was open at `seg_start` already, the previous reference's: "(Serie 5, Bild 210; VU: nicht
+    vorhanden), weitere 6 mm (S5/B88)"."""
     a = t.end
     if ")" not in text[a:b]:
         return False
@@ -310,9 +311,16 @@ def _aside(text: str, t: Trigger, b: int) -> bool:
             depth += 1
         elif ch == ")":
             if depth == 0:
-                return _SIZE.search(text, t.start, k) is not None
+                if _SIZE.search(text, t.start, k) is not None:
+                    return True
+                return seg_start is not None and seg_start < t.start and _opened_in(text, seg_start, t.start) <= 0
             depth -= 1
     return False
+
+
+def _opened_in(text: str, a: int, b: int) -> int:
+    """How many parentheses text[a:b] leaves open (negative: how many it closes that opened before it)."""
+    return text.count("(", a, b) - text.count(")", a, b)
 
 
 _RIGHT_BEFORE_REF = regex.compile(
@@ -357,7 +365,7 @@ def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref
     i = bisect.bisect_left(starts, ref_start) - 1
     while i >= 0 and triggers[i].start >= seg_start:
         t = triggers[i]
-        if t.end <= ref_start and t.category in ("prior", "current") and not _aside(text, t, ref_start):
+        if t.end <= ref_start and t.category in ("prior", "current") and not _aside(text, t, ref_start, seg_start):
             if _comparison_object(text, triggers[i - 1] if i > 0 else None, t):  # "since the prior": passed over
                 i -= 1
                 continue

@@ -246,10 +246,17 @@ def partition(text: str, sent: tuple[int, int],
                 break
         if cut is None:
             cuts.append(_past_own_paren(text, cuts[-1], a1, b0))
-        elif _open_parens(text, cuts[-1], a1) and _CLOSER.search(text, a1, cut) is None:
-            # the break lies inside the part's own parenthesis ("effusions (2:150 on the right, 2:152 on the left)"):
-            # the part ends with its reference, and its dangling "(" goes when it is rendered
-            cuts.append(a1)
+        elif (own := _open_parens(text, cuts[-1], a1)) and _CLOSER.search(text, a1, cut) is None:
+            close = _closing(text, a1, b0, len(own))
+            if close is None:
+                # the break lies inside the part's own parenthesis, which holds the next reference too ("effusions
+                # (2:150 on the right, 2:152 on the left)"): the part ends with its reference, and its dangling "(" goes
+                # when it is rendered
+                cuts.append(a1)
+            else:  # ... which closes before it: the part keeps its parenthesis, and a break after it divides the two
+                # ("11 mm (Serie 5, Bild 210; VU: nicht vorhanden), weitere 6 mm (S5/B88)")
+                after = [ms for rx in _CLAUSE_BREAKS if (ms := list(rx.finditer(text, close + 1, b0)))]
+                cuts.append(_before_open_paren(text, close + 1, after[0][-1].start()) if after else close + 1)
         else:
             cuts.append(_before_open_paren(text, a1, cut))
     cuts.append(s1)
@@ -618,6 +625,19 @@ def _past_own_paren(text: str, p0: int, a1: int, b0: int) -> int:
 
 
 _CLOSER = regex.compile(r"[)\]]")
+
+
+def _closing(text: str, a: int, b: int, depth: int) -> int | None:
+    """Where in text[a:b] the `depth` parentheses open at `a` are all closed (the last ')' or ']'), or None."""
+    for k in range(a, b):
+        c = text[k]
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+            if depth == 0:
+                return k
+    return None
 
 
 def _open_parens(text: str, a: int, b: int, opened: list[int] | None = None) -> list[int]:

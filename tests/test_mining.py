@@ -676,6 +676,14 @@ def test_a_series_named_alone_is_cut_from_the_snippet(text, snippet):
      [(None, 40, None, True, "Nodule"), (None, 45, None, False, "Nodule, now 6 mm.")]),
     ("Baseline series 2 image 40: 4 mm nodule.", [(2, 40, None, True, "4 mm nodule.")]),
     ("Befund: Der Rundherd auf dem aktuellen Bild 45 misst 6 mm.", [(None, 45, None, False, "Der Rundherd misst 6 mm.")]),
+    # an exam word inside the previous reference's parenthesis dates neither the next reference nor its snippet
+    ("Befund: Rundherde, größter 11 mm (Serie 5, Bild 210; VU: nicht vorhanden), weitere 6 mm (S5/B88).",
+     [(5, 210, None, False, "Rundherde, größter 11 mm (VU: nicht vorhanden)"), (5, 88, None, False, "Rundherde, weitere 6 mm.")]),
+    ("Nodules, the largest 11 mm (series 5, image 210; not seen on prior), another 6 mm (5:88).",
+     [(5, 210, None, False, "Nodules, the largest 11 mm (not seen on prior)"), (5, 88, None, False, "Nodules, another 6 mm.")]),
+    # "R > L." ends its sentence: the next sentence's reference does not take it
+    ("Consolidation in both lower lobes (3:180), R > L. Patchy ground-glass opacities (3:60).",
+     [(3, 180, None, False, "Consolidation in both lower lobes, R > L."), (3, 60, None, False, "Patchy ground-glass opacities.")]),
 ])
 def test_held_out_review_references(text, want):
     assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior, r.snippet) for r in extract(text)] == want
