@@ -20,6 +20,8 @@ _CAND = regex.compile(r"[.!?]+[\"'’”)\]]*(?=\s)|\n")
 #: A series named right before "Im <number>." ("Series 3, Im 45."): the number is an image, not a German ordinal.
 _SERIES_BEFORE = regex.compile(r"\b(?:series|serien|serie|ser|se|sequence|seq)\.?(?:-?nr\.)?\s*\#?\s*\d{1,5}\s*[,;:/-]?\s*im\s*\d{1,5}$",
                                regex.IGNORECASE)
+#: A comparison right before a word: "... R > L. Patchy opacities", "re. > li. Erguss".
+_COMPARED = regex.compile(r"(?:[<>=≥≤]|\bthan|\bals)[ \t]*$", regex.IGNORECASE)
 _WORD_BEFORE = regex.compile(r"([\w.\-/]*)\Z")
 _LETTER_ITEM = regex.compile(r"[a-h]\)[ \t]")
 _PART_SEP = regex.compile(r"[/-]")  # "Bild-Nr.": the abbreviation is the part after the last "/" or "-"
@@ -68,6 +70,8 @@ class Splitter:
                 if stem not in self.abbrevs:  # "Bild-Nr.": the part after the last "/" or "-"
                     stem = _PART_SEP.split(wb)[-1].rstrip(".")
                 holds = stem in self.abbrevs and (stem not in self.number_abbrevs or nxt.isdigit() or nxt == "#")
+                if holds and _COMPARED.search(text, max(0, m.start() - len(wb) - 12), m.start() - len(wb)):
+                    holds = False  # "R > L." ends what it compares: it is no "L." for "left" before a word
                 if holds and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e))):
                     continue
                 if wb.isdigit() and len(wb) <= 2:
