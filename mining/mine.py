@@ -641,11 +641,11 @@ def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: s
 def _plane_hint(text, w0, r: RawRef):
     """The plane and series hint named before the reference, in it, or in parentheses right after it."""
     after = PLANE_AFTER.match(text, r.end + 1 if text.startswith((")", "]"), r.end) else r.end)
-    window = text[w0:after.end() if after else r.end]
+    w1 = after.end() if after else r.end
     plane = None
-    for m in _PLANE.finditer(window):
+    for m in _PLANE.finditer(text, w0, w1):  # on the text, not a slice: a window cut mid-word ("THOR|AX:") names no plane
         plane = "coronal" if m.group(1) else "sagittal" if m.group(2) else "axial"
-    hints = [" ".join(m.group(0).lower().split()) for m in _HINT.finditer(window)]
+    hints = [" ".join(m.group(0).lower().split()) for m in _HINT.finditer(text, w0, w1)]
     hint = ", ".join(dict.fromkeys(hints)) if hints else None
     return plane, hint
 

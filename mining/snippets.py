@@ -128,6 +128,7 @@ _DANGLING_CONJ = regex.compile(r"\s+(?:and|und|or|oder|sowie)(?=\s*(?:[.;!?)\]]|
 _DOUBLE_DASH = regex.compile(r"([-–—])\s+[-–—](?=\s|$)")  # "Nodule - - unchanged." (a reference between dashes)
 _LEADING_DASH = regex.compile(r"\A[-–—]+\s+")
 _DANGLING_DASH = regex.compile(r"\s+[-–—]+\s*(?=[.;,!?)\]]|$)")  # "Nodule - series 3, image 45." -> "Nodule."
+_COMMA_DASH = regex.compile(r"[,;][ \t]+(?=[-–—][ \t])")  # "6 mm nodule, im 45 se 3 - stable" -> "6 mm nodule - stable"
 
 
 def _enclosing(text: str, start: int, end: int) -> tuple[int, int]:
@@ -677,6 +678,7 @@ def render(text: str, s: int, e: int, removals: list[tuple[int, int]]) -> str:
     if "-" in out or "–" in out or "—" in out:
         out = _DOUBLE_DASH.sub(r"\1", out)
         out = _DANGLING_DASH.sub("", out)
+        out = _COMMA_DASH.sub(" ", out)
     out = _DOUBLE_PUNCT.sub(_keep_one_punct, out)
     if _has_conjunction(out):
         cut = _DANGLING_CONJ.sub("", out)

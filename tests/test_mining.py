@@ -487,6 +487,9 @@ def test_reference_review_snippets(text, want):
     ("FINDINGS:\nNodules:\n(1) RUL, 5 mm (3:45).\n(2) LLL, 4 mm (3:88).", ["Nodules: RUL, 5 mm.", "Nodules: LLL, 4 mm."]),
     ("FINDINGS:\nNodules:\na. RUL, 5 mm (3:45).\nb. LLL, 4 mm (3:88).", ["Nodules: RUL, 5 mm.", "Nodules: LLL, 4 mm."]),
     ("FINDINGS:\n#1: Bronchiectasis (3:130).\n#2: Nodule (3:140).", ["Bronchiectasis.", "Nodule."]),
+    # a comma left before a dash by the reference between them goes
+    ("Findings:\n1) Right upper lobe: 6 mm solid nodule, im 45 se 3 - stable.",
+     ["Right upper lobe: 6 mm solid nodule - stable."]),
     # a lettered list item's marker is no part of its snippet
     ("FINDINGS:\na) Bronchiectasis (3:130).\nb) Nodule (3:140).", ["Bronchiectasis.", "Nodule."]),
     # a word saying which exam an image is on goes with it
@@ -1028,6 +1031,14 @@ def test_plane_and_hint():
 def test_a_plane_in_parentheses_after_a_reference_goes_with_it(text, plane, snippet):
     (r,) = extract(text)
     assert (r.plane, r.snippet) == (plane, snippet)
+
+
+def test_a_plane_word_is_read_whole_not_from_a_window_cut_mid_word():
+    # 60 characters before the reference begin at "AX:" inside "THORAX:" (twelfth review)
+    (r,) = extract("THORAX: BULKY ANTERIOR MEDIASTINAL MASS MEASURING 8.2 X 5.1 CM (SERIES 2 IMAGE 45) ENCASING THE VESSELS.")
+    assert (r.plane, r.series_hint) == (None, None)
+    (r,) = extract("Mass in the mediastinum, best seen on the sagittal reformat, series 602 image 45.")
+    assert r.plane == "sagittal"
 
 
 def test_the_plane_after_one_reference_is_no_hint_for_the_next():
