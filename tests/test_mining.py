@@ -1624,6 +1624,10 @@ def test_labels(text, label, value):
     # the heart said enlarged in a relative clause
     ("Stable appearance of the heart, which is enlarged.", "Cardiomegaly", "present"),
     ("The heart, which is not enlarged, is normal.", "Cardiomegaly", "not_mentioned"),
+    # a side after a comma opens its own statement: the negation is that side's (twelfth review)
+    ("Effusion on the right has decreased, on the left no longer seen.", "Pleural effusion", "present"),
+    ("Consolidation, right or left, is not seen.", "Consolidation", "absent"),
+    ("No pneumothorax, left chest tube in place.", "Medical material", "present"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
@@ -1864,6 +1868,10 @@ def test_labels_hospital_styles(text, label, value):
 ("Verdichtung am rechten Lungenunterlappen.", "Lung opacity", "present"),
 ("Septumverdickung des linken Ventrikels.", "Interlobular septal thickening", "not_mentioned"),
 ("Wandverdickung der Bronchien beidseits.", "Peribronchial thickening", "present"),
+# a side after a comma opens its own statement: the negation is that side's (twelfth review)
+("Erguss rechts rückläufig, links nicht mehr nachweisbar.", "Pleural effusion", "present"),
+("Erguss rechts, links ausgeschlossen.", "Pleural effusion", "present"),
+("Pleuraergüsse beidseits, rechts betont, nicht ausgeschlossen.", "Pleural effusion", "uncertain"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
