@@ -217,10 +217,10 @@ def partition(text: str, sent: tuple[int, int],
     """Split sentence `sent` into one source span per reference group (spans given as removal spans), and per group the
     spans of other groups' items inside its span, to cut from its snippet."""
     s0, s1 = sent
-    if groups:  # a negated finding after the last reference is no part of what it shows, nor another before it
-        s1 = _negated_tail(text, s0, groups[-1][1], s1)
+    if groups:  # another finding before the first reference is no part of what it shows
         s0 = _foreign_lead(text, s0, groups[0][0])
-    if len(groups) <= 1:
+    if len(groups) <= 1:  # nor a negated finding after the last
+        s1 = _negated_tail(text, s0, groups[-1][1], s1) if groups else s1
         return [trim_span(text, s0, s1)] * len(groups), [[] for _ in groups]
     cuts = [s0]
     shared = [False] * len(groups)  # a group inside the same parenthesis as the one before ("(4:302; coronal 601:140)")
@@ -260,7 +260,7 @@ def partition(text: str, sent: tuple[int, int],
                 cuts.append(_before_open_paren(text, close + 1, after[0][-1].start()) if after else close + 1)
         else:
             cuts.append(_before_open_paren(text, a1, cut))
-    cuts.append(s1)
+    cuts.append(_negated_tail(text, cuts[-1], groups[-1][1], s1))  # the findings the last part names before it
     parts = [trim_span(text, cuts[i], cuts[i + 1]) for i in range(len(groups))]
     for i in range(1, len(parts)):
         if shared[i]:  # the finding is the one the parenthesis belongs to: from its part's start to this part's end
@@ -563,8 +563,9 @@ def _item_after_head(text: str, p0: int, p1: int) -> int | None:
     return None
 
 
-#: A clause after a reference that states a finding absent: "Nodule in the RUL (3:45), no effusion."
-_NEGATED_CLAUSE = regex.compile(r"[ \t]*[;,][ \t]*(?:(?:and|but|und|aber)\s+)?(?:no|without|negative\s+for|kein\w*|ohne)\b",
+#: A clause after a reference that states a finding absent: "Nodule in the RUL (3:45), no effusion.", "..., links kein Erguss."
+_NEGATED_CLAUSE = regex.compile(r"[ \t]*[;,][ \t]*(?:(?:and|but|und|aber)\s+)?(?:(?:on\s+the\s+)?(?:left|right)(?:\s+side)?,?\s+|"
+                                r"(?:links|rechts|li\.|re\.)\s+)?(?:no|without|negative\s+for|kein\w*|ohne)\b",
                                 regex.IGNORECASE)
 
 

@@ -438,6 +438,12 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Nodule 6 mm (3/45), previously 4 mm (3/40 from 2023).",
      [(3, 45, None, "Nodule 6 mm"), (3, 40, None, "Nodule 6 mm, previously 4 mm.")]),
     ("Effusion (3/45 on 12/2023 CT).", []),
+    # a negated clause after the last of several references is read against that reference's own part, and may name
+    # its side first
+    ("Befund: Pleuraerguss rechts (Se 2, Bi 150) mit angrenzender Dystelektase (Se 3, Bi 200), links kein Erguss.",
+     [(2, 150, None, "Pleuraerguss rechts"), (3, 200, None, "Pleuraerguss rechts mit angrenzender Dystelektase")]),
+    ("Atelectasis (3:200), on the left no effusion.", [(3, 200, None, "Atelectasis")]),
+    ("Befund: Pleuraerguss rechts (Se 2, Bi 150), links kein Erguss.", [(2, 150, None, "Pleuraerguss rechts, links kein Erguss.")]),
 ])
 def test_reference_review_snippets(text, want):
     assert [(r.series_number, r.image_number, r.image_count, r.snippet) for r in extract(text)] == want
