@@ -434,8 +434,11 @@ def _names_an_item(text: str, a: int, b: int) -> bool:
     return not _LOOKS_BACK.match(text, a, b) and _WORD3.search(text, a, b) is not None
 
 
-#: A word placing a finding as an adjective: "right", "upper", "linken", "oberen".
-_PLACE_ADJECTIVE = r"(?:right|left|upper|middle|lower|bilateral|(?:recht|link|beid|ober|unter|mittler)e[mnrs]?)\b"
+#: A word placing a finding as an adjective: "right", "upper", "linken", "oberen", a node station ("subcarinal").
+_PLACE_ADJECTIVE = (r"(?:right|left|upper|middle|lower|bilateral|(?:recht|link|beid|ober|unter|mittler)e[mnrs]?|"
+                    r"(?:peri)?hilar|hiläre?[mnrs]?|subcarinal|subkarinale?[mnrs]?|paratracheale?[mnrs]?|prevascular|"
+                    r"prävaskuläre?[mnrs]?|aortopulmonary|aortopulmonale?[mnrs]?|paraesophageal|paraösophageale?[mnrs]?|"
+                    r"axillary|axilläre?[mnrs]?|supraclavicular|supraklavikuläre?[mnrs]?|mediastinale?[mnrs]?)\b")
 #: The place adjectives a part opens with: "[right middle ]nodules", "[right middle ]lobe nodules".
 _LEADING_PLACES = regex.compile(rf"(?:{_PLACE_ADJECTIVE}\s+)+", regex.IGNORECASE)
 #: The place adjectives a part ends with, right before its reference: "Unchanged [right upper] (6:24)".

@@ -443,6 +443,12 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Pleuraerguss rechts (Se 2, Bi 150) mit angrenzender Dystelektase (Se 3, Bi 200), links kein Erguss.",
      [(2, 150, None, "Pleuraerguss rechts"), (3, 200, None, "Pleuraerguss rechts mit angrenzender Dystelektase")]),
     ("Atelectasis (3:200), on the left no effusion.", [(3, 200, None, "Atelectasis")]),
+    # node stations are places as lobes are: "right hilar (2:60) and subcarinal (2:70) lymph nodes"
+    ("Enlarged right hilar (2:60) and subcarinal (2:70) lymph nodes measure 15 mm and 18 mm, respectively.",
+     [(2, 60, None, "Enlarged right hilar lymph nodes measure 15 mm and 18 mm, respectively."),
+      (2, 70, None, "Enlarged subcarinal lymph nodes measure 15 mm and 18 mm, respectively.")]),
+    ("Befund: Vergrößerte hiläre (2:60) und subkarinale (2:70) Lymphknoten.",
+     [(2, 60, None, "Vergrößerte hiläre Lymphknoten."), (2, 70, None, "Vergrößerte subkarinale Lymphknoten.")]),
     ("Befund: Pleuraerguss rechts (Se 2, Bi 150), links kein Erguss.", [(2, 150, None, "Pleuraerguss rechts, links kein Erguss.")]),
 ])
 def test_reference_review_snippets(text, want):
