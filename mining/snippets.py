@@ -54,8 +54,9 @@ _PREP_BEFORE = regex.compile(
 PLANE_AFTER = regex.compile(r"[ \t]*\((?:axial|coronal|sagittal|transversal|koronar|ax|cor|sag)\w*\.?\)", regex.IGNORECASE)
 #: The exam a reference names after it, which goes with it: "see image 45 of the prior study", "(2:40 for comparison)".
 _EXAM_AFTER = regex.compile(
-    rf"[ \t]+(?:{DATED_EXAM}|(?:of|on|from|in)\s+(?:the|a)\s+(?:prior|previous|comparison|outside|earlier|baseline|old)\s+"
-    rf"(?:study|exam|examination|ct|scan|ct\s+scan)\b|{PRIOR_EXAM_DE}|for\s+comparison\b|zum\s+vergleich\b)",
+    rf"[ \t]+(?:{DATED_EXAM}|(?:of|on|from|in)\s+(?:the|a)\s+(?:prior|previous|comparison|outside|earlier|baseline|old)"
+    rf"(?:\s+(?:study|exam|examination|ct|scan|ct\s+scan)\b|(?=\s*(?:[.,;:)\]]|$)))|{PRIOR_EXAM_DE}|for\s+comparison\b|"
+    rf"zum\s+vergleich\b)",
     regex.IGNORECASE,
 )
 _CLAUSE_BREAKS = [

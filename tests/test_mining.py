@@ -443,6 +443,9 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Pleuraerguss rechts (Se 2, Bi 150) mit angrenzender Dystelektase (Se 3, Bi 200), links kein Erguss.",
      [(2, 150, None, "Pleuraerguss rechts"), (3, 200, None, "Pleuraerguss rechts mit angrenzender Dystelektase")]),
     ("Atelectasis (3:200), on the left no effusion.", [(3, 200, None, "Atelectasis")]),
+    # "of the prior" without a noun after it goes with the reference as "of the prior exam" does
+    ("Nodule in the RUL (series 3, image 45), previously 4 mm on image 40 of the prior.",
+     [(3, 45, None, "Nodule in the RUL"), (None, 40, None, "Nodule in the RUL, previously 4 mm.")]),
     # node stations are places as lobes are: "right hilar (2:60) and subcarinal (2:70) lymph nodes"
     ("Enlarged right hilar (2:60) and subcarinal (2:70) lymph nodes measure 15 mm and 18 mm, respectively.",
      [(2, 60, None, "Enlarged right hilar lymph nodes measure 15 mm and 18 mm, respectively."),
