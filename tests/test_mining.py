@@ -178,6 +178,10 @@ def test_distractors_are_not_references(text):
     ("Nodule measuring 6 mm (3:45), on the prior measuring 4 mm (2:40).", [(3, 45, False, False), (2, 40, True, False)]),
     ("Befund: Rundherd (Serien-Nr. 3, Bild-Nr. 45).", [(3, 45, False, False)]),
     ("Befund: Rundherd (Ser.-Nr. 3, Bildnr. 45).", [(3, 45, False, False)]),
+    # a hyphen between a keyword and its number (twelfth review); not a word after the hyphen
+    ("Nodule in the RUL (image-45, series-3).", [(3, 45, False, False)]),
+    ("Befund: Rundherd (Serie-3, Bild-45).", [(3, 45, False, False)]),
+    ("Image-guided biopsy 3 weeks ago.", []),
     # a short image word with its series after it, outside parentheses
     ("Nodule in the RUL, Im 45 of series 3.", [(3, 45, False, False)]),
     ("Befund: Rundherd, Bi. 45/Se. 3.", [(3, 45, False, False)]),
