@@ -1647,6 +1647,13 @@ def test_labels(text, label, value):
     ("Effusion on the right has decreased, on the left no longer seen.", "Pleural effusion", "present"),
     ("Consolidation, right or left, is not seen.", "Consolidation", "absent"),
     ("No pneumothorax, left chest tube in place.", "Medical material", "present"),
+    # a granuloma or nodule of another organ, named before, after or as the line's heading, is no lung nodule
+    ("Spleen: calcified granulomas.", "Lung nodule", "not_mentioned"),
+    ("Hepatic and splenic granulomas.", "Lung nodule", "not_mentioned"),
+    ("Calcified granuloma in the spleen.", "Lung nodule", "not_mentioned"),
+    ("Liver: 5 mm nodule, too small to characterize.", "Lung nodule", "not_mentioned"),
+    ("Upper abdomen: unremarkable. Lung bases: calcified granuloma.", "Lung nodule", "present"),
+    ("Calcified granuloma in the right lower lobe.", "Lung nodule", "present"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
@@ -1891,6 +1898,10 @@ def test_labels_hospital_styles(text, label, value):
 ("Erguss rechts rückläufig, links nicht mehr nachweisbar.", "Pleural effusion", "present"),
 ("Erguss rechts, links ausgeschlossen.", "Pleural effusion", "present"),
 ("Pleuraergüsse beidseits, rechts betont, nicht ausgeschlossen.", "Pleural effusion", "uncertain"),
+("Milz: verkalkte Granulome.", "Lung nodule", "not_mentioned"),
+("Verkalkte Granulome der Milz.", "Lung nodule", "not_mentioned"),
+("Leber: kleiner Rundherd.", "Lung nodule", "not_mentioned"),
+("Lunge: verkalktes Granulom im rechten Unterlappen.", "Lung nodule", "present"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
