@@ -427,6 +427,7 @@ def _render_every_step(text, s, e, removals):
     out = sn._PUNCT_OPEN.sub(" ", out)
     out = sn._DOUBLE_DASH.sub(r"\1", out)
     out = sn._DANGLING_DASH.sub("", out)
+    out = sn._COMMA_DASH.sub(" ", out)
     out = sn._DOUBLE_PUNCT.sub(lambda m: m.group(2) if m.group(2) == "." else m.group(1), out)
     cut = sn._DANGLING_CONJ.sub("", out)
     if cut != out:  # the punctuation a dangling conjunction stood between is tidied again
