@@ -72,6 +72,8 @@ class Splitter:
                 holds = stem in self.abbrevs and (stem not in self.number_abbrevs or nxt.isdigit() or nxt == "#")
                 if holds and _COMPARED.search(text, max(0, m.start() - len(wb) - 12), m.start() - len(wb)):
                     holds = False  # "R > L." ends what it compares: it is no "L." for "left" before a word
+                if not holds and len(stem) <= 3 and m.start() > len(wb) and text[m.start() - len(wb) - 1] in "([":
+                    holds = True  # a short word opening a parenthesis ends no sentence: "(s. Serie 3, Bild 62)"
                 if holds and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e))):
                     continue
                 if wb.isdigit() and len(wb) <= 2:

@@ -447,6 +447,10 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Pleuraerguss rechts (Se 2, Bi 150) mit angrenzender Dystelektase (Se 3, Bi 200), links kein Erguss.",
      [(2, 150, None, "Pleuraerguss rechts"), (3, 200, None, "Pleuraerguss rechts mit angrenzender Dystelektase")]),
     ("Atelectasis (3:200), on the left no effusion.", [(3, 200, None, "Atelectasis")]),
+    # "above" / "oben" pointing back at the same image go with the reference
+    ("Spiculated nodule (see series 3, image 62 above), suspicious for malignancy.",
+     [(3, 62, None, "Spiculated nodule, suspicious for malignancy.")]),
+    ("Befund: Rundherd (s. Serie 3, Bild 62 oben), suspekt.", [(3, 62, None, "Rundherd, suspekt.")]),
     # "of the prior" without a noun after it goes with the reference as "of the prior exam" does
     ("Nodule in the RUL (series 3, image 45), previously 4 mm on image 40 of the prior.",
      [(3, 45, None, "Nodule in the RUL"), (None, 40, None, "Nodule in the RUL, previously 4 mm.")]),
@@ -1083,10 +1087,12 @@ def test_the_plane_after_one_reference_is_no_hint_for_the_next():
     ("Vergleichsaufnahmen:", "COMPARISON"), ("Kommentar:", "IMPRESSION"),
     # a dash after the header at a line's start works as a colon (twelfth review)
     ("Findings -", "FINDINGS"), ("Impression –", "IMPRESSION"),
+    # a parenthesis between the header and its colon (twelfth review)
+    ("ADDENDUM (12/05/2026):", "OTHER"), ("IMPRESSION (preliminary):", "IMPRESSION"), ("Befund (Thorax):", "FINDINGS"),
 ])
 def test_sections_header_forms(header, section):
     (r,) = extract(f"{header}\nNodule (3:45).")
-    assert r.section == section
+    assert (r.section, r.snippet) == (section, "Nodule.")
     (r,) = extract(f"Intro line.\n{header} Nodule (3:45).") if header.endswith(":") or header.isupper() else (r,)
     assert r.section == section
     if header.endswith(("-", "–")):  # and with the text on its line
