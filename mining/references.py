@@ -19,7 +19,7 @@ from mining import rules as rules_mod
 from mining.prefilter import gate_words, lower_agrees
 
 #: How a rule file without RANGE_OP / RANGE_KW macros writes a range (the shipped file's macros say the same).
-_RANGE_OP = r"\s*(?:-|–|—|to|through|thru|until|bis)\s*"
+_RANGE_OP = r"\s*(?:[-‐‑‒–—−]|to|through|thru|until|bis)\s*"
 _RANGE_KW = r"\b(?:images?|imgs?\.?|ima|im\.?|slices?|bild(?:ern?)?|bi\.?)"
 
 

@@ -447,6 +447,9 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Pleuraerguss rechts (Se 2, Bi 150) mit angrenzender Dystelektase (Se 3, Bi 200), links kein Erguss.",
      [(2, 150, None, "Pleuraerguss rechts"), (3, 200, None, "Pleuraerguss rechts mit angrenzender Dystelektase")]),
     ("Atelectasis (3:200), on the left no effusion.", [(3, 200, None, "Atelectasis")]),
+    # a range written with a non-breaking hyphen or a minus sign (a word processor's) is one range, all of it cut
+    ("Consolidation (images 45\u201152, series 3).", [(3, 45, None, "Consolidation.")]),
+    ("Befund: Konsolidierung (Se 3, Bi 45\u221260).", [(3, 45, None, "Konsolidierung.")]),
     # "above" / "oben" pointing back at the same image go with the reference
     ("Spiculated nodule (see series 3, image 62 above), suspicious for malignancy.",
      [(3, 62, None, "Spiculated nodule, suspicious for malignancy.")]),
@@ -464,6 +467,12 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
 ])
 def test_reference_review_snippets(text, want):
     assert [(r.series_number, r.image_number, r.image_count, r.snippet) for r in extract(text)] == want
+
+
+@pytest.mark.parametrize("dash", ["-", "\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212"])
+def test_a_range_reads_any_dash(dash):
+    (r,) = extract(f"Consolidation (images 45{dash}52, series 3).")
+    assert (r.series_number, r.image_number, r.image_number_end, r.snippet) == (3, 45, 52, "Consolidation.")
 
 
 # from a fourth held-out review (16 reports): a sentence with a subject of its own borrows no sentence before it; a
