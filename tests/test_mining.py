@@ -1669,6 +1669,9 @@ def test_labels(text, label, value):
     ("Liver: 5 mm nodule, too small to characterize.", "Lung nodule", "not_mentioned"),
     ("Upper abdomen: unremarkable. Lung bases: calcified granuloma.", "Lung nodule", "present"),
     ("Calcified granuloma in the right lower lobe.", "Lung nodule", "present"),
+    # devices named in full
+    ("Left ventricular assist device.", "Medical material", "present"),
+    ("Right breast tissue expander.", "Medical material", "present"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
@@ -1917,6 +1920,8 @@ def test_labels_hospital_styles(text, label, value):
 ("Verkalkte Granulome der Milz.", "Lung nodule", "not_mentioned"),
 ("Leber: kleiner Rundherd.", "Lung nodule", "not_mentioned"),
 ("Lunge: verkalktes Granulom im rechten Unterlappen.", "Lung nodule", "present"),
+("Linksventrikuläres Unterstützungssystem.", "Medical material", "present"),
+("Gewebeexpander rechts.", "Medical material", "present"),
 ])
 def test_labels_german_styles(text, label, value):
     txt = text if text.startswith("FINDINGS") else "Befund:\n" + text
