@@ -1672,6 +1672,10 @@ def test_labels(text, label, value):
     # devices named in full
     ("Left ventricular assist device.", "Medical material", "present"),
     ("Right breast tissue expander.", "Medical material", "present"),
+    # "LN"/"LNs" in capitals are lymph nodes
+    ("Enlarged subcarinal LN.", "Lymphadenopathy", "present"),
+    ("No enlarged LNs.", "Lymphadenopathy", "absent"),
+    ("Mediastinal LNs not enlarged.", "Lymphadenopathy", "absent"),
 ])
 def test_labels_hospital_styles(text, label, value):
     assert mine_report(text, "r").label_values()[label] == value
