@@ -447,6 +447,10 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Befund: Pleuraerguss rechts (Se 2, Bi 150) mit angrenzender Dystelektase (Se 3, Bi 200), links kein Erguss.",
      [(2, 150, None, "Pleuraerguss rechts"), (3, 200, None, "Pleuraerguss rechts mit angrenzender Dystelektase")]),
     ("Atelectasis (3:200), on the left no effusion.", [(3, 200, None, "Atelectasis")]),
+    # a bare slash pair after an example marker, in a report citing its images so throughout
+    ("Consolidation RLL (3/180) and LLL (3/190). Scattered GGOs (e.g. 3/120).",
+     [(3, 180, None, "Consolidation RLL"), (3, 190, None, "Consolidation LLL."), (3, 120, None, "Scattered GGOs.")]),
+    ("Scattered GGOs (e.g. 3/12).", []),
     # a range written with a non-breaking hyphen or a minus sign (a word processor's) is one range, all of it cut
     ("Consolidation (images 45\u201152, series 3).", [(3, 45, None, "Consolidation.")]),
     ("Befund: Konsolidierung (Se 3, Bi 45\u221260).", [(3, 45, None, "Konsolidierung.")]),
