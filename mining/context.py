@@ -173,9 +173,14 @@ class ContextRules:
             else:
                 stop = text.find("\n", t.end)
                 stop = len(text) if stop < 0 else stop
-            for rx, rid in self.forward_breaks:
-                for m in rx.finditer(text, t.end, stop):
-                    out.append(Trigger(m.start(), m.start() + 1, "terminate", "forward", rid))
+            # every list break opens with its comma (`rules.load`): each is tried at the commas of the window, and
+            # read on the whole text, so that what it looks ahead at is the text's ("effusion on the\nright")
+            c = text.find(",", t.end, stop)
+            while c >= 0:
+                for rx, rid in self.forward_breaks:
+                    if rx.match(text, c) is not None:
+                        out.append(Trigger(c, c + 1, "terminate", "forward", rid))
+                c = text.find(",", c + 1, stop)
             done = stop
         return out
 

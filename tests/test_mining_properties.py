@@ -646,10 +646,12 @@ _BREAK_PIECES = st.sampled_from([
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_BREAK_PIECES, max_size=24))
+@example(pieces=["No", ",", "pleural effusion", "\n", "No", "on the right"])
 def test_forward_list_breaks_searched_after_forward_modifiers_label_as_a_scan_of_the_whole_text(pieces):
     """'No pneumothorax, effusion on the right': the located list breaks are searched only from each forward modifier to
     its sentence's end, which labels every mention as a scan of the whole text for them does (a window that ended at
-    the next '. ' once missed the break in "No . , on the right pleural effusion": "No." is no sentence end)."""
+    the next '. ' once missed the break in "No . , on the right pleural effusion": "No." is no sentence end; one that
+    cut the text at the sentence's end hid "on the right" on the next line from the break's look ahead)."""
     text = " ".join(pieces)
     assert _mention_values(text, False) == _mention_values(text, True), text
 
