@@ -557,10 +557,14 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:the\s+)?(?:[\w-]+\s+){0,3}?series|"
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)\s*:\s*(?:the\s+|die\s+)?(?:[\w-]+\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben)\s+(?:beziehen\s+sich\s+)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
-    r"(?:[\w-]+\s+){0,3}?[\w-]*serie)"
+    r"(?:[\w-]+\s+){0,3}?[\w-]*serie|"
+    # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
+    r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?series|"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben)\s+(?:in|der|von|zu)\s+(?:der\s+)?(?:[\w-]+\s+){0,3}?[\w-]*serie)"
     # the number, or the series described and then numbered: "the lung window series (series 4)", "venöse Serie (Serie 6)",
     # "the axial lung series, series 3"
-    r"\s*(?:[(,]\s*(?:series|serie)\s*)?(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b",
+    r"\s*(?:[(,]\s*(?:series|serie)\s*)?(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b"
+    r"(?!\s*(?:and|or|und|oder|,|/)\s*\d)",  # not one of several: "image numbers in series 3 and 4 differ"
     regex.IGNORECASE,
 )
 

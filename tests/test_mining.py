@@ -692,6 +692,11 @@ def test_a_series_named_alone_is_cut_from_the_snippet(text, snippet):
     ("FINDINGS: (Image numbers refer to the axial lung series, series 3.)\nNodule (image 45).",
      [(3, 45, None, False, "Nodule.")]),
     ("Befund: Bildangaben beziehen sich auf die Lungenfenster-Serie 6. Rundherd (Bild 45).", [(6, 45, None, False, "Rundherd.")]),
+    # ... also without a verb; not one naming several series (twelfth review)
+    ("Note: image numbers from series 5.\nFINDINGS: Nodule (image 45).", [(5, 45, None, False, "Nodule.")]),
+    ("Befund: Alle Bildnummern in Serie 4.\nRundherd (Bild 45).", [(4, 45, None, False, "Rundherd.")]),
+    ("FINDINGS: Image numbers in series 3 and 4 differ. Nodule (image 45).", [(None, 45, None, False, "Nodule.")]),
+    ("TECHNIQUE: Image numbers refer to series 3 and 601.\nFINDINGS: Nodule (image 45).", [(None, 45, None, False, "Nodule.")]),
     ("FINDINGS: Nodules (Se 5, Im 210 and Im 236).", [(5, 210, None, False, "Nodules."), (5, 236, None, False, "Nodules.")]),
     # ... but an image that repeats its keyword and names its own series starts a reference of its own
     ("Nodules on series 3 image 45 and image 60 of series 4.", [(3, 45, None, False, "Nodules"), (4, 60, None, False, "Nodules.")]),
