@@ -20,7 +20,7 @@ _PAREN_FILLER = regex.compile(
     r"the|der|die|dem|also|auch|prior|previous|previously|current|now|today(?:['’]?s)?|this|heute|heutige[nmrs]?|vorher|zuvor|"
     r"aktuell|aktuelle[nmrs]?|jetzt|as|best|seen|shown|visible|untersuchung|"
     r"noted|key|of|study|exam|examination|scan|ct|vu|voruntersuchung|voraufnahme|axial|coronal|sagittal|cor|sag|ax|"
-    r"above|below|oben|unten|"
+    r"above|below|oben|unten|compare|compared|vergleiche|to|with|mit|"
     r"sowie|well|koronar|koronare[nr]?|sagittale[nr]?|axiale[nr]?|transversal|mpr|mip|"
     r"respectively|bzw\.?|ff\.?|s(?=\.)|u\.\s?a\.?|damals|vormals|dort|dortige[nmrs]?|dated|vom|from|vs\.?|versus|"
     # a window, kernel or reconstruction named beside the image: "(series 3, image 45 [lung window])"

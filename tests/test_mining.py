@@ -451,6 +451,11 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Consolidation RLL (3/180) and LLL (3/190). Scattered GGOs (e.g. 3/120).",
      [(3, 180, None, "Consolidation RLL"), (3, 190, None, "Consolidation LLL."), (3, 120, None, "Scattered GGOs.")]),
     ("Scattered GGOs (e.g. 3/12).", []),
+    # "compare" pointing at an image in a parenthesis (twelfth review)
+    ("New 5 mm nodule in the LLL (4:210), not present on 06/01/2026 (compare 3:205).",
+     [(4, 210, None, "New 5 mm nodule in the LLL"), (3, 205, None, "New 5 mm nodule in the LLL, not present on 06/01/2026.")]),
+    ("Nodule (compare series 3, image 205).", [(3, 205, None, "Nodule.")]),
+    ("Befund: Rundherd (vergleiche 3:205).", [(3, 205, None, "Rundherd.")]),
     # a range written with a non-breaking hyphen or a minus sign (a word processor's) is one range, all of it cut
     ("Consolidation (images 45\u201152, series 3).", [(3, 45, None, "Consolidation.")]),
     ("Befund: Konsolidierung (Se 3, Bi 45\u221260).", [(3, 45, None, "Konsolidierung.")]),
