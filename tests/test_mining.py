@@ -1946,6 +1946,18 @@ def test_labels_german_styles(text, label, value):
     assert mine_report(txt, "r").label_values()[label] == value
 
 
+@pytest.mark.parametrize("text,language", [
+    # "Im" before a number is an image, not German "im"; telegraphic words count (twelfth review)
+    ("FINDINGS:\nNodule 1 - RUL, solid, 6 mm, Se 3 Im 45 (prior 5 mm, Se 2 Im 40).\nNodule 2 - LLL, 9 mm, Se 3 Im 190 (new).",
+     "en"),
+    ("Befund: Rundherd, Se. 2/Bi. 17.", "de"),
+    ("Befund: Rundherd 5 mm (aktuell 3:45, vorher 2:40).", "de"),
+    ("Befund: Rundherd im Oberlappen, im Verlauf stabil.", "de"),
+])
+def test_report_language(text, language):
+    assert mine_report(text, "r").language == language
+
+
 def test_labels_whatever_language_the_report_is_detected_as():
     """A German report that keeps English terms (or an English impression) is still labelled by them,
     and an English report by its German terms: finding rules of both languages apply to every report,
