@@ -57,6 +57,8 @@ PLANE_AFTER = regex.compile(r"[ \t]*\((?:axial|coronal|sagittal|transversal|koro
 _EXAM_AFTER = regex.compile(
     rf"[ \t]+(?:{DATED_EXAM}|(?:of|on|from|in)\s+(?:the|a)\s+(?:prior|previous|comparison|outside|earlier|baseline|old)"
     rf"(?:\s+(?:study|exam|examination|ct|scan|ct\s+scan)\b|(?=\s*(?:[.,;:)\]]|$)))|{PRIOR_EXAM_DE}|for\s+comparison\b|"
+    # the series an image is on, described rather than numbered: "image 45 of the thin-section series (series 5)"
+    rf"(?:of|on|in|from)\s+the\s+(?:[\w-]+\s+){{0,3}}?series\b|(?:der|in\s+der|aus\s+der)\s+(?:[\w-]+\s+){{0,3}}?[\w-]*serie\b|"
     rf"zum\s+vergleich\b)",
     regex.IGNORECASE,
 )

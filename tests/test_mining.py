@@ -456,6 +456,10 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
      [(4, 210, None, "New 5 mm nodule in the LLL"), (3, 205, None, "New 5 mm nodule in the LLL, not present on 06/01/2026.")]),
     ("Nodule (compare series 3, image 205).", [(3, 205, None, "Nodule.")]),
     ("Befund: Rundherd (vergleiche 3:205).", [(3, 205, None, "Rundherd.")]),
+    # the series an image is on, described rather than numbered, goes with it
+    ("The 4 mm RUL nodule seen on image 45 of the thin-section series (series 5) is stable.",
+     [(5, 45, None, "The 4 mm RUL nodule is stable.")]),
+    ("Befund: Rundherd auf Bild 45 der axialen Lungenserie (Serie 5).", [(5, 45, None, "Rundherd.")]),
     # a range written with a non-breaking hyphen or a minus sign (a word processor's) is one range, all of it cut
     ("Consolidation (images 45\u201152, series 3).", [(3, 45, None, "Consolidation.")]),
     ("Befund: Konsolidierung (Se 3, Bi 45\u221260).", [(3, 45, None, "Konsolidierung.")]),
