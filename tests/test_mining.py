@@ -1690,6 +1690,7 @@ def test_labels(text, label, value):
     # devices named in full
     ("Left ventricular assist device.", "Medical material", "present"),
     ("Right breast tissue expander.", "Medical material", "present"),
+    ("Heart: upper limits of normal in size.", "Cardiomegaly", "absent"),
     # "LN"/"LNs" in capitals are lymph nodes
     ("Enlarged subcarinal LN.", "Lymphadenopathy", "present"),
     ("No enlarged LNs.", "Lymphadenopathy", "absent"),
