@@ -609,12 +609,8 @@ def _foreign_lead(text: str, s0: int, a: int) -> int:
     the image shows the nodule); else `s0`. A clause without a finding word of its own keeps what comes before
     ("Multiple nodules; the largest measures 6 mm (3:45)")."""
     k = text.rfind(";", s0, a)
-    if k < 0:
-        return s0
-    depth = 0
-    for c in text[k + 1:a]:  # the semicolon inside a parenthesis still open at the reference is the reference's own
-        depth += (c in "([") - (c in ")]")
-    if depth < 0 or HEAD_WORD.search(text, k + 1, a) is None:
+    # a semicolon inside a parenthesis that closes before the reference is that parenthesis' own
+    if k < 0 or _closing(text, k + 1, a, 1) is not None or HEAD_WORD.search(text, k + 1, a) is None:
         return s0
     lead = {x.label for x in finding_rules().find(text[s0:k])}
     if not lead or lead <= {x.label for x in finding_rules().find(text[k + 1:a])}:

@@ -434,6 +434,9 @@ def test_organ_subheading_opens_the_findings_only_where_none_are_open(text, sect
     ("Multiple nodules; the largest in the RUL measures 6 mm (3:45).",
      [(3, 45, None, "Multiple nodules; the largest in the RUL measures 6 mm.")]),
     ("Lungs clear; small nodule (3:45).", [(3, 45, None, "Lungs clear; small nodule.")]),
+    # a semicolon inside a parenthesis closed before the reference cuts nothing
+    ("Emphysema (mild; upper lobes) and a nodule (5 mm, 3:45).",
+     [(3, 45, None, "Emphysema (mild; upper lobes) and a nodule (5 mm).")]),
     ("Nodules in both lungs; 5 mm nodule in the RUL (3:45).",
      [(3, 45, None, "Nodules in both lungs; 5 mm nodule in the RUL.")]),
     # a bare slash pair dated by the prior exam's date in its parenthesis; then the current pair of its series echoes it
