@@ -586,9 +586,9 @@ def _negated_tail(text: str, s0: int, a: int, s1: int) -> int:
     while k is not None:
         m = _NEGATED_CLAUSE.match(text, k.start(), s1)
         if m is not None:
-            tail = {x.label for x in finding_rules().find(text[m.end():s1])}
+            tail = _labels(text[m.end():s1])
             if tail and head is None:
-                head = {x.label for x in finding_rules().find(text[s0:a])}
+                head = _labels(text[s0:a])
             if tail and not tail <= head:
                 return k.start()
             if not tail and text[k.end() - 1] == ";":
@@ -602,6 +602,11 @@ def _negated_tail(text: str, s0: int, a: int, s1: int) -> int:
 _CLAUSE_START = regex.compile(r"[ \t]*[;,](?!\d)")
 
 
+def _labels(text: str) -> set[str]:
+    """The CT-RATE labels the finding rules find in `text`."""
+    return {x.label for x in finding_rules().find(text)}
+
+
 def _foreign_lead(text: str, s0: int, a: int) -> int:
     """Where the snippet source starting at `s0` starts when the first reference starts at `a`: after the last
     semicolon before it (outside parentheses) when the clause from there names a finding of its own and the clauses
@@ -612,8 +617,8 @@ def _foreign_lead(text: str, s0: int, a: int) -> int:
     # a semicolon inside a parenthesis that closes before the reference is that parenthesis' own
     if k < 0 or _closing(text, k + 1, a, 1) is not None or HEAD_WORD.search(text, k + 1, a) is None:
         return s0
-    lead = {x.label for x in finding_rules().find(text[s0:k])}
-    if not lead or lead <= {x.label for x in finding_rules().find(text[k + 1:a])}:
+    lead = _labels(text[s0:k])
+    if not lead or lead <= _labels(text[k + 1:a]):
         return s0
     return k + 1
 
