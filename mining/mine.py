@@ -21,7 +21,7 @@ from mining.language import detect_language
 from mining.references import RawRef, find_references, series_mentions
 from mining.sections import find_sections
 from mining.sentences import split_sentences
-from mining.snippets import HEAD_WORD, PLANE_AFTER, cut_out, has_own_content, partition, removal_span, render, trim_span
+from mining.snippets import PLANE_AFTER, cut_out, has_own_content, head_word, partition, removal_span, render, trim_span
 
 LABEL_SECTIONS = frozenset({"FINDINGS", "IMPRESSION", "OTHER"})
 _PLANE = regex.compile(r"\b(?:(coronal|koronar\w*|cor\.?)|(sagittal\w*|sag\.?)|(axial\w*|transversal\w*|ax\.?))(?!\w)", regex.IGNORECASE)
@@ -377,13 +377,13 @@ def _gone_after(text: str, a: int, b: int) -> bool:
     """Whether text[a:b], what follows a reference up to the next one or its sentence's end, says in the reference's
     clause that its finding is gone (`_GONE_AFTER`), naming no other finding first."""
     m = _GONE_AFTER.match(text, a, b)
-    return m is not None and not _OTHER_SUBJECT.search(text, a, m.end()) and not HEAD_WORD.search(text, a, m.end())
+    return m is not None and not _OTHER_SUBJECT.search(text, a, m.end()) and not head_word(text, a, m.end())
 
 
 def _names_finding(text: str, s: int, e: int) -> bool:
     """Whether text[s:e] names a finding: a head noun, else a finding rule's match in either language
     (references hold neither; an English sentence under a German header is still a finding)."""
-    return bool(HEAD_WORD.search(text, s, e)) or bool(finding_rules().find(text[s:e]))
+    return bool(head_word(text, s, e)) or bool(finding_rules().find(text[s:e]))
 
 
 #: Words that describe a finding's make-up rather than name one: "ground glass", "calcified" in "2. LLL, ground glass, 9 mm".

@@ -878,3 +878,61 @@ def test_alternatives_are_uncertain_unless_another_trigger_modifies_them(form, j
     text = template.format(a=a, b=b, c=c, A=a[0].upper() + a[1:])
     values = mine_report(text, "r").label_values()
     assert (values[la], values[lb]) == (want, want), text
+
+
+# -- the snippet helpers' fast paths against the plain patterns they stand for ---------------------------------------
+
+_TRAIL_REFERENCE = regex.compile(r"(?:[\s,;:\-–]+|\b(?:and|und|or|oder))+\Z", regex.IGNORECASE)
+_TRAIL_TEXT = st.lists(st.sampled_from(["and", "AND", "Und", "or", "OdeR", "oder", "band", "x", "_", "1", "é", " ", "\n",
+                                        "\u00a0", "\u2009", ",", ";", ":", "-", "–", ".", "d", "R"]),
+                       max_size=10).map("".join)
+
+
+@settings(max_examples=800, deadline=None)
+@given(_TRAIL_TEXT, st.integers(0, 40), st.integers(0, 40))
+def test_trailing_trim_found_from_the_end_equals_the_regex_search(text, a, b):
+    """`_trail_start` walks back from the span's end; the regex it replaced searched the whole span: the same start,
+    words in any case, glued to a word before ("band"), blanks of every kind, and a span cut mid-text included."""
+    from mining.snippets import _trail_start
+
+    s, e = sorted((min(a, len(text)), min(b, len(text))))
+    m = _TRAIL_REFERENCE.search(text, s, e)
+    assert _trail_start(text, s, e) == (m.start() if m else e)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab c", max_size=12), st.lists(st.tuples(st.integers(-3, 15), st.integers(-3, 15)), max_size=4))
+def test_blanked_equals_blanking_character_by_character(s, spans):
+    from mining.snippets import _blanked
+
+    chars = list(s)
+    for a, b in spans:
+        for k in range(max(0, a), min(len(chars), b)):
+            chars[k] = " "
+    assert _blanked(s, spans) == "".join(chars)
+
+
+_HEAD_TEXT = st.lists(st.sampled_from(["nodule", "NODULES", "Lungenrundherd", "KNÖTCHEN", "Erguß", "ergüss", "noduli",
+                                       "Nodulus", "LK", "rf", "perfusion", "walk", "tumor", "Hernie", "herd", "the", "lobe",
+                                       " ", "\n", ".", "(", "ſtenose", "İ", "K", "ground-glass", "x"]),
+                      max_size=8).map("".join)
+
+
+@settings(max_examples=800, deadline=None)
+@given(_HEAD_TEXT, st.integers(0, 80), st.integers(0, 80))
+def test_head_word_equals_the_head_word_pattern_searched_everywhere(text, a, b):
+    """`head_word` scans the German words only where their stems are; it finds what `HEAD_WORD.search` finds: English
+    and German words, compounds, capitals, a long s and a Kelvin sign (case folds that lower-casing does not give)."""
+    from mining.snippets import HEAD_WORD, head_word
+
+    s, e = sorted((min(a, len(text)), min(b, len(text))))
+    want, got = HEAD_WORD.search(text, s, e), head_word(text, s, e)
+    assert (got and got.span()) == (want and want.span())
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=" \t\n\r\u00a0\u2009\u3000\x0bab,.", max_size=12))
+def test_one_space_equals_the_whitespace_substitution(s):
+    from mining.snippets import _WS, _one_space
+
+    assert _one_space(s) == _WS.sub(" ", s)
