@@ -21,8 +21,8 @@ def detect_language(text: str) -> str:
     when the text has an umlaut or ß)."""
     sample = text[:4000]
     words = _WORD.findall(_IMAGE_IM.sub(" ", sample.lower()))
-    de = sum(w in _DE_WORDS for w in words)
-    en = sum(w in _EN_WORDS for w in words)
+    de = sum(map(_DE_WORDS.__contains__, words))
+    en = sum(map(_EN_WORDS.__contains__, words))
     if de == en:
         return "de" if _UMLAUT.search(sample) else "en"
     return "de" if de > en else "en"

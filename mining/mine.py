@@ -462,9 +462,11 @@ def _antecedent(text: str, k: int, sent: tuple[int, int], sentences, sec, remova
     prior study, series 2 image 40." and "Part-solid nodule, 14 mm. Its solid component measures 6 mm (image 63)." cite
     the nodule; "No emphysema. Patulous esophagus (series 4, image 95)." does not. None otherwise (the snippet stays in
     its own sentence)."""
-    if k == 0 or not sentences or _names_finding(text, sent[0], sent[1]):
+    if k == 0 or not sentences:
         return None
     if has_own_content(cut_out(text, sent[0], sent[1], removals)) and not _POINTS_BACK.match(text, sent[0], sent[1]):
+        return None
+    if _names_finding(text, sent[0], sent[1]):  # (asked last: the costlier test)
         return None
     p0, p1 = sentences[k - 1]
     if p0 < sec.header_end or p0 < sec.start or not _names_finding(text, p0, p1):
