@@ -134,7 +134,10 @@ _CONTENT_WORD = regex.compile(r"[^\W\d_]{3,}")
 
 def has_own_content(s: str) -> bool:
     """Whether `s` (a sentence with its references cut out) holds a word beyond `ANAPHORIC_WORDS`."""
-    return any(w.lower().replace("ß", "ss") not in ANAPHORIC_WORDS for w in _CONTENT_WORD.findall(s))
+    for m in _CONTENT_WORD.finditer(s):  # (lazily: the first word of its own decides)
+        if m.group().lower().replace("ß", "ss") not in ANAPHORIC_WORDS:
+            return True
+    return False
 
 
 _WS = regex.compile(r"[ \t\r\n\xa0\u2000-\u200a\u202f\u205f\u3000]+")  # no-break and thin spaces too
