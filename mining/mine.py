@@ -18,6 +18,7 @@ from data_contracts.labels import CT_RATE_LABELS
 from mining.context import DATED, PRIOR_EXAM_DE, compared_exam_before, context_rules, temporal_for
 from mining.findings import RANK, Mention, aggregate, finding_rules, label_mentions
 from mining.language import detect_language
+from mining.prefilter import may_hold, span_stems
 from mining.references import RawRef, find_references, series_mentions
 from mining.sections import find_sections
 from mining.sentences import split_sentences
@@ -31,6 +32,7 @@ _HINT = regex.compile(
     r"lungenfenster|weichteilfenster|knochenfenster|mediastinalfenster|lungenkern|knochenkern|koronar\w*|sagittal\w*|axial\w*)(?!\w)",
     regex.IGNORECASE,
 )
+_PLANE_STEMS, _HINT_STEMS = span_stems(_PLANE), span_stems(_HINT)
 #: The prior exam named after a reference: "on the prior", "in der Voruntersuchung".
 _PRIOR_EXAM = rf"(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline)\b|{PRIOR_EXAM_DE}"
 #: The nouns for an exam that may stand between an exam word and the image it names ("prior exam 2:40").
@@ -649,9 +651,11 @@ def _plane_hint(text, w0, r: RawRef):
     after = PLANE_AFTER.match(text, r.end + 1 if text.startswith((")", "]"), r.end) else r.end)
     w1 = after.end() if after else r.end
     plane = None
-    for m in _PLANE.finditer(text, w0, w1):  # on the text, not a slice: a window cut mid-word ("THOR|AX:") names no plane
-        plane = "coronal" if m.group(1) else "sagittal" if m.group(2) else "axial"
-    hints = [" ".join(m.group(0).lower().split()) for m in _HINT.finditer(text, w0, w1)]
+    if may_hold(_PLANE_STEMS, text, w0, w1):  # (most windows hold no such word: each scan tries every position)
+        for m in _PLANE.finditer(text, w0, w1):  # on the text, not a slice: a window cut mid-word ("THOR|AX:") names no plane
+            plane = "coronal" if m.group(1) else "sagittal" if m.group(2) else "axial"
+    hints = ([" ".join(m.group(0).lower().split()) for m in _HINT.finditer(text, w0, w1)]
+             if may_hold(_HINT_STEMS, text, w0, w1) else [])
     hint = ", ".join(dict.fromkeys(hints)) if hints else None
     return plane, hint
 

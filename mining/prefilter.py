@@ -223,6 +223,23 @@ def gate_words(rx: regex.Pattern) -> tuple[str, ...] | None:
     return tuple(sorted(reduce_stems([frozenset(w.lower() for w in words)])[0]))  # 'ima' for 'image' and 'ima'...
 
 
+def span_stems(rx: regex.Pattern) -> tuple[str, ...] | None:
+    """Lower-cased literals one of which every match of `rx` holds (`required_stems` without lookarounds: a match inside
+    a span holds one inside it); None when unknown."""
+    words = required_stems(rx.pattern, rx.flags)
+    return tuple(sorted(reduce_stems([frozenset(w.lower() for w in words)])[0])) if words else None
+
+
+def may_hold(stems: tuple[str, ...] | None, text: str, s: int, e: int) -> bool:
+    """Whether text[s:e] may hold a match of the pattern whose `span_stems` are `stems`: False only when it holds
+    none of them (lower-cased, where lower-casing agrees with case-insensitive matching)."""
+    if stems is None:
+        return True
+    seg = text[s:e]
+    low = seg.lower()
+    return not lower_agrees(seg, low) or any(w in low for w in stems)
+
+
 def stems_pattern(stems) -> str:
     """An alternation of literal stems, longest first."""
     return "|".join(regex.escape(s) for s in sorted(stems, key=lambda s: (-len(s), s)))

@@ -936,3 +936,23 @@ def test_one_space_equals_the_whitespace_substitution(s):
     from mining.snippets import _WS, _one_space
 
     assert _one_space(s) == _WS.sub(" ", s)
+
+
+_PLANE_TEXT = st.lists(st.sampled_from(["coronal", "COR.", "Koronare", "sag", "Sagittal", "axial", "AX", "thorax", "max",
+                                        "transversal", "lung window", "Lungenfenster", "MIP", "thin-section", "reformats",
+                                        "Bone Kernel", "İ", "K", "ſ", " ", "(", ")", "\n", "3:45", "image"]),
+                       max_size=8).map("".join)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_PLANE_TEXT, st.integers(0, 80), st.integers(0, 80))
+def test_a_span_without_the_plane_or_hint_stems_holds_no_match(text, a, b):
+    """`_plane_hint` scans its window only where `may_hold` lets it: where it does not, the scan finds nothing."""
+    from mining.mine import _HINT, _HINT_STEMS, _PLANE, _PLANE_STEMS
+    from mining.prefilter import may_hold
+
+    s, e = sorted((min(a, len(text)), min(b, len(text))))
+    for rx, stems in ((_PLANE, _PLANE_STEMS), (_HINT, _HINT_STEMS)):
+        assert stems, "no stems: the gate would never close and the test would prove nothing"
+        if not may_hold(stems, text, s, e):
+            assert list(rx.finditer(text, s, e)) == []
