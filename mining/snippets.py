@@ -211,7 +211,8 @@ def removal_span(text: str, start: int, end: int, others: list[tuple[int, int]] 
             rel = [(max(s, op + 1) - op - 1, min(e, cp) - op - 1) for s, e in (others or [(start, end)])
                    if s < cp and e > op + 1]
             rel.append((start - op - 1, end - op - 1))
-            if _PAREN_FILLER.match(_blanked(inner, rel)):
+            rest = _blanked(inner, rel)
+            if not rest.strip(" ") or _PAREN_FILLER.match(rest):  # (most hold the reference alone: blanks, a filler)
                 s = op
                 while s > 0 and text[s - 1] in " \t":
                     s -= 1

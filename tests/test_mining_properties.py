@@ -956,3 +956,11 @@ def test_a_span_without_the_plane_or_hint_stems_holds_no_match(text, a, b):
         assert stems, "no stems: the gate would never close and the test would prove nothing"
         if not may_hold(stems, text, s, e):
             assert list(rx.finditer(text, s, e)) == []
+
+
+def test_a_parenthesis_of_blanks_is_filler():
+    """`removal_span` takes a parenthesis left with nothing but blanks once its references are blanked out as filler
+    without asking `_PAREN_FILLER`: that rests on the pattern matching blanks alone."""
+    from mining.snippets import _PAREN_FILLER
+
+    assert all(_PAREN_FILLER.match(" " * n) for n in range(8))
