@@ -65,6 +65,7 @@ class SectionRules:
     def find(self, text: str) -> list[Section]:
         heads: list[tuple[int, int, str]] = []
         resume: tuple[int, int, str] | None = None  # where a one-line header's section ends, and which goes on
+        in_capitals: bool | None = None  # whether the report is written in capitals (`_in_capitals`), once asked
         for m in self._matches(text):
             h = m.group("h")
             tail = m.group("tail")
@@ -81,8 +82,13 @@ class SectionRules:
                 if not (h.isupper() or h[:1].isupper()):
                     continue
             else:
-                # inline header without a colon: only upper case, at a line start, text following
+                # inline header without a colon: only upper case, at a line start, text following; not in a report
+                # written in capitals, where a sentence opens with such words: "COMPARED WITH THE PREVIOUS STUDY, ..."
                 if not (at_line_start and h.isupper() and len(h) >= 4):
+                    continue
+                if in_capitals is None:
+                    in_capitals = _in_capitals(text)
+                if in_capitals:
                     continue
             if not at_line_start and ":" not in tail:
                 continue
@@ -117,6 +123,12 @@ class SectionRules:
             e = heads[i + 1][0] if i + 1 < len(heads) else len(text)
             out.append(Section(s if out or s == 0 else 0, e, name, he))
         return out
+
+
+def _in_capitals(text: str) -> bool:
+    """Whether `text` is written in capitals: under 5 % of its cased letters in lower case ("45 X 30 mm" may slip in)."""
+    lower, upper = sum(map(str.islower, text)), sum(map(str.isupper, text))
+    return upper > 0 and lower < 0.05 * (lower + upper)
 
 
 _START_MARK = regex.compile(r"\n|[.!?]\s{1,4}")

@@ -1132,6 +1132,24 @@ def test_sections_header_forms(header, section):
         assert r.section == "HISTORY"
 
 
+def test_a_report_in_capitals_opens_no_section_with_a_sentence_that_starts_like_a_header():
+    """In a report written in capitals, capitals no longer set a header apart: "COMPARED WITH THE PREVIOUS STUDY ..."
+    opened COMPARISON over every finding below it (their labels unread, their images dated to the prior exam)."""
+    text = ("CLINICAL DETAILS: KNOWN LYMPHOMA. RESTAGING.\n\nREPORT:\nCOMPARED WITH THE PREVIOUS STUDY OF 14/08/2025.\n"
+            "RESIDUAL LEFT AXILLARY NODE 14 MM SHORT AXIS (SE 3 IM 40).\nNO NEW LUNG NODULES. SMALL LEFT PLEURAL EFFUSION HAS "
+            "RESOLVED.\n\nCONCLUSION:\nPARTIAL RESPONSE. RESIDUAL MASS (3:52), NOW 45 X 30 mm.")
+    rep = mine_report(text, "r")
+    assert [(r.section, r.is_prior) for r in rep.references] == [("FINDINGS", False), ("IMPRESSION", False)]
+    got = rep.label_values()
+    assert (got["Lymphadenopathy"], got["Lung nodule"], got["Pleural effusion"]) == ("present", "absent", "absent")
+    # "COMPARISON IS MADE WITH ..." after the findings' header stays in the findings too
+    (r,) = extract("FINDINGS:\nCOMPARISON IS MADE WITH THE CT OF 2024. NODULE (3:45).")
+    assert (r.section, r.is_prior) == ("FINDINGS", False)
+    # in a report in mixed case, a header in capitals with its text on the line still opens its section
+    assert [r.section for r in extract("Intro line.\nCOMPARISON CT 01/01/2020 (2:40).\nFINDINGS:\nNodule (3:45).")] == [
+        "COMPARISON", "FINDINGS"]
+
+
 @pytest.mark.parametrize("text,sections", [
     ("TECHNIQUE: CT.\nPrior: CT 1/2/2020 (series 2, image 40).\nFINDINGS:\nNodule (3:45).", ["COMPARISON", "FINDINGS"]),
     ("PRIORS:\nCT 2020 (2:40).\nLungs: nodule (3:45).", ["COMPARISON", "FINDINGS"]),
