@@ -167,6 +167,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     if labels:
         mentions = finding_rules().find(text)
         label_mentions(mentions, triggers, trig_starts, sentences, sent_starts, text)
+        _negate_listed(text, mentions, triggers, trig_starts)
         in_body = [m for m in mentions if sections[max(0, bisect.bisect_right(sec_starts, m.start) - 1)].name in LABEL_SECTIONS]
         best = aggregate(in_body)
         for lab in CT_RATE_LABELS:
@@ -407,6 +408,44 @@ _LIST_ITEM = regex.compile(r"[ \t]*(?:(?:[-*•]|\d{1,2}[.)]|\#\d{1,2}[.):]?|\(\
 def _line_marker(text: str, pos: int) -> regex.Match | None:
     """The list-item marker ("- ", "2. ", "a) ", a table row's "| 1 | ") opening the line that holds `pos`, if any."""
     return _LIST_ITEM.match(text, text.rfind("\n", 0, pos) + 1)
+
+
+def _negate_listed(text: str, mentions: list[Mention], triggers, trig_starts) -> None:
+    """Each mention, unmodified, in an item of a list whose heading line negates it takes the heading's negation (in
+    place): "No evidence of:", "The following are not seen:", "Negative for:", "Kein Nachweis von:", "Nicht
+    nachweisbar:" above "- pleural effusion" / "- pneumothorax". A heading is the line above the items, ending in a
+    colon, holding a negation trigger and no finding of its own ("Nodules:" or "No effusion. Nodules:" negate nothing);
+    a line that is no item ends the list."""
+    heads: dict[int, str | None] = {}  # the list's first item line -> the negating trigger's rule, or None
+    for mn in mentions:
+        if mn.modifier is not None:
+            continue
+        line0 = text.rfind("\n", 0, mn.start) + 1
+        if not _line_marker(text, line0):
+            continue
+        top = line0
+        while top > 0:  # up over the items above it to the list's first item
+            above = text.rfind("\n", 0, top - 1) + 1
+            if not _line_marker(text, above):
+                break
+            top = above
+        if top not in heads:
+            heads[top] = _negating_heading(text, top, mentions, triggers, trig_starts)
+        if heads[top] is not None:
+            mn.value, mn.modifier = "absent", heads[top]
+
+
+def _negating_heading(text: str, first_item: int, mentions: list[Mention], triggers, trig_starts) -> str | None:
+    """The rule of the negation trigger in the heading line right above the list item line at `first_item`, when that
+    line ends in a colon and names no finding of its own; else None."""
+    if first_item == 0:
+        return None
+    h0 = text.rfind("\n", 0, first_item - 1) + 1
+    h1 = first_item - 1
+    if not text[h0:h1].rstrip().endswith(":") or any(h0 <= m.start < h1 for m in mentions):
+        return None
+    lo, hi = bisect.bisect_left(trig_starts, h0), bisect.bisect_left(trig_starts, h1)
+    return next((t.rule for t in triggers[lo:hi] if t.category == "negated"), None)
 
 
 def _list_heading(text: str, k: int, sentences, sec) -> tuple[int, int] | None:

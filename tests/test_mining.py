@@ -2388,3 +2388,32 @@ def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
 
     plan = finding_rules().scan_plan
     assert {stem for stem in plan.by_stem if len(stem) < 3} == set()
+
+
+@pytest.mark.parametrize("text,want", [
+    # a heading line that negates, ending in a colon, negates the items of the list below it
+    ("The following are not seen:\n- pleural effusion\n- pericardial effusion",
+     {"Pleural effusion": "absent", "Pericardial effusion": "absent"}),
+    ("No evidence of:\n- pleural effusion\n- pneumothorax", {"Pleural effusion": "absent"}),
+    ("There is no:\n- pleural effusion\n- lymphadenopathy", {"Pleural effusion": "absent", "Lymphadenopathy": "absent"}),
+    ("Absent:\n- pleural effusion\n- lymphadenopathy", {"Pleural effusion": "absent", "Lymphadenopathy": "absent"}),
+    ("Negative for:\n* pleural effusion\n* consolidation", {"Pleural effusion": "absent", "Consolidation": "absent"}),
+    ("No evidence of:\n1. pleural effusion\n2. consolidation", {"Pleural effusion": "absent", "Consolidation": "absent"}),
+    ("Kein Nachweis von:\n- Pleuraerguss\n- Perikarderguss", {"Pleural effusion": "absent", "Pericardial effusion": "absent"}),
+    ("Nicht nachweisbar:\n- Pleuraerguss\n- Infiltrate", {"Pleural effusion": "absent", "Lung opacity": "absent"}),
+    ("Pertinent negatives: pleural effusion, pneumothorax, lymphadenopathy.",
+     {"Pleural effusion": "absent", "Lymphadenopathy": "absent"}),
+    # an item's own modifier stays; a heading naming a finding, a heading without a colon, a line that is no item, a
+    # blank line: nothing is negated
+    ("No evidence of:\n- pleural effusion\n- possible small nodule", {"Pleural effusion": "absent", "Lung nodule": "uncertain"}),
+    ("Nodules:\n- RUL 5 mm\n- LLL 4 mm", {"Lung nodule": "present"}),
+    ("No effusion. Nodules:\n- RUL 5 mm", {"Pleural effusion": "absent", "Lung nodule": "present"}),
+    ("No pleural effusion.\n- Small nodule in the RUL.", {"Pleural effusion": "absent", "Lung nodule": "present"}),
+    ("Negative for:\n- pleural effusion\nSmall nodule in the RUL.", {"Pleural effusion": "absent", "Lung nodule": "present"}),
+    ("Kein Nachweis von:\n- Pleuraerguss\n\n- Rundherd rechts 5 mm", {"Pleural effusion": "absent", "Lung nodule": "present"}),
+])
+def test_a_negating_list_heading_negates_its_items(text, want):
+    """Templates list their pertinent negatives under a heading: the items read as present before (the heading's
+    negation reached no further than its own line)."""
+    rep = mine_report("FINDINGS:\n" + text, "r")
+    assert {r.label: r.value for r in rep.labels if r.value != "not_mentioned"} == want
