@@ -2403,6 +2403,14 @@ def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
     ("Nicht nachweisbar:\n- Pleuraerguss\n- Infiltrate", {"Pleural effusion": "absent", "Lung opacity": "absent"}),
     ("Pertinent negatives: pleural effusion, pneumothorax, lymphadenopathy.",
      {"Pleural effusion": "absent", "Lymphadenopathy": "absent"}),
+    # a negation that looks back ("not seen", "negative") ending a heading before its colon negates what follows
+    ("Not seen: pleural effusion, consolidation.", {"Pleural effusion": "absent", "Consolidation": "absent"}),
+    ("Negative: pleural effusion, pneumothorax.", {"Pleural effusion": "absent"}),
+    ("None of the following: pleural effusion, lymphadenopathy.", {"Pleural effusion": "absent", "Lymphadenopathy": "absent"}),
+    ("The following were evaluated and are negative:\n- pleural effusion\n- lymphadenopathy",
+     {"Pleural effusion": "absent", "Lymphadenopathy": "absent"}),
+    ("Ausgeschlossen: Pleuraerguss, Pneumothorax.", {"Pleural effusion": "absent"}),
+    ("Pleural effusion: not seen. Nodule: 4 mm.", {"Pleural effusion": "absent", "Lung nodule": "present"}),
     # an item's own modifier stays; a heading naming a finding, a heading without a colon, a line that is no item, a
     # blank line: nothing is negated
     ("No evidence of:\n- pleural effusion\n- possible small nodule", {"Pleural effusion": "absent", "Lung nodule": "uncertain"}),
