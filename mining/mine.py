@@ -15,8 +15,9 @@ from typing import NamedTuple
 import regex
 
 from data_contracts.labels import CT_RATE_LABELS
-from mining.context import DATED, PRIOR_EXAM_DE, compared_exam_before, context_rules, temporal_for
-from mining.findings import RANK, Mention, aggregate, finding_rules, label_mentions
+from mining.context import (DATED, MODIFIERS, PRIOR_EXAM_DE, Trigger, compared_exam_before, context_rules,
+                            temporal_for)
+from mining.findings import MODIFIED_VALUE, RANK, Mention, aggregate, finding_rules, label_mentions
 from mining.language import detect_language
 from mining.prefilter import may_hold, span_stems
 from mining.references import RawRef, find_references, series_mentions
@@ -167,7 +168,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     if labels:
         mentions = finding_rules().find(text)
         label_mentions(mentions, triggers, trig_starts, sentences, sent_starts, text)
-        _negate_listed(text, mentions, triggers, trig_starts)
+        _modify_listed(text, mentions, triggers, trig_starts)
         in_body = [m for m in mentions if sections[max(0, bisect.bisect_right(sec_starts, m.start) - 1)].name in LABEL_SECTIONS]
         best = aggregate(in_body)
         for lab in CT_RATE_LABELS:
@@ -410,13 +411,13 @@ def _line_marker(text: str, pos: int) -> regex.Match | None:
     return _LIST_ITEM.match(text, text.rfind("\n", 0, pos) + 1)
 
 
-def _negate_listed(text: str, mentions: list[Mention], triggers, trig_starts) -> None:
-    """Each mention, unmodified, in an item of a list whose heading line negates it takes the heading's negation (in
-    place): "No evidence of:", "The following are not seen:", "Negative for:", "Kein Nachweis von:", "Nicht
-    nachweisbar:" above "- pleural effusion" / "- pneumothorax". A heading is the line above the items, ending in a
-    colon, holding a negation trigger and no finding of its own ("Nodules:" or "No effusion. Nodules:" negate nothing);
-    a line that is no item ends the list."""
-    heads: dict[int, str | None] = {}  # the list's first item line -> the negating trigger's rule, or None
+def _modify_listed(text: str, mentions: list[Mention], triggers, trig_starts) -> None:
+    """Each mention, unmodified, in an item of a list whose heading line modifies it takes the heading's modifier (in
+    place): "No evidence of:", "The following are not seen:", "Kein Nachweis von:" above "- pleural effusion" /
+    "- pneumothorax" negate them, "Differential diagnosis:" or "Cannot be excluded:" hedge them. A heading is the line
+    above the items, ending in a colon, holding a ConText modifier and no finding of its own ("Nodules:" or "No
+    effusion. Nodules:" modify nothing; the modifier nearest the colon counts); a line that is no item ends the list."""
+    heads: dict[int, Trigger | None] = {}  # the list's first item line -> its heading's modifier, or None
     for mn in mentions:
         if mn.modifier is not None:
             continue
@@ -430,14 +431,15 @@ def _negate_listed(text: str, mentions: list[Mention], triggers, trig_starts) ->
                 break
             top = above
         if top not in heads:
-            heads[top] = _negating_heading(text, top, mentions, triggers, trig_starts)
-        if heads[top] is not None:
-            mn.value, mn.modifier = "absent", heads[top]
+            heads[top] = _heading_modifier(text, top, mentions, triggers, trig_starts)
+        t = heads[top]
+        if t is not None:
+            mn.value, mn.modifier = MODIFIED_VALUE[t.category], t.rule
 
 
-def _negating_heading(text: str, first_item: int, mentions: list[Mention], triggers, trig_starts) -> str | None:
-    """The rule of the negation trigger in the heading line right above the list item line at `first_item`, when that
-    line ends in a colon and names no finding of its own; else None."""
+def _heading_modifier(text: str, first_item: int, mentions: list[Mention], triggers, trig_starts) -> Trigger | None:
+    """The modifier trigger nearest the colon of the heading line right above the list item line at `first_item`, when
+    that line ends in a colon and names no finding of its own; else None."""
     if first_item == 0:
         return None
     h0 = text.rfind("\n", 0, first_item - 1) + 1
@@ -445,7 +447,7 @@ def _negating_heading(text: str, first_item: int, mentions: list[Mention], trigg
     if not text[h0:h1].rstrip().endswith(":") or any(h0 <= m.start < h1 for m in mentions):
         return None
     lo, hi = bisect.bisect_left(trig_starts, h0), bisect.bisect_left(trig_starts, h1)
-    return next((t.rule for t in triggers[lo:hi] if t.category == "negated"), None)
+    return next((t for t in reversed(triggers[lo:hi]) if t.category in MODIFIERS), None)
 
 
 def _list_heading(text: str, k: int, sentences, sec) -> tuple[int, int] | None:

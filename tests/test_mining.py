@@ -2411,6 +2411,13 @@ def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
      {"Pleural effusion": "absent", "Lymphadenopathy": "absent"}),
     ("Ausgeschlossen: Pleuraerguss, Pneumothorax.", {"Pleural effusion": "absent"}),
     ("Pleural effusion: not seen. Nodule: 4 mm.", {"Pleural effusion": "absent", "Lung nodule": "present"}),
+    # a heading that hedges hedges them
+    ("Differential diagnosis:\n- atelectasis\n- consolidation", {"Atelectasis": "uncertain", "Consolidation": "uncertain"}),
+    ("Cannot be excluded:\n- small pleural effusion\n- pericardial effusion",
+     {"Pleural effusion": "uncertain", "Pericardial effusion": "uncertain"}),
+    ("DD:\n- Atelektase\n- Infiltrat", {"Atelectasis": "uncertain", "Lung opacity": "uncertain"}),
+    ("Nicht sicher auszuschließen:\n- kleiner Pleuraerguss", {"Pleural effusion": "uncertain"}),
+    ("Stable:\n- 4 mm nodule RUL\n- emphysema", {"Lung nodule": "present", "Emphysema": "present"}),
     # an item's own modifier stays; a heading naming a finding, a heading without a colon, a line that is no item, a
     # blank line: nothing is negated
     ("No evidence of:\n- pleural effusion\n- possible small nodule", {"Pleural effusion": "absent", "Lung nodule": "uncertain"}),
@@ -2420,8 +2427,8 @@ def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
     ("Negative for:\n- pleural effusion\nSmall nodule in the RUL.", {"Pleural effusion": "absent", "Lung nodule": "present"}),
     ("Kein Nachweis von:\n- Pleuraerguss\n\n- Rundherd rechts 5 mm", {"Pleural effusion": "absent", "Lung nodule": "present"}),
 ])
-def test_a_negating_list_heading_negates_its_items(text, want):
-    """Templates list their pertinent negatives under a heading: the items read as present before (the heading's
-    negation reached no further than its own line)."""
+def test_a_list_heading_that_negates_or_hedges_modifies_its_items(text, want):
+    """Templates list their pertinent negatives (or a differential) under a heading: the items read as present before
+    (the heading's negation or hedge reached no further than its own line)."""
     rep = mine_report("FINDINGS:\n" + text, "r")
     assert {r.label: r.value for r in rep.labels if r.value != "not_mentioned"} == want
