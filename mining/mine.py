@@ -416,13 +416,19 @@ def _modify_listed(text: str, mentions: list[Mention], triggers, trig_starts) ->
     place): "No evidence of:", "The following are not seen:", "Kein Nachweis von:" above "- pleural effusion" /
     "- pneumothorax" negate them, "Differential diagnosis:" or "Cannot be excluded:" hedge them. A heading is the line
     above the items, ending in a colon, holding a ConText modifier and no finding of its own ("Nodules:" or "No
-    effusion. Nodules:" modify nothing; the modifier nearest the colon counts); a line that is no item ends the list."""
+    effusion. Nodules:" modify nothing; the modifier nearest the colon counts); a line that is no item ends the list,
+    a terminator on an item ("but", ";") ends the heading's scope there, and it overrides an item's alternative ("-
+    pleural or pericardial effusion" under "No evidence of:" negates both), as a modifier in the sentence would."""
     heads: dict[int, Trigger | None] = {}  # the list's first item line -> its heading's modifier, or None
+    alternatives = {t.rule for t in triggers if t.category == "alternative"}  # they yield to any other modifier
     for mn in mentions:
-        if mn.modifier is not None:
+        if mn.modifier is not None and mn.modifier not in alternatives:
             continue
         line0 = text.rfind("\n", 0, mn.start) + 1
         if not _line_marker(text, line0):
+            continue
+        lo, hi = bisect.bisect_left(trig_starts, line0), bisect.bisect_left(trig_starts, mn.start)
+        if any(t.category == "terminate" for t in triggers[lo:hi]):  # "- pleural effusion, but small pericardial ..."
             continue
         top = line0
         while top > 0:  # up over the items above it to the list's first item

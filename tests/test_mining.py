@@ -2418,6 +2418,14 @@ def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
     ("DD:\n- Atelektase\n- Infiltrat", {"Atelectasis": "uncertain", "Lung opacity": "uncertain"}),
     ("Nicht sicher auszuschließen:\n- kleiner Pleuraerguss", {"Pleural effusion": "uncertain"}),
     ("Stable:\n- 4 mm nodule RUL\n- emphysema", {"Lung nodule": "present", "Emphysema": "present"}),
+    # a terminator on an item ends the heading's scope there; the heading's negation overrides an item's alternative
+    ("No evidence of:\n- pleural effusion, but small pericardial effusion",
+     {"Pleural effusion": "absent", "Pericardial effusion": "present"}),
+    ("Negative for:\n- pleural effusion; small nodule RUL", {"Pleural effusion": "absent", "Lung nodule": "present"}),
+    ("Kein Nachweis von:\n- Pleuraerguss, aber kleiner Perikarderguss",
+     {"Pleural effusion": "absent", "Pericardial effusion": "present"}),
+    ("No evidence of:\n- pleural effusion or pericardial effusion",
+     {"Pleural effusion": "absent", "Pericardial effusion": "absent"}),
     # an item's own modifier stays; a heading naming a finding, a heading without a colon, a line that is no item, a
     # blank line: nothing is negated
     ("No evidence of:\n- pleural effusion\n- possible small nodule", {"Pleural effusion": "absent", "Lung nodule": "uncertain"}),
