@@ -418,7 +418,9 @@ def _modify_listed(text: str, mentions: list[Mention], triggers, trig_starts) ->
     above the items, ending in a colon, holding a ConText modifier and no finding of its own ("Nodules:" or "No
     effusion. Nodules:" modify nothing; the modifier nearest the colon counts); a line that is no item ends the list,
     a terminator on an item ("but", ";") ends the heading's scope there, and it overrides an item's alternative ("-
-    pleural or pericardial effusion" under "No evidence of:" negates both), as a modifier in the sentence would."""
+    pleural or pericardial effusion" under "No evidence of:" negates both), as a modifier in the sentence would. An
+    item ending in a colon heads the items below it that are indented more ("4. No evidence of:" above "   a.
+    lymphadenopathy")."""
     heads: dict[int, Trigger | None] = {}  # the list's first item line -> its heading's modifier, or None
     alternatives = {t.rule for t in triggers if t.category == "alternative"}  # they yield to any other modifier
     for mn in mentions:
@@ -430,17 +432,27 @@ def _modify_listed(text: str, mentions: list[Mention], triggers, trig_starts) ->
         lo, hi = bisect.bisect_left(trig_starts, line0), bisect.bisect_left(trig_starts, mn.start)
         if any(t.category == "terminate" for t in triggers[lo:hi]):  # "- pleural effusion, but small pericardial ..."
             continue
-        top = line0
+        top, indent = line0, _indent(text, line0)
         while top > 0:  # up over the items above it to the list's first item
             above = text.rfind("\n", 0, top - 1) + 1
             if not _line_marker(text, above):
                 break
+            if text[above:top - 1].rstrip().endswith(":") and _indent(text, above) < indent:
+                break  # an item ending in a colon, indented less, heads the sublist this item is in
             top = above
         if top not in heads:
             heads[top] = _heading_modifier(text, top, mentions, triggers, trig_starts)
         t = heads[top]
         if t is not None:
             mn.value, mn.modifier = MODIFIED_VALUE[t.category], t.rule
+
+
+def _indent(text: str, line0: int) -> int:
+    """The number of blanks opening the line that starts at `line0`."""
+    k = line0
+    while k < len(text) and text[k] in " \t":
+        k += 1
+    return k - line0
 
 
 def _heading_modifier(text: str, first_item: int, mentions: list[Mention], triggers, trig_starts) -> Trigger | None:

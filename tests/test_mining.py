@@ -2426,6 +2426,9 @@ def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
      {"Pleural effusion": "absent", "Pericardial effusion": "present"}),
     ("No evidence of:\n- pleural effusion or pericardial effusion",
      {"Pleural effusion": "absent", "Pericardial effusion": "absent"}),
+    # an item ending in a colon heads the sublist below it
+    ("1. Emphysema.\n2. No evidence of:\n   a. lymphadenopathy\n   b. pleural effusion\n3. Small nodule.",
+     {"Emphysema": "present", "Lymphadenopathy": "absent", "Pleural effusion": "absent", "Lung nodule": "present"}),
     # an item's own modifier stays; a heading naming a finding, a heading without a colon, a line that is no item, a
     # blank line: nothing is negated
     ("No evidence of:\n- pleural effusion\n- possible small nodule", {"Pleural effusion": "absent", "Lung nodule": "uncertain"}),
