@@ -168,7 +168,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     if labels:
         mentions = finding_rules().find(text)
         label_mentions(mentions, triggers, trig_starts, sentences, sent_starts, text)
-        _modify_listed(text, mentions, triggers, trig_starts)
+        _modify_listed(text, mentions, triggers, trig_starts, sentences, sent_starts)
         in_body = [m for m in mentions if sections[max(0, bisect.bisect_right(sec_starts, m.start) - 1)].name in LABEL_SECTIONS]
         best = aggregate(in_body)
         for lab in CT_RATE_LABELS:
@@ -411,7 +411,7 @@ def _line_marker(text: str, pos: int) -> regex.Match | None:
     return _LIST_ITEM.match(text, text.rfind("\n", 0, pos) + 1)
 
 
-def _modify_listed(text: str, mentions: list[Mention], triggers, trig_starts) -> None:
+def _modify_listed(text: str, mentions: list[Mention], triggers, trig_starts, sentences, sent_starts) -> None:
     """Each mention, unmodified, in an item of a list whose heading line modifies it takes the heading's modifier (in
     place): "No evidence of:", "The following are not seen:", "Kein Nachweis von:" above "- pleural effusion" /
     "- pneumothorax" negate them, "Differential diagnosis:" or "Cannot be excluded:" hedge them. A heading is the line
@@ -420,11 +420,16 @@ def _modify_listed(text: str, mentions: list[Mention], triggers, trig_starts) ->
     a terminator on an item ("but", ";") ends the heading's scope there, and it overrides an item's alternative ("-
     pleural or pericardial effusion" under "No evidence of:" negates both), as a modifier in the sentence would. An
     item ending in a colon heads the items below it that are indented more ("4. No evidence of:" above "   a.
-    lymphadenopathy")."""
+    lymphadenopathy"). On one line, semicolons after such a heading separate its items, not clauses ("No evidence of:
+    pleural effusion; pericardial effusion")."""
     heads: dict[int, Trigger | None] = {}  # the list's first item line -> its heading's modifier, or None
     alternatives = {t.rule for t in triggers if t.category == "alternative"}  # they yield to any other modifier
     for mn in mentions:
         if mn.modifier is not None and mn.modifier not in alternatives:
+            continue
+        t = _colon_lead(text, mn, triggers, trig_starts, sentences, sent_starts)
+        if t is not None:
+            mn.value, mn.modifier = MODIFIED_VALUE[t.category], t.rule
             continue
         line0 = text.rfind("\n", 0, mn.start) + 1
         if not _line_marker(text, line0):
@@ -445,6 +450,24 @@ def _modify_listed(text: str, mentions: list[Mention], triggers, trig_starts) ->
         t = heads[top]
         if t is not None:
             mn.value, mn.modifier = MODIFIED_VALUE[t.category], t.rule
+
+
+def _colon_lead(text: str, mn: Mention, triggers, trig_starts, sentences, sent_starts) -> Trigger | None:
+    """The forward modifier ending a heading right before its colon earlier in the mention's sentence ("No evidence
+    of: pleural effusion; pericardial effusion", "Not seen: ..."), when only semicolons (its items' separators) stand
+    among the terminators between them; else None."""
+    k = bisect.bisect_right(sent_starts, mn.start) - 1
+    s0 = sentences[k][0] if k >= 0 else 0
+    lo, hi = bisect.bisect_left(trig_starts, s0), bisect.bisect_left(trig_starts, mn.start)
+    for t in reversed(triggers[lo:hi]):
+        if t.category == "terminate":
+            if t.rule == "semicolon":
+                continue
+            return None
+        if t.category in MODIFIERS and t.direction in ("forward", "bidirectional"):
+            ends_heading = text[t.start:t.end].rstrip().endswith(":") or text[t.end:mn.start].lstrip(" \t").startswith(":")
+            return t if ends_heading and t.end <= mn.start else None
+    return None
 
 
 def _indent(text: str, line0: int) -> int:

@@ -2426,6 +2426,11 @@ def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
      {"Pleural effusion": "absent", "Pericardial effusion": "present"}),
     ("No evidence of:\n- pleural effusion or pericardial effusion",
      {"Pleural effusion": "absent", "Pericardial effusion": "absent"}),
+    # on one line, semicolons after such a heading separate its items
+    ("No evidence of: pleural effusion; pericardial effusion; lymphadenopathy.",
+     {"Pleural effusion": "absent", "Pericardial effusion": "absent", "Lymphadenopathy": "absent"}),
+    ("There is no pleural effusion; there is a small pericardial effusion.",
+     {"Pleural effusion": "absent", "Pericardial effusion": "present"}),
     # an item ending in a colon heads the sublist below it
     ("1. Emphysema.\n2. No evidence of:\n   a. lymphadenopathy\n   b. pleural effusion\n3. Small nodule.",
      {"Emphysema": "present", "Lymphadenopathy": "absent", "Pleural effusion": "absent", "Lung nodule": "present"}),
