@@ -220,24 +220,32 @@ def gate_words(rx: regex.Pattern) -> tuple[str, ...] | None:
     words = required_stems(rx.pattern, rx.flags, lookarounds=True)
     if not words or min(map(len, words)) < 3:
         return None
-    return tuple(sorted(reduce_stems([frozenset(w.lower() for w in words)])[0]))  # 'ima' for 'image' and 'ima'...
+    return _lowered(words)
 
 
-def span_stems(rx: regex.Pattern) -> tuple[str, ...] | None:
+def span_stems(rx: regex.Pattern) -> re.Pattern | None:
     """Lower-cased literals one of which every match of `rx` holds (`required_stems` without lookarounds: a match inside
-    a span holds one inside it); None when unknown."""
+    a span holds one inside it), as a trie for Python's `re` (a scan of a lower-cased span: faster than testing each);
+    None when unknown."""
+    from mining.rules import literal_trie  # (rules imports this module)
+
     words = required_stems(rx.pattern, rx.flags)
-    return tuple(sorted(reduce_stems([frozenset(w.lower() for w in words)])[0])) if words else None
+    return re.compile(literal_trie(_lowered(words))) if words else None
 
 
-def may_hold(stems: tuple[str, ...] | None, text: str, s: int, e: int) -> bool:
+def _lowered(words: frozenset[str]) -> tuple[str, ...]:
+    """`words` lower-cased, each that holds another left out ('ima' for 'image' and 'ima'), sorted."""
+    return tuple(sorted(reduce_stems([frozenset(w.lower() for w in words)])[0]))
+
+
+def may_hold(stems: re.Pattern | None, text: str, s: int, e: int) -> bool:
     """Whether text[s:e] may hold a match of the pattern whose `span_stems` are `stems`: False only when it holds
     none of them (lower-cased, where lower-casing agrees with case-insensitive matching)."""
     if stems is None:
         return True
     seg = text[s:e]
     low = seg.lower()
-    return not lower_agrees(seg, low) or any(w in low for w in stems)
+    return not lower_agrees(seg, low) or stems.search(low) is not None
 
 
 def stems_pattern(stems) -> str:

@@ -10,14 +10,11 @@ its own borrows its neighbour's ("right upper (6:24) and right middle (6:53) nod
 """
 from __future__ import annotations
 
-import re
-
 import regex
 
 from mining.context import DATED_EXAM, PRIOR_EXAM_DE
 from mining.findings import finding_rules
-from mining.prefilter import lower_agrees, required_stems
-from mining.rules import literal_trie
+from mining.prefilter import may_hold, span_stems
 
 _PAREN_FILLER = regex.compile(
     r"^[\s,;:/&+()\[\]]*(?:(?:and|und|or|oder|see|siehe|vgl\.?|cf\.?|e\.g\.?|eg|ie|z\.\s?b\.?|on|auf|in|at|ref\.?|refs?|"
@@ -95,8 +92,7 @@ _HEAD_DE = (
 )
 HEAD_WORD = regex.compile(f"{_HEAD_EN}|{_HEAD_DE}", regex.IGNORECASE)
 _HEAD_WORD_EN = regex.compile(_HEAD_EN, regex.IGNORECASE)
-#: The German words' literals, one of which a span holds (lower-cased) wherever `_HEAD_DE` matches in it.
-_HEAD_DE_STEMS = re.compile(literal_trie({w.lower() for w in required_stems(_HEAD_DE, regex.IGNORECASE)}))
+_HEAD_DE_STEMS = span_stems(regex.compile(_HEAD_DE, regex.IGNORECASE))
 
 
 def head_word(text: str, s: int = 0, e: int | None = None) -> regex.Match | None:
@@ -104,11 +100,7 @@ def head_word(text: str, s: int = 0, e: int | None = None) -> regex.Match | None
     position (8.6 us a sentence against 2.4 for the English words alone): they are scanned only where the span holds
     one of their stems."""
     e = len(text) if e is None else e
-    seg = text[s:e]
-    low = seg.lower()
-    if lower_agrees(seg, low) and _HEAD_DE_STEMS.search(low) is None:
-        return _HEAD_WORD_EN.search(text, s, e)
-    return HEAD_WORD.search(text, s, e)
+    return (HEAD_WORD if may_hold(_HEAD_DE_STEMS, text, s, e) else _HEAD_WORD_EN).search(text, s, e)
 
 
 #: Words a sentence that only points at a finding named before it is made of ("Previously seen on the prior study,
