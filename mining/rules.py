@@ -35,7 +35,7 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
         "reject": {"pattern", "example", "examples", "counter_examples", "description", "where", "shape"},
     },
     "sections": {
-        "section": {"section", "phrases", "example", "examples", "description", "lang", "subheading", "one_line"},
+        "section": {"section", "phrases", "example", "examples", "description", "lang", "subheading", "one_line", "aside"},
     },
     "findings": {
         "macro": {"pattern", "description"},

@@ -29,6 +29,7 @@ class SectionRules:
         self.lookup: dict[str, tuple[str, str]] = {}
         self.subheadings = {r.id for r in rs if r.get("subheading")}
         self.one_line = {r.id for r in rs if r.get("one_line")}
+        self.aside = {r.id for r in rs if r.get("aside")}
         phrases: list[str] = []
         for r in rs:
             for p in r.get("phrases"):
@@ -106,9 +107,11 @@ class SectionRules:
                 continue
             resume = None  # a header before the next line: it decides what goes on
             heads.append((m.start("h"), m.end(), name[0]))
-            if name[1] in self.one_line and ":" in tail and len(heads) > 1:
-                # "Key images: 3:45." inside the findings: OTHER for this line, then the section before goes on at the
-                # next line (unless a header comes first)
+            one_line = name[1] in self.one_line or (name[1] in self.aside and len(heads) > 1 and heads[-2][2] in (
+                "FINDINGS", "IMPRESSION"))
+            if one_line and ":" in tail and len(heads) > 1:
+                # "Key images: 3:45." (or "Vergleich: keine." after "Befund:") inside the findings: its own section for
+                # this line, then the section before goes on at the next line (unless a header comes first)
                 eol = text.find("\n", m.end())
                 if eol >= 0 and text[m.end():eol].strip():
                     resume = (eol + 1, eol + 1, heads[-2][2])

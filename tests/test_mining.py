@@ -2448,3 +2448,23 @@ def test_a_list_heading_that_negates_or_hedges_modifies_its_items(text, want):
     (the heading's negation or hedge reached no further than its own line)."""
     rep = mine_report("FINDINGS:\n" + text, "r")
     assert {r.label: r.value for r in rep.labels if r.value != "not_mentioned"} == want
+
+
+def test_a_comparison_line_inside_the_findings_names_its_line_only():
+    """"Befund:\\nVergleich: keine Vor-CT vorhanden." opened COMPARISON over every finding below it: no label was read
+    and every image was dated to a prior exam that the line says does not exist."""
+    text = ("Klinik: Husten, Fieber.\n\nBefund:\nVergleich: keine Vor-CT vorhanden.\n\n"
+            "Im rechten Unterlappen ausgedehnte Konsolidierung (Se 4, Ima 120). Kompressionsatelektase (Se 4, Ima 131).\n"
+            "Kleines verkalktes Granulom im linken OL, 4 mm (Se 4, Ima 47).\n\nZusammenfassung:\nLobärpneumonie UL re.")
+    rep = mine_report(text, "r")
+    assert [(r.section, r.is_prior) for r in rep.references] == [("FINDINGS", False)] * 3
+    got = rep.label_values()
+    assert (got["Consolidation"], got["Atelectasis"], got["Lung nodule"]) == ("present", "present", "present")
+    for text, sections in [
+        ("FINDINGS:\nComparison: CT 2023 (2:40).\nNodule (3:45).", ["COMPARISON", "FINDINGS"]),
+        ("IMPRESSION:\nTechnique: low dose.\nNodule (3:45).", ["IMPRESSION"]),
+        # before the findings, or alone on its line, it heads its section as before
+        ("COMPARISON: CT 2020 (2:40).\nNodule (2:41).\nFINDINGS:\nNodule (3:45).", ["COMPARISON", "COMPARISON", "FINDINGS"]),
+        ("FINDINGS:\nNodule (3:44).\nComparison:\nCT 2020 (2:40).\nNodule (2:41).", ["FINDINGS", "COMPARISON", "COMPARISON"]),
+    ]:
+        assert [r.section for r in extract(text)] == sections, text
