@@ -24,6 +24,7 @@ from mining.references import RawRef, find_references, series_mentions
 from mining.sections import find_sections
 from mining.sentences import split_sentences
 from mining.snippets import PLANE_AFTER, cut_out, has_own_content, head_word, partition, removal_span, render, trim_span
+from mining.tables import column_exam
 
 LABEL_SECTIONS = frozenset({"FINDINGS", "IMPRESSION", "OTHER"})
 _PLANE = regex.compile(r"\b(?:(coronal|koronar\w*|cor\.?)|(sagittal\w*|sag\.?)|(axial\w*|transversal\w*|ax\.?))(?!\w)", regex.IGNORECASE)
@@ -335,7 +336,9 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                     after = None  # the exam named right before the next reference is that one's: "(3:45, prior S2/I40)"
                 else:  # what dates this reference does not date the next one
                     after_end[g] = after.end()
-            is_prior = after is not None or _is_prior(text, r, prev_end, triggers, trig_starts, sec.name)
+            column = column_exam(text, r.start)  # a table's column heading names the exam of its cells
+            is_prior = after is not None or (column if column is not None else
+                                             _is_prior(text, r, prev_end, triggers, trig_starts, sec.name))
             if not is_prior:  # a finding said to be gone cannot be shown on this exam
                 nxt = bisect.bisect_right(gstarts, r.start)
                 is_prior = _gone_after(text, r.end, min(sent[1], gstarts[nxt] if nxt < len(gstarts) else sent[1]))

@@ -2468,3 +2468,22 @@ def test_a_comparison_line_inside_the_findings_names_its_line_only():
         ("FINDINGS:\nNodule (3:44).\nComparison:\nCT 2020 (2:40).\nNodule (2:41).", ["FINDINGS", "COMPARISON", "COMPARISON"]),
     ]:
         assert [r.section for r in extract(text)] == sections, text
+
+
+@pytest.mark.parametrize("text, want", [
+    # a lesion table with a column per exam: its heading dates the references in its cells
+    ("Befund:\nNr. | Lokalisation | Baseline 10.04.2024 | Aktuell | Bild aktuell\n"
+     "T1 | Primärtumor UL re | 38 mm (Se 3/Bi 180) | 24 mm | Se 3/Bi 178\n"
+     "T2 | LK infracarinal | 21 mm (Se 2/Bi 65) | 12 mm | Se 2/Bi 66\n", [(180, True), (178, False), (65, True), (66, False)]),
+    ("FINDINGS:\n| Lesion | Prior | Current |\n|---|---|---|\n| RUL nodule | 4 mm (2:40) | 6 mm (3:45) |\n",
+     [(40, True), (45, False)]),
+    ("FINDINGS:\nLesion\tNadir\tToday\nRLL mass\t20 mm (series 2, image 40)\t25 mm (series 3, image 45)\n",
+     [(40, True), (45, False)]),
+    # a heading naming no exam leaves the cell to its own words; a pipe outside a table changes nothing
+    ("FINDINGS:\nLesion | Size | Image\nRUL nodule | 6 mm | (3:45)\nLLL nodule | 4 mm, previously 3 mm | (2:40 on the prior)\n",
+     [(45, False), (40, True)]),
+    ("FINDINGS:\nRUL nodule | 6 mm (3:45), previously 4 mm (2:40).", [(45, False), (40, True)]),
+])
+def test_a_table_column_heading_names_the_exam_of_its_cells(text, want):
+    """A RECIST table's baseline column held the baseline exam's images; each was read as this exam's."""
+    assert [(r.image_number, r.is_prior) for r in extract(text)] == want
