@@ -98,7 +98,8 @@ class ContextRules:
         # "(?<!\w)" before a phrase that starts with a word character is "\b", which the engine
         # tries only at word starts (a lookbehind is tried at every position)
         lead = r"\b" if all(regex.match(r"\w", p.strip()) for p in phrases) else r"(?<![\w])"
-        self.regex = regex.compile(lead + r"(?:" + rules_mod.phrases_pattern(phrases) + r")(?![\w])|;", regex.IGNORECASE)
+        # a phrase that opens a hyphenated word is no trigger: "Nicht-Zielläsionen", "nicht-verkalkter Rundherd"
+        self.regex = regex.compile(lead + r"(?:" + rules_mod.phrases_pattern(phrases) + r")(?!\w|-\w)|;", regex.IGNORECASE)
         # the same pattern for Python's `re`, used on ASCII-only texts where both engines agree
         # on case, \w, \s and \b (it scans such texts several times faster); its phrases are in lower case, so it
         # runs case-sensitive on the lower-cased text (twice as fast again), else on the text ignoring case

@@ -2487,3 +2487,51 @@ def test_a_comparison_line_inside_the_findings_names_its_line_only():
 def test_a_table_column_heading_names_the_exam_of_its_cells(text, want):
     """A RECIST table's baseline column held the baseline exam's images; each was read as this exam's."""
     assert [(r.image_number, r.is_prior) for r in extract(text)] == want
+
+
+
+# thirteenth review (stop 46): reports written blind by another hand, read against its answer key
+@pytest.mark.parametrize("text, want", [
+    # a hyphenated word that opens with a negation is no negation
+    ("Nicht-Zielläsionen:\n- Pleurakarzinose re mit kleinem Pleuraerguss, rückläufig.\n- Multiple kleine Rundherde bds.",
+     {"Pleural effusion": "present", "Lung nodule": "present"}),
+    ("Nicht-verkalkter Rundherd im rechten Oberlappen.", {"Lung nodule": "present"}),
+    # a finding gone in part is still there
+    ("Multiple kleine pulmonale Rundherde bds., größenregredient bzw. z.T. nicht mehr abgrenzbar.", {"Lung nodule": "present"}),
+    ("Multiple pulmonary nodules, smaller, some no longer seen.", {"Lung nodule": "present"}),
+    ("Die Rundherde sind nicht mehr abgrenzbar.", {"Lung nodule": "absent"}),
+    # a drainage recommended is a procedure, not a device
+    ("Moderate right pleural effusion. Recommend IR consult for drainage.", {"Pleural effusion": "present"}),
+    ("Drainage is recommended for the right pleural effusion.", {"Pleural effusion": "present"}),
+    ("Thoraxdrainage rechts, kein Pneumothorax.", {"Medical material": "present"}),
+    # a healed fracture, a tumour invading a structure
+    ("Skelett: Z.n. Fraktur der 5. Rippe li (VATS-Zugang), knöchern konsolidiert.", {}),
+    ("Raumforderung mit Infiltration des Oberlappenbronchus.", {}),
+    ("Verkalkungen des Aortenbogens.", {"Arterial wall calcification": "present"}),
+    ("Heart and great vessels appear normal.", {"Cardiomegaly": "absent"}),
+    # a node's earlier size is no criterion now
+    ("No enlarged lymph nodes. Previously enlarged 11 mm AP window node now measures 6 mm.", {"Lymphadenopathy": "absent"}),
+    ("NO ENLARGED MEDIASTINAL LYMPH NODES. PREVIOUSLY ENLARGED 11 MM AP WINDOW NODE NOW MEASURES 6 MM.",
+     {"Lymphadenopathy": "absent"}),
+    ("Enlarging 12 mm AP window node.", {"Lymphadenopathy": "present"}),
+])
+def test_thirteenth_review_labels(text, want):
+    rep = mine_report("FINDINGS:\n" + text, "r")
+    assert {r.label: r.value for r in rep.labels if r.value != "not_mentioned"} == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # a pair after a semicolon that a prior word follows is the prior exam's; the reference before it stays whole
+    ("Consolidation, worse on the left (se 4 im 180; 4/176 on the prior), in keeping with ARDS.",
+     [(4, 180, False), (4, 176, True)]),
+    ("Nodule (series 3, image 45; 3/88 on the prior).", [(3, 45, False), (3, 88, True)]),
+    # a pair compared with a prior pair in its parenthesis
+    ("Narbige Verdichtungen, unverändert (3/52 vs. VU 3/50).", [(3, 52, False), (3, 50, True)]),
+    ("Nodule (3/52, prior 3/50).", [(3, 52, False), (3, 50, True)]),
+    ("Nodule (1/3 vs 1/4).", []),
+    # "Voraufnahme" (the prior image) places what follows on that exam
+    ("Konsolidierung (Voraufnahme Bild 228) rückgebildet.", [(None, 228, True)]),
+    ("Rundherd 6 mm (Bild 45), in der Vergleichsaufnahme 4 mm (Bild 40).", [(None, 45, False), (None, 40, True)]),
+])
+def test_thirteenth_review_references(text, want):
+    assert [(r.series_number, r.image_number, r.is_prior) for r in extract(text)] == want
