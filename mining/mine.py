@@ -608,8 +608,8 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     # the report names one series for its images ("All images refer to series 3", often in the technique): the last
     # such statement before the reference, else one after it (a closing note); a list heading ("Images from series 4:")
     # names the series of its own section only, a line's label ("Series 3: nodule (image 45). ...") that line's
-    if is_prior:  # such statements speak of this exam's images
-        return None
+    if is_prior:  # such statements speak of this exam's images, unless one says it holds for the prior's too
+        statements = [st for st in statements if st.priors]
     for st in reversed(statements):
         if st.end <= r.start and (st.scope == "report" or st.scope == "section" and st.start >= sec.start
                                   or st.scope == "line" and r.start < st.until):
@@ -619,6 +619,12 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
             return st.series
     return None
 
+
+#: After a series statement, in its sentence: it holds for the prior exam's images too.
+_PRIORS_TOO = regex.compile(
+    r"[^.;\n]{0,80}?\b(?:(?:auch|ebenso|gleichermaßen)\s+(?:für|in|auf)\s+(?:die|der|den)\s+(?:vorauf|voruntersuch|vu\b|vergleichs)"
+    r"|(?:also|too|as\s+well|including)\s+(?:for|on|in|to|für|auf)?\s*(?:the\s+|die\s+|der\s+)?(?:prior|previous|comparison|"
+    r"vorauf|voruntersuch|vergleichs))", regex.IGNORECASE)
 
 _LIST_GAP = regex.compile(r"\s*,?\s*(?:and|und|&|sowie|as\s+well\s+as)?\s*", regex.IGNORECASE)
 
@@ -683,6 +689,7 @@ class SeriesStatement(NamedTuple):
     series: int
     scope: str  # "report", "section" or "line"
     until: int = 0  # a "line" label's line end
+    priors: bool = False  # it says it holds for the prior exam's images too ("..., auch für die Voraufnahme")
 
 
 def _heading_lines(text: str) -> list[SeriesStatement]:
@@ -709,7 +716,8 @@ def series_statements(text: str) -> list[SeriesStatement]:
     """Every statement naming the series of the report's images, in text order."""
     if "erie" not in text and "ERIE" not in text:
         return []
-    found = [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "section" if m.group("head") is not None else "report")
+    found = [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "section" if m.group("head") is not None else "report",
+                             priors=_PRIORS_TOO.match(text, m.end()) is not None)
              for m in _SERIES_STATEMENT.finditer(text)]
     return sorted(found + _heading_lines(text) + _line_labels(text))
 

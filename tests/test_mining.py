@@ -2535,3 +2535,16 @@ def test_thirteenth_review_labels(text, want):
 ])
 def test_thirteenth_review_references(text, want):
     assert [(r.series_number, r.image_number, r.is_prior) for r in extract(text)] == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # a statement naming the report's series gives a prior exam's image nothing, unless it says it holds for it too
+    ("Alle Bildangaben beziehen sich auf Serie 4 (Lungenfenster), auch für die Voraufnahme.\n"
+     "Konsolidierung (Voraufnahme Bild 228) rückgebildet. Rundherd (Bild 45).", [(4, 228, True), (4, 45, False)]),
+    ("All image numbers refer to series 3, also for the prior study.\nNodule 6 mm (image 45), previously 4 mm (image 40 "
+     "on the prior).", [(3, 45, False), (3, 40, True)]),
+    ("All image numbers refer to series 3.\nNodule 6 mm (image 45), previously 4 mm (image 40 on the prior).",
+     [(3, 45, False), (None, 40, True)]),
+])
+def test_a_series_statement_that_holds_for_the_prior_exam_too(text, want):
+    assert [(r.series_number, r.image_number, r.is_prior) for r in extract(text)] == want
