@@ -647,11 +647,13 @@ _SAME_SERIES = regex.compile(
 #: of its section's images.
 _SERIES_STATEMENT = regex.compile(
     r"\b(?:(?:all\s+)?(?:image\s+numbers?|images?|image\s+references?|references|slice\s+numbers?)"
-    r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report))?\s+"
+    r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report|(?:of|for|on|in)\s+(?:the\s+)?current"
+    r"\s+(?:study|exam|examination|ct|scan)))?\s+"
     r"(?:refers?|are|is|relates?|corresponds?)\s+(?:to\s+|from\s+|on\s+|in\s+)?"
     r"(?:the\s+)?(?:[\w-]+\s+){0,3}?series|"
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)\s*:\s*(?:the\s+|die\s+)?(?:[\w-]+\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben)\s+(?:beziehen\s+sich\s+)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung)?"
+    r"\s+(?:beziehen\s+sich\s+)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     r"(?:[\w-]+\s+){0,3}?[\w-]*serie|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
     r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?series|"

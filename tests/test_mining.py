@@ -2548,3 +2548,44 @@ def test_thirteenth_review_references(text, want):
 ])
 def test_a_series_statement_that_holds_for_the_prior_exam_too(text, want):
     assert [(r.series_number, r.image_number, r.is_prior) for r in extract(text)] == want
+
+
+# the second half of the thirteenth review: ten English and ten German reports in settings not yet covered
+@pytest.mark.parametrize("text, want", [
+    ("No pleural effusion. Heart size is not enlarged.", {"Pleural effusion": "absent", "Cardiomegaly": "absent"}),
+    ("Patchy areas of lucency in the lower lobes - ?mosaic attenuation / air-trapping.",
+     {"Mosaic attenuation pattern": "uncertain"}),
+    ("Die Satellitenherde im re. UL sind grösstenteils nicht mehr abgrenzbar.", {"Lung nodule": "present"}),
+    ("Der Primärtumor im rechten Unterlappen misst aktuell 31 x 22 mm.", {"Lung nodule": "present"}),
+    ("Satellitenherde in der Leber.", {}),
+    ("Regrediente mediastinale Lymphknoten, subkarinal mit 11 mm.", {"Lymphadenopathy": "present"}),
+    ("Regrediente mediastinale Lymphknoten, subkarinal mit 8 mm.", {}),
+    # the radiologist's hedge stays: a node at the size criterion called borderline is uncertain
+    ("Lymphknoten, subkarinal mit 11 mm noch grenzwertig vergrössert.", {"Lymphadenopathy": "uncertain"}),
+    # "residuell" is a scar only where it names no other finding
+    ("Residueller ventraler Mantelpneumothorax re., max. 9 mm.", {}),
+    ("Ein residueller 3 mm Herd im rechten Unterlappen.", {}),
+    ("Residuelle streifige Veränderungen im Mittellappen.", {"Pulmonary fibrotic sequela": "present"}),
+    # a device taken out is gone
+    ("Mittelgroßer Pleuraerguss li.; die Drainage ist entfernt.", {"Pleural effusion": "present", "Medical material": "absent"}),
+    ("The right chest tube has been removed.", {"Medical material": "absent"}),
+    ("Peribronchovaskuläre Verdickung in beiden Oberlappen.", {"Peribronchial thickening": "present"}),
+])
+def test_thirteenth_review_second_half_labels(text, want):
+    rep = mine_report("FINDINGS:\n" + text, "r")
+    assert {r.label: r.value for r in rep.labels if r.value != "not_mentioned"} == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # a statement naming the series of "the current study's" images
+    ("Technik: Low-dose. Bildangaben der aktuellen Untersuchung beziehen sich auf Serie 3.\nBefund:\nBulla (Ima. 22).",
+     [(3, 22, False)]),
+    ("Image numbers of the current study refer to series 3.\nFINDINGS: Bulla (image 22).", [(3, 22, False)]),
+    # a series named by its kind in one word
+    ("Mosaikmuster (Exspirationsserie 8, Bild 77).", [(8, 77, False)]),
+    # the radiotherapy planning CT is a prior exam
+    ("Der ursprüngliche Tumor (im Planungs-CT 17 mm, Serie 3, Bild 55) ist nicht abgrenzbar.", [(3, 55, True)]),
+    ("Mass 4 cm (3:45), on the planning CT 2 cm (2:40).", [(3, 45, False), (2, 40, True)]),
+])
+def test_thirteenth_review_second_half_references(text, want):
+    assert [(r.series_number, r.image_number, r.is_prior) for r in extract(text)] == want
