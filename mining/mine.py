@@ -337,8 +337,9 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                 else:  # what dates this reference does not date the next one
                     after_end[g] = after.end()
             column = column_exam(text, r.start)  # a table's column heading names the exam of its cells
-            is_prior = after is not None or (column if column is not None else
-                                             _is_prior(text, r, prev_end, triggers, trig_starts, sec.name))
+            is_prior = after is not None or (
+                _is_prior(text, r, prev_end, triggers, trig_starts, sec.name == "COMPARISON") if column is None else
+                _is_prior(text, r, max(prev_end, column[1]), triggers, trig_starts, column[0]))
             if not is_prior:  # a finding said to be gone cannot be shown on this exam
                 nxt = bisect.bisect_right(gstarts, r.start)
                 is_prior = _gone_after(text, r.end, min(sent[1], gstarts[nxt] if nxt < len(gstarts) else sent[1]))
@@ -724,8 +725,9 @@ def series_statements(text: str) -> list[SeriesStatement]:
     return sorted(found + _heading_lines(text) + _line_labels(text))
 
 
-def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: str) -> bool:
-    """Whether `r`, with nothing after it that dates it (`_PRIOR_AFTER`), is on a prior exam."""
+def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: bool) -> bool:
+    """Whether `r`, with nothing after it that dates it (`_PRIOR_AFTER`), is on a prior exam; `default` when nothing
+    from `seg_start` on says (the section's: COMPARISON is the prior exam's; a table column's heading)."""
     inside = text[r.start:r.end]
     if _PRIOR_INSIDE.search(inside):
         return True
@@ -738,7 +740,7 @@ def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, section: s
     t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
     if t is not None:
         return t.category == "prior"
-    return section == "COMPARISON"
+    return default
 
 
 def _plane_hint(text, w0, r: RawRef):

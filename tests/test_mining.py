@@ -2483,6 +2483,9 @@ def test_a_comparison_line_inside_the_findings_names_its_line_only():
     ("FINDINGS:\nLesion | Size | Image\nRUL nodule | 6 mm | (3:45)\nLLL nodule | 4 mm, previously 3 mm | (2:40 on the prior)\n",
      [(45, False), (40, True)]),
     ("FINDINGS:\nRUL nodule | 6 mm (3:45), previously 4 mm (2:40).", [(45, False), (40, True)]),
+    # words in the cell itself decide first
+    ("FINDINGS:\n| Lesion | Current |\n|---|---|\n| RUL nodule | 6 mm (3:45), was 4 mm (2:40) |\n", [(45, False), (40, True)]),
+    ("FINDINGS:\nLesion | Baseline\nRUL nodule | 4 mm (2:40), now 6 mm (3:45)\n", [(40, True), (45, False)]),
 ])
 def test_a_table_column_heading_names_the_exam_of_its_cells(text, want):
     """A RECIST table's baseline column held the baseline exam's images; each was read as this exam's."""
