@@ -644,25 +644,33 @@ _SAME_SERIES = regex.compile(
     r"ebenfalls\s+(?:auf|in)\s+(?:bild|schicht)|auf\s+bild\s+\d+\s+ebenfalls)",
     regex.IGNORECASE,
 )
+#: An aside a series statement may hold: "Bildnummern (IMA) beziehen sich, soweit nicht anders angegeben, auf Serie 6".
+_UNLESS = (r"\s*,\s*(?:(?:soweit|sofern|wenn|falls)\s+nicht\s+anders|unless\s+otherwise)\s+"
+           r"(?:angegeben|vermerkt|bezeichnet|genannt|gekennzeichnet|stated|noted|specified|indicated)\s*,")
+_ASIDE = r"(?:\s*\([^()\n]{1,30}\))?(?:" + _UNLESS + ")?"
 #: A statement naming the series the report's image numbers refer to, or (group "head") a list heading naming the series
 #: of its section's images.
 _SERIES_STATEMENT = regex.compile(
     r"\b(?:(?:all\s+)?(?:image\s+numbers?|images?|image\s+references?|references|slice\s+numbers?)"
     r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report|(?:of|for|on|in)\s+(?:the\s+)?current"
-    r"\s+(?:study|exam|examination|ct|scan)))?\s+"
-    r"(?:refers?|are|is|relates?|corresponds?)\s+(?:to\s+|from\s+|on\s+|in\s+)?"
+    r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
+    r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE + r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
     r"(?:the\s+)?(?:[\w-]+\s+){0,3}?series|"
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)\s*:\s*(?:the\s+|die\s+)?(?:[\w-]+\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung)?"
-    r"\s+(?:beziehen\s+sich\s+)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
+    + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     r"(?:[\w-]+\s+){0,3}?[\w-]*serie|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
     r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?series|"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben)\s+(?:in|der|von|zu)\s+(?:der\s+)?(?:[\w-]+\s+){0,3}?[\w-]*serie)"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben)\s+(?:in|der|von|zu)\s+(?:der\s+)?(?:[\w-]+\s+){0,3}?[\w-]*serie|"
+    # or with an aside for a verb: "Bildangaben, sofern nicht anders vermerkt, Serie 4"
+    r"(?:bildangaben|bildnummern|schichtangaben|image\s+numbers)" + _UNLESS + r"\s*(?:(?:in|aus|auf|from|on)\s+)?(?:der\s+|the\s+)?"
+    r"(?:serie|series))"
     # the number, or the series described and then numbered: "the lung window series (series 4)", "venöse Serie (Serie 6)",
     # "the axial lung series, series 3"
     r"\s*(?:[(,]\s*(?:series|serie)\s*)?(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b"
-    r"(?!\s*(?:and|or|und|oder|,|/)\s*\d)",  # not one of several: "image numbers in series 3 and 4 differ"
+    # not one of several: "image numbers in series 3 and 4 differ" (but "(Serie 5, 1 mm, 680 Bilder)" is one)
+    r"(?!\s*(?:and|or|und|oder|/)\s*\d|\s*,\s*\d+(?![.,]?\d*\s*(?:mm|cm|bilder|images|slices|schichten)\b))",
     regex.IGNORECASE,
 )
 
@@ -670,7 +678,7 @@ _SERIES_STATEMENT = regex.compile(
 #: A line that only names a series, heading the list of images below it ("Series 4:", "- Serie 6:", "Nodules (series 4):"),
 #: tried only on lines that end in a colon (`_heading_lines`: tried on every line start it cost 85 us a 2 KB report).
 _SERIES_HEADING_LINE = regex.compile(
-    r"[ \t]*(?:[-*\u2022][ \t]*)?(?:[^\n:()]{1,60}?\(\s*)?(?:series|serie)\s*(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\s*\)?\s*:",
+    r"[ \t]*(?:[-*\u2022][ \t]*)?(?:[^\n:()]{1,60}?\([^()\n]{0,60}?\b)?(?:series|serie)\s*(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\s*\)?\s*:",
     regex.IGNORECASE,
 )
 _LINE_ENDS_IN_COLON = regex.compile(r":[ \t]*(?=\n|\Z)")

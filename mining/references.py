@@ -153,15 +153,23 @@ class Matcher:
 def _with_echoes(text: str, rows: list[RawRef], echoes: list[list[RawRef]]) -> list[RawRef]:
     """`rows` and those matches of echo rules all of whose series another reference or a series mention names, in
     text order (groups are numbered in text order). Where the report cites its images that way throughout
-    (`_bare_pair_series`), the series it cites so count as named, and a pair whose image can be no date either."""
+    (`_bare_pair_series`), the series it cites so count as named, and a pair whose image can be no date either; so does
+    such a pair where the report says it cites its images so ("(Serie/Bild)", "given as series/image")."""
     named = {r.series for r in rows} | {s for _, _, s in series_mentions(text)}
     habit = _bare_pair_series(echoes)
     named |= habit
+    dateless = bool(habit) or _DECLARED_PAIRS.search(text) is not None  # a pair whose image can be no date counts
     kept = rows + [r for group in echoes
-                   if all(r.series in named or (habit and _no_date_part(r.image)) for r in group) for r in group]
+                   if all(r.series in named or (dateless and _no_date_part(r.image)) for r in group) for r in group]
     if len(kept) > len(rows):
         kept.sort(key=lambda r: r.group)  # stable: a list's images stay in order
     return kept
+
+
+#: A report saying it cites its images as bare slash pairs: "Bildangaben im Folgenden als (Serie/Bild)", "image
+#: references below are given as series/image", a table column "Se/Im".
+_DECLARED_PAIRS = regex.compile(r"\b(?:series\s*/\s*image|serie\s*/\s*bild|se\.?\s*/\s*(?:im|bi)\.?)(?![^\W\d_])",
+                                regex.IGNORECASE)
 
 
 def _no_date_part(n: int) -> bool:

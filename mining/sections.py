@@ -46,7 +46,7 @@ class SectionRules:
             r"(?:\*{1,3}|_{1,3})?"  # the close of Markdown emphasis: "**FINDINGS**", "**Findings:**"
             # a dash after the header works as a colon at a line's start: "Findings - no nodules"
             # a parenthesis between the header and its colon: "ADDENDUM (12/05/2026):", "IMPRESSION (preliminary):"
-            r"(?P<tail>(?:[ \t]*\([^()\n]{1,40}\))?[ \t]*:(?:\*{1,3}|_{1,3})?|[ \t]+[-–—](?=[ \t]|\r?\n|$)[ \t]*|[ \t]*(?=\r?\n|$)|(?=[ \t]+\S))",
+            r"(?P<tail>(?:[ \t]*\([^()\n]{1,80}\))?[ \t]*:(?:\*{1,3}|_{1,3})?|[ \t]+[-–—](?=[ \t]|\r?\n|$)[ \t]*|[ \t]*(?=\r?\n|$)|(?=[ \t]+\S))",
             regex.IGNORECASE,
         )
 

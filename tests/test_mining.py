@@ -2592,3 +2592,67 @@ def test_thirteenth_review_second_half_labels(text, want):
 ])
 def test_thirteenth_review_second_half_references(text, want):
     assert [(r.series_number, r.image_number, r.is_prior) for r in extract(text)] == want
+
+
+# the thirteenth review's third round: ten English and ten German reports (cystic fibrosis, COPD, pneumoconiosis,
+# nodule clinic, PE follow-up, aortic CTA, cardiac CT, addendum, two priors, key images)
+@pytest.mark.parametrize("text, want", [
+    ("ADULT CYSTIC FIBROSIS CENTRE - THORACIC IMAGING", {}),
+    ("Bekannte zystische Fibrose.", {}),
+    ("Pulmonary fibrosis in both lower lobes.", {"Pulmonary fibrotic sequela": "present"}),
+    ("Thoracic endograft extends from the left subclavian artery to T9.", {"Medical material": "present"}),
+    ("Stable post-TEVAR appearance without endoleak.", {"Medical material": "present"}),
+    ("Der vorbeschriebene Pleuraerguss rechts ist resorbiert.", {"Pleural effusion": "absent"}),
+    ("Der Pleuraerguss ist teilweise resorbiert.", {"Pleural effusion": "present"}),
+    ("Schwiele mit perifokalem Narbenemphysem.", {"Emphysema": "present", "Pulmonary fibrotic sequela": "present"}),
+    ("Herz: Normale Herzhöhlengröße.", {"Cardiomegaly": "absent"}),
+])
+def test_thirteenth_review_third_round_labels(text, want):
+    rep = mine_report("FINDINGS:\n" + text, "r")
+    assert {r.label: r.value for r in rep.labels if r.value != "not_mentioned"} == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # "of" and a date after an image dates it; it is no image count
+    ("New 4 mm nodule, not present on the prior study (series 3, image 198 of 14/11/2023).", [(3, 198, None, True)]),
+    ("Nodule (se 2 img 101 of 5/30/2023).", [(2, 101, None, True)]),
+    ("Nodule (image 45 of 230).", [(None, 45, None, False)]),
+    # a score's pairs are none
+    ("Modified Bhalla score 14/25 (previously 12/25). Nodule (5/201). Effusion (5/88).", [(5, 201, None, False), (5, 88, None, False)]),
+    ("Bhalla-Score 14/25 (VU 15/25).", []),
+    ("RUL 5.4 cm (se 5 im 77), previously 4.6 cm (4/70 on the 2021 study).", [(5, 77, None, False), (4, 70, None, True)]),
+    # a report that says it cites its images as series/image: its bare pairs are read, a count of nodes is not
+    ("Image references below are given as series/image.\nRUL mass (5/77). Traction bronchiectasis (5/90-96).",
+     [(5, 77, None, False), (5, 90, 96, False)]),
+    ("Anamnese: Adenokarzinom pT1c pN0 (0/14).\nBildangaben im Folgenden als (Serie/Bild).\nNarbe (3/45).", [(3, 45, None, False)]),
+    ("RUL mass (5/77).", []),
+    ("Image references below are given as series/image.\nRUL mass (5/77).", [(5, 77, None, False)]),
+    # what the previous exam showed, as an attribute, does not date the reference
+    ("Scarring in the RLL at the site of the previous infarct (Se 6 Im 162).", [(6, 162, None, False)]),
+    # numbered prior exams
+    ("Primarius 3,1 cm (Se 4/Bild 189), VU2 3,8 cm (Se 5/Bild 180), VU1 5,2 cm (Se 5/Bild 176).",
+     [(4, 189, None, False), (5, 180, None, True), (5, 176, None, True)]),
+    # series statements with an aside, and one whose series is described before its number
+    ("Bildangaben beziehen sich, soweit nicht anders angegeben, auf Serie 4 (Inspiration, 1 mm).\nRundherd (Bild 64).",
+     [(4, 64, None, False)]),
+    ("Bildnummern (IMA) beziehen sich auf Serie 6 (Lunge 1 mm, 512 Bilder).\nNodulus (IMA 301/512).", [(6, 301, None, False)]),
+    ("Bildangaben beziehen sich auf die arterielle Serie (Serie 5, 1 mm, 680 Bilder).\nRundherd (Bild 230/680).",
+     [(5, 230, None, False)]),
+    ("Bildangaben, sofern nicht anders vermerkt, Serie 4 (Rückenlage, 1 mm).\nMilchglas (Bilder 188 u. 196).",
+     [(4, 188, None, False), (4, 196, None, False)]),
+    ("Image numbers, unless otherwise stated, refer to series 3.\nNodule (image 45).", [(3, 45, None, False)]),
+    ("Image numbers refer to series 3, 4.\nNodule (image 45).", [(None, 45, None, False)]),
+    # a cardiac CT's extracardiac findings, their series named in the header's parenthesis
+    ("TECHNIQUE: ECG gating.\n\nEXTRACARDIAC FINDINGS (reviewed on full field-of-view reconstruction, series 3):\n"
+     "Mild bibasilar atelectasis (images 88-97).", [(3, 88, 97, False)]),
+])
+def test_thirteenth_review_third_round_references(text, want):
+    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+
+
+def test_an_extracardiac_findings_header_opens_the_findings():
+    text = ("TECHNIQUE: ECG gating.\n\nEXTRACARDIAC FINDINGS (reviewed on full field-of-view reconstruction, series 3):\n"
+            "Mild bibasilar atelectasis (images 88-97). No pleural effusion.\n\nExtrakardiale Befunde:\nKleiner Rundherd (Bild 34).")
+    rep = mine_report(text, "r")
+    assert [r.section for r in rep.references] == ["FINDINGS", "FINDINGS"]
+    assert rep.label_values()["Atelectasis"] == "present"
