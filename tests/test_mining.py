@@ -2606,6 +2606,8 @@ def test_thirteenth_review_second_half_references(text, want):
     ("Der Pleuraerguss ist teilweise resorbiert.", {"Pleural effusion": "present"}),
     ("Schwiele mit perifokalem Narbenemphysem.", {"Emphysema": "present", "Pulmonary fibrotic sequela": "present"}),
     ("Herz: Normale Herzhöhlengröße.", {"Cardiomegaly": "absent"}),
+    ("Normal cardiac chamber sizes. Mild calcification of the descending thoracic aorta.",
+     {"Cardiomegaly": "absent", "Arterial wall calcification": "present"}),
 ])
 def test_thirteenth_review_third_round_labels(text, want):
     rep = mine_report("FINDINGS:\n" + text, "r")
@@ -2656,3 +2658,7 @@ def test_an_extracardiac_findings_header_opens_the_findings():
     rep = mine_report(text, "r")
     assert [r.section for r in rep.references] == ["FINDINGS", "FINDINGS"]
     assert rep.label_values()["Atelectasis"] == "present"
+    # a cardiac CT's own headings after its technique are findings too
+    rep = mine_report("Acquisition: prospective ECG triggering.\n\nCardiac structures: Normal cardiac chamber sizes. No "
+                      "pericardial effusion.", "r")
+    assert (rep.label_values()["Cardiomegaly"], rep.label_values()["Pericardial effusion"]) == ("absent", "absent")
