@@ -2563,6 +2563,7 @@ def test_a_series_statement_that_holds_for_the_prior_exam_too(text, want):
     ("Satellitenherde in der Leber.", {}),
     ("Regrediente mediastinale Lymphknoten, subkarinal mit 11 mm.", {"Lymphadenopathy": "present"}),
     ("Regrediente mediastinale Lymphknoten, subkarinal mit 8 mm.", {}),
+    ("Unauffällige Lymphknoten, Aorta ascendens 38 mm.", {}),
     # the radiologist's hedge stays: a node at the size criterion called borderline is uncertain
     ("Lymphknoten, subkarinal mit 11 mm noch grenzwertig vergrössert.", {"Lymphadenopathy": "uncertain"}),
     # "residuell" is a scar only where it names no other finding
@@ -2622,6 +2623,7 @@ def test_thirteenth_review_third_round_labels(text, want):
     # a score's pairs are none
     ("Modified Bhalla score 14/25 (previously 12/25). Nodule (5/201). Effusion (5/88).", [(5, 201, None, False), (5, 88, None, False)]),
     ("Bhalla-Score 14/25 (VU 15/25).", []),
+    ("Lung-RADS score 4A. New nodule (prior 4/56).", [(4, 56, None, True)]),
     ("RUL 5.4 cm (se 5 im 77), previously 4.6 cm (4/70 on the 2021 study).", [(5, 77, None, False), (4, 70, None, True)]),
     # a report that says it cites its images as series/image: its bare pairs are read, a count of nodes is not
     ("Image references below are given as series/image.\nRUL mass (5/77). Traction bronchiectasis (5/90-96).",
