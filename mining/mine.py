@@ -336,10 +336,10 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                     after = None  # the exam named right before the next reference is that one's: "(3:45, prior S2/I40)"
                 else:  # what dates this reference does not date the next one
                     after_end[g] = after.end()
-            column = column_exam(text, r.start)  # a table's column heading names the exam of its cells
-            is_prior = after is not None or (
-                _is_prior(text, r, prev_end, triggers, trig_starts, sec.name == "COMPARISON") if column is None else
-                _is_prior(text, r, max(prev_end, column[1]), triggers, trig_starts, column[0]))
+            # in a table the heading of its column names the exam of a cell whose own words say none
+            column = column_exam(text, r.start) if after is None else None
+            seg, default = (prev_end, sec.name == "COMPARISON") if column is None else (max(prev_end, column[1]), column[0])
+            is_prior = after is not None or _is_prior(text, r, seg, triggers, trig_starts, default)
             if not is_prior:  # a finding said to be gone cannot be shown on this exam
                 nxt = bisect.bisect_right(gstarts, r.start)
                 is_prior = _gone_after(text, r.end, min(sent[1], gstarts[nxt] if nxt < len(gstarts) else sent[1]))

@@ -107,9 +107,8 @@ class SectionRules:
                 continue
             resume = None  # a header before the next line: it decides what goes on
             heads.append((m.start("h"), m.end(), name[0]))
-            one_line = name[1] in self.one_line or (name[1] in self.aside and len(heads) > 1 and heads[-2][2] in (
-                "FINDINGS", "IMPRESSION"))
-            if one_line and ":" in tail and len(heads) > 1:
+            if ":" in tail and len(heads) > 1 and (name[1] in self.one_line or name[1] in self.aside and heads[-2][2] in (
+                    "FINDINGS", "IMPRESSION")):
                 # "Key images: 3:45." (or "Vergleich: keine." after "Befund:") inside the findings: its own section for
                 # this line, then the section before goes on at the next line (unless a header comes first)
                 eol = text.find("\n", m.end())

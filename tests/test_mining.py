@@ -2390,6 +2390,12 @@ def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
     assert {stem for stem in plan.by_stem if len(stem) < 3} == set()
 
 
+def _mentioned(text: str) -> dict[str, str]:
+    """The labels a findings section holding `text` mentions, with their values."""
+    rep = mine_report("FINDINGS:\n" + text, "r")
+    return {r.label: r.value for r in rep.labels if r.value != "not_mentioned"}
+
+
 @pytest.mark.parametrize("text,want", [
     # a heading line that negates, ending in a colon, negates the items of the list below it
     ("The following are not seen:\n- pleural effusion\n- pericardial effusion",
@@ -2446,8 +2452,7 @@ def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
 def test_a_list_heading_that_negates_or_hedges_modifies_its_items(text, want):
     """Templates list their pertinent negatives (or a differential) under a heading: the items read as present before
     (the heading's negation or hedge reached no further than its own line)."""
-    rep = mine_report("FINDINGS:\n" + text, "r")
-    assert {r.label: r.value for r in rep.labels if r.value != "not_mentioned"} == want
+    assert _mentioned(text) == want
 
 
 def test_a_comparison_line_inside_the_findings_names_its_line_only():
@@ -2519,8 +2524,7 @@ def test_a_table_column_heading_names_the_exam_of_its_cells(text, want):
     ("Enlarging 12 mm AP window node.", {"Lymphadenopathy": "present"}),
 ])
 def test_thirteenth_review_labels(text, want):
-    rep = mine_report("FINDINGS:\n" + text, "r")
-    assert {r.label: r.value for r in rep.labels if r.value != "not_mentioned"} == want
+    assert _mentioned(text) == want
 
 
 @pytest.mark.parametrize("text, want", [
@@ -2576,8 +2580,7 @@ def test_a_series_statement_that_holds_for_the_prior_exam_too(text, want):
     ("Peribronchovaskuläre Verdickung in beiden Oberlappen.", {"Peribronchial thickening": "present"}),
 ])
 def test_thirteenth_review_second_half_labels(text, want):
-    rep = mine_report("FINDINGS:\n" + text, "r")
-    assert {r.label: r.value for r in rep.labels if r.value != "not_mentioned"} == want
+    assert _mentioned(text) == want
 
 
 @pytest.mark.parametrize("text, want", [
@@ -2611,8 +2614,7 @@ def test_thirteenth_review_second_half_references(text, want):
      {"Cardiomegaly": "absent", "Arterial wall calcification": "present"}),
 ])
 def test_thirteenth_review_third_round_labels(text, want):
-    rep = mine_report("FINDINGS:\n" + text, "r")
-    assert {r.label: r.value for r in rep.labels if r.value != "not_mentioned"} == want
+    assert _mentioned(text) == want
 
 
 @pytest.mark.parametrize("text, want", [
