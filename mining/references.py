@@ -17,6 +17,7 @@ import regex
 
 from mining import rules as rules_mod
 from mining.prefilter import gate_words, lower_agrees
+from mining.tables import column_pairs
 
 #: How a rule file without RANGE_OP / RANGE_KW macros writes a range (the shipped file's macros say the same).
 _RANGE_OP = r"\s*(?:[-‐‑‒–—−]|to|through|thru|until|bis)\s*"
@@ -145,9 +146,41 @@ class Matcher:
                 else:
                     out.extend(rows)
                 group += 1
+        cells = column_pairs(text) if _PAIR_HEAD_HINT.search(text) else []
+        if cells:
+            out, echoes = _with_columns(out, echoes, cells)
         if echoes:
             out = _with_echoes(text, out, echoes)
         return out
+
+
+#: What a series/image column heading holds ("Ser/Img", "Se/Bi", "Ser:Img"): `tables.column_pairs` runs only then.
+_PAIR_HEAD_HINT = regex.compile(r"(?<=[Ss][\w.]{0,5}[ \t]*)[/:][ \t]*[IiBb]")
+
+
+def _with_columns(rows: list[RawRef], echoes: list[list[RawRef]], cells) -> tuple[list[RawRef], list[list[RawRef]]]:
+    """`rows` and `echoes` with the pairs of table columns headed series/image (`tables.column_pairs`): such a cell is
+    certainly a series and an image, so it replaces an echo rule's reading of it and is kept whatever the report's
+    other references say; a cell another rule read stays that rule's. Groups are numbered in text order again."""
+    spans = [(r.start, r.end) for r in rows]
+    new = [RawRef(s, e, s, e, ser, a, b, None, "table_column", "pairs", -1) for s, e, ser, a, b in cells
+           if not any(x < e and s < y for x, y in spans)]
+    if not new:
+        return rows, echoes
+    echoes = [g for g in echoes if not any(r.start < e and s < r.end for r in g for s, e, *_ in cells)]
+    order = sorted({(r.start, r.group) for r in rows + [r for g in echoes for r in g]} |
+                   {(r.start, -1 - i) for i, r in enumerate(new)})
+    number: dict[int, int] = {}
+    for _, g in order:
+        number.setdefault(g, len(number))
+
+    def renumbered(r: RawRef, g: int) -> RawRef:
+        return RawRef(r.start, r.end, r.item_start, r.item_end, r.series, r.image, r.image_end, r.count, r.rule,
+                      r.shape, number[g])
+
+    out = sorted([renumbered(r, r.group) for r in rows] + [renumbered(r, -1 - i) for i, r in enumerate(new)],
+                 key=lambda r: (r.group, r.item_start))
+    return out, [[renumbered(r, r.group) for r in g] for g in echoes]
 
 
 def _with_echoes(text: str, rows: list[RawRef], echoes: list[list[RawRef]]) -> list[RawRef]:

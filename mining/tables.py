@@ -1,29 +1,83 @@
-"""Which exam a table's column is of.
+"""Tables in reports: which exam a column is of, and columns that hold series/image pairs.
 
 Oncology reports list their lesions in tables with a column per exam: "Nr. | Lesion | Baseline 10.04.2024 |
-Current". A reference in a cell of a pipe- or tab-separated table is of the exam its column's heading (the table's
-first line) names: the prior exam's under "Baseline", "Prior", "Nadir" or "VU", this exam's under "Current" or
-"Aktuell"; a heading naming both or neither says nothing. Words in the cell itself ("was 4 mm (2:40)") still decide
-first.
+Current". A reference in a cell of a pipe- or tab-separated table, or of a table aligned with spaces, is of the exam
+its column's heading (the table's first line) names: the prior exam's under "Baseline", "Prior", "Nadir" or "VU",
+this exam's under "Current" or "Aktuell"; a heading naming both or neither says nothing. Words in the cell itself
+("was 4 mm (2:40)") still decide first. A column headed "Ser/Img", "Se/Bi" or "Ser:Img" ("Prior Se/Im", "akt.
+Se/Bild": of that exam) holds its rows' images as bare pairs ("2/52", "3:58"), which elsewhere could be dates,
+fractions or times (`column_pairs`).
+
+A table aligned with spaces is a run of lines, without a blank line between, each of three cells or more, cells
+being runs of text apart by two blanks or more, under a heading line of short cells that are no sentences; a cell is
+under the heading cell it overlaps, when it overlaps one only.
 """
 from __future__ import annotations
+
+import re
 
 import regex
 
 _PRIOR_HEAD = regex.compile(r"\b(?:baseline|prior|previous|nadir|initial|vorher|zuvor|vu|voruntersuchung|vorbefund"
                             r"|ausgangsbefund|ausgangsuntersuchung)\b", regex.IGNORECASE)
-_CURRENT_HEAD = regex.compile(r"\b(?:current|today|now|follow[- ]?up|aktuell|heute|jetzt|verlauf)\b", regex.IGNORECASE)
+_CURRENT_HEAD = regex.compile(r"\b(?:current|today|now|follow[- ]?up|aktuell|akt\.|heute|jetzt|verlauf)(?!\w)",
+                              regex.IGNORECASE)
+#: A run of text without two blanks in a row: a cell of a line aligned with spaces.
+_CELL = re.compile(r"[^ \t\n]+(?: [^ \t\n]+)*")
+#: A column heading saying its cells are series/image pairs ("Ser/Img", "Se/Bi", "Ser:Img", "Series/Image").
+_PAIR_HEAD = re.compile(r"(?<![\w/:])(?:se(?:r(?:ies)?|rie)?|s)\.?[ \t]*[/:][ \t]*(?:im(?:g|age)?|bi(?:ld)?|b|i)\.?(?![\w/:])",
+                        re.IGNORECASE)
+#: A cell holding one pair, or a range of them: "3/87", "3:58", "5/98-104", "5/98-5/104".
+_PAIR_CELL = re.compile(r"(?P<s>\d{1,4})[ \t]*[/:][ \t]*(?P<a>\d{1,5})"
+                        r"(?:[ \t]*[-\u2013][ \t]*(?:(?P=s)[ \t]*[/:][ \t]*)?(?P<b>\d{1,5}))?")
+_MIN_CELLS = 3
+_MAX_HEAD = 30  # characters in a heading cell of a table aligned with spaces
+
+
+def _line(text: str, pos: int) -> tuple[int, int]:
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    return start, len(text) if end < 0 else end
+
+
+def _cells(line: str) -> list[tuple[int, int]]:
+    return [m.span() for m in _CELL.finditer(line)]
+
+
+def _aligned_top(text: str, start: int) -> int:
+    """The first line of the run of aligned lines ending with the line at `start` (which is one)."""
+    top = start
+    while top > 0:
+        above = text.rfind("\n", 0, top - 1) + 1
+        if len(_cells(text[above:top - 1])) < _MIN_CELLS:
+            break
+        top = above
+    return top
+
+
+def _heading_cells(line: str) -> list[tuple[int, int]] | None:
+    """The cells of `line` when it can head a table aligned with spaces: three or more, each short and none a sentence
+    (a report typed with two blanks after each full stop has lines of three cells or more too)."""
+    cells = _cells(line)
+    if len(cells) < _MIN_CELLS or any(b - a > _MAX_HEAD or line[b - 1] == "." for a, b in cells):
+        return None
+    return cells
+
+
+def _under(cells: list[tuple[int, int]], span: tuple[int, int]) -> int | None:
+    """The index of the one cell of `cells` that `span` overlaps, else None."""
+    hit = [i for i, (a, b) in enumerate(cells) if a < span[1] and span[0] < b]
+    return hit[0] if len(hit) == 1 else None
 
 
 def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
     """(True, the cell's start) when `pos` lies in a table cell under a prior exam's column heading, (False, ...) under
     this exam's, else None."""
-    start = text.rfind("\n", 0, pos) + 1
-    end = text.find("\n", pos)
-    line = text[start:end if end >= 0 else len(text)]
+    start, end = _line(text, pos)
+    line = text[start:end]
     sep = "|" if "|" in line else "\t" if "\t" in line else None
     if sep is None:
-        return None
+        return _aligned_exam(text, start, line, pos - start)
     column = text.count(sep, start, pos)
     top = start  # the table's first line: the first of the lines above that hold the separator
     while top > 0:
@@ -36,7 +90,86 @@ def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
     heads = text[top:text.find("\n", top)].split(sep)
     if column >= len(heads):
         return None
-    prior, current = _PRIOR_HEAD.search(heads[column]), _CURRENT_HEAD.search(heads[column])
-    if bool(prior) == bool(current):
+    exam = _exam_of_heading(heads[column])
+    return None if exam is None else (exam, text.rfind(sep, start, pos) + 1)
+
+
+def _exam_of_heading(head: str) -> bool | None:
+    prior, current = _PRIOR_HEAD.search(head), _CURRENT_HEAD.search(head)
+    return None if bool(prior) == bool(current) else bool(prior)
+
+
+def _aligned_exam(text: str, start: int, line: str, offset: int) -> tuple[bool, int] | None:
+    """`column_exam` for a table aligned with spaces: `line` (at `start`) one of its rows, `offset` into it."""
+    if "  " not in line:
         return None
-    return bool(prior), text.rfind(sep, start, pos) + 1
+    cells = _cells(line)
+    if len(cells) < _MIN_CELLS:
+        return None
+    top = _aligned_top(text, start)
+    if top == start:
+        return None
+    cell = next((c for c in cells if c[0] <= offset < c[1]), None)
+    head_line = text[top:text.find("\n", top)]
+    heads = _heading_cells(head_line)
+    k = None if cell is None or heads is None else _under(heads, cell)
+    if k is None:
+        return None
+    exam = _exam_of_heading(head_line[heads[k][0]:heads[k][1]])
+    return None if exam is None else (exam, start + cell[0])
+
+
+def _pair_heading(cell: str, name: str) -> bool:
+    """Whether a heading cell is a pair column's name, a few characters naming its exam before it allowed ("Prior
+    Se/Im", "akt. Se/Bild")."""
+    return cell.endswith(name) and len(cell) - len(name) <= 12
+
+
+def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None]]:
+    """(start, end, series, image, image_end) of every cell that holds a pair alone under a column headed as series/image
+    pairs, in a pipe-, tab- or space-aligned table; the rows run from the heading to a blank line or a line of
+    another shape."""
+    out = []
+    for m in _PAIR_HEAD.finditer(text):
+        start, end = _line(text, m.start())
+        line = text[start:end]
+        sep = "|" if "|" in line else "\t" if "\t" in line else None
+        if sep is not None:
+            column = line.count(sep, 0, m.start() - start)
+            if not _pair_heading(line.split(sep)[column].strip(" \t:"), m.group(0).strip(" \t:")):
+                continue
+        else:
+            heads = _heading_cells(line)
+            k = None if heads is None else _under(heads, (m.start() - start, m.end() - start))
+            if k is None or not _pair_heading(line[heads[k][0]:heads[k][1]], m.group(0).strip(" \t")):
+                continue
+        row = end + 1
+        while row < len(text):
+            row_end = text.find("\n", row)
+            row_end = len(text) if row_end < 0 else row_end
+            line = text[row:row_end]
+            if sep is not None:
+                if sep not in line:
+                    break
+                parts = line.split(sep)
+                if column >= len(parts):
+                    break
+                cell_start = row + sum(len(p) + 1 for p in parts[:column])
+                cell = (cell_start, cell_start + len(parts[column]))
+            else:
+                cells = _cells(line)
+                if len(cells) < _MIN_CELLS:
+                    break
+                k2 = _under(cells, heads[k])
+                cell = None if k2 is None else (row + cells[k2][0], row + cells[k2][1])
+            if cell is not None:
+                raw = text[cell[0]:cell[1]]
+                lead = len(raw) - len(raw.lstrip(" \t"))
+                p = _PAIR_CELL.fullmatch(raw.strip(" \t"))
+                if p is not None:
+                    b = int(p.group("b")) if p.group("b") else None
+                    a = int(p.group("a"))
+                    out.append((cell[0] + lead, cell[0] + lead + p.end(), int(p.group("s")), a,
+                                b if b is not None and b > a else None))
+            row = row_end + 1
+    return out

@@ -2666,3 +2666,37 @@ def test_an_extracardiac_findings_header_opens_the_findings():
     rep = mine_report("Acquisition: prospective ECG triggering.\n\nCardiac structures: Normal cardiac chamber sizes. No "
                       "pericardial effusion.", "r")
     assert (rep.label_values()["Cardiomegaly"], rep.label_values()["Pericardial effusion"]) == ("absent", "absent")
+
+
+# tables aligned with spaces, and table columns of series/image pairs (stop 47)
+@pytest.mark.parametrize("text, want", [
+    # a column headed as series/image pairs: its cells are read whatever else the report cites, in text order
+    ("FINDINGS:\nLesion  Location          Ser/Img   Baseline   Current\n"
+     "T1      Liver seg 7       2/52      31 mm      21 mm\nT2      L axillary node   2/28      19 mm      14 mm\n\n"
+     "IMPRESSION: Partial response (series 4, image 9).",
+     [(2, 52, None, False), (2, 28, None, False), (4, 9, None, False)]),
+    ("FINDINGS:\nIndex lesions (cm)         Ser:Img   Baseline     Current\n"
+     "1. Anterior mediastinum    3:58      9.8 x 6.7    4.6 x 2.3\n2. Subcarinal              3:70      2.1 x 1.6    1.2 x 0.9\n",
+     [(3, 58, None, False), (3, 70, None, False)]),
+    ("Befund:\nNr. | Lokalisation | Se/Bi | Bemerkung\n1 | OL re. | 3/87 | glatt\n2 | ML | 3/142-150 | lentiform\n",
+     [(3, 87, None, False), (3, 142, 150, False)]),
+    # the exam named before the pair's name dates the column ("Prior Se/Im", "akt. Se/Bild")
+    ("FINDINGS:\n#  Lobe  Prior size  Prior Se/Im  Current size  Current Se/Im\n1  RUL   6 x 5 mm    2/41         6 x 5 mm      3/44\n",
+     [(2, 41, None, True), (3, 44, None, False)]),
+    ("Befund:\nNr  Lage      VU Se/Bild   akt. Se/Bild\n1   ROL S1    3/41         4/44\n", [(3, 41, None, True), (4, 44, None, False)]),
+    # a column whose heading is more than the pair's name, or a table row of sentences, holds no pairs
+    ("FINDINGS:\nLesion  Ser/Img of the first exam   Size\nT1  2/52   31 mm\n", []),
+    # a heading cell of another table's column dates the references in its cells
+    ("Befund:\n                               VU 2 (11.11.2024)      VU 1 (12.02.2025)      aktuell\n"
+     "T1 Primarius li. OL (LD)       41 mm, Se 3 Bild 142   29 mm, Se 3 Bild 139   24 mm, Se 4 Bild 140\n",
+     [(3, 142, None, True), (3, 139, None, True), (4, 140, None, False)]),
+    ("FINDINGS:\nLesion        Prior          Current\nRUL nodule    4 mm (2:40)    6 mm (3:45)\n",
+     [(2, 40, None, True), (3, 45, None, False)]),
+    # two blanks after each full stop make no table
+    ("FINDINGS:\nComparison:  Prior CT 2023.  Stable.  No change.\nLungs:  6 mm nodule (3:45).  No effusion.  Heart normal.\n",
+     [(3, 45, None, False)]),
+])
+def test_a_table_column_of_series_image_pairs_or_of_an_exam(text, want):
+    """Tables aligned with spaces were not read as tables: a "Ser/Img" column's pairs were unread, a "VU" column's
+    references were this exam's."""
+    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want

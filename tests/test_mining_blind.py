@@ -5,7 +5,7 @@ reports are read whole.
 
 Each record: the report, its references in text order [text as written, series, image, image_end, is_prior], its
 labels (an omitted label is not mentioned), the key's readings changed to radmine's conventions with the reason
-(`adjudicated`), and what the miner still reads otherwise, with the reason: labels (`known_misses`) and, for four
+(`adjudicated`), and what the miner still reads otherwise, with the reason: labels (`known_misses`) and, for two
 reports, the references it gives (`refs_miner`)."""
 from __future__ import annotations
 
