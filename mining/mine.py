@@ -657,7 +657,7 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE + r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
     r"(?:the\s+)?(?:[\w-]+\s+){0,3}?series|"
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)\s*:\s*(?:the\s+|die\s+)?(?:[\w-]+\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung)?"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung)?"
     + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     r"(?:[\w-]+\s+){0,3}?[\w-]*serie|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."

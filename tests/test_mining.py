@@ -2700,3 +2700,29 @@ def test_a_table_column_of_series_image_pairs_or_of_an_exam(text, want):
     """Tables aligned with spaces were not read as tables: a "Ser/Img" column's pairs were unread, a "VU" column's
     references were this exam's."""
     assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+
+
+# fourteenth review (stop 47): 32 more reports written blind (Irish, New Zealand, Nigerian, Philippine, VA, Scottish MDT,
+# paediatric, lymphoma, pre-TAVI, trauma; Uniklinik, BG asbestos, ILD board, Vienna, RECIST lists, screening, ICU)
+@pytest.mark.parametrize("text, want", [
+    # a value after the image's colon is no image of a shorthand
+    ("Bronchiektasen (Bild-Nr. 38; VU Serie 2, Bild 40: 1,5), zunehmend.", [(None, 38, None, False), (2, 40, None, True)]),
+    ("Nodule (image 3:45).", [(3, 45, None, False)]),
+    # slash pairs of a report that cites so throughout: ranges repeating the series, a position after a semicolon, a
+    # lesion's number before the pair
+    ("Reticulation (4/201, 4/218). Honeycombing (4/226). Persists on the prone images (8/55 to 8/63).",
+     [(4, 201, None, False), (4, 218, None, False), (4, 226, None, False), (8, 55, 63, False)]),
+    ("Wandverdickung (5/98-5/104). Lymphknoten (5/101). Leber (5/34).",
+     [(5, 98, 104, False), (5, 101, None, False), (5, 34, None, False)]),
+    ("Traktionsbronchiektasen (3/187; Bauchlage 9/31). Zysten (3/221), in Bauchlage persistierend (9/38).",
+     [(3, 187, None, False), (9, 31, None, False), (3, 221, None, False), (9, 38, None, False)]),
+    ("Rundherd (Se 3/Bi 87). Beurteilung: Rundherd (Nr. 1, 3/87).", [(3, 87, None, False), (3, 87, None, False)]),
+    ("Rundherd (Nr. 1, 3/87).", []),
+    # a prior word before a pair compared with the current one
+    ("Zunahme der Retikulation (VU 4/176 vs. aktuell 3/198).", [(4, 176, None, True), (3, 198, None, False)]),
+    # "Bild-Nr." naming the series of the report's images
+    ("Technik: Die Bild-Nr. beziehen sich, soweit nicht anders angegeben, auf die inspiratorische Serie 3.\n"
+     "Befund:\nBronchiektasen (Bild-Nr. 38).", [(3, 38, None, False)]),
+])
+def test_fourteenth_review_references(text, want):
+    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
