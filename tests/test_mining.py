@@ -2726,3 +2726,43 @@ def test_a_table_column_of_series_image_pairs_or_of_an_exam(text, want):
 ])
 def test_fourteenth_review_references(text, want):
     assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Calcification of the thoracic and abdominal aorta.", {"Arterial wall calcification": "present"}),
+    # a node list said to be not enlarged after a comma
+    ("Subcentimeter mediastinal and hilar lymph nodes, not enlarged by size criteria (largest 8 mm short axis).",
+     {"Lymphadenopathy": "absent"}),
+    ("Mediastinal lymph nodes, not enlarged.", {"Lymphadenopathy": "absent"}),
+    ("Enlarged mediastinal lymph nodes, not calcified.", {"Lymphadenopathy": "present"}),
+    # air in the soft tissues, however abbreviated, is no emphysema of the lung
+    ("- subcut emphysema R chest wall.", {}),
+    ("Subcut. emphysema of the right chest wall. Mild centrilobular emphysema.", {"Emphysema": "present"}),
+    # thickened bronchial walls, the words apart
+    ("Bronchialwände basal verdickt.", {"Peribronchial thickening": "present"}),
+    ("Geringe Wandverdickung der Segmentbronchien beider Unterlappen.", {"Peribronchial thickening": "present"}),
+    ("Bronchialwände nicht verdickt.", {}),
+    # "insbesondere" holds "sonde" (a tube): no device
+    ("Kein Anhalt für ein Malignom, insbesondere kein Hinweis auf ein Bronchialkarzinom.", {}),
+    ("Magensonde regelrecht.", {"Medical material": "present"}),
+    # a compound's first half standing for the whole
+    ("Herz normal groß. Kein Perikard-, kein Pleuraerguss.",
+     {"Cardiomegaly": "absent", "Pericardial effusion": "absent", "Pleural effusion": "absent"}),
+    ("Verdickte intra- und interlobuläre Septen, v.a. in den UL.", {"Interlobular septal thickening": "present"}),
+])
+def test_fourteenth_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+def test_a_cardiac_ct_s_own_headings_open_its_findings():
+    """A TAVI planning CT with no FINDINGS header: its headings after the comparison line held the cardiomegaly, the
+    coronary and the aortic calcification, all read as part of the comparison (no labels)."""
+    text = ("Technique: ECG-gated CTA of the heart.\nComparison: CT chest 03/2021.\n\nAORTIC VALVE: Tricuspid, heavily "
+            "calcified.\n\nCORONARIES: Heavy calcification of the LAD and RCA.\n\nACCESS (minimal luminal diameters):\n"
+            " Abdominal aorta: moderate calcified atheroma.\n\nCARDIAC: Mild cardiomegaly. No pericardial effusion.\n\n"
+            "Koronarien: Verkalkungen des RIVA.")
+    labels = mine_report(text, "r").label_values()
+    assert {k: labels[k] for k in ("Cardiomegaly", "Pericardial effusion", "Coronary artery wall calcification",
+                                   "Arterial wall calcification")} == {
+        "Cardiomegaly": "present", "Pericardial effusion": "absent", "Coronary artery wall calcification": "present",
+        "Arterial wall calcification": "present"}
