@@ -44,7 +44,9 @@ _EXAM_NOUN = r"(?:exam|examination|study|ct|scan|untersuchung)"
 #: "(3:45; 02/05/2023)"); not one after a comma ("6 mm (4:50), in 2023 4 mm (3:45)": that dates what follows), nor one
 #: followed by a size ("(4:50) on 1/2/2020 4 mm").
 _PRIOR_AFTER = regex.compile(
-    r"[\s,]*(?:(?:on|from|of|dated)\s+\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|" + _PRIOR_EXAM
+    # on the reference's line, or the next when that goes on with no capital nor list marker ("image 45\non the prior";
+    # not "Bild-Nr. 201\nIn der VU vom 29.01. ...", the next sentence), after a comma or a dash ("[Se 3, Im 58 - prior]")
+    r"[ \t,]*(?:\r?\n[ \t]*(?!(?-i:[A-ZÄÖÜ])|[-*\u2022\d]))?[ \t,]*(?:[-\u2013][ \t]*)?(?:(?:on|from|of|dated)\s+\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|" + _PRIOR_EXAM
     + r"|for\s+comparison\b|zum\s+vergleich\b"
     + r"|(?:prior|previous(?:ly)?|vorher|zuvor|voruntersuchung|vu)\b(?!\s+(?:to|study\s+show)))"
     # not "(current 3:45, prior 2:40)", "(3:45, on the prior 2:40)", "(Se 3/Bi 45, in der VU Se 2/Bi 40)", "image 45

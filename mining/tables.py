@@ -70,6 +70,15 @@ def _under(cells: list[tuple[int, int]], span: tuple[int, int]) -> int | None:
     return hit[0] if len(hit) == 1 else None
 
 
+def heads_aligned_table(text: str, pos: int) -> bool:
+    """Whether `pos` lies on the heading line of a table aligned with spaces (a heading whose last cell is "Image" and
+    whose next line opens with a row number: "Image\n1. LUL primary" is no image 1)."""
+    start, end = _line(text, pos)
+    if end >= len(text) or _heading_cells(text[start:end]) is None:
+        return False
+    return len(_cells(text[end + 1:_line(text, end + 1)[1]])) >= _MIN_CELLS
+
+
 def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
     """(True, the cell's start) when `pos` lies in a table cell under a prior exam's column heading, (False, ...) under
     this exam's, else None."""

@@ -2766,3 +2766,41 @@ def test_a_cardiac_ct_s_own_headings_open_its_findings():
                                    "Arterial wall calcification")} == {
         "Cardiomegaly": "present", "Pericardial effusion": "absent", "Coronary artery wall calcification": "present",
         "Arterial wall calcification": "present"}
+
+
+# fifteenth review (stop 47): 32 more reports written blind (Epic Lung-RADS, AIIMS TB, Hong Kong, Abu Dhabi HRCT, CTEPH,
+# thymoma, empyema, bronchiolitis obliterans, COVID, pneumonectomy, teleradiology lists; Befundvorlage, Vienna,
+# Fleischner, Tumorkonferenz, aspergillosis, TB, SBRT, CTEPH, ICU, lung transplant)
+@pytest.mark.parametrize("text, want", [
+    # a date after an image is no list of images
+    ("Filling defect at the same site (Se 3 / Im 118, 08/01/2024).", [(3, 118, None, True)]),
+    # a month and year in parentheses is no series/image pair
+    ("Expiratory series 8 image 4. HSCT (08/2023). Air trapping (8/58).", [(8, 4, None, False), (8, 58, None, False)]),
+    # a prior word after the pair, in its parenthesis or bracket
+    ("Thromben (3/142-3/151); in der VU okkludierend (3/138 VU). Web (3/160).",
+     [(3, 142, 151, False), (3, 138, None, True), (3, 160, None, False)]),
+    ("2. Prior study same location: no nodule.  [Se 3, Im 58 - prior]\n3. Node 14 mm.  [Se 2, Im 45]",
+     [(3, 58, None, True), (2, 45, None, False)]),
+    # a range whose end repeats the series
+    ("Crazy paving (Se 3/Bi 145 - 3/160).", [(3, 145, 160, False)]),
+    ("Bronchialwandverdickung (S5/B198-S5/B232).", [(5, 198, 232, False)]),
+    # after a current image, one after a dated compared exam is that exam's; alone it is this exam's
+    ("Stable 4 mm nodule (series 4, image 187), unchanged since at least 03/05/2024 (series 4, image 190).",
+     [(4, 187, None, False), (4, 190, None, True)]),
+    ("Nodule stable since 2019 (4:88).", [(4, 88, None, False)]),
+    # the next line's dated exam is the next sentence's
+    ("- UL links: 9 mm, Bild-Nr. 201\nIn der VU vom 29.01. an korrespondierender Stelle angedeutet.", [(None, 201, None, False)]),
+    ("Nodule (image 45\non the prior).", [(None, 45, None, True)]),
+    # "in der VU beschrieben" is comparison wording
+    ("Der in der VU beschriebene 6 mm Rundherd (Schicht 21, VU Schicht 19) größenkonstant.",
+     [(None, 21, None, False), (None, 19, None, True)]),
+    # a size may come first in a pair's parenthesis
+    ("Rundherd (3/45). Herd (6 mm, 3/88). Herd (3/120).", [(3, 45, None, False), (3, 88, None, False), (3, 120, None, False)]),
+    ("Herd (6 mm, 1/3 des Lappens).", []),
+    # an aligned table's last heading cell "Image" above a numbered row is no image 1
+    ("RECIST:\nLesion             Baseline   Current   Image\n1. LUL primary     46 mm      21 mm     Se 5 Im 42\n",
+     [(5, 42, None, False)]),
+    ("Nodule on image\n45. Heart normal.", [(None, 45, None, False)]),
+])
+def test_fifteenth_review_references(text, want):
+    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
