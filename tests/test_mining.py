@@ -2804,3 +2804,27 @@ def test_a_cardiac_ct_s_own_headings_open_its_findings():
 ])
 def test_fifteenth_review_references(text, want):
     assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Suggest right heart catheterisation.", {}),  # a procedure, no device
+    ("PEG tube in situ.", {"Medical material": "present"}),
+    ("Dilated right bronchial artery 2.5 mm, systemic collateral supply.", {}),
+    ("Dilated bronchi in the right lower lobe.", {"Bronchiectasis": "present"}),
+    ("Dense coronary calcs. Aortic calcs.",
+     {"Coronary artery wall calcification": "present", "Arterial wall calcification": "present"}),
+    ("Geringgradige Verkalkungen im RIVA. Aortenbogen mit vereinzelten Wandverkalkungen.",
+     {"Coronary artery wall calcification": "present", "Arterial wall calcification": "present"}),
+    ("Keine Koronar- oder Aortenverkalkungen.",
+     {"Coronary artery wall calcification": "absent", "Arterial wall calcification": "absent"}),
+    ("Aorta normalkalibrig, nicht verkalkt.", {"Arterial wall calcification": "absent"}),
+    ("Aorta deutlich verkalkt.", {"Arterial wall calcification": "present"}),
+    ("Schmale Kompressionsdystelektase im Oberlappen.", {"Atelectasis": "present"}),
+    ("Wandverdickte Segmentbronchien im rechten Oberlappen.", {"Peribronchial thickening": "present"}),
+    ("Linksherz normal, Herz insgesamt nicht vergrößert.", {"Cardiomegaly": "absent"}),
+    # "noch" (still) is no negation; "weder ... noch" still negates both
+    ("Am Rand noch geringe Milchglasanteile.", {"Lung opacity": "present"}),
+    ("Weder Erguss noch Infiltrat.", {"Pleural effusion": "absent", "Lung opacity": "absent"}),
+])
+def test_fifteenth_review_labels(text, want):
+    assert _mentioned(text) == want
