@@ -137,7 +137,7 @@ class Matcher:
         for idx, m in self.scan(text):
             rule = self.rules[idx]
             shape = rule.get("shape")
-            if self._rejected(text, m, shape) or "\n" in m.group(0) and heads_aligned_table(text, m.start()):
+            if self._rejected(text, m, shape) or ("\n" in m.group(0) and heads_aligned_table(text, m.start())):
                 continue
             rows = _rows(m, rule.id, shape, group, _closing_end(text, m, self.close_paren),
                          self.pair_item if shape == "pairs" else self.item)

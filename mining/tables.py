@@ -141,44 +141,45 @@ def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None]]:
     out = []
     for m in _PAIR_HEAD.finditer(text):
         start, end = _line(text, m.start())
-        line = text[start:end]
+        line, head = text[start:end], (m.start() - start, m.end() - start)
         sep = "|" if "|" in line else "\t" if "\t" in line else None
         if sep is not None:
-            column = line.count(sep, 0, m.start() - start)
+            column = line.count(sep, 0, head[0])
             if not _pair_heading(line.split(sep)[column].strip(" \t:"), m.group(0).strip(" \t:")):
                 continue
         else:
             heads = _heading_cells(line)
-            k = None if heads is None else _under(heads, (m.start() - start, m.end() - start))
+            k = None if heads is None else _under(heads, head)
             if k is None or not _pair_heading(line[heads[k][0]:heads[k][1]], m.group(0).strip(" \t")):
                 continue
-        row = end + 1
-        while row < len(text):
-            row_end = text.find("\n", row)
-            row_end = len(text) if row_end < 0 else row_end
-            line = text[row:row_end]
-            if sep is not None:
-                if sep not in line:
-                    break
-                parts = line.split(sep)
-                if column >= len(parts):
-                    break
-                cell_start = row + sum(len(p) + 1 for p in parts[:column])
-                cell = (cell_start, cell_start + len(parts[column]))
-            else:
-                cells = _cells(line)
-                if len(cells) < _MIN_CELLS:
-                    break
-                k2 = _under(cells, heads[k])
-                cell = None if k2 is None else (row + cells[k2][0], row + cells[k2][1])
-            if cell is not None:
-                raw = text[cell[0]:cell[1]]
-                lead = len(raw) - len(raw.lstrip(" \t"))
-                p = _PAIR_CELL.fullmatch(raw.strip(" \t"))
-                if p is not None:
-                    b = int(p.group("b")) if p.group("b") else None
-                    a = int(p.group("a"))
-                    out.append((cell[0] + lead, cell[0] + lead + p.end(), int(p.group("s")), a,
-                                b if b is not None and b > a else None))
-            row = row_end + 1
+            column, head = None, heads[k]
+        for a, b in _cells_below(text, end + 1, sep, column, head):
+            raw = text[a:b]
+            a += len(raw) - len(raw.lstrip(" \t"))
+            p = _PAIR_CELL.fullmatch(raw.strip(" \t"))
+            if p is not None:
+                first, last = int(p.group("a")), int(p.group("b")) if p.group("b") else None
+                out.append((a, a + p.end(), int(p.group("s")), first, last if last is not None and last > first else None))
     return out
+
+
+def _cells_below(text: str, row: int, sep: str | None, column: int | None, head: tuple[int, int]):
+    """(start, end) of the cell of each table row from offset `row` on, under column `column` of a `sep`-separated
+    table or under heading cell span `head` of a table aligned with spaces; a row without such a cell is skipped."""
+    while row < len(text):
+        row_end = _line(text, row)[1]
+        line = text[row:row_end]
+        if sep is not None:
+            parts = line.split(sep)
+            if sep not in line or len(parts) <= column:
+                return
+            a = row + sum(len(p) + 1 for p in parts[:column])
+            yield a, a + len(parts[column])
+        else:
+            cells = _cells(line)
+            if len(cells) < _MIN_CELLS:
+                return
+            k = _under(cells, head)
+            if k is not None:
+                yield row + cells[k][0], row + cells[k][1]
+        row = row_end + 1
