@@ -611,8 +611,8 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     # the report names one series for its images ("All images refer to series 3", often in the technique): the last
     # such statement before the reference, else one after it (a closing note); a list heading ("Images from series 4:")
     # names the series of its own section only, a line's label ("Series 3: nodule (image 45). ...") that line's
-    if is_prior:  # such statements speak of this exam's images, unless one says it holds for the prior's too
-        statements = [st for st in statements if st.priors]
+    # such statements speak of this exam's images, unless one says it holds for the prior's too, or names the prior's own
+    statements = [st for st in statements if (st.priors if is_prior else st.current)]
     for st in reversed(statements):
         if st.end <= r.start and (st.scope == "report" or st.scope == "section" and st.start >= sec.start
                                   or st.scope == "line" and r.start < st.until):
@@ -628,6 +628,13 @@ _PRIORS_TOO = regex.compile(
     r"[^.;\n]{0,80}?\b(?:(?:auch|ebenso|gleichermaßen)\s+(?:für|in|auf)\s+(?:die|der|den)\s+(?:vorauf|voruntersuch|vu\b|vergleichs)"
     r"|(?:also|too|as\s+well|including)\s+(?:for|on|in|to|für|auf)?\s*(?:the\s+|die\s+|der\s+)?(?:prior|previous|comparison|"
     r"vorauf|voruntersuch|vergleichs))", regex.IGNORECASE)
+
+#: After a series statement, in its sentence: the prior exam's images are of another series ("..., bzw. auf Serie 4 der
+#: Voruntersuchung", "and to series 2 of the prior study").
+_PRIOR_SERIES = regex.compile(
+    r"[^.;\n]{0,60}?(?:\bbzw\.|\b(?:und|sowie|and)\b|,)\s*(?:auf\s+|to\s+)?(?:die\s+|the\s+)?\b(?:serie|series)\s*(?P<ser>\d{1,5})"
+    r"\s+(?:der|in\s+der|für\s+die|of\s+the|on\s+the|for\s+the)\s+(?:voruntersuchung|vu|voraufnahme|vergleichsuntersuchung|"
+    r"prior|previous|comparison)\b", regex.IGNORECASE)
 
 _LIST_GAP = regex.compile(r"\s*,?\s*(?:and|und|&|sowie|as\s+well\s+as)?\s*", regex.IGNORECASE)
 
@@ -659,7 +666,7 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE + r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
     r"(?:the\s+)?(?:[\w-]+\s+){0,3}?series|"
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)\s*:\s*(?:the\s+|die\s+)?(?:[\w-]+\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung)?"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung)?"
     + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     r"(?:[\w-]+\s+){0,3}?[\w-]*serie|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
@@ -703,6 +710,7 @@ class SeriesStatement(NamedTuple):
     scope: str  # "report", "section" or "line"
     until: int = 0  # a "line" label's line end
     priors: bool = False  # it says it holds for the prior exam's images too ("..., auch für die Voraufnahme")
+    current: bool = True  # it holds for this exam's images (not one naming the prior exam's own series)
 
 
 def _heading_lines(text: str) -> list[SeriesStatement]:
@@ -729,9 +737,15 @@ def series_statements(text: str) -> list[SeriesStatement]:
     """Every statement naming the series of the report's images, in text order."""
     if "erie" not in text and "ERIE" not in text:
         return []
-    found = [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "section" if m.group("head") is not None else "report",
-                             priors=_PRIORS_TOO.match(text, m.end()) is not None)
-             for m in _SERIES_STATEMENT.finditer(text)]
+    found = []
+    for m in _SERIES_STATEMENT.finditer(text):
+        found.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")),
+                                     "section" if m.group("head") is not None else "report",
+                                     priors=_PRIORS_TOO.match(text, m.end()) is not None))
+        other = _PRIOR_SERIES.match(text, m.end())
+        if other is not None:  # "... auf Serie 5 der aktuellen Untersuchung bzw. auf Serie 4 der Voruntersuchung"
+            found.append(SeriesStatement(m.start(), other.end(), int(other.group("ser")), "report", priors=True,
+                                         current=False))
     return sorted(found + _heading_lines(text) + _line_labels(text))
 
 

@@ -156,9 +156,9 @@ class Matcher:
         return out
 
 
-#: What a series/image column heading holds ("Ser/Img", "Se/Bi", "Ser:Img", "Se / Im"), lower-cased: `tables.column_pairs`
+#: What a series/image column heading holds ("Ser/Img", "Se/Bi", "Ser:Img", "Se / Im", "Bild/Serie"), lower-cased: `tables.column_pairs`
 #: runs only then (the substring tests cost ~2 us a report, a pattern for them 11).
-_PAIR_HEAD_HINTS = ("/i", "/b", ":i", ":b", "/ i", "/ b")
+_PAIR_HEAD_HINTS = ("/i", "/b", ":i", ":b", "/ i", "/ b", "/se", ":se", "/ se")
 
 
 def _with_columns(rows: list[RawRef], echoes: list[list[RawRef]], cells) -> tuple[list[RawRef], list[list[RawRef]]]:

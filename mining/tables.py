@@ -24,9 +24,14 @@ _CURRENT_HEAD = regex.compile(r"\b(?:current|today|now|follow[- ]?up|aktuell|akt
                               regex.IGNORECASE)
 #: A run of text without two blanks in a row: a cell of a line aligned with spaces.
 _CELL = re.compile(r"[^ \t\n]+(?: [^ \t\n]+)*")
-#: A column heading saying its cells are series/image pairs ("Ser/Img", "Se/Bi", "Ser:Img", "Series/Image").
-_PAIR_HEAD = re.compile(r"(?<![\w/:])(?:se(?:r(?:ies)?|rie)?|s)\.?[ \t]*[/:][ \t]*(?:im(?:g|age)?|bi(?:ld)?|b|i)\.?(?![\w/:])",
+#: A column heading saying its cells are series/image pairs ("Ser/Img", "Se/Bi", "Ser:Img", "Series/Image"), or
+#: image/series pairs (group `rev`: "Bild/Serie", "Img/Ser").
+_SER = r"(?:se(?:r(?:ies)?|rie)?|s)\.?"
+_IMG = r"(?:im(?:g|age)?|bi(?:ld)?|b|i)\.?"
+_PAIR_HEAD = re.compile(rf"(?<![\w/:])(?:{_SER}[ \t]*[/:][ \t]*{_IMG}|(?P<rev>{_IMG}[ \t]*[/:][ \t]*{_SER}))(?![\w/:])",
                         re.IGNORECASE)
+#: A heading cell that is a date: which exam it is follows from the other dates of the heading (`_exam_of_heading`).
+_DATE_HEAD = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})|(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})")
 #: A cell holding one pair, or a range of them: "3/87", "3:58", "5/98-104", "5/98-5/104".
 _PAIR_CELL = re.compile(r"(?P<s>\d{1,4})[ \t]*[/:][ \t]*(?P<a>\d{1,5})"
                         r"(?:[ \t]*[-\u2013][ \t]*(?:(?P=s)[ \t]*[/:][ \t]*)?(?P<b>\d{1,5}))?")
@@ -99,13 +104,30 @@ def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
     heads = text[top:text.find("\n", top)].split(sep)
     if column >= len(heads):
         return None
-    exam = _exam_of_heading(heads[column])
+    exam = _exam_of_heading(heads[column], heads)
     return None if exam is None else (exam, text.rfind(sep, start, pos) + 1)
 
 
-def _exam_of_heading(head: str) -> bool | None:
+def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
+    """True for a prior exam's heading, False for this exam's, None when it says neither or both; a date alone is the
+    prior exam's when a later date heads another column of the heading (`heads`), this exam's when it is the latest."""
     prior, current = _PRIOR_HEAD.search(head), _CURRENT_HEAD.search(head)
-    return None if bool(prior) == bool(current) else bool(prior)
+    if prior or current:
+        return None if bool(prior) == bool(current) else bool(prior)
+    day = _date_of(head)
+    days = [d for d in map(_date_of, heads) if d is not None]
+    if day is None or len(days) < 2:
+        return None
+    return day < max(days)
+
+
+def _date_of(head: str) -> tuple[int, int, int] | None:
+    m = _DATE_HEAD.fullmatch(head.strip(" \t:()"))
+    if m is None:
+        return None
+    if m.group("y"):
+        return int(m.group("y")), int(m.group("m")), int(m.group("d"))
+    return int(m.group("iy")), int(m.group("im")), int(m.group("id"))
 
 
 def _aligned_exam(text: str, start: int, line: str, offset: int) -> tuple[bool, int] | None:
@@ -124,7 +146,7 @@ def _aligned_exam(text: str, start: int, line: str, offset: int) -> tuple[bool, 
     k = None if cell is None or heads is None else _under(heads, cell)
     if k is None:
         return None
-    exam = _exam_of_heading(head_line[heads[k][0]:heads[k][1]])
+    exam = _exam_of_heading(head_line[heads[k][0]:heads[k][1]], [head_line[a:b] for a, b in heads])
     return None if exam is None else (exam, start + cell[0])
 
 
@@ -157,7 +179,11 @@ def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None]]:
             raw = text[a:b]
             a += len(raw) - len(raw.lstrip(" \t"))
             p = _PAIR_CELL.fullmatch(raw.strip(" \t"))
-            if p is not None:
+            if p is None or (m.group("rev") and p.group("b")):  # no range of image/series pairs is read
+                continue
+            if m.group("rev"):  # "98/3" under "Bild/Serie": image 98 of series 3
+                out.append((a, a + p.end(), int(p.group("a")), int(p.group("s")), None))
+            else:
                 first, last = int(p.group("a")), int(p.group("b")) if p.group("b") else None
                 out.append((a, a + p.end(), int(p.group("s")), first, last if last is not None and last > first else None))
     return out

@@ -2828,3 +2828,38 @@ def test_fifteenth_review_references(text, want):
 ])
 def test_fifteenth_review_labels(text, want):
     assert _mentioned(text) == want
+
+# sixteenth review (stop 47): a sixth round of 16 blind reports (8 English all read as their keys said; 8 German)
+@pytest.mark.parametrize("text, want", [
+    # a node that has normalised is no longer there
+    ("Die in der Akutphase vergrößerten mediastinalen Lymphknoten haben sich normalisiert.", {"Lymphadenopathy": "absent"}),
+    # a residual nodular thickening is no fibrosis
+    ("Residuelle knotige Verdickung der Fissura obliqua rechts.", {}),
+    ("Residuelle Fibrose im Oberlappen.", {"Pulmonary fibrotic sequela": "present"}),
+])
+def test_sixteenth_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # "Schichtnummer" is an image word; a statement may name the prior exam's own series
+    ("Technik: HRCT.\nAngegebene Schichtnummern beziehen sich, sofern nicht anders vermerkt, auf Serie 5 der aktuellen "
+     "Untersuchung bzw. auf Serie 4 der Voruntersuchung.\n\nBefund:\nHonigwaben (aktuell Schichtnummer 318, vormals "
+     "Schichtnummer 305). Traktion (Schichtnummer 296 bis 310). Bauchlage (Serie 9, Schichtnummer 44).",
+     [(5, 318, None, False), (4, 305, None, True), (5, 296, 310, False), (9, 44, None, False)]),
+    ("All image numbers refer to series 3 and to series 2 of the prior study.\nNodule 6 mm (image 45), previously 4 mm "
+     "(image 40 on the prior).", [(3, 45, None, False), (2, 40, None, True)]),
+    # a size written with a hyphen ends a list of images
+    ("Am 28.12.2020 Konsolidierung (dort Serie 2, Bild 83, 5-mm-Schichten).", [(2, 83, None, True)]),
+    # an image/series column, under a heading of two exam dates: the earlier date is the prior exam
+    ("Befund:\nLäsion  Lokalisation      28.11.2023            05.03.2024\n"
+     "                          Ø (mm)  Bild/Serie    Ø (mm)  Bild/Serie\n"
+     "ZL 1    OL re, S2         14      98/3          11      102/4\n",
+     [(3, 98, None, True), (4, 102, None, False)]),
+    ("FINDINGS:\n| Lesion | 2023-11-28 | 2024-03-05 |\n|---|---|---|\n| RUL nodule | 4 mm (2:40) | 6 mm (3:45) |\n",
+     [(2, 40, None, True), (3, 45, None, False)]),
+    # one date alone says nothing
+    ("FINDINGS:\n| Lesion | 05.03.2024 |\n|---|---|\n| RUL nodule | 6 mm (3:45) |\n", [(3, 45, None, False)]),
+])
+def test_sixteenth_review_references(text, want):
+    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
