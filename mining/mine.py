@@ -629,6 +629,13 @@ _PRIORS_TOO = regex.compile(
     r"|(?:also|too|as\s+well|including)\s+(?:for|on|in|to|für|auf)?\s*(?:the\s+|die\s+|der\s+)?(?:prior|previous|comparison|"
     r"vorauf|voruntersuch|vergleichs))", regex.IGNORECASE)
 
+#: A series named, then a statement that the report's images are of it: "Serie 3 (320 Bilder), alle Bildangaben im Befund
+#: beziehen sich auf diese Serie", "series 3; all image numbers refer to this series".
+_THIS_SERIES = regex.compile(
+    r"\b(?:serie|series)\s*(?P<ser>\d{1,5})\b[^.;\n]{0,40}?\b(?:alle\s+|all\s+)?(?:bildangaben|bildnummern|bild-?nrn?\.|"
+    r"schichtnummern|image\s+numbers|images|image\s+references)\b[^.;\n]{0,30}?\b(?:beziehen\s+sich\s+auf|refer\s+to|are\s+from)"
+    r"\s+(?:diese|this|that)\s+(?:serie|series)\b", regex.IGNORECASE)
+
 #: After a series statement, in its sentence: the prior exam's images are of another series ("..., bzw. auf Serie 4 der
 #: Voruntersuchung", "and to series 2 of the prior study").
 _PRIOR_SERIES = regex.compile(
@@ -664,11 +671,12 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report|(?:of|for|on|in)\s+(?:the\s+)?current"
     r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
     r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE + r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
-    r"(?:the\s+)?(?:[\w-]+\s+){0,3}?series|"
+    r"(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:series|reconstruction)|"
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)\s*:\s*(?:the\s+|die\s+)?(?:[\w-]+\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung)?"
-    + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
-    r"(?:[\w-]+\s+){0,3}?[\w-]*serie|"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung"
+    r"|\s+ohne\s+(?:serienangabe|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
+    + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:ebenfalls\s+|auch\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
+    r"(?:[\w-]+\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
     r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?series|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben)\s+(?:in|der|von|zu)\s+(?:der\s+)?(?:[\w-]+\s+){0,3}?[\w-]*serie|"
@@ -739,6 +747,9 @@ def series_statements(text: str) -> list[SeriesStatement]:
         return []
     found = []
     for m in _SERIES_STATEMENT.finditer(text):
+        if m.group("vu"):  # "Bildangaben der VU beziehen sich ebenfalls auf Serie 4": the prior exam's images only
+            found.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report", priors=True, current=False))
+            continue
         found.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")),
                                      "section" if m.group("head") is not None else "report",
                                      priors=_PRIORS_TOO.match(text, m.end()) is not None))
@@ -746,6 +757,7 @@ def series_statements(text: str) -> list[SeriesStatement]:
         if other is not None:  # "... auf Serie 5 der aktuellen Untersuchung bzw. auf Serie 4 der Voruntersuchung"
             found.append(SeriesStatement(m.start(), other.end(), int(other.group("ser")), "report", priors=True,
                                          current=False))
+    found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report") for m in _THIS_SERIES.finditer(text)]
     return sorted(found + _heading_lines(text) + _line_labels(text))
 
 

@@ -100,8 +100,10 @@ class SectionRules:
                 heads.append(resume)
                 resume = None
             if name[1] in self.subheadings:
-                # an organ heading ("Lungs:"): findings where none are open yet; its words stay in the body
-                if not (at_line_start and ":" in tail) or (heads and heads[-1][2] in ("FINDINGS", "IMPRESSION")):
+                # an organ heading ("Lungs:", or "LUNGS" in capitals alone on its line): findings where none are open
+                # yet; its words stay in the body
+                if not (at_line_start and (":" in tail or h.isupper() and not tail.strip())) or (
+                        heads and heads[-1][2] in ("FINDINGS", "IMPRESSION")):
                     continue
                 heads.append((m.start("h"), m.start("h"), name[0]))
                 continue

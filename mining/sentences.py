@@ -131,8 +131,11 @@ class Splitter:
         if nxt.islower() or nxt in "(,;)":
             return False
         # a line without terminal punctuation followed by a capitalised line: a new line of its own
-        # unless the line ends with a word that cannot end a sentence
+        # unless the line ends with a word that cannot end a sentence, or inside a parenthesis it opened (a hard-wrapped
+        # German report: "(im Vorbefund\nBildnummer 231)")
         ls = text.rfind("\n", 0, i) + 1
+        if text.count("(", ls, k + 1) > text.count(")", ls, k + 1):
+            return False
         words = text[ls:k + 1].rsplit(None, 1)
         last_word = words[-1].lower() if words else ""
         return last_word not in _CONT_WORDS or (len(words) == 2 and words[0].endswith(":"))

@@ -2863,3 +2863,53 @@ def test_sixteenth_review_labels(text, want):
 ])
 def test_sixteenth_review_references(text, want):
     assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+
+
+# seventeenth review (stop 47): a seventh round of 24 blind reports (8 English, all read as keyed but one prior image;
+# 16 German: MVZ, TAVI, nodule volumetry, polytrauma, mesothelioma mRECIST, hard-wrapped Austrian, Swiss CTPA, "Bild
+# 45/320"; teleradiology, staging, Hodgkin, NSIP, paediatric empyema, heart failure, structured COPD, "Bildreferenzen")
+@pytest.mark.parametrize("text, want", [
+    ("Aorta thorakal und abdominal mit ausgeprägten verkalkten und gemischten Plaques.",
+     {"Arterial wall calcification": "present"}),
+    ("Herzgröße altersentsprechend normal.", {"Cardiomegaly": "absent"}),
+    ("Atelektase/Narbe basal.", {"Atelectasis": "uncertain", "Pulmonary fibrotic sequela": "uncertain"}),
+    # residual tissue and residually enlarged nodes are no fibrotic sequela
+    ("Residuell vergrößerte LK mediastinal.", {"Lymphadenopathy": "present"}),
+    ("Weichteilvermehrung, am ehesten Residualgewebe.", {}),
+    # a line break inside a parenthesis ends no sentence: the resolution after it reaches the effusion before it
+    ("Der damals gekammerte Erguss re. basal (im Vorbefund\nBildnummer 231) ist vollständig resorbiert.",
+     {"Pleural effusion": "absent"}),
+])
+def test_seventeenth_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+def test_a_structured_report_s_capital_organ_headings_and_field_names():
+    """A structured COPD report: its organ headings in capitals alone on their lines opened no findings (its fields were
+    read as technique), and the field name "Narben/Fibrose:" made its answer an alternative."""
+    text = ("TECHNIK\nProtokoll: Low-Dose-CT nativ.\n\nATEMWEGE\nBronchiektasen: nein\n\nLUNGENPARENCHYM\nNarben/Fibrose: "
+            "streifige Narbe Lingula\nKonsolidierung: nein\n")
+    labels = mine_report(text, "r").label_values()
+    assert {k: labels[k] for k in ("Bronchiectasis", "Pulmonary fibrotic sequela", "Consolidation")} == {
+        "Bronchiectasis": "absent", "Pulmonary fibrotic sequela": "present", "Consolidation": "absent"}
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Knötchen (Bildnummer 247, im Vorbefund\nBildnummer 243), größenkonstant.", [(None, 247, None, False), (None, 243, None, True)]),
+    ("Narrowing (Se 5, Im 102), similar to 01/09/2024 (Se 5, Im 99).", [(5, 102, None, False), (5, 99, None, True)]),
+    # "residual" is this exam's; a prior word before a size is that size's
+    ("Der im Vor-CT ausgedehnte Erguss ist rückläufig, residuell schmaler Restverhalt bis 14 mm (Bild 68), vormals bis 42 mm "
+     "(VU Bild 65).", [(None, 68, None, False), (None, 65, None, True)]),
+    # series statements: a described series numbered after it, a series named before "diese Serie", refs without a
+    # series, the prior exam's images
+    ("Technik: Die angegebenen Bildnummern beziehen sich auf die axiale Lungenrekonstruktion (Serie 3).\nBefund:\n"
+     "Knötchen (Bildnummer 247).", [(3, 247, None, False)]),
+    ("Technik: Lungenkernel: Serie 3 (320 Bilder), alle Bildangaben im Befund beziehen sich auf diese Serie.\nBefund:\n"
+     "Retikulation (Bild 45/320).", [(3, 45, None, False)]),
+    ("Technik: HRCT (Serie 7).\nBildangaben ohne Serienangabe beziehen sich auf Serie 7.\nBefund:\nBronchiektasen (Bild 296), "
+     "zunehmend (VU: Serie 5, Bild 280).", [(7, 296, None, False), (5, 280, None, True)]),
+    ("Technik: Messungen axial (Serie 4); Bildangaben der VU beziehen sich ebenfalls auf Serie 4.\nBefund:\nLK 12 x 8 mm "
+     "(Serie 4, Bild 30), VU 27 x 19 mm (Bild 29). LK (Bild 22).", [(4, 30, None, False), (4, 29, None, True), (None, 22, None, False)]),
+])
+def test_seventeenth_review_references(text, want):
+    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
