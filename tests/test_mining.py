@@ -2913,3 +2913,44 @@ def test_a_structured_report_s_capital_organ_headings_and_field_names():
 ])
 def test_seventeenth_review_references(text, want):
     assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+
+
+# eighteenth review (stop 47): an eighth round of 24 blind reports (8 English: PCP, hypersensitivity pneumonitis,
+# radiation pneumonitis, nine sarcoma nodules, LCH, an all-lowercase dictation, a foreign body, PE after lysis; 16
+# German: polytrauma, PCP, RA-ILD, radiation fibrosis, nine sarcoma nodules, pneumonectomy, asbestosis in abbreviations,
+# aspiration; an uncorrected dictation, EAA, PE after lysis, Basel, port thrombosis, a child's foreign body, LCH,
+# square-bracket references)
+@pytest.mark.parametrize("text, want", [
+    ("Bronchien zartwandig, nicht erweitert.", {"Peribronchial thickening": "absent", "Bronchiectasis": "absent"}),
+    ("Mediastinum/Pleura/Herz:\nEinzelne vergrößerte mediastinale Lymphknoten bis 12 mm.", {"Lymphadenopathy": "present"}),
+    ("Lymphknoten mediastinal nicht vergrößert.", {"Lymphadenopathy": "absent"}),
+    ("Herz normgr., kein Perikarderguss.", {"Cardiomegaly": "absent", "Pericardial effusion": "absent"}),
+    ("kleine axiale Hiatus Hernie", {"Hiatal hernia": "present"}),
+    ("Geringe Verdickung einzelner interlobulärer Septen.", {"Interlobular septal thickening": "present"}),
+    ("Kein Hinweis auf Lymphangiosis, interlobuläre Septen zart.", {"Interlobular septal thickening": "absent"}),
+    ("Die basalen Segmentbronchien rechts wandverdickt.", {"Peribronchial thickening": "present"}),
+    # a procedure done, an aspirated object, a clot left: no device, no fibrosis
+    ("Geringe apikale Pleuraverdickung links nach Drainage.", {}),
+    ("In keeping with an aspirated foreign body, likely nut fragment.", {}),
+    ("V.a. Fremdkörperaspiration.", {}),
+    ("Retained foreign body in the chest wall.", {"Medical material": "present"}),
+    ("Residualthromben in den Unterlappenarterien.", {}),
+])
+def test_eighteenth_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+def test_a_clinical_note_in_the_singular_is_history():
+    """'Klinische Angabe:' (singular) opened no history: its '(Drainage)' was read as a device in the findings."""
+    labels = mine_report("Klinische Angabe: Spontanpneumothorax links 11/2024 (Drainage).\n\nBefund:\nKein Pneumothorax.",
+                         "r").label_values()
+    assert labels["Medical material"] == "not_mentioned"
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Befund: Herd (S3/B145).\n(elektronisch freigegeben, 06.05.2025 16:12)", [(3, 145, None, False)]),
+    ("Befund:\nBildangaben als (Serie/Bild).\nStumpf (3/61; cor. MPR 7/95). Herd (3/152).",
+     [(3, 61, None, False), (7, 95, None, False), (3, 152, None, False)]),
+])
+def test_eighteenth_review_references(text, want):
+    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
