@@ -49,15 +49,24 @@ def _cells(line: str) -> list[tuple[int, int]]:
     return [m.span() for m in _CELL.finditer(line)]
 
 
-def _aligned_top(text: str, start: int) -> int:
-    """The first line of the run of aligned lines ending with the line at `start` (which is one)."""
+def _separator(line: str) -> str | None:
+    """The cell separator of a pipe- or tab-separated table row, else None."""
+    return "|" if "|" in line else "\t" if "\t" in line else None
+
+
+def _table_top(text: str, start: int, is_row) -> int:
+    """The first line of the run of lines for which `is_row(line)` holds that ends with the line at `start`."""
     top = start
     while top > 0:
         above = text.rfind("\n", 0, top - 1) + 1
-        if len(_cells(text[above:top - 1])) < _MIN_CELLS:
+        if not is_row(text[above:top - 1]):
             break
         top = above
     return top
+
+
+def _aligned_row(line: str) -> bool:
+    return len(_cells(line)) >= _MIN_CELLS
 
 
 def _heading_cells(line: str) -> list[tuple[int, int]] | None:
@@ -81,7 +90,7 @@ def heads_aligned_table(text: str, pos: int) -> bool:
     start, end = _line(text, pos)
     if end >= len(text) or _heading_cells(text[start:end]) is None:
         return False
-    return len(_cells(text[end + 1:_line(text, end + 1)[1]])) >= _MIN_CELLS
+    return _aligned_row(text[end + 1:_line(text, end + 1)[1]])
 
 
 def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
@@ -89,16 +98,11 @@ def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
     this exam's, else None."""
     start, end = _line(text, pos)
     line = text[start:end]
-    sep = "|" if "|" in line else "\t" if "\t" in line else None
+    sep = _separator(line)
     if sep is None:
         return _aligned_exam(text, start, line, pos - start)
     column = text.count(sep, start, pos)
-    top = start  # the table's first line: the first of the lines above that hold the separator
-    while top > 0:
-        above = text.rfind("\n", 0, top - 1) + 1
-        if sep not in text[above:top - 1]:
-            break
-        top = above
+    top = _table_top(text, start, lambda above: sep in above)  # the table's first line
     if top == start:  # the reference is on the heading line itself
         return None
     heads = text[top:text.find("\n", top)].split(sep)
@@ -137,7 +141,7 @@ def _aligned_exam(text: str, start: int, line: str, offset: int) -> tuple[bool, 
     cells = _cells(line)
     if len(cells) < _MIN_CELLS:
         return None
-    top = _aligned_top(text, start)
+    top = _table_top(text, start, _aligned_row)
     if top == start:
         return None
     cell = next((c for c in cells if c[0] <= offset < c[1]), None)
@@ -164,7 +168,7 @@ def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None]]:
     for m in _PAIR_HEAD.finditer(text):
         start, end = _line(text, m.start())
         line, head = text[start:end], (m.start() - start, m.end() - start)
-        sep = "|" if "|" in line else "\t" if "\t" in line else None
+        sep = _separator(line)
         if sep is not None:
             column = line.count(sep, 0, head[0])
             if not _pair_heading(line.split(sep)[column].strip(" \t:"), m.group(0).strip(" \t:")):
