@@ -25,10 +25,10 @@ from mining import rules as rules_mod
 from mining.context import Trigger, modifier_for
 from mining.prefilter import lower_agrees, reduce_stems, required_stems, stems_pattern, touches
 
-#: Clause punctuation no finding rule may match across: a rule that cannot see these is scanned
-#: only in the delimiter-free chunks of the text that hold one of its stems.
+#: Clause punctuation: a rule is scanned only in the chunks of the text between the delimiters it cannot see (most
+#: rules: all of them) that hold one of its stems.
 DELIMITERS = ".,;:()[]!?"
-_DELIM = regex.compile("[" + regex.escape(DELIMITERS) + "]")
+_DELIM = re.compile("[" + re.escape(DELIMITERS) + "]")
 
 RANK = {"present": 3, "uncertain": 2, "absent": 1, "not_mentioned": 0}
 
@@ -84,7 +84,11 @@ class _ScanPlan:
         # each rule's case-sensitive twin for the lower-cased text (`rules.lowercase_twin`: faster), or the rule itself
         self.twins, self.twin_of = rules_mod.lowercase_twins(self.compiled)
         stems = reduce_stems([required_stems(r.pattern, flags) for r in sel])
-        self.chunked = [not touches(r.pattern, DELIMITERS, flags) for r in sel]
+        # the delimiters each rule cannot see, at which its scan is cut: all of them for most rules, fewer for one that
+        # can match across a comma or a full stop ("Verkalkungen der Aorta, Aa. iliacae": a chunk between colons,
+        # brackets and the like), none for one that can match across all (the whole text)
+        self.cuts = [DELIMITERS if not touches(r.pattern, DELIMITERS, flags)
+                     else "".join(d for d in DELIMITERS if not touches(r.pattern, d, flags)) for r in sel]
         self.always = [i for i, st in enumerate(stems) if st is None]
         self.by_stem: dict[str, list[int]] = {}
         for i, st in enumerate(stems):
@@ -126,13 +130,22 @@ class _ScanPlan:
             hits = self.stem_hits(text, low)
             if hits:
                 delims = [m.start() for m in _DELIM.finditer(text)]
-                by_stem, chunked, filtered = self.by_stem, self.chunked, self.filtered
+                nd = len(delims)
+                by_stem, cuts, filtered = self.by_stem, self.cuts, self.filtered
                 for h, stem in hits:
                     k = bisect.bisect_left(delims, h)
-                    a = delims[k - 1] + 1 if k else 0
-                    b = delims[k] if k < len(delims) else n
+                    chunk = {DELIMITERS: (delims[k - 1] + 1 if k else 0, delims[k] if k < nd else n), "": (0, n)}
                     for i in by_stem.get(stem, filtered):
-                        jobs.add((i, a, b) if chunked[i] else (i, 0, n))
+                        c = cuts[i]
+                        ab = chunk.get(c)
+                        if ab is None:  # walk out to the nearest delimiters of this rule's set
+                            lo, hi = k - 1, k
+                            while lo >= 0 and text[delims[lo]] not in c:
+                                lo -= 1
+                            while hi < nd and text[delims[hi]] not in c:
+                                hi += 1
+                            ab = chunk[c] = (delims[lo] + 1 if lo >= 0 else 0, delims[hi] if hi < nd else n)
+                        jobs.add((i, *ab))
         found: dict[int, tuple[int, int, int]] = {}
         compiled, twins, twin_of = self.compiled, self.twins, self.twin_of
         for i, a, b in jobs:

@@ -43,6 +43,26 @@ def lower_agrees(text: str, low: str) -> bool:
     return len(low) == len(text) and (text.isascii() or not CASE_ODD.search(text))
 
 
+def _re_odd() -> re.Pattern:
+    """The characters `lower_agrees` admits on which Python's `re` and `regex` disagree about \\w, \\d or \\s (so
+    about \\b): superscript digits and vulgar fractions ("cm²", "½"), zero-width joiners, ties; `re` reads them as
+    word characters."""
+    admitted = [c for c in map(chr, [*range(0x80, 0x100), *range(0x2000, 0x2070)]) if not CASE_ODD.match(c)]
+    odd = [c for c in admitted if any(bool(re.match(p, c)) != bool(regex.match(p, c)) for p in (r"\w", r"\d", r"\s"))]
+    return re.compile("[" + "".join(map(re.escape, odd)) + "]")
+
+
+RE_ODD = _re_odd()
+
+
+def re_agrees(text: str, low: str) -> bool:
+    """Whether Python's `re`, case-sensitive on `low` (text.lower()), finds what `regex` ignoring case finds on
+    `text` with a lower-case pattern both engines compile: the cases agree (`lower_agrees`) and so do the engines'
+    \\w, \\d, \\s and \\b on every character of it (ASCII, Latin-1 letters such as ä, ö, ü, ß, é, the general
+    punctuation "–", "„", but not `RE_ODD`)."""
+    return lower_agrees(text, low) and (low.isascii() or not RE_ODD.search(low))
+
+
 #: Python's `re` flags for the `regex` flags the rule files use.
 def _re_flags(flags: int) -> int:
     out = 0
