@@ -48,7 +48,8 @@ _PRIOR_AFTER = regex.compile(
     # not "Bild-Nr. 201\nIn der VU vom 29.01. ...", the next sentence), after a comma or a dash ("[Se 3, Im 58 - prior]")
     r"[ \t,]*(?:\r?\n[ \t]*(?!(?-i:[A-ZÄÖÜ])|[-*\u2022\d]))?[ \t,]*(?:[-\u2013][ \t]*)?(?:(?:on|from|of|dated)\s+\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|" + _PRIOR_EXAM
     + r"|for\s+comparison\b|zum\s+vergleich\b"
-    + r"|(?:prior|previous(?:ly)?|vorher|zuvor|voruntersuchung|vu)\b(?!\s+(?:to|study\s+show)))"
+    + r"|(?:prior|previous(?:ly)?|prev|vorher|zuvor|voruntersuchung|vu|de\s+l['’]examen\s+(?:antérieur|précédent))\b"
+    r"(?!\s+(?:to|study\s+show)))"
     # not "(current 3:45, prior 2:40)", "(3:45, on the prior 2:40)", "(Se 3/Bi 45, in der VU Se 2/Bi 40)", "image 45
     # (series 3), on the prior on image 40": that names the next
     rf"(?!(?:\s+{_EXAM_NOUN})?\s*[:#]?\s*\d"
@@ -627,7 +628,10 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
 _PRIORS_TOO = regex.compile(
     r"[^.;\n]{0,80}?\b(?:(?:auch|ebenso|gleichermaßen)\s+(?:für|in|auf)\s+(?:die|der|den)\s+(?:vorauf|voruntersuch|vu\b|vergleichs)"
     r"|(?:also|too|as\s+well|including)\s+(?:for|on|in|to|für|auf)?\s*(?:the\s+|die\s+|der\s+)?(?:prior|previous|comparison|"
-    r"vorauf|voruntersuch|vergleichs))", regex.IGNORECASE)
+    r"vorauf|voruntersuch|vergleichs)"
+    # each exam's own series of that number: "Bildangaben jeweils Serie 3 der betreffenden Untersuchung"
+    r"|(?:der|in\s+der)\s+(?:jeweiligen|betreffenden|entsprechenden)\s+untersuchung"
+    r"|(?:of|on|in)\s+(?:the\s+)?(?:respective|each|corresponding)\s+(?:study|exam|examination|scan|ct))", regex.IGNORECASE)
 
 #: A series named, then a statement that the report's images are of it: "Serie 3 (320 Bilder), alle Bildangaben im Befund
 #: beziehen sich auf diese Serie", "series 3; all image numbers refer to this series".
@@ -671,18 +675,20 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report|(?:of|for|on|in)\s+(?:the\s+)?current"
     r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
     r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE + r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
-    r"(?:the\s+)?(?:[\w-]+\s+){0,3}?(?:series|reconstruction)|"
-    r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)\s*:\s*(?:the\s+|die\s+)?(?:[\w-]+\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
+    r"(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?(?:series|reconstruction)|"
+    r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung"
     r"|\s+ohne\s+(?:serienangabe|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
     + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:ebenfalls\s+|auch\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
-    r"(?:[\w-]+\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|"
+    r"(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
-    r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}?series|"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben)\s+(?:in|der|von|zu)\s+(?:der\s+)?(?:[\w-]+\s+){0,3}?[\w-]*serie|"
+    r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?series|"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben)\s+(?:jeweils\s+(?:(?:in|der|von|zu|aus)\s+(?:der\s+)?)?|"
+    r"(?:in|der|von|zu)\s+(?:der\s+)?)(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*serie|"
     # or with an aside for a verb: "Bildangaben, sofern nicht anders vermerkt, Serie 4"
     r"(?:bildangaben|bildnummern|schichtangaben|image\s+numbers)" + _UNLESS + r"\s*(?:(?:in|aus|auf|from|on)\s+)?(?:der\s+|the\s+)?"
     r"(?:serie|series))"
+    # (a described series may give its slice thickness: "the 3.0 mm axial series (series 2)", "die 1,5 mm Lungenserie")
     # the number, or the series described and then numbered: "the lung window series (series 4)", "venöse Serie (Serie 6)",
     # "the axial lung series, series 3"
     r"\s*(?:[(,]\s*(?:series|serie)\s*)?(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b"

@@ -102,9 +102,9 @@ class SectionRules:
             if name[1] in self.subheadings:
                 # an organ heading ("Lungs:", or "LUNGS" in capitals alone on its line): findings where none are open
                 # yet; its words stay in the body
-                if not (at_line_start and (":" in tail or h.isupper() and not tail.strip())) or (
+                if not (at_line_start and (":" in tail or h.isupper() and _rest_of_line_blank(text, m.end()))) or (
                         heads and heads[-1][2] in ("FINDINGS", "IMPRESSION")):
-                    continue
+                    continue  # "CORONARY ARTERY CALCIUM SCORE" in a title line is no "CORONARY" heading
                 heads.append((m.start("h"), m.start("h"), name[0]))
                 continue
             resume = None  # a header before the next line: it decides what goes on
@@ -127,6 +127,12 @@ class SectionRules:
             e = heads[i + 1][0] if i + 1 < len(heads) else len(text)
             out.append(Section(s if out or s == 0 else 0, e, name, he))
         return out
+
+
+def _rest_of_line_blank(text: str, i: int) -> bool:
+    """Whether the line holding text[i] has nothing but blanks from there on."""
+    eol = text.find("\n", i)
+    return not text[i:eol if eol >= 0 else len(text)].strip()
 
 
 def _in_capitals(text: str) -> bool:

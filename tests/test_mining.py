@@ -2954,3 +2954,76 @@ def test_a_clinical_note_in_the_singular_is_history():
 ])
 def test_eighteenth_review_references(text, want):
     assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+
+
+# nineteenth review (stop 48): a ninth round of 24 blind reports (8 English: a UK lung health check, Singapore staging,
+# Dutch and Japanese hospitals writing English, ECMO in a US ICU, lung transplant follow-up, a calcium-score CT, an
+# Australian practice; 16 German: a teleradiology night shift, the LDCT screening programme with a nodule table, ECMO,
+# Graz, an MVZ letter with dated sizes, cardiac surgery, adult CF with a Bhalla table, a children's hospital; an old
+# Chefarzt's prose, a first-year resident's list, a practice letter, a second opinion, an addendum, a RIS export wrapped
+# at 60 characters, a Luxembourg report with French reference words, a CTPA)
+@pytest.mark.parametrize("text, want", [
+    # French reference words in German reports from Luxembourg or Belgium
+    ("Raumforderung 46 x 38 mm (série 3, coupe 52), Atelektase (série 5, coupes 40 à 58).",
+     [(3, 52, None, False), (5, 40, 58, False)]),
+    ("LK subcarinal 18 mm (coupe 71).", [(None, 71, None, False)]),
+    ("Technik: coupes de 1,25 mm, Rekonstruktionen axial.", []),
+    ("Knötchen (série 5, coupe 198), 2023 nicht abgrenzbar (série 4, coupe 187 de l'examen antérieur).",
+     [(5, 198, None, False), (4, 187, None, True)]),
+    # "prev" for the prior exam, after a reference and opening a parenthesis
+    ("Lt S6 GGN 8 mm (Se3/Im112), no change in size (prev Se2/Im108).", [(3, 112, None, False), (2, 108, None, True)]),
+    ("Nodule 6 mm (4:50), 5 mm before (prev. 3:45).", [(4, 50, None, False), (3, 45, None, True)]),
+    # a cystic-fibrosis score and its maximum are no slash pair
+    ("Befund:\nHerd (Serie 3, Bild 40).\nSumme 9 -> Bhalla-Score 16/25 (VU 09/2023: 14/25). Bhalla 16/25 (VU 14/25).",
+     [(3, 40, None, False)]),
+    # a statement naming a series by its slice thickness; each exam's own series of that number
+    ("Technique: Image numbers below refer to the 3.0 mm axial series (series 2).\nFindings:\n5 mm nodule (image 38).",
+     [(2, 38, None, False)]),
+    ("Befund:\nLungenmetastasen (Lungenfenster; Bildangaben jeweils Serie 3 der betreffenden Untersuchung):\n- L1 UL li.: "
+     "aktuell 6 mm (Bild 214), 08/2025: 8 mm (Bild 211), 05/2025: 11 mm (Bild 209) - weiter regredient.\n- L3 OL re. "
+     "apikal: 05/2025 5 mm (Bild 42), aktuell nicht mehr abgrenzbar.",
+     [(3, 214, None, False), (3, 211, None, True), (3, 209, None, True), (3, 42, None, True)]),
+])
+def test_nineteenth_review_references(text, want):
+    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("LK mediastinal/hilär nicht vergrößert.", {"Lymphadenopathy": "absent"}),
+    ("LK mediastinal bis 11 mm KAD (4R), am ehesten reaktiv.", {"Lymphadenopathy": "present"}),
+    ("Hiläre LK bds. bis 13 mm KAD (re.), bekannt.", {"Lymphadenopathy": "present"}),
+    ("LK subcarinal (Station 7) 18 mm petit axe.", {"Lymphadenopathy": "present"}),
+    ("LK bis max. 8 mm KA.", {}),
+    ("Axilläre Lymphknoten links deutlich regredient und nicht mehr vergrößert.", {}),
+    ("No mediastinal/hilar LN swelling.", {"Lymphadenopathy": "absent"}),
+    ("Das Herz ist normal groß, ein Perikarderguß besteht nicht.", {"Cardiomegaly": "absent", "Pericardial effusion": "absent"}),
+    # "wohingegen" ends the scope of a negation after it
+    ("Basal streifige Dystelektasen sowie narbige Residuen, wohingegen frische Infiltrate oder ein Pleuraerguß nicht "
+     "nachweisbar sind.", {"Atelectasis": "present", "Pulmonary fibrotic sequela": "present", "Lung opacity": "absent",
+                           "Pleural effusion": "absent"}),
+    ("Herz nicht vergr., kein Perikarderguss.", {"Cardiomegaly": "absent", "Pericardial effusion": "absent"}),
+    ("Ausgeprägte Verkalkungen der nativen Koronararterien.", {"Coronary artery wall calcification": "present"}),
+    ("Die interlobulären Septen sind basal diskret verdickt.", {"Interlobular septal thickening": "present"}),
+    ("Die interlobulären Septen sind nicht verdickt.", {"Interlobular septal thickening": "absent"}),
+])
+def test_nineteenth_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+def test_headings_of_screening_and_cardiac_reports_open_the_findings():
+    """'LUNGENKNOTEN' and 'NEBENBEFUNDE' after 'TECHNIK' (an LDCT screening report), 'Cardiac findings:' after the
+    technique (a calcium-score CT) opened no findings: their labels were lost. A title line in capitals ('CORONARY ARTERY
+    CALCIUM SCORE') is no 'CORONARY' heading: a heading in capitals without a colon stands alone on its line."""
+    from mining.sections import find_sections
+
+    de = ("TECHNIK\nLDCT Thorax nativ.\n\nLUNGENKNOTEN\nK1: solider Knoten 7 mm.\n\nWEITERE LUNGENBEFUNDE\nLeichtes Emphysem.\n\n"
+          "NEBENBEFUNDE (Modifikator S)\n- Kleine axiale Hiatushernie.\n")
+    assert [s.name for s in find_sections(de)] == ["TECHNIQUE", "FINDINGS"]
+    labels = mine_report(de, "r").label_values()
+    assert labels["Emphysema"] == labels["Hiatal hernia"] == labels["Lung nodule"] == "present"
+    en = ("HEARTWELL CARDIOLOGY\nCORONARY ARTERY CALCIUM SCORE (NON-CONTRAST CARDIAC CT)\n\nIndication: risk.\n\n"
+          "Technique: ECG-triggered.\n\nCardiac findings:\nHeart size is normal. No pericardial effusion.\n")
+    assert [s.name for s in find_sections(en)] == ["OTHER", "HISTORY", "TECHNIQUE", "FINDINGS"]
+    labels = mine_report(en, "r").label_values()
+    assert labels["Cardiomegaly"] == labels["Pericardial effusion"] == "absent"
+    assert [s.name for s in find_sections("Technique: CT.\n\nLUNGS\nSmall nodule.")] == ["TECHNIQUE", "FINDINGS"]
