@@ -282,12 +282,18 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
 
 def _right_after_prior(triggers: list[Trigger], i: int) -> bool:
     """Whether a prior-exam trigger ends right before `triggers[i]` starts (one blank at most), past the triggers that
-    start where it does ("measuring" and "measuring 4 mm")."""
+    start where it does ("measuring" and "measuring 4 mm"); not a prior size before a current one, a change from one
+    to the other ("increased from 2.8 cm to 4.1 cm")."""
     t = triggers[i]
     j = i - 1
     while j >= 0 and triggers[j].start >= t.start:
         j -= 1
-    return j >= 0 and triggers[j].category == "prior" and 0 <= t.start - triggers[j].end <= 1
+    return (j >= 0 and triggers[j].category == "prior" and 0 <= t.start - triggers[j].end <= 1
+            and not (triggers[j].rule in _PRIOR_SIZES and t.rule in _CURRENT_SIZES))
+
+
+_PRIOR_SIZES = frozenset({"prior_measure_en", "prior_measure_de"})
+_CURRENT_SIZES = frozenset({"current_measure_en", "current_measure_de"})
 
 
 def _about_prior_exam(triggers: list[Trigger], i: int, lo: int, hi: int, m_end: int, text: str) -> bool:
@@ -334,8 +340,9 @@ def _opened_in(text: str, a: int, b: int) -> int:
     return text.count("(", a, b) - text.count(")", a, b)
 
 
-_RIGHT_BEFORE_REF = regex.compile(
-    r"\s*(?:(?:study|exam|examination|scan|ct|untersuchung)\s*)?[(\[]?\s*(?:(?:on|auf)\s+)?$", regex.IGNORECASE)
+_RIGHT_BEFORE_REF = regex.compile(  # the exam word may be described: "the prior abdominal CT (series 2, image 9)"
+    r"\s*(?:(?:[\w/-]+\s+){0,2}?(?:study|exam|examination|scan|ct|cta|untersuchung)\s*)?[(\[]?\s*(?:(?:on|auf)\s+)?$",
+    regex.IGNORECASE)
 
 
 _EXAM_LAST = regex.compile(r"\b(?:prior|previous|vu|voruntersuchung|voraufnahme|vorbefund)$", regex.IGNORECASE)

@@ -156,7 +156,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     sections = find_sections(text)
     sec_starts = [s.start for s in sections]
     if sentences is None:
-        sentences = split_sentences(text)
+        sentences = split_sentences(text, german=lang == "de")
     # headers are sentences of their own: cut sentences at section boundaries
     sentences = _cut_at_sections(sentences, sections, text)
     raws = find_references(text)

@@ -148,19 +148,26 @@ def phrases_pattern(phrases: list[str]) -> str:
         for ch in " ".join(p.lower().split()):
             node = node.setdefault(ch, {})
         node[""] = {}
-    return ss_spelling(_trie_pattern(trie)) or "(?!)"
+    return german_spellings(_trie_pattern(trie)) or "(?!)"
 
 
 def phrase_key(text: str) -> str:
-    """The lookup key of a phrase or of the text a phrase pattern matched: lower case, single spaces, "ß" as "ss" (the
-    Swiss spelling, which `ss_spelling` lets every pattern match)."""
-    return " ".join(text.lower().split()).replace("ß", "ss")
+    """The lookup key of a phrase or of the text a phrase pattern matched: lower case, single spaces, "ß", "ä", "ö", "ü"
+    in their ASCII spellings (which `german_spellings` lets every pattern match)."""
+    return " ".join(text.lower().split()).translate(_KEY_SPELLINGS)
 
 
-def ss_spelling(pattern: str) -> str:
-    """`pattern` with each literal "ß" outside a character class matching "ss" too (idempotent): Swiss German writes no
-    "ß" ("vergrössert", "Grösse", "ausschliessen"), and a rule is written once, in the German spelling."""
-    if "ß" not in pattern:
+#: The ASCII spellings German text is also written in: Swiss German writes no "ß" ("vergrössert", "Grösse"), and
+#: exports through systems without umlauts write "ae", "oe", "ue" ("Rueckbildung", "vergroessert", "Knoetchen").
+_SPELLINGS = {"ß": "ss", "ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"}
+_KEY_SPELLINGS = str.maketrans({c: a for c, a in _SPELLINGS.items() if c.islower()})
+
+
+def german_spellings(pattern: str) -> str:
+    """`pattern` with each literal "ß", "ä", "ö", "ü" (and capital umlaut) outside a character class matching its ASCII
+    spelling too (idempotent): a rule is written once, in the German spelling, and also reads the Swiss and the
+    transliterated one (`_SPELLINGS`)."""
+    if not any(c in pattern for c in _SPELLINGS):
         return pattern
     out, i, n, open_at = [], 0, len(pattern), -1  # open_at: where the character class we are in opened
     while i < n:
@@ -169,14 +176,16 @@ def ss_spelling(pattern: str) -> str:
             out.append(pattern[i:i + 2])
             i += 2
             continue
-        if open_at < 0 and pattern.startswith("(?:ß|ss)", i):  # spelled so already
-            out.append("(?:ß|ss)")
-            i += 8
-            continue
+        if open_at < 0 and c == "(" and pattern.startswith("(?:", i) and pattern[i + 3:i + 4] in _SPELLINGS:
+            spelled = f"(?:{pattern[i + 3]}|{_SPELLINGS[pattern[i + 3]]})"
+            if pattern.startswith(spelled, i):  # spelled so already
+                out.append(spelled)
+                i += len(spelled)
+                continue
         if open_at < 0:
             if c == "[":
                 open_at = i
-            out.append("(?:ß|ss)" if c == "ß" else c)
+            out.append(f"(?:{c}|{_SPELLINGS[c]})" if c in _SPELLINGS else c)
         else:  # "]" right after "[" or "[^" is a literal, not the class's end
             if c == "]" and i > open_at + 1 + (pattern[open_at + 1] == "^"):
                 open_at = -1
@@ -408,7 +417,7 @@ def _load(name: str, path: str) -> tuple[tuple[Rule, ...], tuple[tuple[str, str]
             pat = phrases_pattern(phrases)
         if not isinstance(pat, str) or not pat:
             raise RuleError(f"{where}: pattern must be a non-empty string")
-        pat = ss_spelling(expand(pat, macros, where))
+        pat = german_spellings(expand(pat, macros, where))
         if kind == "list_break":  # what starts a new statement right after a comma: compiled, and its examples
             pat = r",[ \t]*(?:" + pat + ")"  # checked, with the comma before it
         flags = regex.VERBOSE if "pattern" in rec else 0

@@ -15,6 +15,7 @@ import functools
 import regex
 
 from mining import rules as rules_mod
+from mining.language import detect_language
 
 _CAND = regex.compile(r"[.!?]+[\"'’”)\]]*(?=\s)|\n")
 #: A series named right before "Im <number>." ("Series 3, Im 45."): the number is an image, not a German ordinal.
@@ -37,6 +38,10 @@ vereinbar verdächtig möglicherweise vermutlich
 """.split())
 
 
+#: A German adjective inflected as before its noun, in lower case: "abdominelle", "angrenzender", "vollständige".
+_INFLECTED = regex.compile(r"[a-zäöüß]{2,}(?:e|er|es|em)")
+
+
 class Splitter:
     def __init__(self, path=None):
         rs = rules_mod.load("sentences", path)
@@ -46,14 +51,16 @@ class Splitter:
                                         for p in r.get("phrases"))
         self.split_rules = [r.compiled for r in rs if r.kind == "rule" and r.get("action", "split") == "split"]
 
-    def split(self, text: str) -> list[tuple[int, int]]:
+    def split(self, text: str, german: bool = False) -> list[tuple[int, int]]:
+        """Sentence spans of `text`; `german`: the text is German, where a line ending with an inflected adjective goes on
+        at the capitalised noun it qualifies (`_newline_splits`)."""
         n = len(text)
         cuts: list[int] = []
         all_lower = text.islower()  # dictation typed without capitals: a lower-case word may start a sentence
         for m in _CAND.finditer(text):
             e = m.end()
             if m.group(0) == "\n":
-                if self._newline_splits(text, m.start()):
+                if self._newline_splits(text, m.start(), german):
                     cuts.append(e)
                 continue
             # sentence punctuation: look at the word before and the text after
@@ -74,7 +81,7 @@ class Splitter:
                     holds = False  # "R > L." ends what it compares: it is no "L." for "left" before a word
                 if not holds and len(stem) <= 3 and m.start() > len(wb) and text[m.start() - len(wb) - 1] in "([":
                     holds = True  # a short word opening a parenthesis ends no sentence: "(s. Serie 3, Bild 62)"
-                if holds and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e))):
+                if holds and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e), german)):
                     continue
                 if wb.isdigit() and len(wb) <= 2:
                     # "1." list number at line start: never a sentence end after it
@@ -107,7 +114,7 @@ class Splitter:
             prev = c
         return spans
 
-    def _newline_splits(self, text: str, i: int) -> bool:
+    def _newline_splits(self, text: str, i: int, german: bool = False) -> bool:
         """Does the line break at text[i] end a sentence?"""
         n = len(text)
         j = i + 1
@@ -137,6 +144,11 @@ class Splitter:
         if text.count("(", ls, k + 1) > text.count(")", ls, k + 1):
             return False
         words = text[ls:k + 1].rsplit(None, 1)
+        if german and words and nxt.isupper() and _INFLECTED.fullmatch(words[-1].lower()) and (
+                words[-1][0].islower() or len(words) == 1 or words[0].endswith((".", "!", "?", ":"))):
+            # "Keine abdominelle\nLymphadenopathie", "... abgrenzbar. Vollständige\nRückbildung": a predicate adjective
+            # is not inflected in German (capitalised only where it opens the sentence)
+            return False
         last_word = words[-1].lower() if words else ""
         return last_word not in _CONT_WORDS or (len(words) == 2 and words[0].endswith(":"))
 
@@ -146,5 +158,8 @@ def splitter(path: str | None = None) -> Splitter:
     return Splitter(path)
 
 
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    return splitter().split(text)
+def split_sentences(text: str, german: bool | None = None) -> list[tuple[int, int]]:
+    """Sentence spans of `text`; `german` None: as `mining.language.detect_language` says."""
+    if german is None:
+        german = detect_language(text) == "de"
+    return splitter().split(text, german)

@@ -69,11 +69,23 @@ def _aligned_row(line: str) -> bool:
     return len(_cells(line)) >= _MIN_CELLS
 
 
+#: A cell holding what rows hold, not what headings name: an image pair ("S3/B42", "3/45", "4:86") or a list of sizes
+#: ("9 / 12 / 16"); a date ("12/2024", "08/05/24") is a heading's.
+_ROW_CELL = re.compile(r"[A-Za-z]\d{1,4}[ \t]*/|(?<![\d./])\d{1,4}[ \t]*[/:][ \t]*[A-Za-z]{0,3}\d(?!\d{3}|\d*/\d)")
+
+
+#: A heading cell's last word abbreviated ("Se/Bild akt.", "Nr."): its full stop ends no sentence.
+_ABBREVIATION = re.compile(r"(?<!\w)\w{1,5}\.\Z")
+
+
 def _heading_cells(line: str) -> list[tuple[int, int]] | None:
-    """The cells of `line` when it can head a table aligned with spaces: three or more, each short and none a sentence
-    (a report typed with two blanks after each full stop has lines of three cells or more too)."""
+    """The cells of `line` when it can head a table aligned with spaces: three or more, each short, none a sentence
+    (a report typed with two blanks after each full stop has lines of three cells or more too) and none holding a
+    row's pairs or sizes (a list of measurements aligned with spaces has no heading line: "M1 ventral:  9 / 12 / 16
+    (S3/B42; VU S3/B44)" heads no column of prior images)."""
     cells = _cells(line)
-    if len(cells) < _MIN_CELLS or any(b - a > _MAX_HEAD or line[b - 1] == "." for a, b in cells):
+    if len(cells) < _MIN_CELLS or any(b - a > _MAX_HEAD or (line[b - 1] == "." and not _ABBREVIATION.search(line, a, b))
+                                      or _ROW_CELL.search(line, a, b) for a, b in cells):
         return None
     return cells
 
@@ -155,9 +167,9 @@ def _aligned_exam(text: str, start: int, line: str, offset: int) -> tuple[bool, 
 
 
 def _pair_heading(cell: str, name: str) -> bool:
-    """Whether a heading cell is a pair column's name, a few characters naming its exam before it allowed ("Prior
-    Se/Im", "akt. Se/Bild")."""
-    return cell.endswith(name) and len(cell) - len(name) <= 12
+    """Whether a heading cell is a pair column's name, a few characters naming its exam before or after it allowed
+    ("Prior Se/Im", "akt. Se/Bild", "Se/Bild akt.")."""
+    return (cell.endswith(name) or cell.startswith(name)) and len(cell) - len(name) <= 12
 
 
 def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None]]:

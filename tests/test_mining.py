@@ -2741,7 +2741,7 @@ def test_fourteenth_review_references(text, want):
     # thickened bronchial walls, the words apart
     ("Bronchialwände basal verdickt.", {"Peribronchial thickening": "present"}),
     ("Geringe Wandverdickung der Segmentbronchien beider Unterlappen.", {"Peribronchial thickening": "present"}),
-    ("Bronchialwände nicht verdickt.", {}),
+    ("Bronchialwände nicht verdickt.", {"Peribronchial thickening": "absent"}),  # (absent since stop 48)
     # "insbesondere" holds "sonde" (a tube): no device
     ("Kein Anhalt für ein Malignom, insbesondere kein Hinweis auf ein Bronchialkarzinom.", {}),
     ("Magensonde regelrecht.", {"Medical material": "present"}),
@@ -3027,3 +3027,68 @@ def test_headings_of_screening_and_cardiac_reports_open_the_findings():
     labels = mine_report(en, "r").label_values()
     assert labels["Cardiomegaly"] == labels["Pericardial effusion"] == "absent"
     assert [s.name for s in find_sections("Technique: CT.\n\nLUNGS\nSmall nodule.")] == ["TECHNIQUE", "FINDINGS"]
+
+
+# twentieth review (stop 48): a tenth round of 24 blind reports (8 English: a teleradiology preliminary and final read,
+# Lahore ILD, Nairobi TB/HIV, SBRT follow-up with three priors, TAVR planning, a teenager with CF, coal workers'
+# pneumoconiosis, a macro with leftover normal sentences; 16 German: TB, fungal pneumonia, SBRT, sarcoidosis, valve
+# candidates, mesothelioma mRECIST, a COVID template, leftover text blocks; a telegram style, Swiss, Vienna, a RECIST
+# table over three priors, "Ima 45/Se 3", a night report with a consultant's corrections, English terms, a nursing home)
+@pytest.mark.parametrize("text, want", [
+    # a list of sizes aligned with spaces heads no column: "VU" in its first line's last cell dates no image below
+    ("Befund:\n  M1 ventral:        9 / 12 / 16    (S3/B42; VU S3/B44)\n  M2 dorsolateral:  11 / 14 / 19    (S3/B42; VU S3/B44)\n",
+     [(3, 42, None, False), (3, 44, None, True), (3, 42, None, False), (3, 44, None, True)]),
+    ("Änderung zur Baseline: -40 %; zum Nadir (= VU 12/2024): -22 %.", []),
+    # a pair column named "Se/Bild akt." (its exam after it), under a heading of dates
+    ("Zielläsion                    03.04.23  18.10.23  24.01.24  Se/Bild akt.\n"
+     "1 Primarius UL re (S6)         21 mm     12 mm     12 mm     3/134\n"
+     "2 LK 4R (KA)                   18 mm      9 mm      8 mm     3/58\n", [(3, 134, None, False), (3, 58, None, False)]),
+    ("RECIST 1.1 MEASUREMENTS\nLesion  Location          Ser/Img   Baseline   08/05/24   Current\n"
+     "T1      Liver seg 7       2/52      31 mm      26 mm      21 mm\n", [(2, 52, None, False)]),
+    # the exam compared with may be described; a change from one size to another; a range of dates; "previously" as an
+    # attribute; a month and year labelling a size
+    ("4 mm nodule (series 4, image 176), unchanged from the prior abdominal CT (series 2,\nimage 9).",
+     [(4, 176, None, False), (2, 9, None, True)]),
+    ("Craniocaudal extent has increased from 2.8 cm to 4.1 cm (series 601, images 88-121).", [(601, 88, 121, False)]),
+    ("It had been stable between 12/20/2022 and 06/14/2023 (series 3, images 58 and 57 respectively).",
+     [(3, 58, None, True), (3, 57, None, True)]),
+    ("Loss of the previously visible linear margin, and loss of air bronchograms (series 3, images 59-66).",
+     [(3, 59, 66, False)]),
+    ("Verlauf:\n  aktuell 35 x 20 mm (Se 3, Bild 88)\n  06/2024: 32 x 18 mm (Se 3, Bild 85)",
+     [(3, 88, None, False), (3, 85, None, True)]),
+])
+def test_twentieth_review_references(text, want):
+    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Lymphadenopathie: nein (mediastinale LK bis 9 mm, reaktiv)", {"Lymphadenopathy": "absent"}),
+    ("Bronchialwände nicht verdickt.", {"Peribronchial thickening": "absent"}),
+    ("Befundkonstellation typisch für eine nicht-fibrotische exogen-allergische Alveolitis.", {}),
+    ("Elongierte, kräftig verkalkte Aorta thoracica, Aorta ascendens 41 mm.", {"Arterial wall calcification": "present"}),
+    # exports without umlauts
+    ("Vollstaendige Rueckbildung der Konsolidierung in der Lingula.", {"Consolidation": "absent"}),
+    ("Neu abgrenzbar ein 4 mm Knoetchen im Unterlappen links.", {"Lung nodule": "present"}),
+    ("Lymphknoten mediastinal nicht vergroessert.", {"Lymphadenopathy": "absent"}),
+    # German hard wraps: an inflected adjective goes on at its noun; "nur noch" ends a resolution's scope
+    ("Keine pathologisch vergrößerten Lymphknoten. Keine abdominelle\nLymphadenopathie.", {"Lymphadenopathy": "absent"}),
+    ("Befund konstant. Vollständige\nRückbildung der Konsolidierung, aktuell nur noch streifige Residuen.",
+     {"Consolidation": "absent", "Pulmonary fibrotic sequela": "present"}),
+])
+def test_twentieth_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+def test_structured_and_corrected_reports_open_the_findings():
+    """'STRUKTURIERTER BEFUND COVID-19 (...)' after the comparison line, and a night report's 'VORLÄUFIGER BEFUND', the
+    consultant's 'FACHÄRZTLICHE NACHBEFUNDUNG' and its 'Ergänzungen:' opened no findings: their labels were lost."""
+    covid = ("Technik: CTPA.\nVergleich: keine Voraufnahmen.\n\nSTRUKTURIERTER BEFUND COVID-19 (DRG/ESTI-Vorlage)\n"
+             "Milchglastrübungen: ja – bilateral\nPleuraerguss: nein\n")
+    labels = mine_report(covid, "r").label_values()
+    assert labels["Lung opacity"] == "present" and labels["Pleural effusion"] == "absent"
+    night = ("Technik: CTPA.\n\nVORLÄUFIGER BEFUND (Nachtdienst, 03:05 Uhr)\nkeine LAE.\n\n"
+             "FACHÄRZTLICHE NACHBEFUNDUNG (08:20 Uhr)\n\nErgänzungen:\n- Pleuraerguss rechts bis 18 mm.\n")
+    assert mine_report(night, "r").label_values()["Pleural effusion"] == "present"
+    from mining.sections import find_sections
+
+    assert [s.name for s in find_sections(night)] == ["TECHNIQUE", "FINDINGS", "FINDINGS", "FINDINGS"]

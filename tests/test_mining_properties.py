@@ -825,42 +825,52 @@ def test_no_lowercase_twin_where_lower_cased_text_may_match_otherwise(pattern):
 
 
 @pytest.mark.parametrize("pattern,spelled", [
-    ("größe", "grö(?:ß|ss)e"),
+    ("größe", "gr(?:ö|oe)(?:ß|ss)e"),
     ("[a-zäöüß]+ma(?:ß|ss)", "[a-zäöüß]+ma(?:ß|ss)"),  # a class holds ß already; the spelled form is kept
     (r"[]ß]\ß", r"[]ß]\ß"),  # "]" first in a class is literal; an escaped ß stays as written
     ("[^]ß]|(?<=auß)en", "[^]ß]|(?<=au(?:ß|ss))en"),
+    ("perikardergü?u?ss", "perikarderg(?:ü|ue)?u?ss"),  # a quantifier applies to both spellings
+    ("Ödem|rückläufig", "(?:Ö|Oe)dem|r(?:ü|ue)ckl(?:ä|ae)ufig"),
 ])
-def test_ss_spelling_rewrites_literal_eszett_outside_classes(pattern, spelled):
-    assert rules_mod.ss_spelling(pattern) == spelled
-    assert rules_mod.ss_spelling(spelled) == spelled
+def test_german_spellings_rewrite_literal_eszett_and_umlauts_outside_classes(pattern, spelled):
+    assert rules_mod.german_spellings(pattern) == spelled
+    assert rules_mod.german_spellings(spelled) == spelled
 
 
 _RULE_FILES = ("references", "sections", "findings", "context", "sentences")
 
 
-def test_every_rule_example_with_eszett_matches_its_rule_in_swiss_spelling():
-    """Swiss German writes "ss" for "ß": every rule that matches an example with "ß" matches it so spelled."""
-    cases = [(r.id, e) for name in _RULE_FILES for r in rules_mod.load(name) for e in r.examples if "ß" in e]
-    assert len(cases) > 20
-    assert [(rid, e) for rid, e in cases
-            if not next(r for name in _RULE_FILES for r in rules_mod.load(name) if r.id == rid).compiled.search(
-                e.replace("ß", "ss"))] == []
+def _ascii_spelled(text: str) -> str:
+    """`text` as Swiss German ("ss" for "ß") and as exports without umlauts ("ae", "oe", "ue") write it."""
+    for c, a in (("ß", "ss"), ("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("Ä", "Ae"), ("Ö", "Oe"), ("Ü", "Ue")):
+        text = text.replace(c, a)
+    return text
+
+
+def test_every_rule_example_with_eszett_or_umlaut_matches_its_rule_in_ascii_spelling():
+    """Swiss German writes "ss" for "ß", exports without umlauts "ae", "oe", "ue": every rule that matches an example
+    with "ß" or an umlaut matches it so spelled."""
+    cases = [(r, e) for name in _RULE_FILES for r in rules_mod.load(name) for e in r.examples if _ascii_spelled(e) != e]
+    assert len(cases) > 100
+    assert [(r.id, e) for r, e in cases if not r.compiled.search(_ascii_spelled(e))] == []
 
 
 def _mined_facts(text):
     m = mine_report(text, "r")
     return ({l.label: l.value for l in m.labels},
-            [(r.series_number, r.image_number, r.is_prior, r.section, r.snippet.replace("ß", "ss"),
+            [(r.series_number, r.image_number, r.is_prior, r.section, _ascii_spelled(r.snippet),
               m.snippet_labels.get(r.ref_id)) for r in m.references])
 
 
-def test_swiss_spelling_mines_as_german_spelling():
+def test_ascii_spellings_mine_as_german_spelling():
     """Every German text of the development set and every German rule example, in a findings section, gives the same
-    labels, references, sections and snippets when written with "ss" for "ß"."""
-    examples = [f"Befund:\n{e}" for name in _RULE_FILES for r in rules_mod.load(name) for e in r.examples if "ß" in e]
-    texts = [t for t in _devset_texts() if "ß" in t] + examples
-    assert len(texts) > 30
-    differ = [t for t in texts if _mined_facts(t) != _mined_facts(t.replace("ß", "ss"))]
+    labels, references, sections and snippets when written with "ss" for "ß" (Swiss German) and "ae", "oe", "ue" for
+    the umlauts (exports without them)."""
+    examples = [f"Befund:\n{e}" for name in _RULE_FILES for r in rules_mod.load(name) for e in r.examples
+                if _ascii_spelled(e) != e]
+    texts = [t for t in _devset_texts() if _ascii_spelled(t) != t] + examples
+    assert len(texts) > 100
+    differ = [t for t in texts if _mined_facts(t) != _mined_facts(_ascii_spelled(t))]
     assert differ == []
 
 
