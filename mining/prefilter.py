@@ -96,20 +96,36 @@ def _lead(items) -> str:
     return "".join(out)
 
 
+def _spellings(branches) -> list[str] | None:
+    """The strings an alternation of plain literals matches ("(?:ü|ue)", "(?:ß|ss)", as `rules.german_spellings`
+    writes every umlaut; the parser flattens the group), else None."""
+    alts = []
+    for b in branches:
+        if not b or any(op is not _c.LITERAL for op, _ in b):
+            return None
+        alts.append("".join(chr(av) for _, av in b))
+    return alts
+
+
 def _stems(items, lookarounds: bool = False) -> frozenset[str] | None:
     cands: list[frozenset[str]] = []
-    run: list[str] = []
+    runs: list[str] = [""]  # the literal text right before, one string per spelling ("fr(?:ü|ue)h": "früh", "frueh")
 
     def flush():
-        if run:
-            cands.append(frozenset(["".join(run)]))
-            run.clear()
+        if runs[0]:
+            cands.append(frozenset(runs))
+        runs[:] = [""]
 
     for op, av in items:
         if op is _c.LITERAL:
-            run.append(chr(av))
+            runs[:] = [r + chr(av) for r in runs]
             continue
-        prefix = "".join(run)
+        if op is _c.BRANCH:
+            alts = _spellings(av[1])
+            if alts and len(runs) * len(alts) <= 16:  # a word's spellings go on as literals
+                runs[:] = [r + a for r in runs for a in alts]
+                continue
+        prefix = runs[0] if len(runs) == 1 else ""
         flush()
         f = None
         if op is _c.SUBPATTERN:
