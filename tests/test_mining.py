@@ -2374,6 +2374,9 @@ def test_touches_reads_negated_classes(pattern, touching):
     # the parser factors a common start out of an alternation ("uip|usual" is "u" + (ip|sual)): the stems keep it
     (r"\b(?:uip|usual\s+interstitial\s+pneumonia)\b", {"uip", "usual"}),
     (r"(?:clips?|clamp)", {"clip", "clamp"}),
+    # a word's spellings (`rules.german_spellings`) go on as literals: not "her" alone, which English reports hold
+    (r"\bfr(?:ü|ue)her\s+\d", {"früher", "frueher"}),
+    (r"gef(?:ä|ae)(?:ß|ss)", {"gefäß", "gefäss", "gefaeß", "gefaess"}),
 ])
 def test_required_stems_keep_a_factored_start(pattern, stems):
     from mining.prefilter import required_stems
