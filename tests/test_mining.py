@@ -3042,6 +3042,10 @@ def test_headings_of_screening_and_cardiac_reports_open_the_findings():
     ("Befund:\n  M1 ventral:        9 / 12 / 16    (S3/B42; VU S3/B44)\n  M2 dorsolateral:  11 / 14 / 19    (S3/B42; VU S3/B44)\n",
      [(3, 42, None, False), (3, 44, None, True), (3, 42, None, False), (3, 44, None, True)]),
     ("Änderung zur Baseline: -40 %; zum Nadir (= VU 12/2024): -22 %.", []),
+    # a CF score's points are no images; a reference after the score on its line still is one
+    ("Befund:\nHerd (Serie 3, Bild 40). Bhalla-Score 16/25; Bronchiektasen (Serie 3, Bild 45).",
+     [(3, 40, None, False), (3, 45, None, False)]),
+    ("Bhalla score 13/25 (prior 12/25).", []),
     # a pair column named "Se/Bild akt." (its exam after it), under a heading of dates
     ("Zielläsion                    03.04.23  18.10.23  24.01.24  Se/Bild akt.\n"
      "1 Primarius UL re (S6)         21 mm     12 mm     12 mm     3/134\n"
