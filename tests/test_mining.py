@@ -3073,6 +3073,11 @@ def test_twentieth_review_references(text, want):
     ("Bronchialwände nicht verdickt.", {"Peribronchial thickening": "absent"}),
     ("Befundkonstellation typisch für eine nicht-fibrotische exogen-allergische Alveolitis.", {}),
     ("Elongierte, kräftig verkalkte Aorta thoracica, Aorta ascendens 41 mm.", {"Arterial wall calcification": "present"}),
+    # the coronary arteries as the second place of a calcification (two rounds wrote it)
+    ("Atherosclerotic calcification is seen in arch of aorta and coronary arteries.",
+     {"Arterial wall calcification": "present", "Coronary artery wall calcification": "present"}),
+    ("Calcified atheroma in the aortic arch and coronary arteries.",
+     {"Arterial wall calcification": "present", "Coronary artery wall calcification": "present"}),
     # exports without umlauts
     ("Vollstaendige Rueckbildung der Konsolidierung in der Lingula.", {"Consolidation": "absent"}),
     ("Neu abgrenzbar ein 4 mm Knoetchen im Unterlappen links.", {"Lung nodule": "present"}),
