@@ -340,7 +340,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                 else:  # what dates this reference does not date the next one
                     after_end[g] = after.end()
             # in a table the heading of its column names the exam of a cell whose own words say none
-            column = column_exam(text, r.start) if after is None else None
+            column = column_exam(text, r.item_start) if after is None else None  # (a cell's image, not the cell)
             seg, default = (prev_end, sec.name == "COMPARISON") if column is None else (max(prev_end, column[1]), column[0])
             is_prior = after is not None or _is_prior(text, r, seg, triggers, trig_starts, default)
             if not is_prior:  # a finding said to be gone cannot be shown on this exam
@@ -631,7 +631,9 @@ _PRIORS_TOO = regex.compile(
     r"vorauf|voruntersuch|vergleichs)"
     # each exam's own series of that number: "Bildangaben jeweils Serie 3 der betreffenden Untersuchung"
     r"|(?:der|in\s+der)\s+(?:jeweiligen|betreffenden|entsprechenden)\s+untersuchung"
-    r"|(?:of|on|in)\s+(?:the\s+)?(?:respective|each|corresponding)\s+(?:study|exam|examination|scan|ct))", regex.IGNORECASE)
+    r"|(?:of|on|in)\s+(?:the\s+)?(?:respective|each|corresponding)\s+(?:study|exam|examination|scan|ct)"
+    # both exams named: "(Bildangaben: Serie 3, akt. / VU jeweils Serie 3)"
+    r"|(?:akt\.|aktuell|current)\s*/\s*(?:vu|voruntersuchung|prior))", regex.IGNORECASE)
 
 #: A series named, then a statement that the report's images are of it: "Serie 3 (320 Bilder), alle Bildangaben im Befund
 #: beziehen sich auf diese Serie", "series 3; all image numbers refer to this series".

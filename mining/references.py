@@ -156,9 +156,10 @@ class Matcher:
         return out
 
 
-#: What a series/image column heading holds ("Ser/Img", "Se/Bi", "Ser:Img", "Se / Im", "Bild/Serie"), lower-cased: `tables.column_pairs`
-#: runs only then (the substring tests cost ~2 us a report, a pattern for them 11).
-_PAIR_HEAD_HINTS = ("/i", "/b", ":i", ":b", "/ i", "/ b", "/se", ":se", "/ se")
+#: What a series/image column heading holds ("Ser/Img", "Se/Bi", "Ser:Img", "Se / Im", "Bild/Serie"), or a column of this
+#: exam's and the prior's image ("Bild akt./VU"), lower-cased: `tables.column_pairs` runs only then (the substring tests
+#: cost ~2 us a report, a pattern for them 11).
+_PAIR_HEAD_HINTS = ("/i", "/b", ":i", ":b", "/ i", "/ b", "/se", ":se", "/ se", "/vu", "/ vu", "/vor", "/ vor", "/pr", "/ pr")
 
 
 def _with_columns(rows: list[RawRef], echoes: list[list[RawRef]], cells) -> tuple[list[RawRef], list[list[RawRef]]]:
@@ -166,15 +167,15 @@ def _with_columns(rows: list[RawRef], echoes: list[list[RawRef]], cells) -> tupl
     certainly a series and an image, so it replaces an echo rule's reading of it and is kept whatever the report's
     other references say; a cell another rule read stays that rule's. Groups are numbered in text order again."""
     spans = [(r.start, r.end) for r in rows]
-    new = [RawRef(s, e, s, e, ser, a, b, None, "table_column", "pairs", -1) for s, e, ser, a, b in cells
+    new = [RawRef(s, e, i, j, ser, a, b, None, "table_column", "pairs", -1) for s, e, i, j, ser, a, b in cells
            if not any(x < e and s < y for x, y in spans)]
     if not new:
         return rows, echoes
     echoes = [g for g in echoes if not any(r.start < e and s < r.end for r in g for s, e, *_ in cells)]
-    order = sorted({(r.start, r.group) for r in rows + [r for g in echoes for r in g]} |
-                   {(r.start, -1 - i) for i, r in enumerate(new)})
+    order = sorted({(r.start, r.item_start, r.group) for r in rows + [r for g in echoes for r in g]} |
+                   {(r.start, r.item_start, -1 - i) for i, r in enumerate(new)})
     number: dict[int, int] = {}
-    for _, g in order:
+    for *_, g in order:
         number.setdefault(g, len(number))
 
     def renumbered(r: RawRef, g: int) -> RawRef:

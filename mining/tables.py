@@ -30,6 +30,11 @@ _SER = r"(?:se(?:r(?:ies)?|rie)?|s)\.?"
 _IMG = r"(?:im(?:g|age)?|bi(?:ld)?|b|i)\.?"
 _PAIR_HEAD = re.compile(rf"(?<![\w/:])(?:{_SER}[ \t]*[/:][ \t]*{_IMG}|(?P<rev>{_IMG}[ \t]*[/:][ \t]*{_SER}))(?![\w/:])",
                         re.IGNORECASE)
+#: A column heading saying its cells are pairs of images, this exam's and the prior's ("Bild akt./VU", "Image
+#: current/prior"): "187 / 179" is image 187 now and image 179 on the prior exam, of the series the report names.
+_EXAM_PAIR_HEAD = re.compile(r"(?<![\w/:])(?:bild|image|img|ima|im)\.?[ \t]*(?:akt\.?|aktuell|current|cur\.?)[ \t]*/[ \t]*"
+                             r"(?:vu|voruntersuchung|vorher|prior|previous|prev\.?)(?![\w/:])", re.IGNORECASE)
+_EXAM_PAIR_CELL = re.compile(r"(?P<a>\d{1,5})[ \t]*/[ \t]*(?P<b>\d{1,5})")
 #: A heading cell that is a date: which exam it is follows from the other dates of the heading (`_exam_of_heading`).
 _DATE_HEAD = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})|(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})")
 #: A cell holding one pair, or a range of them: "3/87", "3:58", "5/98-104", "5/98-5/104".
@@ -120,8 +125,11 @@ def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
     heads = text[top:text.find("\n", top)].split(sep)
     if column >= len(heads):
         return None
+    cell = text.rfind(sep, start, pos) + 1
+    if _EXAM_PAIR_HEAD.search(heads[column]):  # "187 / 179": the image after the slash is the prior exam's
+        return "/" in text[cell:pos], cell
     exam = _exam_of_heading(heads[column], heads)
-    return None if exam is None else (exam, text.rfind(sep, start, pos) + 1)
+    return None if exam is None else (exam, cell)
 
 
 def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
@@ -162,6 +170,8 @@ def _aligned_exam(text: str, start: int, line: str, offset: int) -> tuple[bool, 
     k = None if cell is None or heads is None else _under(heads, cell)
     if k is None:
         return None
+    if _EXAM_PAIR_HEAD.search(head_line, heads[k][0], heads[k][1]):  # "187 / 179": after the slash, the prior's
+        return "/" in line[cell[0]:offset], start + cell[0]
     exam = _exam_of_heading(head_line[heads[k][0]:heads[k][1]], [head_line[a:b] for a, b in heads])
     return None if exam is None else (exam, start + cell[0])
 
@@ -172,37 +182,50 @@ def _pair_heading(cell: str, name: str) -> bool:
     return (cell.endswith(name) or cell.startswith(name)) and len(cell) - len(name) <= 12
 
 
-def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None]]:
-    """(start, end, series, image, image_end) of every cell that holds a pair alone under a column headed as series/image
-    pairs, in a pipe-, tab- or space-aligned table; the rows run from the heading to a blank line or a line of
-    another shape."""
+def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None, int, int | None]]:
+    """(start, end, item start, item end, series, image, image_end) of every cell that holds a pair alone under a column
+    headed as series/image pairs, in a pipe-, tab- or space-aligned table; the rows run from the heading to a blank
+    line or a line of another shape. Under a column of this exam's and the prior's image ("Bild akt./VU"), both images
+    of a cell (the cell, each image its item), without a series."""
     out = []
+    for m in _EXAM_PAIR_HEAD.finditer(text):
+        for a, b in _column_cells(text, m):
+            p = _EXAM_PAIR_CELL.fullmatch(text, a, b)
+            if p is not None:
+                out += [(a, b, p.start(k), p.end(k), None, int(p.group(k)), None) for k in ("a", "b")]
     for m in _PAIR_HEAD.finditer(text):
-        start, end = _line(text, m.start())
-        line, head = text[start:end], (m.start() - start, m.end() - start)
-        sep = _separator(line)
-        if sep is not None:
-            column = line.count(sep, 0, head[0])
-            if not _pair_heading(line.split(sep)[column].strip(" \t:"), m.group(0).strip(" \t:")):
-                continue
-        else:
-            heads = _heading_cells(line)
-            k = None if heads is None else _under(heads, head)
-            if k is None or not _pair_heading(line[heads[k][0]:heads[k][1]], m.group(0).strip(" \t")):
-                continue
-            column, head = None, heads[k]
-        for a, b in _cells_below(text, end + 1, sep, column, head):
-            raw = text[a:b]
-            a += len(raw) - len(raw.lstrip(" \t"))
-            p = _PAIR_CELL.fullmatch(raw.strip(" \t"))
+        for a, b in _column_cells(text, m):
+            p = _PAIR_CELL.fullmatch(text[a:b])
             if p is None or (m.group("rev") and p.group("b")):  # no range of image/series pairs is read
                 continue
+            e = a + p.end()
             if m.group("rev"):  # "98/3" under "Bild/Serie": image 98 of series 3
-                out.append((a, a + p.end(), int(p.group("a")), int(p.group("s")), None))
+                out.append((a, e, a, e, int(p.group("a")), int(p.group("s")), None))
             else:
                 first, last = int(p.group("a")), int(p.group("b")) if p.group("b") else None
-                out.append((a, a + p.end(), int(p.group("s")), first, last if last is not None and last > first else None))
+                out.append((a, e, a, e, int(p.group("s")), first, last if last is not None and last > first else None))
     return out
+
+
+def _column_cells(text: str, m: re.Match):
+    """(start, end), blanks stripped, of the cell of each row under the heading cell that pair heading `m` names (with a
+    few characters naming its exam beside it: `_pair_heading`); nothing where `m` names no column."""
+    start, end = _line(text, m.start())
+    line, head = text[start:end], (m.start() - start, m.end() - start)
+    sep = _separator(line)
+    if sep is not None:
+        column = line.count(sep, 0, head[0])
+        if not _pair_heading(line.split(sep)[column].strip(" \t:"), m.group(0).strip(" \t:")):
+            return
+    else:
+        heads = _heading_cells(line)
+        k = None if heads is None else _under(heads, head)
+        if k is None or not _pair_heading(line[heads[k][0]:heads[k][1]], m.group(0).strip(" \t")):
+            return
+        column, head = None, heads[k]
+    for a, b in _cells_below(text, end + 1, sep, column, head):
+        raw = text[a:b]
+        yield a + len(raw) - len(raw.lstrip(" \t")), b - len(raw) + len(raw.rstrip(" \t"))
 
 
 def _cells_below(text: str, row: int, sep: str | None, column: int | None, head: tuple[int, int]):

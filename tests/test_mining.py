@@ -3046,6 +3046,15 @@ def test_headings_of_screening_and_cardiac_reports_open_the_findings():
     ("Befund:\nHerd (Serie 3, Bild 40). Bhalla-Score 16/25; Bronchiektasen (Serie 3, Bild 45).",
      [(3, 40, None, False), (3, 45, None, False)]),
     ("Bhalla score 13/25 (prior 12/25).", []),
+    # a column of this exam's and the prior's image, of the series the report names for both
+    ("LUNGENKNOTEN\n(Bildangaben: Serie 3, axial 1 mm, akt. / VU jeweils Serie 3)\n\n"
+     "Nr | Lage        | Typ          | Bild akt./VU | Vol. akt. | Vol. VU\n"
+     "K1 | UL re S6    | solide       | 187 / 179    | 212 mm³   | 92 mm³\n"
+     "K2 | ML lateral  | perifissural | 142 / 140    | 38 mm³    | 36 mm³\n",
+     [(3, 187, None, False), (3, 179, None, True), (3, 142, None, False), (3, 140, None, True)]),
+    ("Befund (Bildangaben Serie 4):\nHerd          Größe    Image current/prior\nRUL nodule    6 mm     45 / 41\n"
+     "LLL nodule    4 mm     120 / 118\n",  # (a statement that does not say it holds for the prior's images: no series)
+     [(4, 45, None, False), (None, 41, None, True), (4, 120, None, False), (None, 118, None, True)]),
     # a pair column named "Se/Bild akt." (its exam after it), under a heading of dates
     ("Zielläsion                    03.04.23  18.10.23  24.01.24  Se/Bild akt.\n"
      "1 Primarius UL re (S6)         21 mm     12 mm     12 mm     3/134\n"

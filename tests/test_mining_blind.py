@@ -5,7 +5,7 @@ tests named "thirteenth" to "twentieth review" in test_mining.py pin down; here 
 
 Each record: the report, its references in text order [text as written, series, image, image_end, is_prior], its
 labels (an omitted label is not mentioned), the key's readings changed to radmine's conventions with the reason
-(`adjudicated`), and what the miner still reads otherwise, with the reason: labels (`known_misses`) and, for thirteen
+(`adjudicated`), and what the miner still reads otherwise, with the reason: labels (`known_misses`) and, for twelve
 reports, the references it gives (`refs_miner`)."""
 from __future__ import annotations
 
