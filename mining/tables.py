@@ -112,7 +112,8 @@ def heads_aligned_table(text: str, pos: int) -> bool:
 
 def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
     """(True, the cell's start) when `pos` lies in a table cell under a prior exam's column heading, (False, ...) under
-    this exam's, else None."""
+    this exam's, else None; under a column of this exam's and the prior's image ("Bild akt./VU"), True after the
+    cell's slash."""
     start, end = _line(text, pos)
     line = text[start:end]
     sep = _separator(line)
