@@ -86,7 +86,7 @@ _PRIOR_LABEL_WORDS = ("comparison", "before", "baseline", "vergleich")
 _PRIOR_LABEL = regex.compile(rf"[(\[](?:[^()\[\]\n]|\([^()\[\]\n]*\))*[,;]\s*(?:{'|'.join(_PRIOR_LABEL_WORDS)}|(?:19|20)\d\d)\s*:?\s*$",
                              regex.IGNORECASE)
 #: The compared exam's word right before a reference names its exam (not after a comma: "On comparison, image 45 ...").
-_EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline)$")
+_EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline)$|\(bl$")  # "(BL Se 3/Bild 168)": BL, the baseline exam
 _CURRENT_INSIDE = regex.compile(r"\b(?:current|now|today|aktuell|jetzt|heute|new|neu)\b", regex.IGNORECASE)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import regex
 
@@ -153,7 +153,7 @@ class Matcher:
             out, echoes = _with_columns(out, echoes, cells)
         if echoes:
             out = _with_echoes(text, out, echoes)
-        return out
+        return _counts_as_series(text, out)
 
 
 #: What a series/image column heading holds ("Ser/Img", "Se/Bi", "Ser:Img", "Se / Im", "Bild/Serie"), or a column of this
@@ -201,6 +201,26 @@ def _with_echoes(text: str, rows: list[RawRef], echoes: list[list[RawRef]]) -> l
     if len(kept) > len(rows):
         kept.sort(key=lambda r: r.group)  # stable: a list's images stay in order
     return kept
+
+
+def _counts_as_series(text: str, rows: list[RawRef]) -> list[RawRef]:
+    """`rows`, with "Bild 5/123" (image 5 of 123) read as series 5, image 123 where the report says it writes them so
+    ("Bildangaben als (Bild Serie/Bildnummer)") or cites one such pair with its series elsewhere ("(IMA 4/88)" and
+    "Bild 88 der Serie 4"): then every image-of-count of the report is a series and an image."""
+    counted = [r for r in rows if r.series is None and r.count is not None]
+    if not counted:
+        return rows
+    named = {(r.series, r.image) for r in rows if r.series is not None}
+    if not (_DECLARED_SERIES_IMAGE.search(text) or any((r.image, r.count) in named for r in counted)):
+        return rows
+    return [replace(r, series=r.image, image=r.count, count=None) if r.series is None and r.count is not None else r
+            for r in rows]
+
+
+#: A report saying its "Bild N/M" are series/image pairs: "Bildangaben als (Bild Serie/Bildnummer)", "IMA Serie/Bild".
+_DECLARED_SERIES_IMAGE = regex.compile(
+    r"\b(?:bild|ima|image|img)\.?[ \t]*\(?[ \t]*(?:serie|series|se)\.?[ \t]*/[ \t]*"
+    r"(?:bild(?:nummer)?|image(?:\s+number)?|ima|img|im)\b", regex.IGNORECASE)
 
 
 #: A report saying it cites its images as bare slash pairs: "Bildangaben im Folgenden als (Serie/Bild)", "image

@@ -37,6 +37,7 @@ _EXAM_PAIR_HEAD = re.compile(r"(?<![\w/:])(?:bild|image|img|ima|im)\.?[ \t]*(?:a
 _EXAM_PAIR_CELL = re.compile(r"(?P<a>\d{1,5})[ \t]*/[ \t]*(?P<b>\d{1,5})")
 #: A heading cell that is a date: which exam it is follows from the other dates of the heading (`_exam_of_heading`).
 _DATE_HEAD = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})|(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})")
+_ANY_DATE = re.compile(r"\d{1,2}[./]\d{1,2}[./](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}")
 #: A cell holding one pair, or a range of them: "3/87", "3:58", "5/98-104", "5/98-5/104".
 _PAIR_CELL = re.compile(r"(?P<s>\d{1,4})[ \t]*[/:][ \t]*(?P<a>\d{1,5})"
                         r"(?:[ \t]*[-\u2013][ \t]*(?:(?P=s)[ \t]*[/:][ \t]*)?(?P<b>\d{1,5}))?")
@@ -135,10 +136,14 @@ def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
 
 def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
     """True for a prior exam's heading, False for this exam's, None when it says neither or both; a date alone is the
-    prior exam's when a later date heads another column of the heading (`heads`), this exam's when it is the latest."""
+    prior exam's when a later date heads another column of the heading (`heads`), this exam's when it is the latest;
+    any date alone is the prior's beside a column named this exam's ("09/12/2023  03/14/2024 (current)")."""
     prior, current = _PRIOR_HEAD.search(head), _CURRENT_HEAD.search(head)
     if prior or current:
         return None if bool(prior) == bool(current) else bool(prior)
+    if _ANY_DATE.fullmatch(head.strip(" \t:()")) and any(
+            _CURRENT_HEAD.search(h) and not _PRIOR_HEAD.search(h) for h in heads):
+        return True
     day = _date_of(head)
     days = [d for d in map(_date_of, heads) if d is not None]
     if day is None or len(days) < 2:
@@ -229,12 +234,20 @@ def _column_cells(text: str, m: re.Match):
         yield a + len(raw) - len(raw.lstrip(" \t")), b - len(raw) + len(raw.rstrip(" \t"))
 
 
+#: A table's rule line: "---+------+---", "|----|:---:|", "=====".
+_RULE_LINE = re.compile(r"[ \t]*[-=+|:]*[-=]{3}[-=+|: \t]*")
+
+
 def _cells_below(text: str, row: int, sep: str | None, column: int | None, head: tuple[int, int]):
     """(start, end) of the cell of each table row from offset `row` on, under column `column` of a `sep`-separated
-    table or under heading cell span `head` of a table aligned with spaces; a row without such a cell is skipped."""
+    table or under heading cell span `head` of a table aligned with spaces; a row without such a cell is skipped, and
+    so is a rule line."""
     while row < len(text):
         row_end = _line(text, row)[1]
         line = text[row:row_end]
+        if _RULE_LINE.fullmatch(line):
+            row = row_end + 1
+            continue
         if sep is not None:
             parts = line.split(sep)
             if sep not in line or len(parts) <= column:

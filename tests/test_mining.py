@@ -3113,3 +3113,41 @@ def test_structured_and_corrected_reports_open_the_findings():
     from mining.sections import find_sections
 
     assert [s.name for s in find_sections(night)] == ["TECHNIQUE", "FINDINGS", "FINDINGS", "FINDINGS"]
+
+
+# twenty-first review (stop 48): an eleventh round of 16 blind reports (4 English: a Welsh haemoptysis CT, a US
+# sarcoidosis follow-up with a node table, an Indian corporate hospital, Ontario screening; 12 German: an NRW practice's
+# staging, Fleischner volumetry, a Bavarian trauma CT, a rheumatologist's letter, post-lobectomy, a Swiss CTPA, a
+# lymphoma table, geriatrics; Austria, UIP, findings without references, a CF teenager)
+@pytest.mark.parametrize("text, want", [
+    # "Bild N/M" as series/image where the report says so, or cites one such pair with its series elsewhere
+    ("Technik: CTPA. Bildangaben als (Bild Serie/Bildnummer).\nBefund:\nFüllungsdefekte (Bild 5/123), Infarkt (Bild 5/141).",
+     [(5, 123, None, False), (5, 141, None, False)]),
+    ("Befund:\nRundherde im linken Unterlappen, der größte 11 mm (IMA 4/88), ein weiterer (IMA 4/61).\n"
+     "Zusammenfassung:\nRundherde (größter 11 mm, Bild 88 der Serie 4).",
+     [(4, 88, None, False), (4, 61, None, False), (4, 88, None, False)]),
+    ("Befund:\nKnötchen (Bild 45/300).", [(None, 45, None, False)]),  # (else image 45 of 300, as the spec says)
+    # a rule line under a table's heading; a slash date beside a column named the current exam's
+    ("Nr | Lokalisation           | BL 14.11.23 | akt. 20.02.24 | Se/Bild\n---+------------------------+-------------+"
+     "---------------+--------\n1  | zervikal li., Level IV | 32 x 21     | 14 x 9        | 3/42\n",
+     [(3, 42, None, False)]),
+    ("Station          09/12/2023        03/14/2024 (current)   Change\n4R               16 mm (2:41)      12 mm (2:39)"
+     "           decreased\n", [(2, 41, None, True), (2, 39, None, False)]),
+    # "BL": the baseline exam
+    ("Befund:\nDystelektase Lingula (Se 3/Bild 170), bei BL noch Kompressionsatelektase (BL Se 3/Bild 168).",
+     [(3, 170, None, False), (3, 168, None, True)]),
+])
+def test_twenty_first_review_references(text, want):
+    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Residualer Mantelpneu re. ventral, max. 9 mm (IMA 88).", {}),
+    ("The posterior segmental bronchus leads into the lesion.", {}),
+    ("Pacemaker leads in the right ventricle.", {"Medical material": "present"}),
+    ("Geringe Kalksklerose der Aorta thoracica.", {"Arterial wall calcification": "present"}),
+    ("Mediastinum/Hili: Keine LAP, Stationen 4R, 7 und 10R unauffällig.", {"Lymphadenopathy": "absent"}),
+    ("Z. n. lap. Cholezystektomie.", {}),
+])
+def test_twenty_first_review_labels(text, want):
+    assert _mentioned(text) == want
