@@ -2393,6 +2393,11 @@ def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
     assert {stem for stem in plan.by_stem if len(stem) < 3} == set()
 
 
+def _refs(text: str) -> list[tuple]:
+    """(series, image, image_end, is_prior) of each reference `extract` finds in `text`."""
+    return [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)]
+
+
 def _mentioned(text: str) -> dict[str, str]:
     """The labels a findings section holding `text` mentions, with their values."""
     rep = mine_report("FINDINGS:\n" + text, "r")
@@ -2656,7 +2661,7 @@ def test_thirteenth_review_third_round_labels(text, want):
      "Mild bibasilar atelectasis (images 88-97).", [(3, 88, 97, False)]),
 ])
 def test_thirteenth_review_third_round_references(text, want):
-    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+    assert _refs(text) == want
 
 
 def test_an_extracardiac_findings_header_opens_the_findings():
@@ -2702,7 +2707,7 @@ def test_an_extracardiac_findings_header_opens_the_findings():
 def test_a_table_column_of_series_image_pairs_or_of_an_exam(text, want):
     """Tables aligned with spaces were not read as tables: a "Ser/Img" column's pairs were unread, a "VU" column's
     references were this exam's."""
-    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+    assert _refs(text) == want
 
 
 # fourteenth review (stop 47): 32 more reports written blind (Irish, New Zealand, Nigerian, Philippine, VA, Scottish MDT,
@@ -2728,7 +2733,7 @@ def test_a_table_column_of_series_image_pairs_or_of_an_exam(text, want):
      "Befund:\nBronchiektasen (Bild-Nr. 38).", [(3, 38, None, False)]),
 ])
 def test_fourteenth_review_references(text, want):
-    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+    assert _refs(text) == want
 
 
 @pytest.mark.parametrize("text, want", [
@@ -2806,7 +2811,7 @@ def test_a_cardiac_ct_s_own_headings_open_its_findings():
     ("Nodule on image\n45. Heart normal.", [(None, 45, None, False)]),
 ])
 def test_fifteenth_review_references(text, want):
-    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+    assert _refs(text) == want
 
 
 @pytest.mark.parametrize("text, want", [
@@ -2865,7 +2870,7 @@ def test_sixteenth_review_labels(text, want):
     ("FINDINGS:\n| Lesion | 05.03.2024 |\n|---|---|\n| RUL nodule | 6 mm (3:45) |\n", [(3, 45, None, False)]),
 ])
 def test_sixteenth_review_references(text, want):
-    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+    assert _refs(text) == want
 
 
 # seventeenth review (stop 47): a seventh round of 24 blind reports (8 English, all read as keyed but one prior image;
@@ -2915,7 +2920,7 @@ def test_a_structured_report_s_capital_organ_headings_and_field_names():
      "(Serie 4, Bild 30), VU 27 x 19 mm (Bild 29). LK (Bild 22).", [(4, 30, None, False), (4, 29, None, True), (None, 22, None, False)]),
 ])
 def test_seventeenth_review_references(text, want):
-    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+    assert _refs(text) == want
 
 
 # eighteenth review (stop 47): an eighth round of 24 blind reports (8 English: PCP, hypersensitivity pneumonitis,
@@ -2956,7 +2961,7 @@ def test_a_clinical_note_in_the_singular_is_history():
      [(3, 61, None, False), (7, 95, None, False), (3, 152, None, False)]),
 ])
 def test_eighteenth_review_references(text, want):
-    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+    assert _refs(text) == want
 
 
 # nineteenth review (stop 48): a ninth round of 24 blind reports (8 English: a UK lung health check, Singapore staging,
@@ -2988,7 +2993,7 @@ def test_eighteenth_review_references(text, want):
      [(3, 214, None, False), (3, 211, None, True), (3, 209, None, True), (3, 42, None, True)]),
 ])
 def test_nineteenth_review_references(text, want):
-    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+    assert _refs(text) == want
 
 
 @pytest.mark.parametrize("text, want", [
@@ -3074,7 +3079,7 @@ def test_headings_of_screening_and_cardiac_reports_open_the_findings():
      [(3, 88, None, False), (3, 85, None, True)]),
 ])
 def test_twentieth_review_references(text, want):
-    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+    assert _refs(text) == want
 
 
 @pytest.mark.parametrize("text, want", [
@@ -3138,7 +3143,7 @@ def test_structured_and_corrected_reports_open_the_findings():
      [(3, 170, None, False), (3, 168, None, True)]),
 ])
 def test_twenty_first_review_references(text, want):
-    assert [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)] == want
+    assert _refs(text) == want
 
 
 @pytest.mark.parametrize("text, want", [
