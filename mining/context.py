@@ -114,10 +114,10 @@ class ContextRules:
         (`_forward_breaks`), else each line does."""
         out = []
         lookup = self.lookup
+        low = text.lower()
         rx, hay = self.regex, text
         if self.plain_regex is not None:
             if self.plain_lower:
-                low = text.lower()
                 if re_agrees(text, low):
                     rx, hay = self.plain_regex, low  # same offsets
             elif text.isascii():
@@ -135,7 +135,7 @@ class ContextRules:
                 out.append(self._pseudo_within(hay, t, rx) if hit[0] == "negated" else t)
         if self.extra is not None:
             more = []
-            for k, m in self.pattern_matches(text):
+            for k, m in self.pattern_matches(text, low):
                 category, direction, rule, comma = self.extra_info[f"x{k}"]
                 more.append(Trigger(m.start(), m.start() + 1 if comma else m.end(), category, direction, rule))
             if more:
@@ -152,11 +152,11 @@ class ContextRules:
                 out = sorted(out + breaks, key=lambda t: t.start)
         return out
 
-    def pattern_matches(self, text: str):
+    def pattern_matches(self, text: str, low: str | None = None):
         """(index, match) of the pattern triggers and list breaks (`self.extra_each`) as `rules.leftmost_scan` of them all
         gives them: on the lower-cased text through the twins where it agrees, the patterns whose gate words the text
-        lacks left out (they cannot match)."""
-        low = text.lower()
+        lacks left out (they cannot match). `low`: `text.lower()`, where the caller has it."""
+        low = text.lower() if low is None else low
         if not lower_agrees(text, low):
             return rules_mod.leftmost_scan(self.extra_each, text)
         active = [k for k, g in enumerate(self.extra_gates) if g is None or any(w in low for w in g)]
