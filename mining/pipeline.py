@@ -26,6 +26,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from data_contracts.pools import stopping
+from mining.language import detect_language
 from mining.mine import MinedReport, mine_report
 from mining.sections import find_sections
 from mining.sentences import split_sentences
@@ -34,16 +35,20 @@ if not Doc.has_extension("radmine"):
     Doc.set_extension("radmine", default=None)
 if not Doc.has_extension("radmine_sentences"):
     Doc.set_extension("radmine_sentences", default=None)
+if not Doc.has_extension("radmine_language"):
+    Doc.set_extension("radmine_language", default=None)
 
 ABBREVIATIONS = ["approx.", "e.g.", "i.e.", "vs.", "Se.", "Bi.", "Ser.", "Img.", "No.", "Nr.", "z.B.", "bzw.", "ca.",
                  "ggf.", "evtl.", "V.a.", "v.a.", "li.", "re.", "Z.n.", "u.a.", "bds.", "sog.", "vgl."]
 
 
 class RadSentences:
-    """Sets sentence starts from `mining.sentences` (char spans kept in doc._.radmine_sentences)."""
+    """Sets sentence starts from `mining.sentences` (char spans kept in doc._.radmine_sentences; the report's language,
+    which the splitter asks, in doc._.radmine_language)."""
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = split_sentences(doc.text)
+        doc._.radmine_language = language = detect_language(doc.text)
+        spans = split_sentences(doc.text, german=language == "de")
         doc._.radmine_sentences = spans
         n = len(doc)
         if n:
@@ -78,7 +83,8 @@ class RadReferences:
 
     def __call__(self, doc: Doc) -> Doc:
         rid = str(doc.user_data.get(self.report_id_key, "")) if doc.user_data else ""
-        rep = mine_report(doc.text, rid, sentences=doc._.radmine_sentences, labels=self.labels)
+        rep = mine_report(doc.text, rid, language=doc._.radmine_language, sentences=doc._.radmine_sentences,
+                          labels=self.labels)
         doc._.radmine = rep
         spans, seen = [], set()
         for r in rep.references:
