@@ -12,7 +12,7 @@ against bare spaCy also round by round, whose median the goal is judged on (a dr
 between rounds hits both passes of a round alike).
 
 Two sets of reports: `synthetic` (generated here from 15 sentences, ~18 references a report, English only) and
-`blind` (`tests/data/blind_reports.jsonl`: 192 whole reports, 2.2 KB on average, written blind by other hands in
+`blind` (`tests/data/blind_reports.jsonl`: whole reports, ~2.2 KB on average, written blind by other hands in
 the styles of many hospitals, English and German, tables, headings and all; repeated to `--reports`). The
 synthetic set is reference-dense; the blind set exercises the label, ConText and German rules as real reports do.
 """
