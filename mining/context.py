@@ -229,7 +229,8 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
     nodes"); a bidirectional one ("versus") reaches back over no comma ("opacity, atelectasis versus pneumonia") and no
     conjunction ("emphysema and atelectasis versus scarring"). An alternative ("atelectasis/scarring", "and/or",
     "versus") hedges only a mention that no other trigger modifies: a negation of the alternatives negates each ("no
-    atelectasis/scarring", "effusion or consolidation is not seen")."""
+    atelectasis/scarring", "effusion or consolidation is not seen"). An attribute ("the previous consolidation") modifies
+    only a mention right after it."""
     lo = bisect.bisect_left(starts, sent_start)
     hi = bisect.bisect_left(starts, sent_end)
     best: Trigger | None = None
@@ -239,6 +240,12 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
     i = bisect.bisect_left(starts, m_start, lo, hi) - 1
     while i >= lo:
         t = triggers[i]
+        if t.direction == "attribute":  # modifies only the word right after it ("the previous consolidation")
+            if t.category in MODIFIERS and 0 <= m_start - t.end <= 1:
+                best, best_dist = t, m_start - t.end
+                break
+            i -= 1
+            continue
         if t.end > m_start and t.category not in MODIFIERS:
             i -= 1
             continue
@@ -281,15 +288,18 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
 
 
 def _right_after_prior(triggers: list[Trigger], i: int) -> bool:
-    """Whether a prior-exam trigger ends right before `triggers[i]` starts (one blank at most), past the triggers that
-    start where it does ("measuring" and "measuring 4 mm"); not a prior size before a current one, a change from one
-    to the other ("increased from 2.8 cm to 4.1 cm")."""
+    """Whether a prior-exam trigger ends right before `triggers[i]` starts (one blank at most), whatever else starts
+    in it ("prior" in "on the prior" is also a finding's attribute) or where it does ("measuring" and "measuring 4 mm");
+    not a prior size before a current one, a change from one to the other ("increased from 2.8 cm to 4.1 cm")."""
     t = triggers[i]
-    j = i - 1
-    while j >= 0 and triggers[j].start >= t.start:
-        j -= 1
-    return (j >= 0 and triggers[j].category == "prior" and 0 <= t.start - triggers[j].end <= 1
-            and not (triggers[j].rule in _PRIOR_SIZES and t.rule in _CURRENT_SIZES))
+    k = i - 1
+    while k >= 0 and triggers[k].start > t.start - 200:  # a trigger is a few words: one that ends here starts near
+        p = triggers[k]
+        if (p.start < t.start and p.category == "prior" and 0 <= t.start - p.end <= 1
+                and not (p.rule in _PRIOR_SIZES and t.rule in _CURRENT_SIZES)):
+            return True
+        k -= 1
+    return False
 
 
 _PRIOR_SIZES = frozenset({"prior_measure_en", "prior_measure_de"})

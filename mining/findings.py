@@ -83,7 +83,10 @@ class _ScanPlan:
         self.compiled = [regex.compile(r.pattern, flags) for r in sel]
         # each rule's case-sensitive twin for the lower-cased text (`rules.lowercase_twin`: faster), or the rule itself
         self.twins, self.twin_of = rules_mod.lowercase_twins(self.compiled)
-        stems = reduce_stems([required_stems(r.pattern, flags) for r in sel])
+        # a rule whose stems include one of two letters ("lk") is scanned over the whole text: as a stem it would stand
+        # for every longer stem holding it ("verkalk", "bulky"), and their rules would be tried nearly everywhere
+        stems = reduce_stems([None if st is None or any(len(x) < 3 for x in st) else st
+                              for st in (required_stems(r.pattern, flags) for r in sel)])
         # the delimiters each rule cannot see, at which its scan is cut: all of them for most rules, fewer for one that
         # can match across a comma or a full stop ("Verkalkungen der Aorta, Aa. iliacae": a chunk between colons,
         # brackets and the like), none for one that can match across all (the whole text)

@@ -2,11 +2,11 @@
 
 Oncology reports list their lesions in tables with a column per exam: "Nr. | Lesion | Baseline 10.04.2024 |
 Current". A reference in a cell of a pipe- or tab-separated table, or of a table aligned with spaces, is of the exam
-its column's heading (the table's first line) names: the prior exam's under "Baseline", "Prior", "Nadir" or "VU",
-this exam's under "Current" or "Aktuell"; a heading naming both or neither says nothing. Words in the cell itself
-("was 4 mm (2:40)") still decide first. A column headed "Ser/Img", "Se/Bi" or "Ser:Img" ("Prior Se/Im", "akt.
-Se/Bild": of that exam) holds its rows' images as bare pairs ("2/52", "3:58"), which elsewhere could be dates,
-fractions or times (`column_pairs`).
+its column's heading (the table's first line) names: the prior exam's under "Baseline", "BL", "T0", "Prior", "Nadir"
+or "VU", this exam's under "Current" or "Aktuell"; a heading naming both or neither says nothing. Words in the cell
+itself ("was 4 mm (2:40)") still decide first. A column headed "Ser/Img", "Se/Bi" or "Ser:Img" ("Prior Se/Im", "akt.
+Se/Bild": of that exam; a bare "Se/Im" after a column naming an exam: of that one) holds its rows' images as bare
+pairs ("2/52", "3:58"), which elsewhere could be dates, fractions or times (`column_pairs`).
 
 A table aligned with spaces is a run of lines, without a blank line between, each of three cells or more, cells
 being runs of text apart by two blanks or more, under a heading line of short cells that are no sentences; a cell is
@@ -19,7 +19,7 @@ import re
 import regex
 
 _PRIOR_HEAD = regex.compile(r"\b(?:baseline|prior|previous|nadir|initial|vorher|zuvor|vu|voruntersuchung|vorbefund"
-                            r"|ausgangsbefund|ausgangsuntersuchung)\b", regex.IGNORECASE)
+                            r"|ausgangsbefund|ausgangsuntersuchung|basis|bl|t0)\b", regex.IGNORECASE)
 _CURRENT_HEAD = regex.compile(r"\b(?:current|today|now|follow[- ]?up|aktuell|akt\.|heute|jetzt|verlauf)(?!\w)",
                               regex.IGNORECASE)
 #: A run of text without two blanks in a row: a cell of a line aligned with spaces.
@@ -130,8 +130,17 @@ def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
     cell = text.rfind(sep, start, pos) + 1
     if _EXAM_PAIR_HEAD.search(heads[column]):  # "187 / 179": the image after the slash is the prior exam's
         return "/" in text[cell:pos], cell
-    exam = _exam_of_heading(heads[column], heads)
+    exam = _column_exam(heads, column)
     return None if exam is None else (exam, cell)
+
+
+def _column_exam(heads: list[str], k: int) -> bool | None:
+    """`_exam_of_heading` of column `k`; a series/image column that names no exam is of the exam the column before it
+    names ("Current 09/05/24 | Se/Im | Prior 14/11/23 | Se/Im": the second pair column is the prior's)."""
+    exam = _exam_of_heading(heads[k], heads)
+    if exam is None and k and _PAIR_HEAD.search(heads[k]) and not _PAIR_HEAD.search(heads[k - 1]):
+        exam = _exam_of_heading(heads[k - 1], heads)
+    return exam
 
 
 def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
@@ -178,7 +187,7 @@ def _aligned_exam(text: str, start: int, line: str, offset: int) -> tuple[bool, 
         return None
     if _EXAM_PAIR_HEAD.search(head_line, heads[k][0], heads[k][1]):  # "187 / 179": after the slash, the prior's
         return "/" in line[cell[0]:offset], start + cell[0]
-    exam = _exam_of_heading(head_line[heads[k][0]:heads[k][1]], [head_line[a:b] for a, b in heads])
+    exam = _column_exam([head_line[a:b] for a, b in heads], k)
     return None if exam is None else (exam, start + cell[0])
 
 

@@ -2391,6 +2391,8 @@ def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
 
     plan = finding_rules().scan_plan
     assert {stem for stem in plan.by_stem if len(stem) < 3} == set()
+    lk = next(i for i, r in enumerate(plan.rules) if r.id == "lymph_size_abbrev_de")  # its one stem is "lk"
+    assert lk in plan.always
 
 
 def _refs(text: str) -> list[tuple]:
@@ -3156,3 +3158,81 @@ def test_twenty_first_review_references(text, want):
 ])
 def test_twenty_first_review_labels(text, want):
     assert _mentioned(text) == want
+
+
+# twenty-second review (stop 49): a twelfth round of 24 blind reports (8 English: Australian ILD, a New Zealand CTPA,
+# a South African HIV/TB report, a Canadian abdominal CT with the lung bases, a US resident read with an attending's
+# addendum, teleradiology, PET-CT staging, an Irish nodule table; 16 German: immunotherapy follow-up, a children's
+# hospital, an ICU night, a Berlin practice, Schockraum, CTEPH, an ILD board, valve assessment, speech recognition,
+# Switzerland, Tyrol, an asbestos expert opinion, post-COVID, RA-ILD, adult CF, a screening programme's table)
+@pytest.mark.parametrize("text, want", [
+    # a series/image column that names no exam is of the exam the column before it names
+    ("FINDINGS:\nNo. Location            Current 09/05/24  Se/Im   Prior 14/11/23  Se/Im   Change\n"
+     "1   RUL apical          6 x 5 mm          3/44    6 x 5 mm        4/41    Stable\n",
+     [(3, 44, None, False), (4, 41, None, True)]),
+    ("Nr | Lage | BL 14.11.23 | Se/Bild | akt. 20.02.24 | Se/Bild\n1 | ROL | 8 mm | 4/40 | 9 mm | 3/42\n",
+     [(4, 40, None, True), (3, 42, None, False)]),
+    # "T0", a screening programme's baseline round, heads a column or labels a size
+    ("Lungenherde:\nNr  Lokalisation          akt. Se/Bild  T0 Se/Bild  Vol. akt./T0 (mm³)\n"
+     "1   RUL S2, subpleural    3/87          4/91        146 / 68\n", [(3, 87, None, False), (4, 91, None, True)]),
+    ("Befund:\nHerd 1: 6,5 mm (T0: 5,1 mm, Serie 4/Bild 91).", [(4, 91, None, True)]),
+    ("Befund:\nHerd 1: 6,5 mm (Basis-CT: 5,1 mm, Serie 4/Bild 91).", [(4, 91, None, True)]),
+    ("Befund:\nStadium T0 N1 M0, Herd (Serie 4/Bild 91).", [(4, 91, None, False)]),
+    # a state word closes the parenthesis after a prior exam's image; "bzw." lists images; the exam named after pairs
+    ("Befund:\nMukusimpaktionen im re. UL (S5/B214, Vor-CT S4/B208 frei).", [(5, 214, None, False), (4, 208, None, True)]),
+    ("Befund:\nBänder in Serie 4 (4/212), den Konsolidierungen entsprechend (3/215 bzw. 3/227 Voruntersuchung).",
+     [(4, 212, None, False), (3, 215, None, True), (3, 227, None, True)]),
+    ("Befund:\nHerd in Serie 3 (3/45 bzw. 3/52).", [(3, 45, None, False), (3, 52, None, False)]),
+])
+def test_twenty_second_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # nodes: "LK" with one size, a station with its short axis, FDG-avid nodes
+    ("Mediastinum: LK bis 13 mm (paratracheal re., 4R), am ehesten reaktiv.", {"Lymphadenopathy": "present"}),
+    ("Mediastinale LK bis 12 mm prätracheal, vorbekannt 9 mm.", {"Lymphadenopathy": "present"}),
+    ("Mediastinum: LK 4R 12 mm und subkarinal (7) 11 mm Kurzachse.", {"Lymphadenopathy": "present"}),
+    ("Mediastinum/Hili: LK bis 8 mm Kurzachse, nicht vergrößert.", {"Lymphadenopathy": "absent"}),
+    ("Mediastinale LK vormals 14 mm, jetzt 8 mm.", {}),
+    ("T2 LK 4L (Kurzachse)           18 mm, Se 3 Bild 88    8 mm, Se 4 Bild 87", {}),
+    ("Nodes (IASLC stations):\n- Station 7 (subcarinal): 16 mm SA, SUVmax 8.2.", {"Lymphadenopathy": "present"}),
+    ("- Station 5 (AP window): 7 mm short axis, SUVmax 2.3.", {}),
+    ("FDG-avid nodes at stations 7 (SUVmax 8.2), 4R (6.9) and 10L (4.3).", {"Lymphadenopathy": "present"}),
+    ("FDG-avid pulmonary nodule in the RUL.", {"Lung nodule": "present"}),
+    # calcification of the great vessels and of the arch written before the aorta
+    ("Great vessels normal calibre, no calcification.", {"Arterial wall calcification": "absent"}),
+    ("Aorta ascendens 41 mm, Wandverkalkungen im Bogen und der Aorta descendens.",
+     {"Arterial wall calcification": "present"}),
+    ("Irreguläre Verdickung der Interlobulärsepten.", {"Interlobular septal thickening": "present"}),
+    # "v.a." before a place is "vor allem", no hedge
+    ("Verdickte interlobuläre Septen v.a. in den Unterfeldern sowie milchglasartige Dichteanhebungen perihilär.",
+     {"Interlobular septal thickening": "present", "Lung opacity": "present"}),
+    ("V.a. Milchglastrübung im rechten UL.", {"Lung opacity": "uncertain"}),
+    # resolved completely; a finding called former is the prior exam's
+    ("Die Konsolidierungen dorsobasal sind vollständig regredient.", {"Consolidation": "absent"}),
+    ("Lymphadenopathie der Akutphase vollständig rückgebildet.", {"Lymphadenopathy": "absent"}),
+    ("Bänder, lokalisatorisch den vormaligen Konsolidierungen entsprechend.", {}),
+    ("Subpleural bands at the site of the previous consolidation, new small pleural effusion.",
+     {"Pleural effusion": "present"}),
+    ("Prior sternotomy with intact wires.", {"Medical material": "present"}),
+    # an aspirated foreign body is no medical material
+    ("Intraluminale Struktur, vereinbar mit einem organischen Fremdkörper (Nussanteil).", {}),
+    ("V. a. nicht schattengebenden Fremdkörper im Bronchus intermedius rechts.", {}),
+    ("Metallischer Fremdkörper in der Thoraxwand.", {"Medical material": "present"}),
+    # a grading table's row of zeros grades its finding absent
+    ("Kodierung nach ICOERD:\n            re        li      Summe\nGGO         0/0/0     0/0/0   0\n", {"Lung opacity": "absent"}),
+    ("Kodierung nach ICOERD:\n            re        li      Summe\nGGO         0/1/0     0/0/0   1\n", {"Lung opacity": "present"}),
+])
+def test_twenty_second_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+@pytest.mark.parametrize("header, section", [
+    ("HRCT-Befund:", "FINDINGS"), ("Qualitativer Befund:", "FINDINGS"), ("Quantitative Analyse:", "FINDINGS"),
+    ("Lungenherde:", "FINDINGS"), ("Pulmonary nodules:", "FINDINGS"), ("Quantitative analysis:", "FINDINGS"),
+])
+def test_twenty_second_review_headers_open_the_findings(header, section):
+    from mining.sections import find_sections
+    text = f"Indikation: COPD.\n{header}\nSchweres Emphysem."
+    assert [s.name for s in find_sections(text)][-1] == section
