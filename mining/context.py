@@ -6,8 +6,8 @@ statement (the comma then ends a scope). One scan finds the phrase triggers (a p
 longest phrase at a position wins, so pseudo-triggers such as "no significant change" shadow
 "no"), a second the pattern triggers and list breaks. A forward
 trigger modifies finding mentions after it up to the next terminator or the sentence end;
-a backward trigger those before it back to a terminator or the sentence start; when several
-apply, the nearest decides.
+a backward trigger those before it back to a terminator or the sentence start; an attribute trigger only a mention
+right after it ("the previous consolidation"); when several apply, the nearest decides.
 """
 from __future__ import annotations
 
