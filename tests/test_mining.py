@@ -3223,6 +3223,13 @@ def test_twenty_second_review_references(text, want):
     # a grading table's row of zeros grades its finding absent
     ("Kodierung nach ICOERD:\n            re        li      Summe\nGGO         0/0/0     0/0/0   0\n", {"Lung opacity": "absent"}),
     ("Kodierung nach ICOERD:\n            re        li      Summe\nGGO         0/1/0     0/0/0   1\n", {"Lung opacity": "present"}),
+    # known misses of earlier rounds: a hyphenated pair of vessels, a size abbreviated "max." before the negation
+    ("Keine Aorten- oder Koronarkalzifikationen.",
+     {"Arterial wall calcification": "absent", "Coronary artery wall calcification": "absent"}),
+    ("Koronar- und Aortensklerose.",
+     {"Arterial wall calcification": "present", "Coronary artery wall calcification": "present"}),
+    ("Koronar- und Aortenklappenverkalkungen.", {"Coronary artery wall calcification": "present"}),
+    ("Mediastinum: LK bis max. 8 mm KA, nicht vergroessert.", {"Lymphadenopathy": "absent"}),
 ])
 def test_twenty_second_review_labels(text, want):
     assert _mentioned(text) == want
