@@ -3230,6 +3230,17 @@ def test_twenty_second_review_references(text, want):
      {"Arterial wall calcification": "present", "Coronary artery wall calcification": "present"}),
     ("Koronar- und Aortenklappenverkalkungen.", {"Coronary artery wall calcification": "present"}),
     ("Mediastinum: LK bis max. 8 mm KA, nicht vergroessert.", {"Lymphadenopathy": "absent"}),
+    ("LK: subkarinal 14 mm (VU2 17 mm, VU1 24 mm).", {"Lymphadenopathy": "present"}),
+    ("Mediastinum/Hili: keine LAD.", {"Lymphadenopathy": "absent"}),
+    ("Keine LAD-Stenose.", {}),
+    ("Bronchiektasen liegen hingegen nicht vor.", {"Bronchiectasis": "absent"}),
+    ("Konsolidierung, jetzt v.a. S9/10, randständig Milchglastrübung.",
+     {"Consolidation": "present", "Lung opacity": "present"}),
+    ("Parenchym: IRO 0/1/2 re.; GGO 0; HC 0", {"Lung opacity": "absent"}),
+    ("Bhalla: Bullae 0 | Bronchiektasen 2", {"Emphysema": "absent", "Bronchiectasis": "present"}),
+    ("Beidseits zentrilobuläre Milchglasknötchen.", {"Lung nodule": "present"}),
+    ("Foreign body in the left main bronchus with air trapping.", {"Mosaic attenuation pattern": "present"}),
+    ("No pleuroparenchymal fibroelastosis.", {"Pulmonary fibrotic sequela": "absent"}),
 ])
 def test_twenty_second_review_labels(text, want):
     assert _mentioned(text) == want
