@@ -106,6 +106,8 @@ class Matcher:
         for where, search in self._reject_plan[shape]:
             if where == "before":
                 ctx = text[max(0, m.start() - 40):m.start()]
+            elif where == "through":  # the words before it and the match: "Key Image 1"
+                ctx = text[max(0, m.start() - 40):m.end()]
             elif where == "after":
                 ctx = text[m.end():m.end() + 20]
             else:

@@ -193,7 +193,8 @@ def _aligned_exam(text: str, start: int, line: str, offset: int) -> tuple[bool, 
 
 def _pair_heading(cell: str, name: str) -> bool:
     """Whether a heading cell is a pair column's name, a few characters naming its exam before or after it allowed
-    ("Prior Se/Im", "akt. Se/Bild", "Se/Bild akt.")."""
+    ("Prior Se/Im", "akt. Se/Bild", "Se/Bild akt."), in brackets or not ("(se/im)")."""
+    cell, name = cell.strip(" \t:()[]"), name.strip(" \t:()[]")
     return (cell.endswith(name) or cell.startswith(name)) and len(cell) - len(name) <= 12
 
 
@@ -240,7 +241,10 @@ def _column_cells(text: str, m: re.Match):
         column, head = None, heads[k]
     for a, b in _cells_below(text, end + 1, sep, column, head):
         raw = text[a:b]
-        yield a + len(raw) - len(raw.lstrip(" \t")), b - len(raw) + len(raw.rstrip(" \t"))
+        a, b = a + len(raw) - len(raw.lstrip(" \t")), b - len(raw) + len(raw.rstrip(" \t"))
+        if b - a > 2 and text[a] + text[b - 1] in ("()", "[]"):  # "(2/31)" under "(se/im)"
+            a, b = a + 1, b - 1
+        yield a, b
 
 
 #: A table's rule line: "---+------+---", "|----|:---:|", "=====".

@@ -3254,3 +3254,54 @@ def test_twenty_second_review_headers_open_the_findings(header, section):
     from mining.sections import find_sections
     text = f"Indikation: COPD.\n{header}\nSchweres Emphysem."
     assert [s.name for s in find_sections(text)][-1] == section
+
+
+# twenty-third review (stop 49): a thirteenth round of 24 blind reports (12 English: a northern NHS trust's staging, an
+# Indian teleradiology HRCT, a Philippine TB report, a VA screening list, a children's hospital CF protocol, a trauma
+# pan-scan, a LAM clinic, a RECIST table with "(se/im)" columns; Dutch, Swedish, Singapore and Canadian reports in
+# English; 12 German: rehabilitation after PE, a Hamburg group, transplant evaluation, pneumothorax, thymoma, empyema,
+# a telegraphic practice, sarcoidosis, a ticked template, cardiac CT, PACS key images, aortic dissection)
+@pytest.mark.parametrize("text, want", [
+    # "S2 I187" in capitals outside parentheses
+    ("FINDINGS:\n1. RLL solid nodule, S2 I187, mean diameter 5.8 mm. Previously 5.6 mm (S2 I183).",
+     [(2, 187, None, False), (2, 183, None, True)]),
+    ("FINDINGS:\nMinimal atelectasis in the lingula S2 I158-I165. No consolidation.", [(2, 158, 165, False)]),
+    ("FINDINGS:\nNodule s2 i187.", []),
+    # pair columns headed in brackets, their cells in brackets
+    ("TARGET LESIONS              Baseline       (se/im)   Nadir        (se/im)   Current      (se/im)\n"
+     "T1 RUL mass                 42 mm          (3/67)    21 mm        (3/71)    24 mm        (3/70)\n"
+     "T2 R low paratracheal LN SA 18 mm          (2/31)    9 mm         (2/30)    11 mm        (2/30)\n",
+     [(3, 67, None, True), (3, 71, None, True), (3, 70, None, False),
+      (2, 31, None, True), (2, 30, None, True), (2, 30, None, False)]),
+    # a PACS key image's number is no image number; a key image named in a sentence is
+    ("Befund:\nHoneycombing (Key Image 1).\n\nKey Images:\nKey Image 1: Serie 3, Bild 245 - Honeycombing\n",
+     [(3, 245, None, False)]),
+    ("FINDINGS: Rib fractures - see 3D recons, key image 12. Nodule (key image 45).",
+     [(None, 12, None, False), (None, 45, None, False)]),
+    # "previous" before a disease of the patient's past names no earlier exam
+    ("FINDINGS:\nMass (series 5, image 42). Scarring, sequelae of previous tuberculosis (5/18-5/35).",
+     [(5, 42, None, False), (5, 18, 35, False)]),
+    ("FINDINGS:\nNodule (3:45), on the prior radiation planning CT (2:40).", [(3, 45, None, False), (2, 40, None, True)]),
+])
+def test_twenty_third_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Koronarien ohne EKG-Triggerung nur eingeschränkt beurteilbar, keine gröberen Verkalkungen.",
+     {"Coronary artery wall calcification": "absent"}),
+    ("Lunge: Verdickte interlob. Septen bds., UL-betont. Kompr.-Atelekt. UL bds.",
+     {"Interlobular septal thickening": "present", "Atelectasis": "present"}),
+    ("Some reactive-looking lymph nodes in the right hilum, largest subcarinal 9 mm short axis (2:71), not enlarged "
+     "by size criteria.", {"Lymphadenopathy": "absent"}),
+    ("Right paratracheal node as above (T2, 11 mm SA).", {"Lymphadenopathy": "present"}),
+    ("Subcarinal node 8 mm SA.", {}),
+    ("[x] Atelektase: ja, Kompressionsatelektase\n[ ] Rundherde:\n[x] Lymphknoten: nicht vergrößert",
+     {"Atelectasis": "present", "Lymphadenopathy": "absent"}),
+    ("Subpleurale Blebs im apikalen Oberlappen. Im übrigen Parenchym kein Lungenemphysem.", {"Emphysema": "absent"}),
+    ("Apical blebs. Bullous emphysema.", {"Emphysema": "present"}),
+    ("Trachea und Bronchialsystem frei, keine Wandverdickung.", {"Peribronchial thickening": "absent"}),
+    ("Aorta mit Wandverdickung.", {}),
+])
+def test_twenty_third_review_labels(text, want):
+    assert _mentioned(text) == want
