@@ -215,6 +215,10 @@ def context_rules(path: str | None = None) -> ContextRules:
 MODIFIERS = ("negated", "uncertain", "hypothetical", "alternative")
 
 
+#: What may stand between an attribute and the mention it modifies: nothing, or the word right after the attribute and
+#: a conjunction ("the previous consolidation and effusion", "vormals ... Milchglasverdichtungen und Konsolidierungen").
+_ATTRIBUTE_GAP = regex.compile(r"\s?(?:[\w-]+,?\s+(?:and|or|und|oder|sowie|bzw\.)\s+)?", regex.IGNORECASE)
+
 #: "and" joining the mention to another finding: a differential after that one ("versus") reaches back no further. Not
 #: "with" (a feature of the finding: "consolidation with air bronchograms versus mass"), nor German "und", which German
 #: "wahrscheinlich" after a list reaches over ("Erguss und Atelektase wahrscheinlich").
@@ -230,20 +234,21 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
     conjunction ("emphysema and atelectasis versus scarring"). An alternative ("atelectasis/scarring", "and/or",
     "versus") hedges only a mention that no other trigger modifies: a negation of the alternatives negates each ("no
     atelectasis/scarring", "effusion or consolidation is not seen"). An attribute ("the previous consolidation") modifies
-    only a mention right after it."""
+    only a mention right after it, or right after that word and a conjunction (`_ATTRIBUTE_GAP`), and only where no
+    other trigger does ("the previous consolidation has resolved": absent)."""
     lo = bisect.bisect_left(starts, sent_start)
     hi = bisect.bisect_left(starts, sent_end)
     best: Trigger | None = None
     best_dist = 1 << 30
     alternative: Trigger | None = None
+    attribute: Trigger | None = None
     # forward triggers before the mention (walk backwards until a terminator)
     i = bisect.bisect_left(starts, m_start, lo, hi) - 1
     while i >= lo:
         t = triggers[i]
         if t.direction == "attribute":  # modifies only the word right after it ("the previous consolidation")
-            if t.category in MODIFIERS and 0 <= m_start - t.end <= 1:
-                best, best_dist = t, m_start - t.end
-                break
+            if t.category in MODIFIERS and m_start >= t.end and _ATTRIBUTE_GAP.fullmatch(text, t.end, m_start):
+                attribute = attribute or t
             i -= 1
             continue
         if t.end > m_start and t.category not in MODIFIERS:
@@ -284,7 +289,7 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
                 best, best_dist = t, d
             break
         i += 1
-    return best or alternative
+    return best or attribute or alternative
 
 
 def _right_after_prior(triggers: list[Trigger], i: int) -> bool:

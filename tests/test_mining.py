@@ -3302,6 +3302,11 @@ def test_twenty_third_review_references(text, want):
     ("Apical blebs. Bullous emphysema.", {"Emphysema": "present"}),
     ("Trachea und Bronchialsystem frei, keine Wandverdickung.", {"Peribronchial thickening": "absent"}),
     ("Aorta mit Wandverdickung.", {}),
+    # a former finding's attribute reaches over a conjunction, and yields to a negation
+    ("Deutliche Rückbildung der vormals ausgedehnten bilateralen Milchglasverdichtungen und Konsolidierungen.", {}),
+    ("The previous consolidation and effusion have resolved.",
+     {"Consolidation": "absent", "Pleural effusion": "absent"}),
+    ("Previous consolidation, new pleural effusion.", {"Pleural effusion": "present"}),
 ])
 def test_twenty_third_review_labels(text, want):
     assert _mentioned(text) == want
