@@ -87,6 +87,18 @@ class Matcher:
         # the words a rule needs in the text (its lookbehinds' too: 'between' for "between images 45 and 52"), where
         # each is one a report seldom holds: a report without any of them skips the rule's scan
         self.gates = [gate_words(rx) for rx in self.compiled]
+        # rules whose matches count only in a report that declares the form they read ("Bildangaben: Serie-Bild" for
+        # "(4-22)"), the declaration searched once per report, when such a rule matches
+        self.declared: dict[int, regex.Pattern] = {}
+        for i, r in enumerate(self.rules):
+            if r.get("declared_by"):
+                try:
+                    self.declared[i] = regex.compile(r.get("declared_by"), regex.IGNORECASE)
+                except regex.error as e:
+                    raise rules_mod.RuleError(f"references: rule {r.id!r}: declared_by: {e}") from None
+                for ex in r.examples:
+                    if not self.declared[i].search(ex):
+                        raise rules_mod.RuleError(f"references: rule {r.id!r}: its example {ex!r} declares nothing")
         # rules whose matches count only where another reference or a series mention of the text names their series, or
         # where the text cites its images that way throughout (`_with_echoes`)
         self.echo = {i for i, r in enumerate(self.rules) if r.get("echo")}
@@ -97,9 +109,10 @@ class Matcher:
         self.close_paren = regex.compile(macros.get("PAREN_CLOSE", r"[ \t]*\)"), regex.IGNORECASE)
         range_op = macros.get("RANGE_OP", _RANGE_OP)
         self.item = _item_pattern(range_op, macros.get("RANGE_KW", _RANGE_KW))
-        # one "series/image" pair of a list of them ("Se/Bi 4/142 und 4/150", "4/86-4/120")
+        # one "series/image" pair of a list of them ("Se/Bi 4/142 und 4/150", "4/86-4/120"), or "series-image" where a
+        # report declares that form ("4-18 bis 4-26")
         self.pair_item = regex.compile(
-            rf"(?P<s>\d{{1,5}})\s*/\s*(?P<a>\d{{1,5}})(?:(?:{range_op})(?:\d{{1,5}}\s*/\s*)?(?P<b>\d{{1,5}}))?",
+            rf"(?P<s>\d{{1,5}})\s*(?P<sep>[/-])\s*(?P<a>\d{{1,5}})(?:(?:{range_op})(?:\d{{1,5}}\s*(?P=sep)\s*)?(?P<b>\d{{1,5}}))?",
             regex.IGNORECASE)
 
     def _rejected(self, text: str, m: regex.Match, shape: str) -> bool:
@@ -137,7 +150,14 @@ class Matcher:
         echoes: list[list[RawRef]] = []
         group = 0
         low = text.lower()
+        declared: dict[int, bool] = {}
         for idx, m in self.scan(text, low):
+            if idx in self.declared:
+                ok = declared.get(idx)
+                if ok is None:
+                    ok = declared[idx] = self.declared[idx].search(text) is not None
+                if not ok:
+                    continue
             rule = self.rules[idx]
             shape = rule.get("shape")
             if self._rejected(text, m, shape) or ("\n" in m.group(0) and heads_aligned_table(text, m.start())):

@@ -31,7 +31,7 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
     "references": {
         "macro": {"pattern", "description"},
         "rule": {"pattern", "example", "examples", "counter_examples", "description", "lang",
-                 "case_sensitive", "shape", "echo"},
+                 "case_sensitive", "shape", "echo", "declared_by"},
         "reject": {"pattern", "example", "examples", "counter_examples", "description", "where", "shape"},
     },
     "sections": {

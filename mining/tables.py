@@ -97,9 +97,13 @@ def _heading_cells(line: str) -> list[tuple[int, int]] | None:
 
 
 def _under(cells: list[tuple[int, int]], span: tuple[int, int]) -> int | None:
-    """The index of the one cell of `cells` that `span` overlaps, else None."""
-    hit = [i for i, (a, b) in enumerate(cells) if a < span[1] and span[0] < b]
-    return hit[0] if len(hit) == 1 else None
+    """The index of the cell of `cells` that `span` overlaps most, when one does ("3/115   DD intrapulm. LK" under a
+    heading "Se/Bild VU" that reaches over the next cell's first letters), else None."""
+    overlap = [(min(b, span[1]) - max(a, span[0]), i) for i, (a, b) in enumerate(cells) if a < span[1] and span[0] < b]
+    if not overlap:
+        return None
+    overlap.sort(reverse=True)
+    return overlap[0][1] if len(overlap) == 1 or overlap[0][0] > overlap[1][0] else None
 
 
 def heads_aligned_table(text: str, pos: int) -> bool:

@@ -2023,6 +2023,15 @@ def test_bad_rule_fails_at_load_with_its_id(tmp_path):
     bad.write_text(good + '{"id": "no_group", "kind": "rule", "shape": "image_only", "pattern": "image\\\\s+\\\\d+", "example": "image 4"}\n')
     with pytest.raises(rules_mod.RuleError, match=r"no_group.*\(\?P<imgs>"):
         Matcher(bad)
+    # a declaration a rule's matches need must compile, and each example must hold it (a file each: loads are cached)
+    for name, decl, msg in [("odd_decl", "(unclosed", "odd_decl.*declared_by"),
+                            ("undeclared", "pictures? are numbered", "undeclared.*declares nothing")]:
+        one = tmp_path / name / "references.jsonl"
+        one.parent.mkdir()
+        one.write_text(good + f'{{"id": "{name}", "kind": "rule", "shape": "image_only", '
+                              f'"pattern": "image\\\\s+(?P<imgs>\\\\d+)", "example": "image 4", "declared_by": "{decl}"}}\n')
+        with pytest.raises(rules_mod.RuleError, match=msg):
+            Matcher(one)
 
 
 def test_a_list_break_is_checked_with_its_comma_and_a_direction(tmp_path):
@@ -3309,4 +3318,53 @@ def test_twenty_third_review_references(text, want):
     ("Previous consolidation, new pleural effusion.", {"Pleural effusion": "present"}),
 ])
 def test_twenty_third_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+# twenty-fourth review (stop 49): a fourteenth round of 24 blind reports (12 German: a church hospital's prose, biopsy
+# planning, SBRT follow-up, Vienna, teleradiology, paediatric metastasis screening, CTEPH, a nursing home; South Tyrol,
+# Eupen, Liechtenstein, an MVZ letter; 12 English: Scotland, Lagos, Riyadh, a US ED CTPA, a US ILD centre writing
+# "(4-312)", Montreal, an Australian nodule letter, a UK insurer's report; Israel, India, Lahore, Nairobi)
+@pytest.mark.parametrize("text, want", [
+    # series-image pairs with a hyphen, only where the report declares them
+    ("Technik: CT nativ. Bildangaben: Serie-Bild.\nBefund:\nDrainage (4-22), Blebs (4-18 bis 4-26).",
+     [(4, 22, None, False), (4, 18, 26, False)]),
+    ("Technique: HRCT. Image references are given as (series-image).\nFindings: Bronchiolectasis (4-312, 4-340). "
+     "RLL (4-330 today vs 3-298 on 5/2022). Visual ILD score (0-30): 14.",
+     [(4, 312, None, False), (4, 340, None, False), (4, 330, None, False), (3, 298, None, True)]),
+    ("Befund:\nDrainage (4-22), Blebs (4-18 bis 4-26). Rippen (4-6).", []),
+    # Italian words of a South Tyrolean report
+    ("Befund:\nRundherd (Serie 3 Imm. 38). In der VU Ser. 5 Imm. 108. Erguss Sez. 3 Imm. 62.",
+     [(3, 38, None, False), (5, 108, None, True), (3, 62, None, False)]),
+    # "S3/B87" in prose; a compared exam after the pair in its parenthesis; an image after "previously" in one
+    ("Befund:\nZielläsion, Zentrum S3/B87 (Ausdehnung S3/B80–B95). Im Vergleich zum CT vom 07.10.2024 (dort S4/B102).",
+     [(3, 87, None, False), (3, 80, 95, False), (4, 102, None, True)]),
+    ("Befund:\nDamals ein 5 mm Nodulus (S2/B77 der Voruntersuchung).", [(2, 77, None, True)]),
+    ("Findings:\nLLL 3 mm (im. 95, previously im. 92).", [(None, 95, None, False), (None, 92, None, True)]),
+    # a table row with a cell more than its heading: the pair under the heading is read
+    ("Nr  Lokalisation     aktuell  Se/Bild   VU 22.10.  Se/Bild VU\n"
+     "1   OL re. S1        4 mm     3/41      5 mm       3/44\n"
+     "3   ML S4            2 mm     3/112     2 mm       3/115   DD intrapulm. LK\n",
+     [(3, 41, None, False), (3, 44, None, True), (3, 112, None, False), (3, 115, None, True)]),
+])
+def test_twenty_fourth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Some ground glass change and a small area of subsegmental collapse, probably.",
+     {"Lung opacity": "present", "Atelectasis": "present"}),
+    ("- Underlying compressive collapse of right lower lobe and partial collapse of middle lobe.",
+     {"Atelectasis": "present"}),
+    ("Fibrotic HP less likely given absent air trapping.",
+     {"Mosaic attenuation pattern": "absent", "Pulmonary fibrotic sequela": "present"}),
+    ("* Few subcentimetric mediastinal lymph nodes - largest measuring 8 mm in short axis.", {"Lymphadenopathy": "absent"}),
+    ("Die Bronchialwände sind verdickt, Bronchiektasen sehe ich hingegen nicht.",
+     {"Peribronchial thickening": "present", "Bronchiectasis": "absent"}),
+    ("Empfehlung: Vorstellung im CTEPH-Board, Rechtsherzkatheter.", {}),
+    ("Portkatheter rechts pektoral.", {"Medical material": "present"}),
+    ("Kein Erguss, Infiltrate jedoch beidseits.", {"Pleural effusion": "absent", "Lung opacity": "present"}),
+    ("Erguss, Infiltrat ausgeschlossen.", {"Pleural effusion": "absent", "Lung opacity": "absent"}),
+])
+def test_twenty_fourth_review_labels(text, want):
     assert _mentioned(text) == want
