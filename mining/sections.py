@@ -40,7 +40,7 @@ class SectionRules:
                 phrases.append(p)
         alt = rules_mod.phrases_pattern(phrases)
         self.regex = regex.compile(
-            r"(?:^|(?<=\n)|(?<=[.!?]\s{1,4}))[ \t]*(?:[-*#>•_]+[ \t]*)?(?P<h>" + alt + r")(?![^\W_]|-)"
+            r"(?:^|(?<=\n)|(?<=[.!?]\s{1,4}))[ \t]*(?:[-*#>•_]+[ \t]*|(?P<num>\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.)[ \t]+)?(?P<h>" + alt + r")(?![^\W_]|-)"
             # a combined header ("IMPRESSION/RECOMMENDATION:", "Findings and impression:") is its first part's section
             r"(?:[ \t]*(?:/|&|\band\b|\bund\b)[ \t]*(?:" + alt + r")(?![^\W_]|-))?"
             r"(?:\*{1,3}|_{1,3})?"  # the close of Markdown emphasis: "**FINDINGS**", "**Findings:**"
@@ -70,6 +70,7 @@ class SectionRules:
         for m in self._matches(text):
             h = m.group("h")
             tail = m.group("tail")
+            start = m.start("num") if m.group("num") else m.start("h")  # "3. Befund": the section holds its number
             line_start = m.start() == 0 or text[m.start() - 1] == "\n" or text[m.start():m.start("h")].strip(" \t-*#>•_") == ""
             at_line_start = line_start and (m.start() == 0 or text[m.start() - 1] == "\n")
             if at_line_start and tail.strip() in ("-", "–", "—"):
@@ -96,7 +97,7 @@ class SectionRules:
             name = self.lookup.get(rules_mod.phrase_key(h))
             if name is None:
                 continue
-            if resume is not None and resume[0] <= m.start("h"):
+            if resume is not None and resume[0] <= start:
                 heads.append(resume)
                 resume = None
             if name[1] in self.subheadings:
@@ -105,10 +106,10 @@ class SectionRules:
                 if not (at_line_start and (":" in tail or h.isupper() and _rest_of_line_blank(text, m.end()))) or (
                         heads and heads[-1][2] in ("FINDINGS", "IMPRESSION")):
                     continue  # "CORONARY ARTERY CALCIUM SCORE" in a title line is no "CORONARY" heading
-                heads.append((m.start("h"), m.start("h"), name[0]))
+                heads.append((start, m.start("h"), name[0]))
                 continue
             resume = None  # a header before the next line: it decides what goes on
-            heads.append((m.start("h"), m.end(), name[0]))
+            heads.append((start, m.end(), name[0]))
             if ":" in tail and len(heads) > 1 and (name[1] in self.one_line or name[1] in self.aside and heads[-2][2] in (
                     "FINDINGS", "IMPRESSION")):
                 # "Key images: 3:45." (or "Vergleich: keine." after "Befund:") inside the findings: its own section for

@@ -3368,3 +3368,51 @@ def test_twenty_fourth_review_references(text, want):
 ])
 def test_twenty_fourth_review_labels(text, want):
     assert _mentioned(text) == want
+
+
+# twenty-fifth review (stop 49): a fifteenth round of 24 blind reports (12 German: post-lobectomy, haematology, a fall
+# on anticoagulation, mesothelioma, a resident's draft with the senior's corrections, empyema in Switzerland, a military
+# hospital, a BG trauma clinic; Saxony, a numbered structured report, a lung clinic, references listed at the end;
+# 12 English: a Canadian ICU, lung transplant, a UK CTPA, rural Australia, a calcium score, Hong Kong, New York,
+# paediatric oncology; Ghana, Cairo, Ankara, Porto Alegre)
+@pytest.mark.parametrize("text, want", [
+    ("Findings:\nMass (S3 #52), satellite nodules (S3 #49-#58).", [(3, 52, None, False), (3, 49, 58, False)]),
+    ("Findings:\nNodules (Se:4 Im:188, Im:201).", [(4, 188, None, False), (4, 201, None, False)]),
+    ("Befund:\nNodulus (Serie 4, Bild 121; präop. Serie 203, Bild 118), größenkonstant.",
+     [(4, 121, None, False), (203, 118, None, True)]),
+    ("Technik: axial Serie 5, koronar Serie 8.\nBefund:\nFettlamelle zur Leberkapsel erhalten (cor. Reko 8/77).",
+     [(8, 77, None, False)]),
+    # "SR" is the trauma room; "Sr:" a series
+    ("Befund:\nThoraxdrainage (erfolgt im SR 14:45, 28 Ch).", []),
+    ("Findings:\nNodule (Sr: 3 Im: 45).", [(3, 45, None, False)]),
+])
+def test_twenty_fifth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Collapse of the RML with volume loss.", {"Atelectasis": "present"}),
+    ("- RML collapse.", {"Atelectasis": "present"}),
+    ("Heart of normal size.", {"Cardiomegaly": "absent"}),
+    ("Mediastinum: Lymph nodes with pathological size and appearance were not observed.", {"Lymphadenopathy": "absent"}),
+    ("Geringe Plaques am Aortenbogen.", {"Arterial wall calcification": "present"}),
+    ("Interlobuläre Septen stellenweise nodulär verdickt im rechten OL.", {"Interlobular septal thickening": "present"}),
+    ("Grösste Kammer dorsobasal, gut zugänglich für Drainage von dorsal.", {}),
+    ("Kein sicherer Hinweis auf transdiaphragmale Infiltration.", {}),
+    ("Keine pneumonischen Infiltrate.", {"Lung opacity": "absent", "Consolidation": "absent"}),
+])
+def test_twenty_fifth_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+@pytest.mark.parametrize("text, sections", [
+    # numbered headings, alone on their lines; an exam named as the findings' heading
+    ("1. Technik\nCT nativ.\n3. Befund\nKein Erguss.\n4. Beurteilung\nUnauffällig.", ["TECHNIQUE", "FINDINGS", "IMPRESSION"]),
+    ("II. Befund\nKein Erguss.", ["FINDINGS"]),
+    ("Clinical details: ?PE\n\nCTPA:\nFilling defects in the RLL arteries.\n\nConclusion:\nPE.", ["HISTORY", "FINDINGS", "IMPRESSION"]),
+    ("FINDINGS:\n1. Pleural effusion.\n2. Atelectasis.", ["FINDINGS"]),
+])
+def test_twenty_fifth_review_sections(text, sections):
+    from mining.sections import find_sections
+
+    assert [s.name for s in find_sections(text)] == sections
