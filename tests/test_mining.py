@@ -3416,3 +3416,34 @@ def test_twenty_fifth_review_sections(text, sections):
     from mining.sections import find_sections
 
     assert [s.name for s in find_sections(text)] == sections
+
+
+# twenty-sixth review (stop 49): a sixteenth round of 16 blind reports (8 German: a Hessian ward, a Munich nodule letter,
+# SCLC restaging, a pre-TAVI CT, COPD, an Austrian LKH, a Swiss ILD template, a Hamburg night CTPA with an addendum;
+# 8 English: a Midwest cough CT, thoracic oncology, a UK HRCT, an Irish trauma CT, Ontario screening, an Australian
+# empyema, a VA sarcoidosis report, South African lymphoma staging)
+@pytest.mark.parametrize("text, want", [
+    ("Befund:\nRetikulationen (Bilder 260–298, Serie 5), progredient (Vorbild: Bild 271, Serie 4).",
+     [(5, 260, 298, False), (4, 271, None, True)]),
+])
+def test_twenty_sixth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # a diagnosis code is no device
+    ("Aortic atherosclerosis (ICD10-I70.0).", {"Arterial wall calcification": "present"}),
+    ("Diagnose nach ICD-10: J44.1.", {}),
+    ("Left subclavian ICD with leads in the RV.", {"Medical material": "present"}),
+    ("Aortic and coronary arterial calcification.",
+     {"Arterial wall calcification": "present", "Coronary artery wall calcification": "present"}),
+])
+def test_twenty_sixth_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+def test_twenty_sixth_review_a_heading_of_two_organs_opens_the_findings():
+    from mining.sections import find_sections
+
+    text = "Technik: EKG-getriggert.\nAortenklappe / Annulus:\nVerkalkt.\nKoronarien / Bypässe:\nKoronarkalzifikationen."
+    assert [s.name for s in find_sections(text)] == ["TECHNIQUE", "FINDINGS"]
