@@ -88,7 +88,7 @@ class Matcher:
         # each is one a report seldom holds: a report without any of them skips the rule's scan
         self.gates = [gate_words(rx) for rx in self.compiled]
         # rules whose matches count only in a report that declares the form they read ("Bildangaben: Serie-Bild" for
-        # "(4-22)"), the declaration searched once per report, when such a rule matches
+        # "(4-22)"): the declaration is searched once per report, and a report without it is not scanned for them
         self.declared: dict[int, regex.Pattern] = {}
         for i, r in enumerate(self.rules):
             if r.get("declared_by"):
@@ -102,8 +102,7 @@ class Matcher:
         # rules whose matches count only where another reference or a series mention of the text names their series, or
         # where the text cites its images that way throughout (`_with_echoes`)
         self.echo = {i for i, r in enumerate(self.rules) if r.get("echo")}
-        self.regex = regex.compile("|".join(f"(?P<r{i}>{'(?-i:' + r.pattern + ')' if r.get('case_sensitive') else r.pattern})"
-                                            for i, r in enumerate(self.rules)), regex.IGNORECASE | regex.VERBOSE)
+        self.regex = self._alternation(range(len(self.rules)))
         macros = rules_mod.macros_of("references", path)
         # the rule file's PAREN_CLOSE macro; a rule file of one's own without it closes on a bare ')'
         self.close_paren = regex.compile(macros.get("PAREN_CLOSE", r"[ \t]*\)"), regex.IGNORECASE)
@@ -129,16 +128,36 @@ class Matcher:
                 return True
         return False
 
+    def _alternation(self, rules) -> regex.Pattern:
+        """The alternation of the rules `rules` (indices), each its own group `r<i>`."""
+        return regex.compile("|".join(f"(?P<r{i}>{'(?-i:' + self.rules[i].pattern + ')' if self.rules[i].get('case_sensitive') else self.rules[i].pattern})"
+                                      for i in rules), regex.IGNORECASE | regex.VERBOSE)
+
+    def undeclared(self, text: str) -> set[int]:
+        """The rules whose declaration `text` lacks (`declared_by`): their matches count nowhere in it."""
+        return {i for i, rx in self.declared.items() if rx.search(text) is None}
+
+    def alternation_for(self, text: str) -> regex.Pattern:
+        """`self.regex` without the rules that cannot count in `text` (`undeclared`): what `scan` gives the matches of."""
+        off = self.undeclared(text)
+        return self._alternation([i for i in range(len(self.rules)) if i not in off]) if off else self.regex
+
     def scan(self, text: str, low: str | None = None) -> Iterator[tuple[int, regex.Match]]:
-        """(rule index, match) of every match of `self.regex`, the alternation of the rules, in text order, each rule
-        searched on its own and only where its anchor matches (`rules.leftmost_scan`: the same matches; on the bench's
-        reports 1.4x faster than the alternation, and the anchors 1.44x faster again), the rules whose gate words the
-        text lacks left out (they cannot match), on the lower-cased text where it agrees (a match's text is then in
-        lower case). `low`: `text.lower()`, where the caller has it."""
+        """(rule index, match) of every match of `alternation_for(text)`, the alternation of the rules that can count in
+        the text, in text order, each rule searched on its own and only where its anchor matches (`rules.leftmost_scan`:
+        the same matches; on the bench's reports 1.4x faster than the alternation, and the anchors 1.44x faster again),
+        the rules whose gate words the text lacks left out (they cannot match), and those whose declaration it lacks
+        (a declared form's scan costs as much as any other rule's), on the lower-cased text where it agrees (a match's
+        text is then in lower case). `low`: `text.lower()`, where the caller has it."""
         low = text.lower() if low is None else low
+        off = self.undeclared(text) if self.declared else ()
         if not lower_agrees(text, low):
-            return rules_mod.leftmost_scan(self.compiled, text, anchored=self.anchors)
-        active = [i for i, g in enumerate(self.gates) if g is None or any(w in low for w in g)]
+            if not off:
+                return rules_mod.leftmost_scan(self.compiled, text, anchored=self.anchors)
+            on = [i for i in range(len(self.compiled)) if i not in off]
+            return ((on[j], m) for j, m in rules_mod.leftmost_scan(
+                [self.compiled[i] for i in on], text, anchored=[self.anchors[i] for i in on]))
+        active = [i for i, g in enumerate(self.gates) if (g is None or any(w in low for w in g)) and i not in off]
         hays = [low if self.twin_of[i] else text for i in active]  # a twin's matches hold offsets, digits, lower case
         if len(active) == len(self.compiled):
             return rules_mod.leftmost_scan(self.twins, text, hays, self.twin_anchors)
@@ -150,14 +169,7 @@ class Matcher:
         echoes: list[list[RawRef]] = []
         group = 0
         low = text.lower()
-        declared: dict[int, bool] = {}
         for idx, m in self.scan(text, low):
-            if idx in self.declared:
-                ok = declared.get(idx)
-                if ok is None:
-                    ok = declared[idx] = self.declared[idx].search(text) is not None
-                if not ok:
-                    continue
             rule = self.rules[idx]
             shape = rule.get("shape")
             if self._rejected(text, m, shape) or ("\n" in m.group(0) and heads_aligned_table(text, m.start())):

@@ -339,7 +339,7 @@ def _alternation_matches(text):
 
     m = matcher()
     out = []
-    for x in m.regex.finditer(text):
+    for x in m.alternation_for(text).finditer(text):  # the rules whose declaration the text lacks count nowhere in it
         out.append((next(i for i in range(len(m.rules)) if x.group(f"r{i}") is not None), x.span()))
     return out
 
