@@ -151,18 +151,18 @@ class Matcher:
         text is then in lower case). `low`: `text.lower()`, where the caller has it."""
         low = text.lower() if low is None else low
         off = self.undeclared(text) if self.declared else ()
-        if not lower_agrees(text, low):
-            if not off:
-                return rules_mod.leftmost_scan(self.compiled, text, anchored=self.anchors)
-            on = [i for i in range(len(self.compiled)) if i not in off]
-            return ((on[j], m) for j, m in rules_mod.leftmost_scan(
-                [self.compiled[i] for i in on], text, anchored=[self.anchors[i] for i in on]))
-        active = [i for i, g in enumerate(self.gates) if (g is None or any(w in low for w in g)) and i not in off]
-        hays = [low if self.twin_of[i] else text for i in active]  # a twin's matches hold offsets, digits, lower case
-        if len(active) == len(self.compiled):
-            return rules_mod.leftmost_scan(self.twins, text, hays, self.twin_anchors)
+        if lower_agrees(text, low):
+            rxs, anchors = self.twins, self.twin_anchors
+            active = [i for i, g in enumerate(self.gates) if (g is None or any(w in low for w in g)) and i not in off]
+            hays = [low if self.twin_of[i] else text for i in active]  # a twin's matches hold offsets, digits, lower case
+        else:
+            rxs, anchors = self.compiled, self.anchors
+            active = [i for i in range(len(rxs)) if i not in off]
+            hays = None
+        if len(active) == len(rxs):
+            return rules_mod.leftmost_scan(rxs, text, hays, anchors)
         return ((active[j], m) for j, m in rules_mod.leftmost_scan(
-            [self.twins[i] for i in active], text, hays, [self.twin_anchors[i] for i in active]))
+            [rxs[i] for i in active], text, hays, [anchors[i] for i in active]))
 
     def find(self, text: str) -> list[RawRef]:
         out: list[RawRef] = []
