@@ -21,7 +21,7 @@ from mining.findings import MODIFIED_VALUE, RANK, Mention, aggregate, finding_ru
 from mining.language import detect_language
 from mining.prefilter import may_hold, span_stems
 from mining.references import RawRef, find_references, series_mentions
-from mining.sections import find_sections
+from mining.sections import find_sections, unbracket_headings
 from mining.sentences import split_sentences
 from mining.snippets import PLANE_AFTER, cut_out, has_own_content, head_word, partition, removal_span, render, trim_span
 from mining.tables import column_exam
@@ -35,8 +35,9 @@ _HINT = regex.compile(
     regex.IGNORECASE,
 )
 _PLANE_STEMS, _HINT_STEMS = span_stems(_PLANE), span_stems(_HINT)
-#: The prior exam named after a reference: "on the prior", "in der Voruntersuchung".
-_PRIOR_EXAM = rf"(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline)\b|{PRIOR_EXAM_DE}"
+#: The prior exam named after a reference: "on the prior", "on the outside study", "in der Voruntersuchung".
+_PRIOR_EXAM = (rf"(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline"
+               rf"|(?:outside|external)(?=\s+(?:study|exam|examination|ct|scan|imaging)\b))\b|{PRIOR_EXAM_DE}")
 #: The nouns for an exam that may stand between an exam word and the image it names ("prior exam 2:40").
 _EXAM_NOUN = r"(?:exam|examination|study|ct|scan|untersuchung)"
 #: What, right after a reference, says it is on the prior exam: "image 45 of the prior study", "(3:40 prior)", and a
@@ -86,7 +87,8 @@ _PRIOR_LABEL_WORDS = ("comparison", "before", "baseline", "vergleich")
 _PRIOR_LABEL = regex.compile(rf"[(\[](?:[^()\[\]\n]|\([^()\[\]\n]*\))*[,;]\s*(?:{'|'.join(_PRIOR_LABEL_WORDS)}|(?:19|20)\d\d)\s*:?\s*$",
                              regex.IGNORECASE)
 #: The compared exam's word right before a reference names its exam (not after a comma: "On comparison, image 45 ...").
-_EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline)$|\(bl$")  # "(BL Se 3/Bild 168)": BL, the baseline exam
+#: "(BL Se 3/Bild 168)", "(bsl 2/112; ...)": BL, Bsl, the baseline exam
+_EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline|bsl)$|\(bl$")
 _CURRENT_INSIDE = regex.compile(r"\b(?:current|now|today|aktuell|jetzt|heute|new|neu)\b", regex.IGNORECASE)
 
 
@@ -153,7 +155,8 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     lang = language or detect_language(text)
     if not text.strip():
         return MinedReport(report_id, lang, [], [LabelRow(lab, "not_mentioned") for lab in CT_RATE_LABELS])
-    sections = find_sections(text)
+    view = unbracket_headings(text)  # what section, finding and ConText rules read: offsets as in `text`
+    sections = find_sections(view)
     sec_starts = [s.start for s in sections]
     if sentences is None:
         sentences = split_sentences(text, german=lang == "de")
@@ -163,16 +166,16 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     sentences = _join_across_references(sentences, raws)
     sent_starts = [s for s, _ in sentences]
     ctx = context_rules()
-    triggers = ctx.scan(text, sentences)
+    triggers = ctx.scan(view, sentences)
     trig_starts = [t.start for t in triggers]
     refs, cut_from = _build_references(text, report_id, lang, raws, sections, sec_starts, sentences, sent_starts,
                                        triggers, trig_starts)
     label_rows: list[LabelRow] = []
     snippet_labels: dict[int, dict[str, str]] = {}
     if labels:
-        mentions = finding_rules().find(text)
-        label_mentions(mentions, triggers, trig_starts, sentences, sent_starts, text)
-        _modify_listed(text, mentions, triggers, trig_starts, sentences, sent_starts)
+        mentions = finding_rules().find(view)
+        label_mentions(mentions, triggers, trig_starts, sentences, sent_starts, view)
+        _modify_listed(view, mentions, triggers, trig_starts, sentences, sent_starts)
         in_body = [m for m in mentions if sections[max(0, bisect.bisect_right(sec_starts, m.start) - 1)].name in LABEL_SECTIONS]
         best = aggregate(in_body)
         for lab in CT_RATE_LABELS:

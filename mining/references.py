@@ -326,6 +326,8 @@ def _rows(m: regex.Match, rule_id: str, shape: str, group: int, end: int, item: 
                 # "120-12" reads as 120-(1)12? keep the first image only.
                 b = None
         cnt = _int(it.group("cnt") or it.group("cnt2") or cnt3 or it.group("cnt4")) if shape != "pairs" else None
+        if rows and shape == "series_image" and a == ser and b is None and it.group("cnt"):
+            a, cnt = int(it.group("cnt")), None  # "(Se 4/Im 58, 4/63)": a later item opening with the series is a pair
         if cnt is not None and cnt < a:
             cnt = None
         rows.append(RawRef(start, end, body_start + it.start(), body_start + it.end(), ser, a, b, cnt,

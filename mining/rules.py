@@ -73,7 +73,7 @@ CHOICES: dict[str, set[str]] = {
     "action": {"split", "nosplit"},
     "shape": {"series_image", "image_series", "shorthand", "image_only", "compact", "pairs", "between"},
     "value": {"present", "absent", "uncertain"},
-    "before": {"number"},
+    "before": {"number", "word"},
     "echo": {True, False},
 }
 

@@ -45,8 +45,11 @@ class SectionRules:
             r"(?:[ \t]*(?:/|&|\band\b|\bund\b)[ \t]*(?:" + alt + r")(?![^\W_]|-))?"
             r"(?:\*{1,3}|_{1,3})?"  # the close of Markdown emphasis: "**FINDINGS**", "**Findings:**"
             # a dash after the header works as a colon at a line's start: "Findings - no nodules"
-            # a parenthesis between the header and its colon: "ADDENDUM (12/05/2026):", "IMPRESSION (preliminary):"
-            r"(?P<tail>(?:[ \t]*\([^()\n]{1,80}\))?[ \t]*:(?:\*{1,3}|_{1,3})?|[ \t]+[-–—](?=[ \t]|\r?\n|$)[ \t]*|[ \t]*(?=\r?\n|$)|(?=[ \t]+\S))",
+            # a parenthesis between the header and its colon: "ADDENDUM (12/05/2026):", "IMPRESSION (preliminary):", or
+            # the line's end: "TARGET LESIONS (Se/Im = series/image)", "ZIEL-LÄSIONEN (TL)"
+            # a date between them: "Korrektur vom 13.03.2024, 09:15 Uhr (Dr. med. S. Okafor):", "Addendum 12/05/2026:"
+            r"(?P<tail>(?:[ \t]+(?:vom|from|of|dated|am)?[ \t]*\d{1,2}[./]\d{1,2}[./]\d{2,4}"
+            r"(?:,?[ \t]*\d{1,2}:\d{2}(?:[ \t]*uhr)?)?)?(?:[ \t]*\([^()\n]{1,80}\))?[ \t]*:(?:\*{1,3}|_{1,3})?|[ \t]+[-–—](?=[ \t]|\r?\n|$)[ \t]*|(?:[ \t]*\([^()\n]{1,80}\))?[ \t]*(?=\r?\n|$)|(?=[ \t]+\S))",
             regex.IGNORECASE,
         )
 
@@ -77,7 +80,7 @@ class SectionRules:
                 tail = ":"  # "Findings - ...": a header as with a colon
             if ":" in tail:
                 pass
-            elif tail.strip() == "" and (m.end() == len(text) or text[m.end()] in "\r\n"):
+            elif tail.strip()[:1] in ("", "(") and (m.end() == len(text) or text[m.end()] in "\r\n"):
                 if not at_line_start:
                     continue
                 # a word alone on its line: a header only if it is upper case or title case short line
@@ -162,6 +165,23 @@ def section_rules(path: str | None = None) -> SectionRules:
 
 def find_sections(text: str) -> list[Section]:
     return section_rules().find(text)
+
+
+#: A heading a template left in square brackets at a line's start: "[Lungs]: ...", "[Coronary Arteries]: Mild ...".
+_BRACKETED_HEADING = regex.compile(r"(?m)^[ \t]*\[(?=[^\W\d_])[^\[\]\n]{1,40}\][ \t]*:")
+
+
+def unbracket_headings(text: str) -> str:
+    """`text` with the square brackets of headings a template left in ("[Heart]: Normal size.") made blanks, so that
+    section, finding and ConText rules read them as the plain headings they are (" Heart : Normal size."); the same
+    length, so every offset holds for `text`. The text itself where it has none."""
+    if "[" not in text or _BRACKETED_HEADING.search(text) is None:
+        return text
+    chars = list(text)
+    for m in _BRACKETED_HEADING.finditer(text):
+        chars[text.index("[", m.start())] = " "
+        chars[text.rindex("]", m.start(), m.end())] = " "
+    return "".join(chars)
 
 
 def section_at(sections: list[Section], offset: int) -> str:

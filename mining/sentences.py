@@ -49,6 +49,10 @@ class Splitter:
         # abbreviations that stand only before a number ("No. 45"): elsewhere their full stop may end a sentence
         self.number_abbrevs = frozenset(p.lower().rstrip(".") for r in rs if r.kind == "abbreviation" and r.get("before") == "number"
                                         for p in r.get("phrases"))
+        # abbreviations that always stand before a word ("gg.", "deutl."): no sentence ends after them, not even at a
+        # line's end (a hard-wrapped report: "rückläufig gg.\nRö-Vorbefund")
+        self.word_abbrevs = frozenset(p.lower().rstrip(".") for r in rs if r.kind == "abbreviation" and r.get("before") == "word"
+                                      for p in r.get("phrases"))
         self.split_rules = [r.compiled for r in rs if r.kind == "rule" and r.get("action", "split") == "split"]
 
     def split(self, text: str, german: bool = False) -> list[tuple[int, int]]:
@@ -81,7 +85,8 @@ class Splitter:
                     holds = False  # "R > L." ends what it compares: it is no "L." for "left" before a word
                 if not holds and len(stem) <= 3 and m.start() > len(wb) and text[m.start() - len(wb) - 1] in "([":
                     holds = True  # a short word opening a parenthesis ends no sentence: "(s. Serie 3, Bild 62)"
-                if holds and not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e), german)):
+                if holds and (stem in self.word_abbrevs
+                              or not ("\n" in text[e:j] and self._newline_splits(text, text.index("\n", e), german))):
                     continue
                 if wb.isdigit() and len(wb) <= 2:
                     # "1." list number at line start: never a sentence end after it
@@ -114,6 +119,11 @@ class Splitter:
             prev = c
         return spans
 
+    def _word_abbrev_before(self, text: str, dot: int) -> bool:
+        """Whether the full stop at `dot` closes an abbreviation that always stands before a word ("gg.")."""
+        wb = _WORD_BEFORE.search(text, max(0, dot - 12), dot).group(1).lower()
+        return wb.rstrip(".") in self.word_abbrevs or _PART_SEP.split(wb)[-1].rstrip(".") in self.word_abbrevs
+
     def _newline_splits(self, text: str, i: int, german: bool = False) -> bool:
         """Does the line break at text[i] end a sentence?"""
         n = len(text)
@@ -128,6 +138,8 @@ class Splitter:
         if k < 0:
             return True
         last = text[k]
+        if last == "." and self.word_abbrevs and self._word_abbrev_before(text, k):
+            return False
         if last in ".!?:":
             return True
         if last in ",;(/&+-":

@@ -2,11 +2,11 @@
 
 Oncology reports list their lesions in tables with a column per exam: "Nr. | Lesion | Baseline 10.04.2024 |
 Current". A reference in a cell of a pipe- or tab-separated table, or of a table aligned with spaces, is of the exam
-its column's heading (the table's first line) names: the prior exam's under "Baseline", "BL", "T0", "Prior", "Nadir"
-or "VU", this exam's under "Current" or "Aktuell"; a heading naming both or neither says nothing. Words in the cell
-itself ("was 4 mm (2:40)") still decide first. A column headed "Ser/Img", "Se/Bi" or "Ser:Img" ("Prior Se/Im", "akt.
-Se/Bild": of that exam; a bare "Se/Im" after a column naming an exam: of that one) holds its rows' images as bare
-pairs ("2/52", "3:58"), which elsewhere could be dates, fractions or times (`column_pairs`).
+its column's heading (the table's first line) names: the prior exam's under "Baseline", "BL", "Bsl", "T0", "Prior",
+"Nadir" or "VU", this exam's under "Current", "Curr" or "Aktuell"; a heading naming both or neither says nothing.
+Words in the cell itself ("was 4 mm (2:40)") still decide first. A column headed "Ser/Img", "Se/Bi" or "Ser:Img"
+("Prior Se/Im", "akt. Se/Bild": of that exam; a bare "Se/Im" after a column naming an exam: of that one) holds its
+rows' images as bare pairs ("2/52", "3:58"), which elsewhere could be dates, fractions or times (`column_pairs`).
 
 A table aligned with spaces is a run of lines, without a blank line between, each of three cells or more, cells
 being runs of text apart by two blanks or more, under a heading line of short cells that are no sentences; a cell is
@@ -19,8 +19,8 @@ import re
 import regex
 
 _PRIOR_HEAD = regex.compile(r"\b(?:baseline|prior|previous|nadir|initial|vorher|zuvor|vu|voruntersuchung|vorbefund"
-                            r"|ausgangsbefund|ausgangsuntersuchung|basis|bl|t0)\b", regex.IGNORECASE)
-_CURRENT_HEAD = regex.compile(r"\b(?:current|today|now|follow[- ]?up|aktuell|akt\.|heute|jetzt|verlauf)(?!\w)",
+                            r"|ausgangsbefund|ausgangsuntersuchung|basis|bl|bsl|t0)\b", regex.IGNORECASE)
+_CURRENT_HEAD = regex.compile(r"\b(?:current|curr\.?|today|now|follow[- ]?up|aktuell|akt\.|heute|jetzt|verlauf)(?!\w)",
                               regex.IGNORECASE)
 #: A run of text without two blanks in a row: a cell of a line aligned with spaces.
 _CELL = re.compile(r"[^ \t\n]+(?: [^ \t\n]+)*")

@@ -1118,7 +1118,8 @@ def test_the_plane_after_one_reference_is_no_hint_for_the_next():
     # a dash after the header at a line's start works as a colon (twelfth review)
     ("Findings -", "FINDINGS"), ("Impression –", "IMPRESSION"),
     # a parenthesis between the header and its colon (twelfth review)
-    ("ADDENDUM (12/05/2026):", "OTHER"), ("IMPRESSION (preliminary):", "IMPRESSION"), ("Befund (Thorax):", "FINDINGS"),
+    # (an addendum adds or corrects findings: FINDINGS since the twenty-seventh review, OTHER before)
+    ("ADDENDUM (12/05/2026):", "FINDINGS"), ("IMPRESSION (preliminary):", "IMPRESSION"), ("Befund (Thorax):", "FINDINGS"),
 ])
 def test_sections_header_forms(header, section):
     (r,) = extract(f"{header}\nNodule (3:45).")
@@ -3447,3 +3448,96 @@ def test_twenty_sixth_review_a_heading_of_two_organs_opens_the_findings():
 
     text = "Technik: EKG-getriggert.\nAortenklappe / Annulus:\nVerkalkt.\nKoronarien / Bypässe:\nKoronarkalzifikationen."
     assert [s.name for s in find_sections(text)] == ["TECHNIQUE", "FINDINGS"]
+
+
+# twenty-seventh review (stop 50): a seventeenth round of 24 blind reports (English: a forensic post-mortem CT, a
+# CT-guided biopsy note, a photon-counting CT, a Malaysian hospital, a PowerScribe One template with bracketed headings,
+# a trial core-lab read, a Welsh consultant, a radiotherapy planning CT; German: a post-mortem CT, a CT-guided drainage,
+# Luxembourg, radiotherapy planning, a Bundeswehr hospital, a core-lab read, photon counting, an East German practice;
+# and 8 as RIS exports give them: page breaks, preliminary and final reads, quoted prior reports, corrections)
+@pytest.mark.parametrize("text, want", [
+    # "prior to" a step of this exam names no earlier exam
+    ("Needle tip position was confirmed on series 5, images 12-15, and again prior to each pass\n(series 7, image 9).",
+     [(5, 12, 15, False), (7, 9, None, False)]),
+    # a series after "on/of/der" belongs to the image before it, even with another image after it
+    ("Nodule (image 98 on the current series 4, image 103 on the outside study).",
+     [(4, 98, None, False), (None, 103, None, True)]),
+    ("Bild 45 der Serie 3, Bild 50 der Voruntersuchung.", [(3, 45, None, False), (None, 50, None, True)]),
+    ("image 45 series 3 image 60", [(3, 45, None, False), (3, 60, None, False)]),
+    # a later item of a list that opens with the series is a series/image pair, not image 4 of 63
+    ("Hiläre LK bds. (Se 4/Im 58, 4/63).", [(4, 58, None, False), (4, 63, None, False)]),
+    ("(series 4, image 45/300, 46/300)", [(4, 45, None, False), (4, 46, None, False)]),
+    # the baseline of a trial read: "Bsl", "BL"
+    ("Left pleural effusion, small (bsl 2/112; curr 3/118): Present.", [(2, 112, None, True), (3, 118, None, False)]),
+    ("Subcarinal lymph node, 14 mm SA (curr 3/52): Present.", [(3, 52, None, False)]),
+    ("TL1 - Lunge\n  BL: 42 mm (Serie 3, Bild 187) | FU1: 31 mm | FU2: 27 mm (Serie 3, Bild 182)",
+     [(3, 187, None, True), (3, 182, None, False)]),
+    ("NTL2 - Metastasen, größte 6 mm BL\n       (Serie 3, Bilder 64-88); FU2 teils regredient", [(3, 64, 88, True)]),
+    ("NTL1 - Pleuraerguss rechts: BL mäßig (Serie 2, Bild 95), FU2 minimal (Serie 2, Bild 97)",
+     [(2, 95, None, True), (2, 97, None, False)]),
+    ("Zusatzserie in BL (Serie 9, Bild 31).", [(9, 31, None, False)]),
+    ("TARGET LESIONS\nTL  Location          Bsl (mm)   Bsl Se/Im   Curr (mm)   Curr Se/Im\n"
+     "T1  RLL mass (lung)   48         2/87        31          3/91",
+     [(2, 87, None, True), (3, 91, None, False)]),
+    # "gg." (gegenüber) ends no sentence, even at a line's end: the image after the compared exam is this one's
+    ("Befund:\nRestverdichtung, deutl. rückläufig gg.\nRö-Vorbefund (IMA 112-124), dazw. kl. Bronchiektasen.",
+     [(None, 112, 124, False)]),
+    ("Befund: Rundherd 6 mm (Bild 40), gg. VU (Bild 38) 5 mm.", [(None, 40, None, False), (None, 38, None, True)]),
+])
+def test_twenty_seventh_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Kein Pleuraerg. Kein Perikarderg.", {"Pleural effusion": "absent", "Pericardial effusion": "absent"}),
+    ("Vereinzelt knotige Verdickung interlobulärer Septen re. OL.", {"Interlobular septal thickening": "present"}),
+    ("Residuelle ventrale Kammer, ggf. Fibrinolyse erwägen.", {}),
+    ("Aorta thoracica normkalibrig, zarte Wandverkalkungen am Bogen.", {"Arterial wall calcification": "present"}),
+    ("Left total hip arthroplasty with streak artifact.", {"Medical material": "present"}),
+    ("Intrauterinpessar in regelrechter Lage.", {"Medical material": "present"}),
+    # "X is favored to represent Y" hedges Y, not X
+    ("The right lower lobe opacity is favored to represent pulmonary infarction.", {"Lung opacity": "present"}),
+    ("Atelectasis is favored.", {"Atelectasis": "uncertain"}),
+    # a finding turned into another is gone
+    ("Im Vergleich zur Voruntersuchung Umwandlung der Konsolidierung im rechten Oberlappen in eine streifige Verdichtung.",
+     {"Consolidation": "absent", "Lung opacity": "present"}),
+    ("Conversion of the consolidation into fibrotic scarring.",
+     {"Consolidation": "absent", "Pulmonary fibrotic sequela": "present"}),
+    # headings a template left in brackets
+    ("[Heart]: Normal size.\n[Coronary Arteries]: Mild calcification.\n[Pleura]: No pleural effusion.",
+     {"Cardiomegaly": "absent", "Coronary artery wall calcification": "present", "Pleural effusion": "absent"}),
+])
+def test_twenty_seventh_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # the scans of a CT-guided procedure show findings
+    ("TECHNIQUE: prone, skin grid.\nPOST-PROCEDURE CT: Small pneumothorax (series 9, image 6).\nIMPRESSION: ok",
+     ["TECHNIQUE", "FINDINGS", "IMPRESSION"]),
+    ("Voruntersuchung: CT vom 19.02.2024.\n\nPlanungsscan (Serie 2):\nGekammerter Verhalt.\n\nDurchführung:\nSeldinger.\n\n"
+     "Kontrollscan (Serie 5):\nPigtail regelrecht.", ["COMPARISON", "FINDINGS", "TECHNIQUE", "FINDINGS"]),
+    # a heading alone on its line with a parenthesis after it
+    ("Studie: X\nZIEL-LÄSIONEN (TL)\nTL1 - Lunge 42 mm", ["OTHER", "FINDINGS"]),
+    ("Reader: R2\nTARGET LESIONS (Se/Im = series/image)\nT1 RLL mass 48 mm", ["OTHER", "FINDINGS"]),
+    # an addendum or a correction adds findings; its date may stand before the colon
+    ("FINDINGS: Clear.\nIMPRESSION: Normal.\nADDENDUM: a 4 mm nodule (3:45).", ["FINDINGS", "IMPRESSION", "FINDINGS"]),
+    ("Befund: Kein Erguss.\nBeurteilung: o. B.\n\nKorrektur/Ergänzung vom 13.03.2024, 09:15 Uhr (Dr. med. S. O.):\n"
+     "Rundherd links (Serie 4, Bild 187).", ["FINDINGS", "IMPRESSION", "FINDINGS"]),
+    # a template's bracketed headings
+    ("[Clinical History]: cough.\n[Findings]: clear lungs.\n[Impression]: normal.", ["HISTORY", "FINDINGS", "IMPRESSION"]),
+])
+def test_twenty_seventh_review_sections(text, want):
+    from mining.sections import find_sections, unbracket_headings
+
+    assert [s.name for s in find_sections(unbracket_headings(text))] == want
+
+
+def test_unbracket_headings_keeps_every_offset():
+    from mining.sections import unbracket_headings
+
+    text = "[Lungs]: Nodule [S3/B45].\n  [Coronary Arteries] : Mild.\n[1] reference\nNo [brackets]: here"
+    view = unbracket_headings(text)
+    assert len(view) == len(text)
+    assert view == " Lungs : Nodule [S3/B45].\n   Coronary Arteries  : Mild.\n[1] reference\nNo [brackets]: here"
+    assert unbracket_headings("no heading [4/56]") == "no heading [4/56]"
