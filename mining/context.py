@@ -392,12 +392,15 @@ def _comparison_object(text: str, p: Trigger | None, t: Trigger) -> bool:
 
 
 def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref_start: int, text: str = "") -> Trigger | None:
-    """The last prior/current trigger in [seg_start, ref_start) not shadowed by a pseudo-trigger, nor in a
-    parenthesised aside on an old size that closes before the reference ("42 mm (previously 38 mm), series 3 image 56"),
-    nor a current one right after a prior one ("on the prior measuring 4 mm")."""
+    """The last prior/current trigger in [seg_start, ref_start), after the last semicolon outside parentheses, not
+    shadowed by a pseudo-trigger, nor in a parenthesised aside on an old size that closes before the reference ("42 mm
+    (previously 38 mm), series 3 image 56"), nor a current one right after a prior one ("on the prior measuring 4
+    mm")."""
     i = bisect.bisect_left(starts, ref_start) - 1
     while i >= 0 and triggers[i].start >= seg_start:
         t = triggers[i]
+        if t.rule == "semicolon" and text and text.count("(", seg_start, t.start) <= text.count(")", seg_start, t.start):
+            break  # a clause of its own: "previously 13 mm; subcarinal node 9 mm (3:66)" (not "(prior: 2/40; 2/44)")
         if t.end <= ref_start and t.category in ("prior", "current") and not _aside(text, t, ref_start, seg_start):
             if _comparison_object(text, triggers[i - 1] if i > 0 else None, t):  # "since the prior": passed over
                 i -= 1

@@ -122,6 +122,7 @@ class SectionRules:
                     resume = (eol + 1, eol + 1, heads[-2][2])
         if resume is not None:
             heads.append(resume)
+        heads = _after_one_paragraph(text, heads, ("COMPARISON",))
         if not heads:
             return [Section(0, len(text), "FINDINGS", 0)]
         out: list[Section] = []
@@ -131,6 +132,29 @@ class SectionRules:
             e = heads[i + 1][0] if i + 1 < len(heads) else len(text)
             out.append(Section(s if out or s == 0 else 0, e, name, he))
         return out
+
+
+_BLANK_LINE = regex.compile(r"\n[ \t]*\n\s*")
+#: A line opening with a label of its own before a colon ("Prior impression (03/08/2023), quoted verbatim:", "CONSENT:",
+#: "Vorbefund vom 14.05.2024 (Dr. A.), Beurteilung:"): a header radmine does not know, whose block is not the findings.
+_LABELLED_LINE = regex.compile(r"[ \t]*[^\W\d_][^\n:]{0,60}:")
+
+
+def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]], names: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """`heads` with FINDINGS opened after a blank line that ends a `names` section whose header has its text on its own
+    line ("Comparison: CT 06/11/2023.\n\n<a lesion table with no header>"): such a section is that paragraph, and what
+    follows under no header of its own is the report's findings (as a report with no header at all is); not a block
+    that opens with a label and a colon, a header radmine does not know."""
+    out = []
+    for i, (start, header_end, name) in enumerate(heads):
+        out.append((start, header_end, name))
+        if name not in names or _rest_of_line_blank(text, header_end):
+            continue
+        end = heads[i + 1][0] if i + 1 < len(heads) else len(text)
+        gap = _BLANK_LINE.search(text, header_end, end)
+        if gap is not None and gap.end() < end and text[gap.end():end].strip() and not _LABELLED_LINE.match(text, gap.end()):
+            out.append((gap.end(), gap.end(), "FINDINGS"))
+    return out
 
 
 def _rest_of_line_blank(text: str, i: int) -> bool:
@@ -167,12 +191,13 @@ def find_sections(text: str) -> list[Section]:
     return section_rules().find(text)
 
 
-#: A heading a template left in square brackets at a line's start: "[Lungs]: ...", "[Coronary Arteries]: Mild ...".
-_BRACKETED_HEADING = regex.compile(r"(?m)^[ \t]*\[(?=[^\W\d_])[^\[\]\n]{1,40}\][ \t]*:")
+#: A heading a template left in square brackets at a line's start: "[Lungs]: ...", "[Coronary Arteries]: Mild ...", or
+#: alone on its line ("[Finding]").
+_BRACKETED_HEADING = regex.compile(r"(?m)^[ \t]*\[[^\W\d_][^\[\]\n\d]{0,39}\][ \t]*(?::|$)")
 
 
 def unbracket_headings(text: str) -> str:
-    """`text` with the square brackets of headings a template left in ("[Heart]: Normal size.") made blanks, so that
+    """`text` with the square brackets of headings a template left in ("[Heart]: Normal size.", "[Finding]") made blanks, so that
     section, finding and ConText rules read them as the plain headings they are (" Heart : Normal size."); the same
     length, so every offset holds for `text`. The text itself where it has none."""
     if "[" not in text or _BRACKETED_HEADING.search(text) is None:

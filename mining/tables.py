@@ -18,7 +18,7 @@ import re
 
 import regex
 
-_PRIOR_HEAD = regex.compile(r"\b(?:baseline|prior|previous|nadir|initial|vorher|zuvor|vu|voruntersuchung|vorbefund"
+_PRIOR_HEAD = regex.compile(r"\b(?:baseline|prior|previous|nadir|initial|vorher|zuvor|vu|vorunt|voruntersuchung|vorbefund"
                             r"|ausgangsbefund|ausgangsuntersuchung|basis|bl|bsl|t0)\b", regex.IGNORECASE)
 _CURRENT_HEAD = regex.compile(r"\b(?:current|curr\.?|today|now|follow[- ]?up|aktuell|akt\.|heute|jetzt|verlauf)(?!\w)",
                               regex.IGNORECASE)
@@ -126,10 +126,11 @@ def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
         return _aligned_exam(text, start, line, pos - start)
     column = text.count(sep, start, pos)
     top = _table_top(text, start, lambda above: sep in above)  # the table's first line
-    if top == start:  # the reference is on the heading line itself
-        return None
     heads = text[top:text.find("\n", top)].split(sep)
-    if column >= len(heads):
+    while top < start and column >= len(heads):  # a line above the heading with fewer cells ("Serie: 5 | Vergleich: ...")
+        top = text.find("\n", top) + 1
+        heads = text[top:text.find("\n", top)].split(sep)
+    if top == start or column >= len(heads):  # the reference is on the heading line itself
         return None
     cell = text.rfind(sep, start, pos) + 1
     if _EXAM_PAIR_HEAD.search(heads[column]):  # "187 / 179": the image after the slash is the prior exam's
@@ -225,6 +226,58 @@ def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None, int, i
                 first, last = int(p.group("a")), int(p.group("b")) if p.group("b") else None
                 out.append((a, e, a, e, int(p.group("s")), first, last if last is not None and last > first else None))
     return out
+
+
+#: A heading cell naming a column of series numbers ("Serie", "Series", "Se.", "Serie Nr."), and one naming a column of
+#: image numbers ("Schicht", "Slice", "Bild", "Image", "Im"; a few characters naming its exam beside it: "Vorunt.
+#: Schicht"): a table with both gives each row's image with the series of its row ("| 88 | 5 |" under "| Schicht | Serie
+#: |", as measurement and nodule-detection software exports them).
+_SERIES_COLUMN = re.compile(r"(?:series|serie|ser|se)\.?(?:[ \t]*(?:nr\.?|no\.?|#))?", re.IGNORECASE)
+_IMAGE_COLUMN = re.compile(r"(?:image|img|im|ima|slice|schicht|bild)\.?(?:[ \t]*(?:nr\.?|no\.?|#))?", re.IGNORECASE)
+#: Where such a series heading cell may stand: between pipes or tabs, or apart by two blanks on a line aligned with spaces.
+_SERIES_HEAD = re.compile(r"(?im)(?:^|\||\t|  )[ \t]*(?:series|serie|ser|se)\.?(?:[ \t]*(?:nr\.?|no\.?|#))?[ \t]*(?=\||\t|  |$)")
+_NUMBER_CELL = re.compile(r"\d{1,5}")
+
+
+def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None, int, int | None]]:
+    """`column_pairs` for tables with the image and its series in columns of their own (`_SERIES_COLUMN`,
+    `_IMAGE_COLUMN`): each row whose series and image cells both hold a number alone; the cell is the image's."""
+    out = []
+    for m in _SERIES_HEAD.finditer(text):
+        start, end = _line(text, m.start() + (text[m.start()] in "|\t"))
+        line = text[start:end]
+        sep = _separator(line)
+        if sep is not None:
+            spans, a = [], 0
+            for part in line.split(sep):
+                spans.append((a, a + len(part)))
+                a += len(part) + 1
+        else:
+            spans = _heading_cells(line)
+            if spans is None:
+                continue
+        names = [line[a:b].strip(" \t:") for a, b in spans]
+        series = [k for k, n in enumerate(names) if _SERIES_COLUMN.fullmatch(n)]
+        images = [k for k, n in enumerate(names) if any(
+            _IMAGE_COLUMN.fullmatch(w) for w in (n, n.split()[-1] if n else "", n.split()[0] if n else ""))
+            and len(n) <= 20 and not _PAIR_HEAD.search(n)]
+        if len(series) != 1 or not images:
+            continue
+        by_row: dict[int, dict[int, tuple[int, int]]] = {}
+        for k in series + images:
+            for a, b in _cells_below(text, end + 1, sep, k if sep else None, spans[k] if sep is None else (0, 0)):
+                raw = text[a:b]
+                a, b = a + len(raw) - len(raw.lstrip(" \t")), b - len(raw) + len(raw.rstrip(" \t"))
+                by_row.setdefault(_line(text, a)[0], {})[k] = (a, b)
+        for cells in by_row.values():
+            ser = cells.get(series[0])
+            if ser is None or not _NUMBER_CELL.fullmatch(text, *ser):
+                continue
+            for k in images:
+                img = cells.get(k)
+                if img is not None and _NUMBER_CELL.fullmatch(text, *img):
+                    out.append((img[0], img[1], img[0], img[1], int(text[ser[0]:ser[1]]), int(text[img[0]:img[1]]), None))
+    return sorted(out)
 
 
 def _column_cells(text: str, m: re.Match):

@@ -3541,3 +3541,74 @@ def test_unbracket_headings_keeps_every_offset():
     assert len(view) == len(text)
     assert view == " Lungs : Nodule [S3/B45].\n   Coronary Arteries  : Mild.\n[1] reference\nNo [brackets]: here"
     assert unbracket_headings("no heading [4/56]") == "no heading [4/56]"
+
+
+# twenty-eighth review (stop 50): an eighteenth round of 24 blind reports (English: a Chinese hospital in translation, a
+# Korean university hospital with "[Finding]" blocks, Jamaica, a Queensland coal workers' screening, a congenital heart
+# CTA, a transplant work-up, voice dictation with numbers as words, a Toronto ILD discussion; German: a non-native
+# teleradiologist, a burns centre, a pension expert opinion, bilingual Biel/Bienne, an OCR'd fax, a pre-resection CT,
+# bronchopulmonary dysplasia, a Bavarian practice; and 8 carrying software outputs: AI nodule tables, quantification,
+# a RECIST tool's table, unfilled template placeholders)
+@pytest.mark.parametrize("text, want", [
+    # the image of a column headed "Schicht"/"Slice", the series of its row's "Serie" column; "Vorunt. Schicht" the prior's
+    ("Befund: Rundherd.\nSerie: 5 | Vergleich: 12.09.2024, Serie 5\n"
+     "Nr | Lappen | Typ        | Schicht | Serie | Vorunt. Schicht | VDT\n"
+     " 1 | OL re  | solide     |      88 |     5 |              84 | 410 d\n"
+     " 2 | UL li  | teilsolide |     203 |     5 |               - | neu\nHinweis: x",
+     [(5, 88, None, False), (5, 84, None, True), (5, 203, None, False)]),
+    ("| Läsion | Lokalisation     | Serie | Schicht | Ø aktuell (mm) |\n| T1     | UL re, Segment 6 | 6     | 142     | 12 |\n"
+     "| NT1    | Metastasen bds.  | 6     | -       | vorhanden |", [(6, 142, None, False)]),
+    ("Lesion   Location     Series   Slice   LA (mm)\nT1       RUL mass     4        62      29.6\n"
+     "T2       LN 4R        3        44      11.8", [(4, 62, None, False), (3, 44, None, False)]),
+    # an AI tool's "S3 / I67" cells, under "Location" and "Prior loc."
+    ("ID  Lobe  Type   Diam(mm)  Location   Prior loc.  Growth\n1   RUL   Solid  5.8       S3 / I67   S3 / I70    +7.7%\n"
+     "2   LUL   Solid  4.5       S3 / I188  --          NEW", [(3, 67, None, False), (3, 70, None, True), (3, 188, None, False)]),
+    ("Knoten 7,2 mm (Serie 5, Bild 88), in der Voruntersuchung 6,4 mm (Vorunt. Serie 5, Bild 84).",
+     [(5, 88, None, False), (5, 84, None, True)]),
+    # a size compared with another place is no prior size
+    ("Airway: narrowest AP diameter 2.4 mm vs 5.6 mm proximally (series 602 image 31).", [(602, 31, None, False)]),
+    ("Nodule now 6 mm (3:45), was 4 mm (2:40).", [(3, 45, None, False), (2, 40, None, True)]),
+    # a prior size reaches no further than its clause
+    ("Findings: Node 8 mm (3:49), previously 13 mm; another node 9 mm (3:66).", [(3, 49, None, False), (3, 66, None, False)]),
+    ("Befund: Station 4L 8 mm (Se 3, Im 49), vorher 13 mm; Station 7 subcarinal 9 mm (Se 3, Im 66).",
+     [(3, 49, None, False), (3, 66, None, False)]),
+    # after a one-line comparison and a blank line, a block with no header of its own is the findings
+    ("COMPARISON: Baseline CT 22-Mar-2024.\n\nRECIST 1.1 - Lesion table\nLesion  Location   Se/Im   LA(mm)   BL Se/Im\n"
+     "T1      RUL mass   4/62    29.6     4/58\n\nFINDINGS:\nMass (4/62).",
+     [(4, 62, None, False), (4, 58, None, True), (4, 62, None, False)]),
+])
+def test_twenty_eighth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("No significant LN enlargement in mediastinum and both hila.", {"Lymphadenopathy": "absent"}),
+    ("Coronary a. calcification (LAD, LCx).", {"Coronary artery wall calcification": "present"}),
+    ("4. Emphysema of both lungs; fibrous foci of left upper lobe.",
+     {"Emphysema": "present", "Pulmonary fibrotic sequela": "present"}),
+    ("The shape and size of the heart are normal.", {"Cardiomegaly": "absent"}),
+    ("Ebenso verdickte Wände der Segmentbronchien beidseits.", {"Peribronchial thickening": "present"}),
+    # what a detection "corresponds to" is said, not negated with the detections that are no nodules
+    ("The remaining detections are not nodules: CAD #4 corresponds to a band of subsegmental atelectasis.",
+     {"Lung nodule": "absent", "Atelectasis": "present"}),
+    ("Kein Rundherd, KI-Treffer Nr. 4 entspricht einer streifigen Narbe.",
+     {"Lung nodule": "absent", "Pulmonary fibrotic sequela": "present"}),
+])
+def test_twenty_eighth_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Exam: CT Chest\nComparison: Chest CT 2024-02-14\n\n[Finding]\nLung/airway:\n - consolidation\n\n[Conclusion]\n1. x",
+     ["TECHNIQUE", "COMPARISON", "FINDINGS", "IMPRESSION"]),
+    # a block that opens with a label of its own stays where it is: a quoted prior report, an unknown header
+    ("COMPARISON: HRCT 03/08/2023.\n\nPrior impression (03/08/2023), quoted verbatim:\n\"1. Small effusion.\"\n\n"
+     "FINDINGS:\nLungs: clear.", ["COMPARISON", "FINDINGS"]),
+    ("COMPARISON: CT 02/14/2025.\n\nCONSENT: risks were discussed.\n\nSEDATION: midazolam.\n\nTECHNIQUE: prone.",
+     ["COMPARISON", "TECHNIQUE", "TECHNIQUE", "TECHNIQUE"]),
+    ("Vergleich: CT vom 06.11.2023.\n\nRECIST-Tabelle\nT1  Primärtumor  31 mm  24 mm", ["COMPARISON", "FINDINGS"]),
+])
+def test_twenty_eighth_review_sections(text, want):
+    from mining.sections import find_sections, unbracket_headings
+
+    assert [s.name for s in find_sections(unbracket_headings(text))] == want
