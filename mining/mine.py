@@ -46,14 +46,15 @@ _EXAM_NOUN = r"(?:exam|examination|study|ct|scan|untersuchung)"
 #: followed by a size ("(4:50) on 1/2/2020 4 mm").
 _PRIOR_AFTER = regex.compile(
     # on the reference's line, or the next when that goes on with no capital nor list marker ("image 45\non the prior";
-    # not "Bild-Nr. 201\nIn der VU vom 29.01. ...", the next sentence), after a comma or a dash ("[Se 3, Im 58 - prior]")
-    r"[ \t,]*(?:\r?\n[ \t]*(?!(?-i:[A-ZÄÖÜ])|[-*\u2022\d]))?[ \t,]*(?:[-\u2013][ \t]*)?(?:(?:on|from|of|dated)\s+\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|" + _PRIOR_EXAM
+    # not "Bild-Nr. 201\nIn der VU vom 29.01. ...", the next sentence), after a comma, a dash ("[Se 3, Im 58 - prior]")
+    # or a parenthesis ("Series 4, image 205 (prior 04/20/2023)")
+    r"[ \t,]*(?:\r?\n[ \t]*(?!(?-i:[A-ZÄÖÜ])|[-*\u2022\d]))?[ \t,]*(?:[-\u2013(][ \t]*)?(?:(?:on|from|of|dated)\s+\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|" + _PRIOR_EXAM
     + r"|for\s+comparison\b|zum\s+vergleich\b"
     + r"|(?:prior|previous(?:ly)?|prev|vorher|zuvor|voruntersuchung|vu|de\s+l['’]examen\s+(?:antérieur|précédent))\b"
     r"(?!\s+(?:to|study\s+show)))"
     # not "(current 3:45, prior 2:40)", "(3:45, on the prior 2:40)", "(Se 3/Bi 45, in der VU Se 2/Bi 40)", "image 45
-    # (series 3), on the prior on image 40": that names the next
-    rf"(?!(?:\s+{_EXAM_NOUN})?\s*[:#]?\s*\d"
+    # (series 3), on the prior on image 40": that names the next; but "(prior 04/20/2023)" is a date
+    rf"(?!(?:\s+{_EXAM_NOUN})?\s*[:#]?\s*(?!\d{{1,2}}[./-]\d{{1,2}}[./-](?:\d{{4}}|\d{{2}})(?!\d))\d"
     r"|\s+(?:(?:on|in|at|auf)\s+(?:the\s+|der\s+)?)?(?:series|serie|image|bild|se|im|slice|schicht)\b)"
     rf"|[ \t]*[)\]]?[ \t]*(?:{_PRIOR_EXAM}|(?:{DATED})(?!,?\s*\d+(?:[.,]\d+)?\s*(?:mm|cm)\b))"
     r"|[ \t]*[;,][ \t]*(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})(?=[ \t]*[)\]])",
@@ -670,8 +671,8 @@ _SAME_SERIES = regex.compile(
     regex.IGNORECASE,
 )
 #: An aside a series statement may hold: "Bildnummern (IMA) beziehen sich, soweit nicht anders angegeben, auf Serie 6".
-_UNLESS = (r"\s*,\s*(?:(?:soweit|sofern|wenn|falls)\s+nicht\s+anders|unless\s+otherwise)\s+"
-           r"(?:angegeben|vermerkt|bezeichnet|genannt|gekennzeichnet|stated|noted|specified|indicated)\s*,")
+_UNLESS = (r"\s*[,\u2013\u2014-]\s*(?:(?:soweit|sofern|wenn|falls)\s+nicht\s+anders|unless\s+otherwise)\s+"
+           r"(?:angegeben|vermerkt|bezeichnet|genannt|gekennzeichnet|stated|noted|specified|indicated)\s*[,\u2013\u2014-]")
 _ASIDE = r"(?:\s*\([^()\n]{1,30}\))?(?:" + _UNLESS + ")?"
 #: A statement naming the series the report's image numbers refer to, or (group "head") a list heading naming the series
 #: of its section's images.
@@ -690,8 +691,10 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?series|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben)\s+(?:jeweils\s+(?:(?:in|der|von|zu|aus)\s+(?:der\s+)?)?|"
     r"(?:in|der|von|zu)\s+(?:der\s+)?)(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*serie|"
-    # or with an aside for a verb: "Bildangaben, sofern nicht anders vermerkt, Serie 4"
-    r"(?:bildangaben|bildnummern|schichtangaben|image\s+numbers)" + _UNLESS + r"\s*(?:(?:in|aus|auf|from|on)\s+)?(?:der\s+|the\s+)?"
+    # or with an aside for a verb: "Bildangaben, sofern nicht anders vermerkt, Serie 4", "Bildnummern im Text – soweit
+    # nicht anders genannt – Serie 5"
+    r"(?:bildangaben|bildnummern|schichtangaben|image\s+numbers)(?:\s+(?:im\s+(?:text|befund)|in\s+the\s+(?:text|report)))?"
+    + _UNLESS + r"\s*(?:(?:in|aus|auf|from|on)\s+)?(?:der\s+|the\s+)?"
     r"(?:serie|series))"
     # (a described series may give its slice thickness: "the 3.0 mm axial series (series 2)", "die 1,5 mm Lungenserie")
     # the number, or the series described and then numbered: "the lung window series (series 4)", "venöse Serie (Serie 6)",

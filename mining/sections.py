@@ -122,7 +122,7 @@ class SectionRules:
                     resume = (eol + 1, eol + 1, heads[-2][2])
         if resume is not None:
             heads.append(resume)
-        heads = _after_one_paragraph(text, heads, ("COMPARISON",))
+        heads = _after_one_paragraph(text, heads, ("COMPARISON", "HISTORY"))
         if not heads:
             return [Section(0, len(text), "FINDINGS", 0)]
         out: list[Section] = []
@@ -142,7 +142,8 @@ _LABELLED_LINE = regex.compile(r"[ \t]*[^\W\d_][^\n:]{0,60}:")
 
 def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]], names: tuple[str, ...]) -> list[tuple[int, int, str]]:
     """`heads` with FINDINGS opened after a blank line that ends a `names` section whose header has its text on its own
-    line ("Comparison: CT 06/11/2023.\n\n<a lesion table with no header>"): such a section is that paragraph, and what
+    line ("Comparison: CT 06/11/2023.\n\n<a lesion table with no header>", "Zuweisungsdiagnose: Husten.\n\n<a letter's
+    findings>"): such a section is that paragraph, and what
     follows under no header of its own is the report's findings (as a report with no header at all is); not a block
     that opens with a label and a colon, a header radmine does not know."""
     out = []

@@ -3612,3 +3612,57 @@ def test_twenty_eighth_review_sections(text, want):
     from mining.sections import find_sections, unbracket_headings
 
     assert [s.name for s in find_sections(unbracket_headings(text))] == want
+
+
+# twenty-ninth review (stop 50): a nineteenth round of 24 blind reports (English: a UK lung health check, an AI-drafted
+# report edited by the radiologist, Indian teleradiology for a US hospital, a German radiologist writing English, a
+# "Key images" section, invasive fungal infection, suspected non-accidental injury, one line per nodule; German: a
+# "Schlüsselbilder" list, an AI draft, an Austrian outpatient letter, aspergillosis, child abuse, silicosis screening,
+# geriatric aspiration, a lung transplant; and 8 from as many PACS viewers, with table positions in mm)
+@pytest.mark.parametrize("text, want", [
+    ("Stable 5 mm nodule (series 4, image 255), unchanged from prior where it was on series 3 image 190.",
+     [(4, 255, None, False), (3, 190, None, True)]),
+    ("Befund: Bronchiektasen (Se 2/B 160 der VU 2023).", [(2, 160, None, True)]),
+    ("3.4 x 2.5 cm in the pre-examination (pre-examination Se. 3/Im. 58).", [(3, 58, None, True)]),
+    # a date after "prior" in parentheses dates the image before it; an image after "prior" is that one's
+    ("2. Series 4, image 205 (prior 04/20/2023) - same level on prior for comparison.", [(4, 205, None, True)]),
+    ("Nodule image 45 (prior to surgery).", [(None, 45, None, False)]),
+    ("image 45 (prior 2:40)", [(None, 45, None, False), (2, 40, None, True)]),
+    # a statement of the report's series between dashes
+    ("Technik: Lungenfenster Serie 5 (298 Bilder), Weichteilfenster Serie 3. Bildnummern im Text – soweit nicht anders "
+     "genannt – Serie 5.\n\nBefund:\nKonsolidierungen rechts (Bild 231/298). Ösophagus dilatiert (Serie 3, Bild 94).",
+     [(5, 231, None, False), (3, 94, None, False)]),
+])
+def test_twenty_ninth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # a note that nothing need be done negates nothing
+    ("Not requiring action (reported for completeness):\n - Small sliding hiatus hernia.", {"Hiatal hernia": "present"}),
+    ("Nebenbefunde ohne Handlungsbedarf: kleine Hiatushernie.", {"Hiatal hernia": "present"}),
+    # air after an operation is no lung emphysema
+    ("Mediastinum: Geringes postop. Emphysem und schmale Flüssigkeit retrosternal.", {}),
+    ("Minor postoperative emphysema in the chest wall.", {}),
+    ("3 mm subpleural RUL nodule, unchanged since 2022, benign.", {"Lung nodule": "present"}),
+    ("Left pleural nodule.", {}),
+    ("Segmentbronchien der UL bds. wandverdickt.", {"Peribronchial thickening": "present"}),
+    ("Ausgeprägte Verkalkungen der Koronararterien sowie der Aorta thoracalis.",
+     {"Coronary artery wall calcification": "present", "Arterial wall calcification": "present"}),
+    # what a radiograph showed, which the CT explains
+    ("Die im Thoraxröntgen beschriebene Verschattung im re. Mittelfeld entspricht einer streifigen Plattenatelektase, "
+     "kein Infiltrat.", {"Atelectasis": "present", "Lung opacity": "absent"}),
+])
+def test_twenty_ninth_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+def test_twenty_ninth_review_a_letter_goes_on_from_its_referral_line_to_its_findings():
+    from mining.sections import find_sections
+
+    text = ("Pat.: N. F.\nZuweisungsdiagnose: chron. Husten, Raucher\n\nSehr geehrte Frau Kollegin!\n\nKein Rundherd. "
+            "Geringes Emphysem.\nMediastinum und Hili: keine vergrößerten Lymphknoten.\n\nZUSAMMENFASSUNG:\nEmphysem.")
+    assert [s.name for s in find_sections(text)] == ["OTHER", "HISTORY", "FINDINGS", "FINDINGS", "IMPRESSION"]
+    rep = mine_report(text, "r")
+    assert {r.label: r.value for r in rep.labels if r.value != "not_mentioned"} == {
+        "Lung nodule": "absent", "Emphysema": "present", "Lymphadenopathy": "absent"}
