@@ -48,7 +48,8 @@ _PRIOR_AFTER = regex.compile(
     # on the reference's line, or the next when that goes on with no capital nor list marker ("image 45\non the prior";
     # not "Bild-Nr. 201\nIn der VU vom 29.01. ...", the next sentence), after a comma, a dash ("[Se 3, Im 58 - prior]")
     # or a parenthesis ("Series 4, image 205 (prior 04/20/2023)")
-    r"[ \t,]*(?:\r?\n[ \t]*(?!(?-i:[A-ZÄÖÜ])|[-*\u2022\d]))?[ \t,]*(?:[-\u2013(][ \t]*)?(?:(?:on|from|of|dated)\s+\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|" + _PRIOR_EXAM
+    r"[ \t,]*(?:\r?\n[ \t]*(?!(?-i:[A-ZÄÖÜ])|[-*\u2022\d]))?[ \t,]*(?:[-\u2013(][ \t]*)?(?:(?:on|from|of|dated)\s+(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)"
+    r"|(?:0?[1-9]|[12]\d|3[01])[./](?:0?[1-9]|[12]\d|3[01])(?=[ \t]*[)\]]))|" + _PRIOR_EXAM
     + r"|for\s+comparison\b|zum\s+vergleich\b"
     + r"|(?:prior|previous(?:ly)?|prev|vorher|zuvor|voruntersuchung|vu|de\s+l['’]examen\s+(?:antérieur|précédent))\b"
     r"(?!\s+(?:to|study\s+show)))"
@@ -88,8 +89,10 @@ _PRIOR_LABEL_WORDS = ("comparison", "before", "baseline", "vergleich")
 _PRIOR_LABEL = regex.compile(rf"[(\[](?:[^()\[\]\n]|\([^()\[\]\n]*\))*[,;]\s*(?:{'|'.join(_PRIOR_LABEL_WORDS)}|(?:19|20)\d\d)\s*:?\s*$",
                              regex.IGNORECASE)
 #: The compared exam's word right before a reference names its exam (not after a comma: "On comparison, image 45 ...").
-#: "(BL Se 3/Bild 168)", "(bsl 2/112; ...)": BL, Bsl, the baseline exam
-_EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline|bsl)$|\(bl$")
+#: "(BL Se 3/Bild 168)", "(bsl 2/112; ...)": BL, Bsl, the baseline exam; "(was 3:198)": the image the finding had then
+_EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline|bsl)$|\((?:bl|was|were)$")
+#: A word right after a reference saying it is on this exam: "(4:212 today vs 4:205 on 03/04)", "(3:45 aktuell)".
+_NOW_AFTER = regex.compile(r"[ \t]*(?:today|now|currently|current|heute|aktuell|jetzt|akt\.)(?![\w:])", regex.IGNORECASE)
 _CURRENT_INSIDE = regex.compile(r"\b(?:current|now|today|aktuell|jetzt|heute|new|neu)\b", regex.IGNORECASE)
 
 
@@ -360,6 +363,8 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                 # (series 2 image 40), the nodule has grown (series 3 image 45)"; alone ("Unchanged since the prior
                 # (3:45)") or listed with more ("since the prior (3:45) and (3:88)") it is current
                 is_prior = compared_exam_before(triggers, trig_starts, prev_end, r.start, text)
+            if is_prior and after is None and _NOW_AFTER.match(text, r.end):
+                is_prior = False  # "increased from prior (4:212 today vs 4:205 on 03/04)": its own word says this exam
             w0 = max(prev_end, r.start - 60)
             before = PLANE_AFTER.match(text, w0)  # the plane in parentheses after the reference before is that one's
             plane, hint = _plane_hint(text, before.end() if before else w0, r)

@@ -3666,3 +3666,44 @@ def test_twenty_ninth_review_a_letter_goes_on_from_its_referral_line_to_its_find
     rep = mine_report(text, "r")
     assert {r.label: r.value for r in rep.labels if r.value != "not_mentioned"} == {
         "Lung nodule": "absent", "Emphysema": "present", "Lymphadenopathy": "absent"}
+
+
+# thirtieth review (stop 50): a twentieth round of 24 blind reports (English: a sarcoma clinic's dozen nodules, a Danish
+# hospital, Taiwanese never-smoker screening, a medico-legal review of outside CTs, a coil localisation, alveolar
+# proteinosis, cystic lung disease, a tele-ICU read; German: a long metastasis list, proteinosis, Birt-Hogg-Dubé, a second
+# opinion for an insurer, a hook-wire marking, an ICU night, Bern HRCT, an emergency CTPA dense in numbers; and 8 reports
+# dense in numbers that are no images)
+@pytest.mark.parametrize("text, want", [
+    ("Representative levels: RUL 3/112 vs prior 3/108; RLL 3/245 vs prior 3/240.",
+     [(3, 112, None, False), (3, 108, None, True), (3, 245, None, False), (3, 240, None, True)]),
+    ("Bhalla 12/25 vs prior 14/25.", []),
+    # a word right after the image says which exam it is on; a day and month after "on" date it
+    ("Consolidation, increased from prior (4:212 today vs 4:205 on 03/04).", [(4, 212, None, False), (4, 205, None, True)]),
+    ("LLL subpleural 3 mm nodule (3:201), stable since 2022 (was 3:198). Benign.",
+     [(3, 201, None, False), (3, 198, None, True)]),
+    # a procedure's own planning CT is this exam; an earlier one is not
+    ("Limited planning CT through the LUL localized the target nodule (series 2, image 34).", [(2, 34, None, False)]),
+    ("Nodule measured 8 mm on the planning CT (series 2, image 40).", [(2, 40, None, True)]),
+])
+def test_thirtieth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("The heart is of normal size.", {"Cardiomegaly": "absent"}),
+    ("Keine Verkalkungen der Aorta oder der Koronararterien.",
+     {"Arterial wall calcification": "absent", "Coronary artery wall calcification": "absent"}),
+    ("Der im Röntgen vermutete Rundherd entspricht einem 7 x 6 mm messenden, soliden, glatt begrenzten Knoten im rechten "
+     "Unterlappen.", {"Lung nodule": "present"}),
+    ("7 mm Knoten im rechten Unterlappen.", {"Lung nodule": "present"}),
+    ("Knoten im rechten Schilddrüsenlappen.", {}),
+    # how the exam was done negates no finding listed after it
+    ("Low-dose CT of chest without contrast enhancement shows:\n1. A part-solid nodule at RUL.\n"
+     "2. Fibrotic strands at lingula.", {"Lung nodule": "present", "Pulmonary fibrotic sequela": "present"}),
+    ("Gegen LCH spricht das Fehlen von Knötchen.", {"Lung nodule": "absent"}),
+    ("Hakendraht regelrecht im Herd platziert.", {"Medical material": "present"}),
+    ("New traction dilatation, raises concern for an early fibroproliferative (fibrotic) phase.",
+     {"Pulmonary fibrotic sequela": "uncertain"}),
+])
+def test_thirtieth_review_labels(text, want):
+    assert _mentioned(text) == want
