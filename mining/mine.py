@@ -683,7 +683,8 @@ _ASIDE = r"(?:\s*\([^()\n]{1,30}\))?(?:" + _UNLESS + ")?"
 #: of its section's images.
 _SERIES_STATEMENT = regex.compile(
     r"\b(?:(?:all\s+)?(?:image\s+numbers?|images?|image\s+references?|references|slice\s+numbers?)"
-    r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report|(?:of|for|on|in)\s+(?:the\s+)?current"
+    r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report"
+    r"|in\s+(?:the\s+|this\s+)?(?:[\w-]+\s+)?section|(?:of|for|on|in)\s+(?:the\s+)?current"
     r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
     r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE + r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
     r"(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?(?:series|reconstruction)|"

@@ -3707,3 +3707,39 @@ def test_thirtieth_review_references(text, want):
 ])
 def test_thirtieth_review_labels(text, want):
     assert _mentioned(text) == want
+
+
+# thirty-first review (stop 50): a twenty-first round of 24 blind reports (English: haemoptysis before embolisation, a
+# CTPA in pregnancy, acute chest syndrome, near-drowning, EVALI, beryllium disease, a rural critical-access read, a
+# PUO CT; German: the same eight settings; and 8 with references opening lines and list items, in headings, several
+# in one parenthesis)
+@pytest.mark.parametrize("text, want", [
+    # bare pairs wherever a report cites its images so, as list items, after a heading's dash or a colon
+    ("Serie 4: Lunge.\nBefund:\nMilchglas mit subpleuraler Aussparung (z.B. 4/87 und 4/132). Konsolidierungen (li > re; "
+     "4/171). Lymphknoten paratracheal (12 mm Kurzachse, 2/38).",
+     [(4, 87, None, False), (4, 132, None, False), (4, 171, None, False), (2, 38, None, False)]),
+    ("FINDINGS:\n- 2/88: dense consolidation in the left lower lobe.\n- 2/64-2/79: patchy ground-glass opacities.\n"
+     "- 2/112: compressive atelectasis.", [(2, 88, None, False), (2, 64, 79, False), (2, 112, None, False)]),
+    ("Series 7 = prone.\nLower lobes - 7/34, 7/41 (prone)", [(7, 34, None, False), (7, 41, None, False)]),
+    ("Bronchiectasis (Mittellappen: 5/120; Lingula: 5/131; re UL: 5/210), series 5.",
+     [(5, 120, None, False), (5, 131, None, False), (5, 210, None, False)]),
+    # what is no image: durations, phone numbers, scores, levels, an exam's letter
+    ("Series 3 and 9. Clinical: 3/52 progressive dyspnoea, 9/12 breathlessness, weight loss over 3/12.", []),
+    ("Serie 30. Tel. 030 / 313 20 90, Fax 030 / 313 20 99", []),
+    ("Serie 6. Höhe BWK 6/7. Bhalla 12/25. RR 120/80 mmHg. 1/3 of the lobe. ILO Streuung 2/1.", []),
+    ("Series 4 and 5. Fibrosis (C: 4/152; B: 5/148).", []),
+    ("TECHNIQUE: Axial lung (series 3) and soft tissue (series 2).\nImage numbers in the lung section refer to series 3 "
+     "unless otherwise specified.\nFINDINGS:\nImage 45: RUL nodule, 11 x 9 mm.", [(3, 45, None, False)]),
+])
+def test_thirty_first_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("A few thickened subpleural interlobular septa anteriorly in the RUL.", {"Interlobular septal thickening": "present"}),
+    ("Streak artefact from the left THR limits assessment.", {"Medical material": "present"}),
+    ("Bronchialwände in den Oberlappen leicht verdickt.", {"Peribronchial thickening": "present"}),
+    ("Bronchialwände nicht verdickt.", {"Peribronchial thickening": "absent"}),
+])
+def test_thirty_first_review_labels(text, want):
+    assert _mentioned(text) == want

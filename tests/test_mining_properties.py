@@ -340,7 +340,8 @@ def _alternation_matches(text):
     m = matcher()
     out = []
     for x in m.alternation_for(text).finditer(text):  # the rules whose declaration the text lacks count nowhere in it
-        out.append((next(i for i in range(len(m.rules)) if x.group(f"r{i}") is not None), x.span()))
+        out.append((next(int(k[1:]) for k, v in x.groupdict().items() if v is not None and k[:1] == "r" and k[1:].isdigit()),
+                    x.span()))
     return out
 
 
