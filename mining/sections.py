@@ -140,12 +140,13 @@ _BLANK_LINE = regex.compile(r"\n[ \t]*\n\s*")
 _LABELLED_LINE = regex.compile(r"[ \t]*[^\W\d_][^\n:]{0,60}:")
 
 
-def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]], names: tuple[str, ...]) -> list[tuple[int, int, str]]:
+def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]],
+                         names: tuple[str, ...]) -> list[tuple[int, int, str]]:
     """`heads` with FINDINGS opened after a blank line that ends a `names` section whose header has its text on its own
-    line ("Comparison: CT 06/11/2023.\n\n<a lesion table with no header>", "Zuweisungsdiagnose: Husten.\n\n<a letter's
-    findings>"): such a section is that paragraph, and what
-    follows under no header of its own is the report's findings (as a report with no header at all is); not a block
-    that opens with a label and a colon, a header radmine does not know."""
+    line ("Comparison: CT 06/11/2023.\n\n<a lesion table with no header>", "Zuweisungsdiagnose: Husten.\n\n<a
+    letter's findings>"): such a section is that paragraph, and what follows under no header of its own is the report's
+    findings (as a report with no header at all is); not a block that opens with a label and a colon, a header radmine
+    does not know."""
     out = []
     for i, (start, header_end, name) in enumerate(heads):
         out.append((start, header_end, name))
@@ -153,7 +154,8 @@ def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]], names: tu
             continue
         end = heads[i + 1][0] if i + 1 < len(heads) else len(text)
         gap = _BLANK_LINE.search(text, header_end, end)
-        if gap is not None and gap.end() < end and text[gap.end():end].strip() and not _LABELLED_LINE.match(text, gap.end()):
+        if (gap is not None and gap.end() < end and text[gap.end():end].strip()
+                and not _LABELLED_LINE.match(text, gap.end())):
             out.append((gap.end(), gap.end(), "FINDINGS"))
     return out
 
@@ -198,9 +200,9 @@ _BRACKETED_HEADING = regex.compile(r"(?m)^[ \t]*\[[^\W\d_][^\[\]\n\d]{0,39}\][ \
 
 
 def unbracket_headings(text: str) -> str:
-    """`text` with the square brackets of headings a template left in ("[Heart]: Normal size.", "[Finding]") made blanks, so that
-    section, finding and ConText rules read them as the plain headings they are (" Heart : Normal size."); the same
-    length, so every offset holds for `text`. The text itself where it has none."""
+    """`text` with the square brackets of headings a template left in ("[Heart]: Normal size.", "[Finding]") made
+    blanks, so that section, finding and ConText rules read them as the plain headings they are (" Heart : Normal
+    size."); the same length, so every offset holds for `text`. The text itself where it has none."""
     if "[" not in text or _BRACKETED_HEADING.search(text) is None:
         return text
     chars = list(text)

@@ -51,8 +51,8 @@ class Splitter:
                                         for p in r.get("phrases"))
         # abbreviations that always stand before a word ("gg.", "deutl."): no sentence ends after them, not even at a
         # line's end (a hard-wrapped report: "rückläufig gg.\nRö-Vorbefund")
-        self.word_abbrevs = frozenset(p.lower().rstrip(".") for r in rs if r.kind == "abbreviation" and r.get("before") == "word"
-                                      for p in r.get("phrases"))
+        self.word_abbrevs = frozenset(p.lower().rstrip(".") for r in rs
+                                      if r.kind == "abbreviation" and r.get("before") == "word" for p in r.get("phrases"))
         self.split_rules = [r.compiled for r in rs if r.kind == "rule" and r.get("action", "split") == "split"]
 
     def split(self, text: str, german: bool = False) -> list[tuple[int, int]]:

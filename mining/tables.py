@@ -235,7 +235,8 @@ def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None, int, i
 _SERIES_COLUMN = re.compile(r"(?:series|serie|ser|se)\.?(?:[ \t]*(?:nr\.?|no\.?|#))?", re.IGNORECASE)
 _IMAGE_COLUMN = re.compile(r"(?:image|img|im|ima|slice|schicht|bild)\.?(?:[ \t]*(?:nr\.?|no\.?|#))?", re.IGNORECASE)
 #: Where such a series heading cell may stand: between pipes or tabs, or apart by two blanks on a line aligned with spaces.
-_SERIES_HEAD = re.compile(r"(?im)(?:^|\||\t|  )[ \t]*(?:series|serie|ser|se)\.?(?:[ \t]*(?:nr\.?|no\.?|#))?[ \t]*(?=\||\t|  |$)")
+_SERIES_HEAD = re.compile(r"(?im)(?:^|\||\t|  )[ \t]*(?:series|serie|ser|se)\.?(?:[ \t]*(?:nr\.?|no\.?|#))?[ \t]*"
+                          r"(?=\||\t|  |$)")
 _NUMBER_CELL = re.compile(r"\d{1,5}")
 
 
@@ -243,8 +244,12 @@ def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None
     """`column_pairs` for tables with the image and its series in columns of their own (`_SERIES_COLUMN`,
     `_IMAGE_COLUMN`): each row whose series and image cells both hold a number alone; the cell is the image's."""
     out = []
+    seen: set[int] = set()  # heading lines read (a line may hold more than one match)
     for m in _SERIES_HEAD.finditer(text):
         start, end = _line(text, m.start() + (text[m.start()] in "|\t"))
+        if start in seen:
+            continue
+        seen.add(start)
         line = text[start:end]
         sep = _separator(line)
         if sep is not None:
