@@ -3743,3 +3743,27 @@ def test_thirty_first_review_references(text, want):
 ])
 def test_thirty_first_review_labels(text, want):
     assert _mentioned(text) == want
+
+
+# thirty-second review (stop 50): a twenty-second round of 16 blind reports (English and German in the same eight
+# settings: oesophageal cancer restaging, hypersensitivity pneumonitis, chest trauma, pulmonary hypertension, staging
+# before radiotherapy, a teleradiology empyema, a two-year post-COVID follow-up, bronchiectasis with ABPA)
+@pytest.mark.parametrize("text, want", [
+    ("Subpleural linear scarring, likely sequela of prior infarct (series 3, image 245).", [(3, 245, None, False)]),
+])
+def test_thirty_second_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # a size the node had before
+    ("LYMPH NODES: Previously enlarged left gastric node has decreased, now 6 mm short axis.", {}),
+    ("The previously seen consolidation persists.", {"Consolidation": "present"}),
+    ("Geringe Wandkalzifikationen der Aorta descendens.", {"Arterial wall calcification": "present"}),
+    # a tumour's invasion is no opacity; a drainage recommended is not there
+    ("Kontakt zur V. cava superior auf ca. 1,5 cm ohne sichere Infiltration.", {}),
+    ("Gaseinschlüsse -> dringende Indikation zur Drainage (CT-gesteuerte Thoraxdrainage).", {}),
+    ("Thoraxdrainage rechts.", {"Medical material": "present"}),
+])
+def test_thirty_second_review_labels(text, want):
+    assert _mentioned(text) == want
