@@ -76,10 +76,7 @@ class Splitter:
                 continue
             nxt = text[j]
             if m.group(0)[0] == ".":
-                wb = _WORD_BEFORE.search(text, max(0, m.start() - 12), m.start()).group(1).lower()
-                stem = wb.rstrip(".")
-                if stem not in self.abbrevs:  # "Bild-Nr.": the part after the last "/" or "-"
-                    stem = _PART_SEP.split(wb)[-1].rstrip(".")
+                wb, stem = self._abbrev_before(text, m.start())
                 holds = stem in self.abbrevs and (stem not in self.number_abbrevs or nxt.isdigit() or nxt == "#")
                 if holds and _COMPARED.search(text, max(0, m.start() - len(wb) - 12), m.start() - len(wb)):
                     holds = False  # "R > L." ends what it compares: it is no "L." for "left" before a word
@@ -119,10 +116,12 @@ class Splitter:
             prev = c
         return spans
 
-    def _word_abbrev_before(self, text: str, dot: int) -> bool:
-        """Whether the full stop at `dot` closes an abbreviation that always stands before a word ("gg.")."""
+    def _abbrev_before(self, text: str, dot: int) -> tuple[str, str]:
+        """The word before the full stop at `dot` (lower case) and the abbreviation it may be: the word, or in
+        "Bild-Nr." the part after the last "/" or "-"."""
         wb = _WORD_BEFORE.search(text, max(0, dot - 12), dot).group(1).lower()
-        return wb.rstrip(".") in self.word_abbrevs or _PART_SEP.split(wb)[-1].rstrip(".") in self.word_abbrevs
+        stem = wb.rstrip(".")
+        return wb, stem if stem in self.abbrevs else _PART_SEP.split(wb)[-1].rstrip(".")
 
     def _newline_splits(self, text: str, i: int, german: bool = False) -> bool:
         """Does the line break at text[i] end a sentence?"""
@@ -138,7 +137,7 @@ class Splitter:
         if k < 0:
             return True
         last = text[k]
-        if last == "." and self.word_abbrevs and self._word_abbrev_before(text, k):
+        if last == "." and self.word_abbrevs and self._abbrev_before(text, k)[1] in self.word_abbrevs:
             return False
         if last in ".!?:":
             return True

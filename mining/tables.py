@@ -71,6 +71,12 @@ def _table_top(text: str, start: int, is_row) -> int:
     return top
 
 
+def _stripped(text: str, a: int, b: int) -> tuple[int, int]:
+    """The span [a, b) of `text` without its leading and trailing blanks (a cell's number, not its padding)."""
+    raw = text[a:b]
+    return a + len(raw) - len(raw.lstrip(" \t")), b - len(raw) + len(raw.rstrip(" \t"))
+
+
 def _aligned_row(line: str) -> bool:
     return len(_cells(line)) >= _MIN_CELLS
 
@@ -271,8 +277,7 @@ def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None
         by_row: dict[int, dict[int, tuple[int, int]]] = {}
         for k in series + images:
             for a, b in _cells_below(text, end + 1, sep, k if sep else None, spans[k] if sep is None else (0, 0)):
-                raw = text[a:b]
-                a, b = a + len(raw) - len(raw.lstrip(" \t")), b - len(raw) + len(raw.rstrip(" \t"))
+                a, b = _stripped(text, a, b)
                 by_row.setdefault(_line(text, a)[0], {})[k] = (a, b)
         for cells in by_row.values():
             ser = cells.get(series[0])
@@ -302,8 +307,7 @@ def _column_cells(text: str, m: re.Match):
             return
         column, head = None, heads[k]
     for a, b in _cells_below(text, end + 1, sep, column, head):
-        raw = text[a:b]
-        a, b = a + len(raw) - len(raw.lstrip(" \t")), b - len(raw) + len(raw.rstrip(" \t"))
+        a, b = _stripped(text, a, b)
         if b - a > 2 and text[a] + text[b - 1] in ("()", "[]"):  # "(2/31)" under "(se/im)"
             a, b = a + 1, b - 1
         yield a, b
