@@ -21,7 +21,7 @@ from mining.findings import MODIFIED_VALUE, RANK, Mention, aggregate, finding_ru
 from mining.language import detect_language
 from mining.prefilter import may_hold, span_stems
 from mining.references import RawRef, find_references, series_mentions
-from mining.sections import find_sections, unbracket_headings
+from mining.sections import find_sections, plain_headings
 from mining.sentences import split_sentences
 from mining.snippets import PLANE_AFTER, cut_out, has_own_content, head_word, partition, removal_span, render, trim_span
 from mining.tables import column_exam
@@ -48,7 +48,7 @@ _PRIOR_AFTER = regex.compile(
     # on the reference's line, or the next when that goes on with no capital nor list marker ("image 45\non the prior";
     # not "Bild-Nr. 201\nIn der VU vom 29.01. ...", the next sentence), after a comma, a dash ("[Se 3, Im 58 - prior]")
     # or a parenthesis ("Series 4, image 205 (prior 04/20/2023)")
-    r"[ \t,]*(?:\r?\n[ \t]*(?!(?-i:[A-ZÄÖÜ])|[-*\u2022\d]))?[ \t,]*(?:[-\u2013(][ \t]*)?(?:(?:on|from|of|dated)\s+(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)"
+    r"[ \t,]*(?:\r?\n[ \t]*+(?!(?-i:[A-ZÄÖÜ])|[-*\u2022\d]))?[ \t,]*(?:[-\u2013(][ \t]*)?(?:(?:on|from|of|dated)\s+(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)"
     r"|(?:0?[1-9]|[12]\d|3[01])[./](?:0?[1-9]|[12]\d|3[01])(?=[ \t]*[)\]]))|" + _PRIOR_EXAM
     + r"|for\s+comparison\b|zum\s+vergleich\b"
     + r"|(?:prior|previous(?:ly)?|prev|vorher|zuvor|voruntersuchung|vu|de\s+l['’]examen\s+(?:antérieur|précédent))\b"
@@ -159,7 +159,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     lang = language or detect_language(text)
     if not text.strip():
         return MinedReport(report_id, lang, [], [LabelRow(lab, "not_mentioned") for lab in CT_RATE_LABELS])
-    view = unbracket_headings(text)  # what section, finding and ConText rules read: offsets as in `text`
+    view = plain_headings(text)  # what section, finding and ConText rules read: offsets as in `text`
     sections = find_sections(view)
     sec_starts = [s.start for s in sections]
     if sentences is None:

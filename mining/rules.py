@@ -139,8 +139,8 @@ def expand(pattern: str, macros: dict[str, str], where: str) -> str:
     raise RuleError(f"{where}: macros nest too deep (a cycle?)")
 
 
-def phrases_pattern(phrases: list[str]) -> str:
-    """A pattern for literal phrases (any whitespace between words), built as a trie so that a
+def phrases_pattern(phrases: list[str], space: str = r"\s+") -> str:
+    """A pattern for literal phrases (`space` between words: any whitespace unless told), built as a trie so that a
     long phrase list scans fast; at each position the longest phrase wins."""
     trie: dict = {}
     for p in phrases:
@@ -148,7 +148,7 @@ def phrases_pattern(phrases: list[str]) -> str:
         for ch in " ".join(p.lower().split()):
             node = node.setdefault(ch, {})
         node[""] = {}
-    return german_spellings(_trie_pattern(trie)) or "(?!)"
+    return german_spellings(_trie_pattern(trie, space)) or "(?!)"
 
 
 def phrase_key(text: str) -> str:
@@ -202,15 +202,15 @@ def literal_trie(words) -> str:
         for ch in w:
             node = node.setdefault(ch, {})
         node[""] = {}
-    return _trie_pattern(trie, spaces=False) or "(?!)"
+    return _trie_pattern(trie, None) or "(?!)"
 
 
-def _trie_pattern(node: dict, spaces: bool = True) -> str:
+def _trie_pattern(node: dict, space: str | None) -> str:
     end = "" in node
     alts = []
     for ch in sorted(k for k in node if k):
-        piece = r"\s+" if ch == " " and spaces else regex.escape(ch)
-        alts.append(piece + _trie_pattern(node[ch], spaces))
+        piece = space if ch == " " and space else regex.escape(ch)
+        alts.append(piece + _trie_pattern(node[ch], space))
     if not alts:
         return ""
     body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"

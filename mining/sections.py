@@ -38,7 +38,7 @@ class SectionRules:
                     raise rules_mod.RuleError(f"sections: rule {r.id!r}: phrase {p!r} already belongs to {self.lookup[key][1]!r}")
                 self.lookup[key] = (r.get("section"), r.id)
                 phrases.append(p)
-        alt = rules_mod.phrases_pattern(phrases)
+        alt = rules_mod.phrases_pattern(phrases, space=r"[ \t]+")  # a heading on one line: not "BEFUND\nLunge frei"
         self.regex = regex.compile(
             r"(?:^|(?<=\n)|(?<=[.!?]\s{1,4}))[ \t]*(?:[-*#>•_]+[ \t]*|(?P<num>\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.)[ \t]+)?(?P<h>" + alt + r")(?![^\W_]|-)"
             # a combined header ("IMPRESSION/RECOMMENDATION:", "Findings and impression:") is its first part's section
@@ -197,18 +197,31 @@ def find_sections(text: str) -> list[Section]:
 #: A heading a template left in square brackets at a line's start: "[Lungs]: ...", "[Coronary Arteries]: Mild ...", or
 #: alone on its line ("[Finding]").
 _BRACKETED_HEADING = regex.compile(r"(?m)^[ \t]*\[[^\W\d_][^\[\]\n\d]{0,39}\][ \t]*(?::|$)")
+#: A heading framed alone on its line, as reporting software exports them: "== TECHNIK ==", "--- FINDINGS ---",
+#: "*** IMPRESSION ***", "~~ Lunge ~~".
+_FRAMED_HEADING = regex.compile(
+    r"(?m)^[ \t]*(?P<o>={2,}|-{2,}|\*{3,}|~{2,}|\#{2,})[ \t]*[^\W\d_][^\n=*~\#]{0,50}?[ \t]*(?P<c>={2,}|-{2,}|\*{3,}|~{2,}|\#{2,})[ \t]*:?[ \t]*$")
 
 
-def unbracket_headings(text: str) -> str:
-    """`text` with the square brackets of headings a template left in ("[Heart]: Normal size.", "[Finding]") made
-    blanks, so that section, finding and ConText rules read them as the plain headings they are (" Heart : Normal
-    size."); the same length, so every offset holds for `text`. The text itself where it has none."""
-    if "[" not in text or _BRACKETED_HEADING.search(text) is None:
+def plain_headings(text: str) -> str:
+    """`text` with the square brackets of headings a template left in ("[Heart]: Normal size.", "[Finding]") and the
+    frames of headings alone on their line ("== TECHNIK ==") made blanks, so that section, finding and ConText rules
+    read them as the plain headings they are (" Heart : Normal size.", "   TECHNIK   "); the same length, so every
+    offset holds for `text`. The text itself where it has none."""
+    bracketed = "[" in text and _BRACKETED_HEADING.search(text) is not None
+    framed = ("==" in text or "--" in text or "***" in text or "~~" in text or "##" in text) and \
+        _FRAMED_HEADING.search(text) is not None
+    if not (bracketed or framed):
         return text
     chars = list(text)
-    for m in _BRACKETED_HEADING.finditer(text):
-        chars[text.index("[", m.start())] = " "
-        chars[text.rindex("]", m.start(), m.end())] = " "
+    if bracketed:
+        for m in _BRACKETED_HEADING.finditer(text):
+            chars[text.index("[", m.start())] = " "
+            chars[text.rindex("]", m.start(), m.end())] = " "
+    if framed:
+        for m in _FRAMED_HEADING.finditer(text):
+            for g in ("o", "c"):
+                chars[m.start(g):m.end(g)] = " " * (m.end(g) - m.start(g))
     return "".join(chars)
 
 

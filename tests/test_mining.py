@@ -3528,19 +3528,19 @@ def test_twenty_seventh_review_labels(text, want):
     ("[Clinical History]: cough.\n[Findings]: clear lungs.\n[Impression]: normal.", ["HISTORY", "FINDINGS", "IMPRESSION"]),
 ])
 def test_twenty_seventh_review_sections(text, want):
-    from mining.sections import find_sections, unbracket_headings
+    from mining.sections import find_sections, plain_headings
 
-    assert [s.name for s in find_sections(unbracket_headings(text))] == want
+    assert [s.name for s in find_sections(plain_headings(text))] == want
 
 
-def test_unbracket_headings_keeps_every_offset():
-    from mining.sections import unbracket_headings
+def test_plain_headings_keeps_every_offset():
+    from mining.sections import plain_headings
 
     text = "[Lungs]: Nodule [S3/B45].\n  [Coronary Arteries] : Mild.\n[1] reference\nNo [brackets]: here"
-    view = unbracket_headings(text)
+    view = plain_headings(text)
     assert len(view) == len(text)
     assert view == " Lungs : Nodule [S3/B45].\n   Coronary Arteries  : Mild.\n[1] reference\nNo [brackets]: here"
-    assert unbracket_headings("no heading [4/56]") == "no heading [4/56]"
+    assert plain_headings("no heading [4/56]") == "no heading [4/56]"
 
 
 # twenty-eighth review (stop 50): an eighteenth round of 24 blind reports (English: a Chinese hospital in translation, a
@@ -3609,9 +3609,9 @@ def test_twenty_eighth_review_labels(text, want):
     ("Vergleich: CT vom 06.11.2023.\n\nRECIST-Tabelle\nT1  Primärtumor  31 mm  24 mm", ["COMPARISON", "FINDINGS"]),
 ])
 def test_twenty_eighth_review_sections(text, want):
-    from mining.sections import find_sections, unbracket_headings
+    from mining.sections import find_sections, plain_headings
 
-    assert [s.name for s in find_sections(unbracket_headings(text))] == want
+    assert [s.name for s in find_sections(plain_headings(text))] == want
 
 
 # twenty-ninth review (stop 50): a nineteenth round of 24 blind reports (English: a UK lung health check, an AI-drafted
@@ -3767,3 +3767,68 @@ def test_thirty_second_review_references(text, want):
 ])
 def test_thirty_second_review_labels(text, want):
     assert _mentioned(text) == want
+
+
+# thirty-third review (stop 51): a twenty-third round of 24 blind reports (English: an Irish nodule follow-up, an Indian
+# TB HRCT, a South African HIV patient, a pre-TAVI CTA, an Israeli screening report, a lung transplant evaluation, a
+# Swedish PE follow-up, a US abdomen CT's lung bases, a tumour board summary, a registrar's report the consultant
+# amended, a pick-list screening template, a Gulf hospital's "Se-4/Im-35"; German: TAVI planning, a transplant
+# follow-up, TB screening of refugees, a self-pay screening CT, PCP in HIV, a structured report exported from software,
+# a transplant work-up, a PE follow-up, footnoted images, a speech-recognition report, an outside CD, an Austrian HRCT)
+@pytest.mark.parametrize("text, want", [
+    # the image word repeated with a hyphen at a range's end
+    ("Consolidation with air bronchogram (Se-4/Im-35 to Im-52).", [(4, 35, 52, False)]),
+    ("Consolidation (Se 4, Im-35 to Im-52).", [(4, 35, 52, False)]),
+    # a field on the next line, indented and in capitals, dates nothing: the blanks before it are read once
+    ("LUNGS\nNodule 1\n  Series/Image: 3/112\n  Prior size: 5.6 mm   Series/Image on prior: 3/108\n  Change: Growing",
+     [(3, 112, None, False), (3, 108, None, True)]),
+    ("Nodule (image 45\n  on the prior) is stable.", [(None, 45, None, True)]),
+    # what is left now of a finding the previous exam had
+    ("The previous wedge shaped pulmonary infarct in the right lower lobe has regressed, only a thin linear scar remains "
+     "(se 6, ima 210).", [(6, 210, None, False)]),
+    ("Der vorbeschriebene Infarkt ist regredient, es verbleibt eine Narbe (Se 6, Bild 210).", [(6, 210, None, False)]),
+])
+def test_thirty_third_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Three endobronchial valves in the left upper lobe (3:96, 3:104).", {"Medical material": "present"}),
+    ("Zephyr-Ventile im linken Oberlappen.", {"Medical material": "present"}),
+    ("Bronchien normal weit, keine Wandverdickung.", {"Bronchiectasis": "absent", "Peribronchial thickening": "absent"}),
+    ("Normal weite Bronchien.", {"Bronchiectasis": "absent"}),
+    # dilated bronchial arteries are vessels; consolidative radiotherapy is a treatment
+    ("Erweiterte Bronchialarterien rechts (bis 2,5 mm) als Zeichen einer Kollateralisierung.", {}),
+    ("Candidate for consolidative RT vs continue pembrolizumab maintenance.", {}),
+    ("Consolidation durvalumab since 03/2024. No consolidation.", {"Consolidation": "absent"}),
+    ("Zustand nach Konsolidierungstherapie.", {}),
+    ("Consolidative opacity in the lingula.", {"Consolidation": "present", "Lung opacity": "present"}),
+])
+def test_thirty_third_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # headings framed alone on their line, as reporting software exports them
+    ("== KLINISCHE ANGABEN ==\nIndikation: Raumforderung.\n\n== TECHNIK ==\nKontrastmittel: ja\n\n== PRIMÄRTUMOR ==\n"
+     "Größe: 38 mm\n\n== FERNMETASTASEN ==\nPleuraerguss: nein\n\n== BEURTEILUNG ==\nRundherd.",
+     ["HISTORY", "HISTORY", "TECHNIQUE", "TECHNIQUE", "FINDINGS", "IMPRESSION"]),
+    ("--- FINDINGS ---\nLungs clear.\n*** IMPRESSION ***\nNormal.", ["FINDINGS", "IMPRESSION"]),
+    ("== PATIENTENDATEN ==\nName: W.\n\n== BEFUND ==\nLunge frei.", ["OTHER", "FINDINGS"]),
+])
+def test_thirty_third_review_sections(text, want):
+    from mining.sections import find_sections, plain_headings
+
+    assert [s.name for s in find_sections(plain_headings(text))] == want
+
+
+def test_framed_headings_keep_every_offset():
+    from mining.sections import plain_headings
+
+    text = "== TECHNIK ==\nKM: ja\n-- a dash list -- in prose\n[Heart]: normal"
+    view = plain_headings(text)
+    assert len(view) == len(text)
+    assert view.splitlines()[0].strip() == "TECHNIK" and view.splitlines()[3].strip().startswith("Heart")
+    assert view.splitlines()[2] == "-- a dash list -- in prose"  # not alone on its line: text after the frame
+    rep = mine_report(text.replace("KM: ja", "Pleuraerguss: nein"), "r")
+    assert {r.label: r.value for r in rep.labels}["Pleural effusion"] == "not_mentioned"  # under TECHNIK
