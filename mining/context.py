@@ -280,6 +280,8 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
                 break
             if t.category == "negated" and _about_prior_exam(triggers, i, lo, hi, m_end, text):
                 break
+            if _clause_in_aside(text, m_end, t.start):
+                break
             if t.category == "alternative":
                 alternative = alternative or t
                 i += 1
@@ -290,6 +292,18 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
             break
         i += 1
     return best or attribute or alternative
+
+
+#: A word of two letters or more: a parenthesis holding two before a trigger holds a clause of its own.
+_ASIDE_WORD = regex.compile(r"[^\W\d_]{2,}")
+
+
+def _clause_in_aside(text: str, m_end: int, t_start: int) -> bool:
+    """Whether a trigger at `t_start` after a mention ending at `m_end` stands in a parenthesis opened between them
+    after words of its own: it hedges them, not the mention before the parenthesis ("Verkalkungen der Aorta (die
+    ascendierend mit 39 mm grenzwertig weit ist)"); alone in it, it does ("Erguss (fraglich)")."""
+    p = text.rfind("(", m_end, t_start)
+    return p >= 0 and text.find(")", p, t_start) < 0 and len(_ASIDE_WORD.findall(text, p + 1, t_start)) >= 2
 
 
 def _right_after_prior(triggers: list[Trigger], i: int) -> bool:

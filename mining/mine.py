@@ -658,6 +658,11 @@ _PRIOR_SERIES = regex.compile(
     r"\s+(?:der|in\s+der|für\s+die|of\s+the|on\s+the|for\s+the)\s+(?:voruntersuchung|vu|voraufnahme|vergleichsuntersuchung|"
     r"prior|previous|comparison)\b", regex.IGNORECASE)
 
+#: ... or after a label of the prior exam: "Bildnummern aktuell: Serie 4; Voruntersuchung 18.10.2023: Serie 3".
+_PRIOR_SERIES_LABELLED = regex.compile(
+    r"[ \t]*[;,][ \t]*(?:voruntersuchung|vorunt\.|vu|prior|previous|comparison)(?:[ \t]+(?:vom[ \t]+|of[ \t]+)?"
+    r"\d{1,2}[./]\d{1,2}[./]\d{2,4})?[ \t]*:[ \t]*(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
+
 _LIST_GAP = regex.compile(r"\s*,?\s*(?:and|und|&|sowie|as\s+well\s+as)?\s*", regex.IGNORECASE)
 
 
@@ -688,7 +693,7 @@ _SERIES_STATEMENT = regex.compile(
     r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
     r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE + r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
     r"(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?(?:series|reconstruction)|"
-    r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
+    r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung"
     r"|\s+ohne\s+(?:serienangabe|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
     + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:ebenfalls\s+|auch\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
@@ -773,7 +778,7 @@ def series_statements(text: str) -> list[SeriesStatement]:
         found.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")),
                                      "section" if m.group("head") is not None else "report",
                                      priors=_PRIORS_TOO.match(text, m.end()) is not None))
-        other = _PRIOR_SERIES.match(text, m.end())
+        other = _PRIOR_SERIES.match(text, m.end()) or _PRIOR_SERIES_LABELLED.match(text, m.end())
         if other is not None:  # "... auf Serie 5 der aktuellen Untersuchung bzw. auf Serie 4 der Voruntersuchung"
             found.append(SeriesStatement(m.start(), other.end(), int(other.group("ser")), "report", priors=True,
                                          current=False))

@@ -17,7 +17,7 @@ import regex
 
 from mining import rules as rules_mod
 from mining.prefilter import gate_words, lower_agrees
-from mining.tables import column_pairs, column_series_images, heads_aligned_table
+from mining.tables import column_images, column_pairs, column_series_images, heads_aligned_table
 
 #: How a rule file without RANGE_OP / RANGE_KW macros writes a range (the shipped file's macros say the same).
 _RANGE_OP = r"\s*(?:[-‐‑‒–—−]|to|through|thru|until|bis)\s*"
@@ -185,6 +185,8 @@ class Matcher:
         cells = column_pairs(text) if any(h in low for h in _PAIR_HEAD_HINTS) else []
         if "|" in text or "\t" in text or "  se" in low or "\nse" in low:  # where a "Serie" column may head a table
             cells = sorted(cells + column_series_images(text))
+        if "|" in text or "\t" in text:  # where an image column of its own may ("| Bild akt. | ... | Bild VU |")
+            cells = sorted(cells + column_images(text))
         if cells:
             out, echoes = _with_columns(out, echoes, cells)
         if echoes:

@@ -16,6 +16,7 @@ import regex
 
 from mining import rules as rules_mod
 from mining.language import detect_language
+from mining.tables import RULE_LINE
 
 _CAND = regex.compile(r"[.!?]+[\"'’”)\]]*(?=\s)|\n")
 #: A series named right before "Im <number>." ("Series 3, Im 45."): the number is an image, not a German ordinal.
@@ -141,6 +142,8 @@ class Splitter:
             return False
         if last in ".!?:":
             return True
+        if last in "-=|" and RULE_LINE.fullmatch(text, text.rfind("\n", 0, i) + 1, k + 1):
+            return True  # a table's rule line ("---+-----", "|---|---|") is no word broken at its hyphen
         if last in ",;(/&+-":
             return False
         nxt = text[j]

@@ -131,7 +131,7 @@ def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
     if sep is None:
         return _aligned_exam(text, start, line, pos - start)
     column = text.count(sep, start, pos)
-    top = _table_top(text, start, lambda above: sep in above)  # the table's first line
+    top = _table_top(text, start, lambda above: sep in above or RULE_LINE.fullmatch(above))  # the table's first line
     heads = text[top:text.find("\n", top)].split(sep)
     while top < start and column >= len(heads):  # a line above the heading with fewer cells ("Serie: 5 | Vergleich: ...")
         top = text.find("\n", top) + 1
@@ -290,6 +290,43 @@ def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None
     return sorted(out)
 
 
+#: A heading cell naming a column of image numbers alone, its exam named before or after it or not ("Bild akt.", "Bild
+#: VU", "Image (prior)", "Current image", "Slice", "Schicht Nr."): its rows' numbers are images of the series the report
+#: names for each exam, in a table with no series column of its own. `_IMAGE_HEAD` finds where one may be.
+_EXAM_WORD = r"(?:akt\.?|aktuell|current|curr\.?|today|heute|vu|vorunt\.?|voruntersuchung|prior|previous|baseline|bl)"
+_IMAGE_ONLY = re.compile(rf"(?:{_EXAM_WORD}[ \t]+)?(?:image|img|im|ima|slice|schicht|bild)\.?(?:[ \t]*(?:nr\.?|no\.?|\#))?"
+                         rf"(?:[ \t]+\(?{_EXAM_WORD}\)?)?", re.IGNORECASE)
+_IMAGE_HEAD = re.compile(r"(?im)(?:^|\||\t)[ \t]*(?:[\w.]{1,12}[ \t]+)?(?:image|img|im|ima|slice|schicht|bild)\.?"
+                         r"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?[\w.]{1,12}\)?)?[ \t]*(?=\||\t|$)")
+
+
+def column_images(text: str) -> list[tuple[int, int, int, int, int | None, int, int | None]]:
+    """`column_pairs` for pipe- or tab-separated tables with image numbers in columns of their own and no series column
+    ("| akt. (mm) | Bild akt. | VU (mm) | Bild VU |", the series named above the table): each cell holding a number
+    alone under such a heading is that image, without a series (which the report's series statements give)."""
+    out = []
+    seen: set[int] = set()
+    for m in _IMAGE_HEAD.finditer(text):
+        start, end = _line(text, m.start() + (text[m.start()] in "|\t"))
+        if start in seen:
+            continue
+        seen.add(start)
+        line = text[start:end]
+        sep = _separator(line)
+        if sep is None:
+            continue
+        names = [n.strip(" \t:") for n in line.split(sep)]
+        if any(_SERIES_COLUMN.fullmatch(n) or _PAIR_HEAD.search(n) or _EXAM_PAIR_HEAD.search(n) for n in names):
+            continue  # `column_series_images` and `column_pairs` read those
+        images = [k for k, n in enumerate(names) if _IMAGE_ONLY.fullmatch(n)]
+        for k in images:
+            for a, b in _cells_below(text, end + 1, sep, k, (0, 0)):
+                a, b = _stripped(text, a, b)
+                if _NUMBER_CELL.fullmatch(text, a, b):
+                    out.append((a, b, a, b, None, int(text[a:b]), None))
+    return sorted(out)
+
+
 def _column_cells(text: str, m: re.Match):
     """(start, end), blanks stripped, of the cell of each row under the heading cell that pair heading `m` names (with a
     few characters naming its exam beside it: `_pair_heading`); nothing where `m` names no column."""
@@ -314,7 +351,7 @@ def _column_cells(text: str, m: re.Match):
 
 
 #: A table's rule line: "---+------+---", "|----|:---:|", "=====".
-_RULE_LINE = re.compile(r"[ \t]*[-=+|:]*[-=]{3}[-=+|: \t]*")
+RULE_LINE = re.compile(r"[ \t]*[-=+|:]*[-=]{3}[-=+|: \t]*")
 
 
 def _cells_below(text: str, row: int, sep: str | None, column: int | None, head: tuple[int, int]):
@@ -324,7 +361,7 @@ def _cells_below(text: str, row: int, sep: str | None, column: int | None, head:
     while row < len(text):
         row_end = _line(text, row)[1]
         line = text[row:row_end]
-        if _RULE_LINE.fullmatch(line):
+        if RULE_LINE.fullmatch(line):
             row = row_end + 1
             continue
         if sep is not None:

@@ -3832,3 +3832,60 @@ def test_framed_headings_keep_every_offset():
     assert view.splitlines()[2] == "-- a dash list -- in prose"  # not alone on its line: text after the frame
     rep = mine_report(text.replace("KM: ja", "Pleuraerguss: nein"), "r")
     assert {r.label: r.value for r in rep.labels}["Pleural effusion"] == "not_mentioned"  # under TECHNIK
+
+
+# thirty-fourth review (stop 51): a twenty-fourth round of 24 blind reports (English: a VA burn-pit follow-up, sarcoid
+# vs lymphoma in the NHS, fibrotic HP with an ILD template, a mediastinal mass, motorbike trauma, recurrence after
+# pneumonectomy, CF in a child, empyema in the Philippines, one run-on paragraph, a RIS export without line breaks,
+# post-COVID with the prior impression quoted, Indian teleradiology; German: MAC, fever of unknown origin, polytrauma
+# day 2, asbestos screening, a heart transplant, breast cancer restaging, a Swiss emergency, after VATS, image before
+# series, a nodule table with current and prior image columns, night teleradiology, nested sentences)
+_IMAGE_COLUMNS = ("Befund:\nRundherdtabelle (Bildnummern aktuell: Serie 4; Voruntersuchung 18.10.2023: Serie 3)\n\n"
+                  "Nr | Lokalisation | akt. (mm) | Bild akt. | VU (mm) | Bild VU | Verlauf\n"
+                  "---+--------------+-----------+-----------+---------+---------+---------\n"
+                  "1  | ROL S1       | 6         | 57        | 6       | 52      | konstant\n"
+                  "2  | RUL S6       | 9         | 143       | 7       | 136     | progredient\n")
+
+
+@pytest.mark.parametrize("text, want", [
+    # image numbers in columns of their own, each exam's, the series named above the table
+    (_IMAGE_COLUMNS, [(4, 57, None, False), (3, 52, None, True), (4, 143, None, False), (3, 136, None, True)]),
+    ("Befund:\n| Läsion | Größe | Image (prior) | Image (current) |\n|---|---|---|---|\n| RUL | 6 mm | 40 | 45 |",
+     [(None, 40, None, True), (None, 45, None, False)]),
+    # a column whose heading only opens with "Im" holds no images
+    ("Befund:\n| Befund | Größe | Im Verlauf |\n|---|---|---|\n| Rundherd | 6 | 12 |", []),
+])
+def test_thirty_fourth_review_references(text, want):
+    assert _refs(text) == want
+
+
+def test_a_tables_rule_line_is_no_part_of_its_first_rows_snippet():
+    from mining.sentences import split_sentences
+
+    rows = extract(_IMAGE_COLUMNS)
+    assert [r.snippet for r in rows[:2]] == ["ROL S1, 6", "ROL S1, 6, 6, konstant"]
+    assert split_sentences("a | b\n---+---\n1 | 2", german=True) == [(0, 5), (6, 13), (14, 19)]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Herz (Transplantat) normal groß.", {"Cardiomegaly": "absent"}),
+    ("Kleine Residualflüssigkeit in der Aggregattasche links pektoral.", {}),
+    ("Zwei hypodense Milzläsionen bis 1,2 cm, DD lymphomatöse Infiltration.", {}),
+    ("Fibrocalcific densities in the apical segment of the right upper lobe.", {"Lung opacity": "present"}),
+    ("Fibrotic densities and calcified granulomas in both upper lobes.",
+     {"Pulmonary fibrotic sequela": "present", "Lung opacity": "present", "Lung nodule": "present"}),
+    # a hedge inside a parenthesis of its own words hedges them, not the finding before it; alone in it, it does
+    ("Ausgeprägte Verkalkungen der Koronararterien sowie der Aorta (die ascendierend mit 39 mm grenzwertig weit ist).",
+     {"Coronary artery wall calcification": "present", "Arterial wall calcification": "present"}),
+    ("Kleiner Pleuraerguss rechts (fraglich).", {"Pleural effusion": "uncertain"}),
+])
+def test_thirty_fourth_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+def test_thirty_fourth_review_sections():
+    from mining.sections import find_sections
+
+    text = ("Vergleich: CT vom 13.01.2025.\nTechnik: Thorax.\n\nTarget-Läsionen (RECIST 1.1):\nT1  Lunge: 14 mm\n\n"
+            "Non-Target-Läsionen:\n- multiple weitere Lungenmetastasen beidseits\n")
+    assert [s.name for s in find_sections(text)] == ["COMPARISON", "TECHNIQUE", "FINDINGS"]
