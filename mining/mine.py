@@ -171,6 +171,8 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     sent_starts = [s for s, _ in sentences]
     ctx = context_rules()
     triggers = ctx.scan(view, sentences)
+    if any(t.rule == "prior_date_label" for t in triggers):
+        triggers = _this_exams_dates(view, triggers)
     trig_starts = [t.start for t in triggers]
     refs, cut_from = _build_references(text, report_id, lang, raws, sections, sec_starts, sentences, sent_starts,
                                        triggers, trig_starts)
@@ -784,6 +786,49 @@ def series_statements(text: str) -> list[SeriesStatement]:
                                          current=False))
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report") for m in _THIS_SERIES.finditer(text)]
     return sorted(found + _heading_lines(text) + _line_labels(text))
+
+
+#: Where a report gives its own exam's date: a header field ("Exam date: 2024-05-21", "Untersuchungsdatum: 15.05.2024"),
+#: a title line ("CT Thorax mit KM vom 08.05.2025", "Untersuchung: CT Thorax nativ vom 22.04.2024") or an exam listed as
+#: the current one ("(A) CT chest with contrast 03/11/2024 - current").
+_DATE = r"\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{2}-\d{2}"
+_EXAM_DATE = regex.compile(
+    rf"\b(?:(?:exam(?:ination)?|study|scan|service|procedure)\s+date|date\s+of\s+(?:the\s+)?(?:exam(?:ination)?|study|scan|"
+    rf"service|procedure)|untersuchungsdatum|datum\s+der\s+untersuchung)\s*:?\s*(?P<d>{_DATE})"
+    rf"|^[ \t]*(?:untersuchung\s*:\s*)?(?:ct|cta|hrct|ldct|mdct)\b[^\n:]{{0,80}}?\b(?:vom|from|of|dated|on)\s+(?P<t>{_DATE})"
+    rf"|(?P<c>{_DATE})[ \t]*(?:[-\u2013(][ \t]*)?(?:current|aktuell|this\s+exam)\b",
+    regex.IGNORECASE | regex.MULTILINE)
+
+
+def _day_readings(date: str) -> set[tuple[int, ...]]:
+    """The (year, month, day) a date may be, or (year, month) for a month: "03/11/2024" both ways round, "15.05.2024"
+    day first, "2024-05-21" year first."""
+    n = [int(x) for x in regex.findall(r"\d+", date)]
+    if len(n) == 2:
+        return {(n[1], n[0])}
+    if n[0] > 31:
+        return {(n[0], n[1], n[2])}
+    return {(n[2], n[1], n[0])} if "." in date else {(n[2], n[0], n[1]), (n[2], n[1], n[0])}
+
+
+def _this_exams_dates(text: str, triggers: list[Trigger]) -> list[Trigger]:
+    """`triggers` with a date labelling a size ("- 03/11/2024: 2.2 x 1.6 cm (series 4, image 47)", `prior_date_label`)
+    that is the report's own exam's date (`_EXAM_DATE`) made a current trigger: a follow-up list names every exam by its
+    date, this one's too."""
+    days: set[tuple[int, ...]] = set()
+    for m in _EXAM_DATE.finditer(text):
+        days |= _day_readings(m.group("d") or m.group("t") or m.group("c"))
+    if not days:
+        return triggers
+    months = {d[:2] for d in days}
+    out = []
+    for t in triggers:
+        if t.rule == "prior_date_label":
+            seen = _day_readings(text[t.start:t.end])
+            if seen & days or any(len(d) == 2 and d in months for d in seen):
+                t = Trigger(t.start, t.end, "current", t.direction, "current_date_label")
+        out.append(t)
+    return out
 
 
 def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: bool) -> bool:

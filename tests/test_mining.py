@@ -3889,3 +3889,30 @@ def test_thirty_fourth_review_sections():
     text = ("Vergleich: CT vom 13.01.2025.\nTechnik: Thorax.\n\nTarget-Läsionen (RECIST 1.1):\nT1  Lunge: 14 mm\n\n"
             "Non-Target-Läsionen:\n- multiple weitere Lungenmetastasen beidseits\n")
     assert [s.name for s in find_sections(text)] == ["COMPARISON", "TECHNIQUE", "FINDINGS"]
+
+
+@pytest.mark.parametrize("text, want", [
+    # a follow-up list names each exam by its date, this one's too ("- current" in the exams list, a header field)
+    ("EXAMS REVIEWED\n(A) CT chest with contrast 03/11/2024 - current\n(B) CT chest with contrast 12/04/2023\n\n"
+     "PRIMARY TUMOR\n- 09/18/2023: 4.6 x 3.2 cm spiculated solid mass (series 3, image 41).\n"
+     "- 12/04/2023: 3.1 x 2.4 cm (series 3, image 44).\n- 03/11/2024: 2.2 x 1.6 cm residual soft tissue (series 4, "
+     "image 47).", [(3, 41, None, True), (3, 44, None, True), (4, 47, None, False)]),
+    ("Untersuchungsdatum: 21.05.2024\nBefund:\nVerlauf:\n- 08/2023: 5 mm (Se 3, Bild 80)\n- 05/2024: 7 mm (Se 3, Bild 85)",
+     [(3, 80, None, True), (3, 85, None, False)]),
+    ("CT Thorax mit KM vom 08.05.2025\nBefund:\n- 08.05.2025: 7 mm (Se 3, Bild 85)\n- 06.11.2024: 5 mm (Se 3, Bild 80)",
+     [(3, 85, None, False), (3, 80, None, True)]),
+    # without the report's own date every dated line is an earlier exam's
+    ("Befund:\nVerlauf:\n- 08/2023: 5 mm (Se 3, Bild 80)\n- aktuell: 7 mm (Se 3, Bild 85)",
+     [(3, 80, None, True), (3, 85, None, False)]),
+])
+def test_dated_list_lines_name_their_exam(text, want):
+    assert _refs(text) == want
+
+
+def test_a_date_is_read_every_way_it_may_be_written():
+    from mining.mine import _day_readings
+
+    assert _day_readings("03/11/2024") == {(2024, 3, 11), (2024, 11, 3)}
+    assert _day_readings("15.05.2024") == {(2024, 5, 15)}
+    assert _day_readings("2024-05-21") == {(2024, 5, 21)}
+    assert _day_readings("05/2024") == {(2024, 5)}
