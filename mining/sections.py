@@ -122,7 +122,7 @@ class SectionRules:
                     resume = (eol + 1, eol + 1, heads[-2][2])
         if resume is not None:
             heads.append(resume)
-        heads = _after_one_paragraph(text, heads, ("COMPARISON", "HISTORY"))
+        heads = _after_one_paragraph(text, heads, ("COMPARISON", "HISTORY", "TECHNIQUE"))
         if not heads:
             return [Section(0, len(text), "FINDINGS", 0)]
         out: list[Section] = []

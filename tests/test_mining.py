@@ -3916,3 +3916,49 @@ def test_a_date_is_read_every_way_it_may_be_written():
     assert _day_readings("15.05.2024") == {(2024, 5, 15)}
     assert _day_readings("2024-05-21") == {(2024, 5, 21)}
     assert _day_readings("05/2024") == {(2024, 5)}
+
+
+# thirty-fifth review (stop 51): a twenty-fifth round of 24 blind reports (English: engineered-stone silicosis, an aortic
+# dissection CTA, melanoma nodules, a Nigerian teaching hospital, a teleradiology read and its attending addendum,
+# osteosarcoma surveillance, a private consultant's letter, an AI triage notice; German: a smoker's cough, a dissection
+# CTA, osteosarcoma staging, mediastinitis, navigation bronchoscopy planning, a lung abscess, an Austrian weekend, a PACS
+# measurement table; and eight citation habits: "#", planes, "slice N/M", key images, "Sch.", hard wraps, "Ebene", "Abb.")
+@pytest.mark.parametrize("text, want", [
+    ("Technik: 1 mm Lunge (Serie 3).\nSchichtangaben ohne Serienbezeichnung beziehen sich auf Serie 3.\n\nBefund:\n"
+     "Konsolidierung im Unterlappen links (Sch. 196), milchglasartige Dichteanhebungen (Sch. 130-142).",
+     [(3, 196, None, False), (3, 130, 142, False)]),
+    ("Air-Trapping in beiden Unterlappen (Serie 8, Ebene 140-190). Neuer Nodulus (Serie 5, Schichtebene 61).",
+     [(8, 140, 190, False), (5, 61, None, False)]),
+    # "#" alone in parentheses, where the report writes its images so elsewhere
+    ("RUL nodule (series 3 #112). LLL 4 mm solid nodule (#245), new.", [(3, 112, None, False), (None, 245, None, False)]),
+    ("LLL 4 mm solid nodule (#245), new.", []),
+    # the prior exam's pair before its size
+    ("Bildangaben beziehen sich auf Serie 3.\nBefund: Rundherd OL links, 5 mm, Bild 61 (VU 2/66: 4 mm).",
+     [(3, 61, None, False), (2, 66, None, True)]),
+    ("Rundherd (3/61; VU 2/66: unverändert).", []),
+])
+def test_thirty_fifth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Wandverkalkungen von Aortenbogen und Aorta descendens.", {"Arterial wall calcification": "present"}),
+    ("Keine Verkalkungen der Koronarien oder der Aorta.",
+     {"Arterial wall calcification": "absent", "Coronary artery wall calcification": "absent"}),
+])
+def test_thirty_fifth_review_labels(text, want):
+    assert _mentioned(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # a letter: the exam's one-line title, then the body under no header of its own, then "In summary:"
+    ("Dear Dr Hughes\n\nExamination: CT Thorax (high resolution) - 14/03/2025\n\nThank you for referring this lady. The "
+     "main finding is of bilateral bronchiectasis.\n\nIn summary:\n1. Bronchiectasis.", ["OTHER", "TECHNIQUE", "FINDINGS",
+                                                                                       "IMPRESSION"]),
+    # a technique paragraph whose next block opens with a label of its own stays technique
+    ("TECHNIQUE: Axial images.\n\nRadiation exposure: DLP 300 mGy*cm.\n\nFINDINGS: Clear.", ["TECHNIQUE", "FINDINGS"]),
+])
+def test_thirty_fifth_review_sections(text, want):
+    from mining.sections import find_sections
+
+    assert [s.name for s in find_sections(text)] == want
