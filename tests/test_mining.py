@@ -2072,14 +2072,14 @@ def test_a_reference_spans_the_parenthesis_it_opens_as_the_rule_file_says(tmp_pa
 
 
 def test_a_range_is_read_with_the_rule_files_own_range_words(tmp_path):
-    """What a rule file matches as a range ('Bild 12 bis Schicht 40' with 'schicht' among its RANGE_KW) is read as one
+    """What a rule file matches as a range ('Bild 12 bis Frame 40' with 'frame' among its RANGE_KW) is read as one
     range, not as two images: the list parser takes RANGE_OP and RANGE_KW from the same file."""
     from mining.references import Matcher
 
-    text = "Erguss (Bild 12 bis Schicht 40)."
+    text = "Erguss (Bild 12 bis Frame 40)."
     lines = (rules_mod.RULES_DIR / "references.jsonl").read_text().splitlines(keepends=True)
     own = tmp_path / "references.jsonl"
-    own.write_text("".join(ln.replace("bild(?:ern?)?|bi", "bild(?:ern?)?|schicht|bi") if '"RANGE_KW"' in ln else ln
+    own.write_text("".join(ln.replace("bild(?:ern?)?|bi", "bild(?:ern?)?|frame|bi") if '"RANGE_KW"' in ln else ln
                            for ln in lines))
     assert [(r.image, r.image_end) for r in Matcher().find(text)] == [(12, None), (40, None)]  # shipped: two images
     assert [(r.image, r.image_end) for r in Matcher(own).find(text)] == [(12, 40)]
