@@ -113,10 +113,19 @@ def _under(cells: list[tuple[int, int]], span: tuple[int, int]) -> int | None:
 
 
 def heads_aligned_table(text: str, pos: int) -> bool:
-    """Whether `pos` lies on the heading line of a table aligned with spaces (a heading whose last cell is "Image" and
-    whose next line opens with a row number: "Image\n1. LUL primary" is no image 1)."""
+    """Whether `pos` lies on the heading line of a table (a heading whose last cell is "Image" and whose next line opens
+    with a row number: "Image\n1. LUL primary" is no image 1): aligned with spaces, or separated by pipes or tabs, the
+    next line (or the one after its rule line) too."""
     start, end = _line(text, pos)
-    if end >= len(text) or _heading_cells(text[start:end]) is None:
+    if end >= len(text):
+        return False
+    sep = _separator(text[start:end])
+    if sep is not None:
+        nxt = text[end + 1:_line(text, end + 1)[1]]
+        if RULE_LINE.fullmatch(nxt) and _line(text, end + 1)[1] < len(text):
+            nxt = text[_line(text, end + 1)[1] + 1:_line(text, _line(text, end + 1)[1] + 1)[1]]
+        return sep in nxt
+    if _heading_cells(text[start:end]) is None:
         return False
     return _aligned_row(text[end + 1:_line(text, end + 1)[1]])
 

@@ -3962,3 +3962,42 @@ def test_thirty_fifth_review_sections(text, want):
     from mining.sections import find_sections
 
     assert [s.name for s in find_sections(text)] == want
+
+
+# thirty-sixth review (stop 51): a twenty-sixth round of 24 blind reports (English and German in the same eight settings:
+# oesophageal perforation, pulmonary AVMs before embolisation, amiodarone lung, radiation pneumonitis, lymphangitic
+# spread or a biopsy's complications, a bronchopleural fistula or recurrent pneumothorax, LCH or a chest wall tumour,
+# tracheal stenosis; and eight citation habits: "ser./img.", ranges in words, series by description, trial lesion
+# lines, "Bild-Nr.", "(S3, B45)", "Bild 45 ff.", "zwischen Bild 40 und 52")
+@pytest.mark.parametrize("text, want", [
+    # a bare pair at a table row's end: the next row's number on the next line is no number after it
+    ("Sac 14 mm (se 4 im 188).\nNo. | Location | Sac (mm) | Image\n1   | LLL | 14 x 11  | 4/188\n2   | RML | 7        | 4/146",
+     [(4, 188, None, False), (4, 188, None, False), (4, 146, None, False)]),
+    # a pipe table's heading ending in "Image" over a row opening with its number
+    ("No. | Location | Image\n1 | LLL | (se 4 im 188)", [(4, 188, None, False)]),
+    # "again seen" is this exam's, after "Previously treated"
+    ("Previously treated RLL PAVM: coil pack in the feeding artery again seen (se 4 im 212). The sac measures 9 mm, "
+     "previously 6 mm (se 3 im 205 on the 14/11/2019 study).", [(4, 212, None, False), (3, 205, None, True)]),
+    # the prior exam's bare pairs: a size before it, "der VU" after it
+    ("Bildangaben (Serie/Bild). Befund: subcarinal 16 mm (2/61, VU 9 mm auf 2/59). Noduli (3/142), in der VU nicht "
+     "nachweisbar (3/150 der VU).", [(2, 61, None, False), (2, 59, None, True), (3, 142, None, False), (3, 150, None, True)]),
+])
+def test_thirty_sixth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Plattenosteosynthese Rippe 5 re.", {"Medical material": "present"}),
+    ("Healed tracheostomy stoma; no tracheostomy tube in situ.", {"Medical material": "absent"}),
+    ("Tracheostomy in place.", {"Medical material": "present"}),
+    # a breast's scar and skin oedema after radiotherapy, an AVM's residual sac, a residual lymphoma mass
+    ("Z. n. BET re, postoperative Narbe bzw. Serom-Residuum 1,5 cm. Diskrete Haut- und Septenverdickung der re Brust.", {}),
+    ("Aneurysmasack regredient, jetzt noch 4 mm Residuum (Se 5, Bi 162).", {}),
+    ("Residuell vergrößerte LK mediastinal (Bulk-Residuum 24 x 15 mm).", {"Lymphadenopathy": "present"}),
+    ("Narbige Residuen im OL re.", {"Pulmonary fibrotic sequela": "present"}),
+    # a finding expected to come is not there yet
+    ("Übergang in eine umschriebene Strahlenfibrose ist zu erwarten.", {}),
+    ("Strahlenfibrose im OL re, wie zu erwarten.", {"Pulmonary fibrotic sequela": "present"}),
+])
+def test_thirty_sixth_review_labels(text, want):
+    assert _mentioned(text) == want
