@@ -4001,3 +4001,35 @@ def test_thirty_sixth_review_references(text, want):
 ])
 def test_thirty_sixth_review_labels(text, want):
     assert _mentioned(text) == want
+
+
+# thirty-seventh review (stop 51): a twenty-seventh round of 24 blind reports (English and German in the same eight
+# settings: PTLD after lung transplant, a pulmonary sequestration, pulmonary vein stenosis after ablation, hydatid cysts,
+# an aspergilloma, an anterior mediastinal mass, pleural plaques with rounded atelectasis, systemic sclerosis ILD; and
+# eight citation habits: "RUL (3/45):", lines opening with "3/45 -", "on image 45 (series 3)", "(3:45, 3:52; prior
+# 2:40)", "s. Bild 45", "(Bild 45, vgl. VU Bild 40)", "Serie 3: Bild 45, 52, 60", "Bild 45 von 312 (Serie 3)")
+@pytest.mark.parametrize("text, want", [
+    # the size the prior exam's image showed
+    ("Subcarinal 12 mm short axis (6:38; prior 4:35 measured 14 mm), likely reactive.",
+     [(6, 38, None, False), (4, 35, None, True)]),
+])
+def test_thirty_seventh_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Mediastinal lymph nodes are not significantly enlarged.", {"Lymphadenopathy": "absent"}),
+    ("Few small mediastinal lymph nodes, the largest subcarinal measuring 8 mm in short axis, not significantly "
+     "enlarged.", {"Lymphadenopathy": "absent"}),
+    ("Lymphknoten li. hilär bis 12 mm Kurzachse, a.e. reaktiv.", {"Lymphadenopathy": "present"}),
+    # a hydatid cyst is no nodule; tumour implants on the pleura are no material
+    ("A large well-defined thin-walled cystic lesion is seen in the right lower lobe.", {}),
+    ("Keine pleuralen oder perikardialen Implantate.", {}),
+    ("Cochlea-Implantat links.", {"Medical material": "present"}),
+    ("Herz: Normale Größe der Herzhöhlen.", {"Cardiomegaly": "absent"}),
+    ("No consolidation or collapse.", {"Consolidation": "absent", "Atelectasis": "absent"}),
+    ("Expiratory images: <30% dynamic collapse.", {}),
+    ("Thoracic aorta normal calibre with mild arch calcification.", {"Arterial wall calcification": "present"}),
+])
+def test_thirty_seventh_review_labels(text, want):
+    assert _mentioned(text) == want
