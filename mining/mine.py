@@ -355,6 +355,9 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             if not is_prior:  # a finding said to be gone cannot be shown on this exam
                 nxt = bisect.bisect_right(gstarts, r.start)
                 is_prior = _gone_after(text, r.end, min(sent[1], gstarts[nxt] if nxt < len(gstarts) else sent[1]))
+            if (not is_prior and column is None and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2] is True
+                    and _ITEM_GAP.fullmatch(text, gends[k], r.start)):
+                is_prior = True  # the next item of a list of the prior exam's images: "(dort Se. 2 Im. 47 bzw. Se. 2 Im. 55)"
             if not is_prior and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2] is False:
                 # after a current image in its sentence, an image cited right after the compared exam is that exam's:
                 # "Consolidation (3:90) has improved since the prior (2:85)"
@@ -665,6 +668,9 @@ _PRIOR_SERIES_LABELLED = regex.compile(
     r"[ \t]*[;,][ \t]*(?:voruntersuchung|vorunt\.|vu|prior|previous|comparison)(?:[ \t]+(?:vom[ \t]+|of[ \t]+)?"
     r"\d{1,2}[./]\d{1,2}[./]\d{2,4})?[ \t]*:[ \t]*(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
 
+#: Between two items of one list of images, with nothing that names another exam: "Se. 2 Im. 47 bzw. Se. 2 Im. 55".
+_ITEM_GAP = regex.compile(r"[ \t]*(?:[,;]|&|\b(?:and|und|bzw\.|or|oder|sowie)(?!\w))[ \t\n]*(?:(?:and|und|bzw\.|or|oder)(?!\w)[ \t\n]*)?",
+                          regex.IGNORECASE)
 _LIST_GAP = regex.compile(r"\s*,?\s*(?:and|und|&|sowie|as\s+well\s+as)?\s*", regex.IGNORECASE)
 
 

@@ -140,13 +140,20 @@ _BLANK_LINE = regex.compile(r"\n[ \t]*\n\s*")
 _LABELLED_LINE = regex.compile(r"[ \t]*[^\W\d_][^\n:]{0,60}:")
 
 
+#: A label that goes on with the technique ("Dose:", "Kontrastmittel:", "Rekonstruktionen:"): after a technique
+#: paragraph, a block under any other label ("PV ANATOMY:", "Lunge:") is the findings.
+_TECHNIQUE_LABEL = regex.compile(r"\b(?:dose|dosis|dlp|ctdi\w*|radiation|strahlen\w*|contrast|kontrast\w*|km|protocol|protokoll|"
+                                 r"reconstructions?|rekonstruktion\w*|kernel|sedation|consent|aufklärung|premedication|"
+                                 r"prämedikation|acquisition|akquisition|scan\w*|series|serien?)\b", regex.IGNORECASE)
+
+
 def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]],
                          names: tuple[str, ...]) -> list[tuple[int, int, str]]:
     """`heads` with FINDINGS opened after a blank line that ends a `names` section whose header has its text on its own
     line ("Comparison: CT 06/11/2023.\n\n<a lesion table with no header>", "Zuweisungsdiagnose: Husten.\n\n<a
     letter's findings>"): such a section is that paragraph, and what follows under no header of its own is the report's
     findings (as a report with no header at all is); not a block that opens with a label and a colon, a header radmine
-    does not know."""
+    does not know, unless after a technique paragraph the label is no technique's ("PV ANATOMY:", not "Dose:")."""
     out = []
     for i, (start, header_end, name) in enumerate(heads):
         out.append((start, header_end, name))
@@ -154,8 +161,10 @@ def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]],
             continue
         end = heads[i + 1][0] if i + 1 < len(heads) else len(text)
         gap = _BLANK_LINE.search(text, header_end, end)
-        if (gap is not None and gap.end() < end and text[gap.end():end].strip()
-                and not _LABELLED_LINE.match(text, gap.end())):
+        if gap is None or gap.end() >= end or not text[gap.end():end].strip():
+            continue
+        label = _LABELLED_LINE.match(text, gap.end())
+        if label is None or name == "TECHNIQUE" and not _TECHNIQUE_LABEL.search(label.group(0)):
             out.append((gap.end(), gap.end(), "FINDINGS"))
     return out
 

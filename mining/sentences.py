@@ -137,6 +137,9 @@ class Splitter:
             k -= 1
         if k < 0:
             return True
+        eol = text.find("\n", j)
+        if "|" in text[text.rfind("\n", 0, i) + 1:i] and "|" in text[j:n if eol < 0 else eol]:
+            return True  # a pipe table's row is a sentence of its own: "| narbiger Strang |\n| nicht mehr abgrenzbar |"
         last = text[k]
         if last == "." and self.word_abbrevs and self._abbrev_before(text, k)[1] in self.word_abbrevs:
             return False

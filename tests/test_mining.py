@@ -4033,3 +4033,38 @@ def test_thirty_seventh_review_references(text, want):
 ])
 def test_thirty_seventh_review_labels(text, want):
     assert _mentioned(text) == want
+
+
+# thirty-eighth review (stop 51): a twenty-eighth round of 24 blind reports (English and German in the same eight
+# settings: primary ciliary dyskinesia with situs inversus, Swyer-James-MacLeod, acute eosinophilic pneumonia, lipoid
+# pneumonia, alveolar microlithiasis, GPA on treatment, septic emboli, a repaired diaphragmatic hernia in a child; and
+# eight citation habits: "IM 45 SE 3", "Img. No. 45", "slice #45 of series 3", "image number 45", "Bild Nr. 45, Serie
+# Nr. 3", "Sl. 45", "(Se. 3 Im. 45 und Se. 3 Im. 52)", "(aktuell Bild 45, am 03.04.2024 Bild 40)")
+@pytest.mark.parametrize("text, want", [
+    ("Narbige Veränderungen im Unterlappen links (Serie Nr. 3,\nBild-Nrn. 45-60), vorbestehend.", [(3, 45, 60, False)]),
+    ("Milchglas mit Verdickung der Septen, Sl. 45-60 (Se. 4).", [(4, 45, 60, False)]),
+    # the next item of a list of the prior exam's images is the prior's too
+    ("Rundherde (Se. 3 Im. 45 und Se. 3 Im. 52), größenkonstant im Vergleich zur Voraufnahme (dort Se. 2 Im. 47 bzw. Se. 2 "
+     "Im. 55).", [(3, 45, None, False), (3, 52, None, False), (2, 47, None, True), (2, 55, None, True)]),
+    ("Nodule (2:40 on the prior, 3:45).", [(2, 40, None, True), (3, 45, None, False)]),
+])
+def test_thirty_eighth_review_references(text, want):
+    assert _refs(text) == want
+
+
+def test_a_pipe_tables_rows_are_sentences_of_their_own():
+    """A backward negation in one row ("nicht mehr abgrenzbar") does not reach the row above it."""
+    text = ("Lingula (S4)   | 21 mm, Halo | 12 mm | narbiger Residualstrang | 4/118\n"
+            "re UL (S10)    | 15 mm       | 8 mm  | nicht mehr abgrenzbar   | -")
+    assert _mentioned(text) == {"Pulmonary fibrotic sequela": "present"}
+
+
+@pytest.mark.parametrize("text, want", [
+    # after a technique paragraph, a block under a label of its own is the findings, unless the technique goes on
+    ("Technique: ECG-gated CTA.\n\nPV ANATOMY: 4 separate ostia.\n\nLSPV: severe stenosis.", ["TECHNIQUE", "FINDINGS"]),
+    ("Technik: Spiral-CT.\n\nRekonstruktionen: 1 mm Lunge.\n\nBefund: Lunge frei.", ["TECHNIQUE", "FINDINGS"]),
+])
+def test_thirty_eighth_review_sections(text, want):
+    from mining.sections import find_sections
+
+    assert [s.name for s in find_sections(text)] == want
