@@ -357,7 +357,8 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                 is_prior = _gone_after(text, r.end, min(sent[1], gstarts[nxt] if nxt < len(gstarts) else sent[1]))
             if (not is_prior and column is None and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2] is True
                     and _ITEM_GAP.fullmatch(text, gends[k], r.start)):
-                is_prior = True  # the next item of a list of the prior exam's images: "(dort Se. 2 Im. 47 bzw. Se. 2 Im. 55)"
+                # the next item of a list of the prior exam's images: "(dort Se. 2 Im. 47 bzw. Se. 2 Im. 55)"
+                is_prior = True
             if not is_prior and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2] is False:
                 # after a current image in its sentence, an image cited right after the compared exam is that exam's:
                 # "Consolidation (3:90) has improved since the prior (2:85)"
@@ -669,8 +670,8 @@ _PRIOR_SERIES_LABELLED = regex.compile(
     r"\d{1,2}[./]\d{1,2}[./]\d{2,4})?[ \t]*:[ \t]*(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
 
 #: Between two items of one list of images, with nothing that names another exam: "Se. 2 Im. 47 bzw. Se. 2 Im. 55".
-_ITEM_GAP = regex.compile(r"[ \t]*(?:[,;]|&|\b(?:and|und|bzw\.|or|oder|sowie)(?!\w))[ \t\n]*(?:(?:and|und|bzw\.|or|oder)(?!\w)[ \t\n]*)?",
-                          regex.IGNORECASE)
+_ITEM_GAP = regex.compile(r"[ \t]*(?:[,;]|&|\b(?:and|und|bzw\.|or|oder|sowie)(?!\w))[ \t\n]*"
+                          r"(?:(?:and|und|bzw\.|or|oder)(?!\w)[ \t\n]*)?", regex.IGNORECASE)
 _LIST_GAP = regex.compile(r"\s*,?\s*(?:and|und|&|sowie|as\s+well\s+as)?\s*", regex.IGNORECASE)
 
 
@@ -799,9 +800,11 @@ def series_statements(text: str) -> list[SeriesStatement]:
 #: the current one ("(A) CT chest with contrast 03/11/2024 - current").
 _DATE = r"\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{2}-\d{2}"
 _EXAM_DATE = regex.compile(
-    rf"\b(?:(?:exam(?:ination)?|study|scan|service|procedure)\s+date|date\s+of\s+(?:the\s+)?(?:exam(?:ination)?|study|scan|"
-    rf"service|procedure)|untersuchungsdatum|datum\s+der\s+untersuchung)\s*:?\s*(?P<d>{_DATE})"
-    rf"|^[ \t]*(?:untersuchung\s*:\s*)?(?:ct|cta|hrct|ldct|mdct)\b[^\n:]{{0,80}}?\b(?:vom|from|of|dated|on)\s+(?P<t>{_DATE})"
+    rf"\b(?:(?:exam(?:ination)?|study|scan|service|procedure)\s+date|date\s+of\s+(?:the\s+)?"
+    rf"(?:exam(?:ination)?|study|scan|service|procedure)|untersuchungsdatum|datum\s+der\s+untersuchung)\s*:?\s*"
+    rf"(?P<d>{_DATE})"
+    rf"|^[ \t]*(?:untersuchung\s*:\s*)?(?:ct|cta|hrct|ldct|mdct)\b[^\n:]{{0,80}}?\b(?:vom|from|of|dated|on)\s+"
+    rf"(?P<t>{_DATE})"
     rf"|(?P<c>{_DATE})[ \t]*(?:[-\u2013(][ \t]*)?(?:current|aktuell|this\s+exam)\b",
     regex.IGNORECASE | regex.MULTILINE)
 

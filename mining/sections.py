@@ -142,9 +142,10 @@ _LABELLED_LINE = regex.compile(r"[ \t]*[^\W\d_][^\n:]{0,60}:")
 
 #: A label that goes on with the technique ("Dose:", "Kontrastmittel:", "Rekonstruktionen:"): after a technique
 #: paragraph, a block under any other label ("PV ANATOMY:", "Lunge:") is the findings.
-_TECHNIQUE_LABEL = regex.compile(r"\b(?:dose|dosis|dlp|ctdi\w*|radiation|strahlen\w*|contrast|kontrast\w*|km|protocol|protokoll|"
-                                 r"reconstructions?|rekonstruktion\w*|kernel|sedation|consent|aufklärung|premedication|"
-                                 r"prämedikation|acquisition|akquisition|scan\w*|series|serien?)\b", regex.IGNORECASE)
+_TECHNIQUE_LABEL = regex.compile(
+    r"\b(?:dose|dosis|dlp|ctdi\w*|radiation|strahlen\w*|contrast|kontrast\w*|km|protocol|protokoll|reconstructions?|"
+    r"rekonstruktion\w*|kernel|sedation|consent|aufklärung|premedication|prämedikation|acquisition|akquisition|scan\w*|"
+    r"series|serien?)\b", regex.IGNORECASE)
 
 
 def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]],
@@ -209,7 +210,8 @@ _BRACKETED_HEADING = regex.compile(r"(?m)^[ \t]*\[[^\W\d_][^\[\]\n\d]{0,39}\][ \
 #: A heading framed alone on its line, as reporting software exports them: "== TECHNIK ==", "--- FINDINGS ---",
 #: "*** IMPRESSION ***", "~~ Lunge ~~".
 _FRAMED_HEADING = regex.compile(
-    r"(?m)^[ \t]*(?P<o>={2,}|-{2,}|\*{3,}|~{2,}|\#{2,})[ \t]*[^\W\d_][^\n=*~\#]{0,50}?[ \t]*(?P<c>={2,}|-{2,}|\*{3,}|~{2,}|\#{2,})[ \t]*:?[ \t]*$")
+    r"(?m)^[ \t]*(?P<o>={2,}|-{2,}|\*{3,}|~{2,}|\#{2,})[ \t]*[^\W\d_][^\n=*~\#]{0,50}?[ \t]*"
+    r"(?P<c>={2,}|-{2,}|\*{3,}|~{2,}|\#{2,})[ \t]*:?[ \t]*$")
 
 
 def plain_headings(text: str) -> str:

@@ -121,9 +121,10 @@ def heads_aligned_table(text: str, pos: int) -> bool:
         return False
     sep = _separator(text[start:end])
     if sep is not None:
-        nxt = text[end + 1:_line(text, end + 1)[1]]
-        if RULE_LINE.fullmatch(nxt) and _line(text, end + 1)[1] < len(text):
-            nxt = text[_line(text, end + 1)[1] + 1:_line(text, _line(text, end + 1)[1] + 1)[1]]
+        row_end = _line(text, end + 1)[1]
+        nxt = text[end + 1:row_end]
+        if RULE_LINE.fullmatch(nxt) and row_end < len(text):  # the row after the rule line
+            nxt = text[row_end + 1:_line(text, row_end + 1)[1]]
         return sep in nxt
     if _heading_cells(text[start:end]) is None:
         return False
@@ -303,8 +304,8 @@ def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None
 #: VU", "Image (prior)", "Current image", "Slice", "Schicht Nr."): its rows' numbers are images of the series the report
 #: names for each exam, in a table with no series column of its own. `_IMAGE_HEAD` finds where one may be.
 _EXAM_WORD = r"(?:akt\.?|aktuell|current|curr\.?|today|heute|vu|vorunt\.?|voruntersuchung|prior|previous|baseline|bl)"
-_IMAGE_ONLY = re.compile(rf"(?:{_EXAM_WORD}[ \t]+)?(?:image|img|im|ima|slice|schicht|bild)\.?(?:[ \t]*(?:nr\.?|no\.?|\#))?"
-                         rf"(?:[ \t]+\(?{_EXAM_WORD}\)?)?", re.IGNORECASE)
+_IMAGE_ONLY = re.compile(rf"(?:{_EXAM_WORD}[ \t]+)?(?:image|img|im|ima|slice|schicht|bild)\.?"
+                         rf"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?{_EXAM_WORD}\)?)?", re.IGNORECASE)
 _IMAGE_HEAD = re.compile(r"(?im)(?:^|\||\t)[ \t]*(?:[\w.]{1,12}[ \t]+)?(?:image|img|im|ima|slice|schicht|bild)\.?"
                          r"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?[\w.]{1,12}\)?)?[ \t]*(?=\||\t|$)")
 
