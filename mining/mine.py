@@ -704,7 +704,7 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?(?:series|reconstruction)|"
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung"
-    r"|\s+ohne\s+(?:serienangabe|serienbezeichnung|seriennummer|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
+    r"|\s+ohne\s+(?:serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
     + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:ebenfalls\s+|auch\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     r"(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."

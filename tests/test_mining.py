@@ -4068,3 +4068,38 @@ def test_thirty_eighth_review_sections(text, want):
     from mining.sections import find_sections
 
     assert [s.name for s in find_sections(text)] == want
+
+
+# thirty-ninth review (stop 51): a twenty-ninth round of 24 blind reports (English and German: a Japanese structured
+# report in English, a Brazilian report in translation, an anastomotic leak after oesophagectomy, an adult Fontan
+# patient, a misplaced central line, an ILD board template, a diving accident, Duchenne with scoliosis, post-COVID rehab,
+# a GP's suspected lung cancer; and eight citation habits: "IMG 45/SER 3", "S3:I45", "series 3 (lung), image 45",
+# "#3/45", "(Se3/Bi45)", "Serie 3 Nr. 45", "Bildnummern 45 und 60 der Serie 3", "(Vorbefund: Ser. 2 / Bild 40)")
+@pytest.mark.parametrize("text, want", [
+    ("Nodule (#3/45-60) and #3/212, prior (#3/47).", [(3, 45, 60, False), (3, 212, None, False), (3, 47, None, True)]),
+    ("#3/4 of the nodules are calcified.", []),
+    ("Pneumothorax, Serie 3 Nr. 45; Rippenfrakturen Serie 4 Nr. 100 bis 120.", [(3, 45, None, False), (4, 100, 120, False)]),
+    ("Abszedierung (Bildnummern 45 und 60 der Serie 3).", [(3, 45, None, False), (3, 60, None, False)]),
+    ("Technik: arterielle Phase (Serie 4), venöse Phase (Serie 5). Bildangaben ohne Seriennennung beziehen sich auf Serie "
+     "5.\n\nBefund: Hypodensität (Bild 88).", [(5, 88, None, False)]),
+    ("Small calcified nodule in the right upper lobe (série 4, imagem 61), unchanged.", [(4, 61, None, False)]),
+])
+def test_thirty_ninth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Heart with normal dimensions. Mediastinal lymph nodes with normal dimensions, the largest 0,8 cm in short axis.",
+     {"Cardiomegaly": "absent", "Lymphadenopathy": "absent"}),
+    ("Discrete atheromatous calcifications in the aorta and in the coronary arteries.",
+     {"Arterial wall calcification": "present", "Coronary artery wall calcification": "present"}),
+    ("No swollen lymph nodes in mediastinum and bil. hila.", {"Lymphadenopathy": "absent"}),
+    ("Im re. OL 4,3 cm große, spikulierte Raumforderung. 4,3 cm spikulierter Tumor re. OL.", {"Lung nodule": "present"}),
+    ("T3: LK subkarinal (Station 7), Kurzachse aktuell 11 mm (Se5/Bi52), VU 14 mm.", {"Lymphadenopathy": "present"}),
+    # the prior exam's findings, "damals"; a drain only weighed
+    ("Im Vergleich zur Akut-CT (damals ausgedehnte bilaterale Milchglastrübungen und Konsolidierungen) deutliche "
+     "Rückbildung.", {}),
+    ("Entscheidung über Drainage vor Rekompression durch den Druckkammerarzt.", {}),
+])
+def test_thirty_ninth_review_labels(text, want):
+    assert _mentioned(text) == want
