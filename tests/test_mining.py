@@ -4103,3 +4103,19 @@ def test_thirty_ninth_review_references(text, want):
 ])
 def test_thirty_ninth_review_labels(text, want):
     assert _mentioned(text) == want
+
+
+# fortieth review (stop 51): a thirtieth round of 24 blind reports (English and German: bronchiectasis in a remote
+# community, TB screening in prison and in the far north, checkpoint inhibitor pneumonitis, alveolar haemorrhage,
+# nitrofurantoin lung, IgG4-related disease, smoke inhalation, an aspirated foreign body, a nodule after Fleischner; and
+# eight citation habits: "Se:3 Im:45", "S3 I45", a closing "KEY IMAGES:" line, a prior cited by its date, "Serie 3/Bild
+# 45", "Bild: 45 (Serie: 3)", "Se 3 - Bi 45", "Bilder 45, 52, 60 (jeweils Serie 3)")
+@pytest.mark.parametrize("text, want", [
+    # "jedoch" after the verb is an adverb of the clause, not a turn to another one
+    ("Keine Pneumonie abgrenzbar, ein beginnendes Retentionsinfiltrat ist jedoch nicht auszuschließen.",
+     {"Lung opacity": "uncertain"}),
+    ("Mediastinum: Mehrere kleine Lymphknoten, größter subcarinal 9 mm, nicht vergrößert.", {"Lymphadenopathy": "absent"}),
+    ("Keine periaortale Weichteilmanschette, keine retroperitoneale Fibrose im Erfassungsbereich.", {}),
+])
+def test_fortieth_review_labels(text, want):
+    assert _mentioned(text) == want
