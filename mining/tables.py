@@ -305,15 +305,18 @@ def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None
 #: names for each exam, in a table with no series column of its own. `_IMAGE_HEAD` finds where one may be.
 _EXAM_WORD = r"(?:akt\.?|aktuell|current|curr\.?|today|heute|vu|vorunt\.?|voruntersuchung|prior|previous|baseline|bl)"
 _IMAGE_ONLY = re.compile(rf"(?:{_EXAM_WORD}[ \t]+)?(?:image|img|im|ima|slice|schicht|bild)\.?"
-                         rf"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?{_EXAM_WORD}\)?)?", re.IGNORECASE)
+                         rf"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?{_EXAM_WORD}\)?)?"
+                         r"(?:[ \t]*\((?:series|serie|ser|se)\.?[ \t]*(?P<s>\d{1,4})\))?", re.IGNORECASE)
 _IMAGE_HEAD = re.compile(r"(?im)(?:^|\||\t)[ \t]*(?:[\w.]{1,12}[ \t]+)?(?:image|img|im|ima|slice|schicht|bild)\.?"
-                         r"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?[\w.]{1,12}\)?)?[ \t]*(?=\||\t|$)")
+                         r"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?[\w.]{1,12}\)?)?"
+                         r"(?:[ \t]*\((?:series|serie|ser|se)\.?[ \t]*\d{1,4}\))?[ \t]*(?=\||\t|$)")
 
 
 def column_images(text: str) -> list[tuple[int, int, int, int, int | None, int, int | None]]:
     """`column_pairs` for pipe- or tab-separated tables with image numbers in columns of their own and no series column
     ("| akt. (mm) | Bild akt. | VU (mm) | Bild VU |", the series named above the table): each cell holding a number
-    alone under such a heading is that image, without a series (which the report's series statements give)."""
+    alone under such a heading is that image, of the series the heading names ("Bild (Serie 4)"), else without one
+    (which the report's series statements give)."""
     out = []
     seen: set[int] = set()
     for m in _IMAGE_HEAD.finditer(text):
@@ -328,12 +331,13 @@ def column_images(text: str) -> list[tuple[int, int, int, int, int | None, int, 
         names = [n.strip(" \t:") for n in line.split(sep)]
         if any(_SERIES_COLUMN.fullmatch(n) or _PAIR_HEAD.search(n) or _EXAM_PAIR_HEAD.search(n) for n in names):
             continue  # `column_series_images` and `column_pairs` read those
-        images = [k for k, n in enumerate(names) if _IMAGE_ONLY.fullmatch(n)]
-        for k in images:
+        heads = {k: h for k, h in ((k, _IMAGE_ONLY.fullmatch(n)) for k, n in enumerate(names)) if h}
+        for k, h in heads.items():
+            series = int(h.group("s")) if h.group("s") else None  # "Bild (Serie 4)": the heading names it
             for a, b in _cells_below(text, end + 1, sep, k, (0, 0)):
                 a, b = _stripped(text, a, b)
                 if _NUMBER_CELL.fullmatch(text, a, b):
-                    out.append((a, b, a, b, None, int(text[a:b]), None))
+                    out.append((a, b, a, b, series, int(text[a:b]), None))
     return sorted(out)
 
 

@@ -4119,3 +4119,21 @@ def test_thirty_ninth_review_labels(text, want):
 ])
 def test_fortieth_review_labels(text, want):
     assert _mentioned(text) == want
+
+
+# forty-first review (stop 51): a thirty-first round of 24 blind reports (English and German: haemoptysis before
+# bronchoscopy, pneumonia in dementia, a post-partum PE, fever after kidney transplant, silico-tuberculosis, blunt chest
+# trauma in an athlete, lung cancer staging with a contralateral nodule, sarcoidosis against a CT of five years ago; and
+# eight reports dense in numbers that are no images beside real citations)
+def test_forty_first_review_an_image_column_names_its_series():
+    text = ("Befund:\n| Station | Größe | Bild (Serie 4) | Bewertung |\n| 4L      | 16 mm | 62             | suspekt   |\n"
+            "| 7       | 11 mm | 79             | suspekt   |")
+    assert _refs(text) == [(4, 62, None, False), (4, 79, None, False)]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Bei Zunahme des Pneumothorax Thoraxdrainage erwägen.", {}),
+    ("Thoraxdrainage rechts in situ.", {"Medical material": "present"}),
+])
+def test_forty_first_review_labels(text, want):
+    assert _mentioned(text) == want
