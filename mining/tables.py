@@ -256,18 +256,23 @@ _SERIES_HEAD = re.compile(r"(?im)(?:^|\||\t|  )[ \t]*(?:series|serie|ser|se)\.?(
 _NUMBER_CELL = re.compile(r"\d{1,5}")
 
 
+def _table_headings(text: str, head: re.Pattern):
+    """(end, the line, its cell separator or None) of each line holding a match of `head` (a heading cell after a line
+    start, a pipe or a tab), once a line: a line may hold more than one."""
+    seen: set[int] = set()
+    for m in head.finditer(text):
+        start, end = _line(text, m.start() + (text[m.start()] in "|\t"))
+        if start not in seen:
+            seen.add(start)
+            line = text[start:end]
+            yield end, line, _separator(line)
+
+
 def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None, int, int | None]]:
     """`column_pairs` for tables with the image and its series in columns of their own (`_SERIES_COLUMN`,
     `_IMAGE_COLUMN`): each row whose series and image cells both hold a number alone; the cell is the image's."""
     out = []
-    seen: set[int] = set()  # heading lines read (a line may hold more than one match)
-    for m in _SERIES_HEAD.finditer(text):
-        start, end = _line(text, m.start() + (text[m.start()] in "|\t"))
-        if start in seen:
-            continue
-        seen.add(start)
-        line = text[start:end]
-        sep = _separator(line)
+    for end, line, sep in _table_headings(text, _SERIES_HEAD):
         if sep is not None:
             spans, a = [], 0
             for part in line.split(sep):
@@ -318,14 +323,7 @@ def column_images(text: str) -> list[tuple[int, int, int, int, int | None, int, 
     alone under such a heading is that image, of the series the heading names ("Bild (Serie 4)"), else without one
     (which the report's series statements give)."""
     out = []
-    seen: set[int] = set()
-    for m in _IMAGE_HEAD.finditer(text):
-        start, end = _line(text, m.start() + (text[m.start()] in "|\t"))
-        if start in seen:
-            continue
-        seen.add(start)
-        line = text[start:end]
-        sep = _separator(line)
+    for end, line, sep in _table_headings(text, _IMAGE_HEAD):
         if sep is None:
             continue
         names = [n.strip(" \t:") for n in line.split(sep)]
