@@ -4137,3 +4137,18 @@ def test_forty_first_review_an_image_column_names_its_series():
 ])
 def test_forty_first_review_labels(text, want):
     assert _mentioned(text) == want
+
+
+# forty-second review (stop 51): a thirty-second round of 24 blind reports as research teams receive them from hospital
+# systems (HTML and RTF left in, line breaks lost or replaced by " | ", "?" for umlauts, text copied from PDFs with
+# hyphenated line ends, non-breaking spaces in references, addenda before the report, bilingual and "Denglisch" reports)
+@pytest.mark.parametrize("text, want", [
+    # a series word broken at a line's end, as text copied from a PDF
+    ("Milchglas (Se-\nrie 3, Bild 33).", [(3, 33, None, False)]),
+    ("Bronchiectasis (se-\nries 4, image 58; previously series 3, image 54).", [(4, 58, None, False), (3, 54, None, True)]),
+    # a finding similar to the prior exam's, cited on this one
+    ("Fibrosis in the RUL, similar in extent to prior (series 4, image 62).", [(4, 62, None, False)]),
+    ("Fibrosis in the RUL, similar to the prior study (series 4, image 62).", [(4, 62, None, False)]),
+])
+def test_forty_second_review_references(text, want):
+    assert _refs(text) == want
