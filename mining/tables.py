@@ -164,6 +164,10 @@ def _column_exam(heads: list[str], k: int) -> bool | None:
     return exam
 
 
+#: The unit a heading gives its column's sizes in, after the exam's date: "04/18/2023 (mm)".
+_UNIT = re.compile(r"[ \t]*\((?:mm|cm)\)[ \t]*$", re.IGNORECASE)
+
+
 def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
     """True for a prior exam's heading, False for this exam's, None when it says neither or both; a date alone is the
     prior exam's when a later date heads another column of the heading (`heads`), this exam's when it is the latest;
@@ -171,7 +175,7 @@ def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
     prior, current = _PRIOR_HEAD.search(head), _CURRENT_HEAD.search(head)
     if prior or current:
         return None if bool(prior) == bool(current) else bool(prior)
-    if _ANY_DATE.fullmatch(head.strip(" \t:()")) and any(
+    if _ANY_DATE.fullmatch(_UNIT.sub("", head).strip(" \t:()")) and any(
             _CURRENT_HEAD.search(h) and not _PRIOR_HEAD.search(h) for h in heads):
         return True
     day = _date_of(head)
@@ -182,7 +186,7 @@ def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
 
 
 def _date_of(head: str) -> tuple[int, int, int] | None:
-    m = _DATE_HEAD.fullmatch(head.strip(" \t:()"))
+    m = _DATE_HEAD.fullmatch(_UNIT.sub("", head).strip(" \t:()"))
     if m is None:
         return None
     if m.group("y"):

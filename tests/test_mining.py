@@ -4152,3 +4152,11 @@ def test_forty_first_review_labels(text, want):
 ])
 def test_forty_second_review_references(text, want):
     assert _refs(text) == want
+
+
+def test_a_dated_columns_unit_does_not_hide_its_date():
+    """A column headed by the prior exam's date and the unit of its sizes ("04/18/2023 (mm)") is the prior's, beside one
+    named this exam's ("Size today (mm)")."""
+    text = ("FINDINGS:\nID | Lobe | Se/Im | Size today (mm) | 04/18/2023 (mm) | Change\n"
+            "#1 | RUL  | 3/54  | 4.0             | 4.0 (2/52)      | stable")
+    assert _refs(text) == [(3, 54, None, False), (2, 52, None, True)]
