@@ -168,6 +168,11 @@ def _column_exam(heads: list[str], k: int) -> bool | None:
 _UNIT = re.compile(r"[ \t]*\((?:mm|cm)\)[ \t]*$", re.IGNORECASE)
 
 
+def _bare_heading(head: str) -> str:
+    """A heading cell without its blanks, colon, parentheses and the unit after a date ("04/18/2023 (mm)")."""
+    return _UNIT.sub("", head).strip(" \t:()")
+
+
 def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
     """True for a prior exam's heading, False for this exam's, None when it says neither or both; a date alone is the
     prior exam's when a later date heads another column of the heading (`heads`), this exam's when it is the latest;
@@ -175,7 +180,7 @@ def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
     prior, current = _PRIOR_HEAD.search(head), _CURRENT_HEAD.search(head)
     if prior or current:
         return None if bool(prior) == bool(current) else bool(prior)
-    if _ANY_DATE.fullmatch(_UNIT.sub("", head).strip(" \t:()")) and any(
+    if _ANY_DATE.fullmatch(_bare_heading(head)) and any(
             _CURRENT_HEAD.search(h) and not _PRIOR_HEAD.search(h) for h in heads):
         return True
     day = _date_of(head)
@@ -186,7 +191,7 @@ def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
 
 
 def _date_of(head: str) -> tuple[int, int, int] | None:
-    m = _DATE_HEAD.fullmatch(_UNIT.sub("", head).strip(" \t:()"))
+    m = _DATE_HEAD.fullmatch(_bare_heading(head))
     if m is None:
         return None
     if m.group("y"):
