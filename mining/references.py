@@ -243,16 +243,29 @@ def _with_echoes(text: str, rows: list[RawRef], echoes: list[list[RawRef]]) -> l
 
 def _counts_as_series(text: str, rows: list[RawRef]) -> list[RawRef]:
     """`rows`, with "Bild 5/123" (image 5 of 123) read as series 5, image 123 where the report says it writes them so
-    ("Bildangaben als (Bild Serie/Bildnummer)") or cites one such pair with its series elsewhere ("(IMA 4/88)" and
-    "Bild 88 der Serie 4"): then every image-of-count of the report is a series and an image."""
+    ("Bildangaben als (Bild Serie/Bildnummer)"), cites one such pair with its series elsewhere ("(IMA 4/88)" and
+    "Bild 88 der Serie 4"), or writes them as no counts can be (`_firsts_repeat`: "(image 4/86)", "(image 4/120)",
+    "(image 2/54)"): then every image-of-count of the report is a series and an image."""
     counted = [r for r in rows if r.series is None and r.count is not None]
     if not counted:
         return rows
     named = {(r.series, r.image) for r in rows if r.series is not None}
-    if not (_DECLARED_SERIES_IMAGE.search(text) or any((r.image, r.count) in named for r in counted)):
+    if not (_DECLARED_SERIES_IMAGE.search(text) or any((r.image, r.count) in named for r in counted)
+            or _firsts_repeat(counted)):
         return rows
     return [replace(r, series=r.image, image=r.count, count=None) if r.series is None and r.count is not None else r
             for r in rows]
+
+
+def _firsts_repeat(counted: list[RawRef]) -> bool:
+    """Whether a report's "image N/M" cannot all be image N of M: one N stands with two different M (a series has one
+    count of images) and the M are more varied than the N ("image 4/86", "4/120", "4/40", "2/54", "2/132": series 4
+    and 2, the UK's "image S/I"). Counts of a few series ("45/232", "80/232", "12/120") keep their reading."""
+    counts: dict[int, set[int]] = {}
+    for r in counted:
+        counts.setdefault(r.image, set()).add(r.count)
+    return (any(len(c) >= 2 for c in counts.values())
+            and len(counts) < len(set().union(*counts.values())))
 
 
 #: A report saying its "Bild N/M" are series/image pairs: "Bildangaben als (Bild Serie/Bildnummer)", "IMA Serie/Bild".

@@ -1,6 +1,10 @@
-"""Turn whatever a report export holds into clean text: bytes decoded, RTF, HTML and HL7 escapes
-stripped, control characters made spaces. Plain text keeps its length (offsets stay valid): only
-control characters are replaced, one for one; a lone CR becomes a line break.
+"""Turn whatever a report export holds into clean text: bytes decoded, UTF-8 decoded twice repaired ("Ã¼" -> "ü"),
+RTF, HTML and HL7 escapes stripped, control characters made spaces. Plain text keeps its length (offsets stay valid): only
+control characters are replaced, one for one; a lone CR becomes a line break, and so does the " | " that some
+exports write for every line break of a report (one without a line break of its own). A word hyphenated at a line's
+end, as PDFs break them, is joined again, its line break moved before it (`join_hyphenated`). Repaired double-decoded
+UTF-8 is shorter than what came in, as text stripped of markup is: offsets count in the cleaned text, which the
+`reports` table holds.
 """
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import regex
 
 _CTRL = regex.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff\u2028\u2029]")
 _LONE_CR = regex.compile(r"\r(?!\n)")
+_PIPE_BREAK = regex.compile(r"(?<= )\|(?= )")
 _HTML_HINT = regex.compile(r"<(?:/?(?:p|br|div|span|b|i|u|li|ul|ol|html|body|table|tr|td|font|strong|em|h\d)\b[^>]*|!--)", regex.IGNORECASE)
 _HTML_BREAK = regex.compile(r"<\s*(?:br\s*/?|/p|/div|/li|/tr|/h\d|p\b[^>]*|li\b[^>]*)\s*>", regex.IGNORECASE)
 _HTML_TAG = regex.compile(r"<[^>]{0,1000}>")
@@ -20,6 +25,53 @@ _HL7_HINT = regex.compile(r"\\\.br\\|\\\.sp\s*\d*\\|\\X0[DA](?:0[DA])?\\", regex
 #: and local ones (Z...)
 _HL7_ESCAPE = regex.compile(r"\\(?:\.((?i:[a-z]{2}))\s*([+-]?\d+)?|([FSTREHN])|X((?:[0-9A-Fa-f]{2})+)|Z[^\\\r\n]{0,40})\\")
 _HL7_DELIMITERS = {"F": "|", "S": "^", "T": "&", "R": "~", "E": "\\", "H": "", "N": ""}
+
+
+def _cp1252_byte(c: str) -> int:
+    try:
+        return c.encode("cp1252")[0]
+    except UnicodeEncodeError:
+        return ord(c)  # Latin-1's C1 controls, where cp1252 leaves a byte undefined
+
+
+#: How UTF-8's continuation bytes (0x80-0xBF) read in Windows-1252 or Latin-1, and back
+_CONT = {c: _cp1252_byte(c) for b in range(0x80, 0xC0)
+         for c in {bytes([b]).decode("cp1252", errors="ignore") or chr(b), chr(b)}}
+_CONT_CLASS = "[" + regex.escape("".join(sorted(_CONT))) + "]"
+#: UTF-8 text decoded once too often as Windows-1252 ("Ã¤" for "ä", "ÃŸ" for "ß", "â€™" for "’"): a lead byte of
+#: Latin-1's letters (0xC2, 0xC3) and one continuation, or of general punctuation (0xE2) and two
+_MOJIBAKE = regex.compile(f"[\u00c2\u00c3]{_CONT_CLASS}|\u00e2{_CONT_CLASS}{{2}}")
+
+
+#: A word hyphenated at a line's end, as text copied from a PDF keeps it ("partial atelec-\ntasis"): the word's head
+#: after a blank or at a line's start, two lower-case letters after the break; not a compound's first part before "und",
+#: "oder", "and", "or" ("Ober-\nund Unterlappen")
+_SOFT_HYPHEN_BREAK = regex.compile(
+    r"(?P<pre>[ \t]|(?<=^|\n))(?P<head>[^\W\d_]{2,})-[ \t]*\n[ \t]*"
+    r"(?!(?:und|oder|bzw|sowie|bis|and|or|to|nor)\b)(?P<tail>[a-zäöüß][^\W\d_]+)")
+
+
+def join_hyphenated(text: str) -> str:
+    """`text` with each word hyphenated at a line's end whole again, the line break moved before it and the text's
+    length kept ("with partial atelec-\ntasis." -> "with partial\n  atelectasis."): the label rules and the snippets see
+    the word, and offsets stay valid. A hyphen of the word's own is lost ("well-\ndefined" -> "welldefined")."""
+    def one(m: regex.Match) -> str:
+        word = m.group("head") + m.group("tail")
+        lead = "\n" if m.group("pre") else ""
+        return lead + " " * (len(m.group(0)) - len(lead) - len(word)) + word
+    return _SOFT_HYPHEN_BREAK.sub(one, text)
+
+
+def repair_mojibake(text: str) -> str:
+    """`text` with each UTF-8 sequence that was decoded as Windows-1252 (or Latin-1) decoded again ("PleuraergÃ¼sse" ->
+    "Pleuraergüsse"); a sequence that is no valid UTF-8 stays as it is. Shortens the text: call before offsets count."""
+    def one(m: regex.Match) -> str:
+        raw = bytes(_CONT.get(c, ord(c)) for c in m.group(0))
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return m.group(0)
+    return _MOJIBAKE.sub(one, text)
 
 
 def decode(data: bytes) -> str:
@@ -116,6 +168,8 @@ def clean_text(text: str | bytes | None) -> str:
         text = decode(bytes(text))
     if not isinstance(text, str):
         text = str(text)
+    if ("\u00c3" in text or "\u00c2" in text or "\u00e2" in text) and _MOJIBAKE.search(text):
+        text = repair_mojibake(text)
     head = text.lstrip()[:10]
     if head.startswith("{\\rtf"):
         text = strip_rtf(text)
@@ -127,4 +181,8 @@ def clean_text(text: str | bytes | None) -> str:
         text = _CTRL.sub(" ", text)
     if "\r" in text:
         text = _LONE_CR.sub("\n", text)
+    if "-\n" in text or "- \n" in text:
+        text = join_hyphenated(text)
+    if "\n" not in text.strip() and text.count(" | ") >= 3:
+        text = _PIPE_BREAK.sub("\n", text)  # an export's line breaks as " | " (no table is one line): same length
     return text

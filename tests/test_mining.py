@@ -14,6 +14,7 @@ from mining import rules as rules_mod
 from mining.findings import DELIMITERS
 from mining.mine import extract, mine_report
 from mining.prefilter import touches
+from mining.text_clean import clean_text
 
 DATA = Path(__file__).parent / "data"
 DEV = [json.loads(l) for l in (DATA / "mining_devset.jsonl").read_text().splitlines() if l.strip()]
@@ -4160,3 +4161,49 @@ def test_a_dated_columns_unit_does_not_hide_its_date():
     text = ("FINDINGS:\nID | Lobe | Se/Im | Size today (mm) | 04/18/2023 (mm) | Change\n"
             "#1 | RUL  | 3/54  | 4.0             | 4.0 (2/52)      | stable")
     assert _refs(text) == [(3, 54, None, False), (2, 52, None, True)]
+
+
+# forty-third review (stop 52): round 32's exported reports again; what their export did to the text is undone by
+# `clean_text` (tests/test_text_clean.py), and "(image 4/86)" read as the UK's series/image where counts cannot be meant
+@pytest.mark.parametrize("text, want", [
+    # one image number with two counts, and counts more varied than images: series and image ("image S/I")
+    ("Mass (image 4/86). Collapse distal to it (image 4/120). Hilar node (image 2/54). Adrenal nodule (image 2/132).",
+     [(4, 86, None, False), (4, 120, None, False), (2, 54, None, False), (2, 132, None, False)]),
+    ("Spiculated mass (image 4/86) with distal collapse (image 4/120).", [(4, 86, None, False), (4, 120, None, False)]),
+    # counts of a few series keep the spec's reading, image N of M
+    ("Nodule (image 45/232). Scar (image 80/232). Cyst (image 12/120).",
+     [(None, 45, None, False), (None, 80, None, False), (None, 12, None, False)]),
+    ("Nodule (image 45/232).", [(None, 45, None, False)]),
+    # an export's line breaks as " | ": the comparison line's "previous" stays on its line
+    ("Comparison: CXR 02/05/2023. No previous cross-sectional imaging. | | Findings: | Thorax: | There is a 42 mm mass "
+     "in the right lower lobe (series 4, image 86). | Small right pleural effusion.", [(4, 86, None, False)]),
+])
+def test_forty_third_review_references(text, want):
+    assert _refs(text) == want
+
+
+def test_an_export_with_pipes_for_line_breaks_is_read_by_its_lines():
+    text = ("CT Chest | Findings: | Thorax: | Spiculated mass in the right lower lobe (series 4, image 86). | "
+            "No pericardial effusion. | | Conclusion: | 1. Right lower lobe mass.")
+    rep = mine_report(clean_text(text), "r")
+    (ref,) = rep.references
+    assert (ref.section, ref.snippet) == ("FINDINGS", "Spiculated mass in the right lower lobe.")
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # words hyphenated at a line's end, as text copied from a PDF holds them
+    ("There is volume loss of the middle lobe with partial atelec-\ntasis.", "Atelectasis", "present"),
+    ("Heart size normal. No coronary artery calcifica-\ntion.", "Coronary artery wall calcification", "absent"),
+    ("Traktionsbronchi-\nektasen im Oberlappen rechts.", "Bronchiectasis", "present"),
+    # UTF-8 read as Windows-1252 on its way out of the hospital's system
+    ("Kleine PleuraergÃ¼sse beidseits.", "Pleural effusion", "present"),
+    ("Herz nicht vergrÃ¶ÃŸert.", "Cardiomegaly", "absent"),
+])
+def test_labels_through_an_exports_damage(text, label, value):
+    rep = mine_report(clean_text("FINDINGS:\n" + text), "r")
+    assert {r.label: r.value for r in rep.labels}[label] == value
+
+
+def test_a_hyphenated_word_is_whole_in_its_snippet():
+    (ref,) = extract("Bronchiectasis with partial atelec-\ntasis of the middle lobe (series 4, image 132).")
+    assert ref.snippet == "Bronchiectasis with partial atelectasis of the middle lobe."

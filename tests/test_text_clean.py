@@ -32,3 +32,56 @@ def test_any_hl7_escape_soup_cleans_without_raising():
         assert isinstance(out, str) and len(out) <= 4 * len(text) + 8
 
     check()
+
+
+def test_utf8_decoded_as_windows_1252_is_decoded_again():
+    assert clean_text("PleuraergÃ¼sse beidseits, Herz vergrÃ¶ÃŸert, Ã–dem") == "Pleuraergüsse beidseits, Herz vergrößert, Ödem"
+    assert clean_text("itâ€™s â€œstableâ€\x9d â€“ Â£5") == "it’s “stable” – £5"
+    assert clean_text("Pleuraergüsse größer".encode("utf-8").decode("latin-1")) == "Pleuraergüsse größer"
+
+
+def test_what_only_looks_like_double_decoded_utf8_is_left_alone():
+    for text in ("Ãx and â€ alone", "Ã", "real ä, ö, ü and ß", "Â"):
+        assert clean_text(text) == text
+
+
+def test_pipes_for_line_breaks_become_line_breaks_of_the_same_length():
+    text = "CT Chest | Findings: | Mass (series 4, image 86). | | Conclusion: | Mass."
+    out = clean_text(text)
+    assert out == "CT Chest \n Findings: \n Mass (series 4, image 86). \n \n Conclusion: \n Mass."
+    assert len(out) == len(text)
+
+
+def test_a_pipe_table_and_a_line_with_a_few_pipes_stay_as_they_are():
+    for text in ("FINDINGS:\n| Lobe | Se/Im | Size |\n| RUL | 3/45 | 4 mm |", "Size 4 | 5 mm, stable | unchanged"):
+        assert clean_text(text) == text
+
+
+def test_a_word_hyphenated_at_a_lines_end_is_joined_and_the_text_keeps_its_length():
+    cases = {
+        "with partial atelec-\ntasis. Tree": "with partial\n  atelectasis. Tree",
+        "Findings:\nBronchi-\nektasen bds.": "Findings:\n  Bronchiektasen bds.",
+        "no calcifica- \n  tion": "no\n     calcification",
+    }
+    for text, want in cases.items():
+        assert clean_text(text) == want and len(want) == len(text)
+
+
+def test_a_hyphen_that_is_no_word_break_stays():
+    for text in ("Ober-\nund Unterlappen", "CT-\nThorax", "T4-\n5", "(se-\nries 4, image 58)", "a-\nb", "Befund:\n-\nkeiner",
+                 "mass - \nstable"):
+        assert clean_text(text) == text
+
+
+def test_plain_text_keeps_its_length_whatever_it_holds():
+    """Offsets into a plain report (no markup, no double-decoded UTF-8) stay valid after cleaning."""
+    from hypothesis import given, strategies as st
+
+    pieces = st.sampled_from(["atelec", "-", "\n", " ", " | ", "tasis", "und", "Bronchi", "ektasen", "\t", "\r", "x",
+                              "3", "(", ")", ":", "\x00", "é", "ß"])
+
+    @given(st.lists(pieces, max_size=40).map("".join))
+    def check(text):
+        assert len(clean_text(text)) == len(text)
+
+    check()
