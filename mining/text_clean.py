@@ -1,20 +1,24 @@
 """Turn whatever a report export holds into clean text: bytes decoded, UTF-8 decoded twice repaired ("Ã¼" -> "ü"),
 RTF, HTML and HL7 escapes stripped, control characters made spaces. Plain text keeps its length (offsets stay valid): only
-control characters are replaced, one for one; a lone CR becomes a line break, and so does the " | " that some
-exports write for every line break of a report (one without a line break of its own). A word hyphenated at a line's
-end, as PDFs break them, is joined again, its line break moved before it (`join_hyphenated`). Repaired double-decoded
-UTF-8 is shorter than what came in, as text stripped of markup is: offsets count in the cleaned text, which the
-`reports` table holds.
+control characters are replaced, one for one; a lone CR becomes a line break, and so do the " | " that some exports
+write for every line break of a report (one without a line break of its own) and the escapes a CSV export may leave in
+such a report (backslash-n, backslash-r-backslash-n; backslash-t becomes a tab). A word hyphenated at a line's end, as
+PDFs break them, is joined again, its line break moved before it (`join_hyphenated`); OCR's letters for digits in an
+image reference are digits again (`repair_ocr_references`). Repaired double-decoded UTF-8 is shorter than what came in,
+as text stripped of markup is: offsets count in the cleaned text, which the `reports` table holds.
 """
 from __future__ import annotations
 
 import html
+import re
 
 import regex
 
 _CTRL = regex.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b\ufeff\u2028\u2029]")
 _LONE_CR = regex.compile(r"\r(?!\n)")
 _PIPE_BREAK = regex.compile(r"(?<= )\|(?= )")
+#: Line breaks and tabs an export wrote as escapes ("\\r\\n", "\\n", "\\t"), in a text without a line break of its own
+_ESCAPED_BREAK = regex.compile(r"\\r\\n|\\[nrt]")
 _HTML_HINT = regex.compile(r"<(?:/?(?:p|br|div|span|b|i|u|li|ul|ol|html|body|table|tr|td|font|strong|em|h\d)\b[^>]*|!--)", regex.IGNORECASE)
 _HTML_BREAK = regex.compile(r"<\s*(?:br\s*/?|/p|/div|/li|/tr|/h\d|p\b[^>]*|li\b[^>]*)\s*>", regex.IGNORECASE)
 _HTML_TAG = regex.compile(r"<[^>]{0,1000}>")
@@ -25,6 +29,36 @@ _HL7_HINT = regex.compile(r"\\\.br\\|\\\.sp\s*\d*\\|\\X0[DA](?:0[DA])?\\", regex
 #: and local ones (Z...)
 _HL7_ESCAPE = regex.compile(r"\\(?:\.((?i:[a-z]{2}))\s*([+-]?\d+)?|([FSTREHN])|X((?:[0-9A-Fa-f]{2})+)|Z[^\\\r\n]{0,40})\\")
 _HL7_DELIMITERS = {"F": "|", "S": "^", "T": "&", "R": "~", "E": "\\", "H": "", "N": ""}
+
+
+#: OCR's confusions in an image reference read off a scanned printout: "Bi1d" for "Bild", and "l", "I", "O", "S" for "1",
+#: "0", "5" in the number right after a series or image word ("Bi1d l80", "Bild 5l", "Bild 4S"): a token of digits and such
+#: letters (an "S" only after a digit)
+_OCR_BILD = re.compile(r"\bBi[1lI]d\b")
+_OCR_TOKEN = re.compile(r"\b(?:\d+[lIOS]|[lIO]+\d)[0-9lIOS]{0,2}\b")  # `re`: ~60 us a 2 KB report here, `regex` ~90
+#: a series or image word right before such a token, or before a list it ends ("Bilder 88 und 1O2")
+_OCR_KEYWORD_BEFORE = re.compile(
+    r"\b(?:[Ss]erie[ns]?|SERIE[NS]?|[Ss]e|SE|[Bb]ild(?:er)?|BILD(?:ER)?|[Bb]i|BI|[Ii]mages?|IMAGES?|[Ii]ma|IMA|[Ii]mg|IMG|"
+    r"[Ss]chicht(?:en)?|SCHICHT(?:EN)?)\.?[ \t]{0,2}(?:[Nn]r\.?[ \t]*)?(?:[0-9lIOS]{1,4}(?:,[ \t]*|[ \t]+(?:und|and|u\.)[ \t]+))?$")
+_OCR_DIGITS = str.maketrans("lIOS", "1105")
+
+
+def repair_ocr_references(text: str) -> str:
+    """`text` with OCR's letter-for-digit confusions undone where they stand in an image reference ("(Serie 2, Bi1d l80)"
+    -> "(Serie 2, Bild 180)"); the same length."""
+    if "Bi" in text:
+        text = _OCR_BILD.sub("Bild", text)
+
+    def one(m: re.Match) -> str:
+        keyword = _OCR_KEYWORD_BEFORE.search(text, max(0, m.start() - 24), m.start())
+        return m.group(0) if keyword is None else m.group(0).translate(_OCR_DIGITS)
+    return _OCR_TOKEN.sub(one, text)
+
+
+def _blank_escape(m: regex.Match) -> str:
+    """The line break or tab an escape stands for, padded with blanks before it to the escape's length."""
+    return " " * (len(m.group(0)) - 1) + ("\t" if m.group(0) == "\\t" else "\n")
+
 
 
 def _cp1252_byte(c: str) -> int:
@@ -181,8 +215,11 @@ def clean_text(text: str | bytes | None) -> str:
         text = _CTRL.sub(" ", text)
     if "\r" in text:
         text = _LONE_CR.sub("\n", text)
+    text = repair_ocr_references(text)
     if "-\n" in text or "- \n" in text:
         text = join_hyphenated(text)
+    if "\n" not in text.strip() and text.count("\\n") >= 2:
+        text = _ESCAPED_BREAK.sub(_blank_escape, text)  # "\\n" written for line breaks by a CSV export: same length
     if "\n" not in text.strip() and text.count(" | ") >= 3:
         text = _PIPE_BREAK.sub("\n", text)  # an export's line breaks as " | " (no table is one line): same length
     return text

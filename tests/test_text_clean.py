@@ -78,10 +78,38 @@ def test_plain_text_keeps_its_length_whatever_it_holds():
     from hypothesis import given, strategies as st
 
     pieces = st.sampled_from(["atelec", "-", "\n", " ", " | ", "tasis", "und", "Bronchi", "ektasen", "\t", "\r", "x",
-                              "3", "(", ")", ":", "\x00", "é", "ß"])
+                              "3", "(", ")", ":", "\x00", "é", "ß", "\\n", "\\r\\n", "Bi1d ", "Bild ", "l8", "1O", "4S"])
 
     @given(st.lists(pieces, max_size=40).map("".join))
     def check(text):
         assert len(clean_text(text)) == len(text)
 
     check()
+
+
+def test_escaped_line_breaks_of_a_one_line_export_become_line_breaks_of_the_same_length():
+    text = r"EXAM: CT CHEST\nFINDINGS:\r\nNodule (series 4, image 62).\tStable.\n\nIMPRESSION: Stable."
+    out = clean_text(text)
+    assert out == "EXAM: CT CHEST \nFINDINGS:   \nNodule (series 4, image 62). \tStable. \n \nIMPRESSION: Stable."
+    assert len(out) == len(text)
+
+
+def test_a_lone_backslash_n_or_one_in_a_text_with_line_breaks_stays():
+    for text in (r"Path C:\new\data, file 3", "FINDINGS:\nSee C:\\new\\nodule\\report.", r"Only one \n here"):
+        assert clean_text(text) == text
+
+
+def test_ocr_letters_for_digits_in_image_references_are_digits_again():
+    cases = {
+        "(dort Serie 2, Bi1d l80)": "(dort Serie 2, Bild 180)",
+        "(Serie 3, Bild 5l), (Serie 3, BiId 3l)": "(Serie 3, Bild 51), (Serie 3, Bild 31)",
+        "(Serie 3, Bild 4S), (Serie 3, Bilder 88 und 1O2)": "(Serie 3, Bild 45), (Serie 3, Bilder 88 und 102)",
+        "SE 3 IMG l2": "SE 3 IMG 12",
+    }
+    for text, want in cases.items():
+        assert clean_text(text) == want
+
+
+def test_letters_that_are_no_ocr_digits_stay():
+    for text in ("T1O weighted", "Serie IO", "Bild S3", "Image Ol", "Bilder und Befunde", "LI0 station", "im 1O"):
+        assert clean_text(text) == text
