@@ -369,8 +369,10 @@ def _opened_in(text: str, a: int, b: int) -> int:
     return text.count("(", a, b) - text.count(")", a, b)
 
 
-_RIGHT_BEFORE_REF = regex.compile(  # the exam word may be described: "the prior abdominal CT (series 2, image 9)"
-    r"\s*(?:(?:[\w/-]+\s+){0,2}?(?:study|exam|examination|scan|ct|cta|untersuchung)\s*)?[(\[]?\s*(?:(?:on|auf)\s+)?$",
+_RIGHT_BEFORE_REF = regex.compile(  # the exam word may be described: "the prior abdominal CT (series 2, image 9)"; a
+    # pointer may open the parenthesis: "new since 10/09/2024 (compare series 4, image 115)", "(vgl. Serie 2, Bild 40)"
+    r"\s*(?:(?:[\w/-]+\s+){0,2}?(?:study|exam|examination|scan|ct|cta|untersuchung)\s*)?[(\[]?\s*"
+    r"(?:(?:on|auf|compare|cf\.|vgl\.|see|siehe)\s+)?$",
     regex.IGNORECASE)
 
 

@@ -229,13 +229,19 @@ def _with_echoes(text: str, rows: list[RawRef], echoes: list[list[RawRef]]) -> l
     """`rows` and those matches of echo rules all of whose series another reference or a series mention names, in
     text order (groups are numbered in text order). Where the report cites its images that way throughout
     (`_bare_pair_series`), the series it cites so count as named, and a pair whose image can be no date either; so does
-    such a pair where the report says it cites its images so ("(Serie/Bild)", "given as series/image")."""
+    such a pair where the report says it cites its images so ("(Serie/Bild)", "given as series/image"). Where one bare
+    pair's series is named ("Bild 98, Serie 4" and "(4/156)"), the report cites so, and a pair whose image can be no date
+    and is above its series counts too ("(6/201)"; not "(135/85)")."""
     named = {r.series for r in rows} | {s for _, _, s in series_mentions(text)}
+    shown = any(all(r.series in named for r in group) for group in echoes)
     habit = _bare_pair_series(echoes)
     named |= habit
     dateless = bool(habit) or _DECLARED_PAIRS.search(text) is not None  # a pair whose image can be no date counts
-    kept = rows + [r for group in echoes
-                   if all(r.series in named or (dateless and _no_date_part(r.image)) for r in group) for r in group]
+
+    def counts(r: RawRef) -> bool:
+        return r.series in named or _no_date_part(r.image) and (
+            dateless or shown and r.series is not None and r.series < r.image)
+    kept = rows + [r for group in echoes if all(counts(r) for r in group) for r in group]
     if len(kept) > len(rows):
         kept.sort(key=lambda r: r.group)  # stable: a list's images stay in order
     return kept
@@ -337,6 +343,11 @@ def _rows(m: regex.Match, rule_id: str, shape: str, group: int, end: int, item: 
         cnt3 = it.group("cnt3") if shape != "pairs" else None
         if b is not None and b == ser and b < a and cnt3 and int(cnt3) > a:
             b, cnt3 = int(cnt3), None  # "Se 3/Bi 145 - 3/160": the range's end repeats the series
+        elif ser is None and b is not None and b == a and it.group("cnt") and cnt3 and int(cnt3) > int(it.group("cnt")):
+            # "images 3/120-3/162": no count runs from one image to another, so a series and its images
+            rows.append(RawRef(start, end, body_start + it.start(), body_start + it.end(), a, int(it.group("cnt")),
+                               int(cnt3), None, rule_id, shape, group))
+            continue
         if b is not None and b <= a:
             b = None if b == a else b
             if b is not None and b < a:

@@ -41,6 +41,11 @@ vereinbar verdächtig möglicherweise vermutlich
 
 #: A German adjective inflected as before its noun, in lower case: "abdominelle", "angrenzender", "vollständige".
 _INFLECTED = regex.compile(r"[a-zäöüß]{2,}(?:e|er|es|em)")
+#: German words after which an adjective in "-en" is inflected, so its noun follows: "keine lagebedingten\nDystelektasen"
+_DETERMINERS_DE = frozenset("""
+kein keine keinen keiner keines keinem der die das des dem den ein eine einer einem einen eines beide beiden mehrere
+mehreren einige einigen wenige wenigen zahlreiche zahlreichen vereinzelte vereinzelten multiple multiplen
+""".split())
 
 
 class Splitter:
@@ -166,6 +171,9 @@ class Splitter:
             # "Keine abdominelle\nLymphadenopathie", "... abgrenzbar. Vollständige\nRückbildung": a predicate adjective
             # is not inflected in German (capitalised only where it opens the sentence)
             return False
+        if (german and nxt.isupper() and len(words) == 2 and words[1][0].islower() and words[1].endswith("en")
+                and words[0].rsplit(None, 1)[-1].lower() in _DETERMINERS_DE):
+            return False  # "keine lagebedingten\nDystelektasen": an "-en" adjective after its article or "keine"
         last_word = words[-1].lower() if words else ""
         return last_word not in _CONT_WORDS or (len(words) == 2 and words[0].endswith(":"))
 

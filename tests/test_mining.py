@@ -4207,3 +4207,45 @@ def test_labels_through_an_exports_damage(text, label, value):
 def test_a_hyphenated_word_is_whole_in_its_snippet():
     (ref,) = extract("Bronchiectasis with partial atelec-\ntasis of the middle lobe (series 4, image 132).")
     assert ref.snippet == "Bronchiectasis with partial atelectasis of the middle lobe."
+
+
+# forty-fourth review (stop 52): a thirty-third round of 24 blind reports (speech recognition, an all-capitals
+# mainframe report, a UK trauma pan-scan, RECIST lines against two priors, a CF score table; German from Austria and
+# Switzerland, Kinderradiologie, Teleradiologie, Berufsgenossenschaft; exports with escaped line breaks, OCR, e-mail)
+@pytest.mark.parametrize("text, want", [
+    # a range of series/image pairs: no count runs from one image to another
+    ("Contusion in the left lower lobe (images 3/120-3/162).", [(3, 120, 162, False)]),
+    # a pointer opening the parenthesis after the compared exam
+    ("Ground-glass opacity in the right lower lobe (series 4, image 118), new since 10/09/2024 (compare series 4, "
+     "image 115).", [(4, 118, None, False), (4, 115, None, True)]),
+    # a bare pair whose series another reference names shows the report cites so: a dateless pair above its series counts
+    ("Embolie im Unterlappen (Bild 98, Serie 4). RV/LV-Quotient 1,4 (4/156). Konsolidation im Unterlappen (6/201). "
+     "RR 135/85.", [(4, 98, None, False), (4, 156, None, False), (6, 201, None, False)]),
+    ("Embolie im Unterlappen (Bild 98, Serie 4). RV/LV-Quotient 1,4 (4/156). Blutdruck (135/85).",
+     [(4, 98, None, False), (4, 156, None, False)]),
+    ("Konsolidation im Unterlappen (6/201).", []),
+    # a trauma report's "PRIMARY SURVEY", "FULL REPORT" and "Lines/tubes:" end the comparison before them
+    ("Comparison: None available.\n\nPRIMARY SURVEY (verbal report to the trauma team leader at 14:31):\n1. Left "
+     "haemopneumothorax, chest drain in situ.\n\nFULL REPORT\nLines/tubes: Left chest drain with its tip at the apex "
+     "(image 3/24).", [(None, 3, None, False)]),
+    # OCR's letters for digits, read off a scanned printout (`clean_text`)
+    ("Rundherd im Mittellappen, 4 mm (Serie 3, Bi1d l12), größenkonstant (dort Serie 2, Bild 5l).",
+     [(3, 112, None, False), (2, 51, None, True)]),
+])
+def test_forty_fourth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Mild bronchiectasis.\nBhalla score:\nNumber of bullae: 0\nEmphysema (no. of BP segments): 0", "Emphysema", "absent"),
+    ("Beidseits subpleurale Retikulationen mit Traktionsbronchiektasen. Der Befund ist in Bauchlage persistierend, keine "
+     "lagebedingten\nDystelektasen. Kein Pleuraerguss.", "Atelectasis", "absent"),
+    ("Verdickte intralobuläre und interlobuläre Septen beidseits.", "Interlobular septal thickening", "present"),
+    ("Aorta regelrecht kontrastiert, Wandverkalkungen, keine Dissektion.", "Arterial wall calcification", "present"),
+    ("Lungenkontusion li. UL laterobasal (Serie 201/Bild 115).", "Lung opacity", "present"),
+    ("Pulmonary contusion in the left lower lobe.", "Lung opacity", "present"),
+    ("Streifige Narbenresiduen nach Lungenkontusion im Oberlappen rechts.", "Lung opacity", None),
+    ("No myocardial contusion. Normal heart size.", "Lung opacity", None),
+])
+def test_forty_fourth_review_labels(text, label, value):
+    assert _mentioned(text).get(label) == value
