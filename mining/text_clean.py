@@ -4,7 +4,8 @@ control characters are replaced, one for one; a lone CR becomes a line break, an
 write for every line break of a report (one without a line break of its own) and the escapes a CSV export may leave in
 such a report (backslash-n, backslash-r-backslash-n; backslash-t becomes a tab). A word hyphenated at a line's end, as
 PDFs break them, is joined again, its line break moved before it (`join_hyphenated`); OCR's letters for digits in an
-image reference are digits again (`repair_ocr_references`). Repaired double-decoded UTF-8 is shorter than what came in,
+image reference are digits again (`repair_ocr_references`), and so is German punctuation dictated as words
+(`spoken_punctuation`). Repaired double-decoded UTF-8 is shorter than what came in,
 as text stripped of markup is: offsets count in the cleaned text, which the `reports` table holds.
 """
 from __future__ import annotations
@@ -53,6 +54,29 @@ def repair_ocr_references(text: str) -> str:
         keyword = _OCR_KEYWORD_BEFORE.search(text, max(0, m.start() - 24), m.start())
         return m.group(0) if keyword is None else m.group(0).translate(_OCR_DIGITS)
     return _OCR_TOKEN.sub(one, text)
+
+
+#: Punctuation a German speech recognition wrote out as the words dictated ("... 9 x 8 mm Komma Serie 4 Bild 63 Punkt
+#: Spikulierte Randkontur ... neuer Absatz"): a mark closing what stands before it, or opening what follows
+_SPOKEN_CLOSE = {"Punkt": ".", "Komma": ",", "Doppelpunkt": ":", "Klammer zu": ")"}
+_SPOKEN_MARK = re.compile(r"[ \t]*\b(Punkt|Komma|Doppelpunkt|Klammer zu)\b(?=[ \t\n]|$)"
+                          r"|\b(Klammer auf|[Nn]euer Absatz|[Nn]eue Zeile)\b[ \t]*")
+
+
+def spoken_punctuation(text: str) -> str:
+    """`text` with German dictated punctuation made marks, in a text that shows three or more of them and two kinds
+    ("Komma", "Punkt"): "... mm Komma Serie 4 Bild 63 Punkt Spikulierte" -> "... mm,      Serie 4 Bild 63.      Spikulierte";
+    the same length (a mark takes the word's place, blanks the rest). Negations then end at their sentence's end."""
+    found = _SPOKEN_MARK.findall(text)
+    if len(found) < 3 or len({a or b.lower() for a, b in found}) < 2:
+        return text
+
+    def one(m: re.Match) -> str:
+        n = len(m.group(0))
+        if m.group(1):
+            return _SPOKEN_CLOSE[m.group(1)] + " " * (n - 1)
+        return " " * (n - 1) + ("(" if m.group(2) == "Klammer auf" else "\n")
+    return _SPOKEN_MARK.sub(one, text)
 
 
 def _blank_escape(m: regex.Match) -> str:
@@ -216,6 +240,8 @@ def clean_text(text: str | bytes | None) -> str:
     if "\r" in text:
         text = _LONE_CR.sub("\n", text)
     text = repair_ocr_references(text)
+    if "Punkt" in text or "Komma" in text:
+        text = spoken_punctuation(text)
     if "-\n" in text or "- \n" in text:
         text = join_hyphenated(text)
     if "\n" not in text.strip() and text.count("\\n") >= 2:

@@ -113,3 +113,17 @@ def test_ocr_letters_for_digits_in_image_references_are_digits_again():
 def test_letters_that_are_no_ocr_digits_stay():
     for text in ("T1O weighted", "Serie IO", "Bild S3", "Image Ol", "Bilder und Befunde", "LI0 station", "im 1O"):
         assert clean_text(text) == text
+
+
+def test_dictated_german_punctuation_becomes_marks_of_the_same_length():
+    text = ("misst 9 x 8 mm Komma Serie 4 Bild 63 Komma zuvor 8 x 7 mm Klammer auf Serie 3 Bild 60 Klammer zu Punkt "
+            "Spikulierte Randkontur Punkt neuer Absatz\nKeine Infiltrate.")
+    out = clean_text(text)
+    assert out == ("misst 9 x 8 mm,      Serie 4 Bild 63,      zuvor 8 x 7 mm            (Serie 3 Bild 60)          .      "
+                   "Spikulierte Randkontur.                 \n\nKeine Infiltrate.")
+    assert len(out) == len(text)
+
+
+def test_a_word_punkt_or_komma_alone_is_no_dictated_mark():
+    for text in ("Am Punkt der stärksten Einengung 3 mm.", "Patient im Koma Punkt", "Punkt Komma"):
+        assert clean_text(text) == text
