@@ -25,8 +25,8 @@ from mining.prefilter import gate_words, lower_agrees, re_agrees
 _DATES = rules_mod.macros_of("context")  # the shipped rules' date macros, which the prior_date triggers use
 #: The prior exam named in German: "in der Voruntersuchung", "aus der VU", after an image "der Voruntersuchung" (its
 #: genitive: "Bild 40 der Voruntersuchung"), "im Vor-CT".
-PRIOR_EXAM_DE = (r"(?:(?:in|auf|aus)\s+)?der\s+(?:voruntersuchung|vu|voraufnahme|vor-ct)\b"
-                 r"|(?:im|des|aus\s+dem|auf\s+dem)\s+vor-cts?\b")
+PRIOR_EXAM_DE = (r"(?:(?:in|auf|aus)\s+)?der\s+(?:voruntersuchung|vu|voraufnahme|vor-ct|vor-pet(?:[-/]ct)?|t0)\b"
+                 r"|(?:im|des|aus\s+dem|auf\s+dem)\s+vor-(?:cts?|pets?|pet[-/]cts?)\b")
 #: A time back from the exam: "2 years ago", "vor 3 Monaten".
 AGO = r"\d{1,2}\s+(?:years?|months?|weeks?|days?)\s+ago\b|vor\s+\d{1,2}\s+(?:jahren|monaten|wochen|tagen)\b"
 #: Words for an exam.

@@ -173,6 +173,8 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     triggers = ctx.scan(view, sentences)
     if any(t.rule == "prior_date_label" for t in triggers):
         triggers = _this_exams_dates(view, triggers)
+    if any(t.category == "pseudo" and "planning" in view[t.start:t.end].lower() for t in triggers):
+        triggers = _same_session_planning(view, triggers)
     trig_starts = [t.start for t in triggers]
     refs, cut_from = _build_references(text, report_id, lang, raws, sections, sec_starts, sentences, sent_starts,
                                        triggers, trig_starts)
@@ -838,6 +840,13 @@ def _this_exams_dates(text: str, triggers: list[Trigger]) -> list[Trigger]:
                 t = Trigger(t.start, t.end, "current", t.direction, "current_date_label")
         out.append(t)
     return out
+
+
+def _same_session_planning(text: str, triggers: list[Trigger]) -> list[Trigger]:
+    """`triggers` without the prior ones naming a planning scan, in a report whose own procedure took one ("Limited
+    planning scan through the left upper lobe": a CT-guided biopsy's): "on the planning scan (image 23)" is then this
+    session's, where a follow-up's "on the planning CT" is the radiotherapy plan's, an earlier exam."""
+    return [t for t in triggers if not (t.category == "prior" and "plan" in text[t.start:t.end].lower())]
 
 
 def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: bool) -> bool:

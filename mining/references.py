@@ -274,9 +274,11 @@ def _firsts_repeat(counted: list[RawRef]) -> bool:
             and len(counts) < len(set().union(*counts.values())))
 
 
-#: A report saying its "Bild N/M" are series/image pairs: "Bildangaben als (Bild Serie/Bildnummer)", "IMA Serie/Bild".
+#: A report saying its "Bild N/M" are series/image pairs: "Bildangaben als (Bild Serie/Bildnummer)", "IMA Serie/Bild",
+#: "Image references are series/image".
 _DECLARED_SERIES_IMAGE = regex.compile(
-    r"\b(?:bild|ima|image|img)\.?[ \t]*\(?[ \t]*(?:serie|series|se)\.?[ \t]*/[ \t]*"
+    r"\b(?:(?:bild|ima|image|img)\.?|(?:image|bild)\w*[ \t]+(?:references?|numbers?|angaben|nummern)[ \t]+(?:are|sind|as|als)"
+    r"(?:[ \t]+(?:given|written|angegeben)[ \t]+(?:as|als))?)[ \t]*\(?[ \t]*(?:serie|series|se)\.?[ \t]*/[ \t]*"
     r"(?:bild(?:nummer)?|image(?:\s+number)?|ima|img|im)\b", regex.IGNORECASE)
 
 

@@ -174,12 +174,16 @@ def _bare_heading(head: str) -> str:
 
 
 def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
-    """True for a prior exam's heading, False for this exam's, None when it says neither or both; a date alone is the
-    prior exam's when a later date heads another column of the heading (`heads`), this exam's when it is the latest;
+    """True for a prior exam's heading, False for this exam's, None when it says neither or both; an image column that
+    names no exam is the prior's beside one named this exam's ("| Bild akt. | Vol. akt. | Bild T1 |"); a date alone is
+    the prior exam's when a later date heads another column of the heading (`heads`), this exam's when it is the latest;
     any date alone is the prior's beside a column named this exam's ("09/12/2023  03/14/2024 (current)")."""
     prior, current = _PRIOR_HEAD.search(head), _CURRENT_HEAD.search(head)
     if prior or current:
         return None if bool(prior) == bool(current) else bool(prior)
+    if _IMAGE_WORD.search(head) and any(h is not head and _IMAGE_WORD.search(h) and _CURRENT_HEAD.search(h)
+                                        and not _PRIOR_HEAD.search(h) for h in heads):
+        return True  # "| Bild akt. | ... | Bild T1 |": the other exam's image column beside this exam's
     if _ANY_DATE.fullmatch(_bare_heading(head)) and any(
             _CURRENT_HEAD.search(h) and not _PRIOR_HEAD.search(h) for h in heads):
         return True
@@ -318,6 +322,8 @@ def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None
 #: VU", "Image (prior)", "Current image", "Slice", "Schicht Nr."): its rows' numbers are images of the series the report
 #: names for each exam, in a table with no series column of its own. `_IMAGE_HEAD` finds where one may be.
 _EXAM_WORD = r"(?:akt\.?|aktuell|current|curr\.?|today|heute|vu|vorunt\.?|voruntersuchung|prior|previous|baseline|bl)"
+#: An image column's word in a heading: "Bild akt.", "Image (prior)", "Se/Im T1".
+_IMAGE_WORD = re.compile(r"\b(?:image|img|im|ima|slice|schicht|bild)\b", re.IGNORECASE)
 _IMAGE_ONLY = re.compile(rf"(?:{_EXAM_WORD}[ \t]+)?(?:image|img|im|ima|slice|schicht|bild)\.?"
                          rf"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?{_EXAM_WORD}\)?)?"
                          r"(?:[ \t]*\((?:series|serie|ser|se)\.?[ \t]*(?P<s>\d{1,4})\))?", re.IGNORECASE)

@@ -4249,3 +4249,54 @@ def test_forty_fourth_review_references(text, want):
 ])
 def test_forty_fourth_review_labels(text, label, value):
     assert _mentioned(text).get(label) == value
+
+
+# forty-fifth review (stop 52): a thirty-fourth round of 24 blind reports (PET-CT, coronary CTA, CT-guided biopsy, an
+# Indian post-COVID HRCT with its severity score, radiotherapy follow-up; German PET-CT, Kardio-CT, Punktion, Ventile,
+# screening rounds T0-T2; Markdown, HTML anchors, XML escapes, dotted keys, RTF, checkboxes, dictated punctuation)
+@pytest.mark.parametrize("text, want", [
+    # a severity score out of 25 is no series/image pair, in a total line or in prose
+    ("Comparison: Previous HRCT dated 02/05/2021 (CTSS 18/25).\n\nFindings:\nGround glass (Img no. 118, 142).\n"
+     "TOTAL                       14/25  (Previous 18/25)\nCTSS 14/25 (moderate) as compared to 18/25 in previous study.",
+     [(None, 118, None, False), (None, 142, None, False)]),
+    # a biopsy's own planning scan is this session's; a radiotherapy plan's is an earlier exam
+    ("Procedure:\nLimited planning scan through the left upper lobe. The nodule measures 28 x 24 mm on the planning scan "
+     "(image 23), unchanged from the diagnostic CT (series 3, image 61 on 02/04/2024).",
+     [(None, 23, None, False), (3, 61, None, True)]),
+    ("The treated tumour measured 4.8 cm on the planning CT (image 112).", [(None, 112, None, True)]),
+    # a report that says its image numbers are series/image
+    ("(Image references are series/image.) 4 mm solid nodule in the right lower lobe (image 4/56).", [(4, 56, None, False)]),
+    # German prior exams: "im Vor-PET" after the image, "präinterventionell" and "seit 01/2024" before it, "der T0"
+    ("Die Bulk-RF im vorderen oberen Mediastinum (SUVmax 17,4; Serie 4, Bild 104 im Vor-PET) ist größenregredient.",
+     [(4, 104, None, True)]),
+    ("Die Fissura obliqua ist durchgehend abgrenzbar. Vgl. präinterventionell (Se 4, Bi 92).", [(4, 92, None, True)]),
+    ("Bekannter 4 mm solider Nodulus im Mittellappen (Se 5, Bi 180), unverändert seit 01/2024 (Se 4, Bi 176).",
+     [(5, 180, None, False), (4, 176, None, True)]),
+    ("N1: solider Nodulus, 7,4 mm, in T0 noch 61 mm³ (Serie 3, Bild 112 der T0).", [(3, 112, None, True)]),
+    # an image column naming no exam beside one named this exam's is the other exam's
+    ("Befund:\nNr | Lokalisation | Bild akt. | Vol. akt. | Bild T1 | Vol. T1\nN1 | OL re | 3/118 | 212 mm³ | 3/114 | 98 mm³",
+     [(3, 118, None, False), (3, 114, None, True)]),
+])
+def test_forty_fifth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Goldmarker unverändert in loco (Serie 3, Bild 52).", "Medical material", "present"),
+    ("Three gold fiducial markers in the treated left upper lobe.", "Medical material", "present"),
+    ("Mediastinales Residuum mit Restaktivität oberhalb Blutpool, Deauville 3.", "Pulmonary fibrotic sequela", None),
+    ("Befund:\nKeine Infiltrate Komma keine Konsolidierungen Punkt Streifige Narben in der Lingula Punkt Kein "
+     "Pleuraerguss Komma kein Perikarderguss Punkt", "Pulmonary fibrotic sequela", "present"),
+    ("Befund:\nKeine Infiltrate Komma keine Konsolidierungen Punkt Streifige Narben in der Lingula Punkt Kein "
+     "Pleuraerguss Komma kein Perikarderguss Punkt", "Consolidation", "absent"),
+])
+def test_forty_fifth_review_labels(text, label, value):
+    rep = mine_report(clean_text("FINDINGS:\n" + text), "r")
+    assert {r.label: r.value for r in rep.labels if r.value != "not_mentioned"}.get(label) == value
+
+
+def test_a_coronary_ctas_headings_open_its_findings():
+    text = ("Fragestellung: Atypische AP.\n\nCalcium-Scoring:\nAgatston-Score 201.\n\nKoronarstatus:\nLAD: gemischte Plaque."
+            "\n\nKardiale Morphologie:\nHerzhöhlen normal weit, keine Kardiomegalie. Kein Perikarderguss.")
+    labels = {r.label: r.value for r in mine_report(text, "r").labels}
+    assert (labels["Cardiomegaly"], labels["Pericardial effusion"]) == ("absent", "absent")
