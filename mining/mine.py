@@ -82,7 +82,8 @@ _GONE_AFTER = regex.compile(
 #: What, between a reference and `_GONE_AFTER`'s words, makes them another finding's: "Nodule (3:45) stable and the
 #: effusion has resolved".
 _OTHER_SUBJECT = regex.compile(r"\b(?:and|but|while|whereas|und|aber|während|sowie)\b", regex.IGNORECASE)
-_PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor)\b", regex.IGNORECASE)
+_PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor|fremdbild\w*)\b",
+                              regex.IGNORECASE)
 #: A word for the compared exam labelling an image after another in one parenthesis: "(3:45, comparison 2:40)", "(image
 #: 45 (series 3), comparison 2:40)".
 _PRIOR_LABEL_WORDS = ("comparison", "before", "baseline", "vergleich")
@@ -666,10 +667,11 @@ _PRIOR_SERIES = regex.compile(
     r"\s+(?:der|in\s+der|für\s+die|of\s+the|on\s+the|for\s+the)\s+(?:voruntersuchung|vu|voraufnahme|vergleichsuntersuchung|"
     r"prior|previous|comparison)\b", regex.IGNORECASE)
 
-#: ... or after a label of the prior exam: "Bildnummern aktuell: Serie 4; Voruntersuchung 18.10.2023: Serie 3".
+#: ... or after a label of the prior exam: "Bildnummern aktuell: Serie 4; Voruntersuchung 18.10.2023: Serie 3",
+#: "Bildnummern: aktuell Serie 201, Voruntersuchung Serie 3".
 _PRIOR_SERIES_LABELLED = regex.compile(
     r"[ \t]*[;,][ \t]*(?:voruntersuchung|vorunt\.|vu|prior|previous|comparison)(?:[ \t]+(?:vom[ \t]+|of[ \t]+)?"
-    r"\d{1,2}[./]\d{1,2}[./]\d{2,4})?[ \t]*:[ \t]*(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
+    r"\d{1,2}[./]\d{1,2}[./]\d{2,4})?[ \t]*:?[ \t]*(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
 
 #: Between two items of one list of images, with nothing that names another exam: "Se. 2 Im. 47 bzw. Se. 2 Im. 55".
 _ITEM_GAP = regex.compile(r"[ \t]*(?:[,;]|&|\b(?:and|und|bzw\.|or|oder|sowie)(?!\w))[ \t\n]*"

@@ -250,17 +250,27 @@ def _with_echoes(text: str, rows: list[RawRef], echoes: list[list[RawRef]]) -> l
 def _counts_as_series(text: str, rows: list[RawRef]) -> list[RawRef]:
     """`rows`, with "Bild 5/123" (image 5 of 123) read as series 5, image 123 where the report says it writes them so
     ("Bildangaben als (Bild Serie/Bildnummer)"), cites one such pair with its series elsewhere ("(IMA 4/88)" and
-    "Bild 88 der Serie 4"), or writes them as no counts can be (`_firsts_repeat`: "(image 4/86)", "(image 4/120)",
-    "(image 2/54)"): then every image-of-count of the report is a series and an image."""
+    "Bild 88 der Serie 4"), writes them as no counts can be (`_firsts_repeat`: "(image 4/86)", "(image 4/120)",
+    "(image 2/54)"), or cites one's first number as a series in the same form (`_pairs_around`: "Key images: 3/45 RUL
+    nodule; 3/88 effusion", "Sl. 3/187" and "Sl. 3/201-3/214"): then every image-of-count of the report is a series and
+    an image. A series named in another form is no evidence: "(image 5/340)" of a thyroid nodule is image 5 of 340
+    beside "series 5, image 112"."""
     counted = [r for r in rows if r.series is None and r.count is not None]
     if not counted:
         return rows
     named = {(r.series, r.image) for r in rows if r.series is not None}
     if not (_DECLARED_SERIES_IMAGE.search(text) or any((r.image, r.count) in named for r in counted)
-            or _firsts_repeat(counted)):
+            or _firsts_repeat(counted) or any(_pairs_around(r, rows) for r in counted)):
         return rows
     return [replace(r, series=r.image, image=r.count, count=None) if r.series is None and r.count is not None else r
             for r in rows]
+
+
+def _pairs_around(r: RawRef, rows: list[RawRef]) -> bool:
+    """Whether image-of-count `r`'s first number is the series of a pair in its own form: one of its rule read as a
+    series and images ("Sl. 3/201-3/214"), or a bare pair right after it in its list ("images: 3/45 RUL nodule; 3/88")."""
+    return any(o.series == r.image and (o.rule == r.rule or o.shape == "pairs" and 0 <= o.start - r.end <= 60)
+               for o in rows if o is not r)
 
 
 def _firsts_repeat(counted: list[RawRef]) -> bool:

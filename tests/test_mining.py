@@ -4300,3 +4300,42 @@ def test_a_coronary_ctas_headings_open_its_findings():
             "\n\nKardiale Morphologie:\nHerzhöhlen normal weit, keine Kardiomegalie. Kein Perikarderguss.")
     labels = {r.label: r.value for r in mine_report(text, "r").labels}
     assert (labels["Cardiomegaly"], labels["Pericardial effusion"]) == ("absent", "absent")
+
+
+# forty-sixth review (stop 52): a thirty-fifth round of 24 blind reports (paediatric metastases, lung transplant,
+# CTEPH, a wet read and its final report, sarcoidosis, oesophageal staging, mesothelioma mRECIST, Unicode; German CF,
+# LTx, Schockraum, Mammakarzinom; combined accessions, key-image lists, Dutch English, Austrian "Bild 45 (S3)")
+@pytest.mark.parametrize("text, want", [
+    # the series after the image as "(S3)"; an outside hospital's image is the prior's; "Sl. 3/187" beside its range form
+    ("Rundherd 9 x 8 mm, Bild 45 (S3), im Fremd-CT 7 x 6 mm (Fremdbild 12). Nodulus li. UL, Sl. 3/187. Bronchiektasen "
+     "li. UL, Sl. 3/201-3/214.",
+     [(3, 45, None, False), (None, 12, None, True), (3, 187, None, False), (3, 201, 214, False)]),
+    # a key-image list opening with "images:" and going on in bare pairs
+    ("Key images: 3/45 RUL nodule; 3/41 LUL nodule; 3/88 effusion; 5/120 node",
+     [(3, 45, None, False), (3, 41, None, False), (3, 88, None, False), (5, 120, None, False)]),
+    # ... but a series named in another form is no evidence: a thyroid nodule on image 5 of 340
+    ("Nodule (series 5, image 112). Thyroid: 8 mm nodule right lobe (image 5/340).",
+     [(5, 112, None, False), (None, 5, None, False)]),
+    # a series word compounded with its window; Dutch "beeld"
+    ("Solider Rundherd 4 mm im UL re. (Schicht 38 der Lungenserie 3).", [(3, 38, None, False)]),
+    ("Consolidation in the right lower lobe (serie 3, beeld 112), vergeleken met (serie 3, beelden 70-74).",
+     [(3, 112, None, False), (3, 70, 74, False)]),
+    # a series statement naming both exams' series without colons after the labels
+    ("Technik: Axial 2 mm (Serie 201).\nBildnummern: aktuell Serie 201, Voruntersuchung Serie 3.\n\nBefund:\nLymphknoten: "
+     "Station 8R 11 mm (Bild 118; VU Bild 112: 14 mm), rückläufig.", [(201, 118, None, False), (3, 112, None, True)]),
+])
+def test_forty_sixth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Rechtes Herz: RV dilatiert. Herzgröße global im Normbereich. Kein Perikarderguss.", "Cardiomegaly", "absent"),
+    ("Übrige Lymphknoten nicht vergrößert.\nHerz: Normale Größe, kein Perikarderguss.", "Cardiomegaly", "absent"),
+    ("Bekannter Tumor der li. Mamma mit einliegendem Clipmarker.", "Medical material", "present"),
+    ("Left IPC in situ, tip in the posterior costophrenic recess.", "Medical material", "present"),
+    ("No chest wall invasion along the biopsy port sites.", "Medical material", None),
+    ("Partial response of mediastinal lymphoma: residual prevascular nodal mass 3.1 x 1.8 cm.", "Lymphadenopathy",
+     "present"),
+])
+def test_forty_sixth_review_labels(text, label, value):
+    assert _mentioned(text).get(label) == value
