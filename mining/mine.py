@@ -719,7 +719,9 @@ _SERIES_STATEMENT = regex.compile(
     # nicht anders genannt – Serie 5"
     r"(?:bildangaben|bildnummern|schichtangaben|image\s+numbers)(?:\s+(?:im\s+(?:text|befund)|in\s+the\s+(?:text|report)))?"
     + _UNLESS + r"\s*(?:(?:in|aus|auf|from|on)\s+)?(?:der\s+|the\s+)?"
-    r"(?:serie|series))"
+    r"(?:serie|series)|"
+    # the series a pasted analysis names: "Analysierte Serie: 4 | Schichtdicke 1,0 mm", "Analyzed series: 4"
+    r"(?:analysierte|ausgewertete|analy[sz]ed|evaluated)\s+(?:serie|series)\s*:)"
     # (a described series may give its slice thickness: "the 3.0 mm axial series (series 2)", "die 1,5 mm Lungenserie")
     # the number, or the series described and then numbered: "the lung window series (series 4)", "venöse Serie (Serie 6)",
     # "the axial lung series, series 3"

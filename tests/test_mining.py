@@ -4339,3 +4339,27 @@ def test_forty_sixth_review_references(text, want):
 ])
 def test_forty_sixth_review_labels(text, label, value):
     assert _mentioned(text).get(label) == value
+
+
+# forty-seventh review (stop 52): a thirty-sixth round of 16 blind reports (coal workers' pneumoconiosis, sickle cell
+# chest syndrome, abscess drainage, LAM, hypersensitivity pneumonitis, pasted AI nodule output, a second opinion on an
+# outside CD, a trauma report dense in numbers that are no images; their German counterparts)
+@pytest.mark.parametrize("text, want", [
+    # a ratio of two small or equal numbers is no shorthand reference; a low image near the apex still is
+    ("Received 2 u pRBC + 2 u FFP (1:1), TXA 1 g. Tip at the level of the thyroid (2:8).", [(2, 8, None, False)]),
+    # the series a pasted analysis block names gives its slices their series
+    ("--- KI-Ergebnis ---\nAnalysierte Serie: 4 | Schichtdicke 1,0 mm\nKI-Befund Nodulus 2: Schicht 145, 6,2 mm\n"
+     "--- Ende ---\n\nBefund:\nNodulus im OL re. (Serie 4, Bild 98).", [(4, 145, None, False), (4, 98, None, False)]),
+])
+def test_forty_seventh_review_references(text, want):
+    assert _refs(text) == want
+
+
+def test_a_reason_line_is_the_history():
+    rep = mine_report("Reason: 71F, LUL adenocarcinoma s/p SBRT.\n\nFINDINGS:\nPost-SBRT fibrosis in the LUL.", "r")
+    assert {r.label: r.value for r in rep.labels}["Lung nodule"] == "not_mentioned"
+
+
+def test_sclerosis_of_the_aortic_arch_is_an_arterial_calcification():
+    assert _mentioned("Herz normal groß. Geringe Sklerose des Aortenbogens. Keine Koronarverkalkungen.")[
+        "Arterial wall calcification"] == "present"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 import regex
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from mining import rules as rules_mod
@@ -35,10 +35,17 @@ FORMS = [
 ]
 
 
+def _ratio(form: tuple[str, str], s: int, i: int) -> bool:
+    """Whether the shorthand form of `s` and `i` reads as a ratio of two small or equal numbers ("(1:1)", "(2:1)"), which
+    the issue says is no reference."""
+    return form[1] == "{s}:{i}" and (s <= 2 and i <= 2 or s == i < 10)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(SENTENCES, st.sampled_from(FORMS), st.integers(1, 999), st.integers(1, 2000), st.sampled_from([".", "", ";"]),
        st.sampled_from(["", "FINDINGS: ", "Befund:\n", "Comparison: none.\nFINDINGS:\n"]))
 def test_inserted_reference_is_found_with_its_numbers(sentence, form, s, i, end, prefix):
+    assume(not _ratio(form, s, i))
     written, span = form[0].format(s=s, i=i), form[1].format(s=s, i=i)
     text = f"{prefix}{sentence} {written}{end} Further text follows."
     refs = extract(text)
@@ -317,6 +324,7 @@ ANAPHORS = st.sampled_from([
        st.integers(1, 999), st.integers(1, 2000), st.sampled_from(["", "FINDINGS: ", "Befund:\n"]))
 def test_a_finding_less_reference_sentence_takes_the_finding_before_it(sentence, anaphor, form, s, i, prefix):
     """'<finding>. <no finding> (ref).': the snippet starts at the finding and never shows the reference."""
+    assume(not _ratio(form, s, i))
     text = f"{prefix}{sentence}. {anaphor} {form[0].format(s=s, i=i)}."
     (r,) = extract(text)
     assert r.snippet.startswith(sentence) and anaphor in r.snippet
