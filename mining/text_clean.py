@@ -84,7 +84,6 @@ def _blank_escape(m: regex.Match) -> str:
     return " " * (len(m.group(0)) - 1) + ("\t" if m.group(0) == "\\t" else "\n")
 
 
-
 def _cp1252_byte(c: str) -> int:
     try:
         return c.encode("cp1252")[0]
@@ -239,13 +238,13 @@ def clean_text(text: str | bytes | None) -> str:
         text = _CTRL.sub(" ", text)
     if "\r" in text:
         text = _LONE_CR.sub("\n", text)
-    text = repair_ocr_references(text)
-    if "Punkt" in text or "Komma" in text:
-        text = spoken_punctuation(text)
-    if "-\n" in text or "- \n" in text:
-        text = join_hyphenated(text)
     if "\n" not in text.strip() and text.count("\\n") >= 2:
         text = _ESCAPED_BREAK.sub(_blank_escape, text)  # "\\n" written for line breaks by a CSV export: same length
     if "\n" not in text.strip() and text.count(" | ") >= 3:
         text = _PIPE_BREAK.sub("\n", text)  # an export's line breaks as " | " (no table is one line): same length
+    text = repair_ocr_references(text)
+    if "Punkt" in text or "Komma" in text:
+        text = spoken_punctuation(text)
+    if "-\n" in text or "- \n" in text:  # after the line breaks are back, so a word broken at one is joined
+        text = join_hyphenated(text)
     return text

@@ -127,3 +127,9 @@ def test_dictated_german_punctuation_becomes_marks_of_the_same_length():
 def test_a_word_punkt_or_komma_alone_is_no_dictated_mark():
     for text in ("Am Punkt der stärksten Einengung 3 mm.", "Patient im Koma Punkt", "Punkt Komma"):
         assert clean_text(text) == text
+
+
+def test_a_word_hyphenated_at_an_escaped_line_break_is_joined_too():
+    """The line breaks come back before words broken at them are joined."""
+    text = r"FINDINGS:\npartial atelec-\ntasis (series 4, image 3).\nEnd"
+    assert clean_text(text) == "FINDINGS: \npartial\n   atelectasis (series 4, image 3). \nEnd"
