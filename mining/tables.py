@@ -181,8 +181,8 @@ def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
     prior, current = _PRIOR_HEAD.search(head), _CURRENT_HEAD.search(head)
     if prior or current:
         return None if bool(prior) == bool(current) else bool(prior)
-    if _IMAGE_WORD.search(head) and any(h is not head and _IMAGE_WORD.search(h) and _CURRENT_HEAD.search(h)
-                                        and not _PRIOR_HEAD.search(h) for h in heads):
+    if _IMAGE_WORD.search(head) and any(_IMAGE_WORD.search(h) and _CURRENT_HEAD.search(h) and not _PRIOR_HEAD.search(h)
+                                        for h in heads):
         return True  # "| Bild akt. | ... | Bild T1 |": the other exam's image column beside this exam's
     if _ANY_DATE.fullmatch(_bare_heading(head)) and any(
             _CURRENT_HEAD.search(h) and not _PRIOR_HEAD.search(h) for h in heads):
@@ -262,7 +262,9 @@ def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None, int, i
 #: Schicht"): a table with both gives each row's image with the series of its row ("| 88 | 5 |" under "| Schicht | Serie
 #: |", as measurement and nodule-detection software exports them).
 _SERIES_COLUMN = re.compile(r"(?:series|serie|ser|se)\.?(?:[ \t]*(?:nr\.?|no\.?|#))?", re.IGNORECASE)
-_IMAGE_COLUMN = re.compile(r"(?:image|img|im|ima|slice|schicht|bild)\.?(?:[ \t]*(?:nr\.?|no\.?|#))?", re.IGNORECASE)
+#: The words an image column is headed with.
+_IMAGE_WORDS = r"(?:image|img|im|ima|slice|schicht|bild)"
+_IMAGE_COLUMN = re.compile(_IMAGE_WORDS + r"\.?(?:[ \t]*(?:nr\.?|no\.?|#))?", re.IGNORECASE)
 #: Where such a series heading cell may stand: between pipes or tabs, or apart by two blanks on a line aligned with spaces.
 _SERIES_HEAD = re.compile(r"(?im)(?:^|\||\t|  )[ \t]*(?:series|serie|ser|se)\.?(?:[ \t]*(?:nr\.?|no\.?|#))?[ \t]*"
                           r"(?=\||\t|  |$)")
@@ -323,11 +325,11 @@ def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None
 #: names for each exam, in a table with no series column of its own. `_IMAGE_HEAD` finds where one may be.
 _EXAM_WORD = r"(?:akt\.?|aktuell|current|curr\.?|today|heute|vu|vorunt\.?|voruntersuchung|prior|previous|baseline|bl)"
 #: An image column's word in a heading: "Bild akt.", "Image (prior)", "Se/Im T1".
-_IMAGE_WORD = re.compile(r"\b(?:image|img|im|ima|slice|schicht|bild)\b", re.IGNORECASE)
-_IMAGE_ONLY = re.compile(rf"(?:{_EXAM_WORD}[ \t]+)?(?:image|img|im|ima|slice|schicht|bild)\.?"
+_IMAGE_WORD = re.compile(rf"\b{_IMAGE_WORDS}\b", re.IGNORECASE)
+_IMAGE_ONLY = re.compile(rf"(?:{_EXAM_WORD}[ \t]+)?{_IMAGE_WORDS}\.?"
                          rf"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?{_EXAM_WORD}\)?)?"
                          r"(?:[ \t]*\((?:series|serie|ser|se)\.?[ \t]*(?P<s>\d{1,4})\))?", re.IGNORECASE)
-_IMAGE_HEAD = re.compile(r"(?im)(?:^|\||\t)[ \t]*(?:[\w.]{1,12}[ \t]+)?(?:image|img|im|ima|slice|schicht|bild)\.?"
+_IMAGE_HEAD = re.compile(rf"(?im)(?:^|\||\t)[ \t]*(?:[\w.]{{1,12}}[ \t]+)?{_IMAGE_WORDS}\.?"
                          r"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?[\w.]{1,12}\)?)?"
                          r"(?:[ \t]*\((?:series|serie|ser|se)\.?[ \t]*\d{1,4}\))?[ \t]*(?=\||\t|$)")
 

@@ -225,7 +225,7 @@ def clean_text(text: str | bytes | None) -> str:
         text = decode(bytes(text))
     if not isinstance(text, str):
         text = str(text)
-    if ("\u00c3" in text or "\u00c2" in text or "\u00e2" in text) and _MOJIBAKE.search(text):
+    if "\u00c3" in text or "\u00c2" in text or "\u00e2" in text:
         text = repair_mojibake(text)
     head = text.lstrip()[:10]
     if head.startswith("{\\rtf"):
