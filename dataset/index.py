@@ -398,12 +398,14 @@ def read_file_limited(root: str, rel: str, size: int | None, mtime: float | None
         _disarm()
 
 
-def _init_worker(holders=None) -> None:
+def _init_worker(holders=None, started=None) -> None:
     # one of several processes sharing the cores: a numeric library it imports later (torch, when a
     # flow builds volumes here) takes one thread, not one a core (2 readers x 2 threads: 1.5x slower)
     global _HOLDERS
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     _HOLDERS = holders
+    if started is not None:
+        started.value = 1  # this pool's readers can start (`_ReaderTask.get`)
     _install_alarm()
 
 
@@ -420,10 +422,11 @@ def _spawn_pool(size: int):
     import threading
 
     ctx = mp.get_context("spawn")
-    holders = ctx.RawArray("q", _TASK_SLOTS)
-    pool = ctx.Pool(size, initializer=_init_worker, initargs=(holders,))
+    holders, started = ctx.RawArray("q", _TASK_SLOTS), ctx.RawValue("b", 0)
+    pool = ctx.Pool(size, initializer=_init_worker, initargs=(holders, started))
     pool.task_holders, pool.task_slots, pool.unjam_guard = holders, count(), threading.Lock()
     pool.seen_pids, pool.deaths, pool.jammed_since = {p.pid for p in pool._pool}, 0, None  # for _unjam
+    pool.started, pool.died, pool.size, pool.opened = started, 0, size, time.monotonic()
     try:
         import fcntl
 
@@ -531,6 +534,7 @@ class _ReaderTask:
                 raise _no_answer(self.what, timeout)
             self.result.wait(min(DEATH_CHECK_S, left))
             _unjam(self.pool)
+            _check_readers_start(self.pool, self.what)
             pid = self._holder_died()
             if not pid:
                 continue
@@ -542,6 +546,24 @@ class _ReaderTask:
                   file=sys.stderr)
             self._hand_out()
         return self.result.get()
+
+
+READER_START_S = 120.0  # a pool none of whose readers has started in this long cannot start them
+
+
+def _check_readers_start(pool, what: str) -> None:
+    """ReaderDied when the pool's processes die before any of them has started (Python's spawn runs the program's main
+    module again in each; a script that starts a run when imported, or that cannot be imported again, kills them at
+    once), or none has started in READER_START_S: the pool only starts others, so a task would wait out its timeout."""
+    started, died = getattr(pool, "started", None), getattr(pool, "died", 0)
+    if started is None or started.value:
+        return
+    if died >= 2 * pool.size or time.monotonic() - pool.opened > READER_START_S:
+        main = getattr(sys.modules.get("__main__"), "__file__", None) or "the main module"
+        raise ReaderDied(f"{what}: the reader processes cannot start ({died} died starting, none started in "
+                         f"{time.monotonic() - pool.opened:.0f} s). Python starts each by importing {main} again: a "
+                         "script that starts a run when it is imported needs its run under "
+                         "'if __name__ == \"__main__\":'; the readers' own errors are on stderr above")
 
 
 def _live_pids(pool) -> set[int] | None:
@@ -564,6 +586,7 @@ def _unjam(pool) -> None:
         return
     with guard:
         pool.deaths += len(pool.seen_pids - live)
+        pool.died = getattr(pool, "died", 0) + len(pool.seen_pids - live)
         pool.seen_pids = live
         jammed = bool(pool.deaths) and queue._reader.poll()
         if jammed and queue._rlock.acquire(False):  # free after all

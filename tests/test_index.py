@@ -403,6 +403,43 @@ def test_in_reader_runs_in_a_reader_process_with_one_numeric_thread(monkeypatch)
         ix.close_readers()
 
 
+_DIES_ON_IMPORT = """
+import multiprocessing as mp, os, sys, time
+sys.path.insert(0, {root!r})
+if mp.parent_process() is not None:  # each reader imports this script again, and this raises there, as a script
+    time.sleep({delay})               # that starts a run at import would on finding the run's lock taken
+    raise SystemExit("a radmine run is writing this data directory")
+import dataset.index as ix
+ix.READER_START_S = {start_s}
+ix.open_readers(1)
+t = time.monotonic()
+try:
+    ix.in_reader(os.getpid, timeout=600)
+except ix.ReaderDied as err:
+    print(f"{{time.monotonic() - t:.1f}}", err)
+    sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("delay, start_s", [(0.8, 600.0), (5.0, 1.0)], ids=["deaths seen", "none started in time"])
+def test_readers_that_die_as_they_start_fail_the_task_with_what_to_do(tmp_path, delay, start_s):
+    """A script without a main guard that starts a flow: Python's spawn runs it again in every reader, which dies
+    there, and the pool only starts another; the task waited out its timeout (30 min in a flow). Now it fails once
+    two readers a pool slot have died starting (when their deaths are seen, a check every 0.5 s), or none has started
+    in READER_START_S."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "nightly.py"
+    script.write_text(_DIES_ON_IMPORT.format(root=str(Path(__file__).resolve().parents[1]), delay=delay,
+                                             start_s=start_s))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 3, done.stdout + done.stderr[-2000:]
+    waited, _, message = done.stdout.partition(" ")
+    assert float(waited) < (30 if delay else start_s + 10)
+    assert "the reader processes cannot start" in message and "if __name__" in message and "nightly.py" in message
+
+
 def _wait_for_replacement(pool, dead: int) -> None:
     """Until the pool has started a process in place of `dead`. (A task sent at the instant of a kill can be half
     read by the dying process; the stream of the queue is then broken. The test leaves that race out.)"""
