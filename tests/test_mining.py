@@ -4363,3 +4363,15 @@ def test_a_reason_line_is_the_history():
 def test_sclerosis_of_the_aortic_arch_is_an_arterial_calcification():
     assert _mentioned("Herz normal groß. Geringe Sklerose des Aortenbogens. Keine Koronarverkalkungen.")[
         "Arterial wall calcification"] == "present"
+
+
+# forty-eighth review (stop 53): a range that repeats its series, and its image word, at its end
+@pytest.mark.parametrize("text, want", [
+    ("Air trapping beider UL (Ser. 9/Bild 44 bis 9/Bild 61).", [(9, 44, 61, False)]),
+    ("Herde (Serie 3, Bild 40 bis Serie 3/Bild 52).", [(3, 40, 52, False)]),
+    ("Nodular opacities (Se 5 Im 40 - Se 5 Im 52).", [(5, 40, 52, False)]),
+    # a list goes on after a range: its next image is no range end
+    ("Nodules (series 3, images 40-52, image 60).", [(3, 40, 52, False), (3, 60, None, False)]),
+])
+def test_forty_eighth_review_references(text, want):
+    assert _refs(text) == want
