@@ -145,6 +145,10 @@ class ContextRules:
                 if spans:
                     out = [t for t in out if t.category not in MODIFIERS
                            or not any(a <= t.start and t.end <= b for a, b in spans)]
+                # a pattern that reads a phrase's words in their place says which way they reach: "..., and resolved
+                # left upper lobe consolidation" negates what follows, not the findings listed before it
+                same = {(t.start, t.category) for t in more}
+                out = [t for t in out if (t.start, t.category) not in same]
                 out = sorted(out + more, key=lambda t: t.start)
         if self.forward_breaks:
             breaks = self._forward_breaks(text, out, sentences)

@@ -35,7 +35,8 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
         "reject": {"pattern", "example", "examples", "counter_examples", "description", "where", "shape"},
     },
     "sections": {
-        "section": {"section", "phrases", "example", "examples", "description", "lang", "subheading", "one_line", "aside"},
+        "section": {"section", "phrases", "example", "examples", "description", "lang", "subheading", "one_line", "aside",
+                    "lead_in"},
     },
     "findings": {
         "macro": {"pattern", "description"},

@@ -30,6 +30,7 @@ class SectionRules:
         self.subheadings = {r.id for r in rs if r.get("subheading")}
         self.one_line = {r.id for r in rs if r.get("one_line")}
         self.aside = {r.id for r in rs if r.get("aside")}
+        self.lead_in = {r.id for r in rs if r.get("lead_in")}
         phrases: list[str] = []
         for r in rs:
             for p in r.get("phrases"):
@@ -103,6 +104,8 @@ class SectionRules:
             if resume is not None and resume[0] <= start:
                 heads.append(resume)
                 resume = None
+            if name[1] in self.lead_in and heads and heads[-1][2] in ("FINDINGS", "IMPRESSION"):
+                continue  # "Compared with 05/16/2023:" in the findings: the changes it lists are findings
             if name[1] in self.subheadings:
                 # an organ heading ("Lungs:", or "LUNGS" in capitals alone on its line): findings where none are open
                 # yet; its words stay in the body

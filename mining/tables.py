@@ -157,11 +157,22 @@ def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
 
 def _column_exam(heads: list[str], k: int) -> bool | None:
     """`_exam_of_heading` of column `k`; a series/image column that names no exam is of the exam the column before it
-    names ("Current 09/05/24 | Se/Im | Prior 14/11/23 | Se/Im": the second pair column is the prior's)."""
+    names ("Current 09/05/24 | Se/Im | Prior 14/11/23 | Se/Im": the second pair column is the prior's), else this
+    exam's beside a pair column named a prior's ("Baseline Se/Im | TP4 Se/Im": a trial's timepoint names no exam)."""
     exam = _exam_of_heading(heads[k], heads)
-    if exam is None and k and _PAIR_HEAD.search(heads[k]) and not _PAIR_HEAD.search(heads[k - 1]):
-        exam = _exam_of_heading(heads[k - 1], heads)
+    pair = _PAIR_HEAD.search(heads[k])
+    if exam is None and pair and _UNNAMED.fullmatch(_PAIR_HEAD.sub("", heads[k])):
+        if k and not _PAIR_HEAD.search(heads[k - 1]):
+            exam = _exam_of_heading(heads[k - 1], heads)
+    elif exam is None and pair and any(
+            j != k and _PAIR_HEAD.search(h) and _exam_of_heading(h, heads) for j, h in enumerate(heads)):
+        exam = False  # "Baseline Se/Im | ... | TP4 Se/Im", "BL Se/Bi | ... | FU2 Se/Bi": the other pair column is this exam's
     return exam
+
+
+#: What a pair column's heading holds besides its series/image words when it names no exam of its own ("Se/Im:"),
+#: unlike "TP4 Se/Im".
+_UNNAMED = re.compile(r"[\W_]*")
 
 
 #: The unit a heading gives its column's sizes in, after the exam's date: "04/18/2023 (mm)".

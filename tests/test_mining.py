@@ -4375,3 +4375,61 @@ def test_sclerosis_of_the_aortic_arch_is_an_arterial_calcification():
 ])
 def test_forty_eighth_review_references(text, want):
     assert _refs(text) == want
+
+
+# forty-ninth review (stop 53): a thirty-seventh and thirty-eighth round of 32 blind reports (valve lung volume
+# reduction, bronchial artery CTA, type A dissection, MAC, ABPA, TB, dual-energy iodine maps, photon-counting ILD,
+# teleradiology prelim and final, a reporting radiographer, dictated punctuation, RECIST core-lab tables, pectus,
+# HIV, post-oesophagectomy ICU, coal workers; in English and German, South Tyrol and Switzerland among them)
+@pytest.mark.parametrize("text, want", [
+    # "Compared with <date>:" inside the findings leads in to the changes it lists: they are this exam's
+    ("FINDINGS:\nLUNGS: Reticulation.\nCompared with 05/16/2023:\n- Increased honeycombing (series 7, image 612; prior "
+     "series 4, image 198).\n- New cysts (series 7, image 640).\nPLEURA: No effusion.",
+     [(7, 612, None, False), (4, 198, None, True), (7, 640, None, False)]),
+    # a trial's timepoint column ("TP4 Se/Im", "FU2 Se/Bi") beside the baseline's is this exam's
+    ("TARGET LESIONS\n| ID | Location | Baseline Se/Im | Baseline (mm) | TP4 Se/Im | TP4 (mm) |\n"
+     "| T1 | RLL lung nodule | 3/112 | 24 | 4/118 | 15 |", [(3, 112, None, True), (4, 118, None, False)]),
+    ("TARGET-LÄSIONEN\nNr | Lokalisation | BL Se/Bi | BL (mm) | FU2 Se/Bi | FU2 (mm)\n"
+     "T1 | Primärtumor RO re. | 3/58 | 52 | 3/61 | 34", [(3, 58, None, True), (3, 61, None, False)]),
+    # a bare pair column beside a named one is still the exam the column before it names
+    ("| Lesion | Current 09/05/24 | Se/Im | Prior 14/11/23 | Se/Im |\n| RUL nodule | 8 mm | 3/45 | 6 mm | 2/40 |",
+     [(3, 45, None, False), (2, 40, None, True)]),
+    # "der TC vom 02/10/2023" (South Tyrol's Italian "TC", a slash date): the prior's image
+    ("Befund:\nNodulus 8 x 7 mm (Serie 3, Bild 62), in der Vor-TC 7 x 6 mm (Serie 2, Bild 58 der TC vom "
+     "02/10/2023).", [(3, 62, None, False), (2, 58, None, True)]),
+    # a month and two-digit year labelling an image or a size in a follow-up list: that exam's
+    ("Befund:\nBronchiektasen, unverändert (aktuell Se 3/Bi 142; 01/24 Se 3/Bi 139; 10/23 Se 2/Bi 140).\n"
+     "Kaverne, aktuell 14 x 11 mm (Se 3/Bi 67), 01/24 18 x 15 mm (Se 3/Bi 65).",
+     [(3, 142, None, False), (3, 139, None, True), (2, 140, None, True), (3, 67, None, False), (3, 65, None, True)]),
+    # a finding "described in the prior report" is cited on this exam, as "previously described" is
+    ("Befund:\nDer im Vorbefund beschriebene Lungeninfarkt ist bis auf eine Narbe resorbiert (Bild 160, Serie 5).",
+     [(5, 160, None, False)]),
+    # what a resolved finding left behind is shown now, whatever date the sentence named before
+    ("FINDINGS:\n- Consolidation in the left upper lobe seen on 09/14/2023 has resolved, leaving mild linear scarring "
+     "(series 3, image 102).", [(3, 102, None, False)]),
+])
+def test_forty_ninth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # "resolved" before the finding it names, in a list, negates that finding, not those listed before it
+    ("IMPRESSION:\n1. Improvement: smaller right upper lobe cavitary nodule, less tree-in-bud in the right lower lobe, "
+     "and resolved left upper lobe consolidation.", "Consolidation", "absent"),
+    ("IMPRESSION:\n1. Improvement: smaller right upper lobe cavitary nodule, less tree-in-bud in the right lower lobe, "
+     "and resolved left upper lobe consolidation.", "Lung nodule", "present"),
+    ("IMPRESSION: Improved aeration with resolved pleural effusion.", "Pleural effusion", "absent"),
+    ("IMPRESSION: The pleural effusion has resolved.", "Pleural effusion", "absent"),
+    # a device a lobe is the target of, or a patient a candidate for, is not there
+    ("IMPRESSION:\n2. LEFT UPPER LOBE is the preferred target lobe for endobronchial valves.", "Medical material", None),
+    ("IMPRESSION: Candidate for endobronchial valve placement.", "Medical material", None),
+    ("IMPRESSION: Endobronchial valves in the right upper lobe, in place.", "Medical material", "present"),
+    # intimal calcification (displaced in a dissection) is the artery's wall calcification
+    ("Befund:\nNach innen verlagerte Intimaverkalkungen im Bogen.", "Arterial wall calcification", "present"),
+    ("FINDINGS:\nInwardly displaced intimal calcification in the arch.", "Arterial wall calcification", "present"),
+    # "LN", a lymph node, with its short axis
+    ("FINDINGS:\nSubcarinal LN (SA 11 mm), present.", "Lymphadenopathy", "present"),
+    ("FINDINGS:\nSubcarinal LN (SA 8 mm), present.", "Lymphadenopathy", None),
+])
+def test_forty_ninth_review_labels(text, label, value):
+    assert _mentioned(text).get(label) == value
