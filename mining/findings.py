@@ -48,8 +48,9 @@ class FindingRules:
         rs = rules_mod.load("findings", path)
         labels = set(CT_RATE_LABELS)
         for r in rs:
-            if r.get("label") not in labels:
-                raise rules_mod.RuleError(f"findings: rule {r.id!r}: label {r.get('label')!r} is not a CT-RATE label")
+            for label in [r.get("label"), *(r.get("also") or [])]:
+                if label not in labels:
+                    raise rules_mod.RuleError(f"findings: rule {r.id!r}: label {label!r} is not a CT-RATE label")
         self.rules = rs
         pat = "|".join(f"(?P<f{i}>{r.pattern})" for i, r in enumerate(rs))
         self.alternation = regex.compile(pat, regex.IGNORECASE | regex.VERBOSE)
@@ -174,20 +175,21 @@ def _mentions(sel, hits, text) -> list[Mention]:
     last_end: dict[str, int] = {}
     for s, i, e in hits:
         r = sel[i]
-        label = r.get("label")
         if e <= s:
             continue
-        if last_end.get(label, -1) > s:  # same label overlapping: keep the first
-            continue
-        last_end[label] = e
-        mention = Mention(s, e, label, r.id)
-        value = r.get("value")
-        if value == "absent":  # fixed: a normal finding's own words ("nodes are not enlarged") say it
-            mention.value = "absent"
-            mention.modifier = r.id
-        elif value == "uncertain":  # the default a trigger may still change ("no borderline nodes")
-            mention.value = "uncertain"
-        out.append(mention)
+        # a rule names its label, and `also` the others its words name ("ground-glass nodule": a nodule and an opacity)
+        for label in (r.get("label"), *(r.get("also") or ())):
+            if last_end.get(label, -1) > s:  # same label overlapping: keep the first
+                continue
+            last_end[label] = e
+            mention = Mention(s, e, label, r.id)
+            value = r.get("value")
+            if value == "absent":  # fixed: a normal finding's own words ("nodes are not enlarged") say it
+                mention.value = "absent"
+                mention.modifier = r.id
+            elif value == "uncertain":  # the default a trigger may still change ("no borderline nodes")
+                mention.value = "uncertain"
+            out.append(mention)
     return out
 
 

@@ -92,6 +92,17 @@ _PRIOR_LABEL = regex.compile(rf"[(\[](?:[^()\[\]\n]|\([^()\[\]\n]*\))*[,;]\s*(?:
 #: The compared exam's word right before a reference names its exam (not after a comma: "On comparison, image 45 ...").
 #: "(BL Se 3/Bild 168)", "(bsl 2/112; ...)": BL, Bsl, the baseline exam; "(was 3:198)": the image the finding had then
 _EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline|bsl)$|\((?:bl|was|were)$")
+#: A comparison opening its sentence or line with the compared exam and the reference in brackets right after it: "Im
+#: Vergleich zur VU (Se5/Im 95) größenprogredient", "Im Vergleich zu 03/2023 (SE 4 IM 115) Zunahme", "Compared with the
+#: prior CT (2:40), the nodule has grown": the image is that exam's, as the blind keys' writers read it; at a sentence's
+#: end ("Unchanged since the prior (3:45)") an image stays this exam's.
+_OPENING_COMPARISON = regex.compile(
+    r"(?:^|[.:;\n])[ \t]*(?:[-*•>][ \t]*|\d{1,2}[.)][ \t]*)?(?:im\s+vergleich\s+(?:zu[rm]?|mit)|verglichen\s+mit|gegenüber|ggü\.?"
+    r"|(?:when\s+)?compared\s+(?:to|with)|in\s+comparison\s+(?:to|with)|relative\s+to)\s+"
+    r"(?:(?:the|der|dem|den|die)\s+)?(?:(?:prior|previous|most\s+recent|last|outside|comparison|baseline|letzten|vorherigen)\s+)?"
+    r"(?:vu|voruntersuchung|vor-?ct|voraufnahme|vergleichsuntersuchung|study|exam(?:ination)?|ct|scan|prior|previous|baseline"
+    r"|(?:(?:ct|study|exam|scan|untersuchung)\s+(?:of|from|on|dated|vom|von)\s+)?(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}[./]\d{2,4}|(?:19|20)\d\d))"
+    r"[ \t]*[(\[][ \t]*\Z", regex.IGNORECASE)
 #: A word right after a reference saying it is on this exam: "(4:212 today vs 4:205 on 03/04)", "(3:45 aktuell)".
 _NOW_AFTER = regex.compile(r"[ \t]*(?:today|now|currently|current|heute|aktuell|jetzt|akt\.)(?![\w:])", regex.IGNORECASE)
 _CURRENT_INSIDE = regex.compile(r"\b(?:current|now|today|aktuell|jetzt|heute|new|neu)\b", regex.IGNORECASE)
@@ -649,6 +660,9 @@ _PRIORS_TOO = regex.compile(
     r"vorauf|voruntersuch|vergleichs)"
     # each exam's own series of that number: "Bildangaben jeweils Serie 3 der betreffenden Untersuchung"
     r"|(?:der|in\s+der)\s+(?:jeweiligen|betreffenden|entsprechenden)\s+untersuchung"
+    # both exams named: "Bildnummern beziehen sich jeweils auf Serie 3 der aktuellen bzw. der Voruntersuchung"
+    r"|(?:der\s+)?aktuellen\s+(?:und|bzw\.?|sowie|wie)\s+(?:der\s+|auf\s+die\s+)?(?:vorauf|voruntersuch|vu\b|vergleichs|vor-?ct)"
+    r"|(?:of|on|in|for)\s+(?:both\s+)?(?:the\s+)?current\s+(?:and|&)\s+(?:the\s+)?(?:prior|previous|comparison)"
     r"|(?:of|on|in)\s+(?:the\s+)?(?:respective|each|corresponding)\s+(?:study|exam|examination|scan|ct)"
     # both exams named: "(Bildangaben: Serie 3, akt. / VU jeweils Serie 3)"
     r"|(?:akt\.|aktuell|current)\s*/\s*(?:vu|voruntersuchung|prior))", regex.IGNORECASE)
@@ -709,7 +723,7 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung"
     r"|\s+ohne\s+(?:serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
-    + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:ebenfalls\s+|auch\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
+    + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:(?:ebenfalls|auch|jeweils|stets|immer)\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     r"(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
     r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?series|"
@@ -864,6 +878,8 @@ def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: b
         return True
     if ((before.endswith(_PRIOR_LABEL_WORDS) or (before[-4:-2] in ("19", "20") and before[-4:].isdigit()))
             and _PRIOR_LABEL.search(text, max(0, r.start - 80), r.start)):
+        return True
+    if _OPENING_COMPARISON.search(text, max(0, r.start - 120), r.start):
         return True
     t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
     if t is not None:

@@ -41,7 +41,7 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
     "findings": {
         "macro": {"pattern", "description"},
         "finding": {"label", "pattern", "phrases", "example", "examples", "counter_examples", "value",
-                    "description", "lang"},
+                    "description", "lang", "also"},
     },
     "context": {
         "macro": {"pattern", "description"},

@@ -33,7 +33,7 @@ _PAIR_HEAD = re.compile(rf"(?<![\w/:])(?:{_SER}[ \t]*[/:][ \t]*{_IMG}|(?P<rev>{_
 #: A column heading saying its cells are pairs of images, this exam's and the prior's ("Bild akt./VU", "Image
 #: current/prior"): "187 / 179" is image 187 now and image 179 on the prior exam, of the series the report names.
 _EXAM_PAIR_HEAD = re.compile(r"(?<![\w/:])(?:bild|image|img|ima|im)\.?[ \t]*(?:akt\.?|aktuell|current|cur\.?)[ \t]*/[ \t]*"
-                             r"(?:vu|voruntersuchung|vorher|prior|previous|prev\.?)(?![\w/:])", re.IGNORECASE)
+                             r"(?:vu|voruntersuchung|vorher|vor-?ct|prior|previous|prev\.?)(?![\w/:])", re.IGNORECASE)
 _EXAM_PAIR_CELL = re.compile(r"(?P<a>\d{1,5})[ \t]*/[ \t]*(?P<b>\d{1,5})")
 #: A heading cell that is a date: which exam it is follows from the other dates of the heading (`_exam_of_heading`).
 _DATE_HEAD = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})|(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})")

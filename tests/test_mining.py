@@ -3249,7 +3249,8 @@ def test_twenty_second_review_references(text, want):
      {"Consolidation": "present", "Lung opacity": "present"}),
     ("Parenchym: IRO 0/1/2 re.; GGO 0; HC 0", {"Lung opacity": "absent"}),
     ("Bhalla: Bullae 0 | Bronchiektasen 2", {"Emphysema": "absent", "Bronchiectasis": "present"}),
-    ("Beidseits zentrilobuläre Milchglasknötchen.", {"Lung nodule": "present"}),
+    # ground-glass nodules are opacities too (stop 53: `also` in the findings rules)
+    ("Beidseits zentrilobuläre Milchglasknötchen.", {"Lung nodule": "present", "Lung opacity": "present"}),
     ("Foreign body in the left main bronchus with air trapping.", {"Mosaic attenuation pattern": "present"}),
     ("No pleuroparenchymal fibroelastosis.", {"Pulmonary fibrotic sequela": "absent"}),
 ])
@@ -4432,4 +4433,76 @@ def test_forty_ninth_review_references(text, want):
     ("FINDINGS:\nSubcarinal LN (SA 8 mm), present.", "Lymphadenopathy", None),
 ])
 def test_forty_ninth_review_labels(text, label, value):
+    assert _mentioned(text).get(label) == value
+
+
+@pytest.mark.parametrize("text", ["FINDINGS:\nNew 6 mm ground-glass nodule in the LUL.", "FINDINGS:\nPure GGN in the RUL.",
+                                  "Befund:\nMilchglasnodulus 8 mm im OL re.", "Befund:\nSubsolider Milchglasknoten im OL re."])
+def test_a_ground_glass_nodule_is_a_nodule_and_an_opacity(text):
+    got = _mentioned(text)
+    assert got.get("Lung nodule") == got.get("Lung opacity") == "present"
+
+
+def test_a_negated_ground_glass_nodule_negates_both_labels():
+    got = _mentioned("FINDINGS:\nNo ground-glass nodules.")
+    assert got.get("Lung nodule") == got.get("Lung opacity") == "absent"
+
+
+def test_a_finding_rule_naming_an_unknown_label_in_also_fails_at_load(tmp_path):
+    from mining.findings import FindingRules
+    from mining.rules import RuleError
+
+    src = Path(__file__).resolve().parents[1] / "mining" / "rules" / "findings.jsonl"
+    lines = src.read_text(encoding="utf-8").splitlines()
+    k = next(i for i, line in enumerate(lines) if line.startswith('{"id": "ground_glass_nodule_en"'))
+    rec = json.loads(lines[k])
+    rec["also"] = ["Lung opacities"]
+    lines[k] = json.dumps(rec)
+    bad = tmp_path / "findings.jsonl"
+    bad.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(RuleError, match="ground_glass_nodule_en.*Lung opacities"):
+        FindingRules(str(bad))
+
+
+# fiftieth review (stop 53): a thirty-ninth and fortieth round of 32 blind reports (mediastinitis after CABG, SSc-ILD,
+# GGN screening in Taiwan, microwave ablation, HHT coils, scimitar syndrome, septic emboli, EVALI, smoke inhalation,
+# cystic lung disease, breast cancer staging, outsourced reads, PACS capitals "SE 4 IM 120", empyema under lysis,
+# osteosarcoma, TNM 9; in German an Austrian telegram style, a Gesundheitsamt letter, a rehabilitation clinic)
+@pytest.mark.parametrize("text, want", [
+    # a sentence-opening comparison with its exam and the image in brackets right after: that exam's image
+    ("Befund:\nKonsolidierung im ML. Im Vergleich zu 03/2023 (SE 4 IM 115) Zunahme der Volumenminderung.",
+     [(4, 115, None, True)]),
+    ("Befund:\nIm Vergleich zur VU (Se 5/Im 95) größenprogredient.", [(5, 95, None, True)]),
+    # at a sentence's end it stays this exam's (the convention since stop 48)
+    ("FINDINGS:\nNodule stable. Unchanged since the prior (3:45).", [(3, 45, None, False)]),
+    ("FINDINGS:\nNodule measuring 4 mm, stable since 2023 (series 3, image 210).", [(3, 210, None, False)]),
+    # "B." for Bild after a series; the pre-ablation CT is the prior exam
+    ("Befund:\nMetastase präablativ 14 mm (Prä-Abl.-CT Se. 3, B. 128). Aktuell Ablationszone 31 mm (Se. 3, B. 131), "
+     "Randsaum (Weichteilfenster Se. 2, B. 64).", [(3, 128, None, True), (3, 131, None, False), (2, 64, None, False)]),
+    ("Befund:\nHerde in Serie 3, z. B. 4 Stück (Serie 3, Bild 45).", [(3, 45, None, False)]),
+    ("Befund:\nTraktionsbronchiektasen (Serie 3, Bild 84; Fremd-CT Serie 602, Bild 105: dort Konsolidierung).",
+     [(3, 84, None, False), (602, 105, None, True)]),
+    # a statement that both exams' images are series 3; a "Bild aktuell / Vor-CT" column
+    ("Technik: Bildnummern beziehen sich jeweils auf Serie 3 der aktuellen bzw. der Voruntersuchung.\n\nBefund:\n"
+     "Nr. | Lokalisation | aktuell | Vor-CT | Bild aktuell / Vor-CT\n1 | re. OL | 5 mm | 4 mm | Bild 58 / Bild 55",
+     [(3, 58, None, False), (3, 55, None, True)]),
+    # a bare series:image pair after words in brackets, where the report names its series elsewhere
+    ("Pulmonary nodules (series 3):\n1. RML, 2 mm (3:112), new.\n\nIMPRESSION:\n1. Two new nodules (RML 3:112, lingula "
+     "3:120).", [(3, 112, None, False), (3, 112, None, False), (3, 120, None, False)]),
+])
+def test_fiftieth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("FINDINGS:\nA single anomalous right pulmonary vein drains the right middle and lower lobes.", "Medical material",
+     None),
+    ("FINDINGS:\nLeft chest drain in situ.", "Medical material", "present"),
+    ("Befund:\nKeine vergrößerten mediastinalen, hilären oder axillären Lymphknoten.", "Lymphadenopathy", "absent"),
+    ("Befund:\nKein Pleura-, kein Perikarderguss.", "Pleural effusion", "absent"),
+    ("Befund:\nZirkuläre Wandverdickung der Trachea bis 3 mm sowie der Haupt- und Lappenbronchien bds.",
+     "Peribronchial thickening", "present"),
+    ("Befund:\nZirkuläre Wandverdickung der Trachea bis 3 mm.", "Peribronchial thickening", None),
+])
+def test_fiftieth_review_labels(text, label, value):
     assert _mentioned(text).get(label) == value
