@@ -103,6 +103,22 @@ _OPENING_COMPARISON = regex.compile(
     r"(?:vu|voruntersuchung|vor-?ct|voraufnahme|vergleichsuntersuchung|study|exam(?:ination)?|ct|scan|prior|previous|baseline"
     r"|(?:(?:ct|study|exam|scan|untersuchung)\s+(?:of|from|on|dated|vom|von)\s+)?(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}[./]\d{2,4}|(?:19|20)\d\d))"
     r"[ \t]*[(\[][ \t]*\Z", regex.IGNORECASE)
+_COMPARISON_WORDS = ("vergleich", "compar", "gegenüber", "ggü", "relative")
+
+
+def _opening_comparison(text: str, start: int) -> bool:
+    """`_OPENING_COMPARISON` before a reference at `start`, tried only after a bracket and a comparison word (a search
+    of the window cost ~10 us a reference)."""
+    k = start
+    while k > 0 and text[k - 1] in " \t":
+        k -= 1
+    if not k or text[k - 1] not in "([":
+        return False
+    window = text[max(0, start - 120):start].lower()
+    return any(w in window for w in _COMPARISON_WORDS) and _OPENING_COMPARISON.search(text, max(0, start - 120),
+                                                                                       start) is not None
+
+
 #: A word right after a reference saying it is on this exam: "(4:212 today vs 4:205 on 03/04)", "(3:45 aktuell)".
 _NOW_AFTER = regex.compile(r"[ \t]*(?:today|now|currently|current|heute|aktuell|jetzt|akt\.)(?![\w:])", regex.IGNORECASE)
 _CURRENT_INSIDE = regex.compile(r"\b(?:current|now|today|aktuell|jetzt|heute|new|neu)\b", regex.IGNORECASE)
@@ -879,7 +895,7 @@ def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: b
     if ((before.endswith(_PRIOR_LABEL_WORDS) or (before[-4:-2] in ("19", "20") and before[-4:].isdigit()))
             and _PRIOR_LABEL.search(text, max(0, r.start - 80), r.start)):
         return True
-    if _OPENING_COMPARISON.search(text, max(0, r.start - 120), r.start):
+    if _opening_comparison(text, r.start):
         return True
     t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
     if t is not None:
