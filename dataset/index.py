@@ -585,8 +585,9 @@ def _unjam(pool) -> None:
     if queue is None or guard is None or live is None:
         return
     with guard:
-        pool.deaths += len(pool.seen_pids - live)
-        pool.died = getattr(pool, "died", 0) + len(pool.seen_pids - live)
+        gone = len(pool.seen_pids - live)
+        pool.deaths += gone
+        pool.died += gone  # never lowered, unlike `deaths`: `_check_readers_start` counts readers that died starting
         pool.seen_pids = live
         jammed = bool(pool.deaths) and queue._reader.poll()
         if jammed and queue._rlock.acquire(False):  # free after all
