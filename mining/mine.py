@@ -103,7 +103,7 @@ _OPENING_COMPARISON = regex.compile(
     r"(?:vu|voruntersuchung|vor-?ct|voraufnahme|vergleichsuntersuchung|study|exam(?:ination)?|ct|scan|prior|previous|baseline"
     r"|(?:(?:ct|study|exam|scan|untersuchung)\s+(?:of|from|on|dated|vom|von)\s+)?(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}[./]\d{2,4}|(?:19|20)\d\d))"
     r"[ \t]*[(\[][ \t]*\Z", regex.IGNORECASE)
-_COMPARISON_WORDS = ("vergleich", "compar", "gegenüber", "ggü", "relative")
+_COMPARISON_WORDS = ("vergleich", "verglichen", "compar", "gegenüber", "ggü", "relative")  # one in each of its phrases
 
 
 def _opening_comparison(text: str, start: int) -> bool:

@@ -4473,6 +4473,7 @@ def test_a_finding_rule_naming_an_unknown_label_in_also_fails_at_load(tmp_path):
     ("Befund:\nKonsolidierung im ML. Im Vergleich zu 03/2023 (SE 4 IM 115) Zunahme der Volumenminderung.",
      [(4, 115, None, True)]),
     ("Befund:\nIm Vergleich zur VU (Se 5/Im 95) größenprogredient.", [(5, 95, None, True)]),
+    ("Befund:\nVolumenminderung im ML. Verglichen mit 03/2023 (SE 4 IM 115) Zunahme.", [(4, 115, None, True)]),
     # at a sentence's end it stays this exam's (the convention since stop 48)
     ("FINDINGS:\nNodule stable. Unchanged since the prior (3:45).", [(3, 45, None, False)]),
     ("FINDINGS:\nNodule measuring 4 mm, stable since 2023 (series 3, image 210).", [(3, 210, None, False)]),
