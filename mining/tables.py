@@ -272,13 +272,15 @@ def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None, int, i
 #: image numbers ("Schicht", "Slice", "Bild", "Image", "Im"; a few characters naming its exam beside it: "Vorunt.
 #: Schicht"): a table with both gives each row's image with the series of its row ("| 88 | 5 |" under "| Schicht | Serie
 #: |", as measurement and nodule-detection software exports them).
-_SERIES_COLUMN = re.compile(r"(?:series|serie|ser|se)\.?(?:[ \t]*(?:nr\.?|no\.?|#))?", re.IGNORECASE)
+#: The words a series column is headed with, and such a heading cell ("Serie Nr.").
+_SERIES_WORDS = r"(?:series|serie|ser|se)"
+_SERIES_CELL = _SERIES_WORDS + r"\.?(?:[ \t]*(?:nr\.?|no\.?|#))?"
+_SERIES_COLUMN = re.compile(_SERIES_CELL, re.IGNORECASE)
 #: The words an image column is headed with.
 _IMAGE_WORDS = r"(?:image|img|im|ima|slice|schicht|bild)"
 _IMAGE_COLUMN = re.compile(_IMAGE_WORDS + r"\.?(?:[ \t]*(?:nr\.?|no\.?|#))?", re.IGNORECASE)
 #: Where such a series heading cell may stand: between pipes or tabs, or apart by two blanks on a line aligned with spaces.
-_SERIES_HEAD = re.compile(r"(?im)(?:^|\||\t|  )[ \t]*(?:series|serie|ser|se)\.?(?:[ \t]*(?:nr\.?|no\.?|#))?[ \t]*"
-                          r"(?=\||\t|  |$)")
+_SERIES_HEAD = re.compile(r"(?im)(?:^|\||\t|  )[ \t]*" + _SERIES_CELL + r"[ \t]*(?=\||\t|  |$)")
 _NUMBER_CELL = re.compile(r"\d{1,5}")
 
 
@@ -339,10 +341,10 @@ _EXAM_WORD = r"(?:akt\.?|aktuell|current|curr\.?|today|heute|vu|vorunt\.?|vorunt
 _IMAGE_WORD = re.compile(rf"\b{_IMAGE_WORDS}\b", re.IGNORECASE)
 _IMAGE_ONLY = re.compile(rf"(?:{_EXAM_WORD}[ \t]+)?{_IMAGE_WORDS}\.?"
                          rf"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?{_EXAM_WORD}\)?)?"
-                         r"(?:[ \t]*\((?:series|serie|ser|se)\.?[ \t]*(?P<s>\d{1,4})\))?", re.IGNORECASE)
+                         rf"(?:[ \t]*\({_SERIES_WORDS}\.?[ \t]*(?P<s>\d{{1,4}})\))?", re.IGNORECASE)
 _IMAGE_HEAD = re.compile(rf"(?im)(?:^|\||\t)[ \t]*(?:[\w.]{{1,12}}[ \t]+)?{_IMAGE_WORDS}\.?"
                          r"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?[\w.]{1,12}\)?)?"
-                         r"(?:[ \t]*\((?:series|serie|ser|se)\.?[ \t]*\d{1,4}\))?[ \t]*(?=\||\t|$)")
+                         rf"(?:[ \t]*\({_SERIES_WORDS}\.?[ \t]*\d{{1,4}}\))?[ \t]*(?=\||\t|$)")
 
 
 def column_images(text: str) -> list[tuple[int, int, int, int, int | None, int, int | None]]:
