@@ -148,7 +148,9 @@ class ContextRules:
                 # a pattern that reads a phrase's words in their place says which way they reach: "..., and resolved
                 # left upper lobe consolidation" negates what follows, not the findings listed before it
                 same = {(t.start, t.category) for t in more}
-                out = [t for t in out if (t.start, t.category) not in same]
+                # and a pseudo pattern shadows every phrase where it starts ("the previously straight margin")
+                shadowed = {t.start for t in more if t.category == "pseudo"}
+                out = [t for t in out if (t.start, t.category) not in same and t.start not in shadowed]
                 out = sorted(out + more, key=lambda t: t.start)
         if self.forward_breaks:
             breaks = self._forward_breaks(text, out, sentences)
@@ -223,6 +225,11 @@ MODIFIERS = ("negated", "uncertain", "hypothetical", "alternative")
 #: a conjunction ("the previous consolidation and effusion", "vormals ... Milchglasverdichtungen und Konsolidierungen").
 _ATTRIBUTE_GAP = regex.compile(r"\s?(?:[\w-]+,?\s+(?:and|or|und|oder|sowie|bzw\.)\s+)?", regex.IGNORECASE)
 
+#: German "nicht" before an inflected adjective and then the mention: it negates the adjective ("nicht verkalkter
+#: Rundherd", "nicht lageabhängige Konsolidierung"); where the mention opens with the adjective ("nicht vergrößerte
+#: Lymphknoten") it is negated.
+_NOT_ITS_ADJECTIVE = regex.compile(r"(?i:nicht)[ \t]+[a-zäöüß][a-zäöüß-]*(?:e|er|en|es|em)[ \t]+")
+
 #: "and" joining the mention to another finding: a differential after that one ("versus") reaches back no further. Not
 #: "with" (a feature of the finding: "consolidation with air bronchograms versus mass"), nor German "und", which German
 #: "wahrscheinlich" after a list reaches over ("Erguss und Atelektase wahrscheinlich").
@@ -234,12 +241,15 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
     """The negation/uncertainty/hypothetical trigger that modifies the mention [m_start, m_end), or None.
 
     A forward trigger may overlap the mention's start ("no pathologically" before "pathologically enlarged
-    nodes"); a bidirectional one ("versus") reaches back over no comma ("opacity, atelectasis versus pneumonia") and no
+    nodes"), and reaches no mention past the bracket it stands in ("Coronary arteries (not a dedicated study):
+    calcification"); German "nicht" before an adjective negates the adjective, not the noun after it
+    (`_NOT_ITS_ADJECTIVE`); a bidirectional one ("versus") reaches back over no comma ("opacity, atelectasis versus pneumonia") and no
     conjunction ("emphysema and atelectasis versus scarring"). An alternative ("atelectasis/scarring", "and/or",
     "versus") hedges only a mention that no other trigger modifies: a negation of the alternatives negates each ("no
     atelectasis/scarring", "effusion or consolidation is not seen"). An attribute ("the previous consolidation") modifies
-    only a mention right after it, or right after that word and a conjunction (`_ATTRIBUTE_GAP`), and only where no
-    other trigger does ("the previous consolidation has resolved": absent)."""
+    only a mention right after it, or right after that word and a conjunction (`_ATTRIBUTE_GAP`), or one opening
+    inside it ("die vormals vergrößerten LK": the mention "vergrößerten LK"), and only where no other trigger does ("the
+    previous consolidation has resolved": absent)."""
     lo = bisect.bisect_left(starts, sent_start)
     hi = bisect.bisect_left(starts, sent_end)
     best: Trigger | None = None
@@ -251,7 +261,8 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
     while i >= lo:
         t = triggers[i]
         if t.direction == "attribute":  # modifies only the word right after it ("the previous consolidation")
-            if t.category in MODIFIERS and m_start >= t.end and _ATTRIBUTE_GAP.fullmatch(text, t.end, m_start):
+            if t.category in MODIFIERS and (t.start < m_start < t.end  # a mention opening with its adjective
+                                            or m_start >= t.end and _ATTRIBUTE_GAP.fullmatch(text, t.end, m_start)):
                 attribute = attribute or t
             i -= 1
             continue
@@ -264,6 +275,12 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
             if t.category == "alternative":
                 alternative = alternative or t
                 i -= 1
+                continue
+            if ")" in text[t.end:m_start] and text.count(")", t.end, m_start) > text.count("(", t.end, m_start):
+                i -= 1  # inside brackets closed before the mention: "Coronary arteries (not a dedicated study): calcification"
+                continue
+            if t.category == "negated" and _NOT_ITS_ADJECTIVE.fullmatch(text, t.start, m_start):
+                i -= 1  # "nicht verkalkter Rundherd": the adjective is negated, not the nodule
                 continue
             d = m_start - t.end
             if d < best_dist:

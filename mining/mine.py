@@ -51,7 +51,8 @@ _PRIOR_AFTER = regex.compile(
     r"[ \t,]*(?:\r?\n[ \t]*+(?!(?-i:[A-ZÄÖÜ])|[-*\u2022\d]))?[ \t,]*(?:[-\u2013(][ \t]*)?(?:(?:on|from|of|dated)\s+(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)"
     r"|(?:0?[1-9]|[12]\d|3[01])[./](?:0?[1-9]|[12]\d|3[01])(?=[ \t]*[)\]]))|" + _PRIOR_EXAM
     + r"|for\s+comparison\b|zum\s+vergleich\b"
-    + r"|(?:prior|previous(?:ly)?|prev|vorher|zuvor|voruntersuchung|vu|de\s+l['’]examen\s+(?:antérieur|précédent))\b"
+    + r"|(?:prior|previous(?:ly)?|prev|vorher|zuvor|voruntersuchung|vu|fremd(?:-?ct|aufnahme|untersuchung)?"
+    r"|de\s+l['’]examen\s+(?:antérieur|précédent))\b"
     r"(?!\s+(?:to|study\s+show)))"
     # not "(current 3:45, prior 2:40)", "(3:45, on the prior 2:40)", "(Se 3/Bi 45, in der VU Se 2/Bi 40)", "image 45
     # (series 3), on the prior on image 40": that names the next; but "(prior 04/20/2023)" is a date
@@ -690,6 +691,13 @@ _THIS_SERIES = regex.compile(
     r"schichtnummern|image\s+numbers|images|image\s+references)\b[^.;\n]{0,30}?\b(?:beziehen\s+sich\s+auf|refer\s+to|are\s+from)"
     r"\s+(?:diese|this|that)\s+(?:serie|series)\b", regex.IGNORECASE)
 
+#: A series named as the rule with its exceptions: "(axial series 4 unless stated)", "Serie 2, soweit nicht anders
+#: angegeben".
+_SERIES_UNLESS = regex.compile(
+    r"\b(?:series|serie)\s*(?P<ser>\d{1,5})\s*,?\s*(?:unless\s+(?:otherwise\s+)?(?:stated|noted|specified|indicated)"
+    r"|(?:soweit|sofern|wenn|falls)\s+nicht\s+anders\s+(?:angegeben|vermerkt|bezeichnet|genannt|gekennzeichnet))\b",
+    regex.IGNORECASE)
+
 #: After a series statement, in its sentence: the prior exam's images are of another series ("..., bzw. auf Serie 4 der
 #: Voruntersuchung", "and to series 2 of the prior study").
 _PRIOR_SERIES = regex.compile(
@@ -740,7 +748,8 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung"
     r"|\s+ohne\s+(?:serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
     + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:(?:ebenfalls|auch|jeweils|stets|immer)\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
-    r"(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|"
+    # the series, or what it shows and its number in brackets: "auf die Rückenlage (Serie 2)"
+    r"(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*serie\s*\d))|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
     r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?series|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben)\s+(?:jeweils\s+(?:(?:in|der|von|zu|aus)\s+(?:der\s+)?)?|"
@@ -827,7 +836,8 @@ def series_statements(text: str) -> list[SeriesStatement]:
         if other is not None:  # "... auf Serie 5 der aktuellen Untersuchung bzw. auf Serie 4 der Voruntersuchung"
             found.append(SeriesStatement(m.start(), other.end(), int(other.group("ser")), "report", priors=True,
                                          current=False))
-    found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report") for m in _THIS_SERIES.finditer(text)]
+    found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report")
+              for rx in (_THIS_SERIES, _SERIES_UNLESS) for m in rx.finditer(text)]
     return sorted(found + _heading_lines(text) + _line_labels(text))
 
 

@@ -3227,10 +3227,12 @@ def test_twenty_second_review_references(text, want):
     ("Subpleural bands at the site of the previous consolidation, new small pleural effusion.",
      {"Pleural effusion": "present"}),
     ("Prior sternotomy with intact wires.", {"Medical material": "present"}),
-    # an aspirated foreign body is no medical material
+    # a foreign body is no medical material: aspirated, or metal of unknown origin (stop 54: a shell fragment)
     ("Intraluminale Struktur, vereinbar mit einem organischen Fremdkörper (Nussanteil).", {}),
     ("V. a. nicht schattengebenden Fremdkörper im Bronchus intermedius rechts.", {}),
-    ("Metallischer Fremdkörper in der Thoraxwand.", {"Medical material": "present"}),
+    ("Metallischer Fremdkörper in der Thoraxwand.", {}),
+    ("Metalldichter Fremdkörper (Projektil-Fragment?) in den Weichteilen der li. Thoraxwand.", {}),
+    ("Metallisches Fremdmaterial in der Thoraxwand.", {"Medical material": "present"}),
     # a grading table's row of zeros grades its finding absent
     ("Kodierung nach ICOERD:\n            re        li      Summe\nGGO         0/0/0     0/0/0   0\n", {"Lung opacity": "absent"}),
     ("Kodierung nach ICOERD:\n            re        li      Summe\nGGO         0/1/0     0/0/0   1\n", {"Lung opacity": "present"}),
@@ -4506,4 +4508,82 @@ def test_fiftieth_review_references(text, want):
     ("Befund:\nZirkuläre Wandverdickung der Trachea bis 3 mm.", "Peribronchial thickening", None),
 ])
 def test_fiftieth_review_labels(text, label, value):
+    assert _mentioned(text).get(label) == value
+
+
+# fifty-first review (stop 54): a forty-first to forty-fourth round of 64 blind reports (redo sternotomy, LVAD,
+# alpha-1, alveolar proteinosis, antisynthetase ILD, GvHD, a CT-guided biopsy note, SBRT follow-up, CPAM, eosinophilic
+# pneumonia, post-mortem CT, drowning, SLE, GPA, giant hiatal hernia; AF ablation planning, sickle cell, dialysis,
+# Marfan, engineered-stone silicosis, bird fancier's lung, Behçet, refugee and prison TB work-ups, an asbestos claim,
+# CTPA in pregnancy, tracheobronchomalacia, bronchopleural fistula, amyloid, lymphangitic carcinomatosis, heart
+# failure; in English and German)
+@pytest.mark.parametrize("text, want", [
+    # "vs" between two series-image pairs: the second is the compared, prior exam's
+    ("FINDINGS:\nResidual crazy paving in the RLL, less extensive than before (Se 4 Im 210 vs Se 3 Im 205).",
+     [(4, 210, None, False), (3, 205, None, True)]),
+    # "prior"/"previous" before an operation, "the previously <adjective>": the patient's past, not the prior exam
+    ("FINDINGS:\nScattered calcified plaque near the prior cannulation site (series 4, image 50); no porcelain aorta.",
+     [(4, 50, None, False)]),
+    ("FINDINGS:\nThe margin has become convex with loss of the previously straight linear margin (series 3, images "
+     "68-74).", [(3, 68, 74, False)]),
+    ("FINDINGS:\nThe previously solid nodule has cavitated (3:45).", [(3, 45, None, False)]),
+    ("FINDINGS:\nThe nodule previously measured 5 mm (series 2, image 40).", [(2, 40, None, True)]),
+    # a biopsy note's planning CT is this session's
+    ("TECHNIQUE:\nPatient positioned prone. Planning CT confirmed the target nodule in the LUL, 23 x 19 mm (series 2, "
+     "image 34). A posterior approach was chosen.", [(2, 34, None, False)]),
+    ("FINDINGS:\nThe nodule measured 21 mm on the planning CT (series 2, image 40).", [(2, 40, None, True)]),
+    # "fremd" after the image: the outside exam's
+    ("Befund:\nWeiterer Nodulus im linken Oberlappen (Bild 67 der Serie 2), auf der CD ebenfalls abgrenzbar (Serie 3, "
+     "Bild 98 fremd).", [(2, 67, None, False), (3, 98, None, True)]),
+    # an ISO date after the image is no second image
+    ("FINDINGS:\nIt measured 1.4 cm on the outside CT (series 2, image 38, 2023-12-02) - interval enlargement.",
+     [(2, 38, None, True)]),
+    # Norwegian "bilde" slipping into an English report
+    ("FINDINGS:\nThe fluid level has dropped approx. 5 cm (serie 3, bilde 58).", [(3, 58, None, False)]),
+    # a day and month without a year labelling the prior's image ends no sentence
+    ("Befund:\nZunahme des Luftanteils (aktuell Se 3/Bi 62, VU 10.09. Se 3/Bi 58); am 29.08. noch flüssigkeitsgefüllt "
+     "(VU 29.08. Se 2/Bi 45).", [(3, 62, None, False), (3, 58, None, True), (2, 45, None, True)]),
+    # the series stated as the rule with exceptions
+    ("FINDINGS:\nRETROSTERNAL ANATOMY (distance from the sternum; axial series 4 unless stated):\n- RV free wall: 2 mm "
+     "(series 4, image 112). No fat plane over 3 cm (images 104-126).", [(4, 112, None, False), (4, 104, 126, False)]),
+    ("Technik: Alle Bildangaben beziehen sich, soweit nicht anders angegeben, auf die Rückenlage (Serie 2); die "
+     "Bauchlage ist als Serie 5 gespeichert.\n\nBefund:\nPlaques (Bild 142), in Bauchlage persistierend (Bild 88 der "
+     "Serie 5).", [(2, 142, None, False), (5, 88, None, False)]),
+])
+def test_fifty_first_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("FINDINGS:\nMediastinal nodes are subcentimetre and not enlarged.", "Lymphadenopathy", "absent"),
+    # "vormals" before the adjective opening the mention: the prior exam's nodes
+    ("Befund:\nDie vormals vergrößerten LK paratracheal rechts messen jetzt 8 mm.", "Lymphadenopathy", None),
+    ("Befund:\nMediastinale LK normalisiert.", "Lymphadenopathy", "absent"),
+    # German "nicht" before an adjective negates the adjective, not the finding after it
+    ("Befund:\nNicht verkalkter Rundherd im Oberlappen.", "Lung nodule", "present"),
+    ("Befund:\nIm linken Unterlappen nicht lageabhängige Konsolidierung.", "Consolidation", "present"),
+    ("Befund:\nNicht vergrößerte Lymphknoten.", "Lymphadenopathy", "absent"),
+    ("Befund:\nKein Nachweis eines nicht verkalkten Rundherdes.", "Lung nodule", "absent"),
+    ("Befund:\nHerz nach rechts verlagert, normal groß.", "Cardiomegaly", "absent"),
+    ("Befund:\nHerz und Gefäße altersentsprechend unauffällig.", "Cardiomegaly", "absent"),
+    ("FINDINGS:\nHeart otherwise normal in size.", "Cardiomegaly", "absent"),
+    # a negation inside brackets closed before the finding does not reach it
+    ("FINDINGS:\nCoronary arteries (not a dedicated coronary study): calcification in the proximal LAD.",
+     "Coronary artery wall calcification", "present"),
+    ("FINDINGS:\nAortic and arch vessel calcification.", "Arterial wall calcification", "present"),
+    ("Befund:\nAusgedehnte Mediaverkalkungen der Aorta thoracalis.", "Arterial wall calcification", "present"),
+    ("Befund:\nGeringe Verdickung des peribronchovaskulären Interstitiums.", "Peribronchial thickening", "present"),
+    ("Befund:\nVerdicktes peribronchovaskuläres Interstitium (Cuffing) perihilär.", "Peribronchial thickening",
+     "present"),
+    ("Befund:\nLymphangiosis carcinomatosa (knotige Septenverdickung, peribronchovaskuläres Cuffing).",
+     "Peribronchial thickening", "present"),
+    ("FINDINGS:\nBronchi are not dilated.", "Bronchiectasis", "absent"),
+    ("FINDINGS:\nPericardium without fluid.", "Pericardial effusion", "absent"),
+    # "residuell" describing what is left of a finding is no scar
+    ("Befund:\nRückläufige Milchglasverdichtungen, residuell noch fleckförmig im Mittellappen.",
+     "Pulmonary fibrotic sequela", None),
+    ("Befund:\nBefundbesserung mit nur noch geringem residualem Crazy Paving.", "Pulmonary fibrotic sequela", None),
+    ("Befund:\nResiduelle Veränderungen im Oberlappen.", "Pulmonary fibrotic sequela", "present"),
+])
+def test_fifty_first_review_labels(text, label, value):
     assert _mentioned(text).get(label) == value
