@@ -95,10 +95,12 @@ _PRIOR_LABEL = regex.compile(rf"[(\[](?:[^()\[\]\n]|\([^()\[\]\n]*\))*[,;]\s*(?:
 _EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline|bsl)$|\((?:bl|was|were)$")
 #: A comparison opening its sentence or line with the compared exam and the reference in brackets right after it: "Im
 #: Vergleich zur VU (Se5/Im 95) größenprogredient", "Im Vergleich zu 03/2023 (SE 4 IM 115) Zunahme", "Compared with the
-#: prior CT (2:40), the nodule has grown": the image is that exam's, as the blind keys' writers read it; at a sentence's
-#: end ("Unchanged since the prior (3:45)") an image stays this exam's.
+#: prior CT (2:40), the nodule has grown": the image is that exam's, as the blind keys' writers read it; so is one after
+#: this exam's image ("nodule (serie 3, imagen 41), stable compared with 2022 (serie 2, imagen 39)"); at a sentence's
+#: end with no image before ("Unchanged since the prior (3:45)") an image stays this exam's.
 _OPENING_COMPARISON = regex.compile(
-    r"(?:^|[.:;\n])[ \t]*(?:[-*•>][ \t]*|\d{1,2}[.)][ \t]*)?(?:im\s+vergleich\s+(?:zu[rm]?|mit)|verglichen\s+mit|gegenüber|ggü\.?"
+    r"(?:(?:^|[.:;\n])[ \t]*(?:[-*•>][ \t]*|\d{1,2}[.)][ \t]*)?|\d[ \t]*[)\]][ \t]*,?[ \t]*(?:[^\W\d_]+[ \t]+){0,3}?)"
+    r"(?:im\s+vergleich\s+(?:zu[rm]?|mit)|verglichen\s+mit|gegenüber|ggü\.?"
     r"|(?:when\s+)?compared\s+(?:to|with)|in\s+comparison\s+(?:to|with)|relative\s+to)\s+"
     r"(?:(?:the|der|dem|den|die)\s+)?(?:(?:prior|previous|most\s+recent|last|outside|comparison|baseline|letzten|vorherigen)\s+)?"
     r"(?:vu|voruntersuchung|vor-?ct|voraufnahme|vergleichsuntersuchung|study|exam(?:ination)?|ct|scan|prior|previous|baseline"
@@ -682,7 +684,10 @@ _PRIORS_TOO = regex.compile(
     r"|(?:of|on|in|for)\s+(?:both\s+)?(?:the\s+)?current\s+(?:and|&)\s+(?:the\s+)?(?:prior|previous|comparison)"
     r"|(?:of|on|in)\s+(?:the\s+)?(?:respective|each|corresponding)\s+(?:study|exam|examination|scan|ct)"
     # both exams named: "(Bildangaben: Serie 3, akt. / VU jeweils Serie 3)"
-    r"|(?:akt\.|aktuell|current)\s*/\s*(?:vu|voruntersuchung|prior))", regex.IGNORECASE)
+    r"|(?:akt\.|aktuell|current)\s*/\s*(?:vu|voruntersuchung|prior)"
+    # the prior exam's the same: "Bildnummern aus der axialen Lungenserie (Serie 3), Vorbefund ebenso Serie 3"
+    r"|(?:vorbefund|voruntersuchung|vu|voraufnahme|vergleichsuntersuchung|prior|previous)\s+(?:ebenso|ebenfalls|likewise)\b)",
+    regex.IGNORECASE)
 
 #: A series named, then a statement that the report's images are of it: "Serie 3 (320 Bilder), alle Bildangaben im Befund
 #: beziehen sich auf diese Serie", "series 3; all image numbers refer to this series".
@@ -690,6 +695,9 @@ _THIS_SERIES = regex.compile(
     r"\b(?:serie|series)\s*(?P<ser>\d{1,5})\b[^.;\n]{0,40}?\b(?:alle\s+|all\s+)?(?:bildangaben|bildnummern|bild-?nrn?\.|"
     r"schichtnummern|image\s+numbers|images|image\s+references)\b[^.;\n]{0,30}?\b(?:beziehen\s+sich\s+auf|refer\s+to|are\s+from)"
     r"\s+(?:diese|this|that)\s+(?:serie|series)\b", regex.IGNORECASE)
+
+#: "Se."/"Ser." for a series word: where a text has neither it nor "serie", it names no series for its images.
+_SE_DOT = re.compile(r"\b[Ss][Ee][Rr]?\.")
 
 #: A series named as the rule with its exceptions: "(axial series 4 unless stated)", "Serie 2, soweit nicht anders
 #: angegeben".
@@ -749,7 +757,7 @@ _SERIES_STATEMENT = regex.compile(
     r"|\s+ohne\s+(?:serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
     + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:(?:ebenfalls|auch|jeweils|stets|immer)\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     # the series, or what it shows and its number in brackets: "auf die Rückenlage (Serie 2)"
-    r"(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*serie\s*\d))|"
+    r"(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|(?:se|ser)\.|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*serie\s*\d))|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
     r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?series|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben)\s+(?:jeweils\s+(?:(?:in|der|von|zu|aus)\s+(?:der\s+)?)?|"
@@ -822,7 +830,7 @@ def _line_labels(text: str) -> list[SeriesStatement]:
 
 def series_statements(text: str) -> list[SeriesStatement]:
     """Every statement naming the series of the report's images, in text order."""
-    if "erie" not in text and "ERIE" not in text:
+    if "erie" not in text and "ERIE" not in text and _SE_DOT.search(text) is None:
         return []
     found = []
     for m in _SERIES_STATEMENT.finditer(text):

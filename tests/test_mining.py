@@ -4587,3 +4587,53 @@ def test_fifty_first_review_references(text, want):
 ])
 def test_fifty_first_review_labels(text, label, value):
     assert _mentioned(text).get(label) == value
+
+
+# fifty-second review (stop 54): a forty-fifth and forty-sixth round of 32 blind reports (lung bases of an abdominal CT,
+# myeloma, child protection, WTC responders and firefighters, burn pits, bypass grafts, pleural catheters, tracheal
+# stenosis, NF1, liver transplant evaluation, checkpoint pneumonitis, febrile neutropenia, Puerto Rico and South Tyrol,
+# blast injury, a ship's telemedicine, AI/CAD marks; in English and German)
+@pytest.mark.parametrize("text, want", [
+    # an arrow from a size and its image to another: the earlier exam's, then this one's
+    ("FINDINGS:\nTarget lesions:\n T1  RLL pulmonary nodule ....... 24 mm (S3 I142) -> 11 mm (S3 I140)",
+     [(3, 142, None, True), (3, 140, None, False)]),
+    # after this exam's image, the image following a comparison with an exam is that exam's
+    ("FINDINGS:\n4 mm nodule in the LUL (serie 3, imagen 41), stable compared with 2022 (serie 2, imagen 39).",
+     [(3, 41, None, False), (2, 39, None, True)]),
+    ("Befund:\nRundherd 6 mm (Se 3/Bi 45), größenkonstant im Vergleich zur VU (Se 2/Bi 40).",
+     [(3, 45, None, False), (2, 40, None, True)]),
+    ("FINDINGS:\nNodule 5 mm, unchanged compared to the prior (3:45).", [(3, 45, None, False)]),
+    # Italian "precedente" in a South Tyrolean report; "rispetto al precedente" compares
+    ("Befund:\nZylindrische Bronchiektasen UL bds. (Serie 6, imm. 230), vorbekannt (precedente: Serie 5, imm. 221).",
+     [(6, 230, None, False), (5, 221, None, True)]),
+    ("Befund:\nEmphysem, rispetto al precedente invariato (Serie 6, imm. 40).", [(6, 40, None, False)]),
+    # series statements: "auf Se. 3"; the prior exam's images "ebenso" of that series
+    ("Technik: Die Bildnummern beziehen sich, wenn nicht anders angegeben, auf Se. 3 (Inspiration, Lunge).\n\nBefund:\n"
+     "Milchglastrübungen im Oberlappen re. (Ima 54).", [(3, 54, None, False)]),
+    ("Technik: Bildnummern aus der axialen Lungenserie (Serie 3), Vorbefund ebenso Serie 3.\n\nBefund:\nRundherd "
+     "größenprogredient, jetzt 24 mm (Bild 58; zuvor 16 mm, Bild 55).", [(3, 58, None, False), (3, 55, None, True)]),
+])
+def test_fifty_second_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("FINDINGS:\nSubcarinal node as above, remains enlarged.", "Lymphadenopathy", "present"),
+    ("FINDINGS:\nNo adenopatía significativa by size criteria.", "Lymphadenopathy", "absent"),
+    ("FINDINGS:\nBibasilar atelectasia subsegmentaria.", "Atelectasis", "present"),
+    ("FINDINGS:\nNATIVE CORONARIES: Dense calcified plaque throughout the LM, LAD, LCx and RCA.",
+     "Coronary artery wall calcification", "present"),
+    ("FINDINGS:\nHealed anterior tracheostomy stoma, consistent with post-tracheostomy stenosis.", "Medical material",
+     None),
+    ("FINDINGS:\nTracheostomy tube in place.", "Medical material", "present"),
+    ("Befund:\nFraktur mit deutlicher Kallusbildung und beginnender Konsolidierung (Serie 4, Bild 61).", "Consolidation",
+     None),
+    ("Befund:\nSklerose der Aorta und der Koronarien.", "Coronary artery wall calcification", "present"),
+    ("Befund:\nKeine vergrößerten mediastinalen/hilären LK (nativ eingeschränkt).", "Lymphadenopathy", "absent"),
+    ("Befund:\nResiduelle axilläre LK-Metastase li.", "Lymphadenopathy", "present"),
+    ("Befund:\nHerz und Thymus altersentsprechend, kein Perikarderguss.", "Cardiomegaly", "absent"),
+    ("Befund:\nVereinbar mit residueller Small-Airway-Disease. Residuelle Lungenmetastasen.",
+     "Pulmonary fibrotic sequela", None),
+])
+def test_fifty_second_review_labels(text, label, value):
+    assert _mentioned(text).get(label) == value
