@@ -719,6 +719,14 @@ _PRIOR_SERIES_LABELLED = regex.compile(
     r"[ \t]*[;,][ \t]*(?:voruntersuchung|vorunt\.|vu|prior|previous|comparison)(?:[ \t]+(?:vom[ \t]+|of[ \t]+)?"
     r"\d{1,2}[./]\d{1,2}[./]\d{2,4})?[ \t]*:?[ \t]*(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
 
+#: ... or after "those of the prior": "Die Bildangaben beziehen sich auf Serie 3 (Lunge), die der Voruntersuchung auf deren
+#: Serie 2", "image numbers refer to series 3, those of the prior to series 2".
+_PRIOR_SERIES_THOSE = regex.compile(
+    r"[ \t]*(?:\([^()\n]{0,40}\))?[ \t]*[;,][ \t]*(?:die|diejenigen|those)[ \t]+(?:der|of[ \t]+the)[ \t]+"
+    r"(?:voruntersuchung|vu|voraufnahme|vergleichsuntersuchung|prior|previous|comparison)(?:[ \t]+(?:study|exam|ct))?"
+    r"[ \t]+(?:auf|to|refer[ \t]+to|are[ \t]+(?:on|from))[ \t]+(?:deren[ \t]+|die[ \t]+|its[ \t]+|the[ \t]+)?"
+    r"(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
+
 #: Between two items of one list of images, with nothing that names another exam: "Se. 2 Im. 47 bzw. Se. 2 Im. 55".
 _ITEM_GAP = regex.compile(r"[ \t]*(?:[,;]|&|\b(?:and|und|bzw\.|or|oder|sowie)(?!\w))[ \t\n]*"
                           r"(?:(?:and|und|bzw\.|or|oder)(?!\w)[ \t\n]*)?", regex.IGNORECASE)
@@ -791,7 +799,11 @@ _LINE_ENDS_IN_COLON = regex.compile(r":[ \t]*(?=\n|\Z)")
 #: A line opening with a series label, its findings after it on the same line: "Series 3: 4 mm nodule (image 45). ...".
 #: (Python's `re`: its scan of line starts is twice as fast here.)
 _SERIES_LINE_LABEL = re.compile(
-    r"^[ \t]*(?:[-*\u2022][ \t]*)?(?:series|serie)[ \t]*(?:\#|no\.?|nr\.?)?[ \t]*(?P<ser>\d{1,5})[ \t]*:[ \t]+(?=\S)",
+    r"^[ \t]*(?:[-*\u2022][ \t]*)?(?:series|serie)[ \t]*(?:\#|no\.?|nr\.?)?[ \t]*(?P<ser>\d{1,5})[ \t]*:[ \t]+(?=\S)"
+    # or a label naming its series in brackets, opening a line or a sentence: "Planungsscan (Serie 2, 3 mm): Rundherd
+    # ... auf Bild 57"
+    r"|(?:^|(?<=[.!?][ \t]))[ \t]*[^\W\d_][^\n:()]{0,40}?\([ \t]*(?:series|serie)[ \t]*(?P<ser2>\d{1,5})(?![\d/:])[^()\n]{0,30}\)"
+    r"[ \t]*:[ \t]+(?=\S)",
     re.IGNORECASE | re.MULTILINE)
 
 
@@ -824,7 +836,8 @@ def _line_labels(text: str) -> list[SeriesStatement]:
     out = []
     for m in _SERIES_LINE_LABEL.finditer(text):
         until = text.find("\n", m.end())
-        out.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")), "line", len(text) if until < 0 else until))
+        out.append(SeriesStatement(m.start(), m.end(), int(m.group("ser") or m.group("ser2")), "line",
+                                   len(text) if until < 0 else until))
     return out
 
 
@@ -840,7 +853,8 @@ def series_statements(text: str) -> list[SeriesStatement]:
         found.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")),
                                      "section" if m.group("head") is not None else "report",
                                      priors=_PRIORS_TOO.match(text, m.end()) is not None))
-        other = _PRIOR_SERIES.match(text, m.end()) or _PRIOR_SERIES_LABELLED.match(text, m.end())
+        other = (_PRIOR_SERIES.match(text, m.end()) or _PRIOR_SERIES_LABELLED.match(text, m.end())
+                 or _PRIOR_SERIES_THOSE.match(text, m.end()))
         if other is not None:  # "... auf Serie 5 der aktuellen Untersuchung bzw. auf Serie 4 der Voruntersuchung"
             found.append(SeriesStatement(m.start(), other.end(), int(other.group("ser")), "report", priors=True,
                                          current=False))

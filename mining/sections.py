@@ -40,8 +40,8 @@ class SectionRules:
                 self.lookup[key] = (r.get("section"), r.id)
                 phrases.append(p)
         alt = rules_mod.phrases_pattern(phrases, space=r"[ \t]+")  # a heading on one line: not "BEFUND\nLunge frei"
-        self.regex = regex.compile(
-            r"(?:^|(?<=\n)|(?<=[.!?]\s{1,4}))[ \t]*(?:[-*#>•_]+[ \t]*|(?P<num>\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.)[ \t]+)?(?P<h>" + alt + r")(?![^\W_]|-)"
+        body = (
+            r"[ \t]*(?:[-*#>•_]+[ \t]*|(?P<num>\d{1,2}(?:\.\d{1,2})*\.?|[IVX]{1,4}\.)[ \t]+)?(?P<h>" + alt + r")(?![^\W_]|-)"
             # a combined header ("IMPRESSION/RECOMMENDATION:", "Findings and impression:") is its first part's section
             r"(?:[ \t]*(?:/|&|\band\b|\bund\b)[ \t]*(?:" + alt + r")(?![^\W_]|-))?"
             r"(?:\*{1,3}|_{1,3})?"  # the close of Markdown emphasis: "**FINDINGS**", "**Findings:**"
@@ -50,9 +50,12 @@ class SectionRules:
             # the line's end: "TARGET LESIONS (Se/Im = series/image)", "ZIEL-LÄSIONEN (TL)"
             # a date between them: "Korrektur vom 13.03.2024, 09:15 Uhr (Dr. med. S. Okafor):", "Addendum 12/05/2026:"
             r"(?P<tail>(?:[ \t]+(?:vom|from|of|dated|am)?[ \t]*\d{1,2}[./]\d{1,2}[./]\d{2,4}"
-            r"(?:,?[ \t]*\d{1,2}:\d{2}(?:[ \t]*uhr)?)?)?(?:[ \t]*\([^()\n]{1,80}\))?[ \t]*:(?:\*{1,3}|_{1,3})?|[ \t]+[-–—](?=[ \t]|\r?\n|$)[ \t]*|(?:[ \t]*\([^()\n]{1,80}\))?[ \t]*(?=\r?\n|$)|(?=[ \t]+\S))",
-            regex.IGNORECASE,
+            r"(?:,?[ \t]*\d{1,2}:\d{2}(?:[ \t]*uhr)?)?)?(?:[ \t]*\([^()\n]{1,80}\))?[ \t]*:(?:\*{1,3}|_{1,3})?|[ \t]+[-–—](?=[ \t]|\r?\n|$)[ \t]*|(?:[ \t]*\([^()\n]{1,80}\))?[ \t]*(?=\r?\n|$)|(?=[ \t]+\S))"
         )
+        self.regex = regex.compile(r"(?:^|(?<=\n)|(?<=[.!?]\s{1,4}))" + body, regex.IGNORECASE)
+        # a report whose line breaks an export lost ("... Requesting MO: Dr. Prasad Examination: CT CHEST Clinical notes:
+        # ..."): a header after any blank too, written with a capital and followed by a colon (`_flattened`)
+        self.inline = regex.compile(r"(?<=\S[ \t]{1,4})" + body, regex.IGNORECASE)
 
     def _matches(self, text: str) -> Iterator[regex.Match]:
         """The matches of `self.regex` in text order, as its `finditer` gives them, tried only where a header may
@@ -60,9 +63,18 @@ class SectionRules:
         leading lookbehinds would otherwise be tried at every position."""
         rx = self.regex
         end = 0
-        for pos in _header_starts(text):
+        starts: Iterator[int] = _header_starts(text)
+        inline: set[int] = set()
+        if _flattened(text):
+            inline = {m.end() for m in _BLANK_BEFORE_CAPITAL.finditer(text)}
+            starts = iter(sorted(set(starts) | inline))
+        for pos in starts:
             if pos >= end:
                 m = rx.match(text, pos)
+                if m is None and pos in inline:
+                    m = self.inline.match(text, pos)
+                    if m is not None and (":" not in m.group("tail") or not m.group("h")[:1].isupper()):
+                        m = None
                 if m is not None:
                     end = m.end()
                     yield m
@@ -186,6 +198,13 @@ def _in_capitals(text: str) -> bool:
 
 
 _START_MARK = regex.compile(r"\n|[.!?]\s{1,4}")
+#: Blanks after a word and before a capital: where a header may stand in a `_flattened` report.
+_BLANK_BEFORE_CAPITAL = regex.compile(r"(?<=\S)[ \t]{1,4}(?=\p{Lu})")
+
+
+def _flattened(text: str) -> bool:
+    """Whether an export took the report's line breaks: 600 characters or more on one line, and at most three lines."""
+    return len(text) >= 600 and text.count("\n") <= 2 and max(map(len, text.split("\n"))) >= 600
 
 
 def _header_starts(text: str) -> Iterator[int]:

@@ -4637,3 +4637,76 @@ def test_fifty_second_review_references(text, want):
 ])
 def test_fifty_second_review_labels(text, label, value):
     assert _mentioned(text).get(label) == value
+
+
+# fifty-third review (stop 54): a forty-seventh to fiftieth round of 64 blind reports (a repaired diaphragmatic hernia,
+# a nursing home, palliative care, athletes', pilots' and divers' lungs, a spine CT's lung findings, navigation
+# bronchoscopy, cryoablation, hookwire localisation, a resident's report with the attending's edits, melioidosis,
+# hydatid cysts, leptospirosis, coccidioidomycosis; and 32 reports from hospitals in 16 countries writing English and
+# 16 kinds of German-speaking institutions, some as exports leave them: line breaks lost, RIS field names, speech
+# recognition left uncorrected)
+@pytest.mark.parametrize("text, want", [
+    # what is left after a finding "has resolved" is this exam's, whatever the sentence said of the earlier one
+    ("FINDINGS:\nThe surrounding consolidation seen previously has resolved, with minimal residual ground glass and "
+     "linear scarring (series 3, images 55-66).", [(3, 55, 66, False)]),
+    # a size on a numbered day of a course is an earlier exam's
+    ("Befund:\nAblationszone: Größenregredienz auf 24 x 19 mm (Serie 3 Bild 77), am Tag 1 noch 38 x 31 mm mit breitem "
+     "Milchglashalo (Serie 4 Bild 80).", [(3, 77, None, False), (4, 80, None, True)]),
+    # the prior's series named after this exam's: "die der Voruntersuchung auf deren Serie 2"
+    ("Technik: Die Bildangaben beziehen sich auf Serie 3 (Lunge, 1 mm axial), die der Voruntersuchung auf deren Serie 2."
+     "\n\nBefund:\nZwei kleine Blebs apikal (Bild 20 und 24), im Vergleich zur VU (dort Bild 31) unverändert.",
+     [(3, 20, None, False), (3, 24, None, False), (2, 31, None, True)]),
+    # a label naming its series in brackets, opening a sentence
+    ("Durchführung:\nRückenlage, Arme über dem Kopf. Planungsscan (Serie 2, 3 mm): Rundherd re. OL anterior auf Bild 57, "
+     "Abstand zur Pleura 14 mm.", [(2, 57, None, False)]),
+])
+def test_fifty_third_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("FINDINGS:\nPreviously seen left apical bullae (series 3 image 22 of the prior study) have been resected.",
+     "Emphysema", "absent"),
+    ("FINDINGS:\nHookwire tip 6 mm deep to the nodule, hook engaged in lung parenchyma.", "Medical material", "present"),
+    ("FINDINGS:\nSmall hypodense lesions in the spleen, up to 1.5 cm, some with a multiloculated \"honeycomb\" "
+     "appearance.", "Pulmonary fibrotic sequela", None),
+    ("FINDINGS:\nGlobal heart dimensions are preserved.", "Cardiomegaly", "absent"),
+    ("FINDINGS:\nMediastinal lymph nodes of upper normal size, short axis up to 9 mm.", "Lymphadenopathy", "absent"),
+    # a device the report advises to place is not there
+    ("FINDINGS:\nRight loculated empyema. Suggest: Urgent ICD insertion / surgical review.", "Medical material", None),
+    ("FINDINGS:\nChest drain in situ.", "Medical material", "present"),
+    ("Befund:\nReaktive LK paratracheal (bis 11 mm) und subcarinal.", "Lymphadenopathy", "present"),
+    ("Befund:\nBronchialsystem li. etwas schlank, keine Bronchiektasen, keine Wandverdickungen.",
+     "Peribronchial thickening", "absent"),
+    # "resorbiert" after a finding negates it, "teilweise resorbiert" does not
+    ("Befund:\nErguss resorbiert.", "Pleural effusion", "absent"),
+    ("Befund:\nErguss teilweise resorbiert.", "Pleural effusion", "present"),
+    ("Befund:\nErguss nahezu vollständig resorbiert.", "Pleural effusion", "present"),
+    ("Befund:\nHerzschatten nicht verbreitert.", "Cardiomegaly", "absent"),
+    ("Befund:\nKalk in den Herzkranzgefäßen.", "Coronary artery wall calcification", "present"),
+    ("Befund:\nAorten Sklerose mäßig.", "Arterial wall calcification", "present"),
+    # a report whose line breaks were lost: its clinical notes are history, not findings
+    ("RADIOLOGY DEPARTMENT Name: Mr. S. Age: 52 yrs Ward: Medical Ward 2 Date: 21/02/2024 Requesting MO: Dr. Prasad "
+     "Examination: CT CHEST (Plain + Contrast) Clinical notes: Known T2DM, fever and right sided chest pain x 3/52. CXR - "
+     "right lower zone opacity with blunted CP angle. ? Empyema. Findings: There is a moderate loculated right pleural "
+     "collection posterobasally with enhancing thickened pleura (split pleura sign, image 58). Adjacent passive "
+     "atelectasis of the right lower lobe. The left lung is clear. No nodules. Heart size is within normal limits. No "
+     "pericardial effusion. Aorta shows mild calcified atheroma. Impression: Right loculated empyema.", "Lung opacity",
+     None),
+])
+def test_fifty_third_review_labels(text, label, value):
+    assert _mentioned(text).get(label) == value
+
+
+def test_inline_headers_count_only_in_a_report_without_line_breaks():
+    from mining.sections import find_sections
+
+    head = "Name: Mr. S. Age: 52 Examination: CT CHEST Clinical notes: cough x 3/52, CXR opacity. "
+    body = "Findings: " + "Small nodule in the right upper lobe, stable. " * 14 + "Impression: stable nodule."
+    flat = head + body  # one line of 700 characters: an export lost its line breaks
+    assert len(flat) >= 600 and "\n" not in flat
+    assert [s.name for s in find_sections(flat)] == ["OTHER", "TECHNIQUE", "HISTORY", "FINDINGS", "IMPRESSION"]
+    lined = head + "\n" + "\n".join(body.split(". "))  # the same words on many lines: a header opens a line or sentence
+    assert "HISTORY" not in [s.name for s in find_sections(lined)]
+    # a capital and a colon are needed mid-line: "clinical notes:" in lower case is prose
+    assert "HISTORY" not in [s.name for s in find_sections(flat.replace("Clinical notes", "clinical notes"))]
