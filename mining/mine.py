@@ -37,7 +37,9 @@ _HINT = regex.compile(
 _PLANE_STEMS, _HINT_STEMS = span_stems(_PLANE), span_stems(_HINT)
 #: The prior exam named after a reference: "on the prior", "on the outside study", "in der Voruntersuchung".
 _PRIOR_EXAM = (rf"(?:on|in|from|of)\s+(?:the\s+)?(?:prior|previous|comparison|old|earlier|baseline"
-               rf"|(?:outside|external)(?=\s+(?:study|exam|examination|ct|scan|imaging)\b))\b|{PRIOR_EXAM_DE}")
+               rf"|(?:outside|external)(?=\s+(?:study|exam|examination|ct|scan|imaging)\b))\b"
+               # the exam the sentence named: "(series 3 image 198 on that study)"
+               rf"|(?:on|in|of)\s+that\s+(?:study|exam|examination|ct|scan)\b|{PRIOR_EXAM_DE}")
 #: The nouns for an exam that may stand between an exam word and the image it names ("prior exam 2:40").
 _EXAM_NOUN = r"(?:exam|examination|study|ct|scan|untersuchung)"
 #: What, right after a reference, says it is on the prior exam: "image 45 of the prior study", "(3:40 prior)", and a
@@ -100,13 +102,13 @@ _EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline|bsl)$|\((?:bl|was|were)$
 #: end with no image before ("Unchanged since the prior (3:45)") an image stays this exam's.
 _OPENING_COMPARISON = regex.compile(
     r"(?:(?:^|[.:;\n])[ \t]*(?:[-*•>][ \t]*|\d{1,2}[.)][ \t]*)?|\d[ \t]*[)\]][ \t]*,?[ \t]*(?:[^\W\d_]+[ \t]+){0,3}?)"
-    r"(?:im\s+vergleich\s+(?:zu[rm]?|mit)|verglichen\s+mit|gegenüber|ggü\.?"
+    r"(?:im\s+vergleich\s+(?:zu[rm]?|mit)|verglichen\s+mit|gegenüber|ggü\.?|(?<=[)\]][^()\[\]\n]{0,40})(?:vs\.?|versus)"
     r"|(?:when\s+)?compared\s+(?:to|with)|in\s+comparison\s+(?:to|with)|relative\s+to)\s+"
     r"(?:(?:the|der|dem|den|die)\s+)?(?:(?:prior|previous|most\s+recent|last|outside|comparison|baseline|letzten|vorherigen)\s+)?"
     r"(?:vu|voruntersuchung|vor-?ct|voraufnahme|vergleichsuntersuchung|study|exam(?:ination)?|ct|scan|prior|previous|baseline"
     r"|(?:(?:ct|study|exam|scan|untersuchung)\s+(?:of|from|on|dated|vom|von)\s+)?(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}[./]\d{2,4}|(?:19|20)\d\d))"
     r"[ \t]*[(\[][ \t]*\Z", regex.IGNORECASE)
-_COMPARISON_WORDS = ("vergleich", "verglichen", "compar", "gegenüber", "ggü", "relative")  # one in each of its phrases
+_COMPARISON_WORDS = ("vergleich", "verglichen", "compar", "gegenüber", "ggü", "relative", "vs", "versus")  # one in each
 
 
 def _opening_comparison(text: str, start: int) -> bool:

@@ -32,9 +32,11 @@ _PAIR_HEAD = re.compile(rf"(?<![\w/:])(?:{_SER}[ \t]*[/:][ \t]*{_IMG}|(?P<rev>{_
                         re.IGNORECASE)
 #: A column heading saying its cells are pairs of images, this exam's and the prior's ("Bild akt./VU", "Image
 #: current/prior"): "187 / 179" is image 187 now and image 179 on the prior exam, of the series the report names.
-_EXAM_PAIR_HEAD = re.compile(r"(?<![\w/:])(?:bild|image|img|ima|im)\.?[ \t]*(?:akt\.?|aktuell|current|cur\.?)[ \t]*/[ \t]*"
-                             r"(?:vu|voruntersuchung|vorher|vor-?ct|prior|previous|prev\.?)(?![\w/:])", re.IGNORECASE)
-_EXAM_PAIR_CELL = re.compile(r"(?P<a>\d{1,5})[ \t]*/[ \t]*(?P<b>\d{1,5})")
+_EXAM_PAIR_HEAD = re.compile(r"(?<![\w/:])(?:bild|image|img|ima|im)\.?[ \t]*\(?[ \t]*(?:akt\.?|aktuell|current|cur\.?)[ \t]*/[ \t]*"
+                             r"(?:vu|voruntersuchung|vorher|vor-?ct|prior|previous|prev\.?)(?![\w/:])[ \t]*\)?", re.IGNORECASE)
+#: Such a cell: "187 / 179", or with each image's series, "3:22 / 2:19" (under "Image (current / prior)").
+_EXAM_PAIR_CELL = re.compile(r"(?:(?P<sa>\d{1,4})[ \t]*:[ \t]*)?(?P<a>\d{1,5})[ \t]*/[ \t]*"
+                             r"(?:(?P<sb>\d{1,4})[ \t]*:[ \t]*)?(?P<b>\d{1,5})")
 #: A heading cell that is a date: which exam it is follows from the other dates of the heading (`_exam_of_heading`).
 _DATE_HEAD = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})|(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})")
 _ANY_DATE = re.compile(r"\d{1,2}[./]\d{1,2}[./](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}")
@@ -246,14 +248,16 @@ def _pair_heading(cell: str, name: str) -> bool:
 def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None, int, int | None]]:
     """(start, end, item start, item end, series, image, image_end) of every cell that holds a pair alone under a column
     headed as series/image pairs, in a pipe-, tab- or space-aligned table; the rows run from the heading to a blank
-    line or a line of another shape. Under a column of this exam's and the prior's image ("Bild akt./VU"), both images
-    of a cell (the cell, each image its item), without a series."""
+    line or a line of another shape. Under a column of this exam's and the prior's image ("Bild akt./VU", "Image
+    (current / prior)"), both images of a cell (the cell, each image its item), without a series unless the cell gives
+    each its own ("3:22 / 2:19")."""
     out = []
     for m in _EXAM_PAIR_HEAD.finditer(text):
         for a, b in _column_cells(text, m):
             p = _EXAM_PAIR_CELL.fullmatch(text, a, b)
-            if p is not None:
-                out += [(a, b, p.start(k), p.end(k), None, int(p.group(k)), None) for k in ("a", "b")]
+            if p is not None and (p.group("sa") is None) == (p.group("sb") is None):
+                out += [(a, b, p.start(s) if p.group(s) else p.start(k), p.end(k),
+                         int(p.group(s)) if p.group(s) else None, int(p.group(k)), None) for k, s in (("a", "sa"), ("b", "sb"))]
     for m in _PAIR_HEAD.finditer(text):
         for a, b in _column_cells(text, m):
             p = _PAIR_CELL.fullmatch(text[a:b])
