@@ -243,13 +243,13 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
     A forward trigger may overlap the mention's start ("no pathologically" before "pathologically enlarged
     nodes"), and reaches no mention past the bracket it stands in ("Coronary arteries (not a dedicated study):
     calcification"); German "nicht" before an adjective negates the adjective, not the noun after it
-    (`_NOT_ITS_ADJECTIVE`); a bidirectional one ("versus") reaches back over no comma ("opacity, atelectasis versus pneumonia") and no
-    conjunction ("emphysema and atelectasis versus scarring"). An alternative ("atelectasis/scarring", "and/or",
-    "versus") hedges only a mention that no other trigger modifies: a negation of the alternatives negates each ("no
-    atelectasis/scarring", "effusion or consolidation is not seen"). An attribute ("the previous consolidation") modifies
-    only a mention right after it, or right after that word and a conjunction (`_ATTRIBUTE_GAP`), or one opening
-    inside it ("die vormals vergrößerten LK": the mention "vergrößerten LK"), and only where no other trigger does ("the
-    previous consolidation has resolved": absent)."""
+    (`_NOT_ITS_ADJECTIVE`); a bidirectional one ("versus") reaches back over no comma ("opacity, atelectasis versus
+    pneumonia") and no conjunction ("emphysema and atelectasis versus scarring"). An alternative
+    ("atelectasis/scarring", "and/or", "versus") hedges only a mention that no other trigger modifies: a negation of the
+    alternatives negates each ("no atelectasis/scarring", "effusion or consolidation is not seen"). An attribute ("the
+    previous consolidation") modifies only a mention right after it, or right after that word and a conjunction
+    (`_ATTRIBUTE_GAP`), or one opening inside it ("die vormals vergrößerten LK": the mention "vergrößerten LK"), and
+    only where no other trigger does ("the previous consolidation has resolved": absent)."""
     lo = bisect.bisect_left(starts, sent_start)
     hi = bisect.bisect_left(starts, sent_end)
     best: Trigger | None = None
@@ -277,7 +277,7 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
                 i -= 1
                 continue
             if ")" in text[t.end:m_start] and text.count(")", t.end, m_start) > text.count("(", t.end, m_start):
-                i -= 1  # inside brackets closed before the mention: "Coronary arteries (not a dedicated study): calcification"
+                i -= 1  # in brackets closed before the mention: "Coronary arteries (not a dedicated study): calcification"
                 continue
             if t.category == "negated" and _NOT_ITS_ADJECTIVE.fullmatch(text, t.start, m_start):
                 i -= 1  # "nicht verkalkter Rundherd": the adjective is negated, not the nodule

@@ -108,7 +108,8 @@ _OPENING_COMPARISON = regex.compile(
     r"(?:vu|voruntersuchung|vor-?ct|voraufnahme|vergleichsuntersuchung|study|exam(?:ination)?|ct|scan|prior|previous|baseline"
     r"|(?:(?:ct|study|exam|scan|untersuchung)\s+(?:of|from|on|dated|vom|von)\s+)?(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}[./]\d{2,4}|(?:19|20)\d\d))"
     r"[ \t]*[(\[][ \t]*\Z", regex.IGNORECASE)
-_COMPARISON_WORDS = ("vergleich", "verglichen", "compar", "gegenüber", "ggü", "relative", "vs", "versus")  # one in each
+#: One of these is in each of `_OPENING_COMPARISON`'s phrases.
+_COMPARISON_WORDS = ("vergleich", "verglichen", "compar", "gegenüber", "ggü", "relative", "vs", "versus")
 
 
 def _opening_comparison(text: str, start: int) -> bool:
@@ -721,8 +722,8 @@ _PRIOR_SERIES_LABELLED = regex.compile(
     r"[ \t]*[;,][ \t]*(?:voruntersuchung|vorunt\.|vu|prior|previous|comparison)(?:[ \t]+(?:vom[ \t]+|of[ \t]+)?"
     r"\d{1,2}[./]\d{1,2}[./]\d{2,4})?[ \t]*:?[ \t]*(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
 
-#: ... or after "those of the prior": "Die Bildangaben beziehen sich auf Serie 3 (Lunge), die der Voruntersuchung auf deren
-#: Serie 2", "image numbers refer to series 3, those of the prior to series 2".
+#: ... or after "those of the prior": "Die Bildangaben beziehen sich auf Serie 3 (Lunge), die der Voruntersuchung auf
+#: deren Serie 2", "image numbers refer to series 3, those of the prior to series 2".
 _PRIOR_SERIES_THOSE = regex.compile(
     r"[ \t]*(?:\([^()\n]{0,40}\))?[ \t]*[;,][ \t]*(?:die|diejenigen|those)[ \t]+(?:der|of[ \t]+the)[ \t]+"
     r"(?:voruntersuchung|vu|voraufnahme|vergleichsuntersuchung|prior|previous|comparison)(?:[ \t]+(?:study|exam|ct))?"

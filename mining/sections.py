@@ -53,8 +53,8 @@ class SectionRules:
             r"(?:,?[ \t]*\d{1,2}:\d{2}(?:[ \t]*uhr)?)?)?(?:[ \t]*\([^()\n]{1,80}\))?[ \t]*:(?:\*{1,3}|_{1,3})?|[ \t]+[-–—](?=[ \t]|\r?\n|$)[ \t]*|(?:[ \t]*\([^()\n]{1,80}\))?[ \t]*(?=\r?\n|$)|(?=[ \t]+\S))"
         )
         self.regex = regex.compile(r"(?:^|(?<=\n)|(?<=[.!?]\s{1,4}))" + body, regex.IGNORECASE)
-        # a report whose line breaks an export lost ("... Requesting MO: Dr. Prasad Examination: CT CHEST Clinical notes:
-        # ..."): a header after any blank too, written with a capital and followed by a colon (`_flattened`)
+        # a report whose line breaks an export lost ("... Requesting MO: Dr. Prasad Examination: CT CHEST Clinical
+        # notes: ..."): a header after any blank too, written with a capital and followed by a colon (`_flattened`)
         self.inline = regex.compile(r"(?<=\S[ \t]{1,4})" + body, regex.IGNORECASE)
 
     def _matches(self, text: str) -> Iterator[regex.Match]:

@@ -256,8 +256,10 @@ def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None, int, i
         for a, b in _column_cells(text, m):
             p = _EXAM_PAIR_CELL.fullmatch(text, a, b)
             if p is not None and (p.group("sa") is None) == (p.group("sb") is None):
-                out += [(a, b, p.start(s) if p.group(s) else p.start(k), p.end(k),
-                         int(p.group(s)) if p.group(s) else None, int(p.group(k)), None) for k, s in (("a", "sa"), ("b", "sb"))]
+                for k, s in (("a", "sa"), ("b", "sb")):
+                    series = int(p.group(s)) if p.group(s) else None
+                    out.append((a, b, p.start(s) if series is not None else p.start(k), p.end(k), series,
+                                int(p.group(k)), None))
     for m in _PAIR_HEAD.finditer(text):
         for a, b in _column_cells(text, m):
             p = _PAIR_CELL.fullmatch(text[a:b])
@@ -340,15 +342,21 @@ def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None
 #: A heading cell naming a column of image numbers alone, its exam named before or after it or not ("Bild akt.", "Bild
 #: VU", "Image (prior)", "Current image", "Slice", "Schicht Nr."): its rows' numbers are images of the series the report
 #: names for each exam, in a table with no series column of its own. `_IMAGE_HEAD` finds where one may be.
-_EXAM_WORD = r"(?:akt\.?|aktuell|current|curr\.?|today|heute|vu|vorunt\.?|voruntersuchung|prior|previous|baseline|bl)"
+_EXAM_WORD = r"(?:akt\.?|aktuell|current|curr\.?|today|now|heute|jetzt|vu|vorunt\.?|voruntersuchung|prior|previous|baseline|bl)"
 #: An image column's word in a heading: "Bild akt.", "Image (prior)", "Se/Im T1".
 _IMAGE_WORD = re.compile(rf"\b{_IMAGE_WORDS}\b", re.IGNORECASE)
-_IMAGE_ONLY = re.compile(rf"(?:{_EXAM_WORD}[ \t]+)?{_IMAGE_WORDS}\.?"
+_IMAGE_ONLY = re.compile(rf"(?:{_EXAM_WORD}[ \t]+(?:[a-z]{{1,6}}\.?[ \t]+)?)?{_IMAGE_WORDS}\.?"
                          rf"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?{_EXAM_WORD}\)?)?"
                          rf"(?:[ \t]*\({_SERIES_WORDS}\.?[ \t]*(?P<s>\d{{1,4}})\))?", re.IGNORECASE)
-_IMAGE_HEAD = re.compile(rf"(?im)(?:^|\||\t)[ \t]*(?:[\w.]{{1,12}}[ \t]+)?{_IMAGE_WORDS}\.?"
+_IMAGE_HEAD = re.compile(rf"(?im)(?:^|\||\t)[ \t]*(?:[\w.]{{1,12}}[ \t]+){{0,2}}{_IMAGE_WORDS}\.?"
                          r"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?[\w.]{1,12}\)?)?"
                          rf"(?:[ \t]*\({_SERIES_WORDS}\.?[ \t]*\d{{1,4}}\))?[ \t]*(?=\||\t|$)")
+
+
+#: A cell under such a heading: the image number alone ("112"), after its word ("Im 112", "IM 156") or after its series
+#: and word ("S5 Im 34").
+_IMAGE_CELL = re.compile(rf"(?:(?:{_SERIES_WORDS}|s)\.?[ \t]*(?P<s>\d{{1,4}})[ \t]*[,/]?[ \t]*(?={_IMAGE_WORDS}))?"
+                         rf"(?:{_IMAGE_WORDS}\.?[ \t]*)?(?P<i>\d{{1,5}})", re.IGNORECASE)
 
 
 def column_images(text: str) -> list[tuple[int, int, int, int, int | None, int, int | None]]:
@@ -368,8 +376,10 @@ def column_images(text: str) -> list[tuple[int, int, int, int, int | None, int, 
             series = int(h.group("s")) if h.group("s") else None  # "Bild (Serie 4)": the heading names it
             for a, b in _cells_below(text, end + 1, sep, k, (0, 0)):
                 a, b = _stripped(text, a, b)
-                if _NUMBER_CELL.fullmatch(text, a, b):
-                    out.append((a, b, a, b, series, int(text[a:b]), None))
+                c = _IMAGE_CELL.fullmatch(text, a, b)
+                if c is not None:  # "112", "Im 112", "S5 Im 34": the cell's own series before the heading's
+                    out.append((a, b, c.start("i"), b, int(c.group("s")) if c.group("s") else series, int(c.group("i")),
+                                None))
     return sorted(out)
 
 

@@ -4720,6 +4720,13 @@ def test_inline_headers_count_only_in_a_report_without_line_breaks():
     ("FINDINGS:\nStation | Current SA | Prior SA | Image (current / prior) | Comment\n2R      | 6          | 9        | "
      "(3:22 / 2:19)           | Reduced\n4R      | 9          | 16       | (3:31 / 2:28)           | Reduced",
      [(3, 22, None, False), (2, 19, None, True), (3, 31, None, False), (2, 28, None, True)]),
+    # image columns named with their exam after the image word or a word between, cells with the image word or series
+    ("FINDINGS:\nLesion              | SULpeak baseline | SULpeak now | Img now | Img baseline\nLUL primary         | "
+     "14.2             | 4.1         | Im 112  | Im 109\nL hilar LN (10L)    | 7.8              | 2.2         | Im 121  | "
+     "Im 118", [(None, 112, None, False), (None, 109, None, True), (None, 121, None, False), (None, 118, None, True)]),
+    ("FINDINGS:\nLesion | Segment | Current (mm) | Current art. img | Prior art. img\nT1 | VIII | 18 | S5 Im 34 | S5 Im 36\n"
+     "T2 | VI | 0 | S5 Im 71 | S5 Im 70", [(5, 34, None, False), (5, 36, None, True), (5, 71, None, False),
+                                         (5, 70, None, True)]),
     # an earlier exam named by its month; "Ausgangsbefund", the baseline
     ("FINDINGS:\n  a) RLL nodule: 14 mm (Se 5/Im 168), measured 22 mm in March (Se 5/Im 171) and 17 mm in June.",
      [(5, 168, None, False), (5, 171, None, True)]),
