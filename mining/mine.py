@@ -21,6 +21,7 @@ from mining.findings import MODIFIED_VALUE, RANK, Mention, aggregate, finding_ru
 from mining.language import detect_language
 from mining.prefilter import may_hold, span_stems
 from mining.references import RawRef, find_references, series_mentions
+from mining.rules import BranchScan
 from mining.sections import find_sections, plain_headings
 from mining.sentences import split_sentences
 from mining.snippets import PLANE_AFTER, cut_out, has_own_content, head_word, partition, removal_span, render, trim_span
@@ -207,6 +208,8 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     triggers = ctx.scan(view, sentences)
     if any(t.rule == "prior_date_label" for t in triggers):
         triggers = _this_exams_dates(view, triggers)
+    if any(t.rule == "prior_timepoint_label" for t in triggers):
+        triggers = _latest_timepoint(view, triggers)
     if any(t.category == "pseudo" and "planning" in view[t.start:t.end].lower() for t in triggers):
         triggers = _same_session_planning(view, triggers)
     trig_starts = [t.start for t in triggers]
@@ -349,6 +352,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
     alone_starts = [a for a, _ in alone_removals]
     # what depends on the expression only (the images of a list share it): snippet, section, exam, plane, hint
     per_group: dict[int, tuple] = {}
+    undated: dict[int, bool] = {}  # group -> the exam of its items before a semicolon, where what follows it dates it
     after_end: dict[int, int] = {}  # group -> end of what dates it after it
     statements = None
     inferred_series: dict[int, int | None] = {}  # group -> its inferred series
@@ -388,6 +392,10 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             column = column_exam(text, r.item_start) if after is None else None  # (a cell's image, not the cell)
             seg, default = (prev_end, sec.name == "COMPARISON") if column is None else (max(prev_end, column[1]), column[0])
             is_prior = after is not None or _is_prior(text, r, seg, triggers, trig_starts, default)
+            if after is not None and ";" in text[r.start:groups[g][1]]:
+                # a list whose items a semicolon parts: what dates it after its end dates its last item only ("(4:40;
+                # 4:39 on 2023 study)"), the items before keep what their own words say
+                undated[g] = _is_prior(text, r, seg, triggers, trig_starts, default)
             if not is_prior:  # a finding said to be gone cannot be shown on this exam
                 nxt = bisect.bisect_right(gstarts, r.start)
                 is_prior = _gone_after(text, r.end, min(sent[1], gstarts[nxt] if nxt < len(gstarts) else sent[1]))
@@ -407,11 +415,21 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                 is_prior = compared_exam_before(triggers, trig_starts, prev_end, r.start, text)
             if is_prior and after is None and _NOW_AFTER.match(text, r.end):
                 is_prior = False  # "increased from prior (4:212 today vs 4:205 on 03/04)": its own word says this exam
+            if (not is_prior and column is None and k >= 0 and per_group[gorder[k]][2] is False
+                    and _SLASH_GAP.fullmatch(text, gends[k], r.start) and slash_order(text)):
+                # the second of "A / B" where the report cites each finding so, this exam's image first: "9 mm (Se 2/Bi
+                # 31)  /  13 mm (Se 2/Bi 33)" under "(Kurzachse, aktuell / VU)"
+                is_prior = True
             w0 = max(prev_end, r.start - 60)
             before = PLANE_AFTER.match(text, w0)  # the plane in parentheses after the reference before is that one's
             plane, hint = _plane_hint(text, before.end() if before else w0, r)
             per_group[g] = (render(text, sp0, sp1, inside), sec, is_prior, plane, hint, inside)
         snippet, sec, is_prior, plane, hint, inside = per_group[g]
+        if g in undated and any(x.group == g and ";" in text[r.item_end:x.item_start] for x in raws[i + 1:i + 8]):
+            is_prior = undated[g]
+        if (not is_prior and i and raws[i - 1].group == g and r.series is not None and raws[i - 1].series is not None
+                and _SLASH_GAP.fullmatch(text, raws[i - 1].item_end, r.item_start) and slash_order(text)):
+            is_prior = True  # "(3:45 / 2:40)" where the report cites "(current series:image / prior series:image)"
         if inside:
             cut_from[i] = inside
         series, inferred = r.series, False
@@ -647,9 +665,15 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     # alone after it ("on image 108 of the lung window series (series 7)"; not "see also coronal series 601 image 45")
     lo = bisect.bisect_left(ms_pos, sent[0])
     hi = bisect.bisect_left(ms_pos, sent[1])
-    before = [(p, s) for p, s in mentions_series[lo:hi] if p < r.start and (exam_of is None or exam_of(p) in (None, is_prior))]
+    before = [(p, s) for p, s in mentions_series[lo:hi] if p < r.start and (
+        exam_of is None or exam_of(p) in (None, is_prior) or _same_bracket(text, p, r.start))]
     if before:
         return before[-1][1]
+    # an image of the other exam cited after one with its series in one parenthesis ("(Se 4 Im 290 today vs Im 281 on 2023)")
+    earlier = [x for x in raws if x.series is not None and sent[0] <= x.start and x.end <= r.start]
+    if earlier and _same_bracket(text, earlier[-1].start, r.start) and not _OWN_WORD.search(text, earlier[-1].start,
+                                                                                            earlier[-1].end):
+        return earlier[-1].series
     after = [(p, s) for p, s in mentions_series[lo:hi]
              if p > r.end and (exam_of is None or exam_of(p) is None or _listed_with(text, r, raws, p))]
     if after:
@@ -675,6 +699,28 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     return None
 
 
+def _same_bracket(text: str, a: int, b: int) -> bool:
+    """Whether the series named at `a` holds for the image at `b` of the other exam: both in one parenthesis, the series
+    not named as this exam's own ("on the current series 4") and the image's item not opening with its exam's label
+    ("; VU vom 02.03.2023: Bild 85"): "(Se 4 Im 290 today vs Im 281 on 2023)", "(series 4, image 150 today; image 148
+    on the 2022 study)" cite both exams' images on the series named once."""
+    open_ = max(text.rfind("(", 0, a), text.rfind("[", 0, a))
+    if open_ < 0 or any(c in "()[]\n" for c in text[open_ + 1:b]):
+        return False
+    lead = _ITEM_LEAD.search(text, a, b)
+    return _OWN_SERIES.search(text, max(open_, a - 12), a) is None and (
+        lead is None or _EXAM_LABEL.search(text, lead.end(), b) is None)
+
+
+#: Words naming a series as this exam's own ("on the current series 4", "der aktuellen Serie 3").
+_OWN_SERIES = regex.compile(r"\b(?:current|today'?s|aktuellen?|heutigen?)\s+$", regex.IGNORECASE)
+_OWN_WORD = regex.compile(r"\b(?:current|today'?s|aktuellen?|heutigen?)\b", regex.IGNORECASE)
+#: The last separator of a parenthesis's items before an image, and an exam labelling that item.
+_ITEM_LEAD = regex.compile(r"(?r)[,;]|\b(?:vs\.?|versus|bzw\.)(?!\w)", regex.IGNORECASE)
+_EXAM_LABEL = regex.compile(r"\b(?:vu|voruntersuchung|vorbefund|prior|previous|comparison|baseline|outside|fremd\w*)\b|"
+                            r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\b(?:19|20)\d\d\b", regex.IGNORECASE)
+
+
 #: After a series statement, in its sentence: it holds for the prior exam's images too.
 _PRIORS_TOO = regex.compile(
     r"[^.;\n]{0,80}?\b(?:(?:auch|ebenso|gleichermaßen)\s+(?:für|in|auf)\s+(?:die|der|den)\s+(?:vorauf|voruntersuch|vu\b|vergleichs)"
@@ -688,6 +734,9 @@ _PRIORS_TOO = regex.compile(
     r"|(?:of|on|in)\s+(?:the\s+)?(?:respective|each|corresponding)\s+(?:study|exam|examination|scan|ct)"
     # both exams named: "(Bildangaben: Serie 3, akt. / VU jeweils Serie 3)"
     r"|(?:akt\.|aktuell|current)\s*/\s*(?:vu|voruntersuchung|prior)"
+    # "Bildnummern beziehen sich auf Serie 2 (Lungenfenster 1 mm), jeweils aktuell und VU"
+    r"|(?:jeweils|both|each)\s+(?:akt\.|aktuell|current)\s+(?:und|and|&|bzw\.|sowie)\s+(?:(?:die|der|the)\s+)?"
+    r"(?:vu|voruntersuchung|vorbefund|prior|previous|comparison)\b"
     # the prior exam's the same: "Bildnummern aus der axialen Lungenserie (Serie 3), Vorbefund ebenso Serie 3"
     r"|(?:vorbefund|voruntersuchung|vu|voraufnahme|vergleichsuntersuchung|prior|previous)\s+(?:ebenso|ebenfalls|likewise)\b)",
     regex.IGNORECASE)
@@ -710,17 +759,19 @@ _SERIES_UNLESS = regex.compile(
     regex.IGNORECASE)
 
 #: After a series statement, in its sentence: the prior exam's images are of another series ("..., bzw. auf Serie 4 der
-#: Voruntersuchung", "and to series 2 of the prior study").
+#: Voruntersuchung", "and to series 2 of the prior study", "series 3 (current) and series 2 (prior)").
 _PRIOR_SERIES = regex.compile(
     r"[^.;\n]{0,60}?(?:\bbzw\.|\b(?:und|sowie|and)\b|,)\s*(?:auf\s+|to\s+)?(?:die\s+|the\s+)?\b(?:serie|series)\s*(?P<ser>\d{1,5})"
-    r"\s+(?:der|in\s+der|für\s+die|of\s+the|on\s+the|for\s+the)\s+(?:voruntersuchung|vu|voraufnahme|vergleichsuntersuchung|"
-    r"prior|previous|comparison)\b", regex.IGNORECASE)
+    r"(?:\s+(?:der|in\s+der|für\s+die|of\s+the|on\s+the|for\s+the)\s+|\s*\(\s*)(?:voruntersuchung|vu|voraufnahme|"
+    r"vergleichsuntersuchung|prior|previous|comparison)\b", regex.IGNORECASE)
 
 #: ... or after a label of the prior exam: "Bildnummern aktuell: Serie 4; Voruntersuchung 18.10.2023: Serie 3",
-#: "Bildnummern: aktuell Serie 201, Voruntersuchung Serie 3".
+#: "Bildnummern: aktuell Serie 201, Voruntersuchung Serie 3", "IMA-Nummern aktuell Serie 3, Voruntersuchung T1 ebenfalls
+#: Serie 3".
 _PRIOR_SERIES_LABELLED = regex.compile(
     r"[ \t]*[;,][ \t]*(?:voruntersuchung|vorunt\.|vu|prior|previous|comparison)(?:[ \t]+(?:vom[ \t]+|of[ \t]+)?"
-    r"\d{1,2}[./]\d{1,2}[./]\d{2,4})?[ \t]*:?[ \t]*(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
+    r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|[ \t]+(?-i:T|FU|TP)\d{1,2})?[ \t]*:?[ \t]*(?:(?:ebenfalls|ebenso|auch|likewise|also)[ \t]+)?"
+    r"(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
 
 #: ... or after "those of the prior": "Die Bildangaben beziehen sich auf Serie 3 (Lunge), die der Voruntersuchung auf
 #: deren Serie 2", "image numbers refer to series 3, those of the prior to series 2".
@@ -731,6 +782,21 @@ _PRIOR_SERIES_THOSE = regex.compile(
     r"(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
 
 #: Between two items of one list of images, with nothing that names another exam: "Se. 2 Im. 47 bzw. Se. 2 Im. 55".
+#: What stands between this exam's image and the prior's where a report cites both as "A / B": "(3:45 / 2:40)", "9 mm
+#: (Se 2/Bi 31)  /  13 mm (Se 2/Bi 33)".
+_SLASH_GAP = regex.compile(r"[ \t)\]]*/[ \t]*(?:\d{1,3}(?:[.,]\d)?[ \t]*(?:mm|cm)[ \t]*)?[(\[]?[ \t]*", regex.IGNORECASE)
+#: A report's statement that it cites this exam's image and then the prior's, apart by a slash: "Image references are
+#: given as (current series:image / prior series:image)", "(Kurzachse, aktuell / VU; ...)", "Image no. (Current / Prev)".
+_SLASH_ORDER = regex.compile(
+    r"\b(?:current|curr\.|aktuell|akt\.|today|now|heute|jetzt)(?:[ \t]+[\w:.-]+){0,2}[ \t]*/[ \t]*"
+    r"(?:prior|previous|prev\.?|comparison|baseline|vu|voruntersuchung|vorbefund|vor-?ct)\b", regex.IGNORECASE)
+
+
+def slash_order(text: str) -> bool:
+    """Whether the report says it gives this exam's image and then the prior's as "A / B" (`_SLASH_ORDER`)."""
+    return _SLASH_ORDER.search(text) is not None
+
+
 _ITEM_GAP = regex.compile(r"[ \t]*(?:[,;]|&|\b(?:and|und|bzw\.|or|oder|sowie)(?!\w))[ \t\n]*"
                           r"(?:(?:and|und|bzw\.|or|oder)(?!\w)[ \t\n]*)?", regex.IGNORECASE)
 _LIST_GAP = regex.compile(r"\s*,?\s*(?:and|und|&|sowie|as\s+well\s+as)?\s*", regex.IGNORECASE)
@@ -783,31 +849,42 @@ _SERIES_STATEMENT = regex.compile(
     # (a described series may give its slice thickness: "the 3.0 mm axial series (series 2)", "die 1,5 mm Lungenserie")
     # the number, or the series described and then numbered: "the lung window series (series 4)", "venöse Serie (Serie 6)",
     # "the axial lung series, series 3"
-    r"\s*(?:[(,]\s*(?:series|serie)\s*)?(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b"
+    # "the axial lung series: series 3 (current) and series 2 (prior)"
+    r"\s*(?:[(,:]\s*(?:series|serie)\s*)?(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b"
     # not one of several: "image numbers in series 3 and 4 differ" (but "(Serie 5, 1 mm, 680 Bilder)" is one)
     r"(?!\s*(?:and|or|und|oder|/)\s*\d|\s*,\s*\d+(?![.,]?\d*\s*(?:mm|cm|bilder|images|slices|schichten)\b))",
     regex.IGNORECASE,
 )
+#: The statement's scan, branch by branch (`rules.BranchScan`: 96 -> 79 us a report, 120 -> 82 on the blind reports).
+_STATEMENT_SCAN = BranchScan(_SERIES_STATEMENT)
 
 
 #: A line that only names a series, heading the list of images below it ("Series 4:", "- Serie 6:", "Nodules (series 4):"),
 #: tried only on lines that end in a colon (`_heading_lines`: tried on every line start it cost 85 us a 2 KB report).
 _SERIES_HEADING_LINE = regex.compile(
-    r"[ \t]*(?:[-*\u2022][ \t]*)?(?:[^\n:()]{1,60}?\([^()\n]{0,60}?\b)?(?:series|serie)\s*(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\s*\)?\s*:",
+    r"[ \t]*(?:[-*\u2022][ \t]*)?(?:[^\n:()]{1,60}?\([^()\n]{0,60}?\b)?(?:series|serie)\s*(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})(?!\d)"
+    # and what the brackets say of it: "Pulmonale Metastasen (Serie 3 in beiden Untersuchungen; Bildnummer aktuell / VU):"
+    r"(?:\s*\)|(?P<aside>[ \t;,][^()\n]{0,80})\))?\s*:",
     regex.IGNORECASE,
 )
+#: ... saying it holds for both exams' images.
+_BOTH_EXAMS = regex.compile(r"\b(?:(?:in|für|auf)\s+)?beiden\s+untersuchungen\b|\b(?:in|on|for)\s+both\s+(?:studies|exams|examinations|scans)\b",
+                            regex.IGNORECASE)
 _LINE_ENDS_IN_COLON = regex.compile(r":[ \t]*(?=\n|\Z)")
 
 
 #: A line opening with a series label, its findings after it on the same line: "Series 3: 4 mm nodule (image 45). ...".
 #: (Python's `re`: its scan of line starts is twice as fast here.)
 _SERIES_LINE_LABEL = re.compile(
-    r"^[ \t]*(?:[-*\u2022][ \t]*)?(?:series|serie)[ \t]*(?:\#|no\.?|nr\.?)?[ \t]*(?P<ser>\d{1,5})[ \t]*:[ \t]+(?=\S)"
-    # or a label naming its series in brackets, opening a line or a sentence: "Planungsscan (Serie 2, 3 mm): Rundherd
-    # ... auf Bild 57"
-    r"|(?:^|(?<=[.!?][ \t]))[ \t]*[^\W\d_][^\n:()]{0,40}?\([ \t]*(?:series|serie)[ \t]*(?P<ser2>\d{1,5})(?![\d/:])[^()\n]{0,30}\)"
+    r"^[ \t]*(?:[-*\u2022][ \t]*)?(?:series|serie)[ \t]*(?:\#|no\.?|nr\.?)?[ \t]*(?P<ser>\d{1,5})[ \t]*:[ \t]+(?=\S)",
+    re.IGNORECASE | re.MULTILINE)
+#: ... or a label naming its series in brackets, opening a line or a sentence: "Planungsscan (Serie 2, 3 mm): Rundherd ...
+#: auf Bild 57"; scanned only where a text has a bracket closed before a colon (`_BRACKET_COLON`: 60 us a report saved).
+_SERIES_BRACKET_LABEL = re.compile(
+    r"(?:^|(?<=[.!?][ \t]))[ \t]*[^\W\d_][^\n:()]{0,40}?\([ \t]*(?:series|serie)[ \t]*(?P<ser>\d{1,5})(?![\d/:])[^()\n]{0,30}\)"
     r"[ \t]*:[ \t]+(?=\S)",
     re.IGNORECASE | re.MULTILINE)
+_BRACKET_COLON = re.compile(r"\)[ \t]*:")
 
 
 class SeriesStatement(NamedTuple):
@@ -830,18 +907,26 @@ def _heading_lines(text: str) -> list[SeriesStatement]:
         start = text.rfind("\n", 0, m.start()) + 1
         h = _SERIES_HEADING_LINE.fullmatch(text, start, m.start() + 1)
         if h:
-            out.append(SeriesStatement(h.start(), h.end(), int(h.group("ser")), "section"))
+            both = h.group("aside") is not None and _BOTH_EXAMS.search(h.group("aside")) is not None
+            out.append(SeriesStatement(h.start(), h.end(), int(h.group("ser")), "section", priors=both))
     return out
 
 
 def _line_labels(text: str) -> list[SeriesStatement]:
-    """Every `_SERIES_LINE_LABEL`, holding to its line's end."""
+    """Every `_SERIES_LINE_LABEL` and `_SERIES_BRACKET_LABEL`, holding to its line's end. (The two cannot overlap: a
+    line label's match ends at its colon, which a bracket label's lead may not hold.)"""
+    found = list(_SERIES_LINE_LABEL.finditer(text))
+    if _BRACKET_COLON.search(text):
+        found = sorted(found + list(_SERIES_BRACKET_LABEL.finditer(text)), key=lambda m: m.start())
     out = []
-    for m in _SERIES_LINE_LABEL.finditer(text):
+    for m in found:
         until = text.find("\n", m.end())
-        out.append(SeriesStatement(m.start(), m.end(), int(m.group("ser") or m.group("ser2")), "line",
-                                   len(text) if until < 0 else until))
+        out.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")), "line", len(text) if until < 0 else until))
     return out
+
+
+#: A series marked as the prior exam's right after its number: "series 2 (prior)".
+_PRIOR_MARK = regex.compile(r"\s*\(\s*(?:prior|previous|comparison|vu|voruntersuchung|vorbefund)\s*\)", regex.IGNORECASE)
 
 
 def series_statements(text: str) -> list[SeriesStatement]:
@@ -849,12 +934,14 @@ def series_statements(text: str) -> list[SeriesStatement]:
     if "erie" not in text and "ERIE" not in text and _SE_DOT.search(text) is None:
         return []
     found = []
-    for m in _SERIES_STATEMENT.finditer(text):
-        if m.group("vu"):  # "Bildangaben der VU beziehen sich ebenfalls auf Serie 4": the prior exam's images only
+    for m in _STATEMENT_SCAN.finditer(text):
+        got = m.groupdict()  # (a branch's groups: "vu" and "head" are some branches' only)
+        if got.get("vu") or _PRIOR_MARK.match(text, m.end()):
+            # "Bildangaben der VU beziehen sich ebenfalls auf Serie 4", "... series 2 (prior)": the prior exam's images only
             found.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report", priors=True, current=False))
             continue
         found.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")),
-                                     "section" if m.group("head") is not None else "report",
+                                     "section" if got.get("head") is not None else "report",
                                      priors=_PRIORS_TOO.match(text, m.end()) is not None))
         other = (_PRIOR_SERIES.match(text, m.end()) or _PRIOR_SERIES_LABELLED.match(text, m.end())
                  or _PRIOR_SERIES_THOSE.match(text, m.end()))
@@ -907,6 +994,26 @@ def _this_exams_dates(text: str, triggers: list[Trigger]) -> list[Trigger]:
             seen = _day_readings(text[t.start:t.end])
             if seen & days or any(len(d) == 2 and d in months for d in seen):
                 t = Trigger(t.start, t.end, "current", t.direction, "current_date_label")
+        out.append(t)
+    return out
+
+
+_TIMEPOINT = regex.compile(r"(?-i:\b(FU|TP)[ \t]?(\d{1,2})\b)")
+
+
+def _latest_timepoint(text: str, triggers: list[Trigger]) -> list[Trigger]:
+    """`triggers` with each time-point label ("FU2 24 mm (Se 3/Im 187)", `prior_timepoint_label`) of the latest time
+    point the report names ("BL ... | FU1 ... | FU2 ...") made a current trigger: a sheet lists every exam by its
+    time point, this one's last."""
+    latest: dict[str, int] = {}
+    for m in _TIMEPOINT.finditer(text):
+        latest[m.group(1)] = max(latest.get(m.group(1), 0), int(m.group(2)))
+    out = []
+    for t in triggers:
+        if t.rule == "prior_timepoint_label":
+            m = _TIMEPOINT.match(text, t.start)
+            if m is not None and int(m.group(2)) == latest[m.group(1)]:
+                t = Trigger(t.start, t.end, "current", t.direction, "current_timepoint_label")
         out.append(t)
     return out
 

@@ -425,3 +425,55 @@ def _literal(atom: tuple[str, bool, bool]) -> bool:
     """Whether an atom is one character standing for itself, unquantified."""
     text, _, quantified = atom
     return not quantified and (len(text) == 1 and text.isalnum() or len(text) == 2 and text[0] == "\\" and not text[1].isalnum())
+
+
+# -- alternatives: a pattern as the patterns of its branches ----------------------------------------------------------
+
+def _split_top(p: str, verbose: bool) -> list[str] | None:
+    """`p` split at its top-level '|' (not inside a group, a class or an escape), or None when it has none."""
+    parts, i, last = [], 0, 0
+    while i < len(p):
+        c = p[i]
+        if verbose and c == "#":
+            i = _skip_verbose(p, i)
+        elif c == "\\":
+            i = _escape_end(p, i)
+        elif c == "[":
+            i = _class_end(p, i)
+        elif c == "(":
+            i = _group_end(p, i, verbose)
+        else:
+            if c == "|":
+                parts.append(p[last:i])
+                last = i + 1
+            i += 1
+    return None if not parts else parts + [p[last:]]
+
+
+#: What ties a branch to the rest of its pattern: a reference to a group (by number or name) or a call of one, a flag for
+#: the whole pattern ("(?i)"), a branch reset or a condition. (A named group is no tie: a branch without it matches
+#: where the pattern would with that group unset.)
+_WHOLE_PATTERN = regex.compile(r"\(\?P[=>]|\(\?&|\(\?[0-9R+-]\d*\)|\\[1-9]|\\g<|\(\?[a-zA-Z-]+\)|\(\?\||\(\?\(")
+
+
+def alternatives(pattern: str, flags: int = 0) -> list[str] | None:
+    """Patterns that between them match what `pattern` matches, branch by branch: its top-level alternatives, or, where
+    its first unquantified "(?:...)" holds an alternation, that group's alternatives each with what stands before and
+    after the group ("\\b(?:a|b)s" -> "\\b(?:a)s", "\\b(?:b)s"); None when it has neither, or anything a branch would
+    need from the rest (`_WHOLE_PATTERN`). At a position where the pattern matches, its match is that of its
+    first branch that matches there (alternatives are tried in order), so a scan of the branches, each in the chunks
+    its own stems say (`required_stems`), finds the pattern's matches while trying far fewer words."""
+    verbose = bool(flags & regex.VERBOSE)
+    if _WHOLE_PATTERN.search(pattern):
+        return None
+    top = _split_top(pattern, verbose)
+    if top is not None:
+        return top
+    atoms = _atoms(pattern, verbose) or []
+    for k, (atom, _, quantified) in enumerate(atoms):
+        if atom.startswith("(?:") and not quantified:
+            inner = _split_top(atom[3:-1], verbose)
+            if inner is not None:
+                before, after = "".join(a for a, _, _ in atoms[:k]), "".join(a for a, _, _ in atoms[k + 1:])
+                return [f"{before}(?:{b}){after}" for b in inner]
+    return None

@@ -30,7 +30,7 @@ def _item_pattern(range_op: str, range_kw: str) -> regex.Pattern:
     written with the rule file's own RANGE_OP and RANGE_KW, so what a rule matches as a range is read as one."""
     return regex.compile(
         r"(?:(?P<s>\d{1,5})\s*[:;]\s*)?(?P<a>\d{1,5})"
-        r"(?:(?<!/\s*\d{1,5})\s*/\s*(?P<cnt>\d{1,5})(?!\d|\s*/\s*\d)|\s+(?:of|von)\s+(?P<cnt2>\d{1,5})"
+        r"(?:(?<!/\s*\d{1,5})\s*/\s*(?P<cnt>\d{1,5})(?!\d|\s*/\s*\d|\s*:\s*\d)|\s+(?:of|von)\s+(?P<cnt2>\d{1,5})"
         r"|\s*\(\s*(?:of|von)\s+(?P<cnt4>\d{1,5})\s*\))?"
         rf"(?:(?:{range_op})(?:\d{{1,5}}\s*:\s*)?(?:(?:s(?:e|er|eries?|erie[ns])?\.?\s*\d{{1,5}}\s*[/,]?|\d{{1,5}}\s*/)\s*(?=(?:{range_kw})))?(?:(?:{range_kw})\s*(?:-\s*)?)?"
         rf"(?P<b>\d{{1,5}})(?:\s*/\s*(?P<cnt3>\d{{1,5}}))?)?",
@@ -183,10 +183,10 @@ class Matcher:
                     out.extend(rows)
                 group += 1
         cells = column_pairs(text) if any(h in low for h in _PAIR_HEAD_HINTS) else []
-        if "|" in text or "\t" in text or "  se" in low or "\nse" in low:  # where a "Serie" column may head a table
-            cells = sorted(cells + column_series_images(text))
-        if "|" in text or "\t" in text:  # where an image column of its own may ("| Bild akt. | ... | Bild VU |")
-            cells = sorted(cells + column_images(text))
+        if "|" in text or "\t" in text or "  " in text:
+            # where a table may have a "Serie" column, or an image column of its own ("| Bild akt. | ... | Bild VU |",
+            # "Image now   Image prior")
+            cells = sorted(cells + column_series_images(text) + column_images(text))
         if cells:
             out, echoes = _with_columns(out, echoes, cells)
         if echoes:

@@ -21,7 +21,7 @@ from typing import Any
 
 import regex
 
-from mining.prefilter import leading_anchor
+from mining.prefilter import alternatives, gate_words, leading_anchor, lower_agrees
 
 RULES_DIR = Path(__file__).with_name("rules")
 
@@ -441,3 +441,26 @@ def _load(name: str, path: str) -> tuple[tuple[Rule, ...], tuple[tuple[str, str]
     if not rules:
         raise RuleError(f"{p.name}: no rules")
     return tuple(rules), tuple(macros.items())
+
+
+class BranchScan:
+    """`rx.finditer(text)` (its leftmost, non-overlapping matches) found branch by branch (`prefilter.alternatives`):
+    each branch searched on its own through its lower-case twin (`lowercase_twin`), those whose gate words the text lacks
+    left out (`prefilter.gate_words`), the matches merged as the alternation takes them (`leftmost_scan`: at one start
+    the first branch). A match's groups are its branch's: `groupdict().get(name)` for a group of some branches only; on
+    the lower-cased text a match's text is in lower case."""
+
+    def __init__(self, rx: regex.Pattern):
+        self.rx = rx
+        branches = alternatives(rx.pattern, rx.flags)
+        self.parts = [regex.compile(b, rx.flags) for b in branches] if branches else [rx]
+        self.twins, self.twin_of = lowercase_twins(self.parts)
+        self.gates = [gate_words(p) for p in self.parts]
+
+    def finditer(self, text: str, low: str | None = None):
+        low = text.lower() if low is None else low
+        if not lower_agrees(text, low):
+            return self.rx.finditer(text)
+        active = [k for k, g in enumerate(self.gates) if g is None or any(w in low for w in g)]
+        return (m for _, m in leftmost_scan([self.twins[k] for k in active], text,
+                                            [low if self.twin_of[k] else text for k in active]))

@@ -31,8 +31,9 @@ _IMG = r"(?:im(?:g|age)?|bi(?:ld)?|b|i)\.?"
 _PAIR_HEAD = re.compile(rf"(?<![\w/:])(?:{_SER}[ \t]*[/:][ \t]*{_IMG}|(?P<rev>{_IMG}[ \t]*[/:][ \t]*{_SER}))(?![\w/:])",
                         re.IGNORECASE)
 #: A column heading saying its cells are pairs of images, this exam's and the prior's ("Bild akt./VU", "Image
-#: current/prior"): "187 / 179" is image 187 now and image 179 on the prior exam, of the series the report names.
-_EXAM_PAIR_HEAD = re.compile(r"(?<![\w/:])(?:bild|image|img|ima|im)\.?[ \t]*\(?[ \t]*(?:akt\.?|aktuell|current|cur\.?)[ \t]*/[ \t]*"
+#: current/prior", "Image no. (Current / Prev)"): "187 / 179" is image 187 now and image 179 on the prior exam, of the
+#: series the report names.
+_EXAM_PAIR_HEAD = re.compile(r"(?<![\w/:])(?:bild|image|img|ima|im)\.?(?:[ \t]*(?:no\.?|nr\.?|\#))?[ \t]*\(?[ \t]*(?:akt\.?|aktuell|current|cur\.?)[ \t]*/[ \t]*"
                              r"(?:vu|voruntersuchung|vorher|vor-?ct|prior|previous|prev\.?)(?![\w/:])[ \t]*\)?", re.IGNORECASE)
 #: Such a cell: "187 / 179", or with each image's series, "3:22 / 2:19" (under "Image (current / prior)").
 _EXAM_PAIR_CELL = re.compile(r"(?:(?P<sa>\d{1,4})[ \t]*:[ \t]*)?(?P<a>\d{1,5})[ \t]*/[ \t]*"
@@ -281,32 +282,42 @@ def column_pairs(text: str) -> list[tuple[int, int, int, int, int | None, int, i
 #: The words a series column is headed with, and such a heading cell ("Serie Nr.").
 _SERIES_WORDS = r"(?:series|serie|ser|se)"
 _SERIES_CELL = _SERIES_WORDS + r"\.?(?:[ \t]*(?:nr\.?|no\.?|#))?"
-_SERIES_COLUMN = re.compile(_SERIES_CELL, re.IGNORECASE)
 #: The words an image column is headed with.
 _IMAGE_WORDS = r"(?:image|img|im|ima|slice|schicht|bild)"
 _IMAGE_COLUMN = re.compile(_IMAGE_WORDS + r"\.?(?:[ \t]*(?:nr\.?|no\.?|#))?", re.IGNORECASE)
-#: Where such a series heading cell may stand: between pipes or tabs, or apart by two blanks on a line aligned with spaces.
-_SERIES_HEAD = re.compile(r"(?im)(?:^|\||\t|  )[ \t]*" + _SERIES_CELL + r"[ \t]*(?=\||\t|  |$)")
+#: A word naming an exam in a column heading ("Bild akt.", "BL Ser", "Image (prior)").
+_EXAM_WORD = (r"(?:akt\.?|aktuell|current|curr?\.?|today|now|heute|jetzt|vu|vorunt\.?|voruntersuchung|prior|previous|baseline"
+              r"|bl|bsl)")
+#: A series word, and an image word ("Bild akt.", "Image (prior)", "Se/Im T1"), which a table's heading line holds.
+_SERIES_WORD = re.compile(rf"\b{_SERIES_WORDS}\b", re.IGNORECASE)
+_IMAGE_WORD = re.compile(rf"\b{_IMAGE_WORDS}\b", re.IGNORECASE)
 _NUMBER_CELL = re.compile(r"\d{1,5}")
 
 
-def _table_headings(text: str, head: re.Pattern):
-    """(end, the line, its cell separator or None) of each line holding a match of `head` (a heading cell after a line
-    start, a pipe or a tab), once a line: a line may hold more than one."""
-    seen: set[int] = set()
-    for m in head.finditer(text):
-        start, end = _line(text, m.start() + (text[m.start()] in "|\t"))
-        if start not in seen:
-            seen.add(start)
+def _table_headings(text: str, word: re.Pattern):
+    """(end, the line, its cell separator or None) of each line that may be a table's heading: it holds `word` and cells
+    apart by pipes, tabs or two blanks, in text order. (The separators are found first, then the word in their lines: a
+    pattern for a heading cell was tried at every position, 130 us a report, and a scan for the words, "im" in every
+    German report, cost 40-80.)"""
+    starts = set()
+    for sep in ("|", "\t", "  "):
+        i = text.find(sep)
+        while i >= 0:
+            start, end = _line(text, i)
+            starts.add(start)
+            i = text.find(sep, end)
+    for start in sorted(starts):
+        end = _line(text, start)[1]
+        if word.search(text, start, end):
             line = text[start:end]
             yield end, line, _separator(line)
 
 
 def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None, int, int | None]]:
-    """`column_pairs` for tables with the image and its series in columns of their own (`_SERIES_COLUMN`,
+    """`column_pairs` for tables with the image and its series in columns of their own (`_series_column`,
     `_IMAGE_COLUMN`): each row whose series and image cells both hold a number alone; the cell is the image's."""
     out = []
-    for end, line, sep in _table_headings(text, _SERIES_HEAD):
+    for end, line, sep in _table_headings(text, _SERIES_WORD):
         if sep is not None:
             spans, a = [], 0
             for part in line.split(sep):
@@ -317,41 +328,58 @@ def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None
             if spans is None:
                 continue
         names = [line[a:b].strip(" \t:") for a, b in spans]
-        series = [k for k, n in enumerate(names) if _SERIES_COLUMN.fullmatch(n)]
+        series = [k for k, n in enumerate(names) if _series_column(n)]
         images = [k for k, n in enumerate(names) if any(
             _IMAGE_COLUMN.fullmatch(w) for w in (n, n.split()[-1] if n else "", n.split()[0] if n else ""))
             and len(n) <= 20 and not _PAIR_HEAD.search(n)]
-        if len(series) != 1 or not images:
+        if not series or not images:
             continue
+        # each image column's series column: the table's only one, else the one its exam word names ("BL Ser | BL Img |
+        # CUR Ser | CUR Img", as a lesion tracker exports them), else none
+        own = {k: series[0] if len(series) == 1 else next(
+            (j for j in series if _exam_word(names[j]) is not None and _exam_word(names[j]) == _exam_word(names[k])), None)
+            for k in images}
+        images = [k for k in images if own[k] is not None]
         by_row: dict[int, dict[int, tuple[int, int]]] = {}
         for k in series + images:
             for a, b in _cells_below(text, end + 1, sep, k if sep else None, spans[k] if sep is None else (0, 0)):
                 a, b = _stripped(text, a, b)
                 by_row.setdefault(_line(text, a)[0], {})[k] = (a, b)
         for cells in by_row.values():
-            ser = cells.get(series[0])
-            if ser is None or not _NUMBER_CELL.fullmatch(text, *ser):
-                continue
             for k in images:
+                ser = cells.get(own[k])
+                if ser is None or not _NUMBER_CELL.fullmatch(text, *ser):
+                    continue
                 img = cells.get(k)
                 if img is not None and _NUMBER_CELL.fullmatch(text, *img):
                     out.append((img[0], img[1], img[0], img[1], int(text[ser[0]:ser[1]]), int(text[img[0]:img[1]]), None))
     return sorted(out)
 
 
+#: A series column's heading cell, its exam named before or after it or not ("BL Ser", "Serie VU"), and an exam word in
+#: a heading cell.
+_EXAM_NAMED = re.compile(rf"(?:(?P<a>{_EXAM_WORD})[ \t]+)?{_SERIES_CELL}(?:[ \t]+(?P<b>{_EXAM_WORD}))?", re.IGNORECASE)
+_EXAM_IN = re.compile(rf"(?<!\w){_EXAM_WORD}(?!\w)", re.IGNORECASE)
+
+
+def _series_column(name: str) -> bool:
+    """Whether a heading cell names a column of series numbers, its exam named before or after it or not ("Serie", "BL
+    Ser", "CUR Ser", "Serie VU")."""
+    return _EXAM_NAMED.fullmatch(name) is not None
+
+
+def _exam_word(name: str) -> str | None:
+    """The exam word of a heading cell, lower-cased ("BL Img" -> "bl"), or None."""
+    m = _EXAM_IN.search(name)
+    return None if m is None else m.group(0).lower().rstrip(".")
+
+
 #: A heading cell naming a column of image numbers alone, its exam named before or after it or not ("Bild akt.", "Bild
 #: VU", "Image (prior)", "Current image", "Slice", "Schicht Nr."): its rows' numbers are images of the series the report
-#: names for each exam, in a table with no series column of its own. `_IMAGE_HEAD` finds where one may be.
-_EXAM_WORD = r"(?:akt\.?|aktuell|current|curr\.?|today|now|heute|jetzt|vu|vorunt\.?|voruntersuchung|prior|previous|baseline|bl)"
-#: An image column's word in a heading: "Bild akt.", "Image (prior)", "Se/Im T1".
-_IMAGE_WORD = re.compile(rf"\b{_IMAGE_WORDS}\b", re.IGNORECASE)
+#: names for each exam, in a table with no series column of its own.
 _IMAGE_ONLY = re.compile(rf"(?:{_EXAM_WORD}[ \t]+(?:[a-z]{{1,6}}\.?[ \t]+)?)?{_IMAGE_WORDS}\.?"
                          rf"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?{_EXAM_WORD}\)?)?"
                          rf"(?:[ \t]*\({_SERIES_WORDS}\.?[ \t]*(?P<s>\d{{1,4}})\))?", re.IGNORECASE)
-_IMAGE_HEAD = re.compile(rf"(?im)(?:^|\||\t)[ \t]*(?:[\w.]{{1,12}}[ \t]+){{0,2}}{_IMAGE_WORDS}\.?"
-                         r"(?:[ \t]*(?:nr\.?|no\.?|\#))?(?:[ \t]+\(?[\w.]{1,12}\)?)?"
-                         rf"(?:[ \t]*\({_SERIES_WORDS}\.?[ \t]*\d{{1,4}}\))?[ \t]*(?=\||\t|$)")
-
 
 #: A cell under such a heading: the image number alone ("112"), after its word ("Im 112", "IM 156") or after its series
 #: and word ("S5 Im 34").
@@ -360,21 +388,25 @@ _IMAGE_CELL = re.compile(rf"(?:(?:{_SERIES_WORDS}|s)\.?[ \t]*(?P<s>\d{{1,4}})[ \
 
 
 def column_images(text: str) -> list[tuple[int, int, int, int, int | None, int, int | None]]:
-    """`column_pairs` for pipe- or tab-separated tables with image numbers in columns of their own and no series column
-    ("| akt. (mm) | Bild akt. | VU (mm) | Bild VU |", the series named above the table): each cell holding a number
-    alone under such a heading is that image, of the series the heading names ("Bild (Serie 4)"), else without one
-    (which the report's series statements give)."""
+    """`column_pairs` for tables with image numbers in columns of their own and no series column ("| akt. (mm) | Bild
+    akt. | VU (mm) | Bild VU |", "Size now   Size prior   Image now   Image prior", the series named above the table):
+    each cell holding a number alone under such a heading is that image, of the series the heading names ("Bild (Serie
+    4)"), else without one (which the report's series statements give)."""
     out = []
-    for end, line, sep in _table_headings(text, _IMAGE_HEAD):
-        if sep is None:
-            continue
-        names = [n.strip(" \t:") for n in line.split(sep)]
-        if any(_SERIES_COLUMN.fullmatch(n) or _PAIR_HEAD.search(n) or _EXAM_PAIR_HEAD.search(n) for n in names):
+    for end, line, sep in _table_headings(text, _IMAGE_WORD):
+        if sep is None:  # aligned with spaces: the heading's cells, each row's cell under one
+            spans = _heading_cells(line)
+            if spans is None:
+                continue
+            names = [line[a:b].strip(" \t:") for a, b in spans]
+        else:
+            names = [n.strip(" \t:") for n in line.split(sep)]
+        if any(_series_column(n) or _PAIR_HEAD.search(n) or _EXAM_PAIR_HEAD.search(n) for n in names):
             continue  # `column_series_images` and `column_pairs` read those
         heads = {k: h for k, h in ((k, _IMAGE_ONLY.fullmatch(n)) for k, n in enumerate(names)) if h}
         for k, h in heads.items():
             series = int(h.group("s")) if h.group("s") else None  # "Bild (Serie 4)": the heading names it
-            for a, b in _cells_below(text, end + 1, sep, k, (0, 0)):
+            for a, b in _cells_below(text, end + 1, sep, k if sep else None, (0, 0) if sep else spans[k]):
                 a, b = _stripped(text, a, b)
                 c = _IMAGE_CELL.fullmatch(text, a, b)
                 if c is not None:  # "112", "Im 112", "S5 Im 34": the cell's own series before the heading's

@@ -2395,6 +2395,27 @@ def test_required_stems_keep_a_factored_start(pattern, stems):
     assert required_stems(pattern, regex.IGNORECASE) == stems
 
 
+@pytest.mark.parametrize("pattern, want", [
+    (r"\b(?:nodule|mass)s?\b", [r"\b(?:nodule)s?\b", r"\b(?:mass)s?\b"]),
+    (r"stent|port(?:-a-cath)?", ["stent", "port(?:-a-cath)?"]),
+    (r"[|]x(?:a|b)", ["[|]x(?:a)", "[|]x(?:b)"]),  # a bar in a class or escaped splits nothing
+    (r"\|x|y", [r"\|x", "y"]),
+    (r"(?:a|b)(?:c|d)", ["(?:a)(?:c|d)", "(?:b)(?:c|d)"]),
+    (r"x(?:a|b)?y", None),  # a quantified group: "xy" matches, no branch does
+    (r"(?i)a|b", None),  # a flag for the whole pattern
+    (r"(?P<n>a|b)", None),  # an alternation in a group that is not "(?:...)"
+    (r"(?P<n>a)x|b", ["(?P<n>a)x", "b"]),  # a named group is no tie
+    (r"(a)x|\1", None),
+    (r"(?P<n>a)x|(?P=n)", None),
+    (r"(?=x|y)z", None),
+    (r"ab", None),
+])
+def test_alternatives_are_a_patterns_branches(pattern, want):
+    from mining.prefilter import alternatives
+
+    assert alternatives(pattern, regex.IGNORECASE | regex.VERBOSE) == want
+
+
 def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
     """A two-letter stem ('ip', 'lk') replaces every longer stem holding it ('clip', 'verkalk'): those rules are then
     scanned in nearly every chunk (the finding scan once went from ~400 to ~7,400 us a report)."""
@@ -4755,3 +4776,52 @@ def test_fifty_fourth_review_references(text, want):
 ])
 def test_fifty_fourth_review_labels(text, label, value):
     assert _mentioned(text).get(label) == value
+
+
+# fifty-fifth review (stop 55): the table and several-prior forms rounds 51 to 54 left as `refs_miner` readings
+@pytest.mark.parametrize("text, want", [
+    # a report that says it cites "current / prior": the image after the slash is the prior's, in prose and in rows
+    ("Comparison: CT 21/05/2024. Image references are given as (current series:image / prior series:image).\n\nFINDINGS:\n"
+     "RUL mass now 2.6 x 2.1 cm (3:45 / 2:40). A 4 mm LLL nodule (3:120 / 2:116), stable.",
+     [(3, 45, None, False), (2, 40, None, True), (3, 120, None, False), (2, 116, None, True)]),
+    ("LYMPHKNOTENSTATIONEN (Kurzachse, aktuell / VU; Bildangaben Serie 2)\nStation 2R:          9 mm (Se 2/Bi 31)   /  "
+     "13 mm (Se 2/Bi 33)\nStation 4L:          8 mm                /  12 mm",
+     [(2, 31, None, False), (2, 33, None, True)]),
+    # without such a statement a slash pair is two images, both of this exam
+    ("FINDINGS:\nA 4 mm LLL nodule (3:120 / 2:116), stable.", [(3, 120, None, False), (2, 116, None, False)]),
+    # "Image no. (Current / Prev)": the column's second image is the prior's
+    ("Site        | Image no. (Current / Prev) | Remark\nLLL primary | Se3 IM 142 / Se3 IM 138    | Reduced",
+     [(3, 142, None, False), (3, 138, None, True)]),
+    # a list heading naming its series in brackets with more words, for both exams
+    ("Befund\nPulmonale Metastasen (Serie 3 in beiden Untersuchungen; Bildnummer aktuell / VU):\n1. OL re. apikal: aktuell "
+     "8 mm (Bild 34) – VU 6 mm (Bild 36)", [(3, 34, None, False), (3, 36, None, True)]),
+    # a trial sheet's time points: the latest is this exam, the earlier ones priors
+    ("iRECIST-VERLAUF\nTL1 Lunge UL re. S6 (LA):     BL 16 mm (Se 3/Im 188) | FU1 19 mm (Se 3/Im 190) | FU2 24 mm (Se "
+     "3/Im 187)", [(3, 188, None, True), (3, 190, None, True), (3, 187, None, False)]),
+    # a table aligned with spaces with an image column per exam, the series each exam's as the technique says
+    ("Technique: Image numbers refer to the axial lung series: series 3 (current) and series 2 (prior).\n\nNodule "
+     "table:\nNo.  Lobe   Size now   Size prior   Image now   Image prior   Comment\n1    RLL    4 mm       2 mm         IM "
+     "156      IM 149        Enlarging\n2    LUL    3 mm       3 mm         IM 88       IM 85         Stable",
+     [(3, 156, None, False), (2, 149, None, True), (3, 88, None, False), (2, 85, None, True)]),
+    # series and image columns per exam ("BL Ser | BL Img | CUR Ser | CUR Img"); "BL Ser 2 Img 80" without brackets
+    ("TARGET LESIONS\nID | Organ | BL (mm) | BL Ser | BL Img | CUR (mm) | CUR Ser | CUR Img\nT1 | Lung | 41.3 | 3 | 62 | "
+     "24.8 | 3 | 58\nNON-TARGET LESIONS\nNT1 | Pleura | BL Ser 2 Img 80 | CUR Ser 2 Img 78",
+     [(3, 62, None, True), (3, 58, None, False), (2, 80, None, True), (2, 78, None, False)]),
+    # the prior exam's series: "jeweils aktuell und VU"; "Voruntersuchung T1 ebenfalls Serie 3"
+    ("Bildnummern beziehen sich auf Serie 2 (Lungenfenster 1 mm), jeweils aktuell und VU.\nHerd  Lokalisation   Bild akt.   "
+     "Bild VU\n 1    UL re. S6      Bild 198    Bild 191", [(2, 198, None, False), (2, 191, None, True)]),
+    ("Bildangaben: IMA-Nummern aktuell Serie 3, Voruntersuchung T1 ebenfalls Serie 3.\nNr  Lage         Typ      Bild akt.  "
+     "Bild T1   LR\nN1  OL re. S1    solide   IMA 74     IMA 71    4A", [(3, 74, None, False), (3, 71, None, True)]),
+    # one parenthesis citing both exams on the series named once; not "the current series 4" for the outside study's
+    ("FINDINGS:\nTraction bronchiectasis more pronounced (Se 4 Im 290 today vs Im 281 on 2023).",
+     [(4, 290, None, False), (4, 281, None, True)]),
+    ("FINDINGS:\nThe nodule is unchanged (image 98 on the current series 4, image 103 on the outside study).",
+     [(4, 98, None, False), (None, 103, None, True)]),
+    ("Befund:\nRetikulation ausgedehnter (Bild 88, Serie 4; VU vom 02.03.2023: Bild 85).",
+     [(4, 88, None, False), (None, 85, None, True)]),
+    # what dates a list after its end dates its last item only when a semicolon parts them
+    ("FINDINGS:\nNodule 5 mm (4:40; 4:39 on 2023 study).", [(4, 40, None, False), (4, 39, None, True)]),
+    ("FINDINGS:\nNodule 5 mm (4:40, 4:39 on 2023 study).", [(4, 40, None, True), (4, 39, None, True)]),
+])
+def test_fifty_fifth_review_references(text, want):
+    assert _refs(text) == want

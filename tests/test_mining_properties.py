@@ -1014,3 +1014,61 @@ def test_a_parenthesis_of_blanks_is_filler():
     from mining.snippets import _PAREN_FILLER
 
     assert all(_PAREN_FILLER.match(" " * n) for n in range(8))
+
+
+def _dev_and_blind_texts() -> list[str]:
+    import json
+    from pathlib import Path
+
+    data = Path(__file__).parent / "data"
+    return [json.loads(l)["text"] for name in ("mining_devset.jsonl", "blind_reports.jsonl")
+            for l in (data / name).read_text(encoding="utf-8").splitlines() if l.strip()]
+
+
+_STATEMENT_PIECES = st.sampled_from([
+    "Image numbers refer to series 3", "All images are from the axial series 4", "Bildnummern beziehen sich auf Serie 5",
+    "Bildangaben: Serie 2", "image numbers: the lung series 7", "Images from series 4:", "Analysierte Serie: 4",
+    "reconstruction", "series", "Serie", "SERIES", "refer to", "(", ")", ":", ",", " ", ". ", "\n", "3", "and 4", "İ", "ß",
+])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_STATEMENT_PIECES, max_size=20))
+def test_series_statements_found_branch_by_branch_are_the_whole_patterns(pieces):
+    """`rules.BranchScan`: the statement's branches, each gated and searched alone, give its `finditer`."""
+    from mining.mine import _SERIES_STATEMENT, _STATEMENT_SCAN
+
+    assert len(_STATEMENT_SCAN.parts) > 1, "scanned whole: the test would compare a scan with itself"
+    for text in ["".join(pieces), " ".join(pieces)]:
+        assert [(m.span(), m.group("ser")) for m in _STATEMENT_SCAN.finditer(text)] == [
+            (m.span(), m.group("ser")) for m in _SERIES_STATEMENT.finditer(text)]
+
+
+def test_series_statements_found_branch_by_branch_are_the_whole_patterns_on_reports():
+    from mining.mine import _SERIES_STATEMENT, _STATEMENT_SCAN
+
+    for text in _dev_and_blind_texts():
+        got = [(m.span(), m.group("ser"), m.groupdict().get("head") is None, m.groupdict().get("vu") is None)
+               for m in _STATEMENT_SCAN.finditer(text)]
+        assert got == [(m.span(), m.group("ser"), m.group("head") is None, m.group("vu") is None)
+                       for m in _SERIES_STATEMENT.finditer(text)], text[:80]
+
+
+_LABEL_PIECES = st.sampled_from(["Series 3: ", "- Serie 4: ", "Nodule (series 4): ", "Planungsscan (Serie 2, 3 mm): ",
+                                 "x", "Nodule", ". ", "\n", " ", ")", ":", "(", "series 5", "a"])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_LABEL_PIECES, max_size=20))
+def test_line_labels_are_one_scan_of_both_forms(pieces):
+    """`mine._line_labels` scans the bracket form only where a bracket is closed before a colon: the same labels as one
+    alternation of both forms."""
+    import re
+
+    from mining.mine import _SERIES_BRACKET_LABEL, _SERIES_LINE_LABEL, _line_labels
+
+    both = re.compile(_SERIES_LINE_LABEL.pattern + "|" + _SERIES_BRACKET_LABEL.pattern.replace("(?P<ser>", "(?P<ser2>"),
+                      re.IGNORECASE | re.MULTILINE)
+    text = "".join(pieces)
+    assert [(s.start, s.end, s.series) for s in _line_labels(text)] == [
+        (m.start(), m.end(), int(m.group("ser") or m.group("ser2"))) for m in both.finditer(text)]
