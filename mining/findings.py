@@ -23,7 +23,7 @@ import regex
 from data_contracts.labels import CT_RATE_LABELS
 from mining import rules as rules_mod
 from mining.context import Trigger, modifier_for
-from mining.prefilter import lower_agrees, reduce_stems, required_stems, stems_pattern, touches
+from mining.prefilter import alternatives, lower_agrees, reduce_stems, required_stems, stems_pattern, touches
 
 #: Clause punctuation: a rule is scanned only in the chunks of the text between the delimiters it cannot see (most
 #: rules: all of them) that hold one of its stems.
@@ -76,37 +76,52 @@ class _ScanPlan:
     """How to find the first-listed rule matching at each position without trying every rule
     at every position: one overlapped scan for the rules' stems, then each rule whose stem
     occurs only in the delimiter-free chunks holding it (or the whole text, for a rule that
-    can see delimiters or has no stem)."""
+    can see delimiters or has no stem). A rule whose branches each have stems of their own is
+    scanned branch by branch (`prefilter.alternatives`): a chunk holding "stent" is searched
+    for the branch naming stents, not for the sixty other devices of its rule."""
 
     def __init__(self, sel):
         flags = regex.IGNORECASE | regex.VERBOSE
         self.rules = sel
         self.compiled = [regex.compile(r.pattern, flags) for r in sel]
-        # each rule's case-sensitive twin for the lower-cased text (`rules.lowercase_twin`: faster), or the rule itself
-        self.twins, self.twin_of = rules_mod.lowercase_twins(self.compiled)
-        # a rule whose stems include one of two letters ("lk") is scanned over the whole text: as a stem it would stand
+        # the parts scanned: each rule's branches where every branch has stems (of three letters or more, below), else
+        # the rule whole; `part_rule` maps each to its rule, in rule order, then branch order
+        self.parts, self.part_rule, stems = [], [], []
+        for i, r in enumerate(sel):
+            branches = alternatives(r.pattern, flags) or [r.pattern]
+            got = [required_stems(b, flags) for b in branches]
+            if len(branches) > 1 and not all(st is not None and all(len(x) >= 3 for x in st) for st in got):
+                branches, got = [r.pattern], [required_stems(r.pattern, flags)]
+            self.parts += [regex.compile(b, flags) for b in branches]
+            self.part_rule += [i] * len(branches)
+            stems += got
+        # each part's case-sensitive twin for the lower-cased text (`rules.lowercase_twin`: faster), or the part itself
+        self.twins, self.twin_of = rules_mod.lowercase_twins(self.parts)
+        # a part whose stems include one of two letters ("lk") is scanned over the whole text: as a stem it would stand
         # for every longer stem holding it ("verkalk", "bulky"), and their rules would be tried nearly everywhere
-        stems = reduce_stems([None if st is None or any(len(x) < 3 for x in st) else st
-                              for st in (required_stems(r.pattern, flags) for r in sel)])
-        # the delimiters each rule cannot see, at which its scan is cut: all of them for most rules, fewer for one that
-        # can match across a comma or a full stop ("Verkalkungen der Aorta, Aa. iliacae": a chunk between colons,
-        # brackets and the like), none for one that can match across all (the whole text)
-        self.cuts = [DELIMITERS if not touches(r.pattern, DELIMITERS, flags)
-                     else "".join(d for d in DELIMITERS if not touches(r.pattern, d, flags)) for r in sel]
-        self.always = [i for i, st in enumerate(stems) if st is None]
+        stems = reduce_stems([None if st is None or any(len(x) < 3 for x in st) else st for st in stems])
+        # the delimiters each part cannot see, at which its scan is cut: all of them for most, fewer for one that can
+        # match across a comma or a full stop ("Verkalkungen der Aorta, Aa. iliacae": a chunk between colons, brackets
+        # and the like), none for one that can match across all (the whole text)
+        self.cuts = [DELIMITERS if not touches(rx.pattern, DELIMITERS, flags)
+                     else "".join(d for d in DELIMITERS if not touches(rx.pattern, d, flags)) for rx in self.parts]
+        self.always = [k for k, st in enumerate(stems) if st is None]
         self.by_stem: dict[str, list[int]] = {}
-        for i, st in enumerate(stems):
+        for k, st in enumerate(stems):
             for x in st or ():
-                self.by_stem.setdefault(x, []).append(i)
-        self.filtered = [i for i, st in enumerate(stems) if st is not None]
+                self.by_stem.setdefault(x, []).append(k)
+        self.filtered = [k for k, st in enumerate(stems) if st is not None]
         self.stem_rx = regex.compile(stems_pattern(self.by_stem), regex.IGNORECASE) if self.by_stem else None
         # the same stems as a trie for Python's `re`, on lower-cased text (much faster than `regex` here)
         self.stem_plain = re.compile(rules_mod.literal_trie(self.by_stem)) if self.by_stem else None
-        for i, r in enumerate(sel):  # every example's match must hold a stem of its rule
+        for i, r in enumerate(sel):  # every example's match must hold a stem of the part that matches it
             for ex in r.examples:
                 m = self.compiled[i].search(ex)
-                if m and stems[i] is not None and not any(x in m.group(0).lower() for x in stems[i]):
-                    raise rules_mod.RuleError(f"findings: rule {r.id!r}: prefilter stems {sorted(stems[i])} miss {ex!r}")
+                if m is None:
+                    continue
+                k = next(k for k, ri in enumerate(self.part_rule) if ri == i and self.parts[k].match(ex, m.start()))
+                if stems[k] is not None and not any(x in m.group(0).lower() for x in stems[k]):
+                    raise rules_mod.RuleError(f"findings: rule {r.id!r}: prefilter stems {sorted(stems[k])} miss {ex!r}")
 
     def stem_hits(self, text: str, low: str | None = None) -> list[tuple[int, str]]:
         """(offset, stem) of every stem occurrence, overlapping ones included; `low`: the lower-cased text, if known."""
@@ -125,7 +140,8 @@ class _ScanPlan:
         return out
 
     def matches(self, text: str) -> dict[int, tuple[int, int, int]]:
-        """{start: (start, rule index, end)}: per position the first-listed rule that matches there."""
+        """{start: (start, rule index, end)}: per position the first-listed rule that matches there (the first-listed part
+        that does: a rule's first branch matching there)."""
         n = len(text)
         low = text.lower()
         agree = lower_agrees(text, low)
@@ -142,7 +158,7 @@ class _ScanPlan:
                     for i in by_stem.get(stem, filtered):
                         c = cuts[i]
                         ab = chunk.get(c)
-                        if ab is None:  # walk out to the nearest delimiters of this rule's set
+                        if ab is None:  # walk out to the nearest delimiters of this part's set
                             lo, hi = k - 1, k
                             while lo >= 0 and text[delims[lo]] not in c:
                                 lo -= 1
@@ -150,10 +166,10 @@ class _ScanPlan:
                                 hi += 1
                             ab = chunk[c] = (delims[lo] + 1 if lo >= 0 else 0, delims[hi] if hi < nd else n)
                         jobs.add((i, *ab))
-        found: dict[int, tuple[int, int, int]] = {}
-        compiled, twins, twin_of = self.compiled, self.twins, self.twin_of
+        found: dict[int, tuple[int, int, int]] = {}  # start -> (start, part, end): the first-listed part there
+        parts, twins, twin_of = self.parts, self.twins, self.twin_of
         for i, a, b in jobs:
-            search, hay = (twins[i].search, low) if agree and twin_of[i] else (compiled[i].search, text)
+            search, hay = (twins[i].search, low) if agree and twin_of[i] else (parts[i].search, text)
             long = b - a > 4000  # guard long spans against runaway backtracking, as the full scan did
             p = a
             while True:  # an overlapped scan: the next try starts one past the last match's start
@@ -167,7 +183,8 @@ class _ScanPlan:
                 p = s + 1
                 if p > b:
                     break
-        return found
+        part_rule = self.part_rule
+        return {s: (s, part_rule[k], e) for s, (_, k, e) in found.items()}
 
 
 def _mentions(sel, hits, text) -> list[Mention]:

@@ -712,8 +712,9 @@ def _case_insensitive_patterns():
     from mining.references import matcher
 
     out = [(f"references:{r.id}", rx) for r, rx in zip(matcher().rules, matcher().compiled)]
-    out += [(f"findings:{r.id}", rx) for r, rx in zip(finding_rules().rules, finding_rules().scan_plan.compiled)]
-    out += [(f"context:{i}", rx) for i, rx in enumerate(context_rules().extra_each)]
+    plan = finding_rules().scan_plan  # the parts it scans: branches of rules, or rules whole
+    out += [(f"findings:{plan.rules[i].id}", rx) for i, rx in zip(plan.part_rule, plan.parts)]
+    out += [(f"context:{k}", rx) for k, rx in zip(context_rules().extra_part_of, context_rules().extra_parts)]
     out += [(f"{name}:{r.id}", r.compiled) for name in ("sections", "sentences") for r in rules_mod.load(name)]
     return [(n, rx) for n, rx in out if rx.flags & regex.IGNORECASE]
 
@@ -740,8 +741,8 @@ def _twin_differences(text):
 
 
 def test_every_scanned_pattern_but_a_case_setting_one_has_a_lowercase_twin():
-    missing = [n for n, rx in _TWIN_PATTERNS if rules_mod.lowercase_twin(rx) is None]
-    assert len(_TWIN_PATTERNS) > 100 and all("(?-i" in rx.pattern for n, rx in _TWIN_PATTERNS if n in missing), missing
+    missing = [(n, rx) for n, rx in _TWIN_PATTERNS if rules_mod.lowercase_twin(rx) is None]
+    assert len(_TWIN_PATTERNS) > 100 and all("(?-i" in rx.pattern for _, rx in missing), [n for n, _ in missing]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
