@@ -721,6 +721,9 @@ _EXAM_LABEL = regex.compile(r"\b(?:vu|voruntersuchung|vorbefund|prior|previous|c
                             r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\b(?:19|20)\d\d\b", regex.IGNORECASE)
 
 
+#: Every exam of the report: "of each study", "on all three studies", "for both exams".
+_EACH_EXAM = (r"(?:of|on|in|for)\s+(?:the\s+)?(?:each|every|both|all(?:\s+(?:two|three|four|\d))?)\s+"
+              r"(?:studies|study|exams?|examinations?|scans?|cts?)\b")
 #: After a series statement, in its sentence: it holds for the prior exam's images too.
 _PRIORS_TOO = regex.compile(
     r"[^.;\n]{0,80}?\b(?:(?:auch|ebenso|gleichermaßen)\s+(?:für|in|auf)\s+(?:die|der|den)\s+(?:vorauf|voruntersuch|vu\b|vergleichs)"
@@ -732,6 +735,8 @@ _PRIORS_TOO = regex.compile(
     r"|(?:der\s+)?aktuellen\s+(?:und|bzw\.?|sowie|wie)\s+(?:der\s+|auf\s+die\s+)?(?:vorauf|voruntersuch|vu\b|vergleichs|vor-?ct)"
     r"|(?:of|on|in|for)\s+(?:both\s+)?(?:the\s+)?current\s+(?:and|&)\s+(?:the\s+)?(?:prior|previous|comparison)"
     r"|(?:of|on|in)\s+(?:the\s+)?(?:respective|each|corresponding)\s+(?:study|exam|examination|scan|ct)"
+    # "(series 4 on all three studies)"
+    r"|" + _EACH_EXAM +
     # both exams named: "(Bildangaben: Serie 3, akt. / VU jeweils Serie 3)"
     r"|(?:akt\.|aktuell|current)\s*/\s*(?:vu|voruntersuchung|prior)"
     # "Bildnummern beziehen sich auf Serie 2 (Lungenfenster 1 mm), jeweils aktuell und VU"
@@ -767,10 +772,11 @@ _PRIOR_SERIES = regex.compile(
 
 #: ... or after a label of the prior exam: "Bildnummern aktuell: Serie 4; Voruntersuchung 18.10.2023: Serie 3",
 #: "Bildnummern: aktuell Serie 201, Voruntersuchung Serie 3", "IMA-Nummern aktuell Serie 3, Voruntersuchung T1 ebenfalls
-#: Serie 3".
+#: Serie 3", "..., in beiden Voruntersuchungen jeweils Serie 2".
 _PRIOR_SERIES_LABELLED = regex.compile(
-    r"[ \t]*[;,][ \t]*(?:voruntersuchung|vorunt\.|vu|prior|previous|comparison)(?:[ \t]+(?:vom[ \t]+|of[ \t]+)?"
-    r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|[ \t]+(?-i:T|FU|TP)\d{1,2})?[ \t]*:?[ \t]*(?:(?:ebenfalls|ebenso|auch|likewise|also)[ \t]+)?"
+    r"[ \t]*[;,][ \t]*(?:(?:in|auf|bei|on|in)[ \t]+(?:der|den|beiden|allen|both|all|the)[ \t]+)?"
+    r"(?:voruntersuchung(?:en)?|vorunt\.|vu|prior(?:[ \t]+(?:studies|study|exams?))?|previous|comparison)(?:[ \t]+(?:vom[ \t]+|of[ \t]+)?"
+    r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|[ \t]+(?-i:T|FU|TP)\d{1,2})?[ \t]*:?[ \t]*(?:(?:ebenfalls|ebenso|auch|jeweils|likewise|also)[ \t]+)?"
     r"(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
 
 #: ... or after "those of the prior": "Die Bildangaben beziehen sich auf Serie 3 (Lunge), die der Voruntersuchung auf
@@ -828,13 +834,15 @@ _SERIES_STATEMENT = regex.compile(
     r"|in\s+(?:the\s+|this\s+)?(?:[\w-]+\s+)?section|(?:of|for|on|in)\s+(?:the\s+)?current"
     r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
     r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE + r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
-    r"(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?(?:series|reconstruction)|"
+    r"(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,4}?(?:series|reconstruction)(?:\s+" + _EACH_EXAM + ")?|"
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung"
     r"|\s+ohne\s+(?:serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
     + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:(?:ebenfalls|auch|jeweils|stets|immer)\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     # the series, or what it shows and its number in brackets: "auf die Rückenlage (Serie 2)"
-    r"(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|(?:se|ser)\.|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*serie\s*\d))|"
+    r"(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|(?:se|ser)\.|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*serie\s*\d))"
+    # and then this exam's: "auf die axiale Lungenrekonstruktion 1 mm, aktuell Serie 3, in beiden Voruntersuchungen ..."
+    r"(?:\s+\d+(?:[.,]\d+)?\s*mm\s*,\s*(?:aktuell|akt\.|current)\s+(?:serie|series))?|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
     r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?series|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben)\s+(?:jeweils\s+(?:(?:in|der|von|zu|aus)\s+(?:der\s+)?)?|"
@@ -852,9 +860,11 @@ _SERIES_STATEMENT = regex.compile(
     # "the axial lung series: series 3 (current) and series 2 (prior)"
     r"\s*(?:[(,:]\s*(?:series|serie)\s*)?(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b"
     # not one of several: "image numbers in series 3 and 4 differ" (but "(Serie 5, 1 mm, 680 Bilder)" is one)
-    r"(?!\s*(?:and|or|und|oder|/)\s*\d|\s*,\s*\d+(?![.,]?\d*\s*(?:mm|cm|bilder|images|slices|schichten)\b))",
+    # nor a slice thickness: "auf die axiale Lungenrekonstruktion 1 mm"
+    r"(?!\s*(?:and|or|und|oder|/)\s*\d|\s*,\s*\d+(?![.,]?\d*\s*(?:mm|cm|bilder|images|slices|schichten)\b)|(?:[.,]\d+)?\s*mm\b)",
     regex.IGNORECASE,
 )
+_EACH_EXAM_RX = regex.compile(_EACH_EXAM, regex.IGNORECASE)
 #: The statement's scan, branch by branch (`rules.BranchScan`: 96 -> 79 us a report, 120 -> 82 on the blind reports).
 _STATEMENT_SCAN = BranchScan(_SERIES_STATEMENT)
 
@@ -942,7 +952,8 @@ def series_statements(text: str) -> list[SeriesStatement]:
             continue
         found.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")),
                                      "section" if got.get("head") is not None else "report",
-                                     priors=_PRIORS_TOO.match(text, m.end()) is not None))
+                                     priors=_PRIORS_TOO.match(text, m.end()) is not None
+                                     or _EACH_EXAM_RX.search(text, m.start(), m.end()) is not None))
         other = (_PRIOR_SERIES.match(text, m.end()) or _PRIOR_SERIES_LABELLED.match(text, m.end())
                  or _PRIOR_SERIES_THOSE.match(text, m.end()))
         if other is not None:  # "... auf Serie 5 der aktuellen Untersuchung bzw. auf Serie 4 der Voruntersuchung"
@@ -998,7 +1009,7 @@ def _this_exams_dates(text: str, triggers: list[Trigger]) -> list[Trigger]:
     return out
 
 
-_TIMEPOINT = regex.compile(r"(?-i:\b(FU|TP)[ \t]?(\d{1,2})\b)")
+_TIMEPOINT = regex.compile(r"(?-i:\b(FU|TP|V)[ \t]?(\d{1,2})\b)")
 
 
 def _latest_timepoint(text: str, triggers: list[Trigger]) -> list[Trigger]:

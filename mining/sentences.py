@@ -26,10 +26,11 @@ _SERIES_BEFORE = regex.compile(r"\b(?:series|serien|serie|ser|se|sequence|seq)\.
 _COMPARED = regex.compile(r"(?:[<>=≥≤]|\bthan|\bals)[ \t]*$", regex.IGNORECASE)
 _WORD_BEFORE = regex.compile(r"([\w.\-/]*)\Z")
 _LETTER_ITEM = regex.compile(r"[a-h]\)[ \t]")
-#: A day and month without a year ("VU 10.09."), and a series or image right after it: "(aktuell Se 3/Bi 62, VU 10.09.
-#: Se 3/Bi 58)" labels the image with its exam's date and goes on.
+#: A day and month without a year ("VU 10.09."), and a series, an image or a size right after it: "(aktuell Se 3/Bi 62, VU 10.09.
+#: Se 3/Bi 58)", "am 06.05. 38 mm (Se 201 Bild 412)" label the image with its exam's date and go on.
 _DAY_MONTH = regex.compile(r"(?:0?[1-9]|[12]\d|3[01])\.(?:0?[1-9]|1[0-2])")
-_REF_NEXT = regex.compile(r"(?:series|serie|ser|se|s|bild|bi|b|image|img|im|ima)\.?[ \t]*\d", regex.IGNORECASE)
+_REF_NEXT = regex.compile(r"(?:series|serie|ser|se|s|bild|bi|b|image|img|im|ima)\.?[ \t]*\d"
+                          r"|\d{1,3}(?:[.,]\d+)?[ \t]*(?:mm|cm)\b", regex.IGNORECASE)
 _PART_SEP = regex.compile(r"[/-]")  # "Bild-Nr.": the abbreviation is the part after the last "/" or "-"
 #: Words a statement cannot end with: a line ending with one goes on on the next line, whatever that line's case
 #: ("NO\nPLEURAL EFFUSION" in a hard-wrapped report in capitals), unless the word answers a field ("Effusion: no").

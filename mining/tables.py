@@ -18,7 +18,7 @@ import re
 
 import regex
 
-_PRIOR_HEAD = regex.compile(r"\b(?:baseline|prior|previous|nadir|initial|vorher|zuvor|vu|vorunt|voruntersuchung|vorbefund"
+_PRIOR_HEAD = regex.compile(r"\b(?:baseline|prior|previous|nadir|initial|interim|vorher|zuvor|vu|vorunt|voruntersuchung|vorbefund"
                             r"|ausgangsbefund|ausgangsuntersuchung|basis|bl|bsl|t0)\b", regex.IGNORECASE)
 _CURRENT_HEAD = regex.compile(r"\b(?:current|curr\.?|today|now|follow[- ]?up|aktuell|akt\.|heute|jetzt|verlauf)(?!\w)",
                               regex.IGNORECASE)
@@ -39,7 +39,8 @@ _EXAM_PAIR_HEAD = re.compile(r"(?<![\w/:])(?:bild|image|img|ima|im)\.?(?:[ \t]*(
 _EXAM_PAIR_CELL = re.compile(r"(?:(?P<sa>\d{1,4})[ \t]*:[ \t]*)?(?P<a>\d{1,5})[ \t]*/[ \t]*"
                              r"(?:(?P<sb>\d{1,4})[ \t]*:[ \t]*)?(?P<b>\d{1,5})")
 #: A heading cell that is a date: which exam it is follows from the other dates of the heading (`_exam_of_heading`).
-_DATE_HEAD = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})|(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})")
+_DATE_HEAD = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})|(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
+                        r"|(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<sy>\d{4})|(?P<mm>\d{1,2})/(?P<my>\d{4})")
 _ANY_DATE = re.compile(r"\d{1,2}[./]\d{1,2}[./](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}")
 #: A cell holding one pair, or a range of them: "3/87", "3:58", "5/98-104", "5/98-5/104".
 _PAIR_CELL = re.compile(r"(?P<s>\d{1,4})[ \t]*[/:][ \t]*(?P<a>\d{1,5})"
@@ -190,7 +191,8 @@ def _bare_heading(head: str) -> str:
 def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
     """True for a prior exam's heading, False for this exam's, None when it says neither or both; an image column that
     names no exam is the prior's beside one named this exam's ("| Bild akt. | Vol. akt. | Bild T1 |"); a date alone is
-    the prior exam's when a later date heads another column of the heading (`heads`), this exam's when it is the latest;
+    the prior exam's when a later date heads another column of the heading (`heads`), this exam's when it is the latest
+    (a slashed date read day first and month first, where both readings agree: "10/03/2023 | 12/09/2023 | 08/03/2024");
     any date alone is the prior's beside a column named this exam's ("09/12/2023  03/14/2024 (current)")."""
     prior, current = _PRIOR_HEAD.search(head), _CURRENT_HEAD.search(head)
     if prior or current:
@@ -201,19 +203,35 @@ def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
     if _ANY_DATE.fullmatch(_bare_heading(head)) and any(
             _CURRENT_HEAD.search(h) and not _PRIOR_HEAD.search(h) for h in heads):
         return True
-    day = _date_of(head)
-    days = [d for d in map(_date_of, heads) if d is not None]
-    if day is None or len(days) < 2:
-        return None
-    return day < max(days)
+    # which is the latest: a slashed date read day first and month first, where both readings are dates and agree
+    verdicts = set()
+    for order in ("dm", "md"):
+        day = _date_of(head, order)
+        days = [_date_of(h, order) for h in heads if _DATE_HEAD.fullmatch(_ROUND_LABEL.sub("", _bare_heading(h), count=1))]
+        if day is None or None in days or len(days) < 2:  # not a date, or one of the heading's not one read this way
+            continue
+        verdicts.add(day < max(days))
+    return verdicts.pop() if len(verdicts) == 1 else None
 
 
-def _date_of(head: str) -> tuple[int, int, int] | None:
-    m = _DATE_HEAD.fullmatch(_bare_heading(head))
+#: A short label before a heading cell's date: "T1 12.05.2023", "FU2 03/2024", "CT 12.05.2023".
+_ROUND_LABEL = re.compile(r"^[A-Za-z]{1,4}\d{0,2}[ \t]+(?=\d)")
+
+
+def _date_of(head: str, order: str = "dm") -> tuple[int, int, int] | None:
+    """(year, month, day) of a heading cell that is a date, a round's short label before it or not ("T1 12.05.2023");
+    a slashed one read day first ("dm") or month first ("md")."""
+    m = _DATE_HEAD.fullmatch(_ROUND_LABEL.sub("", _bare_heading(head), count=1))
     if m is None:
         return None
     if m.group("y"):
         return int(m.group("y")), int(m.group("m")), int(m.group("d"))
+    if m.group("sy"):
+        a, b = int(m.group("a")), int(m.group("b"))
+        day, month = (a, b) if order == "dm" else (b, a)
+        return (int(m.group("sy")), month, day) if month <= 12 else None
+    if m.group("my"):  # a month: "04/2023"
+        return (int(m.group("my")), int(m.group("mm")), 1) if int(m.group("mm")) <= 12 else None
     return int(m.group("iy")), int(m.group("im")), int(m.group("id"))
 
 

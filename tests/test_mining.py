@@ -4825,3 +4825,59 @@ def test_fifty_fourth_review_labels(text, label, value):
 ])
 def test_fifty_fifth_review_references(text, want):
     assert _refs(text) == want
+
+
+# fifty-sixth review (stop 55): a fifty-fifth and fifty-sixth round of 32 blind reports, in English and German, each
+# from another kind of institution, with tables, several priors, exports and dictation
+@pytest.mark.parametrize("text, want", [
+    # a table headed by slashed dates (read day first and month first: both make the last the latest) or months, the
+    # series of all exams stated once
+    ("Image numbers refer to the axial lung series of each study (series 4 on all three studies).\n| Nodule | 10/03/2023 "
+     "| 12/09/2023 | 08/03/2024 |\n| A | 4 mm (Im 58) | 6 mm (Im 61) | 9 mm (Im 60) |",
+     [(4, 58, None, True), (4, 61, None, True), (4, 60, None, False)]),
+    ("Hinweis: Bildnummern beziehen sich auf die axiale Lungenrekonstruktion 1 mm, aktuell Serie 3, in beiden "
+     "Voruntersuchungen jeweils Serie 2.\nHerd                 04/2023         10/2023         04/2024\nRUL S2, solide       "
+     "6 mm Bild 88    6 mm Bild 91    6 mm Bild 90\nML S4, subsolide     9 mm Bild 142   9 mm Bild 145   10 mm Bild 147",
+     [(2, 88, None, True), (2, 91, None, True), (3, 90, None, False), (2, 142, None, True), (2, 145, None, True),
+      (3, 147, None, False)]),
+    # a screening round's label before its date; "Interim" a prior exam's column
+    ("Knoten  Lage            T0 10.05.2022     T1 12.05.2023     T2 16.05.2024\nK1      RUL S2, solide  48 mm³ (3/112)    "
+     "51 mm³ (3/115)    50 mm³ (2/117)", [(3, 112, None, True), (3, 115, None, True), (2, 117, None, False)]),
+    ("Station\tBaseline 10-Sep-2023\tInterim 15-Nov-2023\tCurrent 14-Feb-2024\nPrevascular (3A)\t38 [im 41]\t14 [im 37]\t"
+     "8 [im 44]", [(None, 41, None, True), (None, 37, None, True), (None, 44, None, False)]),
+    # "(previously im 279)"; "then 24 mm"; "has recurred"
+    ("FINDINGS:\nThe honeycomb cysts have increased compared with 2022 (previously im 279).", [(None, 279, None, True)]),
+    ("FINDINGS:\nDecreased compared to 2019 (right hilar then 24 mm, 2:58).", [(2, 58, None, True)]),
+    ("FINDINGS:\nSmall right pleural effusion, present at baseline and resolved at nadir, has recurred (series 2, "
+     "image 88).", [(2, 88, None, False)]),
+    # a day and month without a year before a size and image: the earlier exam's, and no sentence ends there
+    ("Befund:\nSaum jetzt 14 mm (Bild 176), am 06.05. 38 mm (Se 201 Bild 412) und am 07.05. 25 mm (Se 3 Bild 170). "
+     "Kontrolle am 12.06. empfohlen (Bild 44).",
+     [(None, 176, None, False), (201, 412, None, True), (3, 170, None, True), (None, 44, None, False)]),
+    # a study visit labelling an image: the prior's, unless the latest the report names
+    ("Befund:\nBronchiektasen (Bild 240-252), bereits in V3 vorhanden (V3: Bild 244). Vergleich V1, V3, V5.",
+     [(None, 240, 252, False), (None, 244, None, True)]),
+    # "ML" opening the next line is the middle lobe, no unit of the image number before it
+    ("Befund:\nRUL 6 mm Bild 90\nML S4 9 mm Bild 142", [(None, 90, None, False), (None, 142, None, False)]),
+])
+def test_fifty_sixth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Befund:\nLymphknoten mediastinal und hilär nicht vergrößert.", "Lymphadenopathy", "absent"),
+    ("Befund:\nSarkoidose mit vollständiger Rückbildung der hilären/mediastinalen Lymphadenopathie.", "Lymphadenopathy",
+     "absent"),
+    ("FINDINGS:\nComplete radiological response of thoracic lymphadenopathy.", "Lymphadenopathy", "absent"),
+    ("Befund:\nVerkalkungen der Koronararterien und der thorakalen Aorta.", "Arterial wall calcification", "present"),
+    ("Befund:\nVerkalkungen der Koronararterien und der thorakalen Aorta.", "Coronary artery wall calcification",
+     "present"),
+    # a RIS export's field name for the findings
+    ("BG Klinikum - Radiologie | RIS-Export | Auftragsnr.: 2024-118734 | Untersuchung: CT THORAX NATIV | "
+     "Untersuchungsdatum: 09.05.2024 10:52 | Rechtfertigende Indikation: Verlaufskontrolle nach Polytrauma | Befundtext: "
+     "Thoraxdrainage rechts, regelrecht. Herz nicht vergrößert, kein Perikarderguss. | Beurteilung: Regelrecht liegende "
+     "Thoraxdrainage.", "Pericardial effusion", "absent"),
+])
+def test_fifty_sixth_review_labels(text, label, value):
+    rep = mine_report(text, "r")
+    assert {r.label: r.value for r in rep.labels}[label] == value
