@@ -355,6 +355,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
     undated: dict[int, bool] = {}  # group -> the exam of its items before a semicolon, where what follows it dates it
     after_end: dict[int, int] = {}  # group -> end of what dates it after it
     statements = None
+    exam_map: dict[str, int] | None = None  # each prior exam's series, where the report names them (`exam_series`)
     inferred_series: dict[int, int | None] = {}  # group -> its inferred series
     out: list[Reference] = []
     cut_from: dict[int, list[tuple[int, int]]] = {}  # ref_id -> spans cut from its snippet (its labels skip them)
@@ -423,8 +424,8 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             w0 = max(prev_end, r.start - 60)
             before = PLANE_AFTER.match(text, w0)  # the plane in parentheses after the reference before is that one's
             plane, hint = _plane_hint(text, before.end() if before else w0, r)
-            per_group[g] = (render(text, sp0, sp1, inside), sec, is_prior, plane, hint, inside)
-        snippet, sec, is_prior, plane, hint, inside = per_group[g]
+            per_group[g] = (render(text, sp0, sp1, inside), sec, is_prior, plane, hint, inside, column)
+        snippet, sec, is_prior, plane, hint, inside, _ = per_group[g]
         if g in undated and any(x.group == g and ";" in text[r.item_end:x.item_start] for x in raws[i + 1:i + 8]):
             is_prior = undated[g]
         if (not is_prior and i and raws[i - 1].group == g and r.series is not None and raws[i - 1].series is not None
@@ -442,6 +443,15 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                     lambda pos: _series_exam(pos, gstarts, gends, gorder, per_group, sentences, sent_starts, triggers,
                                              trig_starts, text), is_prior)
             series = inferred_series[g]
+            if series is None and is_prior:
+                # a prior exam of several, whose series the report names by the exam's year or kind: the heading of the
+                # reference's column, else the last such label before it in its sentence, says which
+                if exam_map is None:
+                    exam_map = exam_series(text) if _NUMBERS_SENTENCE.search(text) else {}
+                if exam_map:
+                    col = per_group[g][6]
+                    label = _exam_label(col.heading if col is not None else None, text, sent[0], r.start)
+                    series = exam_map.get(exam_key(label)) if label is not None else None
             inferred = series is not None
         out.append(Reference(
             report_id=report_id, ref_id=i, section=sec.name, sentence_start=sent[0], sentence_end=sent[1],
@@ -895,6 +905,72 @@ _SERIES_BRACKET_LABEL = re.compile(
     r"[ \t]*:[ \t]+(?=\S)",
     re.IGNORECASE | re.MULTILINE)
 _BRACKET_COLON = re.compile(r"\)[ \t]*:")
+
+
+#: A series statement naming each exam's series ("series 3 on this study, series 3 on the 2022 HRCT and series 2 on the
+#: 2019 CT", "baseline CT series 2; interim PET-CT (low-dose CT) series 4", "Baseline Serie 3, Interim Serie 4"): one
+#: item, the series after or before its exam's label (a year, a date, or the exam's kind).
+_EXAM_LABEL_WORD = r"(?:19|20)\d\d-\d\d-\d\d|\d{1,2}[./]\d{1,2}[./](?:19|20)\d\d|(?:19|20)\d\d|baseline|interim|nadir"
+_EXAM_SERIES_ITEM = regex.compile(
+    rf"\b(?:series|serie)[ \t]*(?P<ser>\d{{1,5}})[ \t]+(?:on|of|in|for|der|in[ \t]+der)[ \t]+(?:the[ \t]+)?"
+    rf"(?P<label>{_EXAM_LABEL_WORD})\b"
+    rf"|\b(?P<label2>{_EXAM_LABEL_WORD})(?:[ \t]+(?:ct|hrct|cta|pet-?ct|study|scan|exam|untersuchung))?"
+    rf"(?:[ \t]*\([^()\n]{{0,30}}\))?[ \t]*:?[ \t]*(?:series|serie)[ \t]*(?P<ser2>\d{{1,5}})\b", regex.IGNORECASE)
+#: ... in a sentence about the report's image numbers.
+_NUMBERS_SENTENCE = regex.compile(r"image\s+(?:numbers?|references?)|images?\s+(?:quoted|cited)|series\s+used|bildangaben"
+                                  r"|bildnummern|ima-nummern", regex.IGNORECASE)
+_YEAR = regex.compile(r"(?:19|20)\d\d")
+_KIND = regex.compile(r"\b(?:baseline|interim|nadir)\b", regex.IGNORECASE)
+#: The last exam label before a reference in its sentence: its exam's key (`exam_key`).
+_LABEL_BEFORE = regex.compile(rf"(?r)\b(?:{_EXAM_LABEL_WORD})\b", regex.IGNORECASE)
+#: An exam's date and its kind named together: "CT 19.09.2023 (Baseline)", "Baseline: CT vom 19.09.2023".
+_DATE_KIND = regex.compile(
+    r"(?P<date>\d{1,2}\.\d{1,2}\.(?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d)[ \t]*\([ \t]*(?P<kind>baseline|interim|nadir)\b"
+    r"|\b(?P<kind2>baseline|interim|nadir)[ \t]*:?[ \t]*(?:ct[ \t]+)?(?:vom[ \t]+|from[ \t]+|of[ \t]+)?"
+    r"(?P<date2>\d{1,2}\.\d{1,2}\.(?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d)", regex.IGNORECASE)
+_SENTENCE_START = regex.compile(r"(?r)[.!?](?=\s)|\n")
+
+
+def exam_key(label: str) -> str:
+    """The key of a prior exam's label: its kind ("baseline", "interim", "nadir"), its date (day, month, year), else its
+    year."""
+    low = label.lower()
+    if _KIND.fullmatch(low):
+        return low
+    n = regex.findall(r"\d+", low)
+    if len(n) == 3:
+        return "-".join(n) if len(n[0]) == 4 else "-".join(reversed(n)) if "." in low else low
+    return n[0] if n else low
+
+
+def exam_series(text: str) -> dict[str, int]:
+    """{exam key: series} from the report's statements naming each prior exam's series (`_EXAM_SERIES_ITEM`), where one
+    key names one series; an exam named both by its date and its kind ("CT 19.09.2023 (Baseline)") under both."""
+    found: dict[str, set[int]] = {}
+    for m in _EXAM_SERIES_ITEM.finditer(text):
+        start = _SENTENCE_START.search(text, 0, m.start())
+        if _NUMBERS_SENTENCE.search(text, start.end() if start else 0, m.start()) is None:
+            continue
+        label = m.group("label") or m.group("label2")
+        found.setdefault(exam_key(label), set()).add(int(m.group("ser") or m.group("ser2")))
+    out = {k: next(iter(v)) for k, v in found.items() if len(v) == 1}
+    for m in _DATE_KIND.finditer(text):
+        date, kind = exam_key(m.group("date") or m.group("date2")), (m.group("kind") or m.group("kind2")).lower()
+        for a, b in ((date, kind), (kind, date)):
+            if a not in out and b in out:
+                out[a] = out[b]
+    return out
+
+
+def _exam_label(heading: str | None, text: str, start: int, end: int) -> str | None:
+    """The label naming the exam of a prior reference: its column heading's kind or date, else the last label before it
+    in its sentence (`text[start:end]`)."""
+    if heading is not None:
+        m = _KIND.search(heading) or _LABEL_BEFORE.search(heading)
+        if m is not None:
+            return m.group(0)
+    m = _LABEL_BEFORE.search(text, start, end)
+    return None if m is None else m.group(0)
 
 
 class SeriesStatement(NamedTuple):

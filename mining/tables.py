@@ -15,6 +15,7 @@ under the heading cell it overlaps, when it overlaps one only.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import regex
 
@@ -135,10 +136,18 @@ def heads_aligned_table(text: str, pos: int) -> bool:
     return _aligned_row(text[end + 1:_line(text, end + 1)[1]])
 
 
-def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
-    """(True, the cell's start) when `pos` lies in a table cell under a prior exam's column heading, (False, ...) under
-    this exam's, else None; under a column of this exam's and the prior's image ("Bild akt./VU"), True after the
-    cell's slash."""
+class ColumnExam(NamedTuple):
+    """The exam of a table cell's column: `prior` (True: a prior exam's), where the cell starts, and the heading."""
+
+    prior: bool
+    cell: int
+    heading: str
+
+
+def column_exam(text: str, pos: int) -> ColumnExam | None:
+    """(True, the cell's start, its heading) when `pos` lies in a table cell under a prior exam's column heading, (False,
+    ...) under this exam's, else None; under a column of this exam's and the prior's image ("Bild akt./VU"), True after
+    the cell's slash."""
     start, end = _line(text, pos)
     line = text[start:end]
     sep = _separator(line)
@@ -154,9 +163,9 @@ def column_exam(text: str, pos: int) -> tuple[bool, int] | None:
         return None
     cell = text.rfind(sep, start, pos) + 1
     if _EXAM_PAIR_HEAD.search(heads[column]):  # "187 / 179": the image after the slash is the prior exam's
-        return "/" in text[cell:pos], cell
+        return ColumnExam("/" in text[cell:pos], cell, heads[column])
     exam = _column_exam(heads, column)
-    return None if exam is None else (exam, cell)
+    return None if exam is None else ColumnExam(exam, cell, heads[column])
 
 
 def _column_exam(heads: list[str], k: int) -> bool | None:
@@ -235,7 +244,7 @@ def _date_of(head: str, order: str = "dm") -> tuple[int, int, int] | None:
     return int(m.group("iy")), int(m.group("im")), int(m.group("id"))
 
 
-def _aligned_exam(text: str, start: int, line: str, offset: int) -> tuple[bool, int] | None:
+def _aligned_exam(text: str, start: int, line: str, offset: int) -> ColumnExam | None:
     """`column_exam` for a table aligned with spaces: `line` (at `start`) one of its rows, `offset` into it."""
     if "  " not in line:
         return None
@@ -251,10 +260,11 @@ def _aligned_exam(text: str, start: int, line: str, offset: int) -> tuple[bool, 
     k = None if cell is None or heads is None else _under(heads, cell)
     if k is None:
         return None
+    heading = head_line[heads[k][0]:heads[k][1]]
     if _EXAM_PAIR_HEAD.search(head_line, heads[k][0], heads[k][1]):  # "187 / 179": after the slash, the prior's
-        return "/" in line[cell[0]:offset], start + cell[0]
+        return ColumnExam("/" in line[cell[0]:offset], start + cell[0], heading)
     exam = _column_exam([head_line[a:b] for a, b in heads], k)
-    return None if exam is None else (exam, start + cell[0])
+    return None if exam is None else ColumnExam(exam, start + cell[0], heading)
 
 
 def _pair_heading(cell: str, name: str) -> bool:

@@ -4864,6 +4864,31 @@ def test_fifty_sixth_review_references(text, want):
     assert _refs(text) == want
 
 
+@pytest.mark.parametrize("text, want", [
+    # each prior exam's series named by its year: a prior image takes the series of the year its sentence names last
+    ("Image references are to the supine 1 mm lung series: series 3 on this study, series 3 on the 2022 HRCT and series 2 "
+     "on the 2019 CT.\nFINDINGS:\nHoneycombing (im 288) has increased compared with 2022 (previously im 279) and was not "
+     "present in 2019, when only mild reticulation was seen (im 190).",
+     [(3, 288, None, False), (3, 279, None, True), (2, 190, None, True)]),
+    # ... by its kind, in a table whose columns name the kind or the date the report gives that kind
+    ("Series used for image numbers: current study series 3 (axial 2.5 mm soft tissue); baseline CT series 2; interim "
+     "PET-CT (low-dose CT) series 4.\nStation\tBaseline 10-Sep-2023\tInterim 15-Nov-2023\tCurrent 14-Feb-2024\n"
+     "Prevascular (3A)\t38 [im 41]\t14 [im 37]\t8 [im 44]",
+     [(2, 41, None, True), (4, 37, None, True), (3, 44, None, False)]),
+    ("Vergleich: CT 19.09.2023 (Baseline) und CT 28.11.2023 (Interim).\nBildangaben: aktuelle Untersuchung Serie 502 "
+     "(axial 2 mm), Baseline Serie 3, Interim Serie 4.\nLäsion                 | 19.09.2023        | 28.11.2023        "
+     "| 07.02.2024\nvorderes Mediastinum   | 92 x 61 (Bild 71) | 54 x 30 (Bild 69) | 38 x 17 (Bild 115)",
+     [(3, 71, None, True), (4, 69, None, True), (502, 115, None, False)]),
+    # not where the series is named for an image rather than for the exam's numbers ("nodule on series 601 of the 2022
+    # CT" is no statement), nor where one year names two series
+    ("FINDINGS:\nNodule on series 601 of the 2022 CT. Unchanged since 2022 (previously im 40).", [(None, 40, None, True)]),
+    ("Image numbers: series 2 on the 2022 CT and series 5 on the 2022 PET-CT.\nFINDINGS:\nNodule unchanged since 2022 "
+     "(previously im 40).", [(None, 40, None, True)]),
+])
+def test_a_prior_image_takes_the_series_the_report_names_for_its_exam(text, want):
+    assert _refs(text) == want
+
+
 @pytest.mark.parametrize("text, label, value", [
     ("Befund:\nLymphknoten mediastinal und hilär nicht vergrößert.", "Lymphadenopathy", "absent"),
     ("Befund:\nSarkoidose mit vollständiger Rückbildung der hilären/mediastinalen Lymphadenopathie.", "Lymphadenopathy",

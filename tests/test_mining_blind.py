@@ -9,7 +9,7 @@ reports are read whole.
 Each record: the report, its references in text order [text as written, series, image, image_end, is_prior], its
 labels (an omitted label is not mentioned), the key's readings changed to radmine's conventions with the reason
 (`adjudicated`), and what the miner still reads otherwise, with the reason: labels (`known_misses`) and references
-(`refs_miner`, 76 reports)."""
+(`refs_miner`, 73 reports)."""
 from __future__ import annotations
 
 import json
