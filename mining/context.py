@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import regex
 
 from mining import rules as rules_mod
-from mining.prefilter import alternatives, gate_words, lower_agrees, re_agrees
+from mining.prefilter import re_agrees
 
 
 _DATES = rules_mod.macros_of("context")  # the shipped rules' date macros, which the prior_date triggers use
@@ -83,16 +83,10 @@ class ContextRules:
         self.extra = regex.compile("|".join(f"(?P<x{i}>{p})" for i, p in enumerate(extras)),
                                    regex.IGNORECASE | regex.VERBOSE) if extras else None
         self.extra_each = [regex.compile(p, regex.IGNORECASE | regex.VERBOSE) for p in extras]
-        # what `pattern_matches` scans: each pattern's branches where it has them (`prefilter.alternatives`: a branch
-        # opening with words of its own is skipped to, and left out where the text lacks them), else the pattern whole
-        parts = [(k, b) for k, rx in enumerate(self.extra_each) for b in alternatives(rx.pattern, rx.flags) or [rx.pattern]]
-        self.extra_part_of = [k for k, _ in parts]
-        self.extra_parts = [regex.compile(b, regex.IGNORECASE | regex.VERBOSE) for _, b in parts]
-        # their case-sensitive twins for the lower-cased text (`rules.lowercase_twin`: faster), or the part itself
-        self.extra_twins, self.extra_twin_of = rules_mod.lowercase_twins(self.extra_parts)
-        # the words a part needs in the text ('assessed' for "cannot be assessed"): a text without any of them skips
-        # its scan (`gate_words`)
-        self.extra_gates = [gate_words(rx) for rx in self.extra_parts]
+        # what `pattern_matches` scans: each pattern's branches where it has them (`rules.BranchScan`: a branch opening
+        # with words of its own is skipped to, and left out where the text lacks them, 'assessed' for "cannot be
+        # assessed"), on the lower-cased text through their case-sensitive twins
+        self.extra_scan = rules_mod.BranchScan(self.extra_each)
         for r in (r for r in rs if r.kind == "trigger" and "phrases" in r.data):
             for p in r.get("phrases"):
                 key = rules_mod.phrase_key(p)
@@ -168,13 +162,7 @@ class ContextRules:
         gives them: on the lower-cased text through the twins of their parts where it agrees (at one start the first
         pattern's first branch, as the alternation of them all takes it), the parts whose gate words the text lacks left
         out (they cannot match). `low`: `text.lower()`, where the caller has it."""
-        low = text.lower() if low is None else low
-        if not lower_agrees(text, low):
-            return rules_mod.leftmost_scan(self.extra_each, text)
-        active = [k for k, g in enumerate(self.extra_gates) if g is None or any(w in low for w in g)]
-        part_of = self.extra_part_of
-        return ((part_of[active[j]], m) for j, m in rules_mod.leftmost_scan(
-            [self.extra_twins[k] for k in active], text, [low if self.extra_twin_of[k] else text for k in active]))
+        return self.extra_scan.scan(text, low)
 
     def _forward_breaks(self, text: str, triggers: list[Trigger], sentences) -> list[Trigger]:
         """The matches of the forward list breaks from each forward modifier to the end of its sentence (or line): they

@@ -128,7 +128,6 @@ def _opening_comparison(text: str, start: int) -> bool:
 
 #: A word right after a reference saying it is on this exam: "(4:212 today vs 4:205 on 03/04)", "(3:45 aktuell)".
 _NOW_AFTER = regex.compile(r"[ \t]*(?:today|now|currently|current|heute|aktuell|jetzt|akt\.)(?![\w:])", regex.IGNORECASE)
-_CURRENT_INSIDE = regex.compile(r"\b(?:current|now|today|aktuell|jetzt|heute|new|neu)\b", regex.IGNORECASE)
 
 
 @dataclass
@@ -722,9 +721,11 @@ def _same_bracket(text: str, a: int, b: int) -> bool:
         lead is None or _EXAM_LABEL.search(text, lead.end(), b) is None)
 
 
-#: Words naming a series as this exam's own ("on the current series 4", "der aktuellen Serie 3").
-_OWN_SERIES = regex.compile(r"\b(?:current|today'?s|aktuellen?|heutigen?)\s+$", regex.IGNORECASE)
-_OWN_WORD = regex.compile(r"\b(?:current|today'?s|aktuellen?|heutigen?)\b", regex.IGNORECASE)
+#: Words naming a series as this exam's own ("on the current series 4", "der aktuellen Serie 3"), right before it and
+#: anywhere in a reference.
+_OWN = r"\b(?:current|today'?s|aktuellen?|heutigen?)"
+_OWN_SERIES = regex.compile(_OWN + r"\s+$", regex.IGNORECASE)
+_OWN_WORD = regex.compile(_OWN + r"\b", regex.IGNORECASE)
 #: The last separator of a parenthesis's items before an image, and an exam labelling that item.
 _ITEM_LEAD = regex.compile(r"(?r)[,;]|\b(?:vs\.?|versus|bzw\.)(?!\w)", regex.IGNORECASE)
 _EXAM_LABEL = regex.compile(r"\b(?:vu|voruntersuchung|vorbefund|prior|previous|comparison|baseline|outside|fremd\w*)\b|"
@@ -784,7 +785,7 @@ _PRIOR_SERIES = regex.compile(
 #: "Bildnummern: aktuell Serie 201, Voruntersuchung Serie 3", "IMA-Nummern aktuell Serie 3, Voruntersuchung T1 ebenfalls
 #: Serie 3", "..., in beiden Voruntersuchungen jeweils Serie 2".
 _PRIOR_SERIES_LABELLED = regex.compile(
-    r"[ \t]*[;,][ \t]*(?:(?:in|auf|bei|on|in)[ \t]+(?:der|den|beiden|allen|both|all|the)[ \t]+)?"
+    r"[ \t]*[;,][ \t]*(?:(?:in|auf|bei|on)[ \t]+(?:der|den|beiden|allen|both|all|the)[ \t]+)?"
     r"(?:voruntersuchung(?:en)?|vorunt\.|vu|prior(?:[ \t]+(?:studies|study|exams?))?|previous|comparison)(?:[ \t]+(?:vom[ \t]+|of[ \t]+)?"
     r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|[ \t]+(?-i:T|FU|TP)\d{1,2})?[ \t]*:?[ \t]*(?:(?:ebenfalls|ebenso|auch|jeweils|likewise|also)[ \t]+)?"
     r"(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
@@ -876,7 +877,7 @@ _SERIES_STATEMENT = regex.compile(
 )
 _EACH_EXAM_RX = regex.compile(_EACH_EXAM, regex.IGNORECASE)
 #: The statement's scan, branch by branch (`rules.BranchScan`: 96 -> 79 us a report, 120 -> 82 on the blind reports).
-_STATEMENT_SCAN = BranchScan(_SERIES_STATEMENT)
+_STATEMENT_SCAN = BranchScan([_SERIES_STATEMENT])
 
 
 #: A line that only names a series, heading the list of images below it ("Series 4:", "- Serie 6:", "Nodules (series 4):"),
@@ -919,7 +920,6 @@ _EXAM_SERIES_ITEM = regex.compile(
 #: ... in a sentence about the report's image numbers.
 _NUMBERS_SENTENCE = regex.compile(r"image\s+(?:numbers?|references?)|images?\s+(?:quoted|cited)|series\s+used|bildangaben"
                                   r"|bildnummern|ima-nummern", regex.IGNORECASE)
-_YEAR = regex.compile(r"(?:19|20)\d\d")
 _KIND = regex.compile(r"\b(?:baseline|interim|nadir)\b", regex.IGNORECASE)
 #: The last exam label before a reference in its sentence: its exam's key (`exam_key`).
 _LABEL_BEFORE = regex.compile(rf"(?r)\b(?:{_EXAM_LABEL_WORD})\b", regex.IGNORECASE)
@@ -1020,7 +1020,7 @@ def series_statements(text: str) -> list[SeriesStatement]:
     if "erie" not in text and "ERIE" not in text and _SE_DOT.search(text) is None:
         return []
     found = []
-    for m in _STATEMENT_SCAN.finditer(text):
+    for _, m in _STATEMENT_SCAN.scan(text):
         got = m.groupdict()  # (a branch's groups: "vu" and "head" are some branches' only)
         if got.get("vu") or _PRIOR_MARK.match(text, m.end()):
             # "Bildangaben der VU beziehen sich ebenfalls auf Serie 4", "... series 2 (prior)": the prior exam's images only

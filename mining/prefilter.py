@@ -360,6 +360,18 @@ def _group_end(p: str, i: int, verbose: bool) -> int:
         j += 1
 
 
+def _token_end(p: str, i: int, verbose: bool) -> int:
+    """The position after the escape, class, group or single character at `i`."""
+    c = p[i]
+    if c == "\\":
+        return _escape_end(p, i)
+    if c == "[":
+        return _class_end(p, i)
+    if c == "(":
+        return _group_end(p, i, verbose)
+    return i + 1
+
+
 def _atoms(p: str, verbose: bool) -> list[tuple[str, bool, bool]] | None:
     """The top-level atoms of `p`, each (its text with its quantifier, whether it may match no text, whether it is
     quantified); None when `p` is an alternation at its top level."""
@@ -370,17 +382,9 @@ def _atoms(p: str, verbose: bool) -> list[tuple[str, bool, bool]] | None:
             i = _skip_verbose(p, i)
         if i >= n:
             return out
-        c = p[i]
-        if c == "|":
+        if p[i] == "|":
             return None
-        if c == "\\":
-            j = _escape_end(p, i)
-        elif c == "[":
-            j = _class_end(p, i)
-        elif c == "(":
-            j = _group_end(p, i, verbose)
-        else:
-            j = i + 1
+        j = _token_end(p, i, verbose)
         atom = p[i:j]
         empty = atom in _ZERO_WIDTH or atom.startswith(("(?=", "(?!", "(?<=", "(?<!")) or bool(_INLINE_FLAGS.fullmatch(atom))
         q = _QUANTIFIER.match(p, _skip_verbose(p, j) if verbose else j)
@@ -433,20 +437,13 @@ def _split_top(p: str, verbose: bool) -> list[str] | None:
     """`p` split at its top-level '|' (not inside a group, a class or an escape), or None when it has none."""
     parts, i, last = [], 0, 0
     while i < len(p):
-        c = p[i]
-        if verbose and c == "#":
+        if verbose and p[i] == "#":
             i = _skip_verbose(p, i)
-        elif c == "\\":
-            i = _escape_end(p, i)
-        elif c == "[":
-            i = _class_end(p, i)
-        elif c == "(":
-            i = _group_end(p, i, verbose)
-        else:
-            if c == "|":
-                parts.append(p[last:i])
-                last = i + 1
-            i += 1
+            continue
+        if p[i] == "|":
+            parts.append(p[last:i])
+            last = i + 1
+        i = _token_end(p, i, verbose)
     return None if not parts else parts + [p[last:]]
 
 

@@ -444,23 +444,27 @@ def _load(name: str, path: str) -> tuple[tuple[Rule, ...], tuple[tuple[str, str]
 
 
 class BranchScan:
-    """`rx.finditer(text)` (its leftmost, non-overlapping matches) found branch by branch (`prefilter.alternatives`):
-    each branch searched on its own through its lower-case twin (`lowercase_twin`), those whose gate words the text lacks
-    left out (`prefilter.gate_words`), the matches merged as the alternation takes them (`leftmost_scan`: at one start
-    the first branch). A match's groups are its branch's: `groupdict().get(name)` for a group of some branches only; on
-    the lower-cased text a match's text is in lower case."""
+    """The matches `rules.leftmost_scan` gives for `rxs` (for one pattern, its `finditer`), as (pattern index, match),
+    found branch by branch (`prefilter.alternatives`): each branch searched on its own through its lower-case twin
+    (`lowercase_twin`), those whose gate words the text lacks left out (`prefilter.gate_words`), the matches merged as the
+    alternation of them all takes them (at one start the first pattern's first branch). A match's groups are its
+    branch's: `groupdict().get(name)` for a group of some branches only; on the lower-cased text a match's text is in
+    lower case."""
 
-    def __init__(self, rx: regex.Pattern):
-        self.rx = rx
-        branches = alternatives(rx.pattern, rx.flags)
-        self.parts = [regex.compile(b, rx.flags) for b in branches] if branches else [rx]
+    def __init__(self, rxs: list[regex.Pattern]):
+        self.rxs = rxs
+        parts = [(k, b) for k, rx in enumerate(rxs) for b in alternatives(rx.pattern, rx.flags) or [rx.pattern]]
+        self.part_of = [k for k, _ in parts]
+        self.parts = [regex.compile(b, rxs[k].flags) for k, b in parts]
         self.twins, self.twin_of = lowercase_twins(self.parts)
         self.gates = [gate_words(p) for p in self.parts]
 
-    def finditer(self, text: str, low: str | None = None):
+    def scan(self, text: str, low: str | None = None):
+        """(pattern index, match) in text order; `low`: `text.lower()`, where the caller has it."""
         low = text.lower() if low is None else low
         if not lower_agrees(text, low):
-            return self.rx.finditer(text)
+            return leftmost_scan(self.rxs, text)
         active = [k for k, g in enumerate(self.gates) if g is None or any(w in low for w in g)]
-        return (m for _, m in leftmost_scan([self.twins[k] for k in active], text,
-                                            [low if self.twin_of[k] else text for k in active]))
+        part_of = self.part_of
+        return ((part_of[active[j]], m) for j, m in leftmost_scan(
+            [self.twins[k] for k in active], text, [low if self.twin_of[k] else text for k in active]))

@@ -294,7 +294,7 @@ def test_gated_context_pattern_scan_equals_the_scan_of_every_pattern(words, sep)
     from mining.context import context_rules
 
     c = context_rules()
-    assert any(c.extra_gates), "no pattern has gate words: the test would compare a scan with itself"
+    assert any(c.extra_scan.gates), "no pattern has gate words: the test would compare a scan with itself"
     text = sep.join(words)
     assert [(k, m.span()) for k, m in c.pattern_matches(text)] == [
         (k, m.span()) for k, m in rules_mod.leftmost_scan(c.extra_each, text)]
@@ -1042,7 +1042,7 @@ def test_series_statements_found_branch_by_branch_are_the_whole_patterns(pieces)
 
     assert len(_STATEMENT_SCAN.parts) > 1, "scanned whole: the test would compare a scan with itself"
     for text in ["".join(pieces), " ".join(pieces)]:
-        assert [(m.span(), m.group("ser")) for m in _STATEMENT_SCAN.finditer(text)] == [
+        assert [(m.span(), m.group("ser")) for _, m in _STATEMENT_SCAN.scan(text)] == [
             (m.span(), m.group("ser")) for m in _SERIES_STATEMENT.finditer(text)]
 
 
@@ -1051,7 +1051,7 @@ def test_series_statements_found_branch_by_branch_are_the_whole_patterns_on_repo
 
     for text in _dev_and_blind_texts():
         got = [(m.span(), m.group("ser"), m.groupdict().get("head") is None, m.groupdict().get("vu") is None)
-               for m in _STATEMENT_SCAN.finditer(text)]
+               for _, m in _STATEMENT_SCAN.scan(text)]
         assert got == [(m.span(), m.group("ser"), m.group("head") is None, m.group("vu") is None)
                        for m in _SERIES_STATEMENT.finditer(text)], text[:80]
 
