@@ -79,6 +79,120 @@ def spoken_punctuation(text: str) -> str:
     return _SPOKEN_MARK.sub(one, text)
 
 
+#: Numbers a speech recognition wrote as words ("series four image 122", "image one hundred twelve", "Serie drei Bild
+#: 96", "Bild achtundvierzig"): English words one to ninety-nine and their hundreds, and German numbers as one word
+_EN_UNITS = {w: i for i, w in enumerate("one two three four five six seven eight nine".split(), 1)}
+_EN_TEENS = {w: i for i, w in enumerate("ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen nineteen"
+                                        .split(), 10)}
+_EN_TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
+_EN_WORD = "|".join(sorted([*_EN_UNITS, *_EN_TEENS, *_EN_TENS, "hundred"], key=len, reverse=True))
+_DE_UNIT = {"ein": 1, "eins": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "fuenf": 5, "sechs": 6, "sieben": 7,
+            "acht": 8, "neun": 9}
+_DE_TEEN = {"zehn": 10, "elf": 11, "zwölf": 12, "zwoelf": 12, "dreizehn": 13, "vierzehn": 14, "fünfzehn": 15,
+            "fuenfzehn": 15, "sechzehn": 16, "siebzehn": 17, "achtzehn": 18, "neunzehn": 19}
+_DE_TENS = {"zwanzig": 20, "dreißig": 30, "dreissig": 30, "vierzig": 40, "fünfzig": 50, "fuenfzig": 50, "sechzig": 60,
+            "siebzig": 70, "achtzig": 80, "neunzig": 90}
+
+
+def _alt(words) -> str:
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+_DE_BELOW_100 = f"(?:(?:{_alt(_DE_UNIT)})und(?:{_alt(_DE_TENS)})|{_alt(_DE_TEEN)}|{_alt(_DE_TENS)}|{_alt(_DE_UNIT)})"
+_DE_NUMBER = regex.compile(f"(?:(?P<h>{_alt(_DE_UNIT)})?hundert(?:und)?(?P<r1>{_DE_BELOW_100})?|(?P<r2>{_DE_BELOW_100}))",
+                           regex.IGNORECASE)
+_NUMBER_WORDS = (f"(?:{_EN_WORD})(?:(?:[ \\t]+|-)(?:and[ \\t]+)?(?:{_EN_WORD}))*"
+                 f"|(?:(?:{_alt(_DE_UNIT)})?hundert(?:und)?{_DE_BELOW_100}?|{_DE_BELOW_100})")
+_IMAGE_WORD = r"(?:(?:image|img|ima|bild|slice|schicht)\b\.?|(?:im|bi|b)\.)"
+_NR = r"(?:[ \t]*(?:no\.|nr\.|number\b|nummer\b))?[ \t]*"
+#: a number in words after a series word, before an image word ("series four image 122", "Se. vier Ima. 210"), or
+#: after an image word, before punctuation or "of", "bis", "to" ("image forty one,", "Bild achtundvierzig."): so words
+#: of prose ("on these images two nodules", "in allen Schichten drei Herde") stay words; speech recognition's "to" and
+#: "for" for "two" and "four" between a series word and an image word ("series to image 51")
+_SPOKEN_NUMBER = regex.compile(
+    rf"\b(?:(?:series|serie|sequenz)\b|(?:ser|se)\.){_NR}(?P<num>{_NUMBER_WORDS}|to|too|for)\b"
+    rf"(?=[ \t]*,?[ \t]*{_IMAGE_WORD})"
+    rf"|\b{_IMAGE_WORD}{_NR}(?P<num>{_NUMBER_WORDS})\b"
+    r"(?=[ \t]*(?:[.,;:)\]]|\n|$|(?:of|on|in|bis|to|through|and|und)\b))",
+    regex.IGNORECASE)
+#: "serious" for "series" before a series number and an image word ("serious 3 image 42", "SERIOUS to image 58")
+_SERIOUS = regex.compile(r"\bserious(?=[ \t]+(?:\d{1,4}|[a-z]+(?:[ \t-][a-z]+){0,2})[ \t]*,?[ \t]*(?:images?|img|im)\b)",
+                         regex.IGNORECASE)
+#: "imagine" for "image" after a series number, before an image number ("series 2 imagine 58")
+_IMAGINE = regex.compile(r"(?<=\bseri(?:es|ous)[ \t]*\d{1,4}[ \t]*,?[ \t]*)imagine(?=[ \t]*\d)", regex.IGNORECASE)
+_HOMOPHONES = {"to": 2, "too": 2, "for": 4}
+
+
+def _english_number(words: list[str]) -> tuple[int, int] | None:
+    """(value, how many of `words` it takes) of the English number `words` start with ("one hundred and twelve" ->
+    (112, 4)); None when they start with none."""
+    i, value = 0, 0
+    if len(words) > 1 and words[0] in _EN_UNITS and words[1] == "hundred":
+        value, i = 100 * _EN_UNITS[words[0]], 2
+        if i < len(words) and words[i] == "and":
+            i += 1
+    if i < len(words) and words[i] in _EN_TENS:
+        value += _EN_TENS[words[i]]
+        i += 1
+        if i < len(words) and words[i] in _EN_UNITS:
+            value += _EN_UNITS[words[i]]
+            i += 1
+    elif i < len(words) and (words[i] in _EN_TEENS or words[i] in _EN_UNITS):
+        value += _EN_TEENS.get(words[i]) or _EN_UNITS[words[i]]
+        i += 1
+    if i and words[i - 1] == "and":  # "one hundred and" before something else: the hundred alone
+        i -= 1
+    return (value, i) if value else None
+
+
+def _german_number(word: str) -> int | None:
+    m = _DE_NUMBER.fullmatch(word.lower())
+    if m is None:
+        return None
+    value = 100 * (_DE_UNIT[m.group("h")] if m.group("h") else 1) if m.group("r2") is None else 0
+    rest = m.group("r1") or m.group("r2") or ""
+    if rest in _DE_TEEN or rest in _DE_TENS or rest in _DE_UNIT:
+        value += _DE_TEEN.get(rest) or _DE_TENS.get(rest) or _DE_UNIT[rest]
+    elif rest:
+        unit, tens = rest.split("und", 1)
+        value += _DE_UNIT[unit] + _DE_TENS[tens]
+    return value
+
+
+def spoken_numbers(text: str) -> str:
+    """`text` with numbers dictated as words after a series or image word written as digits, and speech recognition's
+    "serious" for "series" and "imagine" for "image" in a reference undone: "serious 3 image 42" -> "series  3 image 42",
+    "series four image 122" -> "series 4    image 122", "Bild achtundvierzig" -> "Bild 48"; the same length (the
+    digits take the words' place, blanks the rest)."""
+    def serious(m: regex.Match) -> str:
+        return ("SERIES " if m.group(0).isupper() else m.group(0)[0] + "eries ")
+
+    if "erious" in text or "ERIOUS" in text:
+        text = _SERIOUS.sub(serious, text)
+    if "magine" in text or "MAGINE" in text:
+        text = _IMAGINE.sub(lambda m: m.group(0)[:4] + ("E  " if m.group(0).isupper() else "e  "), text)
+
+    def one(m: regex.Match) -> str:
+        num = m.group("num")
+        low = num.lower()
+        if low in _HOMOPHONES:
+            value, used = _HOMOPHONES[low], num
+        elif (de := _german_number(num)) is not None:
+            value, used = de, num
+        else:
+            parts = regex.split(r"([ \t]+|-)", num)  # words and their separators
+            words = [w.lower() for w in parts[::2]]
+            en = _english_number(words)
+            if en is None:
+                return m.group(0)
+            value, n_words = en
+            used = "".join(parts[:2 * n_words - 1])
+        digits = str(value)
+        head = m.group(0)[:m.start("num") - m.start()]
+        return head + digits + " " * (len(used) - len(digits)) + num[len(used):]
+    return _SPOKEN_NUMBER.sub(one, text)
+
+
 def _blank_escape(m: regex.Match) -> str:
     """The line break or tab an escape stands for, padded with blanks before it to the escape's length."""
     return " " * (len(m.group(0)) - 1) + ("\t" if m.group(0) == "\\t" else "\n")
@@ -245,6 +359,7 @@ def clean_text(text: str | bytes | None) -> str:
     text = repair_ocr_references(text)
     if "Punkt" in text or "Komma" in text:
         text = spoken_punctuation(text)
+    text = spoken_numbers(text)
     if "-\n" in text or "- \n" in text:  # after the line breaks are back, so a word broken at one is joined
         text = join_hyphenated(text)
     return text

@@ -1,4 +1,7 @@
 """Report text as exports hold it: HL7 v2 escapes (RTF, HTML and bytes are in the robustness strings of test_mining)."""
+from hypothesis import given
+from hypothesis import strategies as st
+
 from mining.mine import mine_report
 from mining.text_clean import clean_text
 
@@ -133,3 +136,85 @@ def test_a_word_hyphenated_at_an_escaped_line_break_is_joined_too():
     """The line breaks come back before words broken at them are joined."""
     text = r"FINDINGS:\npartial atelec-\ntasis (series 4, image 3).\nEnd"
     assert clean_text(text) == "FINDINGS: \npartial\n   atelectasis (series 4, image 3). \nEnd"
+
+
+def test_numbers_dictated_as_words_after_series_and_image_words_become_digits():
+    """Uncorrected speech recognition writes the numbers of a reference as words and hears "series" as "serious", "two"
+    as "to"; the digits take the words' place and blanks the rest, so offsets stay valid."""
+    cases = {
+        "nodule (serious 3 image 42).": "nodule (series  3 image 42).",
+        "(SERIOUS 3 IMAGE 88)": "(SERIES  3 IMAGE 88)",
+        "(series 2 imagine 58)": "(series 2 image   58)",
+        "node (series to image 51), (series for image 38), (serious to image 58)":
+            "node (series 2  image 51), (series 4   image 38), (series  2  image 58)",
+        "series four image 122, previously": "series 4    image 122, previously",
+        "image one hundred eighteen of the prior": "image 118                  of the prior",
+        "image one hundred and twelve, stable": "image 112                   , stable",
+        "(series three, image forty-five).": "(series 3    , image 45        ).",
+        "(Serie drei Bild 64 bis 70).": "(Serie 3    Bild 64 bis 70).",
+        "Se. vier Ima. 210 Punkt": "Se. 4    Ima. 210 Punkt",
+        "Bild achtundvierzig. Ein": "Bild 48            . Ein",
+        "Bild Nummer einhundertzwölf)": "Bild Nummer 112            )",
+        "Bild vierhundertachtundvierzig;": "Bild 448                      ;",
+    }
+    for text, want in cases.items():
+        assert clean_text(text) == want
+
+
+def test_number_words_in_prose_stay_words():
+    for text in ("a series of nodules", "image quality is poor", "series to the left", "images for comparison",
+                 "a serious complication (series 3, image 4)", "on these images two nodules", "Bilder und Befunde",
+                 "in allen Schichten drei Herde", "Im Bild zwei Herde", "the serious one", "image one hundred percent",
+                 "Imagine 3 nodules", "series 3 imagine the"):
+        assert clean_text(text) == text
+
+
+def test_references_dictated_with_words_are_read():
+    text = ("FINDINGS:\nSpiculated nodule in the right upper lobe (serious 3 image 42). Node (series to image 51).\n"
+            "Nodule in the left lower lobe, series four image one hundred twelve, stable.\n"
+            "Befund:\nRundherd im Unterlappen (Serie drei Bild 64 bis 70). Knoten Se. vier Ima. 210.")
+    got = [(r.series_number, r.image_number, r.image_number_end) for r in mine_report(clean_text(text)).references]
+    assert got == [(3, 42, None), (2, 51, None), (4, 112, None), (3, 64, 70), (4, 210, None)]
+
+
+_EN = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen " \
+      "eighteen nineteen".split()
+_EN_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_DE = "null eins zwei drei vier fünf sechs sieben acht neun zehn elf zwölf dreizehn vierzehn fünfzehn sechzehn siebzehn " \
+      "achtzehn neunzehn".split()
+_DE_TENS = "_ _ zwanzig dreißig vierzig fünfzig sechzig siebzig achtzig neunzig".split()
+
+
+def _english(n: int, sep: str) -> str:
+    head = f"{_EN[n // 100]} hundred" if n >= 100 else ""
+    n %= 100
+    tail = _EN[n] if n < 20 else _EN_TENS[n // 10] + (sep + _EN[n % 10] if n % 10 else "")
+    return " ".join(p for p in (head, tail if n else "") if p)
+
+
+def _german(n: int) -> str:
+    head = ("ein" if n // 100 == 1 else _DE[n // 100]) + "hundert" if n >= 100 else ""
+    n %= 100
+    unit = "ein" if n % 10 == 1 else _DE[n % 10]
+    tail = "" if n == 0 else _DE[n] if n < 20 else (unit + "und" if n % 10 else "") + _DE_TENS[n // 10]
+    return head + tail
+
+
+@given(st.integers(1, 999), st.sampled_from([" ", "-"]), st.sampled_from(["image", "Image", "IMAGE", "im."]),
+       st.sampled_from([",", ".", ")", " of the prior"]))
+def test_any_english_number_in_words_after_an_image_word_is_its_digits(n, sep, word, after):
+    words = _english(n, sep)
+    assert clean_text(f"nodule ({word} {words}{after}") == f"nodule ({word} {n}{' ' * (len(words) - len(str(n)))}{after}"
+
+
+@given(st.integers(1, 999), st.sampled_from(["Bild", "Bi.", "Ima."]))
+def test_any_german_number_in_words_after_an_image_word_is_its_digits(n, word):
+    words = _german(n)
+    assert clean_text(f"Herd ({word} {words})") == f"Herd ({word} {n}{' ' * (len(words) - len(str(n)))})"
+
+
+@given(st.text(max_size=300))
+def test_spoken_numbers_keeps_any_texts_length(text):
+    from mining.text_clean import spoken_numbers
+
+    assert len(spoken_numbers(text)) == len(text)
