@@ -20,7 +20,7 @@ from mining.context import (DATED, MODIFIERS, PRIOR_EXAM_DE, Trigger, compared_e
 from mining.findings import MODIFIED_VALUE, RANK, Mention, aggregate, finding_rules, label_mentions
 from mining.language import detect_language
 from mining.prefilter import may_hold, span_stems
-from mining.references import RawRef, find_references, series_mentions
+from mining.references import RawRef, find_references, image_totals, series_mentions
 from mining.rules import BranchScan
 from mining.sections import find_sections, plain_headings
 from mining.sentences import split_sentences
@@ -62,7 +62,11 @@ _PRIOR_AFTER = regex.compile(
     rf"(?!(?:\s+{_EXAM_NOUN})?\s*[:#]?\s*(?!\d{{1,2}}[./-]\d{{1,2}}[./-](?:\d{{4}}|\d{{2}})(?!\d))\d"
     r"|\s+(?:(?:on|in|at|auf)\s+(?:the\s+|der\s+)?)?(?:series|serie|image|bild|se|im|slice|schicht)\b)"
     rf"|[ \t]*[)\]]?[ \t]*(?:{_PRIOR_EXAM}|(?:{DATED})(?!,?\s*\d+(?:[.,]\d+)?\s*(?:mm|cm)\b))"
-    r"|[ \t]*[;,][ \t]*(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})(?=[ \t]*[)\]])",
+    r"|[ \t]*[;,][ \t]*(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})(?=[ \t]*[)\]])"
+    # an exam's kind and date in a parenthesis of their own: "Series 3, image 85 (LDCT 02/22/2023)" (not the report's own
+    # exam's date: `_dates_this_exam`)
+    r"|[ \t]*\([ \t]*(?:ld|hr)?(?:ct|cta|ctpa|pet[-/]?ct|mri?|study|exam|scan)[ \t]+(?:(?:of|from|vom|dated)[ \t]+)?"
+    r"(?P<date>\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{2}-\d{2})(?=[ \t]*\))",
     regex.IGNORECASE,
 )
 #: Between an exam phrase and the reference right after it, which the phrase then names: "prior exam 2:40".
@@ -355,6 +359,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
     after_end: dict[int, int] = {}  # group -> end of what dates it after it
     statements = None
     exam_map: dict[str, int] | None = None  # each prior exam's series, where the report names them (`exam_series`)
+    totals: dict[int, int | None] | None = None  # image counts the report states, with their series (`image_totals`)
     inferred_series: dict[int, int | None] = {}  # group -> its inferred series
     out: list[Reference] = []
     cut_from: dict[int, list[tuple[int, int]]] = {}  # ref_id -> spans cut from its snippet (its labels skip them)
@@ -379,6 +384,8 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             k = bisect.bisect_right(gends, r.start) - 1
             prev_end = after_end.get(gorder[k], gends[k]) if k >= 0 and gstarts[k] >= sent[0] else sent[0]
             after = _PRIOR_AFTER.match(text, r.end, min(len(text), r.end + 60))
+            if after is not None and after.group("date") and _dates_this_exam(text, after.group("date")):
+                after = None  # "(CT 03/14/2024)" of the report's own exam
             if after is not None and "," in text[r.end:after.end()].split(None, 1)[0] \
                     and not _CLAUSE_END.match(text, after.end()):
                 after = None  # after a comma it opens a clause of its own: "on image 45, previously it measured 4 mm"
@@ -392,6 +399,9 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             column = column_exam(text, r.item_start) if after is None else None  # (a cell's image, not the cell)
             seg, default = (prev_end, sec.name == "COMPARISON") if column is None else (max(prev_end, column[1]), column[0])
             is_prior = after is not None or _is_prior(text, r, seg, triggers, trig_starts, default)
+            if (not is_prior and column is None and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2]
+                    and gorder[k] not in after_end and _SIZE_LIST_GAP.fullmatch(text, gends[k], r.start)):
+                is_prior = True  # the next size of a list of the prior's: "On 2023-02-15 22 mm [5:58] and 25 mm [5:66]"
             if after is not None and ";" in text[r.start:groups[g][1]]:
                 # a list whose items a semicolon parts: what dates it after its end dates its last item only ("(4:40;
                 # 4:39 on 2023 study)"), the items before keep what their own words say
@@ -433,6 +443,11 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
         if inside:
             cut_from[i] = inside
         series, inferred = r.series, False
+        if series is None and r.count is not None:  # "188/402" where the report says series 3 holds 402 images
+            if totals is None:
+                totals = image_totals(text)
+            series = totals.get(r.count)
+            inferred = series is not None
         if series is None:
             if g not in inferred_series:  # the images of a list share their expression's span, hence its inference
                 if statements is None:
@@ -802,6 +817,10 @@ _PRIOR_SERIES_THOSE = regex.compile(
 #: What stands between this exam's image and the prior's where a report cites both as "A / B": "(3:45 / 2:40)", "9 mm
 #: (Se 2/Bi 31)  /  13 mm (Se 2/Bi 33)".
 _SLASH_GAP = regex.compile(r"[ \t)\]]*/[ \t]*(?:\d{1,3}(?:[.,]\d)?[ \t]*(?:mm|cm)[ \t]*)?[(\[]?[ \t]*", regex.IGNORECASE)
+#: Between two sizes of one list, each with its image: "these measured 22 mm [5:58] and 25 mm [5:66]" (the second is
+#: of the exam the first is of)
+_SIZE_LIST_GAP = regex.compile(r"[ \t)\]]*(?:,|,?[ \t]+(?:and|und|sowie))[ \t]+\d{1,3}(?:[.,]\d)?(?:[ \t]*[x×][ \t]*"
+                               r"\d{1,3}(?:[.,]\d)?)*[ \t]*(?:mm|cm)[ \t]*[(\[]?[ \t]*", regex.IGNORECASE)
 #: A report's statement that it cites this exam's image and then the prior's, apart by a slash: "Image references are
 #: given as (current series:image / prior series:image)", "(Kurzachse, aktuell / VU; ...)", "Image no. (Current / Prev)".
 _SLASH_ORDER = regex.compile(
@@ -845,7 +864,9 @@ _SERIES_STATEMENT = regex.compile(
     r"|in\s+(?:the\s+|this\s+)?(?:[\w-]+\s+)?section|(?:of|for|on|in)\s+(?:the\s+)?current"
     r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
     r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE + r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
-    r"(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,4}?(?:series|reconstruction)(?:\s+" + _EACH_EXAM + ")?|"
+    r"(?:the\s+)?(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,4}?(?:series|reconstruction)(?:\s+" + _EACH_EXAM + ")?"
+    # or what it shows and its number in brackets: "refer to the axial CT (series 3, 3 mm)"
+    r"|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*series\s*\d))|"
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung"
     r"|\s+ohne\s+(?:serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
@@ -1055,9 +1076,11 @@ _EXAM_DATE = regex.compile(
 
 
 def _day_readings(date: str) -> set[tuple[int, ...]]:
-    """The (year, month, day) a date may be, or (year, month) for a month: "03/11/2024" both ways round, "15.05.2024"
-    day first, "2024-05-21" year first."""
+    """The (year, month, day) a date may be, (year, month) for a month, (year,) for a year: "03/11/2024" both ways round,
+    "15.05.2024" day first, "2024-05-21" year first."""
     n = [int(x) for x in regex.findall(r"\d+", date)]
+    if len(n) == 1:
+        return {(n[0],)}
     if len(n) == 2:
         return {(n[1], n[0])}
     if n[0] > 31:
@@ -1065,21 +1088,32 @@ def _day_readings(date: str) -> set[tuple[int, ...]]:
     return {(n[2], n[1], n[0])} if "." in date else {(n[2], n[0], n[1]), (n[2], n[1], n[0])}
 
 
+def _exam_days(text: str) -> set[tuple[int, ...]]:
+    """The readings (`_day_readings`) of the dates the report gives its own exam (`_EXAM_DATE`)."""
+    days: set[tuple[int, ...]] = set()
+    for m in _EXAM_DATE.finditer(text):
+        days |= _day_readings(m.group("d") or m.group("t") or m.group("c"))
+    return days
+
+
+def _dates_this_exam(text: str, date: str) -> bool:
+    """Whether `date` may be the report's own exam's date."""
+    return bool(_exam_days(text) & _day_readings(date))
+
+
 def _this_exams_dates(text: str, triggers: list[Trigger]) -> list[Trigger]:
     """`triggers` with a date labelling a size ("- 03/11/2024: 2.2 x 1.6 cm (series 4, image 47)", `prior_date_label`)
     that is the report's own exam's date (`_EXAM_DATE`) made a current trigger: a follow-up list names every exam by its
     date, this one's too."""
-    days: set[tuple[int, ...]] = set()
-    for m in _EXAM_DATE.finditer(text):
-        days |= _day_readings(m.group("d") or m.group("t") or m.group("c"))
+    days = _exam_days(text)
     if not days:
         return triggers
-    months = {d[:2] for d in days}
+    months, years = {d[:2] for d in days}, {d[:1] for d in days}
     out = []
     for t in triggers:
         if t.rule == "prior_date_label":
             seen = _day_readings(text[t.start:t.end])
-            if seen & days or any(len(d) == 2 and d in months for d in seen):
+            if seen & days or any(len(d) == 2 and d in months or len(d) == 1 and d in years for d in seen):
                 t = Trigger(t.start, t.end, "current", t.direction, "current_date_label")
         out.append(t)
     return out

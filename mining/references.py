@@ -191,7 +191,26 @@ class Matcher:
             out, echoes = _with_columns(out, echoes, cells)
         if echoes:
             out = _with_echoes(text, out, echoes)
-        return _counts_as_series(text, out)
+        return _joined_ranges(text, _counts_as_series(text, out))
+
+
+#: Between two references that are a range's ends: "Im 45/Se 4 through Im 88/Se 4"
+_RANGE_BETWEEN = regex.compile(r"[ \t]*(?:through|thru|to|until|bis|[-\u2013\u2014])[ \t]*", regex.IGNORECASE)
+
+
+def _joined_ranges(text: str, rows: list[RawRef]) -> list[RawRef]:
+    """`rows` with two single images of one series, each a reference of its own, that a range word joins ("(Im 45/Se 4
+    through Im 88/Se 4)") made one range."""
+    out: list[RawRef] = []
+    for r in rows:
+        a = out[-1] if out else None
+        if (a is not None and a.group != r.group and a.series is not None and a.series == r.series
+                and a.image_end is None and r.image_end is None and a.image < r.image and a.count is None
+                and r.count is None and _RANGE_BETWEEN.fullmatch(text, a.end, r.start)):
+            out[-1] = replace(a, end=r.end, item_end=r.item_end, image_end=r.image)
+        else:
+            out.append(r)
+    return out
 
 
 #: What a series/image column heading holds ("Ser/Img", "Se/Bi", "Ser:Img", "Se / Im", "Bild/Serie"), or a column of this
@@ -232,6 +251,14 @@ def _with_echoes(text: str, rows: list[RawRef], echoes: list[list[RawRef]]) -> l
     such a pair where the report says it cites its images so ("(Serie/Bild)", "given as series/image"). Where one bare
     pair's series is named ("Bild 98, Serie 4" and "(4/156)"), the report cites so, and a pair whose image can be no date
     and is above its series counts too ("(6/201)"; not "(135/85)")."""
+    totals = image_totals(text) if "/" in text else {}
+    if totals:  # "188/402" where the report says a series holds 402 images: image 188 of 402
+        counted = [g for g in echoes if all(r.series is not None and 0 < r.series <= r.image and r.image in totals
+                                            for r in g)]
+        if counted:
+            rows = sorted(rows + [replace(r, series=None, image=r.series, count=r.image) for g in counted for r in g],
+                          key=lambda r: r.group)
+            echoes = [g for g in echoes if g not in counted]
     named = {r.series for r in rows} | {s for _, _, s in series_mentions(text)}
     shown = any(all(r.series in named for r in group) for group in echoes)
     habit = _bare_pair_series(echoes)
@@ -296,6 +323,22 @@ _DECLARED_SERIES_IMAGE = regex.compile(
 #: references below are given as series/image", a table column "Se/Im".
 _DECLARED_PAIRS = regex.compile(r"\b(?:series\s*/\s*image|serie\s*/\s*bild|se\.?\s*/\s*(?:im|bi)\.?)(?![^\W\d_])",
                                 regex.IGNORECASE)
+
+
+#: How many images a report says a series holds, and which: "(Serie 3, 402 Bilder)", "series 4: 312 images", "Serie 5, 1
+#: mm, 680 Bilder", "402 images"
+_IMAGE_TOTAL = regex.compile(
+    r"(?:\b(?:series|serie|ser|se)\.?[ \t]*(?P<ser>\d{1,4})[ \t]*[,:(][ \t]*(?:\d+(?:[.,]\d+)?[ \t]*mm[ \t]*,[ \t]*)?)?"
+    r"(?<![\d.,])(?P<n>\d{2,5})[ \t]*(?:bilder|images|slices|schichten|schnittbilder)\b", regex.IGNORECASE)
+
+
+def image_totals(text: str) -> dict[int, int | None]:
+    """The image counts a report states, each with the series it names for it (None where it names none, or two
+    series hold that many)."""
+    named: dict[int, set[int]] = {}
+    for m in _IMAGE_TOTAL.finditer(text):
+        named.setdefault(int(m.group("n")), set()).update([int(m.group("ser"))] if m.group("ser") else [])
+    return {n: next(iter(sers)) if len(sers) == 1 else None for n, sers in named.items()}
 
 
 def _no_date_part(n: int) -> bool:

@@ -4906,3 +4906,73 @@ def test_a_prior_image_takes_the_series_the_report_names_for_its_exam(text, want
 def test_fifty_sixth_review_labels(text, label, value):
     rep = mine_report(text, "r")
     assert {r.label: r.value for r in rep.labels}[label] == value
+
+
+# fifty-seventh review (stop 56): a fifty-seventh and fifty-eighth round of 32 blind reports (addenda, combined chest and
+# abdomen, PET-CT, reformats, key-image lists, several priors, templates, night reports and their finals), and dictation's
+# numbers as words (`test_text_clean`)
+@pytest.mark.parametrize("text, want", [
+    # "N/M" where the report says a series holds M images: image N of that series
+    ("Technik: Nativ, 1 mm Lungenkernel (Serie 3, 402 Bilder), Exspirationsaufnahmen (Serie 5).\nBefund:\nBronchiektasen "
+     "im Mittellappen (188/402 bzw. 171/402). Air-trapping (Serie 5, Bild 41).",
+     [(3, 188, None, False), (3, 171, None, False), (5, 41, None, False)]),
+    ("Technique: axial 1 mm (series 4: 312 images).\nFINDINGS:\nNodule (image 86 of 312), and on image 90 (series 7).",
+     [(4, 86, None, False), (7, 90, None, False)]),
+    # ... of no series where two hold that many; not a count nothing names, nor a date
+    ("Technik: Serie 3, 402 Bilder; Serie 4 (402 Bilder).\nBefund:\nHerd (188/402).", [(None, 188, None, False)]),
+    ("FINDINGS:\nNodule (188/402).", []),
+    ("Technique: 402 images.\nFINDINGS:\nNodule seen 3/12 (4/402).", [(None, 4, None, False)]),
+    # a statement naming what the series shows, its number in brackets
+    ("Technique: Unless otherwise specified, CT image numbers refer to the axial CT (series 3, 3 mm) of the current study."
+     "\nFindings:\n- Nodule, 2.4 cm (im 143). Pleural tag (im 140-147).", [(3, 143, None, False), (3, 140, 147, False)]),
+    # a key-image list: an item led by "im" and a dash; an item number before its series
+    ("Key images (axial CT / fused):\n im 143 - LLL nodule\n im 120 - left hilar node", [(None, 143, None, False),
+                                                                                    (None, 120, None, False)]),
+    ("KEY IMAGES:\n#1  Se 3 / Sl 42  - LUL cavity\n#2  Se 3 / Sl 38  - consolidation", [(3, 42, None, False),
+                                                                                     (3, 38, None, False)]),
+    # the prior's size and image after "when it also measured"; a year labelling a size of a follow-up list; a time
+    # point's "vorhanden"; the next size of a list dated by the clause's start; an exam's kind and date in brackets
+    ("FINDINGS:\n6 mm nodule (se 5, img 71), unchanged from 11/14/2023 when it also measured 6 mm (se 4, img 68).",
+     [(5, 71, None, False), (4, 68, None, True)]),
+    ("Befund:\nLymphknoten subkarinal 12 mm Kurzachse (Se 4 Im 140), 2023 10 mm (Se 4 Im 138), 2022 9 mm (Se 3 Im 135).",
+     [(4, 140, None, False), (4, 138, None, True), (3, 135, None, True)]),
+    ("Untersuchungsdatum: 12.03.2024\nBefund:\nLymphknoten 12 mm (Se 4 Im 140), 2024 10 mm (Se 4 Im 138).",
+     [(4, 140, None, False), (4, 138, None, False)]),
+    ("Befund:\nNTL1 – Pleuraerguss links: TP1 vorhanden (S3:I205); TP3 nicht mehr nachweisbar.\nTL1 – Rundherd: TP1 34 mm "
+     "(S3:I187) | TP2 22 mm (S4:I190) | TP3 19 mm (S4:I188)",
+     [(3, 205, None, True), (3, 187, None, True), (4, 190, None, True), (4, 188, None, False)]),
+    ("FINDINGS:\nSubcarinal 21 mm [3:70]. On 2023-02-15 these measured 22 mm [5:58] and 25 mm [5:66], i.e. slight "
+     "regression.", [(3, 70, None, False), (5, 58, None, True), (5, 66, None, True)]),
+    ("FINDINGS:\nNodule now 11 mm (3:45) and 4 mm (3:90).", [(3, 45, None, False), (3, 90, None, False)]),
+    ("EXAM DATE: 03/14/2024\nKEY IMAGES:\n1. Series 4, image 88 (CT 03/14/2024) - current\n2. Series 3, image 85 (LDCT "
+     "02/22/2023) - same nodule, prior", [(4, 88, None, False), (3, 85, None, True)]),
+    # a range whose ends are whole references
+    ("FINDINGS:\nFlail segment (Im 45/Se 4 through Im 88/Se 4). Scapula (Im 33/Se 8).",
+     [(4, 45, 88, False), (8, 33, None, False)]),
+    ("FINDINGS:\nNodules (Im 45/Se 4 - Im 40/Se 4) and (Im 20/Se 3 to Im 30/Se 4).",
+     [(4, 45, None, False), (4, 40, None, False), (3, 20, None, False), (4, 30, None, False)]),
+])
+def test_fifty_seventh_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("FINDINGS:\nNo pneumothorax. No haemopericardium.", "Pericardial effusion", "absent"),
+    ("Beurteilung:\n1. Bekanntes Rektumkarzinom mit mesorektaler Infiltration.", "Lung opacity", "not_mentioned"),
+    ("Befund:\nAorta abdominalis mit ausgedehnten gemischten Plaques, kein Aneurysma.", "Arterial wall calcification",
+     "present"),
+    ("Befund:\nAorta normal weit, RIVA mit gemischten Plaques.", "Arterial wall calcification", "not_mentioned"),
+    # what an addendum says of the report it amends negates nothing
+    ("*** ADDENDUM ***\nAdditional finding, not included in the original report: 6 mm solid nodule in the left lower "
+     "lobe.", "Lung nodule", "present"),
+    ("*** ADDENDUM ***\nAdditional finding: no nodule in the left lower lobe.", "Lung nodule", "absent"),
+])
+def test_fifty_seventh_review_labels(text, label, value):
+    rep = mine_report(text, "r")
+    assert {r.label: r.value for r in rep.labels}[label] == value
+
+
+def test_a_series_known_by_its_image_count_is_inferred():
+    """The reference "188/402" names no series; the report's "(Serie 3, 402 Bilder)" says which holds it."""
+    (ref,) = extract("Technik: Lungenkernel (Serie 3, 402 Bilder).\nBefund:\nHerd (188/402).")
+    assert (ref.series_number, ref.series_inferred, ref.image_number, ref.image_count) == (3, True, 188, 402)
