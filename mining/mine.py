@@ -699,7 +699,8 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
                                                                                             earlier[-1].end):
         return earlier[-1].series
     after = [(p, s) for p, s in mentions_series[lo:hi]
-             if p > r.end and (exam_of is None or exam_of(p) is None or _listed_with(text, r, raws, p))]
+             if p > r.end and (exam_of is None or exam_of(p) is None or _listed_with(text, r, raws, p)
+                               or _for_each_in_bracket(text, r.start, p))]
     if after:
         return after[0][1]
     # the sentence says it continues on an earlier series ("on the same series", "also on image 108",
@@ -836,6 +837,19 @@ def slash_order(text: str) -> bool:
 _ITEM_GAP = regex.compile(r"[ \t]*(?:[,;]|&|\b(?:and|und|bzw\.|or|oder|sowie)(?!\w))[ \t\n]*"
                           r"(?:(?:and|und|bzw\.|or|oder)(?!\w)[ \t\n]*)?", regex.IGNORECASE)
 _LIST_GAP = regex.compile(r"\s*,?\s*(?:and|und|&|sowie|as\s+well\s+as)?\s*", regex.IGNORECASE)
+
+
+#: Words before a series that name it for every image listed before it: "(aktuell Serie 2, Schicht 88; 2024 Schicht 86,
+#: 2023 Schicht 87, jeweils Serie 2)"
+_EACH_BEFORE = regex.compile(r"\b(?:jeweils|each|all|both|beide|alle)[ \t]+(?:(?:on|in|auf)[ \t]+)?(?:the[ \t]+)?$",
+                             regex.IGNORECASE)
+
+
+def _for_each_in_bracket(text: str, a: int, pos: int) -> bool:
+    """Whether the series named at `pos` is named for each image of the parenthesis holding `a` and `pos`."""
+    open_ = max(text.rfind("(", 0, a), text.rfind("[", 0, a))
+    return (open_ >= 0 and not any(c in "()[]\n" for c in text[open_ + 1:pos])
+            and _EACH_BEFORE.search(text, max(a, pos - 25), pos) is not None)
 
 
 def _listed_with(text: str, r: RawRef, raws, pos: int) -> bool:

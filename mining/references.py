@@ -200,11 +200,11 @@ _RANGE_BETWEEN = regex.compile(r"[ \t]*(?:through|thru|to|until|bis|[-\u2013\u20
 
 def _joined_ranges(text: str, rows: list[RawRef]) -> list[RawRef]:
     """`rows` with two single images of one series, each a reference of its own, that a range word joins ("(Im 45/Se 4
-    through Im 88/Se 4)") made one range."""
+    through Im 88/Se 4)", "(Schicht 178 (Serie 3) bis Sch. 224)": the second names no series) made one range."""
     out: list[RawRef] = []
     for r in rows:
         a = out[-1] if out else None
-        if (a is not None and a.group != r.group and a.series is not None and a.series == r.series
+        if (a is not None and a.group != r.group and a.series is not None and r.series in (a.series, None)
                 and a.image_end is None and r.image_end is None and a.image < r.image and a.count is None
                 and r.count is None and _RANGE_BETWEEN.fullmatch(text, a.end, r.start)):
             out[-1] = replace(a, end=r.end, item_end=r.item_end, image_end=r.image)

@@ -27,9 +27,10 @@ _COMPARED = regex.compile(r"(?:[<>=≥≤]|\bthan|\bals)[ \t]*$", regex.IGNORECA
 _WORD_BEFORE = regex.compile(r"([\w.\-/]*)\Z")
 _LETTER_ITEM = regex.compile(r"[a-h]\)[ \t]")
 #: A day and month without a year ("VU 10.09."), and a series, an image or a size right after it: "(aktuell Se 3/Bi 62, VU 10.09.
-#: Se 3/Bi 58)", "am 06.05. 38 mm (Se 201 Bild 412)" label the image with its exam's date and go on.
+#: Se 3/Bi 58)", "am 06.05. 38 mm (Se 201 Bild 412)", "Restpneumothorax vom 07.05. (Se 3 Bild 95)" label the image with its
+#: exam's date and go on.
 _DAY_MONTH = regex.compile(r"(?:0?[1-9]|[12]\d|3[01])\.(?:0?[1-9]|1[0-2])")
-_REF_NEXT = regex.compile(r"(?:series|serie|ser|se|s|bild|bi|b|image|img|im|ima)\.?[ \t]*\d"
+_REF_NEXT = regex.compile(r"(?:[(\[][ \t]*)?(?:series|serie|ser|se|s|bild|bi|b|image|img|im|ima)\.?[ \t]*\d"
                           r"|\d{1,3}(?:[.,]\d+)?[ \t]*(?:mm|cm)\b", regex.IGNORECASE)
 _PART_SEP = regex.compile(r"[/-]")  # "Bild-Nr.": the abbreviation is the part after the last "/" or "-"
 #: Words a statement cannot end with: a line ending with one goes on on the next line, whatever that line's case

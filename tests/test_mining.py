@@ -4946,9 +4946,20 @@ def test_fifty_sixth_review_labels(text, label, value):
     ("FINDINGS:\nNodule now 11 mm (3:45) and 4 mm (3:90).", [(3, 45, None, False), (3, 90, None, False)]),
     ("EXAM DATE: 03/14/2024\nKEY IMAGES:\n1. Series 4, image 88 (CT 03/14/2024) - current\n2. Series 3, image 85 (LDCT "
      "02/22/2023) - same nodule, prior", [(4, 88, None, False), (3, 85, None, True)]),
+    # forms earlier rounds recorded: a series named for each image of the bracket after them; a day and month before a
+    # bracket ends no sentence; a prior's shorthand before "am <date>" (no clock time); a bracket's label of its exam
+    ("Befund:\nPleuraverdickung (aktuell Serie 2, Schicht 88; 2024 Schicht 86, 2023 Schicht 87, jeweils Serie 2) ist "
+     "größenkonstant.", [(2, 88, None, False), (2, 86, None, True), (2, 87, None, True)]),
+    ("Befund:\nDer ventrale Restpneumothorax vom 07.05. (Se 3 Bild 95) ist resorbiert. Neu (Se 3 Bild 99).",
+     [(3, 95, None, True), (3, 99, None, False)]),
+    ("Befund:\nRundherd 8 mm (5:88, vormals 5:90 am 11.09.2023).", [(5, 88, None, False), (5, 90, None, True)]),
+    ("FINDINGS:\nCalled to Dr A (10:30 am).", []),
+    ("Befund:\nPleuraplaques (aktuell Serie 3, Schicht 178), bereits 2016 nachweisbar (CD 2016: Serie 2, Bild 61).",
+     [(3, 178, None, False), (2, 61, None, True)]),
     # a range whose ends are whole references
     ("FINDINGS:\nFlail segment (Im 45/Se 4 through Im 88/Se 4). Scapula (Im 33/Se 8).",
      [(4, 45, 88, False), (8, 33, None, False)]),
+    ("Befund:\nHerd (Schicht 178 (Serie 3) bis Sch. 224).", [(3, 178, 224, False)]),
     ("FINDINGS:\nNodules (Im 45/Se 4 - Im 40/Se 4) and (Im 20/Se 3 to Im 30/Se 4).",
      [(4, 45, None, False), (4, 40, None, False), (3, 20, None, False), (4, 30, None, False)]),
 ])
