@@ -215,6 +215,9 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
         triggers = _latest_timepoint(view, triggers)
     if any(t.category == "pseudo" and "planning" in view[t.start:t.end].lower() for t in triggers):
         triggers = _same_session_planning(view, triggers)
+    kinds = compared_exam_kinds(view, sections)
+    if kinds:
+        triggers = _with_named_exams(view, triggers, kinds, sections)
     trig_starts = [t.start for t in triggers]
     refs, cut_from = _build_references(text, report_id, lang, raws, sections, sec_starts, sentences, sent_starts,
                                        triggers, trig_starts)
@@ -399,6 +402,8 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             column = column_exam(text, r.item_start) if after is None else None  # (a cell's image, not the cell)
             seg, default = (prev_end, sec.name == "COMPARISON") if column is None else (max(prev_end, column[1]), column[0])
             is_prior = after is not None or _is_prior(text, r, seg, triggers, trig_starts, default)
+            if not is_prior and _names_compared_exam_after(text, r.end, triggers, trig_starts):
+                is_prior = True  # "(eg series 5 image 140 of the CTPA)", the CTPA the report compares with
             if (not is_prior and column is None and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2]
                     and gorder[k] not in after_end and _SIZE_LIST_GAP.fullmatch(text, gends[k], r.start)):
                 is_prior = True  # the next size of a list of the prior's: "On 2023-02-15 22 mm [5:58] and 25 mm [5:66]"
@@ -409,6 +414,8 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             if not is_prior:  # a finding said to be gone cannot be shown on this exam
                 nxt = bisect.bisect_right(gstarts, r.start)
                 is_prior = _gone_after(text, r.end, min(sent[1], gstarts[nxt] if nxt < len(gstarts) else sent[1]))
+            if not is_prior and _names_compared_exam_after(text, r.end, triggers, trig_starts):
+                is_prior = True  # "(eg series 5 image 140 of the CTPA)", the CTPA the report compares with
             if (not is_prior and column is None and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2] is True
                     and _ITEM_GAP.fullmatch(text, gends[k], r.start)):
                 # the next item of a list of the prior exam's images: "(dort Se. 2 Im. 47 bzw. Se. 2 Im. 55)"
@@ -780,8 +787,8 @@ _THIS_SERIES = regex.compile(
     r"schichtnummern|image\s+numbers|images|image\s+references)\b[^.;\n]{0,30}?\b(?:beziehen\s+sich\s+auf|refer\s+to|are\s+from)"
     r"\s+(?:diese|this|that)\s+(?:serie|series)\b", regex.IGNORECASE)
 
-#: "Se."/"Ser." for a series word: where a text has neither it nor "serie", it names no series for its images.
-_SE_DOT = re.compile(r"\b[Ss][Ee][Rr]?\.")
+#: "Se."/"Ser."/"S." for a series word: where a text has neither it nor "serie", it names no series for its images.
+_SE_DOT = re.compile(r"\b[Ss](?:[Ee][Rr]?)?\.")
 
 #: A series named as the rule with its exceptions: "(axial series 4 unless stated)", "Serie 2, soweit nicht anders
 #: angegeben".
@@ -868,7 +875,8 @@ _SAME_SERIES = regex.compile(
 )
 #: An aside a series statement may hold: "Bildnummern (IMA) beziehen sich, soweit nicht anders angegeben, auf Serie 6".
 _UNLESS = (r"\s*[,\u2013\u2014-]\s*(?:(?:soweit|sofern|wenn|falls)\s+nicht\s+anders|unless\s+otherwise)\s+"
-           r"(?:angegeben|vermerkt|bezeichnet|genannt|gekennzeichnet|stated|noted|specified|indicated)\s*[,\u2013\u2014-]")
+           r"(?:angegeben|angeführt|aufgeführt|erwähnt|vermerkt|bezeichnet|genannt|gekennzeichnet|stated|noted|specified|indicated)"
+           r"\s*[,\u2013\u2014-]")
 _ASIDE = r"(?:\s*\([^()\n]{1,30}\))?(?:" + _UNLESS + ")?"
 #: A statement naming the series the report's image numbers refer to, or (group "head") a list heading naming the series
 #: of its section's images.
@@ -882,13 +890,17 @@ _SERIES_STATEMENT = regex.compile(
     # or what it shows and its number in brackets: "refer to the axial CT (series 3, 3 mm)"
     r"|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*series\s*\d))|"
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+aktuellen\s+untersuchung"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+(?:aktuellen\s+|akt\.\s*)untersuchung"
     r"|\s+ohne\s+(?:serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
     + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:(?:ebenfalls|auch|jeweils|stets|immer)\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     # the series, or what it shows and its number in brackets: "auf die Rückenlage (Serie 2)"
-    r"(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|(?:se|ser)\.|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*serie\s*\d))"
+    r"(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|(?:se|ser|s)\.|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*serie\s*\d))"
     # and then this exam's: "auf die axiale Lungenrekonstruktion 1 mm, aktuell Serie 3, in beiden Voruntersuchungen ..."
     r"(?:\s+\d+(?:[.,]\d+)?\s*mm\s*,\s*(?:aktuell|akt\.|current)\s+(?:serie|series))?|"
+    # the exam's, without a verb: "Bildangaben akt. Unters. Serie 4 (Lunge 1,5mm)", "Bildnummern der aktuellen
+    # Untersuchung: Serie 3"
+    r"(?:bildangaben|bildnummern|schichtangaben)\s+(?:der\s+)?(?:akt\.|aktuellen?)\s*(?:unters\.|untersuchung)\s*:?\s*"
+    r"(?:serie|se\.)|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
     r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?series|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben)\s+(?:jeweils\s+(?:(?:in|der|von|zu|aus)\s+(?:der\s+)?)?|"
@@ -1113,6 +1125,74 @@ def _exam_days(text: str) -> set[tuple[int, ...]]:
 def _dates_this_exam(text: str, date: str) -> bool:
     """Whether `date` may be the report's own exam's date."""
     return bool(_exam_days(text) & _day_readings(date))
+
+
+#: An exam named by its kind: a compound ("Akut-CT", "Staging-CT", "Polytrauma-CT (Schockraum)") or an acronym ("CTPA").
+#: Group "key": what names it again later ("akut" in "in der Akut-CT"; "schockraum" also for "Schockraum-CT").
+_EXAM_KIND = regex.compile(
+    r"\b(?P<key>[a-zäöü]{4,})-(?:ct|cta|mrt|mri)\b(?:[ \t]*\((?P<alias>[a-zäöü]{4,})\))?"
+    r"|\b(?P<acronym>ctpa|ctca|cta|pet[-/]?ct|hrct|ldct)\b", regex.IGNORECASE)
+#: Where a report names the exams it compares with, outside a comparison section: "Vergleich mit der Akut-CT",
+#: "compared to the CTPA"
+_COMPARED_WITH = regex.compile(r"\b(?:(?:im\s+)?vergleich\s+(?:mit|zu)(?:r|m)?|compared\s+(?:to|with)|comparison\s+with)"
+                               r"\s+(?:der|dem|den|the)?\s*", regex.IGNORECASE)
+
+
+_ACRONYMS = frozenset({"ctpa", "ctca", "cta", "pet-ct", "hrct", "ldct"})
+
+
+def _kind_keys(text: str, start: int = 0, end: int | None = None) -> set[str]:
+    out = set()
+    for m in _EXAM_KIND.finditer(text, start, len(text) if end is None else end):
+        out.update(k.lower().replace("/", "-") for k in m.group("key", "alias", "acronym") if k)
+    return out
+
+
+def compared_exam_kinds(text: str, sections) -> set[str]:
+    """The kinds of the exams a report compares with ("Voruntersuchung: Polytrauma-CT (Schockraum)", "Comparison: CTPA
+    21/08/2022", "Vergleich mit der Akut-CT"), less those of its own exam (its title, before the first section): a later
+    "in der Akut-CT", "(Akut-CT 4/150)", "of the CTPA" names that prior exam."""
+    lower = text.lower()
+    if "ct" not in lower and "mr" not in lower:
+        return set()
+    kinds: set[str] = set()
+    for sec in sections:
+        if sec.name == "COMPARISON":
+            kinds |= _kind_keys(text, sec.header_end, sec.end)
+    for m in _COMPARED_WITH.finditer(text):
+        kinds |= _kind_keys(text, m.end(), m.end() + 30) if _EXAM_KIND.match(text, m.end()) else set()
+    if not kinds:
+        return kinds
+    title_end = next((sec.start for sec in sections if sec.name != "OTHER"), min(len(text), 400))
+    return kinds - _kind_keys(text, 0, title_end)
+
+
+def _with_named_exams(text: str, triggers: list[Trigger], kinds: set[str], sections) -> list[Trigger]:
+    """`triggers` with a prior trigger at each later naming of a compared exam's kind (`compared_exam_kinds`) in the
+    report's body: "in der Akut-CT an gleicher Stelle Konsolidierung, Serie 4, Bild 188", "(Akut-CT 4/150)", "Im
+    Staging-CT Lunge dort frei (Ser. 5 Img. 150)"."""
+    body = [(sec.header_end, sec.end) for sec in sections if sec.name not in ("COMPARISON", "HISTORY", "TECHNIQUE", "OTHER")]
+    words = [regex.escape(k) + ("" if k in _ACRONYMS else r"-?(?:ct|cta|mrt|mri)") for k in kinds]  # "Schockraum-CT",
+    # not the trauma room's "(Schockraum)"
+    names = regex.compile(r"\b(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")(?![\w-])", regex.IGNORECASE)
+    new = [Trigger(m.start(), m.end(), "prior", "forward", "compared_exam_kind")
+           for a, b in body for m in names.finditer(text, a, b)]
+    return sorted(triggers + new, key=lambda t: t.start) if new else triggers
+
+
+#: Between a reference and the compared exam named right after it: "image 140 of the CTPA", "Bild 88 der Akut-CT"
+_OF_EXAM = regex.compile(r"[ \t]*(?:of|on|in|from|der|des|in\s+der|aus\s+der|im)[ \t]+(?:the[ \t]+)?", regex.IGNORECASE)
+
+
+def _names_compared_exam_after(text: str, end: int, triggers: list[Trigger], trig_starts: list[int]) -> bool:
+    """Whether a compared exam's kind (`_with_named_exams`) is named right after a reference ending at `end`."""
+    i = bisect.bisect_right(trig_starts, end)
+    while i < len(triggers) and triggers[i].start <= end + 16:
+        t = triggers[i]
+        if t.rule == "compared_exam_kind" and _OF_EXAM.fullmatch(text, end, t.start):
+            return True
+        i += 1
+    return False
 
 
 def _this_exams_dates(text: str, triggers: list[Trigger]) -> list[Trigger]:

@@ -4987,3 +4987,67 @@ def test_a_series_known_by_its_image_count_is_inferred():
     """The reference "188/402" names no series; the report's "(Serie 3, 402 Bilder)" says which holds it."""
     (ref,) = extract("Technik: Lungenkernel (Serie 3, 402 Bilder).\nBefund:\nHerd (188/402).")
     assert (ref.series_number, ref.series_inferred, ref.image_number, ref.image_count) == (3, True, 188, 402)
+
+
+# fifty-eighth review (stop 56): a fifty-ninth and sixtieth round of 32 blind reports, everyday reports as busy
+# radiologists write them (terse, abbreviated, styles mixed inside one report)
+@pytest.mark.parametrize("text, want", [
+    # series statements: the exam's without a verb; "wenn nicht anders angeführt"; "S. 3"
+    ("Befund:\nBildangaben akt. Unters. Serie 4 (Lunge 1,5mm)\nKonsolidierung UL re. Bild 188-231. Nodulus OL li Bild 64, "
+     "2021 identisch (Bild 61).", [(4, 188, 231, False), (4, 64, None, False), (None, 61, None, True)]),
+    ("Bildnummern der akt. Untersuchung beziehen sich, wenn nicht anders angeführt, auf Serie 301 (Lunge 1 mm).\nBefund:\n"
+     "Verdichtung, Bildnr. 205.", [(301, 205, None, False)]),
+    ("Technik: Bildnr. beziehen sich auf S. 3 (Thx axial 1mm) sofern nicht anders vermerkt.\nBefund Thorax:\nRundherde, "
+     "z.B. UL re B. 188, OL li B. 62 u. UL li B. 201-214. LK bis 12 mm (S. 5/B. 40).",
+     [(3, 188, None, False), (3, 62, None, False), (3, 201, 214, False), (5, 40, None, False)]),
+    # forms of one report: "S4 B 112" in prose, "Se 602 B 210", a plane and its series number, "sl 118", "im 118"
+    ("Befund:\nEmboli z.B. UL-Arterie li S4 B 120-134, ML-Segmentarterien S4 B 112.", [(4, 120, 134, False),
+                                                                                        (4, 112, None, False)]),
+    ("Befund:\n- Hämatothorax li schmal, Se 602 B 210.", [(602, 210, None, False)]),
+    ("FINDINGS:\nFlail segment - see sag 605 image 54 and 61. Scapula (3:40).",
+     [(605, 54, None, False), (605, 61, None, False), (3, 40, None, False)]),
+    ("FINDINGS:\nSmall pericardial effusion (slice 120), new (not seen on prior sl 118 series 3).",
+     [(None, 120, None, False), (3, 118, None, True)]),
+    ("FINDINGS:\n4mm RML nodule im 118, nonspecific. Further 4mm nodule RML im 160/312.",
+     [(None, 118, None, False), (None, 160, None, False)]),
+    ("Befund:\nZ.n. Pneumonie im 13. Lebensjahr, Rundherd im 3. Segment, im 5-Jahres-Verlauf regredient, Sättigung im "
+     "6-MWT 88 %, Herd im 2 mm Abstand.", []),
+    # a sentence goes on after a shortened adjective; a file number is no series and image
+    ("Befund:\nLi OL (ebenfalls Se. 6) einzelne zentrilob. Knötchen Bild 70-82.", [(6, 70, 82, False)]),
+    ("Zusatzgutachten im Feststellungsverfahren BK-Nr. 4103/4104\nAuftraggeber: BG RCI, Az. 4103/22-0815-K\nBefund:\n"
+     "Pleuraplaques (Serie 3, Bild 178).", [(3, 178, None, False)]),
+    # the prior's: "bereits 2019 vorhanden", "unverändert zu 12/2023" after this exam's image
+    ("Befund:\nNodulus 5 mm Lingula Ser 3 Bild 102 - bereits 2019 vorhanden (Ser 2 Bild 97), unverändert.",
+     [(3, 102, None, False), (2, 97, None, True)]),
+    ("Befund:\nResidualgewebe 28 x 11 mm (Se 3/Im 58), unverändert zu 12/2023 (Se 3/Im 57).",
+     [(3, 58, None, False), (3, 57, None, True)]),
+    # an exam the report compares with, named again by its kind: its images are the prior's
+    ("Voruntersuchung: Polytrauma-CT (Schockraum) vom 06.05.2025.\nBefund:\nThoraxdrainage rechts (Schockraum) mit Spitze "
+     "apikal (Serie 3, Bild 42). Hämatothorax 4,3 cm (Serie 3, Bild 131; Schockraum-CT: 2,1 cm, Serie 4, Bild 260).",
+     [(3, 42, None, False), (3, 131, None, False), (4, 260, None, True)]),
+    ("Fragestellung: Vergleich mit der Akut-CT.\nBefund:\nBänder (aktuell Serie 3, Bild 201; in der Akut-CT an gleicher "
+     "Stelle Konsolidierung, Serie 4, Bild 188). Der 5 mm Knoten (Akut-CT 4/150) ist nicht mehr abgrenzbar.",
+     [(3, 201, None, False), (4, 188, None, True), (4, 150, None, True)]),
+    ("Voruntersuchungen: CT 06.10.2023 und Staging-CT 21.08.2023.\nBefund:\nNeue Konsolidierungen (Ser. 4 Img. 140). Im "
+     "Staging-CT Lunge dort frei (Ser. 5 Img. 150).", [(4, 140, None, False), (5, 150, None, True)]),
+    ("CT Chest - HRCT protocol\nComparison: CTPA 21/08/2022 and HRCT 28/11/2022.\nFindings:\nGround glass (eg series 5 image "
+     "140 of the CTPA). Now reticulation (series 3 image 88 of the HRCT).", [(5, 140, None, True), (3, 88, None, False)]),
+])
+def test_fifty_eighth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Clinical Hx: ESRF on HD. CXR - L lower zone opacity. ?source of sepsis\nFindings:\nNo consolidation.", "Lung opacity",
+     "not_mentioned"),
+    ("Findings:\nMediastinal nodes mildly enlarged, reactive type, largest subcarinal 12 mm (4/95).", "Lymphadenopathy",
+     "present"),
+    ("Findings:\nNo enlarged mediastinal / hilar lymph node.", "Lymphadenopathy", "absent"),
+    ("Befund:\nWandverkalkungen Aorta und Koronarien.", "Arterial wall calcification", "present"),
+    ("Befund:\nWandverkalkungen Aorta und Koronarien.", "Coronary artery wall calcification", "present"),
+    ("Befund:\nKalkplaques Aorta u. Koronarien. Herz normal groß.", "Coronary artery wall calcification", "present"),
+    ("Befund:\nVerkalkung Aortenklappe.", "Arterial wall calcification", "not_mentioned"),
+])
+def test_fifty_eighth_review_labels(text, label, value):
+    rep = mine_report(text, "r")
+    assert {r.label: r.value for r in rep.labels}[label] == value
