@@ -1159,8 +1159,13 @@ def compared_exam_kinds(text: str, sections) -> set[str]:
     for sec in sections:
         if sec.name == "COMPARISON":
             kinds |= _kind_keys(text, sec.header_end, sec.end)
-    for m in _COMPARED_WITH.finditer(text):
-        kinds |= _kind_keys(text, m.end(), m.end() + 30) if _EXAM_KIND.match(text, m.end()) else set()
+    for word in ("vergleich", "compar"):  # the phrase's scan, only where its word stands (a tenth of a whole scan)
+        i = lower.find(word)
+        while i >= 0:
+            m = _COMPARED_WITH.search(text, max(0, i - 4), i + 40)
+            if m is not None and _EXAM_KIND.match(text, m.end()):
+                kinds |= _kind_keys(text, m.end(), m.end() + 30)
+            i = lower.find(word, i + 1)
     if not kinds:
         return kinds
     title_end = next((sec.start for sec in sections if sec.name != "OTHER"), min(len(text), 400))
