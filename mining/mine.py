@@ -404,9 +404,6 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             is_prior = after is not None or _is_prior(text, r, seg, triggers, trig_starts, default)
             if not is_prior and _names_compared_exam_after(text, r.end, triggers, trig_starts):
                 is_prior = True  # "(eg series 5 image 140 of the CTPA)", the CTPA the report compares with
-            if (not is_prior and column is None and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2]
-                    and gorder[k] not in after_end and _SIZE_LIST_GAP.fullmatch(text, gends[k], r.start)):
-                is_prior = True  # the next size of a list of the prior's: "On 2023-02-15 22 mm [5:58] and 25 mm [5:66]"
             if after is not None and ";" in text[r.start:groups[g][1]]:
                 # a list whose items a semicolon parts: what dates it after its end dates its last item only ("(4:40;
                 # 4:39 on 2023 study)"), the items before keep what their own words say
@@ -414,11 +411,11 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             if not is_prior:  # a finding said to be gone cannot be shown on this exam
                 nxt = bisect.bisect_right(gstarts, r.start)
                 is_prior = _gone_after(text, r.end, min(sent[1], gstarts[nxt] if nxt < len(gstarts) else sent[1]))
-            if not is_prior and _names_compared_exam_after(text, r.end, triggers, trig_starts):
-                is_prior = True  # "(eg series 5 image 140 of the CTPA)", the CTPA the report compares with
             if (not is_prior and column is None and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2] is True
-                    and _ITEM_GAP.fullmatch(text, gends[k], r.start)):
-                # the next item of a list of the prior exam's images: "(dort Se. 2 Im. 47 bzw. Se. 2 Im. 55)"
+                    and (_ITEM_GAP.fullmatch(text, gends[k], r.start)
+                         or gorder[k] not in after_end and _SIZE_LIST_GAP.fullmatch(text, gends[k], r.start))):
+                # the next item of a list of the prior exam's images: "(dort Se. 2 Im. 47 bzw. Se. 2 Im. 55)", or its
+                # next size and image: "On 2023-02-15 these measured 22 mm [5:58] and 25 mm [5:66]"
                 is_prior = True
             if not is_prior and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2] is False:
                 # after a current image in its sentence, an image cited right after the compared exam is that exam's:
