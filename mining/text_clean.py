@@ -116,7 +116,7 @@ _SPOKEN_NUMBER = regex.compile(
     r"(?=[ \t]*(?:[.,;:)\]]|\n|$|(?:of|on|in|bis|to|through|and|und)\b))",
     regex.IGNORECASE)
 #: "serious" for "series" before a series number and an image word ("serious 3 image 42", "SERIOUS to image 58")
-_SERIOUS = regex.compile(r"\bserious(?=[ \t]+(?:\d{1,4}|[a-z]+(?:[ \t-][a-z]+){0,2})[ \t]*,?[ \t]*(?:images?|img|im)\b)",
+_SERIOUS = regex.compile(rf"\bserious(?=[ \t]+(?:\d{{1,4}}|{_NUMBER_WORDS}|to|too|for)[ \t]*,?[ \t]*(?:images?|img|im)\b)",
                          regex.IGNORECASE)
 #: "imagine" for "image" after a series number, before an image number ("series 2 imagine 58")
 _IMAGINE = regex.compile(r"(?<=\bseri(?:es|ous)[ \t]*\d{1,4}[ \t]*,?[ \t]*)imagine(?=[ \t]*\d)", regex.IGNORECASE)

@@ -144,6 +144,7 @@ def test_numbers_dictated_as_words_after_series_and_image_words_become_digits():
     cases = {
         "nodule (serious 3 image 42).": "nodule (series  3 image 42).",
         "(SERIOUS 3 IMAGE 88)": "(SERIES  3 IMAGE 88)",
+        "(serious three image 88)": "(series  3     image 88)",
         "(series 2 imagine 58)": "(series 2 image   58)",
         "node (series to image 51), (series for image 38), (serious to image 58)":
             "node (series 2  image 51), (series 4   image 38), (series  2  image 58)",
@@ -165,7 +166,8 @@ def test_number_words_in_prose_stay_words():
     for text in ("a series of nodules", "image quality is poor", "series to the left", "images for comparison",
                  "a serious complication (series 3, image 4)", "on these images two nodules", "Bilder und Befunde",
                  "in allen Schichten drei Herde", "Im Bild zwei Herde", "the serious one", "image one hundred percent",
-                 "Imagine 3 nodules", "series 3 imagine the"):
+                 "Imagine 3 nodules", "series 3 imagine the", "a serious infection in image 4",
+                 "no serious bleeding, image 4"):
         assert clean_text(text) == text
 
 
