@@ -99,10 +99,11 @@ def _alt(words) -> str:
 
 
 _DE_BELOW_100 = f"(?:(?:{_alt(_DE_UNIT)})und(?:{_alt(_DE_TENS)})|{_alt(_DE_TEEN)}|{_alt(_DE_TENS)}|{_alt(_DE_UNIT)})"
-_DE_NUMBER = regex.compile(f"(?:(?P<h>{_alt(_DE_UNIT)})?hundert(?:und)?(?P<r1>{_DE_BELOW_100})?|(?P<r2>{_DE_BELOW_100}))",
-                           regex.IGNORECASE)
-_NUMBER_WORDS = (f"(?:{_EN_WORD})(?:(?:[ \\t]+|-)(?:and[ \\t]+)?(?:{_EN_WORD}))*"
-                 f"|(?:(?:{_alt(_DE_UNIT)})?hundert(?:und)?{_DE_BELOW_100}?|{_DE_BELOW_100})")
+#: a German number as one word, its hundreds and the rest in groups (`_german_number`): "vier", "achtundvierzig",
+#: "einhundertzwölf"
+_DE_NUMBER_WORD = f"(?:(?P<h>{_alt(_DE_UNIT)})?hundert(?:und)?(?P<r1>{_DE_BELOW_100})?|(?P<r2>{_DE_BELOW_100}))"
+_DE_NUMBER = regex.compile(_DE_NUMBER_WORD, regex.IGNORECASE)
+_NUMBER_WORDS = f"(?:{_EN_WORD})(?:(?:[ \\t]+|-)(?:and[ \\t]+)?(?:{_EN_WORD}))*|{_DE_NUMBER_WORD}"
 _IMAGE_WORD = r"(?:(?:image|img|ima|bild|slice|schicht)\b\.?|(?:im|bi|b)\.)"
 _NR = r"(?:[ \t]*(?:no\.|nr\.|number\b|nummer\b))?[ \t]*"
 #: a number in words after a series word, before an image word ("series four image 122", "Se. vier Ima. 210"), or
