@@ -728,13 +728,19 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     return None
 
 
+def _bracket_open(text: str, a: int, b: int) -> int:
+    """Where the parenthesis (or bracket) holding both `a` and `b` (a <= b) opens, on their line; -1 where none does."""
+    open_ = max(text.rfind("(", 0, a), text.rfind("[", 0, a))
+    return -1 if open_ < 0 or any(c in "()[]\n" for c in text[open_ + 1:b]) else open_
+
+
 def _same_bracket(text: str, a: int, b: int) -> bool:
     """Whether the series named at `a` holds for the image at `b` of the other exam: both in one parenthesis, the series
     not named as this exam's own ("on the current series 4") and the image's item not opening with its exam's label
     ("; VU vom 02.03.2023: Bild 85"): "(Se 4 Im 290 today vs Im 281 on 2023)", "(series 4, image 150 today; image 148
     on the 2022 study)" cite both exams' images on the series named once."""
-    open_ = max(text.rfind("(", 0, a), text.rfind("[", 0, a))
-    if open_ < 0 or any(c in "()[]\n" for c in text[open_ + 1:b]):
+    open_ = _bracket_open(text, a, b)
+    if open_ < 0:
         return False
     lead = _ITEM_LEAD.search(text, a, b)
     return _OWN_SERIES.search(text, max(open_, a - 12), a) is None and (
@@ -851,9 +857,7 @@ _EACH_BEFORE = regex.compile(r"\b(?:jeweils|each|all|both|beide|alle)[ \t]+(?:(?
 
 def _for_each_in_bracket(text: str, a: int, pos: int) -> bool:
     """Whether the series named at `pos` is named for each image of the parenthesis holding `a` and `pos`."""
-    open_ = max(text.rfind("(", 0, a), text.rfind("[", 0, a))
-    return (open_ >= 0 and not any(c in "()[]\n" for c in text[open_ + 1:pos])
-            and _EACH_BEFORE.search(text, max(a, pos - 25), pos) is not None)
+    return _bracket_open(text, a, pos) >= 0 and _EACH_BEFORE.search(text, max(a, pos - 25), pos) is not None
 
 
 def _listed_with(text: str, r: RawRef, raws, pos: int) -> bool:
