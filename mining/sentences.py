@@ -19,6 +19,8 @@ from mining.language import detect_language
 from mining.tables import RULE_LINE
 
 _CAND = regex.compile(r"[.!?]+[\"'’”)\]]*(?=\s)|\n")
+#: A template's dot leader between a field and its value ("Größe VU ........ 7 x 6 mm"): no sentence ends there.
+_LEADER = regex.compile(r"(?<=\s)\.{3,}|\.{4,}")
 #: A series named right before "Im <number>." ("Series 3, Im 45."): the number is an image, not a German ordinal.
 _SERIES_BEFORE = regex.compile(r"\b(?:series|serien|serie|ser|se|sequence|seq)\.?(?:-?nr\.)?\s*\#?\s*\d{1,5}\s*[,;:/-]?\s*im\s*\d{1,5}$",
                                regex.IGNORECASE)
@@ -87,6 +89,8 @@ class Splitter:
                 cuts.append(e)
                 continue
             nxt = text[j]
+            if "\n" not in text[e:j] and _LEADER.match(text, m.start()):
+                continue
             if m.group(0)[0] == ".":
                 wb, stem = self._abbrev_before(text, m.start())
                 holds = stem in self.abbrevs and (stem not in self.number_abbrevs or nxt.isdigit() or nxt == "#")

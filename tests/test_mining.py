@@ -5051,3 +5051,50 @@ def test_fifty_eighth_review_references(text, want):
 def test_fifty_eighth_review_labels(text, label, value):
     rep = mine_report(text, "r")
     assert {r.label: r.value for r in rep.labels}[label] == value
+
+
+# fifty-ninth review (stop 57): a sixty-first and sixty-second round of 32 blind reports in settings no earlier round
+# had (transplant, biopsy notes, radiation pneumonitis, drug toxicity, congenital heart disease, templates with fields),
+# with technique and dose sections full of numbers that are no references
+@pytest.mark.parametrize("text, want", [
+    # a template's fields: "Serie: 4 | Bild: 212", dot leaders that end no sentence, the prior's field
+    ("NODULUS 1\n  Größe aktuell .......... 7 x 6 mm\n  Serie/Bild aktuell ..... Serie: 4 | Bild: 212\n"
+     "  Größe VU ............... 7 x 6 mm\n  Serie/Bild VU .......... Serie: 2 | Bild: 31\n",
+     [(4, 212, None, False), (2, 31, None, True)]),
+    # a range before its compact series; a bare pair "of previous study"
+    ("Befund:\nIn Exspiration fleckiges air trapping (Bild 60-85, S.8).", [(8, 60, 85, False)]),
+    ("FINDINGS:\n- Mass RLL (3/82); on previous CT a 1.8 cm nodule (3/79 of previous study).",
+     [(3, 82, None, False), (3, 79, None, True)]),
+    # no references: an antibody titre, a score after a colon, "1/3 of the previous lobe"
+    ("CLINICAL DETAILS: K/c/o GPA (c-ANCA 1:160, anti-PR3 positive).\nFINDINGS:\nCavitating nodule (3:45).",
+     [(3, 45, None, False)]),
+    ("FINDINGS:\nNodule (4/88, 4/92).\nCurrent CT severity score: 4/25.", [(4, 88, None, False), (4, 92, None, False)]),
+    ("FINDINGS:\nConsolidation (series 4, image 88) involving (1/3 of the previous lobe).", [(4, 88, None, False)]),
+    # a device's year is no prior exam: the coils are in this exam
+    ("Findings:\nEmbolization coils from 2019 in a left-sided collateral (series 4, image 101). Nodule 4 mm on the CT from "
+     "2020 (series 2, image 40).", [(4, 101, None, False), (2, 40, None, True)]),
+])
+def test_fifty_ninth_review_references(text, want):
+    assert _refs(text) == want
+
+
+def test_a_dot_leader_ends_no_sentence_but_an_ellipsis_still_does():
+    from mining.sentences import split_sentences
+
+    text = "Serie/Bild VU .......... Serie: 2 | Bild: 31\nFinding... Next one."
+    assert [text[a:b] for a, b in split_sentences(text, german=True)] == [
+        "Serie/Bild VU .......... Serie: 2 | Bild: 31", "Finding...", "Next one."]
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Befund:\nKein suspekter Rundherd; bekannter verkalkter Granulomknoten 3 mm im LOL unverändert.", "Lung nodule",
+     "present"),
+    ("Befund:\nNeu aufgetretene Zylinderbronchiektasen in beiden Unterlappen.", "Bronchiectasis", "present"),
+    ("Befund:\nKeine Varizenbronchiektasen.", "Bronchiectasis", "absent"),
+    ("Findings:\nPatchy ground-glass opacities with superimposed reticulation and interlobular septal thickening (crazy "
+     "paving). No traction bronchiectasis or honeycombing.", "Pulmonary fibrotic sequela", "absent"),
+    ("Findings:\nSuperimposed fine reticulation with mild traction bronchiectasis.", "Pulmonary fibrotic sequela", "present"),
+])
+def test_fifty_ninth_review_labels(text, label, value):
+    rep = mine_report(text, "r")
+    assert {r.label: r.value for r in rep.labels}[label] == value
