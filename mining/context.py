@@ -6,7 +6,8 @@ statement (the comma then ends a scope). One scan finds the phrase triggers (a p
 longest phrase at a position wins, so pseudo-triggers such as "no significant change" shadow
 "no"), a second the pattern triggers and list breaks. A forward
 trigger modifies finding mentions after it up to the next terminator or the sentence end;
-a backward trigger those before it back to a terminator or the sentence start; an attribute trigger only a mention
+a backward trigger those before it back to a terminator or the sentence start; a sentence trigger (an exam's label,
+"Prior: ...") those after it to the sentence end, over terminators; an attribute trigger only a mention
 right after it ("the previous consolidation"); when several apply, the nearest decides.
 """
 from __future__ import annotations
@@ -265,8 +266,11 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
             i -= 1
             continue
         if t.category == "terminate":
+            best = _reaching_sentence(triggers, lo, i)  # a label's modifier reaches over it ("Prior: ..., with ...")
+            if best is not None:
+                best_dist = m_start - best.end
             break
-        if t.category in MODIFIERS and t.direction in ("forward", "bidirectional"):
+        if t.category in MODIFIERS and t.direction in ("forward", "bidirectional", "sentence"):
             if t.category == "alternative":
                 alternative = alternative or t
                 i -= 1
@@ -312,6 +316,17 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
 
 #: A word of two letters or more: a parenthesis holding two before a trigger holds a clause of its own.
 _ASIDE_WORD = regex.compile(r"[^\W\d_]{2,}")
+
+
+def _reaching_sentence(triggers: list[Trigger], lo: int, i: int) -> Trigger | None:
+    """The last modifier before `triggers[i]` (from `lo`, the sentence's first) whose scope runs to the sentence's end
+    over every terminator (direction "sentence": "Lungs – Prior: wedge-shaped opacity ... compatible with infarction,
+    with a small right pleural effusion. Current: ...")."""
+    for j in range(i - 1, lo - 1, -1):
+        t = triggers[j]
+        if t.direction == "sentence" and t.category in MODIFIERS:
+            return t
+    return None
 
 
 def _clause_in_aside(text: str, m_end: int, t_start: int) -> bool:

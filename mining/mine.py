@@ -22,7 +22,7 @@ from mining.language import detect_language
 from mining.prefilter import may_hold, span_stems
 from mining.references import RawRef, find_references, image_totals, series_mentions
 from mining.rules import BranchScan
-from mining.sections import find_sections, plain_headings
+from mining.sections import find_sections, joined_words, plain_headings, text_end
 from mining.sentences import split_sentences
 from mining.snippets import PLANE_AFTER, cut_out, has_own_content, head_word, partition, removal_span, render, trim_span
 from mining.tables import column_exam
@@ -77,6 +77,15 @@ _NAMES_NEXT = regex.compile(rf"[ \t]*(?:{_EXAM_NOUN}\b[ \t]*)?"
 #: on the prior study, and ...", "(3:45, prior)"), not more words of a clause of its own ("image 45, previously it
 #: measured").
 _CLAUSE_END = regex.compile(rf"[ \t]*(?:{_EXAM_NOUN}\b[ \t]*)?(?:[)\].;:,]|\n|$)", regex.IGNORECASE)
+
+#: An old size closing the item before (its own reference came before it) and a list going on: "segment VII 14 mm
+#: (image 160/312), previously 19 mm, and segment IVb 8 mm (image 181/312)": the next item is this exam's again.
+#: An exam's label: the trigger's word and a colon ("Prior: ...", "Current: ...", "VU: ...").
+_LABEL_COLON = regex.compile(r"[ \t]*:")
+_PRIOR_SIZE_CLOSES = regex.compile(
+    r"\b(?:previously|formerly|vorher|zuvor|vormals)\s+(?:(?:measured|measuring|gemessen)\s+)?(?:ca\.?\s*)?"
+    r"\d+(?:[.,]\d+)?(?:\s*x\s*\d+(?:[.,]\d+)?)*\s*(?:mm|cm)\s*(?:,\s*(?:and|und|sowie)|;\s*(?:and|und)?)\s+",
+    regex.IGNORECASE)
 _WORDS = regex.compile(r"[^\W\d_]{2,}")
 #: What, after a reference in its clause, says its finding is gone: the image then shows it on an earlier exam
 #: ("Previously noted nodule (2:40) has resolved", "Rundherd (Se 2/Bi 40) nicht mehr abgrenzbar"); not a change that
@@ -197,7 +206,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     lang = language or detect_language(text)
     if not text.strip():
         return MinedReport(report_id, lang, [], [LabelRow(lab, "not_mentioned") for lab in CT_RATE_LABELS])
-    view = plain_headings(text)  # what section, finding and ConText rules read: offsets as in `text`
+    view, joins = joined_words(plain_headings(text))  # what section, finding and ConText rules read: offsets as in `text`
     sections = find_sections(view)
     sec_starts = [s.start for s in sections]
     if sentences is None:
@@ -235,7 +244,8 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
                 label_rows.append(LabelRow(lab, "not_mentioned"))
             else:
                 rule = m.rule if m.modifier in (None, m.rule) else f"{m.rule}+{m.modifier}"
-                label_rows.append(LabelRow(lab, m.value, m.start, m.end, text[m.start:m.end], rule))
+                end = text_end(m.end, joins) if joins else m.end
+                label_rows.append(LabelRow(lab, m.value, m.start, end, text[m.start:end], rule))
         if refs and mentions:
             mstarts = [m.start for m in mentions]
             for r in refs:
@@ -401,7 +411,14 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             # in a table the heading of its column names the exam of a cell whose own words say none
             column = column_exam(text, r.item_start) if after is None else None  # (a cell's image, not the cell)
             seg, default = (prev_end, sec.name == "COMPARISON") if column is None else (max(prev_end, column[1]), column[0])
-            is_prior = after is not None or _is_prior(text, r, seg, triggers, trig_starts, default)
+            if k >= 0 and gstarts[k] >= sent[0] and seg == prev_end:  # after an item with its own reference
+                closes = None
+                for closes in _PRIOR_SIZE_CLOSES.finditer(text, seg, r.start):
+                    pass
+                if closes is not None:
+                    seg = closes.end()
+            is_prior = after is not None or _is_prior(text, r, seg, triggers, trig_starts, default,
+                                                      sent[0] if column is None else None)
             if not is_prior and _names_compared_exam_after(text, r.end, triggers, trig_starts):
                 is_prior = True  # "(eg series 5 image 140 of the CTPA)", the CTPA the report compares with
             if after is not None and ";" in text[r.start:groups[g][1]]:
@@ -886,7 +903,10 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report"
     r"|in\s+(?:the\s+|this\s+)?(?:[\w-]+\s+)?section|(?:of|for|on|in)\s+(?:the\s+)?current"
     r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
-    r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE + r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
+    r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE
+    # "Image numbers are quoted as image/total of axial series 3"
+    + r"(?:\s+(?:quoted|given|cited|stated|listed|written)\s+as\s+[\w/-]+(?:\s+[\w/-]+)?\s+of)?"
+    r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
     r"(?:the\s+)?(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,4}?(?:series|reconstruction)(?:\s+" + _EACH_EXAM + ")?"
     # or what it shows and its number in brackets: "refer to the axial CT (series 3, 3 mm)"
     r"|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*series\s*\d))|"
@@ -928,10 +948,11 @@ _EACH_EXAM_RX = regex.compile(_EACH_EXAM, regex.IGNORECASE)
 _STATEMENT_SCAN = BranchScan([_SERIES_STATEMENT])
 
 
-#: A line that only names a series, heading the list of images below it ("Series 4:", "- Serie 6:", "Nodules (series 4):"),
+#: A line that only names a series, heading the list of images below it ("Series 4:", "- Serie 6:", "Nodules (series 4):",
+#: "Lunge (Se. 6):"),
 #: tried only on lines that end in a colon (`_heading_lines`: tried on every line start it cost 85 us a 2 KB report).
 _SERIES_HEADING_LINE = regex.compile(
-    r"[ \t]*(?:[-*\u2022][ \t]*)?(?:[^\n:()]{1,60}?\([^()\n]{0,60}?\b)?(?:series|serie)\s*(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})(?!\d)"
+    r"[ \t]*(?:[-*\u2022][ \t]*)?(?:[^\n:()]{1,60}?\([^()\n]{0,60}?\b)?(?:series|serie|ser\.?|se\.?)\s*(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})(?!\d)"
     # and what the brackets say of it: "Pulmonale Metastasen (Serie 3 in beiden Untersuchungen; Bildnummer aktuell / VU):"
     r"(?:\s*\)|(?P<aside>[ \t;,][^()\n]{0,80})\))?\s*:",
     regex.IGNORECASE,
@@ -1246,9 +1267,10 @@ def _same_session_planning(text: str, triggers: list[Trigger]) -> list[Trigger]:
     return [t for t in triggers if not (t.category == "prior" and "plan" in text[t.start:t.end].lower())]
 
 
-def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: bool) -> bool:
+def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: bool, label_from: int | None = None) -> bool:
     """Whether `r`, with nothing after it that dates it (`_PRIOR_AFTER`), is on a prior exam; `default` when nothing
-    from `seg_start` on says (the section's: COMPARISON is the prior exam's; a table column's heading)."""
+    from `seg_start` on says (the section's: COMPARISON is the prior exam's; a table column's heading), unless an exam's
+    label from `label_from` on does ("Prior: emboli (Se 5 Im 141) and thrombus (Se 5 Im 118). Current: ...")."""
     inside = text[r.start:r.end]
     if _PRIOR_INSIDE.search(inside):
         return True
@@ -1261,6 +1283,11 @@ def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: b
     if _opening_comparison(text, r.start):
         return True
     t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
+    if t is None and label_from is not None and label_from < seg_start:
+        t = temporal_for(triggers, trig_starts, label_from, seg_start, text)
+        if t is not None and (not _LABEL_COLON.match(text, t.end)  # a label outside brackets ("(S5/B210, VU: S5/B206)")
+                              or text.count("(", label_from, t.start) != text.count(")", label_from, t.start)):
+            t = None
     if t is not None:
         return t.category == "prior"
     return default

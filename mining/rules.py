@@ -66,7 +66,7 @@ REQUIRED: dict[str, set[str]] = {
     "abbreviation": {"phrases"},
 }
 CHOICES: dict[str, set[str]] = {
-    "direction": {"forward", "backward", "bidirectional", "attribute", "terminate", "pseudo"},
+    "direction": {"forward", "backward", "bidirectional", "attribute", "terminate", "pseudo", "sentence"},
     "category": {"negated", "uncertain", "hypothetical", "alternative", "prior", "current", "terminate", "pseudo"},
     "section": {"HISTORY", "TECHNIQUE", "COMPARISON", "FINDINGS", "IMPRESSION", "OTHER"},
     "lang": {"en", "de", "any"},

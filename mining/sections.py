@@ -258,6 +258,37 @@ def plain_headings(text: str) -> str:
     return "".join(chars)
 
 
+#: A word hyphenated at a hard-wrapped line's end, its rest on the next line: "PASSIVE ATELEC-\nTASIS", "Lymph-\nknoten".
+_WRAPPED_WORD = regex.compile(r"(?<=[^\W\d_]{2})-\n([ \t]*)([a-zäöüß]+|(?<=[A-ZÄÖÜ]-\n[ \t]*)[A-ZÄÖÜ]+)\b")
+
+
+def joined_words(text: str) -> tuple[str, list[tuple[int, int, int]]]:
+    """`text` with each word hyphenated at a line's end made whole ("ATELEC-\nTASIS OF" -> "ATELECTASIS \nOF"), so
+    that finding and ConText rules read it; the same length, so offsets hold except inside the word's rest. With the
+    joins (start of the rest as moved, its end, how far it moved back) for `text_end`."""
+    if "-\n" not in text:
+        return text, []
+    out, joins, last = [], [], 0
+    for m in _WRAPPED_WORD.finditer(text):
+        indent, rest = m.group(1), m.group(2)
+        out.append(text[last:m.start()])
+        out.append(rest + " " + "\n" + indent)
+        joins.append((m.start(), m.start() + len(rest), m.end() - m.start() - len(rest)))
+        last = m.end()
+    if not joins:
+        return text, []
+    out.append(text[last:])
+    return "".join(out), joins
+
+
+def text_end(end: int, joins: list[tuple[int, int, int]]) -> int:
+    """Where a match ending at `end` of `joined_words`' view ends in the text: past the line break of a joined word."""
+    for a, b, shift in joins:
+        if a < end <= b:
+            return end + shift
+    return end
+
+
 def section_at(sections: list[Section], offset: int) -> str:
     for s in sections:
         if s.start <= offset < s.end:

@@ -89,7 +89,7 @@ class Splitter:
                 cuts.append(e)
                 continue
             nxt = text[j]
-            if "\n" not in text[e:j] and _LEADER.match(text, m.start()):
+            if m.group(0).startswith("...") and "\n" not in text[e:j] and _LEADER.match(text, m.start()):
                 continue
             if m.group(0)[0] == ".":
                 wb, stem = self._abbrev_before(text, m.start())

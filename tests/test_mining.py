@@ -5098,3 +5098,58 @@ def test_a_dot_leader_ends_no_sentence_but_an_ellipsis_still_does():
 def test_fifty_ninth_review_labels(text, label, value):
     rep = mine_report(text, "r")
     assert {r.label: r.value for r in rep.labels}[label] == value
+
+
+# sixtieth review (stop 57): a sixty-third and sixty-fourth round of 32 blind reports as they reach a data warehouse
+# (legacy capitals, hard-wrapped lines, HL7 escapes, text carried forward from the prior report, key-image lists)
+@pytest.mark.parametrize("text, want", [
+    # a key-image list of bare pairs, also an image below 60, where the report names the series
+    ("Technique: series 2, soft tissue.\nKEY IMAGES:\n•\t4:86 – nodules\n•\t2:48 – subcarinal node\nFINDINGS:\nNode "
+     "(2:48).", [(4, 86, None, False), (2, 48, None, False), (2, 48, None, False)]),
+    ("FINDINGS:\nNodule (series 14, image 40).\n14:20 – Befund telefonisch mitgeteilt.", [(14, 40, None, False)]),
+    # a statement giving the form of its numbers; an old size closing the item before the next
+    ("Technique: Image numbers are quoted as image/total of axial series 3.\nFindings:\nLiver: metastases, segment VII "
+     "14 mm (image 160/312), previously 19 mm, and segment IVb 8 mm (image 181/312), previously 10 mm.",
+     [(3, 160, None, False), (3, 181, None, False)]),
+    ("Findings:\nThe nodule was previously 5 mm (image 40).", [(None, 40, None, True)]),
+    # an exam's label dates every reference of its sentence; not from inside a parenthesis
+    ("Report:\nPulmonary arteries – Prior: emboli in the RLL (Se 5 Im 141) and thrombus in the left interlobar artery "
+     "(Se 5 Im 118). Current: resolution (Se 5 Im 139).", [(5, 141, None, True), (5, 118, None, True), (5, 139, None, False)]),
+    ("Befund:\nBronchiektasen (S5/B210, VU: S5/B206), mit Wandverdickung (S5/B198-S5/B232).",
+     [(5, 210, None, False), (5, 206, None, True), (5, 198, 232, False)]),
+    # a heading naming its series with "Se."
+    ("Befund:\nHerz vergrößert.\nLunge (Se.\u00a06):\n• 5 mm Nodulus im Mittellappen (Bi.\u00a0188) – am ehesten LK.",
+     [(6, 188, None, False)]),
+    # German past tense of a size: the prior's; never the English "mass"
+    ("Befund:\nDas Lymphomkonglomerat maß 6,2 x 4,1 cm (Se 2/Bi 45). Aktuell regredient auf 3,1 x 2,0 cm (Se 2/Bi 47).",
+     [(2, 45, None, True), (2, 47, None, False)]),
+    ("Befund:\nDas Konglomerat mass 6,2 cm (Se 2/Bi 45), aktuell 3,1 cm (Se 2/Bi 47).", [(2, 45, None, True), (2, 47, None, False)]),
+    ("Findings:\nThere is a mass in the right upper lobe (series 3, image 45).", [(3, 45, None, False)]),
+    ("Findings:\nThe RUL mass 3.2 x 2.1 cm (series 3, image 45).", [(3, 45, None, False)]),
+])
+def test_sixtieth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("FINDINGS:\nPATCHY OPACITIES. PASSIVE ATELEC-\nTASIS OF THE POSTERIOR RIGHT LOWER LOBE.", "Atelectasis", "present"),
+    ("Befund:\nMediastinale Lymph-\n  knoten vergrößert bis 14 mm.", "Lymphadenopathy", "present"),
+    ("IMPRESSION:\n1. Non-fibrotic hypersensitivity pneumonitis.", "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("Findings:\nLungs – Prior: Peripheral wedge-shaped opacity (Se 6 Im 203) compatible with infarction, with a small "
+     "right pleural effusion. Current: this has evolved into a band (Se 6 Im 205).", "Pleural effusion", "not_mentioned"),
+    ("Findings:\nLungs – Prior: Peripheral wedge-shaped opacity (Se 6 Im 203) compatible with infarction, with a small "
+     "right pleural effusion. Current: this has evolved into a band (Se 6 Im 205).", "Lung opacity", "not_mentioned"),
+])
+def test_sixtieth_review_labels(text, label, value):
+    rep = mine_report(text, "r")
+    assert {r.label: r.value for r in rep.labels}[label] == value
+
+
+def test_a_word_hyphenated_at_a_line_end_is_read_whole_and_its_evidence_is_the_text_as_written():
+    from mining.sections import joined_words
+
+    text = "PASSIVE ATELEC-\n  TASIS OF THE LOBE. Ober-\nund Unterlappen. 3-\n4 mm"
+    view, joins = joined_words(text)
+    assert len(view) == len(text) and "ATELECTASIS" in view and "3-\n4 mm" in view
+    row = {r.label: r for r in mine_report("FINDINGS:\n" + text, "r").labels}["Atelectasis"]
+    assert ("FINDINGS:\n" + text)[row.evidence_start:row.evidence_end] == row.evidence_text == "PASSIVE ATELEC-\n  TASIS"

@@ -87,6 +87,20 @@ def test_mining_never_raises(text):
     extract(text.encode("utf-8", "surrogatepass"))
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["ATELEC", "TASIS", "Lymph", "knoten", "-", "\n", " ", "  ", "\t", "3", "ß", "Ö", "a", "-\n"]),
+                max_size=40).map("".join))
+def test_joined_words_keeps_every_offset_outside_the_words_it_joins(text):
+    from mining.sections import joined_words, text_end
+
+    view, joins = joined_words(text)
+    assert len(view) == len(text)
+    outside = [i for i in range(len(text)) if not any(a <= i < a + (b - a) + shift for a, b, shift in joins)]
+    assert all(view[i] == text[i] for i in outside)
+    for a, b, shift in joins:  # the word's rest moved back over its line break, which follows it
+        assert view[a:b] == text[a + shift:b + shift] and text_end(b, joins) == b + shift
+
+
 _FINDING_WORDS = st.sampled_from([
     "thyroid", "nodule", "nodules", "pulmonary", "calcified", "coronary", "artery", "calcifications", "aortic",
     "subcutaneous", "emphysema", "pericardial", "and", "pleural", "effusion", "effusions", "traction", "bronchiectasis",
