@@ -95,7 +95,7 @@ _GONE_AFTER = regex.compile(
     r"(?:resolved|disappeared)|(?:is\s+|are\s+)?(?:now\s+)?no\s+longer\s+(?:seen|visible|present|identified|evident|apparent|"
     r"demonstrated|visuali[sz]ed|detectable|depicted)|(?:ist\s+|sind\s+)?(?:jetzt\s+|aktuell\s+|heute\s+)?nicht\s+mehr\s+"
     r"(?:abgrenzbar|nachweisbar|sichtbar|darstellbar|erkennbar|vorhanden|zu\s+sehen)|(?:ist\s+|sind\s+)?(?:vollständig|"
-    r"komplett)\s+(?:rückläufig|regredient))\b", regex.IGNORECASE)
+    r"komplett)\s+(?:rückläufig|regredient|resorbiert|rückgebildet))\b", regex.IGNORECASE)
 #: What, between a reference and `_GONE_AFTER`'s words, makes them another finding's: "Nodule (3:45) stable and the
 #: effusion has resolved".
 _OTHER_SUBJECT = regex.compile(r"\b(?:and|but|while|whereas|und|aber|während|sowie)\b", regex.IGNORECASE)
@@ -218,15 +218,15 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     sent_starts = [s for s, _ in sentences]
     ctx = context_rules()
     triggers = ctx.scan(view, sentences)
-    if any(t.rule == "prior_date_label" for t in triggers):
+    if any(t.rule in _DATE_LABELS for t in triggers):
         triggers = _this_exams_dates(view, triggers)
     if any(t.rule == "prior_timepoint_label" for t in triggers):
         triggers = _latest_timepoint(view, triggers)
     if any(t.category == "pseudo" and "planning" in view[t.start:t.end].lower() for t in triggers):
         triggers = _same_session_planning(view, triggers)
-    kinds = compared_exam_kinds(view, sections)
-    if kinds:
-        triggers = _with_named_exams(view, triggers, kinds, sections)
+    kinds, names = compared_exam_kinds(view, sections)
+    if kinds or names:
+        triggers = _with_named_exams(view, triggers, kinds, names, sections)
     trig_starts = [t.start for t in triggers]
     refs, cut_from = _build_references(text, report_id, lang, raws, sections, sec_starts, sentences, sent_starts,
                                        triggers, trig_starts)
@@ -937,7 +937,7 @@ _SERIES_STATEMENT = regex.compile(
     # the number, or the series described and then numbered: "the lung window series (series 4)", "venöse Serie (Serie 6)",
     # "the axial lung series, series 3"
     # "the axial lung series: series 3 (current) and series 2 (prior)"
-    r"\s*(?:[(,:]\s*(?:series|serie)\s*)?(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b"
+    r"\s*(?:[(,:]\s*(?:series|serie|ser\.?|se\.?)\s*)?(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b"
     # not one of several: "image numbers in series 3 and 4 differ" (but "(Serie 5, 1 mm, 680 Bilder)" is one)
     # nor a slice thickness: "auf die axiale Lungenrekonstruktion 1 mm"
     r"(?!\s*(?:and|or|und|oder|/)\s*\d|\s*,\s*\d+(?![.,]?\d*\s*(?:mm|cm|bilder|images|slices|schichten)\b)|(?:[.,]\d+)?\s*mm\b)",
@@ -958,8 +958,8 @@ _SERIES_HEADING_LINE = regex.compile(
     regex.IGNORECASE,
 )
 #: ... saying it holds for both exams' images.
-_BOTH_EXAMS = regex.compile(r"\b(?:(?:in|für|auf)\s+)?beiden\s+untersuchungen\b|\b(?:in|on|for)\s+both\s+(?:studies|exams|examinations|scans)\b",
-                            regex.IGNORECASE)
+_BOTH_EXAMS = regex.compile(r"\b(?:(?:in|für|auf)\s+)?beiden\s+untersuchungen\b|\b(?:in|on|for)\s+both\s+(?:studies|exams|examinations|scans)\b"
+                            r"|\b" + _EACH_EXAM, regex.IGNORECASE)  # "(axial series 3 on all studies; ...):"
 _LINE_ENDS_IN_COLON = regex.compile(r":[ \t]*(?=\n|\Z)")
 
 
@@ -1161,6 +1161,17 @@ _COMPARED_WITH = regex.compile(r"\b(?:(?:im\s+)?vergleich\s+(?:mit|zu)(?:r|m)?|c
 
 
 _ACRONYMS = frozenset({"ctpa", "ctca", "cta", "pet-ct", "hrct", "ldct"})
+#: An English comparison section's name for an exam: the word before its modality ("Staging PET-CT", "Interim CT
+#: thorax") or its label in brackets ("CTPA 22/08/2023 (index)", "CT thorax 2024-01-03 (admission)", "(3-month)").
+_EXAM_NAME_EN = regex.compile(
+    r"(?:^|[\n:;,.]|\d)[ \t]*(?:\d\.[ \t]*)?(?P<word>[a-z][a-z-]{3,})[ \t]+(?:ct|cta|ctpa|hrct|pet[-/]?ct)\b"
+    r"|\([ \t]*(?P<label>[a-z0-9][a-z0-9-]{2,}(?:[ \t]+[a-z][a-z-]{2,})?)[ \t]*[),;]", regex.IGNORECASE)
+#: A comparison section's exams numbered in brackets: "(1) CT Thorax 19.11.2023", "(2) HRCT 26.02.2024".
+_NUMBERED_EXAM = regex.compile(r"^[ \t]*\(([1-9])\)[ \t]+\S", regex.MULTILINE)
+#: Names that say nothing of which exam: a region, a technique, a place.
+_NOT_EXAM_NAMES = frozenset({"chest", "thorax", "thoracic", "contrast", "non-contrast", "low-dose", "unenhanced",
+                             "enhanced", "outside", "external", "this", "same", "previous", "prior", "images", "imported",
+                             "report", "reports", "none", "helical", "spiral", "axial", "dual-energy"})
 
 
 def _kind_keys(text: str, start: int = 0, end: int | None = None) -> set[str]:
@@ -1170,17 +1181,23 @@ def _kind_keys(text: str, start: int = 0, end: int | None = None) -> set[str]:
     return out
 
 
-def compared_exam_kinds(text: str, sections) -> set[str]:
+def compared_exam_kinds(text: str, sections) -> tuple[set[str], set[str]]:
     """The kinds of the exams a report compares with ("Voruntersuchung: Polytrauma-CT (Schockraum)", "Comparison: CTPA
     21/08/2022", "Vergleich mit der Akut-CT"), less those of its own exam (its title, before the first section): a later
-    "in der Akut-CT", "(Akut-CT 4/150)", "of the CTPA" names that prior exam."""
+    "in der Akut-CT", "(Akut-CT 4/150)", "of the CTPA" names that prior exam. And the names a comparison section gives
+    its exams (`_EXAM_NAME_EN`: "Staging PET-CT", "CTPA 22/08/2023 (index)", "CT 18.01.2025 (Aufnahme)")."""
     lower = text.lower()
     if "ct" not in lower and "mr" not in lower:
-        return set()
+        return set(), set()
     kinds: set[str] = set()
+    names: set[str] = set()
     for sec in sections:
         if sec.name == "COMPARISON":
             kinds |= _kind_keys(text, sec.header_end, sec.end)
+            names |= {" ".join(k.lower().split()) for m in _EXAM_NAME_EN.finditer(text, sec.header_end, sec.end)
+                      for k in m.group("word", "label") if k and k.split()[0].lower() not in _NOT_EXAM_NAMES
+                      and not k.isdigit()}
+            names |= {f"({m.group(1)})" for m in _NUMBERED_EXAM.finditer(text, sec.header_end, sec.end)}
     for word in ("vergleich", "compar"):  # the phrase's scan, only where its word stands (a tenth of a whole scan)
         i = lower.find(word)
         while i >= 0:
@@ -1188,22 +1205,33 @@ def compared_exam_kinds(text: str, sections) -> set[str]:
             if m is not None and _EXAM_KIND.match(text, m.end()):
                 kinds |= _kind_keys(text, m.end(), m.end() + 30)
             i = lower.find(word, i + 1)
-    if not kinds:
-        return kinds
+    if not kinds and not names:
+        return kinds, names
     title_end = next((sec.start for sec in sections if sec.name != "OTHER"), min(len(text), 400))
-    return kinds - _kind_keys(text, 0, title_end)
+    own = _kind_keys(text, 0, title_end)
+    return kinds - own, names - own - kinds  # (a kind's alias is no name: "Polytrauma-CT (Schockraum)")
 
 
-def _with_named_exams(text: str, triggers: list[Trigger], kinds: set[str], sections) -> list[Trigger]:
-    """`triggers` with a prior trigger at each later naming of a compared exam's kind (`compared_exam_kinds`) in the
-    report's body: "in der Akut-CT an gleicher Stelle Konsolidierung, Serie 4, Bild 188", "(Akut-CT 4/150)", "Im
-    Staging-CT Lunge dort frei (Ser. 5 Img. 150)"."""
+def _with_named_exams(text: str, triggers: list[Trigger], kinds: set[str], names: set[str], sections) -> list[Trigger]:
+    """`triggers` with a prior trigger at each later naming of a compared exam's kind or name (`compared_exam_kinds`) in
+    the report's body: "in der Akut-CT an gleicher Stelle Konsolidierung, Serie 4, Bild 188", "(Akut-CT 4/150)", "Im
+    Staging-CT Lunge dort frei (Ser. 5 Img. 150)"; "On the index CTPA it was 7.8 mm", "at the interim CT", "at staging"
+    (not "the index lesion"), "bei Aufnahme", "(Aufnahme max. 55 mm, ...)"."""
     body = [(sec.header_end, sec.end) for sec in sections if sec.name not in ("COMPARISON", "HISTORY", "TECHNIQUE", "OTHER")]
-    words = [regex.escape(k) + ("" if k in _ACRONYMS else r"-?(?:ct|cta|mrt|mri)") for k in kinds]  # "Schockraum-CT",
+    words = [r"\b" + regex.escape(k) + ("" if k in _ACRONYMS else r"-?(?:ct|cta|mrt|mri)") for k in kinds]  # "Schockraum-CT",
     # not the trauma room's "(Schockraum)"
-    names = regex.compile(r"\b(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")(?![\w-])", regex.IGNORECASE)
+    for k in names:
+        if k[0] == "(":  # a numbered exam: "in (2) noch diffuses Milchglas", "gegenüber (3) unverändert"
+            words.append(r"(?<=\b(?:in|gegenüber|zu|vs\.?|seit|since|on|than|aus|from|compared\s+(?:to|with))[ \t]+)"
+                         + regex.escape(k))
+            continue
+        k = r"\b" + regex.escape(k).replace(r"\ ", r"[ \t]+")
+        words.append(r"(?:(?<=\b(?:the|at)[ \t]+)" + k + r"(?:[ \t-]+(?:ct|cta|ctpa|hrct|pet[-/]?ct|scan|study|exam|examination)\b"
+                     r"|(?<=\bat[ \t]+[\w-]+))|(?<=\bbei[ \t]+(?:der[ \t]+)?)" + k
+                     + r"|(?<=\()" + k + r"(?=[ \t]+(?:max\.?|ca\.?)?[ \t]*\d|[ \t]*[,:]))")
+    rx = regex.compile(r"(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")(?![\w-])", regex.IGNORECASE)
     new = [Trigger(m.start(), m.end(), "prior", "forward", "compared_exam_kind")
-           for a, b in body for m in names.finditer(text, a, b)]
+           for a, b in body for m in rx.finditer(text, a, b)]
     return sorted(triggers + new, key=lambda t: t.start) if new else triggers
 
 
@@ -1222,9 +1250,13 @@ def _names_compared_exam_after(text: str, end: int, triggers: list[Trigger], tri
     return False
 
 
+#: The triggers that are a date alone, which may be the report's own exam's.
+_DATE_LABELS = frozenset({"prior_date_label", "prior_timepoint_date"})
+
+
 def _this_exams_dates(text: str, triggers: list[Trigger]) -> list[Trigger]:
     """`triggers` with a date labelling a size ("- 03/11/2024: 2.2 x 1.6 cm (series 4, image 47)", `prior_date_label`)
-    that is the report's own exam's date (`_EXAM_DATE`) made a current trigger: a follow-up list names every exam by its
+    or a time point ("at 9 months (11/2023)", `prior_timepoint_date`) that is the report's own exam's date (`_EXAM_DATE`) made a current trigger: a follow-up list names every exam by its
     date, this one's too."""
     days = _exam_days(text)
     if not days:
@@ -1232,8 +1264,9 @@ def _this_exams_dates(text: str, triggers: list[Trigger]) -> list[Trigger]:
     months, years = {d[:2] for d in days}, {d[:1] for d in days}
     out = []
     for t in triggers:
-        if t.rule == "prior_date_label":
-            seen = _day_readings(text[t.start:t.end])
+        if t.rule in _DATE_LABELS:
+            said = text[t.start:t.end]
+            seen = _day_readings(said[said.rfind("(") + 1:])  # a time point's date in its brackets
             if seen & days or any(len(d) == 2 and d in months or len(d) == 1 and d in years for d in seen):
                 t = Trigger(t.start, t.end, "current", t.direction, "current_date_label")
         out.append(t)
@@ -1285,7 +1318,9 @@ def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: b
     t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
     if t is None and label_from is not None and label_from < seg_start:
         t = temporal_for(triggers, trig_starts, label_from, seg_start, text)
-        if t is not None and (not _LABEL_COLON.match(text, t.end)  # a label outside brackets ("(S5/B210, VU: S5/B206)")
+        if t is not None and (not (_LABEL_COLON.match(text, t.end) or not text[label_from:t.start].strip())
+                              # a label outside brackets ("(S5/B210, VU: S5/B206)"), or what opens the sentence ("Im
+                              # März 2024 hilär rechts 24 mm (Im. 60, Se. 2), subcarinal 19 mm (Im. 71, Se. 2).")
                               or text.count("(", label_from, t.start) != text.count(")", label_from, t.start)):
             t = None
     if t is not None:

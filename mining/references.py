@@ -38,8 +38,11 @@ def _item_pattern(range_op: str, range_kw: str) -> regex.Pattern:
     )
 
 
+#: An explicit series mention; the short words without a full stop ("Se 4", "Ser 3", "S. 4") only before their image
+#: ("Saum (Se 4, Bild 128) und Verdickung (Bild 131)": the second image is on series 4 too).
 SERIES_ONLY = regex.compile(
-    r"\b(?:series|serie[sn]?|ser\.|se\.)\s*(?:-?(?:\#|no\.?|nr\.?))?\s*:?\s*\#?\s*(?P<ser>\d{1,5})(?![\d.,:/]\d)"
+    r"\b(?:series|serie[sn]?|ser\.|se\.|(?:ser|se|s\.)(?=\s*\d{1,5}\s*[,/]\s*(?:im|img|ima|image|bild|bi|b)\b))"
+    r"\s*(?:-?(?:\#|no\.?|nr\.?))?\s*:?\s*\#?\s*(?P<ser>\d{1,5})(?![\d.,:/]\d)"
     # and what names the series right after it, which a snippet loses with it: "series 2 (lung window), image 77",
     # "Serie 4 [Lungenfenster]"
     r"(?:[ \t]*[(\[][^()\[\]\n]{0,30}?(?:window|fenster|kernel|kern|reformat\w*|\bmip|\bmpr|recon\w*|rekonstruktion\w*)\s*[)\]])?",

@@ -5153,3 +5153,72 @@ def test_a_word_hyphenated_at_a_line_end_is_read_whole_and_its_evidence_is_the_t
     assert len(view) == len(text) and "ATELECTASIS" in view and "3-\n4 mm" in view
     row = {r.label: r for r in mine_report("FINDINGS:\n" + text, "r").labels}["Atelectasis"]
     assert ("FINDINGS:\n" + text)[row.evidence_start:row.evidence_end] == row.evidence_text == "PASSIVE ATELEC-\n  TASIS"
+
+
+# sixty-first review (stop 57): a sixty-fifth and sixty-sixth round of 32 blind reports that compare with two to four
+# earlier exams each, named by date, kind, number or time point
+@pytest.mark.parametrize("text, want", [
+    # an exam the comparison section names, named again: "the 3-month CT", "at staging", "bei Aufnahme", "in (2)"
+    ("Comparison: CTPA 22/08/2023 (index), CT thorax 28/11/2023 (3-month).\nFindings:\nNodule today 8.9 mm (series 3, "
+     "image 61).\nOn the 3-month CT it measured 231 mm3 (series 3, image 58).\nOn the index CTPA it was 7.8 mm (series 2, "
+     "image 60).", [(3, 61, None, False), (3, 58, None, True), (2, 60, None, True)]),
+    ("COMPARISON\n1. CT chest 14/02/2024 (last surveillance)\n2. Staging CT chest 02/02/2023\nFINDINGS\nThe left gastric node "
+     "seen at staging (series 2 image 141) was resected. The index lesion (series 3 image 45) is stable.",
+     [(2, 141, None, True), (3, 45, None, False)]),
+    ("Vergleich: CT 18.01.2025 (Aufnahme), CT 27.01.2025 (unter Drainage).\nBefund:\nbei Aufnahme lobäres Infiltrat (S. 3, "
+     "Img. 112), am 27.01. noch subtotal (S. 3, Img. 108), jetzt residuell (S. 4, Img. 115). Erguss (Aufnahme max. 55 mm, "
+     "S. 3, Img. 130).", [(3, 112, None, True), (3, 108, None, True), (4, 115, None, False), (3, 130, None, True)]),
+    ("Vergleichsuntersuchungen:\n(1) CT Thorax 19.11.2023\n(2) HRCT 26.02.2024\n\nBefund:\nIn (1) damals Konsolidierungen "
+     "(Bild 160, Serie 4), in (2) noch Milchglas (Bild 158, Serie 5). Aktuell Bänder (Bild 164, Serie 6), in (2) identisch "
+     "(Bild 162, Serie 5).", [(4, 160, None, True), (5, 158, None, True), (6, 164, None, False), (5, 162, None, True)]),
+    # a sentence opened by the prior's date dates its list; a day without its year; a time point's date
+    ("Befund:\nIm März 2024 hilär rechts 24 mm (Im. 60, Se. 2), subcarinal 19 mm (Im. 71, Se. 2). Aktuell 12 mm (Im. 63, "
+     "Se. 2).", [(2, 60, None, True), (2, 71, None, True), (2, 63, None, False)]),
+    ("Befund:\nHämatothorax: am 10.10. nach Drainage 15 mm (SE 4 IMA 176), jetzt 9 mm (SE 4 IMA 178). Kontrolle am 12.06. "
+     "empfohlen (SE 4 IMA 180).", [(4, 176, None, True), (4, 178, None, False), (4, 180, None, False)]),
+    ("Findings:\nConsolidation 3.1 x 2.0 cm [4:87].\n  At 9 months (11/2023) it measured 2.9 x 1.8 cm [4:85]; at 3 months\n"
+     "  (05/2023) there was patchy ground glass [4:90].\n  The pre-treatment tumor measured 1.7 cm [3:64].",
+     [(4, 87, None, False), (4, 85, None, True), (4, 90, None, True), (3, 64, None, True)]),
+    # dates labelling sizes and images in lists and tables
+    ("Technique: Image numbers below are from the 1 mm axial lung series (SE 5) on all four studies.\nNODULE TABLE\nNodule A\n"
+     "  2021-04-06: 8 mm pure GGN (IMA 77)\n  Today:      13 mm part-solid (IMA 82)",
+     [(5, 77, None, True), (5, 82, None, False)]),
+    ("Befund:\nPleuraverdickung apikal rechts, 07/2022 noch 14 mm mit Resterguss (Bild 45), jetzt 4 mm (Bild 41). "
+     "Milchglasnodulus 7 mm (Bild 133) – erstmals 05/2023 mit 5 mm (Bild 128). Nodulus konstant (07/2022: Bild 214).",
+     [(None, 45, None, True), (None, 41, None, False), (None, 133, None, False), (None, 128, None, True),
+      (None, 214, None, True)]),
+    ("Findings:\nVaricose bronchiectasis in the RUL (im 58; 11/2021 im 55) is unchanged.",
+     [(None, 58, None, False), (None, 55, None, True)]),
+    ("LESION TRACKING (axial series 3 on all studies; Dec -> Feb -> today):\n1) Node: 22 mm (Dec, im 34) -> 9 mm (today, "
+     "im 33)", [(3, 34, None, True), (3, 33, None, False)]),
+    # an attribute naming when it was described is no date of the image; a finding gone now
+    ("Befund:\nDer bereits im März 2024 beschriebene 5 mm Nodulus (Schicht 34) ist unverändert (damals Schicht 31).",
+     [(None, 34, None, False), (None, 31, None, True)]),
+    ("Befund:\nDie am Tag 4 retrosternal gelegene Hämatomformation (Serie 203/Bild 0075) ist vollständig resorbiert. Am Tag 4 "
+     "lediglich 8 mm (Serie 201/Bild 0110).", [(203, 75, None, True), (201, 110, None, True)]),
+    # forms: "Sr 3, Im 42", "(VU 08/2024, 3/31)", an image before a dated image after ";", "Se 4" lent in its sentence
+    ("Findings:\nCavity 3.4 cm on 08-12-2023 (outside CD, Sr 3, Im 42), now 1.1 cm (Sr 202, image no. 40).",
+     [(3, 42, None, True), (202, 40, None, False)]),
+    ("Befund:\nRechts paratracheal damals 24 mm (VU 08/2024, 3/31), jetzt 8 mm (3/30). Bhalla-Score (mod.) 11/25 (VU 08/2022: "
+     "14/25).", [(3, 31, None, True), (3, 30, None, False)]),
+    ("Befund:\nMetastasen, unverändert (Se 5 Im 88; 14.03.2024 Se 5 Im 86).", [(5, 88, None, False), (5, 86, None, True)]),
+    ("Befund:\nSaum (Se 4, Bild 128) und Verdickung (Bild 131).", [(4, 128, None, False), (4, 131, None, False)]),
+])
+def test_sixty_first_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Befund:\nHerz normal groß. Verkalkungen des Aortenbogens und der Koronarien.", "Coronary artery wall calcification",
+     "present"),
+    ("Befund:\nHerz o.B. Kein Erguss.", "Cardiomegaly", "absent"),
+    ("Befund:\nHerz selbst normal groß.", "Cardiomegaly", "absent"),
+    ("Findings:\nMediastinal and hilar lymph nodes now not enlarged.", "Lymphadenopathy", "absent"),
+    ("Findings:\nLeft subclavian totally implantable venous access device, tip in the SVC.", "Medical material", "present"),
+    ("Findings:\n- Right lower lobe metastasis: 14 mm at baseline, no longer visible.", "Lung nodule", "absent"),
+    ("Findings:\nLiver metastasis in segment 7.", "Lung nodule", "not_mentioned"),
+    ("Befund:\nResorbierte Konsolidierung im Mittellappen mit Narbensträngen.", "Consolidation", "absent"),
+])
+def test_sixty_first_review_labels(text, label, value):
+    rep = mine_report(text, "r")
+    assert {r.label: r.value for r in rep.labels}[label] == value
