@@ -78,10 +78,10 @@ _NAMES_NEXT = regex.compile(rf"[ \t]*(?:{_EXAM_NOUN}\b[ \t]*)?"
 #: measured").
 _CLAUSE_END = regex.compile(rf"[ \t]*(?:{_EXAM_NOUN}\b[ \t]*)?(?:[)\].;:,]|\n|$)", regex.IGNORECASE)
 
-#: An old size closing the item before (its own reference came before it) and a list going on: "segment VII 14 mm
-#: (image 160/312), previously 19 mm, and segment IVb 8 mm (image 181/312)": the next item is this exam's again.
 #: An exam's label: the trigger's word and a colon ("Prior: ...", "Current: ...", "VU: ...").
 _LABEL_COLON = regex.compile(r"[ \t]*:")
+#: An old size closing the item before (its own reference came before it) and a list going on: "segment VII 14 mm
+#: (image 160/312), previously 19 mm, and segment IVb 8 mm (image 181/312)": the next item is this exam's again.
 _PRIOR_SIZE_CLOSES = regex.compile(
     r"\b(?:previously|formerly|vorher|zuvor|vormals)\s+(?:(?:measured|measuring|gemessen)\s+)?(?:ca\.?\s*)?"
     r"\d+(?:[.,]\d+)?(?:\s*x\s*\d+(?:[.,]\d+)?)*\s*(?:mm|cm)\s*(?:,\s*(?:and|und|sowie)|;\s*(?:and|und)?)\s+",
@@ -206,7 +206,8 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     lang = language or detect_language(text)
     if not text.strip():
         return MinedReport(report_id, lang, [], [LabelRow(lab, "not_mentioned") for lab in CT_RATE_LABELS])
-    view, joins = joined_words(plain_headings(text))  # what section, finding and ConText rules read: offsets as in `text`
+    # what section, finding and ConText rules read: offsets as in `text` (but inside a word joined across a line)
+    view, joins = joined_words(plain_headings(text))
     sections = find_sections(view)
     sec_starts = [s.start for s in sections]
     if sentences is None:
@@ -414,7 +415,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             if k >= 0 and gstarts[k] >= sent[0] and seg == prev_end:  # after an item with its own reference
                 closes = None
                 for closes in _PRIOR_SIZE_CLOSES.finditer(text, seg, r.start):
-                    pass
+                    pass  # (the last one)
                 if closes is not None:
                     seg = closes.end()
             is_prior = after is not None or _is_prior(text, r, seg, triggers, trig_starts, default,
@@ -948,9 +949,9 @@ _EACH_EXAM_RX = regex.compile(_EACH_EXAM, regex.IGNORECASE)
 _STATEMENT_SCAN = BranchScan([_SERIES_STATEMENT])
 
 
-#: A line that only names a series, heading the list of images below it ("Series 4:", "- Serie 6:", "Nodules (series 4):",
-#: "Lunge (Se. 6):"),
-#: tried only on lines that end in a colon (`_heading_lines`: tried on every line start it cost 85 us a 2 KB report).
+#: A line that only names a series, heading the list of images below it ("Series 4:", "- Serie 6:", "Nodules (series
+#: 4):", "Lunge (Se. 6):"), tried only on lines that end in a colon (`_heading_lines`: tried on every line start it cost
+#: 85 us a 2 KB report).
 _SERIES_HEADING_LINE = regex.compile(
     r"[ \t]*(?:[-*\u2022][ \t]*)?(?:[^\n:()]{1,60}?\([^()\n]{0,60}?\b)?(?:series|serie|ser\.?|se\.?)\s*(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})(?!\d)"
     # and what the brackets say of it: "Pulmonale Metastasen (Serie 3 in beiden Untersuchungen; Bildnummer aktuell / VU):"
@@ -1170,8 +1171,8 @@ _EXAM_NAME_EN = regex.compile(
 _NUMBERED_EXAM = regex.compile(r"^[ \t]*\(([1-9])\)[ \t]+\S", regex.MULTILINE)
 #: Names that say nothing of which exam: a region, a technique, a place.
 _NOT_EXAM_NAMES = frozenset({"chest", "thorax", "thoracic", "contrast", "non-contrast", "low-dose", "unenhanced",
-                             "enhanced", "outside", "external", "this", "same", "previous", "prior", "images", "imported",
-                             "report", "reports", "none", "helical", "spiral", "axial", "dual-energy"})
+                             "enhanced", "outside", "external", "this", "same", "previous", "prior", "images",
+                             "imported", "report", "reports", "none", "helical", "spiral", "axial", "dual-energy"})
 
 
 def _kind_keys(text: str, start: int = 0, end: int | None = None) -> set[str]:
@@ -1218,15 +1219,16 @@ def _with_named_exams(text: str, triggers: list[Trigger], kinds: set[str], names
     Staging-CT Lunge dort frei (Ser. 5 Img. 150)"; "On the index CTPA it was 7.8 mm", "at the interim CT", "at staging"
     (not "the index lesion"), "bei Aufnahme", "(Aufnahme max. 55 mm, ...)"."""
     body = [(sec.header_end, sec.end) for sec in sections if sec.name not in ("COMPARISON", "HISTORY", "TECHNIQUE", "OTHER")]
-    words = [r"\b" + regex.escape(k) + ("" if k in _ACRONYMS else r"-?(?:ct|cta|mrt|mri)") for k in kinds]  # "Schockraum-CT",
-    # not the trauma room's "(Schockraum)"
+    # "Schockraum-CT", not the trauma room's "(Schockraum)"
+    words = [r"\b" + regex.escape(k) + ("" if k in _ACRONYMS else r"-?(?:ct|cta|mrt|mri)") for k in kinds]
     for k in names:
         if k[0] == "(":  # a numbered exam: "in (2) noch diffuses Milchglas", "gegenüber (3) unverändert"
             words.append(r"(?<=\b(?:in|gegenüber|zu|vs\.?|seit|since|on|than|aus|from|compared\s+(?:to|with))[ \t]+)"
                          + regex.escape(k))
             continue
         k = r"\b" + regex.escape(k).replace(r"\ ", r"[ \t]+")
-        words.append(r"(?:(?<=\b(?:the|at)[ \t]+)" + k + r"(?:[ \t-]+(?:ct|cta|ctpa|hrct|pet[-/]?ct|scan|study|exam|examination)\b"
+        words.append(r"(?:(?<=\b(?:the|at)[ \t]+)" + k
+                     + r"(?:[ \t-]+(?:ct|cta|ctpa|hrct|pet[-/]?ct|scan|study|exam|examination)\b"
                      r"|(?<=\bat[ \t]+[\w-]+))|(?<=\bbei[ \t]+(?:der[ \t]+)?)" + k
                      + r"|(?<=\()" + k + r"(?=[ \t]+(?:max\.?|ca\.?)?[ \t]*\d|[ \t]*[,:]))")
     rx = regex.compile(r"(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")(?![\w-])", regex.IGNORECASE)
@@ -1256,8 +1258,8 @@ _DATE_LABELS = frozenset({"prior_date_label", "prior_timepoint_date"})
 
 def _this_exams_dates(text: str, triggers: list[Trigger]) -> list[Trigger]:
     """`triggers` with a date labelling a size ("- 03/11/2024: 2.2 x 1.6 cm (series 4, image 47)", `prior_date_label`)
-    or a time point ("at 9 months (11/2023)", `prior_timepoint_date`) that is the report's own exam's date (`_EXAM_DATE`) made a current trigger: a follow-up list names every exam by its
-    date, this one's too."""
+    or a time point ("at 9 months (11/2023)", `prior_timepoint_date`) that is the report's own exam's date
+    (`_EXAM_DATE`) made a current trigger: a follow-up list names every exam by its date, this one's too."""
     days = _exam_days(text)
     if not days:
         return triggers
@@ -1300,7 +1302,8 @@ def _same_session_planning(text: str, triggers: list[Trigger]) -> list[Trigger]:
     return [t for t in triggers if not (t.category == "prior" and "plan" in text[t.start:t.end].lower())]
 
 
-def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: bool, label_from: int | None = None) -> bool:
+def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: bool,
+              label_from: int | None = None) -> bool:
     """Whether `r`, with nothing after it that dates it (`_PRIOR_AFTER`), is on a prior exam; `default` when nothing
     from `seg_start` on says (the section's: COMPARISON is the prior exam's; a table column's heading), unless an exam's
     label from `label_from` on does ("Prior: emboli (Se 5 Im 141) and thrombus (Se 5 Im 118). Current: ...")."""
@@ -1318,10 +1321,10 @@ def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: b
     t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
     if t is None and label_from is not None and label_from < seg_start:
         t = temporal_for(triggers, trig_starts, label_from, seg_start, text)
-        if t is not None and (not (_LABEL_COLON.match(text, t.end) or not text[label_from:t.start].strip())
-                              # a label outside brackets ("(S5/B210, VU: S5/B206)"), or what opens the sentence ("Im
-                              # März 2024 hilär rechts 24 mm (Im. 60, Se. 2), subcarinal 19 mm (Im. 71, Se. 2).")
-                              or text.count("(", label_from, t.start) != text.count(")", label_from, t.start)):
+        # a label ("Prior: ..."), or what opens the sentence ("Im März 2024 hilär rechts 24 mm (Im. 60, Se. 2),
+        # subcarinal 19 mm (Im. 71, Se. 2)."), outside brackets (not "(S5/B210, VU: S5/B206)")
+        labels = t is not None and (_LABEL_COLON.match(text, t.end) is not None or not text[label_from:t.start].strip())
+        if not labels or text.count("(", label_from, t.start) != text.count(")", label_from, t.start):
             t = None
     if t is not None:
         return t.category == "prior"

@@ -258,12 +258,12 @@ def plain_headings(text: str) -> str:
     return "".join(chars)
 
 
-#: A word hyphenated at a hard-wrapped line's end, its rest on the next line: "PASSIVE ATELEC-\nTASIS", "Lymph-\nknoten".
+#: A word hyphenated at a hard-wrapped line's end, its rest on the next line: "ATELEC-\nTASIS", "Lymph-\nknoten".
 _WRAPPED_WORD = regex.compile(r"(?<=[^\W\d_]{2})-\n([ \t]*)([a-zäöüß]+|(?<=[A-ZÄÖÜ]-\n[ \t]*)[A-ZÄÖÜ]+)\b")
 
 
 def joined_words(text: str) -> tuple[str, list[tuple[int, int, int]]]:
-    """`text` with each word hyphenated at a line's end made whole ("ATELEC-\nTASIS OF" -> "ATELECTASIS \nOF"), so
+    """`text` with each word hyphenated at a line's end made whole ("ATELEC-\nTASIS OF" -> "ATELECTASIS \n OF"), so
     that finding and ConText rules read it; the same length, so offsets hold except inside the word's rest. With the
     joins (start of the rest as moved, its end, how far it moved back) for `text_end`."""
     if "-\n" not in text:
