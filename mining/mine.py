@@ -326,6 +326,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
         return [groups[gorder[k]] for k in range(lo, hi)]
 
     removals = {g: removal_span(text, s, e, near(s, e)) for g, (s, e) in groups.items()}
+    notes = _bracket_notes(text, sections, sec_starts) if _BRACKET_NOTE_WORD.search(text) else []
     rstarts = [removals[g][0] for g in gorder]
     # sentence of each group (a group straddling a sentence end widens that sentence)
     by_sent: dict[int, list[int]] = {}
@@ -422,6 +423,8 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                                                       sent[0] if column is None else None)
             if not is_prior and _names_compared_exam_after(text, r.end, triggers, trig_starts):
                 is_prior = True  # "(eg series 5 image 140 of the CTPA)", the CTPA the report compares with
+            if not is_prior and notes and _in_noted_bracket(text, r.start, notes):
+                is_prior = True  # "VU-Angaben in eckigen Klammern" ... "[3/108]"
             if after is not None and ";" in text[r.start:groups[g][1]]:
                 # a list whose items a semicolon parts: what dates it after its end dates its last item only ("(4:40;
                 # 4:39 on 2023 study)"), the items before keep what their own words say
@@ -908,11 +911,11 @@ _SERIES_STATEMENT = regex.compile(
     # "Image numbers are quoted as image/total of axial series 3"
     + r"(?:\s+(?:quoted|given|cited|stated|listed|written)\s+as\s+[\w/-]+(?:\s+[\w/-]+)?\s+of)?"
     r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
-    r"(?:the\s+)?(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,4}?(?:series|reconstruction)(?:\s+" + _EACH_EXAM + ")?"
+    r"(?:the\s+)?(?:(?:(?:\d+[.,]\d+|[\w/-]+)\s+){0,5}?(?:series|reconstructions?)(?:\s+" + _EACH_EXAM + ")?"
     # or what it shows and its number in brackets: "refer to the axial CT (series 3, 3 mm)"
     r"|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*series\s*\d))|"
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.)(?:\s+(?:der|zur|für\s+die)\s+(?:aktuellen\s+|akt\.\s*)untersuchung"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.|ima-?angaben|ima-?nummern)(?:\s+(?:der|zur|für\s+die)\s+(?:aktuellen\s+|akt\.\s*)untersuchung"
     r"|\s+ohne\s+(?:serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
     + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:(?:ebenfalls|auch|jeweils|stets|immer)\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     # the series, or what it shows and its number in brackets: "auf die Rückenlage (Serie 2)"
@@ -1300,6 +1303,45 @@ def _same_session_planning(text: str, triggers: list[Trigger]) -> list[Trigger]:
     planning scan through the left upper lobe": a CT-guided biopsy's): "on the planning scan (image 23)" is then this
     session's, where a follow-up's "on the planning CT" is the radiotherapy plan's, an earlier exam."""
     return [t for t in triggers if not (t.category == "prior" and "plan" in text[t.start:t.end].lower())]
+
+
+#: A report's note that brackets hold the prior exam's images: "VU-Angaben in eckigen Klammern", "(Serie 2,
+#: Voruntersuchung in Klammer)", "(current; baseline in brackets)".
+_BRACKET_NOTE = regex.compile(
+    r"\b(?:vu|voruntersuchung|vorbefund|vorwerte|prior|previous|baseline|comparison)(?:-?angaben|-?werte|\s+(?:values?|"
+    r"images?|measurements?))?\s+(?:(?:stehen|sind|jeweils|are|given)\s+)?in\s+(?P<kind>(?P<square>eckigen\s+klammern?|"
+    r"square\s+brackets?)|(?P<round>runden\s+klammern?|round\s+brackets?|parenthes[ie]s)|klammern?|brackets?)\b",
+    regex.IGNORECASE)
+_BRACKET_NOTE_WORD = regex.compile(r"klammer|bracket|parenthes", regex.IGNORECASE)
+
+
+def _bracket_notes(text: str, sections, sec_starts) -> list[tuple[int, int, str]]:
+    """(from, to, bracket) of each note that a bracket holds the prior exam's images (`_BRACKET_NOTE`): square ones for
+    the rest of the report, round ones for the rest of the note's section (or of the next one, where the note is in
+    the technique); a bare "brackets"/"Klammer" is the square one where its stretch has images in square brackets."""
+    out = []
+    for m in _BRACKET_NOTE.finditer(text):
+        k = max(0, bisect.bisect_right(sec_starts, m.start()) - 1)
+        if sections[k].name == "TECHNIQUE" and k + 1 < len(sections):
+            k += 1
+        end = len(text) if m.group("square") else sections[k].end
+        kind = "[" if m.group("square") else "(" if m.group("round") else None
+        if kind is None:
+            kind = "[" if regex.search(r"\[[^\]\n]*\d", text[m.end():end]) else "("
+        out.append((m.end(), end, kind))
+    return out
+
+
+def _in_noted_bracket(text: str, pos: int, notes: list[tuple[int, int, str]]) -> bool:
+    """Whether `pos` stands in a bracket a note (`_bracket_notes`) says holds the prior exam's images."""
+    line0 = text.rfind("\n", 0, pos) + 1
+    depth: list[str] = []
+    for c in text[line0:pos]:  # the brackets open at `pos` on its line
+        if c in "([":
+            depth.append(c)
+        elif c in ")]" and depth:
+            depth.pop()
+    return bool(depth) and any(a <= pos < b and depth[-1] == kind for a, b, kind in notes)
 
 
 def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: bool,

@@ -5222,3 +5222,41 @@ def test_sixty_first_review_references(text, want):
 def test_sixty_first_review_labels(text, label, value):
     rep = mine_report(text, "r")
     assert {r.label: r.value for r in rep.labels}[label] == value
+
+
+# sixty-second review (stop 57): a sixty-seventh and sixty-eighth round of 32 blind reports dense in the 18 findings
+@pytest.mark.parametrize("text, want", [
+    # a note that brackets hold the prior exam's images: square ones in the whole report, round ones in the note's section
+    ("Technik: Bildangaben als Serie/Bild, VU-Angaben in eckigen Klammern.\n\nBefund:\nRundherd (3/112) [3/108], "
+     "Verdichtung (3/71) [3/69].", [(3, 112, None, False), (3, 108, None, True), (3, 71, None, False), (3, 69, None, True)]),
+    ("Befund:\nNoduli (Serie 2, Voruntersuchung in Klammer):\n- 2/45: semisolider Herd, 9 mm (VU 8 mm; 2/43).\n- 2/118: "
+     "Mittellappen (2/115).\n\nBeurteilung:\nSemisolider Herd (2/45).",
+     [(2, 45, None, False), (2, 43, None, True), (2, 118, None, False), (2, 115, None, True), (2, 45, None, False)]),
+    ("Findings:\nTarget lesions (current; baseline in brackets):\nT1 RLL lung metastasis: 14 mm (Se4 Im86)   [22 mm, Se4 "
+     "Im88]", [(4, 86, None, False), (4, 88, None, True)]),
+    # statements: "IMA-Angaben", "reconstructions (series 5)" described with five words
+    ("Technik: Alle IMA-Angaben beziehen sich auf Serie 4 (Lunge 1 mm).\n\nBefund:\nRundherd Mittellappen (IMA 133).",
+     [(4, 133, None, False)]),
+    ("Technique: Slice numbers refer to the axial 1.5 mm soft tissue/lung reconstructions (series 5) unless stated.\n\n"
+     "Findings:\nIncidental 4 mm nodule in the left upper lobe (slice 88).", [(5, 88, None, False)]),
+    ("Findings:\nMild centrilobular emphysema was noted on the pre-operative CT (series 2, image 30).",
+     [(2, 30, None, True)]),
+])
+def test_sixty_second_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Befund:\nAorta und Koronarien ohne Verkalkungen.", "Coronary artery wall calcification", "absent"),
+    ("Befund:\nVereinzelt grenzwertig vergrößerte LK paratracheal (bis 11 mm), DD reaktiv.", "Lymphadenopathy", "uncertain"),
+    ("Beurteilung:\nPleuraergüsse bds. und fraglichem schmalen Perikarderguss.", "Pericardial effusion", "uncertain"),
+    ("Findings:\nRight internal jugular central venous catheter seen on previous study has since been removed.",
+     "Medical material", "absent"),
+    ("Findings:\nCalcified plaques are seen in the proximal left anterior descending coronary artery.",
+     "Arterial wall calcification", "not_mentioned"),
+    ("Findings:\nCalcified plaques are seen in the proximal left anterior descending coronary artery.",
+     "Coronary artery wall calcification", "present"),
+])
+def test_sixty_second_review_labels(text, label, value):
+    rep = mine_report(text, "r")
+    assert {r.label: r.value for r in rep.labels}[label] == value
