@@ -24,7 +24,8 @@ from mining.references import RawRef, find_references, image_totals, series_ment
 from mining.rules import BranchScan
 from mining.sections import find_sections, joined_words, plain_headings, text_end
 from mining.sentences import split_sentences
-from mining.snippets import PLANE_AFTER, cut_out, has_own_content, head_word, partition, removal_span, render, trim_span
+from mining.snippets import (PLANE_AFTER, cut_out, has_own_content, head_word, open_parens, partition, removal_span,
+                             render, trim_span)
 from mining.tables import column_exam
 
 LABEL_SECTIONS = frozenset({"FINDINGS", "IMPRESSION", "OTHER"})
@@ -1334,14 +1335,8 @@ def _bracket_notes(text: str, sections, sec_starts) -> list[tuple[int, int, str]
 
 def _in_noted_bracket(text: str, pos: int, notes: list[tuple[int, int, str]]) -> bool:
     """Whether `pos` stands in a bracket a note (`_bracket_notes`) says holds the prior exam's images."""
-    line0 = text.rfind("\n", 0, pos) + 1
-    depth: list[str] = []
-    for c in text[line0:pos]:  # the brackets open at `pos` on its line
-        if c in "([":
-            depth.append(c)
-        elif c in ")]" and depth:
-            depth.pop()
-    return bool(depth) and any(a <= pos < b and depth[-1] == kind for a, b, kind in notes)
+    opened = open_parens(text, text.rfind("\n", 0, pos) + 1, pos)  # the brackets open at `pos` on its line
+    return bool(opened) and any(a <= pos < b and text[opened[-1]] == kind for a, b, kind in notes)
 
 
 def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: bool,

@@ -280,7 +280,7 @@ def partition(text: str, sent: tuple[int, int],
         return [trim_span(text, s0, s1)] * len(groups), [[] for _ in groups]
     cuts = [s0]
     shared = [False] * len(groups)  # a group inside the same parenthesis as the one before ("(4:302; coronal 601:140)")
-    opened: list[int] = []  # the parentheses open at `scanned`, from the sentence's start on (`_open_parens`)
+    opened: list[int] = []  # the parentheses open at `scanned`, from the sentence's start on (`open_parens`)
     scanned = s0
     for k, ((a0, a1), (b0, b1)) in enumerate(zip(groups, groups[1:])):
         if b0 < a1:
@@ -289,11 +289,11 @@ def partition(text: str, sent: tuple[int, int],
             continue
         # the next group still inside a parenthesis open at this one's end, with words between them ("14 mm (Se 201/Bi
         # 188; VU 6 mm, Se 2/Bi 180)"): both show one finding
-        if a1 >= scanned:  # = _open_parens(text, s0, a1), in one pass over the sentence
-            opened, scanned = _open_parens(text, scanned, a1, opened), a1
+        if a1 >= scanned:  # = open_parens(text, s0, a1), in one pass over the sentence
+            opened, scanned = open_parens(text, scanned, a1, opened), a1
             open_at_a1 = opened
         else:  # a group ending inside the one before
-            open_at_a1 = _open_parens(text, s0, a1)
+            open_at_a1 = open_parens(text, s0, a1)
         shared[k + 1] = bool(open_at_a1) and _CLOSER.search(text, a1, b0) is None
         cut = None
         for rx in _CLAUSE_BREAKS:
@@ -303,7 +303,7 @@ def partition(text: str, sent: tuple[int, int],
                 break
         if cut is None:
             cuts.append(_past_own_paren(text, cuts[-1], a1, b0))
-        elif (own := _open_parens(text, cuts[-1], a1)) and _CLOSER.search(text, a1, cut) is None:
+        elif (own := open_parens(text, cuts[-1], a1)) and _CLOSER.search(text, a1, cut) is None:
             close = _closing(text, a1, b0, len(own))
             if close is None:
                 # the break lies inside the part's own parenthesis, which holds the next reference too ("effusions
@@ -679,7 +679,7 @@ def _past_own_paren(text: str, p0: int, a1: int, b0: int) -> int:
     """Where a part ending at `a1` ends when no clause break follows it: past the ')' that closes a parenthesis it left
     open ("Lymphknoten 4L (VU: 14 mm, Se 3/Bi 50) aktuell 8 mm (Se 4/Bi 52)": the first part keeps its ')'), when that
     ')' comes before the next reference at `b0`; else `a1`."""
-    if _open_parens(text, p0, a1):
+    if open_parens(text, p0, a1):
         m = _CLOSER.search(text, a1, b0)
         if m is not None:
             return m.end()
@@ -702,7 +702,7 @@ def _closing(text: str, a: int, b: int, depth: int) -> int | None:
     return None
 
 
-def _open_parens(text: str, a: int, b: int, opened: list[int] | None = None) -> list[int]:
+def open_parens(text: str, a: int, b: int, opened: list[int] | None = None) -> list[int]:
     """Where the parentheses opened in text[a:b] and still open at `b` start, outermost first; `opened`: those open at
     `a` (a scan that goes on where an earlier one stopped; the list is updated and returned)."""
     opened = [] if opened is None else opened
@@ -718,7 +718,7 @@ def _open_parens(text: str, a: int, b: int, opened: list[int] | None = None) -> 
 def _before_open_paren(text: str, a: int, cut: int) -> int:
     """`cut`, or the opening of a parenthesis left open between `a` and `cut`: a clause break inside "(previously 4 mm,
     series 2 image 40)" cuts before the parenthesis, not inside it."""
-    opened = _open_parens(text, a, cut)
+    opened = open_parens(text, a, cut)
     return opened[0] if opened else cut
 
 

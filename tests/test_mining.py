@@ -2432,6 +2432,11 @@ def _refs(text: str) -> list[tuple]:
     return [(r.series_number, r.image_number, r.image_number_end, r.is_prior) for r in extract(text)]
 
 
+def _labels(text: str) -> dict[str, str]:
+    """Each of the 18 labels' value in the report `text`."""
+    return {r.label: r.value for r in mine_report(text, "r").labels}
+
+
 def _mentioned(text: str) -> dict[str, str]:
     """The labels a findings section holding `text` mentions, with their values."""
     rep = mine_report("FINDINGS:\n" + text, "r")
@@ -4904,8 +4909,7 @@ def test_a_prior_image_takes_the_series_the_report_names_for_its_exam(text, want
      "Thoraxdrainage.", "Pericardial effusion", "absent"),
 ])
 def test_fifty_sixth_review_labels(text, label, value):
-    rep = mine_report(text, "r")
-    assert {r.label: r.value for r in rep.labels}[label] == value
+    assert _labels(text)[label] == value
 
 
 # fifty-seventh review (stop 56): a fifty-seventh and fifty-eighth round of 32 blind reports (addenda, combined chest and
@@ -4979,8 +4983,7 @@ def test_fifty_seventh_review_references(text, want):
     ("*** ADDENDUM ***\nAdditional finding: no nodule in the left lower lobe.", "Lung nodule", "absent"),
 ])
 def test_fifty_seventh_review_labels(text, label, value):
-    rep = mine_report(text, "r")
-    assert {r.label: r.value for r in rep.labels}[label] == value
+    assert _labels(text)[label] == value
 
 
 def test_a_series_known_by_its_image_count_is_inferred():
@@ -5049,8 +5052,7 @@ def test_fifty_eighth_review_references(text, want):
     ("Befund:\nVerkalkung Aortenklappe.", "Arterial wall calcification", "not_mentioned"),
 ])
 def test_fifty_eighth_review_labels(text, label, value):
-    rep = mine_report(text, "r")
-    assert {r.label: r.value for r in rep.labels}[label] == value
+    assert _labels(text)[label] == value
 
 
 # fifty-ninth review (stop 57): a sixty-first and sixty-second round of 32 blind reports in settings no earlier round
@@ -5096,8 +5098,7 @@ def test_a_dot_leader_ends_no_sentence_but_an_ellipsis_still_does():
     ("Findings:\nSuperimposed fine reticulation with mild traction bronchiectasis.", "Pulmonary fibrotic sequela", "present"),
 ])
 def test_fifty_ninth_review_labels(text, label, value):
-    rep = mine_report(text, "r")
-    assert {r.label: r.value for r in rep.labels}[label] == value
+    assert _labels(text)[label] == value
 
 
 # sixtieth review (stop 57): a sixty-third and sixty-fourth round of 32 blind reports as they reach a data warehouse
@@ -5141,8 +5142,7 @@ def test_sixtieth_review_references(text, want):
      "right pleural effusion. Current: this has evolved into a band (Se 6 Im 205).", "Lung opacity", "not_mentioned"),
 ])
 def test_sixtieth_review_labels(text, label, value):
-    rep = mine_report(text, "r")
-    assert {r.label: r.value for r in rep.labels}[label] == value
+    assert _labels(text)[label] == value
 
 
 def test_a_word_hyphenated_at_a_line_end_is_read_whole_and_its_evidence_is_the_text_as_written():
@@ -5220,8 +5220,7 @@ def test_sixty_first_review_references(text, want):
     ("Befund:\nResorbierte Konsolidierung im Mittellappen mit Narbensträngen.", "Consolidation", "absent"),
 ])
 def test_sixty_first_review_labels(text, label, value):
-    rep = mine_report(text, "r")
-    assert {r.label: r.value for r in rep.labels}[label] == value
+    assert _labels(text)[label] == value
 
 
 # sixty-second review (stop 57): a sixty-seventh and sixty-eighth round of 32 blind reports dense in the 18 findings
@@ -5258,5 +5257,4 @@ def test_sixty_second_review_references(text, want):
      "Coronary artery wall calcification", "present"),
 ])
 def test_sixty_second_review_labels(text, label, value):
-    rep = mine_report(text, "r")
-    assert {r.label: r.value for r in rep.labels}[label] == value
+    assert _labels(text)[label] == value

@@ -836,11 +836,11 @@ def test_two_clauses_on_two_exams_keep_their_images_and_series_apart_in_german(p
 def test_open_parens_scanned_on_from_where_a_scan_stopped_equals_one_scan(text, data):
     """`partition` scans a sentence's parentheses on from where the last scan stopped instead of from the sentence's
     start for every reference (quadratic in a parenthesis of many references)."""
-    from mining.snippets import _open_parens
+    from mining.snippets import open_parens
 
     a = data.draw(st.integers(0, len(text)))
     b = data.draw(st.integers(a, len(text)))
-    assert _open_parens(text, a, b, _open_parens(text, 0, a)) == _open_parens(text, 0, b)
+    assert open_parens(text, a, b, open_parens(text, 0, a)) == open_parens(text, 0, b)
 
 
 @pytest.mark.parametrize("pattern", [r"\p{Lu}\w+", r"[[:upper:]]x", r"a(?-i:B)"])
