@@ -5258,3 +5258,19 @@ def test_sixty_second_review_references(text, want):
 ])
 def test_sixty_second_review_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+# sixty-third review (stop 58): a known miss of round 66 and rounds 69 to 72 of 64 blind reports (English and German
+# as written around the world; reports that change: addenda, corrections, second reads)
+@pytest.mark.parametrize("text, want", [
+    # '#' declared the report's mark of an image ("Bildverweise (#) ...") makes each "#N" in brackets an image
+    ("Vergleich: CT 28.06.2023, 22.07.2024.\nBildverweise (#) beziehen sich auf Serie 2 der jeweiligen Untersuchung.\n\n"
+     "Befund:\nBronchiektasen im Mittellappen (#148; 06/2023 #151). Neu im rechten UL (#176), in der VU frei (#175 bzw. "
+     "#181).", [(2, 148, None, False), (2, 151, None, True), (2, 176, None, False), (2, 175, None, True),
+                (2, 181, None, True)]),
+    ("Image numbers (#) refer to series 3.\n\nFindings:\nNodule (6 mm, #88), lesion #3 (segment 6), (#2 mm).",
+     [(3, 88, None, False)]),
+    ("Befund:\nBronchiektasen im Mittellappen (#148), Noduli (#2 mm).", []),
+])
+def test_sixty_third_review_references(text, want):
+    assert _refs(text) == want
