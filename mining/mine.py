@@ -740,6 +740,10 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     # names the series of its own section only, a line's label ("Series 3: nodule (image 45). ...") that line's
     # such statements speak of this exam's images, unless one says it holds for the prior's too, or names the prior's own
     statements = [st for st in statements if (st.priors if is_prior else st.current)]
+    if statements and _REFORMAT_BEFORE.search(text, max(sent[0], r.start - 40), r.start):
+        # "(coronal image 33)" beside "Slice numbers are from the post contrast series (series 5)": a reformat's image
+        # is on the series only a statement naming that reformat gives
+        statements = [st for st in statements if _REFORMAT_WORD.search(text, st.start, st.end)]
     for st in reversed(statements):
         if st.end <= r.start and (st.scope == "report" or st.scope == "section" and st.start >= sec.start
                                   or st.scope == "line" and r.start < st.until):
@@ -748,6 +752,14 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
         if st.start >= r.end and st.scope == "report":
             return st.series
     return None
+
+
+#: A reformat named right before an image ("coronal image 33", "(sag. MPR Bild 40"), and such a word anywhere.
+_REFORMAT = r"\b(?:coronal|sagittal|cor|sag|kor|koronar\w*|sagittal\w*)\b\.?"
+_REFORMAT_BEFORE = regex.compile(
+    _REFORMAT + r"(?:[ \t]+(?:reformat\w*|mpr|recon\w*|rekonstruktion\w*|reko))?[ \t(]*(?:on[ \t]+)?"
+    r"(?:image|img|im|ima|bild|slice|schicht)?\.?[ \t]*$", regex.IGNORECASE)
+_REFORMAT_WORD = regex.compile(_REFORMAT, regex.IGNORECASE)
 
 
 def _bracket_open(text: str, a: int, b: int) -> int:
@@ -812,14 +824,16 @@ _THIS_SERIES = regex.compile(
     r"schichtnummern|image\s+numbers|images|image\s+references)\b[^.;\n]{0,30}?\b(?:beziehen\s+sich\s+auf|refer\s+to|are\s+from)"
     r"\s+(?:diese|this|that)\s+(?:serie|series)\b", regex.IGNORECASE)
 
-#: "Se."/"Ser."/"S." for a series word: where a text has neither it nor "serie", it names no series for its images.
+#: "Se."/"Ser."/"S." for a series word: where a text has neither it nor "serie" (nor "Bildangaben Se 3"), it names no
+#: series for its images.
 _SE_DOT = re.compile(r"\b[Ss](?:[Ee][Rr]?)?\.")
+_SE_NAMED = re.compile(r"(?i:bildangaben|bildnummern)\s*:?\s*[Ss][Ee]\b")
 
 #: A series named as the rule with its exceptions: "(axial series 4 unless stated)", "Serie 2, soweit nicht anders
-#: angegeben".
+#: angegeben", "Sl.-Nummer in Lungenfenster (Serie 6), wenn nicht andere angegeben".
 _SERIES_UNLESS = regex.compile(
-    r"\b(?:series|serie)\s*(?P<ser>\d{1,5})\s*,?\s*(?:unless\s+(?:otherwise\s+)?(?:stated|noted|specified|indicated)"
-    r"|(?:soweit|sofern|wenn|falls)\s+nicht\s+anders\s+(?:angegeben|vermerkt|bezeichnet|genannt|gekennzeichnet))\b",
+    r"\b(?:series|serie)\s*(?P<ser>\d{1,5})\s*\)?\s*,?\s*(?:unless\s+(?:otherwise\s+)?(?:stated|noted|specified|indicated)"
+    r"|(?:soweit|sofern|wenn|falls)\s+nicht\s+andere?s?\s+(?:angegeben|vermerkt|bezeichnet|genannt|gekennzeichnet))\b",
     regex.IGNORECASE)
 
 #: After a series statement, in its sentence: the prior exam's images are of another series ("..., bzw. auf Serie 4 der
@@ -904,7 +918,7 @@ _ASIDE = r"(?:\s*\([^()\n]{1,30}\))?(?:" + _UNLESS + ")?"
 #: A statement naming the series the report's image numbers refer to, or (group "head") a list heading naming the series
 #: of its section's images.
 _SERIES_STATEMENT = regex.compile(
-    r"\b(?:(?:all\s+)?(?:image\s+numbers?|images?|image\s+references?|references|slice\s+numbers?)"
+    r"\b(?:(?:all\s+)?(?:image\s+(?:numbers?|nos?\.)|images?|image\s+references?|references|slice\s+numbers?)"
     r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report"
     r"|in\s+(?:the\s+|this\s+)?(?:[\w-]+\s+)?section|(?:of|for|on|in)\s+(?:the\s+)?current"
     r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
@@ -923,6 +937,8 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|(?:se|ser|s)\.|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*serie\s*\d))"
     # and then this exam's: "auf die axiale Lungenrekonstruktion 1 mm, aktuell Serie 3, in beiden Voruntersuchungen ..."
     r"(?:\s+\d+(?:[.,]\d+)?\s*mm\s*,\s*(?:aktuell|akt\.|current)\s+(?:serie|series))?|"
+    # the series alone after the word: "Aktueller Befund (Bildangaben Se 3, Lungenkern 1 mm):", "Bildnummern: Serie 4"
+    r"(?:bildangaben|bildnummern)\s*:?\s*(?:serie|ser\.?|se\.?)(?=\s*\d)|"
     # the exam's, without a verb: "Bildangaben akt. Unters. Serie 4 (Lunge 1,5mm)", "Bildnummern der aktuellen
     # Untersuchung: Serie 3"
     r"(?:bildangaben|bildnummern|schichtangaben)\s+(?:der\s+)?(?:akt\.|aktuellen?)\s*(?:unters\.|untersuchung)\s*:?\s*"
@@ -1091,7 +1107,7 @@ _PRIOR_MARK = regex.compile(r"\s*\(\s*(?:prior|previous|comparison|vu|voruntersu
 
 def series_statements(text: str) -> list[SeriesStatement]:
     """Every statement naming the series of the report's images, in text order."""
-    if "erie" not in text and "ERIE" not in text and _SE_DOT.search(text) is None:
+    if "erie" not in text and "ERIE" not in text and _SE_DOT.search(text) is None and _SE_NAMED.search(text) is None:
         return []
     found = []
     for _, m in _STATEMENT_SCAN.scan(text):
@@ -1123,7 +1139,7 @@ _EXAM_DATE = regex.compile(
     rf"(?:exam(?:ination)?|study|scan|service|procedure)|untersuchungsdatum|datum\s+der\s+untersuchung)\s*:?\s*"
     rf"(?P<d>{_DATE})"
     rf"|^[ \t]*(?:untersuchung\s*:\s*)?(?:ct|cta|hrct|ldct|mdct)\b[^\n:]{{0,80}}?\b(?:vom|from|of|dated|on)\s+"
-    rf"(?P<t>{_DATE})"
+    rf"(?P<t>{_DATE})(?![ \t]*(?:\([^()\n]*\))?[ \t]*:)"  # not an exam's label: 'CT vom 20.06.2022: "..."'
     rf"|(?P<c>{_DATE})[ \t]*(?:[-\u2013(][ \t]*)?(?:current|aktuell|this\s+exam)\b",
     regex.IGNORECASE | regex.MULTILINE)
 
@@ -1221,7 +1237,7 @@ def _with_named_exams(text: str, triggers: list[Trigger], kinds: set[str], names
     """`triggers` with a prior trigger at each later naming of a compared exam's kind or name (`compared_exam_kinds`) in
     the report's body: "in der Akut-CT an gleicher Stelle Konsolidierung, Serie 4, Bild 188", "(Akut-CT 4/150)", "Im
     Staging-CT Lunge dort frei (Ser. 5 Img. 150)"; "On the index CTPA it was 7.8 mm", "at the interim CT", "at staging"
-    (not "the index lesion"), "bei Aufnahme", "(Aufnahme max. 55 mm, ...)"."""
+    (not "the index lesion"), "bei Aufnahme", "(Aufnahme max. 55 mm, ...)", "..., interim 71 x 40 mm (Se. 4, ...)"."""
     body = [(sec.header_end, sec.end) for sec in sections if sec.name not in ("COMPARISON", "HISTORY", "TECHNIQUE", "OTHER")]
     # "Schockraum-CT", not the trauma room's "(Schockraum)"
     words = [r"\b" + regex.escape(k) + ("" if k in _ACRONYMS else r"-?(?:ct|cta|mrt|mri)") for k in kinds]
@@ -1234,7 +1250,10 @@ def _with_named_exams(text: str, triggers: list[Trigger], kinds: set[str], names
         words.append(r"(?:(?<=\b(?:the|at)[ \t]+)" + k
                      + r"(?:[ \t-]+(?:ct|cta|ctpa|hrct|pet[-/]?ct|scan|study|exam|examination)\b"
                      r"|(?<=\bat[ \t]+[\w-]+))|(?<=\bbei[ \t]+(?:der[ \t]+)?)" + k
-                     + r"|(?<=\()" + k + r"(?=[ \t]+(?:max\.?|ca\.?)?[ \t]*\d|[ \t]*[,:]))")
+                     + r"|(?<=\()" + k + r"(?=[ \t]+(?:max\.?|ca\.?)?[ \t]*\d|[ \t]*[,:])"
+                     # labelling a size after a comma: "aktuell 52 x 21 mm (...), interim 71 x 40 mm (...)"
+                     + r"|(?<=[,;][ \t]*)" + k + r"(?=[ \t]*:?[ \t]*(?:ca\.?[ \t]*)?\d+(?:[.,]\d+)?"
+                     r"(?:[ \t]*[x×][ \t]*\d+(?:[.,]\d+)?)*[ \t]*(?:mm|cm)\b))")
     rx = regex.compile(r"(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")(?![\w-])", regex.IGNORECASE)
     new = [Trigger(m.start(), m.end(), "prior", "forward", "compared_exam_kind")
            for a, b in body for m in rx.finditer(text, a, b)]
@@ -1279,7 +1298,12 @@ def _this_exams_dates(text: str, triggers: list[Trigger]) -> list[Trigger]:
     return out
 
 
-_TIMEPOINT = regex.compile(r"(?-i:\b(FU|TP|V)[ \t]?(\d{1,2})\b)")
+_TIMEPOINT = regex.compile(r"(?-i:\b(FU|TP|V|[Ww]k|[Ww]eek)[ \t]?(\d{1,2})\b)")
+
+
+def _timepoint_kind(m: regex.Match) -> str:
+    """A time point's kind: "FU", "TP", "V", or "W" for a week ("wk9", "Week 18")."""
+    return "W" if m.group(1)[0] in "Ww" else m.group(1)
 
 
 def _latest_timepoint(text: str, triggers: list[Trigger]) -> list[Trigger]:
@@ -1288,12 +1312,12 @@ def _latest_timepoint(text: str, triggers: list[Trigger]) -> list[Trigger]:
     time point, this one's last."""
     latest: dict[str, int] = {}
     for m in _TIMEPOINT.finditer(text):
-        latest[m.group(1)] = max(latest.get(m.group(1), 0), int(m.group(2)))
+        latest[_timepoint_kind(m)] = max(latest.get(_timepoint_kind(m), 0), int(m.group(2)))
     out = []
     for t in triggers:
         if t.rule == "prior_timepoint_label":
             m = _TIMEPOINT.match(text, t.start)
-            if m is not None and int(m.group(2)) == latest[m.group(1)]:
+            if m is not None and int(m.group(2)) == latest[_timepoint_kind(m)]:
                 t = Trigger(t.start, t.end, "current", t.direction, "current_timepoint_label")
         out.append(t)
     return out

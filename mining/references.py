@@ -416,6 +416,11 @@ def _rows(m: regex.Match, rule_id: str, shape: str, group: int, end: int, item: 
         if rows and shape == "series_image" and a == ser and b is None and it.group("cnt"):
             a, cnt = int(it.group("cnt")), None  # "(Se 4/Im 58, 4/63)": a later item opening with the series is a pair
         if cnt is not None and cnt < a:
+            if ser is None and b is None and it.group("cnt") and shape == "image_only":
+                # "(img 602/44)": no image is above its count, so a series and its image
+                rows.append(RawRef(start, end, body_start + it.start(), body_start + it.end(), a, cnt, None, None,
+                                   rule_id, shape, group))
+                continue
             cnt = None
         rows.append(RawRef(start, end, body_start + it.start(), body_start + it.end(), ser, a, b, cnt,
                            rule_id, shape, group))

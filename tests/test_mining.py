@@ -5271,6 +5271,63 @@ def test_sixty_second_review_labels(text, label, value):
     ("Image numbers (#) refer to series 3.\n\nFindings:\nNodule (6 mm, #88), lesion #3 (segment 6), (#2 mm).",
      [(3, 88, None, False)]),
     ("Befund:\nBronchiektasen im Mittellappen (#148), Noduli (#2 mm).", []),
+    # an image above its count is a series and an image
+    ("Findings:\nThickening (img 3/58 to 3/71), crossing into the cardia (img 602/44).",
+     [(3, 58, 71, False), (602, 44, None, False)]),
+    # statements: "Image nos.", a series in brackets before "wenn nicht andere angegeben", "Bildangaben Se 3"
+    ("Technique: (Image nos. quoted are from series 3 - lung window - unless specified.)\n\nOBSERVATIONS:\n* Cavity (img no. "
+     "34) and nodules (img nos. 40-62).", [(3, 34, None, False), (3, 40, 62, False)]),
+    ("Technik: Serie 4 Weichteil, Serie 6 Lunge. Sl.-Nummer in Lungenfenster (Serie 6), wenn nicht andere angegeben.\n\n"
+     "Befund:\nKompressionsatelektase (Sl. 205).", [(6, 205, None, False)]),
+    ("Aktueller Befund (Bildangaben Se 3, Lungenkern 1 mm):\nMilchglasverdichtungen (Im 150).", [(3, 150, None, False)]),
+    # '@' before series:image where a report writes it so; not VistA's "2024@10:22"
+    ("Findings:\n1. Mass 5.2 cm @ 3:67, abutting the artery, causing collapse of the anterior segment @ 3:72.\n2. Sclerotic "
+     "focus at T9 vertebral body @ 8:41 (sagittal bone).", [(3, 67, None, False), (3, 72, None, False), (8, 41, None, False)]),
+    ("Exm Date: MAR 05, 2024@10:22\nVerified: MAR 06, 2024@08:15\n\nFindings:\nNodule (series 3, image 45).",
+     [(3, 45, None, False)]),
+    # forms: "(7-38 sag.)", Austrian "B" for Bild, "S5 i91", "(u.a. 4/64, 4/75)"
+    ("Technik: Bildangaben als (Serie-Bild).\n\nThorax:\nRippenfraktur (3-88). BWS: Kompressionsfraktur BWK 6 (7-38 sag.).",
+     [(3, 88, None, False), (7, 38, None, False)]),
+    ("Technik: Bildangaben beziehen sich auf die axiale Lungenserie (Serie 3).\n\nBefund:\nEmphysem links (B 60–95). Fissur "
+     "(B 70, 110). Rundherd 4 mm (B 201), zur VA ident (VA Serie 3 B 198).",
+     [(3, 60, 95, False), (3, 70, None, False), (3, 110, None, False), (3, 201, None, False), (3, 198, None, True)]),
+    ("Addendum:\nThe left upper lobe cavity is on S5 i91.", [(5, 91, None, False)]),
+    ("Befund:\nRundherde 11 mm (4/112) und 6 mm (4/130). Die übrigen Herde ≤ 4 mm (u.a. 4/64, 4/75).",
+     [(4, 112, None, False), (4, 130, None, False), (4, 64, None, False), (4, 75, None, False)]),
+    # prior or current: "retrospektiv", a named exam labelling a size, a week's time point, a clause about the prior
+    ("Befund:\nMilchglasläsion (Ser. 3, Schnitt 88); retrospektiv bereits angedeutet vorhanden (Ser. 2, Schnitt 80), damals "
+     "etwa 3 mm.", [(3, 88, None, False), (2, 80, None, True)]),
+    ("Voruntersuchungen: CT vom 20.02.2024 (Staging) und vom 30.04.2024 (Interim).\n\nBefund Thorax:\nRaumforderung aktuell "
+     "52 x 21 mm (Se. 4, Schnittbild 61), interim 71 x 40 mm (Se. 4, Schnittbild 58).",
+     [(4, 61, None, False), (4, 58, None, True)]),
+    ("Protocol: timepoint: Week 18\n\nTarget lesions:\nT1 RLL primary: 31 mm (ser 401 / IMA 142) | baseline 48 mm (ser 201 "
+     "/ IMA 139) | wk9 36 mm (ser 301 / IMA 140)", [(401, 142, None, False), (201, 139, None, True), (301, 140, None, True)]),
+    ("Findings:\nDense consolidation (S3 I145), new since the prior study where the RLL was clear (S2 I140).",
+     [(3, 145, None, False), (2, 140, None, True)]),
+    # a reader's heading and its date are no exam's; a prior's quoted text is no title line naming this exam's date
+    ("Date of scan: 2024/06/11\n\nComparison: CXR 2023/09/02 (no prior CT).\n\nREADER 1 (Dr T. Nkosi), 2024/06/12:\n"
+     "Nodules (IM 60 / SE 3), coalescence (IM 48 / SE 3).", [(3, 60, None, False), (3, 48, None, False)]),
+    ("Vorbefunde:\nCT vom 20.06.2022: \"Retikulationen im rechten Unterlappen.\"\n\nBefund:\nRundherd 6 mm (Serie 3, Bild "
+     "45), 20.06.2022: 8 mm (Serie 3, Bild 44).", [(3, 45, None, False), (3, 44, None, True)]),
+    # a coronal image is not on the series a statement names for the axial images
+    ("Technique: Slice numbers below are from the post contrast series (series 5) unless otherwise stated.\n\nFindings:\n"
+     "Pleural collection (slices 40-95), extending to the apex on the coronal reformat (coronal image 33).",
+     [(5, 40, 95, False), (None, 33, None, False)]),
+    # no time after a full date, no year's value after a score
+    ("All image numbers below refer to series 2 unless stated.\n\nPROVISIONAL REPORT (Dr. A. R., JR-2, 18/10/2024 13:20):\n"
+     "- Cavity (Im 34).\nBrody-II score: 48 (2023: 41).", [(2, 34, None, False)]),
 ])
 def test_sixty_third_review_references(text, want):
     assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Befund:\nVerkalkungen von Koronarien und Aorta ausgeprägt.", "Coronary artery wall calcification", "present"),
+    ("Befund:\nVerkalkungen von Koronarien und Aorta ausgeprägt.", "Arterial wall calcification", "present"),
+    ("Befund:\nKeine Verkalkungen von Koronarien und Aorta.", "Arterial wall calcification", "absent"),
+    ("Findings:\nAtherosclerotic changes of the thoracic aorta and coronary arteries.",
+     "Coronary artery wall calcification", "present"),
+    ("Findings:\nThe mass encases the bronchus causing distal collapse of the anterior segment.", "Atelectasis", "present"),
+])
+def test_sixty_third_review_labels(text, label, value):
+    assert _labels(text)[label] == value
