@@ -740,6 +740,9 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     # names the series of its own section only, a line's label ("Series 3: nodule (image 45). ...") that line's
     # such statements speak of this exam's images, unless one says it holds for the prior's too, or names the prior's own
     statements = [st for st in statements if (st.priors if is_prior else st.current)]
+    fixed = [st for st in statements if st.scope == "correction"]
+    if fixed:
+        return fixed[-1].series
     if statements and _REFORMAT_BEFORE.search(text, max(sent[0], r.start - 40), r.start):
         # "(coronal image 33)" beside "Slice numbers are from the post contrast series (series 5)": a reformat's image
         # is on the series only a statement naming that reformat gives
@@ -823,6 +826,14 @@ _THIS_SERIES = regex.compile(
     r"\b(?:serie|series)\s*(?P<ser>\d{1,5})\b[^.;\n]{0,40}?\b(?:alle\s+|all\s+)?(?:bildangaben|bildnummern|bild-?nrn?\.|"
     r"schichtnummern|image\s+numbers|images|image\s+references)\b[^.;\n]{0,30}?\b(?:beziehen\s+sich\s+auf|refer\s+to|are\s+from)"
     r"\s+(?:diese|this|that)\s+(?:serie|series)\b", regex.IGNORECASE)
+
+#: An addendum correcting the series of the report's images: "Die oben genannten Bildnummern beziehen sich nicht auf Serie
+#: 4 (Weichteil), sondern auf Serie 5", "the image numbers above refer not to series 4 but to series 5".
+_SERIES_CORRECTED = regex.compile(
+    r"\b(?:bildnummern|bildangaben|bilder|image\s+numbers|images)\b[^.\n]{0,60}?\b(?:beziehen\s+sich\s+nicht\s+auf"
+    r"|refer\s+not\s+to|do\s+not\s+refer\s+to|are\s+not\s+(?:on|from))\s+(?:die\s+|the\s+)?(?:serie|series)\s*\d{1,5}"
+    r"[^.\n]{0,40}?(?:,\s*)?\b(?:sondern\s+auf|but\s+(?:to|on|from))\s+(?:die\s+|the\s+)?(?:serie|series)\s*(?P<ser>\d{1,5})\b",
+    regex.IGNORECASE)
 
 #: "Se."/"Ser."/"S." for a series word: where a text has neither it nor "serie" (nor "Bildangaben Se 3"), it names no
 #: series for its images.
@@ -1070,7 +1081,7 @@ class SeriesStatement(NamedTuple):
     start: int
     end: int
     series: int
-    scope: str  # "report", "section" or "line"
+    scope: str  # "report", "section", "line", or "correction" (an addendum's: it holds for every image of the report)
     until: int = 0  # a "line" label's line end
     priors: bool = False  # it says it holds for the prior exam's images too ("..., auch für die Voraufnahme")
     current: bool = True  # it holds for this exam's images (not one naming the prior exam's own series)
@@ -1127,6 +1138,7 @@ def series_statements(text: str) -> list[SeriesStatement]:
                                          current=False))
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report")
               for rx in (_THIS_SERIES, _SERIES_UNLESS) for m in rx.finditer(text)]
+    found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "correction") for m in _SERIES_CORRECTED.finditer(text)]
     return sorted(found + _heading_lines(text) + _line_labels(text))
 
 
@@ -1363,13 +1375,36 @@ def _in_noted_bracket(text: str, pos: int, notes: list[tuple[int, int, str]]) ->
     return bool(opened) and any(a <= pos < b and text[opened[-1]] == kind for a, b, kind in notes)
 
 
+#: A quotation on one line, and what introduces a prior exam's report quoted: "CT vom 20.06.2022: "..."", "Prior report
+#: stated: "..."", "Im Vorbefund vom 10.07.2024 beschrieben: "..."", "previous report (HRCT 15/05/2023): "..."".
+_QUOTE_SPAN = regex.compile(r'["\u201c\u201e][^"\u201c\u201d\u201e\n]{1,1000}["\u201d\u201c]')
+_QUOTED_PRIOR_LEAD = regex.compile(
+    r"\b(?:vorbefund\w*|voruntersuchung|vu|(?:prior|previous|earlier)\s+(?:report|study|exam|examination|ct)"
+    r"|(?:ct|hrct|ldct|cta)\s+(?:vom|of|from|dated)\s+(?P<d>" + _DATE + r"))\b[^\"\u201c\u201e\n]{0,60}?"
+    r"(?::|\b(?:stated|read|described|reported|beschrieben|zitiert|lautete)\b:?)[ \t]*$", regex.IGNORECASE)
+
+
+def _in_quoted_prior(text: str, pos: int) -> bool:
+    """Whether `pos` stands in a quotation of a prior exam's report (`_QUOTED_PRIOR_LEAD`): its words ("neu", "now")
+    speak of that exam's time, and its images are that exam's."""
+    if '"' not in text and "\u201c" not in text and "\u201e" not in text:
+        return False
+    line = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    for q in _QUOTE_SPAN.finditer(text, line, len(text) if end < 0 else end):
+        if q.start() < pos < q.end():
+            lead = _QUOTED_PRIOR_LEAD.search(text, line, q.start())
+            return lead is not None and not (lead.group("d") and _dates_this_exam(text, lead.group("d")))
+    return False
+
+
 def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: bool,
               label_from: int | None = None) -> bool:
     """Whether `r`, with nothing after it that dates it (`_PRIOR_AFTER`), is on a prior exam; `default` when nothing
     from `seg_start` on says (the section's: COMPARISON is the prior exam's; a table column's heading), unless an exam's
     label from `label_from` on does ("Prior: emboli (Se 5 Im 141) and thrombus (Se 5 Im 118). Current: ...")."""
     inside = text[r.start:r.end]
-    if _PRIOR_INSIDE.search(inside):
+    if _PRIOR_INSIDE.search(inside) or _in_quoted_prior(text, r.start):
         return True
     before = text[max(0, r.start - 14):r.start].rstrip(" \t:").lower()
     if _EXAM_BEFORE.search(before):  # "comparison image 40", "baseline series 2, image 40"

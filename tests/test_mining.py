@@ -5316,6 +5316,21 @@ def test_sixty_second_review_labels(text, label, value):
     # no time after a full date, no year's value after a score
     ("All image numbers below refer to series 2 unless stated.\n\nPROVISIONAL REPORT (Dr. A. R., JR-2, 18/10/2024 13:20):\n"
      "- Cavity (Im 34).\nBrody-II score: 48 (2023: 41).", [(2, 34, None, False)]),
+    ("All image numbers below refer to series 2 unless stated.\n\nFINDINGS:\n- Cavity (Im 34; largest diameter on Im 36).",
+     [(2, 34, None, False), (2, 36, None, False)]),
+    # a correction's quoted earlier wording is no prior exam; a prior exam's quoted report is, whatever its words ("neu")
+    ("Findings:\nNodule (series 5 image 154/320) [CORRECTED - originally reported as \"right lower lobe, series 5 image "
+     "145/320\"].\n\nConclusion:\nNodule (5/154) [CORRECTED - previously \"RLL nodule (5/145)\"].",
+     [(5, 154, None, False), (5, 145, None, False), (5, 154, None, False), (5, 145, None, False)]),
+    ("Vorbefunde:\nCT vom 20.06.2022: \"Rückläufige Milchglasverdichtungen, neu subpleurale Retikulationen (Se 3/Bild "
+     "142).\"\n\nBefund:\nRetikulationen (Se 3/Bild 144).", [(3, 142, None, True), (3, 144, None, False)]),
+    ("OUTSIDE REPORT (Dr. K. Liang) stated: \"New right lower lobe nodule 8 mm (series 3, image 118).\"",
+     [(3, 118, None, False)]),
+    # an addendum correcting the series of the images above
+    ("Technik: Bildangaben beziehen sich, soweit nicht anders angegeben, auf Serie 4.\n\nThorax:\nPneumothorax (Bild 88). "
+     "Frakturen - siehe VRT Serie 9, Bild 12.\n\nNACHTRAG 17.08.2024 – Korrektur der Bildangabe:\nDie oben genannten "
+     "Bildnummern (ausgenommen VRT) beziehen sich nicht auf Serie 4 (Weichteil), sondern auf Serie 5 (Lungenfenster).",
+     [(5, 88, None, False), (9, 12, None, False)]),
 ])
 def test_sixty_third_review_references(text, want):
     assert _refs(text) == want
@@ -5328,6 +5343,11 @@ def test_sixty_third_review_references(text, want):
     ("Findings:\nAtherosclerotic changes of the thoracic aorta and coronary arteries.",
      "Coronary artery wall calcification", "present"),
     ("Findings:\nThe mass encases the bronchus causing distal collapse of the anterior segment.", "Atelectasis", "present"),
+    ("Findings:\nHeart and great vessels normal.", "Cardiomegaly", "absent"),
+    ("Findings:\nProminent but not enlarged mediastinal nodes, the largest 8 mm.", "Lymphadenopathy", "absent"),
+    ("Befund:\nKoronarsklerose mit Kalkplaques im RIVA.", "Arterial wall calcification", "not_mentioned"),
+    ("Befund:\nKein pneumonisches Infiltrat. Ein beginnendes bronchopneumonisches Infiltrat ist nicht auszuschließen.",
+     "Consolidation", "uncertain"),
 ])
 def test_sixty_third_review_labels(text, label, value):
     assert _labels(text)[label] == value
