@@ -929,13 +929,14 @@ _ASIDE = r"(?:\s*\([^()\n]{1,30}\))?(?:" + _UNLESS + ")?"
 #: A statement naming the series the report's image numbers refer to, or (group "head") a list heading naming the series
 #: of its section's images.
 _SERIES_STATEMENT = regex.compile(
-    r"\b(?:(?:all\s+)?(?:image\s+(?:numbers?|nos?\.)|images?|image\s+references?|references|slice\s+numbers?)"
+    r"\b(?:(?:all\s+)?(?:(?:image|ima|img)\s+(?:numbers?|nos?\.)|(?<!\b(?:expiratory|inspiratory|prone|coronal|sagittal|mip|mpr|"
+    r"reformatted|delayed|venous|arterial|bone)\s+)images?|image\s+references?|references|slice\s+numbers?)"
     r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report"
     r"|in\s+(?:the\s+|this\s+)?(?:[\w-]+\s+)?section|(?:of|for|on|in)\s+(?:the\s+)?current"
     r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
     r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE
     # "Image numbers are quoted as image/total of axial series 3"
-    + r"(?:\s+(?:quoted|given|cited|stated|listed|written)\s+as\s+[\w/-]+(?:\s+[\w/-]+)?\s+of)?"
+    + r"(?:\s+(?:quoted|given|cited|stated|listed|written)\s+as\s+(?:\"[^\"\n]{1,30}\"|[\w/-]+(?:\s+[\w/-]+)?)\s+(?:of|on|in|from))?"
     r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
     r"(?:the\s+)?(?:(?:(?:\d+[.,]\d+|[\w/-]+)\s+){0,5}?(?:series|reconstructions?)(?:\s+" + _EACH_EXAM + ")?"
     # or what it shows and its number in brackets: "refer to the axial CT (series 3, 3 mm)"
@@ -945,7 +946,8 @@ _SERIES_STATEMENT = regex.compile(
     r"|\s+ohne\s+(?:serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
     + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:(?:ebenfalls|auch|jeweils|stets|immer)\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     # the series, or what it shows and its number in brackets: "auf die Rückenlage (Serie 2)"
-    r"(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|(?:se|ser|s)\.|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*serie\s*\d))"
+    r"(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|(?:se|ser|s)\.|(?-i:SE|Se)(?=\s*\d)"
+    r"|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*serie\s*\d))"
     # and then this exam's: "auf die axiale Lungenrekonstruktion 1 mm, aktuell Serie 3, in beiden Voruntersuchungen ..."
     r"(?:\s+\d+(?:[.,]\d+)?\s*mm\s*,\s*(?:aktuell|akt\.|current)\s+(?:serie|series))?|"
     # the series alone after the word: "Aktueller Befund (Bildangaben Se 3, Lungenkern 1 mm):", "Bildnummern: Serie 4"
@@ -1313,6 +1315,17 @@ def _this_exams_dates(text: str, triggers: list[Trigger]) -> list[Trigger]:
 _TIMEPOINT = regex.compile(r"(?-i:\b(FU|TP|V|[Ww]k|[Ww]eek)[ \t]?(\d{1,2})\b)")
 
 
+#: This exam labelling a size as the time points label theirs: "aktuell 14 mm", "current: 9 mm".
+_CURRENT_SIZE = regex.compile(r"\b(?:aktuell|akt\.|current(?:ly)?|today|heute|now|jetzt)[ \t]*:?[ \t]*\d+(?:[.,]\d+)?[ \t]*(?:mm|cm)\b",
+                              regex.IGNORECASE)
+
+
+def _line_end(text: str, pos: int) -> int:
+    """Where the line holding `pos` ends."""
+    end = text.find("\n", pos)
+    return len(text) if end < 0 else end
+
+
 def _timepoint_kind(m: regex.Match) -> str:
     """A time point's kind: "FU", "TP", "V", or "W" for a week ("wk9", "Week 18")."""
     return "W" if m.group(1)[0] in "Ww" else m.group(1)
@@ -1321,7 +1334,11 @@ def _timepoint_kind(m: regex.Match) -> str:
 def _latest_timepoint(text: str, triggers: list[Trigger]) -> list[Trigger]:
     """`triggers` with each time-point label ("FU2 24 mm (Se 3/Im 187)", `prior_timepoint_label`) of the latest time
     point the report names ("BL ... | FU1 ... | FU2 ...") made a current trigger: a sheet lists every exam by its
-    time point, this one's last."""
+    time point, this one's last; unless the report names this exam on a time point's line ("aktuell 14 mm (5/187); FU2
+    13 mm (5/184)")."""
+    if any(_TIMEPOINT.search(text, text.rfind("\n", 0, m.start()) + 1, _line_end(text, m.end()))
+           for m in _CURRENT_SIZE.finditer(text)):  # this exam named on a time point's line: every time point a prior
+        return triggers
     latest: dict[str, int] = {}
     for m in _TIMEPOINT.finditer(text):
         latest[_timepoint_kind(m)] = max(latest.get(_timepoint_kind(m), 0), int(m.group(2)))

@@ -41,7 +41,8 @@ def _item_pattern(range_op: str, range_kw: str) -> regex.Pattern:
 #: An explicit series mention; the short words without a full stop ("Se 4", "Ser 3", "S. 4") only before their image
 #: ("Saum (Se 4, Bild 128) und Verdickung (Bild 131)": the second image is on series 4 too).
 SERIES_ONLY = regex.compile(
-    r"\b(?:series|serie[sn]?|ser\.|se\.|(?:ser|se|s\.)(?=\s*\d{1,5}\s*[,/]\s*(?:im|img|ima|image|bild|bi|b)\b))"
+    r"\b(?:series|serie[sn]?|ser\.|se\.|(?:ser|se|s\.)(?=\s*\d{1,5}\s*[,/]\s*(?:im|img|ima|image|bild|bi|b)\b)"
+    r"|(?-i:S)(?=\d{1,5}[ \t]*/[ \t]*(?-i:B|Bi|I|Im)[ \t]?\d))"  # "S201/B131"
     r"\s*(?:-?(?:\#|no\.?|nr\.?))?\s*:?\s*\#?\s*(?P<ser>\d{1,5})(?![\d.,:/]\d)"
     # and what names the series right after it, which a snippet loses with it: "series 2 (lung window), image 77",
     # "Serie 4 [Lungenfenster]"
@@ -186,9 +187,9 @@ class Matcher:
                     out.extend(rows)
                 group += 1
         cells = column_pairs(text) if any(h in low for h in _PAIR_HEAD_HINTS) else []
-        if "|" in text or "\t" in text or "  " in text:
+        if "|" in text or "\t" in text or "  " in text or ";" in text:
             # where a table may have a "Serie" column, or an image column of its own ("| Bild akt. | ... | Bild VU |",
-            # "Image now   Image prior")
+            # "Image now   Image prior", "Datum;Serie;Bild;...")
             cells = sorted(cells + column_series_images(text) + column_images(text))
         if cells:
             out, echoes = _with_columns(out, echoes, cells)

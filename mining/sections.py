@@ -138,6 +138,7 @@ class SectionRules:
         if resume is not None:
             heads.append(resume)
         heads = _after_one_paragraph(text, heads, ("COMPARISON", "HISTORY", "TECHNIQUE"))
+        heads = _after_one_line(text, heads)
         if not heads:
             return [Section(0, len(text), "FINDINGS", 0)]
         out: list[Section] = []
@@ -163,13 +164,23 @@ _TECHNIQUE_LABEL = regex.compile(
     r"series|serien?)\b", regex.IGNORECASE)
 
 
+#: A label that goes on with the comparison ("Prior impression (03/08/2023), quoted verbatim:", "Vorbefund vom
+#: 14.05.2024, Beurteilung:"): after a comparison paragraph, a block under any other label ("CAD OUTPUT (auto-imported):")
+#: is the findings.
+_PRIOR_LABEL = regex.compile(
+    r"\b(?:prior|previous|earlier|old|comparison|compared|baseline|outside|external|vor\w*|vergleich\w*|extern\w*|"
+    r"quoted|zitiert|dated)\b|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\b(?:19|20)\d\d\b",
+    regex.IGNORECASE)
+
+
 def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]],
                          names: tuple[str, ...]) -> list[tuple[int, int, str]]:
     """`heads` with FINDINGS opened after a blank line that ends a `names` section whose header has its text on its own
     line ("Comparison: CT 06/11/2023.\n\n<a lesion table with no header>", "Zuweisungsdiagnose: Husten.\n\n<a
     letter's findings>"): such a section is that paragraph, and what follows under no header of its own is the report's
     findings (as a report with no header at all is); not a block that opens with a label and a colon, a header radmine
-    does not know, unless after a technique paragraph the label is no technique's ("PV ANATOMY:", not "Dose:")."""
+    does not know, unless after a technique paragraph the label is no technique's ("PV ANATOMY:", not "Dose:"), or after a
+    comparison paragraph none of a prior's ("CAD OUTPUT (auto-imported):", not "Prior impression, quoted verbatim:")."""
     out = []
     for i, (start, header_end, name) in enumerate(heads):
         out.append((start, header_end, name))
@@ -180,8 +191,37 @@ def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]],
         if gap is None or gap.end() >= end or not text[gap.end():end].strip():
             continue
         label = _LABELLED_LINE.match(text, gap.end())
-        if label is None or name == "TECHNIQUE" and not _TECHNIQUE_LABEL.search(label.group(0)):
+        if (label is None or name == "TECHNIQUE" and not _TECHNIQUE_LABEL.search(label.group(0))
+                or name == "COMPARISON" and not _PRIOR_LABEL.search(label.group(0))):
             out.append((gap.end(), gap.end(), "FINDINGS"))
+    return out
+
+
+#: A line that goes on with a comparison: another exam ("CT 03/04/2024.", "- PET-CT 2023"), a date, or a lower-case
+#: continuation of a wrapped line.
+_COMPARISON_GOES_ON = regex.compile(r"[ \t]*(?:[-*\u2022][ \t]*)?(?:(?:ct|cta|hrct|ldct|mrt?|mri|pet|cxr|rö\w*|x-?ray|"
+                                    r"chest|thorax|prior|previous|and|und)\b|\d|(?-i:[a-zäöü(]))", regex.IGNORECASE)
+
+
+def _after_one_line(text: str, heads: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """`heads` with FINDINGS opened at the line after a comparison whose text ends its line with a full stop, in a
+    report that has no findings header ("Prior: LDCT 5/2/2023.\nLung-RADS 2. 4 mm RLL nodule, stable (Ser 201 Img
+    144).", "Vergleich: CT vom 14.02.2023.\nSolider Nodulus ..."): a terse report goes on with its findings there; not
+    where the next line names another exam, a date, or goes on in lower case."""
+    if any(name == "FINDINGS" for _, _, name in heads):
+        return heads
+    out = []
+    for i, (start, header_end, name) in enumerate(heads):
+        out.append((start, header_end, name))
+        if name != "COMPARISON" or _rest_of_line_blank(text, header_end):
+            continue
+        eol = text.find("\n", header_end)
+        end = heads[i + 1][0] if i + 1 < len(heads) else len(text)
+        if eol < 0 or eol + 1 >= end or not text[header_end:eol].rstrip().endswith("."):
+            continue
+        nxt = text[eol + 1:text.find("\n", eol + 1) if text.find("\n", eol + 1) >= 0 else len(text)]
+        if nxt.strip() and not _COMPARISON_GOES_ON.match(nxt):
+            out.append((eol + 1, eol + 1, "FINDINGS"))
     return out
 
 

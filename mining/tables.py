@@ -41,7 +41,12 @@ _EXAM_PAIR_CELL = re.compile(r"(?:(?P<sa>\d{1,4})[ \t]*:[ \t]*)?(?P<a>\d{1,5})[ 
                              r"(?:(?P<sb>\d{1,4})[ \t]*:[ \t]*)?(?P<b>\d{1,5})")
 #: A heading cell that is a date: which exam it is follows from the other dates of the heading (`_exam_of_heading`).
 _DATE_HEAD = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})|(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
-                        r"|(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<sy>\d{4})|(?P<mm>\d{1,2})/(?P<my>\d{4})")
+                        r"|(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<sy>\d{4})|(?P<mm>\d{1,2})/(?P<my>\d{4})"
+                        r"|(?P<nd>\d{1,2})[- ](?P<nm>[A-Za-zä]{3})[- ](?P<ny>\d{4})"
+                        r"|(?P<d2>\d{1,2})\.(?P<m2>\d{1,2})\.(?P<y2>\d{2})|(?P<yy>(?:19|20)\d\d)")
+#: A month's name in a date ("11-Dec-2023", "05-Mär-2024"): its number.
+_MONTHS = {m: i for names in ("jan feb mar apr may jun jul aug sep oct nov dec", "jan feb mär apr mai jun jul aug sep okt nov dez")
+           for i, m in enumerate(names.split(), 1)}
 _ANY_DATE = re.compile(r"\d{1,2}[./]\d{1,2}[./](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}")
 #: A cell holding one pair, or a range of them: "3/87", "3:58", "5/98-104", "5/98-5/104".
 _PAIR_CELL = re.compile(r"(?P<s>\d{1,4})[ \t]*[/:][ \t]*(?P<a>\d{1,5})"
@@ -61,8 +66,9 @@ def _cells(line: str) -> list[tuple[int, int]]:
 
 
 def _separator(line: str) -> str | None:
-    """The cell separator of a pipe- or tab-separated table row, else None."""
-    return "|" if "|" in line else "\t" if "\t" in line else None
+    """The cell separator of a pipe-, tab- or semicolon-separated table row (three semicolons or more: a software's
+    export, "L1; RLL; S5 I188; 6 mm; ..."), else None."""
+    return "|" if "|" in line else "\t" if "\t" in line else ";" if line.count(";") >= 3 else None
 
 
 def _table_top(text: str, start: int, is_row) -> int:
@@ -154,7 +160,8 @@ def column_exam(text: str, pos: int) -> ColumnExam | None:
     if sep is None:
         return _aligned_exam(text, start, line, pos - start)
     column = text.count(sep, start, pos)
-    top = _table_top(text, start, lambda above: sep in above or RULE_LINE.fullmatch(above))  # the table's first line
+    top = _table_top(text, start, lambda above: (above.count(sep) >= 3 if sep == ";" else sep in above)
+                     or RULE_LINE.fullmatch(above))  # the table's first line
     heads = text[top:text.find("\n", top)].split(sep)
     while top < start and column >= len(heads):  # a line above the heading with fewer cells ("Serie: 5 | Vergleich: ...")
         top = text.find("\n", top) + 1
@@ -165,18 +172,55 @@ def column_exam(text: str, pos: int) -> ColumnExam | None:
     if _EXAM_PAIR_HEAD.search(heads[column]):  # "187 / 179": the image after the slash is the prior exam's
         return ColumnExam("/" in text[cell:pos], cell, heads[column])
     exam = _column_exam(heads, column)
+    if exam is None:
+        exam = _row_exam(text, top, start, sep, heads)
     return None if exam is None else ColumnExam(exam, cell, heads[column])
+
+
+#: A heading cell over each row's exam date ("Datum", "Exam date", "Study").
+_DATE_COLUMN = re.compile(r"[ \t]*(?:datum|date|exam(?:ination)?(?:[ \t]+date)?|study(?:[ \t]+date)?|untersuchung"
+                          r"(?:sdatum)?)[ \t]*", re.IGNORECASE)
+
+
+def _row_exam(text: str, top: int, start: int, sep: str, heads: list[str]) -> bool | None:
+    """Where a column headed as a date ("Datum;Serie;Bild;...") gives each row its exam's date, as a nodule tracker's
+    export lists one row per exam: True for the row at `start` when a later row's date is later, False for the latest
+    (where both readings of slashed dates agree), else None."""
+    k = next((i for i, h in enumerate(heads) if _DATE_COLUMN.fullmatch(h)), None)
+    if k is None:
+        return None
+    rows = []
+    pos = text.find("\n", top) + 1
+    while 0 < pos < len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end
+        cells = text[pos:end].split(sep)
+        if len(cells) <= k or not text[pos:end].strip():
+            break
+        rows.append((pos, cells[k]))
+        pos = end + 1
+    verdicts = set()
+    for order in ("dm", "md"):
+        days = {p: _date_of(c, order) for p, c in rows}
+        if start not in days or None in days.values() or len(days) < 2:
+            continue
+        verdicts.add(days[start] < max(days.values()))
+    return verdicts.pop() if len(verdicts) == 1 else None
 
 
 def _column_exam(heads: list[str], k: int) -> bool | None:
     """`_exam_of_heading` of column `k`; a series/image column that names no exam is of the exam the column before it
-    names ("Current 09/05/24 | Se/Im | Prior 14/11/23 | Se/Im": the second pair column is the prior's), else this
-    exam's beside a pair column named a prior's ("Baseline Se/Im | TP4 Se/Im": a trial's timepoint names no exam)."""
+    names ("Current 09/05/24 | Se/Im | Prior 14/11/23 | Se/Im": the second pair column is the prior's), else a prior's
+    beside a pair column named this exam's ("BL Se/Bi | FU1 Se/Bi | akt. Se/Bi"), else this exam's beside a pair column
+    named a prior's ("Baseline Se/Im | TP4 Se/Im": a trial's timepoint names no exam)."""
     exam = _exam_of_heading(heads[k], heads)
     pair = _PAIR_HEAD.search(heads[k])
     if exam is None and pair and _UNNAMED.fullmatch(_PAIR_HEAD.sub("", heads[k])):
         if k and not _PAIR_HEAD.search(heads[k - 1]):
             exam = _exam_of_heading(heads[k - 1], heads)
+    elif exam is None and pair and any(
+            j != k and _PAIR_HEAD.search(h) and _exam_of_heading(h, heads) is False for j, h in enumerate(heads)):
+        exam = True  # "BL Se/Bi | FU1 Se/Bi | akt. Se/Bi": beside a column named this exam's, another exam's
     elif exam is None and pair and any(
             j != k and _PAIR_HEAD.search(h) and _exam_of_heading(h, heads) for j, h in enumerate(heads)):
         exam = False  # "Baseline Se/Im | ... | TP4 Se/Im", "BL Se/Bi | ... | FU2 Se/Bi": the other pair column is this exam's
@@ -188,8 +232,10 @@ def _column_exam(heads: list[str], k: int) -> bool | None:
 _UNNAMED = re.compile(r"[\W_]*")
 
 
-#: The unit a heading gives its column's sizes in, after the exam's date: "04/18/2023 (mm)".
-_UNIT = re.compile(r"[ \t]*\((?:mm|cm)\)[ \t]*$", re.IGNORECASE)
+#: The unit a heading gives its column's sizes in, or the pair its column's cells write, after the exam's date:
+#: "04/18/2023 (mm)", "2024-10-02 [S/I]", "04.01.24 Se:Bild".
+_UNIT = re.compile(r"[ \t]*(?:[(\[](?:mm|cm|s/i|se/im|ser/img|se/bi|series/image|serie/bild)[)\]]"
+                   r"|(?:se|ser|serie|series)[/:](?:im|img|bi|bild|image))[ \t]*$", re.IGNORECASE)
 
 
 def _bare_heading(head: str) -> str:
@@ -223,8 +269,8 @@ def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
     return verdicts.pop() if len(verdicts) == 1 else None
 
 
-#: A short label before a heading cell's date: "T1 12.05.2023", "FU2 03/2024", "CT 12.05.2023".
-_ROUND_LABEL = re.compile(r"^[A-Za-z]{1,4}\d{0,2}[ \t]+(?=\d)")
+#: A short label before a heading cell's date: "T1 12.05.2023", "FU2 03/2024", "CT 12.05.2023", "akt. 02.04.24".
+_ROUND_LABEL = re.compile(r"^[A-Za-z]{1,4}\.?\d{0,2}[ \t]+(?=\d)")
 
 
 def _date_of(head: str, order: str = "dm") -> tuple[int, int, int] | None:
@@ -239,6 +285,13 @@ def _date_of(head: str, order: str = "dm") -> tuple[int, int, int] | None:
         a, b = int(m.group("a")), int(m.group("b"))
         day, month = (a, b) if order == "dm" else (b, a)
         return (int(m.group("sy")), month, day) if month <= 12 else None
+    if m.group("y2"):  # "04.01.24"
+        return 2000 + int(m.group("y2")), int(m.group("m2")), int(m.group("d2"))
+    if m.group("yy"):  # a year: "2023 (Serie/Bild)"
+        return int(m.group("yy")), 1, 1
+    if m.group("ny"):  # "11-Dec-2023"
+        month = _MONTHS.get(m.group("nm").lower())
+        return None if month is None else (int(m.group("ny")), month, int(m.group("nd")))
     if m.group("my"):  # a month: "04/2023"
         return (int(m.group("my")), int(m.group("mm")), 1) if int(m.group("mm")) <= 12 else None
     return int(m.group("iy")), int(m.group("im")), int(m.group("id"))
@@ -324,15 +377,16 @@ _NUMBER_CELL = re.compile(r"\d{1,5}")
 
 def _table_headings(text: str, word: re.Pattern):
     """(end, the line, its cell separator or None) of each line that may be a table's heading: it holds `word` and cells
-    apart by pipes, tabs or two blanks, in text order. (The separators are found first, then the word in their lines: a
+    apart by pipes, tabs, two blanks or semicolons (three or more), in text order. (The separators are found first, then the word in their lines: a
     pattern for a heading cell was tried at every position, 130 us a report, and a scan for the words, "im" in every
     German report, cost 40-80.)"""
     starts = set()
-    for sep in ("|", "\t", "  "):
+    for sep in ("|", "\t", "  ", ";"):
         i = text.find(sep)
         while i >= 0:
             start, end = _line(text, i)
-            starts.add(start)
+            if sep != ";" or text.count(";", start, end) >= 3:  # a semicolon-separated export's line
+                starts.add(start)
             i = text.find(sep, end)
     for start in sorted(starts):
         end = _line(text, start)[1]

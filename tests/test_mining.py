@@ -5351,3 +5351,77 @@ def test_sixty_third_review_references(text, want):
 ])
 def test_sixty_third_review_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+# sixty-fourth review (stop 58): rounds 73 to 76 of 64 blind reports (machine-made parts: CAD and AI output, software
+# tables with a column per exam; reports of extreme length, terse and very long)
+@pytest.mark.parametrize("text, want", [
+    ("COMPARISON: LDCT 02/06/2024 (same protocol).\n\nCAD OUTPUT (auto-imported, unverified):\nNodule 1: RUL, "
+     "solid, 6.2 mm, Se 3 Im 145 | prior 5.4 mm, Se 3 Im 139 | VDT 410 d",
+     [(3, 145, None, False), (3, 139, None, True)]),
+    ("Technique: Image numbers in this report refer to Series 2.\n\nCALCIUM SCORE RESULTS (software export):\n"
+     "Artery  Lesions  Agatston  Location (Se 2)\nLAD     4        212.4     Im 22-31\nRCA     2        "
+     "98.1      Im 33, 40\n", [(2, 22, 31, False), (2, 33, None, False), (2, 40, None, False)]),
+    ("Date: 09-Jun-2025\nProtocol: All IMA numbers refer to Series 4 of the respective examination.\n\nAI "
+     "NODULE TRACKING\nID  Lobe  Type      11-Dec-2023       05-Jun-2024       09-Jun-2025        VDT\nN1  "
+     "RUL   pure GGN  8.1mm  IMA 96     8.3mm  IMA 99     8.4mm  IMA 97      >1000 d\n",
+     [(4, 96, None, True), (4, 99, None, True), (4, 97, None, False)]),
+    ("Lesions (exported, semicolon-delimited):\n#; location; 2024-10-02 [S/I]; size; 2025-01-08 [S/I]; size; "
+     "2025-04-10 [S/I]; size\nL1; RLL lat basal; S5 I188; 6 mm; S5 I190; 6 mm; S5 I187; 9 mm\n",
+     [(5, 188, None, True), (5, 190, None, True), (5, 187, None, False)]),
+    ("Läsion | Lokalisation    | BL 12.10.23 Se/Bi | mm | FU1 08.01.24 Se/Bi | mm | akt. 02.04.24 Se/Bi | mm\n"
+     "T1     | Primarius OL li | 3/87              | 41 | 3/85               | 33 | 3/90                | 29\n",
+     [(3, 87, None, True), (3, 85, None, True), (3, 90, None, False)]),
+    ("Befund:\nRundherd Mittellappen 8 mm (S201/B131); zusätzlich Herd UL re 6 mm (B229) und Milchglasherd OL "
+     "li (B42).", [(201, 131, None, False), (201, 229, None, False), (201, 42, None, False)]),
+    ("FINDINGS:\nAirways: Bronchial anastomoses patent (S3 #88 right, S3 #92 left).",
+     [(3, 88, None, False), (3, 92, None, False)]),
+    ("Findings:\nNew 5 mm LLL nodule (S5 I214); on retrospective review of the January study a 2 mm focus is "
+     "visible at S5 I211.", [(5, 214, None, False), (5, 211, None, True)]),
+    ("Technique: Image numbers in this report refer to the supine inspiratory series (series 3) unless "
+     "otherwise stated. Expiratory images are series 7.\n\nFindings:\nReticulation (image 88/412).",
+     [(3, 88, None, False)]),
+    ("Technique: Series 3: 1.25 mm lung; lung image numbers below are given as \"image X of 232\" on series "
+     "3.\n\nFindings:\nSeptal thickening (image 188 of 232).", [(3, 188, None, False)]),
+    ("Findings:\nMucus plugs (Ser 4, Img 240). Much reduced compared with 2020, when there was extensive "
+     "plugging in all lobes (the left lower lobe plug was larger, Ser 2, Img 150).",
+     [(4, 240, None, False), (2, 150, None, True)]),
+    ("Befund:\nTL1 – Lungenmetastase: aktuell 14 mm (5/187); FU2 13 mm (5/184); FU1 16 mm (5/189).\nMilchglas "
+     "im Mittellappen (5/150). In der FU2 waren diese Areale unauffällig (5/172).",
+     [(5, 187, None, False), (5, 184, None, True), (5, 189, None, True), (5, 150, None, False), (5, 172, None, True)]),
+    ("Befund:\nKonsolidierung (Bild 215), am Aufnahmetag noch nicht vorhanden (Serie 3, Bild 212).",
+     [(None, 215, None, False), (3, 212, None, True)]),
+    ("LDCT LUNG CANCER SCREENING - ANNUAL\nPrior: LDCT 5/2/2023.\nLung-RADS 2. 4 mm RLL perifissural nodule, "
+     "stable (Ser 201 Img 144).", [(201, 144, None, False)]),
+    # prior or current: "(2/61 am 08.01.)", "(2022: 3:66)"; tables: a row per exam dated in a "Datum" column, columns
+    # headed by a year or a two-digit date and the pair they hold
+    ("Befund:\nLK 4R regredient (2/53). Subkarinaler LK jetzt 9 mm, im Vorbefund 14 mm (2/61 am 08.01.).",
+     [(2, 53, None, False), (2, 61, None, True)]),
+    ("Befund:\nBronchiektasen (3:64). Bronchialwandverdickungen, gegenüber dem Vor-CT regredient (2022: 3:66).",
+     [(3, 64, None, False), (3, 66, None, True)]),
+    ("Befund:\nPerifissuraler Herd, 4 mm (Se3 Im182), seit 2022 unverändert (2022: Se3 Im179).",
+     [(3, 182, None, False), (3, 179, None, True)]),
+    ("Volumetrie-Verlauf (Export, Semikolon-getrennt):\nDatum;Serie;Bild;Lage;Durchm. (mm);Vol. (mm³)\n"
+     "14.07.2022;3;156;OL re S2;5,9;98\n03.08.2023;3;161;OL re S2;6,4;121\n08.08.2024;3;159;OL re S2;6,6;128\n",
+     [(3, 156, None, True), (3, 161, None, True), (3, 159, None, False)]),
+    ("Messpunkt                  2023 (Serie/Bild)   mm    2024 (Serie/Bild)   mm    Δ\n"
+     "Aortenwurzel/Sinus         11/22               44    11/24               45   +1\n",
+     [(11, 22, None, True), (11, 24, None, False)]),
+    ("Nr\tRegion\t04.01.24 Se:Bild\tLAxKA mm\t18.04.24 Se:Bild\tLAxKA mm\n1\tparatracheal re 4R\t2:38\t42x31\t2:40\t18x12\n",
+     [(2, 38, None, True), (2, 40, None, False)]),
+    ("Technik: CTPA, 1 mm axial (SE 4). Bildnummern ohne Serienangabe beziehen sich auf SE 4.\n\nBefund:\nPleuraverdickung "
+     "dorsobasal (IMA 201, IMA 214).", [(4, 201, None, False), (4, 214, None, False)]),
+    ("Voruntersuchung: keine.\n\nKI-Befundassistent – Zusammenfassung (automatisch eingefügt):\n[Lunge]     Herd A: UL li, "
+     "11 mm, solide, Serie 3 Bild 244", [(3, 244, None, False)]),
+])
+def test_sixty_fourth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Beurteilung:\nThoraxdrainage rechts empfohlen, Schockraumteam informiert.", "Medical material", "not_mentioned"),
+    ("Findings:\nMediastinum: small reactive nodes only, none enlarged.", "Lymphadenopathy", "absent"),
+    ("Findings:\nExpiratory series: marked gas trapping in the upper lobes.", "Mosaic attenuation pattern", "present"),
+])
+def test_sixty_fourth_review_labels(text, label, value):
+    assert _labels(text)[label] == value
