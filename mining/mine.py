@@ -827,12 +827,13 @@ _THIS_SERIES = regex.compile(
     r"schichtnummern|image\s+numbers|images|image\s+references)\b[^.;\n]{0,30}?\b(?:beziehen\s+sich\s+auf|refer\s+to|are\s+from)"
     r"\s+(?:diese|this|that)\s+(?:serie|series)\b", regex.IGNORECASE)
 
-#: An addendum correcting the series of the report's images: "Die oben genannten Bildnummern beziehen sich nicht auf Serie
-#: 4 (Weichteil), sondern auf Serie 5", "the image numbers above refer not to series 4 but to series 5".
+#: An addendum correcting the series of the report's images: "Die oben genannten Bildnummern beziehen sich nicht auf
+#: Serie 4 (Weichteil), sondern auf Serie 5", "the image numbers above refer not to series 4 but to series 5".
 _SERIES_CORRECTED = regex.compile(
     r"\b(?:bildnummern|bildangaben|bilder|image\s+numbers|images)\b[^.\n]{0,60}?\b(?:beziehen\s+sich\s+nicht\s+auf"
     r"|refer\s+not\s+to|do\s+not\s+refer\s+to|are\s+not\s+(?:on|from))\s+(?:die\s+|the\s+)?(?:serie|series)\s*\d{1,5}"
-    r"[^.\n]{0,40}?(?:,\s*)?\b(?:sondern\s+auf|but\s+(?:to|on|from))\s+(?:die\s+|the\s+)?(?:serie|series)\s*(?P<ser>\d{1,5})\b",
+    r"[^.\n]{0,40}?(?:,\s*)?\b(?:sondern\s+auf|but\s+(?:to|on|from))\s+(?:die\s+|the\s+)?(?:serie|series)\s*"
+    r"(?P<ser>\d{1,5})\b",
     regex.IGNORECASE)
 
 #: "Se."/"Ser."/"S." for a series word: where a text has neither it nor "serie" (nor "Bildangaben Se 3"), it names no
@@ -843,7 +844,8 @@ _SE_NAMED = re.compile(r"(?i:bildangaben|bildnummern)\s*:?\s*[Ss][Ee]\b")
 #: A series named as the rule with its exceptions: "(axial series 4 unless stated)", "Serie 2, soweit nicht anders
 #: angegeben", "Sl.-Nummer in Lungenfenster (Serie 6), wenn nicht andere angegeben".
 _SERIES_UNLESS = regex.compile(
-    r"\b(?:series|serie)\s*(?P<ser>\d{1,5})\s*\)?\s*,?\s*(?:unless\s+(?:otherwise\s+)?(?:stated|noted|specified|indicated)"
+    r"\b(?:series|serie)\s*(?P<ser>\d{1,5})\s*\)?\s*,?\s*"
+    r"(?:unless\s+(?:otherwise\s+)?(?:stated|noted|specified|indicated)"
     r"|(?:soweit|sofern|wenn|falls)\s+nicht\s+andere?s?\s+(?:angegeben|vermerkt|bezeichnet|genannt|gekennzeichnet))\b",
     regex.IGNORECASE)
 
@@ -929,14 +931,18 @@ _ASIDE = r"(?:\s*\([^()\n]{1,30}\))?(?:" + _UNLESS + ")?"
 #: A statement naming the series the report's image numbers refer to, or (group "head") a list heading naming the series
 #: of its section's images.
 _SERIES_STATEMENT = regex.compile(
-    r"\b(?:(?:all\s+)?(?:(?:image|ima|img)\s+(?:numbers?|nos?\.)|(?<!\b(?:expiratory|inspiratory|prone|coronal|sagittal|mip|mpr|"
-    r"reformatted|delayed|venous|arterial|bone)\s+)images?|image\s+references?|references|slice\s+numbers?)"
+    r"\b(?:(?:all\s+)?(?:(?:image|ima|img)\s+(?:numbers?|nos?\.)"
+    # not the images of one series named by what they show: "Expiratory images are series 7"
+    r"|(?<!\b(?:expiratory|inspiratory|prone|coronal|sagittal|mip|mpr|reformatted|delayed|venous|arterial|bone)"
+    r"\s+)images?"
+    r"|image\s+references?|references|slice\s+numbers?)"
     r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report"
     r"|in\s+(?:the\s+|this\s+)?(?:[\w-]+\s+)?section|(?:of|for|on|in)\s+(?:the\s+)?current"
     r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
     r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE
     # "Image numbers are quoted as image/total of axial series 3"
-    + r"(?:\s+(?:quoted|given|cited|stated|listed|written)\s+as\s+(?:\"[^\"\n]{1,30}\"|[\w/-]+(?:\s+[\w/-]+)?)\s+(?:of|on|in|from))?"
+    + r"(?:\s+(?:quoted|given|cited|stated|listed|written)\s+as\s+(?:\"[^\"\n]{1,30}\"|[\w/-]+(?:\s+[\w/-]+)?)"
+    r"\s+(?:of|on|in|from))?"
     r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
     r"(?:the\s+)?(?:(?:(?:\d+[.,]\d+|[\w/-]+)\s+){0,5}?(?:series|reconstructions?)(?:\s+" + _EACH_EXAM + ")?"
     # or what it shows and its number in brackets: "refer to the axial CT (series 3, 3 mm)"
@@ -1140,7 +1146,8 @@ def series_statements(text: str) -> list[SeriesStatement]:
                                          current=False))
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report")
               for rx in (_THIS_SERIES, _SERIES_UNLESS) for m in rx.finditer(text)]
-    found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "correction") for m in _SERIES_CORRECTED.finditer(text)]
+    found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "correction")
+              for m in _SERIES_CORRECTED.finditer(text)]
     return sorted(found + _heading_lines(text) + _line_labels(text))
 
 
@@ -1316,8 +1323,9 @@ _TIMEPOINT = regex.compile(r"(?-i:\b(FU|TP|V|[Ww]k|[Ww]eek)[ \t]?(\d{1,2})\b)")
 
 
 #: This exam labelling a size as the time points label theirs: "aktuell 14 mm", "current: 9 mm".
-_CURRENT_SIZE = regex.compile(r"\b(?:aktuell|akt\.|current(?:ly)?|today|heute|now|jetzt)[ \t]*:?[ \t]*\d+(?:[.,]\d+)?[ \t]*(?:mm|cm)\b",
-                              regex.IGNORECASE)
+_CURRENT_SIZE = regex.compile(
+    r"\b(?:aktuell|akt\.|current(?:ly)?|today|heute|now|jetzt)[ \t]*:?[ \t]*\d+(?:[.,]\d+)?[ \t]*(?:mm|cm)\b",
+    regex.IGNORECASE)
 
 
 def _line_end(text: str, pos: int) -> int:
@@ -1407,8 +1415,7 @@ def _in_quoted_prior(text: str, pos: int) -> bool:
     if '"' not in text and "\u201c" not in text and "\u201e" not in text:
         return False
     line = text.rfind("\n", 0, pos) + 1
-    end = text.find("\n", pos)
-    for q in _QUOTE_SPAN.finditer(text, line, len(text) if end < 0 else end):
+    for q in _QUOTE_SPAN.finditer(text, line, _line_end(text, pos)):
         if q.start() < pos < q.end():
             lead = _QUOTED_PRIOR_LEAD.search(text, line, q.start())
             return lead is not None and not (lead.group("d") and _dates_this_exam(text, lead.group("d")))

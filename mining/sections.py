@@ -165,8 +165,8 @@ _TECHNIQUE_LABEL = regex.compile(
 
 
 #: A label that goes on with the comparison ("Prior impression (03/08/2023), quoted verbatim:", "Vorbefund vom
-#: 14.05.2024, Beurteilung:"): after a comparison paragraph, a block under any other label ("CAD OUTPUT (auto-imported):")
-#: is the findings.
+#: 14.05.2024, Beurteilung:"): after a comparison paragraph, a block under any other label ("CAD OUTPUT
+#: (auto-imported):") is the findings.
 _PRIOR_LABEL = regex.compile(
     r"\b(?:prior|previous|earlier|old|comparison|compared|baseline|outside|external|vor\w*|vergleich\w*|extern\w*|"
     r"quoted|zitiert|dated)\b|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\b(?:19|20)\d\d\b",
@@ -179,8 +179,9 @@ def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]],
     line ("Comparison: CT 06/11/2023.\n\n<a lesion table with no header>", "Zuweisungsdiagnose: Husten.\n\n<a
     letter's findings>"): such a section is that paragraph, and what follows under no header of its own is the report's
     findings (as a report with no header at all is); not a block that opens with a label and a colon, a header radmine
-    does not know, unless after a technique paragraph the label is no technique's ("PV ANATOMY:", not "Dose:"), or after a
-    comparison paragraph none of a prior's ("CAD OUTPUT (auto-imported):", not "Prior impression, quoted verbatim:")."""
+    does not know, unless after a technique paragraph the label is no technique's ("PV ANATOMY:", not "Dose:"), or
+    after a comparison paragraph none of a prior's ("CAD OUTPUT (auto-imported):", not "Prior impression, quoted
+    verbatim:")."""
     out = []
     for i, (start, header_end, name) in enumerate(heads):
         out.append((start, header_end, name))
@@ -219,7 +220,7 @@ def _after_one_line(text: str, heads: list[tuple[int, int, str]]) -> list[tuple[
         end = heads[i + 1][0] if i + 1 < len(heads) else len(text)
         if eol < 0 or eol + 1 >= end or not text[header_end:eol].rstrip().endswith("."):
             continue
-        nxt = text[eol + 1:text.find("\n", eol + 1) if text.find("\n", eol + 1) >= 0 else len(text)]
+        nxt = text[eol + 1:end].split("\n", 1)[0]
         if nxt.strip() and not _COMPARISON_GOES_ON.match(nxt):
             out.append((eol + 1, eol + 1, "FINDINGS"))
     return out

@@ -45,7 +45,8 @@ _DATE_HEAD = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})|(?P<iy>\d
                         r"|(?P<nd>\d{1,2})[- ](?P<nm>[A-Za-zä]{3})[- ](?P<ny>\d{4})"
                         r"|(?P<d2>\d{1,2})\.(?P<m2>\d{1,2})\.(?P<y2>\d{2})|(?P<yy>(?:19|20)\d\d)")
 #: A month's name in a date ("11-Dec-2023", "05-Mär-2024"): its number.
-_MONTHS = {m: i for names in ("jan feb mar apr may jun jul aug sep oct nov dec", "jan feb mär apr mai jun jul aug sep okt nov dez")
+_MONTHS = {m: i for names in ("jan feb mar apr may jun jul aug sep oct nov dec",
+                               "jan feb mär apr mai jun jul aug sep okt nov dez")
            for i, m in enumerate(names.split(), 1)}
 _ANY_DATE = re.compile(r"\d{1,2}[./]\d{1,2}[./](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}")
 #: A cell holding one pair, or a range of them: "3/87", "3:58", "5/98-104", "5/98-5/104".
@@ -377,9 +378,9 @@ _NUMBER_CELL = re.compile(r"\d{1,5}")
 
 def _table_headings(text: str, word: re.Pattern):
     """(end, the line, its cell separator or None) of each line that may be a table's heading: it holds `word` and cells
-    apart by pipes, tabs, two blanks or semicolons (three or more), in text order. (The separators are found first, then the word in their lines: a
-    pattern for a heading cell was tried at every position, 130 us a report, and a scan for the words, "im" in every
-    German report, cost 40-80.)"""
+    apart by pipes, tabs, two blanks or semicolons (three or more), in text order. (The separators are found first,
+    then the word in their lines: a pattern for a heading cell was tried at every position, 130 us a report, and a scan
+    for the words, "im" in every German report, cost 40-80.)"""
     starts = set()
     for sep in ("|", "\t", "  ", ";"):
         i = text.find(sep)
