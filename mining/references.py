@@ -17,7 +17,7 @@ import regex
 
 from mining import rules as rules_mod
 from mining.prefilter import gate_words, lower_agrees
-from mining.tables import column_images, column_pairs, column_series_images, heads_aligned_table
+from mining.tables import column_images, column_pairs, column_series_images, heads_aligned_table, semicolon_rows
 
 #: How a rule file without RANGE_OP / RANGE_KW macros writes a range (the shipped file's macros say the same).
 _RANGE_OP = r"\s*(?:[-‐‑‒–—−]|to|through|thru|until|bis)\s*"
@@ -187,7 +187,7 @@ class Matcher:
                     out.extend(rows)
                 group += 1
         cells = column_pairs(text) if any(h in low for h in _PAIR_HEAD_HINTS) else []
-        if "|" in text or "\t" in text or "  " in text or ";" in text:
+        if "|" in text or "\t" in text or "  " in text or semicolon_rows(text):
             # where a table may have a "Serie" column, or an image column of its own ("| Bild akt. | ... | Bild VU |",
             # "Image now   Image prior", "Datum;Serie;Bild;...")
             cells = sorted(cells + column_series_images(text) + column_images(text))

@@ -66,6 +66,14 @@ def _cells(line: str) -> list[tuple[int, int]]:
     return [m.span() for m in _CELL.finditer(line)]
 
 
+_SEMICOLON_ROW = re.compile(r"^[^;\n]*(?:;[^;\n]*){3,}$", re.MULTILINE)
+
+
+def semicolon_rows(text: str) -> bool:
+    """Whether `text` holds a line of three semicolons or more, a semicolon-separated export's row."""
+    return text.count(";") >= 3 and _SEMICOLON_ROW.search(text) is not None
+
+
 def _separator(line: str) -> str | None:
     """The cell separator of a pipe-, tab- or semicolon-separated table row (three semicolons or more: a software's
     export, "L1; RLL; S5 I188; 6 mm; ..."), else None."""
