@@ -116,13 +116,15 @@ _EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline|bsl)$|\((?:bl|was|were)$
 #: this exam's image ("nodule (serie 3, imagen 41), stable compared with 2022 (serie 2, imagen 39)"); at a sentence's
 #: end with no image before ("Unchanged since the prior (3:45)") an image stays this exam's.
 _OPENING_COMPARISON = regex.compile(
-    r"(?:(?:^|[.:;\n])[ \t]*(?:[-*•>][ \t]*|\d{1,2}[.)][ \t]*)?|\d[ \t]*[)\]][ \t]*,?[ \t]*(?:[^\W\d_]+[ \t]+){0,3}?)"
+    r"(?:(?:^|[.:;\n])[ \t]*(?:[-*•>][ \t]*|\d{1,2}[.)][ \t]*)?|\d[ \t]*[)\]][ \t]*,?[ \t]*(?:[^\W\d_][\w-]*,?[ \t]+){0,4}?)"
     r"(?:im\s+vergleich\s+(?:zu[rm]?|mit)|verglichen\s+mit|gegenüber|ggü\.?|(?<=[)\]][^()\[\]\n]{0,40})(?:vs\.?|versus)"
     r"|(?:when\s+)?compared\s+(?:to|with)|in\s+comparison\s+(?:to|with)|relative\s+to)\s+"
     r"(?:(?:the|der|dem|den|die)\s+)?(?:(?:prior|previous|most\s+recent|last|outside|comparison|baseline|letzten|vorherigen)\s+)?"
     r"(?:vu|voruntersuchung|vor-?ct|voraufnahme|vergleichsuntersuchung|study|exam(?:ination)?|ct|scan|prior|previous|baseline"
     r"|(?:(?:ct|study|exam|scan|untersuchung)\s+(?:of|from|on|dated|vom|von)\s+)?(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}[./]\d{2,4}|(?:19|20)\d\d))"
-    r"[ \t]*[(\[][ \t]*\Z", regex.IGNORECASE)
+    # the reference right after the bracket opens, or after the sizes the exam had: "gegenüber der VU (6,9 mm bzw. 142
+    # mm³, Se 3/Im 181)"
+    r"[ \t]*[(\[][ \t]*(?:[^()\[\]\n]{0,40}?\d[ \t]*(?:mm³?|cm|ml)[ \t]*[,;][ \t]*)?\Z", regex.IGNORECASE)
 #: One of these is in each of `_OPENING_COMPARISON`'s phrases.
 _COMPARISON_WORDS = ("vergleich", "verglichen", "compar", "gegenüber", "ggü", "relative", "vs", "versus")
 
@@ -133,6 +135,8 @@ def _opening_comparison(text: str, start: int) -> bool:
     k = start
     while k > 0 and text[k - 1] in " \t":
         k -= 1
+    if k and text[k - 1] in ",;":  # after the sizes in the bracket: "(6,9 mm bzw. 142 mm³, Se 3/Im 181)"
+        k = max(text.rfind("(", 0, k), text.rfind("[", 0, k)) + 1
     if not k or text[k - 1] not in "([":
         return False
     window = text[max(0, start - 120):start].lower()
@@ -715,8 +719,10 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     # alone after it ("on image 108 of the lung window series (series 7)"; not "see also coronal series 601 image 45")
     lo = bisect.bisect_left(ms_pos, sent[0])
     hi = bisect.bisect_left(ms_pos, sent[1])
+    reformat = _REFORMAT_BEFORE.search(text, max(sent[0], r.start - 40), r.start) is not None
     before = [(p, s) for p, s in mentions_series[lo:hi] if p < r.start and (
-        exam_of is None or exam_of(p) in (None, is_prior) or _same_bracket(text, p, r.start))]
+        exam_of is None or exam_of(p) in (None, is_prior) or _same_bracket(text, p, r.start))
+        and (reformat or not _REFORMAT_NAMED.search(text, max(sent[0], p - 25), p))]
     if before:
         return before[-1][1]
     # an image of the other exam cited after one with its series in one parenthesis ("(Se 4 Im 290 today vs Im 281 on 2023)")
@@ -743,7 +749,7 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     fixed = [st for st in statements if st.scope == "correction"]
     if fixed:
         return fixed[-1].series
-    if statements and _REFORMAT_BEFORE.search(text, max(sent[0], r.start - 40), r.start):
+    if statements and reformat:
         # "(coronal image 33)" beside "Slice numbers are from the post contrast series (series 5)": a reformat's image
         # is on the series only a statement naming that reformat gives
         statements = [st for st in statements if _REFORMAT_WORD.search(text, st.start, st.end)]
@@ -763,6 +769,9 @@ _REFORMAT_BEFORE = regex.compile(
     _REFORMAT + r"(?:[ \t]+(?:reformat\w*|mpr|recon\w*|rekonstruktion\w*|reko))?[ \t(]*(?:on[ \t]+)?"
     r"(?:image|img|im|ima|bild|slice|schicht)?\.?[ \t]*$", regex.IGNORECASE)
 _REFORMAT_WORD = regex.compile(_REFORMAT, regex.IGNORECASE)
+#: A reformat named right before a series ("(koronar Se 7/Ima 64)"): that series is lent to no image of another plane.
+_REFORMAT_NAMED = regex.compile(_REFORMAT + r"(?:[ \t]+(?:reformat\w*|mpr|mip|recon\w*|rekonstruktion\w*|reko))?[ \t]*:?[ \t]*$",
+                                regex.IGNORECASE)
 
 
 def _bracket_open(text: str, a: int, b: int) -> int:
@@ -813,6 +822,9 @@ _PRIORS_TOO = regex.compile(
     r"|" + _EACH_EXAM +
     # both exams named: "(Bildangaben: Serie 3, akt. / VU jeweils Serie 3)"
     r"|(?:akt\.|aktuell|current)\s*/\s*(?:vu|voruntersuchung|prior)"
+    # "(aktuell wie Baseline)"
+    r"|(?:akt\.|aktuell|current)\s+(?:wie|ebenso\s+wie|as\s+well\s+as|and|und)\s+(?:(?:die|der|the)\s+)?(?:baseline|vu|"
+    r"voruntersuchung|vorbefund|prior)\b"
     # "Bildnummern beziehen sich auf Serie 2 (Lungenfenster 1 mm), jeweils aktuell und VU"
     r"|(?:jeweils|both|each)\s+(?:akt\.|aktuell|current)\s+(?:und|and|&|bzw\.|sowie)\s+(?:(?:die|der|the)\s+)?"
     r"(?:vu|voruntersuchung|vorbefund|prior|previous|comparison)\b"
@@ -948,8 +960,9 @@ _SERIES_STATEMENT = regex.compile(
     # or what it shows and its number in brackets: "refer to the axial CT (series 3, 3 mm)"
     r"|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*series\s*\d))|"
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|bildverweise|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.|ima-?angaben|ima-?nummern)(?:\s+(?:der|zur|für\s+die)\s+(?:aktuellen\s+|akt\.\s*)untersuchung"
-    r"|\s+ohne\s+(?:serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|bildverweise|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.|(?:ima|img|bildnr)\.?-?angaben|ima-?nummern)"
+    r"(?:\s+(?:der|zur|für\s+die)\s+(?:aktuellen\s+|akt\.\s*)untersuchung"
+    r"|\s+ohne\s+(?:serie|serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)\b|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
     + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:(?:ebenfalls|auch|jeweils|stets|immer)\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
     # the series, or what it shows and its number in brackets: "auf die Rückenlage (Serie 2)"
     r"(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|(?:se|ser|s)\.|(?-i:SE|Se)(?=\s*\d)"

@@ -5425,3 +5425,52 @@ def test_sixty_fourth_review_references(text, want):
 ])
 def test_sixty_fourth_review_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+# sixty-fifth review (stop 58): rounds 77 to 80 of 64 blind reports (chest findings in CTs that are no chest CTs;
+# dense prose, nested brackets and abbreviations)
+@pytest.mark.parametrize("text, want", [
+    ("Untersuchung: Serie 5 axial, Serie 7 koronare MIP. Ima-Angaben ohne Serie beziehen sich auf Serie 5.\n\n"
+     "Befund:\nEmboli (Ima 231 (koronar Se 7/Ima 64)); der re. Ventrikel dilatiert (RV/LV-Quotient 1,37, Ima 268).",
+     [(5, 231, None, False), (7, 64, None, False), (5, 268, None, False)]),
+    ("Technik: Bildnr.-Angaben beziehen sich, sofern nicht anders angegeben, auf Serie 3.\n\nBefund:\n"
+     "Wandverdickung (Bildnr. 61).", [(3, 61, None, False)]),
+    ("Untersuchung: Rücken- (Ser. 2) und Bauchlage (Ser. 5). Img.-Angaben ohne Serie beziehen sich auf Ser. 2.\n\n"
+     "Beurteilung:\nRundatelektase li. UL (Img. 195).", [(2, 195, None, False)]),
+    ("CT-Anteil: Bildangaben beziehen sich auf die fusionierte axiale Serie 5 (aktuell wie Baseline), koronar "
+     "Serie 6.\n\nBefund:\nDie bei Baseline bulky Raumforderung (damals 11,2 x 7,4 cm, Bild 141 von 456 der "
+     "Baseline) ist auf 4,8 cm regredient (Bild 138 von 456).", [(5, 141, None, True), (5, 138, None, False)]),
+    ("Technik: Bildangaben beziehen sich auf Serie 5.\n\nBefund:\nEin 3 mm kleiner solider Rundherd im li. UL "
+     "(S10, Bild 233) unverändert.", [(5, 233, None, False)]),
+    ("Findings:\nGround glass opacity in the RUL (S5, I 88) may be infective.", [(5, 88, None, False)]),
+    ("Befund:\nDer Rundherd mit 7,8 mm (Se 3/Im 187) gegenüber der VU (6,9 mm bzw. 142 mm³, Se 3/Im 181) "
+     "größenprogredient.", [(3, 187, None, False), (3, 181, None, True)]),
+    ("Befund:\nKlammernahtreihe am OL-Bronchusstumpf (4/52 (koronar 5/38)) mit Dehiszenz (4/54).",
+     [(4, 52, None, False), (5, 38, None, False), (4, 54, None, False)]),
+    ("Technik: Spiral-CT der Schulter, axial Knochenkernel (Ser. 2), koronar/sagittal MPR (Ser. 4/5), 3D-VRT.", []),
+    ("Findings:\nThe 5 mm RUL nodule seen preoperatively (series 3, image 52) is unchanged (series 4, image 61).",
+     [(3, 52, None, True), (4, 61, None, False)]),
+    ("Findings:\nMild ostial narrowing of the LSPV (series 5, image 88), likely post-ablation, stable compared "
+     "with 2021 (series 5, image 91).", [(5, 88, None, False), (5, 91, None, True)]),
+    ("Findings:\nPerilymphatic nodularity along the fissures of both upper lobes [S4:88].", [(4, 88, None, False)]),
+])
+def test_sixty_fifth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Befund:\nHerz, soweit erfasst, normal groß.", "Cardiomegaly", "absent"),
+    ("Befund:\nHerzhöhlen normal weit, kein Perikarderguss.", "Cardiomegaly", "absent"),
+    ("Befund:\nbronchiale Wandverdickungen der UL-Bronchien re.", "Peribronchial thickening", "present"),
+    ("Befund:\nBihilär symmetrisch vergrößerte, teils schollig verkalkte LK.", "Lymphadenopathy", "present"),
+    ("CT CORONARY ARTERY CALCIUM SCORE\n\nFindings:\nCAC score 0.", "Coronary artery wall calcification", "absent"),
+    ("Findings:\nCoronary artery calcium score 350.", "Coronary artery wall calcification", "present"),
+    ("Findings:\nMild coronary and aortic atherosclerotic calcification.",
+     "Coronary artery wall calcification", "present"),
+    ("Findings:\nComplete opacification without filling defect (series 5, image 134).",
+     "Lung opacity", "not_mentioned"),
+    ("Beurteilung:\nKomplette Remission der LK; Perikarderguss rückgebildet.", "Pericardial effusion", "absent"),
+    ("Beurteilung:\nPerikarderguss deutlich rückgebildet.", "Pericardial effusion", "present"),
+])
+def test_sixty_fifth_review_labels(text, label, value):
+    assert _labels(text)[label] == value
