@@ -5471,6 +5471,8 @@ def test_sixty_fifth_review_references(text, want):
      "Lung opacity", "not_mentioned"),
     ("Beurteilung:\nKomplette Remission der LK; Perikarderguss rückgebildet.", "Pericardial effusion", "absent"),
     ("Beurteilung:\nPerikarderguss deutlich rückgebildet.", "Pericardial effusion", "present"),
+    ("Beurteilung:\nResiduelle mediastinale Masse mit Deauville 3.", "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("Beurteilung:\nResiduen paratracheal und paraaortal; PET-CT empfohlen.", "Pulmonary fibrotic sequela", "not_mentioned"),
 ])
 def test_sixty_fifth_review_labels(text, label, value):
     assert _labels(text)[label] == value
