@@ -421,7 +421,7 @@ def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None
         names = [line[a:b].strip(" \t:") for a, b in spans]
         series = [k for k, n in enumerate(names) if _series_column(n)]
         images = [k for k, n in enumerate(names) if any(
-            _IMAGE_COLUMN.fullmatch(w) for w in (n, n.split()[-1] if n else "", n.split()[0] if n else ""))
+            _IMAGE_COLUMN.fullmatch(w) for w in (n, *n.split()[-1:], *n.split()[:1]))
             and len(n) <= 20 and not _PAIR_HEAD.search(n)]
         if not series or not images:
             continue

@@ -5453,6 +5453,10 @@ def test_sixty_fourth_review_labels(text, label, value):
     ("Findings:\nMild ostial narrowing of the LSPV (series 5, image 88), likely post-ablation, stable compared "
      "with 2021 (series 5, image 91).", [(5, 88, None, False), (5, 91, None, True)]),
     ("Findings:\nPerilymphatic nodularity along the fissures of both upper lobes [S4:88].", [(4, 88, None, False)]),
+    ("Findings:\nMild patchy GGO in the RUL and LUL [S4:101 and S4:104] may reflect active disease.",
+     [(4, 101, None, False), (4, 104, None, False)]),
+    # a semicolon-separated line whose cell is a control character heads no table (hypothesis found an IndexError)
+    ("Nodule in the right upper lobe; nodule in the right upper lobe; (series 3, image 45); \x1f", [(3, 45, None, False)]),
 ])
 def test_sixty_fifth_review_references(text, want):
     assert _refs(text) == want

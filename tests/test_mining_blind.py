@@ -27,13 +27,16 @@ BLIND = [json.loads(l) for l in (Path(__file__).parent / "data" / "blind_reports
 def _key_spans(text: str, refs: list) -> list[tuple[int, int]]:
     """Where each key reference's text stands in the report, searched in order; the images of one list may each carry
     the list's whole text ("(Bild-Nr. 87, 105)" twice), which then stands where it stood for the image before (not where
-    the same list is cited again later)."""
+    the same list is cited again later); a text that the one before holds is looked for after it first ("Serie 3,
+    Schicht 112" and then "Schicht 112": the second naming of image 112)."""
     spans, pos = [], 0
     for i, (ref_text, *reading) in enumerate(refs):
         if i and refs[i - 1][0] == ref_text and refs[i - 1][1:4] != reading[:3]:  # the next image of the same list
             start = spans[-1][0]
         else:
-            start = text.find(ref_text, pos)
+            start = text.find(ref_text, spans[-1][1] if spans else 0)
+            if start < 0:
+                start = text.find(ref_text, pos)
         if start < 0:
             raise ValueError(f"{ref_text!r} is not in the report after offset {pos}")
         spans.append((start, start + len(ref_text)))
