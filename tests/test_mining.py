@@ -5480,3 +5480,36 @@ def test_sixty_fifth_review_references(text, want):
 ])
 def test_sixty_fifth_review_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+# sixty-sixth review (stop 58): rounds 81 to 84 of 64 blind reports (negation and uncertainty in hard syntax; rare and
+# paediatric settings)
+@pytest.mark.parametrize("text, want", [
+    ("Findings:\nBronchiectasis (series 301 image 178), similar to the prior study (series 3 image 170, 2021).",
+     [(301, 178, None, False), (3, 170, None, True)]),
+    ("Findings:\nNodule (series 5, image 20).\nPleura: Calcified pleural thickening related to prior talc "
+     "pleurodesis (5/150, 5/162).", [(5, 20, None, False), (5, 150, None, False), (5, 162, None, False)]),
+])
+def test_sixty_sixth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Befund:\nPleura: beidseits ergussfrei, keine Pleuraplaques.", "Pleural effusion", "absent"),
+    ("Befund:\nPerikard ergussfrei.", "Pleural effusion", "not_mentioned"),
+    ("Befund:\nDiskretes zentrilobuläres Emphysem in den Oberlappen, fraglich (Se. 3, IMA 40).",
+     "Emphysema", "uncertain"),
+    ("Befund:\nKonsolidierungen bestehen weder rechts noch links; ebenso keine Atelektasen.",
+     "Consolidation", "absent"),
+    ("Befund:\nLymphknoten weder hilär noch mediastinal vergrößert (größter subkarinal 7 mm).",
+     "Lymphadenopathy", "not_mentioned"),
+    ("Befund:\nHerz: grenzwertig groß, kein Perikarderguss.", "Cardiomegaly", "uncertain"),
+    ("Findings:\nHeart overall enlarged.", "Cardiomegaly", "present"),
+    ("Findings:\nInterval clearing of the tree-in-bud opacities previously seen in the right lower lobe.",
+     "Lung opacity", "absent"),
+    ("Beurteilung:\nAllenfalls kleine axiale Gleithernie.", "Hiatal hernia", "uncertain"),
+    ("Befund:\nSequester mit systemarterieller Versorgung und pulmonalvenöser Drainage.", "Medical material",
+     "not_mentioned"),
+])
+def test_sixty_sixth_review_labels(text, label, value):
+    assert _labels(text)[label] == value
