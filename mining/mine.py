@@ -26,7 +26,7 @@ from mining.sections import find_sections, joined_words, plain_headings, text_en
 from mining.sentences import split_sentences
 from mining.snippets import (PLANE_AFTER, cut_out, has_own_content, head_word, open_parens, partition, removal_span,
                              render, trim_span)
-from mining.tables import column_exam
+from mining.tables import column_exam, line_span
 
 LABEL_SECTIONS = frozenset({"FINDINGS", "IMPRESSION", "OTHER"})
 _PLANE = regex.compile(r"\b(?:(coronal|koronar\w*|cor\.?)|(sagittal\w*|sag\.?)|(axial\w*|transversal\w*|ax\.?))(?!\w)", regex.IGNORECASE)
@@ -136,7 +136,7 @@ def _opening_comparison(text: str, start: int) -> bool:
     while k > 0 and text[k - 1] in " \t":
         k -= 1
     if k and text[k - 1] in ",;":  # after the sizes in the bracket: "(6,9 mm bzw. 142 mm³, Se 3/Im 181)"
-        k = max(text.rfind("(", 0, k), text.rfind("[", 0, k)) + 1
+        k = _bracket_open(text, k, k) + 1
     if not k or text[k - 1] not in "([":
         return False
     window = text[max(0, start - 120):start].lower()
@@ -1341,12 +1341,6 @@ _CURRENT_SIZE = regex.compile(
     regex.IGNORECASE)
 
 
-def _line_end(text: str, pos: int) -> int:
-    """Where the line holding `pos` ends."""
-    end = text.find("\n", pos)
-    return len(text) if end < 0 else end
-
-
 def _timepoint_kind(m: regex.Match) -> str:
     """A time point's kind: "FU", "TP", "V", or "W" for a week ("wk9", "Week 18")."""
     return "W" if m.group(1)[0] in "Ww" else m.group(1)
@@ -1357,7 +1351,7 @@ def _latest_timepoint(text: str, triggers: list[Trigger]) -> list[Trigger]:
     point the report names ("BL ... | FU1 ... | FU2 ...") made a current trigger: a sheet lists every exam by its
     time point, this one's last; unless the report names this exam on a time point's line ("aktuell 14 mm (5/187); FU2
     13 mm (5/184)")."""
-    if any(_TIMEPOINT.search(text, text.rfind("\n", 0, m.start()) + 1, _line_end(text, m.end()))
+    if any(_TIMEPOINT.search(text, *line_span(text, m.start()))
            for m in _CURRENT_SIZE.finditer(text)):  # this exam named on a time point's line: every time point a prior
         return triggers
     latest: dict[str, int] = {}
@@ -1427,8 +1421,8 @@ def _in_quoted_prior(text: str, pos: int) -> bool:
     speak of that exam's time, and its images are that exam's."""
     if '"' not in text and "\u201c" not in text and "\u201e" not in text:
         return False
-    line = text.rfind("\n", 0, pos) + 1
-    for q in _QUOTE_SPAN.finditer(text, line, _line_end(text, pos)):
+    line, end = line_span(text, pos)
+    for q in _QUOTE_SPAN.finditer(text, line, end):
         if q.start() < pos < q.end():
             lead = _QUOTED_PRIOR_LEAD.search(text, line, q.start())
             return lead is not None and not (lead.group("d") and _dates_this_exam(text, lead.group("d")))

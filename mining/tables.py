@@ -56,7 +56,8 @@ _MIN_CELLS = 3
 _MAX_HEAD = 30  # characters in a heading cell of a table aligned with spaces
 
 
-def _line(text: str, pos: int) -> tuple[int, int]:
+def line_span(text: str, pos: int) -> tuple[int, int]:
+    """(start, end) of the line holding `pos`, without its newline."""
     start = text.rfind("\n", 0, pos) + 1
     end = text.find("\n", pos)
     return start, len(text) if end < 0 else end
@@ -136,19 +137,19 @@ def heads_aligned_table(text: str, pos: int) -> bool:
     """Whether `pos` lies on the heading line of a table (a heading whose last cell is "Image" and whose next line opens
     with a row number: "Image\n1. LUL primary" is no image 1): aligned with spaces, or separated by pipes or tabs, the
     next line (or the one after its rule line) too."""
-    start, end = _line(text, pos)
+    start, end = line_span(text, pos)
     if end >= len(text):
         return False
     sep = _separator(text[start:end])
     if sep is not None:
-        row_end = _line(text, end + 1)[1]
+        row_end = line_span(text, end + 1)[1]
         nxt = text[end + 1:row_end]
         if RULE_LINE.fullmatch(nxt) and row_end < len(text):  # the row after the rule line
-            nxt = text[row_end + 1:_line(text, row_end + 1)[1]]
+            nxt = text[row_end + 1:line_span(text, row_end + 1)[1]]
         return sep in nxt
     if _heading_cells(text[start:end]) is None:
         return False
-    return _aligned_row(text[end + 1:_line(text, end + 1)[1]])
+    return _aligned_row(text[end + 1:line_span(text, end + 1)[1]])
 
 
 class ColumnExam(NamedTuple):
@@ -163,7 +164,7 @@ def column_exam(text: str, pos: int) -> ColumnExam | None:
     """(True, the cell's start, its heading) when `pos` lies in a table cell under a prior exam's column heading, (False,
     ...) under this exam's, else None; under a column of this exam's and the prior's image ("Bild akt./VU"), True after
     the cell's slash."""
-    start, end = _line(text, pos)
+    start, end = line_span(text, pos)
     line = text[start:end]
     sep = _separator(line)
     if sep is None:
@@ -198,16 +199,9 @@ def _row_exam(text: str, top: int, start: int, sep: str, heads: list[str]) -> bo
     k = next((i for i, h in enumerate(heads) if _DATE_COLUMN.fullmatch(h)), None)
     if k is None:
         return None
-    rows = []
-    pos = text.find("\n", top) + 1
-    while 0 < pos < len(text):
-        end = text.find("\n", pos)
-        end = len(text) if end < 0 else end
-        cells = text[pos:end].split(sep)
-        if len(cells) <= k or not text[pos:end].strip():
-            break
-        rows.append((pos, cells[k]))
-        pos = end + 1
+    below = text.find("\n", top) + 1
+    rows = [(line_span(text, a)[0], text[a:b]) for a, b in _cells_below(text, below, sep, k, (0, 0))
+            ] if below else []
     verdicts = set()
     for order in ("dm", "md"):
         days = {p: _date_of(c, order) for p, c in rows}
@@ -393,12 +387,12 @@ def _table_headings(text: str, word: re.Pattern):
     for sep in ("|", "\t", "  ", ";"):
         i = text.find(sep)
         while i >= 0:
-            start, end = _line(text, i)
+            start, end = line_span(text, i)
             if sep != ";" or text.count(";", start, end) >= 3:  # a semicolon-separated export's line
                 starts.add(start)
             i = text.find(sep, end)
     for start in sorted(starts):
-        end = _line(text, start)[1]
+        end = line_span(text, start)[1]
         if word.search(text, start, end):
             line = text[start:end]
             yield end, line, _separator(line)
@@ -435,7 +429,7 @@ def column_series_images(text: str) -> list[tuple[int, int, int, int, int | None
         for k in series + images:
             for a, b in _cells_below(text, end + 1, sep, k if sep else None, spans[k] if sep is None else (0, 0)):
                 a, b = _stripped(text, a, b)
-                by_row.setdefault(_line(text, a)[0], {})[k] = (a, b)
+                by_row.setdefault(line_span(text, a)[0], {})[k] = (a, b)
         for cells in by_row.values():
             for k in images:
                 ser = cells.get(own[k])
@@ -509,7 +503,7 @@ def column_images(text: str) -> list[tuple[int, int, int, int, int | None, int, 
 def _column_cells(text: str, m: re.Match):
     """(start, end), blanks stripped, of the cell of each row under the heading cell that pair heading `m` names (with a
     few characters naming its exam beside it: `_pair_heading`); nothing where `m` names no column."""
-    start, end = _line(text, m.start())
+    start, end = line_span(text, m.start())
     line, head = text[start:end], (m.start() - start, m.end() - start)
     sep = _separator(line)
     if sep is not None:
@@ -538,7 +532,7 @@ def _cells_below(text: str, row: int, sep: str | None, column: int | None, head:
     table or under heading cell span `head` of a table aligned with spaces; a row without such a cell is skipped, and
     so is a rule line."""
     while row < len(text):
-        row_end = _line(text, row)[1]
+        row_end = line_span(text, row)[1]
         line = text[row:row_end]
         if RULE_LINE.fullmatch(line):
             row = row_end + 1
