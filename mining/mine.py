@@ -8,9 +8,7 @@ labels of each snippet. `extract(text)` is the short form returning `Reference`s
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import regex
 
@@ -20,13 +18,16 @@ from mining.context import (DATED, MODIFIERS, PRIOR_EXAM_DE, Trigger, compared_e
 from mining.findings import MODIFIED_VALUE, RANK, Mention, aggregate, finding_rules, label_mentions
 from mining.language import detect_language
 from mining.prefilter import may_hold, span_stems
+from mining.priors import (BRACKET_NOTE_WORD, DATE_LABELS, bracket_notes, compared_exam_kinds, dates_this_exam,
+                           in_noted_bracket, latest_timepoint, names_compared_exam_after, on_prior_exam,
+                           same_session_planning, this_exams_dates, with_named_exams)
 from mining.references import RawRef, find_references, image_totals, series_mentions
-from mining.rules import BranchScan
 from mining.sections import find_sections, joined_words, plain_headings, text_end
 from mining.sentences import split_sentences
-from mining.snippets import (PLANE_AFTER, cut_out, has_own_content, head_word, open_parens, partition, removal_span,
+from mining.series_statements import NUMBERS_SENTENCE, exam_key, exam_label, exam_series, series_statements
+from mining.snippets import (PLANE_AFTER, bracket_open, cut_out, has_own_content, head_word, partition, removal_span,
                              render, trim_span)
-from mining.tables import column_exam, line_span
+from mining.tables import column_exam
 
 LABEL_SECTIONS = frozenset({"FINDINGS", "IMPRESSION", "OTHER"})
 _PLANE = regex.compile(r"\b(?:(coronal|koronar\w*|cor\.?)|(sagittal\w*|sag\.?)|(axial\w*|transversal\w*|ax\.?))(?!\w)", regex.IGNORECASE)
@@ -65,7 +66,7 @@ _PRIOR_AFTER = regex.compile(
     rf"|[ \t]*[)\]]?[ \t]*(?:{_PRIOR_EXAM}|(?:{DATED})(?!,?\s*\d+(?:[.,]\d+)?\s*(?:mm|cm)\b))"
     r"|[ \t]*[;,][ \t]*(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2})(?=[ \t]*[)\]])"
     # an exam's kind and date in a parenthesis of their own: "Series 3, image 85 (LDCT 02/22/2023)" (not the report's own
-    # exam's date: `_dates_this_exam`)
+    # exam's date: `dates_this_exam`)
     r"|[ \t]*\([ \t]*(?:ld|hr)?(?:ct|cta|ctpa|pet[-/]?ct|mri?|study|exam|scan)[ \t]+(?:(?:of|from|vom|dated)[ \t]+)?"
     r"(?P<date>\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{2}-\d{2})(?=[ \t]*\))",
     regex.IGNORECASE,
@@ -79,8 +80,6 @@ _NAMES_NEXT = regex.compile(rf"[ \t]*(?:{_EXAM_NOUN}\b[ \t]*)?"
 #: measured").
 _CLAUSE_END = regex.compile(rf"[ \t]*(?:{_EXAM_NOUN}\b[ \t]*)?(?:[)\].;:,]|\n|$)", regex.IGNORECASE)
 
-#: An exam's label: the trigger's word and a colon ("Prior: ...", "Current: ...", "VU: ...").
-_LABEL_COLON = regex.compile(r"[ \t]*:")
 #: An old size closing the item before (its own reference came before it) and a list going on: "segment VII 14 mm
 #: (image 160/312), previously 19 mm, and segment IVb 8 mm (image 181/312)": the next item is this exam's again.
 _PRIOR_SIZE_CLOSES = regex.compile(
@@ -100,48 +99,6 @@ _GONE_AFTER = regex.compile(
 #: What, between a reference and `_GONE_AFTER`'s words, makes them another finding's: "Nodule (3:45) stable and the
 #: effusion has resolved".
 _OTHER_SUBJECT = regex.compile(r"\b(?:and|but|while|whereas|und|aber|während|sowie)\b", regex.IGNORECASE)
-_PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor|fremdbild\w*)\b",
-                              regex.IGNORECASE)
-#: A word for the compared exam labelling an image after another in one parenthesis: "(3:45, comparison 2:40)", "(image
-#: 45 (series 3), comparison 2:40)".
-_PRIOR_LABEL_WORDS = ("comparison", "before", "baseline", "vergleich")
-_PRIOR_LABEL = regex.compile(rf"[(\[](?:[^()\[\]\n]|\([^()\[\]\n]*\))*[,;]\s*(?:{'|'.join(_PRIOR_LABEL_WORDS)}|(?:19|20)\d\d)\s*:?\s*$",
-                             regex.IGNORECASE)
-#: The compared exam's word right before a reference names its exam (not after a comma: "On comparison, image 45 ...").
-#: "(BL Se 3/Bild 168)", "(bsl 2/112; ...)": BL, Bsl, the baseline exam; "(was 3:198)": the image the finding had then
-_EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline|bsl)$|\((?:bl|was|were)$")
-#: A comparison opening its sentence or line with the compared exam and the reference in brackets right after it: "Im
-#: Vergleich zur VU (Se5/Im 95) größenprogredient", "Im Vergleich zu 03/2023 (SE 4 IM 115) Zunahme", "Compared with the
-#: prior CT (2:40), the nodule has grown": the image is that exam's, as the blind keys' writers read it; so is one after
-#: this exam's image ("nodule (serie 3, imagen 41), stable compared with 2022 (serie 2, imagen 39)"); at a sentence's
-#: end with no image before ("Unchanged since the prior (3:45)") an image stays this exam's.
-_OPENING_COMPARISON = regex.compile(
-    r"(?:(?:^|[.:;\n])[ \t]*(?:[-*•>][ \t]*|\d{1,2}[.)][ \t]*)?|\d[ \t]*[)\]][ \t]*,?[ \t]*(?:[^\W\d_][\w-]*,?[ \t]+){0,4}?)"
-    r"(?:im\s+vergleich\s+(?:zu[rm]?|mit)|verglichen\s+mit|gegenüber|ggü\.?|(?<=[)\]][^()\[\]\n]{0,40})(?:vs\.?|versus)"
-    r"|(?:when\s+)?compared\s+(?:to|with)|in\s+comparison\s+(?:to|with)|relative\s+to)\s+"
-    r"(?:(?:the|der|dem|den|die)\s+)?(?:(?:prior|previous|most\s+recent|last|outside|comparison|baseline|letzten|vorherigen)\s+)?"
-    r"(?:vu|voruntersuchung|vor-?ct|voraufnahme|vergleichsuntersuchung|study|exam(?:ination)?|ct|scan|prior|previous|baseline"
-    r"|(?:(?:ct|study|exam|scan|untersuchung)\s+(?:of|from|on|dated|vom|von)\s+)?(?:\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}[./]\d{2,4}|(?:19|20)\d\d))"
-    # the reference right after the bracket opens, or after the sizes the exam had: "gegenüber der VU (6,9 mm bzw. 142
-    # mm³, Se 3/Im 181)"
-    r"[ \t]*[(\[][ \t]*(?:[^()\[\]\n]{0,40}?\d[ \t]*(?:mm³?|cm|ml)[ \t]*[,;][ \t]*)?\Z", regex.IGNORECASE)
-#: One of these is in each of `_OPENING_COMPARISON`'s phrases.
-_COMPARISON_WORDS = ("vergleich", "verglichen", "compar", "gegenüber", "ggü", "relative", "vs", "versus")
-
-
-def _opening_comparison(text: str, start: int) -> bool:
-    """`_OPENING_COMPARISON` before a reference at `start`, tried only after a bracket and a comparison word (a search
-    of the window cost ~10 us a reference)."""
-    k = start
-    while k > 0 and text[k - 1] in " \t":
-        k -= 1
-    if k and text[k - 1] in ",;":  # after the sizes in the bracket: "(6,9 mm bzw. 142 mm³, Se 3/Im 181)"
-        k = _bracket_open(text, k, k) + 1
-    if not k or text[k - 1] not in "([":
-        return False
-    window = text[max(0, start - 120):start].lower()
-    return any(w in window for w in _COMPARISON_WORDS) and _OPENING_COMPARISON.search(text, max(0, start - 120),
-                                                                                       start) is not None
 
 
 #: A word right after a reference saying it is on this exam: "(4:212 today vs 4:205 on 03/04)", "(3:45 aktuell)".
@@ -224,15 +181,15 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     sent_starts = [s for s, _ in sentences]
     ctx = context_rules()
     triggers = ctx.scan(view, sentences)
-    if any(t.rule in _DATE_LABELS for t in triggers):
-        triggers = _this_exams_dates(view, triggers)
+    if any(t.rule in DATE_LABELS for t in triggers):
+        triggers = this_exams_dates(view, triggers)
     if any(t.rule == "prior_timepoint_label" for t in triggers):
-        triggers = _latest_timepoint(view, triggers)
+        triggers = latest_timepoint(view, triggers)
     if any(t.category == "pseudo" and "planning" in view[t.start:t.end].lower() for t in triggers):
-        triggers = _same_session_planning(view, triggers)
+        triggers = same_session_planning(view, triggers)
     kinds, names = compared_exam_kinds(view, sections)
     if kinds or names:
-        triggers = _with_named_exams(view, triggers, kinds, names, sections)
+        triggers = with_named_exams(view, triggers, kinds, names, sections)
     trig_starts = [t.start for t in triggers]
     refs, cut_from = _build_references(text, report_id, lang, raws, sections, sec_starts, sentences, sent_starts,
                                        triggers, trig_starts)
@@ -331,7 +288,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
         return [groups[gorder[k]] for k in range(lo, hi)]
 
     removals = {g: removal_span(text, s, e, near(s, e)) for g, (s, e) in groups.items()}
-    notes = _bracket_notes(text, sections, sec_starts) if _BRACKET_NOTE_WORD.search(text) else []
+    notes = bracket_notes(text, sections, sec_starts) if BRACKET_NOTE_WORD.search(text) else []
     rstarts = [removals[g][0] for g in gorder]
     # sentence of each group (a group straddling a sentence end widens that sentence)
     by_sent: dict[int, list[int]] = {}
@@ -404,7 +361,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             k = bisect.bisect_right(gends, r.start) - 1
             prev_end = after_end.get(gorder[k], gends[k]) if k >= 0 and gstarts[k] >= sent[0] else sent[0]
             after = _PRIOR_AFTER.match(text, r.end, min(len(text), r.end + 60))
-            if after is not None and after.group("date") and _dates_this_exam(text, after.group("date")):
+            if after is not None and after.group("date") and dates_this_exam(text, after.group("date")):
                 after = None  # "(CT 03/14/2024)" of the report's own exam
             if after is not None and "," in text[r.end:after.end()].split(None, 1)[0] \
                     and not _CLAUSE_END.match(text, after.end()):
@@ -424,16 +381,16 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                     pass  # (the last one)
                 if closes is not None:
                     seg = closes.end()
-            is_prior = after is not None or _is_prior(text, r, seg, triggers, trig_starts, default,
-                                                      sent[0] if column is None else None)
-            if not is_prior and _names_compared_exam_after(text, r.end, triggers, trig_starts):
+            is_prior = after is not None or on_prior_exam(text, r, seg, triggers, trig_starts, default,
+                                                          sent[0] if column is None else None)
+            if not is_prior and names_compared_exam_after(text, r.end, triggers, trig_starts):
                 is_prior = True  # "(eg series 5 image 140 of the CTPA)", the CTPA the report compares with
-            if not is_prior and notes and _in_noted_bracket(text, r.start, notes):
+            if not is_prior and notes and in_noted_bracket(text, r.start, notes):
                 is_prior = True  # "VU-Angaben in eckigen Klammern" ... "[3/108]"
             if after is not None and ";" in text[r.start:groups[g][1]]:
                 # a list whose items a semicolon parts: what dates it after its end dates its last item only ("(4:40;
                 # 4:39 on 2023 study)"), the items before keep what their own words say
-                undated[g] = _is_prior(text, r, seg, triggers, trig_starts, default)
+                undated[g] = on_prior_exam(text, r, seg, triggers, trig_starts, default)
             if not is_prior:  # a finding said to be gone cannot be shown on this exam
                 nxt = bisect.bisect_right(gstarts, r.start)
                 is_prior = _gone_after(text, r.end, min(sent[1], gstarts[nxt] if nxt < len(gstarts) else sent[1]))
@@ -491,10 +448,10 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                 # a prior exam of several, whose series the report names by the exam's year or kind: the heading of the
                 # reference's column, else the last such label before it in its sentence, says which
                 if exam_map is None:
-                    exam_map = exam_series(text) if _NUMBERS_SENTENCE.search(text) else {}
+                    exam_map = exam_series(text) if NUMBERS_SENTENCE.search(text) else {}
                 if exam_map:
                     col = per_group[g][6]
-                    label = _exam_label(col.heading if col is not None else None, text, sent[0], r.start)
+                    label = exam_label(col.heading if col is not None else None, text, sent[0], r.start)
                     series = exam_map.get(exam_key(label)) if label is not None else None
             inferred = series is not None
         out.append(Reference(
@@ -774,18 +731,12 @@ _REFORMAT_NAMED = regex.compile(_REFORMAT + r"(?:[ \t]+(?:reformat\w*|mpr|mip|re
                                 regex.IGNORECASE)
 
 
-def _bracket_open(text: str, a: int, b: int) -> int:
-    """Where the parenthesis (or bracket) holding both `a` and `b` (a <= b) opens, on their line; -1 where none does."""
-    open_ = max(text.rfind("(", 0, a), text.rfind("[", 0, a))
-    return -1 if open_ < 0 or any(c in "()[]\n" for c in text[open_ + 1:b]) else open_
-
-
 def _same_bracket(text: str, a: int, b: int) -> bool:
     """Whether the series named at `a` holds for the image at `b` of the other exam: both in one parenthesis, the series
     not named as this exam's own ("on the current series 4") and the image's item not opening with its exam's label
     ("; VU vom 02.03.2023: Bild 85"): "(Se 4 Im 290 today vs Im 281 on 2023)", "(series 4, image 150 today; image 148
     on the 2022 study)" cite both exams' images on the series named once."""
-    open_ = _bracket_open(text, a, b)
+    open_ = bracket_open(text, a, b)
     if open_ < 0:
         return False
     lead = _ITEM_LEAD.search(text, a, b)
@@ -803,87 +754,6 @@ _ITEM_LEAD = regex.compile(r"(?r)[,;]|\b(?:vs\.?|versus|bzw\.)(?!\w)", regex.IGN
 _EXAM_LABEL = regex.compile(r"\b(?:vu|voruntersuchung|vorbefund|prior|previous|comparison|baseline|outside|fremd\w*)\b|"
                             r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\b(?:19|20)\d\d\b", regex.IGNORECASE)
 
-
-#: Every exam of the report: "of each study", "on all three studies", "for both exams".
-_EACH_EXAM = (r"(?:of|on|in|for)\s+(?:the\s+)?(?:each|every|both|all(?:\s+(?:two|three|four|\d))?)\s+"
-              r"(?:studies|study|exams?|examinations?|scans?|cts?)\b")
-#: After a series statement, in its sentence: it holds for the prior exam's images too.
-_PRIORS_TOO = regex.compile(
-    r"[^.;\n]{0,80}?\b(?:(?:auch|ebenso|gleichermaßen)\s+(?:für|in|auf)\s+(?:die|der|den)\s+(?:vorauf|voruntersuch|vu\b|vergleichs)"
-    r"|(?:also|too|as\s+well|including)\s+(?:for|on|in|to|für|auf)?\s*(?:the\s+|die\s+|der\s+)?(?:prior|previous|comparison|"
-    r"vorauf|voruntersuch|vergleichs)"
-    # each exam's own series of that number: "Bildangaben jeweils Serie 3 der betreffenden Untersuchung"
-    r"|(?:der|in\s+der)\s+(?:jeweiligen|betreffenden|entsprechenden)\s+untersuchung"
-    # both exams named: "Bildnummern beziehen sich jeweils auf Serie 3 der aktuellen bzw. der Voruntersuchung"
-    r"|(?:der\s+)?aktuellen\s+(?:und|bzw\.?|sowie|wie)\s+(?:der\s+|auf\s+die\s+)?(?:vorauf|voruntersuch|vu\b|vergleichs|vor-?ct)"
-    r"|(?:of|on|in|for)\s+(?:both\s+)?(?:the\s+)?current\s+(?:and|&)\s+(?:the\s+)?(?:prior|previous|comparison)"
-    r"|(?:of|on|in)\s+(?:the\s+)?(?:respective|each|corresponding)\s+(?:study|exam|examination|scan|ct)"
-    # "(series 4 on all three studies)"
-    r"|" + _EACH_EXAM +
-    # both exams named: "(Bildangaben: Serie 3, akt. / VU jeweils Serie 3)"
-    r"|(?:akt\.|aktuell|current)\s*/\s*(?:vu|voruntersuchung|prior)"
-    # "(aktuell wie Baseline)"
-    r"|(?:akt\.|aktuell|current)\s+(?:wie|ebenso\s+wie|as\s+well\s+as|and|und)\s+(?:(?:die|der|the)\s+)?(?:baseline|vu|"
-    r"voruntersuchung|vorbefund|prior)\b"
-    # "Bildnummern beziehen sich auf Serie 2 (Lungenfenster 1 mm), jeweils aktuell und VU"
-    r"|(?:jeweils|both|each)\s+(?:akt\.|aktuell|current)\s+(?:und|and|&|bzw\.|sowie)\s+(?:(?:die|der|the)\s+)?"
-    r"(?:vu|voruntersuchung|vorbefund|prior|previous|comparison)\b"
-    # the prior exam's the same: "Bildnummern aus der axialen Lungenserie (Serie 3), Vorbefund ebenso Serie 3"
-    r"|(?:vorbefund|voruntersuchung|vu|voraufnahme|vergleichsuntersuchung|prior|previous)\s+(?:ebenso|ebenfalls|likewise)\b)",
-    regex.IGNORECASE)
-
-#: A series named, then a statement that the report's images are of it: "Serie 3 (320 Bilder), alle Bildangaben im Befund
-#: beziehen sich auf diese Serie", "series 3; all image numbers refer to this series".
-_THIS_SERIES = regex.compile(
-    r"\b(?:serie|series)\s*(?P<ser>\d{1,5})\b[^.;\n]{0,40}?\b(?:alle\s+|all\s+)?(?:bildangaben|bildnummern|bild-?nrn?\.|"
-    r"schichtnummern|image\s+numbers|images|image\s+references)\b[^.;\n]{0,30}?\b(?:beziehen\s+sich\s+auf|refer\s+to|are\s+from)"
-    r"\s+(?:diese|this|that)\s+(?:serie|series)\b", regex.IGNORECASE)
-
-#: An addendum correcting the series of the report's images: "Die oben genannten Bildnummern beziehen sich nicht auf
-#: Serie 4 (Weichteil), sondern auf Serie 5", "the image numbers above refer not to series 4 but to series 5".
-_SERIES_CORRECTED = regex.compile(
-    r"\b(?:bildnummern|bildangaben|bilder|image\s+numbers|images)\b[^.\n]{0,60}?\b(?:beziehen\s+sich\s+nicht\s+auf"
-    r"|refer\s+not\s+to|do\s+not\s+refer\s+to|are\s+not\s+(?:on|from))\s+(?:die\s+|the\s+)?(?:serie|series)\s*\d{1,5}"
-    r"[^.\n]{0,40}?(?:,\s*)?\b(?:sondern\s+auf|but\s+(?:to|on|from))\s+(?:die\s+|the\s+)?(?:serie|series)\s*"
-    r"(?P<ser>\d{1,5})\b",
-    regex.IGNORECASE)
-
-#: "Se."/"Ser."/"S." for a series word: where a text has neither it nor "serie" (nor "Bildangaben Se 3"), it names no
-#: series for its images.
-_SE_DOT = re.compile(r"\b[Ss](?:[Ee][Rr]?)?\.")
-_SE_NAMED = re.compile(r"(?i:bildangaben|bildnummern)\s*:?\s*[Ss][Ee]\b")
-
-#: A series named as the rule with its exceptions: "(axial series 4 unless stated)", "Serie 2, soweit nicht anders
-#: angegeben", "Sl.-Nummer in Lungenfenster (Serie 6), wenn nicht andere angegeben".
-_SERIES_UNLESS = regex.compile(
-    r"\b(?:series|serie)\s*(?P<ser>\d{1,5})\s*\)?\s*,?\s*"
-    r"(?:unless\s+(?:otherwise\s+)?(?:stated|noted|specified|indicated)"
-    r"|(?:soweit|sofern|wenn|falls)\s+nicht\s+andere?s?\s+(?:angegeben|vermerkt|bezeichnet|genannt|gekennzeichnet))\b",
-    regex.IGNORECASE)
-
-#: After a series statement, in its sentence: the prior exam's images are of another series ("..., bzw. auf Serie 4 der
-#: Voruntersuchung", "and to series 2 of the prior study", "series 3 (current) and series 2 (prior)").
-_PRIOR_SERIES = regex.compile(
-    r"[^.;\n]{0,60}?(?:\bbzw\.|\b(?:und|sowie|and)\b|,)\s*(?:auf\s+|to\s+)?(?:die\s+|the\s+)?\b(?:serie|series)\s*(?P<ser>\d{1,5})"
-    r"(?:\s+(?:der|in\s+der|für\s+die|of\s+the|on\s+the|for\s+the)\s+|\s*\(\s*)(?:voruntersuchung|vu|voraufnahme|"
-    r"vergleichsuntersuchung|prior|previous|comparison)\b", regex.IGNORECASE)
-
-#: ... or after a label of the prior exam: "Bildnummern aktuell: Serie 4; Voruntersuchung 18.10.2023: Serie 3",
-#: "Bildnummern: aktuell Serie 201, Voruntersuchung Serie 3", "IMA-Nummern aktuell Serie 3, Voruntersuchung T1 ebenfalls
-#: Serie 3", "..., in beiden Voruntersuchungen jeweils Serie 2".
-_PRIOR_SERIES_LABELLED = regex.compile(
-    r"[ \t]*[;,][ \t]*(?:(?:in|auf|bei|on)[ \t]+(?:der|den|beiden|allen|both|all|the)[ \t]+)?"
-    r"(?:voruntersuchung(?:en)?|vorunt\.|vu|prior(?:[ \t]+(?:studies|study|exams?))?|previous|comparison)(?:[ \t]+(?:vom[ \t]+|of[ \t]+)?"
-    r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|[ \t]+(?-i:T|FU|TP)\d{1,2})?[ \t]*:?[ \t]*(?:(?:ebenfalls|ebenso|auch|jeweils|likewise|also)[ \t]+)?"
-    r"(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
-
-#: ... or after "those of the prior": "Die Bildangaben beziehen sich auf Serie 3 (Lunge), die der Voruntersuchung auf
-#: deren Serie 2", "image numbers refer to series 3, those of the prior to series 2".
-_PRIOR_SERIES_THOSE = regex.compile(
-    r"[ \t]*(?:\([^()\n]{0,40}\))?[ \t]*[;,][ \t]*(?:die|diejenigen|those)[ \t]+(?:der|of[ \t]+the)[ \t]+"
-    r"(?:voruntersuchung|vu|voraufnahme|vergleichsuntersuchung|prior|previous|comparison)(?:[ \t]+(?:study|exam|ct))?"
-    r"[ \t]+(?:auf|to|refer[ \t]+to|are[ \t]+(?:on|from))[ \t]+(?:deren[ \t]+|die[ \t]+|its[ \t]+|the[ \t]+)?"
-    r"(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
 
 #: Between two items of one list of images, with nothing that names another exam: "Se. 2 Im. 47 bzw. Se. 2 Im. 55".
 #: What stands between this exam's image and the prior's where a report cites both as "A / B": "(3:45 / 2:40)", "9 mm
@@ -918,7 +788,7 @@ _EACH_BEFORE = regex.compile(r"\b(?:jeweils|each|all|both|beide|alle)[ \t]+(?:(?
 
 def _for_each_in_bracket(text: str, a: int, pos: int) -> bool:
     """Whether the series named at `pos` is named for each image of the parenthesis holding `a` and `pos`."""
-    return _bracket_open(text, a, pos) >= 0 and _EACH_BEFORE.search(text, max(a, pos - 25), pos) is not None
+    return bracket_open(text, a, pos) >= 0 and _EACH_BEFORE.search(text, max(a, pos - 25), pos) is not None
 
 
 def _listed_with(text: str, r: RawRef, raws, pos: int) -> bool:
@@ -935,527 +805,6 @@ _SAME_SERIES = regex.compile(
     r"ebenfalls\s+(?:auf|in)\s+(?:bild|schicht)|auf\s+bild\s+\d+\s+ebenfalls)",
     regex.IGNORECASE,
 )
-#: An aside a series statement may hold: "Bildnummern (IMA) beziehen sich, soweit nicht anders angegeben, auf Serie 6".
-_UNLESS = (r"\s*[,\u2013\u2014-]\s*(?:(?:soweit|sofern|wenn|falls)\s+nicht\s+anders|unless\s+otherwise)\s+"
-           r"(?:angegeben|angeführt|aufgeführt|erwähnt|vermerkt|bezeichnet|genannt|gekennzeichnet|stated|noted|specified|indicated)"
-           r"\s*[,\u2013\u2014-]")
-_ASIDE = r"(?:\s*\([^()\n]{1,30}\))?(?:" + _UNLESS + ")?"
-#: A statement naming the series the report's image numbers refer to, or (group "head") a list heading naming the series
-#: of its section's images.
-_SERIES_STATEMENT = regex.compile(
-    r"\b(?:(?:all\s+)?(?:(?:image|ima|img)\s+(?:numbers?|nos?\.)"
-    # not the images of one series named by what they show: "Expiratory images are series 7"
-    r"|(?<!\b(?:expiratory|inspiratory|prone|coronal|sagittal|mip|mpr|reformatted|delayed|venous|arterial|bone)"
-    r"\s+)images?"
-    r"|image\s+references?|references|slice\s+numbers?)"
-    r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report"
-    r"|in\s+(?:the\s+|this\s+)?(?:[\w-]+\s+)?section|(?:of|for|on|in)\s+(?:the\s+)?current"
-    r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
-    r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE
-    # "Image numbers are quoted as image/total of axial series 3"
-    + r"(?:\s+(?:quoted|given|cited|stated|listed|written)\s+as\s+(?:\"[^\"\n]{1,30}\"|[\w/-]+(?:\s+[\w/-]+)?)"
-    r"\s+(?:of|on|in|from))?"
-    r"\s+(?:to\s+|from\s+|on\s+|in\s+)?"
-    r"(?:the\s+)?(?:(?:(?:\d+[.,]\d+|[\w/-]+)\s+){0,5}?(?:series|reconstructions?)(?:\s+" + _EACH_EXAM + ")?"
-    # or what it shows and its number in brackets: "refer to the axial CT (series 3, 3 mm)"
-    r"|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*series\s*\d))|"
-    r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|bildverweise|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.|(?:ima|img|bildnr)\.?-?angaben|ima-?nummern)"
-    r"(?:\s+(?:der|zur|für\s+die)\s+(?:aktuellen\s+|akt\.\s*)untersuchung"
-    r"|\s+ohne\s+(?:serie|serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)\b|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"
-    + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:(?:ebenfalls|auch|jeweils|stets|immer)\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
-    # the series, or what it shows and its number in brackets: "auf die Rückenlage (Serie 2)"
-    r"(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|(?:se|ser|s)\.|(?-i:SE|Se)(?=\s*\d)"
-    r"|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*serie\s*\d))"
-    # and then this exam's: "auf die axiale Lungenrekonstruktion 1 mm, aktuell Serie 3, in beiden Voruntersuchungen ..."
-    r"(?:\s+\d+(?:[.,]\d+)?\s*mm\s*,\s*(?:aktuell|akt\.|current)\s+(?:serie|series))?|"
-    # the series alone after the word: "Aktueller Befund (Bildangaben Se 3, Lungenkern 1 mm):", "Bildnummern: Serie 4"
-    r"(?:bildangaben|bildnummern)\s*:?\s*(?:serie|ser\.?|se\.?)(?=\s*\d)|"
-    # the exam's, without a verb: "Bildangaben akt. Unters. Serie 4 (Lunge 1,5mm)", "Bildnummern der aktuellen
-    # Untersuchung: Serie 3"
-    r"(?:bildangaben|bildnummern|schichtangaben)\s+(?:der\s+)?(?:akt\.|aktuellen?)\s*(?:unters\.|untersuchung)\s*:?\s*"
-    r"(?:serie|se\.)|"
-    # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
-    r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?series|"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben)\s+(?:jeweils\s+(?:(?:in|der|von|zu|aus)\s+(?:der\s+)?)?|"
-    r"(?:in|der|von|zu)\s+(?:der\s+)?)(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*serie|"
-    # or with an aside for a verb: "Bildangaben, sofern nicht anders vermerkt, Serie 4", "Bildnummern im Text – soweit
-    # nicht anders genannt – Serie 5"
-    r"(?:bildangaben|bildnummern|schichtangaben|image\s+numbers)(?:\s+(?:im\s+(?:text|befund)|in\s+the\s+(?:text|report)))?"
-    + _UNLESS + r"\s*(?:(?:in|aus|auf|from|on)\s+)?(?:der\s+|the\s+)?"
-    r"(?:serie|series)|"
-    # the series a pasted analysis names: "Analysierte Serie: 4 | Schichtdicke 1,0 mm", "Analyzed series: 4"
-    r"(?:analysierte|ausgewertete|analy[sz]ed|evaluated)\s+(?:serie|series)\s*:)"
-    # (a described series may give its slice thickness: "the 3.0 mm axial series (series 2)", "die 1,5 mm Lungenserie")
-    # the number, or the series described and then numbered: "the lung window series (series 4)", "venöse Serie (Serie 6)",
-    # "the axial lung series, series 3"
-    # "the axial lung series: series 3 (current) and series 2 (prior)"
-    r"\s*(?:[(,:]\s*(?:series|serie|ser\.?|se\.?)\s*)?(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})\b"
-    # not one of several: "image numbers in series 3 and 4 differ" (but "(Serie 5, 1 mm, 680 Bilder)" is one)
-    # nor a slice thickness: "auf die axiale Lungenrekonstruktion 1 mm"
-    r"(?!\s*(?:and|or|und|oder|/)\s*\d|\s*,\s*\d+(?![.,]?\d*\s*(?:mm|cm|bilder|images|slices|schichten)\b)|(?:[.,]\d+)?\s*mm\b)",
-    regex.IGNORECASE,
-)
-_EACH_EXAM_RX = regex.compile(_EACH_EXAM, regex.IGNORECASE)
-#: The statement's scan, branch by branch (`rules.BranchScan`: 96 -> 79 us a report, 120 -> 82 on the blind reports).
-_STATEMENT_SCAN = BranchScan([_SERIES_STATEMENT])
-
-
-#: A line that only names a series, heading the list of images below it ("Series 4:", "- Serie 6:", "Nodules (series
-#: 4):", "Lunge (Se. 6):"), tried only on lines that end in a colon (`_heading_lines`: tried on every line start it cost
-#: 85 us a 2 KB report).
-_SERIES_HEADING_LINE = regex.compile(
-    r"[ \t]*(?:[-*\u2022][ \t]*)?(?:[^\n:()]{1,60}?\([^()\n]{0,60}?\b)?(?:series|serie|ser\.?|se\.?)\s*(?:\#|no\.?|nr\.?)?\s*(?P<ser>\d{1,5})(?!\d)"
-    # and what the brackets say of it: "Pulmonale Metastasen (Serie 3 in beiden Untersuchungen; Bildnummer aktuell / VU):"
-    r"(?:\s*\)|(?P<aside>[ \t;,][^()\n]{0,80})\))?\s*:",
-    regex.IGNORECASE,
-)
-#: ... saying it holds for both exams' images.
-_BOTH_EXAMS = regex.compile(r"\b(?:(?:in|für|auf)\s+)?beiden\s+untersuchungen\b|\b(?:in|on|for)\s+both\s+(?:studies|exams|examinations|scans)\b"
-                            r"|\b" + _EACH_EXAM, regex.IGNORECASE)  # "(axial series 3 on all studies; ...):"
-_LINE_ENDS_IN_COLON = regex.compile(r":[ \t]*(?=\n|\Z)")
-
-
-#: A line opening with a series label, its findings after it on the same line: "Series 3: 4 mm nodule (image 45). ...".
-#: (Python's `re`: its scan of line starts is twice as fast here.)
-_SERIES_LINE_LABEL = re.compile(
-    r"^[ \t]*(?:[-*\u2022][ \t]*)?(?:series|serie)[ \t]*(?:\#|no\.?|nr\.?)?[ \t]*(?P<ser>\d{1,5})[ \t]*:[ \t]+(?=\S)",
-    re.IGNORECASE | re.MULTILINE)
-#: ... or a label naming its series in brackets, opening a line or a sentence: "Planungsscan (Serie 2, 3 mm): Rundherd ...
-#: auf Bild 57"; scanned only where a text has a bracket closed before a colon (`_BRACKET_COLON`: 60 us a report saved).
-_SERIES_BRACKET_LABEL = re.compile(
-    r"(?:^|(?<=[.!?][ \t]))[ \t]*[^\W\d_][^\n:()]{0,40}?\([ \t]*(?:series|serie)[ \t]*(?P<ser>\d{1,5})(?![\d/:])[^()\n]{0,30}\)"
-    r"[ \t]*:[ \t]+(?=\S)",
-    re.IGNORECASE | re.MULTILINE)
-_BRACKET_COLON = re.compile(r"\)[ \t]*:")
-
-
-#: A series statement naming each exam's series ("series 3 on this study, series 3 on the 2022 HRCT and series 2 on the
-#: 2019 CT", "baseline CT series 2; interim PET-CT (low-dose CT) series 4", "Baseline Serie 3, Interim Serie 4"): one
-#: item, the series after or before its exam's label (a year, a date, or the exam's kind).
-_EXAM_LABEL_WORD = r"(?:19|20)\d\d-\d\d-\d\d|\d{1,2}[./]\d{1,2}[./](?:19|20)\d\d|(?:19|20)\d\d|baseline|interim|nadir"
-_EXAM_SERIES_ITEM = regex.compile(
-    rf"\b(?:series|serie)[ \t]*(?P<ser>\d{{1,5}})[ \t]+(?:on|of|in|for|der|in[ \t]+der)[ \t]+(?:the[ \t]+)?"
-    rf"(?P<label>{_EXAM_LABEL_WORD})\b"
-    rf"|\b(?P<label2>{_EXAM_LABEL_WORD})(?:[ \t]+(?:ct|hrct|cta|pet-?ct|study|scan|exam|untersuchung))?"
-    rf"(?:[ \t]*\([^()\n]{{0,30}}\))?[ \t]*:?[ \t]*(?:series|serie)[ \t]*(?P<ser2>\d{{1,5}})\b", regex.IGNORECASE)
-#: ... in a sentence about the report's image numbers.
-_NUMBERS_SENTENCE = regex.compile(r"image\s+(?:numbers?|references?)|images?\s+(?:quoted|cited)|series\s+used|bildangaben"
-                                  r"|bildnummern|ima-nummern", regex.IGNORECASE)
-_KIND = regex.compile(r"\b(?:baseline|interim|nadir)\b", regex.IGNORECASE)
-#: The last exam label before a reference in its sentence: its exam's key (`exam_key`).
-_LABEL_BEFORE = regex.compile(rf"(?r)\b(?:{_EXAM_LABEL_WORD})\b", regex.IGNORECASE)
-#: An exam's date and its kind named together: "CT 19.09.2023 (Baseline)", "Baseline: CT vom 19.09.2023".
-_DATE_KIND = regex.compile(
-    r"(?P<date>\d{1,2}\.\d{1,2}\.(?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d)[ \t]*\([ \t]*(?P<kind>baseline|interim|nadir)\b"
-    r"|\b(?P<kind2>baseline|interim|nadir)[ \t]*:?[ \t]*(?:ct[ \t]+)?(?:vom[ \t]+|from[ \t]+|of[ \t]+)?"
-    r"(?P<date2>\d{1,2}\.\d{1,2}\.(?:19|20)\d\d|(?:19|20)\d\d-\d\d-\d\d)", regex.IGNORECASE)
-_SENTENCE_START = regex.compile(r"(?r)[.!?](?=\s)|\n")
-
-
-def exam_key(label: str) -> str:
-    """The key of a prior exam's label: its kind ("baseline", "interim", "nadir"), its date (day, month, year), else its
-    year."""
-    low = label.lower()
-    if _KIND.fullmatch(low):
-        return low
-    n = regex.findall(r"\d+", low)
-    if len(n) == 3:
-        return "-".join(n) if len(n[0]) == 4 else "-".join(reversed(n)) if "." in low else low
-    return n[0] if n else low
-
-
-def exam_series(text: str) -> dict[str, int]:
-    """{exam key: series} from the report's statements naming each prior exam's series (`_EXAM_SERIES_ITEM`), where one
-    key names one series; an exam named both by its date and its kind ("CT 19.09.2023 (Baseline)") under both."""
-    found: dict[str, set[int]] = {}
-    for m in _EXAM_SERIES_ITEM.finditer(text):
-        start = _SENTENCE_START.search(text, 0, m.start())
-        if _NUMBERS_SENTENCE.search(text, start.end() if start else 0, m.start()) is None:
-            continue
-        label = m.group("label") or m.group("label2")
-        found.setdefault(exam_key(label), set()).add(int(m.group("ser") or m.group("ser2")))
-    out = {k: next(iter(v)) for k, v in found.items() if len(v) == 1}
-    for m in _DATE_KIND.finditer(text):
-        date, kind = exam_key(m.group("date") or m.group("date2")), (m.group("kind") or m.group("kind2")).lower()
-        for a, b in ((date, kind), (kind, date)):
-            if a not in out and b in out:
-                out[a] = out[b]
-    return out
-
-
-def _exam_label(heading: str | None, text: str, start: int, end: int) -> str | None:
-    """The label naming the exam of a prior reference: its column heading's kind or date, else the last label before it
-    in its sentence (`text[start:end]`)."""
-    if heading is not None:
-        m = _KIND.search(heading) or _LABEL_BEFORE.search(heading)
-        if m is not None:
-            return m.group(0)
-    m = _LABEL_BEFORE.search(text, start, end)
-    return None if m is None else m.group(0)
-
-
-class SeriesStatement(NamedTuple):
-    """Where the report names the series of its images, and how far that holds: the whole report ("All images refer to
-    series 3"), the section of a heading line ("Series 4:" above a list), or the rest of a line it labels."""
-
-    start: int
-    end: int
-    series: int
-    scope: str  # "report", "section", "line", or "correction" (an addendum's: it holds for every image of the report)
-    until: int = 0  # a "line" label's line end
-    priors: bool = False  # it says it holds for the prior exam's images too ("..., auch für die Voraufnahme")
-    current: bool = True  # it holds for this exam's images (not one naming the prior exam's own series)
-
-
-def _heading_lines(text: str) -> list[SeriesStatement]:
-    """Every line that is a `_SERIES_HEADING_LINE`."""
-    out = []
-    for m in _LINE_ENDS_IN_COLON.finditer(text):
-        start = text.rfind("\n", 0, m.start()) + 1
-        h = _SERIES_HEADING_LINE.fullmatch(text, start, m.start() + 1)
-        if h:
-            both = h.group("aside") is not None and _BOTH_EXAMS.search(h.group("aside")) is not None
-            out.append(SeriesStatement(h.start(), h.end(), int(h.group("ser")), "section", priors=both))
-    return out
-
-
-def _line_labels(text: str) -> list[SeriesStatement]:
-    """Every `_SERIES_LINE_LABEL` and `_SERIES_BRACKET_LABEL`, holding to its line's end. (The two cannot overlap: a
-    line label's match ends at its colon, which a bracket label's lead may not hold.)"""
-    found = list(_SERIES_LINE_LABEL.finditer(text))
-    if _BRACKET_COLON.search(text):
-        found = sorted(found + list(_SERIES_BRACKET_LABEL.finditer(text)), key=lambda m: m.start())
-    out = []
-    for m in found:
-        until = text.find("\n", m.end())
-        out.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")), "line", len(text) if until < 0 else until))
-    return out
-
-
-#: A series marked as the prior exam's right after its number: "series 2 (prior)".
-_PRIOR_MARK = regex.compile(r"\s*\(\s*(?:prior|previous|comparison|vu|voruntersuchung|vorbefund)\s*\)", regex.IGNORECASE)
-
-
-def series_statements(text: str) -> list[SeriesStatement]:
-    """Every statement naming the series of the report's images, in text order."""
-    if "erie" not in text and "ERIE" not in text and _SE_DOT.search(text) is None and _SE_NAMED.search(text) is None:
-        return []
-    found = []
-    for _, m in _STATEMENT_SCAN.scan(text):
-        got = m.groupdict()  # (a branch's groups: "vu" and "head" are some branches' only)
-        if got.get("vu") or _PRIOR_MARK.match(text, m.end()):
-            # "Bildangaben der VU beziehen sich ebenfalls auf Serie 4", "... series 2 (prior)": the prior exam's images only
-            found.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report", priors=True, current=False))
-            continue
-        found.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")),
-                                     "section" if got.get("head") is not None else "report",
-                                     priors=_PRIORS_TOO.match(text, m.end()) is not None
-                                     or _EACH_EXAM_RX.search(text, m.start(), m.end()) is not None))
-        other = (_PRIOR_SERIES.match(text, m.end()) or _PRIOR_SERIES_LABELLED.match(text, m.end())
-                 or _PRIOR_SERIES_THOSE.match(text, m.end()))
-        if other is not None:  # "... auf Serie 5 der aktuellen Untersuchung bzw. auf Serie 4 der Voruntersuchung"
-            found.append(SeriesStatement(m.start(), other.end(), int(other.group("ser")), "report", priors=True,
-                                         current=False))
-    found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report")
-              for rx in (_THIS_SERIES, _SERIES_UNLESS) for m in rx.finditer(text)]
-    found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "correction")
-              for m in _SERIES_CORRECTED.finditer(text)]
-    return sorted(found + _heading_lines(text) + _line_labels(text))
-
-
-#: Where a report gives its own exam's date: a header field ("Exam date: 2024-05-21", "Untersuchungsdatum: 15.05.2024"),
-#: a title line ("CT Thorax mit KM vom 08.05.2025", "Untersuchung: CT Thorax nativ vom 22.04.2024") or an exam listed as
-#: the current one ("(A) CT chest with contrast 03/11/2024 - current").
-_DATE = r"\d{1,2}[./-]\d{1,2}[./-]\d{4}|\d{4}-\d{2}-\d{2}"
-_EXAM_DATE = regex.compile(
-    rf"\b(?:(?:exam(?:ination)?|study|scan|service|procedure)\s+date|date\s+of\s+(?:the\s+)?"
-    rf"(?:exam(?:ination)?|study|scan|service|procedure)|untersuchungsdatum|datum\s+der\s+untersuchung)\s*:?\s*"
-    rf"(?P<d>{_DATE})"
-    rf"|^[ \t]*(?:untersuchung\s*:\s*)?(?:ct|cta|hrct|ldct|mdct)\b[^\n:]{{0,80}}?\b(?:vom|from|of|dated|on)\s+"
-    rf"(?P<t>{_DATE})(?![ \t]*(?:\([^()\n]*\))?[ \t]*:)"  # not an exam's label: 'CT vom 20.06.2022: "..."'
-    rf"|(?P<c>{_DATE})[ \t]*(?:[-\u2013(][ \t]*)?(?:current|aktuell|this\s+exam)\b",
-    regex.IGNORECASE | regex.MULTILINE)
-
-
-def _day_readings(date: str) -> set[tuple[int, ...]]:
-    """The (year, month, day) a date may be, (year, month) for a month, (year,) for a year: "03/11/2024" both ways round,
-    "15.05.2024" day first, "2024-05-21" year first."""
-    n = [int(x) for x in regex.findall(r"\d+", date)]
-    if len(n) == 1:
-        return {(n[0],)}
-    if len(n) == 2:
-        return {(n[1], n[0])}
-    if n[0] > 31:
-        return {(n[0], n[1], n[2])}
-    return {(n[2], n[1], n[0])} if "." in date else {(n[2], n[0], n[1]), (n[2], n[1], n[0])}
-
-
-def _exam_days(text: str) -> set[tuple[int, ...]]:
-    """The readings (`_day_readings`) of the dates the report gives its own exam (`_EXAM_DATE`)."""
-    days: set[tuple[int, ...]] = set()
-    for m in _EXAM_DATE.finditer(text):
-        days |= _day_readings(m.group("d") or m.group("t") or m.group("c"))
-    return days
-
-
-def _dates_this_exam(text: str, date: str) -> bool:
-    """Whether `date` may be the report's own exam's date."""
-    return bool(_exam_days(text) & _day_readings(date))
-
-
-#: An exam named by its kind: a compound ("Akut-CT", "Staging-CT", "Polytrauma-CT (Schockraum)") or an acronym ("CTPA").
-#: Group "key": what names it again later ("akut" in "in der Akut-CT"; "schockraum" also for "Schockraum-CT").
-_EXAM_KIND = regex.compile(
-    r"\b(?P<key>[a-zäöü]{4,})-(?:ct|cta|mrt|mri)\b(?:[ \t]*\((?P<alias>[a-zäöü]{4,})\))?"
-    r"|\b(?P<acronym>ctpa|ctca|cta|pet[-/]?ct|hrct|ldct)\b", regex.IGNORECASE)
-#: Where a report names the exams it compares with, outside a comparison section: "Vergleich mit der Akut-CT",
-#: "compared to the CTPA"
-_COMPARED_WITH = regex.compile(r"\b(?:(?:im\s+)?vergleich\s+(?:mit|zu)(?:r|m)?|compared\s+(?:to|with)|comparison\s+with)"
-                               r"\s+(?:der|dem|den|the)?\s*", regex.IGNORECASE)
-
-
-_ACRONYMS = frozenset({"ctpa", "ctca", "cta", "pet-ct", "hrct", "ldct"})
-#: An English comparison section's name for an exam: the word before its modality ("Staging PET-CT", "Interim CT
-#: thorax") or its label in brackets ("CTPA 22/08/2023 (index)", "CT thorax 2024-01-03 (admission)", "(3-month)").
-_EXAM_NAME_EN = regex.compile(
-    r"(?:^|[\n:;,.]|\d)[ \t]*(?:\d\.[ \t]*)?(?P<word>[a-z][a-z-]{3,})[ \t]+(?:ct|cta|ctpa|hrct|pet[-/]?ct)\b"
-    r"|\([ \t]*(?P<label>[a-z0-9][a-z0-9-]{2,}(?:[ \t]+[a-z][a-z-]{2,})?)[ \t]*[),;]", regex.IGNORECASE)
-#: A comparison section's exams numbered in brackets: "(1) CT Thorax 19.11.2023", "(2) HRCT 26.02.2024".
-_NUMBERED_EXAM = regex.compile(r"^[ \t]*\(([1-9])\)[ \t]+\S", regex.MULTILINE)
-#: Names that say nothing of which exam: a region, a technique, a place.
-_NOT_EXAM_NAMES = frozenset({"chest", "thorax", "thoracic", "contrast", "non-contrast", "low-dose", "unenhanced",
-                             "enhanced", "outside", "external", "this", "same", "previous", "prior", "images",
-                             "imported", "report", "reports", "none", "helical", "spiral", "axial", "dual-energy"})
-
-
-def _kind_keys(text: str, start: int = 0, end: int | None = None) -> set[str]:
-    out = set()
-    for m in _EXAM_KIND.finditer(text, start, len(text) if end is None else end):
-        out.update(k.lower().replace("/", "-") for k in m.group("key", "alias", "acronym") if k)
-    return out
-
-
-def compared_exam_kinds(text: str, sections) -> tuple[set[str], set[str]]:
-    """The kinds of the exams a report compares with ("Voruntersuchung: Polytrauma-CT (Schockraum)", "Comparison: CTPA
-    21/08/2022", "Vergleich mit der Akut-CT"), less those of its own exam (its title, before the first section): a later
-    "in der Akut-CT", "(Akut-CT 4/150)", "of the CTPA" names that prior exam. And the names a comparison section gives
-    its exams (`_EXAM_NAME_EN`: "Staging PET-CT", "CTPA 22/08/2023 (index)", "CT 18.01.2025 (Aufnahme)")."""
-    lower = text.lower()
-    if "ct" not in lower and "mr" not in lower:
-        return set(), set()
-    kinds: set[str] = set()
-    names: set[str] = set()
-    for sec in sections:
-        if sec.name == "COMPARISON":
-            kinds |= _kind_keys(text, sec.header_end, sec.end)
-            names |= {" ".join(k.lower().split()) for m in _EXAM_NAME_EN.finditer(text, sec.header_end, sec.end)
-                      for k in m.group("word", "label") if k and k.split()[0].lower() not in _NOT_EXAM_NAMES
-                      and not k.isdigit()}
-            names |= {f"({m.group(1)})" for m in _NUMBERED_EXAM.finditer(text, sec.header_end, sec.end)}
-    for word in ("vergleich", "compar"):  # the phrase's scan, only where its word stands (a tenth of a whole scan)
-        i = lower.find(word)
-        while i >= 0:
-            m = _COMPARED_WITH.search(text, max(0, i - 4), i + 40)
-            if m is not None and _EXAM_KIND.match(text, m.end()):
-                kinds |= _kind_keys(text, m.end(), m.end() + 30)
-            i = lower.find(word, i + 1)
-    if not kinds and not names:
-        return kinds, names
-    title_end = next((sec.start for sec in sections if sec.name != "OTHER"), min(len(text), 400))
-    own = _kind_keys(text, 0, title_end)
-    return kinds - own, names - own - kinds  # (a kind's alias is no name: "Polytrauma-CT (Schockraum)")
-
-
-def _with_named_exams(text: str, triggers: list[Trigger], kinds: set[str], names: set[str], sections) -> list[Trigger]:
-    """`triggers` with a prior trigger at each later naming of a compared exam's kind or name (`compared_exam_kinds`) in
-    the report's body: "in der Akut-CT an gleicher Stelle Konsolidierung, Serie 4, Bild 188", "(Akut-CT 4/150)", "Im
-    Staging-CT Lunge dort frei (Ser. 5 Img. 150)"; "On the index CTPA it was 7.8 mm", "at the interim CT", "at staging"
-    (not "the index lesion"), "bei Aufnahme", "(Aufnahme max. 55 mm, ...)", "..., interim 71 x 40 mm (Se. 4, ...)"."""
-    body = [(sec.header_end, sec.end) for sec in sections if sec.name not in ("COMPARISON", "HISTORY", "TECHNIQUE", "OTHER")]
-    # "Schockraum-CT", not the trauma room's "(Schockraum)"
-    words = [r"\b" + regex.escape(k) + ("" if k in _ACRONYMS else r"-?(?:ct|cta|mrt|mri)") for k in kinds]
-    for k in names:
-        if k[0] == "(":  # a numbered exam: "in (2) noch diffuses Milchglas", "gegenüber (3) unverändert"
-            words.append(r"(?<=\b(?:in|gegenüber|zu|vs\.?|seit|since|on|than|aus|from|compared\s+(?:to|with))[ \t]+)"
-                         + regex.escape(k))
-            continue
-        k = r"\b" + regex.escape(k).replace(r"\ ", r"[ \t]+")
-        words.append(r"(?:(?<=\b(?:the|at)[ \t]+)" + k
-                     + r"(?:[ \t-]+(?:ct|cta|ctpa|hrct|pet[-/]?ct|scan|study|exam|examination)\b"
-                     r"|(?<=\bat[ \t]+[\w-]+))|(?<=\bbei[ \t]+(?:der[ \t]+)?)" + k
-                     + r"|(?<=\()" + k + r"(?=[ \t]+(?:max\.?|ca\.?)?[ \t]*\d|[ \t]*[,:])"
-                     # labelling a size after a comma: "aktuell 52 x 21 mm (...), interim 71 x 40 mm (...)"
-                     + r"|(?<=[,;][ \t]*)" + k + r"(?=[ \t]*:?[ \t]*(?:ca\.?[ \t]*)?\d+(?:[.,]\d+)?"
-                     r"(?:[ \t]*[x×][ \t]*\d+(?:[.,]\d+)?)*[ \t]*(?:mm|cm)\b))")
-    rx = regex.compile(r"(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")(?![\w-])", regex.IGNORECASE)
-    new = [Trigger(m.start(), m.end(), "prior", "forward", "compared_exam_kind")
-           for a, b in body for m in rx.finditer(text, a, b)]
-    return sorted(triggers + new, key=lambda t: t.start) if new else triggers
-
-
-#: Between a reference and the compared exam named right after it: "image 140 of the CTPA", "Bild 88 der Akut-CT"
-_OF_EXAM = regex.compile(r"[ \t]*(?:of|on|in|from|der|des|in\s+der|aus\s+der|im)[ \t]+(?:the[ \t]+)?", regex.IGNORECASE)
-
-
-def _names_compared_exam_after(text: str, end: int, triggers: list[Trigger], trig_starts: list[int]) -> bool:
-    """Whether a compared exam's kind (`_with_named_exams`) is named right after a reference ending at `end`."""
-    i = bisect.bisect_right(trig_starts, end)
-    while i < len(triggers) and triggers[i].start <= end + 16:
-        t = triggers[i]
-        if t.rule == "compared_exam_kind" and _OF_EXAM.fullmatch(text, end, t.start):
-            return True
-        i += 1
-    return False
-
-
-#: The triggers that are a date alone, which may be the report's own exam's.
-_DATE_LABELS = frozenset({"prior_date_label", "prior_timepoint_date"})
-
-
-def _this_exams_dates(text: str, triggers: list[Trigger]) -> list[Trigger]:
-    """`triggers` with a date labelling a size ("- 03/11/2024: 2.2 x 1.6 cm (series 4, image 47)", `prior_date_label`)
-    or a time point ("at 9 months (11/2023)", `prior_timepoint_date`) that is the report's own exam's date
-    (`_EXAM_DATE`) made a current trigger: a follow-up list names every exam by its date, this one's too."""
-    days = _exam_days(text)
-    if not days:
-        return triggers
-    months, years = {d[:2] for d in days}, {d[:1] for d in days}
-    out = []
-    for t in triggers:
-        if t.rule in _DATE_LABELS:
-            said = text[t.start:t.end]
-            seen = _day_readings(said[said.rfind("(") + 1:])  # a time point's date in its brackets
-            if seen & days or any(len(d) == 2 and d in months or len(d) == 1 and d in years for d in seen):
-                t = Trigger(t.start, t.end, "current", t.direction, "current_date_label")
-        out.append(t)
-    return out
-
-
-_TIMEPOINT = regex.compile(r"(?-i:\b(FU|TP|V|[Ww]k|[Ww]eek)[ \t]?(\d{1,2})\b)")
-
-
-#: This exam labelling a size as the time points label theirs: "aktuell 14 mm", "current: 9 mm".
-_CURRENT_SIZE = regex.compile(
-    r"\b(?:aktuell|akt\.|current(?:ly)?|today|heute|now|jetzt)[ \t]*:?[ \t]*\d+(?:[.,]\d+)?[ \t]*(?:mm|cm)\b",
-    regex.IGNORECASE)
-
-
-def _timepoint_kind(m: regex.Match) -> str:
-    """A time point's kind: "FU", "TP", "V", or "W" for a week ("wk9", "Week 18")."""
-    return "W" if m.group(1)[0] in "Ww" else m.group(1)
-
-
-def _latest_timepoint(text: str, triggers: list[Trigger]) -> list[Trigger]:
-    """`triggers` with each time-point label ("FU2 24 mm (Se 3/Im 187)", `prior_timepoint_label`) of the latest time
-    point the report names ("BL ... | FU1 ... | FU2 ...") made a current trigger: a sheet lists every exam by its
-    time point, this one's last; unless the report names this exam on a time point's line ("aktuell 14 mm (5/187); FU2
-    13 mm (5/184)")."""
-    if any(_TIMEPOINT.search(text, *line_span(text, m.start()))
-           for m in _CURRENT_SIZE.finditer(text)):  # this exam named on a time point's line: every time point a prior
-        return triggers
-    latest: dict[str, int] = {}
-    for m in _TIMEPOINT.finditer(text):
-        latest[_timepoint_kind(m)] = max(latest.get(_timepoint_kind(m), 0), int(m.group(2)))
-    out = []
-    for t in triggers:
-        if t.rule == "prior_timepoint_label":
-            m = _TIMEPOINT.match(text, t.start)
-            if m is not None and int(m.group(2)) == latest[_timepoint_kind(m)]:
-                t = Trigger(t.start, t.end, "current", t.direction, "current_timepoint_label")
-        out.append(t)
-    return out
-
-
-def _same_session_planning(text: str, triggers: list[Trigger]) -> list[Trigger]:
-    """`triggers` without the prior ones naming a planning scan, in a report whose own procedure took one ("Limited
-    planning scan through the left upper lobe": a CT-guided biopsy's): "on the planning scan (image 23)" is then this
-    session's, where a follow-up's "on the planning CT" is the radiotherapy plan's, an earlier exam."""
-    return [t for t in triggers if not (t.category == "prior" and "plan" in text[t.start:t.end].lower())]
-
-
-#: A report's note that brackets hold the prior exam's images: "VU-Angaben in eckigen Klammern", "(Serie 2,
-#: Voruntersuchung in Klammer)", "(current; baseline in brackets)".
-_BRACKET_NOTE = regex.compile(
-    r"\b(?:vu|voruntersuchung|vorbefund|vorwerte|prior|previous|baseline|comparison)(?:-?angaben|-?werte|\s+(?:values?|"
-    r"images?|measurements?))?\s+(?:(?:stehen|sind|jeweils|are|given)\s+)?in\s+(?P<kind>(?P<square>eckigen\s+klammern?|"
-    r"square\s+brackets?)|(?P<round>runden\s+klammern?|round\s+brackets?|parenthes[ie]s)|klammern?|brackets?)\b",
-    regex.IGNORECASE)
-_BRACKET_NOTE_WORD = regex.compile(r"klammer|bracket|parenthes", regex.IGNORECASE)
-
-
-def _bracket_notes(text: str, sections, sec_starts) -> list[tuple[int, int, str]]:
-    """(from, to, bracket) of each note that a bracket holds the prior exam's images (`_BRACKET_NOTE`): square ones for
-    the rest of the report, round ones for the rest of the note's section (or of the next one, where the note is in
-    the technique); a bare "brackets"/"Klammer" is the square one where its stretch has images in square brackets."""
-    out = []
-    for m in _BRACKET_NOTE.finditer(text):
-        k = max(0, bisect.bisect_right(sec_starts, m.start()) - 1)
-        if sections[k].name == "TECHNIQUE" and k + 1 < len(sections):
-            k += 1
-        end = len(text) if m.group("square") else sections[k].end
-        kind = "[" if m.group("square") else "(" if m.group("round") else None
-        if kind is None:
-            kind = "[" if regex.search(r"\[[^\]\n]*\d", text[m.end():end]) else "("
-        out.append((m.end(), end, kind))
-    return out
-
-
-def _in_noted_bracket(text: str, pos: int, notes: list[tuple[int, int, str]]) -> bool:
-    """Whether `pos` stands in a bracket a note (`_bracket_notes`) says holds the prior exam's images."""
-    opened = open_parens(text, text.rfind("\n", 0, pos) + 1, pos)  # the brackets open at `pos` on its line
-    return bool(opened) and any(a <= pos < b and text[opened[-1]] == kind for a, b, kind in notes)
-
-
-#: A quotation on one line, and what introduces a prior exam's report quoted: "CT vom 20.06.2022: "..."", "Prior report
-#: stated: "..."", "Im Vorbefund vom 10.07.2024 beschrieben: "..."", "previous report (HRCT 15/05/2023): "..."".
-_QUOTE_SPAN = regex.compile(r'["\u201c\u201e][^"\u201c\u201d\u201e\n]{1,1000}["\u201d\u201c]')
-_QUOTED_PRIOR_LEAD = regex.compile(
-    r"\b(?:vorbefund\w*|voruntersuchung|vu|(?:prior|previous|earlier)\s+(?:report|study|exam|examination|ct)"
-    r"|(?:ct|hrct|ldct|cta)\s+(?:vom|of|from|dated)\s+(?P<d>" + _DATE + r"))\b[^\"\u201c\u201e\n]{0,60}?"
-    r"(?::|\b(?:stated|read|described|reported|beschrieben|zitiert|lautete)\b:?)[ \t]*$", regex.IGNORECASE)
-
-
-def _in_quoted_prior(text: str, pos: int) -> bool:
-    """Whether `pos` stands in a quotation of a prior exam's report (`_QUOTED_PRIOR_LEAD`): its words ("neu", "now")
-    speak of that exam's time, and its images are that exam's."""
-    if '"' not in text and "\u201c" not in text and "\u201e" not in text:
-        return False
-    line, end = line_span(text, pos)
-    for q in _QUOTE_SPAN.finditer(text, line, end):
-        if q.start() < pos < q.end():
-            lead = _QUOTED_PRIOR_LEAD.search(text, line, q.start())
-            return lead is not None and not (lead.group("d") and _dates_this_exam(text, lead.group("d")))
-    return False
-
-
-def _is_prior(text, r: RawRef, seg_start: int, triggers, trig_starts, default: bool,
-              label_from: int | None = None) -> bool:
-    """Whether `r`, with nothing after it that dates it (`_PRIOR_AFTER`), is on a prior exam; `default` when nothing
-    from `seg_start` on says (the section's: COMPARISON is the prior exam's; a table column's heading), unless an exam's
-    label from `label_from` on does ("Prior: emboli (Se 5 Im 141) and thrombus (Se 5 Im 118). Current: ...")."""
-    inside = text[r.start:r.end]
-    if _PRIOR_INSIDE.search(inside) or _in_quoted_prior(text, r.start):
-        return True
-    before = text[max(0, r.start - 14):r.start].rstrip(" \t:").lower()
-    if _EXAM_BEFORE.search(before):  # "comparison image 40", "baseline series 2, image 40"
-        return True
-    if ((before.endswith(_PRIOR_LABEL_WORDS) or (before[-4:-2] in ("19", "20") and before[-4:].isdigit()))
-            and _PRIOR_LABEL.search(text, max(0, r.start - 80), r.start)):
-        return True
-    if _opening_comparison(text, r.start):
-        return True
-    t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
-    if t is None and label_from is not None and label_from < seg_start:
-        t = temporal_for(triggers, trig_starts, label_from, seg_start, text)
-        # a label ("Prior: ..."), or what opens the sentence ("Im März 2024 hilär rechts 24 mm (Im. 60, Se. 2),
-        # subcarinal 19 mm (Im. 71, Se. 2)."), outside brackets (not "(S5/B210, VU: S5/B206)")
-        labels = t is not None and (_LABEL_COLON.match(text, t.end) is not None or not text[label_from:t.start].strip())
-        if not labels or text.count("(", label_from, t.start) != text.count(")", label_from, t.start):
-            t = None
-    if t is not None:
-        return t.category == "prior"
-    return default
 
 
 def _plane_hint(text, w0, r: RawRef):

@@ -702,6 +702,12 @@ def _closing(text: str, a: int, b: int, depth: int) -> int | None:
     return None
 
 
+def bracket_open(text: str, a: int, b: int) -> int:
+    """Where the parenthesis (or bracket) holding both `a` and `b` (a <= b) opens, on their line; -1 where none does."""
+    open_ = max(text.rfind("(", 0, a), text.rfind("[", 0, a))
+    return -1 if open_ < 0 or any(c in "()[]\n" for c in text[open_ + 1:b]) else open_
+
+
 def open_parens(text: str, a: int, b: int, opened: list[int] | None = None) -> list[int]:
     """Where the parentheses opened in text[a:b] and still open at `b` start, outermost first; `opened`: those open at
     `a` (a scan that goes on where an earlier one stopped; the list is updated and returned)."""

@@ -3940,7 +3940,7 @@ def test_dated_list_lines_name_their_exam(text, want):
 
 
 def test_a_date_is_read_every_way_it_may_be_written():
-    from mining.mine import _day_readings
+    from mining.priors import _day_readings
 
     assert _day_readings("03/11/2024") == {(2024, 3, 11), (2024, 11, 3)}
     assert _day_readings("15.05.2024") == {(2024, 5, 15)}

@@ -1052,7 +1052,7 @@ _STATEMENT_PIECES = st.sampled_from([
 @given(st.lists(_STATEMENT_PIECES, max_size=20))
 def test_series_statements_found_branch_by_branch_are_the_whole_patterns(pieces):
     """`rules.BranchScan`: the statement's branches, each gated and searched alone, give its `finditer`."""
-    from mining.mine import _SERIES_STATEMENT, _STATEMENT_SCAN
+    from mining.series_statements import _SERIES_STATEMENT, _STATEMENT_SCAN
 
     assert len(_STATEMENT_SCAN.parts) > 1, "scanned whole: the test would compare a scan with itself"
     for text in ["".join(pieces), " ".join(pieces)]:
@@ -1061,7 +1061,7 @@ def test_series_statements_found_branch_by_branch_are_the_whole_patterns(pieces)
 
 
 def test_series_statements_found_branch_by_branch_are_the_whole_patterns_on_reports():
-    from mining.mine import _SERIES_STATEMENT, _STATEMENT_SCAN
+    from mining.series_statements import _SERIES_STATEMENT, _STATEMENT_SCAN
 
     for text in _dev_and_blind_texts():
         got = [(m.span(), m.group("ser"), m.groupdict().get("head") is None, m.groupdict().get("vu") is None)
@@ -1077,11 +1077,11 @@ _LABEL_PIECES = st.sampled_from(["Series 3: ", "- Serie 4: ", "Nodule (series 4)
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(_LABEL_PIECES, max_size=20))
 def test_line_labels_are_one_scan_of_both_forms(pieces):
-    """`mine._line_labels` scans the bracket form only where a bracket is closed before a colon: the same labels as one
+    """`series_statements._line_labels` scans the bracket form only where a bracket is closed before a colon: the same labels as one
     alternation of both forms."""
     import re
 
-    from mining.mine import _SERIES_BRACKET_LABEL, _SERIES_LINE_LABEL, _line_labels
+    from mining.series_statements import _SERIES_BRACKET_LABEL, _SERIES_LINE_LABEL, _line_labels
 
     both = re.compile(_SERIES_LINE_LABEL.pattern + "|" + _SERIES_BRACKET_LABEL.pattern.replace("(?P<ser>", "(?P<ser2>"),
                       re.IGNORECASE | re.MULTILINE)
