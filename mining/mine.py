@@ -676,20 +676,24 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     # alone after it ("on image 108 of the lung window series (series 7)"; not "see also coronal series 601 image 45")
     lo = bisect.bisect_left(ms_pos, sent[0])
     hi = bisect.bisect_left(ms_pos, sent[1])
-    reformat = _REFORMAT_BEFORE.search(text, max(sent[0], r.start - 40), r.start) is not None
+    named = _NAMED_BEFORE.search(text, max(sent[0], r.start - 40), r.start)
+    kind = None if named is None else named.lastgroup  # "coronal image 33": on a coronal series, not the axial one
     before = [(p, s) for p, s in mentions_series[lo:hi] if p < r.start and (
         exam_of is None or exam_of(p) in (None, is_prior) or _same_bracket(text, p, r.start))
-        and (reformat or not _REFORMAT_NAMED.search(text, max(sent[0], p - 25), p))]
+        and (_series_kind(text, max(sent[0], p - 25), p) == kind
+             or named is not None and _SERIES_LEAD.fullmatch(text, p, named.start()) is not None)]
     if before:
         return before[-1][1]
     # an image of the other exam cited after one with its series in one parenthesis ("(Se 4 Im 290 today vs Im 281 on 2023)")
     earlier = [x for x in raws if x.series is not None and sent[0] <= x.start and x.end <= r.start]
-    if earlier and _same_bracket(text, earlier[-1].start, r.start) and not _OWN_WORD.search(text, earlier[-1].start,
+    if earlier and kind is None and _same_bracket(text, earlier[-1].start, r.start) and not _OWN_WORD.search(text, earlier[-1].start,
                                                                                             earlier[-1].end):
         return earlier[-1].series
     after = [(p, s) for p, s in mentions_series[lo:hi]
              if p > r.end and (exam_of is None or exam_of(p) is None or _listed_with(text, r, raws, p)
                                or _for_each_in_bracket(text, r.start, p))]
+    if kind is not None:  # "(cMPR Bild 14); sagittal (Serie 8 (sag. MPR), Bild 64)": not on the series named after it
+        after = [(p, s) for p, s in after if _series_kind(text, max(sent[0], p - 25), p) == kind]
     if after:
         return after[0][1]
     # the sentence says it continues on an earlier series ("on the same series", "also on image 108",
@@ -706,10 +710,11 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     fixed = [st for st in statements if st.scope == "correction"]
     if fixed:
         return fixed[-1].series
-    if statements and reformat:
-        # "(coronal image 33)" beside "Slice numbers are from the post contrast series (series 5)": a reformat's image
-        # is on the series only a statement naming that reformat gives
-        statements = [st for st in statements if _REFORMAT_WORD.search(text, st.start, st.end)]
+    if statements and kind is not None:
+        # "(coronal image 33)", "(MIP image 40)" beside "Slice numbers are from the post contrast series (series 5)": such
+        # an image is on the series only a statement naming that kind of series gives
+        statements = [st for st in statements
+                      if any(m.lastgroup == kind for m in _SERIES_NAME_RX.finditer(text, st.start, st.end))]
     for st in reversed(statements):
         if st.end <= r.start and (st.scope == "report" or st.scope == "section" and st.start >= sec.start
                                   or st.scope == "line" and r.start < st.until):
@@ -720,15 +725,37 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     return None
 
 
-#: A reformat named right before an image ("coronal image 33", "(sag. MPR Bild 40"), and such a word anywhere.
-_REFORMAT = r"\b(?:coronal|sagittal|cor|sag|kor|koronar\w*|sagittal\w*)\b\.?"
-_REFORMAT_BEFORE = regex.compile(
-    _REFORMAT + r"(?:[ \t]+(?:reformat\w*|mpr|recon\w*|rekonstruktion\w*|reko))?[ \t(]*(?:on[ \t]+)?"
-    r"(?:image|img|im|ima|bild|slice|schicht)?\.?[ \t]*$", regex.IGNORECASE)
-_REFORMAT_WORD = regex.compile(_REFORMAT, regex.IGNORECASE)
-#: A reformat named right before a series ("(koronar Se 7/Ima 64)"): that series is lent to no image of another plane.
-_REFORMAT_NAMED = regex.compile(_REFORMAT + r"(?:[ \t]+(?:reformat\w*|mpr|mip|recon\w*|rekonstruktion\w*|reko))?[ \t]*:?[ \t]*$",
-                                regex.IGNORECASE)
+#: A series named by what it shows rather than by its number, each kind a group of its own: a reformat ("coronal",
+#: "sag.", "MIP", "cMPR", "curved"), a derived image ("VNC", "iodine overlay", "Jodkarte", "Ca-Score"), an acquisition
+#: ("expiratory", "Exsp.", "prone", "Bauchlage") or a reconstruction's kernel ("soft tissue", "Weichteil", "bone window",
+#: "Knochenfenster"); not the lung series, whose images the reports' series statements mostly name.
+_SERIES_NAME = (r"\b(?:(?P<cor>coronal|cor|kor|koronar\w*)|(?P<sag>sagittal\w*|sag)|(?P<mip>mip)|(?P<minip>min-?ip)"
+                r"|(?P<mpr>c?mpr|curved(?:[ \t]+(?:mpr|reformat\w*))?)|(?P<vnc>vnc|virtual[ \t]+non-?contrast|virtuell[ \t]+nativ\w*)"
+                r"|(?P<iodine>iodine[ \t]+(?:map|overlay)|jod-?(?:karte|bild)\w*)|(?P<score>ca-score|calcium[ \t]+score)"
+                r"|(?P<exp>expiratory|expiration|exspirat\w*|exsp)|(?P<prone>prone|bauchlage)"
+                r"|(?P<soft>soft[- ]tissue(?=[ \t]+(?:window|kernel|algorithm|series))|weichteil(?:fenster|kern\w*)?(?!\w))"
+                r"|(?P<bone>bone(?=[ \t]+(?:window|kernel|algorithm|series))|knochen(?:fenster|kern\w*)?(?!\w)))\b\.?")
+#: Another series named right before an image ("coronal image 33", "(sag. MPR Bild 40", "MIP image 40", "VNC IMA 61",
+#: "Exsp. Schnitt 45", "curved MPR RIVA Bild 6").
+_NAMED_BEFORE = regex.compile(
+    _SERIES_NAME + r"(?:[ \t]+(?:reformat\w*|mpr|mip|recon\w*|rekonstruktion\w*|reko|window|fenster|kernel|images?"
+    r"|(?-i:[A-ZÄÖÜ]{2,5})))?[ \t(]*(?:on[ \t]+)?(?:image|img|im|ima|bild|slice|schicht|schnitt)?\.?[ \t]*$",
+    regex.IGNORECASE)
+_SERIES_NAME_RX = regex.compile(_SERIES_NAME, regex.IGNORECASE)
+#: Such a name right before a series ("(koronar Se 7/Ima 64)", "MIP series 9"): that series is lent to no image named
+#: otherwise.
+_NAMED_SERIES = regex.compile(_SERIES_NAME + r"(?:[ \t]+(?:reformat\w*|mpr|mip|recon\w*|rekonstruktion\w*|reko))?[ \t]*:?"
+                              r"[ \t]*$", regex.IGNORECASE)
+
+#: A series number right before the name of an image's series: "(Serie 5 koronar Bild 48)", "(series 3, coronal image 45)".
+_SERIES_LEAD = regex.compile(r"(?:series|serie|ser|se|s)\.?[ \t]*(?:\#|no\.?|nr\.?)?[ \t]*\d{1,5}[ \t]*[,;]?[ \t]*",
+                             regex.IGNORECASE)
+
+
+def _series_kind(text: str, a: int, p: int) -> str | None:
+    """The kind of series (`_SERIES_NAME`'s group) named right before the series number at `p`, from `a` on, or None."""
+    m = _NAMED_SERIES.search(text, a, p)
+    return None if m is None else m.lastgroup
 
 
 def _same_bracket(text: str, a: int, b: int) -> bool:

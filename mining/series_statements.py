@@ -46,6 +46,13 @@ _THIS_SERIES = regex.compile(
     r"schichtnummern|image\s+numbers|images|image\s+references)\b[^.;\n]{0,30}?\b(?:beziehen\s+sich\s+auf|refer\s+to|are\s+from)"
     r"\s+(?:diese|this|that)\s+(?:serie|series)\b", regex.IGNORECASE)
 
+#: A series said to hold for the images cited after it: "Abschlussserie (Serie 7, gilt für alle folgenden Bildangaben):",
+#: "(series 7, applies to all following images)"; it holds for the rest of its section.
+_SERIES_FOLLOWING = regex.compile(
+    r"\b(?:serie|series)\s*(?P<ser>\d{1,5})\s*[,;:]\s*(?:gilt\s+für\s+(?:alle\s+)?(?:folgenden|nachfolgenden|weiteren)"
+    r"\s+(?:bildangaben|bildnummern|bilder|angaben)|(?:applies|refers)\s+to\s+(?:all\s+)?(?:the\s+)?(?:following|subsequent)"
+    r"\s+(?:images|image\s+numbers|references)|for\s+all\s+(?:the\s+)?(?:following|subsequent)\s+images)\b", regex.IGNORECASE)
+
 #: An addendum correcting the series of the report's images: "Die oben genannten Bildnummern beziehen sich nicht auf
 #: Serie 4 (Weichteil), sondern auf Serie 5", "the image numbers above refer not to series 4 but to series 5".
 _SERIES_CORRECTED = regex.compile(
@@ -319,4 +326,5 @@ def series_statements(text: str) -> list[SeriesStatement]:
               for rx in (_THIS_SERIES, _SERIES_UNLESS) for m in rx.finditer(text)]
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "correction")
               for m in _SERIES_CORRECTED.finditer(text)]
+    found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "section") for m in _SERIES_FOLLOWING.finditer(text)]
     return sorted(found + _heading_lines(text) + _line_labels(text))

@@ -5513,3 +5513,46 @@ def test_sixty_sixth_review_references(text, want):
 ])
 def test_sixty_sixth_review_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+# sixty-seventh review (stop 59): rounds 85 to 88 of 64 blind reports (exams with many series, named by number, by name
+# or both; procedures and the operated chest)
+@pytest.mark.parametrize("text, want", [
+    # an image named by its series' kind is not on the series a statement or the sentence names for other images
+    ("Technique: Image numbers refer to the 1 mm lung series (series 5) unless stated.\nFindings:\nAir trapping "
+     "(expiratory image 33, expiratory image 41). Nodule (image 88).",
+     [(None, 33, None, False), (None, 41, None, False), (5, 88, None, False)]),
+    ("Findings:\nNew small AVM in the lingula (series 3 image 132), best seen on the coronal MIP image 22.",
+     [(3, 132, None, False), (None, 22, None, False)]),
+    ("Findings:\nRIVA: gemischte Plaque (Serie 3, Schicht 78; curved MPR RIVA Bild 6).",
+     [(3, 78, None, False), (None, 6, None, False)]),
+    ("Befund:\nKeine Knickbildung des Stentgrafts (cMPR Bild 14); sagittal (Serie 8 (sag. MPR), Bild 64).",
+     [(None, 14, None, False), (8, 64, None, False)]),
+    ("Technique: All IMA numbers refer to series 5 unless otherwise stated.\nFindings:\nNodule (IMA 214), 18 HU on VNC "
+     "(VNC IMA 61) and 52 HU on the mixed images (Ser 3, IMA 61); iodine overlay (iodine overlay IMA 61).",
+     [(5, 214, None, False), (None, 61, None, False), (3, 61, None, False), (None, 61, None, False)]),
+    ("Bildangaben beziehen sich auf Serie 3.\nBefund:\nKnoten (MIP Bild 24), mediastinal (Weichteil Bild 120/402).",
+     [(None, 24, None, False), (None, 120, None, False)]),
+    # the series named right before the kind holds ("Serie 5 koronar Bild 48"); the bone is no bone window
+    ("Befund:\nStruma mit retrosternaler Ausdehnung (Serie 5 koronar Bild 48).", [(5, 48, None, False)]),
+    ("Image numbers refer to series 3.\nFindings:\nLytic lesion in the bone (image 45).", [(3, 45, None, False)]),
+    # a series said to hold for the images after it
+    ("Durchführung:\nNadel vorgeschoben.\nAbschlussserie (Serie 7, gilt für alle folgenden Bildangaben): Haken distal "
+     "des Nodulus (Bild 22). Einblutung (Bild 18 bis 25). Mantelpneumothorax (Bild 10).",
+     [(7, 22, None, False), (7, 18, 25, False), (7, 10, None, False)]),
+    ("Findings:\nConsolidation (3/110). Ground glass opacity (3/40), progressed compared with the prior study (4/45 on "
+     "that study).", [(3, 110, None, False), (3, 40, None, False), (4, 45, None, True)]),
+])
+def test_sixty_seventh_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # the images of a procedure report are findings
+    ("Procedure:\nA drain was inserted under CT guidance.\nPre-procedure images (Se 2):\nCompressive atelectasis of the "
+     "left lower lobe.", "Atelectasis", "present"),
+    ("Durchführung:\nVorschub der Nadel.\nAbschlussserie: Geringe milchglasartige Einblutung entlang des Stichkanals. "
+     "Kein Pleuraerguss.", "Pleural effusion", "absent"),
+])
+def test_sixty_seventh_review_labels(text, label, value):
+    assert _labels(text)[label] == value
