@@ -326,6 +326,12 @@ def _in_quoted_prior(text: str, pos: int) -> bool:
     return False
 
 
+#: A bracket opening with the exam just named, then: "(damals ...)", "(seinerzeit ...)", "(dort ...)"; its images are that
+#: exam's unless the bracket names this one before them ("(damals 4 mm, jetzt Serie 4: Bild 90)").
+_BRACKET_THEN = regex.compile(r"[ \t]*(?:damals|seinerzeit|dort(?:ige[nmrs]?)?)\b", regex.IGNORECASE)
+_NOW_WORD = regex.compile(r"\b(?:jetzt|aktuell|heute|now|currently|today)\b", regex.IGNORECASE)
+
+
 def on_prior_exam(text, r: RawRef, seg_start: int, triggers, trig_starts, default: bool,
                   label_from: int | None = None) -> bool:
     """Whether `r`, with nothing after it that dates it (`mine._PRIOR_AFTER`), is on a prior exam; `default` when nothing
@@ -342,6 +348,9 @@ def on_prior_exam(text, r: RawRef, seg_start: int, triggers, trig_starts, defaul
         return True
     if _opening_comparison(text, r.start):
         return True
+    open_ = bracket_open(text, r.start, r.start)
+    if open_ >= 0 and _BRACKET_THEN.match(text, open_ + 1) and not _NOW_WORD.search(text, open_, r.start):
+        return True  # "(damals v. a. Milchglas, Serie 4: Bild 90)", "(dort Serie 3, Bild 77)"
     t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
     if t is None and label_from is not None and label_from < seg_start:
         t = temporal_for(triggers, trig_starts, label_from, seg_start, text)

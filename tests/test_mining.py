@@ -5542,6 +5542,10 @@ def test_sixty_sixth_review_labels(text, label, value):
      [(7, 22, None, False), (7, 18, 25, False), (7, 10, None, False)]),
     ("Findings:\nConsolidation (3/110). Ground glass opacity (3/40), progressed compared with the prior study (4/45 on "
      "that study).", [(3, 110, None, False), (3, 40, None, False), (4, 45, None, True)]),
+    # a bracket opening with "damals" holds the exam just named, unless it names this one before the image
+    ("Befund:\nKonsolidierungen (Serie 4: Bild 120), gegenüber 05.01.2024 zunehmend (damals v. a. Milchglas, Serie 4: "
+     "Bild 90).", [(4, 120, None, False), (4, 90, None, True)]),
+    ("Befund:\nKnoten zunehmend (damals 4 mm, jetzt 6 mm, Serie 4: Bild 90).", [(4, 90, None, False)]),
 ])
 def test_sixty_seventh_review_references(text, want):
     assert _refs(text) == want
@@ -5553,6 +5557,8 @@ def test_sixty_seventh_review_references(text, want):
      "left lower lobe.", "Atelectasis", "present"),
     ("Durchführung:\nVorschub der Nadel.\nAbschlussserie: Geringe milchglasartige Einblutung entlang des Stichkanals. "
      "Kein Pleuraerguss.", "Pleural effusion", "absent"),
+    ("Befund:\nStreifige Dystelektasen/Narben lingulär (Serie 3, Schnitt 165).", "Atelectasis", "uncertain"),
+    ("Befund:\nKoronarkalk in RIVA und RCA, Stentmaterial im proximalen RIVA.", "Medical material", "present"),
 ])
 def test_sixty_seventh_review_labels(text, label, value):
     assert _labels(text)[label] == value
