@@ -36,19 +36,26 @@ _HL7_DELIMITERS = {"F": "|", "S": "^", "T": "&", "R": "~", "E": "\\", "H": "", "
 #: "0", "5" in the number right after a series or image word ("Bi1d l80", "Bild 5l", "Bild 4S"): a token of digits and such
 #: letters (an "S" only after a digit)
 _OCR_BILD = re.compile(r"\bBi[1lI]d\b")
+#: ... and "s1ice" for "slice", "lm"/"lma" for "Im"/"Ima" before a number ("(lma 52)", "(Se 5, lm 143)")
+_OCR_SLICE = re.compile(r"\b([Ss])1ice")
+_OCR_IM = re.compile(r"\blm(a?)\b(?=[ \t]*:?[ \t]*[0-9lIO]*\d)")
 _OCR_TOKEN = re.compile(r"\b(?:\d+[lIOS]|[lIO]+\d)[0-9lIOS]{0,2}\b")  # `re`: ~60 us a 2 KB report here, `regex` ~90
 #: a series or image word right before such a token, or before a list it ends ("Bilder 88 und 1O2")
 _OCR_KEYWORD_BEFORE = re.compile(
     r"\b(?:[Ss]erie[ns]?|SERIE[NS]?|[Ss]e|SE|[Bb]ild(?:er)?|BILD(?:ER)?|[Bb]i|BI|[Ii]mages?|IMAGES?|[Ii]ma|IMA|[Ii]mg|IMG|"
-    r"[Ss]chicht(?:en)?|SCHICHT(?:EN)?)\.?[ \t]{0,2}(?:[Nn]r\.?[ \t]*)?(?:[0-9lIOS]{1,4}(?:,[ \t]*|[ \t]+(?:und|and|u\.)[ \t]+))?$")
+    r"[Ss]chicht(?:en)?|SCHICHT(?:EN)?|Im|IM|[Ss]lices?)[.:]?[ \t]{0,2}(?:[Nn]r\.?[ \t]*)?(?:[0-9lIOS]{1,4}(?:,[ \t]*|[ \t]+(?:und|and|u\.)[ \t]+))?$")
 _OCR_DIGITS = str.maketrans("lIOS", "1105")
 
 
 def repair_ocr_references(text: str) -> str:
     """`text` with OCR's letter-for-digit confusions undone where they stand in an image reference ("(Serie 2, Bi1d l80)"
-    -> "(Serie 2, Bild 180)"); the same length."""
+    -> "(Serie 2, Bild 180)", "(Se 3 Im 2l4)" -> "(Se 3 Im 214)", "(lma 52)" -> "(Ima 52)"); the same length."""
     if "Bi" in text:
         text = _OCR_BILD.sub("Bild", text)
+    if "1ice" in text:
+        text = _OCR_SLICE.sub(r"\1lice", text)
+    if "lm" in text:
+        text = _OCR_IM.sub(r"Im\1", text)
 
     def one(m: re.Match) -> str:
         keyword = _OCR_KEYWORD_BEFORE.search(text, max(0, m.start() - 24), m.start())

@@ -5562,3 +5562,36 @@ def test_sixty_seventh_review_references(text, want):
 ])
 def test_sixty_seventh_review_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+# sixty-eighth review (stop 59): rounds 89 to 92 of 64 blind reports (reports that passed through paper and OCR; outside
+# studies and second opinions)
+@pytest.mark.parametrize("text, want", [
+    # OCR's letters for digits and for "I" in an image reference, mended in the same length (`text_clean`)
+    ("Findings:\nRight lower lobe 3 mm calcified granuloma (Se 3 Im 2l4). Emphysema (e.g. Se 3 Im 6O).",
+     [(3, 214, None, False), (3, 60, None, False)]),
+    ("Befund:\nFüllungsdefekt (Ima 45) mit Fortsetzung in die Pulmonalarterie (lma 52).",
+     [(None, 45, None, False), (None, 52, None, False)]),
+    ("Findings:\nBronchiectasis in the lingula (series 6, s1ice 122 of 312).", [(6, 122, None, False)]),
+    ("Findings:\nAtelectasis/scarring in the lingula (sequence 3, irnage 52).", [(3, 52, None, False)]),
+    # an outside exam's series as imported, a compact "S3 B60", a hyphen pair of a four-digit series where declared
+    ("Befund:\nLymphknoten hilär (Fremdserie 2, Schicht 57 und 61).", [(2, 57, None, False), (2, 61, None, False)]),
+    ("Befund:\nT1 Lunge LOL Tumor  48 mm  S3 B60  36 mm", [(3, 60, None, False)]),
+    ("NOTE: Image locations below are given as (series-image), imported series 1002 and 1003.\nFINDINGS:\nTube tip "
+     "(1002-18). Pneumothorax (1003-52). Smoker (2019-2023).", [(1002, 18, None, False), (1003, 52, None, False)]),
+    ("Befund:\nRundherd aktuell 9 x 8 mm (Serie 4, Bild 61), in der Fremdvoraufnahme 7 x 6 mm (Serie 1003, Bild 58).",
+     [(4, 61, None, False), (1003, 58, None, True)]),
+])
+def test_sixty_eighth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # a second opinion's findings headings
+    ("Fragestellung: Empyem?\nBeurteilung der Fremdbilder:\nGekammerter Pleuraerguss links.", "Pleural effusion",
+     "present"),
+    ("Fragestellung: Progression?\nBefund der Fremduntersuchung:\nZunehmende Bronchiektasen beidseits.",
+     "Bronchiectasis", "present"),
+])
+def test_sixty_eighth_review_labels(text, label, value):
+    assert _labels(text)[label] == value
