@@ -248,6 +248,7 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
     only where no other trigger does ("the previous consolidation has resolved": absent)."""
     lo = bisect.bisect_left(starts, sent_start)
     hi = bisect.bisect_left(starts, sent_end)
+    run_on = sent_end - sent_start > _RUN_ON  # a "sentence" that long is text without punctuation (`_far`)
     best: Trigger | None = None
     best_dist = 1 << 30
     alternative: Trigger | None = None
@@ -281,6 +282,8 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
             if t.category == "negated" and _NOT_ITS_ADJECTIVE.fullmatch(text, t.start, m_start):
                 i -= 1  # "nicht verkalkter Rundherd": the adjective is negated, not the nodule
                 continue
+            if run_on and _far(text, t.end, m_start):
+                break  # an unpunctuated run-on: "KEIN INFILTRAT IM LI UL SUBPLEURAL 4 MM KNOETCHEN ... VERKALKUNGEN"
             d = m_start - t.end
             if d < best_dist:
                 best, best_dist = t, d
@@ -306,12 +309,30 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
                 alternative = alternative or t
                 i += 1
                 continue
+            if run_on and _far(text, m_end, t.start):
+                break
             d = t.start - m_end
             if d < best_dist:
                 best, best_dist = t, d
             break
         i += 1
     return best or attribute or alternative
+
+
+#: A sentence longer than this is a run of text without its full stops (legacy systems' one-paragraph reports in
+#: capitals, dictation without punctuation); in it a trigger reaches a mention only over `_WINDOW` words or fewer
+#: without a mark between, NegEx's window: its scope cannot end at a sentence's end that is not written.
+_RUN_ON = 400
+_WINDOW = 6
+_GAP_WORD = regex.compile(r"[^\W_]+")
+_GAP_MARK = regex.compile(r"[.,;:](?=\s)|[()\n]")
+
+
+def _far(text: str, a: int, b: int) -> bool:
+    """Whether more than `_WINDOW` words and no punctuation stand between `a` and `b`."""
+    if b - a < 8 * _WINDOW // 2 or _GAP_MARK.search(text, a, b):
+        return False
+    return sum(1 for _ in _GAP_WORD.finditer(text, a, b)) > _WINDOW
 
 
 #: A word of two letters or more: a parenthesis holding two before a trigger holds a clause of its own.

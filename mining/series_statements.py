@@ -136,6 +136,8 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:\s+\d+(?:[.,]\d+)?\s*mm\s*,\s*(?:aktuell|akt\.|current)\s+(?:serie|series))?|"
     # the series alone after the word: "Aktueller Befund (Bildangaben Se 3, Lungenkern 1 mm):", "Bildnummern: Serie 4"
     r"(?:bildangaben|bildnummern)\s*:?\s*(?:serie|ser\.?|se\.?)(?=\s*\d)|"
+    # or with an equals sign: "BILDNR. = SERIE 2 (WEICHTEILFENSTER)"
+    r"(?:bildnr\.?|bildnummern?|bildangaben|image\s+nos?\.?|image\s+numbers?)\s*=\s*(?:serie|series|se\.?)(?=\s*\d)|"
     # the exam's, without a verb: "Bildangaben akt. Unters. Serie 4 (Lunge 1,5mm)", "Bildnummern der aktuellen
     # Untersuchung: Serie 3"
     r"(?:bildangaben|bildnummern|schichtangaben)\s+(?:der\s+)?(?:akt\.|aktuellen?)\s*(?:unters\.|untersuchung)\s*:?\s*"

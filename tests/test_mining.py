@@ -5595,3 +5595,43 @@ def test_sixty_eighth_review_references(text, want):
 ])
 def test_sixty_eighth_review_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+# sixty-ninth review (stop 59): rounds 93 to 96 of 64 blind reports (measurement-heavy protocols; legacy systems' reports
+# in capitals, one paragraph, little punctuation)
+@pytest.mark.parametrize("text, want", [
+    ("FINDINGS: L CHEST TUBE TIP AT APEX S2 I 12 SIDE HOLE WITHIN PLEURAL SPACE. NODULE RML S5 #120 NOT PRESENT.",
+     [(2, 12, None, False), (5, 120, None, False)]),
+    ("Findings:\n  1A anterolateral chest wall      11 / 16    S4 Im 58   (baseline S3 Im 55)",
+     [(4, 58, None, False), (3, 55, None, True)]),
+    ("BEFUND: KLAMMERNAHTREIHE AM BRONCHUSSTUMPF S 3 IMA 44 OHNE WEICHTEILVERMEHRUNG",
+     [(3, 44, None, False)]),
+    ("BEFUND: PERIKARDERGUSS BIS 15 MM SCHICHT 16/S2 BDS PLEURAERGUESSE SCHICHT 22/S1 UND SCHICHT 12-18/S1",
+     [(2, 16, None, False), (1, 22, None, False), (1, 12, 18, False)]),
+    ("FINDINGS:\nTHERE IS A SOFT TISSUE MASS IN THE ANTERIOR MEDIASTINUM ON SCANS 9 THROUGH 14. CALCIFICATION ON SCAN 11. "
+     "COMPARED WITH THE SCAN 2019.", [(None, 9, 14, False), (None, 11, None, False)]),
+    ("TECHNIK: SCHICHT 10 MM BILDNR. = SERIE 2 (WEICHTEILFENSTER).\nBEFUND:\nFLUESSIGKEITSSPIEGEL IN DER "
+     "HERNIE IMG 38", [(2, 38, None, False)]),
+])
+def test_sixty_ninth_review_references(text, want):
+    assert _refs(text) == want
+
+
+_RUN_ON_TEXT = ("BEFUND AUSGEPRAEGTES LUNGENEMPHYSEM BDS MIT OL-BETONUNG GROSSE BULLA LI OL APIKAL 6 CM KEIN HINWEIS AUF "
+                "ABSZEDIERUNG ZWERCHFELL BDS ABGEFLACHT ZENTRALE ATEMWEGE FREI DIFFUSE BRONCHIALWANDVERDICKUNG SCHLEIMRETENTION "
+                "IM B10 RE KONSOLIDIERUNG IM RE UL LATEROBASAL MIT POSITIVEM AEROBRONCHOGRAMM UMGEBEND MILCHGLAS ZENTRALE "
+                "PULMONALARTERIEN ERWEITERT KLEINER PLEURAERGUSS RE DORSAL MEDIASTINALE LK NICHT VERGROESSERT HERZ NICHT "
+                "VERGROESSERT VERKALKTE PLAQUES DER AORTA ASCENDENS UND DESCENDENS OBERBAUCH OHNE AUFFAELLIGKEITEN")
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # in a run of text without its full stops a negation reaches six words, as NegEx's window
+    (_RUN_ON_TEXT, "Consolidation", "present"),
+    (_RUN_ON_TEXT, "Peribronchial thickening", "present"),
+    (_RUN_ON_TEXT, "Lymphadenopathy", "absent"),
+    (_RUN_ON_TEXT, "Cardiomegaly", "absent"),
+    # the same words punctuated keep the sentence as the scope
+    ("Befund:\nKein Hinweis auf Erguss, Infiltrat oder vergrößerte Lymphknoten.", "Lymphadenopathy", "absent"),
+])
+def test_sixty_ninth_review_labels(text, label, value):
+    assert _labels(text)[label] == value
