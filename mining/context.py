@@ -330,7 +330,7 @@ _GAP_MARK = regex.compile(r"[.,;:](?=\s)|[()\n]")
 
 def _far(text: str, a: int, b: int) -> bool:
     """Whether more than `_WINDOW` words and no punctuation stand between `a` and `b`."""
-    if b - a < 8 * _WINDOW // 2 or _GAP_MARK.search(text, a, b):
+    if b - a <= 2 * _WINDOW or _GAP_MARK.search(text, a, b):  # more words need at least 2 * _WINDOW + 1 characters
         return False
     return sum(1 for _ in _GAP_WORD.finditer(text, a, b)) > _WINDOW
 

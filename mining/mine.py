@@ -686,8 +686,8 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
         return before[-1][1]
     # an image of the other exam cited after one with its series in one parenthesis ("(Se 4 Im 290 today vs Im 281 on 2023)")
     earlier = [x for x in raws if x.series is not None and sent[0] <= x.start and x.end <= r.start]
-    if earlier and kind is None and _same_bracket(text, earlier[-1].start, r.start) and not _OWN_WORD.search(text, earlier[-1].start,
-                                                                                            earlier[-1].end):
+    if (earlier and kind is None and _same_bracket(text, earlier[-1].start, r.start)
+            and not _OWN_WORD.search(text, earlier[-1].start, earlier[-1].end)):
         return earlier[-1].series
     after = [(p, s) for p, s in mentions_series[lo:hi]
              if p > r.end and (exam_of is None or exam_of(p) is None or _listed_with(text, r, raws, p)
