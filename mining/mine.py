@@ -324,8 +324,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             if cut:
                 sibling_cuts[g] = cut
     series_spans = series_mentions(text)
-    mentions_series = [(a, ser) for a, _, ser in series_spans]
-    ms_pos = [a for a, _ in mentions_series]
+    ms_pos = [a for a, _, _ in series_spans]
     # a series named alone ("a mass on series 4 measures 2 cm on image 108") is cut from snippets as references are
     alone = [(a, b) for a, b, _ in series_spans if _exam_of(a, gstarts, gends, gorder, {}) is None]
     alone_removals = sorted(removal_span(text, a, b, near(a, b)) for a, b in alone)
@@ -440,7 +439,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                 if statements is None:
                     statements = series_statements(text)
                 inferred_series[g] = _infer_series(
-                    r, sent, sec, mentions_series, ms_pos, raws, text, statements,
+                    r, sent, sec, series_spans, ms_pos, raws, text, statements,
                     lambda pos: _series_exam(pos, gstarts, gends, gorder, per_group, sentences, sent_starts, triggers,
                                              trig_starts, text), is_prior)
             series = inferred_series[g]
@@ -669,7 +668,7 @@ def _exam_of(pos: int, gstarts, gends, gorder, per_group) -> bool | str | None:
     return "?" if got is None else got[2]
 
 
-def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", statements=(),
+def _infer_series(r: RawRef, sent, sec, series_spans, ms_pos, raws, text="", statements=(),
                   exam_of=None, is_prior=False) -> int | None:
     # same sentence: nearest explicit series before the reference (one of another reference only on the same exam:
     # "6 mm on image 45, previously 4 mm on series 2 image 40" gives image 45 no series), else a series standing
@@ -678,10 +677,10 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     hi = bisect.bisect_left(ms_pos, sent[1])
     named = _NAMED_BEFORE.search(text, max(sent[0], r.start - 40), r.start)
     kind = None if named is None else named.lastgroup  # "coronal image 33": on a coronal series, not the axial one
-    before = [(p, s) for p, s in mentions_series[lo:hi] if p < r.start and (
+    before = [(p, s) for p, e, s in series_spans[lo:hi] if p < r.start and (
         exam_of is None or exam_of(p) in (None, is_prior) or _same_bracket(text, p, r.start))
         and (_series_kind(text, max(sent[0], p - 25), p) == kind
-             or named is not None and _SERIES_LEAD.fullmatch(text, p, named.start()) is not None)]
+             or named is not None and _LEAD_GAP.fullmatch(text, e, named.start()) is not None)]
     if before:
         return before[-1][1]
     # an image of the other exam cited after one with its series in one parenthesis ("(Se 4 Im 290 today vs Im 281 on 2023)")
@@ -689,7 +688,7 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     if (earlier and kind is None and _same_bracket(text, earlier[-1].start, r.start)
             and not _OWN_WORD.search(text, earlier[-1].start, earlier[-1].end)):
         return earlier[-1].series
-    after = [(p, s) for p, s in mentions_series[lo:hi]
+    after = [(p, s) for p, _, s in series_spans[lo:hi]
              if p > r.end and (exam_of is None or exam_of(p) is None or _listed_with(text, r, raws, p)
                                or _for_each_in_bracket(text, r.start, p))]
     if kind is not None:  # "(cMPR Bild 14); sagittal (Serie 8 (sag. MPR), Bild 64)": not on the series named after it
@@ -700,8 +699,8 @@ def _infer_series(r: RawRef, sent, sec, mentions_series, ms_pos, raws, text="", 
     # "gleiche Serie"): the nearest explicit series before the sentence, in the same section
     if _SAME_SERIES.search(text, sent[0], sent[1]):
         k = bisect.bisect_left(ms_pos, sent[0]) - 1
-        if k >= 0 and mentions_series[k][0] >= sec.start:
-            return mentions_series[k][1]
+        if k >= 0 and series_spans[k][0] >= sec.start:
+            return series_spans[k][2]
     # the report names one series for its images ("All images refer to series 3", often in the technique): the last
     # such statement before the reference, else one after it (a closing note); a list heading ("Images from series 4:")
     # names the series of its own section only, a line's label ("Series 3: nodule (image 45). ...") that line's
@@ -747,9 +746,9 @@ _SERIES_NAME_RX = regex.compile(_SERIES_NAME, regex.IGNORECASE)
 _NAMED_SERIES = regex.compile(_SERIES_NAME + r"(?:[ \t]+(?:reformat\w*|mpr|mip|recon\w*|rekonstruktion\w*|reko))?[ \t]*:?"
                               r"[ \t]*$", regex.IGNORECASE)
 
-#: A series number right before the name of an image's series: "(Serie 5 koronar Bild 48)", "(series 3, coronal image 45)".
-_SERIES_LEAD = regex.compile(r"(?:series|serie|ser|se|s)\.?[ \t]*(?:\#|no\.?|nr\.?)?[ \t]*\d{1,5}[ \t]*[,;]?[ \t]*",
-                             regex.IGNORECASE)
+#: Between a series mention and the name of an image's series right after it: "(Serie 5 koronar Bild 48)", "(series 3,
+#: coronal image 45)".
+_LEAD_GAP = regex.compile(r"[ \t]*[,;]?[ \t]*")
 
 
 def _series_kind(text: str, a: int, p: int) -> str | None:
