@@ -26,8 +26,10 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null) ; } \
 	  || echo "note: chromium not installed; the review-page browser test will be skipped"
 
+# One pytest worker a core (pytest-xdist); a module with costly module-scoped fixtures, and the Prefect
+# tests, stay on one worker each (their xdist_group marks).
 test: $(STAMP) browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.mining_speed --reports 300

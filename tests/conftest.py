@@ -25,7 +25,9 @@ def dicom_samples() -> Path:
 
 # ---- flows: one Prefect test harness per test session (it costs seconds to start), and a real
 # Prefect server on loopback shared by the schedule and Dask tests (started only when they run).
-os.environ.setdefault("PREFECT_HOME", str(Path(__import__("tempfile").gettempdir()) / f"radmine-test-prefect-{os.getuid()}"))
+# Under pytest-xdist each worker process is a test session of its own, with a PREFECT_HOME of its own.
+os.environ.setdefault("PREFECT_HOME", str(Path(__import__("tempfile").gettempdir())
+                                          / f"radmine-test-prefect-{os.getuid()}{os.environ.get('PYTEST_XDIST_WORKER', '')}"))
 
 
 @pytest.fixture(scope="session")

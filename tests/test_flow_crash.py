@@ -21,6 +21,9 @@ import data_contracts as dc
 from flows.toylib import make_toy_export, toy_report, write_toy_image
 from flows.versions import VersionStore
 
+# under pytest-xdist (`make test`), the Prefect tests share one worker: one harness and one server a run
+pytestmark = pytest.mark.xdist_group("prefect")
+
 TOY = "flows.toylib:library"
 TABLES = ("reports", "references", "labels", "snippet_labels", "instances", "index_errors", "series",
           "snippet_slices", "rejections", "volumes")

@@ -18,6 +18,9 @@ import data_contracts as dc
 from flows import pipeline as pl
 from flows.toylib import make_toy_export
 
+# under pytest-xdist (`make test`), the Prefect tests share one worker: one harness and one server a run
+pytestmark = pytest.mark.xdist_group("prefect")
+
 TABLES = ("reports", "references", "labels", "snippet_labels", "instances", "index_errors", "series",
           "snippet_slices", "rejections")
 

@@ -17,10 +17,11 @@ from tests.test_index import rows_or_error
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO.parent / "shared" / "dicom-samples"
-pytestmark = pytest.mark.skipif(
+# under pytest-xdist (`make test`), this module's tests share one worker and its module-scoped fixtures
+pytestmark = [pytest.mark.skipif(
     not (SAMPLES / "README.md").is_file(),
     reason=f"real DICOM samples not found at {SAMPLES} (a checkout of the shared data beside the repo)",
-)
+), pytest.mark.xdist_group("index_samples")]
 
 GE = "neurolabusc+dcm_qa_ct__GE_tilt18.5_variable_spacing"
 PHILIPS = "neurolabusc+dcm_qa_ct__Philips_S2010_brain_5mm_axial"

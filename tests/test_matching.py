@@ -12,6 +12,9 @@ import data_contracts
 from dataset import matching
 from test_matching_synth import SeriesSpec, StudySpec, reference, report, write_export
 
+# under pytest-xdist (`make test`), this module's tests share one worker and its module-scoped fixtures
+pytestmark = pytest.mark.xdist_group("matching")
+
 STUDIES = [
     StudySpec("A1", "P1", date(2024, 3, 10), [
         SeriesSpec(1, "Topogram", kind="localizer", n=1),

@@ -12,7 +12,8 @@ import pytest
 import data_contracts
 from dataset import match_accuracy, matching
 
-pytestmark = pytest.mark.slow
+# under pytest-xdist (`make test`), this module's tests share one worker and its module-scoped fixtures
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("matching_phantom")]
 
 N_STUDIES, SEED, MATRIX = 16, 3, 32
 

@@ -24,6 +24,9 @@ from pathlib import Path
 import pytest
 import torch
 
+# under pytest-xdist (`make test`), this module's tests share one worker and its module-scoped fixtures
+pytestmark = pytest.mark.xdist_group("model_e2e")
+
 REPO = Path(__file__).resolve().parents[1]
 N_STUDIES = 100
 SEEDS = (0, 1)  # the targets hold on the mean of these runs (the module's docstring says why)

@@ -8,6 +8,9 @@ from safetensors.torch import load_file
 from model import evaluate, localize, train
 from test_model_data import make_tables
 
+# under pytest-xdist (`make test`), this module's tests share one worker and its module-scoped fixtures
+pytestmark = pytest.mark.xdist_group("model_train")
+
 torch.set_num_threads(1)
 
 CONFIG = {"crop_shape": [24, 32, 32], "spacing_mm": [3.0, 1.5, 1.5], "stem_channels": [8, 16], "batch_size": 4, "steps": 6, "warmup_steps": 2,

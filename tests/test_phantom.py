@@ -16,6 +16,9 @@ from pydicom.errors import InvalidDicomError
 from data_contracts.labels import CT_RATE_LABELS
 from dataset.phantom import generate_export
 
+# under pytest-xdist (`make test`), this module's tests share one worker and its module-scoped fixtures
+pytestmark = pytest.mark.xdist_group("phantom")
+
 N_STUDIES = 8
 MATRIX = 32
 SINGLE_FRAME_ATTRS = (

@@ -9,6 +9,9 @@ import pytest
 from dataset.phantom import generate_export
 from flows.cli import main
 
+# under pytest-xdist (`make test`), this module's tests share one worker and its module-scoped fixtures
+pytestmark = pytest.mark.xdist_group("phantom_query")
+
 
 @pytest.fixture(scope="module")
 def truth(tmp_path_factory):

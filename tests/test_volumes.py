@@ -13,6 +13,9 @@ import data_contracts
 from dataset import matching, splits, volumes
 from test_matching_synth import SeriesSpec, StudySpec, hu_field, reference, report, write_export
 
+# under pytest-xdist (`make test`), this module's tests share one worker and its module-scoped fixtures
+pytestmark = pytest.mark.xdist_group("volumes")
+
 STUDIES = [
     StudySpec("V1", "P1", date(2024, 1, 2), [SeriesSpec(3, "AX 2mm", n=24, spacing=2.0)]),
     StudySpec("V2", "P2", date(2024, 1, 3), [SeriesSpec(3, "AX 2mm rev", n=24, spacing=2.0, descending=True,
