@@ -32,7 +32,8 @@ def _item_pattern(range_op: str, range_kw: str) -> regex.Pattern:
         r"(?:(?P<s>\d{1,5})\s*[:;]\s*)?(?P<a>\d{1,5})"
         r"(?:(?<!/\s*\d{1,5})\s*/\s*(?P<cnt>\d{1,5})(?!\d|\s*/\s*\d|\s*:\s*\d)|\s+(?:of|von)\s+(?P<cnt2>\d{1,5})"
         r"|\s*\(\s*(?:of|von)\s+(?P<cnt4>\d{1,5})\s*\))?"
-        rf"(?:(?:{range_op})(?:\d{{1,5}}\s*:\s*)?(?:(?:s(?:e|er|eries?|erie[ns])?\.?\s*\d{{1,5}}\s*[/,]?|\d{{1,5}}\s*/)\s*(?=(?:{range_kw})))?(?:(?:{range_kw})\s*(?:-\s*)?)?"
+        rf"(?:(?:{range_op}|\][ \t]*(?:[-‐‑‒–—−]|to|through|bis)[ \t]*\[(?=\d{{1,5}}\s*:))(?:\d{{1,5}}\s*:\s*)?"
+        rf"(?:(?:s(?:e|er|eries?|erie[ns])?\.?\s*\d{{1,5}}\s*[/,-]?|\d{{1,5}}\s*/)\s*(?=(?:{range_kw})))?(?:(?:{range_kw})\s*(?:-\s*)?)?"
         rf"(?P<b>\d{{1,5}})(?:\s*/\s*(?P<cnt3>\d{{1,5}}))?)?",
         regex.IGNORECASE | regex.VERBOSE,
     )

@@ -5635,3 +5635,46 @@ _RUN_ON_TEXT = ("BEFUND AUSGEPRAEGTES LUNGENEMPHYSEM BDS MIT OL-BETONUNG GROSSE 
 ])
 def test_sixty_ninth_review_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+# seventieth review (stop 60): rounds 97 and 98 of 32 blind reports (numbers beside the image citations that are no
+# images: technique, dose, windows, table positions; citations in viewers' syntaxes)
+@pytest.mark.parametrize("text, want", [
+    # a dot between series and image after an image word, as some viewers copy them
+    ("Pleura: Small right anterior pneumothorax (img 3.41). Fractures of the 4th to 6th ribs (img 2.55, img 2.63). "
+     "Sternal fracture (img 601.34).", [(3, 41, None, False), (2, 55, None, False), (2, 63, None, False),
+                                        (601, 34, None, False)]),
+    ("Befund: Traktionsbronchiektasen (Ima 4.233, Ima 4.251), in Bauchlage persistierend (Ima 8.14).",
+     [(4, 233, None, False), (4, 251, None, False), (8, 14, None, False)]),
+    # not a slice thickness, a one-digit decimal or a month
+    ("Technique: axial images 0.625 and 1.25 mm. Compared with Bild 10.2023. Nodule image 2.5 cm from the pleura.", []),
+    # a range between two compact or two bracketed references
+    ("Befund: Thromben in den Segmentarterien des linken Unterlappens (S4-B104 bis S4-B131).", [(4, 104, 131, False)]),
+    ("Befund: Konsolidierung mit positivem Aerobronchogramm über [4:88]–[4:126]. Begleitende Milchglasveränderungen.",
+     [(4, 88, 126, False)]),
+    # the prior year's exam named in the bracket
+    ("Befund: Bronchiektasen im Mittellappen (Se 3, Bild-Nr. 140; im Vorjahr an gleicher Stelle unauffällig, Se 3, "
+     "Bild-Nr. 137).", [(3, 140, None, False), (3, 137, None, True)]),
+    # two reformats' series numbers are no series and image
+    ("Technique: axial (series 2), lung (series 3), sagittal and coronal MPRs (series 601/602).\nFindings: nodule "
+     "(series 3, image 45).", [(3, 45, None, False)]),
+    ("Technik: MPR koronar/sagittal (Se. 601/602), VRT (Se. 700).\nBefund: Stenose (Se. 3, Bild 45).",
+     [(3, 45, None, False)]),
+])
+def test_seventieth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # one heading for pleura and pericardium: a bare effusion is both's, unless it names its side or its organ
+    ("Pleura/Perikard: Kein Erguss.", "Pleural effusion", "absent"),
+    ("Pleura/Perikard: Kein Erguss.", "Pericardial effusion", "absent"),
+    ("Perikard und Pleura: kein Erguss.", "Pleural effusion", "absent"),
+    ("Pleura/pericardium: No effusion.", "Pleural effusion", "absent"),
+    ("Pleura/pericardium: No effusion.", "Pericardial effusion", "absent"),
+    ("Pleura/Perikard: Kleiner Erguss rechts.", "Pericardial effusion", "not_mentioned"),
+    # a top-normal heart without a verb
+    ("Heart top-normal in size. No pericardial effusion.", "Cardiomegaly", "absent"),
+])
+def test_seventieth_review_labels(text, label, value):
+    assert _labels(text)[label] == value
