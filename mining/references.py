@@ -32,8 +32,7 @@ def _item_pattern(range_op: str, range_kw: str) -> regex.Pattern:
         r"(?:(?P<s>\d{1,5})\s*[:;]\s*)?(?P<a>\d{1,5})"
         r"(?:(?<!/\s*\d{1,5})\s*/\s*(?P<cnt>\d{1,5})(?!\d|\s*/\s*\d|\s*:\s*\d)|\s+(?:of|von)\s+(?P<cnt2>\d{1,5})"
         r"|\s*\(\s*(?:of|von)\s+(?P<cnt4>\d{1,5})\s*\))?"
-        rf"(?:(?:{range_op}|\][ \t]*(?:[-‐‑‒–—−]|to|through|bis)[ \t]*\[(?=\d{{1,5}}\s*:))(?:\d{{1,5}}\s*:\s*)?"
-        rf"(?:(?:s(?:e|er|eries?|erie[ns])?\.?\s*\d{{1,5}}\s*[/,-]?|\d{{1,5}}\s*/)\s*(?=(?:{range_kw})))?(?:(?:{range_kw})\s*(?:-\s*)?)?"
+        rf"(?:(?:{range_op})(?:\d{{1,5}}\s*:\s*)?(?:(?:s(?:e|er|eries?|erie[ns])?\.?\s*\d{{1,5}}\s*[/,-]?|\d{{1,5}}\s*/)\s*(?=(?:{range_kw})))?(?:(?:{range_kw})\s*(?:-\s*)?)?"
         rf"(?P<b>\d{{1,5}})(?:\s*/\s*(?P<cnt3>\d{{1,5}}))?)?",
         regex.IGNORECASE | regex.VERBOSE,
     )
@@ -199,8 +198,9 @@ class Matcher:
         return _joined_ranges(text, _counts_as_series(text, out))
 
 
-#: Between two references that are a range's ends: "Im 45/Se 4 through Im 88/Se 4"
-_RANGE_BETWEEN = regex.compile(r"[ \t]*(?:through|thru|to|until|bis|[-\u2013\u2014])[ \t]*", regex.IGNORECASE)
+#: Between two references that are a range's ends: "Im 45/Se 4 through Im 88/Se 4", "[4:88]–[4:126]"
+_RANGE_BETWEEN = regex.compile(r"[ \t]*(?:through|thru|to|until|bis|[-\u2013\u2014])[ \t]*"
+                               r"|\][ \t]*(?:through|thru|to|until|bis|[-\u2013\u2014])[ \t]*\[", regex.IGNORECASE)
 
 
 def _joined_ranges(text: str, rows: list[RawRef]) -> list[RawRef]:

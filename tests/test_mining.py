@@ -5652,6 +5652,7 @@ def test_sixty_ninth_review_labels(text, label, value):
     ("Befund: Thromben in den Segmentarterien des linken Unterlappens (S4-B104 bis S4-B131).", [(4, 104, 131, False)]),
     ("Befund: Konsolidierung mit positivem Aerobronchogramm über [4:88]–[4:126]. Begleitende Milchglasveränderungen.",
      [(4, 88, 126, False)]),
+    ("Findings: nodules [4:88] - [5:126].", [(4, 88, None, False), (5, 126, None, False)]),
     # the prior year's exam named in the bracket
     ("Befund: Bronchiektasen im Mittellappen (Se 3, Bild-Nr. 140; im Vorjahr an gleicher Stelle unauffällig, Se 3, "
      "Bild-Nr. 137).", [(3, 140, None, False), (3, 137, None, True)]),
