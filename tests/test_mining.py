@@ -5679,3 +5679,22 @@ def test_seventieth_review_references(text, want):
 ])
 def test_seventieth_review_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+# seventy-first review (stop 60): rounds 99 and 100 of 32 blind reports (the findings' words used for other organs,
+# other exams, the history and recommendations)
+@pytest.mark.parametrize("text, label, value", [
+    # a healed fracture is consolidated bone, not lung
+    ("Findings: Old consolidated (healed) fractures of the right 8th and 9th ribs.", "Consolidation", "not_mentioned"),
+    # calcified plaque with another kind
+    ("Findings: Calcified and mixed plaque in the aortic arch.", "Arterial wall calcification", "present"),
+    ("Dense calcified and mixed plaque in the proximal LAD.", "Arterial wall calcification", "not_mentioned"),
+    # a devices heading followed by a negation is no device
+    ("Support devices: No lines or tubes in the chest.", "Medical material", "absent"),
+    ("Support devices: Right PICC with its tip in the SVC.", "Medical material", "present"),
+    # the coronaries "with" calcified plaques
+    ("Herz normal groß. Aorta und Koronarien mit Kalkplaques.", "Coronary artery wall calcification", "present"),
+    ("Koronarien ohne Verkalkungen.", "Coronary artery wall calcification", "absent"),
+])
+def test_seventy_first_review_labels(text, label, value):
+    assert _labels(text)[label] == value
