@@ -5695,6 +5695,10 @@ def test_seventieth_review_labels(text, label, value):
     # the coronaries "with" calcified plaques
     ("Herz normal groß. Aorta und Koronarien mit Kalkplaques.", "Coronary artery wall calcification", "present"),
     ("Koronarien ohne Verkalkungen.", "Coronary artery wall calcification", "absent"),
+    # another organ's heading with its side
+    ("Befund: Mamma rechts: 9 mm Rundherd.", "Lung nodule", "not_mentioned"),
+    ("Findings: Breast left: 9 mm nodule.", "Lung nodule", "not_mentioned"),
+    ("Befund: Lunge rechts: 9 mm Rundherd.", "Lung nodule", "present"),
 ])
 def test_seventy_first_review_labels(text, label, value):
     assert _labels(text)[label] == value
