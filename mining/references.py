@@ -199,8 +199,8 @@ class Matcher:
 
 
 #: Between two references that are a range's ends: "Im 45/Se 4 through Im 88/Se 4", "[4:88]–[4:126]"
-_RANGE_BETWEEN = regex.compile(r"[ \t]*(?:through|thru|to|until|bis|[-\u2013\u2014])[ \t]*"
-                               r"|\][ \t]*(?:through|thru|to|until|bis|[-\u2013\u2014])[ \t]*\[", regex.IGNORECASE)
+_RANGE_WORD = r"[ \t]*(?:through|thru|to|until|bis|[-\u2013\u2014])[ \t]*"
+_RANGE_BETWEEN = regex.compile(rf"{_RANGE_WORD}|\]{_RANGE_WORD}\[", regex.IGNORECASE)
 
 
 def _joined_ranges(text: str, rows: list[RawRef]) -> list[RawRef]:
