@@ -63,6 +63,65 @@ def repair_ocr_references(text: str) -> str:
     return _OCR_TOKEN.sub(one, text)
 
 
+def _slips(word: str) -> set[str]:
+    """`word` typed with one slip: two neighbouring letters swapped, one left out, or one doubled or added."""
+    letters = "abcdefghijklmnopqrstuvwxyzäöü"
+    out = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
+    out |= {word[:i] + word[i + 1:] for i in range(len(word))}
+    out |= {word[:i] + c + word[i:] for i in range(len(word) + 1) for c in letters}
+    return out
+
+
+#: The citation words a typed report slips on ("seires 4 imgae 212", "(Sereie 3, Bidl 42)", "sries 5 image 60"), each
+#: with the words of its own length that the reference rules read, by family: a slip is mended to the one of its length
+#: (padded with a blank after it where it is longer than all)
+_TYPO_WORDS = {"series": ("series", "serie"), "image": ("image", "images"), "bild": ("bild", "bilder")}
+_TYPO_MENDED = {"series": {4: "ser.", 5: "serie", 6: "series"}, "image": {4: "img.", 5: "image", 6: "images"},
+                "bild": {3: "Bi ", 4: "bild", 5: "bild ", 6: "bilder"}}
+#: real words one slip from a citation word, and the words the rules read already
+_NOT_SLIPS = {"serie", "series", "serien", "seriell", "sories", "sires", "seres", "image", "images", "imaged", "imager",
+              "imagen", "imago", "mage", "bild", "bilde", "bilder", "bildern", "bildes", "build", "bilds", "bildet", "blid",
+              "bilden", "bilt"}
+_SLIP_FAMILY = {slip: family for family, words in _TYPO_WORDS.items() for word in words for slip in _slips(word)
+                if (len(slip) >= 4 or slip == "bld") and slip not in _NOT_SLIPS}
+_SLIP = re.compile(r"\b([^\W\d_]{3,7})(?=[ \t]*[.:#]?[ \t]*\d{1,5}(?![\d.,]*[ \t]*(?:mm|cm|ml|%|x\b|×)))")
+#: the other citation word beside it, with its number: "(Sereie 3, Bild 42)", "(Bidl 160 Se.4)"
+_PARTNER = {"series": re.compile(r"(?i)\b(?:images?|img|ima|im|bild(?:er)?|bi|b|slices?|sl)\b\.?[ \t]*[:#]?[ \t]*\d"),
+            "image": re.compile(r"(?i)\b(?:series|serie|ser|se|sr|s)\b\.?[ \t]*:?[ \t]*\d")}
+_PARTNER["bild"] = _PARTNER["image"]
+
+
+def repair_citation_slips(text: str) -> str:
+    """`text` with one-slip misspellings of "series", "image" and "Bild" mended where a number follows and the other
+    citation word with its number (or its own slip) stands beside it ("seires 4 imgae 212" -> "series 4 image 212",
+    "(Sereie 3, Bidl 42)" -> "(Series 3, Bild 42)"); the same length: a slip is mended to its family's word of its
+    length, the rules' short form ("sries 5" -> "serie 5", "imge 88" -> "img. 88", "Bld 220" -> "Bi  220") or the
+    longest word and a blank ("imagees 4" -> "images  4")."""
+    found = {m.start(): (m, _SLIP_FAMILY[m.group(1).lower()]) for m in _SLIP.finditer(text)
+             if m.group(1).lower() in _SLIP_FAMILY}
+    if not found:
+        return text
+    parts, last = [], 0
+    for start, (m, family) in found.items():
+        near = text[max(0, start - 30):m.end() + 40]
+        if _PARTNER[family].search(near) is None and not any(
+                abs(other - start) <= 40 and fam != family for other, (_, fam) in found.items()):
+            continue
+        word = m.group(1)
+        mended = _TYPO_MENDED[family].get(len(word)) or _TYPO_MENDED[family][6] + " " * (len(word) - 6)
+        if len(mended) != len(word):  # shorter than any word of its family
+            continue
+        if word.isupper():
+            mended = mended.upper()
+        elif word[0].isupper():
+            mended = mended[0].upper() + mended[1:]
+        elif mended[0].isupper():
+            mended = mended[0].lower() + mended[1:]
+        parts += [text[last:start], mended]
+        last = m.end()
+    return "".join(parts) + text[last:] if parts else text
+
+
 #: Punctuation a German speech recognition wrote out as the words dictated ("... 9 x 8 mm Komma Serie 4 Bild 63 Punkt
 #: Spikulierte Randkontur ... neuer Absatz"): a mark closing what stands before it, or opening what follows
 _SPOKEN_CLOSE = {"Punkt": ".", "Komma": ",", "Doppelpunkt": ":", "Klammer zu": ")"}
@@ -365,6 +424,7 @@ def clean_text(text: str | bytes | None) -> str:
     if "\n" not in text.strip() and text.count(" | ") >= 3:
         text = _PIPE_BREAK.sub("\n", text)  # an export's line breaks as " | " (no table is one line): same length
     text = repair_ocr_references(text)
+    text = repair_citation_slips(text)
     if "Punkt" in text or "Komma" in text:
         text = spoken_punctuation(text)
     text = spoken_numbers(text)

@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mining.mine import mine_report
-from mining.text_clean import clean_text
+from mining.text_clean import clean_text, repair_citation_slips
 
 
 def test_hl7_formatted_text_becomes_lines_and_its_delimiters_themselves():
@@ -116,6 +116,31 @@ def test_ocr_letters_for_digits_in_image_references_are_digits_again():
 def test_letters_that_are_no_ocr_digits_stay():
     for text in ("T1O weighted", "Serie IO", "Bild S3", "Image Ol", "Bilder und Befunde", "LI0 station", "im 1O"):
         assert clean_text(text) == text
+
+
+def test_a_citation_word_typed_with_one_slip_is_mended_in_place():
+    cases = {
+        "(seires 4 imgae 212, 230)": "(series 4 image 212, 230)",
+        "(Sereie 3, Bild 42)": "(Series 3, Bild 42)",
+        "(Serie 5, Bidl 38), (Se 5 Bld 220)": "(Serie 5, Bild 38), (Se 5 Bi  220)",
+        "(sries 5 image 60, 74)": "(serie 5 image 60, 74)",
+        "(Bidl 160 Se.4)": "(Bild 160 Se.4)",
+        "(series 3 imagee 102)": "(series 3 images 102)",
+        "SEIRES 3 IMGAE 4": "SERIES 3 IMAGE 4",
+    }
+    for text, want in cases.items():
+        assert clean_text(text) == want
+
+
+def test_words_one_slip_from_a_citation_word_stay_without_the_other_word_or_when_real():
+    for text in ("sereis 3 mm apart", "imgae 45", "mild 3 mm, image 4", "build 3 of series 4",
+                 "auf den Bildern 45-50 der Serie 3", "the imaged 3 series 4", "Serie 3, Bilder 45"):
+        assert clean_text(text) == text
+
+
+@given(st.text(alphabet="seriagmbldSIEB 0123456789,()", max_size=60))
+def test_mending_slips_keeps_the_length(text):
+    assert len(repair_citation_slips(text)) == len(text)
 
 
 def test_dictated_german_punctuation_becomes_marks_of_the_same_length():
