@@ -28,6 +28,8 @@ _SERIES_BEFORE = regex.compile(r"\b(?:series|serien|serie|ser|se|sequence|seq)\.
 _COMPARED = regex.compile(r"(?:[<>=≥≤]|\bthan|\bals)[ \t]*$", regex.IGNORECASE)
 _WORD_BEFORE = regex.compile(r"([\w.\-/]*)\Z")
 _LETTER_ITEM = regex.compile(r"[a-h]\)[ \t]")
+#: A sign after a finding, "(-)" or "(+)" ("Emph. (-)", "Ao-Skl. (+)"): it belongs to the sentence before it.
+_SIGN_MARK = regex.compile(r"\([ \t]*[-–−+][ \t]*\)")
 #: A day and month without a year ("VU 10.09."), and a series, an image or a size right after it: "(aktuell Se 3/Bi 62, VU 10.09.
 #: Se 3/Bi 58)", "am 06.05. 38 mm (Se 201 Bild 412)", "Restpneumothorax vom 07.05. (Se 3 Bild 95)" label the image with its
 #: exam's date and go on.
@@ -115,6 +117,8 @@ class Splitter:
                     continue
                 if _DAY_MONTH.fullmatch(wb) and _REF_NEXT.match(text, j):
                     continue
+            if nxt == "(" and _SIGN_MARK.match(text, j):
+                continue
             if (nxt.isupper() or nxt.isdigit() or nxt in "-•*([\"'" or "\n" in text[e:j] or (all_lower and nxt.isalpha())
                     or _LETTER_ITEM.match(text, j)):  # "... consolidation. a) Bronchiectasis": a lettered item
                 cuts.append(e)

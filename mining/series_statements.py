@@ -144,8 +144,10 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:serie|se\.)|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
     r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?series|"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben)\s+(?:jeweils\s+(?:(?:in|der|von|zu|aus)\s+(?:der\s+)?)?|"
-    r"(?:in|der|von|zu)\s+(?:der\s+)?)(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*serie|"
+    # or after "laut": "Bildnummern lt. Serie 2", "Angaben Ima-Nr. der axialen Serie 5"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben|angaben\s+(?:ima|img|bild)-?nrn?\.)\s+"
+    r"(?:jeweils\s+(?:(?:in|der|von|zu|aus)\s+(?:der\s+)?)?|(?:in|der|von|zu|lt\.|laut|gem\.|gemäß)\s+(?:der\s+)?)"
+    r"(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*serie|"
     # or with an aside for a verb: "Bildangaben, sofern nicht anders vermerkt, Serie 4", "Bildnummern im Text – soweit
     # nicht anders genannt – Serie 5"
     r"(?:bildangaben|bildnummern|schichtangaben|image\s+numbers)(?:\s+(?:im\s+(?:text|befund)|in\s+the\s+(?:text|report)))?"

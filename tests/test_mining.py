@@ -5702,3 +5702,79 @@ def test_seventieth_review_labels(text, label, value):
 ])
 def test_seventy_first_review_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+# seventy-second review (stop 61): rounds 101 to 104 of 64 blind reports (typed reports with typos; terse reports
+# written in abbreviations)
+@pytest.mark.parametrize("text, want", [
+    # a citation word typed with one slip, beside the other citation word
+    ("Filling defects in the posterior basal arteries (seires 4 imgae 212, 230).", [(4, 212, None, False),
+                                                                                  (4, 230, None, False)]),
+    ("Nodule unchanged (Sereis 3 image 48). Groundglass opacities (sries 5 image 60, 74).",
+     [(3, 48, None, False), (5, 60, None, False), (5, 74, None, False)]),
+    ("Befund: Tumor 2,1 x 1,6 cm (Sereie 3, Bild 42), Fibrose (Serie 5, Bidl 38), Dystelektase (Se 5 Bld 220).",
+     [(3, 42, None, False), (5, 38, None, False), (5, 220, None, False)]),
+    ("Destruktion im linken Oberlappen (Serei 4 Bild 62); Material im Unterlappenbronchus (Bidl 160 Se.4).",
+     [(4, 62, None, False), (4, 160, None, False)]),
+    # no slip without the other citation word, nor a real word one slip away
+    ("Findings: sereis 3 mm apart, build 3 of series 4. Auf den Bildern 45-50 der Serie 3.", [(3, 45, 50, False)]),
+    # a clock time in brackets after the finding was told to someone
+    ("Befund mit Stationsarzt ITS 2 besprochen (15:50). Findings discussed with Dr. Smith (02:10).", []),
+    ("The previously discussed nodule (4:88) is stable.", [(4, 88, None, False)]),
+    # the prior's measurement 'voraufgehend'
+    ("Rundherd im Mittellappen unverändert (Serie 5, Bild 97), voraufgehend ebenfalls 4 mm (Serie 5, Bild 95).",
+     [(5, 97, None, False), (5, 95, None, True)]),
+    # the series named after 'laut' or after 'Angaben Ima-Nr.'
+    ("Technik: Bildnummern lt. Serie 2 (Thorax WT/Lunge).\nBefund: Pneumothorax (Bild 28).", [(2, 28, None, False)]),
+    ("Technik: 1,5 mm; Angaben Ima-Nr. der axialen Serie 5.\nBefund: LK 4L 8 mm (Ima 96).", [(5, 96, None, False)]),
+])
+def test_seventy_second_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # English short forms
+    ("FINDINGS: Lungs: mild CLE, o/w clear.", "Emphysema", "present"),
+    ("FINDINGS: Ao calc.", "Arterial wall calcification", "present"),
+    ("FINDINGS: LAD calc.", "Coronary artery wall calcification", "present"),
+    ("FINDINGS: Heart nl sz, no peric eff.", "Cardiomegaly", "absent"),
+    ("FINDINGS: Heart nl sz, no peric eff.", "Pericardial effusion", "absent"),
+    ("FINDINGS: No PE/PTX/eff.", "Pleural effusion", "absent"),
+    ("FINDINGS: Small L eff (im 215).", "Pleural effusion", "present"),
+    ("FINDINGS: Eff. dose 2 mSv.", "Pleural effusion", "not_mentioned"),
+    ("FINDINGS: RUL 4mm nod (3/45) stbl.", "Lung nodule", "present"),
+    ("FINDINGS: Patchy consol LLL.", "Consolidation", "present"),
+    ("FINDINGS: ?consol RLL.", "Consolidation", "uncertain"),
+    ("FINDINGS: mild traction BE (im 225).", "Bronchiectasis", "present"),
+    ("FINDINGS: THERE MAY BE A SMALL CYST.", "Bronchiectasis", "not_mentioned"),
+    ("FINDINGS: No mediast LAD. Mild LAD coronary calcification.", "Lymphadenopathy", "absent"),
+    ("FINDINGS: Mild BWT.", "Peribronchial thickening", "present"),
+    ("FINDINGS: Smooth septal thick bilat.", "Interlobular septal thickening", "present"),
+    ("FINDINGS: Small HH.", "Hiatal hernia", "present"),
+    ("FINDINGS: TIB RLL.", "Lung opacity", "present"),
+    ("FINDINGS: Mucus plugging (IMG 102, IMG 110).", "Lung opacity", "not_mentioned"),
+    ("FINDINGS: Effusion -ve.", "Pleural effusion", "absent"),
+    # German short forms
+    ("Befund: Zentrilob. Emph. OL-betont bds.", "Emphysema", "present"),
+    ("Befund: Emph. (-). Kein Pneu.", "Emphysema", "absent"),
+    ("Befund: LAP (-).", "Lymphadenopathy", "absent"),
+    ("Befund: Mäßige Ao-Skl., Koro-Kalk RIVA.", "Arterial wall calcification", "present"),
+    ("Befund: Mäßige Ao-Skl., Koro-Kalk RIVA.", "Coronary artery wall calcification", "present"),
+    ("Befund: Schmaler Pl.-Erg. re. (max. 8 mm), li. kein Erg.", "Pleural effusion", "present"),
+    ("Befund: Kein Infiltr./Erg./Pneu.", "Pleural effusion", "absent"),
+    ("Befund: Herz nicht vergr., kein Perik.-Erg.", "Pericardial effusion", "absent"),
+    ("Befund: Herz deutlich vergr., LA/LV betont.", "Cardiomegaly", "present"),
+    ("Befund: RF OL re. apikal, solide, 6 mm (3/45).", "Lung nodule", "present"),
+    ("Befund: Leber: keine RF.", "Lung nodule", "not_mentioned"),
+    ("Befund: Glatte ILS-Verdickung bds., MG perihilär.", "Lung opacity", "present"),
+    ("Befund: Glatte ILS-Verdickung bds., MG perihilär.", "Interlobular septal thickening", "present"),
+    ("Befund: Keilförmige Konsol. UL re.", "Consolidation", "present"),
+    ("Befund: Kompressionsatel. UL bds.", "Atelectasis", "present"),
+    ("Befund: Zyl. BE OL bds. Traktionsbronchiekt. UL.", "Bronchiectasis", "present"),
+    ("Befund: Geringe BW-Verdickung UL bds.", "Peribronchial thickening", "present"),
+    ("Befund: Kleine axiale HH.", "Hiatal hernia", "present"),
+    ("Befund: UL-Konsolidierung, mgl. Infiltrat.", "Lung opacity", "uncertain"),
+    ("Befund: Perikard Erguss.", "Pericardial effusion", "present"),
+])
+def test_seventy_second_review_labels(text, label, value):
+    assert _labels(text)[label] == value
