@@ -29,6 +29,9 @@ _COMPARED = regex.compile(r"(?:[<>=≥≤]|\bthan|\bals)[ \t]*$", regex.IGNORECA
 _WORD_BEFORE = regex.compile(r"([\w.\-/]*)\Z")
 _LETTER_ITEM = regex.compile(r"[a-h]\)[ \t]")
 #: A sign after a finding, "(-)" or "(+)" ("Emph. (-)", "Ao-Skl. (+)"): it belongs to the sentence before it.
+#: A line that goes on with the one before: indented, or opening with a bracket or a lower-case word after a comma
+_GOES_ON = regex.compile(r"[ \t]{2,}\S|[ \t]*[(\[]")
+_STOP = regex.compile(r"[.!?](?=[ \t])")
 _SIGN_MARK = regex.compile(r"\([ \t]*[-–−+][ \t]*\)")
 #: A day and month without a year ("VU 10.09."), and a series, an image or a size right after it: "(aktuell Se 3/Bi 62, VU 10.09.
 #: Se 3/Bi 58)", "am 06.05. 38 mm (Se 201 Bild 412)", "Restpneumothorax vom 07.05. (Se 3 Bild 95)" label the image with its
@@ -77,10 +80,11 @@ class Splitter:
         n = len(text)
         cuts: list[int] = []
         all_lower = text.islower()  # dictation typed without capitals: a lower-case word may start a sentence
+        by_line = text.count("\n") >= 3 and self._unpunctuated_lines(text)
         for m in _CAND.finditer(text):
             e = m.end()
             if m.group(0) == "\n":
-                if self._newline_splits(text, m.start(), german):
+                if (by_line and not _GOES_ON.match(text, m.end())) or self._newline_splits(text, m.start(), german):
                     cuts.append(e)
                 continue
             # sentence punctuation: look at the word before and the text after
@@ -137,6 +141,34 @@ class Splitter:
                 spans.append((s, e))
             prev = c
         return spans
+
+    def _unpunctuated_lines(self, text: str) -> bool:
+        """Is `text` typed a statement a line without punctuation ("no effusion no pneumothorax\nmild emphysema ...")?
+        Four lines or more, none holding a full stop that ends a sentence (an abbreviation's may: "Dr. med.", "Z.n.",
+        "v.a."), at most one in five a question or exclamation ("lae? infiltrat?"): then every line ends a sentence."""
+        lines = [line.strip() for line in text.split("\n") if line.strip()]
+        asked = len(lines) // 5
+        if len(lines) < 4:
+            return False
+        for line in lines:
+            marks = [m.start() for m in _STOP.finditer(line)] + ([len(line) - 1] if line[-1] in ".!?" else [])
+            for i in marks:
+                if line[i] != "." :
+                    asked -= 1
+                    if asked < 0:
+                        return False
+                    break
+                if not self._abbrev_stop(line, i):
+                    return False
+        return True
+
+    def _abbrev_stop(self, line: str, i: int) -> bool:
+        """May the mark at line[i] be an abbreviation's full stop ("Dr.", "z.n.", "J.", "bzw.", "gez.", "Prim.")? Any word of
+        five letters or fewer may be one here: a text that ends its sentences with full stops ends some after longer words."""
+        if line[i] != ".":
+            return False
+        wb, stem = self._abbrev_before(line, i)
+        return stem in self.abbrevs or len(stem) <= 5 or "." in stem or stem.isdigit()
 
     def _abbrev_before(self, text: str, dot: int) -> tuple[str, str]:
         """The word before the full stop at `dot` (lower case) and the abbreviation it may be: the word, or in

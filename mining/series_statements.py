@@ -65,7 +65,7 @@ _SERIES_CORRECTED = regex.compile(
 #: "Se."/"Ser."/"S." for a series word: where a text has neither it nor "serie" (nor "Bildangaben Se 3"), it names no
 #: series for its images.
 _SE_DOT = re.compile(r"\b[Ss](?:[Ee][Rr]?)?\.")
-_SE_NAMED = re.compile(r"(?i:bildangaben|bildnummern)\s*:?\s*[Ss][Ee]\b")
+_SE_NAMED = re.compile(r"(?i:bildangaben|bildnummern)\s*:?\s*[Ss][Ee]\b|(?i:\b(?:ima|image|img)\s+nos?\.?(?:\s*\(\s*\#\s*\))?\s*=)")
 
 #: A series named as the rule with its exceptions: "(axial series 4 unless stated)", "Serie 2, soweit nicht anders
 #: angegeben", "Sl.-Nummer in Lungenfenster (Serie 6), wenn nicht andere angegeben".
@@ -138,6 +138,8 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:bildangaben|bildnummern)\s*:?\s*(?:serie|ser\.?|se\.?)(?=\s*\d)|"
     # or with an equals sign: "BILDNR. = SERIE 2 (WEICHTEILFENSTER)"
     r"(?:bildnr\.?|bildnummern?|bildangaben|image\s+nos?\.?|image\s+numbers?)\s*=\s*(?:serie|series|se\.?)(?=\s*\d)|"
+    # or what the series shows first: "IMA nos = axial 1 mm CTPA (Se 3)", "Image nos (#) = axial lung series 6"
+    r"(?:ima|image|img)\s+nos?\.?(?:\s*\(\s*\#\s*\))?\s*=\s*(?:(?:\d+[.,]?\d*|[\w-]+)\s+){1,5}?(?:\(\s*)?(?:series|se\.?)(?=\s*\d)|"
     # the exam's, without a verb: "Bildangaben akt. Unters. Serie 4 (Lunge 1,5mm)", "Bildnummern der aktuellen
     # Untersuchung: Serie 3"
     r"(?:bildangaben|bildnummern|schichtangaben)\s+(?:der\s+)?(?:akt\.|aktuellen?)\s*(?:unters\.|untersuchung)\s*:?\s*"

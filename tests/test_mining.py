@@ -3306,7 +3306,8 @@ def test_twenty_second_review_headers_open_the_findings(header, section):
     ("FINDINGS:\n1. RLL solid nodule, S2 I187, mean diameter 5.8 mm. Previously 5.6 mm (S2 I183).",
      [(2, 187, None, False), (2, 183, None, True)]),
     ("FINDINGS:\nMinimal atelectasis in the lingula S2 I158-I165. No consolidation.", [(2, 158, 165, False)]),
-    ("FINDINGS:\nNodule s2 i187.", []),
+    # in lower case too, since stop 61 (reports typed without capitals write them so: `compact_lower`)
+    ("FINDINGS:\nNodule s2 i187.", [(2, 187, None, False)]),
     # pair columns headed in brackets, their cells in brackets
     ("TARGET LESIONS              Baseline       (se/im)   Nadir        (se/im)   Current      (se/im)\n"
      "T1 RUL mass                 42 mm          (3/67)    21 mm        (3/71)    24 mm        (3/70)\n"
@@ -5777,4 +5778,67 @@ def test_seventy_second_review_references(text, want):
     ("Befund: Perikard Erguss.", "Pericardial effusion", "present"),
 ])
 def test_seventy_second_review_labels(text, label, value):
+    assert _labels(text)[label] == value
+
+
+# seventy-third review (stop 61): rounds 105 to 108 of 64 blind reports (terse reports in other hospitals' short forms;
+# reports typed without punctuation)
+@pytest.mark.parametrize("text, want", [
+    # the series a statement names before its number in brackets, or after "(#) ="
+    ("Tech: CTPA 50 mL. IMA nos = axial 1 mm CTPA (Se 3).\nFindings: Small L effus (IMA 188).", [(3, 188, None, False)]),
+    ("Tech: WB CT. Image nos (#) = axial lung series 6 unless stated.\nPTX: Sm L ant PTX (#60). Haemothorax (#170 ser 4). "
+     "Flail seg (#48 ser 7 cor).", [(6, 60, None, False), (4, 170, None, False), (7, 48, None, False)]),
+    # a key images list's numbers are no images
+    ("KEY IMAGES:\n#1 SE:3 IM:45\n#2  Se 3 / Sl 72", [(3, 45, None, False), (3, 72, None, False)]),
+    # 'bl' (baseline) after the semicolon of a bracket
+    ("T1 RLL nodule 14 / 21 (ser 3, im 188; bl ser 3, im 190)", [(3, 188, None, False), (3, 190, None, True)]),
+    # blood pressures and a clock time the result was told at
+    ("HX: BP 190/105 R arm, 150/90 L.\nHOT REPORT (20:14, verbal to TTL): L PTX (S4 I20).", [(4, 20, None, False)]),
+    # series and image in lower case
+    ("ground glass 11 mm left lower lobe s5 i190 pure ground glass", [(5, 190, None, False)]),
+    ("loculated effusion s4 i77 to i95 raises concern for empyema", [(4, 77, 95, False)]),
+    ("klammernahtreihe am bronchusstumpf s3/b58 unauffällig", [(3, 58, None, False)]),
+    ("segmentbronchus s6 b6a frei", []),
+    # a report typed a statement a line, without punctuation: the comparison's line scopes over no other line
+    ("ct chest\ncomparison ct chest 11/08/2023\nfindings nodule rll se 3 im 188 stable\nno effusion\nmild emphysema",
+     [(3, 188, None, False)]),
+])
+def test_seventy_third_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # English words cut short
+    ("FINDINGS: Heart: nml size. No pericard effus.", "Cardiomegaly", "absent"),
+    ("FINDINGS: Nil pericard/pleural effus.", "Pericardial effusion", "absent"),
+    ("FINDINGS: Nil pericard/pleural effus.", "Pleural effusion", "absent"),
+    ("FINDINGS: Mild centrilobular emphys upper lobes.", "Emphysema", "present"),
+    ("FINDINGS: Subseg atelec LLL base.", "Atelectasis", "present"),
+    ("FINDINGS: Dense consolid RLL.", "Consolidation", "present"),
+    ("FINDINGS: Mild cardiomeg.", "Cardiomegaly", "present"),
+    ("FINDINGS: Coronary calcif LAD ++.", "Coronary artery wall calcification", "present"),
+    ("FINDINGS: Coronary calcif LAD ++.", "Arterial wall calcification", "not_mentioned"),
+    ("FINDINGS: Mild arch calcif.", "Arterial wall calcification", "present"),
+    ("FINDINGS: No lymphadenop by size criteria.", "Lymphadenopathy", "absent"),
+    ("FINDINGS: Nil discrete pulm nodule.", "Lung nodule", "absent"),
+    ("FINDINGS: Lines/tubes: Nil (pre chest tube).", "Medical material", "absent"),
+    # German words cut short
+    ("Befund: Herz n. vergr., kein Perikarderg.", "Cardiomegaly", "absent"),
+    ("Befund: Mediast.: LK n. vergr.", "Lymphadenopathy", "absent"),
+    ("Befund: Herz: Kardiomeg. global.", "Cardiomegaly", "present"),
+    ("Befund: Pleura: Pleuraerg. li. ca. 2,5 cm.", "Pleural effusion", "present"),
+    ("Befund: Bronchialwandverdick. bds.", "Peribronchial thickening", "present"),
+    ("Befund: Interlob. Septenverdick. bds.", "Interlobular septal thickening", "present"),
+    ("Befund: Re.: kleinfl. Dystel. basal.", "Atelectasis", "present"),
+    ("Befund: Herz: Größe regelr., Perikard o.B.", "Pericardial effusion", "absent"),
+    ("Befund: Herz: Größe regelr., Perikard o.B.", "Cardiomegaly", "absent"),
+    ("Befund: Mediastinum/Hili: keine LK-Vergr.", "Lymphadenopathy", "absent"),
+    ("Befund: Erg. bds. (-), Perikarderg. (-).", "Pleural effusion", "absent"),
+    ("Befund: Kein Mosaik, keine Nodul., kein Erg.", "Lung nodule", "absent"),
+    ("Befund: Kein Infiltr.", "Lung opacity", "absent"),
+    ("Mediastinum: Geringes postop. Emphysem retrosternal.", "Emphysema", "not_mentioned"),
+    # a report typed a statement a line: a negation ends at its line
+    ("befund\nkein pleuraerguss\ngeringes emphysem oberlappen\nkeine lymphknotenvergrößerung", "Emphysema", "present"),
+])
+def test_seventy_third_review_labels(text, label, value):
     assert _labels(text)[label] == value
