@@ -88,6 +88,11 @@ class _ScanPlan:
         # the rule whole; `part_rule` maps each to its rule, in rule order, then branch order
         self.parts, self.part_rule, stems = [], [], []
         for i, r in enumerate(sel):
+            if r.get("scan") == "whole":  # (a short form whose stem, 'nod', common words hold: see `findings.jsonl`)
+                self.parts.append(regex.compile(r.pattern, flags))
+                self.part_rule.append(i)
+                stems.append(None)
+                continue
             branches = alternatives(r.pattern, flags) or [r.pattern]
             got = [required_stems(b, flags) for b in branches]
             if len(branches) > 1 and not all(st is not None and all(len(x) >= 3 for x in st) for st in got):

@@ -41,7 +41,7 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
     "findings": {
         "macro": {"pattern", "description"},
         "finding": {"label", "pattern", "phrases", "example", "examples", "counter_examples", "value",
-                    "description", "lang", "also"},
+                    "description", "lang", "also", "scan"},
     },
     "context": {
         "macro": {"pattern", "description"},
@@ -76,6 +76,7 @@ CHOICES: dict[str, set[str]] = {
     "value": {"present", "absent", "uncertain"},
     "before": {"number", "word"},
     "echo": {True, False},
+    "scan": {"whole"},
 }
 
 
