@@ -124,7 +124,7 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:the\s+)?(?:(?:(?:\d+[.,]\d+|[\w/-]+)\s+){0,5}?(?:series|reconstructions?)(?:\s+" + _EACH_EXAM + ")?"
     # or what it shows and its number in brackets: "refer to the axial CT (series 3, 3 mm)"
     r"|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*series\s*\d))|"
-    r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
+    r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+|[\w]+\.|=)\s+){0,5}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bildverweise|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.|(?:ima|img|bildnr)\.?-?angaben|ima-?nummern)"
     r"(?:\s+(?:der|zur|für\s+die)\s+(?:aktuellen\s+|akt\.\s*)untersuchung"
     r"|\s+ohne\s+(?:serie|serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)\b|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung)))?"

@@ -5842,3 +5842,42 @@ def test_seventy_third_review_references(text, want):
 ])
 def test_seventy_third_review_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+# seventy-fourth review (stop 61): rounds 109 to 112 of 64 blind reports (fresh short forms; an ordinary busy day)
+@pytest.mark.parametrize("text, want", [
+    # a bracket opening with a size right after the compared exam's date: that exam's measurement and image
+    ("LUL GGN 13 mm (Ser 3, Img 62), unchanged from 2/2024 (13 mm, Ser 2, Img 60).",
+     [(3, 62, None, False), (2, 60, None, True)]),
+    ("L adrenal nodule 14 mm (Series 3 Image 190), unchanged since 2022 (14 mm, Series 2 Image 75).",
+     [(3, 190, None, False), (2, 75, None, True)]),
+    ("New since 2022 (Series 2 Image 75).", [(2, 75, None, False)]),
+    # 'Sl no.' and 'Schn.' (slice, Schnitt)
+    ("GGOs largest RLL (Sl no. 188), LLL (Sl no. 192).", [(None, 188, None, False), (None, 192, None, False)]),
+    ("Bronchiekt. (S2 Schn. 180-214), vs. 2021 zunehmend (dort S3 Schn. 95).", [(2, 180, 214, False), (3, 95, None, True)]),
+    # a statement 'Bildangaben: Sl. = Schicht in Serie 3'
+    ("Bildangaben: Sl. = Schicht in Serie 3 (1 mm); BL = Serie 7.\nBefund: Honeycombing (Sl. 256-290).",
+     [(3, 256, 290, False)]),
+])
+def test_seventy_fourth_review_references(text, want):
+    assert _refs(text) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("FINDINGS: Mediast: subcm LN only, none enlarged.", "Lymphadenopathy", "absent"),
+    ("FINDINGS: Mediast: few small reactive LNs, not enlarged.", "Lymphadenopathy", "absent"),
+    ("FINDINGS: Heart size N. No pericard effus.", "Cardiomegaly", "absent"),
+    ("FINDINGS: Thoracic aorta nl calibre, mild calcif.", "Arterial wall calcification", "present"),
+    ("FINDINGS: Aorta: nl calibre, no calcif.", "Arterial wall calcification", "absent"),
+    ("FINDINGS: Vessels: calcif ao arch.", "Arterial wall calcification", "present"),
+    ("FINDINGS: Vasc: aortic + coronary calcif, mod.", "Arterial wall calcification", "present"),
+    ("FINDINGS: part-solid nodule (GG + solid comp).", "Lung opacity", "present"),
+    ("Befund: Gefäße: Aorta o.B., keine Verkalk.", "Arterial wall calcification", "absent"),
+    ("Befund: Koronarverkalk. RIVA/RCX (+).", "Arterial wall calcification", "not_mentioned"),
+    ("Befund: Koronarverkalk. 3-Gefäß. Aortenskl. m. Plaques.", "Arterial wall calcification", "present"),
+    ("Befund: Pleura: Erg./Pleurametast. (-).", "Pleural effusion", "absent"),
+    ("Befund: Lunge: keilförm. subpleurale Verdicht. re. UL.", "Lung opacity", "present"),
+    ("Befund: Bds. peribronch. Verdick. (S3 #150).", "Peribronchial thickening", "present"),
+])
+def test_seventy_fourth_review_labels(text, label, value):
+    assert _labels(text)[label] == value
