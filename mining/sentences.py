@@ -29,10 +29,11 @@ _COMPARED = regex.compile(r"(?:[<>=≥≤]|\bthan|\bals)[ \t]*$", regex.IGNORECA
 _WORD_BEFORE = regex.compile(r"([\w.\-/]*)\Z")
 _LETTER_ITEM = regex.compile(r"[a-h]\)[ \t]")
 #: A sign after a finding, "(-)" or "(+)" ("Emph. (-)", "Ao-Skl. (+)"): it belongs to the sentence before it.
-#: A line that goes on with the one before: indented, or opening with a bracket or a lower-case word after a comma
-_GOES_ON = regex.compile(r"[ \t]{2,}\S|[ \t]*[(\[]")
-_STOP = regex.compile(r"[.!?](?=[ \t])")
 _SIGN_MARK = regex.compile(r"\([ \t]*[-–−+][ \t]*\)")
+#: In a report typed a statement a line (`Splitter._unpunctuated_lines`): a mark with more text after it on its line,
+#: and a line that goes on with the one before (indented, or opening with a bracket: a wrapped item)
+_STOP = regex.compile(r"[.!?](?=[ \t])")
+_GOES_ON = regex.compile(r"[ \t]{2,}\S|[ \t]*[(\[]")
 #: A day and month without a year ("VU 10.09."), and a series, an image or a size right after it: "(aktuell Se 3/Bi 62, VU 10.09.
 #: Se 3/Bi 58)", "am 06.05. 38 mm (Se 201 Bild 412)", "Restpneumothorax vom 07.05. (Se 3 Bild 95)" label the image with its
 #: exam's date and go on.
@@ -153,7 +154,7 @@ class Splitter:
         for line in lines:
             marks = [m.start() for m in _STOP.finditer(line)] + ([len(line) - 1] if line[-1] in ".!?" else [])
             for i in marks:
-                if line[i] != "." :
+                if line[i] != ".":
                     asked -= 1
                     if asked < 0:
                         return False

@@ -4,9 +4,10 @@ control characters are replaced, one for one; a lone CR becomes a line break, an
 write for every line break of a report (one without a line break of its own) and the escapes a CSV export may leave in
 such a report (backslash-n, backslash-r-backslash-n; backslash-t becomes a tab). A word hyphenated at a line's end, as
 PDFs break them, is joined again, its line break moved before it (`join_hyphenated`); OCR's letters for digits in an
-image reference are digits again (`repair_ocr_references`), and so is German punctuation dictated as words
-(`spoken_punctuation`). Repaired double-decoded UTF-8 is shorter than what came in,
-as text stripped of markup is: offsets count in the cleaned text, which the `reports` table holds.
+image reference are digits again (`repair_ocr_references`), a citation word typed with one slip is mended
+(`repair_citation_slips`), and German punctuation dictated as words becomes marks (`spoken_punctuation`), all in
+place. Repaired double-decoded UTF-8 is shorter than what came in, as text stripped of markup is: offsets count in the
+cleaned text, which the `reports` table holds.
 """
 from __future__ import annotations
 
