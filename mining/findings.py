@@ -41,6 +41,7 @@ class Mention:
     rule: str
     value: str = "present"
     modifier: str | None = None  # trigger rule id that decided the value
+    slip: str | None = None  # read through a mended typing slip: its word's record in slips.jsonl (`mining.slips`)
 
 
 class FindingRules:

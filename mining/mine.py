@@ -24,6 +24,7 @@ from mining.priors import (BRACKET_NOTE_WORD, DATE_LABELS, bracket_notes, compar
 from mining.references import RawRef, find_references, image_totals, series_mentions
 from mining.sections import find_sections, joined_words, plain_headings, text_end
 from mining.sentences import split_sentences
+from mining.slips import read_through_slips
 from mining.series_statements import NUMBERS_SENTENCE, exam_key, exam_label, exam_series, series_statements
 from mining.snippets import (PLANE_AFTER, bracket_open, cut_out, has_own_content, head_word, partition, removal_span,
                              render, trim_span)
@@ -196,7 +197,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     label_rows: list[LabelRow] = []
     snippet_labels: dict[int, dict[str, str]] = {}
     if labels:
-        mentions = finding_rules().find(view)
+        mentions = read_through_slips(view, finding_rules().find(view), finding_rules())
         label_mentions(mentions, triggers, trig_starts, sentences, sent_starts, view)
         _modify_listed(view, mentions, triggers, trig_starts, sentences, sent_starts)
         in_body = [m for m in mentions if sections[max(0, bisect.bisect_right(sec_starts, m.start) - 1)].name in LABEL_SECTIONS]
@@ -206,7 +207,8 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
             if m is None:
                 label_rows.append(LabelRow(lab, "not_mentioned"))
             else:
-                rule = m.rule if m.modifier in (None, m.rule) else f"{m.rule}+{m.modifier}"
+                rule = m.rule if m.slip is None else f"{m.rule}+slips:{m.slip}"
+                rule = rule if m.modifier in (None, m.rule) else f"{rule}+{m.modifier}"
                 end = text_end(m.end, joins) if joins else m.end
                 label_rows.append(LabelRow(lab, m.value, m.start, end, text[m.start:end], rule))
         if refs and mentions:

@@ -54,6 +54,9 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
         "abbreviation": {"phrases", "example", "examples", "description", "lang", "before"},
         "rule": {"pattern", "example", "examples", "counter_examples", "description", "action"},
     },
+    "slips": {
+        "words": {"phrases", "example", "examples", "slips", "not_slips", "description", "lang"},
+    },
 }
 REQUIRED: dict[str, set[str]] = {
     "macro": {"pattern"},
@@ -64,6 +67,7 @@ REQUIRED: dict[str, set[str]] = {
     "trigger": {"category", "direction"},
     "list_break": {"pattern"},
     "abbreviation": {"phrases"},
+    "words": {"phrases", "slips"},
 }
 CHOICES: dict[str, set[str]] = {
     "direction": {"forward", "backward", "bidirectional", "attribute", "terminate", "pseudo", "sentence"},
@@ -344,7 +348,7 @@ def leftmost_scan(rxs: list[regex.Pattern], text: str, hays: list[str] | None = 
 
 
 def load(name: str, path: Path | None = None) -> list[Rule]:
-    """Load, validate and compile rule file `name` (references, sections, findings, context, sentences)."""
+    """Load, validate and compile rule file `name` (references, sections, findings, context, sentences, slips)."""
     return list(_load(name, str(path) if path else "")[0])
 
 

@@ -1,0 +1,205 @@
+"""Typed slips in finding words, read through a mended view of the report.
+
+A report typed and never proofread writes "pleural efusion", "atelectais", "Lymphadenopahtie": one letter dropped,
+added, doubled, replaced or two swapped. `mining/rules/slips.jsonl` lists the finding words (with their inflections)
+and the real words one slip from them that are no slips ("module"). `SlipMender.mends(text)` finds each word of the
+text that is no listed or known word itself, nor an inflection of one, and one slip (optimal string alignment
+distance 1) from the listed words of exactly one record; `read_through_slips` scans the finding rules again over the text with those words mended and
+adds the mentions that only the mended words give, with offsets into the text as written (its evidence is the slip
+itself, "pleural efusion"). The report and its snippets are never changed.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from rapidfuzz.distance import OSA
+
+from mining import rules as rules_mod
+from mining.findings import FindingRules, Mention
+
+#: The shortest listed word: shorter ones have too many real words one slip away ("nodes", "notes").
+MIN_WORD = 6
+#: Words of the text looked at: five letters or more (a six-letter word with one dropped, "hital").
+_TEXT_WORD = re.compile(r"[a-zäöüß]{5,}")  # (in lower-cased text; faster than any letter, [^\W\d_])
+_ONE_WORD = re.compile(r"[^\W\d_]+")
+#: The ASCII spellings of German words (as `rules.german_spellings` reads them): listed words are known in both.
+_ASCII = str.maketrans({"ß": "ss", "ä": "ae", "ö": "oe", "ü": "ue"})
+
+
+@dataclass(frozen=True, slots=True)
+class Mend:
+    start: int
+    end: int
+    word: str  # the listed word, in the case the slip was written in
+    record: str  # the id of its record in slips.jsonl
+
+
+def _deletes(w: str) -> list[str]:
+    return [w[:i] + w[i + 1:] for i in range(len(w))]
+
+
+#: Endings by which inflections of one word differ ("verkalkte", "verkalktes"; "effusion", "effusions").
+_ENDINGS = frozenset({"", "e", "en", "em", "er", "es", "n", "m", "r", "s"})
+
+
+def _inflection(w: str, listed: str) -> bool:
+    """Whether `w` is `listed` with another inflection's ending: no slip, and the finding rules read inflections
+    themselves. Not a last letter doubled or a double one dropped ("fibrosiss", "pleuraergus" for "pleuraerguss")."""
+    n = 0
+    while n < len(w) and n < len(listed) and w[n] == listed[n]:
+        n += 1
+    a, b = w[n:], listed[n:]
+    if a not in _ENDINGS or b not in _ENDINGS:
+        return False
+    return not (len(a + b) == 1 and n and w[n - 1] == a + b)
+
+
+class SlipMender:
+    def __init__(self, path=None):
+        rs = rules_mod.load("slips", path)
+        self.record_of: dict[str, str] = {}  # listed word (and its ASCII spelling) -> record id
+        own: dict[str, set[str]] = {}
+        not_slips: set[str] = set()
+        for r in rs:
+            where = f"slips: rule {r.id!r}"
+            for w in r.get("phrases"):
+                w = w.lower()
+                if not _ONE_WORD.fullmatch(w) or len(w) < MIN_WORD:
+                    raise rules_mod.RuleError(f"{where}: {w!r} is not one word of {MIN_WORD} letters or more")
+                for spelled in (w, w.translate(_ASCII)):
+                    other = self.record_of.setdefault(spelled, r.id)
+                    if other != r.id:
+                        raise rules_mod.RuleError(f"{where}: {spelled!r} is listed by {other!r} too")
+                    own.setdefault(r.id, set()).add(spelled)
+            for w in r.get("not_slips", []):
+                not_slips.update((w.lower(), w.lower().translate(_ASCII)))
+        self.known = frozenset(self.record_of) | frozenset(not_slips)
+        self._dropped: dict[str, set[str]] = {}  # each listed word with one letter dropped -> the listed words
+        for w in self.record_of:
+            for d in _deletes(w):
+                self._dropped.setdefault(d, set()).add(w)
+        self._memo: dict[str, str | None] = {}  # words looked at: their listed word, or None
+        self._clean: set[str] = set()  # the words looked at that are no slips
+        for r in rs:  # each record mends its slips to its own words, and its not_slips would have been mended
+            where = f"slips: rule {r.id!r}"
+            for s in r.get("slips"):
+                got = self.mend_word(s.lower())
+                if got not in own[r.id]:
+                    raise rules_mod.RuleError(f"{where}: slip {s!r} is read as {got!r}, not as one of its words")
+            for s in r.get("not_slips", []):
+                spelled = (s.lower(), s.lower().translate(_ASCII))
+                if set(spelled) & set(self.record_of) or not any(OSA.distance(x, w) == 1 for x in spelled for w in own[r.id]):
+                    raise rules_mod.RuleError(f"{where}: not_slip {s!r} is listed, or no slip from its words")
+
+    def mend_word(self, w: str) -> str | None:
+        """The listed word that lower-case `w` is a slip of; None for a listed or known word, a word no slip from a
+        listed one, or one slip from the words of two records."""
+        got = self._memo.get(w, 0)
+        if got != 0:
+            return got
+        got = None
+        if w not in self.known:
+            cands = set(self._dropped.get(w, ()))  # a letter dropped
+            for d in _deletes(w):
+                if d in self.record_of:  # a letter added or doubled
+                    cands.add(d)
+                cands.update(self._dropped.get(d, ()))  # one replaced or two swapped (or two apart: checked)
+            cands = sorted(c for c in cands if OSA.distance(w, c) == 1)
+            if cands and len({self.record_of[c] for c in cands}) == 1 and not any(_inflection(w, c) for c in cands):
+                got = cands[0]
+        if len(self._memo) > 100_000:
+            self._memo.clear()
+            self._clean.clear()
+        self._memo[w] = got
+        if got is None:
+            self._clean.add(w)
+        return got
+
+    def mends(self, text: str) -> list[Mend]:
+        """The slips of `text` in text order."""
+        low = text.lower()
+        new = set(_TEXT_WORD.findall(low)).difference(self._clean)
+        if not new:
+            return []
+        slipped = {w for w in new if self.mend_word(w) is not None}
+        if not slipped or len(low) != len(text):  # (lower() changed a few letters' length: offsets would not hold)
+            return []
+        out = []
+        for m in _TEXT_WORD.finditer(low):
+            if m.group(0) in slipped:
+                slip, word = text[m.start():m.end()], self._memo[m.group(0)]
+                word = word.upper() if slip.isupper() else word.capitalize() if slip[0].isupper() else word
+                out.append(Mend(m.start(), m.end(), word, self.record_of[word.lower()]))
+        return out
+
+
+@functools.lru_cache(maxsize=4)
+def slip_mender(path: str | None = None) -> SlipMender:
+    return SlipMender(path)
+
+
+def mended_text(text: str, mends: list[Mend]) -> str:
+    parts, last = [], 0
+    for mn in mends:
+        parts += [text[last:mn.start], mn.word]
+        last = mn.end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def to_mended(mends: list[Mend], pos: int) -> int:
+    """Where offset `pos` of the text, outside the slips, stands in `mended_text(text, mends)`."""
+    return pos + sum(len(mn.word) - (mn.end - mn.start) for mn in mends if mn.end <= pos)
+
+
+def to_text(mends: list[Mend], pos: int, end: bool = False) -> int:
+    """Where offset `pos` of `mended_text(text, mends)` stands in `text`: a start inside a mended word at the slip's
+    start, an end inside it at the slip's end."""
+    shift = 0  # how much longer the mended words before `pos` are than their slips
+    for mn in mends:
+        a = mn.start + shift  # the mended word's place in the mended text
+        b = a + len(mn.word)
+        if pos < a or (end and pos == a):
+            break
+        if pos < b or (end and pos == b):
+            return mn.end if end else mn.start
+        shift += len(mn.word) - (mn.end - mn.start)
+    return pos - shift
+
+
+#: How far around a mended word the finding rules read the mended text again (from the start of its line and to the
+#: end of its line, at least): more than any finding rule spans or looks around.
+_AROUND = 250
+
+
+def read_through_slips(text: str, mentions: list[Mention], rules: FindingRules,
+                       mender: SlipMender | None = None) -> list[Mention]:
+    """`mentions` (`rules.find(text)`) and, in text order with them, those the finding rules read only with the text's
+    slips mended: offsets into `text`, `slip` naming the record of the mended word. The same list when there is no
+    slip."""
+    mends = (mender or slip_mender()).mends(text)
+    if not mends:
+        return mentions
+    mended = mended_text(text, mends)
+    windows: list[list[int]] = []  # where in `mended` to read again: the lines around each mended word
+    for mn in mends:
+        at = to_mended(mends, mn.start)
+        a = mended.rfind("\n", 0, max(0, at - _AROUND)) + 1
+        b = mended.find("\n", min(len(mended), at + len(mn.word) + _AROUND))
+        b = len(mended) if b < 0 else b
+        if windows and a <= windows[-1][1]:
+            windows[-1][1] = b
+        else:
+            windows.append([a, b])
+    added = []
+    for a, b in windows:
+        for mn in rules.find(mended[a:b]):
+            s, e = to_text(mends, mn.start + a), to_text(mends, mn.end + a, end=True)
+            through = [x for x in mends if x.start < e and s < x.end]
+            if not through or any(o.label == mn.label and o.start < e and s < o.end for o in mentions):
+                continue  # read as written, or a finding the text as written already names there
+            mn.start, mn.end, mn.slip = s, e, through[0].record
+            added.append(mn)
+    return sorted(mentions + added, key=lambda m: m.start) if added else mentions
