@@ -24,7 +24,7 @@ from mining.priors import (BRACKET_NOTE_WORD, DATE_LABELS, bracket_notes, compar
 from mining.references import RawRef, find_references, image_totals, series_mentions
 from mining.sections import find_sections, joined_words, plain_headings, text_end
 from mining.sentences import split_sentences
-from mining.slips import read_through_slips
+from mining.slips import mend_in_place, read_through_slips, slip_mender, triggers_through_slips
 from mining.series_statements import NUMBERS_SENTENCE, exam_key, exam_label, exam_series, series_statements
 from mining.snippets import (PLANE_AFTER, bracket_open, cut_out, has_own_content, head_word, partition, removal_span,
                              render, trim_span)
@@ -169,8 +169,10 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     lang = language or detect_language(text)
     if not text.strip():
         return MinedReport(report_id, lang, [], [LabelRow(lab, "not_mentioned") for lab in CT_RATE_LABELS])
-    # what section, finding and ConText rules read: offsets as in `text` (but inside a word joined across a line)
+    # what section, finding and ConText rules read: offsets as in `text` (but inside a word joined across a line), the
+    # letters of a negation, hedge or prior word typed swapped put back
     view, joins = joined_words(plain_headings(text))
+    view, slips = mend_in_place(view, slip_mender().mends(view))  # "nciht"; the rest for the ConText and finding rules
     sections = find_sections(view)
     sec_starts = [s.start for s in sections]
     if sentences is None:
@@ -181,7 +183,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     sentences = _join_across_references(sentences, raws)
     sent_starts = [s for s, _ in sentences]
     ctx = context_rules()
-    triggers = ctx.scan(view, sentences)
+    triggers = triggers_through_slips(ctx.scan, view, sentences, slips)
     if any(t.rule in DATE_LABELS for t in triggers):
         triggers = this_exams_dates(view, triggers)
     if any(t.rule == "prior_timepoint_label" for t in triggers):
@@ -197,7 +199,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     label_rows: list[LabelRow] = []
     snippet_labels: dict[int, dict[str, str]] = {}
     if labels:
-        mentions = read_through_slips(view, finding_rules().find(view), finding_rules())
+        mentions = read_through_slips(view, finding_rules().find(view), finding_rules(), slips)
         label_mentions(mentions, triggers, trig_starts, sentences, sent_starts, view)
         _modify_listed(view, mentions, triggers, trig_starts, sentences, sent_starts)
         in_body = [m for m in mentions if sections[max(0, bisect.bisect_right(sec_starts, m.start) - 1)].name in LABEL_SECTIONS]

@@ -55,7 +55,7 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
         "rule": {"pattern", "example", "examples", "counter_examples", "description", "action"},
     },
     "slips": {
-        "words": {"phrases", "example", "examples", "slips", "not_slips", "description", "lang"},
+        "words": {"phrases", "example", "examples", "slips", "not_slips", "description", "lang", "trigger"},
     },
 }
 REQUIRED: dict[str, set[str]] = {
@@ -81,6 +81,7 @@ CHOICES: dict[str, set[str]] = {
     "before": {"number", "word"},
     "echo": {True, False},
     "scan": {"whole"},
+    "trigger": {True},
 }
 
 

@@ -4,7 +4,9 @@ A report typed and never proofread writes "pleural efusion", "atelectais", "Lymp
 added, doubled, replaced or two swapped. `mining/rules/slips.jsonl` lists the finding words (with their inflections)
 and the real words one slip from them that are no slips ("module"). `SlipMender.mends(text)` finds each word of the
 text that is no listed or known word itself, nor an inflection of one, and one slip (optimal string alignment
-distance 1) from the listed words of exactly one record; `read_through_slips` scans the finding rules again over the text with those words mended and
+distance 1) from the listed words of exactly one record. Negation, hedge and prior words with two letters swapped are mended in the text itself
+(`mend_in_place`); the ConText triggers are read over the text with every other slip mended too
+(`triggers_through_slips`), and `read_through_slips` scans the finding rules again over the text with those words mended and
 adds the mentions that only the mended words give, with offsets into the text as written (its evidence is the slip
 itself, "pleural efusion"). The report and its snippets are never changed.
 """
@@ -12,19 +14,27 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from rapidfuzz.distance import OSA
 
 from mining import rules as rules_mod
+from mining.context import Trigger
 from mining.findings import FindingRules, Mention
 
-#: The shortest listed word: shorter ones have too many real words one slip away ("nodes", "notes").
+#: The shortest listed word: shorter ones have too many real words one slip away ("nodes", "notes"); four letters for
+#: the words of `trigger` records, where only two letters swapped count in words shorter than six ("nciht", "Kien";
+#: not "dicht").
 MIN_WORD = 6
-#: Words of the text looked at: five letters or more (a six-letter word with one dropped, "hital").
-_TEXT_WORD = re.compile(r"[a-zäöüß]{5,}")  # (in lower-cased text; faster than any letter, [^\W\d_])
+MIN_TRIGGER = 4
+#: The shortest listed word a German compound's end is mended to: shorter ones end common words ("-artig", "narbig").
+MIN_COMPOUND = 8
+#: Words of the text looked at: four letters or more ("kien"; a six-letter word with one dropped, "hital").
+_TEXT_WORD = re.compile(r"[a-zäöüß]{4,}")  # (in lower-cased text; faster than any letter, [^\W\d_])
 _ONE_WORD = re.compile(r"[^\W\d_]+")
-#: The ASCII spellings of German words (as `rules.german_spellings` reads them): listed words are known in both.
+#: The ASCII spellings of German words (as `rules.german_spellings` reads them): listed words are known in these and in
+#: the Swiss spelling ("vergrössert").
 _ASCII = str.maketrans({"ß": "ss", "ä": "ae", "ö": "oe", "ü": "ue"})
 
 
@@ -34,6 +44,7 @@ class Mend:
     end: int
     word: str  # the listed word, in the case the slip was written in
     record: str  # the id of its record in slips.jsonl
+    in_place: bool = False  # two letters swapped in a word of a `trigger` record: mended in the text itself
 
 
 def _deletes(w: str) -> list[str]:
@@ -42,6 +53,12 @@ def _deletes(w: str) -> list[str]:
 
 #: Endings by which inflections of one word differ ("verkalkte", "verkalktes"; "effusion", "effusions").
 _ENDINGS = frozenset({"", "e", "en", "em", "er", "es", "n", "m", "r", "s"})
+
+
+def _swapped(w: str, listed: str) -> bool:
+    """Whether `w` is `listed` with two neighbouring letters swapped."""
+    diff = [i for i in range(len(w)) if w[i] != listed[i]] if len(w) == len(listed) else []
+    return len(diff) == 2 and diff[1] == diff[0] + 1 and w[diff[0]] == listed[diff[1]] and w[diff[1]] == listed[diff[0]]
 
 
 def _inflection(w: str, listed: str) -> bool:
@@ -62,13 +79,16 @@ class SlipMender:
         self.record_of: dict[str, str] = {}  # listed word (and its ASCII spelling) -> record id
         own: dict[str, set[str]] = {}
         not_slips: set[str] = set()
+        self.triggers = frozenset(r.id for r in rs if r.get("trigger"))  # records of the words ConText triggers read
+        self.german = frozenset(r.id for r in rs if r.get("lang") == "de" and not r.get("trigger"))  # (compounds)
         for r in rs:
             where = f"slips: rule {r.id!r}"
+            shortest = MIN_TRIGGER if r.id in self.triggers else MIN_WORD
             for w in r.get("phrases"):
                 w = w.lower()
-                if not _ONE_WORD.fullmatch(w) or len(w) < MIN_WORD:
-                    raise rules_mod.RuleError(f"{where}: {w!r} is not one word of {MIN_WORD} letters or more")
-                for spelled in (w, w.translate(_ASCII)):
+                if not _ONE_WORD.fullmatch(w) or len(w) < shortest:
+                    raise rules_mod.RuleError(f"{where}: {w!r} is not one word of {shortest} letters or more")
+                for spelled in {w, w.replace("ß", "ss"), w.translate(_ASCII)}:  # German, Swiss, ASCII
                     other = self.record_of.setdefault(spelled, r.id)
                     if other != r.id:
                         raise rules_mod.RuleError(f"{where}: {spelled!r} is listed by {other!r} too")
@@ -80,14 +100,15 @@ class SlipMender:
         for w in self.record_of:
             for d in _deletes(w):
                 self._dropped.setdefault(d, set()).add(w)
-        self._memo: dict[str, str | None] = {}  # words looked at: their listed word, or None
+        self._memo: dict[str, tuple[str, str] | None] = {}  # words looked at: their mended word and its record, or None
         self._clean: set[str] = set()  # the words looked at that are no slips
         for r in rs:  # each record mends its slips to its own words, and its not_slips would have been mended
             where = f"slips: rule {r.id!r}"
             for s in r.get("slips"):
                 got = self.mend_word(s.lower())
                 if got not in own[r.id]:
-                    raise rules_mod.RuleError(f"{where}: slip {s!r} is read as {got!r}, not as one of its words")
+                    swaps = " (trigger: no letter replaced, and only two swapped under six)" if r.id in self.triggers else ""
+                    raise rules_mod.RuleError(f"{where}: slip {s!r} is read as {got!r}, not as one of its words{swaps}")
             for s in r.get("not_slips", []):
                 spelled = (s.lower(), s.lower().translate(_ASCII))
                 if set(spelled) & set(self.record_of) or not any(OSA.distance(x, w) == 1 for x in spelled for w in own[r.id]):
@@ -95,27 +116,47 @@ class SlipMender:
 
     def mend_word(self, w: str) -> str | None:
         """The listed word that lower-case `w` is a slip of; None for a listed or known word, a word no slip from a
-        listed one, or one slip from the words of two records."""
+        listed one, or one slip from the words of two records. A long German word may end in the slip of a German
+        finding word ("milchglasknötchne": "milchglasknötchen")."""
         got = self._memo.get(w, 0)
-        if got != 0:
-            return got
-        got = None
-        if w not in self.known:
-            cands = set(self._dropped.get(w, ()))  # a letter dropped
-            for d in _deletes(w):
-                if d in self.record_of:  # a letter added or doubled
-                    cands.add(d)
-                cands.update(self._dropped.get(d, ()))  # one replaced or two swapped (or two apart: checked)
-            cands = sorted(c for c in cands if OSA.distance(w, c) == 1)
-            if cands and len({self.record_of[c] for c in cands}) == 1 and not any(_inflection(w, c) for c in cands):
-                got = cands[0]
-        if len(self._memo) > 100_000:
-            self._memo.clear()
-            self._clean.clear()
-        self._memo[w] = got
-        if got is None:
-            self._clean.add(w)
-        return got
+        if got == 0:
+            got = None if w in self.known else self._one_slip(w)
+            if got is None and len(w) >= 10 and w not in self.known:
+                for i in range(3, len(w) - MIN_WORD + 1):  # the longest end first
+                    tail = w[i:]
+                    if tail in self.known:  # it ends in a listed word as written: no slip
+                        break
+                    end = self._one_slip(tail)
+                    if (end is not None and len(end[0]) >= MIN_COMPOUND and end[0][:2] == tail[:2]
+                            and self.record_of[end[0]] in self.german):  # (not the word before it's last letter taken
+                        # for a slip: "randverkalkungen" is no "verkalkungen", "mittellappennodulus" no slip)
+                        got = (w[:i] + end[0], end[1])
+                        break
+            if len(self._memo) > 100_000:
+                self._memo.clear()
+                self._clean.clear()
+            self._memo[w] = got
+            if got is None:
+                self._clean.add(w)
+        return None if got is None else got[0]
+
+    def _one_slip(self, w: str) -> tuple[str, str] | None:
+        """(listed word, its record) that `w`, no known word, is one slip of, as `mend_word` reads it."""
+        cands = set(self._dropped.get(w, ()))  # a letter dropped
+        for d in _deletes(w):
+            if d in self.record_of:  # a letter added or doubled
+                cands.add(d)
+            cands.update(self._dropped.get(d, ()))  # one replaced or two swapped (or two apart: checked)
+        cands = [c for c in cands if OSA.distance(w, c) == 1]
+        if not cands or len({self.record_of[c] for c in cands}) != 1 or any(_inflection(w, c) for c in cands):
+            return None
+        # of two words, one a letter replaced, the other (a letter swapped: "septne" is "septen", not "septae"); of two
+        # more, the longer (a letter dropped: "exclued" is "excluded", not "exclude")
+        got = max(sorted(cands), key=lambda c: (len(c) != len(w) or _swapped(w, c), len(c)))
+        if self.record_of[got] in self.triggers and not _swapped(w, got) and (
+                len(w) == len(got) or len(got) < MIN_WORD):  # a letter replaced makes real words too often
+            return None
+        return got, self.record_of[got]
 
     def mends(self, text: str) -> list[Mend]:
         """The slips of `text` in text order."""
@@ -129,9 +170,10 @@ class SlipMender:
         out = []
         for m in _TEXT_WORD.finditer(low):
             if m.group(0) in slipped:
-                slip, word = text[m.start():m.end()], self._memo[m.group(0)]
+                slip, (word, record) = text[m.start():m.end()], self._memo[m.group(0)]
+                in_place = record in self.triggers and _swapped(m.group(0), word)
                 word = word.upper() if slip.isupper() else word.capitalize() if slip[0].isupper() else word
-                out.append(Mend(m.start(), m.end(), word, self.record_of[word.lower()]))
+                out.append(Mend(m.start(), m.end(), word, record, in_place))
         return out
 
 
@@ -147,6 +189,18 @@ def mended_text(text: str, mends: list[Mend]) -> str:
         last = mn.end
     parts.append(text[last:])
     return "".join(parts)
+
+
+def mend_in_place(text: str, mends: list[Mend]) -> tuple[str, list[Mend]]:
+    """`text` with its words of two letters swapped mended where they stand (the same length: every offset holds), and
+    the other mends, for `read_through_slips`."""
+    if not any(mn.in_place for mn in mends):
+        return text, mends
+    chars = list(text)
+    for mn in mends:
+        if mn.in_place:
+            chars[mn.start:mn.end] = mn.word
+    return "".join(chars), [mn for mn in mends if not mn.in_place]
 
 
 def to_mended(mends: list[Mend], pos: int) -> int:
@@ -169,17 +223,27 @@ def to_text(mends: list[Mend], pos: int, end: bool = False) -> int:
     return pos - shift
 
 
+def triggers_through_slips(scan: Callable[[str, list[tuple[int, int]]], list[Trigger]], text: str,
+                           sentences: list[tuple[int, int]], mends: list[Mend]) -> list[Trigger]:
+    """`scan(text, sentences)` (`ContextRules.scan`) read over the text with its slips mended ("cannot be exclued",
+    "atelctasis/scarring"), each trigger's offsets back in `text`."""
+    if not mends:
+        return scan(text, sentences)
+    found = scan(mended_text(text, mends), [(to_mended(mends, a), to_mended(mends, b)) for a, b in sentences])
+    return [replace(t, start=to_text(mends, t.start), end=to_text(mends, t.end, end=True)) for t in found]
+
+
 #: How far around a mended word the finding rules read the mended text again (from the start of its line and to the
 #: end of its line, at least): more than any finding rule spans or looks around.
 _AROUND = 250
 
 
 def read_through_slips(text: str, mentions: list[Mention], rules: FindingRules,
-                       mender: SlipMender | None = None) -> list[Mention]:
+                       mends: list[Mend] | None = None) -> list[Mention]:
     """`mentions` (`rules.find(text)`) and, in text order with them, those the finding rules read only with the text's
-    slips mended: offsets into `text`, `slip` naming the record of the mended word. The same list when there is no
-    slip."""
-    mends = (mender or slip_mender()).mends(text)
+    slips mended (`mends`: those of `slip_mender().mends(text)` unless given): offsets into `text`, `slip` naming the
+    record of the mended word. The same list when there is no slip."""
+    mends = slip_mender().mends(text) if mends is None else mends
     if not mends:
         return mentions
     mended = mended_text(text, mends)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from mining import rules as rules_mod
 from mining.findings import finding_rules
 from mining.mine import mine_report
-from mining.slips import SlipMender, mended_text, read_through_slips, slip_mender, to_mended, to_text
+from mining.slips import SlipMender, mend_in_place, mended_text, read_through_slips, slip_mender, to_mended, to_text
 
 
 def _labels(text: str) -> dict[str, str]:
@@ -39,6 +39,10 @@ def _labels(text: str) -> dict[str, str]:
     ("Befund: Ausgeprägte Koronarskerose.", {"Coronary artery wall calcification": "present"}),
     ("Befund: Schmaler Perikarderugss.", {"Pericardial effusion": "present"}),
     ("Befund: Zylindrische Bronchiektsen im Unterlappen.", {"Bronchiectasis": "present"}),
+    # the end of a German compound
+    ("Befund: Zentrilobuläre Milchglasknötchne.", {"Lung nodule": "present", "Lung opacity": "present"}),
+    ("Befund: Unterlappenatelektse links.", {"Atelectasis": "present"}),
+    ("Befund: Knotige Verdickung der interlobulären Septne.", {"Interlobular septal thickening": "present"}),
 ])
 def test_a_finding_word_typed_with_one_slip_is_read(text, want):
     assert _labels(text) == want
@@ -86,7 +90,9 @@ def test_a_snippet_is_labelled_through_its_slip_and_keeps_it():
     ("module", None), ("septa", None), ("pleurx", None), ("vergröberte", None), ("verdicht", None), ("herne", None),
     ("fibroes", None), ("coronare", None),  # real words (and names) one slip away: not_slips
     ("pleurlae", None),  # one slip from 'pleurale' (German) and from 'pleurae' (English): not guessed
-    ("vergroessrt", "vergroessert"),  # the ASCII spelling of a listed word is listed too
+    ("vergroessrt", "vergroessert"), ("vergössert", "vergrössert"),  # ASCII and Swiss spellings are listed too
+    ("milchglasknötchne", "milchglasknötchen"),  # a compound's end
+    ("randverkalkungen", None), ("mittellappennodulus", None), ("eierschalenartigen", None), ("neurofibrome", None),
     ("contrast", None), ("hila", None),
 ])
 def test_which_words_are_slips(word, want):
@@ -149,3 +155,58 @@ def test_a_word_listed_by_two_records_fails_at_load(tmp_path):
 def test_a_good_slips_file_loads_and_mends(tmp_path):
     m = SlipMender(_write(tmp_path, [GOOD]))
     assert [(x.start, x.end, x.word, x.record) for x in m.mends("No efusion.")] == [(3, 10, "effusion", "effusion_en")]
+
+
+@pytest.mark.parametrize("text, want", [
+    ("FINDINGS: Thoracic aorta normal in calibre wihtout mural calcification.", {"Arterial wall calcification": "absent"}),
+    ("FINDINGS: The right lower lobe consolidation has resovled.", {"Consolidation": "absent"}),
+    ("FINDINGS: Posisble early fibrosis at the bases.", {"Pulmonary fibrotic sequela": "uncertain"}),
+    ("FINDINGS: Small pleural effusion, likley reactive. Pericardial effusion cannto be excluded.",
+     {"Pleural effusion": "present", "Pericardial effusion": "uncertain"}),
+    ("Befund: Perikarderguss nciht nachweisbar.", {"Pericardial effusion": "absent"}),
+    ("Befund: Kiene Lymphadenopathie.", {"Lymphadenopathy": "absent"}),
+    ("Befund: Fraglcih diskrete Verkalkung des RIVA.", {"Coronary artery wall calcification": "uncertain"}),
+    ("Befund: Infiltrat im Unterlappen, in der Voruntresuchung nicht vorhanden.", {"Lung opacity": "present"}),
+    ("Befund: Kien Perikarderguss.", {"Pericardial effusion": "absent"}),
+    # a letter dropped or added: read by the ConText triggers over the mended text
+    ("FINDINGS: Early fibrosis in the lower lobes cannot be exclued.", {"Pulmonary fibrotic sequela": "uncertain"}),
+    ("FINDINGS: Patchy consolidation in the lingula has clered.", {"Consolidation": "absent"}),
+    ("FINDINGS: Lymph nodes witthout enlargement. No pericardial effusion.", {"Pericardial effusion": "absent"}),
+    ("Befund: Fragliceh Mosaikperfusion in beiden Unterlappen.", {"Mosaic attenuation pattern": "uncertain"}),
+    # and a finding word's slip too, for the alternative it stands in
+    ("FINDINGS: Small area of linear atelctasis/scarring in the lingula.",
+     {"Atelectasis": "uncertain", "Pulmonary fibrotic sequela": "uncertain"}),
+    # real words one slip from a trigger word stay
+    ("Befund: Kleinen Rundherd rechts. In einer Voruntersuchung kleiner Rundherd.", {"Lung nodule": "present"}),
+    ("FINDINGS: Pleural effusion, may resolve with treatment.", {"Pleural effusion": "present"}),
+])
+def test_a_negation_hedge_or_prior_word_typed_with_a_slip_is_read(text, want):
+    assert _labels(text) == want
+
+
+def test_a_trigger_word_is_mended_in_place_when_two_letters_are_swapped_and_for_conText_when_one_is_dropped_or_added():
+    m = slip_mender()
+    assert [(x.word, x.in_place) for x in m.mends("nciht Kien wihtout likley wihout witthout exclued clered")] == [
+        ("nicht", True), ("Kein", True), ("without", True), ("likely", True), ("without", False), ("without", False),
+        ("excluded", False), ("cleared", False)]
+    # a letter replaced is no trigger's slip, nor one dropped or added in a word under six letters; and real words
+    assert [m.mend_word(w) for w in ("licht", "dicht", "wighout", "nichts", "einer", "kleinen", "resolve", "vereinbart",
+                                     "enlarge", "hone")] == [None] * 10
+
+
+def test_a_swap_mended_in_place_keeps_every_offset():
+    text = "Befund: Kein Erguss (Serie 3, Bild 45), nciht vergrößert; wihtout change (Serie 3, Bild 60)."
+    mends = slip_mender().mends(text)
+    mended, rest = mend_in_place(text, mends)
+    assert (len(mended), rest) == (len(text), [])
+    assert mended == text.replace("nciht", "nicht").replace("wihtout", "without")
+    rep = mine_report(text)
+    assert [text[r.ref_start:r.ref_end] for r in rep.references] == [r.ref_text for r in rep.references] == [
+        "Serie 3, Bild 45", "Serie 3, Bild 60"]
+
+
+def test_a_trigger_record_with_a_letter_replaced_fails_at_load(tmp_path):
+    bad = {"id": "negation_en", "kind": "words", "trigger": True, "phrases": ["without"], "example": "without",
+           "slips": ["wighout"]}
+    with pytest.raises(rules_mod.RuleError, match="negation_en.*'wighout' is read as None.*trigger: no letter replaced"):
+        SlipMender(_write(tmp_path, [bad]))
