@@ -65,37 +65,56 @@ def repair_ocr_references(text: str) -> str:
 
 
 def _slips(word: str) -> set[str]:
-    """`word` typed with one slip: two neighbouring letters swapped, one left out, or one doubled or added."""
+    """`word` typed with one slip: two neighbouring letters swapped, one left out, or one doubled or added; in a word of
+    five letters or more, one replaced too ("imagw")."""
     letters = "abcdefghijklmnopqrstuvwxyzäöü"
     out = {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}
     out |= {word[:i] + word[i + 1:] for i in range(len(word))}
     out |= {word[:i] + c + word[i:] for i in range(len(word) + 1) for c in letters}
+    if len(word) >= 5:
+        out |= {word[:i] + c + word[i + 1:] for i in range(len(word)) for c in letters}
     return out
 
 
 #: The citation words a typed report slips on ("seires 4 imgae 212", "(Sereie 3, Bidl 42)", "sries 5 image 60"), each
 #: with the words of its own length that the reference rules read, by family: a slip is mended to the one of its length
 #: (padded with a blank after it where it is longer than all)
-_TYPO_WORDS = {"series": ("series", "serie"), "image": ("image", "images"), "bild": ("bild", "bilder")}
-_TYPO_MENDED = {"series": {4: "ser.", 5: "serie", 6: "series"}, "image": {4: "img.", 5: "image", 6: "images"},
-                "bild": {3: "Bi ", 4: "bild", 5: "bild ", 6: "bilder"}}
+_TYPO_WORDS = {"series": ("series", "serie"), "image": ("image", "images"), "bild": ("bild", "bilder"),
+               "schicht": ("schicht",)}
+_TYPO_MENDED = {"series": {3: "ser", 4: "ser.", 5: "serie", 6: "series"}, "image": {3: "img", 4: "img.", 5: "image",
+                                                                                       6: "images"},
+                "bild": {3: "Bi ", 4: "bild", 5: "bild ", 6: "bilder"},
+                "schicht": {6: "sch.  ", 7: "schicht", 8: "schicht "}}
+#: the short forms typed with two letters swapped ("sre 2 img 96")
+_SHORT_SWAPS = {"sre": "series", "esr": "series", "mig": "image", "igm": "image"}
 #: real words one slip from a citation word, and the words the rules read already
 _NOT_SLIPS = {"serie", "series", "serien", "seriell", "sories", "sires", "seres", "image", "images", "imaged", "imager",
               "imagen", "imago", "mage", "bild", "bilde", "bilder", "bildern", "bildes", "build", "bilds", "bildet", "blid",
-              "bilden", "bilt"}
+              "bilden", "bilt", "serif", "wilder", "gilder", "milder", "bidder", "schlicht", "schichte", "schichten",
+              "seria", "imago", "imaging"}
 _SLIP_FAMILY = {slip: family for family, words in _TYPO_WORDS.items() for word in words for slip in _slips(word)
-                if (len(slip) >= 4 or slip == "bld") and slip not in _NOT_SLIPS}
-_SLIP = re.compile(r"\b([^\W\d_]{3,7})(?=[ \t]*[.:#]?[ \t]*\d{1,5}(?![\d.,]*[ \t]*(?:mm|cm|ml|%|x\b|×)))")
+                if (len(slip) >= 4 or slip == "bld") and slip not in _NOT_SLIPS} | _SHORT_SWAPS
+_SLIP = re.compile(r"\b([^\W\d_]{3,8})(?=[ \t]*[.:#]?[ \t]*\d{1,5}(?![\d.,]*[ \t]*(?:mm|cm|ml|%|x\b|×)))")
 #: the other citation word beside it, with its number: "(Sereie 3, Bild 42)", "(Bidl 160 Se.4)"
-_PARTNER = {"series": re.compile(r"(?i)\b(?:images?|img|ima|im|bild(?:er)?|bi|b|slices?|sl)\b\.?[ \t]*[:#]?[ \t]*\d"),
+_PARTNER = {"series": re.compile(r"(?i)\b(?:images?|img|ima|im|bild(?:er)?|bi|b|slices?|sl|schicht|sch)\b\.?[ \t]*[:#]?"
+                                 r"[ \t]*\d"),
             "image": re.compile(r"(?i)\b(?:series|serie|ser|se|sr|s)\b\.?[ \t]*:?[ \t]*\d")}
-_PARTNER["bild"] = _PARTNER["image"]
+_PARTNER["bild"] = _PARTNER["schicht"] = _PARTNER["image"]
+#: a slip alone in its brackets with its number ("(imaeg 71)", "(Bidl 230)") is mended too where the report cites
+#: images so with the word spelled right ("(image 142)"): the family's words in brackets before a number
+_ALONE = re.compile(r"(?<=\()[ \t]*$")
+_ALONE_AFTER = re.compile(r"[ \t]*[.:#]?[ \t]*\d{1,5}[ \t]*[),;]")
+_CITED_SO = {"series": re.compile(r"(?i)\([ \t]*(?:series|serie)\b\.?[ \t]*:?[ \t]*\d"),
+             "image": re.compile(r"(?i)\([ \t]*images?\b\.?[ \t]*:?[ \t]*\d"),
+             "bild": re.compile(r"(?i)\([ \t]*bild(?:er)?\b\.?[ \t]*:?[ \t]*\d"),
+             "schicht": re.compile(r"(?i)\([ \t]*schicht\b\.?[ \t]*:?[ \t]*\d")}
 
 
 def repair_citation_slips(text: str) -> str:
     """`text` with one-slip misspellings of "series", "image" and "Bild" mended where a number follows and the other
     citation word with its number (or its own slip) stands beside it ("seires 4 imgae 212" -> "series 4 image 212",
-    "(Sereie 3, Bidl 42)" -> "(Series 3, Bild 42)"); the same length: a slip is mended to its family's word of its
+    "(Sereie 3, Bidl 42)" -> "(Series 3, Bild 42)"), or it stands alone in brackets with its number where the report
+    cites images so with the word spelled right ("(imaeg 71)" beside "(image 142)"); the same length: a slip is mended to its family's word of its
     length, the rules' short form ("sries 5" -> "serie 5", "imge 88" -> "img. 88", "Bld 220" -> "Bi  220") or the
     longest word and a blank ("imagees 4" -> "images  4")."""
     found = {m.start(): (m, _SLIP_FAMILY[m.group(1).lower()]) for m in _SLIP.finditer(text)
@@ -106,7 +125,9 @@ def repair_citation_slips(text: str) -> str:
     for start, (m, family) in found.items():
         near = text[max(0, start - 30):m.end() + 40]
         if _PARTNER[family].search(near) is None and not any(
-                abs(other - start) <= 40 and fam != family for other, (_, fam) in found.items()):
+                abs(other - start) <= 40 and fam != family for other, (_, fam) in found.items()) and not (
+                _ALONE.search(text, max(0, start - 3), start) and _ALONE_AFTER.match(text, m.end())
+                and _CITED_SO[family].search(text)):
             continue
         word = m.group(1)
         mended = _TYPO_MENDED[family].get(len(word)) or _TYPO_MENDED[family][6] + " " * (len(word) - 6)

@@ -245,3 +245,21 @@ def test_spoken_numbers_keeps_any_texts_length(text):
     from mining.text_clean import spoken_numbers
 
     assert len(spoken_numbers(text)) == len(text)
+
+
+def test_a_citation_slip_alone_in_its_brackets_is_mended_where_the_report_cites_so_spelled_right():
+    assert repair_citation_slips("Nodule (image 142). Another (imaeg 71).") == "Nodule (image 142). Another (image 71)."
+    assert repair_citation_slips("(Bild 212) und (Bidl 230, 240).") == "(Bild 212) und (Bild 230, 240)."
+    for text in ("Another (imaeg 71).",  # the report never cites '(image N)'
+                 "Nodule (image 142). Another (imaeg 7 mm).",  # a size
+                 "Nodule (image 142), imaeg 71 of the prior."):  # not alone in brackets
+        assert repair_citation_slips(text) == text
+
+
+def test_a_replaced_letter_a_swapped_short_form_and_schicht_are_citation_slips_too():
+    assert repair_citation_slips("(series 2 imagw 41)") == "(series 2 image 41)"
+    assert repair_citation_slips("(sre 2 img 96)") == "(ser 2 img 96)"
+    assert repair_citation_slips("(Serie 5, Scicht 118)") == "(Serie 5, Sch.   118)"
+    assert repair_citation_slips("(Schicht 88) und (Schihct 112)") == "(Schicht 88) und (Schicht 112)"
+    for text in ("Serie 3, wilder 4", "Serie 3 serif 4", "Serie 3, schlicht 4", "Serie 3, mild 4"):  # real words
+        assert repair_citation_slips(text) == text
