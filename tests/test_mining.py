@@ -5881,3 +5881,41 @@ def test_seventy_fourth_review_references(text, want):
 ])
 def test_seventy_fourth_review_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+# seventy-fifth review (stop 62): rounds 113 to 116 of 64 blind reports typed with slips (finding, negation and hedge
+# words in tests/test_slips.py)
+@pytest.mark.parametrize("text, want", [
+    # a lung segment after its lobe only when the number is one of that lobe's segments
+    ("Solider Rundherd 4 mm im rechten Unterlappen (S 3, B 190).", [(3, 190, None, False)]),
+    ("Rundherd im li. UL (S10, Bild 233).", [(None, 233, None, False)]),
+    ("Herd im rechten Oberlappen (S2, Bild 40).", [(None, 40, None, False)]),
+    ("Herd in der Lingula (S 6, B 80).", [(6, 80, None, False)]),
+    # a year closing a shorthand's brackets is no image
+    ("Bronchiectasis (6:130) is unchanged from prior (6:126, 2022).", [(6, 130, None, False), (6, 126, None, True)]),
+    ("Nodules (6:126, 130).", [(6, 126, None, False), (6, 130, None, False)]),
+    # a citation word typed with a slip alone in its brackets, where the report cites so spelled right
+    ("New 11 mm nodule (image 142). A further new 7 mm nodule (imaeg 71).", [(None, 142, None, False), (None, 71, None, False)]),
+    ("Rechter Unterlappen (Bild 212) und linker Unterlappen (Bidl 230).", [(None, 212, None, False), (None, 230, None, False)]),
+    # a letter replaced, a short form's letters swapped, 'Schicht' slipped
+    ("Mass now 3.2 cm (series 2 imagw 41).", [(2, 41, None, False)]),
+    ("Nodule 2: 9 mm, left upper lobe (sre 2 img 96).", [(2, 96, None, False)]),
+    ("Embolie im Mittellappen (Serie 5, Scicht 118).", [(5, 118, None, False)]),
+    ("Konsolidierung im Mittellappen (Schihct 112) und Unterlappen (Schicht 140-156).",
+     [(None, 112, None, False), (None, 140, 156, False)]),
+])
+def test_seventy_fifth_review_references(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("FINDINGS: No calcification of the coronary arteries or aorta.", "Arterial wall calcification", "absent"),
+    ("FINDINGS: Mediastinal lymph nodes are mildly prominent, the largest in the right lower paratracheal station "
+     "measuring 11 mm in short axis (series 3 image 88), likely reactive.", "Lymphadenopathy", "present"),
+    ("Befund: Residuell streifige Narbe / Dystelektase posterobasal links.", "Atelectasis", "uncertain"),
+    ("Befund: Narben / Fibrose: streifige Narbe apikal.", "Pulmonary fibrotic sequela", "present"),
+    ("Befund: Gefäße: Verkalkte Plaques der Aorta thoracalis und der Koronararterien.",
+     "Coronary artery wall calcification", "present"),
+])
+def test_seventy_fifth_review_labels(text, label, value):
+    assert _labels(text)[label] == value
