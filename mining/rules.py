@@ -55,7 +55,7 @@ SCHEMAS: dict[str, dict[str, set[str]]] = {
         "rule": {"pattern", "example", "examples", "counter_examples", "description", "action"},
     },
     "slips": {
-        "words": {"phrases", "example", "examples", "slips", "not_slips", "description", "lang", "trigger"},
+        "words": {"phrases", "example", "examples", "slips", "not_slips", "description", "lang", "trigger", "not_split", "exact"},
     },
 }
 REQUIRED: dict[str, set[str]] = {
@@ -82,6 +82,7 @@ CHOICES: dict[str, set[str]] = {
     "echo": {True, False},
     "scan": {"whole"},
     "trigger": {True},
+    "exact": {True},
 }
 
 

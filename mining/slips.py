@@ -30,8 +30,8 @@ MIN_WORD = 6
 MIN_TRIGGER = 4
 #: The shortest listed word a German compound's end is mended to: shorter ones end common words ("-artig", "narbig").
 MIN_COMPOUND = 8
-#: Words of the text looked at: four letters or more ("kien"; a six-letter word with one dropped, "hital").
-_TEXT_WORD = re.compile(r"[a-zäöüß]{4,}")  # (in lower-cased text; faster than any letter, [^\W\d_])
+#: Words of the text looked at: three letters or more (a split word's part, "frag lich"; "kien"; "hital").
+_TEXT_WORD = re.compile(r"[a-zäöüß]{3,}")  # (in lower-cased text; faster than any letter, [^\W\d_])
 _ONE_WORD = re.compile(r"[^\W\d_]+")
 #: The ASCII spellings of German words (as `rules.german_spellings` reads them): listed words are known in these and in
 #: the Swiss spelling ("vergrössert").
@@ -80,10 +80,13 @@ class SlipMender:
         own: dict[str, set[str]] = {}
         not_slips: set[str] = set()
         self.triggers = frozenset(r.id for r in rs if r.get("trigger"))  # records of the words ConText triggers read
+        # records `exact`: only their own slips, each mended as listed (a dictation's homophones: "Hertz", "know")
+        self._exact = {s.lower(): (w.lower(), r.id) for r in rs if r.get("exact") for s in r.get("slips")
+                       for w in r.get("phrases")[:1]}
         self.german = frozenset(r.id for r in rs if r.get("lang") == "de" and not r.get("trigger"))  # (compounds)
         for r in rs:
             where = f"slips: rule {r.id!r}"
-            shortest = MIN_TRIGGER if r.id in self.triggers else MIN_WORD
+            shortest = 2 if r.get("exact") else MIN_TRIGGER if r.id in self.triggers else MIN_WORD
             for w in r.get("phrases"):
                 w = w.lower()
                 if not _ONE_WORD.fullmatch(w) or len(w) < shortest:
@@ -96,10 +99,24 @@ class SlipMender:
             for w in r.get("not_slips", []):
                 not_slips.update((w.lower(), w.lower().translate(_ASCII)))
         self.known = frozenset(self.record_of) | frozenset(not_slips)
+        exact = {r.id for r in rs if r.get("exact")}
+        self._targets = frozenset(w for w, rid in self.record_of.items() if rid not in exact)  # what slips are read as
         self._dropped: dict[str, set[str]] = {}  # each listed word with one letter dropped -> the listed words
-        for w in self.record_of:
+        for w in self._targets:
             for d in _deletes(w):
                 self._dropped.setdefault(d, set()).add(w)
+        # a listed word a dictation wrote as two ("frag lich", "Bronchialwand Verdickungen"): its parts of three letters
+        # or more, not both listed words themselves (the rules read those) nor one of a record's `not_split`
+        not_split = {tuple(p.lower().split()) for r in rs for p in r.get("not_split", [])}
+        self._joined: dict[tuple[str, str], str] = {}
+        self._after: dict[str, set[str]] = {}
+        for w in self._targets:
+            for i in range(3, len(w) - 2):
+                a, b = w[:i], w[i:]
+                if (a, b) not in not_split and not (a in self.record_of and b in self.record_of):
+                    self._joined.setdefault((a, b), w)
+                    self._after.setdefault(a, set()).add(b)
+        self._firsts = frozenset(self._after)
         self._memo: dict[str, tuple[str, str] | None] = {}  # words looked at: their mended word and its record, or None
         self._clean: set[str] = set()  # the words looked at that are no slips
         for r in rs:  # each record mends its slips to its own words, and its not_slips would have been mended
@@ -109,6 +126,9 @@ class SlipMender:
                 if got not in own[r.id]:
                     swaps = " (trigger: no letter replaced, and only two swapped under six)" if r.id in self.triggers else ""
                     raise rules_mod.RuleError(f"{where}: slip {s!r} is read as {got!r}, not as one of its words{swaps}")
+            for p in r.get("not_split", []):
+                if len(p.split()) != 2 or "".join(p.lower().split()) not in own[r.id]:
+                    raise rules_mod.RuleError(f"{where}: not_split {p!r} is not one of its words in two")
             for s in r.get("not_slips", []):
                 spelled = (s.lower(), s.lower().translate(_ASCII))
                 if set(spelled) & set(self.record_of) or not any(OSA.distance(x, w) == 1 for x in spelled for w in own[r.id]):
@@ -120,7 +140,7 @@ class SlipMender:
         finding word ("milchglasknötchne": "milchglasknötchen")."""
         got = self._memo.get(w, 0)
         if got == 0:
-            got = None if w in self.known else self._one_slip(w)
+            got = self._exact.get(w) or (None if w in self.known else self._one_slip(w))
             if got is None and len(w) >= 10 and w not in self.known:
                 for i in range(3, len(w) - MIN_WORD + 1):  # the longest end first
                     tail = w[i:]
@@ -144,7 +164,7 @@ class SlipMender:
         """(listed word, its record) that `w`, no known word, is one slip of, as `mend_word` reads it."""
         cands = set(self._dropped.get(w, ()))  # a letter dropped
         for d in _deletes(w):
-            if d in self.record_of:  # a letter added or doubled
+            if d in self._targets:  # a letter added or doubled
                 cands.add(d)
             cands.update(self._dropped.get(d, ()))  # one replaced or two swapped (or two apart: checked)
         cands = [c for c in cands if OSA.distance(w, c) == 1]
@@ -159,22 +179,37 @@ class SlipMender:
         return got, self.record_of[got]
 
     def mends(self, text: str) -> list[Mend]:
-        """The slips of `text` in text order."""
+        """The slips of `text` in text order, and the listed words a dictation split in two ("Rück läufig")."""
         low = text.lower()
-        new = set(_TEXT_WORD.findall(low)).difference(self._clean)
-        if not new:
-            return []
-        slipped = {w for w in new if self.mend_word(w) is not None}
-        if not slipped or len(low) != len(text):  # (lower() changed a few letters' length: offsets would not hold)
+        words = set(_TEXT_WORD.findall(low))
+        new = words.difference(self._clean)
+        slipped = {w for w in new if self.mend_word(w) is not None} if new else ()
+        pairs = [(a, b) for a in words & self._firsts for b in self._after[a] & words]
+        if not (slipped or pairs) or len(low) != len(text):  # (lower() changed a letter's length: offsets would not hold)
             return []
         out = []
-        for m in _TEXT_WORD.finditer(low):
-            if m.group(0) in slipped:
-                slip, (word, record) = text[m.start():m.end()], self._memo[m.group(0)]
-                in_place = record in self.triggers and _swapped(m.group(0), word)
-                word = word.upper() if slip.isupper() else word.capitalize() if slip[0].isupper() else word
-                out.append(Mend(m.start(), m.end(), word, record, in_place))
-        return out
+        if slipped:
+            for m in _TEXT_WORD.finditer(low):
+                if m.group(0) in slipped:
+                    word, record = self._memo[m.group(0)]
+                    out.append(Mend(m.start(), m.end(), _cased(word, text[m.start():m.end()]), record,
+                                    record in self.triggers and _swapped(m.group(0), word)))
+        for a, b in pairs:
+            for m in _two_words(a, b).finditer(low):
+                word = self._joined[(a, b)]
+                out = [x for x in out if not (x.start < m.end() and m.start() < x.end)]
+                out.append(Mend(m.start(), m.end(), _cased(word, text[m.start():m.end()]), self.record_of[word]))
+        return sorted(out, key=lambda x: x.start)
+
+
+def _cased(word: str, written: str) -> str:
+    """`word` in the case `written` is in: upper, capitalised or lower."""
+    return word.upper() if written.isupper() else word.capitalize() if written[0].isupper() else word
+
+
+@functools.lru_cache(maxsize=1024)
+def _two_words(a: str, b: str) -> re.Pattern:
+    return re.compile(rf"\b{re.escape(a)}[ \t]+{re.escape(b)}\b")
 
 
 @functools.lru_cache(maxsize=4)

@@ -176,6 +176,16 @@ def test_a_good_slips_file_loads_and_mends(tmp_path):
     # and a finding word's slip too, for the alternative it stands in
     ("FINDINGS: Small area of linear atelctasis/scarring in the lingula.",
      {"Atelectasis": "uncertain", "Pulmonary fibrotic sequela": "uncertain"}),
+    # words a dictation split in two
+    ("Befund: Die Konsolidierung ist vollständig Rück läufig.", {"Consolidation": "absent"}),
+    ("Befund: Frag lich beginnende Bronchiektasen.", {"Bronchiectasis": "uncertain"}),
+    ("Befund: Bronchialwand Verdickungen beidseits. Keine Rund Herde.",
+     {"Peribronchial thickening": "present", "Lung nodule": "absent"}),
+    ("Befund: Mediastinale Lymph Knoten vergrößert, bis 16 mm.", {"Lymphadenopathy": "present"}),
+    # a dictation's homophones, listed as they are mended (records `exact`)
+    ("Befund: Hertz normal groß, kein Perikarderguss.", {"Cardiomegaly": "absent", "Pericardial effusion": "absent"}),
+    ("FINDINGS: Heart normal in size. Know pericardial effusion.",
+     {"Cardiomegaly": "absent", "Pericardial effusion": "absent"}),
     # real words one slip from a trigger word stay
     ("Befund: Kleinen Rundherd rechts. In einer Voruntersuchung kleiner Rundherd.", {"Lung nodule": "present"}),
     ("FINDINGS: Pleural effusion, may resolve with treatment.", {"Pleural effusion": "present"}),
@@ -210,3 +220,22 @@ def test_a_trigger_record_with_a_letter_replaced_fails_at_load(tmp_path):
            "slips": ["wighout"]}
     with pytest.raises(rules_mod.RuleError, match="negation_en.*'wighout' is read as None.*trigger: no letter replaced"):
         SlipMender(_write(tmp_path, [bad]))
+
+
+def test_two_words_are_joined_only_where_they_make_a_listed_word_and_are_not_both_listed():
+    m = slip_mender()
+    text = "Frag lich; Lymph Knoten; PLEURA ERGUSS; 3 Tage vor Untersuchung; Pleura effusion"
+    assert [(text[x.start:x.end], x.word) for x in m.mends(text)] == [("Frag lich", "Fraglich"),
+                                                                      ("Lymph Knoten", "Lymphknoten")]
+    # ('pleura' and 'erguss' are listed words the rules read; 'vor untersuchung' is a not_split: a time before an exam)
+
+
+def test_a_not_split_must_be_one_of_its_words_in_two(tmp_path):
+    bad = {**GOOD, "not_split": ["eff usions x"]}
+    with pytest.raises(rules_mod.RuleError, match="effusion_en.*not_split 'eff usions x'"):
+        SlipMender(_write(tmp_path, [bad]))
+
+
+def test_an_exact_record_mends_only_the_slips_it_lists():
+    m = slip_mender()
+    assert [m.mend_word(w) for w in ("hertz", "know", "hetz", "herzz", "knew")] == ["herz", "no", None, None, None]
