@@ -85,8 +85,9 @@ _TYPO_MENDED = {"series": {3: "ser", 4: "ser.", 5: "serie", 6: "series"}, "image
                                                                                        6: "images"},
                 "bild": {3: "Bi ", 4: "bild", 5: "bild ", 6: "bilder"},
                 "schicht": {6: "sch.  ", 7: "schicht", 8: "schicht "}}
-#: the short forms typed with two letters swapped ("sre 2 img 96")
-_SHORT_SWAPS = {"sre": "series", "esr": "series", "mig": "image", "igm": "image"}
+#: the short forms typed with two letters swapped ("sre 2 img 96"), and a dictation's homophones ("ceases 4 image 180",
+#: "Serie 4 wild 170")
+_SHORT_SWAPS = {"sre": "series", "esr": "series", "mig": "image", "igm": "image", "ceases": "series", "wild": "bild"}
 #: real words one slip from a citation word, and the words the rules read already
 _NOT_SLIPS = {"serie", "series", "serien", "seriell", "sories", "sires", "seres", "image", "images", "imaged", "imager",
               "imagen", "imago", "mage", "bild", "bilde", "bilder", "bildern", "bildes", "build", "bilds", "bildet", "blid",
@@ -195,14 +196,15 @@ _NUMBER_WORDS = f"(?:{_EN_WORD})(?:(?:[ \\t]+|-)(?:and[ \\t]+)?(?:{_EN_WORD}))*|
 _IMAGE_WORD = r"(?:(?:image|img|ima|bild|slice|schicht)\b\.?|(?:im|bi|b)\.)"
 _NR = r"(?:[ \t]*(?:no\.|nr\.|number\b|nummer\b))?[ \t]*"
 #: a number in words after a series word, before an image word ("series four image 122", "Se. vier Ima. 210"), or
-#: after an image word, before punctuation or "of", "bis", "to" ("image forty one,", "Bild achtundvierzig."): so words
+#: after an image word, before punctuation (or a dictated mark left as a word, "Bild fünfundvierzig Punkt") or "of",
+#: "bis", "to" ("image forty one,", "Bild achtundvierzig."): so words
 #: of prose ("on these images two nodules", "in allen Schichten drei Herde") stay words; speech recognition's "to" and
 #: "for" for "two" and "four" between a series word and an image word ("series to image 51")
 _SPOKEN_NUMBER = regex.compile(
     rf"\b(?:(?:series|serie|sequenz)\b|(?:ser|se)\.){_NR}(?P<num>{_NUMBER_WORDS}|to|too|for)\b"
     rf"(?=[ \t]*,?[ \t]*{_IMAGE_WORD})"
     rf"|\b{_IMAGE_WORD}{_NR}(?P<num>{_NUMBER_WORDS})\b"
-    r"(?=[ \t]*(?:[.,;:)\]]|\n|$|(?:of|on|in|bis|to|through|and|und)\b))",
+    r"(?=[ \t]*(?:[.,;:)\]]|\n|$|(?:of|on|in|bis|to|through|and|und|punkt|komma|klammer|period|comma|full[ \t]+stop)\b))",
     regex.IGNORECASE)
 #: "serious" for "series" before a series number and an image word ("serious 3 image 42", "SERIOUS to image 58")
 _SERIOUS = regex.compile(rf"\bserious(?=[ \t]+(?:\d{{1,4}}|{_NUMBER_WORDS}|to|too|for)[ \t]*,?[ \t]*(?:images?|img|im)\b)",

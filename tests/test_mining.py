@@ -5914,6 +5914,12 @@ def test_seventy_fifth_review_references(text, want):
      "measuring 11 mm in short axis (series 3 image 88), likely reactive.", "Lymphadenopathy", "present"),
     ("Befund: Residuell streifige Narbe / Dystelektase posterobasal links.", "Atelectasis", "uncertain"),
     ("Befund: Narben / Fibrose: streifige Narbe apikal.", "Pulmonary fibrotic sequela", "present"),
+    # a node's size before it, not a former one's
+    ("Befund: Paratracheal rechts ein noch 12 mm messender Lymphknoten (Serie 4 Bild 41), im Vorbefund 21 mm.",
+     "Lymphadenopathy", "present"),
+    ("Befund: Keine Lymphadenopathie; der im Vorbefund 12 mm messende subkarinale Lymphknoten misst jetzt 8 mm.",
+     "Lymphadenopathy", "absent"),
+    ("Befund: Ein 12 x 8 mm messender Lymphknoten hilär.", "Lymphadenopathy", "not_mentioned"),
     ("Befund: Gefäße: Verkalkte Plaques der Aorta thoracalis und der Koronararterien.",
      "Coronary artery wall calcification", "present"),
 ])

@@ -263,3 +263,12 @@ def test_a_replaced_letter_a_swapped_short_form_and_schicht_are_citation_slips_t
     assert repair_citation_slips("(Schicht 88) und (Schihct 112)") == "(Schicht 88) und (Schicht 112)"
     for text in ("Serie 3, wilder 4", "Serie 3 serif 4", "Serie 3, schlicht 4", "Serie 3, mild 4"):  # real words
         assert repair_citation_slips(text) == text
+
+
+def test_a_dictations_homophones_of_citation_words_and_a_number_before_a_dictated_mark():
+    assert clean_text("Mucus plugging (ceases 4 image 180).") == "Mucus plugging (series 4 image 180)."
+    assert clean_text("Erguss Klammer auf Serie 4 wild 170 Klammer zu.") == "Erguss Klammer auf Serie 4 bild 170 Klammer zu."
+    assert clean_text("Rundherd Serie drei Bild fünfundvierzig Punkt Angrenzend") == (
+        "Rundherd Serie 3    Bild 45             Punkt Angrenzend")
+    for text in ("The effusion ceases 4 weeks later.", "Serie 4, wild 3 mm"):  # no citation: no image word, a size
+        assert clean_text(text) == text
