@@ -1,14 +1,16 @@
-"""Typed slips in finding words, read through a mended view of the report.
+"""Slips in the words finding and ConText rules read, read through mended views of the report.
 
-A report typed and never proofread writes "pleural efusion", "atelectais", "Lymphadenopahtie": one letter dropped,
-added, doubled, replaced or two swapped. `mining/rules/slips.jsonl` lists the finding words (with their inflections)
-and the real words one slip from them that are no slips ("module"). `SlipMender.mends(text)` finds each word of the
-text that is no listed or known word itself, nor an inflection of one, and one slip (optimal string alignment
-distance 1) from the listed words of exactly one record. Negation, hedge and prior words with two letters swapped are mended in the text itself
+A report typed and never proofread writes "pleural efusion", "atelectais", "Lymphadenopahtie", "wihtout": one letter
+dropped, added, doubled, replaced or two swapped; a dictation writes "Rück läufig", "Hertz".
+`mining/rules/slips.jsonl` lists the words (with their inflections) and the real words one slip from them that are no
+slips ("module"). `SlipMender.mends(text)` finds each word of the text that is no listed or known word itself, nor an
+inflection of one, and one slip (optimal string alignment distance 1) from the listed words of exactly one record, the
+end of a long German compound that is such a slip, two words that make one listed word, and the homophones records
+list as such. Negation, hedge and prior words with two letters swapped are mended in the text itself
 (`mend_in_place`); the ConText triggers are read over the text with every other slip mended too
-(`triggers_through_slips`), and `read_through_slips` scans the finding rules again over the text with those words mended and
-adds the mentions that only the mended words give, with offsets into the text as written (its evidence is the slip
-itself, "pleural efusion"). The report and its snippets are never changed.
+(`triggers_through_slips`); `read_through_slips` scans the finding rules again around the slips and adds the mentions
+only the mended words give, with offsets into the text as written (its evidence is the slip itself, "pleural
+efusion"). The report and its snippets never change.
 """
 from __future__ import annotations
 
@@ -76,13 +78,14 @@ def _inflection(w: str, listed: str) -> bool:
 class SlipMender:
     def __init__(self, path=None):
         rs = rules_mod.load("slips", path)
-        self.record_of: dict[str, str] = {}  # listed word (and its ASCII spelling) -> record id
+        self.record_of: dict[str, str] = {}  # listed word (and its Swiss and ASCII spellings) -> record id
         own: dict[str, set[str]] = {}
         not_slips: set[str] = set()
         self.triggers = frozenset(r.id for r in rs if r.get("trigger"))  # records of the words ConText triggers read
         # records `exact`: only their own slips, each mended as listed (a dictation's homophones: "Hertz", "know")
-        self._exact = {s.lower(): (w.lower(), r.id) for r in rs if r.get("exact") for s in r.get("slips")
-                       for w in r.get("phrases")[:1]}
+        exact = {r.id for r in rs if r.get("exact")}
+        self._exact = {s.lower(): (r.get("phrases")[0].lower(), r.id)
+                       for r in rs if r.id in exact for s in r.get("slips")}
         self.german = frozenset(r.id for r in rs if r.get("lang") == "de" and not r.get("trigger"))  # (compounds)
         for r in rs:
             where = f"slips: rule {r.id!r}"
@@ -99,7 +102,6 @@ class SlipMender:
             for w in r.get("not_slips", []):
                 not_slips.update((w.lower(), w.lower().translate(_ASCII)))
         self.known = frozenset(self.record_of) | frozenset(not_slips)
-        exact = {r.id for r in rs if r.get("exact")}
         self._targets = frozenset(w for w, rid in self.record_of.items() if rid not in exact)  # what slips are read as
         self._dropped: dict[str, set[str]] = {}  # each listed word with one letter dropped -> the listed words
         for w in self._targets:
@@ -124,14 +126,16 @@ class SlipMender:
             for s in r.get("slips"):
                 got = self.mend_word(s.lower())
                 if got not in own[r.id]:
-                    swaps = " (trigger: no letter replaced, and only two swapped under six)" if r.id in self.triggers else ""
-                    raise rules_mod.RuleError(f"{where}: slip {s!r} is read as {got!r}, not as one of its words{swaps}")
+                    why = (" (trigger: no letter replaced, and only two swapped under six)"
+                           if r.id in self.triggers else "")
+                    raise rules_mod.RuleError(f"{where}: slip {s!r} is read as {got!r}, not as one of its words{why}")
             for p in r.get("not_split", []):
                 if len(p.split()) != 2 or "".join(p.lower().split()) not in own[r.id]:
                     raise rules_mod.RuleError(f"{where}: not_split {p!r} is not one of its words in two")
             for s in r.get("not_slips", []):
                 spelled = (s.lower(), s.lower().translate(_ASCII))
-                if set(spelled) & set(self.record_of) or not any(OSA.distance(x, w) == 1 for x in spelled for w in own[r.id]):
+                if set(spelled) & set(self.record_of) or not any(
+                        OSA.distance(x, w) == 1 for x in spelled for w in own[r.id]):
                     raise rules_mod.RuleError(f"{where}: not_slip {s!r} is listed, or no slip from its words")
 
     def mend_word(self, w: str) -> str | None:
@@ -185,7 +189,7 @@ class SlipMender:
         new = words.difference(self._clean)
         slipped = {w for w in new if self.mend_word(w) is not None} if new else ()
         pairs = [(a, b) for a in words & self._firsts for b in self._after[a] & words]
-        if not (slipped or pairs) or len(low) != len(text):  # (lower() changed a letter's length: offsets would not hold)
+        if not (slipped or pairs) or len(low) != len(text):  # (lower() changed a letter's length: offsets would move)
             return []
         out = []
         if slipped:
