@@ -199,7 +199,8 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     label_rows: list[LabelRow] = []
     snippet_labels: dict[int, dict[str, str]] = {}
     if labels:
-        mentions = read_through_slips(view, finding_rules().find(view), finding_rules(), slips)
+        rules = finding_rules()
+        mentions = read_through_slips(view, rules.find(view), rules, slips)
         label_mentions(mentions, triggers, trig_starts, sentences, sent_starts, view)
         _modify_listed(view, mentions, triggers, trig_starts, sentences, sent_starts)
         in_body = [m for m in mentions if sections[max(0, bisect.bisect_right(sec_starts, m.start) - 1)].name in LABEL_SECTIONS]

@@ -24,6 +24,7 @@ from rapidfuzz.distance import OSA
 from mining import rules as rules_mod
 from mining.context import Trigger
 from mining.findings import FindingRules, Mention
+from mining.text_clean import as_written
 
 #: The shortest listed word: shorter ones have too many real words one slip away ("nodes", "notes"); four letters for
 #: the words of `trigger` records, where only two letters swapped count in words shorter than six ("nciht", "Kien";
@@ -196,19 +197,14 @@ class SlipMender:
             for m in _TEXT_WORD.finditer(low):
                 if m.group(0) in slipped:
                     word, record = self._memo[m.group(0)]
-                    out.append(Mend(m.start(), m.end(), _cased(word, text[m.start():m.end()]), record,
+                    out.append(Mend(m.start(), m.end(), as_written(word, text[m.start():m.end()]), record,
                                     record in self.triggers and _swapped(m.group(0), word)))
         for a, b in pairs:
             for m in _two_words(a, b).finditer(low):
                 word = self._joined[(a, b)]
                 out = [x for x in out if not (x.start < m.end() and m.start() < x.end)]
-                out.append(Mend(m.start(), m.end(), _cased(word, text[m.start():m.end()]), self.record_of[word]))
+                out.append(Mend(m.start(), m.end(), as_written(word, text[m.start():m.end()]), self.record_of[word]))
         return sorted(out, key=lambda x: x.start)
-
-
-def _cased(word: str, written: str) -> str:
-    """`word` in the case `written` is in: upper, capitalised or lower."""
-    return word.upper() if written.isupper() else word.capitalize() if written[0].isupper() else word
 
 
 @functools.lru_cache(maxsize=1024)

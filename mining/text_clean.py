@@ -64,6 +64,11 @@ def repair_ocr_references(text: str) -> str:
     return _OCR_TOKEN.sub(one, text)
 
 
+def as_written(word: str, written: str) -> str:
+    """Lower-case `word` in the case `written` is in: upper, capitalised or lower."""
+    return word.upper() if written.isupper() else word.capitalize() if written[0].isupper() else word
+
+
 def _slips(word: str) -> set[str]:
     """`word` typed with one slip: two neighbouring letters swapped, one left out, or one doubled or added; in a word of
     five letters or more, one replaced too ("imagw")."""
@@ -92,7 +97,7 @@ _SHORT_SWAPS = {"sre": "series", "esr": "series", "mig": "image", "igm": "image"
 _NOT_SLIPS = {"serie", "series", "serien", "seriell", "sories", "sires", "seres", "image", "images", "imaged", "imager",
               "imagen", "imago", "mage", "bild", "bilde", "bilder", "bildern", "bildes", "build", "bilds", "bildet", "blid",
               "bilden", "bilt", "serif", "wilder", "gilder", "milder", "bidder", "schlicht", "schichte", "schichten",
-              "seria", "imago", "imaging"}
+              "seria", "imaging"}
 _SLIP_FAMILY = {slip: family for family, words in _TYPO_WORDS.items() for word in words for slip in _slips(word)
                 if (len(slip) >= 4 or slip == "bld") and slip not in _NOT_SLIPS} | _SHORT_SWAPS
 _SLIP = re.compile(r"\b([^\W\d_]{3,8})(?=[ \t]*[.:#]?[ \t]*\d{1,5}(?![\d.,]*[ \t]*(?:mm|cm|ml|%|x\b|×)))")
@@ -105,18 +110,16 @@ _PARTNER["bild"] = _PARTNER["schicht"] = _PARTNER["image"]
 #: images so with the word spelled right ("(image 142)"): the family's words in brackets before a number
 _ALONE = re.compile(r"(?<=\()[ \t]*$")
 _ALONE_AFTER = re.compile(r"[ \t]*[.:#]?[ \t]*\d{1,5}[ \t]*[),;]")
-_CITED_SO = {"series": re.compile(r"(?i)\([ \t]*(?:series|serie)\b\.?[ \t]*:?[ \t]*\d"),
-             "image": re.compile(r"(?i)\([ \t]*images?\b\.?[ \t]*:?[ \t]*\d"),
-             "bild": re.compile(r"(?i)\([ \t]*bild(?:er)?\b\.?[ \t]*:?[ \t]*\d"),
-             "schicht": re.compile(r"(?i)\([ \t]*schicht\b\.?[ \t]*:?[ \t]*\d")}
+_CITED_SO = {family: re.compile(rf"(?i)\([ \t]*(?:{'|'.join(words)})\b\.?[ \t]*:?[ \t]*\d")
+             for family, words in _TYPO_WORDS.items()}
 
 
 def repair_citation_slips(text: str) -> str:
     """`text` with one-slip misspellings of "series", "image" and "Bild" mended where a number follows and the other
     citation word with its number (or its own slip) stands beside it ("seires 4 imgae 212" -> "series 4 image 212",
     "(Sereie 3, Bidl 42)" -> "(Series 3, Bild 42)"), or it stands alone in brackets with its number where the report
-    cites images so with the word spelled right ("(imaeg 71)" beside "(image 142)"); the same length: a slip is mended to its family's word of its
-    length, the rules' short form ("sries 5" -> "serie 5", "imge 88" -> "img. 88", "Bld 220" -> "Bi  220") or the
+    cites images so with the word spelled right ("(imaeg 71)" beside "(image 142)"); the same length: a slip is mended
+    to its family's word of its length, the rules' short form ("sries 5" -> "serie 5", "imge 88" -> "img. 88", "Bld 220" -> "Bi  220") or the
     longest word and a blank ("imagees 4" -> "images  4")."""
     found = {m.start(): (m, _SLIP_FAMILY[m.group(1).lower()]) for m in _SLIP.finditer(text)
              if m.group(1).lower() in _SLIP_FAMILY}
@@ -124,23 +127,17 @@ def repair_citation_slips(text: str) -> str:
         return text
     parts, last = [], 0
     for start, (m, family) in found.items():
-        near = text[max(0, start - 30):m.end() + 40]
-        if _PARTNER[family].search(near) is None and not any(
-                abs(other - start) <= 40 and fam != family for other, (_, fam) in found.items()) and not (
-                _ALONE.search(text, max(0, start - 3), start) and _ALONE_AFTER.match(text, m.end())
-                and _CITED_SO[family].search(text)):
+        partnered = _PARTNER[family].search(text[max(0, start - 30):m.end() + 40]) is not None or any(
+            abs(other - start) <= 40 and fam != family for other, (_, fam) in found.items())
+        alone = (_ALONE.search(text, max(0, start - 3), start) and _ALONE_AFTER.match(text, m.end())
+                 and _CITED_SO[family].search(text))
+        if not (partnered or alone):
             continue
         word = m.group(1)
         mended = _TYPO_MENDED[family].get(len(word)) or _TYPO_MENDED[family][6] + " " * (len(word) - 6)
         if len(mended) != len(word):  # shorter than any word of its family
             continue
-        if word.isupper():
-            mended = mended.upper()
-        elif word[0].isupper():
-            mended = mended[0].upper() + mended[1:]
-        elif mended[0].isupper():
-            mended = mended[0].lower() + mended[1:]
-        parts += [text[last:start], mended]
+        parts += [text[last:start], as_written(mended.lower(), word)]
         last = m.end()
     return "".join(parts) + text[last:] if parts else text
 
