@@ -4,6 +4,7 @@ what brackets hold, and prior reports quoted inside this one."""
 from __future__ import annotations
 
 import bisect
+import functools
 
 import regex
 
@@ -168,27 +169,53 @@ def with_named_exams(text: str, triggers: list[Trigger], kinds: set[str], names:
     """`triggers` with a prior trigger at each later naming of a compared exam's kind or name (`compared_exam_kinds`) in
     the report's body: "in der Akut-CT an gleicher Stelle Konsolidierung, Serie 4, Bild 188", "(Akut-CT 4/150)", "Im
     Staging-CT Lunge dort frei (Ser. 5 Img. 150)"; "On the index CTPA it was 7.8 mm", "at the interim CT", "at staging"
-    (not "the index lesion"), "bei Aufnahme", "(Aufnahme max. 55 mm, ...)", "..., interim 71 x 40 mm (Se. 4, ...)"."""
+    (not "the index lesion"), "bei Aufnahme", "(Aufnahme max. 55 mm, ...)", "..., interim 71 x 40 mm (Se. 4, ...)".
+    The matches are those of the alternation of the exams' patterns, longest pattern first (`_leftmost_in`); each
+    pattern is compiled once per process (`_exam_word`), not per report (a report's alternation compiled took ~2.5 ms)."""
     body = [(sec.header_end, sec.end) for sec in sections if sec.name not in ("COMPARISON", "HISTORY", "TECHNIQUE", "OTHER")]
-    # "Schockraum-CT", not the trauma room's "(Schockraum)"
-    words = [r"\b" + regex.escape(k) + ("" if k in _ACRONYMS else r"-?(?:ct|cta|mrt|mri)") for k in kinds]
-    for k in names:
-        if k[0] == "(":  # a numbered exam: "in (2) noch diffuses Milchglas", "gegenüber (3) unverändert"
-            words.append(r"(?<=\b(?:in|gegenüber|zu|vs\.?|seit|since|on|than|aus|from|compared\s+(?:to|with))[ \t]+)"
-                         + regex.escape(k))
-            continue
-        k = r"\b" + regex.escape(k).replace(r"\ ", r"[ \t]+")
-        words.append(r"(?:(?<=\b(?:the|at)[ \t]+)" + k
-                     + r"(?:[ \t-]+(?:ct|cta|ctpa|hrct|pet[-/]?ct|scan|study|exam|examination)\b"
-                     r"|(?<=\bat[ \t]+[\w-]+))|(?<=\bbei[ \t]+(?:der[ \t]+)?)" + k
-                     + r"|(?<=\()" + k + r"(?=[ \t]+(?:max\.?|ca\.?)?[ \t]*\d|[ \t]*[,:])"
-                     # labelling a size after a comma: "aktuell 52 x 21 mm (...), interim 71 x 40 mm (...)"
-                     + r"|(?<=[,;][ \t]*)" + k + r"(?=[ \t]*:?[ \t]*(?:ca\.?[ \t]*)?\d+(?:[.,]\d+)?"
-                     r"(?:[ \t]*[x×][ \t]*\d+(?:[.,]\d+)?)*[ \t]*(?:mm|cm)\b))")
-    rx = regex.compile(r"(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")(?![\w-])", regex.IGNORECASE)
+    words = sorted([_exam_word(k, True) for k in kinds] + [_exam_word(k, False) for k in names],
+                   key=lambda rx: (-len(rx.pattern), rx.pattern))
     new = [Trigger(m.start(), m.end(), "prior", "forward", "compared_exam_kind")
-           for a, b in body for m in rx.finditer(text, a, b)]
+           for a, b in body for m in _leftmost_in(words, text, a, b)]
     return sorted(triggers + new, key=lambda t: t.start) if new else triggers
+
+
+@functools.lru_cache(maxsize=4096)
+def _exam_word(k: str, kind: bool) -> regex.Pattern:
+    """The pattern of one compared exam's kind (`kind`) or name, as `with_named_exams` looks for it."""
+    if kind:  # "Schockraum-CT", not the trauma room's "(Schockraum)"
+        word = r"\b" + regex.escape(k) + ("" if k in _ACRONYMS else r"-?(?:ct|cta|mrt|mri)")
+    elif k[0] == "(":  # a numbered exam: "in (2) noch diffuses Milchglas", "gegenüber (3) unverändert"
+        word = (r"(?<=\b(?:in|gegenüber|zu|vs\.?|seit|since|on|than|aus|from|compared\s+(?:to|with))[ \t]+)"
+                + regex.escape(k))
+    else:
+        k = r"\b" + regex.escape(k).replace(r"\ ", r"[ \t]+")
+        word = (r"(?:(?<=\b(?:the|at)[ \t]+)" + k
+                + r"(?:[ \t-]+(?:ct|cta|ctpa|hrct|pet[-/]?ct|scan|study|exam|examination)\b"
+                r"|(?<=\bat[ \t]+[\w-]+))|(?<=\bbei[ \t]+(?:der[ \t]+)?)" + k
+                + r"|(?<=\()" + k + r"(?=[ \t]+(?:max\.?|ca\.?)?[ \t]*\d|[ \t]*[,:])"
+                # labelling a size after a comma: "aktuell 52 x 21 mm (...), interim 71 x 40 mm (...)"
+                + r"|(?<=[,;][ \t]*)" + k + r"(?=[ \t]*:?[ \t]*(?:ca\.?[ \t]*)?\d+(?:[.,]\d+)?"
+                r"(?:[ \t]*[x×][ \t]*\d+(?:[.,]\d+)?)*[ \t]*(?:mm|cm)\b))")
+    return regex.compile(r"(?:" + word + r")(?![\w-])", regex.IGNORECASE)
+
+
+def _leftmost_in(rxs: list[regex.Pattern], text: str, start: int, end: int):
+    """The matches in `text[start:end]` that `finditer` of the alternation of `rxs` would give: the leftmost, at a tie
+    the first pattern's, then on from its end."""
+    nxt = [rx.search(text, start, end) for rx in rxs]
+    pos = start
+    while True:
+        best = None
+        for j, m in enumerate(nxt):
+            if m is not None and m.start() < pos:  # inside the match taken: search on from its end
+                m = nxt[j] = rxs[j].search(text, pos, end)
+            if m is not None and (best is None or m.start() < best.start()):
+                best = m
+        if best is None:
+            return
+        yield best
+        pos = best.end()
 
 
 #: Between a reference and the compared exam named right after it: "image 140 of the CTPA", "Bild 88 der Akut-CT"

@@ -237,6 +237,34 @@ def test_anchored_scan_equals_the_plain_scan_and_the_alternation(text, order, em
         assert got == [(int(m.lastgroup[1:]), m.span()) for m in alternation.finditer(text)]
 
 
+_EXAM_TEXT = st.lists(st.sampled_from(["at the ", "the ", "bei der ", "in ", "(", ", ", "staging", "interim", "index",
+                                         "Akut", "-CT", " CT", " scan", " 52 mm", " max. 4", ":", "(2)", "(3)", "x",
+                                         " CTPA", "\n", " "]), max_size=30).map("".join)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_EXAM_TEXT, st.sets(st.sampled_from(["staging", "akut", "ctpa", "index"]), max_size=3),
+       st.sets(st.sampled_from(["interim", "staging", "index", "(2)", "(3)", "akut ct"]), max_size=4),
+       st.integers(0, 12), st.integers(0, 40))
+@example("at the index CTPA, on the CTPA", {"ctpa"}, {"index"}, 0, 40)  # "CTPA" inside "index CTPA", then on its own
+def test_named_exams_found_one_pattern_at_a_time_equal_their_alternation(text, kinds, names, start, length):
+    """`priors.with_named_exams` searches each exam's pattern on its own (each compiled once, `_exam_word`) and merges the
+    matches (`_leftmost_in`): the same triggers as the alternation of them all, longest pattern first, over each part of
+    the body (lookbehinds see before a part, a part's end ends every match)."""
+    from mining.priors import _exam_word, with_named_exams
+    from mining.sections import Section
+
+    end = min(len(text), start + length)
+    sections = [Section(start, end, "FINDINGS", start)]
+    words = sorted([_exam_word(k, True) for k in kinds] + [_exam_word(k, False) for k in names],
+                   key=lambda rx: (-len(rx.pattern), rx.pattern))
+    alternation = regex.compile("|".join(rx.pattern for rx in words), regex.IGNORECASE) if words else None
+    want = [] if alternation is None else [m.span() for a, b in [(s.header_end, s.end) for s in sections]
+                                           for m in alternation.finditer(text, a, b)]
+    got = [(t.start, t.end) for t in with_named_exams(text, [], kinds, names, sections)]
+    assert got == want
+
+
 def test_reference_rules_are_tried_only_at_their_anchors():
     """Every shipped reference rule without a \\K has an anchor (the scan's speed rests on them)."""
     from mining.references import matcher
