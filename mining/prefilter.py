@@ -474,3 +474,14 @@ def alternatives(pattern: str, flags: int = 0) -> list[str] | None:
                 before, after = "".join(a for a, _, _ in atoms[:k]), "".join(a for a, _, _ in atoms[k + 1:])
                 return [f"{before}(?:{b}){after}" for b in inner]
     return None
+
+
+def nested_alternatives(pattern: str, flags: int, usable, split_from: int = 0) -> list[str]:
+    """`pattern`'s branches (`alternatives`), each at least `split_from` characters long split again into its own where
+    every one of those is `usable`, and so on down: "\\b(?:a|b)s|e" -> "\\b(?:a)s", "\\b(?:b)s", "e", in the order the
+    alternation tries them; `[pattern]` where it has no branches or one of them is not `usable`."""
+    parts = alternatives(pattern, flags)
+    if not parts or not all(usable(b) for b in parts):
+        return [pattern]
+    return [b for part in parts
+            for b in (nested_alternatives(part, flags, usable, split_from) if len(part) >= split_from else [part])]
