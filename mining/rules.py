@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import heapq
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -450,6 +451,30 @@ def _load(name: str, path: str) -> tuple[tuple[Rule, ...], tuple[tuple[str, str]
     return tuple(rules), tuple(macros.items())
 
 
+class Gates:
+    """Which of many patterns a text may match, by their gate words (`prefilter.gate_words`; None: always): the words
+    the text holds found in one scan of them all (a trie for Python's `re`, on the lower-cased text), instead of a
+    substring search per word (188 ConText parts with 219 words: ~320 -> ~160 us a blind report)."""
+
+    def __init__(self, gates: list[tuple[str, ...] | None]):
+        self.gates = [None if g is None else frozenset(g) for g in gates]
+        words = sorted(set().union(*(g for g in self.gates if g)))
+        self.trie = re.compile(literal_trie(words)) if words else None
+        # the trie takes the longest word at a start; the words it begins with are there too
+        self.held = {w: frozenset(x for x in words if w.startswith(x)) for w in words}
+
+    def open(self, low: str) -> list[int]:
+        """The indices of the patterns whose gate words lower-cased text `low` holds, or that have none."""
+        held: set[str] = set()
+        if self.trie is not None:
+            search, words = self.trie.search, self.held
+            m = search(low)
+            while m is not None:  # every start, so that a word inside another is seen ("rior" in "prior")
+                held |= words[m.group()]
+                m = search(low, m.start() + 1)
+        return [k for k, g in enumerate(self.gates) if g is None or not g.isdisjoint(held)]
+
+
 class BranchScan:
     """The matches `rules.leftmost_scan` gives for `rxs` (for one pattern, its `finditer`), as (pattern index, match),
     found branch by branch (`prefilter.alternatives`): each branch searched on its own through its lower-case twin
@@ -464,14 +489,14 @@ class BranchScan:
         self.part_of = [k for k, _ in parts]
         self.parts = [regex.compile(b, rxs[k].flags) for k, b in parts]
         self.twins, self.twin_of = lowercase_twins(self.parts)
-        self.gates = [gate_words(p) for p in self.parts]
+        self.gates = Gates([gate_words(p) for p in self.parts])
 
     def scan(self, text: str, low: str | None = None):
         """(pattern index, match) in text order; `low`: `text.lower()`, where the caller has it."""
         low = text.lower() if low is None else low
         if not lower_agrees(text, low):
             return leftmost_scan(self.rxs, text)
-        active = [k for k, g in enumerate(self.gates) if g is None or any(w in low for w in g)]
+        active = self.gates.open(low)
         part_of = self.part_of
         return ((part_of[active[j]], m) for j, m in leftmost_scan(
             [self.twins[k] for k in active], text, [low if self.twin_of[k] else text for k in active]))

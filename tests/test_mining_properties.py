@@ -265,6 +265,16 @@ def test_named_exams_found_one_pattern_at_a_time_equal_their_alternation(text, k
     assert got == want
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.lists(st.text(alphabet="abr", min_size=1, max_size=4), min_size=1, max_size=3)
+                          .map(tuple)), max_size=8),
+       st.text(alphabet="abr x", max_size=40))
+@example([("prior",), ("rior",), ("pri",), ("priors",), None], "the prior exam")  # words inside and before others
+def test_gates_open_the_patterns_whose_words_a_text_holds(gates, low):
+    """`rules.Gates.open` (one trie scan for all the words) opens what a substring test of each word opens."""
+    assert rules_mod.Gates(gates).open(low) == [k for k, g in enumerate(gates) if g is None or any(w in low for w in g)]
+
+
 def test_reference_rules_are_tried_only_at_their_anchors():
     """Every shipped reference rule without a \\K has an anchor (the scan's speed rests on them)."""
     from mining.references import matcher
@@ -336,7 +346,7 @@ def test_gated_context_pattern_scan_equals_the_scan_of_every_pattern(words, sep)
     from mining.context import context_rules
 
     c = context_rules()
-    assert any(c.extra_scan.gates), "no pattern has gate words: the test would compare a scan with itself"
+    assert any(c.extra_scan.gates.gates), "no pattern has gate words: the test would compare a scan with itself"
     text = sep.join(words)
     assert [(k, m.span()) for k, m in c.pattern_matches(text)] == [
         (k, m.span()) for k, m in rules_mod.leftmost_scan(c.extra_each, text)]
