@@ -23,7 +23,7 @@ import regex
 from data_contracts.labels import CT_RATE_LABELS
 from mining import rules as rules_mod
 from mining.context import Trigger, modifier_for
-from mining.prefilter import lower_agrees, nested_alternatives, reduce_stems, required_stems, stems_pattern, touches
+from mining.prefilter import lower_agrees, nested_alternatives, required_stems, stems_pattern, touches
 
 #: Clause punctuation: a rule is scanned only in the chunks of the text between the delimiters it cannot see (most
 #: rules: all of them) that hold one of its stems.
@@ -105,9 +105,9 @@ class _ScanPlan:
             stems += got
         # each part's case-sensitive twin for the lower-cased text (`rules.lowercase_twin`: faster), or the part itself
         self.twins, self.twin_of = rules_mod.lowercase_twins(self.parts)
-        # a part whose stems include one of two letters ("lk") is scanned over the whole text: as a stem it would stand
-        # for every longer stem holding it ("verkalk", "bulky"), and their rules would be tried nearly everywhere
-        stems = reduce_stems([None if st is None or any(len(x) < 3 for x in st) else st for st in stems])
+        # a part whose stems include one of two letters ("lk") is scanned over the whole text: such a stem is in nearly
+        # every chunk
+        stems = [None if st is None or any(len(x) < 3 for x in st) else frozenset(x.lower() for x in st) for st in stems]
         # the delimiters each part cannot see, at which its scan is cut: all of them for most, fewer for one that can
         # match across a comma or a full stop ("Verkalkungen der Aorta, Aa. iliacae": a chunk between colons, brackets
         # and the like), none for one that can match across all (the whole text)
@@ -119,6 +119,11 @@ class _ScanPlan:
             for x in st or ():
                 self.by_stem.setdefault(x, []).append(k)
         self.filtered = [k for k, st in enumerate(stems) if st is not None]
+        # a scan of the stems finds the longest at each start ("erguss"); the parts of the stems it begins with ("erg",
+        # a short form's) are tried there too. Each part is tried only where its own stems are: "erguss" no longer
+        # stands for "erg", which is in every "Ergebnis" and "Vergleich" (~100 parts a German report tried for it)
+        self.at_stem = {x: sorted({k for y in self.by_stem if x.startswith(y) for k in self.by_stem[y]})
+                        for x in self.by_stem}
         self.stem_rx = regex.compile(stems_pattern(self.by_stem), regex.IGNORECASE) if self.by_stem else None
         # the same stems as a trie for Python's `re`, on lower-cased text (much faster than `regex` here)
         self.stem_plain = re.compile(rules_mod.literal_trie(self.by_stem)) if self.by_stem else None
@@ -132,7 +137,8 @@ class _ScanPlan:
                     raise rules_mod.RuleError(f"findings: rule {r.id!r}: prefilter stems {sorted(stems[k])} miss {ex!r}")
 
     def stem_hits(self, text: str, low: str | None = None) -> list[tuple[int, str]]:
-        """(offset, stem) of every stem occurrence, overlapping ones included; `low`: the lower-cased text, if known."""
+        """(offset, stem) of every offset where a stem starts, with the longest starting there (those it begins with start
+        there too: `at_stem`), overlapping ones included; `low`: the lower-cased text, if known."""
         low = text.lower() if low is None else low
         if self.stem_plain is not None and lower_agrees(text, low):  # texts that may disagree: the slower scan
             rx, hay = self.stem_plain, low  # lower() agrees with the rules' case-insensitive matching here
@@ -141,7 +147,7 @@ class _ScanPlan:
         out = []
         search = rx.search
         m = search(hay)
-        while m is not None:  # no stem contains another: at most one starts at each offset
+        while m is not None:  # the longest stem at each offset (the trie and the alternation, longest first)
             s = m.start()
             out.append((s, m.group(0).lower()))
             m = search(hay, s + 1)
@@ -159,11 +165,11 @@ class _ScanPlan:
             if hits:
                 delims = [m.start() for m in _DELIM.finditer(text)]
                 nd = len(delims)
-                by_stem, cuts, filtered = self.by_stem, self.cuts, self.filtered
+                at_stem, cuts, filtered = self.at_stem, self.cuts, self.filtered
                 for h, stem in hits:
                     k = bisect.bisect_left(delims, h)
                     chunk = {DELIMITERS: (delims[k - 1] + 1 if k else 0, delims[k] if k < nd else n), "": (0, n)}
-                    for i in by_stem.get(stem, filtered):
+                    for i in at_stem.get(stem, filtered):
                         c = cuts[i]
                         ab = chunk.get(c)
                         if ab is None:  # walk out to the nearest delimiters of this part's set

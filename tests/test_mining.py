@@ -2440,14 +2440,25 @@ def test_a_long_finding_branch_is_scanned_by_its_own_branches():
 
 
 def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
-    """A two-letter stem ('ip', 'lk') replaces every longer stem holding it ('clip', 'verkalk'): those rules are then
-    scanned in nearly every chunk (the finding scan once went from ~400 to ~7,400 us a report)."""
+    """A two-letter stem ('ip', 'lk') is in nearly every chunk: a part with one is scanned over the whole text once,
+    not tried at every hit of it."""
     from mining.findings import finding_rules
 
     plan = finding_rules().scan_plan
     assert {stem for stem in plan.by_stem if len(stem) < 3} == set()
     lk = next(i for i, r in enumerate(plan.rules) if r.id == "lymph_size_abbrev_de")  # its one stem is "lk"
     assert [plan.part_rule[k] for k in plan.always].count(lk) == plan.part_rule.count(lk) == 1
+
+
+def test_a_finding_stem_stands_for_its_own_parts_only():
+    """"erg" (a short form's stem: "Erg.") is in every "Ergebnis" and "Vergleich"; the parts of "erguss" are tried only
+    where "erguss" is (the scan finds the longest stem at each start, and the parts of the stems it begins with)."""
+    from mining.findings import finding_rules
+
+    plan = finding_rules().scan_plan
+    assert set(plan.by_stem["erg"]) < set(plan.at_stem["erguss"])
+    assert not set(plan.by_stem["erguss"]) & set(plan.at_stem["erg"])
+    assert [stem for _, stem in plan.stem_hits("Im Vergleich kein Erguss.")] == ["erg", "erguss"]
 
 
 def _refs(text: str) -> list[tuple]:
