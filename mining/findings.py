@@ -125,8 +125,12 @@ class _ScanPlan:
         self.at_stem = {x: sorted({k for y in self.by_stem if x.startswith(y) for k in self.by_stem[y]})
                         for x in self.by_stem}
         self.stem_rx = regex.compile(stems_pattern(self.by_stem), regex.IGNORECASE) if self.by_stem else None
-        # the same stems as a trie for Python's `re`, on lower-cased text (much faster than `regex` here)
+        # the same stems as a trie for Python's `re`, on lower-cased text (much faster than `regex` here), and the offsets
+        # inside each stem where another may start (its text there is the start of that stem, or holds it whole)
         self.stem_plain = re.compile(rules_mod.literal_trie(self.by_stem)) if self.by_stem else None
+        self.inside = {x: tuple(o for o in range(1, len(x))
+                                if any(y.startswith(x[o:]) or x.startswith(y, o) for y in self.by_stem))
+                       for x in self.by_stem}
         for i, r in enumerate(sel):  # every example's match must hold a stem of the part that matches it
             for ex in r.examples:
                 m = self.compiled[i].search(ex)
@@ -138,19 +142,28 @@ class _ScanPlan:
 
     def stem_hits(self, text: str, low: str | None = None) -> list[tuple[int, str]]:
         """(offset, stem) of every offset where a stem starts, with the longest starting there (those it begins with start
-        there too: `at_stem`), overlapping ones included; `low`: the lower-cased text, if known."""
+        there too: `at_stem`), overlapping ones included, in text order; `low`: the lower-cased text, if known."""
         low = text.lower() if low is None else low
-        if self.stem_plain is not None and lower_agrees(text, low):  # texts that may disagree: the slower scan
-            rx, hay = self.stem_plain, low  # lower() agrees with the rules' case-insensitive matching here
-        else:
-            rx, hay = self.stem_rx, text
         out = []
-        search = rx.search
-        m = search(hay)
-        while m is not None:  # the longest stem at each offset (the trie and the alternation, longest first)
+        if self.stem_plain is not None and lower_agrees(text, low):  # lower() agrees with the rules' matching here
+            # one pass for the stems that do not overlap, then inside each the offsets where a stem may start (`inside`):
+            # a search restarted one past every hit cost twice as much (~380 against ~180 us a blind report)
+            match, inside = self.stem_plain.match, self.inside
+            for m in self.stem_plain.finditer(low):
+                s, stem = m.start(), m.group()
+                out.append((s, stem))
+                for o in inside[stem]:
+                    n = match(low, s + o)
+                    if n is not None:
+                        out.append((s + o, n.group()))
+            out.sort()
+            return out
+        search = self.stem_rx.search  # texts whose lower case may disagree: the slower scan
+        m = search(text)
+        while m is not None:  # the longest stem at each offset (the alternation, longest first)
             s = m.start()
             out.append((s, m.group(0).lower()))
-            m = search(hay, s + 1)
+            m = search(text, s + 1)
         return out
 
     def matches(self, text: str) -> dict[int, tuple[int, int, int]]:
