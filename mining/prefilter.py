@@ -16,7 +16,9 @@ the whole text.
 """
 from __future__ import annotations
 
+import functools
 import re
+import unicodedata
 
 try:  # Python >= 3.11
     import re._constants as _c
@@ -34,13 +36,28 @@ _EDGE_ANCHORS = {_c.AT_BEGINNING, _c.AT_BEGINNING_LINE, _c.AT_BEGINNING_STRING, 
                  _c.AT_END_STRING}
 
 #: Characters for which str.lower() and case-insensitive matching may disagree (outside Latin-1,
-#: the micro sign): a text holding one cannot be prefiltered on its lower-cased form.
+#: the micro sign), unless they have no case at all (`_caseless`: arrows, "≥", Hangul).
 CASE_ODD = re.compile("[^\\x00-\\xb4\\xb6-\\xff\\u2000-\\u206f]")
 
 
 def lower_agrees(text: str, low: str) -> bool:
-    """Whether `low` (text.lower()) finds what case-insensitive matching of `text` finds."""
-    return len(low) == len(text) and (text.isascii() or not CASE_ODD.search(text))
+    """Whether `low` (text.lower()) finds what case-insensitive matching of `text` finds: its characters are ASCII,
+    Latin-1 but the micro sign, general punctuation, or have no case (a text with "→" or "≥" in it is read as fast as
+    any other; one with "µ", "ı" or "Σ" takes the slower scans)."""
+    return len(low) == len(text) and (text.isascii() or not CASE_ODD.search(text)
+                                       or all(map(_caseless, set(CASE_ODD.findall(text)))))
+
+
+@functools.lru_cache(maxsize=4096)
+def _caseless(c: str) -> bool:
+    """Whether character `c` has no case, in Python's Unicode tables and in `regex`'s (which may be newer: they pair "ß"
+    with U+1DF95, and give U+0264 a capital, neither of which Python's do): no other character is its lower, upper or
+    folded case, nor has it as one, so it matches itself alone, ignoring case or not (tested over all of Unicode)."""
+    return (c.lower() == c.upper() == c.casefold() == c and unicodedata.category(c) != "Cn"
+            and _CASED.match(c) is None)
+
+
+_CASED = regex.compile(r"[\p{Cased}\p{Changes_When_Casemapped}\p{Changes_When_Casefolded}]")
 
 
 def _re_odd() -> re.Pattern:
@@ -48,8 +65,13 @@ def _re_odd() -> re.Pattern:
     about \\b): superscript digits and vulgar fractions ("cm²", "½"), zero-width joiners, ties; `re` reads them as
     word characters."""
     admitted = [c for c in map(chr, [*range(0x80, 0x100), *range(0x2000, 0x2070)]) if not CASE_ODD.match(c)]
-    odd = [c for c in admitted if any(bool(re.match(p, c)) != bool(regex.match(p, c)) for p in (r"\w", r"\d", r"\s"))]
-    return re.compile("[" + "".join(map(re.escape, odd)) + "]")
+    return re.compile("[" + "".join(map(re.escape, filter(_engines_differ, admitted))) + "]")
+
+
+@functools.lru_cache(maxsize=4096)
+def _engines_differ(c: str) -> bool:
+    """Whether Python's `re` and `regex` disagree about \\w, \\d or \\s on character `c`."""
+    return any(bool(re.match(p, c)) != bool(regex.match(p, c)) for p in (r"\w", r"\d", r"\s"))
 
 
 RE_ODD = _re_odd()
@@ -59,8 +81,9 @@ def re_agrees(text: str, low: str) -> bool:
     """Whether Python's `re`, case-sensitive on `low` (text.lower()), finds what `regex` ignoring case finds on
     `text` with a lower-case pattern both engines compile: the cases agree (`lower_agrees`) and so do the engines'
     \\w, \\d, \\s and \\b on every character of it (ASCII, Latin-1 letters such as ä, ö, ü, ß, é, the general
-    punctuation "–", "„", but not `RE_ODD`)."""
-    return lower_agrees(text, low) and (low.isascii() or not RE_ODD.search(low))
+    punctuation "–", "„", characters without case, but not `RE_ODD` nor any other on which they differ)."""
+    return lower_agrees(text, low) and (low.isascii() or (not RE_ODD.search(low) and not any(
+        map(_engines_differ, set(CASE_ODD.findall(low))))))
 
 
 #: Python's `re` flags for the `regex` flags the rule files use.
