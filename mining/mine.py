@@ -231,6 +231,12 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     return MinedReport(report_id, lang, refs, label_rows, snippet_labels)
 
 
+def _names_prior(triggers: list[Trigger], trig_starts: list[int], start: int, end: int) -> bool:
+    """Whether a prior trigger lies in text[start:end]."""
+    return any(t.category == "prior" and t.end <= end
+               for t in triggers[bisect.bisect_left(trig_starts, start):bisect.bisect_left(trig_starts, end)])
+
+
 def _cut_at_sections(sentences, sections, text=""):
     text_ws = lambda i: text[i].isspace()
     if not sections or (len(sections) == 1 and sections[0].header_end == 0):
@@ -409,10 +415,12 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                 # "Consolidation (3:90) has improved since the prior (2:85)"
                 is_prior = compared_exam_before(triggers, trig_starts, prev_end, r.start, text)
             elif not is_prior and not (k >= 0 and gstarts[k] >= sent[0]) and k + 2 < len(gorder) \
-                    and gstarts[k + 2] < sent[1] and len(_WORDS.findall(text, gends[k + 1], gstarts[k + 2])) >= 2:
+                    and gstarts[k + 2] < sent[1] and len(_WORDS.findall(text, gends[k + 1], gstarts[k + 2])) >= 2 \
+                    and not _names_prior(triggers, trig_starts, gends[k + 1], gstarts[k + 2]):
                 # so is one before another image of its sentence, in a clause of its own: "Compared to the prior
                 # (series 2 image 40), the nodule has grown (series 3 image 45)"; alone ("Unchanged since the prior
-                # (3:45)") or listed with more ("since the prior (3:45) and (3:88)") it is current
+                # (3:45)") or listed with more ("since the prior (3:45) and (3:88)") it is current, and so is one
+                # whose next image the prior's name introduces ("unverändert zur VU (4/201; im Vorbefund 3/188)")
                 is_prior = compared_exam_before(triggers, trig_starts, prev_end, r.start, text)
             if is_prior and after is None and _NOW_AFTER.match(text, r.end):
                 is_prior = False  # "increased from prior (4:212 today vs 4:205 on 03/04)": its own word says this exam

@@ -5959,3 +5959,55 @@ def test_seventy_fifth_review_references(text, want):
 ])
 def test_seventy_fifth_review_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+# seventy-sixth review (stop 63): rounds 119 and 120 of 32 blind reports from intensive-care and post-operative CTs, with
+# the checkbox templates, arrows and other symbols that typed reports hold
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # an unticked box opening a checklist's line: the template says the finding is not there
+    ("FINDINGS  (☑ = present   ☐ = not present)\n☑ Consolidation, bilateral lower lobes.\n☐ Pericardial effusion\n"
+     "☐ Emphysema\n", "Pericardial effusion", "absent"),
+    ("FINDINGS  (☑ = present   ☐ = not present)\n☑ Consolidation, bilateral lower lobes.\n☐ Emphysema\n",
+     "Consolidation", "present"),
+    ("FINDINGS:\n• [ ] Pleural effusion\n• [x] Atelectasis, left lower lobe", "Pleural effusion", "absent"),
+    # several boxes on one line, set apart by blanks: a ticked one starts an item the unticked one before does not negate
+    ("Befundübersicht (☒ = vorhanden, ☐ = nicht vorhanden):\n☐ Lymphadenopathie   ☐ Lungenemphysem   ☒ Traktionsbronchiektasen",
+     "Emphysema", "absent"),
+    ("Befundübersicht (☒ = vorhanden, ☐ = nicht vorhanden):\n☐ Lymphadenopathie   ☐ Lungenemphysem   ☒ Traktionsbronchiektasen",
+     "Bronchiectasis", "present"),
+    # a field's box ticked where the field is filled in says nothing of the finding
+    ("Befund:\n[x] ZVK: ja, Spitze in der V. cava superior\n[ ] Rundherde:\n[ ] Herz:", "Lung nodule", "not_mentioned"),
+    # 'Yes ☐ No ☑' (each box after its word) and '☐ ja ☒ nein' (each before): the ticked 'No' negates the finding before it
+    ("FINDINGS (tick: Yes / No)\nConsolidation ...................... Yes ☐  No ☑\n", "Consolidation", "absent"),
+    ("FINDINGS (tick: Yes / No)\nGround-glass opacity ............... Yes ☑  No ☐  — bilateral, peripheral\n",
+     "Lung opacity", "present"),
+    ("Befund:\n• Lungenrundherd: ☐ ja ☒ nein\n• Emphysem: ☐ ja ☒ nein", "Lung nodule", "absent"),
+    # an unticked 'No' negates nothing after it
+    ("FINDINGS:\nReticulation ..... Yes ☑  No ☐  — subpleural, with traction bronchiectasis\n", "Bronchiectasis",
+     "present"),
+    ("Befund:\n• Thoraxdrainage: ☒ ja ☐ nein – Erguss rechts basal gering", "Pleural effusion", "present"),
+    # air in the soft tissues, its kind in brackets
+    ("FINDINGS: Extensive cervical surgical (subcutaneous) emphysema.", "Emphysema", "not_mentioned"),
+    ("Befund: Ausgedehntes (subkutanes) Emphysem der Thoraxwand.", "Emphysema", "not_mentioned"),
+    ("FINDINGS: Mild aortic root calcification.", "Arterial wall calcification", "present"),
+    ("Befund: Kalzifizierte Plaques der Aorta und der Koronararterien.", "Coronary artery wall calcification", "present"),
+])
+def test_seventy_sixth_review_labels(text, label, value):
+    assert _labels(text)[label] == value
+
+
+@pytest.mark.parametrize("text, want", [
+    # '#N' in brackets where the report says which series its image references are on
+    ("Technique: Image refs are axial series 3 unless stated.\nFINDINGS\n• ETT: tip 4 cm above the carina (#38).\n"
+     "Consolidation with air bronchograms (#140–#176).", [(3, 38, None, False), (3, 140, 176, False)]),
+    # not where a table numbers its rows with '#' (a nodule's number)
+    ("Unless stated otherwise, image refs refer to series 3.\nNODULE TABLE\n#  Lobe  Size\n2  RUL   9 mm\n\n"
+     "IMPRESSION: Growing RUL nodule (#2).", []),
+    # the prior's pair after the prior's name in the bracket of today's; today's stays current
+    ("Bildangaben Serie/Bild.\nBefund: Nodulus, unverändert zur Voruntersuchung (4/201; im Vorbefund 3/188).",
+     [(4, 201, None, False), (3, 188, None, True)]),
+])
+def test_seventy_sixth_review_references(text, want):
+    assert _refs(clean_text(text)) == want
