@@ -103,10 +103,20 @@ def _parse(pattern: str, flags: int):
         return None
 
 
-def _best(cands: list[frozenset[str]]) -> frozenset[str] | None:
+def _best(cands: list[frozenset[str]], weigh=len) -> frozenset[str] | None:
     if not cands:
         return None
-    return max(cands, key=lambda f: (min(map(len, f)), -len(f)))
+    return max(cands, key=lambda f: (min(map(weigh, f)), -len(f)))
+
+
+def _rarity(s: str) -> int:
+    """A gate word's worth (`gate_words`): its length, but three, as much as a word of three letters, for a symbol
+    few texts hold: one outside ASCII ("☐", "→", "≥") or a run of ASCII punctuation ("->", "=>"); not a single ASCII
+    mark, which nearly every report holds."""
+    if any(not c.isascii() and not c.isalnum() and not c.isspace() for c in s) or (
+            len(s) >= 2 and not any(c.isalnum() or c.isspace() for c in s)):
+        return max(len(s), 3)
+    return len(s)
 
 
 def _lead(items) -> str:
@@ -170,7 +180,7 @@ def _stems(items, lookarounds: bool = False) -> frozenset[str] | None:
         if f is not None:
             cands.append(f)
     flush()
-    return _best(cands)
+    return _best(cands, _rarity if lookarounds else len)
 
 
 def required_stems(pattern: str, flags: int = 0, lookarounds: bool = False) -> frozenset[str] | None:
@@ -277,7 +287,7 @@ def gate_words(rx: regex.Pattern) -> tuple[str, ...] | None:
     """Lower-cased words one of which the text holds wherever `rx` matches, when each has 3 characters or more (a
     shorter one is in nearly every report); else None. A scan leaves out a pattern whose gate words its text lacks."""
     words = required_stems(rx.pattern, rx.flags, lookarounds=True)
-    if not words or min(map(len, words)) < 3:
+    if not words or min(map(_rarity, words)) < 3:
         return None
     return _lowered(words)
 

@@ -2450,6 +2450,22 @@ def test_no_finding_rule_is_prefiltered_on_fewer_than_three_letters():
     assert [plan.part_rule[k] for k in plan.always].count(lk) == plan.part_rule.count(lk) == 1
 
 
+@pytest.mark.parametrize("pattern, gate", [
+    (r"\d+[ \t]*mm(?=[ \t]*(?:->|→|=>))", ("->", "=>", "→")),  # a run of marks or a symbol outside ASCII: rare
+    (r"(?:☐|□|\[[ ]\])(?=[ \t]*\w)", ("[ ]", "□", "☐")),
+    (r"(?:☐|□)\s*no", ("□", "☐")),
+    (r"\bpneumothorax\b(?=\s*->)", ("pneumothorax",)),  # a longer word still goes first
+    (r"\d+\s*mm(?=\s*\()", None),  # one ASCII mark, or two letters: in nearly every report
+    (r"\bno\s+\d", None),
+])
+def test_gate_words_take_rare_symbols(pattern, gate):
+    """A pattern whose only long literals are symbols is gated on them ("→", "☐", "->"): it is searched only in the
+    texts that hold one (the box and arrow triggers cost ~100 us a report searched in every text)."""
+    from mining.prefilter import gate_words
+
+    assert gate_words(regex.compile(pattern, regex.IGNORECASE)) == gate
+
+
 def test_a_finding_stem_stands_for_its_own_parts_only():
     """"erg" (a short form's stem: "Erg.") is in every "Ergebnis" and "Vergleich"; the parts of "erguss" are tried only
     where "erguss" is (the scan finds the longest stem at each start, and the parts of the stems it begins with)."""

@@ -394,7 +394,8 @@ _CONTEXT_GATE_WORDS = st.sampled_from([
     "Lymphadenopathy", "cannot", "be", "assessed", "evaluated", "is", "not", "assessable", "Dignität", "nicht", "sicher",
     "beurteilbar", "nur", "eingeschränkt", "Evaluation", "of", "nodules", "limited", "by", "none", "resolved", "absent",
     "dort", "mit", "with", "and", "no", "effusion", ",", ";", ".", "ASSESSED", "İ", "ſ", "3:45", "(", ")", "2023", "on",
-    "1/2/2024", "was", "4 mm", "vs", "unterscheidbar", "?",
+    "1/2/2024", "was", "4 mm", "vs", "unterscheidbar", "?", "☐", "☑", "☒", "[ ]", "[x]", "Yes", "No", "ja", "nein",
+    "   ", "\t", "->", "→", "=>", "(3 mm)", "8 mm", "Pneumothorax", "Emphysem",
 ])
 
 
