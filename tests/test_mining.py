@@ -6009,6 +6009,32 @@ def test_seventy_fifth_review_labels(text, label, value):
     ("Befund: Ausgedehntes (subkutanes) Emphysem der Thoraxwand.", "Emphysema", "not_mentioned"),
     ("FINDINGS: Mild aortic root calcification.", "Arterial wall calcification", "present"),
     ("Befund: Kalzifizierte Plaques der Aorta und der Koronararterien.", "Coronary artery wall calcification", "present"),
+    # cardiac CTs: a coronary segment's line names the artery its plaque is in
+    ("FINDINGS:\nLCx: Minimal (<25%) calcified plaque proximally. OM1 normal.", "Coronary artery wall calcification",
+     "present"),
+    ("FINDINGS:\nLCx: Minimal (<25%) calcified plaque proximally. OM1 normal.", "Arterial wall calcification",
+     "not_mentioned"),
+    ("FINDINGS:\n- LM: Calcified plaque, 25-49% stenosis.\n- LAD: Chronic total occlusion, heavily calcified.",
+     "Coronary artery wall calcification", "present"),
+    ("FINDINGS:\nLAD: Moderate stenosis due to predominantly non-calcified plaque.", "Arterial wall calcification",
+     "not_mentioned"),
+    ("FINDINGS:\nCORONARY CALCIUM: No coronary artery calcium identified. TOTAL AGATSTON SCORE 0.\nIMPRESSION:\n"
+     "1. Coronary artery calcium score of 0 (CAC-DRS 0).", "Coronary artery wall calcification", "absent"),
+    ("IMPRESSION: Calcium score 0, no coronary plaque. CAD-RADS 0. Very low likelihood of obstructive coronary artery "
+     "disease.", "Coronary artery wall calcification", "absent"),
+    ("CT TAVI WORK-UP (GATED CTA HEART)\nFINDINGS: Moderate calcification of the common and external iliac arteries "
+     "bilaterally.", "Medical material", "not_mentioned"),
+    ("CT TAVI WORK-UP (GATED CTA HEART)\nFINDINGS: Moderate calcification of the common and external iliac arteries "
+     "bilaterally.", "Arterial wall calcification", "present"),
+    ("FINDINGS: Few punctate splenic calcifications, likely granulomatous.", "Arterial wall calcification",
+     "not_mentioned"),
+    # a list of what is calcified, the aorta and the coronaries its later items; a vessels' line past a full stop
+    ("Befund: Verkalkungen der Aortenklappe, der Aorta thoracica und der Koronararterien.",
+     "Coronary artery wall calcification", "present"),
+    ("Befund: Verkalkungen der Aortenklappe, der Aorta thoracica und der Koronararterien.",
+     "Arterial wall calcification", "present"),
+    ("Befund:\nGefässe: Aorta ascendens grenzwertig weit mit 40 mm, keine Dissektion. Keine Wandverkalkungen.",
+     "Arterial wall calcification", "absent"),
 ])
 def test_seventy_sixth_review_labels(text, label, value):
     assert _labels(text)[label] == value
