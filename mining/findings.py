@@ -122,15 +122,10 @@ class _ScanPlan:
         # a scan of the stems finds the longest at each start ("erguss"); the parts of the stems it begins with ("erg",
         # a short form's) are tried there too. Each part is tried only where its own stems are: "erguss" no longer
         # stands for "erg", which is in every "Ergebnis" and "Vergleich" (~100 parts a German report tried for it)
-        self.at_stem = {x: sorted({k for y in self.by_stem if x.startswith(y) for k in self.by_stem[y]})
-                        for x in self.by_stem}
+        # the same stems scanned for by Python's `re` on lower-cased text (much faster than `regex` here)
+        self.stem_scan = rules_mod.LiteralScan(self.by_stem)
+        self.at_stem = {x: sorted({k for y in self.stem_scan.prefixes[x] for k in self.by_stem[y]}) for x in self.by_stem}
         self.stem_rx = regex.compile(stems_pattern(self.by_stem), regex.IGNORECASE) if self.by_stem else None
-        # the same stems as a trie for Python's `re`, on lower-cased text (much faster than `regex` here), and the offsets
-        # inside each stem where another may start (its text there is the start of that stem, or holds it whole)
-        self.stem_plain = re.compile(rules_mod.literal_trie(self.by_stem)) if self.by_stem else None
-        self.inside = {x: tuple(o for o in range(1, len(x))
-                                if any(y.startswith(x[o:]) or x.startswith(y, o) for y in self.by_stem))
-                       for x in self.by_stem}
         for i, r in enumerate(sel):  # every example's match must hold a stem of the part that matches it
             for ex in r.examples:
                 m = self.compiled[i].search(ex)
@@ -144,20 +139,9 @@ class _ScanPlan:
         """(offset, stem) of every offset where a stem starts, with the longest starting there (those it begins with start
         there too: `at_stem`), overlapping ones included, in text order; `low`: the lower-cased text, if known."""
         low = text.lower() if low is None else low
+        if lower_agrees(text, low):  # lower() agrees with the rules' matching here
+            return self.stem_scan.hits(low)
         out = []
-        if self.stem_plain is not None and lower_agrees(text, low):  # lower() agrees with the rules' matching here
-            # one pass for the stems that do not overlap, then inside each the offsets where a stem may start (`inside`):
-            # a search restarted one past every hit cost twice as much (~380 against ~180 us a blind report)
-            match, inside = self.stem_plain.match, self.inside
-            for m in self.stem_plain.finditer(low):
-                s, stem = m.start(), m.group()
-                out.append((s, stem))
-                for o in inside[stem]:
-                    n = match(low, s + o)
-                    if n is not None:
-                        out.append((s + o, n.group()))
-            out.sort()
-            return out
         search = self.stem_rx.search  # texts whose lower case may disagree: the slower scan
         m = search(text)
         while m is not None:  # the longest stem at each offset (the alternation, longest first)

@@ -451,27 +451,50 @@ def _load(name: str, path: str) -> tuple[tuple[Rule, ...], tuple[tuple[str, str]
     return tuple(rules), tuple(macros.items())
 
 
+class LiteralScan:
+    """Every offset of a lower-cased text where one of `words` starts, with the longest starting there: one pass of
+    their trie (Python's `re`), then only the offsets inside each hit where another word may start (`inside`: its text
+    there begins that word, or holds it whole); a search restarted one past every hit cost twice as much.
+    `prefixes[w]`: the words `w` begins with, which start where it does."""
+
+    def __init__(self, words):
+        words = sorted(set(words))
+        self.rx = re.compile(literal_trie(words)) if words else None
+        self.inside = {x: tuple(o for o in range(1, len(x))
+                                if any(y.startswith(x[o:]) or x.startswith(y, o) for y in words))
+                       for x in words}
+        self.prefixes = {x: frozenset(y for y in words if x.startswith(y)) for x in words}
+
+    def hits(self, low: str) -> list[tuple[int, str]]:
+        """(offset, longest word starting there) for every offset of `low` where a word starts, in text order."""
+        out: list[tuple[int, str]] = []
+        if self.rx is None:
+            return out
+        match, inside = self.rx.match, self.inside
+        for m in self.rx.finditer(low):
+            s, word = m.start(), m.group()
+            out.append((s, word))
+            for o in inside[word]:
+                n = match(low, s + o)
+                if n is not None:
+                    out.append((s + o, n.group()))
+        out.sort()
+        return out
+
+
 class Gates:
     """Which of many patterns a text may match, by their gate words (`prefilter.gate_words`; None: always): the words
-    the text holds found in one scan of them all (a trie for Python's `re`, on the lower-cased text), instead of a
-    substring search per word (188 ConText parts with 219 words: ~320 -> ~160 us a blind report)."""
+    the text holds found in one scan of them all (`LiteralScan`), instead of a substring search per word (188 ConText
+    parts with 219 words: ~320 -> ~160 us a blind report)."""
 
     def __init__(self, gates: list[tuple[str, ...] | None]):
         self.gates = [None if g is None else frozenset(g) for g in gates]
-        words = sorted(set().union(*(g for g in self.gates if g)))
-        self.trie = re.compile(literal_trie(words)) if words else None
-        # the trie takes the longest word at a start; the words it begins with are there too
-        self.held = {w: frozenset(x for x in words if w.startswith(x)) for w in words}
+        self.words = LiteralScan(set().union(*(g for g in self.gates if g)))
 
     def open(self, low: str) -> list[int]:
         """The indices of the patterns whose gate words lower-cased text `low` holds, or that have none."""
-        held: set[str] = set()
-        if self.trie is not None:
-            search, words = self.trie.search, self.held
-            m = search(low)
-            while m is not None:  # every start, so that a word inside another is seen ("rior" in "prior")
-                held |= words[m.group()]
-                m = search(low, m.start() + 1)
+        prefixes = self.words.prefixes
+        held = set().union(*(prefixes[w] for _, w in self.words.hits(low)))
         return [k for k, g in enumerate(self.gates) if g is None or not g.isdisjoint(held)]
 
 
