@@ -8,6 +8,7 @@ import functools
 
 import regex
 
+from mining import rules
 from mining.context import Trigger, temporal_for
 from mining.references import RawRef
 from mining.snippets import bracket_open, open_parens
@@ -170,13 +171,13 @@ def with_named_exams(text: str, triggers: list[Trigger], kinds: set[str], names:
     the report's body: "in der Akut-CT an gleicher Stelle Konsolidierung, Serie 4, Bild 188", "(Akut-CT 4/150)", "Im
     Staging-CT Lunge dort frei (Ser. 5 Img. 150)"; "On the index CTPA it was 7.8 mm", "at the interim CT", "at staging"
     (not "the index lesion"), "bei Aufnahme", "(Aufnahme max. 55 mm, ...)", "..., interim 71 x 40 mm (Se. 4, ...)".
-    The matches are those of the alternation of the exams' patterns, longest pattern first (`_leftmost_in`); each
+    The matches are those of the alternation of the exams' patterns, longest pattern first (`rules.leftmost_scan`); each
     pattern is compiled once per process (`_exam_word`), not per report (a report's alternation compiled took ~2.5 ms)."""
     body = [(sec.header_end, sec.end) for sec in sections if sec.name not in ("COMPARISON", "HISTORY", "TECHNIQUE", "OTHER")]
     words = sorted([_exam_word(k, True) for k in kinds] + [_exam_word(k, False) for k in names],
                    key=lambda rx: (-len(rx.pattern), rx.pattern))
     new = [Trigger(m.start(), m.end(), "prior", "forward", "compared_exam_kind")
-           for a, b in body for m in _leftmost_in(words, text, a, b)]
+           for a, b in body for _, m in rules.leftmost_scan(words, text, start=a, end=b)]
     return sorted(triggers + new, key=lambda t: t.start) if new else triggers
 
 
@@ -198,24 +199,6 @@ def _exam_word(k: str, kind: bool) -> regex.Pattern:
                 + r"|(?<=[,;][ \t]*)" + k + r"(?=[ \t]*:?[ \t]*(?:ca\.?[ \t]*)?\d+(?:[.,]\d+)?"
                 r"(?:[ \t]*[x×][ \t]*\d+(?:[.,]\d+)?)*[ \t]*(?:mm|cm)\b))")
     return regex.compile(r"(?:" + word + r")(?![\w-])", regex.IGNORECASE)
-
-
-def _leftmost_in(rxs: list[regex.Pattern], text: str, start: int, end: int):
-    """The matches in `text[start:end]` that `finditer` of the alternation of `rxs` would give: the leftmost, at a tie
-    the first pattern's, then on from its end."""
-    nxt = [rx.search(text, start, end) for rx in rxs]
-    pos = start
-    while True:
-        best = None
-        for j, m in enumerate(nxt):
-            if m is not None and m.start() < pos:  # inside the match taken: search on from its end
-                m = nxt[j] = rxs[j].search(text, pos, end)
-            if m is not None and (best is None or m.start() < best.start()):
-                best = m
-        if best is None:
-            return
-        yield best
-        pos = best.end()
 
 
 #: Between a reference and the compared exam named right after it: "image 140 of the CTPA", "Bild 88 der Akut-CT"

@@ -292,7 +292,7 @@ def _compiled(pattern: str, flags: int) -> regex.Pattern:
 
 
 def leftmost_scan(rxs: list[regex.Pattern], text: str, hays: list[str] | None = None,
-                  anchored: list[regex.Pattern | None] | None = None):
+                  anchored: list[regex.Pattern | None] | None = None, start: int = 0, end: int | None = None):
     """(pattern index, match) of every match that the alternation of `rxs` would give with `finditer`, in text order:
     the leftmost match, at a tie the first pattern, then on from its end. Each pattern is searched on its own and its
     next match kept until the scan passes its start: the engine's first-character and literal shortcuts work per
@@ -300,11 +300,13 @@ def leftmost_scan(rxs: list[regex.Pattern], text: str, hays: list[str] | None = 
     (its lower-cased form for a `lowercase_twin`: same length, same offsets). `anchored`: each pattern's anchor
     (`anchors`) or None; a pattern with one is tried only where its anchor matches, and only once the scan has got
     there: a try inside a match already taken is never made (the same matches; the reference rules' scan 1.44x faster
-    on the bench's reports, 1.27x on the phantom's)."""
+    on the bench's reports, 1.27x on the phantom's). `start`, `end`: scan `text[start:end]` only (as `search`'s pos
+    and endpos: lookarounds still see the text around it)."""
     hays = hays or [text] * len(rxs)
     anchored = anchored or [None] * len(rxs)
+    end = len(text) if end is None else end
     eager = [i for i, a in enumerate(anchored) if a is None]
-    nxt = {i: rxs[i].search(hays[i], 0, timeout=5.0) for i in eager}
+    nxt = {i: rxs[i].search(hays[i], start, end, timeout=5.0) for i in eager}
     places: dict[tuple[int, int], list[int]] = {}  # (anchor, haystack) -> where the anchor matches
     heap = []  # (next place to try, pattern index, the pattern's places, that place's index in them)
     for i, a in enumerate(anchored):
@@ -312,19 +314,19 @@ def leftmost_scan(rxs: list[regex.Pattern], text: str, hays: list[str] | None = 
             key = (id(a), id(hays[i]))
             got = places.get(key)
             if got is None:
-                got = places[key] = [m.start() for m in a.finditer(hays[i], overlapped=True)]
+                got = places[key] = [m.start() for m in a.finditer(hays[i], start, end, overlapped=True)]
             if got:
                 heap.append((got[0], i, got, 0))
     heapq.heapify(heap)
-    pos = 0
+    pos = start
     while True:
-        best, best_start, bm = -1, len(text) + 1, None
+        best, best_start, bm = -1, end + 1, None
         for i in eager:
             m = nxt[i]
             if m is None:
                 continue
             if m.start() < pos:  # overlapped by the match taken: search on from its end
-                m = nxt[i] = rxs[i].search(hays[i], pos, timeout=5.0)
+                m = nxt[i] = rxs[i].search(hays[i], pos, end, timeout=5.0)
                 if m is None:
                     continue
             if m.start() < best_start:
@@ -335,7 +337,7 @@ def leftmost_scan(rxs: list[regex.Pattern], text: str, hays: list[str] | None = 
                 heapq.heappush(heap, (got[k + 1], i, got, k + 1))
             if c < pos:  # inside the match taken
                 continue
-            m = rxs[i].match(hays[i], c, timeout=5.0)
+            m = rxs[i].match(hays[i], c, end, timeout=5.0)
             if m is not None:  # every place before it failed: the leftmost match
                 best, best_start, bm = i, c, m
                 break
@@ -343,7 +345,7 @@ def leftmost_scan(rxs: list[regex.Pattern], text: str, hays: list[str] | None = 
             return
         if bm.end() == best_start:  # an empty match holds nothing: step over it
             pos = best_start + 1
-            if pos > len(text):  # (a search from past the end finds the empty match at the end again)
+            if pos > end:  # (a search from past the end finds the empty match at the end again)
                 return
             continue
         yield best, bm

@@ -220,21 +220,25 @@ _EMPTY_PATTERNS = [r"x*", r"(?=\d)"]  # matches that hold nothing, which the sca
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_ANCHOR_TEXT, st.permutations(range(len(_ANCHOR_PATTERNS) + len(_EMPTY_PATTERNS))), st.booleans())
-def test_anchored_scan_equals_the_plain_scan_and_the_alternation(text, order, empty):
+@given(_ANCHOR_TEXT, st.permutations(range(len(_ANCHOR_PATTERNS) + len(_EMPTY_PATTERNS))), st.booleans(),
+       st.none() | st.tuples(st.integers(0, 45), st.integers(0, 45)))
+@example("(1 (1", list(range(len(_ANCHOR_PATTERNS) + len(_EMPTY_PATTERNS))), False, (1, 4))  # a lookbehind at `start`
+def test_anchored_scan_equals_the_plain_scan_and_the_alternation(text, order, empty, bounds):
     """Overlapping patterns, ties at one start, patterns without an anchor, empty matches: trying each pattern only at
     its anchor's places, and only once the scan gets there, gives what searching everywhere gives, and (without empty
-    matches, which the alternation would give) what the alternation gives."""
+    matches, which the alternation would give) what the alternation gives; within `start`, `end` as the alternation's
+    `finditer(text, start, end)` does (lookbehinds see before `start`)."""
     every = _ANCHOR_PATTERNS + _EMPTY_PATTERNS
     pats = [every[k] for k in order if empty or every[k] not in _EMPTY_PATTERNS]
     rxs = [regex.compile(p) for p in pats]
     anchored = rules_mod.anchors(rxs)
     assert sum(a is not None for a in anchored) >= 6
-    got = [(i, m.span()) for i, m in rules_mod.leftmost_scan(rxs, text, anchored=anchored)]
-    assert got == [(i, m.span()) for i, m in rules_mod.leftmost_scan(rxs, text)]
+    start, end = (0, len(text)) if bounds is None else (min(bounds[0], len(text)), min(max(bounds), len(text)))
+    got = [(i, m.span()) for i, m in rules_mod.leftmost_scan(rxs, text, anchored=anchored, start=start, end=end)]
+    assert got == [(i, m.span()) for i, m in rules_mod.leftmost_scan(rxs, text, start=start, end=end)]
     if not empty:
         alternation = regex.compile("|".join(f"(?P<p{i}>{p})" for i, p in enumerate(pats)))
-        assert got == [(int(m.lastgroup[1:]), m.span()) for m in alternation.finditer(text)]
+        assert got == [(int(m.lastgroup[1:]), m.span()) for m in alternation.finditer(text, start, end)]
 
 
 _EXAM_TEXT = st.lists(st.sampled_from(["at the ", "the ", "bei der ", "in ", "(", ", ", "staging", "interim", "index",
@@ -249,7 +253,7 @@ _EXAM_TEXT = st.lists(st.sampled_from(["at the ", "the ", "bei der ", "in ", "("
 @example("at the index CTPA, on the CTPA", {"ctpa"}, {"index"}, 0, 40)  # "CTPA" inside "index CTPA", then on its own
 def test_named_exams_found_one_pattern_at_a_time_equal_their_alternation(text, kinds, names, start, length):
     """`priors.with_named_exams` searches each exam's pattern on its own (each compiled once, `_exam_word`) and merges the
-    matches (`_leftmost_in`): the same triggers as the alternation of them all, longest pattern first, over each part of
+    matches (`rules.leftmost_scan` within each part): the same triggers as the alternation of them all, longest pattern first, over each part of
     the body (lookbehinds see before a part, a part's end ends every match)."""
     from mining.priors import _exam_word, with_named_exams
     from mining.sections import Section
