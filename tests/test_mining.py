@@ -6070,3 +6070,63 @@ def test_seventy_sixth_review_labels(text, label, value):
 ])
 def test_seventy_sixth_review_references(text, want):
     assert _refs(clean_text(text)) == want
+
+
+# seventy-seventh review (stop 64): rounds 125 to 128 of 64 blind reports: chests after surgery or radiotherapy (English,
+# German), CT angiograms of the aorta, and German staging CTs of the neck, chest and abdomen.
+@pytest.mark.parametrize("text, label, value", [
+    # a displaced heart said not enlarged; a heading's hedge before a normal size
+    ("Findings:\nThe heart is displaced to the left but is not enlarged.", "Cardiomegaly", "absent"),
+    ("Findings:\nThe heart is displaced to the left but is enlarged.", "Cardiomegaly", "present"),
+    ("Befund:\nHerz: Soweit beurteilbar normal groß, kein Perikarderguss.", "Cardiomegaly", "absent"),
+    # a port removed, an atelectasis resolved: absent now
+    ("Befund:\nDer Portkatheter wurde zwischenzeitlich explantiert.", "Medical material", "absent"),
+    ("Befund:\nLunge: Die frühere Kompressionsatelektase im Oberlappen links ist aufgelöst.", "Atelectasis", "absent"),
+    # a device only recommended
+    ("Impression:\n1. New ulcer-like projection; vascular surgery consultation recommended regarding TEVAR.",
+     "Medical material", "not_mentioned"),
+    ("Findings:\nStatus post TEVAR with no endoleak.", "Medical material", "present"),
+    # a radiation change of the breast's skin is no lung fibrosis; the lung's is
+    ("Findings:\nChest wall/breasts: mild skin thickening and edema, consistent with post-radiation change.",
+     "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("Findings:\nLungs: Paramediastinal consolidation with volume loss, consistent with post-radiation change.",
+     "Pulmonary fibrotic sequela", "present"),
+    # a soft tissue nodule where its clause names a lobe; not one under the skin
+    ("Findings:\n- SBRT site, left upper lobe: The stable scar has developed a rounded soft tissue nodule measuring 14 mm.",
+     "Lung nodule", "present"),
+    ("Findings:\nChest wall: 8 mm soft tissue nodule in the subcutaneous fat.", "Lung nodule", "not_mentioned"),
+    # "can be due to" hedges; "nicht sicher abzugrenzen" after a finding hedges it
+    ("Findings:\nSome thickening along staple lines is common and can be due to fibrosis or granulation tissue.",
+     "Pulmonary fibrotic sequela", "uncertain"),
+    ("Befund:\nEine narbige bzw. entzündliche Veränderung ist nicht sicher abzugrenzen.", "Pulmonary fibrotic sequela",
+     "uncertain"),
+    # calcification of the aorta named with its part
+    ("Befund:\nGeringe Kalzifikationen der infrarenalen Aorta.", "Arterial wall calcification", "present"),
+    ("Befund:\nVerkalkungen der thorakalen Aorta.", "Arterial wall calcification", "present"),
+    # a node's residue is no lung scar
+    ("Befund:\nAbdomen: Die Lymphknotenmetastase ist geschrumpft: aktuell nur noch ein flaues Residuum von 14 x 8 mm.",
+     "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("Beurteilung:\n1. Weiter rückläufiges, narbiges Residuum der ehemaligen paraaortalen Lymphknotenmetastase links.",
+     "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("Befund:\nNarbiges Residuum apikal rechts.", "Pulmonary fibrotic sequela", "present"),
+])
+def test_seventy_seventh_review_labels(text, label, value):
+    assert _labels(text)[label] == value
+
+
+@pytest.mark.parametrize("text, want", [
+    # lung segments written with a slash are no series/image pair
+    ("Bildangaben Serie/Bild.\nBefund: Im rechten Unterlappen (Segment 6/10) Verdichtung [Serie 6/Bild 192].",
+     [(6, 192, None, False)]),
+    # '#' declared as the image mark in a sentence, with the series that holds unless another is named
+    ("Technik: Bildnummern im Text mit # angegeben, Serie 3 sofern nicht anders genannt.\n\nBefund:\nLymphknoten "
+     "paraaortal 9 mm (#45), im externen CT 7 mm (extern Serie 2, #57). Weitere mit 6 und 7 mm (#48, #52).",
+     [(3, 45, None, False), (2, 57, None, True), (3, 48, None, False), (3, 52, None, False)]),
+    # a series statement for what the images show
+    ("Technik: Alle Bildangaben für das Lungenparenchym beziehen sich auf Serie 5 (Lungenfenster, 1 mm).\n\nBefund:\n"
+     "Emphysem (Ima 35). Rundherd (Ima 142).", [(5, 35, None, False), (5, 142, None, False)]),
+    ("Technik: Alle Bildangaben für die Voruntersuchung beziehen sich auf Serie 2.\n\nBefund:\nRundherd (Ima 142).",
+     [(None, 142, None, False)]),
+])
+def test_seventy_seventh_review_references(text, want):
+    assert _refs(clean_text(text)) == want
