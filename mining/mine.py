@@ -22,9 +22,11 @@ from mining.priors import (BRACKET_NOTE_WORD, DATE_LABELS, bracket_notes, compar
                            in_noted_bracket, latest_timepoint, names_compared_exam_after, on_prior_exam,
                            same_session_planning, this_exams_dates, with_named_exams)
 from mining.references import RawRef, find_references, image_totals, series_mentions
+from mining.retractions import take_back
 from mining.sections import find_sections, joined_words, plain_headings, text_end
 from mining.sentences import split_sentences
 from mining.slips import mend_in_place, read_through_slips, slip_mender, triggers_through_slips
+from mining.series_corrections import corrected_series, corrections
 from mining.series_statements import NUMBERS_SENTENCE, exam_key, exam_label, exam_series, series_statements
 from mining.snippets import (PLANE_AFTER, bracket_open, cut_out, has_own_content, head_word, partition, removal_span,
                              render, trim_span)
@@ -196,6 +198,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
     trig_starts = [t.start for t in triggers]
     refs, cut_from = _build_references(text, report_id, lang, raws, sections, sec_starts, sentences, sent_starts,
                                        triggers, trig_starts)
+    _correct_series(text, refs)
     label_rows: list[LabelRow] = []
     snippet_labels: dict[int, dict[str, str]] = {}
     if labels:
@@ -203,6 +206,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
         mentions = read_through_slips(view, rules.find(view), rules, slips)
         label_mentions(mentions, triggers, trig_starts, sentences, sent_starts, view)
         _modify_listed(view, mentions, triggers, trig_starts, sentences, sent_starts)
+        take_back(view, mentions, sentences, sent_starts)
         in_body = [m for m in mentions if sections[max(0, bisect.bisect_right(sec_starts, m.start) - 1)].name in LABEL_SECTIONS]
         best = aggregate(in_body)
         for lab in CT_RATE_LABELS:
@@ -229,6 +233,16 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
                 if got:
                     snippet_labels[r.ref_id] = got
     return MinedReport(report_id, lang, refs, label_rows, snippet_labels)
+
+
+def _correct_series(text: str, refs: list[Reference]) -> None:
+    """The series an addendum says the cited references should read ("... should read series 5, not series 3")."""
+    for c in corrections(text):
+        for r in refs:
+            series = corrected_series(c, r.series_number, r.series_inferred, r.is_prior, r.image_number, r.ref_start,
+                                      r.snippet)
+            if series is not None:
+                r.series_number, r.series_inferred = series, True
 
 
 def _names_prior(triggers: list[Trigger], trig_starts: list[int], start: int, end: int) -> bool:

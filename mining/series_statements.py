@@ -62,9 +62,9 @@ _SERIES_CORRECTED = regex.compile(
     r"(?P<ser>\d{1,5})\b",
     regex.IGNORECASE)
 
-#: "Se."/"Ser."/"S." for a series word: where a text has neither it nor "serie" (nor "Bildangaben Se 3"), it names no
-#: series for its images.
-_SE_DOT = re.compile(r"\b[Ss](?:[Ee][Rr]?)?\.")
+#: "Se."/"Ser."/"S." for a series word, or "(Se 7" opening a bracket: where a text has neither it nor "serie" (nor
+#: "Bildangaben Se 3"), it names no series for its images.
+_SE_DOT = re.compile(r"\b[Ss](?:[Ee][Rr]?)?\.|\([ \t]*[Ss][Ee][Rr]?[ \t]*\d")
 _SE_NAMED = re.compile(r"(?i:bildangaben|bildnummern)\s*:?\s*[Ss][Ee]\b|(?i:\b(?:ima|image|img)\s+nos?\.?(?:\s*\(\s*\#\s*\))?\s*=)")
 
 #: A series named as the rule with its exceptions: "(axial series 4 unless stated)", "Serie 2, soweit nicht anders
@@ -195,9 +195,9 @@ _SERIES_LINE_LABEL = re.compile(
     r"^[ \t]*(?:[-*\u2022][ \t]*)?(?:series|serie)[ \t]*(?:\#|no\.?|nr\.?)?[ \t]*(?P<ser>\d{1,5})[ \t]*:[ \t]+(?=\S)",
     re.IGNORECASE | re.MULTILINE)
 #: ... or a label naming its series in brackets, opening a line or a sentence: "Planungsscan (Serie 2, 3 mm): Rundherd ...
-#: auf Bild 57"; scanned only where a text has a bracket closed before a colon (`_BRACKET_COLON`: 60 us a report saved).
+#: auf Bild 57", "Lunge (Se 7): ... (Ima 245)"; scanned only where a text has a bracket closed before a colon (`_BRACKET_COLON`: 60 us a report saved).
 _SERIES_BRACKET_LABEL = re.compile(
-    r"(?:^|(?<=[.!?][ \t]))[ \t]*[^\W\d_][^\n:()]{0,40}?\([ \t]*(?:series|serie)[ \t]*(?P<ser>\d{1,5})(?![\d/:])[^()\n]{0,30}\)"
+    r"(?:^|(?<=[.!?][ \t]))[ \t]*[^\W\d_][^\n:()]{0,40}?\([ \t]*(?:series|serie|se\.?|ser\.?)[ \t]*(?P<ser>\d{1,5})(?![\d/:])[^()\n]{0,30}\)"
     r"[ \t]*:[ \t]+(?=\S)",
     re.IGNORECASE | re.MULTILINE)
 _BRACKET_COLON = re.compile(r"\)[ \t]*:")

@@ -6130,3 +6130,95 @@ def test_seventy_seventh_review_labels(text, label, value):
 ])
 def test_seventy_seventh_review_references(text, want):
     assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # an addendum's correction of the series the lung findings cite; the reference it says is correct stays
+    ("FINDINGS:\nRight upper lobe nodule 14 mm (series 3, image 87), previously 9 mm (prior series 6, image 80).\n"
+     "Linear scarring in the lingula (series 3, image 156).\nA 7 mm right paratracheal node is unchanged (series 3, "
+     "image 41).\n\nADDENDUM: The current-study series numbers for the lung findings above should read series 5 (lung "
+     "reconstruction), not series 3. The mediastinal node reference on series 3 is correct.",
+     [(5, 87, None, False), (6, 80, None, True), (5, 156, None, False), (3, 41, None, False)]),
+    # one image's
+    ("FINDINGS:\nCavity in the right upper lobe (series 4, image 34). Small left upper lobe nodule, 5 mm (series 4, "
+     "image 77).\n\nConsultant addendum: Agree. Correction: the left upper lobe nodule reference above should read "
+     "series 6, image 77 (thin lung reconstruction), not series 4.",
+     [(4, 34, None, False), (6, 77, None, False), (6, 77, None, False)]),
+    # the chest's references, before them; the abdomen's are on another series
+    ("ADDENDUM:\n1. Series numbers in the chest findings below should read series 5 (axial 2 mm lung reconstruction), "
+     "not series 3. Abdominal references on series 2 are correct as written.\n\nFINDINGS:\nLungs: 8 mm nodule in the "
+     "left lower lobe (image 187, series 3). Enlarged right cardiophrenic node, 13 mm (image 176, series 3).\nPelvis: "
+     "Cystic mass (image 88, series 2).", [(5, 187, None, False), (5, 176, None, False), (2, 88, None, False)]),
+    # the nodules' references; the reticulation's remains
+    ("FINDINGS:\nThe right lower lobe nodule measures 10 mm (series 4 image 215). Mild subpleural reticulation "
+     "(series 4 image 250).\n\nADDENDUM: Correction: the nodule references for the current study above should read "
+     "series 5 (lung windows) rather than series 4; the reticulation reference remains on series 4.",
+     [(5, 215, None, False), (4, 250, None, False)]),
+    ("Befund:\nRundherd im Oberlappen rechts (Serie 3, Bild 45).\n\nNachtrag: Die oben genannten Bildangaben beziehen "
+     "sich nicht auf Serie 3, sondern auf Serie 5.", [(5, 45, None, False)]),
+    # no correction: "should be" of something else
+    ("FINDINGS:\nNodule (series 3, image 45). Follow-up CT should be performed in 12 months; series 5 is the thin "
+     "reconstruction.", [(3, 45, None, False)]),
+])
+def test_seventy_seventh_review_an_addendum_corrects_the_series_of_cited_references(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # an addendum takes back a finding of the preliminary read: the finding is absent wherever the report states it
+    ("ADDENDUM: The previously described 5 mm nodule in the right lower lobe (series 4, image 212) represents an "
+     "obliquely oriented vessel.\n\nORIGINAL REPORT\nFINDINGS:\n5 mm solid nodule in the right lower lobe (series 4, "
+     "image 212).\nIMPRESSION:\n1. 5 mm right lower lobe nodule.", "Lung nodule", "absent"),
+    ('ADDENDUM:\nThe "small right pleural effusion" described below is not present; the finding represents a prominent '
+     "pericardial fat pad.\n\nPRELIMINARY REPORT:\nFINDINGS:\nPleura: Small right pleural effusion.", "Pleural effusion",
+     "absent"),
+    ('IMPRESSION:\n1. The outside "consolidation" represents plate-like atelectasis in the left lower lobe.\nFINDINGS:\n'
+     "Left lower lobe consolidation.", "Consolidation", "absent"),
+    ('IMPRESSION:\n1. The outside "consolidation" represents plate-like atelectasis in the left lower lobe.',
+     "Atelectasis", "present"),
+    ("Beurteilung:\nDer voruntersuchte „Rundherd“ links entsprach einer Mukoidimpaktion.\nBefund:\nDie in der "
+     "Voruntersuchung als 7-mm-Rundherd im linken Unterlappen beschriebene Struktur ist nicht mehr abgrenzbar.",
+     "Lung nodule", "absent"),
+    # ... but not another finding of its label, nor one that is there and is only explained
+    ("ADDENDUM: The previously described RUL nodule is a branching vessel.\n\nFINDINGS:\n7 mm solid nodule in the right "
+     "upper lobe. There is a 2.3 cm spiculated nodule in the left lower lobe.", "Lung nodule", "present"),
+    ("ATTENDING: The preliminary report is revised: the right lower lobe opacity is favored to represent pulmonary "
+     "infarction.\nFINDINGS:\nWedge-shaped opacity in the right lower lobe.", "Lung opacity", "present"),
+    ("FINDINGS:\nThe previously described 5 mm nodule in the right lower lobe is adjacent to a vessel.", "Lung nodule",
+     "present"),
+    ("FINDINGS:\nThe previously described consolidation has resolved. New consolidation in the left lower lobe.",
+     "Consolidation", "present"),
+    # a score's zero
+    ("Befund:\nBhalla-Score:\nBronchiektasen | 2\nBullae | 0\nEmphysem | 0\n", "Emphysema", "absent"),
+    ("Befund:\nBhalla-Score:\nBronchiektasen | 2\nBullae | 0\nEmphysem | 0\n", "Bronchiectasis", "present"),
+    ("Befund:\nBrody-II-Score: Bronchiektasen 0 Punkte, Mukusplugging 0, peribronchiale Verdickung 1,5.",
+     "Bronchiectasis", "absent"),
+    ("Befund:\nKonsolidierung 0,5 cm im Unterlappen.", "Consolidation", "present"),
+    # asbestos: a plaque on the diaphragm, plaques as the exposure's sequela, asbestos cement, a chest wall nodule
+    ("Findings:\nA small calcified plaque on the right hemidiaphragm (Series 3; Image 140).",
+     "Arterial wall calcification", "not_mentioned"),
+    ("Findings:\nStable bilateral calcified pleural plaques, sequela of asbestos exposure.", "Pulmonary fibrotic sequela",
+     "not_mentioned"),
+    ("Findings:\nWorked cutting fibro (asbestos cement) sheeting. No effusion.", "Medical material", "not_mentioned"),
+    ("Findings:\nThere is a new 24 x 17 mm enhancing soft-tissue nodule in the right lateral chest wall.", "Lung nodule",
+     "not_mentioned"),
+    ("Findings:\nRounded atelectasis of the right lower lobe with air bronchograms.", "Consolidation", "not_mentioned"),
+    ("Findings:\nRight lower lobe opacity with air bronchograms.", "Consolidation", "present"),
+    ("Findings:\nSeveral bronchi in the right upper lobe are dilated (bronchiectasis) and thick-walled.",
+     "Peribronchial thickening", "present"),
+    ("Befund:\nHerz: Transplantatherz normal groß. Kein Perikarderguss.", "Cardiomegaly", "absent"),
+])
+def test_seventy_seventh_review_retractions_scores_and_asbestos(text, label, value):
+    assert _labels(text)[label] == value
+
+
+@pytest.mark.parametrize("text, want", [
+    # '#' images where the report says which series its image numbers are on, or cites '(series 2, #40)'
+    ("NOTE: All image numbers refer to series 3 (lung algorithm) unless otherwise specified.\nFINDINGS:\nNodules "
+     "(#45, #52). Node 14 mm (series 2, #40).", [(3, 45, None, False), (3, 52, None, False), (2, 40, None, False)]),
+    # a heading naming its series as 'Se'
+    ("Befund:\nLunge (Se 7): Kleiner Pleuraerguss rechts mit Dystelektase (Ima 245). Kein Rundherd.\nLeber: Zyste "
+     "(Ima 80).", [(7, 245, None, False), (None, 80, None, False)]),
+])
+def test_seventy_seventh_review_more_references(text, want):
+    assert _refs(clean_text(text)) == want

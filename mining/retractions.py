@@ -1,0 +1,114 @@
+"""Findings a report takes back: an addendum, an amended report or a second read saying that a finding described
+before (by the preliminary read, the outside report, the report quoted) is not there or is something else ("The
+previously described 5 mm nodule ... represents an obliquely oriented vessel", 'the "small right pleural effusion"
+described below is not present', 'The outside "consolidation" represents plate-like atelectasis', 'Der voruntersuchte
+„Rundherd“ entsprach einer Mukoidimpaktion'). Such a retraction decides its label for the whole report: the finding
+it takes back, stated elsewhere in the report (the original read, the quoted report), no longer counts as present."""
+from __future__ import annotations
+
+import bisect
+
+import regex
+
+from mining.findings import Mention
+
+_I = regex.IGNORECASE
+
+#: A sentence speaking of a finding as another read described it: "previously described", "described below", "the
+#: outside/preliminary report", '"..."' quoted, "the apparent enlargement", "[AMENDED]", "der voruntersuchte".
+_CUE = regex.compile(
+    r"\bpreviously\s+(?:described|reported|noted|mentioned|suspected|called)\b|\b(?:described|reported|mentioned)\s+"
+    r"(?:above|below|previously|earlier)\b|\b(?:outside|preliminary|provisional|original|initial|resident'?s?)\s+"
+    r"(?:report|read|reading|interpretation|impression|study)\b|\boutside\s+[\"“']|\[amended\]|\bthe\s+apparent\b"
+    r"|\bvoruntersucht\w*\s*[„\"]|\b(?:vor|zuvor|im\s+vorbefund|in\s+der\s+(?:voruntersuchung|vu))\s+(?:als\s+)?"
+    r"(?:[\w-]+\s+){0,4}?beschrieben\w*|\bvorbeschrieben\w*", _I)
+#: ... and saying that it is not there ...
+_GONE = regex.compile(
+    r"\b(?:(?:is|are)\s+not\s+present|(?:is|was|has\s+been)\s+withdrawn|(?:hat|haben)\s+sich\s+nicht\s+bestätigt"
+    r"|nicht\s+bestätigt|the\s+apparent\s+(?:\w+\s+){0,3}?(?:was|is)\s+(?:due\s+to|related\s+to|caused\s+by))\b", _I)
+#: ... or that it is a normal structure or an artefact ("represents a vessel", "entsprach einer Mukoidimpaktion"), not
+#: an interpretation of a finding that is there ("the opacity is favored to represent pulmonary infarction"); a quoted
+#: finding it calls another thing ('The outside "consolidation" represents plate-like atelectasis') is taken back too.
+_IS_ANOTHER = regex.compile(
+    r"\b(?:represents?|representing|is\s+in\s+fact|was\s+in\s+fact|corresponds?\s+to|is|was|entspricht|entsprach"
+    r"|entsprechen|entsprachen)\b", _I)
+_NORMAL_THING = regex.compile(
+    r"[ \t]+(?:an?\s+|einer?\s+|einem\s+|the\s+)?(?:[\w-]+\s+){0,4}?(?:vessels?|vein|artery|fat(?:\s+pad)?|artefact|artifact|motion"
+    r"|partial\s+volume|summation|mucus|mucous|mucoid|gefäß\w*|gefäss\w*|vene|arterie|fett\w*|artefakt\w*|mukoid\w*"
+    r"|schleim\w*|summation\w*)\b", _I)
+_QUOTED = regex.compile(r"[\"“„'][ \t]*(?:[\w-]+[ \t]+){0,4}?$")
+#: Where a finding is: its lobe, side and size, to tell the finding taken back from others of its label.
+_LOBE = regex.compile(r"\b(?:(?P<side>right|left|rechts?|links?)\w*\s+(?P<lobe>upper|middle|lower|ober|mittel|unter)"
+                      r"|(?P<abbr>[RL][UML]L)\b|(?P<ling>lingul))", _I)
+_SIZE = regex.compile(r"\b\d+(?:[.,]\d+)?\s*(?:mm|cm)\b", _I)
+
+
+def _is_normal_thing(text: str, verb: regex.Match, end: int) -> bool:
+    """Whether a normal structure or an artefact follows `verb`: "represents an obliquely oriented vessel", "is a
+    branching vessel" (after "is"/"was" only with an article: not "is adjacent to a vessel")."""
+    m = _NORMAL_THING.match(text, verb.end(), end)
+    return m is not None and (verb.group().lower() not in ("is", "was") or _ARTICLE.match(text, verb.end()) is not None)
+
+
+_ARTICLE = regex.compile(r"[ \t]+(?:an?|the)\s", _I)
+
+
+def _where(text: str, a: int, b: int) -> set[str]:
+    """The lobes and sizes named in text[a:b]: {"RUL", "7mm"}."""
+    out = set()
+    for m in _LOBE.finditer(text, a, b):
+        if m.group("abbr"):
+            out.add(m.group("abbr").upper())
+        elif m.group("ling"):
+            out.add("LUL")
+        else:
+            side = "R" if m.group("side")[0] in "rR" else "L"
+            out.add(side + {"u": "U", "o": "U", "m": "M", "l": "L"}[m.group("lobe")[0].lower()] + "L")
+    out |= {regex.sub(r"\s", "", m.group()).replace(",", ".").lower() for m in _SIZE.finditer(text, a, b)}
+    return out
+
+
+#: A present finding the retraction leaves standing: "New 4 mm nodule in the left lower lobe", "In addition, ...".
+_NEW = regex.compile(r"\b(?:new|newly|additional|also|in\s+addition|another|neu\w*|zusätzlich\w*|weitere\w*)\b", _I)
+
+
+def take_back(text: str, mentions: list[Mention], sentences: list[tuple[int, int]], sent_starts: list[int]) -> None:
+    """Apply the report's retractions to `mentions` (in place): in a sentence with a `_CUE` that says a finding named
+    before it is not there (`_GONE`) or is a normal thing (`_IS_ANOTHER` `_NORMAL_THING`, or any other thing when the
+    finding is quoted), that finding is absent; each label such a sentence states absent or uncertain takes that value
+    wherever else the report states it present at the same place (lobe, size; anywhere when the retraction names
+    none), except beside a word for a new finding."""
+    if _CUE.search(text) is None:
+        return
+    decided: dict[str, tuple[str, set[str]]] = {}
+    in_retraction: set[int] = set()
+    starts = [m.start for m in mentions]
+    for s0, s1 in sentences:
+        if _CUE.search(text, s0, s1) is None:
+            continue
+        gone = _GONE.search(text, s0, s1)
+        another = [m for m in _IS_ANOTHER.finditer(text, s0, s1)]
+        if gone is None and not another:
+            continue
+        where = _where(text, s0, s1)
+        for j in range(bisect.bisect_left(starts, s0), len(mentions)):
+            mn = mentions[j]
+            if mn.start >= s1:
+                break
+            if mn.value == "present" and (
+                    gone is not None and mn.end <= gone.start()
+                    or any(mn.end <= v.start() and (_is_normal_thing(text, v, s1)
+                                                    or _QUOTED.search(text, s0, mn.start) is not None)
+                           for v in another)):
+                mn.value, mn.modifier = "absent", "retracted"
+            if mn.modifier == "retracted" or gone is not None and mn.value in ("absent", "uncertain"):
+                in_retraction.add(j)
+                decided[mn.label] = (mn.value, where)
+    for j, mn in enumerate(mentions):
+        if j in in_retraction or mn.label not in decided or mn.value != "present":
+            continue
+        value, where = decided[mn.label]
+        k = bisect.bisect_right(sent_starts, mn.start) - 1
+        s0, s1 = sentences[k] if k >= 0 else (mn.start, mn.end)
+        if _NEW.search(text, s0, s1) is None and (not where or where & _where(text, s0, s1)):
+            mn.value, mn.modifier = value, "retracted"
