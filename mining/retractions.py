@@ -15,13 +15,20 @@ from mining.findings import Mention
 _I = regex.IGNORECASE
 
 #: A sentence speaking of a finding as another read described it: "previously described", "described below", "the
-#: outside/preliminary report", '"..."' quoted, "the apparent enlargement", "[AMENDED]", "der voruntersuchte".
-_CUE = regex.compile(
-    r"\bpreviously\s+(?:described|reported|noted|mentioned|suspected|called)\b|\b(?:described|reported|mentioned)\s+"
-    r"(?:above|below|previously|earlier)\b|\b(?:outside|preliminary|provisional|original|initial|resident'?s?)\s+"
-    r"(?:report|read|reading|interpretation|impression|study)\b|\boutside\s+[\"“']|\[amended\]|\bthe\s+apparent\b"
-    r"|\bvoruntersucht\w*\s*[„\"]|\b(?:vor|zuvor|im\s+vorbefund|in\s+der\s+(?:voruntersuchung|vu))\s+(?:als\s+)?"
-    r"(?:[\w-]+\s+){0,4}?beschrieben\w*|\bvorbeschrieben\w*", _I)
+#: outside/preliminary report", '"..."' quoted, "the apparent enlargement", "[AMENDED]", "der voruntersuchte „...“".
+#: Each pattern is searched in the lower-cased text only where the text holds its word (as one alternation over the
+#: whole text they took ~170 us a report).
+_READS = r"\s+(?:report|read|reading|interpretation|impression|study)\b"
+_CUES = [(w, regex.compile(p)) for w, p in (
+    [("previously", r"previously\s+(?:described|reported|noted|mentioned|suspected|called)\b")]
+    + [(w, w + r"\s+(?:above|below|previously|earlier)\b") for w in ("described", "reported", "mentioned")]
+    + [(w, r"\b" + w + r"(?:'?s)?" + _READS) for w in ("outside", "preliminary", "provisional", "original", "initial",
+                                                      "resident")]
+    + [("outside", r"outside\s+[\"“']"), ("[amended]", r"\[amended\]"), ("apparent", r"\bthe\s+apparent\b"),
+       ("voruntersucht", r"voruntersucht\w*\s*[„\"]"), ("vorbeschrieben", r"vorbeschrieben"),
+       ("beschrieben", r"(?<=\b(?:vor|zuvor|im\s+vorbefund|in\s+der\s+(?:voruntersuchung|vu))\s+(?:als\s+)?(?:[\w-]+\s+){0,4}?)"
+                       r"beschrieben")])]
+_CUES_I = [(w, regex.compile(rx.pattern, _I)) for w, rx in _CUES]  # where lower-casing changes the text's length
 #: ... and saying that it is not there ...
 _GONE = regex.compile(
     r"\b(?:(?:is|are)\s+not\s+present|(?:is|was|has\s+been)\s+withdrawn|(?:hat|haben)\s+sich\s+nicht\s+bestätigt"
@@ -73,18 +80,22 @@ _NEW = regex.compile(r"\b(?:new|newly|additional|also|in\s+addition|another|neu\
 
 
 def take_back(text: str, mentions: list[Mention], sentences: list[tuple[int, int]], sent_starts: list[int]) -> None:
-    """Apply the report's retractions to `mentions` (in place): in a sentence with a `_CUE` that says a finding named
+    """Apply the report's retractions to `mentions` (in place): in a sentence with one of `_CUES` that says a finding named
     before it is not there (`_GONE`) or is a normal thing (`_IS_ANOTHER` `_NORMAL_THING`, or any other thing when the
     finding is quoted), that finding is absent; each label such a sentence states absent or uncertain takes that value
     wherever else the report states it present at the same place (lobe, size; anywhere when the retraction names
     none), except beside a word for a new finding."""
-    if _CUE.search(text) is None:
+    low = text.lower()
+    hay, rxs = (low, _CUES) if len(low) == len(text) else (text, _CUES_I)
+    cues = sorted(m.start() for w, rx in rxs if w in low for m in rx.finditer(hay))
+    if not cues:
         return
     decided: dict[str, tuple[str, set[str]]] = {}
     in_retraction: set[int] = set()
     starts = [m.start for m in mentions]
     for s0, s1 in sentences:
-        if _CUE.search(text, s0, s1) is None:
+        k = bisect.bisect_left(cues, s0)
+        if k == len(cues) or cues[k] >= s1:
             continue
         gone = _GONE.search(text, s0, s1)
         another = [m for m in _IS_ANOTHER.finditer(text, s0, s1)]

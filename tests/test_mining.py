@@ -6188,6 +6188,9 @@ def test_seventy_seventh_review_an_addendum_corrects_the_series_of_cited_referen
      "present"),
     ("FINDINGS:\nThe previously described consolidation has resolved. New consolidation in the left lower lobe.",
      "Consolidation", "present"),
+    # a text that lower-casing lengthens ("İ") is searched without lower-casing, at the same offsets
+    ("HISTORY: Referred from İzmir.\nADDENDUM: The previously described 5 mm nodule in the right lower lobe represents "
+     "a vessel.\nFINDINGS:\n5 mm solid nodule in the right lower lobe.", "Lung nodule", "absent"),
     # a score's zero
     ("Befund:\nBhalla-Score:\nBronchiektasen | 2\nBullae | 0\nEmphysem | 0\n", "Emphysema", "absent"),
     ("Befund:\nBhalla-Score:\nBronchiektasen | 2\nBullae | 0\nEmphysem | 0\n", "Bronchiectasis", "present"),
