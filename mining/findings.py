@@ -248,6 +248,20 @@ def label_mentions(mentions: list[Mention], triggers: list[Trigger], trigger_sta
             mn.modifier = t.rule
 
 
+def mosaic_as_named(text: str, mentions: list[Mention]) -> None:
+    """Air trapping stands for a mosaic attenuation pattern only where the report does not speak of the pattern itself
+    (in place): "No mosaic attenuation. Air trapping on expiratory images ..." states the pattern absent."""
+    mosaic = [mn for mn in mentions if mn.label == MOSAIC and mn.value != "not_mentioned"]
+    if not any("mosai" in text[mn.start:mn.end].lower() for mn in mosaic):
+        return
+    for mn in mosaic:
+        if "trapping" in text[mn.start:mn.end].lower():
+            mn.value, mn.modifier = "not_mentioned", "mosaic_named"
+
+
+MOSAIC = "Mosaic attenuation pattern"
+
+
 def aggregate(mentions: list[Mention]) -> dict[str, Mention | None]:
     """One deciding mention per label (None: not mentioned)."""
     best: dict[str, Mention | None] = {lab: None for lab in CT_RATE_LABELS}

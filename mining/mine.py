@@ -15,7 +15,8 @@ import regex
 from data_contracts.labels import CT_RATE_LABELS
 from mining.context import (DATED, MODIFIERS, PRIOR_EXAM_DE, Trigger, compared_exam_before, context_rules,
                             temporal_for)
-from mining.findings import MODIFIED_VALUE, RANK, Mention, aggregate, finding_rules, label_mentions
+from mining.field_labels import drop_field_names, zero_scores
+from mining.findings import MODIFIED_VALUE, RANK, Mention, aggregate, finding_rules, label_mentions, mosaic_as_named
 from mining.language import detect_language
 from mining.prefilter import may_hold, span_stems
 from mining.priors import (BRACKET_NOTE_WORD, DATE_LABELS, bracket_notes, compared_exam_kinds, dates_this_exam,
@@ -25,9 +26,9 @@ from mining.references import RawRef, find_references, image_totals, series_ment
 from mining.retractions import take_back
 from mining.sections import find_sections, joined_words, plain_headings, text_end
 from mining.sentences import split_sentences
-from mining.slips import mend_in_place, read_through_slips, slip_mender, triggers_through_slips
 from mining.series_corrections import corrected_series, corrections
 from mining.series_statements import NUMBERS_SENTENCE, exam_key, exam_label, exam_series, series_statements
+from mining.slips import mend_in_place, read_through_slips, slip_mender, triggers_through_slips
 from mining.snippets import (PLANE_AFTER, bracket_open, cut_out, has_own_content, head_word, partition, removal_span,
                              render, trim_span)
 from mining.tables import column_exam
@@ -207,6 +208,9 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
         label_mentions(mentions, triggers, trig_starts, sentences, sent_starts, view)
         _modify_listed(view, mentions, triggers, trig_starts, sentences, sent_starts)
         take_back(view, mentions, sentences, sent_starts)
+        drop_field_names(view, mentions)
+        zero_scores(view, mentions)
+        mosaic_as_named(view, mentions)
         in_body = [m for m in mentions if sections[max(0, bisect.bisect_right(sec_starts, m.start) - 1)].name in LABEL_SECTIONS]
         best = aggregate(in_body)
         for lab in CT_RATE_LABELS:

@@ -82,11 +82,12 @@ _PRIOR_SERIES = regex.compile(
     r"(?:\s+(?:der|in\s+der|für\s+die|of\s+the|on\s+the|for\s+the)\s+|\s*\(\s*)(?:voruntersuchung|vu|voraufnahme|"
     r"vergleichsuntersuchung|prior|previous|comparison)\b", regex.IGNORECASE)
 
-#: ... or after a label of the prior exam: "Bildnummern aktuell: Serie 4; Voruntersuchung 18.10.2023: Serie 3",
+#: ... or after a label of the prior exam: "Bildnummern aktuell: Serie 4; Voruntersuchung 18.10.2023: Serie 3", "aktuelle
+#: Untersuchung Serie 3 (Lungenfenster 1 mm), Voruntersuchung vom 13.03.2024 Serie 5",
 #: "Bildnummern: aktuell Serie 201, Voruntersuchung Serie 3", "IMA-Nummern aktuell Serie 3, Voruntersuchung T1 ebenfalls
 #: Serie 3", "..., in beiden Voruntersuchungen jeweils Serie 2".
 _PRIOR_SERIES_LABELLED = regex.compile(
-    r"[ \t]*[;,][ \t]*(?:(?:in|auf|bei|on)[ \t]+(?:der|den|beiden|allen|both|all|the)[ \t]+)?"
+    r"[ \t]*(?:\([^()\n]{0,40}\))?[ \t]*[;,][ \t]*(?:(?:in|auf|bei|on)[ \t]+(?:der|den|beiden|allen|both|all|the)[ \t]+)?"
     r"(?:voruntersuchung(?:en)?|vorunt\.|vu|prior(?:[ \t]+(?:studies|study|exams?))?|previous|comparison)(?:[ \t]+(?:vom[ \t]+|of[ \t]+)?"
     r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|[ \t]+(?-i:T|FU|TP)\d{1,2})?[ \t]*:?[ \t]*(?:(?:ebenfalls|ebenso|auch|jeweils|likewise|also)[ \t]+)?"
     r"(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)

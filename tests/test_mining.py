@@ -6225,3 +6225,58 @@ def test_seventy_seventh_review_retractions_scores_and_asbestos(text, label, val
 ])
 def test_seventy_seventh_review_more_references(text, want):
     assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # a structured report's field name states nothing where the field's first statement speaks of the finding
+    ("FINDINGS:\n12. Septal thickening: No septal thickening.", "Interlobular septal thickening", "absent"),
+    ("FINDINGS:\nNodules: No pulmonary nodules.", "Lung nodule", "absent"),
+    ("FINDINGS:\nNodules: None.", "Lung nodule", "absent"),
+    ("FINDINGS:\nNodules: few, scattered.", "Lung nodule", "present"),
+    ("FINDINGS:\nGround glass: Minimal, confined to areas of reticulation. No ground glass in isolation.", "Lung opacity",
+     "present"),
+    ("Befund:\nEinordnung: ILA.\n\n3) Emphysem / Atemwege\nKein Emphysem. Keine Bronchialwandverdickung.", "Emphysema",
+     "absent"),
+    # air trapping stands for the mosaic pattern only where the report does not name the pattern
+    ("FINDINGS:\n9. Mosaic attenuation / air trapping: No mosaic attenuation. Air trapping on expiratory images limited "
+     "to two lobules.", "Mosaic attenuation pattern", "absent"),
+    ("FINDINGS:\nLobular air trapping on expiratory images.", "Mosaic attenuation pattern", "present"),
+    # a score's zero right after its finding, not the other findings of its sentence
+    ("Befund:\nHerz normal groß. Koronarkalk: 0. Aorta ohne Verkalkungen.", "Coronary artery wall calcification",
+     "absent"),
+    ("Befund:\nRetikulationen mit verdickten Interlobulärsepten, ohne Honeycombing – ICOERD IRR 1–2 (UL), HC 0.",
+     "Interlobular septal thickening", "present"),
+    ("Befund:\n- GGO: 0. Honeycombing (HC): 0.", "Lung opacity", "absent"),
+    # a corrected reading ("korrigiert ->") is not negated by the quoted one
+    ('Befund:\n- kein Emphysem\n\nKorrekturen OA:\n- Emphysem: "kein Emphysem" korrigiert -> geringes zentrilobuläres '
+     "Emphysem OL bds.", "Emphysema", "present"),
+    # CTPA: the right ventricle's enlargement is no cardiomegaly; the aorta listed with the valve
+    ("Findings:\nHeart: RV enlargement as tabulated. Heart size otherwise normal.", "Cardiomegaly", "absent"),
+    ("Findings:\nCalcification of the aortic valve and thoracic aorta.", "Arterial wall calcification", "present"),
+    ("Findings:\nCalcification of the aortic valve and mitral annulus.", "Arterial wall calcification", "not_mentioned"),
+    ("Befund:\nMinimale Verkalkungen der Koronararterien (RIVA), Aorta ohne Wandverkalkungen.",
+     "Arterial wall calcification", "absent"),
+    ("Findings:\nIncidental 14 mm hypodense nodule in the left lobe of the thyroid (5:8).", "Lung nodule",
+     "not_mentioned"),
+    # trauma: a haemopneumothorax holds fluid; a residual haemothorax is no scar; a risk is no finding
+    ("Befund:\nLinksseitiger Hämatopneumothorax.", "Pleural effusion", "present"),
+    ("Befund:\nResidueller Hämatothorax rechts dorsobasal, regredient.", "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("IMPRESSION:\n1. Several thin-walled cavities carry risk of rupture / pyopneumothorax.", "Pleural effusion",
+     "not_mentioned"),
+])
+def test_seventy_seventh_review_fields_scores_and_emergencies(text, label, value):
+    assert _labels(text)[label] == value
+
+
+@pytest.mark.parametrize("text, want", [
+    # the time a finding was told to someone, in the bracket that says how or to whom
+    ("ERSTBEFUND SR (mündlich an Traumaleader, 10:12):\nSternumfraktur (3:45).", [(3, 45, None, False)]),
+    ("Kurzbefund (telefonisch an Dr. Ahmadi, ITS, 19:48): Drainagen intrapleural (4:120).", [(4, 120, None, False)]),
+    # 'Vorgänger-CT' is the prior exam; the prior's series named after this exam's, past a bracket
+    ("Befund: Rundherd 18 mm (Serie 301, Bild 145). Im Vorgänger-CT (Serie 3, Bild 139) 16 mm.",
+     [(301, 145, None, False), (3, 139, None, True)]),
+    ("Bildnummern: aktuelle Untersuchung Serie 3 (Lungenfenster 1 mm), Voruntersuchung vom 13.03.2024 Serie 5.\n\n"
+     "Befund:\nKonsolidierung rückläufig (aktuell Bild 188, VU Bild 195).", [(3, 188, None, False), (5, 195, None, True)]),
+])
+def test_seventy_seventh_review_trauma_and_screening_references(text, want):
+    assert _refs(clean_text(text)) == want
