@@ -241,12 +241,16 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
 
 def _correct_series(text: str, refs: list[Reference]) -> None:
     """The series an addendum says the cited references should read ("... should read series 5, not series 3")."""
+    corrected = set()
     for c in corrections(text):
         for r in refs:
+            if r.ref_id in corrected:
+                continue
             series = corrected_series(c, r.series_number, r.series_inferred, r.is_prior, r.image_number, r.ref_start,
                                       r.snippet)
             if series is not None:
                 r.series_number, r.series_inferred = series, True
+                corrected.add(r.ref_id)
 
 
 def _names_prior(triggers: list[Trigger], trig_starts: list[int], start: int, end: int) -> bool:

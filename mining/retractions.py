@@ -27,11 +27,20 @@ _CUES = [(w, regex.compile(p)) for w, p in (
     + [("outside", r"outside\s+[\"“']"), ("[amended]", r"\[amended\]"), ("apparent", r"\bthe\s+apparent\b"),
        ("voruntersucht", r"voruntersucht\w*\s*[„\"]"), ("vorbeschrieben", r"vorbeschrieben"),
        ("beschrieben", r"(?<=\b(?:vor|zuvor|im\s+vorbefund|in\s+der\s+(?:voruntersuchung|vu))\s+(?:als\s+)?(?:[\w-]+\s+){0,4}?)"
-                       r"beschrieben")])]
+                       r"beschrieben"),
+       # a point of the report's own list or text above: "Der unter 2. beschriebene Rundherd", "die oben genannte"
+       ("beschrieben", r"\b(?:unter|in)\s+(?:punkt\s+)?\d{1,2}\.?\s+beschrieben"), ("oben", r"\boben\s+(?:beschrieben|genannt)"),
+       ("genannt", r"\b(?:unter|in)\s+(?:punkt\s+)?\d{1,2}\.?\s+genannt")])]
 _CUES_I = [(w, regex.compile(rx.pattern, _I)) for w, rx in _CUES]  # where lower-casing changes the text's length
+#: A sentence that is its own cue: a finding withdrawn or struck through ("the reference to mosaic attenuation is
+#: withdrawn"), or a quoted finding said to be another thing ('The left upper lobe "nodule" corresponds to a plaque').
+_SELF_CUED = regex.compile(r"\bwithdrawn\b|\bstruck\s+through\b|\bzurückgenommen\b|[\"“„][^\"“”„\n]{1,40}[\"”“][ \t]+"
+                           r"(?:\w+[ \t]+){0,3}?(?:represents?|corresponds?\s+to|is\s+in\s+fact|entspricht|entsprach)\b", _I)
+_SELF_CUED_WORDS = ("withdrawn", "struck", "zurückgenommen", '"', "“", "„")
 #: ... and saying that it is not there ...
 _GONE = regex.compile(
-    r"\b(?:(?:is|are)\s+not\s+present|(?:is|was|has\s+been)\s+withdrawn|(?:hat|haben)\s+sich\s+nicht\s+bestätigt"
+    r"\b(?:(?:is|are)\s+not\s+present|(?:is|was|has\s+been)\s+withdrawn|(?:is|was)\s+(?:shown\s+as\s+)?struck\s+through"
+    r"|(?:wird|wurde)\s+zurückgenommen|(?:hat|haben)\s+sich\s+nicht\s+bestätigt"
     r"|nicht\s+bestätigt|the\s+apparent\s+(?:\w+\s+){0,3}?(?:was|is)\s+(?:due\s+to|related\s+to|caused\s+by))\b", _I)
 #: ... or that it is a normal structure or an artefact ("represents a vessel", "entsprach einer Mukoidimpaktion"), not
 #: an interpretation of a finding that is there ("the opacity is favored to represent pulmonary infarction"); a quoted
@@ -40,7 +49,7 @@ _IS_ANOTHER = regex.compile(
     r"\b(?:represents?|representing|is\s+in\s+fact|was\s+in\s+fact|corresponds?\s+to|is|was|entspricht|entsprach"
     r"|entsprechen|entsprachen)\b", _I)
 _NORMAL_THING = regex.compile(
-    r"[ \t]+(?:an?\s+|einer?\s+|einem\s+|the\s+)?(?:[\w-]+\s+){0,4}?(?:vessels?|vein|artery|fat(?:\s+pad)?|artefact|artifact|motion"
+    r"[ \t]+(?:an?\s+|einer?\s+|einem\s+|the\s+)?(?:[\w-]+\s+){0,8}?(?:vessels?|vein|artery|fat(?:\s+pad)?|artefact|artifact|motion"
     r"|partial\s+volume|summation|mucus|mucous|mucoid|gefäß\w*|gefäss\w*|vene|arterie|fett\w*|artefakt\w*|mukoid\w*"
     r"|schleim\w*|summation\w*)\b", _I)
 _QUOTED = regex.compile(r"[\"“„'][ \t]*(?:[\w-]+[ \t]+){0,4}?$")
@@ -50,10 +59,21 @@ _LOBE = regex.compile(r"\b(?:(?P<side>right|left|rechts?|links?)\w*\s+(?P<lobe>u
 _SIZE = regex.compile(r"\b\d+(?:[.,]\d+)?\s*(?:mm|cm)\b", _I)
 
 
+def _subject_of(text: str, end: int, verb: int) -> bool:
+    """Whether the finding ending at `end` is what the verb at `verb` speaks of: at most 80 characters between, and no
+    clause between ("... perifissural nodule and needs no follow-up; the PET-CT recommendation is withdrawn")."""
+    return verb - end <= 80 and _CLAUSE_BREAK.search(_BRACKET.sub(" ", text[end:verb])) is None
+
+
+_BRACKET = regex.compile(r"\([^()\n]*\)")  # a bracket's commas ("(series 4, image 212)") break no clause
+_CLAUSE_BREAK = regex.compile(r"[;:]|,\s+(?!\d)|\b(?:and|but|und|aber|sowie)\b", _I)
+
+
 def _is_normal_thing(text: str, verb: regex.Match, end: int) -> bool:
     """Whether a normal structure or an artefact follows `verb`: "represents an obliquely oriented vessel", "is a
     branching vessel" (after "is"/"was" only with an article: not "is adjacent to a vessel")."""
-    m = _NORMAL_THING.match(text, verb.end(), end)
+    # (brackets out: "entspricht bei Durchsicht der MIP (Serie 8, Bild 41) einem angeschnittenen Gefäß")
+    m = _NORMAL_THING.match(_BRACKET.sub(" ", text[verb.end():end]))
     return m is not None and (verb.group().lower() not in ("is", "was") or _ARTICLE.match(text, verb.end()) is not None)
 
 
@@ -83,33 +103,35 @@ def take_back(text: str, mentions: list[Mention], sentences: list[tuple[int, int
     """Apply the report's retractions to `mentions` (in place): in a sentence with one of `_CUES` that says a finding named
     before it is not there (`_GONE`) or is a normal thing (`_IS_ANOTHER` `_NORMAL_THING`, or any other thing when the
     finding is quoted), that finding is absent; each label such a sentence states absent or uncertain takes that value
-    wherever else the report states it present at the same place (lobe, size; anywhere when the retraction names
-    none), except beside a word for a new finding."""
+    wherever else the report states it present at the same place (lobe, size), or, when the retraction names no place,
+    anywhere except beside a word for a new finding."""
     low = text.lower()
     hay, rxs = (low, _CUES) if len(low) == len(text) else (text, _CUES_I)
     cues = sorted(m.start() for w, rx in rxs if w in low for m in rx.finditer(hay))
-    if not cues:
+    if not cues and not any(w in low for w in _SELF_CUED_WORDS):
         return
     decided: dict[str, tuple[str, set[str]]] = {}
     in_retraction: set[int] = set()
     starts = [m.start for m in mentions]
     for s0, s1 in sentences:
-        k = bisect.bisect_left(cues, s0)
-        if k == len(cues) or cues[k] >= s1:
+        k = bisect.bisect_left(cues, s0 - 24)  # (a cue may open a sentence the splitter cut: "unter 2. | beschriebene")
+        cued = k < len(cues) and cues[k] < s1
+        if not cued and _SELF_CUED.search(text, s0, s1) is None:
             continue
         gone = _GONE.search(text, s0, s1)
         another = [m for m in _IS_ANOTHER.finditer(text, s0, s1)]
         if gone is None and not another:
             continue
         where = _where(text, s0, s1)
-        for j in range(bisect.bisect_left(starts, s0), len(mentions)):
+        lo = bisect.bisect_left(starts, s0)
+        hi = bisect.bisect_left(starts, s1, lo)
+        for j in range(lo, hi):
             mn = mentions[j]
-            if mn.start >= s1:
-                break
+            nxt = mentions[j + 1].start if j + 1 < hi else s1  # the verb must follow this mention before the next one
             if mn.value == "present" and (
-                    gone is not None and mn.end <= gone.start()
-                    or any(mn.end <= v.start() and (_is_normal_thing(text, v, s1)
-                                                    or _QUOTED.search(text, s0, mn.start) is not None)
+                    gone is not None and mn.end <= gone.start() < nxt and _subject_of(text, mn.end, gone.start())
+                    or any(mn.end <= v.start() < nxt and _subject_of(text, mn.end, v.start())
+                           and (_is_normal_thing(text, v, s1) or _QUOTED.search(text, s0, mn.start) is not None)
                            for v in another)):
                 mn.value, mn.modifier = "absent", "retracted"
             if mn.modifier == "retracted" or gone is not None and mn.value in ("absent", "uncertain"):
@@ -121,5 +143,5 @@ def take_back(text: str, mentions: list[Mention], sentences: list[tuple[int, int
         value, where = decided[mn.label]
         k = bisect.bisect_right(sent_starts, mn.start) - 1
         s0, s1 = sentences[k] if k >= 0 else (mn.start, mn.end)
-        if _NEW.search(text, s0, s1) is None and (not where or where & _where(text, s0, s1)):
+        if where & _where(text, s0, s1) if where else _NEW.search(text, s0, s1) is None:
             mn.value, mn.modifier = value, "retracted"

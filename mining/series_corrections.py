@@ -12,10 +12,12 @@ import regex
 _I = regex.IGNORECASE
 
 #: Words without which a text holds no such correction (most reports: one search).
-_GATE = regex.compile(r"\bshould\s+(?:read|be|refer)|\bsondern\b|\blauten\b|\b(?:statt|anstatt|anstelle)\b", _I)
+_GATE = regex.compile(r"\bshould\s+(?:read|be|refer)|\bsondern\b|\blauten\b|\b(?:statt|anstatt|anstelle)\b"
+                     r"|\bnot\s+(?:to\s+)?(?:the\s+)?series|\bnicht\s+(?:auf\s+)?(?:die\s+)?serie", _I)
 
 #: A word `_GATE` needs: a text without any is passed over in microseconds (`_GATE` itself: ~50 us a report).
-_GATE_WORDS = ("should", "sondern", "lauten", "statt", "anstelle")
+_GATE_WORDS = ("should", "sondern", "lauten", "statt", "anstelle", "not series", "not to series", "nicht auf serie",
+               "nicht serie")
 
 #: One correction (what it corrects: the words before it in its sentence, and those after it), the series to read, the
 #: series written ("not series 3", "rather than series 4"; "nicht auf Serie 3, sondern auf Serie 5"), and one image
@@ -26,8 +28,14 @@ _CORRECTION = regex.compile(
     r"|\bnicht\s+(?:auf\s+|in\s+|aus\s+)?(?:der\s+|die\s+)?serie\s*(?P<old>\d{1,5})[^.\n]{0,60}?\bsondern\s+(?:auf\s+|in\s+|aus\s+)?"
     r"(?:der\s+|die\s+)?serie\s*(?P<new>\d{1,5})"
     r"|\b(?:auf\s+|in\s+)?serie\s*(?P<new>\d{1,5})\s+(?:statt|anstatt|anstelle\s+von)\s+serie\s*(?P<old>\d{1,5})"
-    r"|\b(?:sollte|sollten|muss|müssen)\s+(?:\w+\s+){0,3}?serie\s*(?P<new>\d{1,5})\s+(?:lauten|heißen))"
-    r"(?P<rest>[^.\n;]{0,100})", _I)
+    r"|\b(?:sollte|sollten|muss|müssen)\s+(?:\w+\s+){0,3}?serie\s*(?P<new>\d{1,5})\s+(?:lauten|heißen)"
+    # "... refer to series 5 (axial 2.5 mm), not series 2", "... beziehen sich auf Serie 5 (...), nicht auf Serie 3"
+    r"|\b(?:refers?|relates?|corresponds?)\s+to\s+(?:the\s+)?series\s*(?P<new>\d{1,5})(?=(?:\s*\([^()\n]{0,80}\))?\s*,?\s*"
+    r"(?:and\s+)?not\s+(?:to\s+)?(?:the\s+)?series\s*\d)"
+    r"|\bbeziehen\s+sich\s+(?:\w+\s+)?auf\s+(?:die\s+)?serie\s*(?P<new>\d{1,5})(?=(?:[^.\n;]|\.(?=\d)){0,80}?,?\s*nicht\s+"
+    r"(?:auf\s+)?(?:die\s+)?serie"
+    r"\s*\d))"
+    r"(?P<rest>(?:[^.\n;]|\.(?=\d)){0,100})", _I)
 _OLD = regex.compile(r"\b(?:not|rather\s+than|instead\s+of|nicht|statt|anstatt)\s+(?:on\s+|from\s+|auf\s+)?(?:series|serie)\s*(?P<old>\d{1,5})", _I)
 
 #: After a correction: a reference said to stand as written ("The mediastinal node reference on series 3 is correct",
@@ -51,6 +59,8 @@ _PLAIN = {"the", "this", "that", "above", "below", "current", "study", "referenc
           "correct", "correction", "addendum", "study's", "current-study", "comparison", "prior", "for", "all", "not",
           "was", "were", "has", "have", "with"}
 _BRACKETED = regex.compile(r"\([^()\n]*\)")
+_IMAGE = regex.compile(r"\b(?:image|img|im|bild|ima)\.?\s*(\d{1,5})\b", _I)
+_PRIOR_TOPIC = regex.compile(r"\b(?:voruntersuchung|vu|vorbefund\w*|prior|previous|comparison)\b", _I)
 
 
 class Correction(NamedTuple):
@@ -58,7 +68,8 @@ class Correction(NamedTuple):
     end: int
     new: int
     old: int | None
-    image: int | None
+    images: frozenset[int]  # the images it names ("should read series 6, image 77", "(Bild 45 und Bild 61)"); none: all
+    priors: bool  # about the prior exam's references ("Die Bildangaben zur Voruntersuchung ..."), else this exam's
     topic: regex.Pattern | None  # the words a corrected reference's snippet holds; None: every reference
     kept: tuple[frozenset[str], ...]  # the words of each reference said to stand as written (a snippet holding all)
 
@@ -78,20 +89,22 @@ def corrections(text: str) -> list[Correction]:
         topic = (_NODULE_WORDS if _NODULE_TOPIC.search(about) else _LUNG_WORDS if _LUNG_TOPIC.search(about) else None)
         kept = tuple(frozenset(w.lower() for w in regex.findall(r"\w{3,}", k.group("what")) if w.lower() not in _PLAIN)
                      for k in _KEPT.finditer(text, m.end(), min(len(text), m.end() + 400)))
-        out.append(Correction(start, m.end(), new,
-                              int(old) if old else None, int(m.group("img")) if m.group("img") else None, topic,
-                              tuple(k for k in kept if k)))
+        images = {int(x) for x in _IMAGE.findall(what)} | ({int(m.group("img"))} if m.group("img") else set())
+        out.append(Correction(start, m.end(), new, int(old) if old else None, frozenset(images),
+                              _PRIOR_TOPIC.search(what) is not None, topic, tuple(k for k in kept if k)))
     return out
 
 
 def corrected_series(c: Correction, series: int | None, inferred: bool, is_prior: bool, image: int, start: int,
                      snippet: str) -> int | None:
-    """The series `c` gives a reference of this exam that cites `series` itself, or None where `c` is not about it."""
-    if series is None or inferred or is_prior or series == c.new or c.start <= start < c.end:
+    """The series `c` gives a reference (of the exam `c` is about) that cites `series`, or None where `c` is not about
+    it. A series the reference took from a statement ("Image numbers quoted refer to series 2") is corrected only where
+    `c` names the series it replaces."""
+    if series is None or is_prior != c.priors or series == c.new or c.start <= start < c.end:
         return None
-    if (c.old is not None and series != c.old) or (c.image is not None and image != c.image):
+    if (c.old is not None and series != c.old) or (inferred and c.old is None) or (c.images and image not in c.images):
         return None
-    if c.image is None and c.topic is not None and c.topic.search(snippet) is None:
+    if not c.images and c.topic is not None and c.topic.search(snippet) is None:
         return None
     low = snippet.lower()
     if any(all(w[:5] in low for w in words) for words in c.kept):

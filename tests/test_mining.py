@@ -6280,3 +6280,47 @@ def test_seventy_seventh_review_fields_scores_and_emergencies(text, label, value
 ])
 def test_seventy_seventh_review_trauma_and_screening_references(text, want):
     assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # "refer to series 5, not series 2" corrects a series the images took from a statement
+    ("Technique: Image numbers quoted refer to series 2.\nFINDINGS:\nMediastinal mass (image 38).\n\nSUPPLEMENTARY "
+     "REPORT: all image numbers quoted in the original report refer to series 5 (axial 2.5 mm portal venous phase), not "
+     "series 2. The coronal reformat shows bulk (series 8, image 66).", [(5, 38, None, False), (8, 66, None, False)]),
+    ("Technik: Bildangaben beziehen sich auf Serie 3.\n\nBefund:\nEmpyem (Bild 142).\n\nNachtrag: Die Bildangaben im "
+     "obigen Befund beziehen sich auf Serie 5 (axiale Rekonstruktion 1 mm), nicht auf Serie 3.", [(5, 142, None, False)]),
+    # ... only the images it names
+    ("Technik: Bildangaben, sofern nicht anders angegeben, in Serie 4.\n\nBefund:\nLymphknoten (Bild 45). Granulome (Bild "
+     "90).\n\nKorrektur: Die Bildangaben zu den Lymphknoten (Bild 45 und Bild 61) beziehen sich auf Serie 6, nicht auf "
+     "Serie 4.", [(6, 45, None, False), (4, 90, None, False), (6, 45, None, False), (6, 61, None, False)]),
+    # ... or the prior exam's images, where it speaks of them
+    ("Vergleich: CT Thorax vom 12.05.2023. Bildangaben in Serie 3 (aktuell wie VU).\n\nBefund:\nBronchiektasen (Se 3/Bild "
+     "120, VU Se 3/Bild 118).\n\nNachtrag: Die Bildangaben zur Voruntersuchung beziehen sich auf Serie 2 der CT vom "
+     "12.05.2023, nicht auf Serie 3.", [(3, 120, None, False), (2, 118, None, True)]),
+])
+def test_seventy_seventh_review_supplements_correct_statement_series(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # withdrawn or struck through, and the subject of the verb only
+    ("FINDINGS:\nMosaic attenuation in the upper lobes.\nADDENDUM:\nThe upper lobe low attenuation areas reflect subtle "
+     "emphysema and the reference to mosaic attenuation is withdrawn.", "Mosaic attenuation pattern", "absent"),
+    ("FINDINGS:\nMosaic attenuation in the upper lobes.\nADDENDUM:\nThe upper lobe low attenuation areas reflect subtle "
+     "emphysema and the reference to mosaic attenuation is withdrawn.", "Emphysema", "present"),
+    ('FINDINGS:\nSmall pericardial effusion.\nADDENDUM: the originally transcribed sentence "Small pericardial effusion." '
+     'is shown as struck through and has been replaced by "No pericardial effusion."', "Pericardial effusion", "absent"),
+    ("FINDINGS:\nA 15 mm solid nodule in the left lower lobe.\nSUPPLEMENTARY REPORT:\nThe left lower lobe nodule measures "
+     "5 mm. It is a typical perifissural nodule and needs no follow-up; the PET-CT recommendation is withdrawn.",
+     "Lung nodule", "present"),
+    ('FINDINGS:\nA 9 mm nodule is present in the left upper lobe.\nADDENDUM:\nThe left upper lobe "nodule" corresponds '
+     "to an en face calcified pleural plaque.", "Lung nodule", "absent"),
+    # a point of the report's own list taken back, its 'new' finding with it
+    ("Befund:\nNeu abgrenzbarer Rundherd von 5 mm im linken Oberlappen.\nBeurteilung:\n2. Neuer 5 mm Rundherd im linken "
+     "Oberlappen.\nNachtrag:\nDer unter 2. beschriebene Rundherd im linken Oberlappen entspricht bei Durchsicht der MIP "
+     "(Serie 8, Bild 41) einem orthograd angeschnittenen Gefäß.", "Lung nodule", "absent"),
+    ("Findings:\nHeart normal size. Coronary artery and aortic calcification.", "Coronary artery wall calcification",
+     "present"),
+])
+def test_seventy_seventh_review_withdrawn_findings(text, label, value):
+    assert _labels(text)[label] == value
