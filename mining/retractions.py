@@ -26,16 +26,18 @@ _CUES = [(w, regex.compile(p)) for w, p in (
                                                       "resident")]
     + [("outside", r"outside\s+[\"“']"), ("[amended]", r"\[amended\]"), ("apparent", r"\bthe\s+apparent\b"),
        ("voruntersucht", r"voruntersucht\w*\s*[„\"]"), ("vorbeschrieben", r"vorbeschrieben"),
-       ("beschrieben", r"(?<=\b(?:vor|zuvor|im\s+vorbefund|in\s+der\s+(?:voruntersuchung|vu))\s+(?:als\s+)?(?:[\w-]+\s+){0,4}?)"
-                       r"beschrieben"),
+       ("beschrieben", r"(?<=\b(?:vor|zuvor|im\s+vorbefund|in\s+der\s+(?:voruntersuchung|vu))\s+(?:als\s+)?"
+                       r"(?:[\w-]+\s+){0,4}?)beschrieben"),
        # a point of the report's own list or text above: "Der unter 2. beschriebene Rundherd", "die oben genannte"
-       ("beschrieben", r"\b(?:unter|in)\s+(?:punkt\s+)?\d{1,2}\.?\s+beschrieben"), ("oben", r"\boben\s+(?:beschrieben|genannt)"),
+       ("beschrieben", r"\b(?:unter|in)\s+(?:punkt\s+)?\d{1,2}\.?\s+beschrieben"),
+       ("oben", r"\boben\s+(?:beschrieben|genannt)"),
        ("genannt", r"\b(?:unter|in)\s+(?:punkt\s+)?\d{1,2}\.?\s+genannt")])]
 _CUES_I = [(w, regex.compile(rx.pattern, _I)) for w, rx in _CUES]  # where lower-casing changes the text's length
 #: A sentence that is its own cue: a finding withdrawn or struck through ("the reference to mosaic attenuation is
 #: withdrawn"), or a quoted finding said to be another thing ('The left upper lobe "nodule" corresponds to a plaque').
-_SELF_CUED = regex.compile(r"\bwithdrawn\b|\bstruck\s+through\b|\bzurückgenommen\b|[\"“„][^\"“”„\n]{1,40}[\"”“][ \t]+"
-                           r"(?:\w+[ \t]+){0,3}?(?:represents?|corresponds?\s+to|is\s+in\s+fact|entspricht|entsprach)\b", _I)
+_SELF_CUED = regex.compile(r"\bwithdrawn\b|\bstruck\s+through\b|\bzurückgenommen\b|[\"“„][^\"“”„\n]{1,40}[\"”“]"
+                           r"[ \t]+(?:\w+[ \t]+){0,3}?(?:represents?|corresponds?\s+to|is\s+in\s+fact|entspricht|entsprach)\b",
+                           _I)
 _SELF_CUED_WORDS = ("withdrawn", "struck", "zurückgenommen", '"', "“", "„")
 #: ... and saying that it is not there ...
 _GONE = regex.compile(
@@ -49,8 +51,8 @@ _IS_ANOTHER = regex.compile(
     r"\b(?:represents?|representing|is\s+in\s+fact|was\s+in\s+fact|corresponds?\s+to|is|was|entspricht|entsprach"
     r"|entsprechen|entsprachen)\b", _I)
 _NORMAL_THING = regex.compile(
-    r"[ \t]+(?:an?\s+|einer?\s+|einem\s+|the\s+)?(?:[\w-]+\s+){0,8}?(?:vessels?|vein|artery|fat(?:\s+pad)?|artefact|artifact|motion"
-    r"|partial\s+volume|summation|mucus|mucous|mucoid|gefäß\w*|gefäss\w*|vene|arterie|fett\w*|artefakt\w*|mukoid\w*"
+    r"[ \t]+(?:an?\s+|einer?\s+|einem\s+|the\s+)?(?:[\w-]+\s+){0,8}?(?:vessels?|vein|artery|fat(?:\s+pad)?|artefact|artifact"
+    r"|motion|partial\s+volume|summation|mucus|mucous|mucoid|gefäß\w*|gefäss\w*|vene|arterie|fett\w*|artefakt\w*|mukoid\w*"
     r"|schleim\w*|summation\w*)\b", _I)
 _QUOTED = regex.compile(r"[\"“„'][ \t]*(?:[\w-]+[ \t]+){0,4}?$")
 #: Where a finding is: its lobe, side and size, to tell the finding taken back from others of its label.
@@ -100,8 +102,8 @@ _NEW = regex.compile(r"\b(?:new|newly|additional|also|in\s+addition|another|neu\
 
 
 def take_back(text: str, mentions: list[Mention], sentences: list[tuple[int, int]], sent_starts: list[int]) -> None:
-    """Apply the report's retractions to `mentions` (in place): in a sentence with one of `_CUES` that says a finding named
-    before it is not there (`_GONE`) or is a normal thing (`_IS_ANOTHER` `_NORMAL_THING`, or any other thing when the
+    """Apply the report's retractions to `mentions` (in place): in a sentence with one of `_CUES` that says a finding
+    named before it is not there (`_GONE`) or is a normal thing (`_IS_ANOTHER` `_NORMAL_THING`, or any other thing when the
     finding is quoted), that finding is absent; each label such a sentence states absent or uncertain takes that value
     wherever else the report states it present at the same place (lobe, size), or, when the retraction names no place,
     anywhere except beside a word for a new finding."""

@@ -25,18 +25,18 @@ _GATE_WORDS = ("should", "sondern", "lauten", "statt", "anstelle", "not series",
 _CORRECTION = regex.compile(
     r"(?:\bshould\s+(?:read|be|refer\s+to)\s+(?:as\s+|to\s+|on\s+)?series\s*(?P<new>\d{1,5})"
     r"(?:\s*,\s*(?:image|im|img)\.?\s*(?P<img>\d{1,5}))?"
-    r"|\bnicht\s+(?:auf\s+|in\s+|aus\s+)?(?:der\s+|die\s+)?serie\s*(?P<old>\d{1,5})[^.\n]{0,60}?\bsondern\s+(?:auf\s+|in\s+|aus\s+)?"
-    r"(?:der\s+|die\s+)?serie\s*(?P<new>\d{1,5})"
+    r"|\bnicht\s+(?:auf\s+|in\s+|aus\s+)?(?:der\s+|die\s+)?serie\s*(?P<old>\d{1,5})[^.\n]{0,60}?\bsondern\s+"
+    r"(?:auf\s+|in\s+|aus\s+)?(?:der\s+|die\s+)?serie\s*(?P<new>\d{1,5})"
     r"|\b(?:auf\s+|in\s+)?serie\s*(?P<new>\d{1,5})\s+(?:statt|anstatt|anstelle\s+von)\s+serie\s*(?P<old>\d{1,5})"
     r"|\b(?:sollte|sollten|muss|müssen)\s+(?:\w+\s+){0,3}?serie\s*(?P<new>\d{1,5})\s+(?:lauten|heißen)"
     # "... refer to series 5 (axial 2.5 mm), not series 2", "... beziehen sich auf Serie 5 (...), nicht auf Serie 3"
-    r"|\b(?:refers?|relates?|corresponds?)\s+to\s+(?:the\s+)?series\s*(?P<new>\d{1,5})(?=(?:\s*\([^()\n]{0,80}\))?\s*,?\s*"
-    r"(?:and\s+)?not\s+(?:to\s+)?(?:the\s+)?series\s*\d)"
-    r"|\bbeziehen\s+sich\s+(?:\w+\s+)?auf\s+(?:die\s+)?serie\s*(?P<new>\d{1,5})(?=(?:[^.\n;]|\.(?=\d)){0,80}?,?\s*nicht\s+"
-    r"(?:auf\s+)?(?:die\s+)?serie"
-    r"\s*\d))"
+    r"|\b(?:refers?|relates?|corresponds?)\s+to\s+(?:the\s+)?series\s*(?P<new>\d{1,5})"
+    r"(?=(?:\s*\([^()\n]{0,80}\))?\s*,?\s*(?:and\s+)?not\s+(?:to\s+)?(?:the\s+)?series\s*\d)"
+    r"|\bbeziehen\s+sich\s+(?:\w+\s+)?auf\s+(?:die\s+)?serie\s*(?P<new>\d{1,5})"
+    r"(?=(?:[^.\n;]|\.(?=\d)){0,80}?,?\s*nicht\s+(?:auf\s+)?(?:die\s+)?serie\s*\d))"
     r"(?P<rest>(?:[^.\n;]|\.(?=\d)){0,100})", _I)
-_OLD = regex.compile(r"\b(?:not|rather\s+than|instead\s+of|nicht|statt|anstatt)\s+(?:on\s+|from\s+|auf\s+)?(?:series|serie)\s*(?P<old>\d{1,5})", _I)
+_OLD = regex.compile(r"\b(?:not|rather\s+than|instead\s+of|nicht|statt|anstatt)\s+(?:on\s+|from\s+|auf\s+)?(?:series|serie)"
+                     r"\s*(?P<old>\d{1,5})", _I)
 
 #: After a correction: a reference said to stand as written ("The mediastinal node reference on series 3 is correct",
 #: "the reticulation reference remains on series 4", "Die Angabe zum Lymphknoten ist korrekt").
