@@ -11,6 +11,7 @@ import bisect
 import regex
 
 from mining.findings import Mention
+from mining.snippets import ROUND_BRACKET
 
 _I = regex.IGNORECASE
 
@@ -52,7 +53,7 @@ _IS_ANOTHER = regex.compile(
     r"|entsprechen|entsprachen)\b", _I)
 _NORMAL_THING = regex.compile(
     r"[ \t]+(?:an?\s+|einer?\s+|einem\s+|the\s+)?(?:[\w-]+\s+){0,8}?(?:vessels?|vein|artery|fat(?:\s+pad)?|artefact|artifact"
-    r"|motion|partial\s+volume|summation|mucus|mucous|mucoid|gefäß\w*|gefäss\w*|vene|arterie|fett\w*|artefakt\w*|mukoid\w*"
+    r"|motion|partial\s+volume|mucus|mucous|mucoid|gefäß\w*|gefäss\w*|vene|arterie|fett\w*|artefakt\w*|mukoid\w*"
     r"|schleim\w*|summation\w*)\b", _I)
 _QUOTED = regex.compile(r"[\"“„'][ \t]*(?:[\w-]+[ \t]+){0,4}?$")
 #: Where a finding is: its lobe, side and size, to tell the finding taken back from others of its label.
@@ -64,10 +65,10 @@ _SIZE = regex.compile(r"\b\d+(?:[.,]\d+)?\s*(?:mm|cm)\b", _I)
 def _subject_of(text: str, end: int, verb: int) -> bool:
     """Whether the finding ending at `end` is what the verb at `verb` speaks of: at most 80 characters between, and no
     clause between ("... perifissural nodule and needs no follow-up; the PET-CT recommendation is withdrawn")."""
-    return verb - end <= 80 and _CLAUSE_BREAK.search(_BRACKET.sub(" ", text[end:verb])) is None
+    # (a bracket's commas break no clause: "(series 4, image 212)")
+    return verb - end <= 80 and _CLAUSE_BREAK.search(ROUND_BRACKET.sub(" ", text[end:verb])) is None
 
 
-_BRACKET = regex.compile(r"\([^()\n]*\)")  # a bracket's commas ("(series 4, image 212)") break no clause
 _CLAUSE_BREAK = regex.compile(r"[;:]|,\s+(?!\d)|\b(?:and|but|und|aber|sowie)\b", _I)
 
 
@@ -75,7 +76,7 @@ def _is_normal_thing(text: str, verb: regex.Match, end: int) -> bool:
     """Whether a normal structure or an artefact follows `verb`: "represents an obliquely oriented vessel", "is a
     branching vessel" (after "is"/"was" only with an article: not "is adjacent to a vessel")."""
     # (brackets out: "entspricht bei Durchsicht der MIP (Serie 8, Bild 41) einem angeschnittenen Gefäß")
-    m = _NORMAL_THING.match(_BRACKET.sub(" ", text[verb.end():end]))
+    m = _NORMAL_THING.match(ROUND_BRACKET.sub(" ", text[verb.end():end]))
     return m is not None and (verb.group().lower() not in ("is", "was") or _ARTICLE.match(text, verb.end()) is not None)
 
 

@@ -9,6 +9,8 @@ from typing import NamedTuple
 
 import regex
 
+from mining.snippets import ROUND_BRACKET
+
 _I = regex.IGNORECASE
 
 #: Words without which a text holds no such correction (most reports: one search).
@@ -58,7 +60,6 @@ _PLAIN = {"the", "this", "that", "above", "below", "current", "study", "referenc
           "images", "numbers", "number", "finding", "findings", "also", "der", "die", "das", "zum", "zur", "and", "und",
           "correct", "correction", "addendum", "study's", "current-study", "comparison", "prior", "for", "all", "not",
           "was", "were", "has", "have", "with"}
-_BRACKETED = regex.compile(r"\([^()\n]*\)")
 _IMAGE = regex.compile(r"\b(?:image|img|im|bild|ima)\.?\s*(\d{1,5})\b", _I)
 _PRIOR_TOPIC = regex.compile(r"\b(?:voruntersuchung|vu|vorbefund\w*|prior|previous|comparison)\b", _I)
 
@@ -84,7 +85,7 @@ def corrections(text: str) -> list[Correction]:
         new = int(m.group("new"))
         start = max(text.rfind(".", 0, m.start()), text.rfind("\n", 0, m.start()), m.start() - 161) + 1
         what = text[start:m.start()]  # what it corrects: the words before it in its sentence
-        about = _BRACKETED.sub(" ", what + " " + m.group("rest"))  # not what the new series shows
+        about = ROUND_BRACKET.sub(" ", what + " " + m.group("rest"))  # not what the new series shows
         old = m.group("old") or (o.group("old") if (o := _OLD.search(m.group("rest"))) else None)
         topic = (_NODULE_WORDS if _NODULE_TOPIC.search(about) else _LUNG_WORDS if _LUNG_TOPIC.search(about) else None)
         kept = tuple(frozenset(w.lower() for w in regex.findall(r"\w{3,}", k.group("what")) if w.lower() not in _PLAIN)

@@ -137,6 +137,9 @@ _SPACE_PUNCT = regex.compile(r"\s+([,.;:!?)\]])")
 _OPEN_SPACE = regex.compile(r"([(\[])(?:\s*[,;:]+\s*|\s+)")  # "( , 4 mm)" -> "(4 mm)"
 #: a comma or semicolon left before a parenthesis where a part was cut out: "lobe, (previously 9 mm)" -> "lobe (...)"
 _PUNCT_OPEN = regex.compile(r"(?<=\w)[ \t]*[,;][ \t]*(?=[(\[])")
+#: A round bracket on one line with no bracket inside: what the correction and retraction readers set aside ("(series 4,
+#: image 212)", "(axial 2.5 mm)").
+ROUND_BRACKET = regex.compile(r"\([^()\n]*\)")
 _EMPTY_PARENS = regex.compile(r"\(\s*[,;:]*\s*\)|\[\s*[,;:]*\s*\]|\{\s*[,;:]*\s*\}")
 _PUNCT_CLOSE = regex.compile(r"(?<=\S)\s*[,;:]+\s*(?=[)\]])")  # "(4 mm on the prior; )" -> "(4 mm on the prior)"
 _DOUBLE_PUNCT = regex.compile(r"([,;:])[\s,;:]*([,;:.])")  # a run of them: ", , ." -> "."; ",, ;" -> ","
