@@ -171,6 +171,10 @@ _PRIOR_LABEL = regex.compile(
     r"\b(?:prior|previous|earlier|old|comparison|compared|baseline|outside|external|vor\w*|vergleich\w*|extern\w*|"
     r"quoted|zitiert|dated)\b|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\b(?:19|20)\d\d\b",
     regex.IGNORECASE)
+#: A label that names this exam beside the prior ("Aortic measurements (current / prior):", "Maße (aktuell/VU):"): a
+#: table of both, which is the findings.
+_CURRENT_LABEL = regex.compile(r"\b(?:current|now|today|this\s+(?:exam|study)|aktuell\w*|jetzt|heute)\b",
+                               regex.IGNORECASE)
 
 
 def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]],
@@ -181,7 +185,7 @@ def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]],
     findings (as a report with no header at all is); not a block that opens with a label and a colon, a header radmine
     does not know, unless after a technique paragraph the label is no technique's ("PV ANATOMY:", not "Dose:"), or
     after a comparison paragraph none of a prior's ("CAD OUTPUT (auto-imported):", not "Prior impression, quoted
-    verbatim:")."""
+    verbatim:") or one naming this exam too ("Aortic measurements (current / prior):")."""
     out = []
     for i, (start, header_end, name) in enumerate(heads):
         out.append((start, header_end, name))
@@ -193,7 +197,8 @@ def _after_one_paragraph(text: str, heads: list[tuple[int, int, str]],
             continue
         label = _LABELLED_LINE.match(text, gap.end())
         if (label is None or name == "TECHNIQUE" and not _TECHNIQUE_LABEL.search(label.group(0))
-                or name == "COMPARISON" and not _PRIOR_LABEL.search(label.group(0))):
+                or name == "COMPARISON" and (not _PRIOR_LABEL.search(label.group(0))
+                                             or _CURRENT_LABEL.search(label.group(0)))):
             out.append((gap.end(), gap.end(), "FINDINGS"))
     return out
 

@@ -127,7 +127,7 @@ _SERIES_STATEMENT = regex.compile(
     r"|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*series\s*\d))|"
     r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+|[\w]+\.|=)\s+){0,5}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bildverweise|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.|(?:ima|img|bildnr)\.?-?angaben|ima-?nummern)"
-    r"(?:\s+(?:der|zur|für\s+die)\s+(?:aktuellen\s+|akt\.\s*)untersuchung"
+    r"(?:\s+(?:(?:der|zur|für\s+die)\s+(?:aktuellen\s+|akt\.\s*|heutigen\s+|vorliegenden\s+)|dieser\s+)untersuchung"
     r"|\s+ohne\s+(?:serie|serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)\b|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung))"
     # what they show: "Alle Bildangaben für das Lungenparenchym beziehen sich auf Serie 5"
     r"|\s+für\s+(?:das|die|den)\s+(?!vu\b|vor|vergleich|aktuelle)[\w-]+)?"
@@ -307,6 +307,24 @@ def _line_labels(text: str) -> list[SeriesStatement]:
     return out
 
 
+#: A series defined by what it is ("Serie 2 = axial Lunge", "Series 3 = lung 1 mm"); the report's one such definition
+#: of an axial or lung series names the series of its images (a list of several names none).
+_SERIES_DEFINED = regex.compile(r"\b(?:serie|series|se)\.?[ \t]*(?P<ser>\d{1,5})[ \t]*=[ \t]*(?P<what>[^\n,;=]{1,40})",
+                                regex.IGNORECASE)
+_READING_SERIES = regex.compile(r"\b(?:axial\w*|ax\.|lunge\w*|lungen\w*|lung)\b", regex.IGNORECASE)
+
+
+def _sole_definition(text: str) -> list[SeriesStatement]:
+    """The report's only `_SERIES_DEFINED`, when it is of an axial or lung series."""
+    if "=" not in text:
+        return []
+    found = list(_SERIES_DEFINED.finditer(text))
+    if len({m.group("ser") for m in found}) != 1 or not _READING_SERIES.search(found[0].group("what")):
+        return []
+    m = found[0]
+    return [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report")]
+
+
 #: A series marked as the prior exam's right after its number: "series 2 (prior)".
 _PRIOR_MARK = regex.compile(r"\s*\(\s*(?:prior|previous|comparison|vu|voruntersuchung|vorbefund)\s*\)", regex.IGNORECASE)
 
@@ -336,4 +354,4 @@ def series_statements(text: str) -> list[SeriesStatement]:
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "correction")
               for m in _SERIES_CORRECTED.finditer(text)]
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "section") for m in _SERIES_FOLLOWING.finditer(text)]
-    return sorted(found + _heading_lines(text) + _line_labels(text))
+    return sorted(found + _heading_lines(text) + _line_labels(text) + _sole_definition(text))

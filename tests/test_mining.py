@@ -6324,3 +6324,23 @@ def test_seventy_seventh_review_supplements_correct_statement_series(text, want)
 ])
 def test_seventy_seventh_review_withdrawn_findings(text, label, value):
     assert _labels(text)[label] == value
+
+
+@pytest.mark.parametrize("text, want", [
+    # a table's label naming this exam beside the prior ends a one-line comparison: the table is the findings
+    ("Comparison: CTA chest 05/22/2024.\n\nAortic measurements (current / prior):\n3. Mid ascending aorta: 51 mm (image "
+     "112, series 6) / 49 mm (image 110, series 5 on prior)", [(6, 112, None, False), (5, 110, None, True)]),
+    ("Comparison: CT chest 05/22/2024.\n\nPrior impression, quoted:\nNodule (image 110, series 5).",
+     [(5, 110, None, True)]),
+    # 'Bildnummern dieser Untersuchung beziehen sich auf Serie 4'
+    ("Technik: Nativ, 1 mm. Bildnummern dieser Untersuchung beziehen sich auf Serie 4.\n\nLunge: Konsolidierung (Bild "
+     "160).", [(4, 160, None, False)]),
+    # the report's one definition of its axial lung series names the series of its images; several name none
+    ("Technik: LDCT nativ, 1 mm, Lungenkernel. Serie 2 = axial Lunge.\n\nBefund:\nRetikulationen dorsobasal (Bild 240).",
+     [(2, 240, None, False)]),
+    ("Technik: Serie 2 = axial Weichteil, Serie 3 = axial Lunge.\n\nBefund:\nRetikulationen dorsobasal (Bild 240).",
+     [(None, 240, None, False)]),
+    ("Technique: Series 9 = iodine map.\n\nFindings:\nPerfusion defect (image 40).", [(None, 40, None, False)]),
+])
+def test_seventy_eighth_review_templates_name_their_series(text, want):
+    assert _refs(clean_text(text)) == want
