@@ -93,11 +93,12 @@ _PRIOR_SERIES_LABELLED = regex.compile(
     r"(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
 
 #: ... or after "those of the prior": "Die Bildangaben beziehen sich auf Serie 3 (Lunge), die der Voruntersuchung auf
-#: deren Serie 2", "image numbers refer to series 3, those of the prior to series 2".
+#: deren Serie 2", "..., die der Voruntersuchung vom 08.08.2023 auf Serie 2", "image numbers refer to series 3, those of
+#: the prior to series 2".
 _PRIOR_SERIES_THOSE = regex.compile(
     r"[ \t]*(?:\([^()\n]{0,40}\))?[ \t]*[;,][ \t]*(?:die|diejenigen|those)[ \t]+(?:der|of[ \t]+the)[ \t]+"
     r"(?:voruntersuchung|vu|voraufnahme|vergleichsuntersuchung|prior|previous|comparison)(?:[ \t]+(?:study|exam|ct))?"
-    r"[ \t]+(?:auf|to|refer[ \t]+to|are[ \t]+(?:on|from))[ \t]+(?:deren[ \t]+|die[ \t]+|its[ \t]+|the[ \t]+)?"
+    r"(?:[ \t]+(?:vom|of|from)[ \t]+\d{1,2}[./]\d{1,2}[./]\d{2,4})?[ \t]+(?:auf|to|refer[ \t]+to|are[ \t]+(?:on|from))[ \t]+(?:deren[ \t]+|die[ \t]+|its[ \t]+|the[ \t]+)?"
     r"(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
 
 
@@ -149,8 +150,8 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:serie|se\.)|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
     r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?series|"
-    # or after "laut": "Bildnummern lt. Serie 2", "Angaben Ima-Nr. der axialen Serie 5"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben|angaben\s+(?:ima|img|bild)-?nrn?\.)\s+"
+    # or after "laut": "Bildnummern lt. Serie 2", "Angaben Ima-Nr. der axialen Serie 5", "Bildangaben aktuell jeweils Serie 5"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben|angaben\s+(?:ima|img|bild)-?nrn?\.)\s+(?:(?:aktuell|akt\.)\s*)?"
     r"(?:jeweils\s+(?:(?:in|der|von|zu|aus)\s+(?:der\s+)?)?|(?:in|der|von|zu|lt\.|laut|gem\.|gemäß)\s+(?:der\s+)?)"
     r"(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*serie|"
     # or with an aside for a verb: "Bildangaben, sofern nicht anders vermerkt, Serie 4", "Bildnummern im Text – soweit
@@ -325,6 +326,15 @@ def _sole_definition(text: str) -> list[SeriesStatement]:
     return [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report")]
 
 
+#: The prior exam named right before a statement's subject: "Prior images are on series 5 of the 06/11/2023 study".
+_PRIOR_LEAD = regex.compile(r"\b(?:prior|previous|comparison|baseline)(?:\s+(?:study|exam|ct)(?:'s)?)?\s+$", regex.IGNORECASE)
+#: A statement of the prior exam's series by its measurements: "Prior measurements are taken from series 4 of the
+#: comparison study".
+_PRIOR_MEASURED_ON = regex.compile(
+    r"\b(?:prior|previous|comparison|baseline)\s+(?:measurements?|sizes?|diameters?)\s+(?:are|were)\s+(?:(?:taken|quoted|"
+    r"given|made|obtained)\s+)?(?:from|on|in)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?series\s*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
+
+
 #: A series marked as the prior exam's right after its number: "series 2 (prior)".
 _PRIOR_MARK = regex.compile(r"\s*\(\s*(?:prior|previous|comparison|vu|voruntersuchung|vorbefund)\s*\)", regex.IGNORECASE)
 
@@ -336,8 +346,10 @@ def series_statements(text: str) -> list[SeriesStatement]:
     found = []
     for _, m in _STATEMENT_SCAN.scan(text):
         got = m.groupdict()  # (a branch's groups: "vu" and "head" are some branches' only)
-        if got.get("vu") or _PRIOR_MARK.match(text, m.end()):
-            # "Bildangaben der VU beziehen sich ebenfalls auf Serie 4", "... series 2 (prior)": the prior exam's images only
+        if (got.get("vu") or _PRIOR_MARK.match(text, m.end())
+                or _PRIOR_LEAD.search(text, max(0, m.start() - 25), m.start())):
+            # "Bildangaben der VU beziehen sich ebenfalls auf Serie 4", "... series 2 (prior)", "Prior images are on
+            # series 5": the prior exam's images only
             found.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report", priors=True, current=False))
             continue
         found.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")),
@@ -351,6 +363,8 @@ def series_statements(text: str) -> list[SeriesStatement]:
                                          current=False))
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report")
               for rx in (_THIS_SERIES, _SERIES_UNLESS) for m in rx.finditer(text)]
+    found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report", priors=True, current=False)
+              for m in _PRIOR_MEASURED_ON.finditer(text)]
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "correction")
               for m in _SERIES_CORRECTED.finditer(text)]
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "section") for m in _SERIES_FOLLOWING.finditer(text)]

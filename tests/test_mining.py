@@ -6344,3 +6344,57 @@ def test_seventy_seventh_review_withdrawn_findings(text, label, value):
 ])
 def test_seventy_eighth_review_templates_name_their_series(text, want):
     assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # the prior exam's own series, stated by its images or its measurements
+    ("Current images are on series 3. Prior images are on series 5 of the 06/11/2023 study.\n\nFindings:\nNodal mass "
+     "34 mm (image 142), previously 26 mm (prior image 139).", [(3, 142, None, False), (5, 139, None, True)]),
+    ("All current image numbers refer to axial series 3. Prior measurements are taken from series 4 of the comparison "
+     "study.\n\nTarget lesions: nodule 9 mm (image 102), previously 14 mm (prior image 97).",
+     [(3, 102, None, False), (4, 97, None, True)]),
+    ("Bildangaben der aktuellen Untersuchung beziehen sich auf Serie 3, die der Voruntersuchung vom 08.08.2023 auf "
+     "Serie 2.\n\nBefund:\nHerd 8 mm (Bild 64), in der VU 8 mm (Bild 61).", [(3, 64, None, False), (2, 61, None, True)]),
+    # a list heading's "Bildangaben aktuell jeweils Serie 5"
+    ("Befund:\nPulmonale Rundherde (Durchmesser in mm; aktuell / 15.01.2024), Bildangaben aktuell jeweils Serie 5:\n1. "
+     "RO 8 mm (Bild 112).", [(5, 112, None, False)]),
+    # a date column headed after its unit ("Ø 03/2024") beside this exam's ("Ø aktuell") is the prior's
+    ("Befund:\nHerd | Lokalisation | Art | Ø aktuell | Ø 03/2024 | Ø 09/2023\n1 | RO, S3 | Milchglas | 7 mm (Bild 88, "
+     "Serie 2) | 7 mm (Bild 85, Serie 3) | 6 mm", [(2, 88, None, False), (3, 85, None, True)]),
+    ("Findings:\nModerate L pleural effusion (image 105). No effusion on preop CT (series 2 image 98).",
+     [(None, 105, None, False), (2, 98, None, True)]),
+    # a numbered list on the line after a series and its colon is no image of that series
+    ("Findings:\nNodules on series 5:\n1. RUL 8 mm (image 112).", [(None, 112, None, False)]),
+    ("Findings:\nKey images on series 5:\n12, 40.", [(5, 12, None, False), (5, 40, None, False)]),
+])
+def test_seventy_eighth_review_each_exams_series(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # templates' fields and table cells
+    ("FINDINGS:\nHEART AND PERICARDIUM: Normal size. No pericardial effusion.", "Cardiomegaly", "absent"),
+    ("Befund:\nBronchialwände: Nicht verdickt.", "Peribronchial thickening", "absent"),
+    ("Befund:\nBronchialwände: Verdickt, vereinbar mit Raucherbronchitis.", "Peribronchial thickening", "present"),
+    ("Befund:\n| Parameter | Wert |\n| Mosaikmuster | nein |\n| Rundherde | ja |", "Mosaic attenuation pattern", "absent"),
+    ("Befund:\n| Parameter | Wert |\n| Mosaikmuster | nein |\n| Rundherde | ja |", "Lung nodule", "present"),
+    ("Befund:\n| 2 | UL links S9 | teilsolider Rundherd | – | 11 |", "Lung nodule", "present"),
+    ("Befund:\nLymphknoten: Subkarinal 9 mm, nicht vergrößert.", "Lymphadenopathy", "absent"),
+    ("Befund:\nMediastinum: Lymphknoten subkarinal 8 mm (zuvor 12 mm), nicht mehr vergrößert.", "Lymphadenopathy",
+     "absent"),
+    # a node named by its station's place and code, and a node in a lesion table's cell
+    ("FINDINGS:\nN stage:\n- Left hilar (10L): 16 mm short axis (series 2 image 44).", "Lymphadenopathy", "present"),
+    ("FINDINGS:\nN stage:\n- Left hilar (10L): 8 mm short axis (series 2 image 44).", "Lymphadenopathy",
+     "not_mentioned"),
+    ("FINDINGS:\nT1 | L external iliac lymph node (SA) | 14 mm | Series 3, Image 201 | 22 mm", "Lymphadenopathy",
+     "present"),
+    # 'resolution of' takes back each item of its list
+    ("IMPRESSION:\n1. Resolution of right lower lobe pneumonia and small right pleural effusion.", "Pleural effusion",
+     "absent"),
+    ("IMPRESSION:\n1. No pneumothorax and small right pleural effusion.", "Pleural effusion", "present"),
+    # an organ's nodule with its size between
+    ("Findings:\nUpper abd: L adrenal 1.4 cm nodule, -5 HU on non-con, c/w adenoma.", "Lung nodule", "not_mentioned"),
+    ("Befund:\nZ.n. Ablatio mammae links mit Clipmarkierungen axillär.", "Medical material", "present"),
+])
+def test_seventy_eighth_review_templates_and_staging_labels(text, label, value):
+    assert _labels(text)[label] == value
