@@ -812,7 +812,8 @@ _OWN_SERIES = regex.compile(_OWN + r"\s+$", regex.IGNORECASE)
 _OWN_WORD = regex.compile(_OWN + r"\b", regex.IGNORECASE)
 #: The last separator of a parenthesis's items before an image, and an exam labelling that item.
 _ITEM_LEAD = regex.compile(r"(?r)[,;]|\b(?:vs\.?|versus|bzw\.)(?!\w)", regex.IGNORECASE)
-_EXAM_LABEL = regex.compile(r"\b(?:vu|voruntersuchung|vorbefund|prior|previous|comparison|baseline|outside|fremd\w*)\b|"
+_EXAM_LABEL = regex.compile(r"\b(?:vu|voruntersuchung|vorbefund|prior|previous|comparison|baseline|outside|fremd\w*"
+                            r"|planungs-?(?:ct|serie)|abschluss-?(?:ct|serie))\b|"
                             r"\d{1,2}[./]\d{1,2}[./]\d{2,4}|\b(?:19|20)\d\d\b", regex.IGNORECASE)
 
 

@@ -103,11 +103,14 @@ def dates_this_exam(text: str, date: str) -> bool:
     return bool(_exam_days(text) & _day_readings(date))
 
 
-#: An exam named by its kind: a compound ("Akut-CT", "Staging-CT", "Polytrauma-CT (Schockraum)") or an acronym ("CTPA").
+#: An exam named by its kind: a compound ("Akut-CT", "Staging-CT", "Polytrauma-CT (Schockraum)"), an acronym ("CTPA") or
+#: an intervention's series ("Abschlussserie").
 #: Group "key": what names it again later ("akut" in "in der Akut-CT"; "schockraum" also for "Schockraum-CT").
 _EXAM_KIND = regex.compile(
     r"\b(?P<key>[a-zäöü]{4,})-(?:ct|cta|mrt|mri)\b(?:[ \t]*\((?P<alias>[a-zäöü]{4,})\))?"
-    r"|\b(?P<acronym>ctpa|ctca|cta|pet[-/]?ct|hrct|ldct)\b", regex.IGNORECASE)
+    r"|\b(?P<acronym>ctpa|ctca|cta|pet[-/]?ct|hrct|ldct)\b"
+    # an intervention's series named as an exam: "Interventions-CT vom 02.02.2024 (Planungs- und Abschlussserie)"
+    r"|\b(?P<stage>planungs|abschluss)-?serie\b", regex.IGNORECASE)
 #: Where a report names the exams it compares with, outside a comparison section: "Vergleich mit der Akut-CT",
 #: "compared to the CTPA"
 _COMPARED_WITH = regex.compile(r"\b(?:(?:im\s+)?vergleich\s+(?:mit|zu)(?:r|m)?|compared\s+(?:to|with)|comparison\s+with)"
@@ -131,7 +134,7 @@ _NOT_EXAM_NAMES = frozenset({"chest", "thorax", "thoracic", "contrast", "non-con
 def _kind_keys(text: str, start: int = 0, end: int | None = None) -> set[str]:
     out = set()
     for m in _EXAM_KIND.finditer(text, start, len(text) if end is None else end):
-        out.update(k.lower().replace("/", "-") for k in m.group("key", "alias", "acronym") if k)
+        out.update(k.lower().replace("/", "-") for k in m.group("key", "alias", "acronym", "stage") if k)
     return out
 
 
@@ -185,7 +188,7 @@ def with_named_exams(text: str, triggers: list[Trigger], kinds: set[str], names:
 def _exam_word(k: str, kind: bool) -> regex.Pattern:
     """The pattern of one compared exam's kind (`kind`) or name, as `with_named_exams` looks for it."""
     if kind:  # "Schockraum-CT", not the trauma room's "(Schockraum)"
-        word = r"\b" + regex.escape(k) + ("" if k in _ACRONYMS else r"-?(?:ct|cta|mrt|mri)")
+        word = r"\b" + regex.escape(k) + ("" if k in _ACRONYMS else r"-?(?:ct|cta|mrt|mri|serie)")
     elif k[0] == "(":  # a numbered exam: "in (2) noch diffuses Milchglas", "gegenüber (3) unverändert"
         word = (r"(?<=\b(?:in|gegenüber|zu|vs\.?|seit|since|on|than|aus|from|compared\s+(?:to|with))[ \t]+)"
                 + regex.escape(k))
@@ -339,6 +342,8 @@ def _in_quoted_prior(text: str, pos: int) -> bool:
 #: A bracket opening with the exam just named, then: "(damals ...)", "(seinerzeit ...)", "(dort ...)"; its images are that
 #: exam's unless the bracket names this one before them ("(damals 4 mm, jetzt Serie 4: Bild 90)").
 _BRACKET_THEN = regex.compile(r"[ \t]*(?:damals|seinerzeit|dort(?:ige[nmrs]?)?)\b", regex.IGNORECASE)
+#: ... or opening the bracket's item that holds the reference: "(Split-Pleura-Zeichen, dort Se 5/Bi 71)".
+_ITEM_THEN = regex.compile(r"[,;][ \t]*(?:damals|seinerzeit|dort)[ \t]*:?[ \t]*$", regex.IGNORECASE)
 _NOW_WORD = regex.compile(r"\b(?:jetzt|aktuell|heute|now|currently|today)\b", regex.IGNORECASE)
 
 
@@ -359,8 +364,9 @@ def on_prior_exam(text, r: RawRef, seg_start: int, triggers, trig_starts, defaul
     if _opening_comparison(text, r.start):
         return True
     open_ = bracket_open(text, r.start, r.start)
-    if open_ >= 0 and _BRACKET_THEN.match(text, open_ + 1) and not _NOW_WORD.search(text, open_, r.start):
-        return True  # "(damals v. a. Milchglas, Serie 4: Bild 90)", "(dort Serie 3, Bild 77)"
+    if open_ >= 0 and not _NOW_WORD.search(text, open_, r.start) and (
+            _BRACKET_THEN.match(text, open_ + 1) or _ITEM_THEN.search(text, open_, r.start)):
+        return True  # "(damals v. a. Milchglas, Serie 4: Bild 90)", "(dort Serie 3, Bild 77)", "(..., dort Se 5/Bi 71)"
     t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
     if t is None and label_from is not None and label_from < seg_start:
         t = temporal_for(triggers, trig_starts, label_from, seg_start, text)

@@ -255,7 +255,7 @@ def _with_echoes(text: str, rows: list[RawRef], echoes: list[list[RawRef]]) -> l
     (`_bare_pair_series`), the series it cites so count as named, and a pair whose image can be no date either; so does
     such a pair where the report says it cites its images so ("(Serie/Bild)", "given as series/image"). Where one bare
     pair's series is named ("Bild 98, Serie 4" and "(4/156)"), the report cites so, and a pair whose image can be no date
-    and is above its series counts too ("(6/201)"; not "(135/85)"). A pair whose second number is an image count the
+    and is above its series counts too ("(6/201)"; not "(135/85)"); where it says so, a reformat's ("(601/11)") too. A pair whose second number is an image count the
     report states for a series ("(Serie 3, 402 Bilder)" and "(188/402)") is image 188 of 402, whatever else it says."""
     totals = image_totals(text) if "/" in text else {}
     if totals:  # "188/402" where the report says a series holds 402 images: image 188 of 402
@@ -273,7 +273,8 @@ def _with_echoes(text: str, rows: list[RawRef], echoes: list[list[RawRef]]) -> l
 
     def counts(r: RawRef) -> bool:
         return r.series in named or _no_date_part(r.image) and (
-            dateless or shown and r.series is not None and r.series < r.image)
+            dateless or shown and r.series is not None and r.series < r.image) or (
+            dateless and r.series is not None and r.series > _NO_PRESSURE)
     kept = rows + [r for group in echoes if all(counts(r) for r in group) for r in group]
     if len(kept) > len(rows):
         kept.sort(key=lambda r: r.group)  # stable: a list's images stay in order
@@ -345,6 +346,10 @@ def image_totals(text: str) -> dict[int, int | None]:
     for m in _IMAGE_TOTAL.finditer(text):
         named.setdefault(int(m.group("n")), set()).update([int(m.group("ser"))] if m.group("ser") else [])
     return {n: next(iter(sers)) if len(sers) == 1 else None for n, sers in named.items()}
+
+
+#: Above this, a declared pair's first number is a reformat's series ("(601/11)"), neither a day nor a blood pressure.
+_NO_PRESSURE = 300
 
 
 def _no_date_part(n: int) -> bool:

@@ -65,7 +65,7 @@ _SERIES_CORRECTED = regex.compile(
 #: "Se."/"Ser."/"S." for a series word, or "(Se 7" opening a bracket: where a text has neither it nor "serie" (nor
 #: "Bildangaben Se 3"), it names no series for its images.
 _SE_DOT = re.compile(r"\b[Ss](?:[Ee][Rr]?)?\.|\([ \t]*[Ss][Ee][Rr]?[ \t]*\d")
-_SE_NAMED = re.compile(r"(?i:bildangaben|bildnummern)\s*:?\s*[Ss][Ee]\b|(?i:\b(?:ima|image|img)\s+nos?\.?(?:\s*\(\s*\#\s*\))?\s*=)")
+_SE_NAMED = re.compile(r"(?i:bildangaben|bildnummern|image\s+numbers?|images)\s*[:=]?\s*[Ss][Ee]\b|(?i:\b(?:ima|image|img)\s+nos?\.?(?:\s*\(\s*\#\s*\))?\s*=)")
 
 #: A series named as the rule with its exceptions: "(axial series 4 unless stated)", "Serie 2, soweit nicht anders
 #: angegeben", "Sl.-Nummer in Lungenfenster (Serie 6), wenn nicht andere angegeben".
@@ -114,8 +114,8 @@ _SERIES_STATEMENT = regex.compile(
     # not the images of one series named by what they show: "Expiratory images are series 7"
     r"|(?<!\b(?:expiratory|inspiratory|prone|coronal|sagittal|mip|mpr|reformatted|delayed|venous|arterial|bone)"
     r"\s+)images?"
-    r"|image\s+references?|references|slice\s+numbers?)"
-    r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|in\s+this\s+report"
+    r"|image\s+references?|references|slice\s+numbers?|slices)"
+    r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|referenced|in\s+this\s+report"
     r"|in\s+(?:the\s+|this\s+)?(?:[\w-]+\s+)?section|(?:of|for|on|in)\s+(?:the\s+)?current"
     r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
     r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE
@@ -126,7 +126,7 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:the\s+)?(?:(?:(?:\d+[.,]\d+|[\w/-]+)\s+){0,5}?(?:series|reconstructions?)(?:\s+" + _EACH_EXAM + ")?"
     # or what it shows and its number in brackets: "refer to the axial CT (series 3, 3 mm)"
     r"|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*series\s*\d))|"
-    r"(?:image\s+numbers?|image\s+references?|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:\d+[.,]\d+|[\w-]+|[\w]+\.|=)\s+){0,5}?[\w-]*series?|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
+    r"(?:image\s+numbers?|image\s+references?|all\s+images|bildnummern|bildangaben)(?:\s+(?:aktuell|akt\.|current))?\s*:\s*(?:the\s+|die\s+)?(?:(?:(?:\d+[.,]\d+|[\w-]+|[\w]+\.|=)\s+){0,5}?[\w-]*series?|se\.?(?=\s*\d))|(?P<head>(?:images?|image\s+numbers?)\s+(?:from|of|on)\s+(?:the\s+)?(?:axial\s+)?series(?=\s*\#?\s*\d+\s*:))|"
     r"(?:alle\s+)?(?:bildangaben|bildnummern|bildverweise|bilder|bildnummer|schichtangaben|schichtnummern|bild-?nrn?\.|(?:ima|img|bildnr)\.?-?angaben|ima-?nummern)"
     r"(?:\s+(?:(?:der|zur|für\s+die)\s+(?:aktuellen\s+|akt\.\s*|heutigen\s+|vorliegenden\s+)|dieser\s+)untersuchung"
     r"|\s+ohne\s+(?:serie|serienangabe|serienbezeichnung|seriennummer|seriennennung|angabe\s+der\s+serie)\b|\s+im\s+befund|\s+(?P<vu>der\s+(?:vu|voruntersuchung))"

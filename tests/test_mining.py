@@ -6398,3 +6398,66 @@ def test_seventy_eighth_review_each_exams_series(text, want):
 ])
 def test_seventy_eighth_review_templates_and_staging_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+@pytest.mark.parametrize("text, want", [
+    # PET-CT and AI reports' forms: "(CT 2/121 on <date>)", "All images referenced are from ... (series 602)", a list's
+    # "(all images: Series 2)", "All image numbers: Se 5", "slices refer to series 3", "Im 58/280", "im. 233"
+    ("Findings:\nA 7 mm nodule (CT 2/118) is unchanged from the previous study (CT 2/121 on 12/05/2023).",
+     [(2, 118, None, False), (2, 121, None, True)]),
+    ("Technique:\nAll images referenced are from the fused axial series (series 602).\n\nFindings:\nUptake (image 284).",
+     [(602, 284, None, False)]),
+    ("Findings:\nNodule list (all images: Series 2)\n 1) RUL posterior, GGN, 7.5 mm, Image 67, Lung-RADS 2\n",
+     [(2, 67, None, False)]),
+    ("Findings:\n[AI-CAD summary] All image numbers: Se 5\nNo | Loc | Image\n1 | RUL | Img 77\n", [(5, 77, None, False)]),
+    ("Findings:\nqCT output - slices refer to series 3 (1 mm lung):\n AI finding 1: RUL, solid, 5.1 mm, slice 88\n",
+     [(3, 88, None, False)]),
+    ("Findings:\nAI nodule detection - image numbers = Se 4:\n #1 Right hilum, solid, 11.2 mm, Im 58/280, prob 0.88\n",
+     [(4, 58, None, False)]),
+    ("Technique: image numbers refer to series 201.\nFindings:\nF2: RUL, subsolid, 63 mm3, new, im. 101\n",
+     [(201, 101, None, False)]),
+    # ... but a key image's list is no statement, a wrapped bracket's '#112' is an image
+    ("Findings:\nKey images: series 3 #45 and #112. Node (SL 60).", [(3, 45, None, False), (3, 112, None, False),
+                                                                   (None, 60, None, False)]),
+    ("Findings:\nDominant nodule 2.1 x 1.8 cm\n(series 5\n#112).", [(5, 112, None, False)]),
+    # a prior's size in brackets, a volume too, says nothing of the reference after the bracket
+    ("Findings:\nLesion A: RLL, 9.1 mm (prev 5.2 mm), 352 mm3 (prev 71 mm3), series 3 image 188 (prior series 3 image "
+     "181) - GROWTH\nLesion B: LUL, 6.0 mm, not present previously, series 3 image 94 - NEW",
+     [(3, 188, None, False), (3, 181, None, True), (3, 94, None, False)]),
+    ("Findings:\nNew nodule (Se201 Im160). Not present on prior (Se3 Im150).",
+     [(201, 160, None, False), (3, 150, None, True)]),
+    # an intervention's planning and end series named as the exams compared with; 'dort' opening a bracket's item
+    ("Vergleich: Interventions-CT vom 02.02.2024 (Planungs- und Abschlussserie).\n\nBefund:\nSchlaufe disloziert (Se 4 Bi "
+     "55). Bei der Anlage lag die Schlaufe zentral (Abschlussserie Se 6 Bi 22).",
+     [(4, 55, None, False), (6, 22, None, True)]),
+    ("Befund:\nVerhalt (Se 2/Bi 63) mit im Voruntersuchungs-CT KM-aufnehmender Pleura (Split-Pleura-Zeichen, dort Se "
+     "5/Bi 71).", [(2, 63, None, False), (5, 71, None, True)]),
+    ("Befund:\nRundherd 1,9 cm (Serie 3, Bild 104; im Planungs-CT Bild 45 der Planungsserie 2,0 cm).",
+     [(3, 104, None, False), (None, 45, None, True)]),
+    # a declared '(Serie/Bild)' pair of a reformat's series
+    ("Bildangaben im Format (Serie/Bild).\n\nBefund:\nAntenne zentral (601/11); Läsion 2 transläsional (604/9). RR "
+     "135/80.", [(601, 11, None, False), (604, 9, None, False)]),
+])
+def test_seventy_eighth_review_pet_ai_and_intervention_references(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Befund:\nHerz in den miterfassten Anteilen nicht vergrößert, kein Perikarderguss.", "Cardiomegaly", "absent"),
+    ("Befund:\nHerzgröße im erfassten Abschnitt normal.", "Cardiomegaly", "absent"),
+    ("Befund:\nKarotiden und Jugularvenen unauffällig ohne Wandverkalkungen.", "Arterial wall calcification", "absent"),
+    ("Befund:\nFortgeschrittene Verkalkungen der Karotisbifurkation beidseits.", "Arterial wall calcification",
+     "present"),
+    ("Befund:\nAusgeprägte Kalksklerose der thorakalen und abdominellen Aorta.", "Arterial wall calcification",
+     "present"),
+    ("Befund:\nVerkalkungen der Schilddrüse.", "Arterial wall calcification", "not_mentioned"),
+    # an intervention's needle and antenna are material in the patient; a pneumothorax needing no drain names none
+    ("Befund:\nSpitze der Koaxialnadel am dorsalen Rand des Rundherdes (Serie 601, Bild 12).", "Medical material",
+     "present"),
+    ("Befund:\nKleiner, nicht drainagebedürftiger Mantelpneumothorax rechts.", "Medical material", "not_mentioned"),
+    ("Findings:\nLesion D is rejected: it is a linear band of subsegmental atelectasis at the left base.",
+     "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("Findings:\nNegative for:\n- pleural effusion\nSmall nodule in the RUL.", "Lung nodule", "present"),
+])
+def test_seventy_eighth_review_edge_of_field_labels(text, label, value):
+    assert _labels(text)[label] == value
