@@ -305,6 +305,8 @@ def modifier_for(triggers: list[Trigger], starts: list[int], sent_start: int, se
                 break
             if _clause_in_aside(text, m_end, t.start):
                 break
+            if t.category == "uncertain" and _STAGE.search(text, m_end, t.start) is not None:
+                break  # it hedges the stage between: "Lymphknoten 11R und 7 vergrößert → cN2 (Station 7) möglich"
             if t.category == "alternative":
                 alternative = alternative or t
                 i += 1
@@ -353,9 +355,26 @@ def _reaching_sentence(triggers: list[Trigger], lo: int, i: int) -> Trigger | No
 def _clause_in_aside(text: str, m_end: int, t_start: int) -> bool:
     """Whether a trigger at `t_start` after a mention ending at `m_end` stands in a parenthesis opened between them
     after words of its own: it hedges them, not the mention before the parenthesis ("Verkalkungen der Aorta (die
-    ascendierend mit 39 mm grenzwertig weit ist)"); alone in it, it does ("Erguss (fraglich)")."""
+    ascendierend mit 39 mm grenzwertig weit ist)"), or a stage ("Vergrößerte Lymphknoten 4R und 7 (cN2 nicht
+    auszuschließen)"); alone in it, it does ("Erguss (fraglich)")."""
     p = text.rfind("(", m_end, t_start)
-    return p >= 0 and text.find(")", p, t_start) < 0 and len(_ASIDE_WORD.findall(text, p + 1, t_start)) >= 2
+    return p >= 0 and text.find(")", p, t_start) < 0 and (len(_ASIDE_WORD.findall(text, p + 1, t_start)) >= 2
+                                                          or _STAGE.search(text, p + 1, t_start) is not None)
+
+
+#: A TNM stage: "cN2", "pT1b", "M1a", "ypN0".
+_STAGE = regex.compile(r"\b(?:y?[cpr])?[TNM][0-4x][a-c]?\b")
+
+
+#: A past tense before "measuring" in its clause: "On 05/03/2023 it was a ground-glass nodule measuring 14 mm".
+_PAST = regex.compile(r"\b(?:was|were|had\s+been)\b", regex.IGNORECASE)
+
+
+def _past_measuring(text: str, t: Trigger, seg_start: int) -> bool:
+    """Whether current trigger `t` is a "measuring" (its size too: "measuring 14 mm") that a past tense before it in its
+    segment puts in the past: the size of what the report says it was then, not a size now."""
+    return (bool(text) and text[t.start:t.start + 9].lower() == "measuring"
+            and _PAST.search(text, seg_start, t.start) is not None)
 
 
 def _right_after_prior(triggers: list[Trigger], i: int) -> bool:
@@ -473,7 +492,8 @@ def temporal_for(triggers: list[Trigger], starts: list[int], seg_start: int, ref
             if _comparison_object(text, triggers[i - 1] if i > 0 else None, t):  # "since the prior": passed over
                 i -= 1
                 continue
-            if t.category == "current" and _right_after_prior(triggers, i):  # "on the prior measuring 4 mm": its size
+            if t.category == "current" and (_right_after_prior(triggers, i)  # "on the prior measuring 4 mm": its size
+                                            or _past_measuring(text, t, seg_start)):
                 i -= 1
                 continue
             return t

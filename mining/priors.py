@@ -289,9 +289,13 @@ def same_session_planning(text: str, triggers: list[Trigger]) -> list[Trigger]:
 _BRACKET_NOTE = regex.compile(
     r"\b(?:vu|voruntersuchung|vorbefund|vorwerte|prior|previous|baseline|comparison)(?:-?angaben|-?werte|\s+(?:values?|"
     r"images?|measurements?))?\s+(?:(?:stehen|sind|jeweils|are|given)\s+)?in\s+(?P<kind>(?P<square>eckigen\s+klammern?|"
-    r"square\s+brackets?)|(?P<round>runden\s+klammern?|round\s+brackets?|parenthes[ie]s)|klammern?|brackets?)\b",
+    r"square\s+brackets?)|(?P<round>runden\s+klammern?|round\s+brackets?|parenthes[ie]s)|klammern?|brackets?)\b"
+    # or shown by its form: "Current refs (series:image); prior refs [series:image]."
+    r"|\b(?:vu|voruntersuchung|prior|previous|baseline|comparison)(?:-?angaben|\s+(?:refs?|references?|images?))\s*"
+    r"(?:(?:are|as|given\s+as|als)\s+)?(?P<square>\[)[^\]\n]{1,25}\]",
     regex.IGNORECASE)
-BRACKET_NOTE_WORD = regex.compile(r"klammer|bracket|parenthes", regex.IGNORECASE)
+BRACKET_NOTE_WORD = regex.compile(r"klammer|bracket|parenthes|\b(?:refs?|references?|images?|angaben)\s*(?:as\s+)?\[",
+                                  regex.IGNORECASE)
 
 
 def bracket_notes(text: str, sections, sec_starts) -> list[tuple[int, int, str]]:
