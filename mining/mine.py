@@ -19,9 +19,9 @@ from mining.field_labels import drop_field_names, zero_scores
 from mining.findings import MODIFIED_VALUE, RANK, Mention, aggregate, finding_rules, label_mentions, mosaic_as_named
 from mining.language import detect_language
 from mining.prefilter import may_hold, span_stems
-from mining.priors import (BRACKET_NOTE_WORD, DATE_LABELS, bracket_notes, compared_exam_kinds, dates_this_exam,
-                           in_noted_bracket, latest_timepoint, names_compared_exam_after, on_prior_exam,
-                           same_session_planning, this_exams_dates, with_named_exams)
+from mining.priors import (DATE_LABELS, bracket_notes, compared_exam_kinds, dates_this_exam,
+                           in_noted_bracket, latest_timepoint, may_note_brackets, names_compared_exam_after,
+                           on_prior_exam, same_session_planning, this_exams_dates, with_named_exams)
 from mining.references import RawRef, find_references, image_totals, series_mentions
 from mining.retractions import take_back
 from mining.sections import find_sections, joined_words, plain_headings, text_end
@@ -321,7 +321,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
         return [groups[gorder[k]] for k in range(lo, hi)]
 
     removals = {g: removal_span(text, s, e, near(s, e)) for g, (s, e) in groups.items()}
-    notes = bracket_notes(text, sections, sec_starts) if BRACKET_NOTE_WORD.search(text) else []
+    notes = bracket_notes(text, sections, sec_starts) if may_note_brackets(text) else []
     rstarts = [removals[g][0] for g in gorder]
     # sentence of each group (a group straddling a sentence end widens that sentence)
     by_sent: dict[int, list[int]] = {}

@@ -294,8 +294,14 @@ _BRACKET_NOTE = regex.compile(
     r"|\b(?:vu|voruntersuchung|prior|previous|baseline|comparison)(?:-?angaben|\s+(?:refs?|references?|images?))\s*"
     r"(?:(?:are|as|given\s+as|als)\s+)?(?P<square>\[)[^\]\n]{1,25}\]",
     regex.IGNORECASE)
-BRACKET_NOTE_WORD = regex.compile(r"klammer|bracket|parenthes|\b(?:refs?|references?|images?|angaben)\s*(?:as\s+)?\[",
-                                  regex.IGNORECASE)
+_NOTE_WORD = regex.compile(r"klammer|bracket|parenthes", regex.IGNORECASE)
+_SHOWN_NOTE = regex.compile(r"\b(?:refs?|references?|images?|angaben)\s*(?:as\s+)?\[", regex.IGNORECASE)
+
+
+def may_note_brackets(text: str) -> bool:
+    """Whether `text` may hold a note that a bracket holds the prior exam's images (`bracket_notes`): a word for
+    brackets, or a bracket shown after a word for images (looked for only where the text holds a "[")."""
+    return _NOTE_WORD.search(text) is not None or ("[" in text and _SHOWN_NOTE.search(text) is not None)
 
 
 def bracket_notes(text: str, sections, sec_starts) -> list[tuple[int, int, str]]:

@@ -363,8 +363,9 @@ def series_statements(text: str) -> list[SeriesStatement]:
                                          current=False))
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report")
               for rx in (_THIS_SERIES, _SERIES_UNLESS) for m in rx.finditer(text)]
-    found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report", priors=True, current=False)
-              for m in _PRIOR_MEASURED_ON.finditer(text)]
+    if "easure" in text or "size" in text or "iameter" in text:  # (its words: the scan only where they are)
+        found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report", priors=True, current=False)
+                  for m in _PRIOR_MEASURED_ON.finditer(text)]
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "correction")
               for m in _SERIES_CORRECTED.finditer(text)]
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "section") for m in _SERIES_FOLLOWING.finditer(text)]
