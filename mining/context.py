@@ -410,7 +410,8 @@ def _about_prior_exam(triggers: list[Trigger], i: int, lo: int, hi: int, m_end: 
             or (after is not None and after.category == "prior" and after.start - t.end <= 4))
 
 
-_SIZE = regex.compile(r"\d\s*(?:mm|cm|ml)(?:\^?[23]|[²³])?(?![^\W\d_])", regex.IGNORECASE)  # a volume too: "(prev 71 mm3)"
+#: A size, or a volume: "(previously 38 mm)", "(prev 71 mm3)".
+_SIZE = regex.compile(r"\d\s*(?:mm|cm|ml)(?:\^?[23]|[²³])?(?![^\W\d_])", regex.IGNORECASE)
 
 
 def _aside(text: str, t: Trigger, b: int, seg_start: int | None = None) -> bool:

@@ -255,8 +255,9 @@ def _with_echoes(text: str, rows: list[RawRef], echoes: list[list[RawRef]]) -> l
     (`_bare_pair_series`), the series it cites so count as named, and a pair whose image can be no date either; so does
     such a pair where the report says it cites its images so ("(Serie/Bild)", "given as series/image"). Where one bare
     pair's series is named ("Bild 98, Serie 4" and "(4/156)"), the report cites so, and a pair whose image can be no date
-    and is above its series counts too ("(6/201)"; not "(135/85)"); where it says so, a reformat's ("(601/11)") too. A pair whose second number is an image count the
-    report states for a series ("(Serie 3, 402 Bilder)" and "(188/402)") is image 188 of 402, whatever else it says."""
+    and is above its series counts too ("(6/201)"; not "(135/85)"); where it says so, a reformat's ("(601/11)") too. A
+    pair whose second number is an image count the report states for a series ("(Serie 3, 402 Bilder)" and "(188/402)")
+    is image 188 of 402, whatever else it says."""
     totals = image_totals(text) if "/" in text else {}
     if totals:  # "188/402" where the report says a series holds 402 images: image 188 of 402
         counted = [g for g in echoes if all(r.series is not None and 0 < r.series <= r.image and r.image in totals

@@ -65,7 +65,8 @@ _SERIES_CORRECTED = regex.compile(
 #: "Se."/"Ser."/"S." for a series word, or "(Se 7" opening a bracket: where a text has neither it nor "serie" (nor
 #: "Bildangaben Se 3"), it names no series for its images.
 _SE_DOT = re.compile(r"\b[Ss](?:[Ee][Rr]?)?\.|\([ \t]*[Ss][Ee][Rr]?[ \t]*\d")
-_SE_NAMED = re.compile(r"(?i:bildangaben|bildnummern|image\s+numbers?|images)\s*[:=]?\s*[Ss][Ee]\b|(?i:\b(?:ima|image|img)\s+nos?\.?(?:\s*\(\s*\#\s*\))?\s*=)")
+_SE_NAMED = re.compile(r"(?i:bildangaben|bildnummern|image\s+numbers?|images)\s*[:=]?\s*[Ss][Ee]\b"
+                       r"|(?i:\b(?:ima|image|img)\s+nos?\.?(?:\s*\(\s*\#\s*\))?\s*=)")
 
 #: A series named as the rule with its exceptions: "(axial series 4 unless stated)", "Serie 2, soweit nicht anders
 #: angegeben", "Sl.-Nummer in Lungenfenster (Serie 6), wenn nicht andere angegeben".
@@ -98,7 +99,8 @@ _PRIOR_SERIES_LABELLED = regex.compile(
 _PRIOR_SERIES_THOSE = regex.compile(
     r"[ \t]*(?:\([^()\n]{0,40}\))?[ \t]*[;,][ \t]*(?:die|diejenigen|those)[ \t]+(?:der|of[ \t]+the)[ \t]+"
     r"(?:voruntersuchung|vu|voraufnahme|vergleichsuntersuchung|prior|previous|comparison)(?:[ \t]+(?:study|exam|ct))?"
-    r"(?:[ \t]+(?:vom|of|from)[ \t]+\d{1,2}[./]\d{1,2}[./]\d{2,4})?[ \t]+(?:auf|to|refer[ \t]+to|are[ \t]+(?:on|from))[ \t]+(?:deren[ \t]+|die[ \t]+|its[ \t]+|the[ \t]+)?"
+    r"(?:[ \t]+(?:vom|of|from)[ \t]+\d{1,2}[./]\d{1,2}[./]\d{2,4})?"
+    r"[ \t]+(?:auf|to|refer[ \t]+to|are[ \t]+(?:on|from))[ \t]+(?:deren[ \t]+|die[ \t]+|its[ \t]+|the[ \t]+)?"
     r"(?:serie|series)[ \t]*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
 
 
@@ -150,8 +152,10 @@ _SERIES_STATEMENT = regex.compile(
     r"(?:serie|se\.)|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
     r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?series|"
-    # or after "laut": "Bildnummern lt. Serie 2", "Angaben Ima-Nr. der axialen Serie 5", "Bildangaben aktuell jeweils Serie 5"
-    r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben|angaben\s+(?:ima|img|bild)-?nrn?\.)\s+(?:(?:aktuell|akt\.)\s*)?"
+    # or after "laut": "Bildnummern lt. Serie 2", "Angaben Ima-Nr. der axialen Serie 5", "Bildangaben aktuell jeweils
+    # Serie 5"
+    r"(?:alle\s+)?(?:bildangaben|bildnummern|schichtangaben|angaben\s+(?:ima|img|bild)-?nrn?\.)\s+"
+    r"(?:(?:aktuell|akt\.)\s*)?"
     r"(?:jeweils\s+(?:(?:in|der|von|zu|aus)\s+(?:der\s+)?)?|(?:in|der|von|zu|lt\.|laut|gem\.|gemäß)\s+(?:der\s+)?)"
     r"(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*serie|"
     # or with an aside for a verb: "Bildangaben, sofern nicht anders vermerkt, Serie 4", "Bildnummern im Text – soweit
@@ -327,12 +331,14 @@ def _sole_definition(text: str) -> list[SeriesStatement]:
 
 
 #: The prior exam named right before a statement's subject: "Prior images are on series 5 of the 06/11/2023 study".
-_PRIOR_LEAD = regex.compile(r"\b(?:prior|previous|comparison|baseline)(?:\s+(?:study|exam|ct)(?:'s)?)?\s+$", regex.IGNORECASE)
+_PRIOR_LEAD = regex.compile(r"\b(?:prior|previous|comparison|baseline)(?:\s+(?:study|exam|ct)(?:'s)?)?\s+$",
+                            regex.IGNORECASE)
 #: A statement of the prior exam's series by its measurements: "Prior measurements are taken from series 4 of the
 #: comparison study".
 _PRIOR_MEASURED_ON = regex.compile(
-    r"\b(?:prior|previous|comparison|baseline)\s+(?:measurements?|sizes?|diameters?)\s+(?:are|were)\s+(?:(?:taken|quoted|"
-    r"given|made|obtained)\s+)?(?:from|on|in)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?series\s*(?P<ser>\d{1,5})\b", regex.IGNORECASE)
+    r"\b(?:prior|previous|comparison|baseline)\s+(?:measurements?|sizes?|diameters?)\s+(?:are|were)\s+"
+    r"(?:(?:taken|quoted|given|made|obtained)\s+)?(?:from|on|in)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?series\s*"
+    r"(?P<ser>\d{1,5})\b", regex.IGNORECASE)
 
 
 #: A series marked as the prior exam's right after its number: "series 2 (prior)".

@@ -44,11 +44,11 @@ _DATE_HEAD = re.compile(r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})|(?P<iy>\d
                         r"|(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<sy>\d{4})|(?P<mm>\d{1,2})/(?P<my>\d{4})"
                         r"|(?P<nd>\d{1,2})[- ](?P<nm>[A-Za-zä]{3})[- ](?P<ny>\d{4})"
                         r"|(?P<d2>\d{1,2})\.(?P<m2>\d{1,2})\.(?P<y2>\d{2})|(?P<yy>(?:19|20)\d\d)")
-_ANY_DATE = re.compile(r"\d{1,2}[./]\d{1,2}[./](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}")
 #: A month's name in a date ("11-Dec-2023", "05-Mär-2024"): its number.
 _MONTHS = {m: i for names in ("jan feb mar apr may jun jul aug sep oct nov dec",
                                "jan feb mär apr mai jun jul aug sep okt nov dez")
            for i, m in enumerate(names.split(), 1)}
+_ANY_DATE = re.compile(r"\d{1,2}[./]\d{1,2}[./](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}")
 #: A cell holding one pair, or a range of them: "3/87", "3:58", "5/98-104", "5/98-5/104".
 _PAIR_CELL = re.compile(r"(?P<s>\d{1,4})[ \t]*[/:][ \t]*(?P<a>\d{1,5})"
                         r"(?:[ \t]*[-\u2013][ \t]*(?:(?P=s)[ \t]*[/:][ \t]*)?(?P<b>\d{1,5}))?")
@@ -251,8 +251,8 @@ def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
     names no exam is the prior's beside one named this exam's ("| Bild akt. | Vol. akt. | Bild T1 |"); a date alone is
     the prior exam's when a later date heads another column of the heading (`heads`), this exam's when it is the latest
     (a slashed date read day first and month first, where both readings agree: "10/03/2023 | 12/09/2023 | 08/03/2024");
-    any date alone is the prior's beside a column named this exam's ("09/12/2023  03/14/2024 (current)", "Ø aktuell | Ø
-    03/2024")."""
+    any date alone is the prior's beside a column named this exam's ("09/12/2023  03/14/2024 (current)", "Ø aktuell |
+    Ø 03/2024")."""
     prior, current = _PRIOR_HEAD.search(head), _CURRENT_HEAD.search(head)
     if prior or current:
         return None if bool(prior) == bool(current) else bool(prior)
@@ -274,7 +274,8 @@ def _exam_of_heading(head: str, heads: list[str]) -> bool | None:
     return verdicts.pop() if len(verdicts) == 1 else None
 
 
-#: A short label before a heading cell's date: "T1 12.05.2023", "FU2 03/2024", "CT 12.05.2023", "akt. 02.04.24", "Ø 03/2024".
+#: A short label before a heading cell's date: "T1 12.05.2023", "FU2 03/2024", "CT 12.05.2023", "akt. 02.04.24",
+#: "Ø 03/2024".
 _ROUND_LABEL = re.compile(r"^(?:[A-Za-z]{1,4}\.?\d{0,2}|[Ø⌀])[ \t]+(?=\d)")
 
 
