@@ -339,6 +339,7 @@ _PRIOR_MEASURED_ON = regex.compile(
     r"\b(?:prior|previous|comparison|baseline)\s+(?:measurements?|sizes?|diameters?)\s+(?:are|were)\s+"
     r"(?:(?:taken|quoted|given|made|obtained)\s+)?(?:from|on|in)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?series\s*"
     r"(?P<ser>\d{1,5})\b", regex.IGNORECASE)
+_MEASURE_WORD = re.compile(r"easure|size|iameter", re.IGNORECASE)
 
 
 #: A series marked as the prior exam's right after its number: "series 2 (prior)".
@@ -369,7 +370,7 @@ def series_statements(text: str) -> list[SeriesStatement]:
                                          current=False))
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report")
               for rx in (_THIS_SERIES, _SERIES_UNLESS) for m in rx.finditer(text)]
-    if "easure" in text or "size" in text or "iameter" in text:  # (its words: the scan only where they are)
+    if _MEASURE_WORD.search(text) is not None:  # (its words, in any case: the scan only where they are)
         found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "report", priors=True, current=False)
                   for m in _PRIOR_MEASURED_ON.finditer(text)]
     found += [SeriesStatement(m.start(), m.end(), int(m.group("ser")), "correction")

@@ -6354,6 +6354,9 @@ def test_seventy_eighth_review_templates_name_their_series(text, want):
     ("All current image numbers refer to axial series 3. Prior measurements are taken from series 4 of the comparison "
      "study.\n\nTarget lesions: nodule 9 mm (image 102), previously 14 mm (prior image 97).",
      [(3, 102, None, False), (4, 97, None, True)]),
+    ("ALL CURRENT IMAGE NUMBERS REFER TO SERIES 3. PRIOR MEASUREMENTS ARE TAKEN FROM SERIES 4 OF THE COMPARISON STUDY."
+     "\n\nFINDINGS:\nNODULE 9 MM (IMAGE 102), PREVIOUSLY 14 MM (PRIOR IMAGE 97).",
+     [(3, 102, None, False), (4, 97, None, True)]),
     ("Bildangaben der aktuellen Untersuchung beziehen sich auf Serie 3, die der Voruntersuchung vom 08.08.2023 auf "
      "Serie 2.\n\nBefund:\nHerd 8 mm (Bild 64), in der VU 8 mm (Bild 61).", [(3, 64, None, False), (2, 61, None, True)]),
     # a list heading's "Bildangaben aktuell jeweils Serie 5"
