@@ -17,9 +17,9 @@ _I = regex.IGNORECASE
 _GATE = regex.compile(r"\bshould\s+(?:read|be|refer)|\bsondern\b|\blauten\b|\b(?:statt|anstatt|anstelle)\b"
                      r"|\bnot\s+(?:to\s+)?(?:the\s+)?series|\bnicht\s+(?:auf\s+)?(?:die\s+)?serie", _I)
 
-#: A word `_GATE` needs: a text without any is passed over in microseconds (`_GATE` itself: ~50 us a report).
-_GATE_WORDS = ("should", "sondern", "lauten", "statt", "anstelle", "not series", "not to series", "nicht auf serie",
-               "nicht serie")
+#: Words one of `_GATE`'s branches needs: a text without them is passed over in microseconds (`_GATE` itself: ~50 us a
+#: report). Its "not (to the) series" branches need both "not" and "serie", however the words between are spaced.
+_GATE_WORDS = ("should", "sondern", "lauten", "statt", "anstelle")
 
 #: One correction (what it corrects: the words before it in its sentence, and those after it), the series to read, the
 #: series written ("not series 3", "rather than series 4"; "nicht auf Serie 3, sondern auf Serie 5"), and one image
@@ -36,9 +36,10 @@ _CORRECTION = regex.compile(
     r"(?=(?:\s*\([^()\n]{0,80}\))?\s*,?\s*(?:and\s+)?not\s+(?:to\s+)?(?:the\s+)?series\s*\d)"
     r"|\bbeziehen\s+sich\s+(?:\w+\s+)?auf\s+(?:die\s+)?serie\s*(?P<new>\d{1,5})"
     r"(?=(?:[^.\n;]|\.(?=\d)){0,80}?,?\s*nicht\s+(?:auf\s+)?(?:die\s+)?serie\s*\d))"
-    r"(?P<rest>(?:[^.\n;]|\.(?=\d)){0,100})", _I)
-_OLD = regex.compile(r"\b(?:not|rather\s+than|instead\s+of|nicht|statt|anstatt)\s+(?:on\s+|from\s+|auf\s+)?(?:series|serie)"
-                     r"\s*(?P<old>\d{1,5})", _I)
+    # what follows, to the sentence's end; a line wrapped mid-sentence goes on in lower case
+    r"(?P<rest>(?:[^.\n;]|\.(?=\d)|\n(?=(?-i:[a-zäöü]))){0,100})", _I)
+_OLD = regex.compile(r"\b(?:not|rather\s+than|instead\s+of|nicht|statt|anstatt)\s+"
+                     r"(?:on\s+|from\s+|to\s+|auf\s+|in\s+)?(?:the\s+|die\s+|der\s+)?(?:series|serie)\s*(?P<old>\d{1,5})", _I)
 
 #: After a correction: a reference said to stand as written ("The mediastinal node reference on series 3 is correct",
 #: "the reticulation reference remains on series 4", "Die Angabe zum Lymphknoten ist korrekt").
@@ -78,7 +79,8 @@ class Correction(NamedTuple):
 def corrections(text: str) -> list[Correction]:
     """Every correction of the series of cited references in `text`, in text order."""
     low = text.lower()
-    if not any(w in low for w in _GATE_WORDS) or _GATE.search(text) is None:
+    if not (any(w in low for w in _GATE_WORDS) or "serie" in low and ("not" in low or "nicht" in low)) \
+            or _GATE.search(text) is None:
         return []
     out = []
     for m in _CORRECTION.finditer(text):

@@ -6543,3 +6543,18 @@ def test_seventy_eighth_review_hash_habits_and_bronchi(text, want):
 ])
 def test_seventy_eighth_review_staging_children_and_trauma_labels(text, label, value):
     assert _labels(text)[label] == value
+
+
+@pytest.mark.parametrize("text, want", [
+    # the correction's own words with an article or spaced apart, which the quick word check had passed over
+    ("Technique: Image numbers quoted refer to series 2.\nFINDINGS:\nMediastinal mass (image 38).\n\nADDENDUM: all image "
+     "numbers quoted above refer to series 5 (axial 2.5 mm), not the series 2.", [(5, 38, None, False)]),
+    ("Technique: Image numbers quoted refer to series 2.\nFINDINGS:\nMediastinal mass (image 38).\n\nADDENDUM: all image "
+     "numbers quoted above refer to series 5 (axial 2.5 mm), not  to series 2.", [(5, 38, None, False)]),
+    ("Technik: Bildangaben beziehen sich auf Serie 3.\n\nBefund:\nEmpyem (Bild 142).\n\nNachtrag: Die Bildangaben im "
+     "obigen Befund beziehen sich auf Serie 5 (axial 1 mm), nicht auf die Serie 3.", [(5, 142, None, False)]),
+    ("Technik: Bildangaben beziehen sich auf Serie 3.\n\nBefund:\nEmpyem (Bild 142).\n\nNachtrag: Die Bildangaben im "
+     "obigen Befund beziehen sich auf Serie 5 (axial 1 mm), nicht\nauf Serie 3.", [(5, 142, None, False)]),
+])
+def test_corrections_are_read_however_their_negation_is_spaced(text, want):
+    assert _refs(clean_text(text)) == want
