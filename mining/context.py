@@ -148,9 +148,11 @@ class ContextRules:
                 # a pattern that reads a phrase's words in their place says which way they reach: "..., and resolved
                 # left upper lobe consolidation" negates what follows, not the findings listed before it
                 same = {(t.start, t.category) for t in more}
-                # and a pseudo pattern shadows every phrase where it starts ("the previously straight margin")
-                shadowed = {t.start for t in more if t.category == "pseudo"}
-                out = [t for t in out if (t.start, t.category) not in same and t.start not in shadowed]
+                # and a pseudo pattern shadows every phrase where it starts ("the previously straight margin") or
+                # inside it ("im Vorbefund nicht beschrieben, zwei neue Noduli")
+                pseudo = [(t.start, t.end) for t in more if t.category == "pseudo"]
+                out = [t for t in out if (t.start, t.category) not in same
+                       and not any(a <= t.start and (t.end <= b or a == t.start) for a, b in pseudo)]
                 out = sorted(out + more, key=lambda t: t.start)
         if self.forward_breaks:
             breaks = self._forward_breaks(text, out, sentences)

@@ -19,9 +19,10 @@ from mining.field_labels import drop_field_names, zero_scores
 from mining.findings import MODIFIED_VALUE, RANK, Mention, aggregate, finding_rules, label_mentions, mosaic_as_named
 from mining.language import detect_language
 from mining.prefilter import may_hold, span_stems
-from mining.priors import (DATE_LABELS, bracket_notes, compared_exam_kinds, dates_this_exam,
-                           in_noted_bracket, latest_timepoint, may_note_brackets, names_compared_exam_after,
-                           on_prior_exam, same_session_planning, this_exams_dates, with_named_exams)
+from mining.priors import (DATE_LABELS, bracket_notes, compared_exam_kinds, dates_this_exam, in_noted_bracket,
+                           latest_timepoint, may_note_brackets, names_compared_exam_after, on_prior_exam,
+                           preliminary_read, prior_item_follows, same_session_planning, this_exams_dates,
+                           with_named_exams)
 from mining.references import RawRef, find_references, image_totals, series_mentions
 from mining.retractions import take_back
 from mining.sections import find_sections, joined_words, plain_headings, text_end
@@ -34,11 +35,14 @@ from mining.snippets import (PLANE_AFTER, bracket_open, cut_out, has_own_content
 from mining.tables import column_exam
 
 LABEL_SECTIONS = frozenset({"FINDINGS", "IMPRESSION", "OTHER"})
-_PLANE = regex.compile(r"\b(?:(coronal|koronar\w*|cor\.?)|(sagittal\w*|sag\.?)|(axial\w*|transversal\w*|ax\.?))(?!\w)", regex.IGNORECASE)
+#: (German "koronar" is also "coronary": "Koronarsklerose (Bild 102)" names no plane.)
+_PLANE = regex.compile(r"\b(?:(coronal|koronar(?:e[nmrs]?)?(?!\w)|koronal\w*|cor\.?)|(sagittal\w*|sag\.?)"
+                       r"|(axial\w*|transversal\w*|ax\.?))(?!\w)", regex.IGNORECASE)
 _HINT = regex.compile(
     r"\b(?:(?:lung|bone|soft[- ]tissue|mediastinal|pulmonary|parenchymal|abdominal|liver)\s+(?:windows?|kernels?|algorithms?|reconstructions?|settings?)|"
     r"(?:thin|thick)[- ](?:section|slice)s?|mip|minip|mpr|reformat\w*|reconstruction\w*|coronal|sagittal|axial|"
-    r"lungenfenster|weichteilfenster|knochenfenster|mediastinalfenster|lungenkern|knochenkern|koronar\w*|sagittal\w*|axial\w*)(?!\w)",
+    r"lungenfenster|weichteilfenster|knochenfenster|mediastinalfenster|lungenkern|knochenkern"
+    r"|koronar(?:e[nmrs]?)?(?!\w)|koronal\w*|sagittal\w*|axial\w*)(?!\w)",
     regex.IGNORECASE,
 )
 _PLANE_STEMS, _HINT_STEMS = span_stems(_PLANE), span_stems(_HINT)
@@ -193,6 +197,7 @@ def mine_report(text: str, report_id: str = "", language: str | None = None,
         triggers = latest_timepoint(view, triggers)
     if any(t.category == "pseudo" and "planning" in view[t.start:t.end].lower() for t in triggers):
         triggers = same_session_planning(view, triggers)
+    triggers = preliminary_read(view, triggers)
     kinds, names = compared_exam_kinds(view, sections)
     if kinds or names:
         triggers = with_named_exams(view, triggers, kinds, names, sections)
@@ -446,6 +451,10 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                 is_prior = compared_exam_before(triggers, trig_starts, prev_end, r.start, text)
             if is_prior and after is None and _NOW_AFTER.match(text, r.end):
                 is_prior = False  # "increased from prior (4:212 today vs 4:205 on 03/04)": its own word says this exam
+            if is_prior and after is None and column is None:
+                nxt = bisect.bisect_right(gstarts, r.start)
+                if nxt < len(gstarts) and prior_item_follows(text, r.start, groups[g][1], gstarts[nxt]):
+                    is_prior = False  # "die im Vor-CT noch nicht vorhanden war (Se 6/Bi 125; vgl. Vor-CT Se 5/Bi 110)"
             if (not is_prior and column is None and k >= 0 and per_group[gorder[k]][2] is False
                     and _SLASH_GAP.fullmatch(text, gends[k], r.start) and slash_order(text)):
                 # the second of "A / B" where the report cites each finding so, this exam's image first: "9 mm (Se 2/Bi
@@ -763,7 +772,8 @@ def _infer_series(r: RawRef, sent, sec, series_spans, ms_pos, raws, text="", sta
 #: "sag.", "MIP", "cMPR", "curved"), a derived image ("VNC", "iodine overlay", "Jodkarte", "Ca-Score"), an acquisition
 #: ("expiratory", "Exsp.", "prone", "Bauchlage") or a reconstruction's kernel ("soft tissue", "Weichteil", "bone window",
 #: "Knochenfenster"); not the lung series, whose images the reports' series statements mostly name.
-_SERIES_NAME = (r"\b(?:(?P<cor>coronal|cor|kor|koronar\w*)|(?P<sag>sagittal\w*|sag)|(?P<mip>mip)|(?P<minip>min-?ip)"
+_SERIES_NAME = (r"\b(?:(?P<cor>coronal|cor|kor|koronar(?:e[nmrs]?)?(?!\w)|koronal\w*)|(?P<sag>sagittal\w*|sag)|(?P<mip>mip)"
+                r"|(?P<minip>min-?ip)"
                 r"|(?P<mpr>c?mpr|curved(?:[ \t]+(?:mpr|reformat\w*))?)|(?P<vnc>vnc|virtual[ \t]+non-?contrast|virtuell[ \t]+nativ\w*)"
                 r"|(?P<iodine>iodine[ \t]+(?:map|overlay)|jod-?(?:karte|bild)\w*)|(?P<score>ca-score|calcium[ \t]+score)"
                 r"|(?P<exp>expiratory|expiration|exspirat\w*|exsp)|(?P<prone>prone|bauchlage)"

@@ -22,10 +22,10 @@ _LABEL_COLON = regex.compile(r"[ \t]*:")
 _PRIOR_INSIDE = regex.compile(r"\b(?:prior|previous|previously|old|comparison|vu|voruntersuchung|vorher|zuvor|fremdbild\w*)\b",
                               regex.IGNORECASE)
 #: A word for the compared exam labelling an image after another in one parenthesis: "(3:45, comparison 2:40)", "(image
-#: 45 (series 3), comparison 2:40)".
+#: 45 (series 3), comparison 2:40)", or its year: "(2:40; 2022 2:38)", "(aktuell Se/Bi 3/221, 08/2022 Se/Bi 5/214)".
 _PRIOR_LABEL_WORDS = ("comparison", "before", "baseline", "vergleich")
-_PRIOR_LABEL = regex.compile(rf"[(\[](?:[^()\[\]\n]|\([^()\[\]\n]*\))*[,;]\s*(?:{'|'.join(_PRIOR_LABEL_WORDS)}|(?:19|20)\d\d)\s*:?\s*$",
-                             regex.IGNORECASE)
+_PRIOR_LABEL = regex.compile(rf"[(\[](?:[^()\[\]\n]|\([^()\[\]\n]*\))*[,;]\s*(?:{'|'.join(_PRIOR_LABEL_WORDS)}"
+                             r"|(?:\d{1,2}[./]){0,2}(?:19|20)\d\d)\s*:?\s*$", regex.IGNORECASE)
 #: The compared exam's word right before a reference names its exam (not after a comma: "On comparison, image 45 ...").
 #: "(BL Se 3/Bild 168)", "(bsl 2/112; ...)": BL, Bsl, the baseline exam; "(was 3:198)": the image the finding had then
 _EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline|bsl)$|\((?:bl|was|were)$")
@@ -284,6 +284,27 @@ def same_session_planning(text: str, triggers: list[Trigger]) -> list[Trigger]:
     return [t for t in triggers if not (t.category == "prior" and "plan" in text[t.start:t.end].lower())]
 
 
+#: This exam's preliminary read, a line headed by its reader and clock time in brackets: "Vorbefund (Ass. Dr. Lang, 21:20):",
+#: "Kurzbefund (Nachtdienst AA, 04:40 Uhr):", "Vorläufiger Befund (Ass. Dr. Huber, 23:15):". (A "Vorbefund" is
+#: otherwise the prior exam's report.)
+_PRELIMINARY_READ = regex.compile(
+    r"[ \t]*(?:[^\W\d_][\w-]*[ \t]+)?(?:vorbefund|kurzbefund|vorläufiger[ \t]+befund)[ \t]*"
+    r"\([^()\n]*\b\d{1,2}:\d{2}\b[^()\n]*\)[ \t]*:", regex.IGNORECASE)
+_PRELIMINARY_WORD = regex.compile(r"vorbefund|kurzbefund|vorläufig", regex.IGNORECASE)
+
+
+def preliminary_read(text: str, triggers: list[Trigger]) -> list[Trigger]:
+    """`triggers` without the prior ones naming a "Vorbefund", in a report with a `_PRELIMINARY_READ`: "im Vorbefund
+    nicht beschrieben, zwei neue Noduli (5/88)" speaks of the night's first read of this exam."""
+    low = text.lower()
+    if "vorbefund" not in low and "kurzbefund" not in low and "vorläufiger" not in low:
+        return triggers  # (a search of every line start cost ~100 us a report)
+    if not any(_PRELIMINARY_READ.match(text, text.rfind("\n", 0, m.start()) + 1)
+               for m in _PRELIMINARY_WORD.finditer(text)):
+        return triggers
+    return [t for t in triggers if not (t.category == "prior" and _PRELIMINARY_WORD.search(text, t.start, t.end))]
+
+
 #: A report's note that brackets hold the prior exam's images: "VU-Angaben in eckigen Klammern", "(Serie 2,
 #: Voruntersuchung in Klammer)", "(current; baseline in brackets)".
 _BRACKET_NOTE = regex.compile(
@@ -351,6 +372,12 @@ def _in_quoted_prior(text: str, pos: int) -> bool:
 
 #: A bracket opening with the exam just named, then: "(damals ...)", "(seinerzeit ...)", "(dort ...)"; its images are that
 #: exam's unless the bracket names this one before them ("(damals 4 mm, jetzt Serie 4: Bild 90)").
+#: A field line about the prior exam: "Prior size: 10 x 8 mm; volume 348 mm3; Series/Image: 4/91", "- Prior (01/24/2024):
+#: total mean 15.0 mm; Se/Im 4/108"; its references, past the semicolons that end a trigger's reach, are that exam's.
+_PRIOR_LINE_LABEL = regex.compile(
+    r"[ \t]*(?:[-*\u2022][ \t]*)?(?:prior|previous|baseline|comparison|vu|voruntersuchung|vorbefund)\b"
+    r"(?:[ \t]+(?:size|sizes|measurements?|study|exam|ct|scan|größe|maße|messung))?(?:[ \t]*\([^()\n]{0,40}\))?[ \t]*:",
+    regex.IGNORECASE)
 _BRACKET_THEN = regex.compile(r"[ \t]*(?:damals|seinerzeit|dort(?:ige[nmrs]?)?)\b", regex.IGNORECASE)
 #: ... or opening the bracket's item that holds the reference: "(Split-Pleura-Zeichen, dort Se 5/Bi 71)".
 _ITEM_THEN = regex.compile(r"[,;][ \t]*(?:damals|seinerzeit|dort)[ \t]*:?[ \t]*$", regex.IGNORECASE)
@@ -387,4 +414,23 @@ def on_prior_exam(text, r: RawRef, seg_start: int, triggers, trig_starts, defaul
             t = None
     if t is not None:
         return t.category == "prior"
+    if _PRIOR_LINE_LABEL.match(text, text.rfind("\n", 0, r.start) + 1, r.start):
+        return True
     return default
+
+
+#: The prior exam's label opening the next item of a reference's parenthesis: "(Se 6/Bi 125; vgl. Vor-CT Se 5/Bi 110)",
+#: "(6:125; prior 5:110)"; the item before it is then this exam's, whatever the words before the parenthesis said.
+_PRIOR_NEXT_ITEM = regex.compile(
+    r"[ \t]*[;,][ \t]*(?:(?:vgl\.|cf\.|compare|siehe|see)[ \t]+)?(?:(?:im|in[ \t]+der|on[ \t]+the|auf[ \t]+der)[ \t]+)?"
+    r"(?:vor-?ct|vu|voruntersuchung|voraufnahme|prior|previous|comparison)\b[^()\n;]{0,30}", regex.IGNORECASE)
+
+
+def prior_item_follows(text: str, start: int, end: int, next_start: int) -> bool:
+    """Whether the reference text[start:end] stands in a parenthesis whose next item, at `next_start`, opens with the
+    prior exam's label, nothing in the parenthesis before the reference naming the prior: then the reference is this
+    exam's."""
+    if _PRIOR_NEXT_ITEM.fullmatch(text, end, next_start) is None:
+        return False
+    open_ = bracket_open(text, start, start)
+    return open_ >= 0 and _PRIOR_INSIDE.search(text, open_, start) is None

@@ -140,8 +140,10 @@ _SERIES_STATEMENT = regex.compile(
     r"|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*serie\s*\d))"
     # and then this exam's: "auf die axiale Lungenrekonstruktion 1 mm, aktuell Serie 3, in beiden Voruntersuchungen ..."
     r"(?:\s+\d+(?:[.,]\d+)?\s*mm\s*,\s*(?:aktuell|akt\.|current)\s+(?:serie|series))?|"
-    # the series alone after the word: "Aktueller Befund (Bildangaben Se 3, Lungenkern 1 mm):", "Bildnummern: Serie 4"
-    r"(?:bildangaben|bildnummern)\s*:?\s*(?:serie|ser\.?|se\.?)(?=\s*\d)|"
+    # the series alone after the word: "Aktueller Befund (Bildangaben Se 3, Lungenkern 1 mm):", "Bildnummern: Serie 4",
+    # or after its plane or window: "Angegebene Abbildungen axial Serie 3", "Bildangaben: axiale Lungenserie 5"
+    r"(?:bildangaben|bildnummern|(?<=angegebene\s)abbildungen)\s*:?\s*"
+    r"(?:(?:axial|koronar|sagittal)\w*\s+|(?:lungen|weichteil)\w*\s+)*?[\w-]*?(?:serie|ser\.?|se\.?)(?=\s*\d)|"
     # or with an equals sign: "BILDNR. = SERIE 2 (WEICHTEILFENSTER)"
     r"(?:bildnr\.?|bildnummern?|bildangaben|image\s+nos?\.?|image\s+numbers?)\s*=\s*(?:serie|series|se\.?)(?=\s*\d)|"
     # or what the series shows first: "IMA nos = axial 1 mm CTPA (Se 3)", "Image nos (#) = axial lung series 6"
@@ -201,9 +203,13 @@ _SERIES_LINE_LABEL = re.compile(
     r"^[ \t]*(?:[-*\u2022][ \t]*)?(?:series|serie)[ \t]*(?:\#|no\.?|nr\.?)?[ \t]*(?P<ser>\d{1,5})[ \t]*:[ \t]+(?=\S)",
     re.IGNORECASE | re.MULTILINE)
 #: ... or a label naming its series in brackets, opening a line or a sentence: "Planungsscan (Serie 2, 3 mm): Rundherd ...
-#: auf Bild 57", "Lunge (Se 7): ... (Ima 245)"; scanned only where a text has a bracket closed before a colon (`_BRACKET_COLON`: 60 us a report saved).
+#: auf Bild 57", "Lunge (Se 7): ... (Ima 245)", "Lunge (Lungenfenster, Serie 6): ... (Bild 66)", not the prior's ("Lunge
+#: (VU Serie 3): ..."); scanned only where a text has a bracket closed before a colon (`_BRACKET_COLON`: 60 us a report
+#: saved).
 _SERIES_BRACKET_LABEL = re.compile(
-    r"(?:^|(?<=[.!?][ \t]))[ \t]*[^\W\d_][^\n:()]{0,40}?\([ \t]*(?:series|serie|se\.?|ser\.?)[ \t]*(?P<ser>\d{1,5})(?![\d/:])[^()\n]{0,30}\)"
+    r"(?:^|(?<=[.!?][ \t]))[ \t]*[^\W\d_][^\n:()]{0,40}?\("
+    r"(?![^()\n]*\b(?:vu|voruntersuchung|vor-ct|prior|previous|comparison|vergleich|baseline)\b)"
+    r"(?:[ \t]*[^\W\d_][\w-]*,?){0,3}?[ \t]*(?:series|serie|se\.?|ser\.?)[ \t]*(?P<ser>\d{1,5})(?![\d/:])[^()\n]{0,30}\)"
     r"[ \t]*:[ \t]+(?=\S)",
     re.IGNORECASE | re.MULTILINE)
 _BRACKET_COLON = re.compile(r"\)[ \t]*:")

@@ -6558,3 +6558,101 @@ def test_seventy_eighth_review_staging_children_and_trauma_labels(text, label, v
 ])
 def test_corrections_are_read_however_their_negation_is_spaced(text, want):
     assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, want", [
+    # the clock time of a reader's report in the bracket naming the reader
+    ("PRELIMINARY REPORT (resident, 23:40): Diffuse ground glass.\nFINDINGS:\nNodule (4:88).", [(4, 88, None, False)]),
+    ("ATTENDING ADDENDUM (Dr. K. Miller, 07:40): agree.\nFINDINGS:\nNodule (4:88).", [(4, 88, None, False)]),
+    # a German time unit after a list's comma: the number counts days, it is no image
+    ("Befund:\nGeringe freie Luft subphrenisch rechts, Bild 205, 9 Tage postoperativ noch vereinbar.",
+     [(None, 205, None, False)]),
+    ("Befund:\nErguss, Bild 205, 12 Stunden nach Anlage der Drainage.", [(None, 205, None, False)]),
+    # "koronar" names the coronal plane, "Koronarsklerose" the coronary arteries: the statement's series holds
+    ("Technik: Bildangaben beziehen sich auf Serie 4 (axial 3 mm).\n\nBefund:\nHerz nicht vergrößert. Koronarsklerose "
+     "(Bild 102).", [(4, 102, None, False)]),
+    # a statement naming the plane before its series
+    ("Technik: Angegebene Abbildungen axial Serie 3.\n\nBefund:\nKleiner Pleuraerguss links (Bild 120).",
+     [(3, 120, None, False)]),
+    ("Technik: Bildangaben: axiale Lungenserie 5.\n\nBefund:\nRundherd (Bild 120).", [(5, 120, None, False)]),
+    # the prior's label opening the next item makes the item before it this exam's, whatever came before the bracket
+    ("Befund:\nIm Mittellappen eine Verdichtung, die im Vor-CT noch nicht vorhanden war (Se 6/Bi 125; vgl. Vor-CT Se 5/Bi "
+     "110).", [(6, 125, None, False), (5, 110, None, True)]),
+    ("FINDINGS:\nNew nodule, not present on the prior (6:125; prior 5:110).", [(6, 125, None, False), (5, 110, None, True)]),
+    # ... and alone the image after such words stays the prior's, as the keys read it (fifty-first review)
+    ("Befund:\nKonsolidierung (Bild 215), am Aufnahmetag noch nicht vorhanden (Serie 3, Bild 212).",
+     [(None, 215, None, False), (3, 212, None, True)]),
+    # a declared slash pair after "Vergleich:", and "der Voruntersuchung" closing it
+    ("Technik: Nativ. Angaben in Klammern: (Serie/Bild).\n\nBefund:\nDer vorbekannte 3 mm Nodulus (3/64) ist "
+     "grössenkonstant (Vergleich: 4/60 der Voruntersuchung).", [(3, 64, None, False), (4, 60, None, True)]),
+    # "Zunahme" says what the finding does now, after a dated comparison
+    ("Befund:\nIm Vergleich zum HRCT vom 19.04.2021 leichte Zunahme der retikulären Veränderungen subpleural (Bild 210).",
+     [(None, 210, None, False)]),
+])
+def test_seventy_ninth_review_references(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text", [
+    "Befund:\nKoronarkalk (Se 2, Bi 71).", "Befund:\nAbgang der Koronarien unauffällig (Serie 202, Bild 61).",
+    "Befund:\nKoronararterien verkalkt (Se. 9 / Bi. 162-170).",
+])
+def test_coronary_words_name_no_coronal_plane(text):
+    (r,) = extract(clean_text(text))
+    assert (r.plane, r.series_hint) == (None, None)
+
+
+def test_coronal_in_german_still_names_the_plane():
+    (r,) = extract(clean_text("Befund:\nHernie (koronare Rekonstruktion, Serie 602, Bild 88)."))
+    assert r.plane == "coronal"
+
+
+@pytest.mark.parametrize("text, want", [
+    # a night's first read of this exam, its reader's time in brackets: its findings are this exam's, and so is what
+    # the final report says it left out
+    ("Vorbefund (Dr. E. Vogt, 00:59 Uhr):\nZentrale LAE beidseits.\n\nEndbefund (Dr. med. F. Hartl, Oberarzt, 08:10 "
+     "Uhr):\nVoruntersuchung: CT Thorax 03/2022 zum Vergleich vorliegend.\nReitender Embolus (Se 5/Bi 72).\n\n"
+     "Beurteilung:\nLAE.", [(5, 72, None, False)]),
+    ("Vorbefund (Assistenzärztin L. Zürcher, 03:40 Uhr):\nNeue Konsolidation (5/210).\n\nBefund:\nZusätzlich, im "
+     "Vorbefund nicht beschrieben, zwei neue Noduli, 11 mm (5/88) und 8 mm (5/102).",
+     [(5, 210, None, False), (5, 88, None, False), (5, 102, None, False)]),
+    ("Vorläufiger Befund (Ass. Dr. Huber, 23:15):\nKein Hinweis auf Dissektion.\n\nBefund:\nEmphysem (S 8, B 40).",
+     [(8, 40, None, False)]),
+    # ... where elsewhere a 'Vorbefund' is the prior exam's report
+    ("Vorbefund: CT vom 01.02.2024.\n\nBefund:\nRundherd (Serie 3, Bild 45), im Vorbefund 4 mm (Serie 2, Bild 40).",
+     [(3, 45, None, False), (2, 40, None, True)]),
+    # "stationär zur VU", as "unverändert zur VU": the image after it stays this exam's
+    ("Befund:\nFibrosezeichen beidseits basal, stationär zur Voruntersuchung (S 8, B 190).", [(8, 190, None, False)]),
+    # a field line about the prior, past its semicolons
+    ("FINDINGS:\nNodule A: RUL.\nCurrent size: 8 mm; Series/Image: 3/88\nPrior size: 10 x 8 mm (mean diameter 9.0 mm); "
+     "volume 348 mm3; Series/Image: 4/91", [(3, 88, None, False), (4, 91, None, True)]),
+    ("FINDINGS:\n- Current: 16 mm; Se/Im 3/112\n- Prior (01/24/2024): total mean 15.0 mm, solid component 3.0 mm; "
+     "Se/Im 4/108", [(3, 112, None, False), (4, 108, None, True)]),
+    ("FINDINGS:\nPrior: 4 mm; now 6 mm (3:45).", [(3, 45, None, False)]),
+    # a month and year labels the next item; it is no pair of the list
+    ("Befund:\nMilchglas (aktuell Se/Bi 3/221, 08/2022 Se/Bi 5/214).", [(3, 221, None, False), (5, 214, None, True)]),
+    ("Befund: Series/Image: 3/45, 67 und Se/Bi 4/142 und 4/150",
+     [(3, 45, None, False), (3, 67, None, False), (4, 142, None, False), (4, 150, None, False)]),
+    # a line's label naming its series after other words in its brackets (not the prior's)
+    ("Befund:\nLunge (Lungenfenster, Serie 6): Glatte Verdickung der Septen (Bild 66 und 92), Milchglas (Bild 110).\n"
+     "Pleura: Erguss (Se 4 Bi 180).", [(6, 66, None, False), (6, 92, None, False), (6, 110, None, False),
+                                        (4, 180, None, False)]),
+    ("Befund:\nLunge (VU Serie 3): Rundherd 4 mm (Bild 40).", [(3, 40, None, True)]),
+    # '#' images with the prior named after them
+    ("Image numbers refer to series 5.\nFINDINGS:\nKnown LLL primary 3.4 cm (#180), unchanged from 3.4 cm on 2024-07-30 "
+     "(#176 on prior, series 4).", [(5, 180, None, False), (None, 176, None, True)]),
+])
+def test_seventy_ninth_review_night_reads_and_field_lines(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Befund:\nZentrale Bronchien mit leicht verdickter Wand, zylindrische Bronchiektasen.", "Peribronchial thickening",
+     "present"),
+    # what an amendment says of the read it amends negates nothing
+    ("Vorbefund (Assistenzärztin L. Zürcher, 03:40 Uhr):\nKonsolidation.\n\nBefund:\nZusätzlich, im Vorbefund nicht "
+     "beschrieben, zwei neue solide Noduli mit umgebendem Milchglas-Halo (5/88).", "Lung opacity", "present"),
+    ("FINDINGS:\nAdditional finding, not included in the original report: 6 mm solid nodule.", "Lung nodule", "present"),
+])
+def test_seventy_ninth_review_labels(text, label, value):
+    assert _labels(clean_text(text))[label] == value
