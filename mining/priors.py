@@ -380,6 +380,7 @@ _PRIOR_LINE_LABEL = regex.compile(
     regex.IGNORECASE)
 _BRACKET_THEN = regex.compile(r"[ \t]*(?:damals|seinerzeit|dort(?:ige[nmrs]?)?)\b", regex.IGNORECASE)
 #: ... or opening the bracket's item that holds the reference: "(Split-Pleura-Zeichen, dort Se 5/Bi 71)".
+_THEN_BEFORE = regex.compile(r"\b(?:damals|seinerzeit|dort)[ \t]*[(\[]\Z", regex.IGNORECASE)
 _ITEM_THEN = regex.compile(r"[,;][ \t]*(?:damals|seinerzeit|dort)[ \t]*:?[ \t]*$", regex.IGNORECASE)
 _NOW_WORD = regex.compile(r"\b(?:jetzt|aktuell|heute|now|currently|today)\b", regex.IGNORECASE)
 
@@ -402,8 +403,10 @@ def on_prior_exam(text, r: RawRef, seg_start: int, triggers, trig_starts, defaul
         return True
     open_ = bracket_open(text, r.start, r.start)
     if open_ >= 0 and not _NOW_WORD.search(text, open_, r.start) and (
-            _BRACKET_THEN.match(text, open_ + 1) or _ITEM_THEN.search(text, open_, r.start)):
-        return True  # "(damals v. a. Milchglas, Serie 4: Bild 90)", "(dort Serie 3, Bild 77)", "(..., dort Se 5/Bi 71)"
+            _BRACKET_THEN.match(text, open_ + 1) or _ITEM_THEN.search(text, open_, r.start)
+            or _THEN_BEFORE.search(text, max(0, open_ - 12), open_ + 1)):
+        return True  # "(damals v. a. Milchglas, Serie 4: Bild 90)", "(dort Serie 3, Bild 77)", "(..., dort Se 5/Bi 71)",
+        # "Retikulationen, welche dort (2/180) lediglich diskret waren"
     t = temporal_for(triggers, trig_starts, seg_start, r.start, text)
     if t is None and label_from is not None and label_from < seg_start:
         t = temporal_for(triggers, trig_starts, label_from, seg_start, text)

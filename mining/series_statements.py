@@ -166,7 +166,9 @@ _SERIES_STATEMENT = regex.compile(
     + _UNLESS + r"\s*(?:(?:in|aus|auf|from|on)\s+)?(?:der\s+|the\s+)?"
     r"(?:serie|series)|"
     # the series a pasted analysis names: "Analysierte Serie: 4 | Schichtdicke 1,0 mm", "Analyzed series: 4"
-    r"(?:analysierte|ausgewertete|analy[sz]ed|evaluated)\s+(?:serie|series)\s*:)"
+    r"(?:analysierte|ausgewertete|analy[sz]ed|evaluated)\s+(?:serie|series)\s*:|"
+    # or the report's reference series: "Referenzserie: Serie 3 (Lungenkernel, 1 mm)", "Reference series: 4"
+    r"(?:referenzserie|befundungsserie|bezugsserie|reference\s+series)\s*(?=[:(,]))"
     # (a described series may give its slice thickness: "the 3.0 mm axial series (series 2)", "die 1,5 mm Lungenserie")
     # the number, or the series described and then numbered: "the lung window series (series 4)", "venöse Serie (Serie 6)",
     # "the axial lung series, series 3"
@@ -197,10 +199,13 @@ _BOTH_EXAMS = regex.compile(r"\b(?:(?:in|für|auf)\s+)?beiden\s+untersuchungen\b
 _LINE_ENDS_IN_COLON = regex.compile(r":[ \t]*(?=\n|\Z)")
 
 
-#: A line opening with a series label, its findings after it on the same line: "Series 3: 4 mm nodule (image 45). ...".
+#: A line opening with a series label, its findings after it on the same line: "Series 3: 4 mm nodule (image 45). ...",
+#: "Serie 2 (axial, 1 mm): Drainage (Bild 22)" (not the prior's: "Series 2 (prior): ...").
 #: (Python's `re`: its scan of line starts is twice as fast here.)
 _SERIES_LINE_LABEL = re.compile(
-    r"^[ \t]*(?:[-*\u2022][ \t]*)?(?:series|serie)[ \t]*(?:\#|no\.?|nr\.?)?[ \t]*(?P<ser>\d{1,5})[ \t]*:[ \t]+(?=\S)",
+    r"^[ \t]*(?:[-*\u2022][ \t]*)?(?:series|serie)[ \t]*(?:\#|no\.?|nr\.?)?[ \t]*(?P<ser>\d{1,5})[ \t]*"
+    r"(?:\((?![^()\n]*\b(?:vu|voruntersuchung|vor-ct|prior|previous|comparison|vergleich|baseline)\b)[^()\n]{1,40}\)[ \t]*)?"
+    r":[ \t]+(?=\S)",
     re.IGNORECASE | re.MULTILINE)
 #: ... or a label naming its series in brackets, opening a line or a sentence: "Planungsscan (Serie 2, 3 mm): Rundherd ...
 #: auf Bild 57", "Lunge (Se 7): ... (Ima 245)", "Lunge (Lungenfenster, Serie 6): ... (Bild 66)", not the prior's ("Lunge
@@ -306,16 +311,31 @@ def _heading_lines(text: str) -> list[SeriesStatement]:
 
 
 def _line_labels(text: str) -> list[SeriesStatement]:
-    """Every `_SERIES_LINE_LABEL` and `_SERIES_BRACKET_LABEL`, holding to its line's end. (The two cannot overlap: a
-    line label's match ends at its colon, which a bracket label's lead may not hold.)"""
+    """Every `_SERIES_LINE_LABEL` and `_SERIES_BRACKET_LABEL`, holding to its line's end, or, where it opens a paragraph
+    (not as a list's item: "- Series 3: ..."), over the lines of prose after it to the paragraph's end ("Serie 2 (axial,
+    1 mm): Drainage (Bild 22).\nResidueller Pneumothorax (Bild 140)."), up to a line opening with a label of its own
+    ("Liver: cyst (image 40)"). (The two cannot overlap: a line label's match ends at its colon, which a bracket label's
+    lead may not hold.)"""
     found = list(_SERIES_LINE_LABEL.finditer(text))
     if _BRACKET_COLON.search(text):
         found = sorted(found + list(_SERIES_BRACKET_LABEL.finditer(text)), key=lambda m: m.start())
     out = []
-    for m in found:
+    for k, m in enumerate(found):
         until = text.find("\n", m.end())
-        out.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")), "line", len(text) if until < 0 else until))
+        until = len(text) if until < 0 else until
+        line = text.rfind("\n", 0, m.start())
+        if not _BULLET.match(text, m.start()) and (
+                line < 0 or not text[text.rfind("\n", 0, line) + 1:line].strip() or text[:line].rstrip().endswith(":")):
+            stop = found[k + 1].start() if k + 1 < len(found) else len(text)
+            while until < stop and (nxt := _PROSE_LINE.match(text, until)) is not None:
+                until = min(nxt.end(), stop)
+        out.append(SeriesStatement(m.start(), m.end(), int(m.group("ser")), "line", until))
     return out
+
+
+_BULLET = re.compile(r"[ \t]*[-*\u2022]")
+#: A line that goes on with a paragraph's prose: not blank, not opening with a label and its colon ("Liver:", "Serie 4:").
+_PROSE_LINE = re.compile(r"\n(?![ \t]*\n)(?![ \t]*(?:[-*\u2022][ \t]*)?[^\W\d_][^\n:.]{0,40}:)[^\n]*")
 
 
 #: A series defined by what it is ("Serie 2 = axial Lunge", "Series 3 = lung 1 mm"); the report's one such definition

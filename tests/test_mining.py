@@ -6656,3 +6656,43 @@ def test_seventy_ninth_review_night_reads_and_field_lines(text, want):
 ])
 def test_seventy_ninth_review_labels(text, label, value):
     assert _labels(clean_text(text))[label] == value
+
+
+@pytest.mark.parametrize("text, want", [
+    # a series label opening a paragraph holds over its lines of prose, not past a line with a label of its own
+    ("Befund:\nSerie 2 (axial, 1 mm): Drainage rechts (Bild 22). Kein Fehlverlauf.\nResidueller Pneumothorax (Bild 140)."
+     "\nVentile (Bild 58).\n\nBeurteilung:\nPneumothorax (Bild 141).",
+     [(2, 22, None, False), (2, 140, None, False), (2, 58, None, False), (None, 141, None, False)]),
+    ("FINDINGS:\nSeries 3: 4 mm nodule (image 45).\nLiver: cyst (image 40).", [(3, 45, None, False), (None, 40, None, False)]),
+    ("FINDINGS:\nNodule (image 12).\nSeries 3: 4 mm nodule (image 45).\nAnother (image 50).",
+     [(None, 12, None, False), (3, 45, None, False), (None, 50, None, False)]),
+    # the report's reference series
+    ("Technik: Referenzserie: Serie 3 (Lungenkernel, 1 mm). Bildnummern beziehen sich auf diese Serie.\n\nBefund:\n"
+     "Bulla (Bild-Nr. 31).", [(3, 31, None, False)]),
+    # "dort" right before the bracket: the exam the sentence compares with
+    ("Befund:\nIm Vergleich zur Voruntersuchung deutliche Zunahme der Retikulationen, welche dort (Serie 2, Bild 180) "
+     "lediglich diskret waren.", [(2, 180, None, True)]),
+    # a past characterisation is no prior exam's image
+    ("FINDINGS:\nAdrenals: Stable 1.2 cm left adrenal nodule, previously characterized as adenoma (series 2, image 101).",
+     [(2, 101, None, False)]),
+])
+def test_seventy_ninth_review_paragraph_labels_and_priors(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # endobronchial valves, not a valve therapy proposed or the air-trapping 'Ventilmechanismus'
+    ("Befund:\nDrei Schirmventile im rechten Oberlappen.", "Medical material", "present"),
+    ("Befund:\nVentile in LB1+2 in unveränderter Position.", "Medical material", "present"),
+    ("Beurteilung:\nKandidatin für ELVR (Ventile RUL). Fissur intakt, geeignet für eine Ventiltherapie.",
+     "Medical material", "not_mentioned"),
+    ("Befund:\nAusgeprägte Koronarverkalkungen. Verkalkungen auch der Aorta.", "Arterial wall calcification", "present"),
+    # a template's pick-list left unfilled says nothing
+    ("FINDINGS:\nHeart size is normal. Coronary artery calcifications: [none/mild/moderate/severe].",
+     "Coronary artery wall calcification", "not_mentioned"),
+    # a prior impression pasted under its own heading is the comparison's
+    ("FINDINGS:\nNo pleural effusion.\n\nIMPRESSION:\n1. Improving pneumonia.\n\nImpression from prior study (12/28/2023):"
+     "\nMultifocal pneumonia with small bilateral pleural effusions.", "Pleural effusion", "absent"),
+])
+def test_seventy_ninth_review_devices_templates_and_pasted_priors(text, label, value):
+    assert _labels(clean_text(text))[label] == value
