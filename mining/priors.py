@@ -370,18 +370,20 @@ def _in_quoted_prior(text: str, pos: int) -> bool:
     return False
 
 
-#: A bracket opening with the exam just named, then: "(damals ...)", "(seinerzeit ...)", "(dort ...)"; its images are that
-#: exam's unless the bracket names this one before them ("(damals 4 mm, jetzt Serie 4: Bild 90)").
 #: A field line about the prior exam: "Prior size: 10 x 8 mm; volume 348 mm3; Series/Image: 4/91", "- Prior (01/24/2024):
-#: total mean 15.0 mm; Se/Im 4/108"; its references, past the semicolons that end a trigger's reach, are that exam's.
+#: total mean 15.0 mm; Se/Im 4/108"; its references, past the semicolons that end a trigger's reach, are that exam's (not
+#: a night's first read of this exam: "Vorbefund (Ass. Dr. Lang, 21:20): ...").
 _PRIOR_LINE_LABEL = regex.compile(
     r"[ \t]*(?:[-*\u2022][ \t]*)?(?:prior|previous|baseline|comparison|vu|voruntersuchung|vorbefund)\b"
-    r"(?:[ \t]+(?:size|sizes|measurements?|study|exam|ct|scan|größe|maße|messung))?(?:[ \t]*\([^()\n]{0,40}\))?[ \t]*:",
-    regex.IGNORECASE)
+    r"(?:[ \t]+(?:size|sizes|measurements?|study|exam|ct|scan|größe|maße|messung))?"
+    r"(?:[ \t]*\((?![^()\n]*\b\d{1,2}:\d{2}\b)[^()\n]{0,40}\))?[ \t]*:", regex.IGNORECASE)
+#: A bracket opening with the exam just named, then: "(damals ...)", "(seinerzeit ...)", "(dort ...)"; its images are that
+#: exam's unless the bracket names this one before them ("(damals 4 mm, jetzt Serie 4: Bild 90)").
 _BRACKET_THEN = regex.compile(r"[ \t]*(?:damals|seinerzeit|dort(?:ige[nmrs]?)?)\b", regex.IGNORECASE)
 #: ... or opening the bracket's item that holds the reference: "(Split-Pleura-Zeichen, dort Se 5/Bi 71)".
-_THEN_BEFORE = regex.compile(r"\b(?:damals|seinerzeit|dort)[ \t]*[(\[]\Z", regex.IGNORECASE)
 _ITEM_THEN = regex.compile(r"[,;][ \t]*(?:damals|seinerzeit|dort)[ \t]*:?[ \t]*$", regex.IGNORECASE)
+#: ... or right before the bracket: "Retikulationen, welche dort (2/180) lediglich diskret waren".
+_THEN_BEFORE = regex.compile(r"\b(?:damals|seinerzeit|dort)[ \t]*[(\[]\Z", regex.IGNORECASE)
 _NOW_WORD = regex.compile(r"\b(?:jetzt|aktuell|heute|now|currently|today)\b", regex.IGNORECASE)
 
 

@@ -324,7 +324,7 @@ def _line_labels(text: str) -> list[SeriesStatement]:
         until = text.find("\n", m.end())
         until = len(text) if until < 0 else until
         line = text.rfind("\n", 0, m.start())
-        if not _BULLET.match(text, m.start()) and (
+        if not text[line + 1:m.start()].strip() and not _BULLET.match(text, m.start()) and (
                 line < 0 or not text[text.rfind("\n", 0, line) + 1:line].strip() or text[:line].rstrip().endswith(":")):
             stop = found[k + 1].start() if k + 1 < len(found) else len(text)
             while until < stop and (nxt := _PROSE_LINE.match(text, until)) is not None:
@@ -333,6 +333,7 @@ def _line_labels(text: str) -> list[SeriesStatement]:
     return out
 
 
+#: A list item's bullet opening a label's line: the label then names its item's series only.
 _BULLET = re.compile(r"[ \t]*[-*\u2022]")
 #: A line that goes on with a paragraph's prose: not blank, not opening with a label and its colon ("Liver:", "Serie 4:").
 _PROSE_LINE = re.compile(r"\n(?![ \t]*\n)(?![ \t]*(?:[-*\u2022][ \t]*)?[^\W\d_][^\n:.]{0,40}:)[^\n]*")

@@ -6618,6 +6618,8 @@ def test_coronal_in_german_still_names_the_plane():
      [(5, 210, None, False), (5, 88, None, False), (5, 102, None, False)]),
     ("Vorläufiger Befund (Ass. Dr. Huber, 23:15):\nKein Hinweis auf Dissektion.\n\nBefund:\nEmphysem (S 8, B 40).",
      [(8, 40, None, False)]),
+    ("Vorbefund (Assistenzärztin L. Zürcher, 03:40 Uhr): Neue Konsolidation (5/210).\n\nBefund:\nKonsolidation (Serie "
+     "5, Bild 212).", [(5, 210, None, False), (5, 212, None, False)]),
     # ... where elsewhere a 'Vorbefund' is the prior exam's report
     ("Vorbefund: CT vom 01.02.2024.\n\nBefund:\nRundherd (Serie 3, Bild 45), im Vorbefund 4 mm (Serie 2, Bild 40).",
      [(3, 45, None, False), (2, 40, None, True)]),
