@@ -113,7 +113,7 @@ class SectionRules:
             name = self.lookup.get(rules_mod.phrase_key(h))
             if name is None:
                 continue
-            if name[0] == "COMPARISON" and "(" in tail and _READ_AT.search(tail):
+            if name[0] == "COMPARISON" and rules_mod.phrase_key(h).startswith("vorbefund") and _READ_AT.search(tail):
                 name = ("FINDINGS", "preliminary_read")  # "Vorbefund (Ass. Dr. Lang, 21:20):": this exam's first read
             if resume is not None and resume[0] <= start:
                 heads.append(resume)
@@ -153,7 +153,8 @@ class SectionRules:
 
 
 _BLANK_LINE = regex.compile(r"\n[ \t]*\n\s*")
-#: A clock time in the brackets after a header: the time a reader read this exam ("Vorbefund (Dr. Vogt, 00:59 Uhr):").
+#: A clock time in the brackets after a "Vorbefund" header: the time a reader read this exam ("Vorbefund (Dr. Vogt,
+#: 00:59 Uhr):"), which makes it this exam's first read, not the prior exam's report.
 _READ_AT = regex.compile(r"\([^()\n]*\b\d{1,2}:\d{2}\b")
 #: A line opening with a label of its own before a colon ("Prior impression (03/08/2023), quoted verbatim:", "CONSENT:",
 #: "Vorbefund vom 14.05.2024 (Dr. A.), Beurteilung:"): a header radmine does not know, whose block is not the findings.

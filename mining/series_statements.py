@@ -324,8 +324,9 @@ def _line_labels(text: str) -> list[SeriesStatement]:
         until = text.find("\n", m.end())
         until = len(text) if until < 0 else until
         line = text.rfind("\n", 0, m.start())
+        before = text[text.rfind("\n", 0, line) + 1:line].rstrip() if line >= 0 else ""  # the line before it
         if not text[line + 1:m.start()].strip() and not _BULLET.match(text, m.start()) and (
-                line < 0 or not text[text.rfind("\n", 0, line) + 1:line].strip() or text[:line].rstrip().endswith(":")):
+                not before.strip() or before.endswith(":")):
             stop = found[k + 1].start() if k + 1 < len(found) else len(text)
             while until < stop and (nxt := _PROSE_LINE.match(text, until)) is not None:
                 until = min(nxt.end(), stop)

@@ -6620,7 +6620,9 @@ def test_coronal_in_german_still_names_the_plane():
      [(8, 40, None, False)]),
     ("Vorbefund (Assistenzärztin L. Zürcher, 03:40 Uhr): Neue Konsolidation (5/210).\n\nBefund:\nKonsolidation (Serie "
      "5, Bild 212).", [(5, 210, None, False), (5, 212, None, False)]),
-    # ... where elsewhere a 'Vorbefund' is the prior exam's report
+    # ... where elsewhere a 'Vorbefund' is the prior exam's report, and a comparison heading with its exam's time stays one
+    ("Voruntersuchung (CT vom 12.03.2024, 10:15 Uhr):\nRundherd 4 mm (Serie 2, Bild 40).\n\nBefund:\nRundherd 6 mm "
+     "(Serie 3, Bild 45).", [(2, 40, None, True), (3, 45, None, False)]),
     ("Vorbefund: CT vom 01.02.2024.\n\nBefund:\nRundherd (Serie 3, Bild 45), im Vorbefund 4 mm (Serie 2, Bild 40).",
      [(3, 45, None, False), (2, 40, None, True)]),
     # "stationär zur VU", as "unverändert zur VU": the image after it stays this exam's
