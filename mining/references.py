@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import regex
 
 from mining import rules as rules_mod
-from mining.prefilter import gate_words, lower_agrees
+from mining.prefilter import gate_words, lower_agrees, required_stems
 from mining.tables import column_images, column_pairs, column_series_images, heads_aligned_table, semicolon_rows
 
 #: How a rule file without RANGE_OP / RANGE_KW macros writes a range (the shipped file's macros say the same).
@@ -103,6 +103,9 @@ class Matcher:
                 for ex in r.examples:
                     if not self.declared[i].search(ex):
                         raise rules_mod.RuleError(f"references: rule {r.id!r}: its example {ex!r} declares nothing")
+        # the literals one of which a declared rule's every match holds ("#" for "(#38)"), lower-cased: a report without
+        # any cannot hold its form, and its declaration is not searched for (hash_image_paren's cost ~280 us a report)
+        self.declared_needs = {i: _lowered_needs(self.compiled[i]) for i in self.declared}
         # rules whose matches count only where another reference or a series mention of the text names their series, or
         # where the text cites its images that way throughout (`_with_echoes`)
         self.echo = {i for i, r in enumerate(self.rules) if r.get("echo")}
@@ -137,9 +140,15 @@ class Matcher:
         return regex.compile("|".join(f"(?P<r{i}>{'(?-i:' + self.rules[i].pattern + ')' if self.rules[i].get('case_sensitive') else self.rules[i].pattern})"
                                       for i in rules), regex.IGNORECASE | regex.VERBOSE)
 
-    def undeclared(self, text: str) -> set[int]:
-        """The rules whose declaration `text` lacks (`declared_by`): their matches count nowhere in it."""
-        return {i for i, rx in self.declared.items() if rx.search(text) is None}
+    def undeclared(self, text: str, low: str | None = None) -> set[int]:
+        """The declared rules that count nowhere in `text`: those whose declaration it lacks (`declared_by`), and those
+        that cannot match in it (it lacks every literal their matches hold), whose declaration is not searched for.
+        `low`: `text.lower()`, where the caller has it."""
+        low = text.lower() if low is None else low
+        agree = lower_agrees(text, low)  # lower() agrees with the rules' case-insensitive matching here
+        needs = self.declared_needs
+        return {i for i, rx in self.declared.items()
+                if (agree and needs[i] is not None and not any(w in low for w in needs[i])) or rx.search(text) is None}
 
     def alternation_for(self, text: str) -> regex.Pattern:
         """`self.regex` without the rules that cannot count in `text` (`undeclared`): what `scan` gives the matches of."""
@@ -154,7 +163,7 @@ class Matcher:
         (a declared form's scan costs as much as any other rule's), on the lower-cased text where it agrees (a match's
         text is then in lower case). `low`: `text.lower()`, where the caller has it."""
         low = text.lower() if low is None else low
-        off = self.undeclared(text) if self.declared else ()
+        off = self.undeclared(text, low) if self.declared else ()
         if lower_agrees(text, low):
             rxs, anchors = self.twins, self.twin_anchors
             active = [i for i, g in enumerate(self.gates) if (g is None or any(w in low for w in g)) and i not in off]
@@ -201,6 +210,12 @@ class Matcher:
 #: Between two references that are a range's ends: "Im 45/Se 4 through Im 88/Se 4", "[4:88]–[4:126]"
 _RANGE_WORD = r"[ \t]*(?:through|thru|to|until|bis|[-\u2013\u2014])[ \t]*"
 _RANGE_BETWEEN = regex.compile(rf"{_RANGE_WORD}|\]{_RANGE_WORD}\[", regex.IGNORECASE)
+
+
+def _lowered_needs(rx: regex.Pattern) -> frozenset[str] | None:
+    """`prefilter.required_stems` of `rx`, lower-cased; None when unknown."""
+    words = required_stems(rx.pattern, rx.flags)
+    return None if not words else frozenset(w.lower() for w in words)
 
 
 def _joined_ranges(text: str, rows: list[RawRef]) -> list[RawRef]:

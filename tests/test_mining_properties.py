@@ -1202,3 +1202,27 @@ def test_line_labels_are_one_scan_of_both_forms(pieces):
     text = "".join(pieces)
     assert [(s.start, s.end, s.series) for s in _line_labels(text)] == [
         (m.start(), m.end(), int(m.group("ser") or m.group("ser2"))) for m in both.finditer(text)]
+
+
+_DECLARED_PIECES = st.sampled_from([
+    "(", ")", "#", "# ", "(#45)", "(#38)", "(#120)", "#2", "series 3 #112", "Image refs are axial series 3", "image numbers",
+    "(#)", "Bilder (#)", "# = Bild", "(B 12", "(B12)", "Bild", "@3:45", "@ 4:120", "series-image", "Se-Bi", "4-22", "-",
+    "on prior", "VU", ";", ",", " ", "\n", ".", "12", "3", "İ", "ß",
+])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_DECLARED_PIECES, max_size=20), st.sampled_from(["", " "]))
+def test_skipping_declarations_of_forms_a_text_cannot_hold_changes_no_match(pieces, sep):
+    """`Matcher.undeclared` leaves a declaration unsearched where the text lacks every literal of its rule's matches: the
+    scan gives what the alternation of the rules whose declaration the text holds (each searched for) gives."""
+    from mining.references import matcher
+
+    m = matcher()
+    text = sep.join(pieces)
+    declared_off = {i for i, rx in m.declared.items() if rx.search(text) is None}
+    plain = m._alternation([i for i in range(len(m.rules)) if i not in declared_off])
+    want = [(next(int(k[1:]) for k, v in x.groupdict().items() if v is not None and k[:1] == "r" and k[1:].isdigit()),
+             x.span()) for x in plain.finditer(text)]
+    assert _scan_matches(text) == want
+    assert declared_off <= m.undeclared(text)
