@@ -1,8 +1,8 @@
 """A structured report's field names and scores. "Septal thickening: No septal thickening.", "9. Mosaic attenuation /
-air trapping: No mosaic attenuation.", "Nodules: 4 mm nodule (4:62)": the name before the colon states nothing; where
-the field then speaks of the same finding, that statement alone decides ("Nodules: None." keeps the name, which the
-"None" after the colon negates). "Emphysem | 0", "GGO: 0.", "Bronchiektasen 0 Punkte": a finding scored zero is
-absent."""
+air trapping: No mosaic attenuation.", "Nodules: 4 mm nodule (4:62)", "CORONARY CALCIUM:" over "Total Agatston score:
+0.": the name before the colon states nothing; where the field's first statement then speaks of the same finding, it
+alone decides ("Nodules: None." keeps the name, which the "None" after the colon negates). "Emphysem | 0", "GGO: 0.",
+"Bronchiektasen 0 Punkte": a finding scored zero is absent."""
 from __future__ import annotations
 
 import regex
@@ -24,6 +24,7 @@ _HEADING_END = regex.compile(r"[ \t]*(?:(?:/|&|,|\band\b|\bor\b|\bund\b)[ \t]*[^
                              regex.IGNORECASE | regex.MULTILINE)
 _BLANK_LINE = regex.compile(r"\n[ \t]*\n")
 _STATEMENT_END = regex.compile(r"[.;](?:\s|$)|\n|$")
+_LINE_END = regex.compile(r"[ \t]*(?:\n|\Z)")
 
 
 def drop_field_names(text: str, mentions: list[Mention]) -> None:
@@ -36,8 +37,12 @@ def drop_field_names(text: str, mentions: list[Mention]) -> None:
         if lead is None:
             continue
         tail = _TAIL.match(text, mn.end)
-        if tail is not None:  # the field's first statement: "Ground glass: Minimal, ... No ground glass in isolation."
-            start, end = tail.end(), _STATEMENT_END.search(text, tail.end()).start()
+        if tail is not None:  # the field's first statement: "Ground glass: Minimal, ... No ground glass in isolation.", or
+            # on the next line, where the name is a heading line of its own ("CORONARY CALCIUM:" over "Total Agatston score:
+            # 0."; not the list below "Rundherde:", whose first item names no nodule)
+            own_line = _LINE_END.match(text, tail.end())
+            start = own_line.end() if own_line is not None else tail.end()
+            end = _STATEMENT_END.search(text, start).start()
         elif _NUMBERED.match(text, lead.start()) and (head := _HEADING_END.match(text, mn.end)) is not None:
             blank = _BLANK_LINE.search(text, head.end())
             start, end = head.end(), blank.start() if blank else len(text)

@@ -380,8 +380,12 @@ _PRIOR_LINE_LABEL = regex.compile(
 #: A bracket opening with the exam just named, then: "(damals ...)", "(seinerzeit ...)", "(dort ...)"; its images are that
 #: exam's unless the bracket names this one before them ("(damals 4 mm, jetzt Serie 4: Bild 90)").
 _BRACKET_THEN = regex.compile(r"[ \t]*(?:damals|seinerzeit|dort(?:ige[nmrs]?)?)\b", regex.IGNORECASE)
-#: ... or opening the bracket's item that holds the reference: "(Split-Pleura-Zeichen, dort Se 5/Bi 71)".
+#: ... or opening the bracket's item that holds the reference: "(Split-Pleura-Zeichen, dort Se 5/Bi 71)", or giving that
+#: exam's size anywhere in the bracket before it: "(Station 7 dort 16 mm, 3/60)" (not "(Messung dort am Rand des Herdes, s.
+#: Markierung in Serie 4, Bild 157)", where "dort" is a report's)
 _ITEM_THEN = regex.compile(r"[,;][ \t]*(?:damals|seinerzeit|dort)[ \t]*:?[ \t]*$", regex.IGNORECASE)
+_THEN_SIZE = regex.compile(r"\b(?:damals|seinerzeit|dort)[ \t]+(?:(?:noch|nur|ca\.|etwa|bis)[ \t]+)?\d+(?:[.,]\d+)?[ \t]*(?:mm|cm)\b",
+                           regex.IGNORECASE)
 #: ... or right before the bracket: "Retikulationen, welche dort (2/180) lediglich diskret waren".
 _THEN_BEFORE = regex.compile(r"\b(?:damals|seinerzeit|dort)[ \t]*[(\[]\Z", regex.IGNORECASE)
 _NOW_WORD = regex.compile(r"\b(?:jetzt|aktuell|heute|now|currently|today)\b", regex.IGNORECASE)
@@ -406,6 +410,7 @@ def on_prior_exam(text, r: RawRef, seg_start: int, triggers, trig_starts, defaul
     open_ = bracket_open(text, r.start, r.start)
     if open_ >= 0 and not _NOW_WORD.search(text, open_, r.start) and (
             _BRACKET_THEN.match(text, open_ + 1) or _ITEM_THEN.search(text, open_, r.start)
+            or _THEN_SIZE.search(text, open_, r.start)
             or _THEN_BEFORE.search(text, max(0, open_ - 12), open_ + 1)):
         return True  # "(damals v. a. Milchglas, Serie 4: Bild 90)", "(dort Serie 3, Bild 77)", "(..., dort Se 5/Bi 71)",
         # "Retikulationen, welche dort (2/180) lediglich diskret waren"

@@ -28,6 +28,8 @@ _SERIES_BEFORE = regex.compile(r"\b(?:series|serien|serie|ser|se|sequence|seq)\.
 _COMPARED = regex.compile(r"(?:[<>=≥≤]|\bthan|\bals)[ \t]*$", regex.IGNORECASE)
 _WORD_BEFORE = regex.compile(r"([\w.\-/]*)\Z")
 _LETTER_ITEM = regex.compile(r"[a-h]\)[ \t]")
+#: Shorthand that opens a statement in lower case: "... no focal lesion. s/p CCY, surgical clips", "h/o TB", "f/u in 3 mo".
+_LOWER_OPENER = regex.compile(r"(?:s/p|h/o|f/u)\b")
 #: A sign after a finding, "(-)" or "(+)" ("Emph. (-)", "Ao-Skl. (+)"): it belongs to the sentence before it.
 _SIGN_MARK = regex.compile(r"\([ \t]*[-–−+][ \t]*\)")
 #: In a report typed a statement a line (`Splitter._unpunctuated_lines`): a mark with more text after it on its line,
@@ -125,7 +127,8 @@ class Splitter:
             if nxt == "(" and _SIGN_MARK.match(text, j):
                 continue
             if (nxt.isupper() or nxt.isdigit() or nxt in "-•*([\"'" or "\n" in text[e:j] or (all_lower and nxt.isalpha())
-                    or _LETTER_ITEM.match(text, j)):  # "... consolidation. a) Bronchiectasis": a lettered item
+                    or _LETTER_ITEM.match(text, j)  # "... consolidation. a) Bronchiectasis": a lettered item
+                    or _LOWER_OPENER.match(text, j)):
                 cuts.append(e)
         # trim into spans
         spans: list[tuple[int, int]] = []

@@ -95,9 +95,10 @@ _PRIOR_SERIES_LABELLED = regex.compile(
 
 #: ... or after "those of the prior": "Die Bildangaben beziehen sich auf Serie 3 (Lunge), die der Voruntersuchung auf
 #: deren Serie 2", "..., die der Voruntersuchung vom 08.08.2023 auf Serie 2", "image numbers refer to series 3, those of
-#: the prior to series 2".
+#: the prior to series 2", or "for the prior": "Alle Bildangaben beziehen sich auf Serie 5 (axial, 1 mm), für die Voruntersuchung
+#: auf Serie 4".
 _PRIOR_SERIES_THOSE = regex.compile(
-    r"[ \t]*(?:\([^()\n]{0,40}\))?[ \t]*[;,][ \t]*(?:die|diejenigen|those)[ \t]+(?:der|of[ \t]+the)[ \t]+"
+    r"[ \t]*(?:\([^()\n]{0,40}\))?[ \t]*[;,][ \t]*(?:(?:die|diejenigen|those)[ \t]+(?:der|of[ \t]+the)|für[ \t]+die|for[ \t]+the)[ \t]+"
     r"(?:voruntersuchung|vu|voraufnahme|vergleichsuntersuchung|prior|previous|comparison)(?:[ \t]+(?:study|exam|ct))?"
     r"(?:[ \t]+(?:vom|of|from)[ \t]+\d{1,2}[./]\d{1,2}[./]\d{2,4})?"
     r"[ \t]+(?:auf|to|refer[ \t]+to|are[ \t]+(?:on|from))[ \t]+(?:deren[ \t]+|die[ \t]+|its[ \t]+|the[ \t]+)?"
@@ -152,6 +153,11 @@ _SERIES_STATEMENT = regex.compile(
     # Untersuchung: Serie 3"
     r"(?:bildangaben|bildnummern|schichtangaben)\s+(?:der\s+)?(?:akt\.|aktuellen?)\s*(?:unters\.|untersuchung)\s*:?\s*"
     r"(?:serie|se\.)|"
+    # the exam's, with the prior's after it: "aktuelle Untersuchung Serie 3, Voruntersuchung Serie 2", "current exam
+    # series 3, prior exam series 2" (both named: a legend, not a sentence about one series)
+    r"(?:(?:aktuelle|heutige)\s+(?:untersuchung|unters\.)|(?:current|today'?s)\s+(?:study|exam|examination|ct|scan))"
+    r"\s*:?\s*(?:serie|series|se\.)(?=\s*\d{1,5}\b[ \t]*(?:\([^()\n]{0,40}\))?[ \t]*[;,][ \t]*(?:der\s+|the\s+)?"
+    r"(?:voruntersuchung|vorunt\.|vu|prior|previous|comparison)\b)|"
     # without a verb: "Note: image numbers from series 5.", "Alle Bildnummern in Serie 4."
     r"(?:image\s+numbers|image\s+references|slice\s+numbers)\s+(?:are\s+)?(?:from|on|in)\s+(?:the\s+)?(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?series|"
     # or after "laut": "Bildnummern lt. Serie 2", "Angaben Ima-Nr. der axialen Serie 5", "Bildangaben aktuell jeweils

@@ -6700,3 +6700,114 @@ def test_seventy_ninth_review_paragraph_labels_and_priors(text, want):
 ])
 def test_seventy_ninth_review_devices_templates_and_pasted_priors(text, label, value):
     assert _labels(clean_text(text))[label] == value
+
+
+# An eightieth review (rounds 169-176: haemoptysis CTAs, immunosuppressed patients, US shorthand, sarcoidosis,
+# English from India to the Gulf, tuberculosis, oesophageal cancer, the pleura).
+@pytest.mark.parametrize("text, want", [
+    # '#' for the image, then its series, inside a bracket
+    ("FINDINGS:\n- 6 mm obstructing calculus L UVJ (#71 s2).\n- Honeycombing at the L base (#24 s4), increased vs 2022 "
+     "(#22 s4 on prior).", [(2, 71, None, False), (4, 24, None, False), (4, 22, None, True)]),
+    # the prior's '#' image as the bracket's next item
+    ("Befund:\nKnötchen mit Tree-in-bud (#142, #156). Wandverdickung (#150). Bronchiektasen, vorbestehend (#148; VU #139).",
+     [(None, 142, None, False), (None, 156, None, False), (None, 150, None, False), (None, 148, None, False),
+      (None, 139, None, True)]),
+    # each exam's series named before a table of both
+    ("Befund:\nLymphknotenmessung (Kurzachse) nach IASLC-Stationen; aktuelle Untersuchung Serie 3, Voruntersuchung Serie 2:"
+     "\n\nStation | aktuell | Bild | VU 03/2024 | Bild VU\n4R | 8 mm | Bild 48 | 15 mm | Bild 51\n7 | 9 mm | Bild 66 | 23 mm "
+     "| Bild 70", [(3, 48, None, False), (2, 51, None, True), (3, 66, None, False), (2, 70, None, True)]),
+    ("FINDINGS:\nNodes: current exam series 3, prior exam series 2.\nSubcarinal node 9 mm (image 48; prior image 51).",
+     [(3, 48, None, False), (2, 51, None, True)]),
+    # the prior's series after "für die Voruntersuchung"
+    ("Technik: Alle Bildangaben beziehen sich auf Serie 5 (axial, 1 mm, Lungenkernel), für die Voruntersuchung auf Serie 4."
+     "\nBefund:\nKnötchen 4 mm (Bild 67, VU Bild 70).", [(5, 67, None, False), (4, 70, None, True)]),
+    ("Technique: All image numbers refer to series 5, for the prior study to series 4.\nFINDINGS:\nNodule (image 67, "
+     "prior image 70).", [(5, 67, None, False), (4, 70, None, True)]),
+    # "dort" anywhere in the bracket before the image: the exam just named
+    ("Hinweis: Bildangaben als (Serie/Bild).\nBefund:\nStation 4R 12 mm (2/44). Größenkonstant zur Voruntersuchung "
+     "(Station 7 dort 16 mm, 3/60).", [(2, 44, None, False), (3, 60, None, True)]),
+    # not where "dort" is a first report's, of this exam
+    ("Befund:\nRundherd, 9 x 7 mm, Serie 4, Bild 156/389. Im Erstbefund mit 10 mm angegeben (Messung dort am Rand des "
+     "Herdes, s. Markierung in Serie 4, Bild 157).", [(4, 156, None, False), (4, 157, None, False)]),
+    # not one the bracket names this exam in before it
+    ("Hinweis: Bildangaben als (Serie/Bild).\nBefund:\nStation 4R 12 mm (2/44). Herd (dort 16 mm, jetzt 12 mm, 3/60).",
+     [(2, 44, None, False), (3, 60, None, False)]),
+    # a legend naming one exam's series, without the prior's, stays a sentence
+    ("Befund:\nDie aktuelle Untersuchung Serie 3 zeigt einen Herd (Bild 40).", [(3, 40, None, False)]),
+])
+def test_eightieth_review_references(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Befund:\nHerz normal groß. Zarte Verkalkungen an den Koronararterien sowie im Aortenbogen (IMA 52).",
+     "Coronary artery wall calcification", "present"),
+    ("Befund:\nHerz normal groß. Zarte Verkalkungen an den Koronararterien sowie im Aortenbogen (IMA 52).",
+     "Arterial wall calcification", "present"),
+    ("Befund:\nVerkalkungen im Aortenbogen sowie an den Koronararterien.", "Coronary artery wall calcification", "present"),
+    ("FINDINGS:\n- Aortic + coronary calcs.", "Arterial wall calcification", "present"),
+    ("FINDINGS:\nThoracic aorta w/o calcification.", "Arterial wall calcification", "absent"),
+    ("FINDINGS:\n- Heart upper nl size. No pericardial effusion.", "Cardiomegaly", "absent"),
+    # a heading's "heart" does not make the nodes' "enlarged" the heart's
+    ("FINDINGS:\nMediastinum/heart: No enlarged lymph nodes. Normal heart size.", "Lymphadenopathy", "absent"),
+    ("FINDINGS:\nMediastinum/heart: No enlarged lymph nodes. Normal heart size.", "Cardiomegaly", "absent"),
+    ("FINDINGS:\nHeart: enlarged.", "Cardiomegaly", "present"),
+    ("FINDINGS:\nNODES: No abd/pelvic LAD.", "Lymphadenopathy", "absent"),
+    ("FINDINGS:\nNo proximal LAD stenosis.", "Lymphadenopathy", "not_mentioned"),
+    ("FINDINGS:\nNo consolidation, collapse or pleural effusion.", "Atelectasis", "absent"),
+    ("FINDINGS:\nOld vertebral collapse, consolidation in the RLL.", "Atelectasis", "not_mentioned"),
+    ("Befund:\nDichte perilymphatische Mikronodulation beidseits.", "Lung nodule", "present"),
+    ("FINDINGS:\nDiffuse perilymphatic micronodulation.", "Lung nodule", "present"),
+    # "s/p" opens a statement of its own: the negation before it ends there
+    ("FINDINGS:\nHEPATOBILIARY: Liver nl attenuation, no focal lesion. s/p CCY, surgical clips GB fossa.",
+     "Medical material", "present"),
+])
+def test_eightieth_review_labels(text, label, value):
+    assert _labels(clean_text(text))[label] == value
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # what lies outside the lung: a spleen's residues, a drain's healed tract, peritoneal implants, pleural and chest-wall
+    # nodules
+    ("Befund:\nMiterfasster Oberbauch: einzelne kleine Milzverkalkungen, ebenfalls vereinbar mit Residuen nach "
+     "Primärinfekt.", "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("Befund:\nResiduen im Oberlappen.", "Pulmonary fibrotic sequela", "present"),
+    ("Befund:\nRechter Unterlappen mit residueller Volumenminderung und streifigen Dystelektasen.",
+     "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("Befund:\nKonsolidierung zurückgebildet, aktuell nur noch streifige Residuen mit Volumenminderung im Sinne einer "
+     "Narbenatelektase.", "Pulmonary fibrotic sequela", "present"),
+    ("Befund:\nDrainagekanal lateral rechts abgeheilt.", "Medical material", "not_mentioned"),
+    ("FINDINGS:\n- Liver/spleen/pancreas/adrenals nl. B/L renal cortical scarring.", "Pulmonary fibrotic sequela",
+     "not_mentioned"),
+    ("FINDINGS:\nScarring of the left kidney.", "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("FINDINGS:\nScarring in the RUL.", "Pulmonary fibrotic sequela", "present"),
+    ("Befund:\nThoraxdrainage rechts.", "Medical material", "present"),
+    ("Befund:\nPerihepatische Implantate, keine intraparenchymatösen Lebermetastasen.", "Medical material", "not_mentioned"),
+    ("Befund:\nEin 7 mm großes pleurales Knötchen rechts diaphragmal ist suspekt.", "Lung nodule", "not_mentioned"),
+    ("Befund:\nPleuraknötchen rechts.", "Lung nodule", "not_mentioned"),
+    ("Befund:\nPleuraständiges Knötchen im Unterlappen.", "Lung nodule", "present"),
+    ("Befund:\nNeue noduläre Läsionen an der rechten Thoraxwand.", "Lung nodule", "not_mentioned"),
+    ("Befund:\nNoduläre Läsion im Oberlappen.", "Lung nodule", "present"),
+    # a lobe not fully expanded is no negation of what it then is
+    ("Befund:\nDer Unterlappen entfaltet sich nicht vollständig und ist teilatelektatisch (Se. 6, Bi. 55).",
+     "Atelectasis", "present"),
+    ("Befund:\nDer Unterlappen ist nicht vollständig belüftet, keine Atelektase.", "Atelectasis", "absent"),
+])
+def test_eightieth_review_outside_the_lung_and_partial_expansion(text, label, value):
+    assert _labels(clean_text(text))[label] == value
+
+
+@pytest.mark.parametrize("text, value", [
+    # a field's name on a line of its own: the first statement below it is its text, and decides where it names its finding
+    ("FINDINGS:\nCORONARY CALCIUM:\nTotal Agatston score: 0.\nLM 0, LAD 0, LCx 0, RCA 0.", "absent"),
+    ("FINDINGS:\nCORONARY CALCIUM:\nMild calcification of the LAD.", "present"),
+    ("FINDINGS:\nCoronary calcium:\n\nScore 0.", "present"),  # not past a blank line
+])
+def test_eightieth_review_a_field_name_over_its_lines(text, value):
+    assert _labels(clean_text(text))["Coronary artery wall calcification"] == value
+
+
+def test_eightieth_review_a_heading_over_a_list_of_its_findings_stays_present():
+    text = ("Befund:\nRundherde:\n - OL re. S3: 5 mm solide, glatt begrenzt (S. 5, B. 101)\n - keine Milchglasherde, keine "
+            "teilsoliden Herde\nKeine Konsolidierungen.")
+    assert _labels(clean_text(text))["Lung nodule"] == "present"
