@@ -398,13 +398,19 @@ _PRIOR_SIZES = frozenset({"prior_measure_en", "prior_measure_de"})
 _CURRENT_SIZES = frozenset({"current_measure_en", "current_measure_de"})
 
 
+#: Words of a negation saying that a finding went away, which the prior exam named beside it had.
+_WENT_AWAY = ("mehr", "longer", "resolv", "rückgebild", "zurückgebild", "resorb", "regredient", "verschwunden", "cleared",
+              "disappeared")
+
+
 def _about_prior_exam(triggers: list[Trigger], i: int, lo: int, hi: int, m_end: int, text: str) -> bool:
     """Whether the negation `triggers[i]` after a mention speaks of the prior exam: a prior-exam trigger right next
     to it ("new infiltrate, in der VU nicht vorhanden", "new nodule, not present on the prior exam"); one that says
-    the finding went away ("nicht mehr", "no longer", "resolved") still negates it now."""
+    the finding went away ("nicht mehr", "no longer", "resolved", "vollständig rückgebildet (zuvor Se 5/Bi 71 der
+    Voruntersuchung)") still negates it now."""
     t = triggers[i]
     said = text[t.start:t.end].lower()
-    if "mehr" in said or "longer" in said or "resolv" in said:
+    if any(w in said for w in _WENT_AWAY):
         return False
     before = triggers[i - 1] if i - 1 >= lo else None
     after = triggers[i + 1] if i + 1 < hi else None

@@ -27,8 +27,9 @@ _PRIOR_LABEL_WORDS = ("comparison", "before", "baseline", "vergleich")
 _PRIOR_LABEL = regex.compile(rf"[(\[](?:[^()\[\]\n]|\([^()\[\]\n]*\))*[,;]\s*(?:{'|'.join(_PRIOR_LABEL_WORDS)}"
                              r"|(?:\d{1,2}[./]){0,2}(?:19|20)\d\d)\s*:?\s*$", regex.IGNORECASE)
 #: The compared exam's word right before a reference names its exam (not after a comma: "On comparison, image 45 ...").
-#: "(BL Se 3/Bild 168)", "(bsl 2/112; ...)": BL, Bsl, the baseline exam; "(was 3:198)": the image the finding had then
-_EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline|bsl)$|\((?:bl|was|were)$")
+#: "(BL Se 3/Bild 168)", "(bsl 2/112; ...)": BL, Bsl, the baseline exam; "(was 3:198)": the image the finding had then;
+#: "(Vorunters. Serie 4, IMA 91)"
+_EXAM_BEFORE = regex.compile(r"\b(?:comparison|baseline|bsl)$|\((?:bl|was|were|vorunters\.|voruntersuchung)$")
 #: A comparison opening its sentence or line with the compared exam and the reference in brackets right after it: "Im
 #: Vergleich zur VU (Se5/Im 95) größenprogredient", "Im Vergleich zu 03/2023 (SE 4 IM 115) Zunahme", "Compared with the
 #: prior CT (2:40), the nodule has grown": the image is that exam's, as the blind keys' writers read it; so is one after
@@ -430,10 +431,12 @@ def on_prior_exam(text, r: RawRef, seg_start: int, triggers, trig_starts, defaul
 
 
 #: The prior exam's label opening the next item of a reference's parenthesis: "(Se 6/Bi 125; vgl. Vor-CT Se 5/Bi 110)",
-#: "(6:125; prior 5:110)"; the item before it is then this exam's, whatever the words before the parenthesis said.
+#: "(6:125; prior 5:110)", "(Serie 5, Bild 77; präoperativ Serie 3, Bild 70)", "(se 5 im 210, previously se 3 im 198)";
+#: the item before it is then this exam's, whatever the words before the parenthesis said.
 _PRIOR_NEXT_ITEM = regex.compile(
     r"[ \t]*[;,][ \t]*(?:(?:vgl\.|cf\.|compare|siehe|see)[ \t]+)?(?:(?:im|in[ \t]+der|on[ \t]+the|auf[ \t]+der)[ \t]+)?"
-    r"(?:vor-?ct|vu|voruntersuchung|voraufnahme|prior|previous|comparison)\b[^()\n;]{0,30}", regex.IGNORECASE)
+    r"(?:vor-?ct|vu|voruntersuchung|voraufnahme|präoperativ|präop|preoperative(?:ly)?|preop|pre-op(?:erative(?:ly)?)?|prior"
+    r"|previous(?:ly)?|comparison|zuvor|vormals|damals)\b\.?[^()\n;]{0,30}", regex.IGNORECASE)
 
 
 def prior_item_follows(text: str, start: int, end: int, next_start: int) -> bool:

@@ -195,6 +195,8 @@ class Matcher:
                 else:
                     out.extend(rows)
                 group += 1
+        if ("image/" in low or "bild/" in low or "im/" in low) and _DECLARED_IMAGE_SERIES.search(text):
+            out, echoes = _image_first(out), [_image_first(g) for g in echoes]
         cells = column_pairs(text) if any(h in low for h in _PAIR_HEAD_HINTS) else []
         if "|" in text or "\t" in text or "  " in text or semicolon_rows(text):
             # where a table may have a "Serie" column, or an image column of its own ("| Bild akt. | ... | Bild VU |",
@@ -340,6 +342,21 @@ _DECLARED_SERIES_IMAGE = regex.compile(
     r"\b(?:(?:bild|ima|image|img)\.?|(?:image|bild)\w*[ \t]+(?:references?|numbers?|angaben|nummern)[ \t]+(?:are|sind|as|als)"
     r"(?:[ \t]+(?:given|written|angegeben)[ \t]+(?:as|als))?)[ \t]*\(?[ \t]*(?:serie|series|se)\.?[ \t]*/[ \t]*"
     r"(?:bild(?:nummer)?|image(?:\s+number)?|ima|img|im)\b", regex.IGNORECASE)
+
+
+#: A report saying its bare slash pairs name the image first: "Note: references are given as image/series", "Bildangaben
+#: als (Bild/Serie)", "Image references: image/series".
+_DECLARED_IMAGE_SERIES = regex.compile(
+    r"\b(?:references?|refs?|bildangaben|bildnummern|angaben|numbers?|zitiert|cited|given|written|as|als|format)\b"
+    r"[^.\n]{0,20}?\(?[ \t]*(?:image|img|im|bild|bi)\.?[ \t]*/[ \t]*(?:series|serie|ser|se)\b", regex.IGNORECASE)
+#: The rules that read a bare slash pair ("(45/4)"), series first unless the report declares otherwise.
+_BARE_SLASH_RULES = frozenset({"slash_exam", "slash_echo", "slash_prose"})
+
+
+def _image_first(rows: list[RawRef]) -> list[RawRef]:
+    """`rows` with each bare slash pair of one image read image first: "(45/4)" is image 45 of series 4."""
+    return [replace(r, series=r.image, image=r.series) if r.rule in _BARE_SLASH_RULES and r.image_end is None
+            and r.series is not None and r.count is None else r for r in rows]
 
 
 #: A report saying it cites its images as bare slash pairs: "Bildangaben im Folgenden als (Serie/Bild)", "image

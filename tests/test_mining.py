@@ -6811,3 +6811,93 @@ def test_eightieth_review_a_heading_over_a_list_of_its_findings_stays_present():
     text = ("Befund:\nRundherde:\n - OL re. S3: 5 mm solide, glatt begrenzt (S. 5, B. 101)\n - keine Milchglasherde, keine "
             "teilsoliden Herde\nKeine Konsolidierungen.")
     assert _labels(clean_text(text))["Lung nodule"] == "present"
+
+
+@pytest.mark.parametrize("text, want", [
+    # a legend saying the bare pairs name the image first
+    ("Note: references are given as image/series.\nFindings:\nBulla 7.5 cm (45/4), increased from 5.8 cm (41/3 on prior). "
+     "Wall thickening (210/4). Coronary calcification, mainly LAD (88/2).",
+     [(4, 45, None, False), (3, 41, None, True), (4, 210, None, False), (2, 88, None, False)]),
+    ("Bildangaben als (Bild/Serie).\nBefund:\nRundherd (45/4), zuvor (41/3). Erguss (210/4).",
+     [(4, 45, None, False), (3, 41, None, True), (4, 210, None, False)]),
+    ("Findings:\nBulla (4/45), prior (3/41). Thickening (4/210).", [(4, 45, None, False), (3, 41, None, True),
+                                                                    (4, 210, None, False)]),
+    # '#' image, "on series N"
+    ("Image numbers (#) refer to series 4 (lung window) unless otherwise stated.\nLungs: Consolidations, progressed since "
+     "20.01.2024 (#190; previously #185 on series 3). Crazy paving (#120).",
+     [(4, 190, None, False), (3, 185, None, True), (4, 120, None, False)]),
+    # in a report declaring (series/image), a node count and a pair whose image could be a day stay no references
+    ("Bildangaben als (Serie/Bild).\nAnamnese: Lobektomie bei Adenokarzinom pT1c pN0 (0/14), R0.\nBefund:\n"
+     "ZVK, Spitze in der V. cava superior (2/18). Konsolidierung (4/188).", [(4, 188, None, False)]),
+    ("FINDINGS:\nLine tip (2/18). Nodule (4/188).", []),
+    # the pre-operative exam's item after this exam's
+    ("Befund:\nDer präoperativ beschriebene 5-mm-Rundherd ist unverändert nachweisbar (Serie 5, Bild 77; präoperativ "
+     "Serie 3, Bild 70).", [(5, 77, None, False), (3, 70, None, True)]),
+])
+def test_eightieth_review_declared_orders_and_preoperative_items(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Befund:\nHerzkammern normal weit.", "Cardiomegaly", "absent"),
+    ("Befund:\n- Residuelle kleine Ergüsse (perikardial, rechts pleural).", "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("Befund:\nresiduelle Pleuraverschwielung links basal.", "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("Befund:\nMediastinale Lymphknoten unverändert unter 1 cm Kurzachse.", "Lymphadenopathy", "absent"),
+    ("Befund:\nMediastinale Lymphknoten nicht mehr vergrößert, subkarinal 8 mm.", "Lymphadenopathy", "absent"),
+    ("Beurteilung:\nNeu vergrößerte mediastinale/hiläre Lymphknoten, am ehesten reaktiv.", "Lymphadenopathy", "present"),
+    # gone now, with the prior's image named after it
+    ("Befund:\nDie vormals beidseits beschriebenen peripheren Milchglasverdichtungen und die Konsolidation im rechten "
+     "Oberlappen sind vollständig rückgebildet (zuvor Se 5/Bi 71 der Voruntersuchung).", "Consolidation", "absent"),
+    ("Befund:\nNeue Konsolidierung, in der VU nicht vorhanden.", "Consolidation", "present"),
+])
+def test_eightieth_review_chambers_residues_nodes_and_resolution(text, label, value):
+    assert _labels(clean_text(text))[label] == value
+
+
+@pytest.mark.parametrize("text, want", [
+    # the prior's item after this exam's, labelled "previously", "zuvor"
+    ("FINDINGS:\nComplete collapse of the LLL; this was only partially collapsed on the previous study (se 5 im 210, "
+     "previously se 3 im 198). Plug (se 5 im 176).", [(5, 210, None, False), (3, 198, None, True), (5, 176, None, False)]),
+    ("Befund:\nRundherd 5 mm (Se 3/Bi 98, zuvor Se 4/Bi 90).", [(3, 98, None, False), (4, 90, None, True)]),
+    # the prior exam's abbreviation opening the bracket
+    ("Befund:\nDurchmesser jetzt 44 mm (IMA 95), im Aufnahme-CT 41 mm (Vorunters. Serie 4, IMA 91).",
+     [(None, 95, None, False), (4, 91, None, True)]),
+    # a thoracic vertebral level is no pair
+    ("Befund:\n- Endoleak: Typ II über Interkostalarterien Th 9/10, Ansammlung 21 x 14 mm (Serie 6, Bild 160).",
+     [(6, 160, None, False)]),
+    # "Serie 5, #46" declares the '#' images of the report
+    ("Befund:\nMembran (Serie 5, #46), Bogen frei (Serie 5, #30). Kompression (#188).",
+     [(5, 46, None, False), (5, 30, None, False), (None, 188, None, False)]),
+])
+def test_eightieth_review_prior_items_levels_and_hash_declarations(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("FINDINGS:\nUnfolded, calcified thoracic aorta.", "Arterial wall calcification", "present"),
+    ("FINDINGS:\nCalcified aortic arch.", "Arterial wall calcification", "present"),
+    ("FINDINGS:\nNon-calcified aortic wall thickening.", "Arterial wall calcification", "not_mentioned"),
+    ("FINDINGS:\nMild aortic and coronary atherosclerotic calcifications.", "Arterial wall calcification", "present"),
+    ("FINDINGS:\nRight-sided Hickman line, tip in the right atrium.", "Medical material", "present"),
+    ("FINDINGS:\nThe right subclavian tunnelled line has been removed since the last study.", "Medical material", "absent"),
+    # a node measured in two axes, both 10 mm or more; not a former size
+    ("Befund:\nVorbekannter Lymphknoten paraösophageal 1,6 x 1,1 cm (Serie 4, Bild 72), vormals 2,8 x 2,0 cm. Keine neuen "
+     "vergrösserten Lymphknoten.", "Lymphadenopathy", "present"),
+    ("Befund:\nLymphknoten paraösophageal 0,8 x 0,6 cm, vormals 2,8 x 2,0 cm.", "Lymphadenopathy", "not_mentioned"),
+    ("FINDINGS:\nRight paratracheal lymph node 16 x 11 mm.", "Lymphadenopathy", "present"),
+    ("FINDINGS:\nRight hilar node 14 x 9 mm.", "Lymphadenopathy", "not_mentioned"),
+    ("Befund:\nIm rechten Oberlappen ein 14 mm messender Knoten mit Halo-Zeichen (Serie 4 #92).", "Lung nodule", "present"),
+    ("Befund:\nResiduelle Typ-B-Dissektion der Aorta descendens.", "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("Befund:\nDistal des Stentgrafts residuelles, perfundiertes falsches Lumen.", "Pulmonary fibrotic sequela",
+     "not_mentioned"),
+    # two exams compared ("aktuell vs. Baseline") are no alternative
+    ("Befund:\nZielläsionen (Produkt der Durchmesser, aktuell vs. Baseline):\n1. Lymphknotenkonglomerat paraaortal links: "
+     "aktuell 3,2 x 2,1 cm = 6,7 cm² (Se 4/Bi 88).", "Lymphadenopathy", "present"),
+    ("FINDINGS:\nAtelectasis vs. scarring.", "Atelectasis", "uncertain"),
+    # a stent graft advised is not in the patient
+    ("Beurteilung:\nBei Progredienz Vorstellung in der Gefäßkonferenz empfohlen, TEVAR zu erwägen.", "Medical material",
+     "not_mentioned"),
+    ("Befund:\nZ. n. TEVAR 2022, Stentgraft regelrecht.", "Medical material", "present"),
+])
+def test_eightieth_review_aortas_lines_nodes_and_advised_grafts(text, label, value):
+    assert _labels(clean_text(text))[label] == value
