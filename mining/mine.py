@@ -64,7 +64,7 @@ _PRIOR_AFTER = regex.compile(
     r"[ \t,]*(?:\r?\n[ \t]*+(?!(?-i:[A-ZÄÖÜ])|[-*\u2022\d]))?[ \t,]*(?:[-\u2013(][ \t]*)?(?:(?:on|from|of|dated)\s+(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})(?!\d)|(?:19|20)\d\d-\d\d-\d\d(?!\d)"
     r"|(?:0?[1-9]|[12]\d|3[01])[./](?:0?[1-9]|[12]\d|3[01])(?=[ \t]*[)\]]))|" + _PRIOR_EXAM
     + r"|for\s+comparison\b|zum\s+vergleich\b"
-    + r"|(?:prior|previous(?:ly)?|prev|vorher|zuvor|voruntersuchung|vu|fremd(?:-?ct|aufnahme|untersuchung)?"
+    + r"|(?:prior|previous(?:ly)?|prev|vorher|zuvor|voruntersuchung|vu|vor-?ct|fremd(?:-?ct|aufnahme|untersuchung)?"
     r"|de\s+l['’]examen\s+(?:antérieur|précédent))\b"
     r"(?!\s+(?:to|study\s+show)))"
     # not "(current 3:45, prior 2:40)", "(3:45, on the prior 2:40)", "(Se 3/Bi 45, in der VU Se 2/Bi 40)", "image 45

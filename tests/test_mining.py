@@ -6901,3 +6901,38 @@ def test_eightieth_review_prior_items_levels_and_hash_declarations(text, want):
 ])
 def test_eightieth_review_aortas_lines_nodes_and_advised_grafts(text, label, value):
     assert _labels(clean_text(text))[label] == value
+
+
+@pytest.mark.parametrize("text, want", [
+    ("Technik: Nativ. Bildangaben (#) jeweils Serie 3, auch für die VU.\nBefund:\nErguss (#88), in der VU (#92). Granulom (#35).",
+     [(3, 88, None, False), (3, 92, None, True), (3, 35, None, False)]),
+    # a statement for its section, and a later line's own series
+    ("Technik: Lunge (Serie 4), Weichteil (Serie 2).\nBefund:\nDie nachfolgenden Bildangaben dieses Abschnitts beziehen sich "
+     "auf Serie 4 (Lungenfenster): Atelektase (Bild 98–112), Bronchiektasen (Bild 104).\n\nWeichteilfenster (Serie 2): "
+     "Lymphknoten (Bild 61).", [(4, 98, 112, False), (4, 104, None, False), (2, 61, None, False)]),
+    # a screening round's baseline, T0
+    ("FINDINGS:\nNodule A: LUL, solid. se 4 im 130. AI volume 300 mm3. T0 volume 146 mm3 (se 3 im 127); 3-month volume "
+     "158 mm3 (se 5 im 129).", [(4, 130, None, False), (3, 127, None, True), (5, 129, None, True)]),
+    ("Befund:\nErgüsse re. (SE 3 IM 140); 10/2023 nur re. angedeutet (SE 2 IM 70 Vor-CT).",
+     [(3, 140, None, False), (2, 70, None, True)]),
+    ("Image numbers refer to series 2.\nFINDINGS:\nHoneycombing (#45). New since the 2021 outside study, where only fine "
+     "reticulation was present (#170, series 3 of the outside study).", [(2, 45, None, False), (3, 170, None, True)]),
+])
+def test_eightieth_review_section_statements_baselines_and_outside_studies(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("Befund:\nZwei retrosternal verlaufende, quer eingebrachte Metallbügel in regelrechter Lage.", "Medical material",
+     "present"),
+    ("Befund:\nMinderbelüftung, am ehesten Atelektase, DD residuelle Fruchtwasserretention.", "Pulmonary fibrotic sequela",
+     "not_mentioned"),
+])
+def test_eightieth_review_pectus_bars_and_retained_fluid(text, label, value):
+    assert _labels(clean_text(text))[label] == value
+
+
+def test_eightieth_review_a_wall_calcified_aorta():
+    assert _labels(clean_text("Befund:\nAorta thoracalis elongiert, wandverkalkt, nicht ektatisch."))[
+        "Arterial wall calcification"] == "present"
+    assert _labels(clean_text("Befund:\nAorta nicht wandverkalkt."))["Arterial wall calcification"] == "absent"
