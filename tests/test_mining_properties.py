@@ -1215,14 +1215,14 @@ _DECLARED_PIECES = st.sampled_from([
 @given(st.lists(_DECLARED_PIECES, max_size=20), st.sampled_from(["", " "]))
 def test_skipping_declarations_of_forms_a_text_cannot_hold_changes_no_match(pieces, sep):
     """`Matcher.undeclared` leaves a declaration unsearched where the text lacks every literal of its rule's matches: the
-    scan gives what the alternation of the rules whose declaration the text holds (each searched for) gives."""
+    scan gives what the plain scan of the rules whose declaration the text holds (each searched for; no gates, no
+    anchors, no lower-case twins: `rules.leftmost_scan`, the alternation's matches) gives."""
     from mining.references import matcher
 
     m = matcher()
     text = sep.join(pieces)
     declared_off = {i for i, rx in m.declared.items() if rx.search(text) is None}
-    plain = m._alternation([i for i in range(len(m.rules)) if i not in declared_off])
-    want = [(next(int(k[1:]) for k, v in x.groupdict().items() if v is not None and k[:1] == "r" and k[1:].isdigit()),
-             x.span()) for x in plain.finditer(text)]
+    active = [i for i in range(len(m.rules)) if i not in declared_off]
+    want = [(active[j], x.span()) for j, x in rules_mod.leftmost_scan([m.compiled[i] for i in active], text)]
     assert _scan_matches(text) == want
     assert declared_off <= m.undeclared(text)
