@@ -292,14 +292,21 @@ def gate_words(rx: regex.Pattern) -> tuple[str, ...] | None:
     return _lowered(words)
 
 
-def span_stems(rx: regex.Pattern) -> re.Pattern | None:
+def match_words(rx: regex.Pattern) -> tuple[str, ...] | None:
     """Lower-cased literals one of which every match of `rx` holds (`required_stems` without lookarounds: a match inside
-    a span holds one inside it), as a trie for Python's `re` (a scan of a lower-cased span: faster than testing each);
-    None when unknown."""
+    a span holds one inside it); None when unknown. A text that holds none of them (lower-cased, where lower-casing
+    agrees with case-insensitive matching) holds no match."""
+    words = required_stems(rx.pattern, rx.flags)
+    return _lowered(words) if words else None
+
+
+def span_stems(rx: regex.Pattern) -> re.Pattern | None:
+    """`match_words` as a trie for Python's `re` (a scan of a lower-cased span: faster than testing each); None when
+    unknown."""
     from mining.rules import literal_trie  # (rules imports this module)
 
-    words = required_stems(rx.pattern, rx.flags)
-    return re.compile(literal_trie(_lowered(words))) if words else None
+    words = match_words(rx)
+    return re.compile(literal_trie(words)) if words else None
 
 
 def _lowered(words: frozenset[str]) -> tuple[str, ...]:

@@ -285,12 +285,14 @@ def same_session_planning(text: str, triggers: list[Trigger]) -> list[Trigger]:
     return [t for t in triggers if not (t.category == "prior" and "plan" in text[t.start:t.end].lower())]
 
 
+#: A clock time inside the bracket that opens here: the time a reader read this exam ("(Ass. Dr. Lang, 21:20)").
+_CLOCK_IN = r"[^()\n]*\b\d{1,2}:\d{2}\b"
 #: This exam's preliminary read, a line headed by its reader and clock time in brackets: "Vorbefund (Ass. Dr. Lang, 21:20):",
 #: "Kurzbefund (Nachtdienst AA, 04:40 Uhr):", "Vorläufiger Befund (Ass. Dr. Huber, 23:15):". (A "Vorbefund" is
 #: otherwise the prior exam's report.)
 _PRELIMINARY_READ = regex.compile(
     r"[ \t]*(?:[^\W\d_][\w-]*[ \t]+)?(?:vorbefund|kurzbefund|vorläufiger[ \t]+befund)[ \t]*"
-    r"\([^()\n]*\b\d{1,2}:\d{2}\b[^()\n]*\)[ \t]*:", regex.IGNORECASE)
+    r"\((?=" + _CLOCK_IN + r")[^()\n]*\)[ \t]*:", regex.IGNORECASE)
 _PRELIMINARY_WORD = regex.compile(r"vorbefund|kurzbefund|vorläufig", regex.IGNORECASE)
 
 
@@ -377,18 +379,20 @@ def _in_quoted_prior(text: str, pos: int) -> bool:
 _PRIOR_LINE_LABEL = regex.compile(
     r"[ \t]*(?:[-*\u2022][ \t]*)?(?:prior|previous|baseline|comparison|vu|voruntersuchung|vorbefund)\b"
     r"(?:[ \t]+(?:size|sizes|measurements?|study|exam|ct|scan|größe|maße|messung))?"
-    r"(?:[ \t]*\((?![^()\n]*\b\d{1,2}:\d{2}\b)[^()\n]{0,40}\))?[ \t]*:", regex.IGNORECASE)
+    r"(?:[ \t]*\((?!" + _CLOCK_IN + r")[^()\n]{0,40}\))?[ \t]*:", regex.IGNORECASE)
+#: The words naming the exam just named, "then" or "there".
+_THEN_WORD = r"(?:damals|seinerzeit|dort)"
 #: A bracket opening with the exam just named, then: "(damals ...)", "(seinerzeit ...)", "(dort ...)"; its images are that
 #: exam's unless the bracket names this one before them ("(damals 4 mm, jetzt Serie 4: Bild 90)").
 _BRACKET_THEN = regex.compile(r"[ \t]*(?:damals|seinerzeit|dort(?:ige[nmrs]?)?)\b", regex.IGNORECASE)
 #: ... or opening the bracket's item that holds the reference: "(Split-Pleura-Zeichen, dort Se 5/Bi 71)", or giving that
 #: exam's size anywhere in the bracket before it: "(Station 7 dort 16 mm, 3/60)" (not "(Messung dort am Rand des Herdes, s.
 #: Markierung in Serie 4, Bild 157)", where "dort" is a report's)
-_ITEM_THEN = regex.compile(r"[,;][ \t]*(?:damals|seinerzeit|dort)[ \t]*:?[ \t]*$", regex.IGNORECASE)
-_THEN_SIZE = regex.compile(r"\b(?:damals|seinerzeit|dort)[ \t]+(?:(?:noch|nur|ca\.|etwa|bis)[ \t]+)?\d+(?:[.,]\d+)?[ \t]*(?:mm|cm)\b",
+_ITEM_THEN = regex.compile(r"[,;][ \t]*" + _THEN_WORD + r"[ \t]*:?[ \t]*$", regex.IGNORECASE)
+_THEN_SIZE = regex.compile(r"\b" + _THEN_WORD + r"[ \t]+(?:(?:noch|nur|ca\.|etwa|bis)[ \t]+)?\d+(?:[.,]\d+)?[ \t]*(?:mm|cm)\b",
                            regex.IGNORECASE)
 #: ... or right before the bracket: "Retikulationen, welche dort (2/180) lediglich diskret waren".
-_THEN_BEFORE = regex.compile(r"\b(?:damals|seinerzeit|dort)[ \t]*[(\[]\Z", regex.IGNORECASE)
+_THEN_BEFORE = regex.compile(r"\b" + _THEN_WORD + r"[ \t]*[(\[]\Z", regex.IGNORECASE)
 _NOW_WORD = regex.compile(r"\b(?:jetzt|aktuell|heute|now|currently|today)\b", regex.IGNORECASE)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import regex
 
 from mining import rules as rules_mod
-from mining.prefilter import gate_words, lower_agrees, required_stems
+from mining.prefilter import gate_words, lower_agrees, match_words
 from mining.tables import column_images, column_pairs, column_series_images, heads_aligned_table, semicolon_rows
 
 #: How a rule file without RANGE_OP / RANGE_KW macros writes a range (the shipped file's macros say the same).
@@ -105,7 +105,7 @@ class Matcher:
                         raise rules_mod.RuleError(f"references: rule {r.id!r}: its example {ex!r} declares nothing")
         # the literals one of which a declared rule's every match holds ("#" for "(#38)"), lower-cased: a report without
         # any cannot hold its form, and its declaration is not searched for (hash_image_paren's cost ~280 us a report)
-        self.declared_needs = {i: _lowered_needs(self.compiled[i]) for i in self.declared}
+        self.declared_needs = {i: match_words(self.compiled[i]) for i in self.declared}
         # rules whose matches count only where another reference or a series mention of the text names their series, or
         # where the text cites its images that way throughout (`_with_echoes`)
         self.echo = {i for i, r in enumerate(self.rules) if r.get("echo")}
@@ -212,12 +212,6 @@ class Matcher:
 #: Between two references that are a range's ends: "Im 45/Se 4 through Im 88/Se 4", "[4:88]–[4:126]"
 _RANGE_WORD = r"[ \t]*(?:through|thru|to|until|bis|[-\u2013\u2014])[ \t]*"
 _RANGE_BETWEEN = regex.compile(rf"{_RANGE_WORD}|\]{_RANGE_WORD}\[", regex.IGNORECASE)
-
-
-def _lowered_needs(rx: regex.Pattern) -> frozenset[str] | None:
-    """`prefilter.required_stems` of `rx`, lower-cased; None when unknown."""
-    words = required_stems(rx.pattern, rx.flags)
-    return None if not words else frozenset(w.lower() for w in words)
 
 
 def _joined_ranges(text: str, rows: list[RawRef]) -> list[RawRef]:

@@ -110,10 +110,11 @@ class SectionRules:
                     continue
             if not at_line_start and ":" not in tail:
                 continue
-            name = self.lookup.get(rules_mod.phrase_key(h))
+            key = rules_mod.phrase_key(h)
+            name = self.lookup.get(key)
             if name is None:
                 continue
-            if name[0] == "COMPARISON" and rules_mod.phrase_key(h).startswith("vorbefund") and _READ_AT.search(tail):
+            if name[0] == "COMPARISON" and key.startswith("vorbefund") and _READ_AT.search(tail):
                 name = ("FINDINGS", "preliminary_read")  # "Vorbefund (Ass. Dr. Lang, 21:20):": this exam's first read
             if resume is not None and resume[0] <= start:
                 heads.append(resume)
