@@ -65,6 +65,7 @@ _PRIOR_AFTER = regex.compile(
     r"|(?:0?[1-9]|[12]\d|3[01])[./](?:0?[1-9]|[12]\d|3[01])(?=[ \t]*[)\]]))|" + _PRIOR_EXAM
     + r"|for\s+comparison\b|zum\s+vergleich\b"
     + r"|(?:prior|previous(?:ly)?|prev|vorher|zuvor|voruntersuchung|vu|vor-?ct|fremd(?:-?ct|aufnahme|untersuchung)?"
+    r"|pre-?op(?:erative(?:ly)?)?|präop(?:erativ)?"
     r"|de\s+l['’]examen\s+(?:antérieur|précédent))\b"
     r"(?!\s+(?:to|study\s+show)))"
     # not "(current 3:45, prior 2:40)", "(3:45, on the prior 2:40)", "(Se 3/Bi 45, in der VU Se 2/Bi 40)", "image 45
@@ -95,6 +96,40 @@ _PRIOR_SIZE_CLOSES = regex.compile(
     r"\d+(?:[.,]\d+)?(?:\s*x\s*\d+(?:[.,]\d+)?)*\s*(?:mm|cm)\s*(?:,\s*(?:and|und|sowie)|;\s*(?:and|und)?)\s+",
     regex.IGNORECASE)
 _WORDS = regex.compile(r"[^\W\d_]{2,}")
+#: A PACS key image's number ("Key images 1-3 saved to PACS (series 601, ...)"), which `references`' key_image_label
+#: keeps from being an image where the series and image it shows follow: cut from snippets, with the reference right
+#: after it where it labels that one ("See key image 1 (series 5, image 212)").
+_KEY = r"\bkey[ \t]+(?:images?|img)\.?[ \t]*\d{1,2}(?:[ \t]*[-\u2013][ \t]*\d{1,2})?"
+_KEY_NUMBER = regex.compile(_KEY + r"(?![\d/])", regex.IGNORECASE)
+_KEY_LABEL = regex.compile(r"(?:\bsee[ \t]+)?" + _KEY + r"[ \t]*:?[ \t]*$", regex.IGNORECASE)
+
+
+def _with_key_label(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """A reference's removal span widened over the key-image label right before it."""
+    m = _KEY_LABEL.search(text, max(0, span[0] - 30), span[0])
+    return (m.start(), span[1]) if m is not None else span
+
+
+#: Between two references of one parenthesis that "and" joins: "(series 2, image 150 and series 2, image 233 on 1/5/2021)".
+_AND_GAP = regex.compile(r"[ \t]*,?[ \t]*(?:and|und|&)[ \t]+", regex.IGNORECASE)
+_BRACKET_SHUTS = regex.compile(r"[ \t.]*[)\]]")
+
+
+def _dated_with_next(text: str, end: int, next_start: int, next_end: int) -> bool:
+    """Whether the reference ending at `end` and the next one, which "and" joins to it in one parenthesis, are both
+    dated by what follows the next one and closes the parenthesis: "compared to the prior (series 2, image 150 and
+    series 2, image 233 on 1/5/2021)". Not where a semicolon parts them, nor "(3:45 and, previously, 2:40)"."""
+    if _AND_GAP.fullmatch(text, end, next_start) is None:
+        return False
+    open_ = bracket_open(text, end, end)
+    if open_ < 0 or bracket_open(text, next_start, next_start) != open_:
+        return False
+    after = _PRIOR_AFTER.match(text, next_end, min(len(text), next_end + 60))
+    if after is None or (after.group("date") and dates_this_exam(text, after.group("date"))):
+        return False
+    return _BRACKET_SHUTS.match(text, after.end()) is not None
+
+
 #: What, after a reference in its clause, says its finding is gone: the image then shows it on an earlier exam
 #: ("Previously noted nodule (2:40) has resolved", "Rundherd (Se 2/Bi 40) nicht mehr abgrenzbar"); not a change that
 #: leaves some ("has partially resolved", "has not resolved").
@@ -325,7 +360,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
         hi = bisect.bisect_right(gstarts, e + pad)
         return [groups[gorder[k]] for k in range(lo, hi)]
 
-    removals = {g: removal_span(text, s, e, near(s, e)) for g, (s, e) in groups.items()}
+    removals = {g: _with_key_label(text, removal_span(text, s, e, near(s, e))) for g, (s, e) in groups.items()}
     notes = bracket_notes(text, sections, sec_starts) if may_note_brackets(text) else []
     rstarts = [removals[g][0] for g in gorder]
     # sentence of each group (a group straddling a sentence end widens that sentence)
@@ -365,6 +400,9 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
     ms_pos = [a for a, _, _ in series_spans]
     # a series named alone ("a mass on series 4 measures 2 cm on image 108") is cut from snippets as references are
     alone = [(a, b) for a, b, _ in series_spans if _exam_of(a, gstarts, gends, gorder, {}) is None]
+    # and so is a key image's number that is no reference ("Key images 1-3 saved to PACS (series 601, ...)")
+    alone += [m.span() for m in _KEY_NUMBER.finditer(text)
+              if not any(gs < m.end() and m.start() < ge for gs, ge in zip(gstarts, gends))]
     alone_removals = sorted(removal_span(text, a, b, near(a, b)) for a, b in alone)
     alone_starts = [a for a, _ in alone_removals]
     # what depends on the expression only (the images of a list share it): snippet, section, exam, plane, hint
@@ -449,6 +487,9 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                 # (3:45)") or listed with more ("since the prior (3:45) and (3:88)") it is current, and so is one
                 # whose next image the prior's name introduces ("unverändert zur VU (4/201; im Vorbefund 3/188)")
                 is_prior = compared_exam_before(triggers, trig_starts, prev_end, r.start, text)
+            if not is_prior and after is None and column is None:
+                nxt = bisect.bisect_right(gstarts, r.start)
+                is_prior = nxt < len(gstarts) and _dated_with_next(text, groups[g][1], gstarts[nxt], gends[nxt])
             if is_prior and after is None and _NOW_AFTER.match(text, r.end):
                 is_prior = False  # "increased from prior (4:212 today vs 4:205 on 03/04)": its own word says this exam
             if is_prior and after is None and column is None:

@@ -74,8 +74,10 @@ class Matcher:
         self.rules = [r for r in rs if r.kind == "rule"]
         self.rejects = [r for r in rs if r.kind == "reject"]
         # (where, search) of the reject rules that apply to each shape, in file order
-        self._reject_plan = {shape: [(rj.get("where"), rj.compiled.search) for rj in self.rejects
-                                     if not rj.get("shape") or rj.get("shape") == shape]
+        # (`from`: matched at the match's start, not searched in a context cut around it)
+        self._reject_plan = {shape: [(rj.get("where"), rj.compiled.match if rj.get("where") == "from"
+                                      else rj.compiled.search)
+                                     for rj in self.rejects if not rj.get("shape") or rj.get("shape") == shape]
                              for shape in {r.get("shape") for r in self.rules}}
         # each rule compiled on its own: the engine's literal-prefix and first-character shortcuts work per
         # pattern and are lost in one alternation of them all (`scan` gives that alternation's matches)
@@ -129,6 +131,10 @@ class Matcher:
                 ctx = text[max(0, m.start() - 40):m.end()]
             elif where == "after":
                 ctx = text[m.end():m.end() + 20]
+            elif where == "from":  # matched at the match's start, seeing 40 characters past it (and, behind, the text)
+                if search(text, m.start(), min(len(text), m.end() + 40)):
+                    return True
+                continue
             else:
                 ctx = m.group(0)
             if search(ctx):

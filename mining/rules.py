@@ -75,7 +75,7 @@ CHOICES: dict[str, set[str]] = {
     "category": {"negated", "uncertain", "hypothetical", "alternative", "prior", "current", "terminate", "pseudo"},
     "section": {"HISTORY", "TECHNIQUE", "COMPARISON", "FINDINGS", "IMPRESSION", "OTHER"},
     "lang": {"en", "de", "any"},
-    "where": {"before", "after", "inside", "through"},
+    "where": {"before", "after", "inside", "through", "from"},
     "action": {"split", "nosplit"},
     "shape": {"series_image", "image_series", "shorthand", "image_only", "compact", "pairs", "between"},
     "value": {"present", "absent", "uncertain"},

@@ -138,9 +138,10 @@ _SERIES_STATEMENT = regex.compile(
     # the section's: "Die nachfolgenden Bildangaben dieses Abschnitts beziehen sich auf Serie 4"
     r"|\s+(?:dieses|des)\s+(?:abschnitts|absatzes|abschnittes))?"
     + _ASIDE + r"\s+(?:beziehen\s+sich" + _ASIDE + r"\s+(?:(?:ebenfalls|auch|jeweils|stets|immer)\s+)?)?(?:auf|aus)\s+(?:die\s+|der\s+)?"
-    # the series, or what it shows and its number in brackets: "auf die Rückenlage (Serie 2)"
+    # the series, or what it shows and its number in brackets: "auf die Rückenlage (Serie 2)", "auf die axiale
+    # Knochenrekonstruktion 1 mm (Serie 6)"
     r"(?:(?:(?:\d+[.,]\d+|[\w-]+)\s+){0,3}?[\w-]*(?:serie|rekonstruktion)|(?:se|ser|s)\.|(?-i:SE|Se)(?=\s*\d)"
-    r"|(?:[\w-]+\s+){0,2}?[\w-]+(?=\s*\(\s*serie\s*\d))"
+    r"|(?:[\w-]+\s+){0,3}?[\w-]+(?=\s*\(\s*serie\s*\d))"
     # and then this exam's: "auf die axiale Lungenrekonstruktion 1 mm, aktuell Serie 3, in beiden Voruntersuchungen ..."
     r"(?:\s+\d+(?:[.,]\d+)?\s*mm\s*,\s*(?:aktuell|akt\.|current)\s+(?:serie|series))?|"
     # the series alone after the word: "Aktueller Befund (Bildangaben Se 3, Lungenkern 1 mm):", "Bildnummern: Serie 4",

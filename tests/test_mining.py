@@ -1571,9 +1571,10 @@ def test_labels(text, label, value):
     # a node of 10 mm or more in short axis is enlarged by the size criterion
     ("Subcarinal lymph node: 18 mm short axis.", "Lymphadenopathy", "present"),
     ("Right hilar node measures 1.4 cm in short axis, previously 11 mm.", "Lymphadenopathy", "present"),
-    ("Right hilar node measures 8 mm in short axis, previously 14 mm.", "Lymphadenopathy", "not_mentioned"),
+    # and one under it is not (stop 68: before, such a node said nothing)
+    ("Right hilar node measures 8 mm in short axis, previously 14 mm.", "Lymphadenopathy", "absent"),
     ("No lymph node larger than 10 mm in short axis.", "Lymphadenopathy", "absent"),
-    ("Mediastinal lymph nodes measure up to 9 mm short axis.", "Lymphadenopathy", "not_mentioned"),
+    ("Mediastinal lymph nodes measure up to 9 mm short axis.", "Lymphadenopathy", "absent"),
     ("Solid nodule 15 mm short axis.", "Lymphadenopathy", "not_mentioned"),
     # a node given one dimension only is given its short axis; two dimensions or a long axis say nothing
     ("12 mm right hilar node.", "Lymphadenopathy", "present"),
@@ -3839,8 +3840,9 @@ def test_thirty_second_review_references(text, want):
 
 
 @pytest.mark.parametrize("text, want", [
-    # a size the node had before
-    ("LYMPH NODES: Previously enlarged left gastric node has decreased, now 6 mm short axis.", {}),
+    # a size the node had before ("previously enlarged"); its size now, under 10 mm short axis, is no lymphadenopathy
+    ("LYMPH NODES: Previously enlarged left gastric node has decreased, now 6 mm short axis.",
+     {"Lymphadenopathy": "absent"}),
     ("The previously seen consolidation persists.", {"Consolidation": "present"}),
     ("Geringe Wandkalzifikationen der Aorta descendens.", {"Arterial wall calcification": "present"}),
     # a tumour's invasion is no opacity; a drainage recommended is not there
@@ -6936,3 +6938,129 @@ def test_eightieth_review_a_wall_calcified_aorta():
     assert _labels(clean_text("Befund:\nAorta thoracalis elongiert, wandverkalkt, nicht ektatisch."))[
         "Arterial wall calcification"] == "present"
     assert _labels(clean_text("Befund:\nAorta nicht wandverkalkt."))["Arterial wall calcification"] == "absent"
+
+
+# An eighty-first review (rounds 189-192: West and East African hospitals, emergency chest-pain CTs, key images and
+# PACS bookmarks, tumour boards)
+@pytest.mark.parametrize("text, want", [
+    # a PACS key image's number labels the series and image that follow it, it names no image
+    ("FINDINGS:\nHoneycombing in both lower lobes. See key image 1 (series 5, image 212) and key image 2 (series 5, "
+     "image 245).", [(5, 212, None, False), (5, 245, None, False)]),
+    ("IMPRESSION:\nTrace pericardial effusion.\n\nKey images 1-3 saved to PACS (series 601, images 40, 45 and 50).",
+     [(601, 40, None, False), (601, 45, None, False), (601, 50, None, False)]),
+    ("FINDINGS:\nCavity at the apex (key image: 4/212).", [(4, 212, None, False)]),
+    ("FINDINGS:\nSee 3D recons, key image 12.", [(None, 12, None, False)]),
+    # a reformat's series/image pair named by its plane
+    ("FINDINGS:\nThe aortic isthmus is normal on coronal 601/45 and oblique sagittal 603/22 reformats.",
+     [(601, 45, None, False), (603, 22, None, False)]),
+    ("FINDINGS:\nA sclerotic focus in L2 (sagittal 602/48) has the appearance of a bone island.", [(602, 48, None, False)]),
+    ("FINDINGS:\nStable since coronal 12/2023.", []),
+    # what dates the second of two images "and" joins in one parenthesis dates both
+    ("FINDINGS:\nPlaques are stable compared to the prior (series 2, image 150 and series 2, image 233 on 1/5/2021).",
+     [(2, 150, None, True), (2, 233, None, True)]),
+    ("FINDINGS:\nNodule (5:40; previously 3:38 on 1/5/2021).", [(5, 40, None, False), (3, 38, None, True)]),
+    # an exam named with its year
+    ("Befund:\nPleura: Im CT 2022 lediglich verkalkte Pleuraplaques beidseits (Serie 201, Bild 65).",
+     [(201, 65, None, True)]),
+])
+def test_eighty_first_review_references(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+def test_eighty_first_review_key_image_labels_leave_snippets():
+    refs = mine_report(clean_text("FINDINGS:\nHoneycombing in both lower lobes. See key image 1 (series 5, image 212) and "
+                                  "key image 2 (series 5, image 245).\n\nKey images 1-3 saved to PACS (series 601, images "
+                                  "40 and 45)."), "r").references
+    assert [r.snippet for r in refs[:2]] == ["Honeycombing in both lower lobes."] * 2
+    assert all("image" not in r.snippet.lower() for r in refs)
+
+
+@pytest.mark.parametrize("text, label, value", [
+    # a node under the 10 mm short-axis criterion, or said subcentimetre, is no lymphadenopathy
+    ("FINDINGS:\nSubcarinal lymph node, now 8 mm short axis, previously 13 mm; no longer enlarged.", "Lymphadenopathy",
+     "absent"),
+    ("FINDINGS:\nThe previously enlarged right paratracheal lymph node has decreased to 7 mm in short axis.",
+     "Lymphadenopathy", "absent"),
+    ("FINDINGS:\nThe mediastinal and hilar lymph nodes are now subcentimetric.", "Lymphadenopathy", "absent"),
+    ("FINDINGS:\nRight hilar node 8 mm short axis; subcarinal node 14 mm short axis.", "Lymphadenopathy", "present"),
+    # "Resolved" opening a list item
+    ("IMPRESSION:\n- Resolved right pleural effusion; regressed mediastinal node.", "Pleural effusion", "absent"),
+    ("Clinical summary: Cough. CXR: rounded opacity in the right lower zone.\n\nFINDINGS:\nClear lungs.", "Lung opacity",
+     "not_mentioned"),
+    # the aorta's wall calcification, named after the aorta or its arch
+    ("Befund:\nAorta thoracalis normkalibrig (Ascendens 33 mm), keine Dissektion, keine Wandverkalkungen.",
+     "Arterial wall calcification", "absent"),
+    ("Befund:\nAortenelongation, diskrete Wandverkalkungen des Bogens.", "Arterial wall calcification", "present"),
+    ("Befund:\nGeringe Aortenwandsklerose.", "Arterial wall calcification", "present"),
+    # calcified plaques of a coronary artery are coronary, not arterial
+    ("Befund:\nKalzifizierte Plaques im mittleren RIVA mit geringgradiger Stenose.", "Coronary artery wall calcification",
+     "present"),
+    ("Befund:\nKalzifizierte Plaques im mittleren RIVA mit geringgradiger Stenose.", "Arterial wall calcification",
+     "not_mentioned"),
+    ("Befund:\nKalkscore (Agatston): 486 (RIVA 301, RCX 42, RCA 143).", "Coronary artery wall calcification", "present"),
+    ("Befund:\nHerzhöhlen normal gross. Kein Perikarderguss.", "Cardiomegaly", "absent"),
+    ("Befund:\nNeuer 5 mm Milchglasherd im rechten OL (Serie 3, Schicht 88).", "Lung nodule", "present"),
+    # a device's indication is no device
+    ("Beurteilung:\n1. Traumatischer Pneumothorax li. - Drainageindikation klinisch prüfen.", "Medical material",
+     "not_mentioned"),
+    ("Beurteilung:\nKomplizierte Typ-B-Dissektion, TEVAR-Indikation prüfen.", "Medical material", "not_mentioned"),
+])
+def test_eighty_first_review_labels(text, label, value):
+    assert _labels(clean_text(text))[label] == value
+
+
+# rounds 193-196: cystic lung disease, the mediastinum, breast cancer staging, pneumothorax
+def test_eighty_first_review_a_table_cells_shorthand_where_the_report_names_its_series():
+    table = ("FINDINGS:\nLeft breast: The primary tumour has reduced in size (4:56), now 25 mm.\n\nRECIST 1.1 table:\n"
+             "Target | Site | Baseline | Current | Current image\nT1 | Left breast primary | 42 mm | 25 mm | 4:56\n")
+    assert _refs(clean_text(table)) == [(4, 56, None, False), (4, 56, None, False)]
+    assert _refs(clean_text("FINDINGS:\nNormal study.\n\n| Scan | 10:30 |\n| Report | 11:45 |")) == []
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("FINDINGS:\nMild traction bronchiectasis is questioned in the right upper lobe.", "Bronchiectasis", "uncertain"),
+    ("Beurteilung:\nVollständige Remission der retroperitonealen Lymphknotenmetastase.", "Lymphadenopathy", "absent"),
+    # a combined heading opens the findings
+    ("Indikation: Rundherd.\n\nDurchführung/Befund:\nKoaxiale Punktion. Paraseptales Emphysem apikal beidseits.",
+     "Emphysema", "present"),
+    # what remains of a pneumothorax, a bulla or a pleural thickening is no fibrotic sequela
+    ("Befund:\nKein Pleuraerguss mehr, rechts minimale residuelle Pleuraverdickung.", "Pulmonary fibrotic sequela",
+     "not_mentioned"),
+    ("Befund:\nKein Lungenemphysem, keine residuellen Bullae.", "Pulmonary fibrotic sequela", "not_mentioned"),
+    ("Befund:\nKoronarverkalkungen (3-Gefäss). Verkalkungen Aortenbogen. Truncus pulmonalis 28 mm.",
+     "Arterial wall calcification", "present"),
+])
+def test_eighty_first_review_hedges_remissions_and_remains(text, label, value):
+    assert _labels(clean_text(text))[label] == value
+
+
+# rounds 197-200: pulmonary vascular malformations, very old patients, Southeast Asian hospitals, the chest wall's bones
+@pytest.mark.parametrize("text, want", [
+    ("FINDINGS:\nThe pre-operative proximal wall-adherent thrombus (ser 4, img 88, pre-operative) has been removed.",
+     [(4, 88, None, True)]),
+    ("FINDINGS:\nNodule (ser 4, img 88), pre-operative planning is advised.", [(4, 88, None, False)]),
+    ("FINDINGS:\nThe largest measures 1.8 x 1.5 cm (axial #142); others 0.9 cm (axial #48). The region was clear on the "
+     "previous study (prior axial #139).", [(None, 142, None, False), (None, 48, None, False), (None, 139, None, True)]),
+    # "neu im Vgl. zur Vorunt." compares, the image is this exam's
+    ("Befund:\nNeu im Vgl. zur Vorunt. eine sklerotische Läsion der 6. Rippe (Se 6/Bi 88), korrelierend zur Schmerzangabe.",
+     [(6, 88, None, False)]),
+    # a statement whose series is described at length before its number
+    ("Technik: Bildnummern beziehen sich, sofern nicht anders angegeben, auf die axiale Knochenrekonstruktion 1 mm "
+     "(Serie 6).\nBefund:\n- BWK 5: sklerosierter Herd, unverändert 1,8 cm (Bild 112).", [(6, 112, None, False)]),
+])
+def test_eighty_first_review_preoperative_images_hashes_after_a_plane_and_described_series(text, want):
+    assert _refs(clean_text(text)) == want
+
+
+@pytest.mark.parametrize("text, label, value", [
+    ("FINDINGS:\nLeft lower lobe PAVM: AVP in situ (5/143).", "Medical material", "present"),
+    ("Befund:\nVorhofohr-Okkluder in situ.", "Medical material", "present"),
+    ("Befund:\nZ. n. Brustwandrekonstruktion mittels Kunststoffnetz und Titanrippenplatten.", "Medical material", "present"),
+    ("Befund:\nAlte Deckplattenimpression BWK 9.", "Medical material", "not_mentioned"),
+    ("FINDINGS:\nWedge-shaped consolidation, a venous infarct in the drainage territory of the stenotic vein.",
+     "Medical material", "not_mentioned"),
+    ("Befund:\nLunge beidseits rundherdfrei.", "Lung nodule", "absent"),
+    ("Befund:\nAorta elongiert mit ausgeprägten kalkhaltigen Plaques.", "Arterial wall calcification", "present"),
+])
+def test_eighty_first_review_plugs_occluders_chest_wall_plates_and_nodule_free_lungs(text, label, value):
+    assert _labels(clean_text(text))[label] == value
