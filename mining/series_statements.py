@@ -118,7 +118,8 @@ _SERIES_STATEMENT = regex.compile(
     r"|(?<!\b(?:expiratory|inspiratory|prone|coronal|sagittal|mip|mpr|reformatted|delayed|venous|arterial|bone)"
     r"\s+)images?"
     r"|image\s+references?|references|slice\s+numbers?|slices)"
-    r"(?:\s+(?:below|herein|cited|quoted|given|listed|mentioned|used|referenced|in\s+this\s+report"
+    r"(?:\s+(?:below|above|herein|cited|quoted|given|listed|mentioned|used|referenced|in\s+this\s+report"
+    r"|in\s+the\s+report(?:\s+above)?"
     r"|in\s+(?:the\s+|this\s+)?(?:[\w-]+\s+)?section|(?:of|for|on|in)\s+(?:the\s+)?current"
     r"\s+(?:study|exam|examination|ct|scan)))?" + _ASIDE + r"\s+"
     r"(?:refers?|are|is|relates?|corresponds?)" + _ASIDE

@@ -7064,3 +7064,16 @@ def test_eighty_first_review_preoperative_images_hashes_after_a_plane_and_descri
 ])
 def test_eighty_first_review_plugs_occluders_chest_wall_plates_and_nodule_free_lungs(text, label, value):
     assert _labels(clean_text(text))[label] == value
+
+
+# rounds 201-204: ECMO and empyema, pneumology practices, trainees' reports with corrections, radiation oncology
+def test_eighty_first_review_a_statement_for_the_report_above_it():
+    text = ("Report:\nThe right lower lobe nodule (image 188) now measures 6 x 5 mm. A perifissural nodule (images 110 and "
+            "114).\n\nConsultant review: Agree, but please note that all image numbers in the report above refer to "
+            "series 4 (1 mm lung reconstruction).")
+    assert _refs(clean_text(text)) == [(4, 188, None, False), (4, 110, None, False), (4, 114, None, False)]
+
+
+def test_eighty_first_review_coronary_and_graft_calcification():
+    assert _labels(clean_text("FINDINGS:\nPrior CABG. Dense coronary artery and graft calcification."))[
+        "Coronary artery wall calcification"] == "present"
