@@ -124,10 +124,17 @@ def _dated_with_next(text: str, end: int, next_start: int, next_end: int) -> boo
     open_ = bracket_open(text, end, end)
     if open_ < 0 or bracket_open(text, next_start, next_start) != open_:
         return False
-    after = _PRIOR_AFTER.match(text, next_end, min(len(text), next_end + 60))
-    if after is None or (after.group("date") and dates_this_exam(text, after.group("date"))):
-        return False
-    return _BRACKET_SHUTS.match(text, after.end()) is not None
+    after = _prior_after(text, next_end)
+    return after is not None and _BRACKET_SHUTS.match(text, after.end()) is not None
+
+
+def _prior_after(text: str, end: int) -> regex.Match | None:
+    """`_PRIOR_AFTER` right after a reference ending at `end`, unless the date it names is the report's own exam's
+    ("(CT 03/14/2024)")."""
+    after = _PRIOR_AFTER.match(text, end, min(len(text), end + 60))
+    if after is not None and after.group("date") and dates_this_exam(text, after.group("date")):
+        return None
+    return after
 
 
 #: What, after a reference in its clause, says its finding is gone: the image then shows it on an earlier exam
@@ -435,9 +442,7 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             # which exam: triggers between the previous group (or sentence start) and this one
             k = bisect.bisect_right(gends, r.start) - 1
             prev_end = after_end.get(gorder[k], gends[k]) if k >= 0 and gstarts[k] >= sent[0] else sent[0]
-            after = _PRIOR_AFTER.match(text, r.end, min(len(text), r.end + 60))
-            if after is not None and after.group("date") and dates_this_exam(text, after.group("date")):
-                after = None  # "(CT 03/14/2024)" of the report's own exam
+            after = _prior_after(text, r.end)
             if after is not None and "," in text[r.end:after.end()].split(None, 1)[0] \
                     and not _CLAUSE_END.match(text, after.end()):
                 after = None  # after a comma it opens a clause of its own: "on image 45, previously it measured 4 mm"
