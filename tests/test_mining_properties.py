@@ -369,6 +369,7 @@ def test_context_phrase_scan_by_re_equals_the_regex_engine_on_the_text_as_writte
     data = Path(__file__).parent / "data"
     dev = [json.loads(l)["text"] for l in (data / "mining_devset.jsonl").read_text().splitlines() if l.strip()]
     blind = [json.loads(l)["text"] for l in (data / "blind_reports.jsonl").read_text().splitlines() if l.strip()]
+    blind = blind[::max(1, -(-len(blind) // 1200))]  # 1,200 spread evenly over the set, however it grows (~7 ms a text)
     more = ["There is no significant change in the bronchiectasis.", "NO PLEURAL EFFUSION; NO PNEUMOTHORAX.",
             "No Evidence Of Consolidation.", "Cannot Be Excluded: Small Nodule.", "KEIN PLEURAERGUSS. Kein Infiltrat."]
     texts = dev + blind + more + [t.upper() for t in dev + blind]
