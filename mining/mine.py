@@ -441,13 +441,13 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
             sec = sections[max(0, bisect.bisect_right(sec_starts, r.start) - 1)]
             # which exam: triggers between the previous group (or sentence start) and this one
             k = bisect.bisect_right(gends, r.start) - 1
+            nxt = bisect.bisect_right(gstarts, r.start)  # the group after this one
             prev_end = after_end.get(gorder[k], gends[k]) if k >= 0 and gstarts[k] >= sent[0] else sent[0]
             after = _prior_after(text, r.end)
             if after is not None and "," in text[r.end:after.end()].split(None, 1)[0] \
                     and not _CLAUSE_END.match(text, after.end()):
                 after = None  # after a comma it opens a clause of its own: "on image 45, previously it measured 4 mm"
             if after is not None:
-                nxt = bisect.bisect_right(gstarts, r.start)
                 if nxt < len(gstarts) and _NAMES_NEXT.fullmatch(text, after.end(), gstarts[nxt]):
                     after = None  # the exam named right before the next reference is that one's: "(3:45, prior S2/I40)"
                 else:  # what dates this reference does not date the next one
@@ -472,7 +472,6 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                 # 4:39 on 2023 study)"), the items before keep what their own words say
                 undated[g] = on_prior_exam(text, r, seg, triggers, trig_starts, default)
             if not is_prior:  # a finding said to be gone cannot be shown on this exam
-                nxt = bisect.bisect_right(gstarts, r.start)
                 is_prior = _gone_after(text, r.end, min(sent[1], gstarts[nxt] if nxt < len(gstarts) else sent[1]))
             if (not is_prior and column is None and k >= 0 and gstarts[k] >= sent[0] and per_group[gorder[k]][2] is True
                     and (_ITEM_GAP.fullmatch(text, gends[k], r.start)
@@ -493,12 +492,10 @@ def _build_references(text, report_id, lang, raws: list[RawRef], sections, sec_s
                 # whose next image the prior's name introduces ("unverändert zur VU (4/201; im Vorbefund 3/188)")
                 is_prior = compared_exam_before(triggers, trig_starts, prev_end, r.start, text)
             if not is_prior and after is None and column is None:
-                nxt = bisect.bisect_right(gstarts, r.start)
                 is_prior = nxt < len(gstarts) and _dated_with_next(text, groups[g][1], gstarts[nxt], gends[nxt])
             if is_prior and after is None and _NOW_AFTER.match(text, r.end):
                 is_prior = False  # "increased from prior (4:212 today vs 4:205 on 03/04)": its own word says this exam
             if is_prior and after is None and column is None:
-                nxt = bisect.bisect_right(gstarts, r.start)
                 if nxt < len(gstarts) and prior_item_follows(text, r.start, groups[g][1], gstarts[nxt]):
                     is_prior = False  # "die im Vor-CT noch nicht vorhanden war (Se 6/Bi 125; vgl. Vor-CT Se 5/Bi 110)"
             if (not is_prior and column is None and k >= 0 and per_group[gorder[k]][2] is False
